@@ -1,0 +1,118 @@
+// Carry out a teardown plan: re-check the target, end the chroot's processes, unmount to a fixed
+// point, detach the build's loop devices, verify. Each step is journalled before it runs.
+import { silentLog } from '../../src/host/log-like.js';
+import { detachLoop, isLoopMounted, loopsBackedUnder } from '../../src/host/loop-devices.js';
+import { isAtOrUnder, mountsUnder, readMountinfo } from '../../src/host/mountinfo.js';
+import { canonicalPolicy, readHomeDirs, resolveAndCheck } from '../../src/host/path-policy.js';
+import { holdersInside, processesRootedIn } from '../../src/host/proc-scan.js';
+import { terminateRooted } from '../../src/host/terminate.js';
+import { unmountAllUnder } from '../../src/host/unmount.js';
+import type { ApplyOptions, Holder, MountEntry, TeardownPlan, TeardownResult } from './types.js';
+
+function describeRemaining(remaining: readonly MountEntry[], result: TeardownResult): string {
+  return remaining
+    .map((m) => {
+      const foreign = result.foreign.find((f) => f.mount.id === m.id);
+      const holders = result.holders.filter((h: Holder) => h.uses.some((u) => isAtOrUnder(u.path, m.mountPoint)));
+      const who = holders.map((h) => `pid ${h.pid} (${h.cmdline || h.comm}: ${h.uses.map((u) => `${u.kind} ${u.path}`).join(', ')})`);
+      const why = foreign ? `foreign: ${foreign.reason}` : who.length ? `held by ${who.join('; ')}` : 'busy';
+      return `${JSON.stringify(m.mountPoint)} (${m.fsType} from ${m.source}) ${why}`;
+    })
+    .join('\n');
+}
+
+export async function applyTeardown(plan: TeardownPlan, opts: ApplyOptions): Promise<TeardownResult> {
+  const started = performance.now();
+  const log = opts.log ?? silentLog;
+  const result: TeardownResult = {
+    status: 'refused',
+    target: null,
+    signalled: [],
+    unmounted: [],
+    attempts: [],
+    detachedLoops: [],
+    holders: [],
+    foreign: [],
+    remaining: [],
+    usedLazy: false,
+    durationMs: 0,
+  };
+  const finish = (status: TeardownResult['status'], reason?: string): TeardownResult => {
+    result.status = status;
+    if (reason !== undefined) result.reason = reason;
+    result.durationMs = Math.round(performance.now() - started);
+    return result;
+  };
+
+  // Never trust the plan: resolve and judge the input again, and insist it is the same directory.
+  if (plan.refused || !plan.target) return finish('refused', plan.refused?.reason ?? 'the plan has no target');
+  const homes = opts.homes ?? (await readHomeDirs());
+  const resolved = await resolveAndCheck(plan.input, await canonicalPolicy(opts.policy), homes);
+  if (!resolved.ok) return finish('refused', `${resolved.reason} [${resolved.code}]`);
+  if (resolved.path !== plan.target.path || resolved.fileId !== plan.target.fileId) {
+    return finish('refused', `the target changed since it was planned (${plan.target.path} -> ${resolved.path})`);
+  }
+  const target = resolved.path;
+  result.target = target;
+
+  const step = async <T>(kind: string, data: object, fn: () => Promise<T>, summary: (r: T) => object): Promise<T> => {
+    await opts.journal?.begin({ step: kind, target, ...data });
+    const r = await fn();
+    await opts.journal?.done({ step: kind, target, ...data, ...summary(r) });
+    return r;
+  };
+
+  try {
+    const procs = await processesRootedIn(target);
+    if (procs.length > 0) {
+      result.signalled = await step(
+        'terminate',
+        { processes: procs.map((p) => ({ pid: p.pid, startTime: p.startTime, cmdline: p.cmdline })) },
+        () => terminateRooted(procs, { target, graceMs: opts.graceMs ?? 5000, log }),
+        (recs) => ({ outcomes: recs.map((r) => ({ pid: r.pid, outcome: r.outcome })) }),
+      );
+    }
+
+    const unmounted = await step(
+      'unmount',
+      { mounts: plan.mounts.map((m) => m.mountPoint), allowLazy: opts.allowLazy ?? false },
+      () => unmountAllUnder(target, { strategyOrder: opts.strategyOrder, allowLazy: opts.allowLazy ?? false, log }),
+      (r) => ({ ok: r.ok, passes: r.passes, remaining: r.remaining.map((m) => m.mountPoint), usedLazy: r.usedLazy }),
+    );
+    result.attempts = unmounted.attempts;
+    result.unmounted = unmounted.attempts.filter((a) => a.ok).map((a) => a.mountPoint);
+    result.foreign = unmounted.foreign;
+    result.usedLazy = unmounted.usedLazy;
+
+    const mounts = await readMountinfo();
+    for (const loop of await loopsBackedUnder(target)) {
+      if (isLoopMounted(loop, mounts)) {
+        result.detachedLoops.push({ device: loop.name, backingFile: loop.backingFile, ok: false, error: 'still mounted' });
+        continue;
+      }
+      result.detachedLoops.push(
+        await step('detach-loop', { device: loop.name, backingFile: loop.backingFile }, () => detachLoop(loop.name, target), (r) => ({ ok: r.ok, error: r.error })),
+      );
+    }
+
+    const remaining = await step(
+      'verify',
+      {},
+      async () => mountsUnder(await readMountinfo(), target),
+      (r) => ({ remaining: r.map((m) => m.mountPoint) }),
+    );
+    result.remaining = remaining;
+    result.holders = await holdersInside(target);
+    if (remaining.length > 0) return finish('failed', `still mounted under ${target}:\n${describeRemaining(remaining, result)}`);
+    const stuckLoops = result.detachedLoops.filter((l) => !l.ok);
+    if (stuckLoops.length > 0) {
+      return finish('failed', `loop devices not detached: ${stuckLoops.map((l) => `${l.device} (${l.error ?? '?'})`).join(', ')}`);
+    }
+    if (result.usedLazy) return finish('failed', 'a lazy detach was used (recorded): nothing is mounted any more, but deletion must not follow');
+    return finish('done');
+  } catch (e) {
+    log.warn({ target, error: String(e) }, 'teardown step failed');
+    result.remaining = mountsUnder(await readMountinfo().catch(() => []), target);
+    return finish('failed', `teardown stopped: ${(e as Error).message ?? String(e)}`);
+  }
+}
