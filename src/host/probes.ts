@@ -137,7 +137,7 @@ export function readDiskUsage(path: string): DiskUsage {
 
 // ---- one process --------------------------------------------------------------------------------
 
-export interface ProcStat {
+export interface PidStat {
   pid: number;
   comm: string;
   state: string;
@@ -148,7 +148,7 @@ export interface ProcStat {
 }
 
 /** Parses /proc/PID/stat; comm may hold spaces and ')' so fields resume after the last ')'. */
-export function readProcStat(pid: number): ProcStat | null {
+export function readPidStat(pid: number): PidStat | null {
   const text = readProcText(`/proc/${pid}/stat`, 2048);
   if (!text) return null;
   const close = text.lastIndexOf(')');

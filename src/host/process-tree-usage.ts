@@ -3,7 +3,7 @@
 // host with hundreds of processes, only the tree's members and PIDs that are new since the last scan
 // are read (a process can only join the tree by being forked by a member, i.e. with a new PID).
 import { readdirSync } from 'node:fs';
-import { CLK_TCK, readLoadAvg, readProcIo, readProcRss, readProcStat, type ProcStat } from './probes.js';
+import { CLK_TCK, readLoadAvg, readProcIo, readProcRss, readPidStat, type PidStat } from './probes.js';
 
 export interface ProcessTreeUsage {
   pid: number;
@@ -32,7 +32,7 @@ interface Member {
 }
 
 /** PIDs of all thread-group leaders visible in /proc. */
-export function listPids(): number[] {
+export function listPidsSync(): number[] {
   const out: number[] = [];
   for (const name of readdirSync('/proc')) {
     const c = name.charCodeAt(0);
@@ -42,18 +42,18 @@ export function listPids(): number[] {
 }
 
 /** Root plus every descendant, parents before children, from one full /proc scan. */
-export function processTree(rootPid: number): ProcStat[] {
-  const stats: ProcStat[] = [];
-  for (const pid of listPids()) {
-    const s = readProcStat(pid);
+export function processTree(rootPid: number): PidStat[] {
+  const stats: PidStat[] = [];
+  for (const pid of listPidsSync()) {
+    const s = readPidStat(pid);
     if (s) stats.push(s);
   }
   return treeOf(rootPid, null, stats);
 }
 
-function treeOf(rootPid: number, rootStart: number | null, stats: Iterable<ProcStat>): ProcStat[] {
-  const byParent = new Map<number, ProcStat[]>();
-  let root: ProcStat | undefined;
+function treeOf(rootPid: number, rootStart: number | null, stats: Iterable<PidStat>): PidStat[] {
+  const byParent = new Map<number, PidStat[]>();
+  let root: PidStat | undefined;
   for (const s of stats) {
     if (s.pid === rootPid) root = s;
     const list = byParent.get(s.ppid);
@@ -85,7 +85,7 @@ export class ProcessTreeMeter {
     readonly rootPid: number,
     private readonly fullScanEvery = 30,
   ) {
-    this.rootStart = readProcStat(rootPid)?.startTime ?? null;
+    this.rootStart = readPidStat(rootPid)?.startTime ?? null;
     this.sample();
   }
 
@@ -145,7 +145,7 @@ export class ProcessTreeMeter {
       const now = next.get(old.pid);
       if (now && now.startTime === old.startTime) continue;
       let absorbed = false;
-      const alive = readProcStat(old.pid);
+      const alive = readPidStat(old.pid);
       if (!alive || alive.startTime !== old.startTime) {
         for (let up = this.members.get(old.ppid), hops = 0; up && hops < 4096; up = this.members.get(up.ppid), hops++) {
           if (next.get(up.pid)?.startTime === up.startTime) {
@@ -162,14 +162,14 @@ export class ProcessTreeMeter {
   }
 
   /** Members plus processes that may have joined since the last scan. */
-  private scan(): ProcStat[] {
+  private scan(): PidStat[] {
     const lastPid = readLoadAvg().lastPid;
     const full = this.samples === 1 || this.samples % this.fullScanEvery === 0;
     if (!full && lastPid === this.lastPid) {
       // No process was created: the tree can only have shrunk; re-read the members only.
-      const stats: ProcStat[] = [];
+      const stats: PidStat[] = [];
       for (const m of this.members.values()) {
-        const s = readProcStat(m.pid);
+        const s = readPidStat(m.pid);
         if (s) stats.push(s);
       }
       return treeOf(this.rootPid, this.rootStart, stats);
@@ -178,11 +178,11 @@ export class ProcessTreeMeter {
     this.lastPid = lastPid;
     const isNew = (pid: number) =>
       full || !this.seen.has(pid) || (lastPid >= prevLast ? pid > prevLast && pid <= lastPid : pid > prevLast || pid <= lastPid);
-    const pids = listPids();
-    const stats: ProcStat[] = [];
+    const pids = listPidsSync();
+    const stats: PidStat[] = [];
     for (const pid of pids) {
       if (!this.members.has(pid) && !isNew(pid)) continue;
-      const s = readProcStat(pid);
+      const s = readPidStat(pid);
       if (s) stats.push(s);
     }
     this.seen = new Set(pids);

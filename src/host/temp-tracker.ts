@@ -6,6 +6,7 @@
 // directory's stamp alone. I/O is synchronous on purpose: one budgeted slice of cheap syscalls per
 // tick costs far less CPU than a thread-pool round trip per entry.
 import { lstatSync, opendirSync, readFileSync, type Dir } from 'node:fs';
+import { mountsUnder, parseMountinfo } from './mountinfo.js';
 
 export interface TempTrackerOptions {
   /** Most entries (directory stats plus directory entries) visited in one tick. */
@@ -146,11 +147,18 @@ export class TempTracker {
     };
   }
 
-  /** Releases the open directory handle, if a read is in progress. */
+  /** Makes the next pass a full one and lets it start at the next tick (e.g. right after a cleanup). */
+  refresh(): void {
+    this.lastFullAt = -Infinity;
+    this.nextPassAt = 0;
+  }
+
+  /** Releases the open directory handle and forgets the pass in progress (totals are kept). */
   close(): void {
     this.cursor?.dir.closeSync();
     this.cursor = null;
     this.pass = null;
+    this.nextPassAt = 0;
   }
 
   private startPass(now: number): void {
@@ -279,21 +287,12 @@ export class TempTracker {
   }
 }
 
-/** Mount points strictly below `root`, from /proc/self/mountinfo (field 5, octal-escaped). */
-export function mountPointsUnder(root: string): Set<string> {
-  const out = new Set<string>();
-  let text: string;
+/** Mount points strictly below `root`: same-device binds are invisible to the st_dev check. */
+function mountPointsUnder(root: string): Set<string> {
   try {
-    text = readFileSync('/proc/self/mountinfo', 'latin1');
+    const entries = parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8'));
+    return new Set(mountsUnder(entries, root).map((e) => e.mountPoint).filter((m) => m !== root));
   } catch {
-    return out;
+    return new Set();
   }
-  const prefix = root === '/' ? '/' : `${root}/`;
-  for (const line of text.split('\n')) {
-    const raw = line.split(' ')[4];
-    if (!raw) continue;
-    const mp = raw.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-    if (mp.startsWith(prefix) && mp !== root) out.add(mp);
-  }
-  return out;
 }
