@@ -1,0 +1,4 @@
+// The PerformanceTuner agent process.
+import { agentMain } from '../../src/runtime/agent-process.js';
+
+agentMain({ name: 'performance-tuner', description: 'isoswarm performance tuner: measures compression, parallelism and caches per host and remembers what works', endpoints: () => ({}) });

@@ -1,0 +1,75 @@
+// Durable events: one JetStream stream per prefix holds hook events, alerts and task results, so a
+// coordinator restart loses none of them. The reactor reads them through a durable pull consumer.
+import { AckPolicy, DeliverPolicy, type JsMsg, type NatsConnection } from 'nats';
+import { decodeJson, encodeJson } from './codec.js';
+import { eventSubject, streamName } from './subjects.js';
+
+export async function ensureEventStream(nc: NatsConnection, prefix: string): Promise<void> {
+  const jsm = await nc.jetstreamManager();
+  const name = streamName(prefix);
+  const cfg = {
+    name,
+    subjects: [eventSubject(prefix, '>')],
+    max_age: 30 * 24 * 3600 * 1e9, // nanoseconds: a month of history
+    max_bytes: 1024 * 1024 * 1024,
+  };
+  try {
+    await jsm.streams.info(name);
+  } catch {
+    await jsm.streams.add(cfg);
+  }
+}
+
+/** Publishes and waits for the server's acknowledgement: when this resolves, the event is stored. */
+export async function publishDurable(nc: NatsConnection, subject: string, payload: unknown, msgId?: string): Promise<number> {
+  const ack = await nc.jetstream().publish(subject, encodeJson(payload), msgId ? { msgID: msgId } : undefined);
+  return ack.seq;
+}
+
+export interface DurableHandle {
+  stop(): Promise<void>;
+}
+
+/**
+ * Delivers every event on `filter` to `handle` at least once; an event is acknowledged only after
+ * `handle` resolves, so events published while the consumer's owner was down are delivered on restart.
+ */
+export async function consumeDurable(
+  nc: NatsConnection,
+  prefix: string,
+  durable: string,
+  filter: string,
+  handle: (subject: string, payload: unknown, seq: number) => Promise<void>,
+): Promise<DurableHandle> {
+  const jsm = await nc.jetstreamManager();
+  const stream = streamName(prefix);
+  try {
+    await jsm.consumers.info(stream, durable);
+  } catch {
+    await jsm.consumers.add(stream, {
+      durable_name: durable,
+      filter_subject: filter,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.New,
+      ack_wait: 30 * 1e9,
+    });
+  }
+  const consumer = await nc.jetstream().consumers.get(stream, durable);
+  const messages = await consumer.consume({ max_messages: 64 });
+  const loop = (async () => {
+    for await (const m of messages as AsyncIterable<JsMsg>) {
+      try {
+        await handle(m.subject, decodeJson(m.data), m.seq);
+        m.ack();
+      } catch {
+        m.nak(1000);
+      }
+    }
+  })();
+  return {
+    async stop() {
+      await messages.close().catch(() => undefined);
+      await loop.catch(() => undefined);
+    },
+  };
+}

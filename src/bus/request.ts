@@ -1,0 +1,36 @@
+// Typed request/reply: the caller gets data or a BusError with the remote code, never a bare timeout.
+import type { NatsConnection } from 'nats';
+import { BusError, envelopeSchema } from '../schemas/envelope.js';
+import { decodeJson, encodeJson } from './codec.js';
+import { endpointSubject, type ServiceName } from './subjects.js';
+
+export async function requestRaw(nc: NatsConnection, subject: string, payload: unknown, timeoutMs: number): Promise<unknown> {
+  let m;
+  try {
+    m = await nc.request(subject, encodeJson(payload), { timeout: timeoutMs });
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === '503') throw new BusError('unavailable', `no service answers on ${subject}`);
+    if (code === 'TIMEOUT' || (e as Error).message === 'TIMEOUT') {
+      throw new BusError('timeout', `no reply on ${subject} within ${timeoutMs} ms`);
+    }
+    throw new BusError('unavailable', `request on ${subject} failed: ${(e as Error).message}`);
+  }
+  return decodeJson(m.data);
+}
+
+export async function requestEndpoint<T = unknown>(
+  nc: NatsConnection,
+  prefix: string,
+  service: ServiceName,
+  endpoint: string,
+  payload: unknown,
+  timeoutMs: number,
+): Promise<T> {
+  const subject = endpointSubject(prefix, service, endpoint);
+  const raw = await requestRaw(nc, subject, payload, timeoutMs);
+  const env = envelopeSchema.safeParse(raw);
+  if (!env.success) throw new BusError('bad-reply', `reply on ${subject} is not an isoswarm envelope`);
+  if (!env.data.ok) throw new BusError(env.data.error.code, env.data.error.message, env.data.error.details);
+  return env.data.data as T;
+}

@@ -1,0 +1,59 @@
+// isoswarm hooks pre-task|post-edit|notification|post-task (notify = notification)
+import type { Command } from 'commander';
+import { cliContext, type GlobalOptions } from '../context.js';
+import { CliError, EXIT } from '../exit-codes.js';
+import { printJson, printLine, warn } from '../output.js';
+
+const NAMES = ['pre-task', 'post-edit', 'notification', 'post-task'];
+
+interface Flags {
+  description?: string;
+  taskId?: string;
+  file?: string;
+  memoryKey?: string;
+  message?: string;
+  level?: string;
+  telemetry?: boolean;
+  json?: boolean;
+}
+
+export function registerHooks(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command('hooks <hook>')
+    .description(`run a hook: ${NAMES.join(', ')} (notify = notification). Reads a Claude Code hook payload from stdin when one is piped. Exit 0 = recorded; 1 = a handler failed; 2 = bad input`)
+    .option('--description <text>', 'what the task is (pre-task)')
+    .option('--task-id <id>', 'ties pre-task and post-task together')
+    .option('--file <path>', 'the edited file (post-edit)')
+    .option('--memory-key <key>', 'also store the edit under this memory key (post-edit)')
+    .option('--message <text>', 'the notification text')
+    .option('--level <level>', 'debug, info, warning, error or critical')
+    .option('--telemetry', 'mark the event as telemetry')
+    .option('--json', 'print the result as JSON')
+    .action(async (hookArg: string, o: Flags) => {
+      const { HOOK_ALIASES, HOOK_NAMES } = await import('../../schemas/hooks.js');
+      const hook = HOOK_ALIASES[hookArg] ?? hookArg;
+      if (!(HOOK_NAMES as readonly string[]).includes(hook)) {
+        throw new CliError(`unknown hook "${hookArg}": use one of ${NAMES.join(', ')} (or notify)`, EXIT.usage);
+      }
+      const ctx = cliContext(globals());
+      const { readStdinPayload } = await import('../../hook-runtime/stdin-payload.js');
+      const { buildHookEvent, BadHookInput } = await import('../../hook-runtime/build-event.js');
+      const { sendHook, HookHandlerError } = await import('../../hook-runtime/hook-client.js');
+      let event;
+      try {
+        event = buildHookEvent(hook as (typeof HOOK_NAMES)[number], o, await readStdinPayload());
+      } catch (e) {
+        if (e instanceof BadHookInput) throw new CliError(e.message, EXIT.usage);
+        throw e;
+      }
+      try {
+        const out = await sendHook(ctx.config, ctx.paths, event);
+        if (out.warning) warn(out.warning);
+        if (o.json) printJson(out.result);
+        else printLine(out.result.message);
+      } catch (e) {
+        if (e instanceof HookHandlerError) throw new CliError(`${hook} hook failed: ${e.message}`, EXIT.failed);
+        throw e;
+      }
+    });
+}

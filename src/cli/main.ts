@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+// isoswarm command line. Commands load what they need only when they run: hooks sit on an editor's
+// critical path, so start-up stays lean.
+import { Command, CommanderError } from 'commander';
+import { registerDoctor } from './commands/doctor.js';
+import { registerHooks } from './commands/hooks.js';
+import { registerLifecycle } from './commands/lifecycle.js';
+import { registerMemory } from './commands/memory.js';
+import { registerPatterns } from './commands/patterns.js';
+import { registerStatus } from './commands/status.js';
+import { CliError, EXIT } from './exit-codes.js';
+
+const program = new Command('isoswarm')
+  .description('keeps ISO, live-image and chroot builds fast and the build host unharmed')
+  .option('--config <file>', 'a JSON config file merged over config/default.json (also ISOSWARM_CONFIG)')
+  .option('-v, --verbose', 'debug logging')
+  .showHelpAfterError('(run with --help for usage)')
+  .addHelpText(
+    'after',
+    `
+Exit codes: 0 done, 1 failed, 2 bad usage or input, 3 refused by a safety check (nothing changed), 4 swarm or tool unavailable.
+Environment: NATS_URL, OPTIMIZATION_ENABLED, PARALLEL_JOBS, CLEANUP_AUTO_TRIGGER, PERFORMANCE_MONITORING, ISOSWARM_HOME, ISOSWARM_CONFIG.`,
+  )
+  .exitOverride();
+
+const globals = () => program.opts<{ config?: string; verbose?: boolean }>();
+for (const reg of [registerLifecycle, registerStatus, registerDoctor, registerMemory, registerPatterns, registerHooks]) reg(program, globals);
+
+async function main(): Promise<void> {
+  try {
+    await program.parseAsync(process.argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version exit 0; usage errors were already printed by commander.
+      process.exitCode = e.exitCode === 0 ? 0 : EXIT.usage;
+      return;
+    }
+    if (e instanceof CliError) {
+      process.stderr.write(`isoswarm: ${e.message}\n`);
+      process.exitCode = e.exitCode;
+      return;
+    }
+    process.stderr.write(`isoswarm: unexpected error: ${(e as Error).stack ?? String(e)}\n`);
+    process.exitCode = EXIT.failed;
+  }
+}
+
+await main();

@@ -1,0 +1,48 @@
+// Environment variables the request names, mapped onto config fields with strict parsing.
+export interface EnvOverride {
+  field: string; // dotted config path
+  value: unknown;
+  source: string; // e.g. "env OPTIMIZATION_ENABLED"
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly field: string,
+    readonly source: string,
+    message: string,
+  ) {
+    super(`config field "${field}" from ${source}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function bool(name: string, raw: string): boolean {
+  const v = raw.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  throw new ConfigError(name, `env ${name}`, `expected true/false, got "${raw}"`);
+}
+
+const BOOLEANS: Record<string, string> = {
+  OPTIMIZATION_ENABLED: 'optimizationEnabled',
+  CLEANUP_AUTO_TRIGGER: 'cleanupAutoTrigger',
+  PERFORMANCE_MONITORING: 'performanceMonitoring',
+};
+
+export function envOverrides(env: NodeJS.ProcessEnv): EnvOverride[] {
+  const out: EnvOverride[] = [];
+  for (const [name, field] of Object.entries(BOOLEANS)) {
+    const raw = env[name];
+    if (raw !== undefined && raw !== '') out.push({ field, value: bool(field, raw), source: `env ${name}` });
+  }
+  const jobs = env.PARALLEL_JOBS;
+  if (jobs !== undefined && jobs !== '') {
+    const value = jobs.trim() === 'auto' ? 'auto' : /^\d+$/.test(jobs.trim()) ? Number(jobs.trim()) : jobs;
+    out.push({ field: 'parallelJobs', value, source: 'env PARALLEL_JOBS' });
+  }
+  if (env.NATS_URL) out.push({ field: 'nats.url', value: env.NATS_URL, source: 'env NATS_URL' });
+  if (env.ISOSWARM_SUBJECT_PREFIX) {
+    out.push({ field: 'nats.subjectPrefix', value: env.ISOSWARM_SUBJECT_PREFIX, source: 'env ISOSWARM_SUBJECT_PREFIX' });
+  }
+  return out;
+}

@@ -1,0 +1,43 @@
+// The hook pipeline inside the coordinator: store the event durably, then run its handlers.
+import { z } from 'zod';
+import type { NatsConnection } from '../bus/connect.js';
+import { publishDurable } from '../bus/jetstream.js';
+import { endpoint, type EndpointMap } from '../bus/service.js';
+import { eventSubject } from '../bus/subjects.js';
+import { runHookHandlers } from '../hook-runtime/run-handler.js';
+import type { MemoryOps } from '../memory/operations.js';
+import type { Config } from '../schemas/config.js';
+import { BusError } from '../schemas/envelope.js';
+import { hookEventSchema, type HookEvent, type HookResult } from '../schemas/hooks.js';
+
+export async function handleHook(nc: NatsConnection, config: Config, ops: MemoryOps, event: HookEvent): Promise<HookResult> {
+  const started = performance.now();
+  // The msgID makes a retried or replayed event a no-op in the stream.
+  await publishDurable(nc, eventSubject(config.nats.subjectPrefix, 'hook', event.hook), event, event.id);
+  try {
+    const r = await runHookHandlers(event, config, ops.hookMemory());
+    return { hook: event.hook, id: event.id, message: r.message, data: r.data, durationMs: performance.now() - started, stored: 'stream' };
+  } catch (e) {
+    throw new BusError('hook-failed', (e as Error).message);
+  }
+}
+
+export function hookEndpoints(nc: NatsConnection, config: Config, ops: MemoryOps): EndpointMap {
+  return {
+    hook: endpoint({ input: z.object({ event: hookEventSchema }), handler: ({ event }) => handleHook(nc, config, ops, event) }),
+  };
+}
+
+/** Hook events recorded while the swarm was down go to the stream when it comes back. */
+export async function replayPendingHooks(nc: NatsConnection, config: Config, ops: MemoryOps): Promise<number> {
+  let n = 0;
+  for (const e of ops.list('hooks/pending/')) {
+    const parsed = hookEventSchema.safeParse(e.value);
+    if (parsed.success) {
+      await publishDurable(nc, eventSubject(config.nats.subjectPrefix, 'hook', parsed.data.hook), parsed.data, parsed.data.id);
+    }
+    await ops.delete(e.key);
+    n++;
+  }
+  return n;
+}

@@ -1,0 +1,79 @@
+// The coordinator process: supervisor, memory owner, hook runner, reactor. One per host.
+import { hostname } from 'node:os';
+import { z } from 'zod';
+import { closeBus, connectBus } from '../bus/connect.js';
+import { ensureEventStream } from '../bus/jetstream.js';
+import { endpoint, startService } from '../bus/service.js';
+import { loadConfig } from '../config/load.js';
+import { ensureStateDir } from '../host/state-dir.js';
+import { createLogger } from '../log/logger.js';
+import { MemoryOps } from '../memory/operations.js';
+import { MemoryStore } from '../memory/store.js';
+import { VERSION } from '../version.js';
+import { hookEndpoints, replayPendingHooks } from './hook-endpoint.js';
+import { memoryEndpoints } from './memory-endpoints.js';
+import { Supervisor } from './supervisor.js';
+import { agentEndpoints } from './agent-endpoints.js';
+
+async function main(): Promise<void> {
+  const log = createLogger({ name: 'coordinator' });
+  const config = loadConfig();
+  const paths = ensureStateDir();
+  const url = process.env.ISOSWARM_NATS_URL;
+  if (!url) throw new Error('ISOSWARM_NATS_URL is not set: start the swarm with `isoswarm up`');
+  const auth = process.env.ISOSWARM_NATS_USER ? { user: process.env.ISOSWARM_NATS_USER, pass: process.env.ISOSWARM_NATS_PASS ?? '' } : undefined;
+  const nc = await connectBus({ url, auth, name: `coordinator@${hostname()}:${process.pid}`, reconnect: true, timeoutMs: 5000 });
+  const prefix = config.nats.subjectPrefix;
+  await ensureEventStream(nc, prefix);
+  const store = MemoryStore.open(paths.memory, { mapSizeBytes: config.memory.mapSizeBytes });
+  const ops = new MemoryOps(store);
+  const started = Date.now();
+
+  const supervisor = new Supervisor(config.agents, { ...process.env, ISOSWARM_HOME: paths.root }, config.supervisor, log);
+  let shuttingDown = false;
+  const shutdown = async (why: string): Promise<void> => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    log.info(`coordinator stopping: ${why}`);
+    await supervisor.stopAll();
+    await srv.stop().catch(() => undefined);
+    await closeBus(nc);
+    await store.close();
+    log.info('coordinator stopped');
+  };
+
+  const srv = await startService(nc, {
+    name: 'coordinator',
+    version: VERSION,
+    prefix,
+    description: 'isoswarm coordinator: supervisor, memory owner, hook runner, reactor',
+    endpoints: {
+      ...memoryEndpoints(ops),
+      ...hookEndpoints(nc, config, ops),
+      ...agentEndpoints(nc, config),
+      status: endpoint({
+        input: z.object({}),
+        handler: () => ({ pid: process.pid, host: hostname(), uptimeMs: Date.now() - started, agents: supervisor.status() }),
+      }),
+      shutdown: endpoint({
+        input: z.object({}),
+        handler: () => {
+          setTimeout(() => void shutdown('shutdown requested'), 10);
+          return { stopping: true };
+        },
+      }),
+    },
+  });
+  supervisor.start();
+  const replayed = await replayPendingHooks(nc, config, ops);
+  if (replayed) log.info({ replayed }, 'hook events recorded while the swarm was down are now in the stream');
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  await srv.stopped;
+  await shutdown('service stopped');
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`coordinator: ${(e as Error).stack ?? String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,57 @@
+// A hook call from the CLI: through the coordinator when the swarm is up; otherwise straight into
+// LMDB (handler run here, event kept for the stream) with a warning. Bounded time either way.
+import { closeBus } from '../bus/connect.js';
+import { requestEndpoint } from '../bus/request.js';
+import { MemoryOps } from '../memory/operations.js';
+import { MemoryStore } from '../memory/store.js';
+import type { Config } from '../schemas/config.js';
+import { BusError } from '../schemas/envelope.js';
+import type { HookEvent, HookResult } from '../schemas/hooks.js';
+import type { StatePaths } from '../host/state-dir.js';
+import { runHookHandlers } from './run-handler.js';
+
+export class HookHandlerError extends Error {}
+
+export interface HookOutcome {
+  result: HookResult;
+  warning?: string;
+}
+
+async function viaSwarm(config: Config, paths: StatePaths, event: HookEvent): Promise<HookResult | null> {
+  const { connectSwarm } = await import('../cli/context.js');
+  const s = await connectSwarm({ config, paths }, config.nats.hookTimeoutMs);
+  if (!s) return null;
+  try {
+    return await requestEndpoint<HookResult>(s.nc, config.nats.subjectPrefix, 'coordinator', 'hook', { event }, config.nats.requestTimeoutMs);
+  } catch (e) {
+    if (e instanceof BusError && (e.code === 'hook-failed' || e.code === 'bad-request')) throw new HookHandlerError(e.message);
+    return null; // unavailable or timed out: record locally instead
+  } finally {
+    await closeBus(s.nc);
+  }
+}
+
+async function locally(config: Config, paths: StatePaths, event: HookEvent): Promise<HookResult> {
+  const started = performance.now();
+  const store = MemoryStore.open(paths.memory, { mapSizeBytes: config.memory.mapSizeBytes });
+  try {
+    const ops = new MemoryOps(store);
+    // Kept for the stream: the coordinator publishes pending events when it next starts.
+    await store.set(`hooks/pending/${event.at}-${event.id}`, event);
+    let r;
+    try {
+      r = await runHookHandlers(event, config, ops.hookMemory());
+    } catch (e) {
+      throw new HookHandlerError((e as Error).message);
+    }
+    return { hook: event.hook, id: event.id, message: r.message, data: r.data, durationMs: performance.now() - started, stored: 'local' };
+  } finally {
+    await store.close();
+  }
+}
+
+export async function sendHook(config: Config, paths: StatePaths, event: HookEvent): Promise<HookOutcome> {
+  const r = await viaSwarm(config, paths, event);
+  if (r) return { result: r };
+  return { result: await locally(config, paths, event), warning: 'swarm is down; hook recorded locally (it reaches the event stream when the swarm is up)' };
+}

@@ -1,0 +1,108 @@
+// The memory operations, shared by the coordinator's endpoints (single writer while it runs) and by
+// the CLI's direct path when the swarm is down. Writes under optimization/ are validated.
+import { BusError } from '../schemas/envelope.js';
+import { validateRecord } from '../schemas/memory-records.js';
+import type { LearningEvent } from '../schemas/memory-ops.js';
+import type { HookMemory } from '../schemas/hooks.js';
+import { matches, parseFilter } from './query.js';
+import { addCacheUse, addCleanupOutcome, addSummaryEntry, addUnmountAttempt } from './reducers.js';
+import type { MemoryStore, StoredEntry } from './store.js';
+
+function checked(key: string, value: unknown): void {
+  const v = validateRecord(key, value);
+  if (!v.ok) throw new BusError('bad-request', `invalid value for ${key}: ${v.message}`);
+}
+
+export function keyFor(e: LearningEvent): string {
+  switch (e.kind) {
+    case 'unmount-attempt':
+      return `optimization/unmount-strategies/${e.fsType}`;
+    case 'cleanup-outcome':
+      return `optimization/cleanup-success/${e.target.replace(/^\/+/, '')}`;
+    case 'cache-use':
+      return `optimization/caching-effectiveness/${e.cache}`;
+    case 'summary':
+      return `optimization/${e.name}`;
+    case 'put':
+      return e.key;
+  }
+}
+
+export class MemoryOps {
+  constructor(readonly store: MemoryStore) {}
+
+  get(key: string): StoredEntry | undefined {
+    return this.store.get(key);
+  }
+
+  async set(key: string, value: unknown): Promise<StoredEntry> {
+    checked(key, value);
+    return this.store.set(key, value);
+  }
+
+  async delete(key: string): Promise<boolean> {
+    return this.store.delete(key);
+  }
+
+  list(prefix: string, limit = Infinity): StoredEntry[] {
+    const out: StoredEntry[] = [];
+    for (const e of this.store.range(prefix)) {
+      if (out.length >= limit) break;
+      out.push(e);
+    }
+    return out;
+  }
+
+  query(prefix: string, where: string[], limit = Infinity): StoredEntry[] {
+    const filters = where.map(parseFilter);
+    const out: StoredEntry[] = [];
+    for (const e of this.store.range(prefix)) {
+      if (out.length >= limit) break;
+      if (filters.every((f) => matches(e.value, f))) out.push(e);
+    }
+    return out;
+  }
+
+  async importEntries(entries: { key: string; value: unknown; updatedAt?: string }[]): Promise<number> {
+    for (const e of entries) checked(e.key, e.value);
+    return this.store.setMany(entries);
+  }
+
+  /** Applies learning events, each as an atomic read-modify-write. */
+  async record(events: LearningEvent[]): Promise<StoredEntry[]> {
+    const out: StoredEntry[] = [];
+    for (const e of events) {
+      const key = keyFor(e);
+      const now = new Date().toISOString();
+      out.push(
+        await this.store.update(key, (old) => {
+          switch (e.kind) {
+            case 'unmount-attempt':
+              return addUnmountAttempt(old, e, now);
+            case 'cleanup-outcome':
+              return addCleanupOutcome(old, e, now);
+            case 'cache-use':
+              return addCacheUse(old, e, now);
+            case 'summary':
+              return addSummaryEntry(old, e.entry, e.counts, now);
+            case 'put':
+              checked(key, e.value);
+              return e.value;
+          }
+        }),
+      );
+    }
+    return out;
+  }
+
+  /** The view hook handlers get. */
+  hookMemory(): HookMemory {
+    return {
+      get: (k) => this.store.get(k)?.value,
+      set: async (k, v) => {
+        await this.set(k, v);
+      },
+      update: async (k, fn) => (await this.store.update(k, fn)).value,
+    };
+  }
+}

@@ -1,0 +1,77 @@
+// How learning events become records. Pure functions: the single writer applies them in one transaction.
+import type { CachingEffectiveness, CleanupSuccess, Summary, UnmountStrategies } from '../schemas/memory-records.js';
+
+const SUMMARY_KEEP = 50;
+
+export interface UnmountAttempt {
+  fsType: string;
+  strategy: string;
+  ok: boolean;
+  ms: number;
+  error?: string;
+}
+
+export function addUnmountAttempt(old: unknown, a: UnmountAttempt, now: string): UnmountStrategies {
+  const rec = (old as UnmountStrategies | undefined) ?? { fsType: a.fsType, strategies: {}, updatedAt: now };
+  const s = rec.strategies[a.strategy] ?? { attempts: 0, successes: 0, totalMs: 0 };
+  const strategies = {
+    ...rec.strategies,
+    [a.strategy]: { attempts: s.attempts + 1, successes: s.successes + (a.ok ? 1 : 0), totalMs: s.totalMs + a.ms },
+  };
+  return { ...rec, fsType: a.fsType, strategies, ...(a.error ? { lastError: a.error } : {}), updatedAt: now };
+}
+
+/** Strategies ordered by what the record favours: success rate, then speed; unknown ones keep their place. */
+export function orderStrategies(rec: UnmountStrategies | undefined, known: readonly string[]): string[] {
+  if (!rec) return [...known];
+  const score = (name: string): number => {
+    const s = rec.strategies[name];
+    if (!s || s.attempts === 0) return -1;
+    return s.successes / s.attempts - (s.totalMs / s.attempts) / 1e6;
+  };
+  return [...known].sort((a, b) => score(b) - score(a));
+}
+
+export interface CleanupOutcome {
+  target: string;
+  status: 'done' | 'refused' | 'failed';
+  bytesFreed: number;
+  durationMs: number;
+}
+
+export function addCleanupOutcome(old: unknown, o: CleanupOutcome, now: string): CleanupSuccess {
+  const r = (old as CleanupSuccess | undefined) ?? { target: o.target, runs: 0, successes: 0, refusals: 0, failures: 0, bytesFreed: 0, lastStatus: '', lastDurationMs: 0, updatedAt: now };
+  return {
+    ...r,
+    runs: r.runs + 1,
+    successes: r.successes + (o.status === 'done' ? 1 : 0),
+    refusals: r.refusals + (o.status === 'refused' ? 1 : 0),
+    failures: r.failures + (o.status === 'failed' ? 1 : 0),
+    bytesFreed: r.bytesFreed + o.bytesFreed,
+    lastStatus: o.status,
+    lastDurationMs: o.durationMs,
+    updatedAt: now,
+  };
+}
+
+export interface CacheUse {
+  cache: string;
+  hits: number;
+  misses: number;
+  bytesSaved: number;
+}
+
+export function addCacheUse(old: unknown, u: CacheUse, now: string): CachingEffectiveness {
+  const r = (old as CachingEffectiveness | undefined) ?? { cache: u.cache, builds: 0, hits: 0, misses: 0, hitRate: 0, bytesSaved: 0, updatedAt: now };
+  const hits = r.hits + u.hits;
+  const misses = r.misses + u.misses;
+  return { ...r, builds: r.builds + 1, hits, misses, hitRate: hits + misses ? hits / (hits + misses) : 0, bytesSaved: r.bytesSaved + u.bytesSaved, updatedAt: now };
+}
+
+/** Appends an entry to a summary, keeps the newest ones, and adds `counts` to its totals. */
+export function addSummaryEntry(old: unknown, entry: Record<string, unknown>, counts: Record<string, number>, now: string): Summary {
+  const r = (old as Summary | undefined) ?? { entries: [], totals: {}, updatedAt: now };
+  const totals = { ...r.totals };
+  for (const [k, v] of Object.entries(counts)) totals[k] = (totals[k] ?? 0) + v;
+  return { ...r, entries: [...r.entries, { ...entry, at: now }].slice(-SUMMARY_KEEP), totals, updatedAt: now };
+}

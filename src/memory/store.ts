@@ -1,0 +1,107 @@
+// The one owner of lmdb: the memory store. A fixed, large map size; values are JSON, each wrapped
+// with its update time. The coordinator is the single writer while it runs; without it, CLI calls
+// write directly (LMDB's own write lock serialises processes; every write is committed before we return).
+import { mkdirSync } from 'node:fs';
+import { open, type RootDatabase } from 'lmdb';
+
+export interface StoredEntry {
+  key: string;
+  value: unknown;
+  updatedAt: string;
+}
+
+interface Wrapped {
+  v: unknown;
+  t: string;
+}
+
+export interface OpenOptions {
+  mapSizeBytes: number;
+  readOnly?: boolean;
+}
+
+export class MemoryStore {
+  private constructor(
+    private readonly db: RootDatabase<Wrapped, string>,
+    readonly path: string,
+  ) {}
+
+  static open(dir: string, opts: OpenOptions): MemoryStore {
+    if (!opts.readOnly) mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const db = open<Wrapped, string>({
+      path: dir,
+      mapSize: opts.mapSizeBytes,
+      readOnly: opts.readOnly ?? false,
+      encoding: 'msgpack',
+      // Durability over speed: a write the caller was told about is on disk.
+      noSync: false,
+    });
+    return new MemoryStore(db, dir);
+  }
+
+  get(key: string): StoredEntry | undefined {
+    const w = this.db.get(key);
+    return w === undefined ? undefined : { key, value: w.v, updatedAt: w.t };
+  }
+
+  /** Resolves once the write is committed. */
+  async set(key: string, value: unknown, at = new Date()): Promise<StoredEntry> {
+    const t = at.toISOString();
+    await this.db.put(key, { v: value, t });
+    return { key, value, updatedAt: t };
+  }
+
+  /** Several writes committed in one transaction. */
+  async setMany(entries: { key: string; value: unknown; updatedAt?: string }[]): Promise<number> {
+    const now = new Date().toISOString();
+    await this.db.transaction(() => {
+      for (const e of entries) void this.db.put(e.key, { v: e.value, t: e.updatedAt ?? now });
+    });
+    return entries.length;
+  }
+
+  /** Atomic read-modify-write inside one write transaction. */
+  async update(key: string, fn: (old: unknown | undefined) => unknown): Promise<StoredEntry> {
+    const t = new Date().toISOString();
+    let value: unknown;
+    await this.db.transaction(() => {
+      const old = this.db.get(key);
+      value = fn(old?.v);
+      void this.db.put(key, { v: value, t });
+    });
+    return { key, value, updatedAt: t };
+  }
+
+  async delete(key: string): Promise<boolean> {
+    return this.db.remove(key);
+  }
+
+  *range(prefix = ''): Generator<StoredEntry> {
+    // Keys are strings: everything with the prefix sorts between prefix and prefix + U+FFFF.
+    const opts = prefix ? { start: prefix, end: `${prefix}\uffff` } : {};
+    for (const { key, value } of this.db.getRange(opts)) {
+      yield { key, value: value.v, updatedAt: value.t };
+    }
+  }
+
+  count(prefix = ''): number {
+    let n = 0;
+    for (const _ of this.db.getKeys(prefix ? { start: prefix, end: `${prefix}\uffff` } : {})) n++;
+    return n;
+  }
+
+  stats(): { entries: number; mapSizeBytes: number; usedBytes: number; path: string } {
+    const s = this.db.getStats() as { entryCount?: number; pageSize?: number; treeBranchPageCount?: number; treeLeafPageCount?: number; overflowPages?: number; mapSize?: number; lastPageNumber?: number };
+    const page = s.pageSize ?? 4096;
+    return {
+      entries: s.entryCount ?? this.count(),
+      mapSizeBytes: s.mapSize ?? 0,
+      usedBytes: ((s.lastPageNumber ?? 0) + 1) * page,
+      path: this.path,
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+}

@@ -1,0 +1,151 @@
+// Bringing the swarm up and down: the private nats-server (unless a URL is configured), then the
+// coordinator, which starts the agents. `up` returns only when every service answers PING.
+import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { closeBus, connectBus } from '../bus/connect.js';
+import { pingAll, type ServiceIdentity } from '../bus/discovery.js';
+import { loadOrCreateCredentials, startNatsServer } from '../bus/nats-server.js';
+import { isAlive, refOf, signalIfSame, waitForExit, type ProcessRef } from '../host/process-identity.js';
+import type { StatePaths } from '../host/state-dir.js';
+import type { Config } from '../schemas/config.js';
+import { externalAuth } from './bus-target.js';
+import { readRunFile, removeRunFile, writeRunFile, type RunFile } from './run-file.js';
+
+export const coordinatorEntry = fileURLToPath(new URL('../coordinator/main.js', import.meta.url));
+
+export interface UpOptions {
+  /** Keep the coordinator (and the private server) attached to this process. */
+  foreground?: boolean;
+  onProgress?: (msg: string) => void;
+}
+
+export interface UpResult {
+  run: RunFile;
+  services: ServiceIdentity[];
+  alreadyUp: boolean;
+  coordinatorExit?: Promise<number | null>;
+}
+
+export function expectedServices(config: Config): string[] {
+  return ['coordinator', ...config.agents];
+}
+
+/** The live swarm recorded in run.json, or null (a stale file from a crash is removed). */
+export function liveRun(paths: StatePaths): RunFile | null {
+  const run = readRunFile(paths.runFile);
+  if (!run) return null;
+  if (run.coordinator && isAlive(run.coordinator)) return run;
+  return null;
+}
+
+export async function waitForServices(url: string, auth: { user?: string; pass?: string; token?: string } | undefined, want: string[], timeoutMs: number): Promise<ServiceIdentity[]> {
+  const nc = await connectBus({ url, auth, name: 'isoswarm-up', timeoutMs: 3000 });
+  try {
+    const end = Date.now() + timeoutMs;
+    let seen: ServiceIdentity[] = [];
+    while (Date.now() < end) {
+      seen = await pingAll(nc, 300);
+      const names = new Set(seen.map((s) => s.name));
+      if (want.every((w) => names.has(w))) return seen;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const names = new Set(seen.map((s) => s.name));
+    throw new Error(`not all services answered PING within ${timeoutMs} ms; missing: ${want.filter((w) => !names.has(w)).join(', ')}`);
+  } finally {
+    await closeBus(nc);
+  }
+}
+
+async function stopRef(ref: ProcessRef | null, graceMs: number): Promise<void> {
+  if (!ref || !isAlive(ref)) return;
+  signalIfSame(ref, 'SIGTERM');
+  if (await waitForExit(ref, graceMs)) return;
+  signalIfSame(ref, 'SIGKILL');
+  await waitForExit(ref, 2000);
+}
+
+export async function up(config: Config, paths: StatePaths, opts: UpOptions = {}): Promise<UpResult> {
+  const say = opts.onProgress ?? (() => undefined);
+  const existing = liveRun(paths);
+  if (existing) {
+    const auth = existing.embedded ? loadOrCreateCredentials(paths.root) : externalAuth(process.env);
+    const services = await waitForServices(existing.url, auth, expectedServices(config), config.supervisor.readyTimeoutMs);
+    return { run: existing, services, alreadyUp: true };
+  }
+  removeRunFile(paths.runFile);
+  const logFile = join(paths.logs, 'swarm.log');
+  let natsRef: ProcessRef | null = null;
+  let url: string;
+  let auth: { user?: string; pass?: string; token?: string } | undefined;
+  const embedded = !config.nats.url;
+  if (embedded) {
+    const creds = loadOrCreateCredentials(paths.root);
+    say('starting private nats-server');
+    const srv = await startNatsServer({ jetstreamDir: paths.jetstream, logFile: join(paths.logs, 'nats-server.log'), credentials: creds, attached: opts.foreground });
+    natsRef = srv.ref;
+    url = srv.url;
+    auth = creds;
+  } else {
+    url = config.nats.url!;
+    auth = externalAuth(process.env);
+  }
+  say(`starting coordinator (bus ${url})`);
+  const env: NodeJS.ProcessEnv = { ...process.env, ISOSWARM_NATS_URL: url, ISOSWARM_HOME: paths.root };
+  if (auth?.user) {
+    env.ISOSWARM_NATS_USER = auth.user;
+    env.ISOSWARM_NATS_PASS = auth.pass ?? '';
+  }
+  if (auth?.token) env.ISOSWARM_NATS_TOKEN = auth.token;
+  const log = openSync(logFile, 'a', 0o600);
+  const child = spawn(process.execPath, [coordinatorEntry], {
+    env,
+    detached: !opts.foreground,
+    stdio: opts.foreground ? ['ignore', 'inherit', 'inherit'] : ['ignore', log, log],
+  });
+  closeSync(log);
+  const coordinatorExit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const coordRef = child.pid ? refOf(child.pid) : null;
+  const run: RunFile = { url, embedded, prefix: config.nats.subjectPrefix, nats: natsRef, coordinator: coordRef, startedAt: new Date().toISOString(), logFile };
+  writeRunFile(paths.runFile, run);
+  try {
+    say('waiting for the five services to answer PING');
+    const services = await Promise.race([
+      waitForServices(url, auth, expectedServices(config), config.supervisor.readyTimeoutMs),
+      coordinatorExit.then((code) => {
+        throw new Error(`coordinator exited with code ${code} during start-up; see ${logFile}`);
+      }),
+    ]);
+    if (!opts.foreground) child.unref();
+    return { run, services, alreadyUp: false, coordinatorExit };
+  } catch (e) {
+    await stopRef(coordRef, 5000);
+    await stopRef(natsRef, 3000);
+    removeRunFile(paths.runFile);
+    throw e;
+  }
+}
+
+export interface DownResult {
+  wasUp: boolean;
+  stopped: { what: string; pid: number }[];
+}
+
+/** Stops what `up` started: the coordinator (which stops its agents), then the private server. */
+export async function down(paths: StatePaths, graceMs = 15_000): Promise<DownResult> {
+  const run = readRunFile(paths.runFile);
+  if (!run) return { wasUp: false, stopped: [] };
+  const stopped: DownResult['stopped'] = [];
+  if (run.coordinator && isAlive(run.coordinator)) {
+    // SIGTERM makes the coordinator stop its agents gracefully before it exits.
+    await stopRef(run.coordinator, graceMs);
+    stopped.push({ what: 'coordinator', pid: run.coordinator.pid });
+  }
+  if (run.nats && isAlive(run.nats)) {
+    await stopRef(run.nats, 5000);
+    stopped.push({ what: 'nats-server', pid: run.nats.pid });
+  }
+  removeRunFile(paths.runFile);
+  return { wasUp: stopped.length > 0, stopped };
+}

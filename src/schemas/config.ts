@@ -1,0 +1,60 @@
+// The one typed configuration object, merged from config/default.json, an optional file and the environment.
+import { z } from 'zod';
+
+const thresholds = z.object({
+  diskPct: z.number().min(1).max(100),
+  diskEmergencyPct: z.number().min(1).max(100),
+  memPct: z.number().min(1).max(100),
+  tempBytes: z.number().int().positive(),
+});
+
+export const cleanupTargetSchema = z.object({
+  path: z.string().min(1),
+  kind: z.enum(['tree', 'cache', 'temp', 'locks']).default('tree'),
+  limitBytes: z.number().int().nonnegative().optional(),
+  maxAgeSec: z.number().int().nonnegative().optional(),
+});
+
+export const configSchema = z.object({
+  optimizationEnabled: z.boolean(),
+  parallelJobs: z.union([z.literal('auto'), z.number().int().min(1).max(1024)]),
+  cleanupAutoTrigger: z.boolean(),
+  performanceMonitoring: z.boolean(),
+  nats: z.object({
+    url: z.string().min(1).nullable(),
+    subjectPrefix: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'NATS subject tokens: letters, digits, _ and -'),
+    requestTimeoutMs: z.number().int().positive(),
+    hookTimeoutMs: z.number().int().positive(),
+  }),
+  agents: z.array(z.enum(['cleaner', 'unmounter', 'performance-tuner', 'monitor'])),
+  supervisor: z.object({
+    backoffInitialMs: z.number().int().positive(),
+    backoffMaxMs: z.number().int().positive(),
+    crashLoopRestarts: z.number().int().positive(),
+    crashLoopWindowMs: z.number().int().positive(),
+    readyTimeoutMs: z.number().int().positive(),
+  }),
+  memory: z.object({ mapSizeBytes: z.number().int().min(1 << 24) }),
+  policy: z.object({ safePrefixes: z.array(z.string().startsWith('/')), deny: z.array(z.string().startsWith('/')) }),
+  cleanup: z.object({
+    targets: z.array(cleanupTargetSchema),
+    graceMs: z.number().int().nonnegative(),
+    allowLazyUnmount: z.boolean(),
+    confirmAboveBytes: z.number().int().nonnegative(),
+  }),
+  monitor: z.object({
+    intervalMs: z.number().int().min(50),
+    paths: z.array(z.string().startsWith('/')),
+    tempDir: z.string().startsWith('/'),
+    thresholds,
+    hysteresisPct: z.number().min(0).max(50),
+    minAlertIntervalMs: z.number().int().nonnegative(),
+  }),
+  hooks: z.object({
+    builtin: z.record(z.string(), z.string()),
+    site: z.record(z.string(), z.array(z.string())),
+  }),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type CleanupTarget = z.infer<typeof cleanupTargetSchema>;
