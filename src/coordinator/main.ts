@@ -52,11 +52,11 @@ async function main(): Promise<void> {
       ...hookEndpoints(nc, config, ops),
       ...agentEndpoints(nc, config),
       status: endpoint({
-        input: z.object({}),
+        input: z.strictObject({}),
         handler: () => ({ pid: process.pid, host: hostname(), uptimeMs: Date.now() - started, agents: supervisor.status() }),
       }),
       shutdown: endpoint({
-        input: z.object({}),
+        input: z.strictObject({}),
         handler: () => {
           setTimeout(() => void shutdown('shutdown requested'), 10);
           return { stopping: true };

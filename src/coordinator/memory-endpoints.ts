@@ -30,6 +30,6 @@ export function memoryEndpoints(ops: MemoryOps): EndpointMap {
     }),
     'memory-import': endpoint({ input: importInput, handler: async ({ entries }) => ({ imported: await ops.importEntries(entries) }) }),
     'memory-record': endpoint({ input: recordInput, handler: async ({ events }) => ({ updated: (await ops.record(events)).map((e) => e.key) }) }),
-    'memory-stats': endpoint({ input: z.object({}), handler: () => ops.store.stats() }),
+    'memory-stats': endpoint({ input: z.strictObject({}), handler: () => ops.store.stats() }),
   };
 }

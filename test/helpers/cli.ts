@@ -1,0 +1,53 @@
+// Runs the built CLI as a real process, each test with its own state dir.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+export function scratchHome(tag: string): string {
+  return mkdtempSync(`/tmp/isoswarm-test-${tag}-`);
+}
+
+export function testEnv(home: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ISOSWARM_HOME: home, ...extra };
+  delete env.NATS_URL;
+  delete env.ISOSWARM_CONFIG;
+  return env;
+}
+
+export function cliSync(env: NodeJS.ProcessEnv, args: string[], input?: string, timeoutMs = 60_000): CliRun {
+  const t = performance.now();
+  const r = spawnSync(process.execPath, [CLI, ...args], { env, input: input ?? '', encoding: 'utf8', timeout: timeoutMs });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, ms: performance.now() - t };
+}
+
+export function cli(env: NodeJS.ProcessEnv, args: string[], input?: string, timeoutMs = 60_000): Promise<CliRun> {
+  return new Promise((resolve) => {
+    const t = performance.now();
+    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, ms: performance.now() - t });
+    });
+    child.stdin.end(input ?? '');
+  });
+}
+
+/** Brings the swarm of `home` down and removes the state dir, whatever state the test left. */
+export function teardownHome(home: string): void {
+  cliSync(testEnv(home), ['down'], undefined, 30_000);
+  rmSync(home, { recursive: true, force: true });
+}
