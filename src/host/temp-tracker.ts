@@ -73,6 +73,9 @@ interface Pass {
   mounts: Set<string>;
 }
 
+/** A directory changed less than this long ago is read again on the next pass. */
+const RECENT_MS = 2000;
+
 const newNode = (path: string): DirNode => ({ path, stamp: null, children: new Map(), bytes: 0, apparent: 0, files: 0 });
 
 export class TempTracker {
@@ -198,8 +201,11 @@ export class TempTracker {
       }
       return node === this.root;
     }
-    const stamp = `${st.mtimeNs}:${st.ctimeNs}`;
+    let stamp = `${st.mtimeNs}:${st.ctimeNs}`;
     if (!pass.full && stamp === node.stamp) return true;
+    // Timestamps come from a coarse clock: a change right after this read could keep the same stamp.
+    // A directory changed in the last seconds gets a stamp that never matches, so it is read again.
+    if (Date.now() - Number(st.ctimeNs / 1_000_000n) < RECENT_MS) stamp += '~recent';
     let dir: Dir;
     try {
       dir = opendirSync(node.path, { bufferSize: 128 });
