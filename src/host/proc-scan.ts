@@ -98,16 +98,27 @@ async function describe(pid: number, root?: string): Promise<ProcessInfo | null>
   return info;
 }
 
+/** Runs `fn` over `items` with bounded concurrency, keeping input order; /proc reads are cheap but many. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
 /** Processes whose root directory is the target or a folder inside it (they belong to the chroot). */
 export async function processesRootedIn(realTarget: string): Promise<ProcessInfo[]> {
-  const out: ProcessInfo[] = [];
-  for (const pid of await listPids()) {
+  const found = await mapLimit(await listPids(), 32, async (pid) => {
     const root = await rootedIn(pid, realTarget);
-    if (root === null) continue;
-    const info = await describe(pid, root); // vanished mid-scan: simply not listed
-    if (info) out.push(info);
-  }
-  return out;
+    return root === null ? null : describe(pid, root); // vanished mid-scan: simply not listed
+  });
+  return found.filter((p): p is ProcessInfo => p !== null);
 }
 
 function stripDeleted(p: string): string {
@@ -132,7 +143,7 @@ async function usesOf(pid: number, realTarget: string): Promise<HolderUse[]> {
   } catch {
     /* gone, or a kernel thread */
   }
-  for (const fd of fds) add('fd', await link(`/proc/${pid}/fd/${fd}`));
+  for (const p of await Promise.all(fds.map((fd) => link(`/proc/${pid}/fd/${fd}`)))) add('fd', p);
   try {
     const maps = await readFile(`/proc/${pid}/maps`, 'utf8');
     for (const line of maps.split('\n')) {
@@ -150,13 +161,12 @@ async function usesOf(pid: number, realTarget: string): Promise<HolderUse[]> {
  * decide, never signalled (the user's shell, an editor, an indexer).
  */
 export async function holdersInside(realTarget: string): Promise<Holder[]> {
-  const out: Holder[] = [];
-  for (const pid of await listPids()) {
-    if ((await rootedIn(pid, realTarget)) !== null) continue;
+  const found = await mapLimit(await listPids(), 32, async (pid): Promise<Holder | null> => {
+    if ((await rootedIn(pid, realTarget)) !== null) return null;
     const uses = await usesOf(pid, realTarget);
-    if (uses.length === 0) continue;
+    if (uses.length === 0) return null;
     const info = await describe(pid);
-    if (info) out.push({ ...info, uses });
-  }
-  return out;
+    return info ? { ...info, uses } : null;
+  });
+  return found.filter((h): h is Holder => h !== null);
 }
