@@ -1,6 +1,5 @@
 // What every command needs: the config (with --config), the state paths, and a way to the swarm.
-import { closeBus, connectBus, type NatsConnection } from '../bus/connect.js';
-import { requestEndpoint } from '../bus/request.js';
+import type { NatsConnection } from '../bus/connect.js';
 import type { ServiceName } from '../bus/subjects.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { isAlive } from '../host/process-identity.js';
@@ -34,6 +33,8 @@ export async function connectSwarm(ctx: CliContext, timeoutMs = 1500): Promise<{
   const target = resolveBusTarget(ctx.config, ctx.paths);
   if (!target) return null;
   if (target.embedded && target.run?.coordinator && !isAlive(target.run.coordinator)) return null;
+  // The NATS client loads only when there is a swarm to talk to.
+  const { connectBus } = await import('../bus/connect.js');
   try {
     const nc = await connectBus({ url: target.url, auth: target.auth, name: `isoswarm-cli:${process.pid}`, timeoutMs });
     return { nc, target };
@@ -48,10 +49,12 @@ export async function withSwarm<T>(ctx: CliContext, fn: (nc: NatsConnection) => 
   try {
     return await fn(s.nc);
   } finally {
+    const { closeBus } = await import('../bus/connect.js');
     await closeBus(s.nc);
   }
 }
 
-export function callCoordinator<T>(ctx: CliContext, nc: NatsConnection, endpoint: string, payload: unknown, timeoutMs?: number): Promise<T> {
+export async function callCoordinator<T>(ctx: CliContext, nc: NatsConnection, endpoint: string, payload: unknown, timeoutMs?: number): Promise<T> {
+  const { requestEndpoint } = await import('../bus/request.js');
   return requestEndpoint<T>(nc, ctx.config.nats.subjectPrefix, 'coordinator' as ServiceName, endpoint, payload, timeoutMs ?? ctx.config.nats.requestTimeoutMs);
 }

@@ -1,9 +1,5 @@
 // A hook call from the CLI: through the coordinator when the swarm is up; otherwise straight into
 // LMDB (handler run here, event kept for the stream) with a warning. Bounded time either way.
-import { closeBus } from '../bus/connect.js';
-import { requestEndpoint } from '../bus/request.js';
-import { MemoryOps } from '../memory/operations.js';
-import { MemoryStore } from '../memory/store.js';
 import type { Config } from '../schemas/config.js';
 import { BusError } from '../schemas/envelope.js';
 import type { HookEvent, HookResult } from '../schemas/hooks.js';
@@ -21,6 +17,8 @@ async function viaSwarm(config: Config, paths: StatePaths, event: HookEvent): Pr
   const { connectSwarm } = await import('../cli/context.js');
   const s = await connectSwarm({ config, paths }, config.nats.hookTimeoutMs);
   if (!s) return null;
+  const { closeBus } = await import('../bus/connect.js');
+  const { requestEndpoint } = await import('../bus/request.js');
   try {
     return await requestEndpoint<HookResult>(s.nc, config.nats.subjectPrefix, 'coordinator', 'hook', { event }, config.nats.requestTimeoutMs);
   } catch (e) {
@@ -33,6 +31,8 @@ async function viaSwarm(config: Config, paths: StatePaths, event: HookEvent): Pr
 
 async function locally(config: Config, paths: StatePaths, event: HookEvent): Promise<HookResult> {
   const started = performance.now();
+  const { MemoryStore } = await import('../memory/store.js');
+  const { MemoryOps } = await import('../memory/operations.js');
   const store = MemoryStore.open(paths.memory, { mapSizeBytes: config.memory.mapSizeBytes });
   try {
     const ops = new MemoryOps(store);

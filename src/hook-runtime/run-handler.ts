@@ -3,7 +3,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { packageRoot } from '../config/load.js';
-import { run } from '../host/exec.js';
 import type { Config } from '../schemas/config.js';
 import type { HookEvent, HookHandler, HookHandlerResult, HookMemory } from '../schemas/hooks.js';
 
@@ -36,8 +35,11 @@ export async function runHookHandlers(event: HookEvent, config: Config, memory: 
     const handler = await loadHandler(builtin);
     result = await handler(event, { memory });
   }
-  for (const cmd of config.hooks.site[event.hook] ?? []) {
-    const r = await run('/bin/sh', ['-c', cmd], { input: JSON.stringify(event), timeout: 30_000 });
+  const site = config.hooks.site[event.hook] ?? [];
+  // execa loads only when a site hook exists: hooks sit on an editor's critical path.
+  const { run } = site.length ? await import('../host/exec.js') : { run: null };
+  for (const cmd of site) {
+    const r = await run!('/bin/sh', ['-c', cmd], { input: JSON.stringify(event), timeout: 30_000 });
     if (r.exitCode !== 0) throw new HookFailure(`site hook "${cmd}" exited ${r.exitCode}: ${r.stderr.trim().slice(0, 500)}`);
   }
   return result;

@@ -1,6 +1,6 @@
 // isoswarm doctor: what the tool needs on this host, and how to fix each gap.
 import type { Command } from 'commander';
-import { cliContext, type GlobalOptions } from '../context.js';
+import type { GlobalOptions } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { printJson, printLine } from '../output.js';
 
@@ -12,13 +12,15 @@ interface Check {
   fix?: string;
 }
 
+const context = () => import('../context.js');
+
 export function registerDoctor(program: Command, globals: () => GlobalOptions): void {
   program
     .command('doctor')
     .description('check what isoswarm needs (nats-server, mksquashfs, xorriso, debootstrap, root, mount namespaces) and say how to fix each gap')
     .option('--json', 'print as JSON')
     .action(async (o: { json?: boolean }) => {
-      const ctx = cliContext(globals());
+      const ctx = (await context()).cliContext(globals());
       const { which, run } = await import('../../host/exec.js');
       const { userInfo } = await import('node:os');
       const { accessSync, constants } = await import('node:fs');

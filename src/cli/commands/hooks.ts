@@ -1,6 +1,6 @@
 // isoswarm hooks pre-task|post-edit|notification|post-task (notify = notification)
 import type { Command } from 'commander';
-import { cliContext, type GlobalOptions } from '../context.js';
+import type { GlobalOptions } from '../context.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { printJson, printLine, warn } from '../output.js';
 
@@ -16,6 +16,8 @@ interface Flags {
   telemetry?: boolean;
   json?: boolean;
 }
+
+const context = () => import('../context.js');
 
 export function registerHooks(program: Command, globals: () => GlobalOptions): void {
   program
@@ -35,7 +37,7 @@ export function registerHooks(program: Command, globals: () => GlobalOptions): v
       if (!(HOOK_NAMES as readonly string[]).includes(hook)) {
         throw new CliError(`unknown hook "${hookArg}": use one of ${NAMES.join(', ')} (or notify)`, EXIT.usage);
       }
-      const ctx = cliContext(globals());
+      const ctx = (await context()).cliContext(globals());
       const { readStdinPayload } = await import('../../hook-runtime/stdin-payload.js');
       const { buildHookEvent, BadHookInput } = await import('../../hook-runtime/build-event.js');
       const { sendHook, HookHandlerError } = await import('../../hook-runtime/hook-client.js');

@@ -1,8 +1,10 @@
 // isoswarm up | down
 import type { Command } from 'commander';
-import { cliContext, type GlobalOptions } from '../context.js';
+import type { GlobalOptions } from '../context.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { printJson, printLine } from '../output.js';
+
+const context = () => import('../context.js');
 
 export function registerLifecycle(program: Command, globals: () => GlobalOptions): void {
   program
@@ -11,7 +13,7 @@ export function registerLifecycle(program: Command, globals: () => GlobalOptions
     .option('--foreground', 'stay attached; Ctrl-C stops everything')
     .option('--json', 'print the result as JSON')
     .action(async (o: { foreground?: boolean; json?: boolean }) => {
-      const ctx = cliContext(globals());
+      const ctx = (await context()).cliContext(globals());
       const { up, down } = await import('../../runtime/lifecycle.js');
       const { MissingNatsServerError } = await import('../../bus/nats-server.js');
       let r;
@@ -43,7 +45,7 @@ export function registerLifecycle(program: Command, globals: () => GlobalOptions
     .description('stop everything `isoswarm up` started (coordinator, agents, private nats-server), gracefully')
     .option('--json', 'print the result as JSON')
     .action(async (o: { json?: boolean }) => {
-      const ctx = cliContext(globals());
+      const ctx = (await context()).cliContext(globals());
       const { down } = await import('../../runtime/lifecycle.js');
       const r = await down(ctx.paths);
       if (o.json) printJson(r);

@@ -1,6 +1,6 @@
 // isoswarm memory set|get|delete|list|query|export|import|stats
 import type { Command } from 'commander';
-import { cliContext, type GlobalOptions } from '../context.js';
+import type { GlobalOptions } from '../context.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { printJson, printLine } from '../output.js';
 
@@ -31,6 +31,8 @@ async function readAll(file: string): Promise<string> {
   });
 }
 
+const context = () => import('../context.js');
+
 export function registerMemory(program: Command, globals: () => GlobalOptions): void {
   const mem = program.command('memory').description('read and write the swarm memory (LMDB); values are JSON');
   const access = () => import('../memory-access.js');
@@ -40,7 +42,7 @@ export function registerMemory(program: Command, globals: () => GlobalOptions): 
     .description('store a JSON value (strings need quotes: \'"text"\'); optimization/* records are validated')
     .option('--json', 'print the stored entry as JSON')
     .action(async (key: string, text: string, o: { json?: boolean }) => {
-      const ctx = cliContext(globals());
+      const ctx = (await context()).cliContext(globals());
       const value = parseValue(text);
       await validKey(key);
       const w = await (await access()).openWriter(ctx);
@@ -58,7 +60,7 @@ export function registerMemory(program: Command, globals: () => GlobalOptions): 
     .description('print the value stored under a key (exit 1 when absent)')
     .option('--json', 'print the whole entry (key, value, updatedAt) as JSON')
     .action(async (key: string, o: { json?: boolean }) => {
-      const ctx = cliContext(globals());
+      const ctx = (await context()).cliContext(globals());
       await validKey(key);
       const e = (await access()).openReader(ctx)?.get(key);
       if (!e) throw new CliError(`no memory entry "${key}"`, EXIT.failed);
@@ -70,7 +72,7 @@ export function registerMemory(program: Command, globals: () => GlobalOptions): 
     .command('delete <key>')
     .description('delete a key (exit 1 when absent)')
     .action(async (key: string) => {
-      const ctx = cliContext(globals());
+      const ctx = (await context()).cliContext(globals());
       await validKey(key);
       const w = await (await access()).openWriter(ctx);
       try {
@@ -88,7 +90,7 @@ export function registerMemory(program: Command, globals: () => GlobalOptions): 
     .option('--limit <n>', 'at most this many', (v) => Number(v))
     .option('--json', 'print entries as JSON')
     .action(async (o: { prefix: string; limit?: number; json?: boolean }) => {
-      const ctx = cliContext(globals());
+      const ctx = (await context()).cliContext(globals());
       const entries = (await access()).openReader(ctx)?.list(o.prefix, o.limit) ?? [];
       if (o.json) printJson(entries);
       else for (const e of entries) printLine(`${e.key}\t${e.updatedAt}`);
@@ -101,7 +103,7 @@ export function registerMemory(program: Command, globals: () => GlobalOptions): 
     .option('--limit <n>', 'at most this many', (v) => Number(v))
     .option('--json', 'print as JSON (default prints key and value per line)')
     .action(async (prefix: string | undefined, o: { where: string[]; limit?: number; json?: boolean }) => {
-      const ctx = cliContext(globals());
+      const ctx = (await context()).cliContext(globals());
       let entries;
       try {
         entries = (await access()).openReader(ctx)?.query(prefix ?? '', o.where, o.limit) ?? [];
@@ -118,7 +120,7 @@ export function registerMemory(program: Command, globals: () => GlobalOptions): 
     .option('--prefix <p>', 'only keys starting with this', '')
     .option('--out <file>', 'write to this file instead of stdout')
     .action(async (o: { prefix: string; out?: string }) => {
-      const ctx = cliContext(globals());
+      const ctx = (await context()).cliContext(globals());
       const entries = (await access()).openReader(ctx)?.list(o.prefix) ?? [];
       const text = entries.map((e) => JSON.stringify(e)).join('\n') + (entries.length ? '\n' : '');
       if (o.out) {
@@ -132,7 +134,7 @@ export function registerMemory(program: Command, globals: () => GlobalOptions): 
     .command('import <file>')
     .description('read JSON lines written by export (- for stdin); all lines are checked before any is written')
     .action(async (file: string) => {
-      const ctx = cliContext(globals());
+      const ctx = (await context()).cliContext(globals());
       const { entrySchema } = await import('../../schemas/memory-ops.js');
       const lines = (await readAll(file)).split('\n').filter((l) => l.trim());
       const entries = lines.map((l, i) => {
@@ -159,7 +161,7 @@ export function registerMemory(program: Command, globals: () => GlobalOptions): 
     .description('entries, size and location of the memory')
     .option('--json', 'print as JSON')
     .action(async (o: { json?: boolean }) => {
-      const ctx = cliContext(globals());
+      const ctx = (await context()).cliContext(globals());
       const r = (await access()).openReader(ctx);
       const s = r ? { ...r.store.stats(), byNamespace: namespaces(r.list('')) } : { entries: 0, path: ctx.paths.memory, byNamespace: {} };
       if (o.json) printJson(s);

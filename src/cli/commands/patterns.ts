@@ -1,6 +1,6 @@
 // isoswarm patterns: what the swarm has learned, in sentences a person reads, with the counts behind them.
 import type { Command } from 'commander';
-import { cliContext, type GlobalOptions } from '../context.js';
+import type { GlobalOptions } from '../context.js';
 import { formatBytes, formatDuration, printJson, printLine } from '../output.js';
 
 type Rec = Record<string, unknown>;
@@ -32,13 +32,15 @@ function describe(key: string, v: Rec): string {
   }
 }
 
+const context = () => import('../context.js');
+
 export function registerPatterns(program: Command, globals: () => GlobalOptions): void {
   program
     .command('patterns')
     .description('print what has been learned (optimization/* records) in plain words')
     .option('--json', 'print the records as JSON')
     .action(async (o: { json?: boolean }) => {
-      const ctx = cliContext(globals());
+      const ctx = (await context()).cliContext(globals());
       const { openReader } = await import('../memory-access.js');
       const entries = openReader(ctx)?.list('optimization/') ?? [];
       if (o.json) {

@@ -1,6 +1,6 @@
 // isoswarm status: every service as the standard $SRV.INFO/$SRV.STATS see it, plus restarts.
 import type { Command } from 'commander';
-import { callCoordinator, cliContext, withSwarm, type GlobalOptions } from '../context.js';
+import type { GlobalOptions } from '../context.js';
 import { formatDuration, printJson, printLine, table } from '../output.js';
 
 interface Row {
@@ -16,17 +16,19 @@ interface Row {
   state: string;
 }
 
+const context = () => import('../context.js');
+
 export function registerStatus(program: Command, globals: () => GlobalOptions): void {
   program
     .command('status')
     .description('show each service: name, id, host, pid, uptime, version, requests, errors, restarts')
     .option('--json', 'print as JSON')
     .action(async (o: { json?: boolean }) => {
-      const ctx = cliContext(globals());
+      const ctx = (await context()).cliContext(globals());
       const { infoAll, statsAll } = await import('../../bus/discovery.js');
-      const rows = await withSwarm(ctx, async (nc) => {
+      const rows = await (await context()).withSwarm(ctx, async (nc) => {
         const [infos, stats] = await Promise.all([infoAll(nc, 500), statsAll(nc, 500)]);
-        const coord = await callCoordinator<{ agents: { name: string; restarts: number; state: string; pid: number | null }[] }>(ctx, nc, 'status', {}).catch(() => null);
+        const coord = await (await context()).callCoordinator<{ agents: { name: string; restarts: number; state: string; pid: number | null }[] }>(ctx, nc, 'status', {}).catch(() => null);
         const out: Row[] = [];
         for (const info of infos) {
           const st = stats.find((s) => s.id === info.id);
