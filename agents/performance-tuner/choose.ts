@@ -1,0 +1,78 @@
+// Pure: picks a candidate from the predictions by what the user values.
+//   conservative — the smallest predicted image. Candidates within 0.5 % of the smallest count as
+//                  tied (that is below the sampling error), and the fastest of those wins, so data
+//                  that does not compress (already-compressed payloads) is not sent through xz.
+//   aggressive   — the fastest build whose predicted image is at most +25 % over the smallest.
+//                  The allowance is shrunk by the size prediction's uncertainty (default 3 %) so
+//                  that a predicted "just inside" does not become a measured "just outside".
+//   auto         — the lowest total cost in seconds, with documented weights (AUTO_WEIGHTS):
+//                  build seconds + 3 × read-back seconds (every boot decompresses what it reads;
+//                  three boots is a modest lifetime) + 0.1 s per MiB of image (writing, copying or
+//                  downloading it once at ~10 MiB/s). All three terms grow with the tree, so the
+//                  choice does not depend on the tree's size, only on its data and the host.
+import { type PredictedCandidate } from './predict.js';
+
+export type Mode = 'auto' | 'conservative' | 'aggressive';
+
+export const MODES: readonly Mode[] = ['auto', 'conservative', 'aggressive'];
+
+export const AUTO_WEIGHTS = { buildSeconds: 1, readBackSeconds: 3, secondsPerMiB: 0.1 } as const;
+export const SIZE_TIE = 0.005;
+export const AGGRESSIVE_ALLOWANCE = 0.25;
+export const SIZE_UNCERTAINTY = 0.03;
+
+export interface Decision {
+  label: string;
+  mode: Mode;
+  reason: string;
+  /** Per-candidate score used (auto: seconds; others: the metric compared). */
+  scores: Record<string, number>;
+}
+
+export function autoCost(c: PredictedCandidate): number {
+  const p = c.predicted;
+  return (
+    (p.buildMs / 1000) * AUTO_WEIGHTS.buildSeconds +
+    (p.readBackMs / 1000) * AUTO_WEIGHTS.readBackSeconds +
+    (p.imageBytes / 2 ** 20) * AUTO_WEIGHTS.secondsPerMiB
+  );
+}
+
+function fastest(list: PredictedCandidate[]): PredictedCandidate {
+  // Ties on time (equal milliseconds) go to the smaller image, then to the label for determinism.
+  return [...list].sort(
+    (a, b) => a.predicted.buildMs - b.predicted.buildMs || a.predicted.imageBytes - b.predicted.imageBytes || (a.label < b.label ? -1 : 1),
+  )[0] as PredictedCandidate;
+}
+
+export function choose(cands: PredictedCandidate[], mode: Mode): Decision {
+  if (cands.length === 0) throw new Error('no candidates to choose from');
+  const smallest = Math.min(...cands.map((c) => c.predicted.imageBytes));
+  const mib = (b: number) => (b / 2 ** 20).toFixed(1);
+  if (mode === 'conservative') {
+    const tied = cands.filter((c) => c.predicted.imageBytes <= smallest * (1 + SIZE_TIE));
+    const pick = fastest(tied);
+    const scores = Object.fromEntries(cands.map((c) => [c.label, c.predicted.imageBytes]));
+    const also = tied.length > 1 ? `; ${tied.length} candidates within ${SIZE_TIE * 100} % of it, fastest taken` : '';
+    return { label: pick.label, mode, scores, reason: `smallest predicted image ${mib(smallest)} MiB${also}` };
+  }
+  if (mode === 'aggressive') {
+    const limit = (smallest * (1 + AGGRESSIVE_ALLOWANCE)) / (1 + SIZE_UNCERTAINTY);
+    const pick = fastest(cands.filter((c) => c.predicted.imageBytes <= limit));
+    const scores = Object.fromEntries(cands.map((c) => [c.label, c.predicted.buildMs]));
+    return {
+      label: pick.label,
+      mode,
+      scores,
+      reason: `fastest predicted build (${pick.predicted.buildMs} ms) with image <= ${mib(limit)} MiB (+25 % of the smallest ${mib(smallest)} MiB, less ${SIZE_UNCERTAINTY * 100} % prediction margin)`,
+    };
+  }
+  const scores = Object.fromEntries(cands.map((c) => [c.label, Math.round(autoCost(c) * 1000) / 1000]));
+  const pick = [...cands].sort((a, b) => autoCost(a) - autoCost(b) || (a.label < b.label ? -1 : 1))[0] as PredictedCandidate;
+  return {
+    label: pick.label,
+    mode,
+    scores,
+    reason: `lowest cost ${scores[pick.label]} s = build s + ${AUTO_WEIGHTS.readBackSeconds} x read-back s + ${AUTO_WEIGHTS.secondsPerMiB} s/MiB of image`,
+  };
+}

@@ -1,0 +1,166 @@
+// Side effects: materializes the sample and sub-sample of the real tree in a scratch dir, runs real
+// mksquashfs and unsquashfs over them for every candidate, and removes the scratch dir again.
+import { closeSync, mkdirSync, mkdtempSync, openSync, readSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildSquashfs, fixedOverheadMs, readBackCost, choiceLabel, type SquashChoice } from '../../src/host/squashfs.js';
+import { mountPoints, type TreeScan } from '../../src/host/tree-scan.js';
+import { DEFAULT_SAMPLE_LIMITS, materializeSample, planSample, sampleFraction, type SampleLimits } from '../../src/host/tree-sample.js';
+import { type Candidate, controlChoice } from './candidates.js';
+import { type Calibration, type SampleLevel, type SampleRun } from './predict.js';
+
+export interface SampleInfo {
+  fraction: number;
+  files: number;
+  bytes: number;
+}
+
+export interface Measurements {
+  runs: SampleRun[];
+  calibration: Calibration;
+  sample: SampleInfo;
+  subsample: SampleInfo;
+  samplingMs: number;
+}
+
+export interface MeasureOptions {
+  root: string;
+  scan: TreeScan;
+  candidates: Candidate[];
+  nproc: number;
+  scratchParent?: string;
+  limits?: Partial<SampleLimits>;
+  /** Runs shorter than this are repeated (up to 3) and the median kept. */
+  repeatBelowMs?: number;
+  onProgress?: (msg: string) => void;
+}
+
+/**
+ * Sub-sample for the costly candidates: 40 % of the sample, but at least 4 MiB (or the whole sample
+ * when smaller) — below that, a 2-processor xz -b 1M run sees too few blocks to run in parallel and
+ * its per-byte time is twice the full build's.
+ */
+export function subsampleFraction(treeBytes: number, fraction: number): number {
+  if (treeBytes <= 0) return 1;
+  return Math.min(fraction, Math.max(fraction * 0.4, (4 << 20) / treeBytes));
+}
+
+/** Reads every sample file once so that no candidate pays for a cold page cache the others skip. */
+function warm(dir: string): void {
+  const buf = Buffer.allocUnsafe(1 << 20);
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) {
+        const fd = openSync(p, 'r');
+        try {
+          while (readSync(fd, buf, 0, buf.length, null) > 0) {
+            /* read through */
+          }
+        } finally {
+          closeSync(fd);
+        }
+      }
+    }
+  };
+  walk(dir);
+}
+
+/** Removes our own scratch dir (plain files and hardlinks we made); refuses if anything is mounted in it. */
+export function removeScratch(dir: string): void {
+  const inside = [...mountPoints()].filter((m) => m === dir || m.startsWith(`${dir}/`));
+  if (inside.length > 0) throw new Error(`refusing to remove ${dir}: mounted inside: ${inside.join(', ')}`);
+  rmSync(dir, { recursive: true, force: true });
+}
+
+async function measureOne(
+  label: string,
+  choice: SquashChoice,
+  level: SampleLevel,
+  dir: string,
+  info: SampleInfo,
+  img: string,
+  repeatBelowMs: number,
+): Promise<SampleRun> {
+  let wallMs = Infinity;
+  let cpuMs: number | null = Infinity;
+  let readBackMs = Infinity;
+  let imageBytes = 0;
+  let runs = 0;
+  while (runs < 3) {
+    const b = await buildSquashfs(dir, img, choice);
+    runs++;
+    wallMs = Math.min(wallMs, b.wallMs);
+    cpuMs = b.cpuMs === null || cpuMs === null ? null : Math.min(cpuMs, b.cpuMs);
+    imageBytes = b.imageBytes;
+    const rb = await readBackCost(img);
+    readBackMs = Math.min(readBackMs, rb.cpuMs ?? rb.wallMs);
+    if (b.wallMs >= repeatBelowMs) break;
+  }
+  rmSync(img, { force: true });
+  return {
+    label, choice, level, sampleBytes: info.bytes, sampleFiles: info.files,
+    wallMs: Math.round(wallMs), cpuMs, imageBytes, readBackMs: Math.round(readBackMs), runs,
+  };
+}
+
+export async function measureCandidates(o: MeasureOptions): Promise<Measurements> {
+  const started = performance.now();
+  const limits = { ...DEFAULT_SAMPLE_LIMITS, ...o.limits };
+  const tree = o.scan.totalBytes;
+  const scratch = mkdtempSync(join(o.scratchParent ?? tmpdir(), 'isoswarm-tune-'));
+  const say = o.onProgress ?? (() => {});
+  try {
+    const f1 = sampleFraction(tree, limits);
+    const f2 = subsampleFraction(tree, f1);
+    const s1 = await materializeSample(o.root, planSample(o.scan, f1, limits.seed), join(scratch, 'sample'));
+    const s2 = f2 < f1 ? await materializeSample(o.root, planSample(o.scan, f2, limits.seed), join(scratch, 'subsample')) : s1;
+    const sample = { fraction: f1, files: s1.entries.length, bytes: s1.bytes };
+    const subsample = { fraction: f2, files: s2.entries.length, bytes: s2.bytes };
+    say(`sample ${sample.files} files ${sample.bytes} B (${(f1 * 100).toFixed(1)} %), sub-sample ${subsample.bytes} B`);
+    warm(s1.dir);
+    if (s2 !== s1) warm(s2.dir);
+    const empty = join(scratch, 'empty');
+    mkdirSync(empty);
+    const img = join(scratch, 'out.img');
+    const control = controlChoice(o.nproc);
+    const overhead = await fixedOverheadMs(empty, img, control);
+    await buildSquashfs(empty, img, control);
+    const rb0 = await readBackCost(img);
+    rmSync(img, { force: true });
+    const repeat = o.repeatBelowMs ?? 250;
+    const runs: SampleRun[] = [];
+    for (const c of o.candidates) {
+      const [level, dir, info]: [SampleLevel, string, SampleInfo] =
+        c.tier === 'cheap' ? ['sample', s1.dir, sample] : ['subsample', s2.dir, subsample];
+      runs.push(await measureOne(c.label, c.choice, level, dir, info, img, repeat));
+      say(`${c.label} on ${level}: ${runs[runs.length - 1]?.wallMs} ms`);
+    }
+    // The control on both samples: how much more or less compressible the sub-sample happened to be.
+    let subsampleSizeCorrection = 1;
+    if (s2 !== s1) {
+      const label = choiceLabel(control);
+      const onSample = runs.find((r) => r.level === 'sample' && r.label === label)
+        ?? (await measureOne(label, control, 'sample', s1.dir, sample, img, repeat));
+      const onSub = await measureOne(label, control, 'subsample', s2.dir, subsample, img, repeat);
+      const ratio1 = onSample.imageBytes / Math.max(1, sample.bytes);
+      const ratio2 = onSub.imageBytes / Math.max(1, subsample.bytes);
+      if (ratio2 > 0) subsampleSizeCorrection = ratio1 / ratio2;
+    }
+    return {
+      runs,
+      calibration: {
+        overheadMs: Math.round(overhead.wallMs),
+        overheadCpuMs: overhead.cpuMs,
+        readBackOverheadMs: rb0.cpuMs ?? Math.round(rb0.wallMs),
+        subsampleSizeCorrection,
+      },
+      sample,
+      subsample,
+      samplingMs: Math.round(performance.now() - started),
+    };
+  } finally {
+    removeScratch(scratch);
+  }
+}

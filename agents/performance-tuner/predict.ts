@@ -1,0 +1,67 @@
+// Pure: from measurements on a sample to predictions for the whole tree. A run costs a fixed part
+// (process start, tables; measured on an empty tree) plus a part proportional to the data, and the
+// sample holds the same fraction of every stratum's bytes and files, so the variable part scales by
+// treeBytes / sampleBytes. Runs on the smaller sub-sample get their size corrected by how a control
+// compressor's ratio differed between the two samples (the sub-sample's own luck of the draw).
+import { type SquashChoice } from '../../src/host/squashfs.js';
+
+export type SampleLevel = 'sample' | 'subsample';
+
+export interface SampleRun {
+  label: string;
+  choice: SquashChoice;
+  level: SampleLevel;
+  sampleBytes: number;
+  sampleFiles: number;
+  /** Best wall time of the runs made (short runs are repeated: the best is the least disturbed). */
+  wallMs: number;
+  /** CPU time (user + system) of that build; null when it could not be measured. */
+  cpuMs: number | null;
+  imageBytes: number;
+  /** CPU time to decompress the whole image once (one processor). */
+  readBackMs: number;
+  runs: number;
+}
+
+export interface Calibration {
+  overheadMs: number;
+  overheadCpuMs: number | null;
+  readBackOverheadMs: number;
+  /** Control compressor's image/bytes ratio on the sample divided by that on the sub-sample. */
+  subsampleSizeCorrection: number;
+}
+
+export interface Prediction {
+  buildMs: number;
+  cpuMs: number | null;
+  imageBytes: number;
+  readBackMs: number;
+}
+
+export interface PredictedCandidate {
+  label: string;
+  choice: SquashChoice;
+  run: SampleRun;
+  predicted: Prediction;
+}
+
+export function predictRun(run: SampleRun, cal: Calibration, treeBytes: number): Prediction {
+  const scale = run.sampleBytes > 0 ? treeBytes / run.sampleBytes : 1;
+  const sizeFix = run.level === 'subsample' ? cal.subsampleSizeCorrection : 1;
+  const lin = (measured: number, fixed: number) => Math.round(fixed + Math.max(0, measured - fixed) * scale);
+  return {
+    buildMs: lin(run.wallMs, cal.overheadMs),
+    cpuMs: run.cpuMs === null ? null : lin(run.cpuMs, cal.overheadCpuMs ?? 0),
+    imageBytes: Math.round(run.imageBytes * scale * sizeFix),
+    readBackMs: lin(run.readBackMs, cal.readBackOverheadMs),
+  };
+}
+
+export function predictAll(runs: SampleRun[], cal: Calibration, treeBytes: number): PredictedCandidate[] {
+  return runs.map((r) => ({ label: r.label, choice: r.choice, run: r, predicted: predictRun(r, cal, treeBytes) }));
+}
+
+/** Relative error of a prediction against a measured value (0.1 = 10 %). */
+export function relativeError(predicted: number, measured: number): number {
+  return measured === 0 ? (predicted === 0 ? 0 : Infinity) : Math.abs(predicted - measured) / measured;
+}

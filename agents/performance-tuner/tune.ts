@@ -1,0 +1,154 @@
+// The agent-level tune: fingerprint the host, scan the target tree, reuse what was learned for this
+// host and a similar tree (fast path) or measure candidates on a sample of the real tree, choose by
+// mode, and remember the evidence. Memory is injected: the agent passes the bus-backed memory.
+import { readFileSync } from 'node:fs';
+import { freemem } from 'node:os';
+import { hostFingerprint, type HostFingerprint } from '../../src/host/fingerprint.js';
+import { hostBenchmark, type HostBenchmark } from '../../src/host/host-benchmark.js';
+import { mksquashfsArgs, type SquashChoice } from '../../src/host/squashfs.js';
+import { scanTree, treeSignature, type TreeSignature } from '../../src/host/tree-scan.js';
+import { type SampleLimits } from '../../src/host/tree-sample.js';
+import { type Candidate, defaultCandidates, isXz1M } from './candidates.js';
+import { choose, type Decision, type Mode } from './choose.js';
+import { DEFAULT_MAX_AGE_MS, parallelConfigKey, reuseVerdict, type ReuseVerdict, type TuneRecord } from './learning.js';
+import { measureCandidates } from './measure.js';
+import { predictAll, type PredictedCandidate } from './predict.js';
+import { exportEnv, formatExports, recommend, type Recommendation } from './recommend.js';
+
+/** What tune needs from the memory: the value under a key (or undefined), and a committed write. */
+export interface TuneMemory {
+  get(key: string): unknown;
+  set(key: string, value: unknown): unknown;
+}
+
+export interface TuneOptions {
+  /** The tree the build will squash (a chroot or image root). */
+  target: string;
+  /** Where the build writes (its disk and file system are part of the fingerprint); default target. */
+  buildDir?: string;
+  mode?: Mode;
+  /** Measure even when a reusable record exists. */
+  force?: boolean;
+  maxAgeMs?: number;
+  scratchParent?: string;
+  limits?: Partial<SampleLimits>;
+  candidates?: Candidate[];
+  /** Also measure the host (CPU, memory, disk, compressors) and store it with the record. */
+  benchmark?: boolean;
+  now?: () => Date;
+  onProgress?: (msg: string) => void;
+}
+
+export interface TuneResult {
+  choice: { label: string; choice: SquashChoice; mksquashfsOpts: string; reason: string; predicted: PredictedCandidate['predicted'] };
+  decision: Decision;
+  exports: string;
+  env: Record<string, string>;
+  recommendation: Recommendation;
+  candidates: PredictedCandidate[];
+  fastPath: boolean;
+  reuse: ReuseVerdict;
+  durationMs: number;
+  key: string;
+  record: TuneRecord;
+  fingerprint: HostFingerprint;
+  treeSignature: TreeSignature;
+  benchmark?: HostBenchmark;
+}
+
+function memAvailable(): number {
+  try {
+    const m = /MemAvailable:\s+(\d+) kB/.exec(readFileSync('/proc/meminfo', 'utf8'));
+    if (m?.[1]) return Number(m[1]) * 1024;
+  } catch {
+    /* not Linux */
+  }
+  return freemem();
+}
+
+/** A bus or store may hand back `{ key, value, updatedAt }`; tune wants the value. */
+function unwrap(x: unknown): unknown {
+  if (x && typeof x === 'object' && 'value' in x && 'key' in x && 'updatedAt' in x) return (x as { value: unknown }).value;
+  return x;
+}
+
+function finish(
+  record: TuneRecord, mode: Mode, treeBytes: number, fp: HostFingerprint, started: number,
+  extra: { fastPath: boolean; reuse: ReuseVerdict; key: string; signature: TreeSignature; benchmark?: HostBenchmark },
+): TuneResult {
+  const candidates = predictAll(record.candidates, record.calibration, treeBytes);
+  const decision = choose(candidates, mode);
+  const picked = candidates.find((c) => c.label === decision.label) as PredictedCandidate;
+  const recommendation = recommend(picked.choice, { threads: fp.threads, memAvailableBytes: memAvailable() }, treeBytes);
+  return {
+    choice: { label: picked.label, choice: picked.choice, mksquashfsOpts: recommendation.mksquashfsOpts, reason: decision.reason, predicted: picked.predicted },
+    decision,
+    exports: formatExports(recommendation),
+    env: exportEnv(recommendation),
+    recommendation,
+    candidates,
+    fastPath: extra.fastPath,
+    reuse: extra.reuse,
+    durationMs: Math.round(performance.now() - started),
+    key: extra.key,
+    record,
+    fingerprint: fp,
+    treeSignature: extra.signature,
+    ...(extra.benchmark ? { benchmark: extra.benchmark } : {}),
+  };
+}
+
+export async function tune(opts: TuneOptions, memory: TuneMemory): Promise<TuneResult> {
+  const started = performance.now();
+  const mode = opts.mode ?? 'auto';
+  const now = opts.now ?? (() => new Date());
+  const [fp, scan] = await Promise.all([hostFingerprint(opts.buildDir ?? opts.target), scanTree(opts.target)]);
+  const signature = treeSignature(scan);
+  const key = parallelConfigKey(fp.id);
+  const stored = unwrap(await memory.get(key));
+  const reuse = opts.force
+    ? { reusable: false, reason: 'measurement forced' }
+    : reuseVerdict(stored, signature, now(), opts.maxAgeMs ?? DEFAULT_MAX_AGE_MS, fp.id);
+  const benchmark = opts.benchmark ? await hostBenchmark({ scratchParent: opts.scratchParent }) : undefined;
+  if (reuse.reusable) {
+    const record = stored as TuneRecord;
+    if (benchmark) await memory.set(key, { ...record, host: { fingerprint: fp, benchmark }, updatedAt: now().toISOString() });
+    return finish(record, mode, scan.totalBytes, fp, started, { fastPath: true, reuse, key, signature, benchmark });
+  }
+  const m = await measureCandidates({
+    root: scan.root,
+    scan,
+    candidates: opts.candidates ?? defaultCandidates(fp.threads),
+    nproc: fp.threads,
+    scratchParent: opts.scratchParent,
+    limits: opts.limits,
+    onProgress: opts.onProgress,
+  });
+  const predicted = predictAll(m.runs, m.calibration, scan.totalBytes);
+  const decision = choose(predicted, mode);
+  const picked = predicted.find((c) => c.label === decision.label) as PredictedCandidate;
+  const xz1m = predicted.find((c) => isXz1M(c.choice));
+  const budgetMs = xz1m ? Math.round(xz1m.predicted.buildMs * 0.1) : null;
+  const at = now().toISOString();
+  const record: TuneRecord & { host: { fingerprint: HostFingerprint; benchmark?: HostBenchmark } } = {
+    fingerprintId: fp.id,
+    treeSignature: signature,
+    mode,
+    candidates: predicted.map((c) => ({ ...c.run, predicted: c.predicted })),
+    calibration: m.calibration,
+    choice: { label: picked.label, mksquashfsOpts: mksquashfsArgs(picked.choice).join(' '), reason: decision.reason },
+    predicted: picked.predicted,
+    sample: { fraction: m.sample.fraction, files: m.sample.files, bytes: m.sample.bytes, subsampleBytes: m.subsample.bytes },
+    samplingMs: m.samplingMs,
+    budget: {
+      xz1mPredictedMs: xz1m?.predicted.buildMs ?? null,
+      budgetMs,
+      withinBudget: budgetMs === null ? null : m.samplingMs <= budgetMs,
+    },
+    measuredAt: at,
+    updatedAt: at,
+    host: { fingerprint: fp, ...(benchmark ? { benchmark } : {}) },
+  };
+  await memory.set(key, record);
+  return finish(record, mode, scan.totalBytes, fp, started, { fastPath: false, reuse, key, signature, benchmark });
+}
