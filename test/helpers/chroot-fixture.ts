@@ -112,6 +112,17 @@ export async function waitRooted(child: ChildProcess, dir: string, ms = 3000): P
   throw new Error(`process ${child.pid} never entered ${dir}`);
 }
 
+function waitExit(c: ChildProcess, ms: number): Promise<void> {
+  if (c.exitCode !== null || c.signalCode !== null || c.pid === undefined) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    c.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
 /** Makes a file-system image; returns its path. */
 export async function makeImage(path: string, fs: 'ext2' | 'ext4', sizeMb = 8): Promise<string> {
   await runOk('truncate', ['-s', `${sizeMb}M`, path]);
@@ -129,7 +140,7 @@ export async function cleanupFixture(fx: Fixture): Promise<void> {
       }
     }
   }
-  await Promise.all(fx.children.map((c) => (c.exitCode !== null || c.signalCode !== null ? null : new Promise((r) => { c.once('exit', r); setTimeout(r, 2000); }))));
+  await Promise.all(fx.children.map((c) => waitExit(c, 2000)));
   await unmountEverythingUnder(fx.scratch);
   for (const l of await listLoopDevices()) {
     if (l.backingFile && isAtOrUnder(l.backingFile, fx.scratch)) await run('losetup', ['--detach', l.name]);
