@@ -16,11 +16,11 @@ export class ConfigError extends Error {
   }
 }
 
-function bool(name: string, raw: string): boolean {
+function bool(envName: string, field: string, raw: string): boolean {
   const v = raw.trim().toLowerCase();
   if (['1', 'true', 'yes', 'on'].includes(v)) return true;
   if (['0', 'false', 'no', 'off'].includes(v)) return false;
-  throw new ConfigError(name, `env ${name}`, `expected true/false, got "${raw}"`);
+  throw new ConfigError(field, `env ${envName}`, `expected true/false, got "${raw}"`);
 }
 
 const BOOLEANS: Record<string, string> = {
@@ -33,7 +33,7 @@ export function envOverrides(env: NodeJS.ProcessEnv): EnvOverride[] {
   const out: EnvOverride[] = [];
   for (const [name, field] of Object.entries(BOOLEANS)) {
     const raw = env[name];
-    if (raw !== undefined && raw !== '') out.push({ field, value: bool(field, raw), source: `env ${name}` });
+    if (raw !== undefined && raw !== '') out.push({ field, value: bool(name, field, raw), source: `env ${name}` });
   }
   const jobs = env.PARALLEL_JOBS;
   if (jobs !== undefined && jobs !== '') {

@@ -3,6 +3,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { run } from './exec.js';
 import { isAtOrUnder, type MountEntry, readMountinfo } from './mountinfo.js';
+import { assertTeardownTarget } from './path-policy.js';
 
 export interface LoopDevice {
   /** e.g. /dev/loop3 */
@@ -106,6 +107,7 @@ export interface DetachResult {
 
 /** Detaches `dev` after re-checking, right now, that it is backed inside the target, unmounted and unheld. */
 export async function detachLoop(dev: string, realTarget: string): Promise<DetachResult> {
+  assertTeardownTarget(realTarget);
   if (!/^\/dev\/loop[0-9]+$/.test(dev)) return { device: dev, backingFile: null, ok: false, error: 'not a loop device name' };
   const loop = (await listLoopDevices()).find((l) => l.name === dev);
   if (!loop) return { device: dev, backingFile: null, ok: true, error: 'already detached' };

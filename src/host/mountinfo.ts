@@ -123,3 +123,23 @@ export function unmountOrder(entries: readonly MountEntry[]): MountEntry[] {
   for (const e of [...entries].reverse()) visit(e);
   return out;
 }
+
+/**
+ * Whether `umount <m.mountPoint>` would reach `m` itself: nothing is stacked on it, and no other
+ * mount covers its path on the way down (a later mount over a parent folder, or a sibling at the
+ * same spot). Unreachable mounts are left for a later pass instead of hitting the wrong one.
+ */
+export function isReachable(m: MountEntry, all: readonly MountEntry[]): boolean {
+  const byId = new Map(all.map((e) => [e.id, e]));
+  if (!byId.has(m.id)) return false;
+  if (all.some((e) => e.parentId === m.id && e.mountPoint === m.mountPoint)) return false;
+  let c = m;
+  for (let depth = 0; depth < 4096; depth++) {
+    const p = byId.get(c.parentId);
+    if (!p || p.id === c.id) return true;
+    const child = c;
+    if (all.some((x) => x.parentId === p.id && x.id !== child.id && isAtOrUnder(child.mountPoint, x.mountPoint))) return false;
+    c = p;
+  }
+  return false;
+}

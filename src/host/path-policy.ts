@@ -157,3 +157,12 @@ export async function readHomeDirs(passwd = '/etc/passwd'): Promise<string[]> {
     .filter((h): h is string => typeof h === 'string' && h.startsWith('/'));
   return withRealpaths([...new Set(homes)]);
 }
+
+/**
+ * Last line of defence for functions that act on a target (unmount, signal, detach): whatever the
+ * caller checked, never `/`, a top-level folder, or a non-canonical path.
+ */
+export function assertTeardownTarget(realPath: string): void {
+  const depth = pathComponents(realPath)?.length ?? 0;
+  if (!isCanonical(realPath) || depth < 2) throw new Error(`refusing to act on ${JSON.stringify(realPath)}: not a canonical path below a top-level folder`);
+}

@@ -2,6 +2,7 @@
 // Before EVERY signal the pid is re-checked (same start time, root still in the target), so a pid
 // reused by an unrelated process is never signalled.
 import { type LogLike, silentLog } from './log-like.js';
+import { assertTeardownTarget } from './path-policy.js';
 import { type ProcessInfo, readProcStat, rootedIn } from './proc-scan.js';
 
 export type TerminationOutcome = 'exited' | 'killed' | 'vanished' | 'survived' | 'skipped-reused';
@@ -73,6 +74,7 @@ async function waitAll(recs: Array<[ProcessInfo, TerminationRecord]>, ms: number
 
 /** Terminates processes rooted in `opts.target`; returns one record per process, in input order. */
 export async function terminateRooted(procs: readonly ProcessInfo[], opts: TerminateOptions): Promise<TerminationRecord[]> {
+  assertTeardownTarget(opts.target); // with `/` every process on the host would count as rooted
   const graceMs = opts.graceMs ?? 5000;
   const killWaitMs = opts.killWaitMs ?? Math.max(1000, graceMs);
   const pollMs = opts.pollMs ?? 50;

@@ -5,7 +5,8 @@ import { run } from './exec.js';
 import { classifyMounts, type ForeignMount } from './foreign-mounts.js';
 import { type LogLike, silentLog } from './log-like.js';
 import { listLoopDevices } from './loop-devices.js';
-import { type MountEntry, pathComponents, readMountinfo, unmountOrder } from './mountinfo.js';
+import { isReachable, type MountEntry, pathComponents, readMountinfo, unmountOrder } from './mountinfo.js';
+import { assertTeardownTarget } from './path-policy.js';
 
 export type Strategy = 'umount' | 'umount-after-settle' | 'lazy';
 
@@ -59,15 +60,16 @@ export async function assertNoSymlinks(path: string): Promise<void> {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const GONE = 'no longer mounted';
+const COVERED = 'covered by another mount';
 
 /**
- * `umount P` and `mount --make-private P` act on the TOP mount at P. Checked against a fresh table
- * right before acting, so a mount stacked later (maybe a foreign one) is never hit by mistake.
+ * `umount P` and `mount --make-private P` act on whatever mount P reaches. Checked against a fresh
+ * table right before acting, so a mount stacked or shadowing it (maybe a foreign one) is never hit.
  */
 async function isTopAt(m: MountEntry): Promise<string | null> {
   const now = await readMountinfo();
   if (!now.some((e) => e.id === m.id)) return GONE;
-  if (now.some((e) => e.parentId === m.id && e.mountPoint === m.mountPoint)) return 'another mount is stacked on top of it';
+  if (!isReachable(m, now)) return COVERED;
   try {
     await assertNoSymlinks(m.mountPoint);
   } catch (e) {
@@ -106,6 +108,7 @@ async function privatize(ours: readonly MountEntry[], done: string[], log: LogLi
 
 /** Unmounts all non-foreign mounts at or under `realTarget`; re-reads mountinfo after every pass. */
 export async function unmountAllUnder(realTarget: string, opts: UnmountOptions = {}): Promise<UnmountResult> {
+  assertTeardownTarget(realTarget);
   const order = opts.strategyOrder ?? defaultStrategyOrder;
   const settleMs = opts.settleMs ?? 200;
   const maxPasses = opts.maxPasses ?? 64;
@@ -119,16 +122,17 @@ export async function unmountAllUnder(realTarget: string, opts: UnmountOptions =
     const all = await readMountinfo();
     return { all, ...classifyMounts(all, realTarget, await listLoopDevices()) };
   };
-  const attempt = async (m: MountEntry, strategy: Strategy): Promise<boolean> => {
+  /** 'ok' unmounted; 'skip' gone meanwhile or covered (retried next pass, nothing to learn); 'fail'. */
+  const attempt = async (m: MountEntry, strategy: Strategy): Promise<'ok' | 'skip' | 'fail'> => {
     const started = performance.now();
     const error = await umount(m, strategy, settleMs);
-    if (error === GONE) return true; // someone else unmounted it: nothing to record or learn
+    if (error === GONE || error === COVERED) return 'skip';
     const a: UnmountAttempt = { mountPoint: m.mountPoint, fsType: m.fsType, source: m.source, strategy, ok: error === null, ms: Math.round(performance.now() - started) };
     if (error !== null) a.error = error;
     attempts.push(a);
     opts.onAttempt?.(a);
     log.info({ ...a }, `${strategy} ${m.mountPoint}: ${error === null ? 'ok' : error}`);
-    return error === null;
+    return error === null ? 'ok' : 'fail';
   };
   /** Runs one pass over the current table; returns whether any mount went away. */
   const pass = async (lazy: boolean): Promise<boolean> => {
@@ -141,10 +145,9 @@ export async function unmountAllUnder(realTarget: string, opts: UnmountOptions =
       if (lazy && hasForeignBelow(m, before.all, foreignIds)) continue;
       const strategies = order(m.fsType).filter((s) => (lazy ? s === 'lazy' : s !== 'lazy'));
       for (const s of strategies) {
-        if (await attempt(m, s)) {
-          if (s === 'lazy') usedLazy = true;
-          break;
-        }
+        const r = await attempt(m, s);
+        if (r === 'ok' && s === 'lazy') usedLazy = true;
+        if (r !== 'fail') break;
       }
     }
     const after = await snapshot();

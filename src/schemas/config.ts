@@ -17,7 +17,7 @@ export const cleanupTargetSchema = z.object({
 
 export const configSchema = z.object({
   optimizationEnabled: z.boolean(),
-  parallelJobs: z.union([z.literal('auto'), z.number().int().min(1).max(1024)]),
+  parallelJobs: z.union([z.literal('auto'), z.number().int().min(1).max(1024)], { error: 'expected "auto" or a whole number from 1 to 1024' }),
   cleanupAutoTrigger: z.boolean(),
   performanceMonitoring: z.boolean(),
   nats: z.object({

@@ -1,0 +1,241 @@
+// --optimize-system: kernel settings that help a build (writeback, dentry cache, CPU governor, the
+// build disk's I/O scheduler). Every original value is checkpointed to a file, fsynced, BEFORE the
+// first write; rollback restores each one and verifies the file reads back byte-for-byte as before.
+// Settings this machine lacks or will not let us write are reported as unavailable, never faked.
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+export interface SystemTargets {
+  dirtyRatio: number;
+  dirtyBackgroundRatio: number;
+  vfsCachePressure: number;
+  governor: string;
+  /** I/O scheduler; 'auto' = none for SSD/NVMe (the device reorders), mq-deadline for disks. */
+  ioScheduler: string;
+}
+
+/**
+ * Defaults: a higher dirty ceiling (40 %) so image writes are not throttled early, background
+ * writeback from 5 % so the ceiling is rarely reached, dentries and inodes kept longer (50) because
+ * mksquashfs walks the whole tree twice, the performance governor, and a scheduler fit for the disk.
+ */
+export const DEFAULT_TARGETS: SystemTargets = { dirtyRatio: 40, dirtyBackgroundRatio: 5, vfsCachePressure: 50, governor: 'performance', ioScheduler: 'auto' };
+
+export type Kind = 'sysctl' | 'governor' | 'scheduler';
+
+export interface SettingPlan {
+  name: string;
+  path: string;
+  kind: Kind;
+  /** Current value as a person reads it ("20", "mq-deadline"); null when unavailable. */
+  current: string | null;
+  target: string | null;
+  action: 'change' | 'keep' | 'unavailable';
+  reason: string;
+}
+
+export interface CheckpointEntry {
+  name: string;
+  path: string;
+  kind: Kind;
+  /** The file's exact bytes before any change (base64) and the value to write back. */
+  originalBase64: string;
+  restoreValue: string;
+}
+
+export interface Checkpoint {
+  version: 1;
+  createdAt: string;
+  pid: number;
+  entries: CheckpointEntry[];
+}
+
+function readRaw(path: string): Buffer | null {
+  try {
+    return readFileSync(path);
+  } catch {
+    return null;
+  }
+}
+
+function selectedScheduler(raw: string): string | null {
+  return /\[([^\]]+)\]/.exec(raw)?.[1] ?? null;
+}
+
+/** The block device queue dir of the disk holding `dir` (the whole disk, not the partition). */
+export function blockQueueDir(dir: string): string | null {
+  const dev = statSync(dir).dev;
+  const major = Math.floor(dev / 256) & 0xfff;
+  const minor = (dev & 0xff) | ((Math.floor(dev / 2 ** 20) & 0xfff) << 8);
+  if (major === 0) return null; // tmpfs, overlay, btrfs subvolume: no queue of its own
+  let sys: string;
+  try {
+    sys = realpathSync(`/sys/dev/block/${major}:${minor}`);
+  } catch {
+    return null;
+  }
+  if (existsSync(join(sys, 'partition'))) sys = dirname(sys);
+  return existsSync(join(sys, 'queue', 'scheduler')) ? join(sys, 'queue') : null;
+}
+
+function sysctlPlan(name: string, path: string, target: number, guard?: { path: string; label: string }): SettingPlan {
+  const raw = readRaw(path);
+  if (raw === null) return { name, path, kind: 'sysctl', current: null, target: String(target), action: 'unavailable', reason: 'not present on this kernel' };
+  const current = raw.toString().trim();
+  const base = { name, path, kind: 'sysctl' as const, current, target: String(target) };
+  if (guard && (readRaw(guard.path)?.toString().trim() ?? '0') !== '0') {
+    // Writing the ratio would silently zero the host's byte-based setting: leave both alone.
+    return { ...base, action: 'keep', reason: `host sets ${guard.label}; left as is` };
+  }
+  return current === String(target) ? { ...base, action: 'keep', reason: 'already at target' } : { ...base, action: 'change', reason: `${current} -> ${target}` };
+}
+
+export function planSystem(buildDir: string, targets: Partial<SystemTargets> = {}): SettingPlan[] {
+  const t = { ...DEFAULT_TARGETS, ...targets };
+  const vm = '/proc/sys/vm';
+  const plan: SettingPlan[] = [
+    sysctlPlan('vm.dirty_ratio', `${vm}/dirty_ratio`, t.dirtyRatio, { path: `${vm}/dirty_bytes`, label: 'vm.dirty_bytes' }),
+    sysctlPlan('vm.dirty_background_ratio', `${vm}/dirty_background_ratio`, t.dirtyBackgroundRatio, { path: `${vm}/dirty_background_bytes`, label: 'vm.dirty_background_bytes' }),
+    sysctlPlan('vm.vfs_cache_pressure', `${vm}/vfs_cache_pressure`, t.vfsCachePressure),
+  ];
+  const cpuRoot = '/sys/devices/system/cpu';
+  const cpus = existsSync(cpuRoot) ? readdirSync(cpuRoot).filter((d) => /^cpu\d+$/.test(d)).sort((a, b) => Number(a.slice(3)) - Number(b.slice(3))) : [];
+  const govs = cpus.map((c) => join(cpuRoot, c, 'cpufreq', 'scaling_governor')).filter((p) => existsSync(p));
+  if (govs.length === 0) {
+    plan.push({ name: 'cpu governor', path: `${cpuRoot}/cpu*/cpufreq/scaling_governor`, kind: 'governor', current: null, target: t.governor, action: 'unavailable', reason: 'no cpufreq on this machine (common in VMs)' });
+  }
+  for (const path of govs) {
+    const name = `cpu governor (${path.split('/')[5]})`;
+    const current = readRaw(path)?.toString().trim() ?? null;
+    const avail = (readRaw(join(dirname(path), 'scaling_available_governors'))?.toString() ?? '').split(/\s+/);
+    if (!avail.includes(t.governor)) plan.push({ name, path, kind: 'governor', current, target: t.governor, action: 'unavailable', reason: `governor ${t.governor} not offered` });
+    else plan.push({ name, path, kind: 'governor', current, target: t.governor, action: current === t.governor ? 'keep' : 'change', reason: current === t.governor ? 'already at target' : `${current} -> ${t.governor}` });
+  }
+  const queue = blockQueueDir(buildDir);
+  if (!queue) {
+    plan.push({ name: 'io scheduler', path: '(none)', kind: 'scheduler', current: null, target: null, action: 'unavailable', reason: `${buildDir} is not on a block device with a scheduler` });
+  } else {
+    const path = join(queue, 'scheduler');
+    const raw = readRaw(path)?.toString() ?? '';
+    const offered = raw.replace(/[[\]]/g, '').trim().split(/\s+/);
+    const current = selectedScheduler(raw);
+    const rotational = readRaw(join(queue, 'rotational'))?.toString().trim() === '1';
+    let target = t.ioScheduler;
+    if (target === 'auto') target = rotational ? 'mq-deadline' : offered.includes('none') ? 'none' : 'mq-deadline';
+    const name = `io scheduler (${queue.split('/').slice(-2, -1)[0]})`;
+    if (current === null || !offered.includes(target)) plan.push({ name, path, kind: 'scheduler', current, target, action: 'unavailable', reason: `scheduler ${target} not offered (${offered.join(' ')})` });
+    else plan.push({ name, path, kind: 'scheduler', current, target, action: current === target ? 'keep' : 'change', reason: current === target ? 'already at target' : `${current} -> ${target}` });
+  }
+  return plan;
+}
+
+function writeValue(path: string, value: string): void {
+  const fd = openSync(path, 'w');
+  try {
+    writeSync(fd, value);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Writes a file so that it is either absent or complete and on disk (temp file, fsync, rename). */
+function writeDurable(path: string, data: string): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  const fd = openSync(tmp, 'wx', 0o600);
+  try {
+    writeSync(fd, data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+  const dfd = openSync(dirname(path), 'r');
+  try {
+    fsyncSync(dfd);
+  } finally {
+    closeSync(dfd);
+  }
+}
+
+export interface OptimizeReport {
+  dryRun: boolean;
+  checkpointPath: string | null;
+  plan: SettingPlan[];
+  applied: string[];
+  /** Settings whose write the kernel refused (read-only here): reported, not faked. */
+  failed: { name: string; error: string }[];
+}
+
+/**
+ * Applies the plan. Refuses when a checkpoint already exists at `checkpointPath`: its originals
+ * are the real ones (a crashed run), so it must be rolled back first, never overwritten.
+ */
+export function optimizeSystem(opts: { buildDir: string; checkpointPath: string; dryRun?: boolean; targets?: Partial<SystemTargets> }): OptimizeReport {
+  const plan = planSystem(opts.buildDir, opts.targets);
+  if (opts.dryRun) return { dryRun: true, checkpointPath: null, plan, applied: [], failed: [] };
+  if (existsSync(opts.checkpointPath)) throw new Error(`a checkpoint is pending at ${opts.checkpointPath}: roll it back before optimizing again`);
+  const changes = plan.filter((p) => p.action === 'change');
+  const entries: CheckpointEntry[] = changes.map((p) => {
+    const raw = readFileSync(p.path);
+    return { name: p.name, path: p.path, kind: p.kind, originalBase64: raw.toString('base64'), restoreValue: (p.current ?? '').trim() };
+  });
+  const cp: Checkpoint = { version: 1, createdAt: new Date().toISOString(), pid: process.pid, entries };
+  writeDurable(opts.checkpointPath, `${JSON.stringify(cp, null, 2)}\n`);
+  const applied: string[] = [];
+  const failed: { name: string; error: string }[] = [];
+  for (const p of changes) {
+    try {
+      writeValue(p.path, p.target as string);
+      applied.push(p.name);
+    } catch (e) {
+      failed.push({ name: p.name, error: (e as NodeJS.ErrnoException).code ?? String(e) });
+      p.action = 'unavailable';
+      p.reason = `write refused: ${(e as NodeJS.ErrnoException).code ?? String(e)}`;
+    }
+  }
+  return { dryRun: false, checkpointPath: opts.checkpointPath, plan, applied, failed };
+}
+
+export function readCheckpoint(path: string): Checkpoint | null {
+  if (!existsSync(path)) return null;
+  const cp = JSON.parse(readFileSync(path, 'utf8')) as Checkpoint;
+  if (cp.version !== 1 || !Array.isArray(cp.entries)) throw new Error(`${path} is not an isoswarm system checkpoint`);
+  return cp;
+}
+
+export interface RollbackReport {
+  checkpointPath: string;
+  restored: string[];
+  unchanged: string[];
+  /** Settings that do not read back byte-for-byte as checkpointed (the checkpoint is then kept). */
+  mismatched: { name: string; expected: string; actual: string | null }[];
+  checkpointRemoved: boolean;
+}
+
+/** Restores every checkpointed setting (last changed first) and verifies each byte-for-byte. */
+export function rollback(checkpointPath: string, opts: { keepCheckpoint?: boolean } = {}): RollbackReport {
+  const cp = readCheckpoint(checkpointPath);
+  const report: RollbackReport = { checkpointPath, restored: [], unchanged: [], mismatched: [], checkpointRemoved: false };
+  if (!cp) return report;
+  for (const e of [...cp.entries].reverse()) {
+    const original = Buffer.from(e.originalBase64, 'base64');
+    const before = readRaw(e.path);
+    if (before?.equals(original)) {
+      report.unchanged.push(e.name);
+      continue;
+    }
+    try {
+      writeValue(e.path, e.restoreValue);
+    } catch {
+      /* verified below */
+    }
+    const after = readRaw(e.path);
+    if (after?.equals(original)) report.restored.push(e.name);
+    else report.mismatched.push({ name: e.name, expected: original.toString().trim(), actual: after?.toString().trim() ?? null });
+  }
+  if (report.mismatched.length === 0 && !opts.keepCheckpoint) {
+    rmSync(checkpointPath, { force: true });
+    report.checkpointRemoved = true;
+  }
+  return report;
+}
