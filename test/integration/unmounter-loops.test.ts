@@ -36,6 +36,29 @@ test('a USB stick mounted under chroot/mnt is reported as foreign and left mount
   });
 });
 
+test('a build mount covered by a foreign mount is never reached through it', { skip: needsRoot() }, async () => {
+  await withFixture('unm-covered', async (fx) => {
+    const c = fx.chroot;
+    mkdirSync(`${c}/mnt/x`, { recursive: true });
+    await mount('-t', 'tmpfs', '-o', 'size=1m', 'build-x', `${c}/mnt/x`);
+    // The user's stick is then mounted over chroot/mnt, with something of theirs at the same spot.
+    await mount('-o', 'loop', await makeImage(`${fx.scratch}/stick.img`, 'ext2'), `${c}/mnt`);
+    mkdirSync(`${c}/mnt/x`);
+    await mount('-t', 'tmpfs', '-o', 'size=1m', 'users-x', `${c}/mnt/x`);
+    writeCanary(fx, `${c}/mnt/x/keep`);
+
+    const { plan, result } = await teardown(fx);
+
+    const stick = plan.foreign.find((f) => f.mount.mountPoint === `${c}/mnt`)?.mount.source ?? '';
+    assert.match(stick, /^\/dev\/loop[0-9]+$/);
+    assert.deepEqual(plan.foreign.map((f) => f.mount.source), [stick, 'users-x']);
+    assert.equal(result.status, 'failed');
+    assert.ok(!result.attempts.some((a) => a.mountPoint === `${c}/mnt/x`), 'the covered build mount was never attempted');
+    assert.deepEqual(mountsUnder(readMountsSync(), c).map((m) => m.source).sort(), [stick, 'build-x', 'users-x'].sort());
+    assert.deepEqual(canariesIntact(fx), []);
+  });
+});
+
 test('the build\'s loop devices (attached or mounted) are detached; the user\'s own loop device stays', { skip: needsRoot() }, async () => {
   await withFixture('unm-loops', async (fx) => {
     const c = fx.chroot;

@@ -5,6 +5,7 @@ import {
   decodeMountField,
   encodeMountField,
   isAtOrUnder,
+  isReachable,
   type MountEntry,
   mountsUnder,
   parseMountinfo,
@@ -137,6 +138,23 @@ test('property: in any mount tree every mount is unmounted before its parent', (
     }),
     { numRuns: 500 },
   );
+});
+
+test('isReachable: stacked, shadowed-by-a-later-parent-mount and sibling-at-same-spot mounts are not', () => {
+  const root = entry(1, 1, '/');
+  const a = entry(10, 1, '/c/mnt/x'); // mounted first
+  const usb = entry(11, 1, '/c/mnt'); // then something over its parent folder
+  const inUsb = entry(12, 11, '/c/mnt/x');
+  const all = [root, a, usb, inUsb];
+  assert.equal(isReachable(a, all), false, 'umount /c/mnt/x would hit the mount inside /c/mnt');
+  assert.equal(isReachable(inUsb, all), true);
+  assert.equal(isReachable(usb, all), true);
+  const top = entry(13, 12, '/c/mnt/x');
+  assert.equal(isReachable(inUsb, [...all, top]), false, 'something is stacked on it');
+  assert.equal(isReachable(top, [...all, top]), true);
+  const twin = entry(14, 11, '/c/mnt/x');
+  assert.equal(isReachable(inUsb, [...all, twin]), false, 'two siblings at one spot: ambiguous');
+  assert.equal(isReachable(entry(99, 1, '/gone'), all), false);
 });
 
 test('reads the real mount table', async () => {

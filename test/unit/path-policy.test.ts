@@ -3,7 +3,11 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSyn
 import { posix } from 'node:path';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
+import { detachLoop } from '../../src/host/loop-devices.js';
+import { terminateRooted } from '../../src/host/terminate.js';
+import { unmountAllUnder } from '../../src/host/unmount.js';
 import {
+  assertTeardownTarget,
   checkPolicy,
   defaultDeny,
   type PathPolicy,
@@ -169,4 +173,14 @@ test('very long paths are refused, never approved', async () => {
 test('readHomeDirs lists the home of root', async () => {
   const h = await readHomeDirs();
   assert.ok(h.includes('/root'));
+});
+
+test('last line of defence: acting functions refuse `/`, top-level and non-canonical targets themselves', async () => {
+  for (const bad of ['/', '/tmp', '', 'tmp/x', '/tmp/x/..', '/tmp//x']) {
+    assert.throws(() => assertTeardownTarget(bad), /refusing/, JSON.stringify(bad));
+    await assert.rejects(unmountAllUnder(bad), /refusing/);
+    await assert.rejects(terminateRooted([], { target: bad }), /refusing/);
+    await assert.rejects(detachLoop('/dev/loop0', bad), /refusing/);
+  }
+  assert.doesNotThrow(() => assertTeardownTarget('/tmp/x'));
 });
