@@ -6,6 +6,7 @@ import { registerDoctor } from './commands/doctor.js';
 import { registerHooks } from './commands/hooks.js';
 import { registerLifecycle } from './commands/lifecycle.js';
 import { registerMemory } from './commands/memory.js';
+import { registerMonitor } from './commands/monitor.js';
 import { registerPatterns } from './commands/patterns.js';
 import { registerStatus } from './commands/status.js';
 import { CliError, EXIT } from './exit-codes.js';
@@ -24,7 +25,7 @@ Environment: NATS_URL, OPTIMIZATION_ENABLED, PARALLEL_JOBS, CLEANUP_AUTO_TRIGGER
   .exitOverride();
 
 const globals = () => program.opts<{ config?: string; verbose?: boolean }>();
-for (const reg of [registerLifecycle, registerStatus, registerDoctor, registerMemory, registerPatterns, registerHooks]) reg(program, globals);
+for (const reg of [registerLifecycle, registerStatus, registerDoctor, registerMemory, registerPatterns, registerHooks, registerMonitor]) reg(program, globals);
 
 async function main(): Promise<void> {
   try {

@@ -14,6 +14,8 @@ const ROUTES: Record<string, [ServiceName, string, number]> = {
   clean: ['cleaner', 'clean', 6 * 60 * 60_000],
   tune: ['performance-tuner', 'tune', 60 * 60_000],
   'monitor-snapshot': ['monitor', 'snapshot', 10_000],
+  'monitor-watch': ['monitor', 'watch', 10_000],
+  'monitor-samples': ['monitor', 'samples', 30_000],
 };
 
 export function agentEndpoints(nc: NatsConnection, config: Config): EndpointMap {

@@ -1,0 +1,34 @@
+// The Monitor's endpoints: a snapshot now, and per-run watching for `isoswarm run` and its report.
+import { z } from 'zod';
+import { endpoint, type EndpointMap } from '../../src/bus/service.js';
+import { BusError } from '../../src/schemas/envelope.js';
+import type { Watcher } from './watcher.js';
+
+const runInput = z.object({ runId: z.string().min(1).max(200) });
+
+export function monitorEndpoints(w: Watcher): EndpointMap {
+  return {
+    snapshot: endpoint({
+      input: z.strictObject({}),
+      description: 'one sample now, and the threshold state',
+      handler: async () => ({ sample: await w.tick(), thresholds: w.thresholds.snapshot() }),
+    }),
+    watch: endpoint({
+      input: runInput.extend({ pid: z.number().int().positive().nullable().default(null) }),
+      description: 'keep samples for a run and meter its process tree',
+      handler: ({ runId, pid }) => {
+        const r = w.watch(runId, pid);
+        return { runId: r.runId, startedAt: r.startedAt };
+      },
+    }),
+    samples: endpoint({
+      input: runInput.extend({ stop: z.boolean().default(false) }),
+      description: 'the samples and threshold events of a watched run (stop: end the watch)',
+      handler: ({ runId, stop }) => {
+        const r = stop ? w.unwatch(runId) : w.runs.get(runId);
+        if (!r) throw new BusError('not-found', `run ${runId} is not watched`);
+        return { runId, pid: r.pid, startedAt: r.startedAt, samples: r.buffer.toArray(), summary: r.buffer.summary(), events: r.events };
+      },
+    }),
+  };
+}
