@@ -63,26 +63,33 @@ export async function applyTeardown(plan: TeardownPlan, opts: ApplyOptions): Pro
   };
 
   try {
-    const procs = await processesRootedIn(target);
-    if (procs.length > 0) {
-      result.signalled = await step(
-        'terminate',
-        { processes: procs.map((p) => ({ pid: p.pid, startTime: p.startTime, cmdline: p.cmdline })) },
-        () => terminateRooted(procs, { target, graceMs: opts.graceMs ?? 5000, log }),
-        (recs) => ({ outcomes: recs.map((r) => ({ pid: r.pid, outcome: r.outcome })) }),
+    // A daemon may respawn or a build step may still be starting processes: if the unmount left
+    // something behind and the chroot has processes again, end them and try once more.
+    for (let round = 1; round <= 3; round++) {
+      const procs = await processesRootedIn(target);
+      if (procs.length > 0) {
+        const recs = await step(
+          'terminate',
+          { round, processes: procs.map((p) => ({ pid: p.pid, startTime: p.startTime, cmdline: p.cmdline })) },
+          () => terminateRooted(procs, { target, graceMs: opts.graceMs ?? 5000, log }),
+          (rs) => ({ outcomes: rs.map((r) => ({ pid: r.pid, outcome: r.outcome })) }),
+        );
+        result.signalled.push(...recs);
+      } else if (round > 1) {
+        break;
+      }
+      const u = await step(
+        'unmount',
+        { round, mounts: plan.mounts.map((m) => m.mountPoint), allowLazy: opts.allowLazy ?? false },
+        () => unmountAllUnder(target, { strategyOrder: opts.strategyOrder, allowLazy: opts.allowLazy ?? false, log }),
+        (r) => ({ ok: r.ok, passes: r.passes, remaining: r.remaining.map((m) => m.mountPoint), privatized: r.privatized, usedLazy: r.usedLazy }),
       );
+      result.attempts.push(...u.attempts);
+      result.unmounted.push(...u.attempts.filter((a) => a.ok).map((a) => a.mountPoint));
+      result.foreign = u.foreign;
+      result.usedLazy ||= u.usedLazy;
+      if (u.ok || (await processesRootedIn(target)).length === 0) break;
     }
-
-    const unmounted = await step(
-      'unmount',
-      { mounts: plan.mounts.map((m) => m.mountPoint), allowLazy: opts.allowLazy ?? false },
-      () => unmountAllUnder(target, { strategyOrder: opts.strategyOrder, allowLazy: opts.allowLazy ?? false, log }),
-      (r) => ({ ok: r.ok, passes: r.passes, remaining: r.remaining.map((m) => m.mountPoint), usedLazy: r.usedLazy }),
-    );
-    result.attempts = unmounted.attempts;
-    result.unmounted = unmounted.attempts.filter((a) => a.ok).map((a) => a.mountPoint);
-    result.foreign = unmounted.foreign;
-    result.usedLazy = unmounted.usedLazy;
 
     const mounts = await readMountinfo();
     for (const loop of await loopsBackedUnder(target)) {

@@ -143,7 +143,8 @@ export async function unmountAllUnder(realTarget: string, opts: UnmountOptions =
     for (const m of unmountOrder(before.ours)) {
       // A lazy detach takes the whole subtree, so never on a mount with a foreign mount below it.
       if (lazy && hasForeignBelow(m, before.all, foreignIds)) continue;
-      const strategies = order(m.fsType).filter((s) => (lazy ? s === 'lazy' : s !== 'lazy'));
+      let strategies = order(m.fsType).filter((s) => (lazy ? s === 'lazy' : s !== 'lazy'));
+      if (!lazy && strategies.length === 0) strategies = ['umount']; // a learned order never rules out the plain one
       for (const s of strategies) {
         const r = await attempt(m, s);
         if (r === 'ok' && s === 'lazy') usedLazy = true;
