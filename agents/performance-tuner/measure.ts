@@ -1,10 +1,11 @@
 // Side effects: materializes the sample and sub-sample of the real tree in a scratch dir, runs real
 // mksquashfs and unsquashfs over them for every candidate, and removes the scratch dir again.
-import { closeSync, mkdirSync, mkdtempSync, openSync, readSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSquashfs, fixedOverheadMs, readBackCost, choiceLabel, type SquashChoice } from '../../src/host/squashfs.js';
-import { mountPoints, type TreeScan } from '../../src/host/tree-scan.js';
+import { parseMountinfo } from '../../src/host/mountinfo.js';
+import { type TreeScan } from '../../src/host/tree-scan.js';
 import { DEFAULT_SAMPLE_LIMITS, materializeSample, planSample, sampleFraction, type SampleLimits } from '../../src/host/tree-sample.js';
 import { type Candidate, controlChoice } from './candidates.js';
 import { type Calibration, type SampleLevel, type SampleRun } from './predict.js';
@@ -69,7 +70,10 @@ function warm(dir: string): void {
 
 /** Removes our own scratch dir (plain files and hardlinks we made); refuses if anything is mounted in it. */
 export function removeScratch(dir: string): void {
-  const inside = [...mountPoints()].filter((m) => m === dir || m.startsWith(`${dir}/`));
+  // Read strictly: if the mount table cannot be read, nothing is removed.
+  const inside = parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8'))
+    .map((m) => m.mountPoint)
+    .filter((m) => m === dir || m.startsWith(`${dir}/`));
   if (inside.length > 0) throw new Error(`refusing to remove ${dir}: mounted inside: ${inside.join(', ')}`);
   rmSync(dir, { recursive: true, force: true });
 }

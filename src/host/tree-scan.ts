@@ -3,6 +3,7 @@
 // another mount (a chroot under construction may still have /proc or /dev bound inside).
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { parseMountinfo } from './mountinfo.js';
 
 export interface ScannedFile {
   rel: string;
@@ -29,20 +30,13 @@ export interface TreeSignature {
   ext: Record<string, number>;
 }
 
-/** Mount points as the kernel lists them (octal escapes decoded). */
+/** Mount points as the kernel lists them. */
 export function mountPoints(): Set<string> {
-  const out = new Set<string>();
-  let text = '';
   try {
-    text = readFileSync('/proc/self/mountinfo', 'utf8');
+    return new Set(parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8')).map((m) => m.mountPoint));
   } catch {
-    return out;
+    return new Set();
   }
-  for (const line of text.split('\n')) {
-    const f = line.split(' ');
-    if (f[4]) out.add(f[4].replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8))));
-  }
-  return out;
 }
 
 /** Lower-cased extension; version suffixes of shared objects (libx.so.6.0) count as "so". */

@@ -1,0 +1,125 @@
+// A cache directory with a size limit and least-recently-used eviction. "Used" is the later of a
+// file's access and modification time: reads inside a chroot bump atime (relatime does so when
+// atime <= mtime, which `armAccessTracking` arranges), and a cache hit we serve ourselves is
+// recorded with `markUsed`. Only regular files directly in the dir that match the filter count.
+import { lstatSync, readFileSync, readdirSync, realpathSync, rmSync, utimesSync } from 'node:fs';
+import { join } from 'node:path';
+import { isAtOrUnder, parseMountinfo } from './mountinfo.js';
+
+export interface CacheFile {
+  name: string;
+  size: number;
+  atimeMs: number;
+  mtimeMs: number;
+  lastUsedMs: number;
+}
+
+export type NameFilter = (name: string) => boolean;
+
+export function listCache(dir: string, filter: NameFilter = () => true): CacheFile[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const out: CacheFile[] = [];
+  for (const name of names) {
+    if (!filter(name)) continue;
+    try {
+      const st = lstatSync(join(dir, name));
+      if (!st.isFile()) continue;
+      out.push({ name, size: st.size, atimeMs: st.atimeMs, mtimeMs: st.mtimeMs, lastUsedMs: Math.max(st.atimeMs, st.mtimeMs) });
+    } catch {
+      /* vanished while listing */
+    }
+  }
+  return out;
+}
+
+/** Records a use without touching the content or its modification time. */
+export function markUsed(dir: string, name: string, at = new Date()): void {
+  const st = lstatSync(join(dir, name));
+  utimesSync(join(dir, name), at, st.mtime);
+}
+
+export interface EvictResult {
+  evicted: { name: string; size: number }[];
+  freedBytes: number;
+  sizeBytes: number;
+}
+
+/** Removes least recently used files until the total is at most `limitBytes` (files in `keep` stay). */
+export function evictLru(dir: string, limitBytes: number, filter: NameFilter = () => true, keep: ReadonlySet<string> = new Set()): EvictResult {
+  const files = listCache(dir, filter).sort((a, b) => a.lastUsedMs - b.lastUsedMs || (a.name < b.name ? -1 : 1));
+  let size = files.reduce((n, f) => n + f.size, 0);
+  const evicted: { name: string; size: number }[] = [];
+  for (const f of files) {
+    if (size <= limitBytes) break;
+    if (keep.has(f.name)) continue;
+    rmSync(join(dir, f.name), { force: true });
+    size -= f.size;
+    evicted.push({ name: f.name, size: f.size });
+  }
+  return { evicted, freedBytes: evicted.reduce((n, e) => n + e.size, 0), sizeBytes: size };
+}
+
+/** False when the mount holding `path` is noatime (reads there never move atime). */
+export function atimeTracked(path: string): boolean {
+  const real = realpathSync(path);
+  let best: { mountPoint: string; options: string } | undefined;
+  for (const m of parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8'))) {
+    if (isAtOrUnder(real, m.mountPoint) && (!best || m.mountPoint.length >= best.mountPoint.length)) best = m;
+  }
+  return !!best && !best.options.split(',').includes('noatime');
+}
+
+export interface AccessSnapshot {
+  at: number;
+  files: Record<string, { size: number; atimeMs: number; mtimeMs: number }>;
+  /** True when every file's atime was set to its mtime, so the next read will move it. */
+  armed: boolean;
+}
+
+/**
+ * Before a build: remembers each file's times and sets atime = mtime so that, under relatime, the
+ * first read during the build updates atime (a read is then visible as atime > mtime).
+ */
+export function armAccessTracking(dir: string, filter: NameFilter): AccessSnapshot {
+  const files: AccessSnapshot['files'] = {};
+  let armed = true;
+  for (const f of listCache(dir, filter)) {
+    files[f.name] = { size: f.size, atimeMs: f.atimeMs, mtimeMs: f.mtimeMs };
+    const p = join(dir, f.name);
+    const mtime = new Date(f.mtimeMs);
+    utimesSync(p, mtime, mtime);
+    if (lstatSync(p).atimeMs !== lstatSync(p).mtimeMs) armed = false;
+  }
+  return { at: Date.now(), files, armed: armed && atimeTracked(dir) };
+}
+
+export interface AccessReport {
+  /** Files present before and read during the build. */
+  hits: { name: string; size: number }[];
+  /** Files that appeared during the build (downloaded). */
+  misses: { name: string; size: number }[];
+  /** Present before, not read: their previous access time is restored so LRU order is kept. */
+  unused: string[];
+  tracking: 'atime' | 'unavailable';
+}
+
+export function collectAccess(dir: string, snap: AccessSnapshot, filter: NameFilter): AccessReport {
+  const report: AccessReport = { hits: [], misses: [], unused: [], tracking: snap.armed ? 'atime' : 'unavailable' };
+  for (const f of listCache(dir, filter)) {
+    const before = snap.files[f.name];
+    if (!before || before.size !== f.size || before.mtimeMs !== f.mtimeMs) {
+      report.misses.push({ name: f.name, size: f.size });
+    } else if (f.atimeMs > f.mtimeMs) {
+      report.hits.push({ name: f.name, size: f.size });
+    } else {
+      report.unused.push(f.name);
+      utimesSync(join(dir, f.name), new Date(before.atimeMs), new Date(before.mtimeMs));
+    }
+  }
+  return report;
+}
