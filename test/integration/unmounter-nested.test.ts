@@ -1,7 +1,7 @@
 // Nested and recursive mounts (rbind /sys, proc with submounts, stacked mounts on one path), and
 // a target that is itself a mount point (tmpfs, loop-mounted ext4 image).
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { listLoopDevices } from '../../src/host/loop-devices.js';
 import { isAtOrUnder, type MountEntry, mountsUnder } from '../../src/host/mountinfo.js';
@@ -33,7 +33,9 @@ test('rbind /sys, proc with submounts and a three-high stack on /run: children f
   await withFixture('unm-nested', async (fx) => {
     const c = fx.chroot;
     await debootstrapMounts(c, { userland: false, rbindSys: true });
-    await mount('-t', 'binfmt_misc', 'binfmt_misc', `${c}/proc/sys/fs/binfmt_misc`);
+    // binfmt_misc where the kernel has it (as on a real build host), else a tmpfs in its place.
+    const binfmt = readFileSync('/proc/filesystems', 'utf8').includes('binfmt_misc') ? 'binfmt_misc' : 'tmpfs';
+    await mount('-t', binfmt, binfmt, `${c}/proc/sys/fs/binfmt_misc`);
     await mount('-t', 'tmpfs', '-o', 'size=1m', 'procsub', `${c}/proc/driver`);
     await mount('-t', 'tmpfs', '-o', 'size=1m', 'run2', `${c}/run`);
     await mount('-t', 'tmpfs', '-o', 'size=1m', 'run3', `${c}/run`);
