@@ -13,6 +13,7 @@ import { VERSION } from '../version.js';
 import { hookEndpoints, replayPendingHooks } from './hook-endpoint.js';
 import { memoryEndpoints } from './memory-endpoints.js';
 import { Supervisor } from './supervisor.js';
+import { startReactor } from './reactor.js';
 import { agentEndpoints } from './agent-endpoints.js';
 
 async function main(): Promise<void> {
@@ -31,10 +32,14 @@ async function main(): Promise<void> {
 
   const supervisor = new Supervisor(config.agents, { ...process.env, ISOSWARM_HOME: paths.root }, config.supervisor, log);
   let shuttingDown = false;
+  // Assigned once the service is up; shutdown may run before that.
+  // eslint-disable-next-line prefer-const
+  let reactor: Awaited<ReturnType<typeof startReactor>> | undefined;
   const shutdown = async (why: string): Promise<void> => {
     if (shuttingDown) return;
     shuttingDown = true;
     log.info(`coordinator stopping: ${why}`);
+    await reactor?.stop();
     await supervisor.stopAll();
     await srv.stop().catch(() => undefined);
     await closeBus(nc);
@@ -65,6 +70,7 @@ async function main(): Promise<void> {
     },
   });
   supervisor.start();
+  reactor = await startReactor(nc, config, ops, log);
   const replayed = await replayPendingHooks(nc, config, ops);
   if (replayed) log.info({ replayed }, 'hook events recorded while the swarm was down are now in the stream');
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
