@@ -1,0 +1,148 @@
+// CPU cost of the Monitor's sampling at a 1 s interval, against the same sampling through
+// systeminformation (named baseline: currentLoad + mem + fsSize + processes per tick).
+// Both run side by side as child processes while a small "build" (a shell starting a short process
+// every 200 ms) runs; each child's CPU comes from /proc/PID/stat: utime+stime, plus cutime+cstime
+// for the commands it spawned and reaped (systeminformation runs shells and df). A third child that
+// only wakes up once per interval shows the floor any Node process pays.
+// Usage: node bench/monitor-bench.mjs [--seconds 60] [--interval 1000] [--temp DIR] [--disk PATH]
+// Needs `npx tsc -p tsconfig.json` first (imports from dist/).
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createInterface } from 'node:readline';
+
+const CLK_TCK = 100;
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : dflt;
+};
+const seconds = Number(opt('seconds', '60'));
+const intervalMs = Number(opt('interval', '1000'));
+const disk = opt('disk', '/');
+
+if (args.includes('--child')) await child(opt('child'), Number(opt('build-pid')), opt('temp'));
+else await parent();
+
+/** One sampler process: warm up, say "ready", sample every interval, say "done", wait to be released. */
+async function child(kind, buildPid, tempDir) {
+  let tick;
+  if (kind === 'isoswarm') {
+    const dist = new URL('../dist/', import.meta.url);
+    const { Sampler } = await import(new URL('agents/monitor/sampler.js', dist).href);
+    const { Thresholds, readingsOf } = await import(new URL('agents/monitor/thresholds.js', dist).href);
+    const { createSampleBuffer } = await import(new URL('agents/monitor/ring.js', dist).href);
+    const sampler = new Sampler({ diskPaths: [disk], tempDir, buildPid });
+    const thresholds = new Thresholds();
+    const buffer = createSampleBuffer();
+    // What the Monitor does per tick: sample, evaluate thresholds, keep, serialise for the bus.
+    tick = async () => {
+      const s = sampler.sample();
+      thresholds.update(readingsOf(s), s.at);
+      buffer.push(s);
+      return JSON.stringify(s).length;
+    };
+  } else if (kind === 'idle') {
+    tick = async () => 0; // the floor: a Node process that only wakes once per interval
+  } else {
+    const si = (await import('systeminformation')).default;
+    tick = async () => {
+      const [load, mem, fs, procs] = await Promise.all([si.currentLoad(), si.mem(), si.fsSize(), si.processes()]);
+      return JSON.stringify({ load: load.currentLoad, mem: mem.active, fs: fs.length, procs: procs.all }).length;
+    };
+  }
+  await tick();
+  process.stdout.write('ready\n');
+  const start = performance.now();
+  let samples = 0;
+  let busyMs = 0;
+  for (let next = start; next < start + seconds * 1000; next += intervalMs) {
+    await sleep(Math.max(0, next - performance.now()));
+    const t0 = performance.now();
+    await tick();
+    busyMs += performance.now() - t0;
+    samples++;
+  }
+  process.stdout.write(`done ${JSON.stringify({ samples, meanTickMs: busyMs / samples })}\n`);
+  // Stay alive (idle) until the parent has read our /proc/PID/stat.
+  process.stdin.resume();
+  process.stdin.once('end', () => process.exit(0));
+}
+
+function cpuTicks(pid) {
+  const text = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  const own = Number(f[11]) + Number(f[12]);
+  return { own, withChildren: own + Number(f[13]) + Number(f[14]) };
+}
+
+function runChild(kind, buildPid, tempDir) {
+  const argv = [new URL(import.meta.url).pathname, '--child', kind, '--build-pid', String(buildPid), '--temp', tempDir];
+  argv.push('--seconds', String(seconds), '--interval', String(intervalMs), '--disk', disk);
+  const p = spawn(process.execPath, argv, { stdio: ['pipe', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let ready = null;
+    let started = 0;
+    p.once('error', reject);
+    p.once('exit', (code) => code !== 0 && reject(new Error(`${kind} child exited ${code}`)));
+    createInterface({ input: p.stdout }).on('line', (line) => {
+      if (line === 'ready') {
+        ready = cpuTicks(p.pid);
+        started = performance.now();
+      } else if (line.startsWith('done ')) {
+        const end = cpuTicks(p.pid);
+        const wallSec = (performance.now() - started) / 1000;
+        p.stdin.end();
+        const pct = (ticks) => (ticks / CLK_TCK / wallSec) * 100;
+        resolve({
+          kind,
+          ...JSON.parse(line.slice(5)),
+          wallSec,
+          startupCpuSec: ready.withChildren / CLK_TCK,
+          ownPct: pct(end.own - ready.own),
+          totalPct: pct(end.withChildren - ready.withChildren),
+        });
+      }
+    });
+  });
+}
+
+async function parent() {
+  let tempDir = opt('temp', null);
+  let scratch = null;
+  if (!tempDir) {
+    // A temp tree of 20 dirs x 250 files for the tracker to follow.
+    scratch = mkdtempSync(join(tmpdir(), 'isoswarm-bench-monitor-'));
+    for (let d = 0; d < 20; d++) {
+      mkdirSync(join(scratch, `d${d}`));
+      for (let f = 0; f < 250; f++) closeSync(openSync(join(scratch, `d${d}`, `f${f}`), 'w'));
+    }
+    tempDir = scratch;
+  }
+  const build = spawn('/bin/sh', ['-c', 'while :; do sleep 0.2; done'], { stdio: 'ignore', detached: true });
+  try {
+    console.log(`sampling every ${intervalMs} ms for ${seconds} s, side by side; build pid ${build.pid}, temp ${tempDir}`);
+    const [iso, si, idle] = await Promise.all([
+      runChild('isoswarm', build.pid, tempDir),
+      runChild('systeminformation', build.pid, tempDir),
+      runChild('idle', build.pid, tempDir),
+    ]);
+    for (const r of [iso, si, idle]) {
+      console.log(
+        `${r.kind.padEnd(18)} ${r.totalPct.toFixed(3)} % of one core (own ${r.ownPct.toFixed(3)} %), ` +
+          `${r.samples} samples, mean tick ${r.meanTickMs.toFixed(2)} ms, startup ${r.startupCpuSec.toFixed(2)} s CPU`,
+      );
+    }
+    const ratio = si.totalPct / Math.max(iso.totalPct, 1e-9);
+    console.log(`ratio systeminformation / isoswarm: ${ratio.toFixed(1)}x`);
+    const ok = iso.totalPct <= 0.5;
+    console.log(`target <= 0.5 % of one core for isoswarm: ${ok ? 'met' : 'NOT met'} (${iso.totalPct.toFixed(3)} %)`);
+    process.exitCode = ok ? 0 : 1;
+  } finally {
+    process.kill(-build.pid, 'SIGKILL');
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  }
+}
