@@ -10,10 +10,22 @@ export interface StoredEntry {
   updatedAt: string;
 }
 
+// The update time is kept as epoch milliseconds (cheap to encode) and shown as ISO text.
 interface Wrapped {
   v: unknown;
-  t: string;
+  t: number;
 }
+
+let lastT = -1;
+let lastIso = '';
+/** ISO text of epoch ms; consecutive writes within one millisecond share the formatting. */
+const iso = (t: number): string => {
+  if (t !== lastT) {
+    lastT = t;
+    lastIso = new Date(t).toISOString();
+  }
+  return lastIso;
+};
 
 export interface OpenOptions {
   mapSizeBytes: number;
@@ -41,35 +53,34 @@ export class MemoryStore {
 
   get(key: string): StoredEntry | undefined {
     const w = this.db.get(key);
-    return w === undefined ? undefined : { key, value: w.v, updatedAt: w.t };
+    return w === undefined ? undefined : { key, value: w.v, updatedAt: iso(w.t) };
   }
 
   /** Resolves once the write is committed. */
-  async set(key: string, value: unknown, at = new Date()): Promise<StoredEntry> {
-    const t = at.toISOString();
-    await this.db.put(key, { v: value, t });
-    return { key, value, updatedAt: t };
+  set(key: string, value: unknown): Promise<StoredEntry> {
+    const t = Date.now();
+    return this.db.put(key, { v: value, t }).then(() => ({ key, value, updatedAt: iso(t) }));
   }
 
   /** Several writes committed in one transaction. */
   async setMany(entries: { key: string; value: unknown; updatedAt?: string }[]): Promise<number> {
-    const now = new Date().toISOString();
+    const now = Date.now();
     await this.db.transaction(() => {
-      for (const e of entries) void this.db.put(e.key, { v: e.value, t: e.updatedAt ?? now });
+      for (const e of entries) void this.db.put(e.key, { v: e.value, t: (e.updatedAt && Date.parse(e.updatedAt)) || now });
     });
     return entries.length;
   }
 
   /** Atomic read-modify-write inside one write transaction. */
   async update(key: string, fn: (old: unknown | undefined) => unknown): Promise<StoredEntry> {
-    const t = new Date().toISOString();
+    const t = Date.now();
     let value: unknown;
     await this.db.transaction(() => {
       const old = this.db.get(key);
       value = fn(old?.v);
       void this.db.put(key, { v: value, t });
     });
-    return { key, value, updatedAt: t };
+    return { key, value, updatedAt: iso(t) };
   }
 
   async delete(key: string): Promise<boolean> {
@@ -80,7 +91,7 @@ export class MemoryStore {
     // Keys are strings: everything with the prefix sorts between prefix and prefix + U+FFFF.
     const opts = prefix ? { start: prefix, end: `${prefix}\uffff` } : {};
     for (const { key, value } of this.db.getRange(opts)) {
-      yield { key, value: value.v, updatedAt: value.t };
+      yield { key, value: value.v, updatedAt: iso(value.t) };
     }
   }
 

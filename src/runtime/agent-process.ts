@@ -2,7 +2,8 @@
 // until its coordinator is gone (agents never outlive the supervisor that started them).
 import { hostname } from 'node:os';
 import { closeBus, connectBus, type NatsConnection } from '../bus/connect.js';
-import { startService, type EndpointMap } from '../bus/service.js';
+import { endpoint, startService, type EndpointMap } from '../bus/service.js';
+import { z } from 'zod';
 import type { ServiceName } from '../bus/subjects.js';
 import { loadConfig } from '../config/load.js';
 import { createLogger, type Logger } from '../log/logger.js';
@@ -43,7 +44,11 @@ export async function runAgentProcess(spec: AgentSpec): Promise<void> {
     version: VERSION,
     prefix,
     description: spec.description,
-    endpoints: await spec.endpoints(ctx),
+    endpoints: {
+      // A cheap liveness answer beyond PING: the process's own view of itself.
+      health: endpoint({ input: z.strictObject({}), handler: () => ({ name: spec.name, pid: process.pid, uptimeMs: Math.round(process.uptime() * 1000), rssBytes: process.memoryUsage.rss() }) }),
+      ...(await spec.endpoints(ctx)),
+    },
   });
   const stopBackground = spec.background?.(ctx);
   log.info({ url }, `${spec.name} serving`);
