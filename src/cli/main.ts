@@ -8,6 +8,7 @@ import { registerLifecycle } from './commands/lifecycle.js';
 import { registerMemory } from './commands/memory.js';
 import { registerMonitor } from './commands/monitor.js';
 import { registerPatterns } from './commands/patterns.js';
+import { registerShellInit } from './commands/shell-init.js';
 import { registerStatus } from './commands/status.js';
 import { registerUnmount } from './commands/unmount.js';
 import { CliError, EXIT } from './exit-codes.js';
@@ -26,7 +27,7 @@ Environment: NATS_URL, OPTIMIZATION_ENABLED, PARALLEL_JOBS, CLEANUP_AUTO_TRIGGER
   .exitOverride();
 
 const globals = () => program.opts<{ config?: string; verbose?: boolean }>();
-for (const reg of [registerLifecycle, registerStatus, registerDoctor, registerMemory, registerPatterns, registerHooks, registerMonitor, registerUnmount]) reg(program, globals);
+for (const reg of [registerLifecycle, registerStatus, registerDoctor, registerMemory, registerPatterns, registerHooks, registerMonitor, registerUnmount, registerShellInit]) reg(program, globals);
 
 async function main(): Promise<void> {
   try {

@@ -1,0 +1,57 @@
+// isoswarm shell-init [bash]: the request's bash functions, each a thin call of this CLI, for build
+// scripts that `source <(isoswarm shell-init)`. They run in the calling shell, so the settings that
+// optimize_performance exports reach the build itself. No traps, no background loops.
+import type { Command } from 'commander';
+import { CliError, EXIT } from '../exit-codes.js';
+
+function quote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+export function shellInit(node: string, cli: string): string {
+  return `# isoswarm shell integration (bash). Source it: source <(isoswarm shell-init)
+isoswarm() { ${quote(node)} ${quote(cli)} "$@"; }
+
+# Start the swarm (idempotent) so that later calls are fast.
+init_optimization_system() {
+  [ "\${OPTIMIZATION_ENABLED:-true}" = "false" ] && { echo "isoswarm: OPTIMIZATION_ENABLED=false, skipping" >&2; return 0; }
+  isoswarm up >/dev/null || return $?
+}
+
+# Take chroots apart and delete build trees by policy: optimize_cleanup [DIR...]
+# (no arguments: AILINUX_BUILD_CHROOT_DIR, AILINUX_BUILD_TEMP_DIR and the configured targets).
+optimize_cleanup() { isoswarm cleanup "$@"; }
+
+# Unmount everything under each DIR, children first, never lazily by default: optimize_unmount DIR...
+optimize_unmount() {
+  local rc=0 d
+  [ "$#" -gt 0 ] || { echo "usage: optimize_unmount DIR..." >&2; return 2; }
+  for d in "$@"; do isoswarm unmount "$d" || rc=$?; done
+  return "$rc"
+}
+
+# Export the tuner's measured settings (PARALLEL_JOBS, MAKEFLAGS, XZ_DEFAULTS, ZSTD_NBTHREADS,
+# MKSQUASHFS_OPTS) into THIS shell: optimize_performance [--mode auto|conservative|aggressive] [--target DIR]
+optimize_performance() {
+  local out
+  out="$(isoswarm tune --export "$@")" || return $?
+  eval "$out"
+}
+
+# Watch resources for SECONDS (default 300) and return: optimize_monitor SECONDS
+optimize_monitor() { isoswarm monitor --duration "\${1:-300}"; }
+
+# Write the report of the newest run and print its path: generate_build_report [RUN]
+generate_build_report() { isoswarm report "\${1:-latest}" --format html; }
+`;
+}
+
+export function registerShellInit(program: Command): void {
+  program
+    .command('shell-init [shell]')
+    .description('print bash functions with the request\'s names (init_optimization_system, optimize_cleanup, optimize_unmount, optimize_performance, optimize_monitor, generate_build_report); use: source <(isoswarm shell-init)')
+    .action((shell: string | undefined) => {
+      if (shell !== undefined && shell !== 'bash') throw new CliError(`unsupported shell "${shell}": only bash is supported`, EXIT.usage);
+      process.stdout.write(shellInit(process.execPath, process.argv[1] ?? 'isoswarm'));
+    });
+}
