@@ -5,7 +5,7 @@
 // over ticks like everything else) re-stat every file, because a file growing in place leaves its
 // directory's stamp alone. I/O is synchronous on purpose: one budgeted slice of cheap syscalls per
 // tick costs far less CPU than a thread-pool round trip per entry.
-import { lstatSync, opendirSync, readFileSync, type Dir } from 'node:fs';
+import { lstatSync, opendirSync, readFileSync, realpathSync, statSync, type Dir } from 'node:fs';
 import { mountsUnder, parseMountinfo } from './mountinfo.js';
 
 export interface TempTrackerOptions {
@@ -33,17 +33,11 @@ export interface TempUsage {
   passes: number;
 }
 
-export interface TickStats {
-  visited: number;
-  ms: number;
-  passFinished: boolean;
-}
+/** What one tick did: entries visited (directory stats + directory entries), wall ms, pass end. */
+export interface TickStats { visited: number; ms: number; passFinished: boolean }
 
-interface Own {
-  bytes: number;
-  apparent: number;
-  files: number;
-}
+/** Totals of a directory's own non-directory entries. */
+interface Own { bytes: number; apparent: number; files: number }
 
 interface DirNode extends Own {
   path: string;
@@ -59,11 +53,8 @@ interface Cursor extends Own {
   subdirs: Set<string>;
 }
 
-interface Frame {
-  node: DirNode;
-  iter: Iterator<DirNode> | null;
-  visited: boolean;
-}
+/** One level of the depth-first pass: the directory, then an iterator over its subdirectories. */
+interface Frame { node: DirNode; iter: Iterator<DirNode> | null; visited: boolean }
 
 interface Pass {
   full: boolean;
@@ -166,13 +157,13 @@ export class TempTracker {
 
   private startPass(now: number): void {
     const full = now - this.lastFullAt >= this.o.fullRefreshMs;
-    const st = lstatSync(this.root.path, { bigint: true, throwIfNoEntry: false });
+    const st = statSync(this.root.path, { bigint: true, throwIfNoEntry: false });
     this.pass = {
       full,
       startedAt: now,
       stack: [{ node: this.root, iter: null, visited: false }],
       rootDev: st?.dev ?? null,
-      mounts: mountPointsUnder(this.root.path),
+      mounts: st ? mountPointsUnder(this.root.path) : new Set(),
     };
   }
 
@@ -186,7 +177,8 @@ export class TempTracker {
 
   /** Stats a directory; opens a read when needed. Returns false when the node was dropped. */
   private visit(pass: Pass, node: DirNode): boolean {
-    const st = lstatSync(node.path, { bigint: true, throwIfNoEntry: false });
+    // The root may be a symlink (e.g. a configured /var/tmp link); nothing below it is followed.
+    const st = (node === this.root ? statSync : lstatSync)(node.path, { bigint: true, throwIfNoEntry: false });
     // Never cross into another file system or a bind mount (a chroot's /proc, /dev, a bound /home).
     const foreign = node !== this.root && (st?.dev !== pass.rootDev || pass.mounts.has(node.path));
     if (!st || !st.isDirectory() || foreign) {
@@ -293,11 +285,16 @@ export class TempTracker {
   }
 }
 
-/** Mount points strictly below `root`: same-device binds are invisible to the st_dev check. */
+/**
+ * Mount points strictly below `root` (same-device binds are invisible to the st_dev check), named
+ * under `root` as given even when it is reached through a symlink (mountinfo names real paths).
+ */
 function mountPointsUnder(root: string): Set<string> {
   try {
+    const real = realpathSync(root);
     const entries = parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8'));
-    return new Set(mountsUnder(entries, root).map((e) => e.mountPoint).filter((m) => m !== root));
+    const below = mountsUnder(entries, real).map((e) => e.mountPoint).filter((m) => m !== real);
+    return new Set(below.map((m) => (root === '/' ? '' : root) + m.slice(real === '/' ? 0 : real.length)));
   } catch {
     return new Set();
   }

@@ -110,9 +110,10 @@ test('200k files: bounded per-tick cost, exact total, cheap check passes, change
     );
     assert.ok(maxVisited <= BUDGET, `a tick visited ${maxVisited} > ${BUDGET}`);
     assert.ok(ticks.length >= TOTAL / BUDGET, 'the walk must be spread over ticks');
-    // The tracker stops on wall time; on a loaded host preemption can stretch a tick's wall time,
-    // so the tight bound is on CPU and the wall bound is loose.
-    assert.ok(cpuP95 <= BUDGET_MS * 2, `p95 tick cpu ${cpuP95} ms`);
+    // The tracker stops on wall time; on a loaded host preemption can stretch a tick's wall time
+    // and process CPU includes V8's helper threads (GC, compiler), so both bounds carry slack.
+    assert.ok(p95 <= BUDGET_MS * 3, `p95 tick wall ${p95} ms`);
+    assert.ok(cpuP95 <= BUDGET_MS * 3, `p95 tick cpu ${cpuP95} ms`);
     assert.ok(ms.at(-1)! <= BUDGET_MS + 150, `slowest tick ${ms.at(-1)} ms`);
     runPass(t); // let the first pass finish its bookkeeping
     const ref = await reference();

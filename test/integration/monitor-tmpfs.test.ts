@@ -2,7 +2,7 @@
 // level, none while hovering, recovery after freeing), and a temp tree with mounts inside it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, rmdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run, runOk } from '../../src/host/exec.js';
 import { TempTracker } from '../../src/host/temp-tracker.js';
@@ -71,9 +71,12 @@ test('tmpfs filled past 85 % and 95 %: one alert per level, no storm while hover
 });
 
 test('temp tracker counts neither a mounted file system nor a same-device bind mount inside the tree', { skip: needsRoot() }, async () => {
-  const dir = mkdtempSync('/tmp/isoswarm-test-mnt-');
+  const top = mkdtempSync('/tmp/isoswarm-test-mnt-');
+  const dir = join(top, 'tree');
   const mounted: string[] = [];
   try {
+    mkdirSync(dir);
+    symlinkSync(dir, join(top, 'link'));
     writeFileSync(join(dir, 'a'), 'x'.repeat(1000));
     mkdirSync(join(dir, 'src'));
     for (const f of ['1', '2', '3']) writeFileSync(join(dir, 'src', f), f);
@@ -85,16 +88,19 @@ test('temp tracker counts neither a mounted file system nor a same-device bind m
     await runOk('mount', ['--bind', join(dir, 'src'), join(dir, 'bound')]);
     mounted.unshift(join(dir, 'bound'));
 
-    const t = new TempTracker(dir, { checkIntervalMs: 0 });
-    try {
-      for (let i = 0; i < 100 && t.usage().passes < 2; i++) t.tick();
-      const u = t.usage();
-      assert.deepEqual([u.files, u.apparentBytes, u.dirs, u.complete], [4, 1003, 2, true]);
-    } finally {
-      t.close();
+    // Directly, and through a symlink to the tree (a configured temp dir may be a link).
+    for (const root of [dir, join(top, 'link')]) {
+      const t = new TempTracker(root, { checkIntervalMs: 0 });
+      try {
+        for (let i = 0; i < 100 && t.usage().passes < 2; i++) t.tick();
+        const u = t.usage();
+        assert.deepEqual([u.files, u.apparentBytes, u.dirs, u.complete], [4, 1003, 2, true], root);
+      } finally {
+        t.close();
+      }
     }
   } finally {
     await umountAll(mounted);
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(top, { recursive: true, force: true });
   }
 });
