@@ -1,0 +1,147 @@
+// A run record: what `isoswarm run` stores at <stateDir>/runs/<runId>.json and `isoswarm report`
+// renders. Loose objects throughout so that records written by a newer isoswarm still load.
+import { z } from 'zod';
+
+const num = z.number();
+const count = z.number().int().nonnegative();
+
+export const phaseSchema = z.looseObject({
+  name: z.string(),
+  startedAt: z.string(),
+  /** Null when the run ended (crash, kill) inside this phase. */
+  endedAt: z.string().nullable(),
+  /** e.g. ok, failed, skipped, interrupted, running. */
+  status: z.string(),
+});
+
+export const diskSampleSchema = z.looseObject({ path: z.string(), usedPct: num, freeBytes: num });
+export const tempSampleSchema = z.looseObject({ path: z.string(), bytes: num, files: num, complete: z.boolean() });
+export const buildSampleSchema = z.looseObject({
+  pid: z.number().int(),
+  procs: num,
+  cpuPct: num,
+  rssBytes: num,
+  readBytes: num,
+  writeBytes: num,
+  alive: z.boolean(),
+});
+
+export const sampleSchema = z.looseObject({
+  /** Epoch milliseconds. */
+  at: num,
+  cpuPct: num,
+  memPct: num,
+  memUsedBytes: num,
+  load1: num,
+  disks: z.array(diskSampleSchema).default([]),
+  temp: tempSampleSchema.nullable().default(null),
+  build: buildSampleSchema.optional(),
+  errors: z.array(z.string()).optional(),
+});
+
+export const thresholdEventSchema = z.looseObject({
+  kind: z.enum(['alert', 'recovery']),
+  /** disk, memory or temp. */
+  metric: z.string(),
+  subject: z.string(),
+  level: z.string(),
+  value: num,
+  threshold: num,
+  /** Epoch milliseconds. */
+  at: num,
+});
+
+const measurementSchema = z.looseObject({ timeMs: num, sizeBytes: num });
+
+export const tuningSchema = z.looseObject({
+  /** Environment variables exported into the build, e.g. PARALLEL_JOBS, MAKEFLAGS. */
+  applied: z.record(z.string(), z.string()).default({}),
+  choice: z.unknown().optional(),
+  predicted: measurementSchema.nullish(),
+  measured: measurementSchema.nullish(),
+});
+
+const processSchema = z.looseObject({ pid: z.number().int(), comm: z.string(), cmdline: z.string() });
+const mountSchema = z.looseObject({ mountPoint: z.string(), fsType: z.string(), source: z.string() });
+
+export const teardownSchema = z.looseObject({
+  status: z.string(),
+  target: z.string().nullable(),
+  signalled: z
+    .array(
+      processSchema.extend({
+        outcome: z.string(),
+        signals: z.array(z.looseObject({ signal: z.string(), at: z.string() })).default([]),
+        note: z.string().optional(),
+      }),
+    )
+    .default([]),
+  /** Mount points in the order they went. */
+  unmounted: z.array(z.string()).default([]),
+  attempts: z
+    .array(mountSchema.extend({ strategy: z.string(), ok: z.boolean(), ms: num, error: z.string().optional() }))
+    .optional(),
+  detachedLoops: z
+    .array(z.looseObject({ device: z.string(), backingFile: z.string().nullable(), ok: z.boolean(), error: z.string().optional() }))
+    .default([]),
+  /** Processes outside the chroot using it: reported, never signalled. */
+  holders: z.array(processSchema).default([]),
+  /** Someone else's mounts under the target (the Unmounter's ForeignMount: {mount, reason}). */
+  foreign: z.array(z.unknown()).default([]),
+  remaining: z.array(mountSchema).default([]),
+  usedLazy: z.boolean().default(false),
+  durationMs: num,
+  reason: z.string().optional(),
+});
+
+export const cleanTargetSchema = z.looseObject({
+  path: z.string(),
+  /** e.g. deleted, refused, failed, skipped. */
+  status: z.string(),
+  reason: z.string().optional(),
+  deleted: z.looseObject({ files: count, dirs: count, bytes: num }).default({ files: 0, dirs: 0, bytes: 0 }),
+});
+
+export const cleanSchema = z.looseObject({ status: z.string(), targets: z.array(cleanTargetSchema).default([]) });
+
+export const runRecordSchema = z.looseObject({
+  runId: z.string().min(1),
+  name: z.string(),
+  command: z.array(z.string()),
+  chroot: z.string().nullable(),
+  isolate: z.boolean(),
+  host: z.string().optional(),
+  startedAt: z.string(),
+  /** Null while the run is still going. */
+  endedAt: z.string().nullable(),
+  exitCode: z.number().int().nullable(),
+  signal: z.string().nullable(),
+  phases: z.array(phaseSchema).default([]),
+  tuning: tuningSchema.nullable().default(null),
+  samples: z.array(sampleSchema).default([]),
+  events: z.array(thresholdEventSchema).default([]),
+  teardown: teardownSchema.nullable().default(null),
+  clean: cleanSchema.nullable().default(null),
+  /** Memory keys written by this run, e.g. optimization/unmount-strategies/proc. */
+  patternsUpdated: z.array(z.string()).default([]),
+  notes: z.array(z.string()).default([]),
+});
+
+export type RunRecord = z.infer<typeof runRecordSchema>;
+/** What a writer must provide (defaults fill the rest). */
+export type RunRecordInput = z.input<typeof runRecordSchema>;
+export type RunPhase = z.infer<typeof phaseSchema>;
+export type RunSample = z.infer<typeof sampleSchema>;
+export type RunEvent = z.infer<typeof thresholdEventSchema>;
+export type RunTuning = z.infer<typeof tuningSchema>;
+export type RunTeardown = z.infer<typeof teardownSchema>;
+export type RunClean = z.infer<typeof cleanSchema>;
+
+/** Validates a parsed record; the message names the first bad field. */
+export function parseRunRecord(value: unknown): { ok: true; record: RunRecord } | { ok: false; message: string } {
+  const r = runRecordSchema.safeParse(value);
+  if (r.success) return { ok: true, record: r.data };
+  const first = r.error.issues[0];
+  const where = first?.path.length ? first.path.join('.') : '(record)';
+  return { ok: false, message: `${where}: ${first?.message ?? 'invalid'}` };
+}
