@@ -30,7 +30,7 @@ export function withSwarm(tag) {
   const up = spawnSync(process.execPath, [CLI, 'up'], { env, stdio: 'inherit' });
   if (up.status !== 0) throw new Error('isoswarm up failed');
   const run = JSON.parse(readFileSync(`${home}/run.json`, 'utf8'));
-  const creds = JSON.parse(readFileSync(`${home}/credentials.json`, 'utf8'));
+  const creds = JSON.parse(readFileSync(`${home}/credentials.json`, 'utf8')).coordinator;
   return {
     home,
     env,

@@ -41,6 +41,7 @@ export class Watcher {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.sampler.close();
   }
 
   /** One round: sample, publish, evaluate. Never overlaps itself. */

@@ -1,11 +1,10 @@
 // The private nats-server isoswarm starts when no URL is configured: loopback only, a free port,
-// JetStream under the state dir, a generated password. Started detached so the CLI can exit.
+// JetStream under the state dir, a generated password per role. Started detached so the CLI can exit.
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, openSync, readFileSync, writeFileSync, closeSync } from 'node:fs';
+import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { which } from '../host/exec.js';
+import { authorizationBlock, type Credentials } from './nats-auth.js';
 import { refOf, type ProcessRef } from '../host/process-identity.js';
 
 export const NATS_INSTALL_HINT = 'install it with: apt-get install -y nats-server (Debian/Ubuntu), or set NATS_URL to an existing server';
@@ -15,20 +14,6 @@ export class MissingNatsServerError extends Error {
     super(`nats-server not found on PATH or in /usr/sbin; ${NATS_INSTALL_HINT}`);
     this.name = 'MissingNatsServerError';
   }
-}
-
-export interface Credentials {
-  user: string;
-  pass: string;
-}
-
-/** Generated once, kept 0600 in the state dir. */
-export function loadOrCreateCredentials(stateRoot: string): Credentials {
-  const file = join(stateRoot, 'credentials.json');
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as Credentials;
-  const creds = { user: 'isoswarm', pass: randomBytes(24).toString('base64url') };
-  writeFileSync(file, JSON.stringify(creds), { mode: 0o600, flag: 'wx' });
-  return creds;
 }
 
 export async function freeLoopbackPort(): Promise<number> {
@@ -53,6 +38,7 @@ export interface StartServerOptions {
   jetstreamDir: string;
   logFile: string;
   credentials: Credentials;
+  prefix: string;
   /** Keep the server attached to this process (tests) instead of detaching it. */
   attached?: boolean;
 }
@@ -87,7 +73,7 @@ export async function startNatsServer(opts: StartServerOptions): Promise<Embedde
       JSON.stringify({
         listen: `127.0.0.1:${port}`,
         jetstream: { store_dir: opts.jetstreamDir },
-        authorization: { user: opts.credentials.user, password: opts.credentials.pass },
+        authorization: authorizationBlock(opts.credentials, opts.prefix),
         max_payload: 8 * 1024 * 1024,
       }),
       { mode: 0o600 },

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 import { closeBus, connectBus } from '../bus/connect.js';
 import { ensureEventStream } from '../bus/jetstream.js';
+import { readCredentials, type AgentRole } from '../bus/nats-auth.js';
 import { endpoint, startService } from '../bus/service.js';
 import { loadConfig } from '../config/load.js';
 import { ensureStateDir } from '../host/state-dir.js';
@@ -30,7 +31,13 @@ async function main(): Promise<void> {
   const ops = new MemoryOps(store);
   const started = Date.now();
 
-  const supervisor = new Supervisor(config.agents, { ...process.env, ISOSWARM_HOME: paths.root }, config.supervisor, log);
+  // On the private server each agent gets its own role's password; on an external one, the same credentials.
+  const creds = process.env.ISOSWARM_EMBEDDED === '1' ? readCredentials(paths.root) : null;
+  const agentEnv = (name: string): NodeJS.ProcessEnv => {
+    const c = creds?.[name as AgentRole];
+    return c ? { ISOSWARM_NATS_USER: c.user, ISOSWARM_NATS_PASS: c.pass } : {};
+  };
+  const supervisor = new Supervisor(config.agents, { ...process.env, ISOSWARM_HOME: paths.root }, config.supervisor, log, agentEnv);
   let shuttingDown = false;
   // Assigned once the service is up; shutdown may run before that.
   // eslint-disable-next-line prefer-const

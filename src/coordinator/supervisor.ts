@@ -34,6 +34,7 @@ export class Supervisor {
     private readonly env: NodeJS.ProcessEnv,
     private readonly opts: Config['supervisor'],
     private readonly log: Logger,
+    private readonly envFor: (name: string) => NodeJS.ProcessEnv = () => ({}),
   ) {}
 
   start(): void {
@@ -45,7 +46,7 @@ export class Supervisor {
   }
 
   private spawn(slot: Slot): void {
-    const child = spawn(process.execPath, [agentEntry(slot.name)], { env: this.env, stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn(process.execPath, [agentEntry(slot.name)], { env: { ...this.env, ...this.envFor(slot.name) }, stdio: ['ignore', 'inherit', 'inherit'] });
     slot.child = child;
     slot.pid = child.pid ?? null;
     slot.state = 'running';

@@ -13,6 +13,7 @@ export interface ScannedFile {
 
 export interface TreeScan {
   root: string;
+  /** Regular files in the order mksquashfs reads them. */
   files: ScannedFile[];
   /** Bytes of regular files, each hardlinked inode counted once (as mksquashfs stores it). */
   totalBytes: number;
@@ -56,43 +57,53 @@ export async function scanTree(rootIn: string): Promise<TreeScan> {
   const mounts = mountPoints();
   const scan: TreeScan = { root, files: [], totalBytes: 0, dirs: 0, symlinks: 0, others: 0, skippedMounts: [] };
   const seenInodes = new Set<string>();
-  const stack: string[] = [''];
+  // Depth-first, names sorted, a directory's subtree before its later siblings: the order
+  // mksquashfs reads files in, which decides which small files share a fragment block.
+  const open = (relDir: string): { relDir: string; names: string[]; i: number } | null => {
+    try {
+      const names = readdirSync(join(root, relDir)).sort();
+      scan.dirs++;
+      return { relDir, names, i: 0 };
+    } catch {
+      return null; // unreadable directory: not part of what we can measure
+    }
+  };
+  const stack = [open('')].filter((f) => f !== null);
   let sinceYield = 0;
   while (stack.length > 0) {
-    const relDir = stack.pop() as string;
-    let names: string[];
-    try {
-      names = readdirSync(join(root, relDir));
-    } catch {
-      continue; // unreadable directory: not part of what we can measure
+    const frame = stack[stack.length - 1] as { relDir: string; names: string[]; i: number };
+    if (frame.i >= frame.names.length) {
+      stack.pop();
+      continue;
     }
-    scan.dirs++;
-    for (const name of names.sort()) {
-      const rel = relDir ? `${relDir}/${name}` : name;
-      const abs = join(root, rel);
-      let st;
-      try {
-        st = lstatSync(abs);
-      } catch {
-        continue;
+    const name = frame.names[frame.i++] as string;
+    const rel = frame.relDir ? `${frame.relDir}/${name}` : name;
+    const abs = join(root, rel);
+    let st;
+    try {
+      st = lstatSync(abs);
+    } catch {
+      continue;
+    }
+    if (st.isDirectory()) {
+      if (st.dev !== rootStat.dev || mounts.has(abs)) scan.skippedMounts.push(abs);
+      else {
+        const child = open(rel);
+        if (child) stack.push(child);
       }
-      if (st.isDirectory()) {
-        if (st.dev !== rootStat.dev || mounts.has(abs)) scan.skippedMounts.push(abs);
-        else stack.push(rel);
-      } else if (st.isFile()) {
-        if (st.nlink > 1) {
-          const id = `${st.dev}:${st.ino}`;
-          if (seenInodes.has(id)) continue;
-          seenInodes.add(id);
-        }
-        scan.files.push({ rel, size: st.size, ext: extensionOf(name) });
-        scan.totalBytes += st.size;
-      } else if (st.isSymbolicLink()) scan.symlinks++;
-      else scan.others++;
-      if (++sinceYield >= 512) {
-        sinceYield = 0;
-        await new Promise((r) => setImmediate(r));
+    } else if (st.isFile()) {
+      if (st.nlink > 1) {
+        const id = `${st.dev}:${st.ino}`;
+        if (seenInodes.has(id)) continue;
+        seenInodes.add(id);
       }
+      scan.files.push({ rel, size: st.size, ext: extensionOf(name) });
+      scan.totalBytes += st.size;
+    } else if (st.isSymbolicLink()) scan.symlinks++;
+    else scan.others++;
+    if (++sinceYield >= 512) {
+      sinceYield = 0;
+      await new Promise((r) => setImmediate(r));
     }
   }
   return scan;

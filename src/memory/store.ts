@@ -1,7 +1,7 @@
 // The one owner of lmdb: the memory store. A fixed, large map size; values are JSON, each wrapped
 // with its update time. The coordinator is the single writer while it runs; without it, CLI calls
 // write directly (LMDB's own write lock serialises processes; every write is committed before we return).
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync } from 'node:fs';
 import { open, type RootDatabase } from 'lmdb';
 
 export interface StoredEntry {
@@ -48,6 +48,8 @@ export class MemoryStore {
       // Durability over speed: a write the caller was told about is on disk.
       noSync: false,
     });
+    // LMDB creates its files with the process umask; the memory is nobody else's to read.
+    if (!opts.readOnly) for (const f of readdirSync(dir)) chmodSync(`${dir}/${f}`, 0o600);
     return new MemoryStore(db, dir);
   }
 

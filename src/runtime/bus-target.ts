@@ -1,7 +1,6 @@
 // Which NATS server a process talks to and with which credentials: the configured URL (NATS_URL or
 // config) with NATS_USER/NATS_PASS/NATS_TOKEN, else the private server recorded by `isoswarm up`.
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readCredentials, type Role } from '../bus/nats-auth.js';
 import type { Config } from '../schemas/config.js';
 import type { StatePaths } from '../host/state-dir.js';
 import { readRunFile, type RunFile } from './run-file.js';
@@ -19,10 +18,9 @@ export function externalAuth(env: NodeJS.ProcessEnv): BusTarget['auth'] {
   return undefined;
 }
 
-export function embeddedAuth(paths: StatePaths): BusTarget['auth'] {
-  const f = join(paths.root, 'credentials.json');
-  if (!existsSync(f)) return undefined;
-  return JSON.parse(readFileSync(f, 'utf8')) as { user: string; pass: string };
+/** The private server's credentials of one role (the CLI is 'cli': it reaches the coordinator only). */
+export function embeddedAuth(paths: StatePaths, role: Role = 'cli'): BusTarget['auth'] {
+  return readCredentials(paths.root)?.[role];
 }
 
 /** Null when nothing is configured and no swarm was started. */

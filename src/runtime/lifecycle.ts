@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { closeBus, connectBus } from '../bus/connect.js';
 import { pingAll, type ServiceIdentity } from '../bus/discovery.js';
-import { loadOrCreateCredentials, startNatsServer } from '../bus/nats-server.js';
+import { loadOrCreateCredentials } from '../bus/nats-auth.js';
+import { startNatsServer } from '../bus/nats-server.js';
 import { isAlive, refOf, signalIfSame, waitForExit, type ProcessRef } from '../host/process-identity.js';
 import type { StatePaths } from '../host/state-dir.js';
 import type { Config } from '../schemas/config.js';
@@ -70,7 +71,7 @@ export async function up(config: Config, paths: StatePaths, opts: UpOptions = {}
   const say = opts.onProgress ?? (() => undefined);
   const existing = liveRun(paths);
   if (existing) {
-    const auth = existing.embedded ? loadOrCreateCredentials(paths.root) : externalAuth(process.env);
+    const auth = existing.embedded ? loadOrCreateCredentials(paths.root).cli : externalAuth(process.env);
     const services = await waitForServices(existing.url, auth, expectedServices(config), config.supervisor.readyTimeoutMs);
     return { run: existing, services, alreadyUp: true };
   }
@@ -78,26 +79,31 @@ export async function up(config: Config, paths: StatePaths, opts: UpOptions = {}
   const logFile = join(paths.logs, 'swarm.log');
   let natsRef: ProcessRef | null = null;
   let url: string;
+  // `auth` is what this CLI uses to wait for PING; `coordAuth` is handed to the coordinator.
   let auth: { user?: string; pass?: string; token?: string } | undefined;
+  let coordAuth: { user?: string; pass?: string; token?: string } | undefined;
   const embedded = !config.nats.url;
   if (embedded) {
     const creds = loadOrCreateCredentials(paths.root);
     say('starting private nats-server');
-    const srv = await startNatsServer({ jetstreamDir: paths.jetstream, logFile: join(paths.logs, 'nats-server.log'), credentials: creds, attached: opts.foreground });
+    const srv = await startNatsServer({ jetstreamDir: paths.jetstream, logFile: join(paths.logs, 'nats-server.log'), credentials: creds, prefix: config.nats.subjectPrefix, attached: opts.foreground });
     natsRef = srv.ref;
     url = srv.url;
-    auth = creds;
+    auth = creds.cli;
+    coordAuth = creds.coordinator;
   } else {
     url = config.nats.url!;
     auth = externalAuth(process.env);
+    coordAuth = auth;
   }
   say(`starting coordinator (bus ${url})`);
   const env: NodeJS.ProcessEnv = { ...process.env, ISOSWARM_NATS_URL: url, ISOSWARM_HOME: paths.root };
-  if (auth?.user) {
-    env.ISOSWARM_NATS_USER = auth.user;
-    env.ISOSWARM_NATS_PASS = auth.pass ?? '';
+  if (coordAuth?.user) {
+    env.ISOSWARM_NATS_USER = coordAuth.user;
+    env.ISOSWARM_NATS_PASS = coordAuth.pass ?? '';
   }
-  if (auth?.token) env.ISOSWARM_NATS_TOKEN = auth.token;
+  if (coordAuth?.token) env.ISOSWARM_NATS_TOKEN = coordAuth.token;
+  env.ISOSWARM_EMBEDDED = embedded ? '1' : '0';
   const log = openSync(logFile, 'a', 0o600);
   const child = spawn(process.execPath, [coordinatorEntry], {
     env,

@@ -2,10 +2,12 @@
 import { readFileSync } from 'node:fs';
 import { connect, type NatsConnection } from 'nats';
 
-export async function rawClient(home: string): Promise<NatsConnection> {
+/** A client with the credentials of one role ('coordinator' may reach every endpoint; 'cli' only the coordinator). */
+export async function rawClient(home: string, role = 'coordinator'): Promise<NatsConnection> {
   const run = JSON.parse(readFileSync(`${home}/run.json`, 'utf8')) as { url: string };
-  const creds = JSON.parse(readFileSync(`${home}/credentials.json`, 'utf8')) as { user: string; pass: string };
-  return connect({ servers: run.url, user: creds.user, pass: creds.pass, timeout: 3000 });
+  const creds = JSON.parse(readFileSync(`${home}/credentials.json`, 'utf8')) as Record<string, { user: string; pass: string }>;
+  const c = creds[role]!;
+  return connect({ servers: run.url, user: c.user, pass: c.pass, timeout: 3000 });
 }
 
 export async function pingNames(nc: NatsConnection): Promise<{ name: string; id: string; pid: number }[]> {

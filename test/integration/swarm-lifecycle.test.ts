@@ -88,3 +88,41 @@ describe('swarm lifecycle', () => {
     for (const p of [...pids, run.nats.pid]) assert.ok(!pidAlive(p), `pid ${p} survived down`);
   });
 });
+
+describe('who may call what on the private server', () => {
+  const home = scratchHome('swarm-auth');
+  const env = testEnv(home);
+  after(() => teardownHome(home));
+
+  test('the CLI role reaches the coordinator but gets a permission error on an agent endpoint', async () => {
+    assert.equal(cliSync(env, ['up']).code, 0);
+    const cliNc = await rawClient(home, 'cli');
+    const errors: string[] = [];
+    void (async () => {
+      for await (const s of cliNc.status()) if (s.type === 'error') errors.push(String(s.data));
+    })();
+    try {
+      const ok = await cliNc.request('isoswarm.coordinator.memory-stats', new TextEncoder().encode('{}'), { timeout: 3000 });
+      assert.equal((JSON.parse(new TextDecoder().decode(ok.data)) as { ok: boolean }).ok, true);
+      await assert.rejects(cliNc.request('isoswarm.cleaner.clean', new TextEncoder().encode('{"targets":[]}'), { timeout: 2000 }), /permission|timeout|503/i);
+      await new Promise((r) => setTimeout(r, 200));
+      assert.ok(errors.some((e) => /permission/i.test(e)), `expected a permissions violation, saw: ${errors.join('; ')}`);
+    } finally {
+      await cliNc.close();
+    }
+  });
+
+  test('a wrong password is refused', async () => {
+    const run = JSON.parse((await import('node:fs')).readFileSync(`${home}/run.json`, 'utf8')) as { url: string };
+    const { connect } = await import('nats');
+    await assert.rejects(connect({ servers: run.url, user: 'isoswarm-coordinator', pass: 'guess', timeout: 2000 }), /authorization|auth/i);
+  });
+
+  test('the state dir is 0700 and the credentials and memory files 0600', async () => {
+    const { statSync, readdirSync } = await import('node:fs');
+    assert.equal(statSync(home).mode & 0o777, 0o700);
+    assert.equal(statSync(`${home}/credentials.json`).mode & 0o777, 0o600);
+    cliSync(env, ['memory', 'set', 'x/y', '1']);
+    for (const f of readdirSync(`${home}/memory`)) assert.equal(statSync(`${home}/memory/${f}`).mode & 0o077, 0, `${f} is readable by others`);
+  });
+});
