@@ -1,7 +1,7 @@
 // The resources part of the HTML report: one chart per metric with peaks, threshold events and the
 // phases behind them, then the list of threshold events.
 import type { RunEvent, RunRecord } from '../schemas/run-record.js';
-import { epoch, esc, formatOffset } from './format.js';
+import { epoch, esc, formatBytes, formatOffset, formatPct } from './format.js';
 import { chip } from './html-header.js';
 import { peakOf, pointCount, type Series } from './series.js';
 import type { RunSummary } from './summary.js';
@@ -84,9 +84,9 @@ ${renderEvents(r, s)}
 function renderEvents(r: RunRecord, s: RunSummary): string {
   if (r.events.length === 0) return `<h3>Threshold events</h3><p class="empty">No thresholds were crossed.</p>`;
   const rows = r.events.map((e) => {
-    const unit: Unit = e.metric === 'temp' ? 'bytes' : 'pct';
+    const fmt = e.metric === 'temp' ? formatBytes : (n: number) => formatPct(n);
     const tone = e.kind === 'recovery' ? 'ok' : e.level === 'emergency' ? 'bad' : 'warn';
-    return `<tr><td class="mono">+${esc(formatOffset(e.at - s.t0))}</td><td>${chip(e.kind === 'alert' ? `${e.level}` : 'recovery', tone)}</td><td>${esc(e.metric)}</td><td class="mono">${esc(e.subject)}</td><td class="num">${esc(formatValue(unit, e.value))}</td><td class="num">${esc(formatValue(unit, e.threshold))}</td></tr>`;
+    return `<tr><td class="mono">+${esc(formatOffset(e.at - s.t0))}</td><td>${chip(e.kind === 'alert' ? `${e.level}` : 'recovery', tone)}</td><td>${esc(e.metric)}</td><td class="mono">${esc(e.subject)}</td><td class="num">${esc(fmt(e.value))}</td><td class="num">${esc(fmt(e.threshold))}</td></tr>`;
   });
   return `<h3>Threshold events</h3><table><thead><tr><th>When</th><th>Event</th><th>Metric</th><th>Subject</th><th class="num">Value</th><th class="num">Threshold</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }

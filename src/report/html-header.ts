@@ -23,7 +23,7 @@ export function chip(text: string, tone: Tone = toneOf(text)): string {
 }
 
 function stat(k: string, v: string, sub = ''): string {
-  return `<div class="stat"><div class="k">${esc(k)}</div><div class="v">${esc(v)}</div>${sub ? `<div class="s">${esc(sub)}</div>` : ''}</div>`;
+  return `<div class="stat"><div class="k">${esc(k)}</div><div class="v">${esc(v)}</div>${sub ? `<div class="s" title="${esc(sub)}">${esc(sub)}</div>` : ''}</div>`;
 }
 
 function peakSub(p: Peak | null, t0: number, extra = ''): string {
@@ -41,14 +41,16 @@ export function renderHeader(r: RunRecord, s: RunSummary): string {
   const disk = s.peaks.disks.reduce<Peak | null>((a, b) => (!a || b.v > a.v ? b : a), null);
   const tempAtPeak = s.peaks.temp ? r.samples.find((x) => x.at === s.peaks.temp!.t)?.temp : undefined;
   const t = r.teardown;
+  const refused = r.clean?.targets.filter((x) => x.status === 'refused').length ?? 0;
   const stats = [
-    stat('Exit code', s.exitText, s.headline),
+    stat('Exit code', r.exitCode === null ? '–' : String(r.exitCode), s.headline),
     stat('Duration', formatDuration(s.durationMs), `started ${formatTime(r.startedAt)}`),
     stat('Peak CPU', s.peaks.cpu ? formatPct(s.peaks.cpu.v) : '–', peakSub(s.peaks.cpu, s.t0)),
     stat('Peak memory', s.peaks.memory ? formatPct(s.peaks.memory.v) : '–', peakSub(s.peaks.memory, s.t0, memAtPeak !== undefined ? ` · ${formatBytes(memAtPeak)}` : '')),
     stat('Fullest disk', disk ? formatPct(disk.v) : '–', disk ? disk.label : 'no samples'),
     stat('Peak temp size', s.peaks.temp ? formatBytes(s.peaks.temp.v) : '–', tempAtPeak ? `${tempAtPeak.files.toLocaleString('en-US')} files` : 'not tracked'),
-    stat('Torn down', t ? plural(t.unmounted.length, 'mount') : '–', t ? `${plural(t.signalled.length, 'process', 'processes')} signalled` : 'no teardown'),
+    stat('Unmounted', t ? plural(t.unmounted.length, 'mount') : '–', t ? `${plural(t.signalled.length, 'process', 'processes')} signalled${t.detachedLoops.length ? ` · ${plural(t.detachedLoops.length, 'loop')}` : ''}` : 'no teardown'),
+    stat('Deleted', r.clean ? formatBytes(s.deleted.bytes) : '–', r.clean ? `${plural(s.deleted.files, 'file')}${refused ? ` · ${refused} refused` : ''}` : 'no clean'),
   ];
   const warnings = s.warnings.length ? `<ul class="warnings">${s.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>` : '';
   return `<section class="card">

@@ -45,11 +45,11 @@ section.card { background: var(--card); border: 1px solid var(--line); border-ra
 .tone-warn { color: var(--warn); background: var(--warn-bg); }
 .tone-info { color: var(--info); background: var(--info-bg); }
 .tone-muted { color: var(--muted); background: var(--code-bg); }
-.stats { display: grid; grid-template-columns: repeat(auto-fit, minmax(150px, 1fr)); gap: 12px; margin-top: 18px; }
+.stats { display: grid; grid-template-columns: repeat(4, minmax(0, 1fr)); gap: 12px; margin-top: 18px; }
 .stat { border: 1px solid var(--line); border-radius: 10px; padding: 10px 14px; }
 .stat .k { font-size: 12px; color: var(--muted); text-transform: uppercase; letter-spacing: 0.06em; font-weight: 600; }
 .stat .v { font-size: 21px; font-weight: 650; margin-top: 2px; overflow-wrap: anywhere; }
-.stat .s { font-size: 12.5px; color: var(--muted); overflow-wrap: anywhere; }
+.stat .s { font-size: 12.5px; color: var(--muted); overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .summary-line { margin-top: 14px; }
 .warnings { list-style: none; padding: 0; margin: 14px 0 0; }
 .warnings li { padding: 8px 12px; border-radius: 8px; margin-top: 6px; color: var(--warn); background: var(--warn-bg); font-weight: 550; }
@@ -83,7 +83,7 @@ td.num, th.num { text-align: right; white-space: nowrap; }
 ol.unmounts { margin: 0; padding-left: 26px; }
 ol.unmounts li { padding: 3px 0; }
 ol.unmounts li::marker { color: var(--muted); font-variant-numeric: tabular-nums; }
-.cmp { display: grid; grid-template-columns: 90px 1fr 110px; gap: 6px 12px; align-items: center; margin: 6px 0 14px; }
+.cmp { display: grid; grid-template-columns: 130px 1fr 140px; gap: 6px 12px; align-items: center; margin: 6px 0 14px; }
 .cmp .track { height: 10px; background: var(--track); border-radius: 5px; position: relative; }
 .cmp .fill { position: absolute; left: 0; top: 0; bottom: 0; border-radius: 5px; }
 .fill.pred { background: var(--muted); opacity: 0.55; } .fill.meas { background: var(--info); }
@@ -94,6 +94,7 @@ pre { background: var(--code-bg); padding: 10px 12px; border-radius: 8px; overfl
 footer { color: var(--muted); font-size: 12.5px; text-align: center; margin-top: 28px; }
 @media (max-width: 640px) {
   main { padding: 18px 12px 32px; }
+  .stats { grid-template-columns: repeat(2, minmax(0, 1fr)); }
   .timeline { grid-template-columns: 1fr 70px; }
   .timeline .track { grid-column: 1 / -1; }
 }

@@ -7,7 +7,7 @@ function compareRows(label: string, predicted: number, measured: number, fmt: (n
   const top = Math.max(predicted, measured, 1e-9);
   const bar = (v: number, cls: string): string => `<div class="track"><div class="fill ${cls}" style="width:${((v / top) * 100).toFixed(1)}%"></div></div>`;
   return (
-    `<div class="muted small">${esc(label)} predicted</div>${bar(predicted, 'pred')}<div class="mono small">${esc(fmt(predicted))}</div>` +
+    `<div class="muted small">${esc(label)}, predicted</div>${bar(predicted, 'pred')}<div class="mono small">${esc(fmt(predicted))}</div>` +
     `<div class="small"><strong>measured</strong></div>${bar(measured, 'meas')}<div class="mono small"><strong>${esc(fmt(measured))}</strong> <span class="muted">${esc(formatChange(predicted, measured))}</span></div>`
   );
 }

@@ -44,7 +44,7 @@ function outcomeOf(r: RunRecord): { outcome: Outcome; headline: string; exitText
 }
 
 export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
+  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 }
 
 export function summarize(r: RunRecord): RunSummary {

@@ -28,8 +28,8 @@ export interface ChartSpec {
 export const EVENT_COLORS = { emergency: '#dc2626', warning: '#ea580c', recovery: '#16a34a' } as const;
 
 const W = 880;
-const H = 250;
-const M = { left: 62, right: 18, top: 24, bottom: 28 };
+const H = 262;
+const M = { left: 62, right: 18, top: 36, bottom: 28 };
 const PW = W - M.left - M.right;
 const PH = H - M.top - M.bottom;
 /** Enough points for a plot ~800 px wide: two per pixel column pair. */
@@ -78,13 +78,19 @@ export function renderChart(spec: ChartSpec): string {
   const out: string[] = [];
   out.push(`<svg class="chart" viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(spec.title)}" xmlns="http://www.w3.org/2000/svg">`);
 
+  // Labels placed so far (phase, threshold and peak labels), so that no two overlap.
+  const placed: Box[] = [];
   // Phases as faint bands, so a spike can be read against what the build was doing.
   (spec.phases ?? []).forEach((p, i) => {
     const a = Math.max(M.left, x(p.start));
     const b = Math.min(M.left + PW, x(p.end));
     if (b - a < 1) return;
     out.push(`<rect class="band band-${i % 2}" x="${f(a)}" y="${M.top}" width="${f(b - a)}" height="${PH}"><title>${esc(p.name)}</title></rect>`);
-    if (b - a > 40) out.push(`<text class="band-label" x="${f(a + 4)}" y="${M.top - 7}">${esc(clip(p.name, Math.floor((b - a) / 7)))}</text>`);
+    if (b - a > 40) {
+      const label = clip(p.name, Math.floor((b - a) / 7));
+      out.push(`<text class="band-label" x="${f(a + 4)}" y="13">${esc(label)}</text>`);
+      placed.push(box(a + 4, 13, label.length * 6.3, 'start'));
+    }
   });
 
   for (const v of ticks) {
@@ -97,8 +103,10 @@ export function renderChart(spec: ChartSpec): string {
   out.push(`<line class="axis" x1="${M.left}" x2="${M.left + PW}" y1="${M.top + PH}" y2="${M.top + PH}"/>`);
 
   for (const th of spec.thresholds ?? []) {
+    const ty = y(th.value) - 4;
     out.push(`<line class="threshold" x1="${M.left}" x2="${M.left + PW}" y1="${f(y(th.value))}" y2="${f(y(th.value))}"/>`);
-    out.push(`<text class="threshold-label" x="${M.left + PW - 4}" y="${f(y(th.value) - 4)}" text-anchor="end">${esc(th.label)}</text>`);
+    out.push(`<text class="threshold-label" x="${M.left + 6}" y="${f(ty)}">${esc(th.label)}</text>`);
+    placed.push(box(M.left + 6, ty, th.label.length * 6, 'start'));
   }
 
   const fill = spec.series.length === 1;
@@ -128,10 +136,11 @@ export function renderChart(spec: ChartSpec): string {
     );
   }
 
-  for (const s of spec.series) {
-    const p = peakOf(s);
-    if (p && pointCountAtLeast(s, 2)) out.push(peakMarker(p, s.color, spec.unit, x(p.t), y(p.v), spec.series.length > 1));
-  }
+  const peaks = spec.series
+    .map((s) => ({ s, p: pointCountAtLeast(s, 2) ? peakOf(s) : null }))
+    .filter((e): e is { s: Series; p: Peak } => e.p !== null)
+    .sort((a, b) => b.p.v - a.p.v);
+  for (const { s, p } of peaks) out.push(peakMarker(p, s.color, spec.unit, x(p.t), y(p.v), spec.series.length > 1, placed));
   out.push('</svg>');
   return out.join('');
 }
@@ -142,14 +151,34 @@ function pointCountAtLeast(s: Series, n: number): boolean {
   return false;
 }
 
-function peakMarker(p: Peak, color: string, unit: Unit, px: number, py: number, named: boolean): string {
-  const text = `peak ${formatValue(unit, p.v)}${named ? ` · ${clip(p.label, 24)}` : ''}`;
-  const anchor = px > W - M.right - 150 ? 'end' : px < M.left + 80 ? 'start' : 'middle';
-  const dx = anchor === 'end' ? -8 : anchor === 'start' ? 8 : 0;
-  const ty = py < M.top + 18 ? py + 18 : py - 10;
+interface Box {
+  x0: number;
+  x1: number;
+  y0: number;
+  y1: number;
+}
+
+/** Approximate extent of a text label with its baseline at y (12 px UI font). */
+function box(x: number, y: number, w: number, anchor: 'start' | 'middle' | 'end'): Box {
+  const x0 = anchor === 'start' ? x : anchor === 'end' ? x - w : x - w / 2;
+  return { x0, x1: x0 + w, y0: y - 12, y1: y + 3 };
+}
+
+const overlaps = (a: Box, b: Box): boolean => a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1;
+
+function peakMarker(p: Peak, color: string, unit: Unit, px: number, py: number, named: boolean, placed: Box[]): string {
+  const text = `peak ${formatValue(unit, p.v)}${named ? ` · ${clip(p.label, 28)}` : ''}`;
+  const w = text.length * 6.9;
+  const anchor = px > W - M.right - w / 2 - 10 ? 'end' : px < M.left + w / 2 + 10 ? 'start' : 'middle';
+  const lx = px + (anchor === 'end' ? -8 : anchor === 'start' ? 8 : 0);
+  // Above the point first, then below, then stepping further away; keep inside the plot.
+  const candidates = [py - 10, py + 20, py - 26, py + 36, py - 42, py + 52, py - 58, py + 68];
+  const fits = (ty: number): boolean => ty - 12 >= 15 && ty <= M.top + PH - 4;
+  const ty = candidates.find((c) => fits(c) && !placed.some((b) => overlaps(b, box(lx, c, w, anchor)))) ?? candidates.find(fits) ?? py - 10;
+  placed.push(box(lx, ty, w, anchor));
   return (
     `<g class="peak"><circle cx="${f(px)}" cy="${f(py)}" r="4.5" fill="${color}" class="peak-dot"/>` +
-    `<text class="peak-label" x="${f(px + dx)}" y="${f(ty)}" text-anchor="${anchor}">${esc(text)}</text></g>`
+    `<text class="peak-label" x="${f(lx)}" y="${f(ty)}" text-anchor="${anchor}">${esc(text)}</text></g>`
   );
 }
 
