@@ -8,6 +8,7 @@ import { registerLifecycle } from './commands/lifecycle.js';
 import { registerMemory } from './commands/memory.js';
 import { registerMonitor } from './commands/monitor.js';
 import { registerPatterns } from './commands/patterns.js';
+import { registerRun } from './commands/run.js';
 import { registerShellInit } from './commands/shell-init.js';
 import { registerStatus } from './commands/status.js';
 import { registerUnmount } from './commands/unmount.js';
@@ -17,6 +18,7 @@ const program = new Command('isoswarm')
   .description('keeps ISO, live-image and chroot builds fast and the build host unharmed')
   .option('--config <file>', 'a JSON config file merged over config/default.json (also ISOSWARM_CONFIG)')
   .option('-v, --verbose', 'debug logging')
+  .enablePositionalOptions()
   .showHelpAfterError('(run with --help for usage)')
   .addHelpText(
     'after',
@@ -27,7 +29,7 @@ Environment: NATS_URL, OPTIMIZATION_ENABLED, PARALLEL_JOBS, CLEANUP_AUTO_TRIGGER
   .exitOverride();
 
 const globals = () => program.opts<{ config?: string; verbose?: boolean }>();
-for (const reg of [registerLifecycle, registerStatus, registerDoctor, registerMemory, registerPatterns, registerHooks, registerMonitor, registerUnmount, registerShellInit]) reg(program, globals);
+for (const reg of [registerLifecycle, registerStatus, registerDoctor, registerMemory, registerPatterns, registerHooks, registerMonitor, registerUnmount, registerShellInit, registerRun]) reg(program, globals);
 
 async function main(): Promise<void> {
   try {

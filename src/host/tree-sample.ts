@@ -119,9 +119,9 @@ export function planSample(scan: TreeScan, fraction: number, seed = DEFAULT_SAMP
   // Larger files: a slice of one block from a systematic share of block-sized files, and the
   // fraction itself (at least one 1 MiB block) from large ones. Walking them sorted by extension,
   // then size class, then read order makes the systematic selection stratified by all three.
-  const byKind = (a: ScannedFile, b: ScannedFile) =>
-    (a.ext < b.ext ? -1 : a.ext > b.ext ? 1 : 0) || sizeClass(a.size) - sizeClass(b.size) || order.get(a.rel)! - order.get(b.rel)!;
   const order = new Map(scan.files.map((f, i) => [f.rel, i]));
+  const byKind = (a: ScannedFile, b: ScannedFile) =>
+    (a.ext < b.ext ? -1 : a.ext > b.ext ? 1 : 0) || sizeClass(a.size) - sizeClass(b.size) || (order.get(a.rel) ?? 0) - (order.get(b.rel) ?? 0);
   for (const [list, unit] of [[blocks.sort(byKind), BLOCK_SLICE], [big.sort(byKind), MIN_SLICE]] as const) {
     let credit = ((priority(seed, `${unit}`) % 1000) / 1000) * unit;
     for (const f of list) {

@@ -19,7 +19,7 @@ export function toneOf(status: string): Tone {
 }
 
 export function chip(text: string, tone: Tone = toneOf(text)): string {
-  return `<span class="chip tone-${tone}">${esc(text)}</span>`;
+  return `<span class="chip tone-${tone}" title="${esc(text)}">${esc(text)}</span>`;
 }
 
 function stat(k: string, v: string, sub = ''): string {
@@ -44,7 +44,7 @@ export function renderHeader(r: RunRecord, s: RunSummary): string {
   const refused = r.clean?.targets.filter((x) => x.status === 'refused').length ?? 0;
   const stats = [
     stat('Exit code', r.exitCode === null ? '–' : String(r.exitCode), s.headline),
-    stat('Duration', formatDuration(s.durationMs), `started ${formatTime(r.startedAt)}`),
+    stat('Duration', formatDuration(s.durationMs), formatTime(r.startedAt).slice(0, 19)),
     stat('Peak CPU', s.peaks.cpu ? formatPct(s.peaks.cpu.v) : '–', peakSub(s.peaks.cpu, s.t0)),
     stat('Peak memory', s.peaks.memory ? formatPct(s.peaks.memory.v) : '–', peakSub(s.peaks.memory, s.t0, memAtPeak !== undefined ? ` · ${formatBytes(memAtPeak)}` : '')),
     stat('Fullest disk', disk ? formatPct(disk.v) : '–', disk ? disk.label : 'no samples'),

@@ -60,7 +60,9 @@ section.card { background: var(--card); border: 1px solid var(--line); border-ra
 .timeline .dur { text-align: right; }
 .bar.tone-ok { background: var(--ok); } .bar.tone-bad { background: var(--bad); }
 .bar.tone-warn { background: var(--warn); } .bar.tone-info { background: var(--info); } .bar.tone-muted { background: var(--muted); }
-.chip { display: inline-block; padding: 1px 8px; border-radius: 999px; font-size: 12.5px; font-weight: 600; white-space: nowrap; }
+.chip { display: inline-block; max-width: 18em; overflow: hidden; text-overflow: ellipsis; vertical-align: middle; padding: 1px 8px; border-radius: 999px; font-size: 12.5px; font-weight: 600; white-space: nowrap; }
+.timeline > div { min-width: 0; }
+.timeline .chip { max-width: 100%; }
 .chart-card h3 { margin-top: 4px; display: flex; justify-content: space-between; gap: 12px; flex-wrap: wrap; }
 .chart-card + .chart-card { margin-top: 22px; padding-top: 18px; border-top: 1px solid var(--line); }
 .legend { display: flex; flex-wrap: wrap; gap: 6px 16px; font-size: 13px; color: var(--muted); margin: 0 0 6px; }

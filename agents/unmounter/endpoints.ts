@@ -1,0 +1,79 @@
+// The Unmounter's endpoints. Whoever asks, the agent resolves the target and applies the path policy
+// itself; a teardown holds the target's lock and journals each step before doing it.
+import { join } from 'node:path';
+import { z } from 'zod';
+import { endpoint, type EndpointMap } from '../../src/bus/service.js';
+import { openJournal } from '../../src/host/journal.js';
+import { readHomeDirs } from '../../src/host/path-policy.js';
+import { acquireTargetLock } from '../../src/host/target-lock.js';
+import { MemoryClient } from '../../src/runtime/memory-client.js';
+import { effectivePolicy } from '../../src/runtime/policy.js';
+import type { AgentContext } from '../../src/runtime/agent-process.js';
+import { applyTeardown } from './apply.js';
+import { strategyOrderFor, teardownLessons } from './learning.js';
+import { formatPlan, planTeardown } from './plan.js';
+import type { TeardownResult } from './types.js';
+
+const targetInput = z.object({ target: z.string().max(4096) });
+const teardownInput = targetInput.extend({
+  dryRun: z.boolean().default(false),
+  graceMs: z.number().int().min(0).max(600_000).optional(),
+  allowLazy: z.boolean().optional(),
+});
+
+function emptyResult(target: string | null, reason: string): TeardownResult {
+  return { status: 'refused', target, signalled: [], unmounted: [], attempts: [], detachedLoops: [], holders: [], foreign: [], remaining: [], usedLazy: false, durationMs: 0, reason };
+}
+
+export function unmounterEndpoints(ctx: AgentContext): EndpointMap {
+  const policy = effectivePolicy(ctx.config);
+  const memory = new MemoryClient(ctx.nc, ctx.prefix);
+  const journalDir = join(ctx.stateDir, 'journal', 'unmounter');
+
+  return {
+    plan: endpoint({
+      input: targetInput,
+      description: 'what a teardown would do: processes to signal, mounts in order, loops, holders; changes nothing',
+      handler: async ({ target }) => {
+        const plan = await planTeardown(target, policy, await readHomeDirs());
+        return { plan, text: formatPlan(plan) };
+      },
+    }),
+    teardown: endpoint({
+      input: teardownInput,
+      description: 'end the chroot\'s processes, unmount everything under it children first, detach its loops, verify',
+      handler: async ({ target, dryRun, graceMs, allowLazy }) => {
+        const homes = await readHomeDirs();
+        const plan = await planTeardown(target, policy, homes);
+        if (dryRun) return { plan, text: formatPlan(plan), result: null };
+        let result: TeardownResult;
+        if (plan.refused || !plan.target) {
+          result = emptyResult(null, `${plan.refused?.reason ?? 'no target'} [${plan.refused?.code ?? 'refused'}]`);
+        } else {
+          const lock = await acquireTargetLock(plan.target.path);
+          if (!lock) {
+            result = emptyResult(plan.target.path, `another teardown or cleanup of ${plan.target.path} is running [locked]`);
+          } else {
+            try {
+              const journal = await openJournal(journalDir, plan.target.path);
+              result = await applyTeardown(plan, {
+                policy,
+                homes,
+                journal,
+                strategyOrder: await strategyOrderFor(plan, memory),
+                graceMs: graceMs ?? ctx.config.cleanup.graceMs,
+                allowLazy: allowLazy ?? ctx.config.cleanup.allowLazyUnmount,
+                log: ctx.log,
+              });
+              await journal.finish();
+            } finally {
+              await lock.release();
+            }
+          }
+        }
+        await memory.record(teardownLessons(plan, result)).catch((e: Error) => ctx.log.warn({ err: e.message }, 'teardown lessons not recorded'));
+        return { plan, text: formatPlan(plan), result };
+      },
+    }),
+  };
+}

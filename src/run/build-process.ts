@@ -1,0 +1,50 @@
+// Runs the build command: output streamed, signals forwarded, optionally inside a private mount
+// namespace with slave propagation (its mounts vanish with it and never reach the host).
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
+
+export interface BuildExit {
+  pid: number | null;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** The build's exit code, or 128 + the signal number, as a shell reports it. */
+  exitCode: number;
+}
+
+export interface BuildOptions {
+  command: string[];
+  env: NodeJS.ProcessEnv;
+  isolate: boolean;
+  onStart?: (pid: number) => void;
+}
+
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
+
+export function runBuild(opts: BuildOptions): Promise<BuildExit> {
+  const [file, ...args] = opts.isolate
+    ? ['unshare', '--mount', '--propagation', 'slave', '--', ...opts.command]
+    : opts.command;
+  return new Promise((resolve, reject) => {
+    const child = spawn(file!, args, { env: opts.env, stdio: 'inherit' });
+    // Ctrl-C reaches the build directly (same process group); here it only must not kill us before
+    // the teardown. A signal sent to isoswarm alone is passed on to the build.
+    const handlers = FORWARDED.map((sig) => {
+      const h = () => {
+        if (child.exitCode === null && child.signalCode === null) child.kill(sig);
+      };
+      process.on(sig, h);
+      return [sig, h] as const;
+    });
+    const cleanup = () => handlers.forEach(([sig, h]) => process.off(sig, h));
+    child.once('error', (e) => {
+      cleanup();
+      reject(new Error(`cannot start ${opts.command[0]}: ${e.message}`));
+    });
+    child.once('spawn', () => child.pid && opts.onStart?.(child.pid));
+    child.once('exit', (code, signal) => {
+      cleanup();
+      const signum = signal ? (constants.signals[signal] ?? 0) : 0;
+      resolve({ pid: child.pid ?? null, code, signal, exitCode: code ?? 128 + signum });
+    });
+  });
+}
