@@ -61,7 +61,7 @@ export function permissionsFor(role: Role, prefix: string): Permissions {
     return {
       // The coordinator's endpoints and discovery; never an agent's endpoint directly.
       publish: { allow: [`${prefix}.coordinator.>`, '$SRV.>'] },
-      subscribe: { allow: [inbox, `${prefix}.metrics`] },
+      subscribe: { allow: [inbox, `${prefix}.metrics`, `${prefix}.progress.>`] },
     };
   }
   return {
@@ -72,6 +72,7 @@ export function permissionsFor(role: Role, prefix: string): Permissions {
         `${prefix}.coordinator.memory-record`,
         `${prefix}.events.>`,
         `${prefix}.metrics`,
+        `${prefix}.progress.>`,
       ],
     },
     subscribe: { allow: [`${prefix}.${role}.>`, '$SRV.>', inbox] },

@@ -19,3 +19,8 @@ export function metricsSubject(prefix: string): string {
 export function streamName(prefix: string): string {
   return `${prefix.replace(/[^A-Za-z0-9_-]/g, '_').toUpperCase()}_EVENTS`;
 }
+
+/** Progress of one long request (a big delete): disposable, for whoever asked to watch. */
+export function progressSubject(prefix: string, token: string): string {
+  return `${prefix}.progress.${token}`;
+}

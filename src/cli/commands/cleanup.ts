@@ -1,0 +1,123 @@
+// isoswarm cleanup [TARGETS...]: the request's cleanup-system.sh, safely. A build tree is first taken
+// apart by the Unmounter (processes, mounts, loops); only a tree verified free of mounts is deleted.
+import type { Command } from 'commander';
+import type { GlobalOptions } from '../context.js';
+import { CliError, EXIT } from '../exit-codes.js';
+import { formatBytes, printJson, printLine, warn } from '../output.js';
+
+interface Flags {
+  dryRun?: boolean;
+  force?: boolean;
+  verbose?: boolean;
+  monitor?: boolean;
+  json?: boolean;
+}
+
+interface Target {
+  path: string;
+  kind: 'tree' | 'cache' | 'temp' | 'locks';
+  limitBytes?: number;
+  maxAgeSec?: number;
+}
+
+interface CleanTargetResult {
+  path: string;
+  status: string;
+  reason?: string;
+  deleted?: { files: number; dirs: number; bytes: number };
+}
+
+interface CleanReply {
+  text: string;
+  plan: { totalBytes?: number; targets: { path: string; bytes?: number }[] };
+  result: { status: 'done' | 'refused' | 'failed'; targets: CleanTargetResult[]; durationMs: number } | null;
+}
+
+interface TeardownReply {
+  text: string;
+  result: { status: 'done' | 'refused' | 'failed'; reason?: string; unmounted: string[]; signalled: unknown[] } | null;
+}
+
+function defaultTargets(env: NodeJS.ProcessEnv, configured: Target[]): Target[] {
+  const out: Target[] = [];
+  for (const v of ['AILINUX_BUILD_CHROOT_DIR', 'AILINUX_BUILD_TEMP_DIR']) if (env[v]) out.push({ path: env[v]!, kind: 'tree' });
+  return [...out, ...configured];
+}
+
+async function confirm(question: string): Promise<boolean> {
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
+export function registerCleanup(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command('cleanup [targets...]')
+    .description('take build trees apart and delete them by policy, never across a mount; with no targets: AILINUX_BUILD_CHROOT_DIR, AILINUX_BUILD_TEMP_DIR and config cleanup.targets. Exit 0 done, 3 refused, 1 failed')
+    .option('--dry-run', 'print the plan (processes, mounts in order, trees with sizes) and change nothing')
+    .option('--force', 'do not ask before a large delete on a terminal (never widens the path policy)')
+    .option('--verbose', 'print each step')
+    .option('--monitor', 'show the progress of long deletes')
+    .option('--json', 'print plans and results as JSON')
+    .action(async (args: string[], o: Flags) => {
+      const c = await import('../context.js');
+      const ctx = c.cliContext(globals());
+      const targets: Target[] = args.length ? args.map((p) => ({ path: p, kind: 'tree' as const })) : defaultTargets(process.env, ctx.config.cleanup.targets as Target[]);
+      if (!targets.length) throw new CliError('no targets: name them, set AILINUX_BUILD_CHROOT_DIR / AILINUX_BUILD_TEMP_DIR, or configure cleanup.targets', EXIT.usage);
+      const say = (m: string) => !o.json && warn(m);
+      const { withAnySwarm } = await import('../ephemeral.js');
+      const { progressSubject } = await import('../../bus/subjects.js');
+      const { randomBytes } = await import('node:crypto');
+      const out = await withAnySwarm(ctx, async (nc) => {
+        const call = <T>(ep: string, p: unknown) => c.callCoordinator<T>(ctx, nc, ep, p, 6 * 3600_000);
+        const trees = targets.filter((t) => t.kind === 'tree');
+        const teardowns: Record<string, TeardownReply> = {};
+        for (const t of trees) {
+          teardowns[t.path] = await call<TeardownReply>('teardown', { target: t.path, dryRun: !!o.dryRun });
+          if (o.verbose || o.dryRun) say(teardowns[t.path]!.text);
+        }
+        // Only trees the Unmounter finished (or, in a dry run, would start on) go on to the Cleaner.
+        const ready = targets.filter((t) => t.kind !== 'tree' || o.dryRun || teardowns[t.path]?.result?.status === 'done');
+        const blocked = trees.filter((t) => !ready.includes(t)).map((t) => ({ path: t.path, status: teardowns[t.path]?.result?.status ?? 'refused', reason: `not deleted: the teardown did not finish: ${teardowns[t.path]?.result?.reason ?? 'unknown'}` }));
+        let clean: CleanReply | null = null;
+        if (ready.length) {
+          const plan = await call<CleanReply>('clean-plan', { targets: ready });
+          if (o.dryRun) return { teardowns, clean: plan, blocked };
+          const total = plan.plan.totalBytes ?? 0;
+          if (process.stdin.isTTY && !o.force && total > ctx.config.cleanup.confirmAboveBytes) {
+            say(plan.text);
+            if (!(await confirm(`Delete ${formatBytes(total)}?`))) throw new CliError('nothing deleted (not confirmed)', EXIT.refused);
+          }
+          const token = randomBytes(6).toString('hex');
+          const sub = o.monitor || o.verbose ? nc.subscribe(progressSubject(ctx.config.nats.subjectPrefix, token)) : null;
+          if (sub) {
+            void (async () => {
+              for await (const m of sub) {
+                const p = JSON.parse(new TextDecoder().decode(m.data)) as { path: string; files: number; bytes: number };
+                if (!o.json) process.stderr.write(`\r\x1b[2K  deleting ${p.path}: ${p.files} files, ${formatBytes(p.bytes)}`);
+              }
+            })();
+          }
+          clean = await call<CleanReply>('clean', { targets: ready, progressToken: token });
+          sub?.unsubscribe();
+          if (sub && !o.json) process.stderr.write('\n');
+        }
+        return { teardowns, clean, blocked };
+      }, say);
+      if (o.json) printJson(out);
+      else if (o.dryRun) printLine(out.clean?.text ?? '');
+      else {
+        for (const b of out.blocked) printLine(`REFUSED ${b.path}: ${b.reason}`);
+        for (const t of out.clean?.result?.targets ?? []) {
+          const d = t.deleted ? ` (${t.deleted.files} files, ${t.deleted.dirs} dirs, ${formatBytes(t.deleted.bytes)})` : '';
+          printLine(`${t.status.toUpperCase()} ${t.path}${d}${t.reason ? `: ${t.reason}` : ''}`);
+        }
+      }
+      const statuses = [...out.blocked.map((b) => b.status), out.clean?.result?.status ?? 'done'];
+      process.exitCode = o.dryRun ? EXIT.ok : statuses.includes('failed') ? EXIT.failed : statuses.includes('refused') ? EXIT.refused : EXIT.ok;
+    });
+}
