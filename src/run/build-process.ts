@@ -15,6 +15,8 @@ export interface BuildOptions {
   command: string[];
   env: NodeJS.ProcessEnv;
   isolate: boolean;
+  /** Send the build's stdout to our stderr (when our stdout carries JSON). */
+  stdoutToStderr?: boolean;
   onStart?: (pid: number) => void;
 }
 
@@ -25,7 +27,7 @@ export function runBuild(opts: BuildOptions): Promise<BuildExit> {
     ? ['unshare', '--mount', '--propagation', 'slave', '--', ...opts.command]
     : opts.command;
   return new Promise((resolve, reject) => {
-    const child = spawn(file!, args, { env: opts.env, stdio: 'inherit' });
+    const child = spawn(file!, args, { env: opts.env, stdio: ['inherit', opts.stdoutToStderr ? 2 : 'inherit', 'inherit'] });
     // Ctrl-C reaches the build directly (same process group); here it only must not kill us before
     // the teardown. A signal sent to isoswarm alone is passed on to the build.
     const handlers = FORWARDED.map((sig) => {

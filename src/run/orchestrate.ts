@@ -19,6 +19,7 @@ export interface RunOptions {
   keepOnFailure: boolean;
   name: string;
   tune: boolean;
+  json: boolean;
   say: (m: string) => void;
 }
 
@@ -95,6 +96,7 @@ export async function orchestrateRun(config: Config, nc: NatsConnection, opts: R
         command: opts.command,
         env,
         isolate: opts.isolate,
+        stdoutToStderr: opts.json,
         onStart: (pid) => void soft('monitor watch', () => call('monitor-watch', { runId, pid })),
       });
       if (exit.exitCode !== 0) phases.mark(exit.signal ? `killed by ${exit.signal}` : `exit ${exit.exitCode}`);

@@ -1,0 +1,71 @@
+// The main job's promise: a build that mounts proc, sysfs and /dev into its chroot, leaves a daemon
+// running inside and is then kill -9'ed — `isoswarm run` still takes it all apart, host intact.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { after, describe, test } from 'node:test';
+import { cliSync, scratchHome, teardownHome, testEnv } from '../helpers/cli.js';
+import { needsRoot } from '../helpers/root.js';
+
+const BUILD = `#!/bin/bash
+set -eu
+C="$1"
+mkdir -p "$C"/{proc,sys,dev,usr,etc,tmp}
+ln -sfn usr/bin "$C/bin"; ln -sfn usr/lib "$C/lib"; ln -sfn usr/lib64 "$C/lib64"
+mount -t proc proc "$C/proc"
+mount -t sysfs sysfs "$C/sys"
+mount --bind /dev "$C/dev"
+mount --bind /usr "$C/usr"
+mount -o remount,bind,ro "$C/usr"
+echo "chroot file" > "$C/etc/marker"
+# a daemon left running inside the chroot
+setsid chroot "$C" /usr/bin/sleep 1000 </dev/null >/dev/null 2>&1 &
+sleep 0.3
+echo "build: crashing hard"
+kill -9 $$
+`;
+
+function mountsUnder(dir: string): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4] ?? '')
+    .filter((p) => p === dir || p.startsWith(`${dir}/`));
+}
+
+describe('isoswarm run around a build that is kill -9ed', { skip: needsRoot() }, () => {
+  const home = scratchHome('run-kill');
+  const work = mkdtempSync('/tmp/isoswarm-test-run-work-');
+  const chroot = `${work}/chroot`;
+  // An unrelated process with the same name outside the chroot must survive.
+  const outsider = spawn('sleep', ['1000'], { stdio: 'ignore' });
+  after(() => {
+    outsider.kill('SIGKILL');
+    for (const m of mountsUnder(chroot).reverse()) spawn('umount', ['-l', m]);
+    teardownHome(home);
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  test('exit 137, nothing mounted under the chroot, daemon gone, host intact, report lists the teardown', () => {
+    writeFileSync(`${work}/build.sh`, BUILD, { mode: 0o755 });
+    const devNull = statSync('/dev/null').rdev;
+    const r = cliSync(testEnv(home), ['run', '--chroot', chroot, '--name', 'killed-build', '--json', '--', `${work}/build.sh`, chroot], undefined, 120_000);
+    assert.equal(r.code, 137, r.stderr);
+    const rec = JSON.parse(r.stdout) as {
+      exitCode: number; signal: string | null; report: string;
+      teardown: { status: string; signalled: { cmdline: string; outcome: string }[]; unmounted: string[] } | null;
+      phases: { name: string; status: string }[];
+    };
+    assert.equal(rec.exitCode, 137);
+    assert.equal(mountsUnder(chroot).length, 0, `still mounted: ${mountsUnder(chroot).join(', ')}`);
+    assert.equal(statSync('/dev/null').rdev, devNull);
+    assert.ok(statSync('/dev/null').isCharacterDevice());
+    assert.equal(outsider.exitCode, null, 'the outside sleep was touched');
+    assert.ok(rec.teardown, 'no teardown in the record');
+    assert.equal(rec.teardown.status, 'done');
+    assert.ok(rec.teardown.signalled.some((s) => /sleep 1000/.test(s.cmdline)), 'the daemon was not signalled');
+    assert.ok(rec.teardown.unmounted.length >= 4, `unmounted: ${rec.teardown.unmounted.join(', ')}`);
+    assert.deepEqual(rec.phases.map((p) => p.name), ['pre-task', 'tune', 'build', 'post-task']);
+    assert.ok(existsSync(rec.report), 'no HTML report');
+    assert.match(readFileSync(rec.report, 'utf8'), /killed-build/);
+  });
+});
