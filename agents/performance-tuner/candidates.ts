@@ -1,7 +1,9 @@
 // The compression settings the tuner measures. Cheap ones run on the full sample; costly ones on a
-// quarter-size sub-sample, which keeps total sampling time near 10 % of an xz -b 1M build of the tree
-// while still measuring every candidate for real (nothing is derived from a table).
+// quarter-size sub-sample, and two of those only when the first measurements leave them a chance to
+// win. That keeps sampling near 10 % of an xz -b 1M build of the tree, and every candidate that is
+// compared was measured for real (nothing is derived from a table).
 import { type SquashChoice, choiceLabel } from '../../src/host/squashfs.js';
+import { type SampleRun } from './predict.js';
 
 export type Tier = 'cheap' | 'costly';
 
@@ -9,10 +11,41 @@ export interface Candidate {
   label: string;
   choice: SquashChoice;
   tier: Tier;
+  /** Given the runs so far, a reason this candidate cannot win (then it is not measured). */
+  pruneIf?: (runs: readonly SampleRun[]) => string | null;
 }
 
-function cand(choice: SquashChoice, tier: Tier): Candidate {
-  return { label: choiceLabel(choice), choice, tier };
+function cand(choice: SquashChoice, tier: Tier, pruneIf?: Candidate['pruneIf']): Candidate {
+  return { label: choiceLabel(choice), choice, tier, ...(pruneIf ? { pruneIf } : {}) };
+}
+
+const ratio = (r: SampleRun) => r.imageBytes / Math.max(1, r.uniqueBytes);
+const find = (runs: readonly SampleRun[], f: (c: SquashChoice) => boolean) => runs.find((r) => f(r.choice));
+const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+
+/**
+ * zstd -19 is measured only when it could be the smallest: it is typically 0.5-1.5 % smaller than
+ * zstd -15 at 2-3x its time, so when zstd -15 is more than 3 % larger than xz -b 1M it cannot win.
+ */
+function pruneZstd19(runs: readonly SampleRun[]): string | null {
+  const z15 = find(runs, (c) => c.comp === 'zstd' && c.level === 15);
+  const xz1m = find(runs, isXz1M);
+  if (!z15 || !xz1m || z15.level !== xz1m.level) return null;
+  const gap = ratio(z15) / ratio(xz1m) - 1;
+  return gap > 0.03 ? `zstd-15 is ${pct(gap)} larger than xz -b 1M; zstd-19 gains <= 2 % on zstd-15` : null;
+}
+
+/**
+ * xz with 128 KiB blocks is never smaller than xz -b 1M and never faster than zstd -15 or gzip, so
+ * it is measured only when none of those lands within the aggressive size allowance (then it may be
+ * the fastest acceptable one).
+ */
+function pruneXz(runs: readonly SampleRun[]): string | null {
+  const xz1m = find(runs, isXz1M);
+  if (!xz1m) return null;
+  const limit = ratio(xz1m) * 1.25;
+  const ok = runs.find((r) => r.choice.comp !== 'xz' && r.level === xz1m.level && ratio(r) <= limit);
+  return ok ? `${ok.label} is already within +25 % of xz -b 1M and faster than xz` : null;
 }
 
 /**
@@ -26,11 +59,12 @@ export function defaultCandidates(nproc: number): Candidate[] {
     cand({ comp: 'lz4', processors: p }, 'cheap'),
     cand({ comp: 'zstd', level: 3, processors: p }, 'cheap'),
     cand({ comp: 'zstd', level: 9, processors: p }, 'cheap'),
+    // Costly ones in this order: the reference and the default first, then the conditional ones.
+    cand({ comp: 'xz', blockSize: 1 << 20, processors: p }, 'costly'),
     cand({ comp: 'gzip', processors: p }, 'costly'),
     cand({ comp: 'zstd', level: 15, processors: p }, 'costly'),
-    cand({ comp: 'zstd', level: 19, processors: p }, 'costly'),
-    cand({ comp: 'xz', processors: p }, 'costly'),
-    cand({ comp: 'xz', blockSize: 1 << 20, processors: p }, 'costly'),
+    cand({ comp: 'zstd', level: 19, processors: p }, 'costly', pruneZstd19),
+    cand({ comp: 'xz', processors: p }, 'costly', pruneXz),
   ];
   if (p > 1) list.push(cand({ comp: 'zstd', level: 3, processors: 1 }, 'cheap'));
   return list;

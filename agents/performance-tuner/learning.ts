@@ -16,6 +16,10 @@ export interface TuneRecord {
   /** Raw measurements on the sample (the evidence), with what they predict for the tree. */
   candidates: (SampleRun & { predicted: Prediction })[];
   calibration: Calibration;
+  /** Candidates a cheaper measurement ruled out, with the reason. */
+  pruned: { label: string; reason: string }[];
+  /** How much of the tree is duplicate content, as estimated from the sample. */
+  dedup: { uniqueShare: number; hashedFiles: number; hashedBytes: number; complete: boolean };
   choice: { label: string; mksquashfsOpts: string; reason: string };
   predicted: Prediction;
   sample: { fraction: number; files: number; bytes: number; subsampleBytes: number };

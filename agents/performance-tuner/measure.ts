@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { buildSquashfs, fixedOverheadMs, readBackCost, choiceLabel, type SquashChoice } from '../../src/host/squashfs.js';
 import { parseMountinfo } from '../../src/host/mountinfo.js';
 import { type TreeScan } from '../../src/host/tree-scan.js';
+import { estimateDuplicates } from '../../src/host/tree-dedup.js';
 import { DEFAULT_SAMPLE_LIMITS, materializeSample, planSample, sampleFraction, type SampleLimits } from '../../src/host/tree-sample.js';
 import { type Candidate, controlChoice } from './candidates.js';
 import { type Calibration, type SampleLevel, type SampleRun } from './predict.js';
@@ -14,10 +15,15 @@ export interface SampleInfo {
   fraction: number;
   files: number;
   bytes: number;
+  /** Bytes held once each (identical files in the sample are stored once by mksquashfs too). */
+  uniqueBytes: number;
 }
 
 export interface Measurements {
   runs: SampleRun[];
+  /** Candidates not measured, and why (a cheaper measurement showed they cannot win). */
+  pruned: { label: string; reason: string }[];
+  dedup: { uniqueShare: number; hashedFiles: number; hashedBytes: number; complete: boolean };
   calibration: Calibration;
   sample: SampleInfo;
   subsample: SampleInfo;
@@ -37,13 +43,14 @@ export interface MeasureOptions {
 }
 
 /**
- * Sub-sample for the costly candidates: 40 % of the sample, but at least 4 MiB (or the whole sample
- * when smaller) — below that, a 2-processor xz -b 1M run sees too few blocks to run in parallel and
- * its per-byte time is twice the full build's.
+ * Sub-sample for the costly candidates: a quarter of the sample, but at least 4 MiB (or the whole
+ * sample when smaller) — below that, a 2-processor xz -b 1M run sees too few blocks to run in
+ * parallel and its per-byte time is twice the full build's. Its luck of the draw in compressibility
+ * is corrected with a control compressor run on both samples.
  */
 export function subsampleFraction(treeBytes: number, fraction: number): number {
   if (treeBytes <= 0) return 1;
-  return Math.min(fraction, Math.max(fraction * 0.4, (4 << 20) / treeBytes));
+  return Math.min(fraction, Math.max(fraction * 0.25, (4 << 20) / treeBytes));
 }
 
 /** Reads every sample file once so that no candidate pays for a cold page cache the others skip. */
@@ -104,7 +111,7 @@ async function measureOne(
   }
   rmSync(img, { force: true });
   return {
-    label, choice, level, sampleBytes: info.bytes, sampleFiles: info.files,
+    label, choice, level, sampleBytes: info.bytes, uniqueBytes: info.uniqueBytes, sampleFiles: info.files,
     wallMs: Math.round(wallMs), cpuMs, imageBytes, readBackMs: Math.round(readBackMs), runs,
   };
 }
@@ -118,11 +125,16 @@ export async function measureCandidates(o: MeasureOptions): Promise<Measurements
   try {
     const f1 = sampleFraction(tree, limits);
     const f2 = subsampleFraction(tree, f1);
-    const s1 = await materializeSample(o.root, planSample(o.scan, f1, limits.seed), join(scratch, 'sample'));
-    const s2 = f2 < f1 ? await materializeSample(o.root, planSample(o.scan, f2, limits.seed), join(scratch, 'subsample')) : s1;
-    const sample = { fraction: f1, files: s1.entries.length, bytes: s1.bytes };
-    const subsample = { fraction: f2, files: s2.entries.length, bytes: s2.bytes };
-    say(`sample ${sample.files} files ${sample.bytes} B (${(f1 * 100).toFixed(1)} %), sub-sample ${subsample.bytes} B`);
+    const p1 = planSample(o.scan, f1, limits.seed);
+    const p2 = f2 < f1 ? planSample(o.scan, f2, limits.seed) : p1;
+    const hashes = new Map<string, string>();
+    const d1 = estimateDuplicates(o.scan, p1, { cache: hashes });
+    const d2 = p2 === p1 ? d1 : estimateDuplicates(o.scan, p2, { cache: hashes });
+    const s1 = await materializeSample(o.root, p1, join(scratch, 'sample'));
+    const s2 = p2 === p1 ? s1 : await materializeSample(o.root, p2, join(scratch, 'subsample'));
+    const sample = { fraction: f1, files: p1.entries.length, bytes: p1.bytes, uniqueBytes: d1.sampleUniqueBytes };
+    const subsample = { fraction: f2, files: p2.entries.length, bytes: p2.bytes, uniqueBytes: d2.sampleUniqueBytes };
+    say(`sample ${sample.files} files ${sample.bytes} B (${(f1 * 100).toFixed(1)} %), sub-sample ${subsample.bytes} B, distinct share ${d1.uniqueShare.toFixed(3)}`);
     warm(s1.dir);
     if (s2 !== s1) warm(s2.dir);
     const empty = join(scratch, 'empty');
@@ -135,7 +147,14 @@ export async function measureCandidates(o: MeasureOptions): Promise<Measurements
     rmSync(img, { force: true });
     const repeat = o.repeatBelowMs ?? 250;
     const runs: SampleRun[] = [];
+    const pruned: { label: string; reason: string }[] = [];
     for (const c of o.candidates) {
+      const why = c.pruneIf?.(runs) ?? null;
+      if (why) {
+        pruned.push({ label: c.label, reason: why });
+        say(`${c.label} pruned: ${why}`);
+        continue;
+      }
       const [level, dir, info]: [SampleLevel, string, SampleInfo] =
         c.tier === 'cheap' ? ['sample', s1.dir, sample] : ['subsample', s2.dir, subsample];
       runs.push(await measureOne(c.label, c.choice, level, dir, info, img, repeat));
@@ -148,17 +167,20 @@ export async function measureCandidates(o: MeasureOptions): Promise<Measurements
       const onSample = runs.find((r) => r.level === 'sample' && r.label === label)
         ?? (await measureOne(label, control, 'sample', s1.dir, sample, img, repeat));
       const onSub = await measureOne(label, control, 'subsample', s2.dir, subsample, img, repeat);
-      const ratio1 = onSample.imageBytes / Math.max(1, sample.bytes);
-      const ratio2 = onSub.imageBytes / Math.max(1, subsample.bytes);
+      const ratio1 = onSample.imageBytes / Math.max(1, sample.uniqueBytes);
+      const ratio2 = onSub.imageBytes / Math.max(1, subsample.uniqueBytes);
       if (ratio2 > 0) subsampleSizeCorrection = ratio1 / ratio2;
     }
     return {
       runs,
+      pruned,
+      dedup: { uniqueShare: d1.uniqueShare, hashedFiles: d1.hashedFiles + (d2 === d1 ? 0 : d2.hashedFiles), hashedBytes: d1.hashedBytes + (d2 === d1 ? 0 : d2.hashedBytes), complete: d1.complete && d2.complete },
       calibration: {
         overheadMs: Math.round(overhead.wallMs),
         overheadCpuMs: overhead.cpuMs,
         readBackOverheadMs: rb0.cpuMs ?? Math.round(rb0.wallMs),
         subsampleSizeCorrection,
+        uniqueShare: d1.uniqueShare,
       },
       sample,
       subsample,

@@ -1,8 +1,9 @@
 // Pure: from measurements on a sample to predictions for the whole tree. A run costs a fixed part
 // (process start, tables; measured on an empty tree) plus a part proportional to the data, and the
-// sample holds the same fraction of every stratum's bytes and files, so the variable part scales by
-// treeBytes / sampleBytes. Runs on the smaller sub-sample get their size corrected by how a control
-// compressor's ratio differed between the two samples (the sub-sample's own luck of the draw).
+// sample holds the same fraction of every part of the tree, so the variable part scales by the
+// tree's distinct bytes over the sample's distinct bytes (duplicates are stored, and compressed,
+// once). Runs on the smaller sub-sample get their size corrected by how a control compressor's
+// ratio differed between the two samples (the sub-sample's own luck of the draw).
 import { type SquashChoice } from '../../src/host/squashfs.js';
 
 export type SampleLevel = 'sample' | 'subsample';
@@ -12,6 +13,8 @@ export interface SampleRun {
   choice: SquashChoice;
   level: SampleLevel;
   sampleBytes: number;
+  /** Distinct bytes of that sample: what the measurement scales from. */
+  uniqueBytes: number;
   sampleFiles: number;
   /** Best wall time of the runs made (short runs are repeated: the best is the least disturbed). */
   wallMs: number;
@@ -29,6 +32,8 @@ export interface Calibration {
   readBackOverheadMs: number;
   /** Control compressor's image/bytes ratio on the sample divided by that on the sub-sample. */
   subsampleSizeCorrection: number;
+  /** Estimated share of the tree's bytes that are distinct (mksquashfs stores duplicates once). */
+  uniqueShare: number;
 }
 
 export interface Prediction {
@@ -46,7 +51,8 @@ export interface PredictedCandidate {
 }
 
 export function predictRun(run: SampleRun, cal: Calibration, treeBytes: number): Prediction {
-  const scale = run.sampleBytes > 0 ? treeBytes / run.sampleBytes : 1;
+  const basis = run.uniqueBytes > 0 ? run.uniqueBytes : run.sampleBytes;
+  const scale = basis > 0 ? (treeBytes * (cal.uniqueShare ?? 1)) / basis : 1;
   const sizeFix = run.level === 'subsample' ? cal.subsampleSizeCorrection : 1;
   const lin = (measured: number, fixed: number) => Math.round(fixed + Math.max(0, measured - fixed) * scale);
   return {

@@ -138,6 +138,8 @@ export async function tune(opts: TuneOptions, memory: TuneMemory): Promise<TuneR
     calibration: m.calibration,
     choice: { label: picked.label, mksquashfsOpts: mksquashfsArgs(picked.choice).join(' '), reason: decision.reason },
     predicted: picked.predicted,
+    pruned: m.pruned,
+    dedup: m.dedup,
     sample: { fraction: m.sample.fraction, files: m.sample.files, bytes: m.sample.bytes, subsampleBytes: m.subsample.bytes },
     samplingMs: m.samplingMs,
     budget: {
