@@ -3,6 +3,7 @@
 // critical path, so start-up stays lean.
 import { Command, CommanderError } from 'commander';
 import { registerCleanup } from './commands/cleanup.js';
+import { registerDemo } from './commands/demo.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerHooks } from './commands/hooks.js';
 import { registerLifecycle } from './commands/lifecycle.js';
@@ -30,7 +31,7 @@ Environment: NATS_URL, OPTIMIZATION_ENABLED, PARALLEL_JOBS, CLEANUP_AUTO_TRIGGER
   .exitOverride();
 
 const globals = () => program.opts<{ config?: string; verbose?: boolean }>();
-for (const reg of [registerLifecycle, registerStatus, registerDoctor, registerMemory, registerPatterns, registerHooks, registerMonitor, registerUnmount, registerShellInit, registerRun, registerCleanup]) reg(program, globals);
+for (const reg of [registerLifecycle, registerStatus, registerDoctor, registerMemory, registerPatterns, registerHooks, registerMonitor, registerUnmount, registerShellInit, registerRun, registerCleanup, registerDemo]) reg(program, globals);
 
 async function main(): Promise<void> {
   try {

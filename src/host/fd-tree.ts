@@ -33,6 +33,11 @@ export interface TreeVisitor {
   file(dir: FdDir, name: string, st: Stats): Promise<void>;
   /** Every entry below `dir` is finished (its fd and its parent's fd are still open). */
   dirDone?(dir: FdDir): Promise<void>;
+  /**
+   * Optional batch form of `file` for the non-directories of one directory (no lstat done by the
+   * walker): returns the names that turned out to be directories, and per-name errors.
+   */
+  files?(dir: FdDir, names: string[]): Promise<{ dirs: string[]; errors: { name: string; code: string; message: string }[] }>;
 }
 
 export interface FdWalkOptions {
@@ -56,7 +61,13 @@ export interface FdWalkResult {
   rootKeep: boolean;
 }
 
-type Task = { kind: 'open'; parent: FdDir; name: string } | { kind: 'file'; dir: FdDir; name: string } | { kind: 'scan'; dir: FdDir };
+type Task =
+  | { kind: 'open'; parent: FdDir; name: string }
+  | { kind: 'file'; dir: FdDir; name: string }
+  | { kind: 'batch'; dir: FdDir; names: string[] }
+  | { kind: 'scan'; dir: FdDir };
+
+const BATCH = 512;
 
 function issue(path: string, op: string, e: unknown): WalkIssue {
   const err = e as NodeJS.ErrnoException;
@@ -79,7 +90,9 @@ export async function walkFdTree(visitor: TreeVisitor, opts: FdWalkOptions): Pro
   const token = randomBytes(4).toString('hex');
   const stopped = (): boolean => (result.stopped ||= opts.stop?.() ?? false);
 
-  const childDone = async (dir: FdDir): Promise<void> => {
+  const childDone = async (dir: FdDir, n = 1): Promise<void> => {
+    if (n <= 0) return;
+    dir.pending -= n - 1;
     for (let d: FdDir | null = dir; d && --d.pending === 0; d = d.parent) {
       if (d === root) break;
       try {
@@ -152,7 +165,16 @@ export async function walkFdTree(visitor: TreeVisitor, opts: FdWalkOptions): Pro
       return childDone(dir);
     }
     dir.pending = entries.length + 1; // +1 until every entry is queued
-    for (const e of entries) stack.push(e.isDirectory() ? { kind: 'open', parent: dir, name: e.name } : { kind: 'file', dir, name: e.name });
+    let names: string[] = [];
+    for (const e of entries) {
+      if (e.isDirectory()) stack.push({ kind: 'open', parent: dir, name: e.name });
+      else if (!visitor.files) stack.push({ kind: 'file', dir, name: e.name });
+      else if (names.push(e.name) >= BATCH) {
+        stack.push({ kind: 'batch', dir, names });
+        names = [];
+      }
+    }
+    if (names.length > 0) stack.push({ kind: 'batch', dir, names });
     return childDone(dir);
   };
 
@@ -171,13 +193,29 @@ export async function walkFdTree(visitor: TreeVisitor, opts: FdWalkOptions): Pro
     return childDone(dir);
   };
 
+  const batch = async (dir: FdDir, names: string[]): Promise<void> => {
+    let dirs: string[] = [];
+    try {
+      const r = await (visitor.files as NonNullable<TreeVisitor['files']>)(dir, names);
+      dirs = r.dirs;
+      for (const e of r.errors) result.errors.push({ path: `${dir.path}/${e.name}`, op: 'file', code: e.code, message: e.message });
+      if (r.errors.length > 0) markKeep(dir);
+    } catch (e) {
+      result.errors.push(issue(dir.path, 'batch', e));
+      markKeep(dir);
+    }
+    for (const name of dirs) stack.push({ kind: 'open', parent: dir, name });
+    return childDone(dir, names.length - dirs.length);
+  };
+
   const run = async (t: Task): Promise<void> => {
     try {
       if (t.kind === 'scan') await scan(t.dir);
       else if (t.kind === 'open') await openChild(t.parent, t.name);
+      else if (t.kind === 'batch') await batch(t.dir, t.names);
       else await fileEntry(t.dir, t.name);
     } catch (e) {
-      result.errors.push(issue(t.kind === 'scan' ? t.dir.path : t.kind === 'open' ? t.parent.path : t.dir.path, t.kind, e));
+      result.errors.push(issue(t.kind === 'open' ? t.parent.path : t.dir.path, t.kind, e));
     }
   };
 

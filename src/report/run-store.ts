@@ -78,14 +78,29 @@ export function listRuns(runsDir: string): RunListing[] {
   return out.sort((a, b) => a.mtimeMs - b.mtimeMs || a.runId.localeCompare(b.runId));
 }
 
-/** A run by id, or the newest file for `latest`. Unknown ids fail with the list of known ones. */
-export function resolveRun(runsDir: string, which = 'latest'): { runId: string; file: string; record: RunRecord } {
+export interface ResolvedRun {
+  runId: string;
+  file: string;
+  record: RunRecord;
+  /** For `latest`: newer files that could not be read, passed over (with why). */
+  skipped: { file: string; error: string }[];
+}
+
+/**
+ * A run by id, or for `latest` the newest readable record (a broken newer file is passed over and
+ * reported, so that one bad file does not block every report). Unknown ids fail with the known ones.
+ */
+export function resolveRun(runsDir: string, which = 'latest'): ResolvedRun {
   if (which === 'latest') {
     const all = listRuns(runsDir);
-    const newest = all[all.length - 1];
-    if (!newest) throw new RunStoreError(`no runs recorded yet in ${runsDir}: run a build with \`isoswarm run -- CMD\``, 'empty');
-    if (!newest.record) throw new RunStoreError(newest.error ?? `run record ${newest.file} is unreadable`, 'invalid');
-    return { runId: newest.runId, file: newest.file, record: newest.record };
+    if (all.length === 0) throw new RunStoreError(`no runs recorded yet in ${runsDir}: run a build with \`isoswarm run -- CMD\``, 'empty');
+    const skipped: ResolvedRun['skipped'] = [];
+    for (let i = all.length - 1; i >= 0; i--) {
+      const r = all[i]!;
+      if (r.record) return { runId: r.runId, file: r.file, record: r.record, skipped };
+      skipped.push({ file: r.file, error: r.error ?? 'unreadable' });
+    }
+    throw new RunStoreError(`no readable run record in ${runsDir}: ${skipped.map((x) => x.error).join('; ')}`, 'invalid');
   }
   const file = runFile(runsDir, which);
   try {
@@ -94,7 +109,7 @@ export function resolveRun(runsDir: string, which = 'latest'): { runId: string; 
     const known = listRuns(runsDir).map((r) => r.runId);
     throw new RunStoreError(`unknown run "${which}"`, 'unknown', known);
   }
-  return { runId: which, file, record: readRunFile(file) };
+  return { runId: which, file, record: readRunFile(file), skipped: [] };
 }
 
 /** Writes through a temp file and a rename, so a reader never sees half a report. */

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { GlobalOptions } from '../context.js';
 import { CliError, EXIT } from '../exit-codes.js';
-import { formatDuration, printJson, printLine, table } from '../output.js';
+import { formatDuration, printJson, printLine, table, warn } from '../output.js';
 
 interface ReportOptions {
   format: string;
@@ -78,6 +78,7 @@ export function registerReport(program: Command, _globals: () => GlobalOptions):
         if (e.code === 'unknown') throw new CliError(`${e.message}; ${knownList(e.known)}`, EXIT.failed);
         throw new CliError(e.message, EXIT.failed);
       }
+      for (const sk of found.skipped) warn(`passed over ${sk.error}`);
       const text = renderReport(found.record, o.format);
       const out = o.out ?? (o.format === 'html' ? htmlReportPath(runsDir, found.runId) : '-');
       if (out === '-') {

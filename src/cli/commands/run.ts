@@ -29,7 +29,6 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
       const c = await import('../context.js');
       const ctx = c.cliContext(globals());
       const { resolve } = await import('node:path');
-      const { mkdirSync } = await import('node:fs');
       const chroot = o.chroot ? resolve(o.chroot) : null;
       if (!command.length) throw new CliError('nothing to run: give the build command after --', EXIT.usage);
       const say = (m: string) => !o.json && warn(m);
@@ -40,13 +39,8 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
         (nc) => orchestrateRun(ctx.config, nc, { command, chroot, isolate: !!o.isolate, keepOnFailure: !!o.keepOnFailure, name: o.name ?? command[0]!.split('/').pop()!, tune: o.tune, json: !!o.json, say }),
         say,
       );
-      const { runRecordSchema } = await import('../../schemas/run-record.js');
-      const { runFile, writeFileAtomic } = await import('../../report/run-store.js');
-      const { writeHtmlReport } = await import('../../report/write-report.js');
-      const record = runRecordSchema.parse(out.record);
-      mkdirSync(ctx.paths.runs, { recursive: true, mode: 0o700 });
-      writeFileAtomic(runFile(ctx.paths.runs, record.runId), `${JSON.stringify(record, null, 2)}\n`);
-      const html = writeHtmlReport(record, ctx.paths.runs);
+      const { saveRun } = await import('../../run/save.js');
+      const { record, html } = saveRun(ctx.paths, out.record);
       if (o.json) printJson({ ...record, report: html });
       else {
         const dur = formatDuration(Date.parse(record.endedAt ?? record.startedAt) - Date.parse(record.startedAt));
