@@ -20,6 +20,8 @@ export interface DeleteOptions {
   concurrency?: number;
   /** Worker threads unlinking files (0: all on this thread). */
   workers?: number;
+  /** Sum the sizes of removed files (an lstat each; default true). Without it `bytes` stays 0. */
+  countBytes?: boolean;
 }
 
 export interface DeleteResult {
@@ -119,7 +121,7 @@ export async function deleteTree(realPath: string, opts: DeleteOptions = {}): Pr
         opts.onProgress(res.deletedFiles, res.bytes);
       }
     };
-    const pool = createUnlinkPool(opts.workers ?? DEFAULT_WORKERS);
+    const pool = createUnlinkPool(opts.workers ?? DEFAULT_WORKERS, { countBytes: opts.countBytes ?? true });
     const walk = await walkFdTree(
       {
         async file(dir, name, st) {

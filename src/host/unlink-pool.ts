@@ -12,7 +12,9 @@ export interface UnlinkPool {
  * Starts workers lazily: batches run inline until `inlineFiles` entries were seen (a small tree
  * is gone before a worker would have started), then on `size` workers.
  */
-export function createUnlinkPool(size: number, inlineFiles = 2048): UnlinkPool {
+export function createUnlinkPool(size: number, opts: { countBytes?: boolean; inlineFiles?: number } = {}): UnlinkPool {
+  const inlineFiles = opts.inlineFiles ?? 2048;
+  const countBytes = opts.countBytes ?? true;
   const workers: Worker[] = [];
   const waiting = new Map<number, { resolve: (r: BatchResult) => void; reject: (e: Error) => void }>();
   let seq = 0;
@@ -41,7 +43,7 @@ export function createUnlinkPool(size: number, inlineFiles = 2048): UnlinkPool {
 
   return {
     async run(dirFd, names) {
-      const req: BatchRequest = { id: seq++, dirFd, names };
+      const req: BatchRequest = { id: seq++, dirFd, names, countBytes };
       seen += names.length;
       if (size <= 0 || (workers.length === 0 && seen <= inlineFiles)) return unlinkBatch(req);
       if (failed) throw failed;
