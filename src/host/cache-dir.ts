@@ -89,11 +89,13 @@ export function armAccessTracking(dir: string, filter: NameFilter): AccessSnapsh
   const files: AccessSnapshot['files'] = {};
   let armed = true;
   for (const f of listCache(dir, filter)) {
-    files[f.name] = { size: f.size, atimeMs: f.atimeMs, mtimeMs: f.mtimeMs };
     const p = join(dir, f.name);
     const mtime = new Date(f.mtimeMs);
     utimesSync(p, mtime, mtime);
-    if (lstatSync(p).atimeMs !== lstatSync(p).mtimeMs) armed = false;
+    // Times go through a float of seconds: read back what the file now holds.
+    const st = lstatSync(p);
+    if (st.atimeMs > st.mtimeMs) armed = false;
+    files[f.name] = { size: f.size, atimeMs: f.atimeMs, mtimeMs: st.mtimeMs };
   }
   return { at: Date.now(), files, armed: armed && atimeTracked(dir) };
 }
@@ -112,13 +114,13 @@ export function collectAccess(dir: string, snap: AccessSnapshot, filter: NameFil
   const report: AccessReport = { hits: [], misses: [], unused: [], tracking: snap.armed ? 'atime' : 'unavailable' };
   for (const f of listCache(dir, filter)) {
     const before = snap.files[f.name];
-    if (!before || before.size !== f.size || before.mtimeMs !== f.mtimeMs) {
+    if (!before || before.size !== f.size || Math.abs(before.mtimeMs - f.mtimeMs) > 1) {
       report.misses.push({ name: f.name, size: f.size });
     } else if (f.atimeMs > f.mtimeMs) {
       report.hits.push({ name: f.name, size: f.size });
     } else {
       report.unused.push(f.name);
-      utimesSync(join(dir, f.name), new Date(before.atimeMs), new Date(before.mtimeMs));
+      utimesSync(join(dir, f.name), new Date(before.atimeMs), new Date(f.mtimeMs));
     }
   }
   return report;
