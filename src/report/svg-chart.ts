@@ -131,7 +131,7 @@ export function renderChart(spec: ChartSpec): string {
     if (ex < M.left - 1 || ex > M.left + PW + 1) continue;
     const color = e.kind === 'recovery' ? EVENT_COLORS.recovery : e.level === 'emergency' ? EVENT_COLORS.emergency : EVENT_COLORS.warning;
     out.push(
-      `<g class="event"><title>${esc(e.label)}</title><line x1="${f(ex)}" x2="${f(ex)}" y1="${M.top}" y2="${M.top + PH}" stroke="${color}" stroke-width="1.5" stroke-dasharray="4 3"/>` +
+      `<g class="event"><title>${esc(e.label)}</title><line x1="${f(ex)}" x2="${f(ex)}" y1="${M.top}" y2="${M.top + PH}" stroke="${color}" stroke-width="2" stroke-dasharray="5 3"/>` +
         `<path d="M${f(ex - 5)},${M.top}L${f(ex + 5)},${M.top}L${f(ex)},${M.top + 7}Z" fill="${color}"/></g>`,
     );
   }
