@@ -83,10 +83,13 @@ ${renderEvents(r, s)}
 
 function renderEvents(r: RunRecord, s: RunSummary): string {
   if (r.events.length === 0) return `<h3>Threshold events</h3><p class="empty">No thresholds were crossed.</p>`;
-  const rows = r.events.map((e) => {
+  // An alert storm should not bury the rest of the report: the first 100, then a count.
+  const shown = r.events.slice(0, 100);
+  const more = r.events.length - shown.length;
+  const rows = shown.map((e) => {
     const fmt = e.metric === 'temp' ? formatBytes : (n: number) => formatPct(n);
     const tone = e.kind === 'recovery' ? 'ok' : e.level === 'emergency' ? 'bad' : 'warn';
     return `<tr><td class="mono">+${esc(formatOffset(e.at - s.t0))}</td><td>${chip(e.kind === 'alert' ? `${e.level}` : 'recovery', tone)}</td><td>${esc(e.metric)}</td><td class="mono">${esc(e.subject)}</td><td class="num">${esc(fmt(e.value))}</td><td class="num">${esc(fmt(e.threshold))}</td></tr>`;
   });
-  return `<h3>Threshold events</h3><table><thead><tr><th>When</th><th>Event</th><th>Metric</th><th>Subject</th><th class="num">Value</th><th class="num">Threshold</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  return `<h3>Threshold events</h3><table><thead><tr><th>When</th><th>Event</th><th>Metric</th><th>Subject</th><th class="num">Value</th><th class="num">Threshold</th></tr></thead><tbody>${rows.join('')}</tbody></table>${more > 0 ? `<p class="muted small">… and ${more} more (all are in the JSON report).</p>` : ''}`;
 }

@@ -1,7 +1,7 @@
 // Run records on disk: <stateDir>/runs/<runId>.json, written by `isoswarm run`, read by `report`.
-import { readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { parseRunRecord, type RunRecord } from '../schemas/run-record.js';
+import { parseRunRecord, type RunRecord, type RunRecordInput } from '../schemas/run-record.js';
 
 /** Run ids become file names: no separators, no leading dot, nothing a shell or a path could trip on. */
 export const RUN_ID_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,199}$/;
@@ -117,6 +117,19 @@ export function writeFileAtomic(file: string, content: string): void {
   const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
   writeFileSync(tmp, content);
   renameSync(tmp, file);
+}
+
+/**
+ * Validates a record (filling defaults) and writes it to <runsDir>/<runId>.json atomically, so that
+ * `report` never reads half a file. Call it again to update a record as the run progresses.
+ */
+export function saveRunRecord(runsDir: string, input: RunRecordInput): { file: string; record: RunRecord } {
+  const r = parseRunRecord(input);
+  if (!r.ok) throw new RunStoreError(`refusing to save an invalid run record: ${r.message}`, 'invalid');
+  const file = runFile(runsDir, r.record.runId);
+  mkdirSync(runsDir, { recursive: true, mode: 0o700 });
+  writeFileAtomic(file, `${JSON.stringify(r.record, null, 2)}\n`);
+  return { file, record: r.record };
 }
 
 /** Where `report` puts a run's HTML by default: next to its record. */

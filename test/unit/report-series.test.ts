@@ -1,10 +1,13 @@
 // Series extraction, downsampling, the run-record schema and the summary that both renderers share.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { esc, formatBytes, formatDuration, formatOffset, shellJoin } from '../../src/report/format.js';
 import { downsample, extract, peakOf, type Point } from '../../src/report/series.js';
 import { summarize } from '../../src/report/summary.js';
+import { listRuns, resolveRun, saveRunRecord } from '../../src/report/run-store.js';
 import { parseRunRecord } from '../../src/schemas/run-record.js';
 import { bareRecord, realisticRecord } from '../helpers/report-fixture.js';
 
@@ -100,5 +103,26 @@ describe('format helpers', () => {
     assert.equal(formatOffset(3_725_000), '1:02:05');
     assert.equal(formatOffset(65_000), '1:05');
     assert.equal(shellJoin(['./b.sh', 'a b', "it's"]), `./b.sh 'a b' 'it'\\''s'`);
+  });
+});
+
+describe('run store', () => {
+  test('saveRunRecord validates, writes atomically, and the record reads back as latest', () => {
+    const dir = mkdtempSync('/tmp/isoswarm-test-run-store-');
+    try {
+      const runs = join(dir, 'runs');
+      const { file, record } = saveRunRecord(runs, { runId: 'r-1', name: 'n', command: ['make'], chroot: null, isolate: false, startedAt: '2025-03-01T00:00:00Z', endedAt: null, exitCode: null, signal: null });
+      assert.equal(file, join(runs, 'r-1.json'));
+      assert.deepEqual(record.samples, []);
+      assert.deepEqual(readdirSync(runs), ['r-1.json'], 'no temp file left behind');
+      const latest = resolveRun(runs);
+      assert.equal(latest.runId, 'r-1');
+      assert.deepEqual(latest.record, record);
+      assert.throws(() => saveRunRecord(runs, { ...record, runId: '../escape' }), /not a valid run id/);
+      assert.throws(() => saveRunRecord(runs, { ...record, exitCode: 'x' as unknown as number }), /invalid run record: exitCode/);
+      assert.equal(listRuns(runs).length, 1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
