@@ -5,7 +5,7 @@
 // over ticks like everything else) re-stat every file, because a file growing in place leaves its
 // directory's stamp alone. I/O is synchronous on purpose: one budgeted slice of cheap syscalls per
 // tick costs far less CPU than a thread-pool round trip per entry.
-import { lstatSync, opendirSync, readFileSync, realpathSync, statSync, type Dir } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import { mountsUnder, parseMountinfo } from './mountinfo.js';
 
 export interface TempTrackerOptions {
@@ -46,9 +46,12 @@ interface DirNode extends Own {
   children: Map<string, DirNode>;
 }
 
+// A directory being read holds its names, never an open handle: an fd kept across ticks inside a
+// chroot's bind mount would make the Monitor a holder that blocks the chroot's teardown.
 interface Cursor extends Own {
   node: DirNode;
-  dir: Dir;
+  entries: Dirent[];
+  next: number;
   stamp: string;
   subdirs: Set<string>;
 }
@@ -95,6 +98,8 @@ export class TempTracker {
     const { budgetEntries, budgetMs } = this.o;
     let visited = 0;
     let passFinished = false;
+    // Mounts come and go while a pass runs (a build binds /usr into its chroot): re-read them.
+    if (this.pass) this.pass.mounts = mountPointsUnder(this.root.path);
     while (visited < budgetEntries) {
       if ((visited & 15) === 15 && performance.now() - t0 >= budgetMs) break;
       if (this.cursor) {
@@ -149,7 +154,6 @@ export class TempTracker {
 
   /** Releases the open directory handle and forgets the pass in progress (totals are kept). */
   close(): void {
-    this.cursor?.dir.closeSync();
     this.cursor = null;
     this.pass = null;
     this.nextPassAt = 0;
@@ -198,26 +202,21 @@ export class TempTracker {
     // Timestamps come from a coarse clock: a change right after this read could keep the same stamp.
     // A directory changed in the last seconds gets a stamp that never matches, so it is read again.
     if (Date.now() - Number(st.ctimeNs / 1_000_000n) < RECENT_MS) stamp += '~recent';
-    let dir: Dir;
+    let entries: Dirent[];
     try {
-      dir = opendirSync(node.path, { bufferSize: 128 });
+      entries = readdirSync(node.path, { withFileTypes: true });
     } catch {
       this.replaceOwn(node, { bytes: 0, apparent: 0, files: 0 });
       this.markRead(node, stamp);
       return true;
     }
-    this.cursor = { node, dir, stamp, subdirs: new Set(), bytes: 0, apparent: 0, files: 0 };
+    this.cursor = { node, entries, next: 0, stamp, subdirs: new Set(), bytes: 0, apparent: 0, files: 0 };
     return true;
   }
 
   /** Reads one directory entry; at the end, swaps the directory's totals and reconciles subdirectories. */
   private step(c: Cursor): void {
-    let ent;
-    try {
-      ent = c.dir.readSync();
-    } catch {
-      ent = null;
-    }
+    const ent = c.entries[c.next++];
     if (ent) {
       const p = c.node.path === '/' ? `/${ent.name}` : `${c.node.path}/${ent.name}`;
       if (ent.isDirectory()) {
@@ -235,7 +234,6 @@ export class TempTracker {
       c.apparent += st.size;
       return;
     }
-    c.dir.closeSync();
     this.cursor = null;
     const node = c.node;
     this.replaceOwn(node, c);

@@ -1,0 +1,89 @@
+// The PerformanceTuner's endpoints: measured compression and parallelism for a tree (remembered per
+// host), and the host's kernel settings with a checkpoint that rollback restores byte for byte.
+import { existsSync, statSync } from 'node:fs';
+import { cpus, freemem } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { endpoint, type EndpointMap } from '../../src/bus/service.js';
+import { hostFingerprint } from '../../src/host/fingerprint.js';
+import { optimizeSystem, readCheckpoint, rollback } from '../../src/host/sysctl-settings.js';
+import type { AgentContext } from '../../src/runtime/agent-process.js';
+import { MemoryClient } from '../../src/runtime/memory-client.js';
+import { BusError } from '../../src/schemas/envelope.js';
+import { MODES } from './choose.js';
+import { isTuneRecord, parallelConfigKey } from './learning.js';
+import { exportEnv, recommend, shellQuote } from './recommend.js';
+import { tune } from './tune.js';
+
+const tuneInput = z.object({
+  target: z.string().min(1).max(4096).nullable().default(null),
+  mode: z.enum(MODES as unknown as [string, ...string[]]).default('auto'),
+  force: z.boolean().default(false),
+  benchmark: z.boolean().default(false),
+});
+
+const systemInput = z.object({
+  action: z.enum(['apply', 'rollback', 'status']),
+  buildDir: z.string().min(1).default('/'),
+  dryRun: z.boolean().default(false),
+});
+
+export function tunerEndpoints(ctx: AgentContext): EndpointMap {
+  const memory = new MemoryClient(ctx.nc, ctx.prefix, 10_000);
+  const checkpointPath = join(ctx.stateDir, 'checkpoints', 'system.json');
+  const tuneMemory = { get: (k: string) => memory.get(k), set: (k: string, v: unknown) => memory.set(k, v) };
+
+  return {
+    tune: endpoint({
+      input: tuneInput,
+      description: 'measure compressors on a sample of the tree (or reuse what this host learned) and recommend build settings',
+      handler: async ({ target, mode, force, benchmark }) => {
+        if (target === null) {
+          // No tree yet (the build creates it): host resources, plus the squashfs choice this host
+          // learned before, if any. Nothing is guessed: without a record there is no MKSQUASHFS_OPTS.
+          const fp = await hostFingerprint('/');
+          const rec = await memory.get(parallelConfigKey(fp.id)).catch(() => undefined);
+          const learned = isTuneRecord(rec) ? rec : null;
+          const threads = fp.threads || cpus().length;
+          // Job counts do not depend on the compressor; its options come only from a measurement.
+          const env = exportEnv(recommend({ comp: 'gzip', processors: threads }, { threads, memAvailableBytes: freemem() }, 0));
+          if (learned) env.MKSQUASHFS_OPTS = learned.choice.mksquashfsOpts;
+          else delete env.MKSQUASHFS_OPTS;
+          return { env, exports: Object.entries(env).map(([k, v]) => `export ${k}=${shellQuote(v)}`).join('\n') + '\n', choice: learned?.choice ?? null, predicted: null, fastPath: true, candidates: [], reason: learned ? `squashfs choice learned on this host at ${learned.measuredAt}` : 'no tree to measure and nothing learned yet: only parallelism is set' };
+        }
+        if (!existsSync(target) || !statSync(target).isDirectory()) throw new BusError('bad-request', `${target} is not a directory`);
+        const r = await tune({ target, mode: mode as never, force, benchmark, onProgress: (m) => ctx.log.debug(m) }, tuneMemory);
+        return {
+          env: r.env,
+          exports: r.exports,
+          choice: r.choice,
+          predicted: r.choice.predicted ? { timeMs: r.choice.predicted.buildMs, sizeBytes: r.choice.predicted.imageBytes } : null,
+          fastPath: r.fastPath,
+          reuse: r.reuse,
+          candidates: r.candidates,
+          decision: r.decision,
+          recommendation: r.recommendation,
+          durationMs: r.durationMs,
+          key: r.key,
+          fingerprint: r.fingerprint,
+          benchmark: r.benchmark ?? null,
+          reason: r.choice.reason,
+        };
+      },
+    }),
+    system: endpoint({
+      input: systemInput,
+      description: 'vm dirty ratios, cache pressure, CPU governor, I/O scheduler: apply with a checkpoint, roll back exactly',
+      handler: ({ action, buildDir, dryRun }) => {
+        if (action === 'status') return { checkpoint: readCheckpoint(checkpointPath) };
+        if (action === 'rollback') return { rollback: rollback(checkpointPath) };
+        if (process.getuid?.() !== 0 && !dryRun) throw new BusError('refused', 'changing kernel settings needs root');
+        try {
+          return { optimize: optimizeSystem({ buildDir, checkpointPath, dryRun }) };
+        } catch (e) {
+          throw new BusError('refused', (e as Error).message);
+        }
+      },
+    }),
+  };
+}
