@@ -13,6 +13,7 @@ import { registerPatterns } from './commands/patterns.js';
 import { registerRun } from './commands/run.js';
 import { registerShellInit } from './commands/shell-init.js';
 import { registerStatus } from './commands/status.js';
+import { registerTune } from './commands/tune.js';
 import { registerUnmount } from './commands/unmount.js';
 import { CliError, EXIT } from './exit-codes.js';
 
@@ -31,7 +32,7 @@ Environment: NATS_URL, OPTIMIZATION_ENABLED, PARALLEL_JOBS, CLEANUP_AUTO_TRIGGER
   .exitOverride();
 
 const globals = () => program.opts<{ config?: string; verbose?: boolean }>();
-for (const reg of [registerLifecycle, registerStatus, registerDoctor, registerMemory, registerPatterns, registerHooks, registerMonitor, registerUnmount, registerShellInit, registerRun, registerCleanup, registerDemo]) reg(program, globals);
+for (const reg of [registerLifecycle, registerStatus, registerDoctor, registerMemory, registerPatterns, registerHooks, registerMonitor, registerUnmount, registerShellInit, registerRun, registerCleanup, registerDemo, registerTune]) reg(program, globals);
 
 async function main(): Promise<void> {
   try {
