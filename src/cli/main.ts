@@ -10,6 +10,7 @@ import { registerLifecycle } from './commands/lifecycle.js';
 import { registerMemory } from './commands/memory.js';
 import { registerMonitor } from './commands/monitor.js';
 import { registerPatterns } from './commands/patterns.js';
+import { registerReport } from './commands/report.js';
 import { registerRun } from './commands/run.js';
 import { registerShellInit } from './commands/shell-init.js';
 import { registerStatus } from './commands/status.js';
@@ -32,7 +33,7 @@ Environment: NATS_URL, OPTIMIZATION_ENABLED, PARALLEL_JOBS, CLEANUP_AUTO_TRIGGER
   .exitOverride();
 
 const globals = () => program.opts<{ config?: string; verbose?: boolean }>();
-for (const reg of [registerLifecycle, registerStatus, registerDoctor, registerMemory, registerPatterns, registerHooks, registerMonitor, registerUnmount, registerShellInit, registerRun, registerCleanup, registerDemo, registerTune]) reg(program, globals);
+for (const reg of [registerLifecycle, registerStatus, registerDoctor, registerMemory, registerPatterns, registerHooks, registerMonitor, registerUnmount, registerShellInit, registerRun, registerCleanup, registerDemo, registerTune, registerReport]) reg(program, globals);
 
 async function main(): Promise<void> {
   try {

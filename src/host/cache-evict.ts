@@ -77,10 +77,18 @@ export async function planTempCleanup(dir: string, maxAgeSec: number, opts: { no
 
 /**
  * Removes exactly the planned files under `root`: each one reached again without following links
- * or entering a mount, still the same inode, not a directory, and (with `unchangedUse`) not used
- * since it was planned.
+ * or entering a mount, still the same inode, not a directory, and not used or modified since it
+ * was planned (per the options).
  */
-export async function removePlannedFiles(root: string, files: readonly FileCandidate[], opts: { unchangedUse?: boolean; onProgress?(removed: number, bytes: number): void } = {}): Promise<RemoveResult> {
+export interface RemoveOptions {
+  /** Skip a file used (read or written) since it was planned: the cache case. */
+  unchangedUse?: boolean;
+  /** Skip a file modified at or after this time: the temp case. */
+  notModifiedSinceMs?: number;
+  onProgress?(removed: number, bytes: number): void;
+}
+
+export async function removePlannedFiles(root: string, files: readonly FileCandidate[], opts: RemoveOptions = {}): Promise<RemoveResult> {
   const out: RemoveResult = { removed: 0, bytes: 0, skipped: [], errors: [] };
   const within = await WithinRoot.open(root);
   try {
@@ -96,6 +104,7 @@ export async function removePlannedFiles(root: string, files: readonly FileCandi
         if (st.isDirectory()) out.skipped.push({ path: f.path, reason: 'is a directory now' });
         else if (`${st.dev}:${st.ino}` !== f.fileId) out.skipped.push({ path: f.path, reason: 'replaced since planned' });
         else if (opts.unchangedUse && Math.max(st.atimeMs, st.mtimeMs) !== f.lastUseMs) out.skipped.push({ path: f.path, reason: 'used since planned' });
+        else if (opts.notModifiedSinceMs !== undefined && st.mtimeMs >= opts.notModifiedSinceMs) out.skipped.push({ path: f.path, reason: 'modified since planned' });
         else {
           await unlink(p);
           out.removed++;

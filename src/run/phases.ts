@@ -10,7 +10,7 @@ export class Phases {
     say?.(`${name}…`);
     try {
       const r = await fn();
-      p.status = 'ok';
+      if (p.status === 'running') p.status = 'ok';
       return r;
     } catch (e) {
       p.status = 'failed';
