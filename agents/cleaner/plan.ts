@@ -1,0 +1,102 @@
+// The Cleaner's plan (pure reading, no change): per target the policy verdict, what is mounted
+// below it, and what would go (a tree and its size, evicted cache files, old temp files, stale locks).
+import { planEviction, planTempCleanup } from '../../src/host/cache-evict.js';
+import { isPseudoFs, statfsType } from '../../src/host/fs-type.js';
+import { isAtOrUnder, pathComponents, readMountinfo, type MountEntry } from '../../src/host/mountinfo.js';
+import { canonicalPolicy, readHomeDirs, resolveAndCheck, type PathPolicy } from '../../src/host/path-policy.js';
+import { findStaleLocks } from '../../src/host/stale-locks.js';
+import { treeSize } from '../../src/host/tree-size.js';
+import type { CleanAction, CleanPlan, CleanTargetInput, CleanTargetPlan, MountReport } from './types.js';
+
+export { formatCleanPlan } from './format.js';
+
+const KINDS = new Set(['tree', 'cache', 'temp', 'locks']);
+const PLAN_MAX_ENTRIES = 5_000_000;
+
+export function mountReport(m: MountEntry): MountReport {
+  return { mountPoint: m.mountPoint, fsType: m.fsType, source: m.source };
+}
+
+/** The mount a path lives on: the deepest mount point above it, the top of a stack there. */
+export function containingMount(mounts: readonly MountEntry[], path: string): MountEntry | undefined {
+  let best: MountEntry | undefined;
+  let depth = -1;
+  for (const m of mounts) {
+    const d = pathComponents(m.mountPoint)?.length ?? -1;
+    if (isAtOrUnder(path, m.mountPoint) && d >= depth) {
+      best = m;
+      depth = d;
+    }
+  }
+  return best;
+}
+
+/** Mounts that refuse a target: at or below a tree; strictly below for the other kinds. */
+export function blockingMounts(mounts: readonly MountEntry[], path: string, kind: CleanTargetInput['kind']): MountEntry[] {
+  return mounts.filter((m) => isAtOrUnder(m.mountPoint, path) && (kind === 'tree' || m.mountPoint !== path));
+}
+
+export function invalidInput(t: CleanTargetInput): string | null {
+  if (typeof t !== 'object' || t === null || typeof t.path !== 'string') return 'a target needs a path';
+  if (!KINDS.has(t.kind)) return `unknown kind ${JSON.stringify(t.kind)} (tree, cache, temp or locks)`;
+  if (t.kind === 'cache' && !(typeof t.limitBytes === 'number' && Number.isFinite(t.limitBytes) && t.limitBytes >= 0)) return 'a cache target needs limitBytes >= 0';
+  if (t.kind === 'temp' && !(typeof t.maxAgeSec === 'number' && Number.isFinite(t.maxAgeSec) && t.maxAgeSec >= 0)) return 'a temp target needs maxAgeSec >= 0';
+  return null;
+}
+
+async function actionFor(t: CleanTargetInput, path: string): Promise<CleanAction> {
+  switch (t.kind) {
+    case 'tree':
+      return { type: 'delete-tree', size: await treeSize(path, { maxEntries: PLAN_MAX_ENTRIES }) };
+    case 'cache':
+      return { type: 'evict', plan: await planEviction(path, t.limitBytes ?? 0) };
+    case 'temp':
+      return { type: 'remove-temp', plan: await planTempCleanup(path, t.maxAgeSec ?? 0) };
+    case 'locks': {
+      const scan = await findStaleLocks(path);
+      if (scan.refused) return { type: 'none', why: scan.refused };
+      return { type: 'remove-locks', locks: scan.locks.filter((l) => l.stale), notStale: scan.locks.filter((l) => !l.stale), certain: scan.certain };
+    }
+  }
+}
+
+async function planOne(input: CleanTargetInput, policy: PathPolicy, homes: readonly string[], mounts: readonly MountEntry[]): Promise<CleanTargetPlan> {
+  const plan: CleanTargetPlan = { input, target: null, refused: null, mounts: [], action: null };
+  const bad = invalidInput(input);
+  if (bad) return { ...plan, refused: { code: 'invalid', reason: bad } };
+  const r = await resolveAndCheck(input.path, policy, homes);
+  if (!r.ok) {
+    // A tree already gone is no refusal: a run may still have an interrupted delete to finish.
+    if (r.code === 'not-found' && input.kind === 'tree') return { ...plan, action: { type: 'none', why: r.reason } };
+    return { ...plan, refused: { code: r.code, reason: r.reason } };
+  }
+  plan.target = { path: r.path, fileId: r.fileId };
+  const under = mounts.filter((m) => isAtOrUnder(m.mountPoint, r.path));
+  plan.mounts = under.map(mountReport);
+  const blocking = blockingMounts(mounts, r.path, input.kind);
+  if (blocking.length > 0) {
+    const list = blocking.map((m) => `${JSON.stringify(m.mountPoint)} (${m.fsType} from ${m.source})`).join(', ');
+    return { ...plan, refused: { code: 'mounted', reason: `mounted under ${r.path}: ${list}; unmount first (isoswarm unmount)` } };
+  }
+  const fsType = containingMount(mounts, r.path)?.fsType ?? 'unknown';
+  const statType = await statfsType(r.path);
+  if (isPseudoFs(fsType) || isPseudoFs(statType)) {
+    return { ...plan, refused: { code: 'pseudo-fs', reason: `${r.path} is on a pseudo file system (${fsType}/${statType})` } };
+  }
+  try {
+    plan.action = await actionFor(input, r.path);
+  } catch (e) {
+    return { ...plan, refused: { code: 'invalid', reason: `cannot plan ${r.path}: ${String(e)}` } };
+  }
+  return plan;
+}
+
+/** Plans every target; never changes anything. `homes` defaults to those in /etc/passwd. */
+export async function planClean(targets: readonly CleanTargetInput[], policy: PathPolicy, homes?: readonly string[]): Promise<CleanPlan> {
+  const p = await canonicalPolicy(policy);
+  const h = homes ?? (await readHomeDirs());
+  const mounts = await readMountinfo();
+  const out: CleanTargetPlan[] = [];
+  for (const t of targets) out.push(await planOne(t, p, h, mounts));
+  return { targets: out, createdAt: new Date().toISOString() };
+}

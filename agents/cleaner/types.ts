@@ -1,0 +1,93 @@
+// Plain data shapes of the Cleaner's plan and result (JSON-safe: they cross the bus and are printed).
+import type { EvictionPlan, FileCandidate, TempPlan } from '../../src/host/cache-evict.js';
+import type { LogLike } from '../../src/host/log-like.js';
+import type { PathPolicy, RefusalCode } from '../../src/host/path-policy.js';
+import type { LockFile } from '../../src/host/stale-locks.js';
+import type { TreeSize } from '../../src/host/tree-size.js';
+
+export type { EvictionPlan, FileCandidate, LockFile, TempPlan, TreeSize };
+
+export type CleanKind = 'tree' | 'cache' | 'temp' | 'locks';
+
+export interface CleanTargetInput {
+  path: string;
+  kind: CleanKind;
+  /** cache: evict least recently used files until the cache is at most this big. */
+  limitBytes?: number;
+  /** temp: remove files not modified for this many seconds. */
+  maxAgeSec?: number;
+}
+
+export interface MountReport {
+  mountPoint: string;
+  fsType: string;
+  source: string;
+}
+
+export type CleanRefusalCode = RefusalCode | 'mounted' | 'pseudo-fs' | 'invalid' | 'changed' | 'locked';
+
+export type CleanAction =
+  | { type: 'delete-tree'; size: TreeSize }
+  | { type: 'evict'; plan: EvictionPlan }
+  | { type: 'remove-temp'; plan: TempPlan }
+  | { type: 'remove-locks'; locks: LockFile[]; notStale: LockFile[]; certain: boolean }
+  /** Nothing to do here now (e.g. the tree is already gone); a run still finishes interrupted work. */
+  | { type: 'none'; why: string };
+
+export interface CleanTargetPlan {
+  input: CleanTargetInput;
+  /** Canonical path and "dev:ino" when resolution and the policy allowed it. */
+  target: { path: string; fileId: string } | null;
+  refused: { code: CleanRefusalCode; reason: string } | null;
+  /** Everything mounted at or below the target (any of it refuses the target). */
+  mounts: MountReport[];
+  action: CleanAction | null;
+}
+
+export interface CleanPlan {
+  targets: CleanTargetPlan[];
+  createdAt: string;
+}
+
+export interface CleanProgress {
+  path: string;
+  files: number;
+  bytes: number;
+}
+
+export interface ApplyCleanOptions {
+  /** `<stateDir>/journal`. */
+  journalDir: string;
+  /** Checked again here for every target: the plan's verdict is never trusted. */
+  policy: PathPolicy;
+  /** Home directories to protect; read from /etc/passwd when omitted. */
+  homes?: string[];
+  onProgress?(p: CleanProgress): void;
+  log?: LogLike;
+}
+
+export interface Deleted {
+  files: number;
+  dirs: number;
+  bytes: number;
+}
+
+export interface CleanTargetResult {
+  path: string;
+  kind: CleanKind;
+  status: 'done' | 'refused' | 'failed';
+  code?: CleanRefusalCode;
+  reason?: string;
+  deleted: Deleted;
+  skipped: { path: string; reason: string }[];
+  errors?: { path: string; code: string; message: string }[];
+  /** Trash left by an interrupted earlier run and finished now. */
+  resumed?: { trash: string[]; deleted: Deleted };
+  mounts?: MountReport[];
+}
+
+export interface CleanResult {
+  status: 'done' | 'refused' | 'failed';
+  targets: CleanTargetResult[];
+  durationMs: number;
+}
