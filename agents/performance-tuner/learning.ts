@@ -28,8 +28,6 @@ export interface TuneRecord {
   budget: { xz1mPredictedMs: number | null; budgetMs: number | null; withinBudget: boolean | null };
   measuredAt: string;
   updatedAt: string;
-  /** Real builds later reported against this prediction (before/after evidence). */
-  observed?: { label: string; buildMs: number; imageBytes: number; at: string }[];
 }
 
 export function parallelConfigKey(fingerprintId: string): string {

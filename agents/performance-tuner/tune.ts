@@ -33,6 +33,8 @@ export interface TuneOptions {
   scratchParent?: string;
   limits?: Partial<SampleLimits>;
   candidates?: Candidate[];
+  /** Sample runs shorter than this are repeated (up to 3) and the best kept; default 250 ms. */
+  repeatBelowMs?: number;
   /** Also measure the host (CPU, memory, disk, compressors) and store it with the record. */
   benchmark?: boolean;
   now?: () => Date;
@@ -50,6 +52,9 @@ export interface TuneResult {
   reuse: ReuseVerdict;
   durationMs: number;
   key: string;
+  /** Whether the record reached the memory (a memory that is down costs the learning, not the answer). */
+  stored: boolean;
+  memoryError?: string;
   record: TuneRecord;
   fingerprint: HostFingerprint;
   treeSignature: TreeSignature;
@@ -74,7 +79,7 @@ function unwrap(x: unknown): unknown {
 
 function finish(
   record: TuneRecord, mode: Mode, treeBytes: number, fp: HostFingerprint, started: number,
-  extra: { fastPath: boolean; reuse: ReuseVerdict; key: string; signature: TreeSignature; benchmark?: HostBenchmark },
+  extra: { fastPath: boolean; reuse: ReuseVerdict; key: string; signature: TreeSignature; benchmark?: HostBenchmark; stored: boolean; memoryError?: string },
 ): TuneResult {
   const candidates = predictAll(record.candidates, record.calibration, treeBytes);
   const decision = choose(candidates, mode);
@@ -91,6 +96,8 @@ function finish(
     reuse: extra.reuse,
     durationMs: Math.round(performance.now() - started),
     key: extra.key,
+    stored: extra.stored,
+    ...(extra.memoryError ? { memoryError: extra.memoryError } : {}),
     record,
     fingerprint: fp,
     treeSignature: extra.signature,
@@ -105,15 +112,32 @@ export async function tune(opts: TuneOptions, memory: TuneMemory): Promise<TuneR
   const [fp, scan] = await Promise.all([hostFingerprint(opts.buildDir ?? opts.target), scanTree(opts.target)]);
   const signature = treeSignature(scan);
   const key = parallelConfigKey(fp.id);
-  const stored = unwrap(await memory.get(key));
+  let memoryError: string | undefined;
+  const stored = unwrap(
+    await Promise.resolve()
+      .then(() => memory.get(key))
+      .catch((e: unknown) => {
+        memoryError = `memory get failed: ${(e as Error).message}`;
+        return undefined;
+      }),
+  );
+  const save = async (value: unknown): Promise<boolean> => {
+    try {
+      await memory.set(key, value);
+      return true;
+    } catch (e) {
+      memoryError = `memory set failed: ${(e as Error).message}`;
+      return false;
+    }
+  };
   const reuse = opts.force
     ? { reusable: false, reason: 'measurement forced' }
     : reuseVerdict(stored, signature, now(), opts.maxAgeMs ?? DEFAULT_MAX_AGE_MS, fp.id);
   const benchmark = opts.benchmark ? await hostBenchmark({ scratchParent: opts.scratchParent }) : undefined;
   if (reuse.reusable) {
     const record = stored as TuneRecord;
-    if (benchmark) await memory.set(key, { ...record, host: { fingerprint: fp, benchmark }, updatedAt: now().toISOString() });
-    return finish(record, mode, scan.totalBytes, fp, started, { fastPath: true, reuse, key, signature, benchmark });
+    const ok = benchmark ? await save({ ...record, host: { fingerprint: fp, benchmark }, updatedAt: now().toISOString() }) : true;
+    return finish(record, mode, scan.totalBytes, fp, started, { fastPath: true, reuse, key, signature, benchmark, stored: ok, memoryError });
   }
   const m = await measureCandidates({
     root: scan.root,
@@ -122,6 +146,7 @@ export async function tune(opts: TuneOptions, memory: TuneMemory): Promise<TuneR
     nproc: fp.threads,
     scratchParent: opts.scratchParent,
     limits: opts.limits,
+    repeatBelowMs: opts.repeatBelowMs,
     onProgress: opts.onProgress,
   });
   const predicted = predictAll(m.runs, m.calibration, scan.totalBytes);
@@ -151,6 +176,6 @@ export async function tune(opts: TuneOptions, memory: TuneMemory): Promise<TuneR
     updatedAt: at,
     host: { fingerprint: fp, ...(benchmark ? { benchmark } : {}) },
   };
-  await memory.set(key, record);
-  return finish(record, mode, scan.totalBytes, fp, started, { fastPath: false, reuse, key, signature, benchmark });
+  const ok = await save(record);
+  return finish(record, mode, scan.totalBytes, fp, started, { fastPath: false, reuse, key, signature, benchmark, stored: ok, memoryError });
 }

@@ -13,7 +13,10 @@ import { relativeError, type PredictedCandidate } from '../../agents/performance
 import { tune, type TuneMemory, type TuneResult } from '../../agents/performance-tuner/tune.js';
 import { makeTree, type TreeKind } from './tuner-trees.js';
 
-const TREE_BYTES = 24 << 20;
+const TREE_BYTES = 16 << 20;
+// This host is shared: runs under 1.5 s are repeated and the best kept, on both sides of the
+// comparison, so that another process's burst does not decide the outcome.
+const REPEAT_BELOW_MS = 1500;
 const KINDS: TreeKind[] = ['text', 'binary', 'compressed'];
 const MODES: Mode[] = ['conservative', 'aggressive', 'auto'];
 
@@ -50,7 +53,7 @@ describe('tune on generated trees (real mksquashfs)', () => {
     test(`measures every candidate on a sample of the ${kind} tree and remembers the evidence`, async () => {
       const memory = mapMemory();
       memories.set(kind, memory);
-      const r = await tune({ target: trees.get(kind) as string, mode: 'conservative', scratchParent: scratch }, memory);
+      const r = await tune({ target: trees.get(kind) as string, mode: 'conservative', scratchParent: scratch, repeatBelowMs: REPEAT_BELOW_MS }, memory);
       tuned.set(kind, r);
       assert.equal(r.fastPath, false);
       // Every candidate was either measured or ruled out by a measurement, with the reason.
@@ -106,7 +109,11 @@ describe('tune on generated trees (real mksquashfs)', () => {
         checked.add(id);
         const img = join(scratch, 'full.img');
         const load0 = loadavg()[0] as number;
-        const full = await buildSquashfs(trees.get(kind) as string, img, c.choice);
+        let full = await buildSquashfs(trees.get(kind) as string, img, c.choice);
+        if (full.wallMs < 4 * REPEAT_BELOW_MS) {
+          const again = await buildSquashfs(trees.get(kind) as string, img, c.choice);
+          full = { ...full, wallMs: Math.min(full.wallMs, again.wallMs), cpuMs: Math.min(full.cpuMs ?? Infinity, again.cpuMs ?? Infinity) };
+        }
         rmSync(img, { force: true });
         const load1 = loadavg()[0] as number;
         const sizeErr = relativeError(c.predicted.imageBytes, full.imageBytes);
@@ -140,5 +147,20 @@ describe('tune on generated trees (real mksquashfs)', () => {
     const other = await tune({ target: trees.get('compressed') as string, mode: 'aggressive', scratchParent: scratch, limits: { maxBytes: 4 << 20 } }, memory);
     assert.equal(other.fastPath, false);
     assert.match(other.reuse.reason, /changed materially/);
+  });
+
+  test('an empty tree and a memory that is down still get an answer (the learning is what is lost)', async () => {
+    const empty = mkdtempSync(join(scratch, 'empty-'));
+    const down: TuneMemory = {
+      get: () => Promise.reject(new Error('no responders')),
+      set: () => {
+        throw new Error('no responders');
+      },
+    };
+    const r = await tune({ target: empty, mode: 'auto', scratchParent: scratch }, down);
+    assert.equal(r.fastPath, false);
+    assert.equal(r.stored, false);
+    assert.match(r.memoryError ?? '', /no responders/);
+    assert.match(r.exports, /MKSQUASHFS_OPTS/);
   });
 });
