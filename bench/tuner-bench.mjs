@@ -63,6 +63,13 @@ try {
   const r = await tune({ target: tree, mode: 'aggressive', force: true, scratchParent: scratch }, mem);
   const sampling = r.record.samplingMs;
   console.log(`tune: ${r.durationMs} ms total, sampling ${sampling} ms; sample ${(r.record.sample.bytes / 1e6).toFixed(1)} MB + sub-sample ${(r.record.sample.subsampleBytes / 1e6).toFixed(1)} MB of ${(r.treeSignature.bytes / 1e6).toFixed(0)} MB`);
+  console.log('\ncandidate        sample   predicted build  cpu      image     read-back');
+  for (const c of r.candidates) {
+    const p = c.predicted;
+    console.log(`${c.label.padEnd(14)} ${c.run.level.padEnd(9)} ${(p.buildMs / 1000).toFixed(2).padStart(7)} s ${(p.cpuMs / 1000).toFixed(2).padStart(7)} s ${(p.imageBytes / 1e6).toFixed(1).padStart(7)} MB ${(p.readBackMs / 1000).toFixed(2).padStart(6)} s`);
+  }
+  for (const p of r.record.pruned) console.log(`${p.label.padEnd(14)} pruned: ${p.reason}`);
+  console.log(`distinct share of the tree ${r.record.dedup.uniqueShare.toFixed(3)}; budget ${r.record.budget.budgetMs} ms (10 % of predicted xz-1M), within: ${r.record.budget.withinBudget}\n`);
   const cons = choose(r.candidates, 'conservative').label;
   const aggr = r.choice.label;
   const byLabel = new Map(r.candidates.map((c) => [c.label, c]));
@@ -88,10 +95,11 @@ try {
     ['aggressive speed vs gzip default (wall)', gz.wallMs / a.wallMs, '(info)', true],
     ['aggressive size / gzip default size', a.imageBytes / gz.imageBytes, '(info)', true],
     ['conservative size / smallest measured', runs.get(cons).imageBytes / smallest, '<= 1.03', runs.get(cons).imageBytes / smallest <= 1.03],
-    ['sampling time / xz-1M build (wall)', sampling / xz.wallMs, '<= 0.10', sampling / xz.wallMs <= 0.1],
+    ['whole tune (scan+sample+measure) / xz-1M build', r.durationMs / xz.wallMs, '<= 0.10', r.durationMs / xz.wallMs <= 0.1],
+    ['sampling and measuring only / xz-1M build', sampling / xz.wallMs, '(info)', true],
   ];
   console.log(`\nchoices: aggressive ${aggr}, conservative ${cons}; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
-  for (const [name, v, target, ok] of rows) console.log(`${name.padEnd(42)} ${v.toFixed(3).padStart(8)}  target ${target.padEnd(8)} ${ok ? 'PASS' : 'MISS'}`);
+  for (const [name, v, target, ok] of rows) console.log(`${name.padEnd(48)} ${v.toFixed(3).padStart(8)}  target ${target.padEnd(8)} ${ok ? 'PASS' : 'MISS'}`);
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }

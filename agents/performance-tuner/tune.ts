@@ -33,7 +33,7 @@ export interface TuneOptions {
   scratchParent?: string;
   limits?: Partial<SampleLimits>;
   candidates?: Candidate[];
-  /** Sample runs shorter than this are repeated (up to 3) and the best kept; default 250 ms. */
+  /** Sample runs shorter than this are repeated (up to 3) and the best kept; default 100 ms. */
   repeatBelowMs?: number;
   /** Also measure the host (CPU, memory, disk, compressors) and store it with the record. */
   benchmark?: boolean;
