@@ -44,6 +44,13 @@ async function main(): Promise<void> {
       process.exitCode = e.exitCode === 0 ? 0 : EXIT.usage;
       return;
     }
+    // Errors from the bus carry a code: the swarm or an agent is not there, or it said no.
+    if (e instanceof Error && e.name === 'BusError') {
+      const code = (e as Error & { code?: string }).code;
+      process.stderr.write(`isoswarm: ${e.message}${code === 'unavailable' ? ' (is the swarm running the same version? try `isoswarm down && isoswarm up`)' : ''}\n`);
+      process.exitCode = code === 'unavailable' || code === 'timeout' ? EXIT.unavailable : code === 'bad-request' ? EXIT.usage : code === 'refused' ? EXIT.refused : EXIT.failed;
+      return;
+    }
     if (e instanceof CliError) {
       process.stderr.write(`isoswarm: ${e.message}\n`);
       process.exitCode = e.exitCode;

@@ -1,0 +1,62 @@
+// The Cleaner's endpoints. Every target is resolved and judged by the path policy inside this agent,
+// whoever asked; nothing under which anything is mounted is deleted.
+import { join } from 'node:path';
+import { z } from 'zod';
+import { encodeJson } from '../../src/bus/codec.js';
+import { endpoint, type EndpointMap } from '../../src/bus/service.js';
+import { progressSubject } from '../../src/bus/subjects.js';
+import { readHomeDirs } from '../../src/host/path-policy.js';
+import type { AgentContext } from '../../src/runtime/agent-process.js';
+import { MemoryClient } from '../../src/runtime/memory-client.js';
+import { effectivePolicy } from '../../src/runtime/policy.js';
+import { cleanupTargetSchema } from '../../src/schemas/config.js';
+import { applyClean } from './apply.js';
+import { cleanLessons, planBytes } from './learning.js';
+import { formatCleanPlan, planClean } from './plan.js';
+
+const targetsInput = z.object({ targets: z.array(cleanupTargetSchema).min(1).max(256) });
+const cleanInput = targetsInput.extend({
+  progressToken: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
+  trigger: z.string().max(200).optional(),
+});
+
+export function cleanerEndpoints(ctx: AgentContext): EndpointMap {
+  const policy = effectivePolicy(ctx.config);
+  const memory = new MemoryClient(ctx.nc, ctx.prefix);
+  const journalDir = join(ctx.stateDir, 'journal', 'cleaner');
+
+  return {
+    plan: endpoint({
+      input: targetsInput,
+      description: 'what a cleanup would delete, with sizes, and what it refuses and why; changes nothing',
+      handler: async ({ targets }) => {
+        const plan = await planClean(targets, policy, await readHomeDirs());
+        return { plan: { ...plan, totalBytes: planBytes(plan) }, text: formatCleanPlan(plan) };
+      },
+    }),
+    clean: endpoint({
+      input: cleanInput,
+      description: 'delete trees (moved aside first), evict caches, remove old temp files and stale locks, by policy',
+      handler: async ({ targets, progressToken, trigger }) => {
+        const homes = await readHomeDirs();
+        const plan = await planClean(targets, policy, homes);
+        let last = 0;
+        const result = await applyClean(plan, {
+          journalDir,
+          policy,
+          homes,
+          log: ctx.log,
+          onProgress: (p) => {
+            // At most a few progress messages a second: they are for a person watching.
+            const now = Date.now();
+            if (!progressToken || now - last < 250) return;
+            last = now;
+            ctx.nc.publish(progressSubject(ctx.prefix, progressToken), encodeJson(p));
+          },
+        });
+        await memory.record(cleanLessons(result, trigger)).catch((e: Error) => ctx.log.warn({ err: e.message }, 'cleanup lessons not recorded'));
+        return { plan: { ...plan, totalBytes: planBytes(plan) }, text: formatCleanPlan(plan), result };
+      },
+    }),
+  };
+}
