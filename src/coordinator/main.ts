@@ -16,6 +16,8 @@ import { memoryEndpoints } from './memory-endpoints.js';
 import { Supervisor } from './supervisor.js';
 import { startReactor } from './reactor.js';
 import { agentEndpoints } from './agent-endpoints.js';
+import { adoptLiveAgents } from './adoption.js';
+import { authFromProcessEnv } from '../runtime/bus-target.js';
 
 async function main(): Promise<void> {
   const log = createLogger({ name: 'coordinator' });
@@ -23,7 +25,7 @@ async function main(): Promise<void> {
   const paths = ensureStateDir();
   const url = process.env.ISOSWARM_NATS_URL;
   if (!url) throw new Error('ISOSWARM_NATS_URL is not set: start the swarm with `isoswarm up`');
-  const auth = process.env.ISOSWARM_NATS_USER ? { user: process.env.ISOSWARM_NATS_USER, pass: process.env.ISOSWARM_NATS_PASS ?? '' } : undefined;
+  const auth = authFromProcessEnv();
   const nc = await connectBus({ url, auth, name: `coordinator@${hostname()}:${process.pid}`, reconnect: true, timeoutMs: 5000 });
   const prefix = config.nats.subjectPrefix;
   await ensureEventStream(nc, prefix);
@@ -62,7 +64,7 @@ async function main(): Promise<void> {
     endpoints: {
       ...memoryEndpoints(ops),
       ...hookEndpoints(nc, config, ops),
-      ...agentEndpoints(nc, config),
+      ...agentEndpoints(nc, config, supervisor),
       status: endpoint({
         input: z.strictObject({}),
         handler: () => ({ pid: process.pid, host: hostname(), uptimeMs: Date.now() - started, agents: supervisor.status() }),
@@ -76,10 +78,19 @@ async function main(): Promise<void> {
       }),
     },
   });
-  supervisor.start();
+  // Agents that outlived a killed coordinator are taken over, not duplicated.
+  const { adopted } = await adoptLiveAgents(nc, config.agents, prefix, paths.root, log);
+  supervisor.start(adopted);
   reactor = await startReactor(nc, config, ops, log);
-  const replayed = await replayPendingHooks(nc, config, ops);
-  if (replayed) log.info({ replayed }, 'hook events recorded while the swarm was down are now in the stream');
+  const replay = async (why: string) => {
+    const replayed = await replayPendingHooks(nc, config, ops).catch((e: Error) => (log.warn({ err: e.message }, 'replay of pending hook events failed'), 0));
+    if (replayed) log.info({ replayed }, `hook events recorded while the swarm was unreachable are now in the stream (${why})`);
+  };
+  await replay('start');
+  // During a NATS outage hooks are recorded locally: they reach the stream as soon as the bus is back.
+  void (async () => {
+    for await (const s of nc.status()) if (s.type === 'reconnect') await replay('reconnected');
+  })();
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
   await srv.stopped;

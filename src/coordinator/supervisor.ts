@@ -1,8 +1,13 @@
 // Starts each agent as its own OS process (by path: src/ never imports agents/), restarts it with
 // backoff when it dies, and stops restarting a crash loop, which status and the log then report.
+// Agents that outlived a killed coordinator are adopted instead of duplicated: they are not our
+// children, so their death is seen by polling /proc; when one dies it is restarted as our own child.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { isAlive, refOf, signalIfSame, waitForExit, type ProcessRef } from '../host/process-identity.js';
 import type { Logger } from '../log/logger.js';
+import { reapOrphanGroup } from '../runtime/swarm-processes.js';
 import type { Config } from '../schemas/config.js';
 
 export type AgentState = 'starting' | 'running' | 'backoff' | 'crash-loop' | 'stopped';
@@ -13,10 +18,20 @@ export interface AgentStatus {
   state: AgentState;
   restarts: number;
   lastExit: { code: number | null; signal: string | null; at: string } | null;
+  /** Started by an earlier coordinator and adopted by this one. */
+  adopted: boolean;
+}
+
+export interface AgentExit {
+  name: string;
+  pid: number;
+  code: number | null;
+  signal: string | null;
 }
 
 interface Slot extends AgentStatus {
   child: ChildProcess | null;
+  ref: ProcessRef | null;
   recentExits: number[];
   timer: NodeJS.Timeout | null;
 }
@@ -27,7 +42,9 @@ export function agentEntry(name: string): string {
 
 export class Supervisor {
   private readonly slots = new Map<string, Slot>();
+  private readonly exits = new EventEmitter();
   private stopping = false;
+  private poll: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly names: readonly string[],
@@ -35,31 +52,61 @@ export class Supervisor {
     private readonly opts: Config['supervisor'],
     private readonly log: Logger,
     private readonly envFor: (name: string) => NodeJS.ProcessEnv = () => ({}),
-  ) {}
+  ) {
+    this.exits.setMaxListeners(0);
+  }
 
-  start(): void {
+  /** Starts every agent, except those in `adopted` (live agents of an earlier coordinator), which are watched. */
+  start(adopted: ReadonlyMap<string, ProcessRef> = new Map()): void {
     for (const name of this.names) {
-      const slot: Slot = { name, pid: null, state: 'starting', restarts: 0, lastExit: null, child: null, recentExits: [], timer: null };
+      const slot: Slot = { name, pid: null, state: 'starting', restarts: 0, lastExit: null, adopted: false, child: null, ref: null, recentExits: [], timer: null };
       this.slots.set(name, slot);
-      this.spawn(slot);
+      const ref = adopted.get(name);
+      if (ref && isAlive(ref)) {
+        Object.assign(slot, { pid: ref.pid, ref, state: 'running', adopted: true });
+        this.log.info({ agent: name, pid: ref.pid }, 'agent adopted');
+      } else this.spawn(slot);
     }
+    this.poll = setInterval(() => this.pollAdopted(), 250);
+    this.poll.unref();
+  }
+
+  /** Called when `name` exits (any instance we supervise); returns the unsubscribe function. */
+  onExit(name: string, fn: (e: AgentExit) => void): () => void {
+    const h = (e: AgentExit) => e.name === name && fn(e);
+    this.exits.on('exit', h);
+    return () => this.exits.off('exit', h);
   }
 
   private spawn(slot: Slot): void {
-    const child = spawn(process.execPath, [agentEntry(slot.name)], { env: { ...this.env, ...this.envFor(slot.name) }, stdio: ['ignore', 'inherit', 'inherit'] });
+    // Its own process group: what it leaves behind when killed can be found and ended (reapOrphanGroup).
+    const child = spawn(process.execPath, [agentEntry(slot.name)], { env: { ...this.env, ...this.envFor(slot.name) }, stdio: ['ignore', 'inherit', 'inherit'], detached: true });
     slot.child = child;
+    slot.adopted = false;
     slot.pid = child.pid ?? null;
+    slot.ref = child.pid ? refOf(child.pid) : null;
     slot.state = 'running';
     this.log.info({ agent: slot.name, pid: slot.pid }, 'agent started');
-    child.once('exit', (code, signal) => this.onExit(slot, child, code, signal));
+    child.once('exit', (code, signal) => {
+      if (slot.child === child) this.exited(slot, child.pid ?? 0, code, signal);
+    });
   }
 
-  private onExit(slot: Slot, child: ChildProcess, code: number | null, signal: string | null): void {
-    if (slot.child !== child) return;
+  private pollAdopted(): void {
+    for (const slot of this.slots.values()) {
+      if (slot.adopted && slot.ref && slot.state === 'running' && !isAlive(slot.ref)) this.exited(slot, slot.ref.pid, null, null);
+    }
+  }
+
+  private exited(slot: Slot, pid: number, code: number | null, signal: string | null): void {
     slot.child = null;
+    slot.ref = null;
     slot.pid = null;
     const now = Date.now();
     slot.lastExit = { code, signal, at: new Date(now).toISOString() };
+    const left = reapOrphanGroup(pid);
+    if (left.length) this.log.warn({ agent: slot.name, pids: left.map((r) => r.pid) }, 'ended what the dead agent left running in its process group');
+    this.exits.emit('exit', { name: slot.name, pid, code, signal } satisfies AgentExit);
     if (this.stopping) {
       slot.state = 'stopped';
       return;
@@ -75,7 +122,7 @@ export class Supervisor {
     }
     const delay = Math.min(this.opts.backoffInitialMs * 2 ** (slot.recentExits.length - 1), this.opts.backoffMaxMs);
     slot.state = 'backoff';
-    this.log.warn({ agent: slot.name, code, signal, restartInMs: delay }, 'agent exited; restarting');
+    this.log.warn({ agent: slot.name, code, signal, restartInMs: delay, adopted: slot.adopted }, 'agent exited; restarting');
     slot.timer = setTimeout(() => {
       slot.timer = null;
       if (this.stopping) return;
@@ -85,16 +132,32 @@ export class Supervisor {
   }
 
   status(): AgentStatus[] {
-    return [...this.slots.values()].map(({ name, pid, state, restarts, lastExit }) => ({ name, pid, state, restarts, lastExit }));
+    return [...this.slots.values()].map(({ name, pid, state, restarts, lastExit, adopted }) => ({ name, pid, state, restarts, lastExit, adopted }));
   }
 
-  /** SIGTERM every agent, wait for the grace period, then SIGKILL what is left. */
+  /** SIGTERM every agent (children and adopted ones), wait for the grace period, then SIGKILL what is left. */
   async stopAll(graceMs = 5000): Promise<void> {
     this.stopping = true;
+    if (this.poll) clearInterval(this.poll);
     const waits: Promise<void>[] = [];
     for (const slot of this.slots.values()) {
       if (slot.timer) clearTimeout(slot.timer);
       const child = slot.child;
+      if (slot.adopted && slot.ref) {
+        const ref = slot.ref;
+        waits.push(
+          (async () => {
+            signalIfSame(ref, 'SIGTERM');
+            if (!(await waitForExit(ref, graceMs))) {
+              this.log.warn({ agent: slot.name, pid: ref.pid }, 'adopted agent ignored SIGTERM; sending SIGKILL');
+              signalIfSame(ref, 'SIGKILL');
+              await waitForExit(ref, 2000);
+            }
+            this.exited(slot, ref.pid, null, null);
+          })(),
+        );
+        continue;
+      }
       if (!child || child.exitCode !== null || child.signalCode !== null) {
         slot.state = 'stopped';
         continue;

@@ -1,5 +1,5 @@
-// The life of one agent process: connect, register its micro service, serve until told to stop or
-// until its coordinator is gone (agents never outlive the supervisor that started them).
+// The life of one agent process: connect, register its micro service, serve until told to stop, or
+// until its coordinator is gone and no new one adopted it within the grace period (see guardian.ts).
 import { hostname } from 'node:os';
 import { closeBus, connectBus, type NatsConnection } from '../bus/connect.js';
 import { endpoint, startService, type EndpointMap } from '../bus/service.js';
@@ -9,6 +9,15 @@ import { loadConfig } from '../config/load.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import type { Config } from '../schemas/config.js';
 import { VERSION } from '../version.js';
+import { authFromProcessEnv } from './bus-target.js';
+import { graceFromEnv, watchGuardian } from './guardian.js';
+
+const processRef = z.strictObject({ pid: z.number().int().positive(), startTime: z.number().int().nonnegative() });
+/** The per-instance adoption endpoint: with several instances of one agent, each has its own subject. */
+export const adoptInput = z.strictObject({ coordinator: processRef, host: z.string().min(1).max(255) });
+export function adoptEndpointName(pid: number): string {
+  return `adopt-${pid}`;
+}
 
 export interface AgentContext {
   nc: NatsConnection;
@@ -31,46 +40,54 @@ export async function runAgentProcess(spec: AgentSpec): Promise<void> {
   const config = loadConfig();
   const url = process.env.ISOSWARM_NATS_URL;
   if (!url) throw new Error('ISOSWARM_NATS_URL is not set: agents are started by the coordinator');
-  const auth = process.env.ISOSWARM_NATS_USER
-    ? { user: process.env.ISOSWARM_NATS_USER, pass: process.env.ISOSWARM_NATS_PASS ?? '' }
-    : process.env.ISOSWARM_NATS_TOKEN
-      ? { token: process.env.ISOSWARM_NATS_TOKEN }
-      : undefined;
+  const auth = authFromProcessEnv();
   const nc = await connectBus({ url, auth, name: `${spec.name}@${hostname()}:${process.pid}`, reconnect: true, timeoutMs: 5000 });
   const prefix = config.nats.subjectPrefix;
   const ctx: AgentContext = { nc, config, prefix, log, stateDir: process.env.ISOSWARM_HOME ?? '' };
+  // Until the real stop exists (the service is registering), a stop request is remembered.
+  let early: string | null = null;
+  let stop: (why: string) => Promise<void> = async (why) => void (early ??= why);
+  const guardian = watchGuardian({
+    graceMs: graceFromEnv(),
+    onOrphaned: () => log.warn({ graceMs: graceFromEnv() }, `${spec.name}: coordinator is gone; serving until a new one adopts this agent`),
+    onAdopted: (by) => log.info({ coordinator: by.pid }, `${spec.name} adopted`),
+    onAbandoned: () => void stop('coordinator is gone and no new one adopted this agent'),
+  });
   const srv = await startService(nc, {
     name: spec.name,
     version: VERSION,
     prefix,
     description: spec.description,
+    // A coordinator adopts only agents of its own state dir (several swarms may share one server).
+    metadata: { home: ctx.stateDir },
     endpoints: {
       // A cheap liveness answer beyond PING: the process's own view of itself.
       health: endpoint({ input: z.strictObject({}), handler: () => ({ name: spec.name, pid: process.pid, uptimeMs: Math.round(process.uptime() * 1000), rssBytes: process.memoryUsage.rss() }) }),
+      [adoptEndpointName(process.pid)]: endpoint({
+        input: adoptInput,
+        description: 'a coordinator on this host takes over the supervision of this agent',
+        handler: ({ coordinator, host }) => ({ name: spec.name, pid: process.pid, ...guardian.adopt(coordinator, host) }),
+      }),
       ...(await spec.endpoints(ctx)),
     },
   });
   const stopBackground = spec.background?.(ctx);
   log.info({ url }, `${spec.name} serving`);
 
-  const parent = process.ppid;
   let stopping = false;
-  const stop = async (why: string): Promise<void> => {
+  stop = async (why: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
     log.info(`${spec.name} stopping: ${why}`);
-    clearInterval(watch);
+    guardian.stop();
     await stopBackground?.();
     await srv.stop().catch(() => undefined);
     await closeBus(nc);
     process.exitCode = 0;
   };
-  // Orphaned agents would hold the bus and the host: follow the coordinator out.
-  const watch = setInterval(() => {
-    if (process.ppid !== parent) void stop('coordinator is gone');
-  }, 500);
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
+  if (early) void stop(early);
   await srv.stopped;
   await stop('service stopped');
 }

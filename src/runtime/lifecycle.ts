@@ -1,18 +1,21 @@
 // Bringing the swarm up and down: the private nats-server (unless a URL is configured), then the
 // coordinator, which starts the agents. `up` returns only when every service answers PING.
+// After a coordinator was killed, `up` reuses the still-running private server recorded in run.json
+// (its agents are connected to it and wait to be adopted) and starts only a new coordinator.
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { closeBus, connectBus } from '../bus/connect.js';
+import { closeBus, connectBus, type BusAuth } from '../bus/connect.js';
 import { pingAll, type ServiceIdentity } from '../bus/discovery.js';
 import { loadOrCreateCredentials } from '../bus/nats-auth.js';
 import { startNatsServer } from '../bus/nats-server.js';
 import { isAlive, refOf, signalIfSame, waitForExit, type ProcessRef } from '../host/process-identity.js';
 import type { StatePaths } from '../host/state-dir.js';
 import type { Config } from '../schemas/config.js';
-import { externalAuth } from './bus-target.js';
+import { authToEnv, externalAuth, withoutChildAuth } from './bus-target.js';
 import { readRunFile, removeRunFile, writeRunFile, type RunFile } from './run-file.js';
+import { findAgentProcesses, stopProcesses } from './swarm-processes.js';
 
 export const coordinatorEntry = fileURLToPath(new URL('../coordinator/main.js', import.meta.url));
 
@@ -33,7 +36,7 @@ export function expectedServices(config: Config): string[] {
   return ['coordinator', ...config.agents];
 }
 
-/** The live swarm recorded in run.json, or null (a stale file from a crash is removed). */
+/** The live swarm recorded in run.json (its coordinator alive), or null. */
 export function liveRun(paths: StatePaths): RunFile | null {
   const run = readRunFile(paths.runFile);
   if (!run) return null;
@@ -41,7 +44,14 @@ export function liveRun(paths: StatePaths): RunFile | null {
   return null;
 }
 
-export async function waitForServices(url: string, auth: { user?: string; pass?: string; token?: string } | undefined, want: string[], timeoutMs: number): Promise<ServiceIdentity[]> {
+/** A run whose coordinator died but whose private nats-server still runs: reused, not leaked. */
+export function orphanedServer(paths: StatePaths): RunFile | null {
+  const run = readRunFile(paths.runFile);
+  if (!run || !run.embedded || !run.nats || (run.coordinator && isAlive(run.coordinator))) return null;
+  return isAlive(run.nats) ? run : null;
+}
+
+export async function waitForServices(url: string, auth: BusAuth | undefined, want: string[], timeoutMs: number): Promise<ServiceIdentity[]> {
   const nc = await connectBus({ url, auth, name: 'isoswarm-up', timeoutMs: 3000 });
   try {
     const end = Date.now() + timeoutMs;
@@ -75,20 +85,35 @@ export async function up(config: Config, paths: StatePaths, opts: UpOptions = {}
     const services = await waitForServices(existing.url, auth, expectedServices(config), config.supervisor.readyTimeoutMs);
     return { run: existing, services, alreadyUp: true };
   }
-  removeRunFile(paths.runFile);
+  const embedded = !config.nats.url;
+  const reuse = embedded ? orphanedServer(paths) : null;
+  if (!reuse) {
+    // Agents of a dead coordinator whose server is gone too cannot be reached to be adopted.
+    const stale = findAgentProcesses(paths.root);
+    if (embedded && stale.length) {
+      say(`stopping ${stale.length} agent(s) left by a dead swarm`);
+      await stopProcesses(stale.map((a) => a.ref), 5000);
+    }
+    removeRunFile(paths.runFile);
+  }
   const logFile = join(paths.logs, 'swarm.log');
   let natsRef: ProcessRef | null = null;
   let url: string;
   // `auth` is what this CLI uses to wait for PING; `coordAuth` is handed to the coordinator.
-  let auth: { user?: string; pass?: string; token?: string } | undefined;
-  let coordAuth: { user?: string; pass?: string; token?: string } | undefined;
-  const embedded = !config.nats.url;
+  let auth: BusAuth | undefined;
+  let coordAuth: BusAuth | undefined;
   if (embedded) {
     const creds = loadOrCreateCredentials(paths.root);
-    say('starting private nats-server');
-    const srv = await startNatsServer({ jetstreamDir: paths.jetstream, logFile: join(paths.logs, 'nats-server.log'), credentials: creds, prefix: config.nats.subjectPrefix, attached: opts.foreground });
-    natsRef = srv.ref;
-    url = srv.url;
+    if (reuse) {
+      say(`reusing the private nats-server (pid ${reuse.nats!.pid}) of a coordinator that died`);
+      natsRef = reuse.nats;
+      url = reuse.url;
+    } else {
+      say('starting private nats-server');
+      const srv = await startNatsServer({ jetstreamDir: paths.jetstream, logFile: join(paths.logs, 'nats-server.log'), credentials: creds, prefix: config.nats.subjectPrefix, attached: opts.foreground });
+      natsRef = srv.ref;
+      url = srv.url;
+    }
     auth = creds.cli;
     coordAuth = creds.coordinator;
   } else {
@@ -97,12 +122,7 @@ export async function up(config: Config, paths: StatePaths, opts: UpOptions = {}
     coordAuth = auth;
   }
   say(`starting coordinator (bus ${url})`);
-  const env: NodeJS.ProcessEnv = { ...process.env, ISOSWARM_NATS_URL: url, ISOSWARM_HOME: paths.root };
-  if (coordAuth?.user) {
-    env.ISOSWARM_NATS_USER = coordAuth.user;
-    env.ISOSWARM_NATS_PASS = coordAuth.pass ?? '';
-  }
-  if (coordAuth?.token) env.ISOSWARM_NATS_TOKEN = coordAuth.token;
+  const env: NodeJS.ProcessEnv = { ...withoutChildAuth(process.env), ...authToEnv(coordAuth), ISOSWARM_NATS_URL: url, ISOSWARM_HOME: paths.root };
   env.ISOSWARM_EMBEDDED = embedded ? '1' : '0';
   const log = openSync(logFile, 'a', 0o600);
   const child = spawn(process.execPath, [coordinatorEntry], {
@@ -127,6 +147,7 @@ export async function up(config: Config, paths: StatePaths, opts: UpOptions = {}
     return { run, services, alreadyUp: false, coordinatorExit };
   } catch (e) {
     await stopRef(coordRef, 5000);
+    await stopProcesses(findAgentProcesses(paths.root).map((a) => a.ref), 5000);
     await stopRef(natsRef, 3000);
     removeRunFile(paths.runFile);
     throw e;
@@ -138,16 +159,21 @@ export interface DownResult {
   stopped: { what: string; pid: number }[];
 }
 
-/** Stops what `up` started: the coordinator (which stops its agents), then the private server. */
+/**
+ * Stops what `up` started: the coordinator (which stops its agents, adopted ones too), any agent of
+ * this state dir still running without one (its coordinator was killed), then the private server.
+ */
 export async function down(paths: StatePaths, graceMs = 15_000): Promise<DownResult> {
   const run = readRunFile(paths.runFile);
-  if (!run) return { wasUp: false, stopped: [] };
   const stopped: DownResult['stopped'] = [];
-  if (run.coordinator && isAlive(run.coordinator)) {
+  if (run?.coordinator && isAlive(run.coordinator)) {
     // SIGTERM makes the coordinator stop its agents gracefully before it exits.
     await stopRef(run.coordinator, graceMs);
     stopped.push({ what: 'coordinator', pid: run.coordinator.pid });
   }
+  const orphans = findAgentProcesses(paths.root);
+  for (const r of await stopProcesses(orphans.map((a) => a.ref), 5000)) stopped.push({ what: `agent ${orphans.find((a) => a.ref === r)?.name ?? '?'}`, pid: r.pid });
+  if (!run) return { wasUp: stopped.length > 0, stopped };
   if (run.nats && isAlive(run.nats)) {
     await stopRef(run.nats, 5000);
     stopped.push({ what: 'nats-server', pid: run.nats.pid });

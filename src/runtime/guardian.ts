@@ -1,0 +1,83 @@
+// Who supervises this agent: first the coordinator that started it (its parent), later one that
+// adopted it. When that coordinator vanishes (kill -9, OOM), the agent keeps serving for a grace
+// period so that a new coordinator can adopt it instead of starting a duplicate; if none does, it exits.
+import { hostname } from 'node:os';
+import { isAlive, refOf, type ProcessRef } from '../host/process-identity.js';
+import { BusError } from '../schemas/envelope.js';
+
+export const DEFAULT_ORPHAN_GRACE_MS = 60_000;
+
+export interface GuardianOptions {
+  graceMs: number;
+  pollMs?: number;
+  /** Called once, when the grace period ran out with nobody supervising. */
+  onAbandoned: () => void;
+  onOrphaned?: (since: number) => void;
+  onAdopted?: (by: ProcessRef) => void;
+}
+
+export interface Guardian {
+  /** A coordinator on this host takes the agent over; refused while the current one lives. */
+  adopt(by: ProcessRef, host: string): { supervisor: ProcessRef };
+  current(): { supervisor: ProcessRef | null; orphanedSince: number | null };
+  stop(): void;
+}
+
+export function graceFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const v = Number(env.ISOSWARM_ORPHAN_GRACE_MS);
+  return Number.isFinite(v) && v >= 0 && env.ISOSWARM_ORPHAN_GRACE_MS !== '' ? v : DEFAULT_ORPHAN_GRACE_MS;
+}
+
+export function watchGuardian(opts: GuardianOptions): Guardian {
+  // The parent is identified by PID and start time: after a reparenting, ppid names someone else.
+  const parentPid = process.ppid;
+  let supervisor: ProcessRef | null = refOf(parentPid);
+  let isParent = true;
+  let orphanedSince: number | null = null;
+  let abandoned = false;
+
+  const alive = (): boolean => {
+    if (!supervisor) return false;
+    if (isParent && process.ppid !== parentPid) return false;
+    return isAlive(supervisor);
+  };
+
+  const timer = setInterval(() => {
+    if (abandoned) return;
+    if (alive()) {
+      orphanedSince = null;
+      return;
+    }
+    const now = Date.now();
+    if (orphanedSince === null) {
+      orphanedSince = now;
+      supervisor = null;
+      isParent = false;
+      opts.onOrphaned?.(now);
+    }
+    if (now - orphanedSince >= opts.graceMs) {
+      abandoned = true;
+      clearInterval(timer);
+      opts.onAbandoned();
+    }
+  }, opts.pollMs ?? 250);
+  timer.unref();
+
+  return {
+    adopt(by, host) {
+      if (host !== hostname()) throw new BusError('refused', `a coordinator on ${host} cannot supervise a process on ${hostname()}`);
+      if (!isAlive(by)) throw new BusError('refused', `process ${by.pid} (start ${by.startTime}) is not alive on this host`);
+      if (abandoned) throw new BusError('unavailable', 'this agent is already stopping: its grace period ran out');
+      if (supervisor && alive() && (supervisor.pid !== by.pid || supervisor.startTime !== by.startTime)) {
+        throw new BusError('locked', `already supervised by the live coordinator pid ${supervisor.pid}`);
+      }
+      supervisor = by;
+      isParent = false;
+      orphanedSince = null;
+      opts.onAdopted?.(by);
+      return { supervisor: by };
+    },
+    current: () => ({ supervisor: alive() ? supervisor : null, orphanedSince }),
+    stop: () => clearInterval(timer),
+  };
+}

@@ -1,0 +1,113 @@
+// The swarm's own processes as /proc sees them, whoever their parent is now: agents of one state dir
+// (found by their entry script and ISOSWARM_HOME), and what a dead agent left in its process group.
+// Used to adopt, to stop orphans on `down`, and to clean up after an agent killed mid-task.
+import { readdirSync, readFileSync } from 'node:fs';
+import { isAlive, signalIfSame, waitForExit, type ProcessRef } from '../host/process-identity.js';
+
+export const AGENT_NAMES = ['cleaner', 'unmounter', 'performance-tuner', 'monitor'] as const;
+const AGENT_SCRIPT = /\/agents\/(cleaner|unmounter|performance-tuner|monitor)\/main\.js$/;
+
+interface Stat {
+  state: string;
+  ppid: number;
+  pgid: number;
+  startTime: number;
+}
+
+function readStat(pid: number): Stat | null {
+  try {
+    const t = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = t.slice(t.lastIndexOf(')') + 2).split(' ');
+    return { state: f[0]!, ppid: Number(f[1]), pgid: Number(f[2]), startTime: Number(f[19]) };
+  } catch {
+    return null;
+  }
+}
+
+function pids(): number[] {
+  return readdirSync('/proc')
+    .filter((n) => /^\d+$/.test(n))
+    .map(Number);
+}
+
+/** The agent a process runs, when its command line is `node .../agents/<name>/main.js`. */
+export function agentNameOf(pid: number): string | null {
+  try {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return AGENT_SCRIPT.exec(argv[1] ?? '')?.[1] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function homeOf(pid: number): string | null {
+  try {
+    const kv = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').find((e) => e.startsWith('ISOSWARM_HOME='));
+    return kv ? kv.slice('ISOSWARM_HOME='.length) : null;
+  } catch {
+    return null;
+  }
+}
+
+export interface AgentProcess {
+  name: string;
+  ref: ProcessRef;
+  ppid: number;
+  pgid: number;
+}
+
+/** Is `ref` a live agent process named `name` serving the state dir `home`? (Checked before adopting or signalling.) */
+export function isAgentOf(ref: ProcessRef, name: string, home: string): boolean {
+  return isAlive(ref) && agentNameOf(ref.pid) === name && homeOf(ref.pid) === home;
+}
+
+/** Every live agent process of the swarm whose state dir is `home`. */
+export function findAgentProcesses(home: string): AgentProcess[] {
+  const out: AgentProcess[] = [];
+  for (const pid of pids()) {
+    if (pid === process.pid) continue;
+    const name = agentNameOf(pid);
+    if (!name) continue;
+    const st = readStat(pid);
+    if (!st || st.state === 'Z' || homeOf(pid) !== home) continue;
+    out.push({ name, ref: { pid, startTime: st.startTime }, ppid: st.ppid, pgid: st.pgid });
+  }
+  return out;
+}
+
+/** SIGTERM, a grace period, then SIGKILL; each only if the process is still the same one. */
+export async function stopProcesses(refs: ProcessRef[], graceMs: number): Promise<ProcessRef[]> {
+  const live = refs.filter((r) => signalIfSame(r, 'SIGTERM'));
+  await Promise.all(
+    live.map(async (r) => {
+      if (await waitForExit(r, graceMs)) return;
+      signalIfSame(r, 'SIGKILL');
+      await waitForExit(r, 2000);
+    }),
+  );
+  return live;
+}
+
+/**
+ * After an agent that led its own process group (the supervisor starts agents with setsid) died:
+ * what is left in that group (a compressor or a mount helper it was running) has no purpose any more.
+ * A PID is not reused while a process group of that number exists, so members found here are the
+ * dead agent's; if the number names a live process again, the group is someone else's and is left alone.
+ */
+export function reapOrphanGroup(leaderPid: number): ProcessRef[] {
+  const leader = readStat(leaderPid);
+  if (leader && leader.state !== 'Z') return [];
+  const killed: ProcessRef[] = [];
+  for (const pid of pids()) {
+    const st = readStat(pid);
+    if (!st || st.pgid !== leaderPid || st.state === 'Z') continue;
+    const ref = { pid, startTime: st.startTime };
+    if (signalIfSame(ref, 'SIGKILL')) killed.push(ref);
+  }
+  return killed;
+}
+
+/** The process group of `pid` (its leader's PID), or null when it is gone. */
+export function pgidOf(pid: number): number | null {
+  return readStat(pid)?.pgid ?? null;
+}
