@@ -82,7 +82,8 @@ export function registerCleanup(program: Command, globals: () => GlobalOptions):
         }
         // Only trees the Unmounter finished (or, in a dry run, would start on) go on to the Cleaner.
         const ready = targets.filter((t) => t.kind !== 'tree' || o.dryRun || teardowns[t.path]?.result?.status === 'done');
-        const blocked = trees.filter((t) => !ready.includes(t)).map((t) => ({ path: t.path, status: teardowns[t.path]?.result?.status ?? 'refused', reason: `not deleted: the teardown did not finish: ${teardowns[t.path]?.result?.reason ?? 'unknown'}` }));
+        // Whatever stopped the teardown, deleting was refused: nothing of such a tree is touched.
+        const blocked = trees.filter((t) => !ready.includes(t)).map((t) => ({ path: t.path, status: 'refused', reason: `not deleted: the teardown did not finish: ${teardowns[t.path]?.result?.reason ?? 'unknown'}` }));
         let clean: CleanReply | null = null;
         if (ready.length) {
           const plan = await call<CleanReply>('clean-plan', { targets: ready });
