@@ -3,7 +3,7 @@
 // inventory uses systeminformation; the result is kept for the life of the process, so a second
 // tune does not pay for it again.
 import { createHash } from 'node:crypto';
-import { realpathSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import si from 'systeminformation';
 import { run } from './exec.js';
 
@@ -86,14 +86,18 @@ async function inventory(buildDir: string): Promise<HostFingerprint> {
   return { id, ...base };
 }
 
-const cache = new Map<string, Promise<HostFingerprint>>();
+const cache = new Map<number, Promise<HostFingerprint>>();
 
-/** The fingerprint of this host for builds in `buildDir` (inventory taken once per process). */
+/**
+ * The fingerprint of this host for builds in `buildDir`. The inventory is taken once per process
+ * and file system: every dir on the same file system shares one fingerprint (and id).
+ */
 export function hostFingerprint(buildDir: string): Promise<HostFingerprint> {
-  const key = realpathSync(buildDir);
+  const real = realpathSync(buildDir);
+  const key = statSync(real).dev;
   let p = cache.get(key);
   if (!p) {
-    p = inventory(key);
+    p = inventory(real);
     cache.set(key, p);
     p.catch(() => cache.delete(key));
   }
