@@ -13,7 +13,7 @@ import { relativeError, type PredictedCandidate } from '../../agents/performance
 import { tune, type TuneMemory, type TuneResult } from '../../agents/performance-tuner/tune.js';
 import { makeTree, type TreeKind } from './tuner-trees.js';
 
-const TREE_BYTES = 16 << 20;
+const TREE_BYTES = 24 << 20;
 // This host is shared: runs under 1.5 s are repeated and the best kept, on both sides of the
 // comparison, so that another process's burst does not decide the outcome.
 const REPEAT_BELOW_MS = 1500;
