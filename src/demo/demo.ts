@@ -31,7 +31,7 @@ async function hostMounts(except: string): Promise<string[]> {
   return (await readMountinfo()).filter((m) => !isAtOrUnder(m.mountPoint, except)).map((m) => `${m.id} ${m.mountPoint} ${m.fsType}`).sort();
 }
 
-export async function runDemo(config: Config, paths: StatePaths, nc: NatsConnection, say: (m: string) => void): Promise<DemoSummary> {
+export async function runDemo(config: Config, paths: StatePaths, nc: NatsConnection, say: (m: string) => void, json = false): Promise<DemoSummary> {
   const work = mkdtempSync('/tmp/isoswarm-demo-');
   const chroot = join(work, 'chroot');
   const out = join(work, 'out');
@@ -47,7 +47,7 @@ export async function runDemo(config: Config, paths: StatePaths, nc: NatsConnect
     keepOnFailure: false,
     name: 'isoswarm-demo',
     tune: true,
-    json: false,
+    json,
     say,
   });
   let squashfs: DemoSummary['squashfs'] = null;
@@ -60,7 +60,10 @@ export async function runDemo(config: Config, paths: StatePaths, nc: NatsConnect
   const isoBytes = existsSync(join(out, 'demo.iso')) ? statSync(join(out, 'demo.iso')).size : null;
   const after = await hostMounts(work);
   const leftUnderWork = (await readMountinfo()).filter((m) => isAtOrUnder(m.mountPoint, work)).map((m) => m.mountPoint);
-  const host = { mountsUnchanged: JSON.stringify(before) === JSON.stringify(after), devNullIntact: statSync('/dev/null').rdev === devNull && statSync('/dev/null').isCharacterDevice(), leftUnderWork };
+  // Every mount the host had is still there (nothing of the host was unmounted), and nothing the demo
+  // mounted is left. Mounts that other processes add meanwhile elsewhere are theirs, not ours.
+  const kept = new Set(after);
+  const host = { mountsUnchanged: before.every((m) => kept.has(m)), devNullIntact: statSync('/dev/null').rdev === devNull && statSync('/dev/null').isCharacterDevice(), leftUnderWork };
   record.notes = [...(record.notes ?? []), `demo: host mount table ${host.mountsUnchanged ? 'unchanged' : 'CHANGED'}; /dev/null ${host.devNullIntact ? 'intact' : 'DAMAGED'}`];
   const saved = saveRun(paths, record);
   const td = saved.record.teardown;

@@ -18,7 +18,7 @@ export function registerDemo(program: Command, globals: () => GlobalOptions): vo
       const { runDemo } = await import('../../demo/demo.js');
       const say = (m: string) => !o.json && warn(m);
       const started = Date.now();
-      const s = await withAnySwarm(ctx, (nc) => runDemo(ctx.config, ctx.paths, nc, say), say);
+      const s = await withAnySwarm(ctx, (nc) => runDemo(ctx.config, ctx.paths, nc, say, !!o.json), say);
       if (o.json) printJson(s);
       else {
         printLine('');
