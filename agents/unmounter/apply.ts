@@ -81,7 +81,7 @@ export async function applyTeardown(plan: TeardownPlan, opts: ApplyOptions): Pro
       const u = await step(
         'unmount',
         { round, mounts: plan.mounts.map((m) => m.mountPoint), allowLazy: opts.allowLazy ?? false },
-        () => unmountAllUnder(target, { strategyOrder: opts.strategyOrder, allowLazy: opts.allowLazy ?? false, log }),
+        () => unmountAllUnder(target, { strategyOrder: opts.strategyOrder, allowLazy: opts.allowLazy ?? false, onAttempt: opts.onAttempt, log }),
         (r) => ({ ok: r.ok, passes: r.passes, remaining: r.remaining.map((m) => m.mountPoint), privatized: r.privatized, usedLazy: r.usedLazy }),
       );
       result.attempts.push(...u.attempts);

@@ -44,6 +44,8 @@ export interface ApplyOptions {
   strategyOrder?: (fsType: string) => Strategy[];
   graceMs?: number;
   allowLazy?: boolean;
+  /** Called after every umount attempt (progress, tests). */
+  onAttempt?: (a: UnmountAttempt) => void;
   log?: LogLike;
 }
 
