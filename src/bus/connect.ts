@@ -24,9 +24,16 @@ export interface ConnectOptions {
   auth?: BusAuth;
   /** Give up the first connection after this long (a hook must never hang). */
   timeoutMs?: number;
-  /** Keep reconnecting after a loss (agents, coordinator); a CLI call does not. */
+  /**
+   * true: reconnect forever (agents, coordinator). Unset: ride out a short server restart (a long
+   * `isoswarm run` must still report its post-task), bounded; every request keeps its own timeout.
+   * false: never.
+   */
   reconnect?: boolean;
 }
+
+/** 480 x 250 ms: two minutes of outage for a client that did not ask for more. */
+const CLIENT_RECONNECT_ATTEMPTS = 480;
 
 function readSecret(file: string, what: string): Uint8Array {
   try {
@@ -68,8 +75,8 @@ export async function connectBus(opts: ConnectOptions): Promise<NatsConnection> 
     servers: opts.url.split(',').map((s) => s.trim()),
     name: opts.name,
     timeout: opts.timeoutMs ?? 2000,
-    reconnect: opts.reconnect ?? false,
-    maxReconnectAttempts: opts.reconnect ? -1 : 0,
+    reconnect: opts.reconnect !== false,
+    maxReconnectAttempts: opts.reconnect === true ? -1 : opts.reconnect === false ? 0 : CLIENT_RECONNECT_ATTEMPTS,
     reconnectTimeWait: 250,
     reconnectJitter: 100,
     waitOnFirstConnect: false,
@@ -78,11 +85,17 @@ export async function connectBus(opts: ConnectOptions): Promise<NatsConnection> 
   return connect(co);
 }
 
-export async function closeBus(nc: NatsConnection | undefined): Promise<void> {
+/** Drains (pending replies delivered), but within `maxMs`: during an outage a drain waits for the server. */
+export async function closeBus(nc: NatsConnection | undefined, maxMs = 2000): Promise<void> {
   if (!nc || nc.isClosed()) return;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), maxMs)));
   try {
-    await nc.drain();
+    const r = await Promise.race([nc.drain().then(() => 'drained' as const), late]);
+    if (r === 'late') await nc.close();
   } catch {
     await nc.close().catch(() => undefined);
+  } finally {
+    clearTimeout(timer);
   }
 }
