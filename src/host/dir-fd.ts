@@ -2,7 +2,7 @@
 // through /proc/self/fd/N starts at the directory that fd was opened on: a mount made later over
 // that path is not crossed, a renamed ancestor does not matter, and the path stays short however
 // deep the tree is (no PATH_MAX limit). /proc/self/fdinfo/N names the mount the fd lives on.
-import { closeSync, constants, fstatSync, open, close, readFileSync, statfsSync, type BigIntStats } from 'node:fs';
+import { closeSync, constants, fstatSync, open, close, openSync, readSync, statfsSync, type BigIntStats } from 'node:fs';
 import { promisify } from 'node:util';
 
 const openAsync = promisify(open);
@@ -42,9 +42,18 @@ export function closeFdSync(fd: number): void {
   }
 }
 
-/** The mount ID (as in mountinfo's first field) that an open fd lives on. */
+const fdinfoBuf = Buffer.alloc(1024);
+
+/** The mount ID (as in mountinfo's first field) that an open fd lives on (called once per folder: kept cheap). */
 export function mountIdOfFd(fd: number): number {
-  const m = /^mnt_id:\s*(\d+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
+  const info = openSync(`/proc/self/fdinfo/${fd}`, 'r');
+  let n: number;
+  try {
+    n = readSync(info, fdinfoBuf, 0, fdinfoBuf.length, 0);
+  } finally {
+    closeSync(info);
+  }
+  const m = /^mnt_id:\s*(\d+)/m.exec(fdinfoBuf.toString('latin1', 0, n));
   if (!m?.[1]) throw new Error(`no mnt_id in /proc/self/fdinfo/${fd}`);
   return Number(m[1]);
 }

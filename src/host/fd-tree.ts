@@ -1,11 +1,9 @@
-// One iterative, bounded-concurrency walk over a directory tree through directory fds, shared by the
-// deleter (post-order: files first, then the emptied directory) and the read-only walkers (sizes,
-// eviction, temp and lock planners). It never follows a symlink, and it never enters a directory on
-// another device, on another mount (fdinfo mnt_id: catches same-file-system bind mounts, even one
-// made after the walk started) or named as a mount point by the caller.
-import { lstat, readdir, rename } from 'node:fs/promises';
+// One iterative, bounded-concurrency walk over a directory tree through directory fds, for the
+// read-only planners (sizes, cache eviction, temp files, lock files; the deleter has its own
+// synchronous walker). It never follows a symlink, and never enters a directory on another device,
+// on another mount (fdinfo mnt_id: catches same-file-system bind mounts) or named as a mount point.
+import { lstat, readdir } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { closeFd, closeFdSync, fdPath, fstatBig, mountIdOfFd, openDirAt } from './dir-fd.js';
 
 export interface FdDir {
@@ -33,11 +31,6 @@ export interface TreeVisitor {
   file(dir: FdDir, name: string, st: Stats): Promise<void>;
   /** Every entry below `dir` is finished (its fd and its parent's fd are still open). */
   dirDone?(dir: FdDir): Promise<void>;
-  /**
-   * Optional batch form of `file` for the non-directories of one directory (no lstat done by the
-   * walker): returns the names that turned out to be directories, and per-name errors.
-   */
-  files?(dir: FdDir, names: string[]): Promise<{ dirs: string[]; errors: { name: string; code: string; message: string }[] }>;
 }
 
 export interface FdWalkOptions {
@@ -48,8 +41,6 @@ export interface FdWalkOptions {
   concurrency?: number;
   /** Extra paths to treat as mount points (the walk also re-checks the real mount of each dir). */
   mountPoints?: () => ReadonlySet<string>;
-  /** Deleter only: a directory deeper than this is renamed to the top of the tree first, so the chain of open fds stays short. */
-  relocateDepth?: number;
   stop?: () => boolean;
 }
 
@@ -61,13 +52,7 @@ export interface FdWalkResult {
   rootKeep: boolean;
 }
 
-type Task =
-  | { kind: 'open'; parent: FdDir; name: string }
-  | { kind: 'file'; dir: FdDir; name: string }
-  | { kind: 'batch'; dir: FdDir; names: string[] }
-  | { kind: 'scan'; dir: FdDir };
-
-const BATCH = 512;
+type Task = { kind: 'open'; parent: FdDir; name: string } | { kind: 'file'; dir: FdDir; name: string } | { kind: 'scan'; dir: FdDir };
 
 function issue(path: string, op: string, e: unknown): WalkIssue {
   const err = e as NodeJS.ErrnoException;
@@ -86,13 +71,9 @@ export async function walkFdTree(visitor: TreeVisitor, opts: FdWalkOptions): Pro
   const openDirs = new Set<FdDir>();
   const stack: Task[] = [{ kind: 'scan', dir: root }];
   let active = 0;
-  let relocated = 0;
-  const token = randomBytes(4).toString('hex');
   const stopped = (): boolean => (result.stopped ||= opts.stop?.() ?? false);
 
-  const childDone = async (dir: FdDir, n = 1): Promise<void> => {
-    if (n <= 0) return;
-    dir.pending -= n - 1;
+  const childDone = async (dir: FdDir): Promise<void> => {
     for (let d: FdDir | null = dir; d && --d.pending === 0; d = d.parent) {
       if (d === root) break;
       try {
@@ -116,17 +97,6 @@ export async function walkFdTree(visitor: TreeVisitor, opts: FdWalkOptions): Pro
   const openChild = async (parent: FdDir, name: string): Promise<void> => {
     const path = `${parent.path}/${name}`;
     if (opts.mountPoints?.().has(path)) return skip(parent, path, 'mount point (mountinfo)');
-    if (opts.relocateDepth !== undefined && parent.depth + 1 > opts.relocateDepth && parent !== root) {
-      const to = `.isoswarm-deep-${token}-${relocated++}`;
-      try {
-        root.pending++;
-        await rename(fdPath(parent.fd, name), fdPath(root.fd, to));
-        stack.push({ kind: 'open', parent: root, name: to });
-        return childDone(parent);
-      } catch {
-        root.pending--; // a mount point (EBUSY) or gone: the checks below decide
-      }
-    }
     let fd: number;
     try {
       fd = await openDirAt(parent.fd, name);
@@ -165,16 +135,7 @@ export async function walkFdTree(visitor: TreeVisitor, opts: FdWalkOptions): Pro
       return childDone(dir);
     }
     dir.pending = entries.length + 1; // +1 until every entry is queued
-    let names: string[] = [];
-    for (const e of entries) {
-      if (e.isDirectory()) stack.push({ kind: 'open', parent: dir, name: e.name });
-      else if (!visitor.files) stack.push({ kind: 'file', dir, name: e.name });
-      else if (names.push(e.name) >= BATCH) {
-        stack.push({ kind: 'batch', dir, names });
-        names = [];
-      }
-    }
-    if (names.length > 0) stack.push({ kind: 'batch', dir, names });
+    for (const e of entries) stack.push(e.isDirectory() ? { kind: 'open', parent: dir, name: e.name } : { kind: 'file', dir, name: e.name });
     return childDone(dir);
   };
 
@@ -193,26 +154,10 @@ export async function walkFdTree(visitor: TreeVisitor, opts: FdWalkOptions): Pro
     return childDone(dir);
   };
 
-  const batch = async (dir: FdDir, names: string[]): Promise<void> => {
-    let dirs: string[] = [];
-    try {
-      const r = await (visitor.files as NonNullable<TreeVisitor['files']>)(dir, names);
-      dirs = r.dirs;
-      for (const e of r.errors) result.errors.push({ path: `${dir.path}/${e.name}`, op: 'file', code: e.code, message: e.message });
-      if (r.errors.length > 0) markKeep(dir);
-    } catch (e) {
-      result.errors.push(issue(dir.path, 'batch', e));
-      markKeep(dir);
-    }
-    for (const name of dirs) stack.push({ kind: 'open', parent: dir, name });
-    return childDone(dir, names.length - dirs.length);
-  };
-
   const run = async (t: Task): Promise<void> => {
     try {
       if (t.kind === 'scan') await scan(t.dir);
       else if (t.kind === 'open') await openChild(t.parent, t.name);
-      else if (t.kind === 'batch') await batch(t.dir, t.names);
       else await fileEntry(t.dir, t.name);
     } catch (e) {
       result.errors.push(issue(t.kind === 'open' ? t.parent.path : t.dir.path, t.kind, e));

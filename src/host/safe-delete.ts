@@ -2,11 +2,10 @@
 // stopping at every mount point (same file system included), refusing pseudo file systems, and
 // refusing outright while anything is mounted at or below the target.
 import { randomBytes } from 'node:crypto';
-import { rename, rmdir, unlink } from 'node:fs/promises';
+import { lstat, rename, rmdir } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { closeFd, fdPath, fstatBig, mountIdOfFd, openDir, openDirAt, procFdUsable } from './dir-fd.js';
-import { walkFdTree, type WalkIssue } from './fd-tree.js';
-import { createUnlinkPool } from './unlink-pool.js';
+import { defaultWorkers, runDelete } from './delete-run.js';
 import { isPseudoFs, statfsType } from './fs-type.js';
 import { openJournal, type Journal } from './journal.js';
 import { isAtOrUnder, readMountinfo, type MountEntry } from './mountinfo.js';
@@ -17,8 +16,7 @@ export interface DeleteOptions {
   onProgress?(files: number, bytes: number): void;
   /** Paths to treat as mount points in addition to what mountinfo and the fds say. */
   mountPoints?: Set<string>;
-  concurrency?: number;
-  /** Worker threads unlinking files (0: all on this thread). */
+  /** Worker threads for a big tree (0: all on this thread, in slices). */
   workers?: number;
   /** Sum the sizes of removed files (an lstat each; default true). Without it `bytes` stays 0. */
   countBytes?: boolean;
@@ -30,18 +28,15 @@ export interface DeleteResult {
   /** Apparent size (st_size) of the non-directories removed. */
   bytes: number;
   skipped: { path: string; reason: string }[];
-  errors: WalkIssue[];
+  errors: { path: string; op: string; code: string; message: string }[];
   /** The whole tree is gone (or was never there). */
   complete: boolean;
   /** Set when nothing was attempted. */
   refused?: string;
 }
 
-/** Below this depth (from the top or the last relocation) a directory is moved up before entering it. */
+/** Below this depth (from the top or the last relocation) a folder is moved up before entering it. */
 const RELOCATE_DEPTH = 256;
-const MOUNT_REFRESH_MS = 250;
-/** Operations in flight on a latency-bound disk; cheap when the disk is fast. */
-const DEFAULT_WORKERS = 4;
 
 export function describeMounts(ms: readonly MountEntry[]): string {
   return ms.map((m) => `${JSON.stringify(m.mountPoint)} (${m.fsType} from ${m.source})`).join(', ');
@@ -81,8 +76,11 @@ export async function deleteTree(realPath: string, opts: DeleteOptions = {}): Pr
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return { ...res, complete: true };
-      if (code === 'ELOOP') return refuse(`${realPath} is a symlink: the caller must pass the real path`);
-      if (code === 'ENOTDIR') return refuse(`${realPath} is not a directory`);
+      if (code === 'ELOOP' || code === 'ENOTDIR') {
+        // O_NOFOLLOW|O_DIRECTORY reports a symlink as either, depending on the kernel.
+        const link = await lstat(fdPath(parentFd, basename(realPath))).then((st) => st.isSymbolicLink(), () => false);
+        return refuse(link ? `${realPath} is a symlink: the caller must pass the real path` : `${realPath} is not a directory`);
+      }
       return refuse(`cannot open ${realPath}: ${String(e)}`);
     }
     const rootMntId = mountIdOfFd(rootFd);
@@ -93,26 +91,6 @@ export async function deleteTree(realPath: string, opts: DeleteOptions = {}): Pr
     // devtmpfs reports tmpfs's magic, so mountinfo's type is checked as well.
     if (isPseudoFs(mount.fsType) || isPseudoFs(statType)) return refuse(`${realPath} is on a pseudo file system (${mount.fsType}/${statType})`);
 
-    // Mount points seen now and re-read while walking; the fd checks catch the rest.
-    const mountSet = new Set(opts.mountPoints ?? []);
-    let lastRefresh = Date.now();
-    let refreshing = false;
-    const mountPoints = (): ReadonlySet<string> => {
-      if (!refreshing && Date.now() - lastRefresh > MOUNT_REFRESH_MS) {
-        refreshing = true;
-        void readMountinfo()
-          .then((ms) => {
-            for (const m of ms) if (isAtOrUnder(m.mountPoint, realPath)) mountSet.add(m.mountPoint);
-          })
-          .catch(() => undefined)
-          .finally(() => {
-            refreshing = false;
-            lastRefresh = Date.now();
-          });
-      }
-      return mountSet;
-    };
-
     let lastProgress = 0;
     const progress = (force = false): void => {
       const now = Date.now();
@@ -121,33 +99,29 @@ export async function deleteTree(realPath: string, opts: DeleteOptions = {}): Pr
         opts.onProgress(res.deletedFiles, res.bytes);
       }
     };
-    const pool = createUnlinkPool(opts.workers ?? DEFAULT_WORKERS, { countBytes: opts.countBytes ?? true });
-    const walk = await walkFdTree(
+    const run = await runDelete(
       {
-        async file(dir, name, st) {
-          await unlink(fdPath(dir.fd, name));
-          res.deletedFiles++;
-          res.bytes += st.size;
+        rootFd,
+        rootPath: realPath,
+        rootDev: Number(fstatBig(rootFd).dev),
+        rootMnt: rootMntId,
+        mountPoints: [...(opts.mountPoints ?? [])],
+        countBytes: opts.countBytes ?? true,
+        relocateDepth: RELOCATE_DEPTH,
+      },
+      {
+        workers: opts.workers ?? defaultWorkers(),
+        onTally: (d) => {
+          res.deletedFiles += d.files;
+          res.deletedDirs += d.dirs;
+          res.bytes += d.bytes;
           progress();
-        },
-        async files(dir, names) {
-          const r = await pool.run(dir.fd, names);
-          res.deletedFiles += r.files;
-          res.bytes += r.bytes;
-          progress();
-          return r;
-        },
-        async dirDone(d) {
-          if (d.keep || !d.parent) return;
-          await rmdir(fdPath(d.parent.fd, d.name));
-          res.deletedDirs++;
         },
       },
-      { rootFd, rootPath: realPath, rootDev: fstatBig(rootFd).dev, rootMntId, concurrency: opts.concurrency, mountPoints, relocateDepth: RELOCATE_DEPTH },
-    ).finally(() => pool.close());
-    res.skipped = walk.skipped;
-    res.errors = walk.errors;
-    if (!walk.rootKeep) {
+    );
+    res.skipped = run.skipped;
+    res.errors = run.errors;
+    if (!run.keep) {
       try {
         await rmdir(fdPath(parentFd, basename(realPath)));
         res.deletedDirs++;
