@@ -15,6 +15,8 @@ export interface RunOutcome {
   errors: UnitState['errors'];
   /** Something below the root stays: the root cannot be removed. */
   keep: boolean;
+  /** Worker threads that took part (0: all on the calling thread). */
+  workers: number;
 }
 
 const SLICE_MS = 8;
@@ -26,8 +28,15 @@ export function defaultWorkers(): number {
   return Math.max(2, Math.min(8, availableParallelism() * 2));
 }
 
-export async function runDelete(ctx: DeleteCtx, opts: { workers: number; onTally(delta: Tally): void }): Promise<RunOutcome> {
-  const out: RunOutcome = { tally: { files: 0, dirs: 0, bytes: 0 }, skipped: [], errors: [], keep: false };
+export interface RunOptions {
+  workers: number;
+  /** Start the threads at once instead of when the disk proves slow or processors idle. */
+  eager?: boolean;
+  onTally(delta: Tally): void;
+}
+
+export async function runDelete(ctx: DeleteCtx, opts: RunOptions): Promise<RunOutcome> {
+  const out: RunOutcome = { tally: { files: 0, dirs: 0, bytes: 0 }, skipped: [], errors: [], keep: false, workers: 0 };
   const add = (d: Tally): void => {
     out.tally.files += d.files;
     out.tally.dirs += d.dirs;
@@ -91,8 +100,8 @@ export async function runDelete(ctx: DeleteCtx, opts: { workers: number; onTally
     // Threads pay off when calls are slow (a disk that makes us wait) or when processors sit
     // idle; on a fast file system and a busy machine this thread alone, in slices, is cheapest.
     rate = rate === undefined ? sliceRate : 0.7 * rate + 0.3 * sliceRate;
-    const worth = rate < FAST_ENTRIES_PER_MS || (loadavg()[0] ?? Infinity) < availableParallelism() - 1;
-    if (opts.workers > 0 && workers.length === 0 && performance.now() - started > INLINE_BUDGET_MS && worth) {
+    const worth = opts.eager || rate < FAST_ENTRIES_PER_MS || (loadavg()[0] ?? Infinity) < availableParallelism() - 1;
+    if (opts.workers > 0 && workers.length === 0 && (opts.eager || performance.now() - started > INLINE_BUDGET_MS) && worth) {
       workers = startWorkers(opts.workers, shared, ready);
     }
     if (ready.size > 0) break; // hand the rest to the threads
@@ -133,6 +142,7 @@ interface HandOff {
 
 /** Phase 2: the worker threads take every unit left; this thread only dispatches. */
 async function handOff(ctx: DeleteCtx, h: HandOff): Promise<RunOutcome> {
+  h.out.workers = h.workers.length;
   const idle: Worker[] = [];
   const busy = new Map<Worker, UnitState>();
   const alive = new Set(h.workers);

@@ -18,6 +18,8 @@ export interface DeleteOptions {
   mountPoints?: Set<string>;
   /** Worker threads for a big tree (0: all on this thread, in slices). */
   workers?: number;
+  /** Start them at once rather than when the disk proves slow or processors sit idle. */
+  eagerWorkers?: boolean;
   /** Sum the sizes of removed files (an lstat each; default true). Without it `bytes` stays 0. */
   countBytes?: boolean;
 }
@@ -33,6 +35,8 @@ export interface DeleteResult {
   complete: boolean;
   /** Set when nothing was attempted. */
   refused?: string;
+  /** Worker threads that took part. */
+  workers?: number;
 }
 
 /** Below this depth (from the top or the last relocation) a folder is moved up before entering it. */
@@ -111,6 +115,7 @@ export async function deleteTree(realPath: string, opts: DeleteOptions = {}): Pr
       },
       {
         workers: opts.workers ?? defaultWorkers(),
+        eager: opts.eagerWorkers,
         onTally: (d) => {
           res.deletedFiles += d.files;
           res.deletedDirs += d.dirs;
@@ -121,6 +126,7 @@ export async function deleteTree(realPath: string, opts: DeleteOptions = {}): Pr
     );
     res.skipped = run.skipped;
     res.errors = run.errors;
+    res.workers = run.workers;
     if (!run.keep) {
       try {
         await rmdir(fdPath(parentFd, basename(realPath)));

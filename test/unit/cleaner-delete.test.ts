@@ -31,12 +31,39 @@ test('worker threads and the inline path give the same result on a bigger tree',
   for (const workers of [0, 3]) {
     const t = fresh();
     const files = makeTree(t, 25, 100, 1);
-    const r = await deleteTree(t, { workers, countBytes: workers === 0 });
+    const r = await deleteTree(t, { workers, eagerWorkers: true, countBytes: workers === 0 });
     assert.equal(r.complete, true);
     assert.equal(r.deletedFiles, files);
+    assert.equal(r.deletedDirs, 25 + 7 + 1);
     assert.equal(r.bytes, workers === 0 ? files : 0);
     assert.equal(existsSync(t), false);
   }
+});
+
+test('on worker threads: deep chains split off, a named mount point kept, no fd warnings', async () => {
+  const warnings: string[] = [];
+  const onWarning = (w: Error): void => void warnings.push(w.message);
+  process.on('warning', onWarning);
+  try {
+    const t = fresh();
+    makeDeepChain(`${t}/deep`, 1200, 'd');
+    const files = makeTree(`${t}/wide`, 30, 60);
+    const mp = `${t}/wide/g3/d3/bound`;
+    const canaries = writeCanaries(mp);
+    const r = await deleteTree(t, { workers: 3, eagerWorkers: true, mountPoints: new Set([mp]) });
+    assert.ok((r.workers ?? 0) > 0, 'threads took part');
+    assert.deepEqual(r.errors, []);
+    assert.equal(r.skipped.length, 1);
+    assert.match(r.skipped[0]?.reason ?? '', /mount point \(mountinfo\)/);
+    assert.deepEqual(brokenCanaries(canaries), []);
+    assert.equal(r.deletedFiles, files + 13);
+    assert.equal(r.complete, false);
+    assert.equal(existsSync(`${t}/deep`), false);
+    assert.ok(existsSync(r.skipped[0]?.path ?? ''), 'the kept folder is where the report says');
+  } finally {
+    process.off('warning', onWarning);
+  }
+  assert.deepEqual(warnings.filter((w) => /descriptor/i.test(w)), []);
 });
 
 test('symlinks to host files and folders are unlinked, never followed', async () => {
