@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export const CLI = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
+export const CLI = fileURLToPath(new URL('../dist/src/cli/bin.cjs', import.meta.url));
 
 export function median(xs) {
   const s = [...xs].sort((a, b) => a - b);

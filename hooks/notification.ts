@@ -1,5 +1,5 @@
 // notification: keeps the message, with its level, where `isoswarm memory list notifications/` finds it.
-import type { HookHandler } from '../src/schemas/hooks.js';
+import type { HookHandler } from '../src/schemas/hook-types.js';
 
 const notification: HookHandler = async (event, { memory }) => {
   if (event.message === undefined || event.message === '') throw new Error('notification needs a message (--message, or "message" on stdin)');

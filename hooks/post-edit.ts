@@ -1,5 +1,5 @@
 // post-edit: counts edits per file and, with --memory-key, stores the edit under that key.
-import type { HookHandler } from '../src/schemas/hooks.js';
+import type { HookHandler } from '../src/schemas/hook-types.js';
 
 const postEdit: HookHandler = async (event, { memory }) => {
   if (!event.file) throw new Error('post-edit needs a file (--file, or tool_input.file_path on stdin)');

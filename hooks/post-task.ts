@@ -1,5 +1,5 @@
 // post-task: closes the task that pre-task opened and reports its duration.
-import type { HookHandler } from '../src/schemas/hooks.js';
+import type { HookHandler } from '../src/schemas/hook-types.js';
 
 const postTask: HookHandler = async (event, { memory }) => {
   const taskId = event.taskId ?? event.sessionId ?? 'default';

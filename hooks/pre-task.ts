@@ -1,5 +1,5 @@
 // pre-task: remembers when a task started (and what it is) so post-task can report its duration.
-import type { HookHandler } from '../src/schemas/hooks.js';
+import type { HookHandler } from '../src/schemas/hook-types.js';
 
 const preTask: HookHandler = async (event, { memory }) => {
   const taskId = event.taskId ?? event.sessionId ?? 'default';

@@ -1,7 +1,7 @@
 // The Monitor's endpoints: a snapshot now, and per-run watching for `isoswarm run` and its report.
 import { z } from 'zod';
 import { endpoint, type EndpointMap } from '../../src/bus/service.js';
-import { BusError } from '../../src/schemas/envelope.js';
+import { BusError } from '../../src/schemas/bus-error.js';
 import type { Watcher } from './watcher.js';
 
 const runInput = z.object({ runId: z.string().min(1).max(200) });

@@ -9,7 +9,7 @@ import { hostFingerprint } from '../../src/host/fingerprint.js';
 import { optimizeSystem, readCheckpoint, rollback } from '../../src/host/sysctl-settings.js';
 import type { AgentContext } from '../../src/runtime/agent-process.js';
 import { MemoryClient } from '../../src/runtime/memory-client.js';
-import { BusError } from '../../src/schemas/envelope.js';
+import { BusError } from '../../src/schemas/bus-error.js';
 import { MODES } from './choose.js';
 import { isTuneRecord, parallelConfigKey } from './learning.js';
 import { exportEnv, recommend, shellQuote } from './recommend.js';

@@ -1,6 +1,6 @@
 // Typed request/reply: the caller gets data or a BusError with the remote code, never a bare timeout.
 import type { NatsConnection } from 'nats';
-import { BusError, envelopeSchema } from '../schemas/envelope.js';
+import { asEnvelope, BusError } from '../schemas/bus-error.js';
 import { decodeJson, encodeJson } from './codec.js';
 import { endpointSubject, type ServiceName } from './subjects.js';
 
@@ -29,8 +29,8 @@ export async function requestEndpoint<T = unknown>(
 ): Promise<T> {
   const subject = endpointSubject(prefix, service, endpoint);
   const raw = await requestRaw(nc, subject, payload, timeoutMs);
-  const env = envelopeSchema.safeParse(raw);
-  if (!env.success) throw new BusError('bad-reply', `reply on ${subject} is not an isoswarm envelope`);
-  if (!env.data.ok) throw new BusError(env.data.error.code, env.data.error.message, env.data.error.details);
-  return env.data.data as T;
+  const env = asEnvelope(raw);
+  if (!env) throw new BusError('bad-reply', `reply on ${subject} is not an isoswarm envelope`);
+  if (!env.ok) throw new BusError(env.error.code, env.error.message, env.error.details);
+  return env.data as T;
 }

@@ -3,7 +3,7 @@
 import { hostname } from 'node:os';
 import type { NatsConnection, Service, ServiceMsg } from 'nats';
 import type { ZodType } from 'zod';
-import { BusError, type Envelope } from '../schemas/envelope.js';
+import { BusError, type Envelope } from '../schemas/bus-error.js';
 import { decodeJson, encodeJson } from './codec.js';
 import { endpointSubject, type ServiceName } from './subjects.js';
 

@@ -2,9 +2,8 @@
 import type { NatsConnection } from '../bus/connect.js';
 import type { ServiceName } from '../bus/subjects.js';
 import { ConfigError, loadConfig } from '../config/load.js';
-import { isAlive } from '../host/process-identity.js';
 import { ensureStateDir, type StatePaths } from '../host/state-dir.js';
-import { resolveBusTarget, type BusTarget } from '../runtime/bus-target.js';
+import { connectSwarm } from '../runtime/swarm-connect.js';
 import type { Config } from '../schemas/config.js';
 import { CliError, EXIT } from './exit-codes.js';
 
@@ -28,20 +27,7 @@ export function cliContext(opts: GlobalOptions): CliContext {
   }
 }
 
-/** The swarm when it looks up (a live coordinator or a configured URL), else null. Never hangs. */
-export async function connectSwarm(ctx: CliContext, timeoutMs = 1500): Promise<{ nc: NatsConnection; target: BusTarget } | null> {
-  const target = resolveBusTarget(ctx.config, ctx.paths);
-  if (!target) return null;
-  if (target.embedded && target.run?.coordinator && !isAlive(target.run.coordinator)) return null;
-  // The NATS client loads only when there is a swarm to talk to.
-  const { connectBus } = await import('../bus/connect.js');
-  try {
-    const nc = await connectBus({ url: target.url, auth: target.auth, name: `isoswarm-cli:${process.pid}`, timeoutMs });
-    return { nc, target };
-  } catch {
-    return null;
-  }
-}
+export { connectSwarm } from '../runtime/swarm-connect.js';
 
 export async function withSwarm<T>(ctx: CliContext, fn: (nc: NatsConnection) => Promise<T>): Promise<T> {
   const s = await connectSwarm(ctx);

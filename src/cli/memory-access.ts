@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { closeBus } from '../bus/connect.js';
 import { MemoryOps } from '../memory/operations.js';
 import { MemoryStore, type StoredEntry } from '../memory/store.js';
-import { BusError } from '../schemas/envelope.js';
+import { BusError } from '../schemas/bus-error.js';
 import type { LearningEvent } from '../schemas/memory-ops.js';
 import { callCoordinator, connectSwarm, type CliContext } from './context.js';
 import { CliError, EXIT } from './exit-codes.js';

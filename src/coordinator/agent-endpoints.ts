@@ -8,7 +8,7 @@ import { requestEndpoint } from '../bus/request.js';
 import { endpoint, type EndpointMap } from '../bus/service.js';
 import type { ServiceName } from '../bus/subjects.js';
 import type { Config } from '../schemas/config.js';
-import { BusError } from '../schemas/envelope.js';
+import { BusError } from '../schemas/bus-error.js';
 import type { Supervisor } from './supervisor.js';
 
 const ROUTES: Record<string, [ServiceName, string, number]> = {

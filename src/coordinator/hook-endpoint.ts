@@ -7,7 +7,7 @@ import { eventSubject } from '../bus/subjects.js';
 import { runHookHandlers } from '../hook-runtime/run-handler.js';
 import type { MemoryOps } from '../memory/operations.js';
 import type { Config } from '../schemas/config.js';
-import { BusError } from '../schemas/envelope.js';
+import { BusError } from '../schemas/bus-error.js';
 import { hookEventSchema, type HookEvent, type HookResult } from '../schemas/hooks.js';
 
 export async function handleHook(nc: NatsConnection, config: Config, ops: MemoryOps, event: HookEvent): Promise<HookResult> {

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { endpoint, type EndpointMap } from '../bus/service.js';
 import type { MemoryOps } from '../memory/operations.js';
-import { BusError } from '../schemas/envelope.js';
+import { BusError } from '../schemas/bus-error.js';
 import { importInput, keyInput, listInput, queryInput, recordInput, setInput } from '../schemas/memory-ops.js';
 
 export function memoryEndpoints(ops: MemoryOps): EndpointMap {

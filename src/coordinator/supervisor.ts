@@ -9,6 +9,7 @@ import { isAlive, refOf, signalIfSame, waitForExit, type ProcessRef } from '../h
 import type { Logger } from '../log/logger.js';
 import { reapOrphanGroup } from '../runtime/swarm-processes.js';
 import type { Config } from '../schemas/config.js';
+import type { AgentUser } from './agent-users.js';
 
 export type AgentState = 'starting' | 'running' | 'backoff' | 'crash-loop' | 'stopped';
 
@@ -52,6 +53,8 @@ export class Supervisor {
     private readonly opts: Config['supervisor'],
     private readonly log: Logger,
     private readonly envFor: (name: string) => NodeJS.ProcessEnv = () => ({}),
+    /** Agents that need no root run as these users (ISOSWARM_AGENT_USERS). */
+    private readonly users: ReadonlyMap<string, AgentUser> = new Map(),
   ) {
     this.exits.setMaxListeners(0);
   }
@@ -80,13 +83,19 @@ export class Supervisor {
 
   private spawn(slot: Slot): void {
     // Its own process group: what it leaves behind when killed can be found and ended (reapOrphanGroup).
-    const child = spawn(process.execPath, [agentEntry(slot.name)], { env: { ...this.env, ...this.envFor(slot.name) }, stdio: ['ignore', 'inherit', 'inherit'], detached: true });
+    const u = this.users.get(slot.name);
+    const child = spawn(process.execPath, [agentEntry(slot.name)], {
+      env: { ...this.env, ...this.envFor(slot.name) },
+      stdio: ['ignore', 'inherit', 'inherit'],
+      detached: true,
+      ...(u ? { uid: u.uid, gid: u.gid } : {}),
+    });
     slot.child = child;
     slot.adopted = false;
     slot.pid = child.pid ?? null;
     slot.ref = child.pid ? refOf(child.pid) : null;
     slot.state = 'running';
-    this.log.info({ agent: slot.name, pid: slot.pid }, 'agent started');
+    this.log.info({ agent: slot.name, pid: slot.pid, user: u?.user }, 'agent started');
     child.once('exit', (code, signal) => {
       if (slot.child === child) this.exited(slot, child.pid ?? 0, code, signal);
     });

@@ -1,6 +1,6 @@
 // Turns CLI flags and an optional Claude Code payload into one hook event.
 import { randomUUID } from 'node:crypto';
-import { claudePayloadSchema, type HookEvent, type HookName } from '../schemas/hooks.js';
+import { HOOK_LEVELS, type HookEvent, type HookName } from '../schemas/hook-types.js';
 
 export interface HookFlags {
   description?: string;
@@ -14,7 +14,30 @@ export interface HookFlags {
 
 export class BadHookInput extends Error {}
 
-const LEVELS = ['debug', 'info', 'warning', 'error', 'critical'] as const;
+const LEVELS = HOOK_LEVELS;
+
+/**
+ * Claude Code's hook payload: one JSON object whose fields isoswarm reads are optional strings
+ * (tool_input an object). The coordinator validates the event built from it with zod.
+ */
+function readClaudePayload(raw: unknown): Record<string, string | undefined> & { tool_input?: Record<string, unknown> } {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new BadHookInput('stdin hook payload: expected a JSON object');
+  const o = raw as Record<string, unknown>;
+  const out: Record<string, string | undefined> & { tool_input?: Record<string, unknown> } = {};
+  for (const k of ['session_id', 'cwd', 'hook_event_name', 'tool_name', 'message', 'prompt']) {
+    const v = o[k];
+    if (v === undefined || v === null) continue;
+    if (typeof v !== 'string') throw new BadHookInput(`stdin hook payload: ${k}: expected a string`);
+    out[k] = v;
+  }
+  if (o.tool_input !== undefined && o.tool_input !== null) {
+    if (typeof o.tool_input !== 'object' || Array.isArray(o.tool_input)) throw new BadHookInput('stdin hook payload: tool_input: expected an object');
+    out.tool_input = o.tool_input as Record<string, unknown>;
+  }
+  return out;
+}
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 export function buildHookEvent(hook: HookName, flags: HookFlags, stdinText: string): HookEvent {
   const ev: HookEvent = { hook, id: randomUUID(), at: new Date().toISOString(), source: 'cli' };
@@ -25,17 +48,16 @@ export function buildHookEvent(hook: HookName, flags: HookFlags, stdinText: stri
     } catch (e) {
       throw new BadHookInput(`stdin is not a JSON hook payload: ${(e as Error).message}`);
     }
-    const p = claudePayloadSchema.safeParse(raw);
-    if (!p.success) throw new BadHookInput(`stdin hook payload: ${p.error.issues.map((i) => `${i.path.join('.') || '(payload)'}: ${i.message}`).join('; ')}`);
-    const c = p.data;
+    const c = readClaudePayload(raw);
     ev.source = 'claude-code';
     if (c.session_id) ev.sessionId = c.session_id;
     if (c.cwd) ev.cwd = c.cwd;
     if (c.tool_name) ev.toolName = c.tool_name;
-    if (c.tool_input?.file_path) ev.file = c.tool_input.file_path;
+    const filePath = str(c.tool_input?.file_path);
+    if (filePath) ev.file = filePath;
     if (c.message) ev.message = c.message;
     if (c.prompt) ev.description = c.prompt;
-    ev.extra = { hookEventName: c.hook_event_name ?? null, command: c.tool_input?.command ?? null };
+    ev.extra = { hookEventName: c.hook_event_name ?? null, command: str(c.tool_input?.command) ?? null };
   }
   // Flags win over the payload: they are what the person wrote in their hook settings.
   if (flags.description !== undefined) ev.description = flags.description;

@@ -1,8 +1,10 @@
 // A hook call from the CLI: through the coordinator when the swarm is up; otherwise straight into
 // LMDB (handler run here, event kept for the stream) with a warning. Bounded time either way.
 import type { Config } from '../schemas/config.js';
-import { BusError } from '../schemas/envelope.js';
-import type { HookEvent, HookResult } from '../schemas/hooks.js';
+import { BusError } from '../schemas/bus-error.js';
+import { connectSwarm } from '../runtime/swarm-connect.js';
+import { importDist } from '../package-root.js';
+import type { HookEvent, HookResult } from '../schemas/hook-types.js';
 import type { StatePaths } from '../host/state-dir.js';
 import { runHookHandlers } from './run-handler.js';
 
@@ -14,7 +16,6 @@ export interface HookOutcome {
 }
 
 async function viaSwarm(config: Config, paths: StatePaths, event: HookEvent): Promise<HookResult | null> {
-  const { connectSwarm } = await import('../cli/context.js');
   const s = await connectSwarm({ config, paths }, config.nats.hookTimeoutMs);
   if (!s) return null;
   const { closeBus } = await import('../bus/connect.js');
@@ -31,8 +32,9 @@ async function viaSwarm(config: Config, paths: StatePaths, event: HookEvent): Pr
 
 async function locally(config: Config, paths: StatePaths, event: HookEvent): Promise<HookResult> {
   const started = performance.now();
-  const { MemoryStore } = await import('../memory/store.js');
-  const { MemoryOps } = await import('../memory/operations.js');
+  // Loaded from dist/ at run time: the lean hooks bundle leaves LMDB and zod out.
+  const { MemoryStore } = await importDist<typeof import('../memory/store.js')>('src', 'memory', 'store.js');
+  const { MemoryOps } = await importDist<typeof import('../memory/operations.js')>('src', 'memory', 'operations.js');
   const store = MemoryStore.open(paths.memory, { mapSizeBytes: config.memory.mapSizeBytes });
   try {
     const ops = new MemoryOps(store);

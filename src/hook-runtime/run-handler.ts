@@ -2,9 +2,9 @@
 // config: commands that get the event as JSON on stdin and fail the hook with a non-zero exit.
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { packageRoot } from '../config/load.js';
+import { packageRoot } from '../package-root.js';
 import type { Config } from '../schemas/config.js';
-import type { HookEvent, HookHandler, HookHandlerResult, HookMemory } from '../schemas/hooks.js';
+import type { HookEvent, HookHandler, HookHandlerResult, HookMemory } from '../schemas/hook-types.js';
 
 const cache = new Map<string, HookHandler>();
 

@@ -1,9 +1,9 @@
 // The memory operations, shared by the coordinator's endpoints (single writer while it runs) and by
 // the CLI's direct path when the swarm is down. Writes under optimization/ are validated.
-import { BusError } from '../schemas/envelope.js';
+import { BusError } from '../schemas/bus-error.js';
 import { validateRecord } from '../schemas/memory-records.js';
 import type { LearningEvent } from '../schemas/memory-ops.js';
-import type { HookMemory } from '../schemas/hooks.js';
+import type { HookMemory } from '../schemas/hook-types.js';
 import { matches, parseFilter } from './query.js';
 import { addCacheUse, addCleanupOutcome, addSummaryEntry, addUnmountAttempt } from './reducers.js';
 import type { MemoryStore, StoredEntry } from './store.js';

@@ -3,7 +3,7 @@
 // period so that a new coordinator can adopt it instead of starting a duplicate; if none does, it exits.
 import { hostname } from 'node:os';
 import { isAlive, refOf, type ProcessRef } from '../host/process-identity.js';
-import { BusError } from '../schemas/envelope.js';
+import { BusError } from '../schemas/bus-error.js';
 
 export const DEFAULT_ORPHAN_GRACE_MS = 60_000;
 

@@ -5,19 +5,19 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { closeBus, connectBus, type BusAuth } from '../bus/connect.js';
 import { pingAll, type ServiceIdentity } from '../bus/discovery.js';
 import { loadOrCreateCredentials } from '../bus/nats-auth.js';
 import { startNatsServer } from '../bus/nats-server.js';
 import { isAlive, refOf, signalIfSame, waitForExit, type ProcessRef } from '../host/process-identity.js';
 import type { StatePaths } from '../host/state-dir.js';
+import { distPath } from '../package-root.js';
 import type { Config } from '../schemas/config.js';
 import { authToEnv, externalAuth, withoutChildAuth } from './bus-target.js';
 import { readRunFile, removeRunFile, writeRunFile, type RunFile } from './run-file.js';
 import { findAgentProcesses, stopProcesses } from './swarm-processes.js';
 
-export const coordinatorEntry = fileURLToPath(new URL('../coordinator/main.js', import.meta.url));
+export const coordinatorEntry = distPath('src', 'coordinator', 'main.js');
 
 export interface UpOptions {
   /** Keep the coordinator (and the private server) attached to this process. */

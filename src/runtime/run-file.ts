@@ -1,19 +1,30 @@
 // run.json in the state dir: how later CLI calls find the swarm that `isoswarm up` started.
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { z } from 'zod';
 
-const procRef = z.object({ pid: z.number().int(), startTime: z.number() });
+// Read on every hook call, so checked by hand rather than with zod (whose start-up cost a hook would pay).
+export interface ProcRef {
+  pid: number;
+  startTime: number;
+}
 
-export const runFileSchema = z.object({
-  url: z.string(),
-  embedded: z.boolean(),
-  prefix: z.string(),
-  nats: procRef.nullable(),
-  coordinator: procRef.nullable(),
-  startedAt: z.string(),
-  logFile: z.string(),
-});
-export type RunFile = z.infer<typeof runFileSchema>;
+export interface RunFile {
+  url: string;
+  embedded: boolean;
+  prefix: string;
+  nats: ProcRef | null;
+  coordinator: ProcRef | null;
+  startedAt: string;
+  logFile: string;
+}
+
+const isRef = (v: unknown): v is ProcRef | null =>
+  v === null || (!!v && typeof v === 'object' && Number.isInteger((v as ProcRef).pid) && typeof (v as ProcRef).startTime === 'number');
+
+export function isRunFile(v: unknown): v is RunFile {
+  if (!v || typeof v !== 'object') return false;
+  const r = v as Record<string, unknown>;
+  return typeof r.url === 'string' && typeof r.embedded === 'boolean' && typeof r.prefix === 'string' && isRef(r.nats) && isRef(r.coordinator) && typeof r.startedAt === 'string' && typeof r.logFile === 'string';
+}
 
 export function readRunFile(path: string): RunFile | null {
   let text: string;
@@ -22,8 +33,12 @@ export function readRunFile(path: string): RunFile | null {
   } catch {
     return null;
   }
-  const r = runFileSchema.safeParse(JSON.parse(text));
-  return r.success ? r.data : null;
+  try {
+    const v = JSON.parse(text) as unknown;
+    return isRunFile(v) ? v : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Written atomically (rename) so a reader never sees half a file. */

@@ -17,7 +17,6 @@ interface Flags {
   json?: boolean;
 }
 
-const context = () => import('../context.js');
 
 export function registerHooks(program: Command, globals: () => GlobalOptions): void {
   program
@@ -32,12 +31,22 @@ export function registerHooks(program: Command, globals: () => GlobalOptions): v
     .option('--telemetry', 'mark the event as telemetry')
     .option('--json', 'print the result as JSON')
     .action(async (hookArg: string, o: Flags) => {
-      const { HOOK_ALIASES, HOOK_NAMES } = await import('../../schemas/hooks.js');
+      const { HOOK_ALIASES, HOOK_NAMES } = await import('../../schemas/hook-types.js');
       const hook = HOOK_ALIASES[hookArg] ?? hookArg;
       if (!(HOOK_NAMES as readonly string[]).includes(hook)) {
         throw new CliError(`unknown hook "${hookArg}": use one of ${NAMES.join(', ')} (or notify)`, EXIT.usage);
       }
-      const ctx = (await context()).cliContext(globals());
+      // Not cliContext: the lean path skips zod unless a config file needs validating.
+      const { loadConfigFast } = await import('../../config/load-fast.js');
+      const { ConfigError } = await import('../../config/env-overrides.js');
+      const { ensureStateDir } = await import('../../host/state-dir.js');
+      let ctx;
+      try {
+        ctx = { config: await loadConfigFast({ file: globals().config }), paths: ensureStateDir() };
+      } catch (e) {
+        if (e instanceof ConfigError) throw new CliError(e.message, EXIT.usage);
+        throw e;
+      }
       const { readStdinPayload } = await import('../../hook-runtime/stdin-payload.js');
       const { buildHookEvent, BadHookInput } = await import('../../hook-runtime/build-event.js');
       const { sendHook, HookHandlerError } = await import('../../hook-runtime/hook-client.js');
