@@ -17,6 +17,7 @@ import { Supervisor } from './supervisor.js';
 import { startReactor } from './reactor.js';
 import { agentEndpoints } from './agent-endpoints.js';
 import { adoptLiveAgents } from './adoption.js';
+import { agentUsersFromEnv } from './agent-users.js';
 import { authFromProcessEnv } from '../runtime/bus-target.js';
 
 async function main(): Promise<void> {
@@ -39,7 +40,7 @@ async function main(): Promise<void> {
     const c = creds?.[name as AgentRole];
     return c ? { ISOSWARM_NATS_USER: c.user, ISOSWARM_NATS_PASS: c.pass } : {};
   };
-  const supervisor = new Supervisor(config.agents, { ...process.env, ISOSWARM_HOME: paths.root }, config.supervisor, log, agentEnv);
+  const supervisor = new Supervisor(config.agents, { ...process.env, ISOSWARM_HOME: paths.root }, config.supervisor, log, agentEnv, agentUsersFromEnv(process.env, config.agents));
   let shuttingDown = false;
   // Assigned once the service is up; shutdown may run before that.
   // eslint-disable-next-line prefer-const

@@ -4,9 +4,9 @@
 // children, so their death is seen by polling /proc; when one dies it is restarted as our own child.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { isAlive, refOf, signalIfSame, waitForExit, type ProcessRef } from '../host/process-identity.js';
 import type { Logger } from '../log/logger.js';
+import { distPath } from '../package-root.js';
 import { reapOrphanGroup } from '../runtime/swarm-processes.js';
 import type { Config } from '../schemas/config.js';
 import type { AgentUser } from './agent-users.js';
@@ -38,7 +38,7 @@ interface Slot extends AgentStatus {
 }
 
 export function agentEntry(name: string): string {
-  return fileURLToPath(new URL(`../../agents/${name}/main.js`, import.meta.url));
+  return distPath('agents', name, 'main.js');
 }
 
 export class Supervisor {
