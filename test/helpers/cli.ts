@@ -17,10 +17,11 @@ export function scratchHome(tag: string): string {
 }
 
 export function testEnv(home: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, ISOSWARM_HOME: home, ...extra };
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  // The caller's own settings must not leak into a test; the test's `extra` may set them again.
   delete env.NATS_URL;
   delete env.ISOSWARM_CONFIG;
-  return env;
+  return { ...env, ISOSWARM_HOME: home, ...extra };
 }
 
 export function cliSync(env: NodeJS.ProcessEnv, args: string[], input?: string, timeoutMs = 60_000): CliRun {
