@@ -2,11 +2,12 @@
 // CLI sends it: the caller gets a clear `agent-died` error at once (not a 30-minute wait), the agent
 // comes back, the next request completes, and the host is intact (canaries, /dev/null, mount table).
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { NatsConnection } from 'nats';
 import { mountsUnder } from '../../src/host/mountinfo.js';
+import { isTrashName } from '../../src/host/safe-delete.js';
 import { pingNames, rawClient } from '../helpers/bus.js';
 import { bindHost, canariesIntact, debootstrapMounts, isRunning, startProcess, waitRooted, withFixture, writeCanary } from '../helpers/chroot-fixture.js';
 import { cliSync, scratchHome, testEnv } from '../helpers/cli.js';
@@ -61,11 +62,12 @@ function groupMembers(pgid: number): number[] {
 describe('kill -9 of an agent in the middle of a task', { skip: needsRoot() }, () => {
   const home = scratchHome('fault-agents');
   let nc: NatsConnection;
-  before(() => {
+  before(async () => {
     // The tuner's scratch copies go under the test's own dir, so a killed tune leaves nothing in /tmp.
     mkdirSync(`${home}/tmp`);
     const r = cliSync(testEnv(home, { TMPDIR: `${home}/tmp` }), ['up']);
     assert.equal(r.code, 0, r.stderr);
+    nc = await rawClient(home, 'cli');
   });
   after(async () => {
     await nc?.close().catch(() => undefined);
@@ -73,7 +75,6 @@ describe('kill -9 of an agent in the middle of a task', { skip: needsRoot() }, (
   });
 
   test('unmounter killed while a SIGTERM-ignoring process holds the teardown: error reply, the next teardown completes, host intact', async () => {
-    nc = await rawClient(home, 'cli');
     await withFixture('fault-unmount', async (fx) => {
       await debootstrapMounts(fx.chroot);
       mkdirSync(`${fx.scratch}/host-data`);
@@ -127,5 +128,48 @@ describe('kill -9 of an agent in the middle of a task', { skip: needsRoot() }, (
     const again = await call<{ env: Record<string, string> }>(nc, 'tune', { target: tree, mode: 'conservative' }, 120_000);
     assert.equal(again.reply.ok, true, again.reply.error?.message);
     assert.match(again.reply.data!.env.MKSQUASHFS_OPTS ?? '', /-comp/);
+  });
+
+  test('cleaner killed while deleting a large tree: error reply, the next clean finishes the trash from its journal, nothing else touched', async () => {
+    const scratch = realpathSync(mkdtempSync('/tmp/isoswarm-test-fault-clean-'));
+    try {
+      const tree = `${scratch}/tree`;
+      for (let d = 0; d < 240; d++) {
+        mkdirSync(`${tree}/d${d}`, { recursive: true });
+        for (let f = 0; f < 250; f++) writeFileSync(`${tree}/d${d}/f${f}`, 'x');
+      }
+      writeFileSync(`${scratch}/keep`, 'keep me\n');
+      const cleaner = await pidOf(nc, 'cleaner');
+      const pending = call<unknown>(nc, 'clean', { targets: [{ path: tree, kind: 'tree' }] }, 60_000);
+      // Killed once the tree was moved aside and its deletion began.
+      await until('the tree to be moved aside', () => readdirSync(scratch).some(isTrashName), 20_000);
+      process.kill(cleaner, 'SIGKILL');
+      const killedAt = performance.now();
+      const { reply } = await pending;
+      assert.equal(reply.error?.code, 'agent-died', JSON.stringify(reply).slice(0, 300));
+      assert.ok(performance.now() - killedAt < 2000);
+      const trash = readdirSync(scratch).filter(isTrashName);
+      assert.equal(trash.length, 1, 'the half-deleted tree waits aside');
+
+      await pidOf(nc, 'cleaner', cleaner);
+      // The restarted cleaner finishes the journalled trash by itself or when asked again; while it is
+      // at it, the target is locked and a request is refused as such (then retried here).
+      type Clean = { result: { status: string; targets: { status: string; code?: string; resumed?: { trash: string[] } }[] } };
+      let last: Clean['result'] | undefined;
+      const end = Date.now() + 30_000;
+      while (Date.now() < end) {
+        const again = await call<Clean>(nc, 'clean', { targets: [{ path: tree, kind: 'tree' }] }, 60_000);
+        assert.equal(again.reply.ok, true, again.reply.error?.message);
+        last = again.reply.data!.result;
+        if (last.status === 'done') break;
+        assert.equal(last.targets[0]!.code, 'locked', JSON.stringify(last).slice(0, 400));
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      assert.equal(last?.status, 'done', JSON.stringify(last).slice(0, 400));
+      assert.deepEqual(readdirSync(scratch), ['keep']);
+      assert.equal(readFileSync(`${scratch}/keep`, 'utf8'), 'keep me\n');
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
   });
 });
