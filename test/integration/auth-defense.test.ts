@@ -98,4 +98,33 @@ describe('agents refuse host paths whoever asks', () => {
       assert.ok(refused(cl), `relayed clean of ${target}: ${JSON.stringify(cl).slice(0, 300)}`);
     }
   });
+
+  test('only the coordinator may call an agent: the CLI and every other agent get a permission error', async () => {
+    const { connect } = await import('nats');
+    const run = JSON.parse(readFileSync(`${home}/run.json`, 'utf8')) as { url: string };
+    const creds = JSON.parse(readFileSync(`${home}/credentials.json`, 'utf8')) as Record<string, { user: string; pass: string }>;
+    const pids = new Map<string, number>();
+    for await (const m of await nc.requestMany('$SRV.PING', new Uint8Array(0), { maxWait: 800 } as never)) {
+      const v = JSON.parse(new TextDecoder().decode(m.data)) as { name: string; metadata: { pid: string } };
+      pids.set(v.name, Number(v.metadata.pid));
+    }
+    const destructive = ['isoswarm.unmounter.teardown', 'isoswarm.cleaner.clean', 'isoswarm.performance-tuner.system', `isoswarm.monitor.adopt-${pids.get('monitor')}`];
+    for (const role of ['cli', 'cleaner', 'unmounter', 'performance-tuner', 'monitor']) {
+      const c = await connect({ servers: run.url, user: creds[role]!.user, pass: creds[role]!.pass, timeout: 3000 });
+      const violations: string[] = [];
+      void (async () => {
+        for await (const st of c.status()) if (st.type === 'error') violations.push(String(st.data));
+      })();
+      try {
+        for (const subject of destructive) {
+          if (subject.startsWith(`isoswarm.${role}.`)) continue; // an agent may hear its own subjects
+          await assert.rejects(c.request(subject, new TextEncoder().encode('{"target":"/","targets":[{"path":"/"}],"action":"status"}'), { timeout: 1000 }), `${role} -> ${subject}`);
+        }
+        await new Promise((r) => setTimeout(r, 200));
+        assert.ok(violations.some((v) => /permission/i.test(v)), `${role}: expected permission violations, saw ${violations.join('; ')}`);
+      } finally {
+        await c.close();
+      }
+    }
+  });
 });
