@@ -11,6 +11,16 @@ import { fileURLToPath } from 'node:url';
 import { connect } from 'nats';
 import { percentile, withSwarm } from './lib.mjs';
 
+/** utime + stime of a process in seconds (clock ticks of 100 Hz). */
+function cpuSeconds(pid) {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : dflt;
@@ -74,6 +84,8 @@ async function main() {
   const swarm = withSwarm('hook-load');
   const cli = JSON.parse(readFileSync(`${swarm.home}/credentials.json`, 'utf8')).cli;
   try {
+    const run = JSON.parse(readFileSync(`${swarm.home}/run.json`, 'utf8'));
+    const cpu0 = { coordinator: cpuSeconds(run.coordinator.pid), nats: cpuSeconds(run.nats.pid) };
     const self = fileURLToPath(import.meta.url);
     const runs = Array.from({ length: procs }, (_, i) =>
       new Promise((resolve, reject) => {
@@ -89,6 +101,7 @@ async function main() {
     const ok = results.reduce((n, r) => n + r.ok, 0);
     const failed = results.reduce((n, r) => n + r.failed, 0);
     const wall = Math.max(...results.map((r) => r.doneMs)) / 1000;
+    const cpu = { coordinator: (cpuSeconds(run.coordinator.pid) - cpu0.coordinator) / wall, nats: (cpuSeconds(run.nats.pid) - cpu0.nats) / wall };
     const achieved = ok / wall;
 
     const nc = await connect({ servers: swarm.url, user: swarm.creds.user, pass: swarm.creds.pass });
@@ -107,6 +120,7 @@ async function main() {
     console.log(`  sent ${sent}, acknowledged ${ok}, failed ${failed}${failed ? ` ${JSON.stringify(results.flatMap((r) => r.errors))}` : ''}`);
     console.log(`  achieved ${achieved.toFixed(0)} events/s over ${wall.toFixed(1)} s — target ${rate}/s: ${metRate ? 'MET' : 'NOT MET'}`);
     console.log(`  latency p50 ${percentile(lat, 50).toFixed(2)} ms, p90 ${percentile(lat, 90).toFixed(2)} ms, p99 ${percentile(lat, 99).toFixed(2)} ms, max ${Math.max(...lat).toFixed(1)} ms`);
+    console.log(`  CPU while loaded: coordinator ${(cpu.coordinator * 100).toFixed(0)} %, nats-server ${(cpu.nats * 100).toFixed(0)} % of one core (2 cores, shared with the ${procs} senders)`);
     console.log(`  counted afterwards: ${inStream} in the stream, ${inMemory} in the memory — ${lost === 0 && inStream === ok && inMemory === ok ? 'none lost' : `MISMATCH (lost ${lost})`}`);
     process.exitCode = metRate && inStream === ok && inMemory === ok && failed === 0 ? 0 : 1;
   } finally {
