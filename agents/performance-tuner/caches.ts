@@ -6,6 +6,7 @@ import { copyFileSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { bindCache, unbindCache, type BindHandle, type UnbindResult } from '../../src/host/cache-bind.js';
+import { addCacheUse, type CacheBuildStats, type CachingEffectivenessRecord } from '../../src/memory/reducers.js';
 import { armAccessTracking, collectAccess, evictLru, listCache, markUsed, type AccessSnapshot } from '../../src/host/cache-dir.js';
 
 export const APT_CACHE = 'apt-archives';
@@ -17,18 +18,7 @@ export function cachingKey(cache: string): string {
   return `optimization/caching-effectiveness/${cache}`;
 }
 
-export interface CacheBuildStats {
-  cache: string;
-  hits: number;
-  misses: number;
-  bytesSaved: number;
-  bytesDownloaded: number;
-  evicted: number;
-  sizeBytes: number;
-  limitBytes: number;
-  /** How hits were seen: atime moved on read, a lookup we served, or not observable here. */
-  tracking: 'atime' | 'lookup' | 'unavailable';
-}
+export type { CacheBuildStats } from '../../src/memory/reducers.js';
 
 export interface AptSession {
   dir: string;
@@ -135,39 +125,9 @@ export class TarballCache {
   }
 }
 
-export interface CachingEffectiveness {
-  cache: string;
-  builds: number;
-  hits: number;
-  misses: number;
-  hitRate: number;
-  bytesSaved: number;
-  bytesDownloaded: number;
-  evicted: number;
-  sizeBytes: number;
-  limitBytes: number;
-  lastBuild: CacheBuildStats & { at: string };
-  updatedAt: string;
-}
+export type CachingEffectiveness = CachingEffectivenessRecord;
 
 /** Folds one build's stats into the running record (previous value may be absent or foreign). */
 export function mergeEffectiveness(prev: unknown, b: CacheBuildStats, now = new Date()): CachingEffectiveness {
-  const p = prev && typeof prev === 'object' && (prev as CachingEffectiveness).cache === b.cache ? (prev as CachingEffectiveness) : undefined;
-  const hits = (p?.hits ?? 0) + b.hits;
-  const misses = (p?.misses ?? 0) + b.misses;
-  const at = now.toISOString();
-  return {
-    cache: b.cache,
-    builds: (p?.builds ?? 0) + 1,
-    hits,
-    misses,
-    hitRate: hits + misses === 0 ? 0 : hits / (hits + misses),
-    bytesSaved: (p?.bytesSaved ?? 0) + b.bytesSaved,
-    bytesDownloaded: (p?.bytesDownloaded ?? 0) + b.bytesDownloaded,
-    evicted: (p?.evicted ?? 0) + b.evicted,
-    sizeBytes: b.sizeBytes,
-    limitBytes: b.limitBytes,
-    lastBuild: { ...b, at },
-    updatedAt: at,
-  };
+  return addCacheUse(prev, b, now.toISOString());
 }

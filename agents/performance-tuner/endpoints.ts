@@ -14,6 +14,9 @@ import { MODES } from './choose.js';
 import { isTuneRecord, parallelConfigKey } from './learning.js';
 import { exportEnv, recommend, shellQuote } from './recommend.js';
 import { tune } from './tune.js';
+import { APT_CACHE, attachAptCache, detachAptCache, type AptSession } from './caches.js';
+import { canonicalPolicy, readHomeDirs, resolveAndCheck, resolveTarget } from '../../src/host/path-policy.js';
+import { effectivePolicy } from '../../src/runtime/policy.js';
 
 const tuneInput = z.object({
   target: z.string().min(1).max(4096).nullable().default(null),
@@ -28,12 +31,45 @@ const systemInput = z.object({
   dryRun: z.boolean().default(false),
 });
 
+const cacheInput = z.object({ chroot: z.string().min(1).max(4096) });
+
 export function tunerEndpoints(ctx: AgentContext): EndpointMap {
   const memory = new MemoryClient(ctx.nc, ctx.prefix, 10_000);
   const checkpointPath = join(ctx.stateDir, 'checkpoints', 'system.json');
   const tuneMemory = { get: (k: string) => memory.get(k), set: (k: string, v: unknown) => memory.set(k, v) };
 
+  const aptSessions = new Map<string, AptSession>();
+  const policy = effectivePolicy(ctx.config);
+
   return {
+    'cache-attach': endpoint({
+      input: cacheInput,
+      description: 'bind the apt archive cache into a chroot\'s /var/cache/apt/archives and start counting hits',
+      handler: async ({ chroot }) => {
+        // Mounting into a directory is a change to it: the same path policy as a teardown.
+        const v = await resolveAndCheck(chroot, await canonicalPolicy(policy), await readHomeDirs());
+        if (!v.ok) throw new BusError('refused', `${v.reason} [${v.code}]`);
+        if (aptSessions.has(v.path)) throw new BusError('bad-request', `the apt cache is already attached to ${v.path}`);
+        const dir = ctx.config.caches.aptDir ?? join(ctx.stateDir, 'cache', APT_CACHE);
+        const s = await attachAptCache(dir, v.path, ctx.config.caches.aptLimitBytes);
+        aptSessions.set(v.path, s);
+        return { chroot: v.path, cacheDir: s.dir, mountedAt: s.handle.target };
+      },
+    }),
+    'cache-detach': endpoint({
+      input: cacheInput,
+      description: 'unbind the apt cache (only our mount), count this build\'s hits and downloads, evict to the limit',
+      handler: async ({ chroot }) => {
+        const v = await resolveTarget(chroot);
+        const key = v.ok ? v.path : chroot;
+        const s = aptSessions.get(key);
+        if (!s) throw new BusError('not-found', `no apt cache attached to ${chroot} by this agent`);
+        aptSessions.delete(key);
+        const { unbind, stats } = await detachAptCache(s);
+        await memory.record([{ kind: 'cache-use', ...stats }]).catch((e: Error) => ctx.log.warn({ err: e.message }, 'cache use not recorded'));
+        return { unbind, stats };
+      },
+    }),
     tune: endpoint({
       input: tuneInput,
       description: 'measure compressors on a sample of the tree (or reuse what this host learned) and recommend build settings',

@@ -18,6 +18,8 @@ const ROUTES: Record<string, [ServiceName, string, number]> = {
   clean: ['cleaner', 'clean', 6 * 60 * 60_000],
   tune: ['performance-tuner', 'tune', 60 * 60_000],
   system: ['performance-tuner', 'system', 60_000],
+  'cache-attach': ['performance-tuner', 'cache-attach', 60_000],
+  'cache-detach': ['performance-tuner', 'cache-detach', 10 * 60_000],
   'monitor-snapshot': ['monitor', 'snapshot', 10_000],
   'monitor-watch': ['monitor', 'watch', 10_000],
   'monitor-samples': ['monitor', 'samples', 30_000],

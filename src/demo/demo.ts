@@ -47,6 +47,8 @@ export async function runDemo(config: Config, paths: StatePaths, nc: NatsConnect
     keepOnFailure: false,
     name: 'isoswarm-demo',
     tune: true,
+    aptCache: false,
+    optimizeSystem: false,
     json,
     say,
   });

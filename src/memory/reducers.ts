@@ -54,18 +54,47 @@ export function addCleanupOutcome(old: unknown, o: CleanupOutcome, now: string):
   };
 }
 
-export interface CacheUse {
+/** One build's use of a cache (apt archives, debootstrap tarballs), as the PerformanceTuner counts it. */
+export interface CacheBuildStats {
   cache: string;
   hits: number;
   misses: number;
   bytesSaved: number;
+  bytesDownloaded: number;
+  evicted: number;
+  sizeBytes: number;
+  limitBytes: number;
+  /** How hits were seen: atime moved on read, a lookup we served, or not observable here. */
+  tracking: 'atime' | 'lookup' | 'unavailable';
 }
 
-export function addCacheUse(old: unknown, u: CacheUse, now: string): CachingEffectiveness {
-  const r = (old as CachingEffectiveness | undefined) ?? { cache: u.cache, builds: 0, hits: 0, misses: 0, hitRate: 0, bytesSaved: 0, updatedAt: now };
-  const hits = r.hits + u.hits;
-  const misses = r.misses + u.misses;
-  return { ...r, builds: r.builds + 1, hits, misses, hitRate: hits + misses ? hits / (hits + misses) : 0, bytesSaved: r.bytesSaved + u.bytesSaved, updatedAt: now };
+export interface CachingEffectivenessRecord extends CachingEffectiveness {
+  bytesDownloaded: number;
+  evicted: number;
+  sizeBytes: number;
+  limitBytes: number;
+  lastBuild: CacheBuildStats & { at: string };
+}
+
+/** Folds one build's stats into the running record (a previous value of another cache is not merged). */
+export function addCacheUse(old: unknown, b: CacheBuildStats, now: string): CachingEffectivenessRecord {
+  const p = old && typeof old === 'object' && (old as CachingEffectiveness).cache === b.cache ? (old as Partial<CachingEffectivenessRecord>) : undefined;
+  const hits = (p?.hits ?? 0) + b.hits;
+  const misses = (p?.misses ?? 0) + b.misses;
+  return {
+    cache: b.cache,
+    builds: (p?.builds ?? 0) + 1,
+    hits,
+    misses,
+    hitRate: hits + misses === 0 ? 0 : hits / (hits + misses),
+    bytesSaved: (p?.bytesSaved ?? 0) + b.bytesSaved,
+    bytesDownloaded: (p?.bytesDownloaded ?? 0) + b.bytesDownloaded,
+    evicted: (p?.evicted ?? 0) + b.evicted,
+    sizeBytes: b.sizeBytes,
+    limitBytes: b.limitBytes,
+    lastBuild: { ...b, at: now },
+    updatedAt: now,
+  };
 }
 
 /** Appends an entry to a summary, keeps the newest ones, and adds `counts` to its totals. */

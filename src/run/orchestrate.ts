@@ -2,8 +2,9 @@
 // signals forwarded, watched by the Monitor), and on any exit post-task: teardown and clean of the
 // chroot by policy, lessons recorded, the run record written for `isoswarm report`.
 import { randomBytes } from 'node:crypto';
-import { existsSync, statfsSync } from 'node:fs';
+import { existsSync, mkdirSync, statfsSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { dirname } from 'node:path';
 import type { NatsConnection } from '../bus/connect.js';
 import { buildHookEvent } from '../hook-runtime/build-event.js';
 import { isAtOrUnder, readMountinfo } from '../host/mountinfo.js';
@@ -19,6 +20,10 @@ export interface RunOptions {
   keepOnFailure: boolean;
   name: string;
   tune: boolean;
+  /** Bind the apt archive cache into the chroot for the build and count its hits. */
+  aptCache: boolean;
+  /** Tune the host's kernel settings for the build (checkpointed; restored after it). */
+  optimizeSystem: boolean;
   json: boolean;
   say: (m: string) => void;
 }
@@ -28,6 +33,13 @@ type Call = <T>(endpoint: string, payload: unknown, timeoutMs?: number) => Promi
 export interface RunOutcome {
   record: RunRecordInput;
   exit: BuildExit | null;
+}
+
+/** The build disk is the one the chroot will be on: its nearest existing ancestor tells. */
+function existingAncestor(p: string): string {
+  let d = p;
+  while (!existsSync(d) && dirname(d) !== d) d = dirname(d);
+  return d;
 }
 
 export function newRunId(name: string): string {
@@ -74,7 +86,29 @@ export async function orchestrateRun(config: Config, nc: NatsConnection, opts: R
     const ev = buildHookEvent('pre-task', { taskId: runId, description: `${opts.name}: ${opts.command.join(' ')}` }, '');
     await soft('pre-task hook', () => call('hook', { event: ev }));
     (record as Record<string, unknown>).checkpoint = await checkpoint(opts.chroot);
+    // Kernel settings an interrupted run left changed are restored before anything else.
+    const pending = await soft('system status', () => call<{ checkpoint: unknown }>('system', { action: 'status' }));
+    if (pending?.checkpoint) {
+      const rb = await soft('system rollback', () => call<{ rollback: { restored: string[] } }>('system', { action: 'rollback' }));
+      notes.push(`restored kernel settings an interrupted run had changed: ${rb?.rollback.restored.join(', ') || 'none differed'}`);
+    }
   }, opts.say);
+
+  let systemApplied = false;
+  if (opts.optimizeSystem) {
+    await phases.run('optimize-system', async () => {
+      const r = await soft('optimize-system', () => call<{ optimize: { applied: string[]; failed: { name: string; error: string }[] } }>('system', { action: 'apply', buildDir: existingAncestor(opts.chroot ?? '/') }));
+      if (r) {
+        systemApplied = true;
+        (record as Record<string, unknown>).system = r.optimize;
+      }
+    }, opts.say);
+  }
+  if (opts.aptCache && opts.chroot) {
+    mkdirSync(opts.chroot, { recursive: true });
+    const a = await soft('apt cache', () => call<{ cacheDir: string }>('cache-attach', { chroot: opts.chroot }));
+    if (a) notes.push(`apt archive cache ${a.cacheDir} bound into the chroot for the build`);
+  }
 
   const env: NodeJS.ProcessEnv = { ...process.env, ISOSWARM_RUN_ID: runId };
   if (opts.tune && config.optimizationEnabled) {
@@ -115,6 +149,17 @@ export async function orchestrateRun(config: Config, nc: NatsConnection, opts: R
       record.events = samples.events as RunRecordInput['events'];
     }
     const failed = record.exitCode !== 0;
+    if (opts.aptCache && opts.chroot) {
+      const d = await soft('apt cache detach', () => call<{ stats: Record<string, unknown> }>('cache-detach', { chroot: opts.chroot }));
+      if (d) {
+        (record as Record<string, unknown>).cache = d.stats;
+        patterns.add('optimization/caching-effectiveness/apt-archives');
+      }
+    }
+    if (systemApplied) {
+      const rb = await soft('system rollback', () => call<{ rollback: { restored: string[]; mismatched: unknown[] } }>('system', { action: 'rollback' }));
+      if (rb) (record as Record<string, unknown>).systemRollback = rb.rollback;
+    }
     if (opts.chroot) {
       // Processes and mounts go whatever happened: a kept chroot is kept unmounted.
       const td = await soft('teardown', () => call<{ result: NonNullable<RunRecordInput['teardown']> | null }>('teardown', { target: opts.chroot }, 30 * 60_000));

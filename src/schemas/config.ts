@@ -50,6 +50,11 @@ export const configSchema = z.object({
     hysteresisPct: z.number().min(0).max(50),
     minAlertIntervalMs: z.number().int().nonnegative(),
   }),
+  caches: z.object({
+    /** Host dir of the apt archive cache bound into chroots (null: <state dir>/cache/apt-archives). */
+    aptDir: z.string().startsWith('/').nullable(),
+    aptLimitBytes: z.number().int().positive(),
+  }),
   hooks: z.object({
     builtin: z.record(z.string(), z.string()),
     site: z.record(z.string(), z.array(z.string())),

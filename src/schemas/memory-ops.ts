@@ -12,7 +12,18 @@ export const importInput = z.object({ entries: z.array(entrySchema).max(100_000)
 export const learningEventSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('unmount-attempt'), fsType: z.string().min(1), strategy: z.string().min(1), ok: z.boolean(), ms: z.number().nonnegative(), error: z.string().optional() }),
   z.object({ kind: z.literal('cleanup-outcome'), target: z.string().min(1), status: z.enum(['done', 'refused', 'failed']), bytesFreed: z.number().nonnegative(), durationMs: z.number().nonnegative() }),
-  z.object({ kind: z.literal('cache-use'), cache: z.string().min(1), hits: z.number().int().nonnegative(), misses: z.number().int().nonnegative(), bytesSaved: z.number().nonnegative() }),
+  z.object({
+    kind: z.literal('cache-use'),
+    cache: z.string().min(1),
+    hits: z.number().int().nonnegative(),
+    misses: z.number().int().nonnegative(),
+    bytesSaved: z.number().nonnegative(),
+    bytesDownloaded: z.number().nonnegative().default(0),
+    evicted: z.number().int().nonnegative().default(0),
+    sizeBytes: z.number().nonnegative().default(0),
+    limitBytes: z.number().nonnegative().default(0),
+    tracking: z.enum(['atime', 'lookup', 'unavailable']).default('unavailable'),
+  }),
   z.object({
     kind: z.literal('summary'),
     name: z.enum(['cleanup-procedures', 'performance-improvements', 'error-prevention', 'resource-management']),

@@ -33,7 +33,8 @@ test('cleanup outcomes, cache use and summaries keep their counts and validate',
   assert.equal(c.runs, 2);
   assert.equal(c.refusals, 1);
   assert.equal(validateRecord('optimization/cleanup-success/srv/c', c).ok, true);
-  const k = addCacheUse(addCacheUse(undefined, { cache: 'apt', hits: 3, misses: 1, bytesSaved: 100 }, now), { cache: 'apt', hits: 4, misses: 0, bytesSaved: 50 }, now);
+  const use = (hits: number, misses: number, bytesSaved: number) => ({ cache: 'apt', hits, misses, bytesSaved, bytesDownloaded: 0, evicted: 0, sizeBytes: 0, limitBytes: 0, tracking: 'atime' as const });
+  const k = addCacheUse(addCacheUse(undefined, use(3, 1, 100), now), use(4, 0, 50), now);
   assert.equal(k.hitRate, 7 / 8);
   let s = addSummaryEntry(undefined, { what: 'x' }, { refusals: 1 }, now);
   for (let i = 0; i < 60; i++) s = addSummaryEntry(s, { i }, { refusals: 1 }, now);

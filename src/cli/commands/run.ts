@@ -10,6 +10,8 @@ interface Flags {
   keepOnFailure?: boolean;
   name?: string;
   tune: boolean;
+  aptCache?: boolean;
+  optimizeSystem?: boolean;
   json?: boolean;
 }
 
@@ -23,6 +25,8 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
     .option('--keep-on-failure', 'when the build fails, unmount the chroot but keep its files for inspection')
     .option('--name <name>', 'a name for the run (default: the command\'s name)')
     .option('--no-tune', 'do not apply the tuner\'s settings')
+    .option('--apt-cache', 'bind the apt archive cache (config caches.aptDir) into the chroot\'s /var/cache/apt/archives for the build; hits are counted')
+    .option('--optimize-system', 'root: tune kernel settings for the build (checkpointed, restored after it, even after a crash)')
     .option('--json', 'print the run record as JSON at the end')
     .passThroughOptions()
     .action(async (command: string[], o: Flags) => {
@@ -36,7 +40,7 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
       const { orchestrateRun } = await import('../../run/orchestrate.js');
       const out = await withAnySwarm(
         ctx,
-        (nc) => orchestrateRun(ctx.config, nc, { command, chroot, isolate: !!o.isolate, keepOnFailure: !!o.keepOnFailure, name: o.name ?? command[0]!.split('/').pop()!, tune: o.tune, json: !!o.json, say }),
+        (nc) => orchestrateRun(ctx.config, nc, { command, chroot, isolate: !!o.isolate, keepOnFailure: !!o.keepOnFailure, name: o.name ?? command[0]!.split('/').pop()!, tune: o.tune, aptCache: !!o.aptCache, optimizeSystem: !!o.optimizeSystem, json: !!o.json, say }),
         say,
       );
       const { saveRun } = await import('../../run/save.js');
