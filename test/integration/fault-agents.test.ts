@@ -115,7 +115,14 @@ describe('kill -9 of an agent in the middle of a task', { skip: needsRoot() }, (
     const tuner = await pidOf(nc, 'performance-tuner');
     const pending = call<unknown>(nc, 'tune', { target: tree, mode: 'conservative', force: true }, 120_000);
     // Killed while mksquashfs (its child, in its process group) is compressing the sample.
-    await until('mksquashfs under the tuner', () => groupMembers(tuner).some((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').startsWith('mksquashfs')), 30_000);
+    const cmdline = (p: number) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'utf8');
+      } catch {
+        return ''; // gone meanwhile
+      }
+    };
+    await until('mksquashfs under the tuner', () => groupMembers(tuner).some((p) => cmdline(p).startsWith('mksquashfs')), 30_000);
     process.kill(tuner, 'SIGKILL');
     const killedAt = performance.now();
     const { reply } = await pending;
