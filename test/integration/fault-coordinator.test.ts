@@ -145,4 +145,30 @@ describe('kill -9 of the coordinator without a new one', () => {
     assert.deepEqual(r.stopped.filter((s) => s.what.startsWith('agent')).map((s) => s.pid).sort(), [...agents].sort());
     assert.deepEqual(await waitGone([...agents, run.nats.pid], 3000), []);
   });
+
+  test('coordinator and server both killed: up stops the stranded agents and starts afresh', async () => {
+    const env = testEnv(home);
+    assert.equal(cliSync(env, ['up']).code, 0);
+    const run = readRun(home);
+    let nc = await rawClient(home);
+    const agents = [...(await agentPids(nc)).values()];
+    await nc.close();
+    process.kill(run.coordinator.pid, 'SIGKILL');
+    process.kill(run.nats.pid, 'SIGKILL');
+    await waitGone([run.coordinator.pid, run.nats.pid], 2000);
+    const up = cliSync(env, ['up']);
+    assert.equal(up.code, 0, up.stderr);
+    assert.match(up.stderr, /stopping 4 agent\(s\) left by a dead swarm/);
+    assert.deepEqual(await waitGone(agents, 1000), [], 'the unreachable agents were stopped, not left to linger');
+    nc = await rawClient(home);
+    try {
+      const fresh = await agentPids(nc);
+      assert.equal(fresh.size, 4);
+      for (const p of fresh.values()) assert.ok(!agents.includes(p));
+    } finally {
+      await nc.close();
+    }
+    assert.notEqual(readRun(home).nats.pid, run.nats.pid);
+    assert.equal(cliSync(env, ['down']).code, 0);
+  });
 });
