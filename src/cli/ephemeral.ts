@@ -16,9 +16,18 @@ export async function withAnySwarm<T>(ctx: CliContext, fn: (nc: NatsConnection) 
   const { up, down } = await import('../runtime/lifecycle.js');
   say('no swarm running: starting one for this command');
   await up(ctx.config, ctx.paths);
-  const stop = () => void down(ctx.paths).finally(() => process.exit(130));
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  // A first Ctrl-C must not cut a teardown in half (or skip the one after a build that Ctrl-C just
+  // stopped): it is noted and the work finishes. A second one stops the swarm at once.
+  let signals = 0;
+  const stop = (sig: NodeJS.Signals) => {
+    if (++signals === 1) {
+      say(`${sig}: finishing what is in progress (teardown included); send it again to stop the swarm now`);
+      return;
+    }
+    void down(ctx.paths).finally(() => process.exit(130));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
   try {
     return await c.withSwarm(ctx, fn);
   } finally {

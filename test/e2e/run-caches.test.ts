@@ -2,9 +2,9 @@
 // are hits for the second (counted in the memory), and the kernel settings the build ran with are
 // restored byte for byte afterwards.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { after, describe, test } from 'node:test';
-import { cliSync, scratchHome, teardownHome, testEnv } from '../helpers/cli.js';
+import { cliSync, removeScratch, scratchHome, teardownHome, testEnv } from '../helpers/cli.js';
 import { needsRoot } from '../helpers/root.js';
 
 const SETTINGS = ['/proc/sys/vm/dirty_ratio', '/proc/sys/vm/dirty_background_ratio', '/proc/sys/vm/vfs_cache_pressure'];
@@ -23,7 +23,7 @@ describe('run --apt-cache --optimize-system', { skip: needsRoot() }, () => {
   const work = mkdtempSync('/tmp/isoswarm-test-run-caches-');
   after(() => {
     teardownHome(home);
-    rmSync(work, { recursive: true, force: true });
+    removeScratch(work);
   });
 
   test('second build hits the cache; settings restored; the chroot is cleaned each time', () => {

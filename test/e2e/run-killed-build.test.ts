@@ -2,9 +2,9 @@
 // running inside and is then kill -9'ed — `isoswarm run` still takes it all apart, host intact.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { after, describe, test } from 'node:test';
-import { cliSync, scratchHome, teardownHome, testEnv } from '../helpers/cli.js';
+import { cliSync, removeScratch, scratchHome, teardownHome, testEnv } from '../helpers/cli.js';
 import { needsRoot } from '../helpers/root.js';
 
 const BUILD = `#!/bin/bash
@@ -40,9 +40,8 @@ describe('isoswarm run around a build that is kill -9ed', { skip: needsRoot() },
   const outsider = spawn('sleep', ['1000'], { stdio: 'ignore' });
   after(() => {
     outsider.kill('SIGKILL');
-    for (const m of mountsUnder(chroot).reverse()) spawn('umount', ['-l', m]);
     teardownHome(home);
-    rmSync(work, { recursive: true, force: true });
+    removeScratch(work);
   });
 
   test('exit 137, nothing mounted under the chroot, daemon gone, host intact, report lists the teardown', () => {

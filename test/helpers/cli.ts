@@ -1,6 +1,6 @@
 // Runs the built CLI as a real process, each test with its own state dir.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const CLI = fileURLToPath(new URL('../../src/cli/bin.cjs', import.meta.url));
@@ -47,8 +47,26 @@ export function cli(env: NodeJS.ProcessEnv, args: string[], input?: string, time
   });
 }
 
+/**
+ * Removes a test's scratch dir, but never through a mount: anything still mounted below it (a test
+ * that failed half-way) is unmounted first, deepest first; if that fails, the dir is left in place.
+ */
+export function removeScratch(dir: string): void {
+  const under = () =>
+    readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .map((l) => (l.split(' ')[4] ?? '').replace(/\\040/g, ' '))
+      .filter((p) => p === dir || p.startsWith(`${dir}/`));
+  for (const m of under().reverse()) spawnSync('umount', [m]);
+  if (under().length) {
+    process.stderr.write(`test cleanup: still mounted under ${dir}, not removing it: ${under().join(', ')}\n`);
+    return;
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
+
 /** Brings the swarm of `home` down and removes the state dir, whatever state the test left. */
 export function teardownHome(home: string): void {
   cliSync(testEnv(home), ['down'], undefined, 30_000);
-  rmSync(home, { recursive: true, force: true });
+  removeScratch(home);
 }
