@@ -4,11 +4,12 @@
 import { lstat, realpath } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { removePlannedFiles, type RemoveResult } from '../../src/host/cache-evict.js';
+import { deleteAside } from '../../src/host/delete-aside.js';
 import { openJournal, type Journal } from '../../src/host/journal.js';
 import { silentLog } from '../../src/host/log-like.js';
 import { readMountinfo } from '../../src/host/mountinfo.js';
 import { canonicalPolicy, checkPolicy, readHomeDirs, resolveAndCheck, type PathPolicy } from '../../src/host/path-policy.js';
-import { deleteTree, moveAside, trashPathFor, trashStepId } from '../../src/host/safe-delete.js';
+import { deleteTree, trashPathFor, trashStepId, type DeleteResult } from '../../src/host/safe-delete.js';
 import { removeStaleLock } from '../../src/host/stale-locks.js';
 import { acquireTargetLock } from '../../src/host/target-lock.js';
 import { blockingMounts, invalidInput, mountReport } from './plan.js';
@@ -37,27 +38,38 @@ function summarize(r: { skipped: { path: string; reason: string }[]; errors: { p
   return [...r.skipped.map((s) => `kept ${JSON.stringify(s.path)}: ${s.reason}`), ...r.errors.map((e) => `${JSON.stringify(e.path)}: ${e.code}`)].slice(0, 8).join('; ');
 }
 
-async function cleanTree(path: string, journal: Journal, res: CleanTargetResult, ctx: Ctx): Promise<void> {
+/** Moved aside (or deleted in place) and deleted through one parent fd, as long as it is still `fileId`. */
+async function cleanTree(path: string, fileId: string, journal: Journal, res: CleanTargetResult, ctx: Ctx): Promise<void> {
   const log = ctx.log ?? silentLog;
   const onProgress = (files: number, bytes: number): void => ctx.onProgress?.({ path, files, bytes });
+  const changed = (why: string): void => {
+    Object.assign(res, { status: 'refused', code: 'changed', reason: `${why}; nothing deleted` });
+    log.warn({ target: path, reason: why }, 'target changed since it was planned');
+  };
   let deletePath = path;
   let step: object;
+  let d: DeleteResult;
   if (checkPolicy(trashPathFor(path), ctx.policy, ctx.homes).ok) {
-    const moved = await moveAside(path, journal);
-    if (!moved.ok || !moved.trashPath) {
+    const r = await deleteAside(path, journal, { fileId, onProgress, onMoved: (trash) => log.info({ target: path, trash }, 'moved aside') });
+    if (r.changed !== undefined) return changed(r.changed);
+    if (!r.moved.ok || !r.moved.trashPath || !r.deleted) {
       res.status = 'failed';
-      res.reason = `could not move ${path} aside: ${moved.reason}`;
+      res.reason = `could not move ${path} aside: ${r.moved.reason}`;
       return;
     }
-    log.info({ target: path, trash: moved.trashPath }, 'moved aside');
-    deletePath = moved.trashPath;
-    step = { id: trashStepId(moved.trashPath) };
+    deletePath = r.moved.trashPath;
+    step = { id: trashStepId(r.moved.trashPath) };
+    d = r.deleted;
   } else {
     // The target sits right below a safe prefix whose siblings are out of bounds: delete in place.
     step = { id: `delete-in-place:${path}`, step: 'delete-in-place', path };
     await journal.begin(step);
+    d = await deleteTree(path, { onProgress, expectFileId: fileId });
+    if (d.changed) {
+      await journal.done(step, { outcome: 'refused: changed' });
+      return changed(d.refused ?? 'changed');
+    }
   }
-  const d = await deleteTree(deletePath, { onProgress });
   res.deleted = { files: d.deletedFiles, dirs: d.deletedDirs, bytes: d.bytes };
   res.skipped = d.skipped;
   res.errors = d.errors.map((e) => ({ path: e.path, code: e.code, message: e.message }));
@@ -89,7 +101,8 @@ async function runAction(t: CleanTargetPlan, path: string, journal: Journal, res
     res.status = 'done';
     res.reason = a?.why ?? 'nothing planned';
   } else if (a.type === 'delete-tree') {
-    await cleanTree(path, journal, res, ctx);
+    if (!t.target) throw new Error(`no planned directory for ${path}`);
+    await cleanTree(path, t.target.fileId, journal, res, ctx);
   } else if (a.type === 'evict' || a.type === 'remove-temp') {
     const step = { id: `${a.type}:${path}`, step: a.type, files: a.type === 'evict' ? a.plan.evict.length : a.plan.files.length };
     await journal.begin(step);

@@ -57,7 +57,9 @@ export async function resumePending(
       continue;
     }
     log.info({ target, trash: to, run: p.run }, 'finishing an interrupted delete');
-    const d = await deleteTree(to, { onProgress: (files, bytes) => opts.onProgress?.({ path: to, files, bytes }) });
+    // The tree's "dev:ino" recorded before the rename: the trash must still be that directory.
+    const expectFileId = typeof p.data.fileId === 'string' ? p.data.fileId : undefined;
+    const d = await deleteTree(to, { expectFileId, onProgress: (files, bytes) => opts.onProgress?.({ path: to, files, bytes }) });
     out.deleted.files += d.deletedFiles;
     out.deleted.dirs += d.deletedDirs;
     out.deleted.bytes += d.bytes;

@@ -4,11 +4,12 @@
 import { randomBytes } from 'node:crypto';
 import { lstat, rename, rmdir } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import { closeFd, fdPath, fstatBig, mountIdOfFd, openDir, openDirAt, procFdUsable } from './dir-fd.js';
+import { closeFd, fdPath, fstatBig, mountIdOfFd, openDirAt, procFdUsable } from './dir-fd.js';
 import { defaultWorkers, runDelete } from './delete-run.js';
 import { isPseudoFs, statfsType } from './fs-type.js';
 import { openJournal, type Journal } from './journal.js';
 import { isAtOrUnder, readMountinfo, type MountEntry } from './mountinfo.js';
+import { fileIdOfFd, openDirNoFollow } from './open-nofollow.js';
 import { assertTeardownTarget } from './path-policy.js';
 
 export interface DeleteOptions {
@@ -22,6 +23,8 @@ export interface DeleteOptions {
   eagerWorkers?: boolean;
   /** Sum the sizes of removed files (an lstat each; default true). Without it `bytes` stays 0. */
   countBytes?: boolean;
+  /** "dev:ino" the directory must still have (as planned); anything else refuses with `changed`. */
+  expectFileId?: string;
 }
 
 export interface DeleteResult {
@@ -35,6 +38,8 @@ export interface DeleteResult {
   complete: boolean;
   /** Set when nothing was attempted. */
   refused?: string;
+  /** The refusal is because the path no longer leads to the planned directory (an ancestor swapped). */
+  changed?: boolean;
   /** Worker threads that took part. */
   workers?: number;
 }
@@ -60,19 +65,46 @@ async function checkTarget(realPath: string): Promise<{ mounts: MountEntry[] } |
   return { mounts };
 }
 
+type Refusal = { why: string; changed?: boolean };
+
+/** The parent of `realPath`, opened from `/` without following a symlink on the way. */
+export async function openParent(realPath: string): Promise<number | Refusal> {
+  const p = await openDirNoFollow(dirname(realPath));
+  if (p.ok) return p.fd;
+  return { why: `cannot open the parent of ${realPath}: ${p.reason}`, changed: p.code === 'changed' };
+}
+
+function refusedResult(realPath: string, r: Refusal): DeleteResult {
+  const res: DeleteResult = { deletedFiles: 0, deletedDirs: 0, bytes: 0, skipped: [], complete: false, refused: r.why, errors: [{ path: realPath, op: 'refuse', code: r.changed ? 'CHANGED' : 'REFUSED', message: r.why }] };
+  if (r.changed) res.changed = true;
+  return res;
+}
+
+/** The tree is the planned directory still (a refusal otherwise). */
+function fileIdRefusal(fd: number, realPath: string, expect?: string): Refusal | null {
+  if (expect === undefined) return null;
+  const id = fileIdOfFd(fd);
+  return id === expect ? null : { why: `${realPath} is not the planned directory any more (${expect} -> ${id}): plan again`, changed: true };
+}
+
 export async function deleteTree(realPath: string, opts: DeleteOptions = {}): Promise<DeleteResult> {
+  const parentFd = await openParent(realPath);
+  if (typeof parentFd !== 'number') return refusedResult(realPath, parentFd);
+  try {
+    return await deleteTreeIn(parentFd, realPath, opts);
+  } finally {
+    await closeFd(parentFd);
+  }
+}
+
+/** deleteTree through an already opened parent directory fd (never looked up again by path). */
+export async function deleteTreeIn(parentFd: number, realPath: string, opts: DeleteOptions = {}): Promise<DeleteResult> {
   const res: DeleteResult = { deletedFiles: 0, deletedDirs: 0, bytes: 0, skipped: [], errors: [], complete: false };
-  const refuse = (why: string): DeleteResult => ({ ...res, refused: why, errors: [{ path: realPath, op: 'refuse', code: 'REFUSED', message: why }] });
+  const refuse = (why: string, changed = false): DeleteResult => refusedResult(realPath, { why, changed });
   const checked = await checkTarget(realPath);
   if (typeof checked === 'string') return refuse(checked);
   if (opts.mountPoints?.has(realPath)) return refuse(`${realPath} is a mount point`);
 
-  let parentFd: number;
-  try {
-    parentFd = await openDir(dirname(realPath));
-  } catch (e) {
-    return refuse(`cannot open the parent of ${realPath}: ${String(e)}`);
-  }
   let rootFd = -1;
   try {
     try {
@@ -87,6 +119,8 @@ export async function deleteTree(realPath: string, opts: DeleteOptions = {}): Pr
       }
       return refuse(`cannot open ${realPath}: ${String(e)}`);
     }
+    const swapped = fileIdRefusal(rootFd, realPath, opts.expectFileId);
+    if (swapped) return refuse(swapped.why, true);
     const rootMntId = mountIdOfFd(rootFd);
     if (mountIdOfFd(parentFd) !== rootMntId) return refuse(`${realPath} is itself a mount point`);
     const mount = checked.mounts.find((m) => m.id === rootMntId);
@@ -140,7 +174,6 @@ export async function deleteTree(realPath: string, opts: DeleteOptions = {}): Pr
     return res;
   } finally {
     if (rootFd >= 0) await closeFd(rootFd);
-    await closeFd(parentFd);
   }
 }
 
@@ -149,6 +182,8 @@ export interface MoveAsideResult {
   from: string;
   trashPath: string | null;
   reason?: string;
+  /** Refused because the path no longer leads to the planned directory. */
+  changed?: boolean;
 }
 
 const TRASH_RE = /^\..+\.isoswarm-trash-[0-9a-z]+-[0-9a-f]{8}$/;
@@ -170,24 +205,39 @@ export function trashStepId(trashPath: string): string {
 /**
  * Renames the tree to a trash sibling in the same folder (same file system, atomic): an interrupted
  * delete then leaves either the whole tree or only trash. With a journal (or a journal dir), the
- * step `trash:<trashPath>` is recorded before the rename and stays pending until the caller records
- * it done after deleting the trash, so the next run can finish what this one began.
+ * step `trash:<trashPath>` (with the tree's fileId) is recorded before the rename and stays pending
+ * until the caller records it done after deleting the trash, so the next run can finish it.
  */
-export async function moveAside(realPath: string, journal?: string | Journal): Promise<MoveAsideResult> {
-  const no = (reason: string): MoveAsideResult => ({ ok: false, from: realPath, trashPath: null, reason });
+export async function moveAside(realPath: string, journal?: string | Journal, opts: { expectFileId?: string } = {}): Promise<MoveAsideResult> {
+  const parentFd = await openParent(realPath);
+  if (typeof parentFd !== 'number') return { ok: false, from: realPath, trashPath: null, reason: parentFd.why, ...(parentFd.changed ? { changed: true } : {}) };
+  try {
+    return await moveAsideIn(parentFd, realPath, journal, opts);
+  } finally {
+    await closeFd(parentFd);
+  }
+}
+
+/** moveAside through an already opened parent directory fd (the rename never looks the path up). */
+export async function moveAsideIn(parentFd: number, realPath: string, journal?: string | Journal, opts: { expectFileId?: string } = {}): Promise<MoveAsideResult> {
+  const no = (reason: string, changed = false): MoveAsideResult => ({ ok: false, from: realPath, trashPath: null, reason, ...(changed ? { changed } : {}) });
   const checked = await checkTarget(realPath);
   if (typeof checked === 'string') return no(checked);
-  const parentFd = await openDir(dirname(realPath)).catch(() => -1);
-  if (parentFd < 0) return no(`cannot open the parent of ${realPath}`);
+  const rootFd = await openDirAt(parentFd, basename(realPath)).catch((e: NodeJS.ErrnoException) => e.code ?? 'ERROR');
+  if (typeof rootFd === 'string') return no(`${realPath} is not an openable directory (${rootFd})`);
+  let fileId: string;
+  try {
+    const swapped = fileIdRefusal(rootFd, realPath, opts.expectFileId);
+    if (swapped) return no(swapped.why, true);
+    if (mountIdOfFd(rootFd) !== mountIdOfFd(parentFd)) return no(`${realPath} is itself a mount point`);
+    fileId = fileIdOfFd(rootFd);
+  } finally {
+    await closeFd(rootFd);
+  }
   const j = typeof journal === 'string' ? await openJournal(journal, realPath) : journal;
   try {
-    const rootFd = await openDirAt(parentFd, basename(realPath)).catch((e: NodeJS.ErrnoException) => e.code ?? 'ERROR');
-    if (typeof rootFd === 'string') return no(`${realPath} is not an openable directory (${rootFd})`);
-    const sameMount = mountIdOfFd(rootFd) === mountIdOfFd(parentFd);
-    await closeFd(rootFd);
-    if (!sameMount) return no(`${realPath} is itself a mount point`);
     const trashPath = trashPathFor(realPath);
-    const step = { id: trashStepId(trashPath), step: 'trash', from: realPath, to: trashPath };
+    const step = { id: trashStepId(trashPath), step: 'trash', from: realPath, to: trashPath, fileId };
     await j?.begin(step);
     try {
       await rename(fdPath(parentFd, basename(realPath)), fdPath(parentFd, basename(trashPath)));
@@ -199,7 +249,6 @@ export async function moveAside(realPath: string, journal?: string | Journal): P
   } catch (e) {
     return no(`rename failed: ${String(e)}`);
   } finally {
-    await closeFd(parentFd);
     if (typeof journal === 'string') await j?.close();
   }
 }
