@@ -1,6 +1,10 @@
 // The lean entry for `isoswarm hooks ...`: hooks sit on an editor's critical path, so this bundle
 // carries only what a hook call needs (bin.cts picks it).
 import { registerHooks } from './commands/hooks.js';
+import { EXIT } from './exit-codes.js';
 import { buildProgram, runProgram } from './program.js';
 
-void runProgram(buildProgram([registerHooks]));
+// Editors treat exit 2 as "block the action": a hook's own problems end with 1 instead.
+void runProgram(buildProgram([registerHooks])).then(() => {
+  if (process.exitCode === EXIT.usage) process.exitCode = EXIT.failed;
+});

@@ -38,7 +38,7 @@ export async function runProgram(program: Command, argv = process.argv): Promise
     if (e instanceof Error && e.name === 'BusError') {
       const code = (e as Error & { code?: string }).code;
       process.stderr.write(`isoswarm: ${e.message}${code === 'unavailable' ? ' (is the swarm running the same version? try `isoswarm down && isoswarm up`)' : ''}\n`);
-      process.exitCode = code === 'unavailable' || code === 'timeout' ? EXIT.unavailable : code === 'bad-request' ? EXIT.usage : code === 'refused' ? EXIT.refused : EXIT.failed;
+      process.exitCode = code === 'unavailable' || code === 'timeout' || code === 'auth' ? EXIT.unavailable : code === 'bad-request' ? EXIT.usage : code === 'refused' ? EXIT.refused : EXIT.failed;
       return;
     }
     if (e instanceof CliError) {

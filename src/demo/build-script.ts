@@ -12,12 +12,14 @@ ln -sfn usr/bin "$C/bin"; ln -sfn usr/lib "$C/lib"; ln -sfn usr/lib64 "$C/lib64"
 mount -t proc proc "$C/proc"
 mount -t sysfs sysfs "$C/sys"
 mount --bind /dev "$C/dev"
+# A slave: mounts made under the chroot's /dev (devpts below) never propagate to the host's /dev.
+mount --make-rslave "$C/dev"
 mount -t devpts -o newinstance,ptmxmode=0666 devpts "$C/dev/pts"
 mount -t tmpfs -o size=16m tmpfs "$C/run"
 mount --bind /usr "$C/usr"
 mount -o remount,bind,ro "$C/usr"
 echo "build: starting a daemon inside the chroot (as package post-install scripts do)"
-setsid chroot "$C" /usr/bin/sleep 3600 </dev/null >/dev/null 2>&1 &
+setsid chroot "$C" /usr/bin/bash -c 'exec -a isoswarm-demo-daemon /usr/bin/sleep 3600' </dev/null >/dev/null 2>&1 &
 sleep 0.2
 echo "build: mksquashfs with MKSQUASHFS_OPTS=\${MKSQUASHFS_OPTS:-<mksquashfs default>}"
 start=$(date +%s%N)

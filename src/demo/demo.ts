@@ -1,6 +1,6 @@
 // isoswarm demo: a real small image build that crashes with everything mounted, taken apart by the
 // swarm; then proof that the host is exactly as before.
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NatsConnection } from '../bus/connect.js';
 import { isAtOrUnder, readMountinfo } from '../host/mountinfo.js';
@@ -21,7 +21,7 @@ export interface DemoSummary {
   isoBytes: number | null;
   teardown: { status: string; signalled: number; unmounted: number } | null;
   clean: { status: string; bytes: number } | null;
-  host: { mountsUnchanged: boolean; devNullIntact: boolean; leftUnderWork: string[] };
+  host: { mountsUnchanged: boolean; propagated: string[]; devNullIntact: boolean; leftUnderWork: string[] };
   runId: string;
   report: string;
   notes: string[];
@@ -64,16 +64,25 @@ export async function runDemo(config: Config, paths: StatePaths, nc: NatsConnect
   const leftUnderWork = (await readMountinfo()).filter((m) => isAtOrUnder(m.mountPoint, work)).map((m) => m.mountPoint);
   // Every mount the host had is still there (nothing of the host was unmounted), and nothing the demo
   // mounted is left. Mounts that other processes add meanwhile elsewhere are theirs, not ours.
+  // New mounts under the host paths the build bound in (/dev, /usr) or mounted (/proc, /sys, /run)
+  // would be the build's mounts propagated to the host: those count as a change too.
   const kept = new Set(after);
-  const host = { mountsUnchanged: before.every((m) => kept.has(m)), devNullIntact: statSync('/dev/null').rdev === devNull && statSync('/dev/null').isCharacterDevice(), leftUnderWork };
+  const had = new Set(before);
+  const propagated = after.filter((m) => !had.has(m) && ['/dev', '/usr', '/proc', '/sys', '/run'].some((p) => isAtOrUnder(m.split(' ')[1] ?? '', p)));
+  const host = { mountsUnchanged: before.every((m) => kept.has(m)) && propagated.length === 0, propagated, devNullIntact: statSync('/dev/null').rdev === devNull && statSync('/dev/null').isCharacterDevice(), leftUnderWork };
   record.notes = [...(record.notes ?? []), `demo: host mount table ${host.mountsUnchanged ? 'unchanged' : 'CHANGED'}; /dev/null ${host.devNullIntact ? 'intact' : 'DAMAGED'}`];
   const saved = saveRun(paths, record);
   const td = saved.record.teardown;
   const cl = saved.record.clean;
-  // Our own scratch (the image and ISO) goes too — but never while anything is mounted under it.
-  if (!leftUnderWork.length) rmSync(work, { recursive: true, force: true });
+  // Our own scratch (the image and ISO) goes through the Cleaner too: policy, lock, no crossing mounts.
+  let scratchRemoved = false;
+  if (!leftUnderWork.length) {
+    const { requestEndpoint } = await import('../bus/request.js');
+    const r = await requestEndpoint<{ result: { status: string } | null }>(nc, config.nats.subjectPrefix, 'coordinator', 'clean', { targets: [{ path: work, kind: 'tree' }] }, 10 * 60_000).catch(() => null);
+    scratchRemoved = r?.result?.status === 'done';
+  }
   return {
-    ok: host.mountsUnchanged && host.devNullIntact && !leftUnderWork.length && td?.status === 'done',
+    ok: host.mountsUnchanged && host.devNullIntact && !leftUnderWork.length && td?.status === 'done' && scratchRemoved,
     work,
     tree,
     exitCode: saved.record.exitCode,

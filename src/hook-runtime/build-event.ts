@@ -53,7 +53,7 @@ export function buildHookEvent(hook: HookName, flags: HookFlags, stdinText: stri
     if (c.session_id) ev.sessionId = c.session_id;
     if (c.cwd) ev.cwd = c.cwd;
     if (c.tool_name) ev.toolName = c.tool_name;
-    const filePath = str(c.tool_input?.file_path);
+    const filePath = str(c.tool_input?.file_path) ?? str(c.tool_input?.notebook_path);
     if (filePath) ev.file = filePath;
     if (c.message) ev.message = c.message;
     if (c.prompt) ev.description = c.prompt;

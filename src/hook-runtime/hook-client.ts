@@ -15,16 +15,22 @@ export interface HookOutcome {
   warning?: string;
 }
 
-async function viaSwarm(config: Config, paths: StatePaths, event: HookEvent): Promise<HookResult | null> {
-  const s = await connectSwarm({ config, paths }, config.nats.hookTimeoutMs);
-  if (!s) return null;
+/** The coordinator's result, or why the swarm could not take the event. */
+async function viaSwarm(config: Config, paths: StatePaths, event: HookEvent): Promise<HookResult | string> {
+  let s;
+  try {
+    s = await connectSwarm({ config, paths }, config.nats.hookTimeoutMs);
+  } catch (e) {
+    return (e as Error).message; // e.g. refused credentials: recorded locally, and said so
+  }
+  if (!s) return 'swarm is down';
   const { closeBus } = await import('../bus/connect.js');
   const { requestEndpoint } = await import('../bus/request.js');
   try {
     return await requestEndpoint<HookResult>(s.nc, config.nats.subjectPrefix, 'coordinator', 'hook', { event }, config.nats.requestTimeoutMs);
   } catch (e) {
     if (e instanceof BusError && (e.code === 'hook-failed' || e.code === 'bad-request')) throw new HookHandlerError(e.message);
-    return null; // unavailable or timed out: record locally instead
+    return `the coordinator did not take the event (${(e as Error).message})`; // recorded locally instead
   } finally {
     await closeBus(s.nc);
   }
@@ -54,6 +60,6 @@ async function locally(config: Config, paths: StatePaths, event: HookEvent): Pro
 
 export async function sendHook(config: Config, paths: StatePaths, event: HookEvent): Promise<HookOutcome> {
   const r = await viaSwarm(config, paths, event);
-  if (r) return { result: r };
-  return { result: await locally(config, paths, event), warning: 'swarm is down; hook recorded locally (it reaches the event stream when the swarm is up)' };
+  if (typeof r !== 'string') return { result: r };
+  return { result: await locally(config, paths, event), warning: `${r}; hook recorded locally (it reaches the event stream when the swarm is up)` };
 }

@@ -4,6 +4,7 @@ import { BusError } from '../schemas/bus-error.js';
 import { validateRecord } from '../schemas/memory-records.js';
 import type { LearningEvent } from '../schemas/memory-ops.js';
 import type { HookMemory } from '../schemas/hook-types.js';
+import { pathKey } from './keys.js';
 import { matches, parseFilter } from './query.js';
 import { addCacheUse, addCleanupOutcome, addSummaryEntry, addUnmountAttempt } from './reducers.js';
 import type { MemoryStore, StoredEntry } from './store.js';
@@ -18,7 +19,7 @@ export function keyFor(e: LearningEvent): string {
     case 'unmount-attempt':
       return `optimization/unmount-strategies/${e.fsType}`;
     case 'cleanup-outcome':
-      return `optimization/cleanup-success/${e.target.replace(/^\/+/, '')}`;
+      return `optimization/cleanup-success/${pathKey(e.target)}`;
     case 'cache-use':
       return `optimization/caching-effectiveness/${e.cache}`;
     case 'summary':

@@ -85,7 +85,9 @@ export class MemoryStore {
     return { key, value, updatedAt: iso(t) };
   }
 
+  /** Resolves false when there was nothing under the key. */
   async delete(key: string): Promise<boolean> {
+    if (!this.db.doesExist(key)) return false;
     return this.db.remove(key);
   }
 

@@ -26,13 +26,22 @@ export function runBuild(opts: BuildOptions): Promise<BuildExit> {
   const [file, ...args] = opts.isolate
     ? ['unshare', '--mount', '--propagation', 'slave', '--', ...opts.command]
     : opts.command;
+  // On a terminal the build stays in our process group, so Ctrl-C reaches all of it directly (and it
+  // may still read the terminal). Without one (CI, a service) it gets a group of its own, and a
+  // signal sent to isoswarm is passed to that whole group — a shell waiting on a child would
+  // otherwise hold the signal until the child ends.
+  const ownGroup = !process.stdin.isTTY;
   return new Promise((resolve, reject) => {
-    const child = spawn(file!, args, { env: opts.env, stdio: ['inherit', opts.stdoutToStderr ? 2 : 'inherit', 'inherit'] });
-    // Ctrl-C reaches the build directly (same process group); here it only must not kill us before
-    // the teardown. A signal sent to isoswarm alone is passed on to the build.
+    const child = spawn(file!, args, { env: opts.env, detached: ownGroup, stdio: ['inherit', opts.stdoutToStderr ? 2 : 'inherit', 'inherit'] });
     const handlers = FORWARDED.map((sig) => {
       const h = () => {
-        if (child.exitCode === null && child.signalCode === null) child.kill(sig);
+        if (child.exitCode !== null || child.signalCode !== null || !child.pid) return;
+        try {
+          if (ownGroup) process.kill(-child.pid, sig);
+          else child.kill(sig);
+        } catch {
+          /* already gone */
+        }
       };
       process.on(sig, h);
       return [sig, h] as const;

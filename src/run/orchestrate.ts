@@ -10,6 +10,7 @@ import { buildHookEvent } from '../hook-runtime/build-event.js';
 import { isAtOrUnder, readMountinfo } from '../host/mountinfo.js';
 import type { Config } from '../schemas/config.js';
 import type { RunRecordInput } from '../schemas/run-record.js';
+import { pathKey } from '../memory/keys.js';
 import { runBuild, type BuildExit } from './build-process.js';
 import { Phases } from './phases.js';
 
@@ -94,6 +95,19 @@ export async function orchestrateRun(config: Config, nc: NatsConnection, opts: R
     }
   }, opts.say);
 
+  const env: NodeJS.ProcessEnv = { ...process.env, ISOSWARM_RUN_ID: runId };
+  if (opts.tune && config.optimizationEnabled) {
+    await phases.run('tune', async () => {
+      const target = opts.chroot && existsSync(opts.chroot) ? opts.chroot : null;
+      const t = await soft('tuning', () => call<{ env: Record<string, string>; choice: unknown; predicted?: { timeMs: number; sizeBytes: number } | null }>('tune', { target, mode: 'auto' }, 30 * 60_000));
+      if (t) {
+        record.tuning = { applied: t.env, choice: t.choice, predicted: t.predicted ?? null };
+        Object.assign(env, t.env);
+      }
+    }, opts.say);
+  }
+  if (typeof config.parallelJobs === 'number') env.PARALLEL_JOBS = String(config.parallelJobs);
+  // After tuning: the tuner measures the chroot as the build found it, not the cache bound into it.
   let systemApplied = false;
   if (opts.optimizeSystem) {
     await phases.run('optimize-system', async () => {
@@ -110,18 +124,6 @@ export async function orchestrateRun(config: Config, nc: NatsConnection, opts: R
     if (a) notes.push(`apt archive cache ${a.cacheDir} bound into the chroot for the build`);
   }
 
-  const env: NodeJS.ProcessEnv = { ...process.env, ISOSWARM_RUN_ID: runId };
-  if (opts.tune && config.optimizationEnabled) {
-    await phases.run('tune', async () => {
-      const target = opts.chroot && existsSync(opts.chroot) ? opts.chroot : null;
-      const t = await soft('tuning', () => call<{ env: Record<string, string>; choice: unknown; predicted?: { timeMs: number; sizeBytes: number } | null }>('tune', { target, mode: 'auto' }, 30 * 60_000));
-      if (t) {
-        record.tuning = { applied: t.env, choice: t.choice, predicted: t.predicted ?? null };
-        Object.assign(env, t.env);
-      }
-    }, opts.say);
-  }
-  if (typeof config.parallelJobs === 'number') env.PARALLEL_JOBS = String(config.parallelJobs);
 
   let exit: BuildExit | null = null;
   try {
@@ -171,7 +173,7 @@ export async function orchestrateRun(config: Config, nc: NatsConnection, opts: R
       else if (td?.result?.status === 'done') {
         const cl = await soft('clean', () => call<{ result: NonNullable<RunRecordInput['clean']> | null }>('clean', { targets: [{ path: opts.chroot, kind: 'tree' }] }, 6 * 3600_000));
         record.clean = cl?.result ?? null;
-        if (cl?.result) patterns.add(`optimization/cleanup-success/${opts.chroot.replace(/^\/+/, '')}`);
+        if (cl?.result) patterns.add(`optimization/cleanup-success/${pathKey(opts.chroot)}`);
       } else notes.push(`${opts.chroot} was not deleted: the teardown did not finish (${td?.result?.reason ?? 'no result'})`);
     }
     const ev = buildHookEvent('post-task', { taskId: runId }, '');

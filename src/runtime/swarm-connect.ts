@@ -2,10 +2,14 @@
 import type { NatsConnection } from '../bus/connect.js';
 import { isAlive } from '../host/process-identity.js';
 import type { StatePaths } from '../host/state-dir.js';
+import { BusError } from '../schemas/bus-error.js';
 import type { Config } from '../schemas/config.js';
 import { resolveBusTarget, type BusTarget } from './bus-target.js';
 
-/** The swarm when it looks up (a live coordinator or a configured URL), else null. Never hangs. */
+/**
+ * The swarm when it looks up (a live coordinator or a configured URL), else null. Never hangs.
+ * Throws BusError('auth') when the swarm is there but refuses the credentials.
+ */
 export async function connectSwarm(ctx: { config: Config; paths: StatePaths }, timeoutMs = 1500): Promise<{ nc: NatsConnection; target: BusTarget } | null> {
   const target = resolveBusTarget(ctx.config, ctx.paths);
   if (!target) return null;
@@ -15,7 +19,14 @@ export async function connectSwarm(ctx: { config: Config; paths: StatePaths }, t
   try {
     const nc = await connectBus({ url: target.url, auth: target.auth, name: `isoswarm-cli:${process.pid}`, timeoutMs });
     return { nc, target };
-  } catch {
+  } catch (e) {
+    // A swarm that is not there is "down"; one that refuses our credentials (or whose key file is
+    // unreadable) is a configuration error the person must see, not a silent fallback.
+    const code = (e as { code?: string }).code ?? '';
+    const msg = (e as Error).message ?? String(e);
+    if (/AUTH|PERMISSION/.test(code) || /authoriz|authenticat|ENOENT|EACCES/i.test(msg)) {
+      throw new BusError('auth', `cannot authenticate to the swarm at ${target.url}: ${msg}`);
+    }
     return null;
   }
 }

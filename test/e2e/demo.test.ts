@@ -26,7 +26,7 @@ test('isoswarm demo passes, and the host is as before', { skip: needsRoot() }, (
     teardown: { status: string; signalled: number; unmounted: number };
     clean: { status: string; bytes: number } | null;
     squashfs: { sizeBytes: number } | null;
-    host: { mountsUnchanged: boolean; devNullIntact: boolean; leftUnderWork: string[] };
+    host: { mountsUnchanged: boolean; propagated: string[]; devNullIntact: boolean; leftUnderWork: string[] };
   };
   assert.equal(s.ok, true);
   assert.equal(s.exitCode, 137, 'the demo build crashes on purpose');
@@ -34,11 +34,11 @@ test('isoswarm demo passes, and the host is as before', { skip: needsRoot() }, (
   assert.ok(s.teardown.signalled >= 1 && s.teardown.unmounted >= 5, JSON.stringify(s.teardown));
   assert.equal(s.clean?.status, 'done');
   assert.ok((s.squashfs?.sizeBytes ?? 0) > 1e6, 'a real squashfs image was built');
-  assert.deepEqual(s.host, { mountsUnchanged: true, devNullIntact: true, leftUnderWork: [] });
+  assert.deepEqual(s.host, { mountsUnchanged: true, propagated: [], devNullIntact: true, leftUnderWork: [] });
   assert.equal(existsSync(s.work), false, 'the demo scratch dir is gone');
   assert.ok(existsSync(s.report));
   const mountsAfter = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => !l.includes('isoswarm-test-')).length;
   assert.equal(mountsAfter, mountsBefore);
-  assert.deepEqual(pids('sleep 3600'), [], 'the daemon from inside the chroot survived');
+  assert.deepEqual(pids('isoswarm-demo-daemon'), [], 'the daemon from inside the chroot survived');
   assert.deepEqual(pids(`${home}/`), [], 'a swarm process of the demo survived');
 });

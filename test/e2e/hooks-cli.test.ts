@@ -30,14 +30,17 @@ describe('hooks with the swarm down', () => {
   });
 
   test('bad input gets a clear error and a non-zero exit', () => {
+    // Hooks never exit 2: Claude Code would treat it as a blocking error.
     const unknown = cliSync(env, ['hooks', 'pre-edit']);
-    assert.equal(unknown.code, 2);
+    assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /unknown hook "pre-edit"/);
     const badJson = cliSync(env, ['hooks', 'post-edit'], '{"tool_name": "Edit", ');
-    assert.equal(badJson.code, 2);
+    assert.equal(badJson.code, 1);
     assert.match(badJson.stderr, /stdin is not a JSON hook payload/);
     const badLevel = cliSync(env, ['hooks', 'notify', '--message', 'x', '--level', 'loud']);
-    assert.equal(badLevel.code, 2);
+    assert.equal(badLevel.code, 1);
+    const badFlag = cliSync(env, ['hooks', 'notify', '--bogus']);
+    assert.equal(badFlag.code, 1);
     const handlerFails = cliSync(env, ['hooks', 'post-edit']);
     assert.equal(handlerFails.code, 1);
     assert.match(handlerFails.stderr, /post-edit hook failed: post-edit needs a file/);

@@ -20,6 +20,7 @@ if [ "\${4:-}" = pause ]; then touch "$OUT/debootstrapped"; sleep 600; fi
 mount -t proc proc "$C/proc"
 mount -t sysfs sysfs "$C/sys"
 mount --bind /dev "$C/dev"
+mount --make-rslave "$C/dev"
 mount -t devpts -o newinstance,ptmxmode=0666 devpts "$C/dev/pts"
 cp /etc/resolv.conf "$C/etc/resolv.conf"
 t1=$(date +%s)

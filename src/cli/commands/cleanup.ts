@@ -35,6 +35,7 @@ interface CleanReply {
 
 interface TeardownReply {
   text: string;
+  plan: { refused: { code: string; reason: string } | null };
   result: { status: 'done' | 'refused' | 'failed'; reason?: string; unmounted: string[]; signalled: unknown[] } | null;
 }
 
@@ -75,24 +76,40 @@ export function registerCleanup(program: Command, globals: () => GlobalOptions):
       const out = await withAnySwarm(ctx, async (nc) => {
         const call = <T>(ep: string, p: unknown) => c.callCoordinator<T>(ctx, nc, ep, p, 6 * 3600_000);
         const trees = targets.filter((t) => t.kind === 'tree');
-        const teardowns: Record<string, TeardownReply> = {};
-        for (const t of trees) {
-          teardowns[t.path] = await call<TeardownReply>('teardown', { target: t.path, dryRun: !!o.dryRun });
-          if (o.verbose || o.dryRun) say(teardowns[t.path]!.text);
+        // 1. Plans first, changing nothing: what the policy refuses is never touched at all.
+        const plans: Record<string, TeardownReply> = {};
+        for (const t of trees) plans[t.path] = await call<TeardownReply>('teardown', { target: t.path, dryRun: true });
+        const refusedByPolicy = trees.filter((t) => plans[t.path]?.plan.refused).map((t) => ({ path: t.path, status: 'refused', reason: plans[t.path]!.plan.refused!.reason }));
+        const allowed = targets.filter((t) => !refusedByPolicy.some((r) => r.path === t.path));
+        const plan = allowed.length ? await call<CleanReply>('clean-plan', { targets: allowed }) : null;
+        if (o.dryRun) {
+          for (const t of trees) say(plans[t.path]!.text);
+          return { teardowns: plans, clean: plan, blocked: refusedByPolicy, dryRun: true };
         }
-        // Only trees the Unmounter finished (or, in a dry run, would start on) go on to the Cleaner.
-        const ready = targets.filter((t) => t.kind !== 'tree' || o.dryRun || teardowns[t.path]?.result?.status === 'done');
-        // Whatever stopped the teardown, deleting was refused: nothing of such a tree is touched.
-        const blocked = trees.filter((t) => !ready.includes(t)).map((t) => ({ path: t.path, status: 'refused', reason: `not deleted: the teardown did not finish: ${teardowns[t.path]?.result?.reason ?? 'unknown'}` }));
+        // 2. A large delete is confirmed on a terminal before anything happens (teardown included).
+        const total = plan?.plan.totalBytes ?? 0;
+        if (plan && process.stdin.isTTY && !o.force && total > ctx.config.cleanup.confirmAboveBytes) {
+          say(plan.text);
+          if (!(await confirm(`Take apart and delete ${formatBytes(total)}${trees.length ? ' (mounted trees: their size shows once unmounted)' : ''}?`))) {
+            throw new CliError('nothing done (not confirmed)', EXIT.refused);
+          }
+        }
+        // 3. Teardown; only trees the Unmounter finished go on to the Cleaner.
+        const teardowns: Record<string, TeardownReply> = {};
+        for (const t of allowed.filter((x) => x.kind === 'tree')) {
+          teardowns[t.path] = await call<TeardownReply>('teardown', { target: t.path });
+          if (o.verbose) say(teardowns[t.path]!.text);
+        }
+        const ready = allowed.filter((t) => t.kind !== 'tree' || teardowns[t.path]?.result?.status === 'done');
+        const blocked = [
+          ...refusedByPolicy,
+          ...allowed.filter((t) => !ready.includes(t)).map((t) => {
+            const r = teardowns[t.path]?.result;
+            return { path: t.path, status: r?.status === 'refused' ? 'refused' : 'failed', reason: `not deleted: the teardown did not finish: ${r?.reason ?? 'unknown'}` };
+          }),
+        ];
         let clean: CleanReply | null = null;
         if (ready.length) {
-          const plan = await call<CleanReply>('clean-plan', { targets: ready });
-          if (o.dryRun) return { teardowns, clean: plan, blocked };
-          const total = plan.plan.totalBytes ?? 0;
-          if (process.stdin.isTTY && !o.force && total > ctx.config.cleanup.confirmAboveBytes) {
-            say(plan.text);
-            if (!(await confirm(`Delete ${formatBytes(total)}?`))) throw new CliError('nothing deleted (not confirmed)', EXIT.refused);
-          }
           const token = randomBytes(6).toString('hex');
           const sub = o.monitor || o.verbose ? nc.subscribe(progressSubject(ctx.config.nats.subjectPrefix, token)) : null;
           if (sub) {
@@ -107,18 +124,23 @@ export function registerCleanup(program: Command, globals: () => GlobalOptions):
           sub?.unsubscribe();
           if (sub && !o.json) process.stderr.write('\n');
         }
-        return { teardowns, clean, blocked };
+        return { teardowns, clean, blocked, dryRun: false };
       }, say);
       if (o.json) printJson(out);
-      else if (o.dryRun) printLine(out.clean?.text ?? '');
-      else {
-        for (const b of out.blocked) printLine(`REFUSED ${b.path}: ${b.reason}`);
+      else if (out.dryRun) {
+        for (const b of out.blocked) printLine(`REFUSED ${JSON.stringify(b.path)}: ${b.reason}`);
+        if (out.clean) printLine(out.clean.text);
+        if (out.clean && Object.keys(out.teardowns).length) printLine('(mounts in the teardown plans above are unmounted first; a tree refused here for its mounts is deleted after that)');
+      } else {
+        for (const b of out.blocked) printLine(`${b.status === 'failed' ? 'FAILED' : 'REFUSED'} ${JSON.stringify(b.path)}: ${b.reason}`);
         for (const t of out.clean?.result?.targets ?? []) {
           const d = t.deleted ? ` (${t.deleted.files} files, ${t.deleted.dirs} dirs, ${formatBytes(t.deleted.bytes)})` : '';
-          printLine(`${t.status.toUpperCase()} ${t.path}${d}${t.reason ? `: ${t.reason}` : ''}`);
+          printLine(`${t.status.toUpperCase()} ${JSON.stringify(t.path)}${d}${t.reason ? `: ${t.reason}` : ''}`);
         }
       }
+      // 1 when something was attempted and failed (a teardown may have unmounted part of a tree);
+      // 3 only when a safety check refused and nothing of that target was changed.
       const statuses = [...out.blocked.map((b) => b.status), out.clean?.result?.status ?? 'done'];
-      process.exitCode = o.dryRun ? EXIT.ok : statuses.includes('failed') ? EXIT.failed : statuses.includes('refused') ? EXIT.refused : EXIT.ok;
+      process.exitCode = statuses.includes('failed') ? EXIT.failed : statuses.includes('refused') ? EXIT.refused : EXIT.ok;
     });
 }

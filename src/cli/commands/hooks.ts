@@ -21,7 +21,7 @@ interface Flags {
 export function registerHooks(program: Command, globals: () => GlobalOptions): void {
   program
     .command('hooks <hook>')
-    .description(`run a hook: ${NAMES.join(', ')} (notify = notification). Reads a Claude Code hook payload from stdin when one is piped. Exit 0 = recorded; 1 = a handler failed; 2 = bad input`)
+    .description(`run a hook: ${NAMES.join(', ')} (notify = notification). Reads a Claude Code hook payload from stdin when one is piped. Exit 0 = recorded (also when the swarm is down: recorded locally, with a warning); 1 = bad input or a handler failed — never 2, which Claude Code treats as blocking`)
     .option('--description <text>', 'what the task is (pre-task)')
     .option('--task-id <id>', 'ties pre-task and post-task together')
     .option('--file <path>', 'the edited file (post-edit)')
@@ -34,7 +34,7 @@ export function registerHooks(program: Command, globals: () => GlobalOptions): v
       const { HOOK_ALIASES, HOOK_NAMES } = await import('../../schemas/hook-types.js');
       const hook = HOOK_ALIASES[hookArg] ?? hookArg;
       if (!(HOOK_NAMES as readonly string[]).includes(hook)) {
-        throw new CliError(`unknown hook "${hookArg}": use one of ${NAMES.join(', ')} (or notify)`, EXIT.usage);
+        throw new CliError(`unknown hook "${hookArg}": use one of ${NAMES.join(', ')} (or notify)`, EXIT.failed);
       }
       // Not cliContext: the lean path skips zod unless a config file needs validating.
       const { loadConfigFast } = await import('../../config/load-fast.js');
@@ -44,7 +44,7 @@ export function registerHooks(program: Command, globals: () => GlobalOptions): v
       try {
         ctx = { config: await loadConfigFast({ file: globals().config }), paths: ensureStateDir() };
       } catch (e) {
-        if (e instanceof ConfigError) throw new CliError(e.message, EXIT.usage);
+        if (e instanceof ConfigError) throw new CliError(e.message, EXIT.failed);
         throw e;
       }
       const { readStdinPayload } = await import('../../hook-runtime/stdin-payload.js');
@@ -54,7 +54,7 @@ export function registerHooks(program: Command, globals: () => GlobalOptions): v
       try {
         event = buildHookEvent(hook as (typeof HOOK_NAMES)[number], o, await readStdinPayload());
       } catch (e) {
-        if (e instanceof BadHookInput) throw new CliError(e.message, EXIT.usage);
+        if (e instanceof BadHookInput) throw new CliError(e.message, EXIT.failed);
         throw e;
       }
       try {

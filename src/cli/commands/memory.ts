@@ -4,6 +4,12 @@ import type { GlobalOptions } from '../context.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { printJson, printLine } from '../output.js';
 
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n < 1) throw new CliError(`--limit must be a positive whole number (got "${v}")`, EXIT.usage);
+  return n;
+}
+
 function parseValue(text: string): unknown {
   try {
     return JSON.parse(text);
@@ -87,7 +93,7 @@ export function registerMemory(program: Command, globals: () => GlobalOptions): 
     .command('list')
     .description('list keys (with --json, entries)')
     .option('--prefix <p>', 'only keys starting with this', '')
-    .option('--limit <n>', 'at most this many', (v) => Number(v))
+    .option('--limit <n>', 'at most this many', positiveInt)
     .option('--json', 'print entries as JSON')
     .action(async (o: { prefix: string; limit?: number; json?: boolean }) => {
       const ctx = (await context()).cliContext(globals());
@@ -100,7 +106,7 @@ export function registerMemory(program: Command, globals: () => GlobalOptions): 
     .command('query [prefix]')
     .description('entries under a prefix whose fields match every --where FIELD OP VALUE (OP: = != > >= < <= ~)')
     .option('--where <filter...>', 'e.g. --where strategies.umount.successes>=1 fsType=tmpfs', [])
-    .option('--limit <n>', 'at most this many', (v) => Number(v))
+    .option('--limit <n>', 'at most this many', positiveInt)
     .option('--json', 'print as JSON (default prints key and value per line)')
     .action(async (prefix: string | undefined, o: { where: string[]; limit?: number; json?: boolean }) => {
       const ctx = (await context()).cliContext(globals());

@@ -35,6 +35,12 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
       const { resolve } = await import('node:path');
       const chroot = o.chroot ? resolve(o.chroot) : null;
       if (!command.length) throw new CliError('nothing to run: give the build command after --', EXIT.usage);
+      if (chroot) {
+        // The chroot is judged before anything runs: a build must not start on a tree we would refuse.
+        const { checkChrootPolicy } = await import('../../run/chroot-policy.js');
+        const refusal = await checkChrootPolicy(chroot, ctx.config);
+        if (refusal) throw new CliError(`refusing --chroot ${chroot}: ${refusal}`, EXIT.refused);
+      }
       const say = (m: string) => !o.json && warn(m);
       const { withAnySwarm } = await import('../ephemeral.js');
       const { orchestrateRun } = await import('../../run/orchestrate.js');
