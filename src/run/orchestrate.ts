@@ -162,7 +162,8 @@ export async function orchestrateRun(config: Config, nc: NatsConnection, opts: R
       const rb = await soft('system rollback', () => call<{ rollback: { restored: string[]; mismatched: unknown[] } }>('system', { action: 'rollback' }));
       if (rb) (record as Record<string, unknown>).systemRollback = rb.rollback;
     }
-    if (opts.chroot) {
+    if (opts.chroot && !existsSync(opts.chroot)) notes.push(`${opts.chroot} does not exist (the build never created it): nothing to take apart`);
+    else if (opts.chroot) {
       // Processes and mounts go whatever happened: a kept chroot is kept unmounted.
       const td = await soft('teardown', () => call<{ result: NonNullable<RunRecordInput['teardown']> | null }>('teardown', { target: opts.chroot }, 30 * 60_000));
       record.teardown = td?.result ?? null;
