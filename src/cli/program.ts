@@ -20,6 +20,10 @@ Exit codes: 0 done, 1 failed, 2 bad usage or input, 3 refused by a safety check 
 Environment: NATS_URL, OPTIMIZATION_ENABLED, PARALLEL_JOBS, CLEANUP_AUTO_TRIGGER, PERFORMANCE_MONITORING, ISOSWARM_HOME, ISOSWARM_CONFIG.`,
     )
     .exitOverride();
+  // --verbose reaches this process's logger and every process it starts (coordinator, agents).
+  program.hook('preAction', () => {
+    if (program.opts<GlobalOptions>().verbose) process.env.ISOSWARM_VERBOSE = '1';
+  });
   const globals = () => program.opts<GlobalOptions>();
   for (const reg of registers) reg(program, globals);
   return program;
