@@ -2,10 +2,11 @@
 // take the target's lock, finish what an interrupted run left, re-verify that nothing is mounted,
 // then journal each step before it runs: a tree is renamed aside, then deleted.
 import { lstat, realpath } from 'node:fs/promises';
-import { basename, dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { removePlannedFiles, type RemoveResult } from '../../src/host/cache-evict.js';
 import { deleteAside } from '../../src/host/delete-aside.js';
 import { openJournal, type Journal } from '../../src/host/journal.js';
+import { lazyDetachBlocks, type LazyCleared } from '../../src/host/lazy-marker.js';
 import { silentLog } from '../../src/host/log-like.js';
 import { readMountinfo } from '../../src/host/mountinfo.js';
 import { canonicalPolicy, checkPolicy, readHomeDirs, resolveAndCheck, type PathPolicy } from '../../src/host/path-policy.js';
@@ -151,6 +152,10 @@ async function applyTarget(t: CleanTargetPlan, ctx: Ctx): Promise<CleanTargetRes
   const lock = await acquireTargetLock(path);
   if (!lock) return refuse('locked', `another cleanup or teardown of ${path} is running`);
   try {
+    // Never delete after a lazy detach, even in a later run, while the detached mounts are in use.
+    const cleared = (c: LazyCleared): void => (ctx.log ?? silentLog).info({ target: path, lazyTarget: c.target, notInspected: c.unreadable.map((u) => u.pid) }, 'lazily detached mounts no longer in use: marker cleared');
+    const lazy = await lazyDetachBlocks(ctx.lazyMarkerDir ?? join(dirname(ctx.journalDir), 'unmounter'), path, cleared).catch((e: Error) => [{ reason: `cannot check for lazy detaches: ${e.message}` }]);
+    if (lazy.length > 0) return refuse('lazy-detached', lazy.map((b) => b.reason).join('\n'));
     const journal = await openJournal(ctx.journalDir, path);
     try {
       const resumed = await resumePending(journal, path, ctx.policy, ctx.homes, { log: ctx.log, onProgress: ctx.onProgress });

@@ -43,6 +43,7 @@ export function cleanerEndpoints(ctx: AgentContext): EndpointMap {
         let last = 0;
         const result = await applyClean(plan, {
           journalDir,
+          lazyMarkerDir: join(ctx.stateDir, 'journal', 'unmounter'),
           policy,
           homes,
           log: ctx.log,

@@ -24,7 +24,7 @@ export interface MountReport {
   source: string;
 }
 
-export type CleanRefusalCode = RefusalCode | 'mounted' | 'pseudo-fs' | 'invalid' | 'changed' | 'locked';
+export type CleanRefusalCode = RefusalCode | 'mounted' | 'pseudo-fs' | 'invalid' | 'changed' | 'locked' | 'lazy-detached';
 
 export type CleanAction =
   | { type: 'delete-tree'; size: TreeSize }
@@ -56,8 +56,14 @@ export interface CleanProgress {
 }
 
 export interface ApplyCleanOptions {
-  /** `<stateDir>/journal`. */
+  /** `<stateDir>/journal/cleaner`. */
   journalDir: string;
+  /**
+   * The Unmounter's journal dir (`<stateDir>/journal/unmounter`), where it records lazy detaches;
+   * by default the `unmounter` sibling of journalDir. A tree overlapping a recorded lazy detach is
+   * refused ('lazy-detached') while a process still uses the detached mounts.
+   */
+  lazyMarkerDir?: string;
   /** Checked again here for every target: the plan's verdict is never trusted. */
   policy: PathPolicy;
   /** Home directories to protect; read from /etc/passwd when omitted. */

@@ -2,6 +2,7 @@
 // point, detach the build's loop devices, verify. Each step is journalled before it runs.
 import { silentLog } from '../../src/host/log-like.js';
 import { detachLoop, isLoopMounted, loopsBackedUnder } from '../../src/host/loop-devices.js';
+import { recordLazyDetach } from '../../src/host/lazy-marker.js';
 import { isAtOrUnder, mountsUnder, readMountinfo } from '../../src/host/mountinfo.js';
 import { canonicalPolicy, readHomeDirs, resolveAndCheck } from '../../src/host/path-policy.js';
 import { holdersInside, processesRootedIn } from '../../src/host/proc-scan.js';
@@ -54,6 +55,10 @@ export async function applyTeardown(plan: TeardownPlan, opts: ApplyOptions): Pro
   }
   const target = resolved.path;
   result.target = target;
+  // A lazy detach that is not recorded could be followed by a delete in a later run: none then.
+  const lazyDir = opts.lazyMarkerDir;
+  const allowLazy = (opts.allowLazy ?? false) && lazyDir !== undefined;
+  if (opts.allowLazy && !allowLazy) log.warn({ target }, 'lazy detach allowed but nowhere to record it: not used');
 
   const step = async <T>(kind: string, data: object, fn: () => Promise<T>, summary: (r: T) => object): Promise<T> => {
     await opts.journal?.begin({ step: kind, target, ...data });
@@ -80,8 +85,18 @@ export async function applyTeardown(plan: TeardownPlan, opts: ApplyOptions): Pro
       }
       const u = await step(
         'unmount',
-        { round, mounts: plan.mounts.map((m) => m.mountPoint), allowLazy: opts.allowLazy ?? false },
-        () => unmountAllUnder(target, { strategyOrder: opts.strategyOrder, allowLazy: opts.allowLazy ?? false, onAttempt: opts.onAttempt, log }),
+        { round, mounts: plan.mounts.map((m) => m.mountPoint), allowLazy },
+        () =>
+          unmountAllUnder(target, {
+            strategyOrder: opts.strategyOrder,
+            allowLazy,
+            onAttempt: opts.onAttempt,
+            log,
+            beforeLazy: async (detaching) => {
+              await recordLazyDetach(lazyDir as string, target, detaching);
+              log.warn({ target, mounts: detaching.map((m) => ({ id: m.id, mountPoint: m.mountPoint })) }, 'lazy detach recorded: the tree must not be deleted while the detached mounts are in use');
+            },
+          }),
         (r) => ({ ok: r.ok, passes: r.passes, remaining: r.remaining.map((m) => m.mountPoint), privatized: r.privatized, usedLazy: r.usedLazy }),
       );
       result.attempts.push(...u.attempts);
@@ -115,7 +130,7 @@ export async function applyTeardown(plan: TeardownPlan, opts: ApplyOptions): Pro
     if (stuckLoops.length > 0) {
       return finish('failed', `loop devices not detached: ${stuckLoops.map((l) => `${l.device} (${l.error ?? '?'})`).join(', ')}`);
     }
-    if (result.usedLazy) return finish('failed', 'a lazy detach was used (recorded): nothing is mounted any more, but deletion must not follow');
+    if (result.usedLazy) return finish('failed', `a lazy detach was used (recorded in ${lazyDir}): nothing is mounted any more, but deletion must not follow while the detached mounts are in use`);
     return finish('done');
   } catch (e) {
     log.warn({ target, error: String(e) }, 'teardown step failed');

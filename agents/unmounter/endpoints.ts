@@ -63,6 +63,7 @@ export function unmounterEndpoints(ctx: AgentContext): EndpointMap {
                 strategyOrder: await strategyOrderFor(plan, memory),
                 graceMs: graceMs ?? ctx.config.cleanup.graceMs,
                 allowLazy: allowLazy ?? ctx.config.cleanup.allowLazyUnmount,
+                lazyMarkerDir: journalDir,
                 log: ctx.log,
               });
               await journal.finish();

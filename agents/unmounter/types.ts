@@ -44,6 +44,11 @@ export interface ApplyOptions {
   strategyOrder?: (fsType: string) => Strategy[];
   graceMs?: number;
   allowLazy?: boolean;
+  /**
+   * Where a lazy detach is recorded per target before it happens (the agent's journal dir): the
+   * Cleaner refuses the tree until the detached mounts are no longer in use. Without it, no lazy detach.
+   */
+  lazyMarkerDir?: string;
   /** Called after every umount attempt (progress, tests). */
   onAttempt?: (a: UnmountAttempt) => void;
   log?: LogLike;

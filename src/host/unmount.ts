@@ -26,6 +26,11 @@ export interface UnmountOptions {
   /** Lazy detach is used only if allowed, only after plain passes stopped making progress. */
   allowLazy?: boolean;
   onAttempt?: (a: UnmountAttempt) => void;
+  /**
+   * Called right before a lazy detach with the mount and everything below it (all of it goes with
+   * it) so that the caller can record it; if it throws, that mount is not lazily detached.
+   */
+  beforeLazy?: (detaching: MountEntry[]) => Promise<void>;
   settleMs?: number;
   maxPasses?: number;
   log?: LogLike;
@@ -146,6 +151,15 @@ export async function unmountAllUnder(realTarget: string, opts: UnmountOptions =
       let strategies = order(m.fsType).filter((s) => (lazy ? s === 'lazy' : s !== 'lazy'));
       if (!lazy && strategies.length === 0) strategies = ['umount']; // a learned order never rules out the plain one
       for (const s of strategies) {
+        if (s === 'lazy' && opts.beforeLazy) {
+          const unrecorded = await opts.beforeLazy([m, ...descendants(m, before.all)]).then(() => null, (e: unknown) => String(e));
+          if (unrecorded !== null) {
+            const a: UnmountAttempt = { mountPoint: m.mountPoint, fsType: m.fsType, source: m.source, strategy: s, ok: false, ms: 0, error: `not detached: could not record it (${unrecorded})` };
+            attempts.push(a);
+            opts.onAttempt?.(a);
+            continue;
+          }
+        }
         const r = await attempt(m, s);
         if (r === 'ok' && s === 'lazy') usedLazy = true;
         if (r !== 'fail') break;
@@ -168,17 +182,23 @@ export async function unmountAllUnder(realTarget: string, opts: UnmountOptions =
   return { ok: remaining.length === 0, passes, attempts, remaining, foreign: last.foreign, privatized, usedLazy };
 }
 
-function hasForeignBelow(m: MountEntry, all: readonly MountEntry[], foreignIds: ReadonlySet<number>): boolean {
+/** Every mount below `m` (children, their children, ...), from one snapshot of the table. */
+function descendants(m: MountEntry, all: readonly MountEntry[]): MountEntry[] {
   const byParent = new Map<number, MountEntry[]>();
   for (const e of all) byParent.set(e.parentId, [...(byParent.get(e.parentId) ?? []), e]);
+  const out: MountEntry[] = [];
   const stack = [...(byParent.get(m.id) ?? [])];
-  const seen = new Set<number>();
+  const seen = new Set<number>([m.id]);
   while (stack.length) {
     const c = stack.pop() as MountEntry;
     if (seen.has(c.id)) continue;
     seen.add(c.id);
-    if (foreignIds.has(c.id)) return true;
+    out.push(c);
     stack.push(...(byParent.get(c.id) ?? []));
   }
-  return false;
+  return out;
+}
+
+function hasForeignBelow(m: MountEntry, all: readonly MountEntry[], foreignIds: ReadonlySet<number>): boolean {
+  return descendants(m, all).some((c) => foreignIds.has(c.id));
 }

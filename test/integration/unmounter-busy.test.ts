@@ -1,8 +1,9 @@
 // Busy mounts: a chroot process holding chroot/dev/null (killed), and a host folder held by a
 // process OUTSIDE the chroot (reported, never signalled, teardown refused to finish).
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { test } from 'node:test';
+import { lazyMarkerFile } from '../../src/host/lazy-marker.js';
 import { isAtOrUnder, mountsUnder } from '../../src/host/mountinfo.js';
 import {
   bindHost,
@@ -95,13 +96,14 @@ test('lazy detach only when allowed, recorded, and the run still refuses deletio
     const shell = startSentinel(fx, { cwd: `${c}/host` });
     await new Promise((r) => setTimeout(r, 100));
 
-    const { result } = await teardown(fx, fx.chroot, { allowLazy: true });
+    const { result } = await teardown(fx, fx.chroot, { allowLazy: true, lazyMarkerDir: `${fx.scratch}/state/journal/unmounter` });
 
     assert.equal(result.usedLazy, true);
     assert.ok(result.attempts.some((a) => a.strategy === 'lazy' && a.ok));
     assert.ok(result.attempts.findIndex((a) => a.strategy === 'lazy') > result.attempts.findIndex((a) => a.strategy === 'umount'), 'lazy came last');
     assert.equal(result.status, 'failed');
     assert.match(result.reason ?? '', /lazy/);
+    assert.ok(existsSync(lazyMarkerFile(`${fx.scratch}/state/journal/unmounter`, c)), 'recorded for the Cleaner');
     assert.ok(isRunning(shell.child));
     assert.equal(readFileSync(shell.signalLog, 'utf8'), '');
     assert.deepEqual(canariesIntact(fx), []);
