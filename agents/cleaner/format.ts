@@ -1,16 +1,8 @@
 // The Cleaner's plan as a person reads it in `--dry-run`.
 import type { CleanAction, CleanPlan, CleanTargetPlan } from './types.js';
 
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i === 0 ? `${n} B` : `${v.toFixed(1)} ${units[i]}`;
-}
+export { formatBytes } from '../../src/text/units.js';
+import { formatBytes } from '../../src/text/units.js';
 
 const count = (n: number): string => n.toLocaleString('en-US');
 

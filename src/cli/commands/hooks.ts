@@ -1,21 +1,13 @@
 // isoswarm hooks pre-task|post-edit|notification|post-task (notify = notification)
 import type { Command } from 'commander';
+import type { HookFlags } from '../../hook-runtime/build-event.js';
 import type { GlobalOptions } from '../context.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { printJson, printLine, warn } from '../output.js';
 
 const NAMES = ['pre-task', 'post-edit', 'notification', 'post-task'];
 
-interface Flags {
-  description?: string;
-  taskId?: string;
-  file?: string;
-  memoryKey?: string;
-  message?: string;
-  level?: string;
-  telemetry?: boolean;
-  json?: boolean;
-}
+type Flags = HookFlags & { json?: boolean };
 
 
 export function registerHooks(program: Command, globals: () => GlobalOptions): void {
