@@ -1,11 +1,13 @@
 // Bind-mounts a host cache dir into a chroot (the apt archive cache at /var/cache/apt/archives) and
 // takes exactly that mount away again. The target is resolved component by component inside the
 // chroot and refused if any component is a symlink (a chroot's symlink may point at the host). The
-// unmount only touches the mount we made, identified by its mount id, and never lazily.
+// unmount only touches the mount we made, identified by its mount id, never lazily, by its exact
+// mountinfo path with the teardown's checks (unmountExact).
 import { lstatSync, mkdirSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
-import { run, runOk } from './exec.js';
+import { runOk } from './exec.js';
 import { readMountinfo, type MountEntry } from './mountinfo.js';
+import { unmountExact } from './unmount.js';
 
 export interface BindHandle {
   source: string;
@@ -56,15 +58,19 @@ export interface UnbindResult {
   reason: string;
 }
 
-/** Unmounts the handle's mount if, and only if, it is still the one on top at its target. */
+/**
+ * Unmounts the handle's mount if, and only if, it is still the one on top at its path; through the
+ * teardown's own checks (exact mountinfo path, no symlink on it, --no-canonicalize): a symlink or a
+ * mount the build put over an ancestor cannot redirect the umount to a host mount.
+ */
 export async function unbindCache(h: BindHandle): Promise<UnbindResult> {
   const entries = await readMountinfo();
   const ours = entries.find((e) => e.id === h.mountId);
   if (!ours) return { unmounted: false, reason: 'already unmounted (not in the mount table)' };
-  const top = topmostAt(entries, h.target);
-  if (top?.id !== h.mountId) return { unmounted: false, reason: `refused: mount ${top?.id} is stacked on ours (${h.mountId}) at ${h.target}` };
-  const r = await run('umount', [h.target]);
+  const top = topmostAt(entries, ours.mountPoint);
+  if (top?.id !== h.mountId) return { unmounted: false, reason: `refused: mount ${top?.id} is stacked on ours (${h.mountId}) at ${ours.mountPoint}` };
+  const error = await unmountExact(ours);
   const still = (await readMountinfo()).some((e) => e.id === h.mountId);
-  if (still) return { unmounted: false, reason: `umount failed: ${r.stderr.trim() || `exit ${r.exitCode}`}` };
+  if (still) return { unmounted: false, reason: `umount of ${ours.mountPoint} refused or failed: ${error ?? 'still mounted'}` };
   return { unmounted: true, reason: 'unmounted' };
 }

@@ -99,6 +99,15 @@ async function umount(m: MountEntry, strategy: Strategy, settleMs: number): Prom
   return r.exitCode === 0 ? null : r.stderr.trim() || `umount exited ${r.exitCode}`;
 }
 
+/**
+ * Unmounts exactly mount `m`, never lazily, with the same checks as a teardown: still in the table,
+ * on top at its exact mountinfo path (nothing stacked on it or over an ancestor), no symlink on
+ * that path, and `umount --no-canonicalize` by that path. null on success, else why not.
+ */
+export async function unmountExact(m: MountEntry): Promise<string | null> {
+  return umount(m, 'umount', 0);
+}
+
 /** Shared mounts under the target become private first: an unmount under a shared parent would
  * otherwise propagate to its peers outside the target (e.g. the host's /dev/pts). */
 async function privatize(ours: readonly MountEntry[], done: string[], log: LogLike): Promise<void> {
