@@ -14,7 +14,8 @@ import { MODES } from './choose.js';
 import { isTuneRecord, parallelConfigKey } from './learning.js';
 import { exportEnv, recommend, shellQuote } from './recommend.js';
 import { tune } from './tune.js';
-import { APT_CACHE, attachAptCache, detachAptCache, type AptSession } from './caches.js';
+import { APT_CACHE, DEBOOTSTRAP_CACHE, attachAptCache, detachAptCache, type AptSession } from './caches.js';
+import { bootstrapThroughCache } from './bootstrap.js';
 import { canonicalPolicy, readHomeDirs, resolveAndCheck, resolveTarget } from '../../src/host/path-policy.js';
 import { effectivePolicy } from '../../src/runtime/policy.js';
 
@@ -32,6 +33,14 @@ const systemInput = z.object({
 });
 
 const cacheInput = z.object({ chroot: z.string().min(1).max(4096) });
+const bootstrapInput = z.object({
+  target: z.string().min(1).max(4096),
+  suite: z.string().regex(/^[a-z0-9][a-z0-9.-]*$/),
+  mirror: z.string().regex(/^(https?|file):\/\/\S+$/),
+  arch: z.string().regex(/^[a-z0-9]+$/).default('amd64'),
+  variant: z.enum(['minbase', 'buildd', 'fakechroot']).optional(),
+  include: z.array(z.string().regex(/^[a-z0-9][a-z0-9+.-]*$/)).max(500).default([]),
+});
 
 export function tunerEndpoints(ctx: AgentContext): EndpointMap {
   const memory = new MemoryClient(ctx.nc, ctx.prefix, 10_000);
@@ -68,6 +77,20 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
         const { unbind, stats } = await detachAptCache(s);
         await memory.record([{ kind: 'cache-use', ...stats }]).catch((e: Error) => ctx.log.warn({ err: e.message }, 'cache use not recorded'));
         return { unbind, stats };
+      },
+    }),
+    bootstrap: endpoint({
+      input: bootstrapInput,
+      description: 'debootstrap a base system into a chroot through the tarball cache (fetched once per suite/arch/variant/mirror)',
+      handler: async ({ target, suite, mirror, arch, variant, include }) => {
+        // Writing a tree: the same path policy as a teardown, judged on the parent (the target may not exist yet).
+        const { checkChrootPolicy } = await import('../../src/run/chroot-policy.js');
+        const refusal = await checkChrootPolicy(target, ctx.config);
+        if (refusal) throw new BusError('refused', refusal);
+        const dir = ctx.config.caches.debootstrapDir ?? join(ctx.stateDir, 'cache', DEBOOTSTRAP_CACHE);
+        const r = await bootstrapThroughCache(dir, ctx.config.caches.debootstrapLimitBytes, { suite, mirror, arch, ...(variant ? { variant } : {}), ...(include.length ? { include } : {}) }, target);
+        await memory.record([{ kind: 'cache-use', ...r.stats }]).catch((e: Error) => ctx.log.warn({ err: e.message }, 'cache use not recorded'));
+        return r;
       },
     }),
     tune: endpoint({

@@ -1,4 +1,5 @@
 // isoswarm command line. Commands load what they need only when they run.
+import { registerBootstrap } from './commands/bootstrap.js';
 import { registerCleanup } from './commands/cleanup.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDoctor } from './commands/doctor.js';
@@ -17,6 +18,6 @@ import { buildProgram, runProgram } from './program.js';
 
 const program = buildProgram([
   registerLifecycle, registerStatus, registerDoctor, registerMemory, registerPatterns, registerHooks, registerMonitor,
-  registerUnmount, registerShellInit, registerRun, registerCleanup, registerDemo, registerTune, registerReport,
+  registerUnmount, registerShellInit, registerRun, registerCleanup, registerDemo, registerTune, registerReport, registerBootstrap,
 ]);
 void runProgram(program);

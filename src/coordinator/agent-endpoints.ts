@@ -19,6 +19,7 @@ const ROUTES: Record<string, [ServiceName, string, number]> = {
   tune: ['performance-tuner', 'tune', 60 * 60_000],
   system: ['performance-tuner', 'system', 60_000],
   'cache-attach': ['performance-tuner', 'cache-attach', 60_000],
+  bootstrap: ['performance-tuner', 'bootstrap', 2 * 60 * 60_000],
   'cache-detach': ['performance-tuner', 'cache-detach', 10 * 60_000],
   'monitor-snapshot': ['monitor', 'snapshot', 10_000],
   'monitor-watch': ['monitor', 'watch', 10_000],

@@ -54,6 +54,9 @@ export const configSchema = z.object({
     /** Host dir of the apt archive cache bound into chroots (null: <state dir>/cache/apt-archives). */
     aptDir: z.string().startsWith('/').nullable(),
     aptLimitBytes: z.number().int().positive(),
+    /** Host dir of the debootstrap tarball cache (null: <state dir>/cache/debootstrap-tarballs). */
+    debootstrapDir: z.string().startsWith('/').nullable(),
+    debootstrapLimitBytes: z.number().int().positive(),
   }),
   hooks: z.object({
     builtin: z.record(z.string(), z.string()),

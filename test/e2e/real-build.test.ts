@@ -6,8 +6,11 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { after, describe, test } from 'node:test';
-import { CLI, removeScratch, scratchHome, teardownHome, testEnv } from '../helpers/cli.js';
+import { CLI, cliSync, removeScratch, scratchHome, teardownHome, testEnv } from '../helpers/cli.js';
+
+const cliSyncJson = (env: NodeJS.ProcessEnv, args: string[]): string => cliSync(env, args).stdout;
 import { needsRoot } from '../helpers/root.js';
+import { aptMirror } from '../../src/host/apt-mirror.js';
 
 const BUILD = `#!/bin/bash
 # Arguments: CHROOT OUTDIR MIRROR [pause-after-debootstrap]
@@ -32,16 +35,6 @@ t2=$(date +%s%N)
 mksquashfs "$C" "$OUT/filesystem.squashfs" -noappend -no-progress -e proc sys dev \${MKSQUASHFS_OPTS:-} >/dev/null
 echo "mksquashfs (\${MKSQUASHFS_OPTS:-default}): $(( ($(date +%s%N) - t2) / 1000000 )) ms, $(stat -c %s "$OUT/filesystem.squashfs") bytes" | tee -a "$OUT/timings"
 `;
-
-function aptMirror(): string {
-  for (const f of ['/etc/apt/sources.list.d/debian.sources', '/etc/apt/sources.list']) {
-    if (!existsSync(f)) continue;
-    const t = readFileSync(f, 'utf8');
-    const m = /^URIs:\s*(\S+)/m.exec(t) ?? /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+bookworm/m.exec(t);
-    if (m?.[1] && !m[1].includes('security')) return m[1];
-  }
-  return 'http://deb.debian.org/debian';
-}
 
 function run(env: NodeJS.ProcessEnv, args: string[], onStart?: (pid: number) => void): Promise<{ code: number | null; stdout: string; ms: number }> {
   return new Promise((resolve) => {
@@ -95,6 +88,24 @@ describe('a real debootstrap build under isoswarm run, interrupted once', { skip
     assert.ok(statSync(`${out2}/filesystem.squashfs`).size > 20e6);
     process.stderr.write(`\n[real build] interrupted run: ${(r1.ms / 1000).toFixed(1)} s (apt cache: ${rec1.cache.misses} packages downloaded)\n`);
     process.stderr.write(`[real build] full run: ${(r2.ms / 1000).toFixed(1)} s; apt cache ${rec2.cache.hits} hits / ${rec2.cache.misses} misses, ${(rec2.cache.bytesSaved / 1e6).toFixed(1)} MB not downloaded again; ${rec2.teardown.unmounted.length} mounts taken down\n`);
-    process.stderr.write(readFileSync(`${out2}/timings`, 'utf8').replace(/^/gm, '[real build] '));
+    process.stderr.write(`${readFileSync(`${out2}/timings`, 'utf8').trimEnd().replace(/^/gm, '[real build] ')}\n`);
+  });
+
+  test('isoswarm bootstrap: the second debootstrap of the same spec is unpacked from the tarball cache', async () => {
+    const env = testEnv(home);
+    const times: number[] = [];
+    for (const round of [1, 2]) {
+      const target = `${work}/boot${round}`;
+      const r = await run(env, ['bootstrap', 'bookworm', target, '--variant', 'minbase', '--json']);
+      assert.equal(r.code, 0);
+      const b = JSON.parse(r.stdout) as { cache: string; makeMs: number | null; unpackMs: number };
+      assert.equal(b.cache, round === 1 ? 'miss' : 'hit');
+      assert.ok(existsSync(`${target}/usr/bin/apt-get`) || existsSync(`${target}/bin/sh`));
+      times.push(r.ms);
+      process.stderr.write(`[bootstrap] round ${round}: ${b.cache}, ${(r.ms / 1000).toFixed(1)} s (fetch ${b.makeMs === null ? '-' : `${(b.makeMs / 1000).toFixed(1)} s`}, unpack ${(b.unpackMs / 1000).toFixed(1)} s)\n`);
+    }
+    assert.ok(times[1]! < times[0]!, 'the cached bootstrap was not faster');
+    const eff = JSON.parse(cliSyncJson(env, ['memory', 'get', 'optimization/caching-effectiveness/debootstrap-tarballs'])) as { hits: number; misses: number };
+    assert.deepEqual([eff.hits, eff.misses], [1, 1]);
   });
 });
