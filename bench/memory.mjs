@@ -9,7 +9,7 @@ const N = Number(process.argv[2] ?? 20000);
 const dir = mkdtempSync('/tmp/isoswarm-bench-memory-');
 try {
   const raw = open({ path: `${dir}/raw`, mapSize: 4 * 1024 ** 3 });
-  const ours = MemoryStore.open(`${dir}/ours`, { mapSizeBytes: 4 * 1024 ** 3 });
+  const ours = await MemoryStore.openWriter(`${dir}/ours`, { mapSizeBytes: 4 * 1024 ** 3 });
   const value = (i) => ({ fsType: 'tmpfs', i, strategies: { umount: { attempts: i, successes: i, totalMs: i * 3 } } });
   const timeIt = async (fn) => {
     const t = performance.now();

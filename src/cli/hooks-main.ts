@@ -4,7 +4,7 @@ import { registerHooks } from './commands/hooks.js';
 import { EXIT } from './exit-codes.js';
 import { buildProgram, runProgram } from './program.js';
 
-// Editors treat exit 2 as "block the action": a hook's own problems end with 1 instead.
+// Editors treat exit 2 as "block the action": every problem of a hook ends with 1 instead.
 void runProgram(buildProgram([registerHooks])).then(() => {
-  if (process.exitCode === EXIT.usage) process.exitCode = EXIT.failed;
+  if (process.exitCode !== undefined && process.exitCode !== EXIT.ok) process.exitCode = EXIT.failed;
 });

@@ -44,7 +44,7 @@ export async function openWriter(ctx: CliContext): Promise<MemoryWriter> {
       close: () => closeBus(s.nc),
     };
   }
-  const store = MemoryStore.open(ctx.paths.memory, { mapSizeBytes: ctx.config.memory.mapSizeBytes });
+  const store = await MemoryStore.openWriter(ctx.paths.memory, { mapSizeBytes: ctx.config.memory.mapSizeBytes });
   const ops = new MemoryOps(store);
   return {
     via: 'direct',

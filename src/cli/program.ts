@@ -45,6 +45,11 @@ export async function runProgram(program: Command, argv = process.argv): Promise
       process.exitCode = code === 'unavailable' || code === 'timeout' || code === 'auth' ? EXIT.unavailable : code === 'bad-request' ? EXIT.usage : code === 'refused' ? EXIT.refused : EXIT.failed;
       return;
     }
+    if (e instanceof Error && e.name === 'MemoryStoreBusy') {
+      process.stderr.write(`isoswarm: ${e.message}\n`);
+      process.exitCode = EXIT.unavailable;
+      return;
+    }
     if (e instanceof CliError) {
       process.stderr.write(`isoswarm: ${e.message}\n`);
       process.exitCode = e.exitCode;

@@ -30,7 +30,8 @@ async function main(): Promise<void> {
   const nc = await connectBus({ url, auth, name: `coordinator@${hostname()}:${process.pid}`, reconnect: true, timeoutMs: 5000 });
   const prefix = config.nats.subjectPrefix;
   await ensureEventStream(nc, prefix);
-  const store = MemoryStore.open(paths.memory, { mapSizeBytes: config.memory.mapSizeBytes });
+  // The single writer while it runs; a CLI call writing directly just now is waited for.
+  const store = await MemoryStore.openWriter(paths.memory, { mapSizeBytes: config.memory.mapSizeBytes, waitMs: 30_000 });
   const ops = new MemoryOps(store);
   const started = Date.now();
 

@@ -6,7 +6,7 @@ import { connectSwarm } from '../runtime/swarm-connect.js';
 import { importDist } from '../package-root.js';
 import type { HookEvent, HookResult } from '../schemas/hook-types.js';
 import type { StatePaths } from '../host/state-dir.js';
-import { runHookHandlers } from './run-handler.js';
+import { preloadHandler, runHookHandlers } from './run-handler.js';
 
 export class HookHandlerError extends Error {}
 
@@ -41,7 +41,11 @@ async function locally(config: Config, paths: StatePaths, event: HookEvent): Pro
   // Loaded from dist/ at run time: the lean hooks bundle leaves LMDB and zod out.
   const { MemoryStore } = await importDist<typeof import('../memory/store.js')>('src', 'memory', 'store.js');
   const { MemoryOps } = await importDist<typeof import('../memory/operations.js')>('src', 'memory', 'operations.js');
-  const store = MemoryStore.open(paths.memory, { mapSizeBytes: config.memory.mapSizeBytes });
+  // The memory has one writer at a time: everything slow (module loading) happens before the lock.
+  await preloadHandler(event, config);
+  // Bounded: a burst of hooks queues briefly; a coordinator that holds the memory but cannot be
+  // reached ends the wait with an error instead of a hang.
+  const store = await MemoryStore.openWriter(paths.memory, { mapSizeBytes: config.memory.mapSizeBytes, waitMs: 10_000 });
   try {
     const ops = new MemoryOps(store);
     // Kept for the stream: the coordinator publishes pending events when it next starts.

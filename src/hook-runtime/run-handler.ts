@@ -21,6 +21,12 @@ async function loadHandler(path: string): Promise<HookHandler> {
   return h;
 }
 
+/** Loads the built-in handler of a hook ahead of time (so a caller can keep its locks short). */
+export async function preloadHandler(event: HookEvent, config: Config): Promise<void> {
+  const builtin = config.hooks.builtin[event.hook];
+  if (builtin) await loadHandler(builtin);
+}
+
 export class HookFailure extends Error {
   constructor(message: string) {
     super(message);

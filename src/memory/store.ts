@@ -1,7 +1,8 @@
 // The one owner of lmdb: the memory store. A fixed, large map size; values are JSON, each wrapped
 // with its update time. The coordinator is the single writer while it runs; without it, CLI calls
 // write directly (LMDB's own write lock serialises processes; every write is committed before we return).
-import { chmodSync, mkdirSync, readdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, realpathSync } from 'node:fs';
+import { acquireTargetLock, type TargetLock } from '../host/target-lock.js';
 import { open, type RootDatabase } from 'lmdb';
 
 export interface StoredEntry {
@@ -32,11 +33,43 @@ export interface OpenOptions {
   readOnly?: boolean;
 }
 
+export class MemoryStoreBusy extends Error {
+  override name = 'MemoryStoreBusy';
+}
+
 export class MemoryStore {
+  private lock: TargetLock | null = null;
+
   private constructor(
     private readonly db: RootDatabase<Wrapped, string>,
     readonly path: string,
   ) {}
+
+  /**
+   * Opens the memory for writing as its only writer: an inter-process lock (released by the kernel
+   * if the holder dies) is taken first and held until close. One writer at a time is what LMDB
+   * through lmdb-js handles reliably; several writer processes at once have failed commits here.
+   * Waits up to `waitMs` for another writer (a CLI call, or the coordinator while it runs).
+   */
+  static async openWriter(dir: string, opts: Omit<OpenOptions, 'readOnly'> & { waitMs?: number }): Promise<MemoryStore> {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const name = `memory:${realpathSync(dir)}`;
+    const end = Date.now() + (opts.waitMs ?? 10_000);
+    let lock = await acquireTargetLock(name);
+    for (let delay = 2; !lock; delay = Math.min(delay * 2, 50)) {
+      if (Date.now() > end) throw new MemoryStoreBusy(`the memory at ${dir} is held by another writer (the coordinator, or another isoswarm call) for longer than ${opts.waitMs ?? 10_000} ms`);
+      await new Promise((r) => setTimeout(r, delay));
+      lock = await acquireTargetLock(name);
+    }
+    try {
+      const store = MemoryStore.open(dir, opts);
+      store.lock = lock;
+      return store;
+    } catch (e) {
+      await lock.release();
+      throw e;
+    }
+  }
 
   static open(dir: string, opts: OpenOptions): MemoryStore {
     if (!opts.readOnly) mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -47,6 +80,10 @@ export class MemoryStore {
       encoding: 'msgpack',
       // Durability over speed: a write the caller was told about is on disk.
       noSync: false,
+      // Several processes write when the swarm is down (each CLI call): lmdb-js's overlapping sync
+      // lets a transaction start before the last one is flushed, which with more than one writer
+      // process fails ("mdb_page_touch no parent"). Plain LMDB commits are safe across processes.
+      overlappingSync: false,
     });
     // LMDB creates its files with the process umask; the memory is nobody else's to read.
     if (!opts.readOnly) for (const f of readdirSync(dir)) chmodSync(`${dir}/${f}`, 0o600);
@@ -118,5 +155,7 @@ export class MemoryStore {
 
   async close(): Promise<void> {
     await this.db.close();
+    await this.lock?.release();
+    this.lock = null;
   }
 }

@@ -7,7 +7,7 @@ const [dir, id, countText, mode] = process.argv.slice(2);
 const count = Number(countText);
 
 if (mode === 'module') {
-  const store = MemoryStore.open(dir!, { mapSizeBytes: 4 * 1024 ** 3 });
+  const store = await MemoryStore.openWriter(dir!, { mapSizeBytes: 4 * 1024 ** 3, waitMs: 120_000 });
   const pending: Promise<unknown>[] = [];
   for (let i = 0; i < count; i++) pending.push(store.set(`w${id}/k${i}`, { writer: id, i }));
   await Promise.all(pending);
