@@ -34,7 +34,7 @@ if command -v xorriso >/dev/null; then
   xorriso -as mkisofs -quiet -V ISOSWARM_DEMO -J -R -o "$OUT/demo.iso" "$OUT/iso" 2>/dev/null
   echo "build: ISO $(stat -c %s "$OUT/demo.iso") bytes"
 fi
-echo "build: simulating a crash: kill -9 of the build, everything still mounted"
+echo "build: crashing on purpose (kill -9 of the build), everything still mounted"
 kill -9 $$
 `;
 }
