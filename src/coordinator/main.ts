@@ -11,7 +11,7 @@ import { createLogger } from '../log/logger.js';
 import { MemoryOps } from '../memory/operations.js';
 import { MemoryStore } from '../memory/store.js';
 import { VERSION } from '../version.js';
-import { hookEndpoints, replayPendingHooks } from './hook-endpoint.js';
+import { hookEndpoints, ingestSpool, replayPendingHooks } from './hook-endpoint.js';
 import { memoryEndpoints } from './memory-endpoints.js';
 import { Supervisor } from './supervisor.js';
 import { startReactor } from './reactor.js';
@@ -85,7 +85,9 @@ async function main(): Promise<void> {
   supervisor.start(adopted);
   reactor = await startReactor(nc, config, ops, log);
   const replay = async (why: string) => {
-    const replayed = await replayPendingHooks(nc, config, ops).catch((e: Error) => (log.warn({ err: e.message }, 'replay of pending hook events failed'), 0));
+    const replayed =
+      (await replayPendingHooks(nc, config, ops).catch((e: Error) => (log.warn({ err: e.message }, 'replay of pending hook events failed'), 0))) +
+      (await ingestSpool(nc, config, ops, paths, log).catch((e: Error) => (log.warn({ err: e.message }, 'the hook spool could not be run'), 0)));
     if (replayed) log.info({ replayed }, `hook events recorded while the swarm was unreachable are now in the stream (${why})`);
   };
   await replay('start');

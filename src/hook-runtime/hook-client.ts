@@ -7,6 +7,9 @@ import { importDist } from '../package-root.js';
 import type { HookEvent, HookResult } from '../schemas/hook-types.js';
 import type { StatePaths } from '../host/state-dir.js';
 import { preloadHandler, runHookHandlers } from './run-handler.js';
+import { appendToSpool } from './spool.js';
+import { isAlive } from '../host/process-identity.js';
+import { readRunFile } from '../runtime/run-file.js';
 
 export class HookHandlerError extends Error {}
 
@@ -38,6 +41,12 @@ async function viaSwarm(config: Config, paths: StatePaths, event: HookEvent): Pr
 
 async function locally(config: Config, paths: StatePaths, event: HookEvent): Promise<HookResult> {
   const started = performance.now();
+  // A live coordinator owns the memory even while its bus is down: spool the event for it.
+  const run = readRunFile(paths.runFile);
+  if (run?.coordinator && isAlive(run.coordinator)) {
+    appendToSpool(paths, event);
+    return { hook: event.hook, id: event.id, message: `${event.hook} spooled for the coordinator`, durationMs: performance.now() - started, stored: 'spool' };
+  }
   // Loaded from dist/ at run time: the lean hooks bundle leaves LMDB and zod out.
   const { MemoryStore } = await importDist<typeof import('../memory/store.js')>('src', 'memory', 'store.js');
   const { MemoryOps } = await importDist<typeof import('../memory/operations.js')>('src', 'memory', 'operations.js');
@@ -65,5 +74,7 @@ async function locally(config: Config, paths: StatePaths, event: HookEvent): Pro
 export async function sendHook(config: Config, paths: StatePaths, event: HookEvent): Promise<HookOutcome> {
   const r = await viaSwarm(config, paths, event);
   if (typeof r !== 'string') return { result: r };
-  return { result: await locally(config, paths, event), warning: `${r}; hook recorded locally (it reaches the event stream when the swarm is up)` };
+  const result = await locally(config, paths, event);
+  const where = result.stored === 'spool' ? 'spooled for the coordinator (it runs it when its bus is back)' : 'recorded locally (it reaches the event stream when the swarm is up)';
+  return { result, warning: `${r}; hook ${where}` };
 }

@@ -30,7 +30,8 @@ export interface HookResult {
   message: string;
   data?: unknown;
   durationMs: number;
-  stored: 'stream' | 'local';
+  /** stream: via the coordinator; local: straight into LMDB; spool: waiting for the coordinator. */
+  stored: 'stream' | 'local' | 'spool';
 }
 
 /** What a handler in hooks/ may touch: the memory, through whoever owns it in this process. */
