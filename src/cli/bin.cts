@@ -3,6 +3,13 @@
 // modules): the lean hooks bundle for `isoswarm hooks`, the full CLI otherwise.
 /* eslint-disable @typescript-eslint/no-require-imports */
 const lean = process.argv[2] === 'hooks';
+// `isoswarm memory list | head` closes the pipe early: that is the reader's choice, not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
 try {
   require(lean ? '../../cli/hooks.cjs' : '../../cli/isoswarm.cjs');
 } catch (e) {
