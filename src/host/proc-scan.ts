@@ -2,6 +2,7 @@
 // (cwd, executable, open files, mappings). Only the first kind may ever be signalled.
 import { readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { isAtOrUnder } from './mountinfo.js';
+import { parseStatFields } from './process-identity.js';
 
 export interface ProcessInfo {
   pid: number;
@@ -30,11 +31,8 @@ export function parseProcStat(text: string): ProcStat | null {
   const open = text.indexOf('(');
   const close = text.lastIndexOf(')');
   if (open < 0 || close < open) return null;
-  const rest = text.slice(close + 2).split(' ');
-  // rest[0] is field 3 (state), so field 22 (starttime) is rest[19].
-  const startTime = Number(rest[19]);
-  if (!rest[0] || !Number.isFinite(startTime)) return null;
-  return { comm: text.slice(open + 1, close), state: rest[0], startTime };
+  const f = parseStatFields(text);
+  return f ? { comm: text.slice(open + 1, close), state: f.state, startTime: f.startTime } : null;
 }
 
 /** null when the process is gone (or was never there). */

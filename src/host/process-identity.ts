@@ -1,17 +1,35 @@
 // A process is identified by PID plus start time, so that a reused PID is never mistaken for ours.
 import { readFileSync } from 'node:fs';
 
-/** Start time in clock ticks since boot (field 22 of /proc/PID/stat), or null when the process is gone. */
-export function processStartTime(pid: number): number | null {
+/** The fields of /proc/PID/stat isoswarm uses. */
+export interface ProcStatFields {
+  state: string;
+  ppid: number;
+  pgid: number;
+  /** Clock ticks since boot (field 22). */
+  startTime: number;
+}
+
+/** Parses /proc/PID/stat text; comm may hold spaces and parentheses, so fields resume after the last ')'. */
+export function parseStatFields(text: string): ProcStatFields | null {
+  const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  const startTime = Number(f[19]);
+  if (!f[0] || !Number.isFinite(startTime)) return null;
+  return { state: f[0], ppid: Number(f[1]), pgid: Number(f[2]), startTime };
+}
+
+/** null when the process is gone. */
+export function readStatFields(pid: number): ProcStatFields | null {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // comm may contain spaces and parentheses: fields resume after the last ')'.
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const v = Number(rest[19]);
-    return Number.isFinite(v) ? v : null;
+    return parseStatFields(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return null;
   }
+}
+
+/** Start time in clock ticks since boot, or null when the process is gone. */
+export function processStartTime(pid: number): number | null {
+  return readStatFields(pid)?.startTime ?? null;
 }
 
 export interface ProcessRef {
@@ -26,13 +44,8 @@ export function refOf(pid: number): ProcessRef | null {
 
 /** True while the very process of `ref` lives (not a zombie, not a reused PID). */
 export function isAlive(ref: ProcessRef): boolean {
-  try {
-    const stat = readFileSync(`/proc/${ref.pid}/stat`, 'utf8');
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return rest[0] !== 'Z' && Number(rest[19]) === ref.startTime;
-  } catch {
-    return false;
-  }
+  const st = readStatFields(ref.pid);
+  return !!st && st.state !== 'Z' && st.startTime === ref.startTime;
 }
 
 /** Signals `ref` only if it is still the same process; returns whether the signal was sent. */

@@ -102,8 +102,3 @@ export async function fixedOverheadMs(emptyDir: string, out: string, c: SquashCh
   return { wallMs, cpuMs };
 }
 
-/** `mksquashfs -version` first line's version number, or null when the tool is missing. */
-export async function mksquashfsVersion(): Promise<string | null> {
-  const r = await run('mksquashfs', ['-version']);
-  return r.exitCode === 0 ? (/version\s+([\d.]+)/.exec(r.stdout)?.[1] ?? null) : null;
-}

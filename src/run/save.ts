@@ -1,14 +1,10 @@
-// A finished run is written as its record (JSON) and its HTML report, side by side in runs/.
-import { mkdirSync } from 'node:fs';
+// A finished run is written as its record (JSON, through the run store) and its HTML report, side by side in runs/.
 import type { StatePaths } from '../host/state-dir.js';
-import { runFile, writeFileAtomic } from '../report/run-store.js';
+import { saveRunRecord } from '../report/run-store.js';
 import { writeHtmlReport } from '../report/write-report.js';
-import { runRecordSchema, type RunRecord, type RunRecordInput } from '../schemas/run-record.js';
+import type { RunRecord, RunRecordInput } from '../schemas/run-record.js';
 
 export function saveRun(paths: StatePaths, input: RunRecordInput): { record: RunRecord; file: string; html: string } {
-  const record = runRecordSchema.parse(input);
-  mkdirSync(paths.runs, { recursive: true, mode: 0o700 });
-  const file = runFile(paths.runs, record.runId);
-  writeFileAtomic(file, `${JSON.stringify(record, null, 2)}\n`);
+  const { file, record } = saveRunRecord(paths.runs, input);
   return { record, file, html: writeHtmlReport(record, paths.runs) };
 }

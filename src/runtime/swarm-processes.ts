@@ -2,27 +2,10 @@
 // (found by their entry script and ISOSWARM_HOME), and what a dead agent left in its process group.
 // Used to adopt, to stop orphans on `down`, and to clean up after an agent killed mid-task.
 import { readdirSync, readFileSync } from 'node:fs';
-import { isAlive, signalIfSame, waitForExit, type ProcessRef } from '../host/process-identity.js';
+import { isAlive, readStatFields as readStat, signalIfSame, waitForExit, type ProcessRef } from '../host/process-identity.js';
 
-export const AGENT_NAMES = ['cleaner', 'unmounter', 'performance-tuner', 'monitor'] as const;
 const AGENT_SCRIPT = /\/agents\/(cleaner|unmounter|performance-tuner|monitor)\/main\.js$/;
 
-interface Stat {
-  state: string;
-  ppid: number;
-  pgid: number;
-  startTime: number;
-}
-
-function readStat(pid: number): Stat | null {
-  try {
-    const t = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = t.slice(t.lastIndexOf(')') + 2).split(' ');
-    return { state: f[0]!, ppid: Number(f[1]), pgid: Number(f[2]), startTime: Number(f[19]) };
-  } catch {
-    return null;
-  }
-}
 
 function pids(): number[] {
   return readdirSync('/proc')
@@ -105,9 +88,4 @@ export function reapOrphanGroup(leaderPid: number): ProcessRef[] {
     if (signalIfSame(ref, 'SIGKILL')) killed.push(ref);
   }
   return killed;
-}
-
-/** The process group of `pid` (its leader's PID), or null when it is gone. */
-export function pgidOf(pid: number): number | null {
-  return readStat(pid)?.pgid ?? null;
 }
