@@ -3,6 +3,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { run } from './exec.js';
 import { isAtOrUnder, type MountEntry, readMountinfo } from './mountinfo.js';
+import { stripDeleted } from './proc-scan.js';
 import { assertTeardownTarget } from './path-policy.js';
 
 export interface LoopDevice {
@@ -24,10 +25,6 @@ async function text(p: string): Promise<string | null> {
   } catch {
     return null;
   }
-}
-
-function stripDeleted(p: string): string {
-  return p.endsWith(' (deleted)') ? p.slice(0, -' (deleted)'.length) : p;
 }
 
 async function fromSysfs(): Promise<LoopDevice[] | null> {

@@ -119,7 +119,8 @@ export async function processesRootedIn(realTarget: string): Promise<ProcessInfo
   return found.filter((p): p is ProcessInfo => p !== null);
 }
 
-function stripDeleted(p: string): string {
+/** The kernel marks links to unlinked files with " (deleted)"; the path is what came before it. */
+export function stripDeleted(p: string): string {
   return p.endsWith(' (deleted)') ? p.slice(0, -' (deleted)'.length) : p;
 }
 
