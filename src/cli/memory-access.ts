@@ -4,7 +4,9 @@
 import { existsSync } from 'node:fs';
 import { closeBus } from '../bus/connect.js';
 import { MemoryOps } from '../memory/operations.js';
-import { MemoryStore, type StoredEntry } from '../memory/store.js';
+import { MemoryStore, MemoryStoreBusy, type StoredEntry } from '../memory/store.js';
+import { drainSpool } from '../hook-runtime/spool-drain.js';
+import { spoolPending } from '../hook-runtime/spool.js';
 import { BusError } from '../schemas/bus-error.js';
 import type { LearningEvent } from '../schemas/memory-ops.js';
 import { callCoordinator, connectSwarm, type CliContext } from './context.js';
@@ -46,6 +48,7 @@ export async function openWriter(ctx: CliContext): Promise<MemoryWriter> {
   }
   const store = await MemoryStore.openWriter(ctx.paths.memory, { mapSizeBytes: ctx.config.memory.mapSizeBytes });
   const ops = new MemoryOps(store);
+  if (spoolPending(ctx.paths)) await drainSpool(ctx.paths, ctx.config, ops);
   return {
     via: 'direct',
     set: (k, v) => ops.set(k, v).catch(asCli),
@@ -58,8 +61,30 @@ export async function openWriter(ctx: CliContext): Promise<MemoryWriter> {
   };
 }
 
+/**
+ * Hook events spooled during a burst (the memory was busy) are in the memory only once drained:
+ * a read drains first when it can take the writer lock at once (not while the coordinator runs:
+ * it drains them itself).
+ */
+async function drainIfFree(ctx: CliContext): Promise<void> {
+  if (!spoolPending(ctx.paths)) return;
+  let store: MemoryStore;
+  try {
+    store = await MemoryStore.openWriter(ctx.paths.memory, { mapSizeBytes: ctx.config.memory.mapSizeBytes, waitMs: 0 });
+  } catch (e) {
+    if (e instanceof MemoryStoreBusy) return;
+    throw e;
+  }
+  try {
+    await drainSpool(ctx.paths, ctx.config, new MemoryOps(store));
+  } finally {
+    await store.close();
+  }
+}
+
 /** A reader on the store, or null when nothing was ever stored. */
-export function openReader(ctx: CliContext): MemoryOps | null {
+export async function openReader(ctx: CliContext): Promise<MemoryOps | null> {
+  await drainIfFree(ctx);
   if (!existsSync(`${ctx.paths.memory}/data.mdb`)) return null;
   return new MemoryOps(MemoryStore.open(ctx.paths.memory, { mapSizeBytes: ctx.config.memory.mapSizeBytes, readOnly: true }));
 }
