@@ -44,6 +44,8 @@ async function main(): Promise<void> {
   };
   const supervisor = new Supervisor(config.agents, { ...process.env, ISOSWARM_HOME: paths.root }, config.supervisor, log, agentEnv, agentUsersFromEnv(process.env, config.agents));
   let shuttingDown = false;
+  // Assigned once the service is up; shutdown may run before that.
+  // eslint-disable-next-line prefer-const
   let spoolPoll: NodeJS.Timeout | undefined;
   // One replay at a time: a spool poll and a reconnect must not run the same file twice.
   let replaying: Promise<void> = Promise.resolve();
