@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { encodeJson } from '../../src/bus/codec.js';
 import { endpoint, type EndpointMap } from '../../src/bus/service.js';
 import { progressSubject } from '../../src/bus/subjects.js';
-import { readHomeDirs } from '../../src/host/path-policy.js';
+import { readHomeDirs } from '../../src/host/guard/path-policy.js';
 import type { AgentContext } from '../../src/runtime/agent-process.js';
 import { MemoryClient } from '../../src/runtime/memory-client.js';
 import { effectivePolicy } from '../../src/runtime/policy.js';

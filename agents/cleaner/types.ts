@@ -1,9 +1,9 @@
 // Plain data shapes of the Cleaner's plan and result (JSON-safe: they cross the bus and are printed).
-import type { EvictionPlan, FileCandidate, TempPlan } from '../../src/host/cache-evict.js';
+import type { EvictionPlan, FileCandidate, TempPlan } from '../../src/host/cache/cache-evict.js';
 import type { LogLike } from '../../src/host/log-like.js';
-import type { PathPolicy, RefusalCode } from '../../src/host/path-policy.js';
-import type { LockFile } from '../../src/host/stale-locks.js';
-import type { TreeSize } from '../../src/host/tree-size.js';
+import type { PathPolicy, RefusalCode } from '../../src/host/guard/path-policy.js';
+import type { LockFile } from '../../src/host/walk/stale-locks.js';
+import type { TreeSize } from '../../src/host/walk/tree-size.js';
 
 export type { EvictionPlan, FileCandidate, LockFile, TempPlan, TreeSize };
 

@@ -4,7 +4,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { run } from '../../src/host/exec.js';
-import type { CacheBuildStats } from '../../src/memory/reducers.js';
+import type { CacheBuildStats } from '../../src/learning/reducers.js';
 import { TarballCache, type TarballSpec } from './caches.js';
 
 export interface BootstrapResult {

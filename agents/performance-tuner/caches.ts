@@ -5,9 +5,9 @@
 import { copyFileSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { bindCache, unbindCache, type BindHandle, type UnbindResult } from '../../src/host/cache-bind.js';
-import { addCacheUse, type CacheBuildStats, type CachingEffectivenessRecord } from '../../src/memory/reducers.js';
-import { armAccessTracking, collectAccess, evictLru, listCache, markUsed, type AccessSnapshot } from '../../src/host/cache-dir.js';
+import { bindCache, unbindCache, type BindHandle, type UnbindResult } from '../../src/host/mounts/cache-bind.js';
+import { addCacheUse, type CacheBuildStats, type CachingEffectivenessRecord } from '../../src/learning/reducers.js';
+import { armAccessTracking, collectAccess, evictLru, listCache, markUsed, type AccessSnapshot } from '../../src/host/cache/cache-dir.js';
 
 export const APT_CACHE = 'apt-archives';
 export const DEBOOTSTRAP_CACHE = 'debootstrap-tarballs';
@@ -18,7 +18,7 @@ export function cachingKey(cache: string): string {
   return `optimization/caching-effectiveness/${cache}`;
 }
 
-export type { CacheBuildStats } from '../../src/memory/reducers.js';
+export type { CacheBuildStats } from '../../src/learning/reducers.js';
 
 export interface AptSession {
   dir: string;

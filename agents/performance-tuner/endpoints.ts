@@ -5,8 +5,8 @@ import { cpus, freemem } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { endpoint, type EndpointMap } from '../../src/bus/service.js';
-import { hostFingerprint } from '../../src/host/fingerprint.js';
-import { optimizeSystem, readCheckpoint, rollback } from '../../src/host/sysctl-settings.js';
+import { hostFingerprint } from '../../src/host/squashfs/fingerprint.js';
+import { optimizeSystem, readCheckpoint, rollback } from '../../src/host/system/sysctl-settings.js';
 import type { AgentContext } from '../../src/runtime/agent-process.js';
 import { MemoryClient } from '../../src/runtime/memory-client.js';
 import { BusError } from '../../src/schemas/bus-error.js';
@@ -16,7 +16,7 @@ import { exportEnv, recommend, shellQuote } from './recommend.js';
 import { tune } from './tune.js';
 import { APT_CACHE, DEBOOTSTRAP_CACHE, attachAptCache, detachAptCache, type AptSession } from './caches.js';
 import { bootstrapThroughCache } from './bootstrap.js';
-import { canonicalPolicy, readHomeDirs, resolveAndCheck, resolveTarget } from '../../src/host/path-policy.js';
+import { canonicalPolicy, readHomeDirs, resolveAndCheck, resolveTarget } from '../../src/host/guard/path-policy.js';
 import { effectivePolicy } from '../../src/runtime/policy.js';
 
 const tuneInput = z.object({

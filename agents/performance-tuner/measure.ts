@@ -3,11 +3,11 @@
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildSquashfs, fixedOverheadMs, readBackCost, choiceLabel, type SquashChoice } from '../../src/host/squashfs.js';
-import { parseMountinfo } from '../../src/host/mountinfo.js';
-import { type TreeScan } from '../../src/host/tree-scan.js';
-import { estimateDuplicates } from '../../src/host/tree-dedup.js';
-import { DEFAULT_SAMPLE_LIMITS, materializeSample, planSample, sampleFraction, type SampleLimits } from '../../src/host/tree-sample.js';
+import { buildSquashfs, fixedOverheadMs, readBackCost, choiceLabel, type SquashChoice } from '../../src/host/squashfs/mksquashfs.js';
+import { parseMountinfo } from '../../src/host/mounts/mountinfo.js';
+import { type TreeScan } from '../../src/host/squashfs/tree-scan.js';
+import { estimateDuplicates } from '../../src/host/squashfs/tree-dedup.js';
+import { DEFAULT_SAMPLE_LIMITS, materializeSample, planSample, sampleFraction, type SampleLimits } from '../../src/host/squashfs/tree-sample.js';
 import { type Candidate, controlChoice } from './candidates.js';
 import { type Calibration, type SampleLevel, type SampleRun } from './predict.js';
 

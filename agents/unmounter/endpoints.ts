@@ -3,9 +3,9 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { endpoint, type EndpointMap } from '../../src/bus/service.js';
-import { openJournal } from '../../src/host/journal.js';
-import { readHomeDirs } from '../../src/host/path-policy.js';
-import { acquireTargetLock } from '../../src/host/target-lock.js';
+import { openJournal } from '../../src/host/guard/journal.js';
+import { readHomeDirs } from '../../src/host/guard/path-policy.js';
+import { acquireTargetLock } from '../../src/host/guard/target-lock.js';
 import { MemoryClient } from '../../src/runtime/memory-client.js';
 import { effectivePolicy } from '../../src/runtime/policy.js';
 import type { AgentContext } from '../../src/runtime/agent-process.js';

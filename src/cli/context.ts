@@ -2,7 +2,7 @@
 import type { NatsConnection } from '../bus/connect.js';
 import type { ServiceName } from '../bus/subjects.js';
 import { ConfigError, loadConfig } from '../config/load.js';
-import { ensureStateDir, type StatePaths } from '../host/state-dir.js';
+import { ensureStateDir, type StatePaths } from '../host/system/state-dir.js';
 import { connectSwarm } from '../runtime/swarm-connect.js';
 import type { Config } from '../schemas/config.js';
 import { CliError, EXIT } from './exit-codes.js';

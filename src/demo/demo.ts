@@ -3,8 +3,8 @@
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NatsConnection } from '../bus/connect.js';
-import { isAtOrUnder, readMountinfo } from '../host/mountinfo.js';
-import type { StatePaths } from '../host/state-dir.js';
+import { isAtOrUnder, readMountinfo } from '../host/mounts/mountinfo.js';
+import type { StatePaths } from '../host/system/state-dir.js';
 import { orchestrateRun } from '../run/orchestrate.js';
 import { saveRun } from '../run/save.js';
 import type { Config } from '../schemas/config.js';

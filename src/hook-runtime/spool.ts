@@ -4,7 +4,7 @@
 // the file (an atomic rename), runs the events, and removes it.
 import { appendFileSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { StatePaths } from '../host/state-dir.js';
+import type { StatePaths } from '../host/system/state-dir.js';
 import type { HookEvent } from '../schemas/hook-types.js';
 
 const SPOOL = 'hooks-spool.jsonl';

@@ -2,7 +2,7 @@
 // with its update time. The coordinator is the single writer while it runs; without it, CLI calls
 // write directly (LMDB's own write lock serialises processes; every write is committed before we return).
 import { chmodSync, mkdirSync, readdirSync, realpathSync } from 'node:fs';
-import { acquireTargetLock, type TargetLock } from '../host/target-lock.js';
+import { acquireTargetLock, type TargetLock } from '../host/guard/target-lock.js';
 import { open, type RootDatabase } from 'lmdb';
 
 export interface StoredEntry {

@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import type { NatsConnection } from '../bus/connect.js';
 import { buildHookEvent } from '../hook-runtime/build-event.js';
-import { isAtOrUnder, readMountinfo } from '../host/mountinfo.js';
+import { isAtOrUnder, readMountinfo } from '../host/mounts/mountinfo.js';
 import type { Config } from '../schemas/config.js';
 import type { RunRecordInput } from '../schemas/run-record.js';
 import { pathKey } from '../memory/keys.js';

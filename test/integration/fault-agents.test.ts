@@ -6,8 +6,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpath
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { NatsConnection } from 'nats';
-import { mountsUnder } from '../../src/host/mountinfo.js';
-import { isTrashName } from '../../src/host/safe-delete.js';
+import { mountsUnder } from '../../src/host/mounts/mountinfo.js';
+import { isTrashName } from '../../src/host/delete/safe-delete.js';
 import { pingNames, rawClient } from '../helpers/bus.js';
 import { bindHost, canariesIntact, debootstrapMounts, isRunning, startProcess, waitRooted, withFixture, writeCanary } from '../helpers/chroot-fixture.js';
 import { cliSync, scratchHome, testEnv } from '../helpers/cli.js';

@@ -9,8 +9,8 @@ import { lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, u
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { needsRoot } from '../helpers/root.js';
-import { bindCache, unbindCache } from '../../src/host/cache-bind.js';
-import { evictLru, listCache } from '../../src/host/cache-dir.js';
+import { bindCache, unbindCache } from '../../src/host/mounts/cache-bind.js';
+import { evictLru, listCache } from '../../src/host/cache/cache-dir.js';
 import { validateRecord } from '../../src/schemas/memory-records.js';
 import { APT_CACHE, DEBOOTSTRAP_CACHE, TarballCache, attachAptCache, cachingKey, detachAptCache, mergeEffectiveness } from '../../agents/performance-tuner/caches.js';
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { appendToSpool, finishSpool, takeSpools } from '../../src/hook-runtime/spool.js';
-import { statePaths } from '../../src/host/state-dir.js';
+import { statePaths } from '../../src/host/system/state-dir.js';
 
 test('spooled events are taken once, leftovers too, bad lines skipped', () => {
   const dir = mkdtempSync('/tmp/isoswarm-test-spool-');

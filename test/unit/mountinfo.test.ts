@@ -11,7 +11,7 @@ import {
   parseMountinfo,
   readMountinfo,
   unmountOrder,
-} from '../../src/host/mountinfo.js';
+} from '../../src/host/mounts/mountinfo.js';
 
 const SAMPLE = [
   '22 27 0:21 / /proc rw,relatime - proc proc rw',

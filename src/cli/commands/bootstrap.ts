@@ -25,7 +25,7 @@ export function registerBootstrap(program: Command, globals: () => GlobalOptions
       const c = await import('../context.js');
       const ctx = c.cliContext(globals());
       const { resolve } = await import('node:path');
-      const { aptMirror, debianArch } = await import('../../host/apt-mirror.js');
+      const { aptMirror, debianArch } = await import('../../host/system/apt-mirror.js');
       if (o.variant && !['minbase', 'buildd', 'fakechroot'].includes(o.variant)) throw new CliError('--variant must be minbase, buildd or fakechroot', EXIT.usage);
       const { withAnySwarm } = await import('../ephemeral.js');
       const payload = {

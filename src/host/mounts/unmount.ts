@@ -1,12 +1,12 @@
 // Unmounts everything under a target, children first, non-lazily, to a fixed point. Each mount is
 // unmounted by its exact mountinfo path without following symlinks; foreign mounts are left alone.
 import { lstat } from 'node:fs/promises';
-import { run } from './exec.js';
+import { run } from '../exec.js';
 import { classifyMounts, type ForeignMount } from './foreign-mounts.js';
-import { type LogLike, silentLog } from './log-like.js';
+import { type LogLike, silentLog } from '../log-like.js';
 import { listLoopDevices } from './loop-devices.js';
 import { isReachable, type MountEntry, pathComponents, readMountinfo, unmountOrder } from './mountinfo.js';
-import { assertTeardownTarget } from './path-policy.js';
+import { assertTeardownTarget } from '../guard/path-policy.js';
 
 export type Strategy = 'umount' | 'umount-after-settle' | 'lazy';
 

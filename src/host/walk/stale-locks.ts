@@ -4,10 +4,10 @@
 // nobody has it open (/proc/*/fd), and a PID written in it (if any) is dead.
 import { readdir, readFile, readlink, stat, unlink, lstat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { fdPath } from './dir-fd.js';
-import { isAtOrUnder, pathComponents } from './mountinfo.js';
+import { fdPath } from '../fs/dir-fd.js';
+import { isAtOrUnder, pathComponents } from '../mounts/mountinfo.js';
 import { walkFiles } from './tree-walk.js';
-import { WithinRoot } from './within-root.js';
+import { WithinRoot } from '../fs/within-root.js';
 
 export const HOST_LOCK_DIRS = ['/var/lib/dpkg', '/var/lib/apt', '/var/cache/apt'];
 

@@ -1,8 +1,8 @@
 // Ends the processes that live in a chroot: SIGTERM, a grace period, SIGKILL, death verified.
 // Before EVERY signal the pid is re-checked (same start time, root still in the target), so a pid
 // reused by an unrelated process is never signalled.
-import { type LogLike, silentLog } from './log-like.js';
-import { assertTeardownTarget } from './path-policy.js';
+import { type LogLike, silentLog } from '../log-like.js';
+import { assertTeardownTarget } from '../guard/path-policy.js';
 import { type ProcessInfo, readProcStat, rootedIn } from './proc-scan.js';
 
 export type TerminationOutcome = 'exited' | 'killed' | 'vanished' | 'survived' | 'skipped-reused';

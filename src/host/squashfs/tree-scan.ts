@@ -3,7 +3,7 @@
 // another mount (a chroot under construction may still have /proc or /dev bound inside).
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseMountinfo } from './mountinfo.js';
+import { parseMountinfo } from '../mounts/mountinfo.js';
 
 export interface ScannedFile {
   rel: string;

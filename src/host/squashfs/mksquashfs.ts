@@ -1,7 +1,7 @@
 // Real mksquashfs runs: the arguments a compression choice means, the wall time and image size of a
 // build, and the cost of reading an image back (what a live system pays at boot).
 import { rmSync, statSync } from 'node:fs';
-import { run, runOk, which } from './exec.js';
+import { run, runOk, which } from '../exec.js';
 
 export type Compressor = 'gzip' | 'xz' | 'zstd' | 'lz4' | 'lzo';
 

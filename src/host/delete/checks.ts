@@ -1,9 +1,9 @@
 // Checks the deleting walker makes before it enters a folder or reads one: is it still on the
 // root's device and mount, is it a mount point by mountinfo, and what is in it.
 import { closeSync, fstatSync, openSync, readdirSync, readFileSync, type Dirent } from 'node:fs';
-import type { DeleteCtx, Frame } from './delete-walker.js';
-import { DIR_FLAGS, fdPath, mountIdOfFd } from './dir-fd.js';
-import { isAtOrUnder, parseMountinfo } from './mountinfo.js';
+import type { DeleteCtx, Frame } from './walker.js';
+import { DIR_FLAGS, fdPath, mountIdOfFd } from '../fs/dir-fd.js';
+import { isAtOrUnder, parseMountinfo } from '../mounts/mountinfo.js';
 
 let mountCache: { key: string; at: number; set: Set<string> } | null = null;
 

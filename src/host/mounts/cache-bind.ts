@@ -5,7 +5,7 @@
 // mountinfo path with the teardown's checks (unmountExact).
 import { lstatSync, mkdirSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
-import { runOk } from './exec.js';
+import { runOk } from '../exec.js';
 import { readMountinfo, type MountEntry } from './mountinfo.js';
 import { unmountExact } from './unmount.js';
 

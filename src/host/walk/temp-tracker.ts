@@ -6,7 +6,7 @@
 // directory's stamp alone. I/O is synchronous on purpose: one budgeted slice of cheap syscalls per
 // tick costs far less CPU than a thread-pool round trip per entry.
 import { lstatSync, readdirSync, readFileSync, realpathSync, statSync, type Dirent } from 'node:fs';
-import { mountsUnder, parseMountinfo } from './mountinfo.js';
+import { mountsUnder, parseMountinfo } from '../mounts/mountinfo.js';
 
 export interface TempTrackerOptions {
   /** Most entries (directory stats plus directory entries) visited in one tick. */

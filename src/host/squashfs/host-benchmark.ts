@@ -7,7 +7,7 @@ import { closeSync, fsyncSync, mkdtempSync, openSync, rmSync, writeFileSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { run, which } from './exec.js';
+import { run, which } from '../exec.js';
 
 export interface HostBenchmark {
   cpuSha256MBps: number;

@@ -1,7 +1,7 @@
 // Worker thread of the tree deleter: walks the units it is given to completion, splits folders off
-// for idle threads, and reports progress every 100 ms. Only a thread started by delete-run answers.
+// for idle threads, and reports progress every 100 ms. Only a thread started by run.ts answers.
 import { parentPort, workerData } from 'node:worker_threads';
-import { walkUnit, type DeleteCtx, type Tally, type UnitState } from './delete-walker.js';
+import { walkUnit, type DeleteCtx, type Tally, type UnitState } from './walker.js';
 
 export type ToWorker = { type: 'unit'; ctx: DeleteCtx; unit: UnitState };
 export type FromWorker =

@@ -3,9 +3,9 @@
 // and neither the rename nor the delete looks the path up again. Before deleting, the parent path is
 // walked once more: if it no longer leads to the directory we hold, the trash stays (journalled)
 // and the caller gets `changed` instead of a delete somewhere it did not plan.
-import { closeFd } from './dir-fd.js';
-import type { Journal } from './journal.js';
-import { fileIdOfFd, openDirNoFollow } from './open-nofollow.js';
+import { closeFd } from '../fs/dir-fd.js';
+import type { Journal } from '../guard/journal.js';
+import { fileIdOfFd, openDirNoFollow } from '../fs/open-nofollow.js';
 import { deleteTreeIn, moveAsideIn, openParent, type DeleteOptions, type DeleteResult, type MoveAsideResult } from './safe-delete.js';
 
 export interface DeleteAsideOptions extends Omit<DeleteOptions, 'expectFileId'> {

@@ -1,9 +1,9 @@
 // Planners for caches (least recently used first until under a size limit) and temp folders (files
 // older than N seconds), and the removal of exactly the planned files, re-verified one by one.
 import { lstat, unlink } from 'node:fs/promises';
-import { fdPath } from './dir-fd.js';
-import { walkFiles } from './tree-walk.js';
-import { WithinRoot } from './within-root.js';
+import { fdPath } from '../fs/dir-fd.js';
+import { walkFiles } from '../walk/tree-walk.js';
+import { WithinRoot } from '../fs/within-root.js';
 
 export interface FileCandidate {
   path: string;

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { realpathSync, statSync } from 'node:fs';
 import si from 'systeminformation';
-import { run } from './exec.js';
+import { run } from '../exec.js';
 
 export interface ToolVersions {
   mksquashfs: string | null;

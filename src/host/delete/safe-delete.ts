@@ -4,13 +4,13 @@
 import { randomBytes } from 'node:crypto';
 import { lstat, rename, rmdir } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import { closeFd, fdPath, fstatBig, mountIdOfFd, openDirAt, procFdUsable } from './dir-fd.js';
-import { defaultWorkers, runDelete } from './delete-run.js';
-import { isPseudoFs, statfsType } from './fs-type.js';
-import { openJournal, type Journal } from './journal.js';
-import { isAtOrUnder, readMountinfo, type MountEntry } from './mountinfo.js';
-import { fileIdOfFd, openDirNoFollow } from './open-nofollow.js';
-import { assertTeardownTarget } from './path-policy.js';
+import { closeFd, fdPath, fstatBig, mountIdOfFd, openDirAt, procFdUsable } from '../fs/dir-fd.js';
+import { defaultWorkers, runDelete } from './run.js';
+import { isPseudoFs, statfsType } from '../fs/fs-type.js';
+import { openJournal, type Journal } from '../guard/journal.js';
+import { isAtOrUnder, readMountinfo, type MountEntry } from '../mounts/mountinfo.js';
+import { fileIdOfFd, openDirNoFollow } from '../fs/open-nofollow.js';
+import { assertTeardownTarget } from '../guard/path-policy.js';
 
 export interface DeleteOptions {
   /** Called at most every 100 ms and once at the end. */

@@ -4,7 +4,7 @@
 // on another mount (fdinfo mnt_id: catches same-file-system bind mounts) or named as a mount point.
 import { lstat, readdir } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
-import { closeFd, closeFdSync, fdPath, fstatBig, mountIdOfFd, openDirAt } from './dir-fd.js';
+import { closeFd, closeFdSync, fdPath, fstatBig, mountIdOfFd, openDirAt } from '../fs/dir-fd.js';
 
 export interface FdDir {
   fd: number;

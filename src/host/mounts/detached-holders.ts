@@ -9,7 +9,7 @@
 import { open } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { closeFd, mountIdOfFd } from './dir-fd.js';
+import { closeFd, mountIdOfFd } from '../fs/dir-fd.js';
 
 /** O_PATH (Linux; the same value on x86-64 and arm64): a handle without opening the file. */
 const O_PATH = 0o10000000;

@@ -6,8 +6,8 @@ import { closeSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { setImmediate as tick } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
-import { newUnit, walkUnit, type DeleteCtx, type Tally, type UnitState } from './delete-walker.js';
-import type { FromWorker, ToWorker } from './delete-worker.js';
+import { newUnit, walkUnit, type DeleteCtx, type Tally, type UnitState } from './walker.js';
+import type { FromWorker, ToWorker } from './worker.js';
 
 export interface RunOutcome {
   tally: Tally;
@@ -115,7 +115,7 @@ type EarlyWorker = Worker & { early?: (m: FromWorker) => void };
 function startWorkers(n: number, shared: SharedArrayBuffer, ready: Set<Worker>): Worker[] {
   const ws: Worker[] = [];
   for (let i = 0; i < n; i++) {
-    const w: EarlyWorker = new Worker(new URL('./delete-worker.js', import.meta.url), { workerData: { isoswarmDeleteWorker: true, shared } });
+    const w: EarlyWorker = new Worker(new URL('./worker.js', import.meta.url), { workerData: { isoswarmDeleteWorker: true, shared } });
     // Until handOff takes over, only 'ready' can arrive.
     const early = (m: FromWorker): void => {
       if (m.type === 'ready') ready.add(w);

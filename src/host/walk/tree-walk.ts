@@ -1,9 +1,9 @@
 // Read-only walk for planners (sizes, cache eviction, temp files, lock files): every non-directory
 // below a root, without following symlinks or entering another mount, with an entry budget.
 import type { Stats } from 'node:fs';
-import { closeFd, fdPath, fstatBig, mountIdOfFd, openDir } from './dir-fd.js';
+import { closeFd, fdPath, fstatBig, mountIdOfFd, openDir } from '../fs/dir-fd.js';
 import { walkFdTree, type WalkIssue } from './fd-tree.js';
-import { isPseudoFs, statfsType } from './fs-type.js';
+import { isPseudoFs, statfsType } from '../fs/fs-type.js';
 
 export interface ReadWalkOptions {
   /** Stop after this many entries (files and directories); the result says `truncated`. */

@@ -5,8 +5,8 @@
 // open folders gets deep, by renaming them up to the root: a split-off folder no longer keeps its
 // parent from finishing, and no path ever grows past PATH_MAX.
 import { closeSync, lstatSync, renameSync, rmdirSync, unlinkSync } from 'node:fs';
-import { listNames, mountSet, openChecked } from './delete-checks.js';
-import { fdPath } from './dir-fd.js';
+import { listNames, mountSet, openChecked } from './checks.js';
+import { fdPath } from '../fs/dir-fd.js';
 
 export interface DeleteCtx {
   rootFd: number;

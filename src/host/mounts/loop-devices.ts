@@ -1,10 +1,10 @@
 // Loop devices and the files behind them. Only a device backed by a file inside the target and no
 // longer mounted anywhere is ever detached; the user's other loop devices are left alone.
 import { readdir, readFile } from 'node:fs/promises';
-import { run } from './exec.js';
+import { run } from '../exec.js';
 import { isAtOrUnder, type MountEntry, readMountinfo } from './mountinfo.js';
-import { stripDeleted } from './proc-scan.js';
-import { assertTeardownTarget } from './path-policy.js';
+import { stripDeleted } from '../proc/proc-scan.js';
+import { assertTeardownTarget } from '../guard/path-policy.js';
 
 export interface LoopDevice {
   /** e.g. /dev/loop3 */
