@@ -2,7 +2,8 @@
 // below it, and what would go (a tree and its size, evicted cache files, old temp files, stale locks).
 import { planEviction, planTempCleanup } from '../../src/host/cache/cache-evict.js';
 import { isPseudoFs, statfsType } from '../../src/host/fs/fs-type.js';
-import { isAtOrUnder, pathComponents, readMountinfo, type MountEntry } from '../../src/host/mounts/mountinfo.js';
+import { readMountinfo, type MountEntry } from '../../src/host/mounts/mountinfo.js';
+import { isAtOrUnder, pathComponents } from '../../src/host/fs/paths.js';
 import { canonicalPolicy, readHomeDirs, resolveAndCheck, type PathPolicy } from '../../src/host/guard/path-policy.js';
 import { findStaleLocks } from '../../src/host/walk/stale-locks.js';
 import { treeSize } from '../../src/host/walk/tree-size.js';

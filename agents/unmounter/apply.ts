@@ -3,7 +3,8 @@
 import { silentLog } from '../../src/host/log-like.js';
 import { detachLoop, isLoopMounted, loopsBackedUnder } from '../../src/host/mounts/loop-devices.js';
 import { recordLazyDetach } from '../../src/host/mounts/lazy-marker.js';
-import { isAtOrUnder, mountsUnder, readMountinfo } from '../../src/host/mounts/mountinfo.js';
+import { mountsUnder, readMountinfo } from '../../src/host/mounts/mountinfo.js';
+import { isAtOrUnder } from '../../src/host/fs/paths.js';
 import { canonicalPolicy, readHomeDirs, resolveAndCheck } from '../../src/host/guard/path-policy.js';
 import { holdersInside, processesRootedIn } from '../../src/host/proc/proc-scan.js';
 import { terminateRooted } from '../../src/host/proc/terminate.js';

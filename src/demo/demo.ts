@@ -3,7 +3,8 @@
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NatsConnection } from '../bus/connect.js';
-import { isAtOrUnder, readMountinfo } from '../host/mounts/mountinfo.js';
+import { readMountinfo } from '../host/mounts/mountinfo.js';
+import { isAtOrUnder } from '../host/fs/paths.js';
 import type { StatePaths } from '../host/system/state-dir.js';
 import { orchestrateRun } from '../run/orchestrate.js';
 import { saveRun } from '../run/save.js';

@@ -4,7 +4,8 @@
 // recorded with `markUsed`. Only regular files directly in the dir that match the filter count.
 import { lstatSync, readFileSync, readdirSync, realpathSync, rmSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
-import { isAtOrUnder, parseMountinfo } from '../mounts/mountinfo.js';
+import { parseMountinfo } from '../mounts/mountinfo.js';
+import { isAtOrUnder } from '../fs/paths.js';
 
 export interface CacheFile {
   name: string;

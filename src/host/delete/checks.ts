@@ -3,7 +3,8 @@
 import { closeSync, fstatSync, openSync, readdirSync, readFileSync, type Dirent } from 'node:fs';
 import type { DeleteCtx, Frame } from './walker.js';
 import { DIR_FLAGS, fdPath, mountIdOfFd } from '../fs/dir-fd.js';
-import { isAtOrUnder, parseMountinfo } from '../mounts/mountinfo.js';
+import { parseMountinfo } from '../mounts/mountinfo.js';
+import { isAtOrUnder } from '../fs/paths.js';
 
 let mountCache: { key: string; at: number; set: Set<string> } | null = null;
 

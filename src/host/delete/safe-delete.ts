@@ -8,7 +8,8 @@ import { closeFd, fdPath, fstatBig, mountIdOfFd, openDirAt, procFdUsable } from 
 import { defaultWorkers, runDelete } from './run.js';
 import { isPseudoFs, statfsType } from '../fs/fs-type.js';
 import { openJournal, type Journal } from '../guard/journal.js';
-import { isAtOrUnder, readMountinfo, type MountEntry } from '../mounts/mountinfo.js';
+import { readMountinfo, type MountEntry } from '../mounts/mountinfo.js';
+import { isAtOrUnder } from '../fs/paths.js';
 import { fileIdOfFd, openDirNoFollow } from '../fs/open-nofollow.js';
 import { assertTeardownTarget } from '../guard/path-policy.js';
 

@@ -3,7 +3,7 @@
 // swapped for a symlink since; opening it by full path would then land wherever the link points.
 // Mounts on the way are crossed: only root can make them, a symlink anyone with write access can.
 import { closeFd, fstatBig, openDir, openDirAt } from './dir-fd.js';
-import { pathComponents } from '../mounts/mountinfo.js';
+import { pathComponents } from './paths.js';
 
 export type OpenedDir =
   | { ok: true; fd: number }

@@ -3,7 +3,7 @@
 // planned (a swapped-in symlink, a new bind mount) cannot lead outside the root.
 import { basename, dirname } from 'node:path';
 import { closeFdSync, fstatBig, mountIdOfFd, openDir, openDirAt } from './dir-fd.js';
-import { isAtOrUnder, pathComponents } from '../mounts/mountinfo.js';
+import { isAtOrUnder, pathComponents } from './paths.js';
 
 export type ParentResult = { ok: true; fd: number; name: string } | { ok: false; reason: string };
 

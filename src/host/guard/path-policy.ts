@@ -2,7 +2,7 @@
 // Every comparison is by path component; only canonical absolute paths can ever be approved.
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { posix } from 'node:path';
-import { isAtOrUnder, pathComponents } from '../mounts/mountinfo.js';
+import { isAtOrUnder, pathComponents } from '../fs/paths.js';
 
 export interface PathPolicy {
   /** A target must lie strictly below one of these (the prefix itself is refused). */

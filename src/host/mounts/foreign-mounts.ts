@@ -1,7 +1,8 @@
 // Which mounts under a target belong to the build and which are someone else's (a USB stick, a
 // network share, a FUSE mount): the latter are reported and left mounted, never unmounted.
 import type { LoopDevice } from './loop-devices.js';
-import { isAtOrUnder, type MountEntry } from './mountinfo.js';
+import { type MountEntry } from './mountinfo.js';
+import { isAtOrUnder } from '../fs/paths.js';
 
 export interface ForeignMount {
   mount: MountEntry;

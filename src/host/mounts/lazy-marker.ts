@@ -7,7 +7,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { holdersOfMountIds, type DetachedHolder } from './detached-holders.js';
-import { isAtOrUnder, readMountinfo, type MountEntry } from './mountinfo.js';
+import { readMountinfo, type MountEntry } from './mountinfo.js';
+import { isAtOrUnder } from '../fs/paths.js';
 
 export interface DetachedMount {
   id: number;

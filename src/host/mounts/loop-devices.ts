@@ -2,7 +2,8 @@
 // longer mounted anywhere is ever detached; the user's other loop devices are left alone.
 import { readdir, readFile } from 'node:fs/promises';
 import { run } from '../exec.js';
-import { isAtOrUnder, type MountEntry, readMountinfo } from './mountinfo.js';
+import { type MountEntry, readMountinfo } from './mountinfo.js';
+import { isAtOrUnder } from '../fs/paths.js';
 import { stripDeleted } from '../proc/proc-scan.js';
 import { assertTeardownTarget } from '../guard/path-policy.js';
 

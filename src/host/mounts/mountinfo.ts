@@ -1,6 +1,7 @@
 // The mount table, read from /proc/self/mountinfo (never from `mount` output) and matched by path
 // component (never by string prefix or regex: /srv/chroot2 is not under /srv/chroot).
 import { readFile } from 'node:fs/promises';
+import { isAtOrUnder } from '../fs/paths.js';
 
 export interface MountEntry {
   id: number;
@@ -66,25 +67,6 @@ export function parseMountinfo(text: string): MountEntry[] {
 
 export async function readMountinfo(file = '/proc/self/mountinfo'): Promise<MountEntry[]> {
   return parseMountinfo(await readFile(file, 'utf8'));
-}
-
-/**
- * Splits an absolute path into components; null for anything that is not absolute or that has
- * `.`/`..` components (those cannot be compared lexically without resolving symlinks).
- */
-export function pathComponents(p: string): string[] | null {
-  if (typeof p !== 'string' || !p.startsWith('/') || p.includes('\0')) return null;
-  const parts = p.split('/').filter((c) => c !== '');
-  if (parts.some((c) => c === '.' || c === '..')) return null;
-  return parts;
-}
-
-/** True when `path` is `root` or lies below it, compared component by component. */
-export function isAtOrUnder(path: string, root: string): boolean {
-  const a = pathComponents(path);
-  const b = pathComponents(root);
-  if (!a || !b || a.length < b.length) return false;
-  return b.every((c, i) => a[i] === c);
 }
 
 /** Mounts at or below `target` (the target itself included), in mountinfo order. */

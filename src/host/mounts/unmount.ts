@@ -5,7 +5,8 @@ import { run } from '../exec.js';
 import { classifyMounts, type ForeignMount } from './foreign-mounts.js';
 import { type LogLike, silentLog } from '../log-like.js';
 import { listLoopDevices } from './loop-devices.js';
-import { isReachable, type MountEntry, pathComponents, readMountinfo, unmountOrder } from './mountinfo.js';
+import { isReachable, type MountEntry, readMountinfo, unmountOrder } from './mountinfo.js';
+import { pathComponents } from '../fs/paths.js';
 import { assertTeardownTarget } from '../guard/path-policy.js';
 
 export type Strategy = 'umount' | 'umount-after-settle' | 'lazy';

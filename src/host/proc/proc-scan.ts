@@ -1,7 +1,7 @@
 // Finds the processes that live in a chroot (their root is in it) and those that merely use it
 // (cwd, executable, open files, mappings). Only the first kind may ever be signalled.
 import { readdir, readFile, readlink, stat } from 'node:fs/promises';
-import { isAtOrUnder } from '../mounts/mountinfo.js';
+import { isAtOrUnder } from '../fs/paths.js';
 import { parseStatFields } from './process-identity.js';
 
 export interface ProcessInfo {

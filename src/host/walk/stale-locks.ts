@@ -5,7 +5,7 @@
 import { readdir, readFile, readlink, stat, unlink, lstat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { fdPath } from '../fs/dir-fd.js';
-import { isAtOrUnder, pathComponents } from '../mounts/mountinfo.js';
+import { isAtOrUnder, pathComponents } from '../fs/paths.js';
 import { walkFiles } from './tree-walk.js';
 import { WithinRoot } from '../fs/within-root.js';
 
