@@ -84,7 +84,7 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
       description: 'debootstrap a base system into a chroot through the tarball cache (fetched once per suite/arch/variant/mirror)',
       handler: async ({ target, suite, mirror, arch, variant, include }) => {
         // Writing a tree: the same path policy as a teardown, judged on the parent (the target may not exist yet).
-        const { checkChrootPolicy } = await import('../../src/run/chroot-policy.js');
+        const { checkChrootPolicy } = await import('../../src/runtime/chroot-policy.js');
         const refusal = await checkChrootPolicy(target, ctx.config);
         if (refusal) throw new BusError('refused', refusal);
         const dir = ctx.config.caches.debootstrapDir ?? join(ctx.stateDir, 'cache', DEBOOTSTRAP_CACHE);

@@ -1,7 +1,7 @@
 // Checks the deleting walker makes before it enters a folder or reads one: is it still on the
 // root's device and mount, is it a mount point by mountinfo, and what is in it.
 import { closeSync, fstatSync, openSync, readdirSync, readFileSync, type Dirent } from 'node:fs';
-import type { DeleteCtx, Frame } from './walker.js';
+import type { DeleteCtx, Frame } from './walk-state.js';
 import { DIR_FLAGS, fdPath, mountIdOfFd } from '../fs/dir-fd.js';
 import { parseMountinfo } from '../mounts/mountinfo.js';
 import { isAtOrUnder } from '../fs/paths.js';

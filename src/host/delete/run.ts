@@ -6,7 +6,8 @@ import { closeSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { setImmediate as tick } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
-import { newUnit, walkUnit, type DeleteCtx, type Tally, type UnitState } from './walker.js';
+import type { DeleteCtx, Tally, UnitState } from './walk-state.js';
+import { newUnit, walkUnit } from './walker.js';
 import type { FromWorker, ToWorker } from './worker.js';
 
 export interface RunOutcome {

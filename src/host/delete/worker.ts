@@ -1,7 +1,8 @@
 // Worker thread of the tree deleter: walks the units it is given to completion, splits folders off
 // for idle threads, and reports progress every 100 ms. Only a thread started by run.ts answers.
 import { parentPort, workerData } from 'node:worker_threads';
-import { walkUnit, type DeleteCtx, type Tally, type UnitState } from './walker.js';
+import type { DeleteCtx, Tally, UnitState } from './walk-state.js';
+import { walkUnit } from './walker.js';
 
 export type ToWorker = { type: 'unit'; ctx: DeleteCtx; unit: UnitState };
 export type FromWorker =

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { canonicalPolicy, checkPolicy, readHomeDirs, resolveAndCheck } from '../host/guard/path-policy.js';
-import { effectivePolicy } from '../runtime/policy.js';
+import { effectivePolicy } from './policy.js';
 import type { Config } from '../schemas/config.js';
 
 /** Null when the chroot may be used; otherwise the reason it is refused. */
