@@ -18,7 +18,12 @@ export default tseslint.config(
   {
     files: ['src/**/*.ts', 'agents/**/*.ts', 'hooks/**/*.ts'],
     plugins: { house },
-    rules: { 'house/layers': 'error' },
+    rules: { 'house/layers': 'error', 'house/no-recursive-rm': 'error' },
+  },
+  {
+    // The one safe deleter is the one place a tree is removed recursively.
+    files: ['src/host/delete/**/*.ts'],
+    rules: { 'house/no-recursive-rm': 'off' },
   },
   {
     files: ['**/*.mjs', '**/*.js'],

@@ -41,7 +41,7 @@ export async function detachAptCache(s: AptSession): Promise<{ unbind: UnbindRes
   const access = collectAccess(s.dir, s.snapshot, isDeb);
   // What this build used or fetched stays; older packages go first.
   const keep = new Set([...access.hits, ...access.misses].map((f) => f.name));
-  const ev = evictLru(s.dir, s.limitBytes, isDeb, keep);
+  const ev = await evictLru(s.dir, s.limitBytes, isDeb, keep);
   const sum = (l: { size: number }[]) => l.reduce((n, f) => n + f.size, 0);
   return {
     unbind,
@@ -103,7 +103,7 @@ export class TarballCache {
   }
 
   /** Adds a tarball made for `spec` (moved when on the same file system), then evicts to the limit. */
-  store(spec: TarballSpec, tarball: string): string {
+  async store(spec: TarballSpec, tarball: string): Promise<string> {
     const name = this.name(spec);
     const dest = join(this.dir, name);
     const tmp = `${dest}.part`;
@@ -112,7 +112,7 @@ export class TarballCache {
     renameSync(tmp, dest);
     markUsed(this.dir, name);
     this.bytesStored += statSync(dest).size;
-    this.evicted += evictLru(this.dir, this.limitBytes, isTarball, new Set([name])).evicted.length;
+    this.evicted += (await evictLru(this.dir, this.limitBytes, isTarball, new Set([name]))).evicted.length;
     return dest;
   }
 

@@ -2,10 +2,11 @@
 // file's access and modification time: reads inside a chroot bump atime (relatime does so when
 // atime <= mtime, which `armAccessTracking` arranges), and a cache hit we serve ourselves is
 // recorded with `markUsed`. Only regular files directly in the dir that match the filter count.
-import { lstatSync, readFileSync, readdirSync, realpathSync, rmSync, utimesSync } from 'node:fs';
+import { lstatSync, readFileSync, readdirSync, realpathSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseMountinfo } from '../mounts/mountinfo.js';
 import { isAtOrUnder } from '../fs/paths.js';
+import { pickLru, removePlannedFiles } from './cache-evict.js';
 
 export interface CacheFile {
   name: string;
@@ -13,6 +14,8 @@ export interface CacheFile {
   atimeMs: number;
   mtimeMs: number;
   lastUsedMs: number;
+  /** "dev:ino" when listed: eviction removes a file only while it is still this one. */
+  fileId: string;
 }
 
 export type NameFilter = (name: string) => boolean;
@@ -30,7 +33,7 @@ export function listCache(dir: string, filter: NameFilter = () => true): CacheFi
     try {
       const st = lstatSync(join(dir, name));
       if (!st.isFile()) continue;
-      out.push({ name, size: st.size, atimeMs: st.atimeMs, mtimeMs: st.mtimeMs, lastUsedMs: Math.max(st.atimeMs, st.mtimeMs) });
+      out.push({ name, size: st.size, atimeMs: st.atimeMs, mtimeMs: st.mtimeMs, lastUsedMs: Math.max(st.atimeMs, st.mtimeMs), fileId: `${st.dev}:${st.ino}` });
     } catch {
       /* vanished while listing */
     }
@@ -50,19 +53,20 @@ export interface EvictResult {
   sizeBytes: number;
 }
 
-/** Removes least recently used files until the total is at most `limitBytes` (files in `keep` stay). */
-export function evictLru(dir: string, limitBytes: number, filter: NameFilter = () => true, keep: ReadonlySet<string> = new Set()): EvictResult {
-  const files = listCache(dir, filter).sort((a, b) => a.lastUsedMs - b.lastUsedMs || (a.name < b.name ? -1 : 1));
-  let size = files.reduce((n, f) => n + f.size, 0);
-  const evicted: { name: string; size: number }[] = [];
-  for (const f of files) {
-    if (size <= limitBytes) break;
-    if (keep.has(f.name)) continue;
-    rmSync(join(dir, f.name), { force: true });
-    size -= f.size;
-    evicted.push({ name: f.name, size: f.size });
-  }
-  return { evicted, freedBytes: evicted.reduce((n, e) => n + e.size, 0), sizeBytes: size };
+/**
+ * Removes least recently used files until the total is at most `limitBytes` (files in `keep` stay):
+ * the one LRU choice (pickLru), removed the way the Cleaner removes planned files (reached again
+ * through directory fds, still the same inode).
+ */
+export async function evictLru(dir: string, limitBytes: number, filter: NameFilter = () => true, keep: ReadonlySet<string> = new Set()): Promise<EvictResult> {
+  const root = realpathSync(dir);
+  const files = listCache(root, filter).map((f) => ({ name: f.name, path: join(root, f.name), bytes: f.size, lastUseMs: f.lastUsedMs, fileId: f.fileId }));
+  const pick = pickLru(files, limitBytes, (f) => keep.has(f.name));
+  const removed = await removePlannedFiles(root, pick.evict);
+  const stayed = new Set([...removed.skipped.map((s) => s.path), ...removed.errors.map((e) => e.path)]);
+  const evicted = pick.evict.filter((f) => !stayed.has(f.path)).map((f) => ({ name: f.name, size: f.bytes }));
+  const freedBytes = evicted.reduce((n, e) => n + e.size, 0);
+  return { evicted, freedBytes, sizeBytes: pick.totalBytes - freedBytes };
 }
 
 /** False when the mount holding `path` is noatime (reads there never move atime). */

@@ -45,22 +45,36 @@ export interface RemoveResult {
 
 const MAX_ENTRIES = 2_000_000;
 
+/**
+ * The one least-recently-used choice: oldest use first (ties by path) until the total is at most
+ * `limitBytes`; files `keep` names stay and still count.
+ */
+export function pickLru<T extends { path: string; bytes: number; lastUseMs: number }>(
+  files: readonly T[],
+  limitBytes: number,
+  keep: (f: T) => boolean = () => false,
+): { evict: T[]; totalBytes: number; afterBytes: number } {
+  const totalBytes = files.reduce((n, f) => n + f.bytes, 0);
+  const sorted = [...files].sort((a, b) => a.lastUseMs - b.lastUseMs || a.path.localeCompare(b.path));
+  const evict: T[] = [];
+  let after = totalBytes;
+  for (const f of sorted) {
+    if (after <= limitBytes) break;
+    if (keep(f)) continue;
+    evict.push(f);
+    after -= f.bytes;
+  }
+  return { evict, totalBytes, afterBytes: after };
+}
+
 /** LRU eviction until the regular files under `dir` total at most `limitBytes`. */
 export async function planEviction(dir: string, limitBytes: number, opts: { maxEntries?: number } = {}): Promise<EvictionPlan> {
   const all: FileCandidate[] = [];
   const walk = await walkFiles(dir, (path, st) => {
     if (st.isFile()) all.push({ path, bytes: st.size, fileId: `${st.dev}:${st.ino}`, lastUseMs: Math.max(st.atimeMs, st.mtimeMs) });
   }, { maxEntries: opts.maxEntries ?? MAX_ENTRIES });
-  const totalBytes = all.reduce((n, f) => n + f.bytes, 0);
-  all.sort((a, b) => a.lastUseMs - b.lastUseMs || a.path.localeCompare(b.path));
-  const evict: FileCandidate[] = [];
-  let after = totalBytes;
-  for (const f of all) {
-    if (after <= limitBytes) break;
-    evict.push(f);
-    after -= f.bytes;
-  }
-  return { dir, limitBytes, totalBytes, files: all.length, evict, evictBytes: totalBytes - after, afterBytes: after, truncated: walk.truncated, skipped: walk.skipped };
+  const { evict, totalBytes, afterBytes } = pickLru(all, limitBytes);
+  return { dir, limitBytes, totalBytes, files: all.length, evict, evictBytes: totalBytes - afterBytes, afterBytes, truncated: walk.truncated, skipped: walk.skipped };
 }
 
 /** Non-directories (sockets excepted) under `dir` not modified for `maxAgeSec` seconds (by mtime). */

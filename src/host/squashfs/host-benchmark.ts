@@ -3,10 +3,11 @@
 // file system allows it, otherwise marked as a cached read), and compressor throughput on the same
 // deterministic text-like data everywhere.
 import { createHash, randomFillSync } from 'node:crypto';
-import { closeSync, fsyncSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdtempSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { removeScratchDir } from '../delete/scratch.js';
 import { run, which } from '../exec.js';
 
 export interface HostBenchmark {
@@ -120,6 +121,6 @@ export async function hostBenchmark(opts: BenchmarkOptions = {}): Promise<HostBe
       at: new Date().toISOString(),
     };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    await removeScratchDir(dir);
   }
 }
