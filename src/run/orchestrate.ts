@@ -9,6 +9,7 @@ import type { NatsConnection } from '../bus/connect.js';
 import { buildHookEvent } from '../hook-runtime/build-event.js';
 import { readMountinfo } from '../host/mounts/mountinfo.js';
 import { isAtOrUnder } from '../host/fs/paths.js';
+import { coordinatorTimeoutMs } from '../schemas/agents/routes.js';
 import type { Config } from '../schemas/config.js';
 import type { RunRecordInput } from '../schemas/run-record.js';
 import { pathKey } from '../memory/keys.js';
@@ -30,7 +31,7 @@ export interface RunOptions {
   say: (m: string) => void;
 }
 
-type Call = <T>(endpoint: string, payload: unknown, timeoutMs?: number) => Promise<T>;
+type Call = <T>(endpoint: string, payload: unknown) => Promise<T>;
 
 export interface RunOutcome {
   record: RunRecordInput;
@@ -64,8 +65,8 @@ async function checkpoint(chroot: string | null): Promise<Record<string, unknown
 
 export async function orchestrateRun(config: Config, nc: NatsConnection, opts: RunOptions): Promise<RunOutcome> {
   const { requestEndpoint } = await import('../bus/request.js');
-  const call: Call = (ep, payload, timeoutMs = config.nats.requestTimeoutMs) =>
-    requestEndpoint(nc, config.nats.subjectPrefix, 'coordinator', ep, payload, timeoutMs);
+  const call: Call = (ep, payload) =>
+    requestEndpoint(nc, config.nats.subjectPrefix, 'coordinator', ep, payload, coordinatorTimeoutMs(ep, config.nats.requestTimeoutMs));
   const runId = newRunId(opts.name);
   const phases = new Phases();
   const notes: string[] = [];
@@ -100,7 +101,7 @@ export async function orchestrateRun(config: Config, nc: NatsConnection, opts: R
   if (opts.tune && config.optimizationEnabled) {
     await phases.run('tune', async () => {
       const target = opts.chroot && existsSync(opts.chroot) ? opts.chroot : null;
-      const t = await soft('tuning', () => call<{ env: Record<string, string>; choice: unknown; predicted?: { timeMs: number; sizeBytes: number } | null }>('tune', { target, mode: 'auto' }, 30 * 60_000));
+      const t = await soft('tuning', () => call<{ env: Record<string, string>; choice: unknown; predicted?: { timeMs: number; sizeBytes: number } | null }>('tune', { target, mode: 'auto' }));
       if (t) {
         record.tuning = { applied: t.env, choice: t.choice, predicted: t.predicted ?? null };
         Object.assign(env, t.env);
@@ -166,14 +167,14 @@ export async function orchestrateRun(config: Config, nc: NatsConnection, opts: R
     if (opts.chroot && !existsSync(opts.chroot)) notes.push(`${opts.chroot} does not exist (the build never created it): nothing to take apart`);
     else if (opts.chroot) {
       // Processes and mounts go whatever happened: a kept chroot is kept unmounted.
-      const td = await soft('teardown', () => call<{ result: NonNullable<RunRecordInput['teardown']> | null }>('teardown', { target: opts.chroot }, 30 * 60_000));
+      const td = await soft('teardown', () => call<{ result: NonNullable<RunRecordInput['teardown']> | null }>('teardown', { target: opts.chroot }));
       record.teardown = td?.result ?? null;
       for (const a of (td?.result?.attempts ?? []) as { fsType: string }[]) patterns.add(`optimization/unmount-strategies/${a.fsType}`);
       if (td?.result) patterns.add('optimization/cleanup-procedures');
       if (td?.result && td.result.status !== 'done') patterns.add('optimization/error-prevention');
       if (failed && opts.keepOnFailure) notes.push(`--keep-on-failure: ${opts.chroot} is kept for inspection (unmounted)`);
       else if (td?.result?.status === 'done') {
-        const cl = await soft('clean', () => call<{ result: NonNullable<RunRecordInput['clean']> | null }>('clean', { targets: [{ path: opts.chroot, kind: 'tree' }] }, 6 * 3600_000));
+        const cl = await soft('clean', () => call<{ result: NonNullable<RunRecordInput['clean']> | null }>('clean', { targets: [{ path: opts.chroot, kind: 'tree' }] }));
         record.clean = cl?.result ?? null;
         if (cl?.result) patterns.add(`optimization/cleanup-success/${pathKey(opts.chroot)}`);
       } else notes.push(`${opts.chroot} was not deleted: the teardown did not finish (${td?.result?.reason ?? 'no result'})`);

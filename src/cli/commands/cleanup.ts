@@ -1,6 +1,7 @@
 // isoswarm cleanup [TARGETS...]: the request's cleanup-system.sh, safely. A build tree is first taken
 // apart by the Unmounter (processes, mounts, loops); only a tree verified free of mounts is deleted.
 import type { Command } from 'commander';
+import type { CleanupTarget } from '../../schemas/config.js';
 import type { GlobalOptions } from '../context.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { formatBytes, printJson, printLine, warn } from '../output.js';
@@ -13,12 +14,7 @@ interface Flags {
   json?: boolean;
 }
 
-interface Target {
-  path: string;
-  kind: 'tree' | 'cache' | 'temp' | 'locks';
-  limitBytes?: number;
-  maxAgeSec?: number;
-}
+type Target = CleanupTarget;
 
 interface CleanTargetResult {
   path: string;
@@ -67,14 +63,14 @@ export function registerCleanup(program: Command, globals: () => GlobalOptions):
     .action(async (args: string[], o: Flags) => {
       const c = await import('../context.js');
       const ctx = c.cliContext(globals());
-      const targets: Target[] = args.length ? args.map((p) => ({ path: p, kind: 'tree' as const })) : defaultTargets(process.env, ctx.config.cleanup.targets as Target[]);
+      const targets: Target[] = args.length ? args.map((p) => ({ path: p, kind: 'tree' as const })) : defaultTargets(process.env, ctx.config.cleanup.targets);
       if (!targets.length) throw new CliError('no targets: name them, set AILINUX_BUILD_CHROOT_DIR / AILINUX_BUILD_TEMP_DIR, or configure cleanup.targets', EXIT.usage);
       const say = (m: string) => !o.json && warn(m);
       const { withAnySwarm } = await import('../ephemeral.js');
       const { progressSubject } = await import('../../bus/subjects.js');
       const { randomBytes } = await import('node:crypto');
       const out = await withAnySwarm(ctx, async (nc) => {
-        const call = <T>(ep: string, p: unknown) => c.callCoordinator<T>(ctx, nc, ep, p, 6 * 3600_000);
+        const call = <T>(ep: string, p: unknown) => c.callCoordinator<T>(ctx, nc, ep, p);
         const trees = targets.filter((t) => t.kind === 'tree');
         // 1. Plans first, changing nothing: what the policy refuses is never touched at all.
         const plans: Record<string, TeardownReply> = {};

@@ -48,7 +48,7 @@ export function registerUnmount(program: Command, globals: () => GlobalOptions):
       const { withAnySwarm } = await import('../ephemeral.js');
       const reply = await withAnySwarm(
         ctx,
-        (nc) => c.callCoordinator<{ plan: { refused: unknown }; text: string; result: Result | null }>(ctx, nc, 'teardown', { target: root, dryRun: !!o.dryRun, graceMs: o.graceMs, allowLazy: o.allowLazy }, 30 * 60_000),
+        (nc) => c.callCoordinator<{ plan: { refused: unknown }; text: string; result: Result | null }>(ctx, nc, 'teardown', { target: root, dryRun: !!o.dryRun, graceMs: o.graceMs, allowLazy: o.allowLazy }),
         (m) => !o.json && warn(m),
       );
       if (o.json) printJson(reply);
