@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { endpoint, type EndpointMap } from '../../src/bus/service.js';
+import { refuse } from '../../src/schemas/bus-error.js';
 import { openJournal } from '../../src/host/guard/journal.js';
 import { readHomeDirs } from '../../src/host/guard/path-policy.js';
 import { acquireTargetLock } from '../../src/host/guard/target-lock.js';
@@ -47,12 +48,19 @@ export function unmounterEndpoints(ctx: AgentContext): EndpointMap {
         const plan = await planTeardown(target, policy, homes);
         if (dryRun) return { plan, text: formatPlan(plan), result: null };
         let result: TeardownResult;
+        // A refusal is an error reply (code, reason, and the reply a person would have seen).
         if (plan.refused || !plan.target) {
-          result = emptyResult(null, `${plan.refused?.reason ?? 'no target'} [${plan.refused?.code ?? 'refused'}]`);
+          const refusal = { code: plan.refused?.code ?? 'refused', reason: plan.refused?.reason ?? 'no target' };
+          result = emptyResult(null, `${refusal.reason} [${refusal.code}]`);
+          await memory.record(teardownLessons(plan, result)).catch((e: Error) => ctx.log.warn({ err: e.message }, 'teardown lessons not recorded'));
+          refuse('refused', refusal, { plan, text: formatPlan(plan), result });
         } else {
           const lock = await acquireTargetLock(plan.target.path);
           if (!lock) {
-            result = emptyResult(plan.target.path, `another teardown or cleanup of ${plan.target.path} is running [locked]`);
+            const refusal = { code: 'locked', reason: `another teardown or cleanup of ${plan.target.path} is running` };
+            result = emptyResult(plan.target.path, `${refusal.reason} [${refusal.code}]`);
+            await memory.record(teardownLessons(plan, result)).catch((e: Error) => ctx.log.warn({ err: e.message }, 'teardown lessons not recorded'));
+            refuse('locked', refusal, { plan, text: formatPlan(plan), result });
           } else {
             try {
               const journal = await openJournal(journalDir, plan.target.path);

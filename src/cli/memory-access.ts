@@ -8,7 +8,7 @@ import { MemoryStore, type StoredEntry } from '../memory/store.js';
 import { BusError } from '../schemas/bus-error.js';
 import type { LearningEvent } from '../schemas/memory-ops.js';
 import { callCoordinator, connectSwarm, type CliContext } from './context.js';
-import { CliError, EXIT } from './exit-codes.js';
+import { CliError, exitForBusCode } from './exit-codes.js';
 
 export interface MemoryWriter {
   via: 'coordinator' | 'direct';
@@ -20,7 +20,7 @@ export interface MemoryWriter {
 }
 
 function asCli(e: unknown): never {
-  if (e instanceof BusError) throw new CliError(e.message, e.code === 'bad-request' ? EXIT.usage : EXIT.failed);
+  if (e instanceof BusError) throw new CliError(e.message, exitForBusCode(e.code));
   throw e;
 }
 

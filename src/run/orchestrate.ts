@@ -10,6 +10,7 @@ import { buildHookEvent } from '../hook-runtime/build-event.js';
 import { readMountinfo } from '../host/mounts/mountinfo.js';
 import { isAtOrUnder } from '../host/fs/paths.js';
 import { coordinatorTimeoutMs } from '../schemas/agents/routes.js';
+import { replyOrRefusal } from '../schemas/bus-error.js';
 import type { Config } from '../schemas/config.js';
 import type { RunRecordInput } from '../schemas/run-record.js';
 import { pathKey } from '../memory/keys.js';
@@ -167,14 +168,14 @@ export async function orchestrateRun(config: Config, nc: NatsConnection, opts: R
     if (opts.chroot && !existsSync(opts.chroot)) notes.push(`${opts.chroot} does not exist (the build never created it): nothing to take apart`);
     else if (opts.chroot) {
       // Processes and mounts go whatever happened: a kept chroot is kept unmounted.
-      const td = await soft('teardown', () => call<{ result: NonNullable<RunRecordInput['teardown']> | null }>('teardown', { target: opts.chroot }));
+      const td = await soft('teardown', () => replyOrRefusal(call<{ result: NonNullable<RunRecordInput['teardown']> | null }>('teardown', { target: opts.chroot })));
       record.teardown = td?.result ?? null;
       for (const a of (td?.result?.attempts ?? []) as { fsType: string }[]) patterns.add(`optimization/unmount-strategies/${a.fsType}`);
       if (td?.result) patterns.add('optimization/cleanup-procedures');
       if (td?.result && td.result.status !== 'done') patterns.add('optimization/error-prevention');
       if (failed && opts.keepOnFailure) notes.push(`--keep-on-failure: ${opts.chroot} is kept for inspection (unmounted)`);
       else if (td?.result?.status === 'done') {
-        const cl = await soft('clean', () => call<{ result: NonNullable<RunRecordInput['clean']> | null }>('clean', { targets: [{ path: opts.chroot, kind: 'tree' }] }));
+        const cl = await soft('clean', () => replyOrRefusal(call<{ result: NonNullable<RunRecordInput['clean']> | null }>('clean', { targets: [{ path: opts.chroot, kind: 'tree' }] })));
         record.clean = cl?.result ?? null;
         if (cl?.result) patterns.add(`optimization/cleanup-success/${pathKey(opts.chroot)}`);
       } else notes.push(`${opts.chroot} was not deleted: the teardown did not finish (${td?.result?.reason ?? 'no result'})`);

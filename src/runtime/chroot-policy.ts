@@ -8,13 +8,13 @@ import { canonicalPolicy, checkPolicy, readHomeDirs, resolveAndCheck } from '../
 import { effectivePolicy } from './policy.js';
 import type { Config } from '../schemas/config.js';
 
-/** Null when the chroot may be used; otherwise the reason it is refused. */
-export async function checkChrootPolicy(chroot: string, config: Config): Promise<string | null> {
+/** Null when the chroot may be used; otherwise why it is refused. */
+export async function checkChrootPolicy(chroot: string, config: Config): Promise<{ code: string; reason: string } | null> {
   const policy = await canonicalPolicy(effectivePolicy(config));
   const homes = await readHomeDirs();
   if (existsSync(chroot)) {
     const v = await resolveAndCheck(chroot, policy, homes);
-    return v.ok ? null : `${v.reason} [${v.code}]`;
+    return v.ok ? null : { code: v.code, reason: v.reason };
   }
   const rest: string[] = [];
   let dir = chroot;
@@ -23,5 +23,5 @@ export async function checkChrootPolicy(chroot: string, config: Config): Promise
     dir = dirname(dir);
   }
   const v = checkPolicy(join(await realpath(dir), ...rest), policy, homes);
-  return v.ok ? null : `${v.reason} [${v.code}]`;
+  return v.ok ? null : { code: v.code, reason: v.reason };
 }

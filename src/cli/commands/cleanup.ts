@@ -69,6 +69,7 @@ export function registerCleanup(program: Command, globals: () => GlobalOptions):
       const { withAnySwarm } = await import('../ephemeral.js');
       const { progressSubject } = await import('../../bus/subjects.js');
       const { randomBytes } = await import('node:crypto');
+      const { replyOrRefusal } = await import('../../schemas/bus-error.js');
       const out = await withAnySwarm(ctx, async (nc) => {
         const call = <T>(ep: string, p: unknown) => c.callCoordinator<T>(ctx, nc, ep, p);
         const trees = targets.filter((t) => t.kind === 'tree');
@@ -93,7 +94,7 @@ export function registerCleanup(program: Command, globals: () => GlobalOptions):
         // 3. Teardown; only trees the Unmounter finished go on to the Cleaner.
         const teardowns: Record<string, TeardownReply> = {};
         for (const t of allowed.filter((x) => x.kind === 'tree')) {
-          teardowns[t.path] = await call<TeardownReply>('teardown', { target: t.path });
+          teardowns[t.path] = await replyOrRefusal(call<TeardownReply>('teardown', { target: t.path }));
           if (o.verbose) say(teardowns[t.path]!.text);
         }
         const ready = allowed.filter((t) => t.kind !== 'tree' || teardowns[t.path]?.result?.status === 'done');
@@ -116,7 +117,7 @@ export function registerCleanup(program: Command, globals: () => GlobalOptions):
               }
             })();
           }
-          clean = await call<CleanReply>('clean', { targets: ready, progressToken: token });
+          clean = await replyOrRefusal(call<CleanReply>('clean', { targets: ready, progressToken: token }));
           sub?.unsubscribe();
           if (sub && !o.json) process.stderr.write('\n');
         }

@@ -39,7 +39,7 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
         // The chroot is judged before anything runs: a build must not start on a tree we would refuse.
         const { checkChrootPolicy } = await import('../../runtime/chroot-policy.js');
         const refusal = await checkChrootPolicy(chroot, ctx.config);
-        if (refusal) throw new CliError(`refusing --chroot ${chroot}: ${refusal}`, EXIT.refused);
+        if (refusal) throw new CliError(`refusing --chroot ${chroot}: ${refusal.reason} [${refusal.code}]`, EXIT.refused);
       }
       const say = (m: string) => !o.json && warn(m);
       const { withAnySwarm } = await import('../ephemeral.js');
