@@ -11,8 +11,16 @@ const under = (p, dir) => p === dir || p.startsWith(`${dir}/`);
 const LAYERS = [
   ['src/host', { allowOnly: ['src/host'] }, 'src/host touches the machine and imports nothing outside src/host'],
   ['src', { deny: ['agents', 'hooks'] }, 'src/ never imports agents/ or hooks/ (the supervisor starts agents by path)'],
-  ['agents', { deny: ['src/run', 'src/cli', 'src/coordinator'] }, 'agents use src/ libraries, never the run, the CLI or the coordinator'],
-  ['hooks', { deny: ['src/run', 'src/cli', 'src/coordinator', 'agents'] }, 'hooks stay lean and use src/ libraries only'],
+  [
+    'agents',
+    { deny: ['src/run', 'src/cli', 'src/coordinator'] },
+    'agents use src/ libraries, never the run, the CLI or the coordinator',
+  ],
+  [
+    'hooks',
+    { deny: ['src/run', 'src/cli', 'src/coordinator', 'agents'] },
+    'hooks stay lean and use src/ libraries only',
+  ],
 ];
 
 function layerViolation(fromFile, spec) {
@@ -46,17 +54,27 @@ const layers = {
 };
 
 const RM_CALLS = new Set(['rm', 'rmSync', 'rmdir', 'rmdirSync']);
-const calleeName = (c) => (c.type === 'Identifier' ? c.name : c.type === 'MemberExpression' && !c.computed ? c.property.name : null);
+const calleeName = (c) =>
+  c.type === 'Identifier' ? c.name : c.type === 'MemberExpression' && !c.computed ? c.property.name : null;
 const isRecursiveOpt = (a) =>
   a?.type === 'ObjectExpression' &&
-  a.properties.some((p) => p.type === 'Property' && p.key.type === 'Identifier' && p.key.name === 'recursive' && !(p.value.type === 'Literal' && p.value.value === false));
-const isRecursiveFlag = (e) => e?.type === 'Literal' && typeof e.value === 'string' && /^-[a-zA-Z]*[rR][a-zA-Z]*$|^--recursive$/.test(e.value);
+  a.properties.some(
+    (p) =>
+      p.type === 'Property' &&
+      p.key.type === 'Identifier' &&
+      p.key.name === 'recursive' &&
+      !(p.value.type === 'Literal' && p.value.value === false),
+  );
+const isRecursiveFlag = (e) =>
+  e?.type === 'Literal' && typeof e.value === 'string' && /^-[a-zA-Z]*[rR][a-zA-Z]*$|^--recursive$/.test(e.value);
 
 const noRecursiveRm = {
   meta: {
     type: 'problem',
     schema: [],
-    messages: { rm: 'Recursive delete outside src/host/delete/: use deleteTree (it stops at mounts and never follows a symlink)' },
+    messages: {
+      rm: 'Recursive delete outside src/host/delete/: use deleteTree (it stops at mounts and never follows a symlink)',
+    },
   },
   create(ctx) {
     return {
@@ -65,12 +83,18 @@ const noRecursiveRm = {
         if (name && RM_CALLS.has(name) && n.arguments.some(isRecursiveOpt)) ctx.report({ node: n, messageId: 'rm' });
         // run('rm', ['-rf', ...]) through any command runner
         const [cmd, args] = n.arguments;
-        if (cmd?.type === 'Literal' && cmd.value === 'rm' && args?.type === 'ArrayExpression' && args.elements.some(isRecursiveFlag)) {
+        if (
+          cmd?.type === 'Literal' &&
+          cmd.value === 'rm' &&
+          args?.type === 'ArrayExpression' &&
+          args.elements.some(isRecursiveFlag)
+        ) {
           ctx.report({ node: n, messageId: 'rm' });
         }
       },
       Literal(n) {
-        if (typeof n.value === 'string' && /(^|[\s;&|])rm\s+-[a-zA-Z]*[rR]/.test(n.value)) ctx.report({ node: n, messageId: 'rm' });
+        if (typeof n.value === 'string' && /(^|[\s;&|])rm\s+-[a-zA-Z]*[rR]/.test(n.value))
+          ctx.report({ node: n, messageId: 'rm' });
       },
       TemplateElement(n) {
         if (/(^|[\s;&|])rm\s+-[a-zA-Z]*[rR]/.test(n.value.cooked ?? '')) ctx.report({ node: n, messageId: 'rm' });

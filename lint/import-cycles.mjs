@@ -28,17 +28,31 @@ for (const f of files) {
 
 // Tarjan's strongly connected components; any component of more than one file is a cycle.
 let index = 0;
-const idx = new Map(), low = new Map(), stack = [], on = new Set(), cycles = [];
+const idx = new Map(),
+  low = new Map(),
+  stack = [],
+  on = new Set(),
+  cycles = [];
 function strong(v) {
-  idx.set(v, index); low.set(v, index); index++; stack.push(v); on.add(v);
+  idx.set(v, index);
+  low.set(v, index);
+  index++;
+  stack.push(v);
+  on.add(v);
   for (const w of edges.get(v)) {
-    if (!idx.has(w)) { strong(w); low.set(v, Math.min(low.get(v), low.get(w))); }
-    else if (on.has(w)) low.set(v, Math.min(low.get(v), idx.get(w)));
+    if (!idx.has(w)) {
+      strong(w);
+      low.set(v, Math.min(low.get(v), low.get(w)));
+    } else if (on.has(w)) low.set(v, Math.min(low.get(v), idx.get(w)));
   }
   if (low.get(v) === idx.get(v)) {
     const comp = [];
     let w;
-    do { w = stack.pop(); on.delete(w); comp.push(relative(root, w)); } while (w !== v);
+    do {
+      w = stack.pop();
+      on.delete(w);
+      comp.push(relative(root, w));
+    } while (w !== v);
     if (comp.length > 1 || edges.get(v).includes(v)) cycles.push(comp);
   }
 }

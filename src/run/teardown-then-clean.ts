@@ -43,7 +43,11 @@ export async function teardownThenClean<TD extends TeardownLike, CL>(
     .filter((t) => !ready.includes(t))
     .map((t) => {
       const r = teardowns[t.path]?.result;
-      return { path: t.path, status: r?.status === 'refused' ? ('refused' as const) : ('failed' as const), reason: r?.reason ?? 'no result' };
+      return {
+        path: t.path,
+        status: r?.status === 'refused' ? ('refused' as const) : ('failed' as const),
+        reason: r?.reason ?? 'no result',
+      };
     });
   let clean: CL | null = null;
   if (opts.clean !== false && ready.length) {
