@@ -1,3 +1,4 @@
+// Over 250 lines on purpose: one resumable, budgeted walk whose state and steps read best together.
 // Size of a temp tree tracked incrementally with a bounded cost per tick, so a 1 Hz monitor stays
 // cheap on trees of hundreds of thousands of files. Node has no inotify without native deps, so the
 // tracker does a resumable, budgeted walk: per-directory totals keyed by the directory's change stamp;
