@@ -48,19 +48,12 @@ export function unmounterEndpoints(ctx: AgentContext): EndpointMap {
         const plan = await planTeardown(target, policy, homes);
         if (dryRun) return { plan, text: formatPlan(plan), result: null };
         let result: TeardownResult;
-        // A refusal is an error reply (code, reason, and the reply a person would have seen).
         if (plan.refused || !plan.target) {
-          const refusal = { code: plan.refused?.code ?? 'refused', reason: plan.refused?.reason ?? 'no target' };
-          result = emptyResult(null, `${refusal.reason} [${refusal.code}]`);
-          await memory.record(teardownLessons(plan, result)).catch((e: Error) => ctx.log.warn({ err: e.message }, 'teardown lessons not recorded'));
-          refuse('refused', refusal, { plan, text: formatPlan(plan), result });
+          result = emptyResult(null, `${plan.refused?.reason ?? 'no target'} [${plan.refused?.code ?? 'refused'}]`);
         } else {
           const lock = await acquireTargetLock(plan.target.path);
           if (!lock) {
-            const refusal = { code: 'locked', reason: `another teardown or cleanup of ${plan.target.path} is running` };
-            result = emptyResult(plan.target.path, `${refusal.reason} [${refusal.code}]`);
-            await memory.record(teardownLessons(plan, result)).catch((e: Error) => ctx.log.warn({ err: e.message }, 'teardown lessons not recorded'));
-            refuse('locked', refusal, { plan, text: formatPlan(plan), result });
+            result = emptyResult(plan.target.path, `another teardown or cleanup of ${plan.target.path} is running [locked]`);
           } else {
             try {
               const journal = await openJournal(journalDir, plan.target.path);
@@ -81,7 +74,14 @@ export function unmounterEndpoints(ctx: AgentContext): EndpointMap {
           }
         }
         await memory.record(teardownLessons(plan, result)).catch((e: Error) => ctx.log.warn({ err: e.message }, 'teardown lessons not recorded'));
-        return { plan, text: formatPlan(plan), result };
+        const reply = { plan, text: formatPlan(plan), result };
+        // Refused before anything was done: an error reply with the refusal code, its reason and the reply.
+        if (result.status === 'refused') {
+          const m = /^(.*) \[([a-z-]+)\]$/s.exec(result.reason ?? '');
+          const refusal = { code: m?.[2] ?? 'refused', reason: m?.[1] ?? result.reason ?? 'refused' };
+          refuse(refusal.code === 'locked' ? 'locked' : 'refused', refusal, reply);
+        }
+        return reply;
       },
     }),
   };
