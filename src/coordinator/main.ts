@@ -6,7 +6,7 @@ import { ensureEventStream } from '../bus/jetstream.js';
 import { readCredentials, type AgentRole } from '../bus/nats-auth.js';
 import { endpoint, startService } from '../bus/service.js';
 import { loadConfig } from '../config/load.js';
-import { ensureStateDir } from '../host/state-dir.js';
+import { ensureStateDir } from '../host/system/state-dir.js';
 import { createLogger } from '../log/logger.js';
 import { MemoryOps } from '../memory/operations.js';
 import { MemoryStore } from '../memory/store.js';
