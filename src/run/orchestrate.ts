@@ -13,6 +13,7 @@ import type { RunRecordInput } from '../schemas/run-record.js';
 import { pathKey } from '../memory/keys.js';
 import { runBuild, type BuildExit } from './build-process.js';
 import { Phases } from './phases.js';
+import { announceRun } from './progress.js';
 
 export interface RunOptions {
   command: string[];
@@ -66,7 +67,8 @@ export async function orchestrateRun(config: Config, nc: NatsConnection, opts: R
   const call: Call = (ep, payload, timeoutMs = config.nats.requestTimeoutMs) =>
     requestEndpoint(nc, config.nats.subjectPrefix, 'coordinator', ep, payload, timeoutMs);
   const runId = newRunId(opts.name);
-  const phases = new Phases();
+  // Every phase change is announced for dashboards (`record` is set before the first phase runs).
+  const phases = new Phases(() => announceRun(nc, config.nats.subjectPrefix, record));
   const notes: string[] = [];
   const patterns = new Set<string>();
   const record: RunRecordInput = {
