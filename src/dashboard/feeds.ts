@@ -71,6 +71,11 @@ export class Feeds {
   /** A page opened (+1) or closed (-1). */
   watch(delta: 1 | -1): void {
     this.watchers += delta;
+    if (delta === 1 && this.watchers === 1) {
+      // The first page: fresh numbers now, then on the timer.
+      this.schedule(0);
+      void this.pollPatterns();
+    }
     if (this.watchers > 0 && !this.timer) this.schedule(SLOW_POLL_MS);
     if (this.watchers > 0 && !this.patternsTimer) {
       this.patternsTimer = setInterval(() => void this.pollPatterns(), PATTERNS_POLL_MS);
@@ -173,7 +178,7 @@ export class Feeds {
       const ownErrors = (d: unknown) => (d && typeof d === 'object' && 'errors' in d ? Number((d as { errors: number }).errors) : 0);
       const lastErr = eps.map((e) => e.last_error).filter(Boolean).at(-1) ?? null;
       const exit = agent?.lastExit;
-      const state = agent?.state ?? (info ? 'running' : 'down');
+      const state = !info && (!agent || agent.state === 'running') ? 'not answering' : (agent?.state ?? 'running');
       rows.push({
         name,
         up: !!info && (!agent || agent.state === 'running'),

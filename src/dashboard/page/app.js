@@ -121,6 +121,7 @@ function renderRuns() {
 }
 
 function renderEvents() {
+  $('no-events').hidden = state.events.length > 0;
   $('events').innerHTML = state.events
     .slice(-60)
     .reverse()
