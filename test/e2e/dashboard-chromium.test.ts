@@ -24,6 +24,18 @@ const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '
 // Page-side code is passed as strings: this project compiles without the DOM's types.
 const ROW = (name: string) => `document.querySelector('#services tr[data-service="${name}"]')`;
 
+/**
+ * Polls a page expression until it is truthy. (Playwright's waitForFunction with a string compiles
+ * it inside the page, which the dashboard's CSP forbids: no 'unsafe-eval'.)
+ */
+async function waitFor(page: Page, expr: string, timeoutMs: number, everyMs = 50): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await page.evaluate(expr))) {
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${expr}`);
+    await page.waitForTimeout(everyMs);
+  }
+}
+
 /** A service row's state as the page shows it. */
 const row = (page: Page, name: string) =>
   page.evaluate(`(() => { const r = ${ROW(name)}; return r ? { up: r.dataset.up === '1', pid: Number(r.dataset.pid) || null, state: r.dataset.state } : null; })()`) as Promise<{ up: boolean; pid: number | null; state: string } | null>;
@@ -57,7 +69,7 @@ describe('the live dashboard in headless Chromium', { skip: chromiumSkip() }, ()
   });
 
   test('sees the five services up, each with a PID', { timeout: 60_000 }, async () => {
-    await page.waitForFunction(`document.querySelectorAll('#services tr[data-service][data-up="1"]').length === ${SERVICES.length}`, undefined, { timeout: 30_000 });
+    await waitFor(page, `document.querySelectorAll('#services tr[data-service][data-up="1"]').length === ${SERVICES.length}`, 30_000);
     const names = ((await page.evaluate(`[...document.querySelectorAll('#services tr[data-service]')].map((r) => r.dataset.service)`)) as string[]).sort();
     assert.deepEqual(names, SERVICES);
     for (const n of SERVICES) assert.ok((await row(page, n))?.pid, `${n} has no PID on the page`);
@@ -67,13 +79,13 @@ describe('the live dashboard in headless Chromium', { skip: chromiumSkip() }, ()
   test('a chart gains points as the Monitor samples', { timeout: 60_000 }, async () => {
     const points = async () => Number(await page.getAttribute('#chart-cpu', 'data-points'));
     const before = await points();
-    await page.waitForFunction(`Number(document.getElementById('chart-cpu').dataset.points) >= ${before + 3}`, undefined, { timeout: 30_000 });
+    await waitFor(page, `Number(document.getElementById('chart-cpu').dataset.points) >= ${before + 3}`, 30_000);
     assert.ok((await points()) >= before + 3);
     // uPlot drew into its canvas.
     assert.ok(await page.$('#chart-cpu canvas'));
   });
 
-  test('a run appears and its phase changes until it is done', { timeout: 180_000 }, async () => {
+  test('a run appears and its phase changes until it is done', { timeout: 180_000 }, async (t) => {
     const run = cli(env, ['run', '--name', 'dash-e2e', '--', 'sh', '-c', 'sleep 3'], undefined, 150_000);
     // Every phase the page shows, recorded as it changes.
     const seen: string[] = [];
@@ -95,6 +107,7 @@ describe('the live dashboard in headless Chromium', { skip: chromiumSkip() }, ()
     assert.ok(seen.includes('build'), `the build phase was never shown: ${seen.join(' -> ')}`);
     assert.equal(seen.at(-1), 'done', `phases seen: ${seen.join(' -> ')}`);
     assert.ok(seen.length >= 2, `the phase never changed: ${seen.join(' -> ')}`);
+    t.diagnostic(`phases shown: ${seen.join(' -> ')}`);
     // The finished run is listed with a link to its report, which is served.
     const link = page.locator('#past a', { hasText: 'dash-e2e' }).first();
     await link.waitFor({ timeout: 30_000 });
@@ -103,7 +116,7 @@ describe('the live dashboard in headless Chromium', { skip: chromiumSkip() }, ()
     assert.equal(report.status(), 200);
   });
 
-  test('an agent killed with SIGKILL is marked down, then back with a new PID', { timeout: 90_000 }, async () => {
+  test('an agent killed with SIGKILL is marked down, then back with a new PID', { timeout: 90_000 }, async (t) => {
     const before = await row(page, 'cleaner');
     assert.ok(before?.up && before.pid, JSON.stringify(before));
     // Watch the row from inside the page on every animation frame, so a short outage is not missed.
@@ -115,11 +128,14 @@ describe('the live dashboard in headless Chromium', { skip: chromiumSkip() }, ()
       };
       tick();
     })()`);
+    const killedAt = Date.now();
     process.kill(before.pid, 'SIGKILL');
-    await page.waitForFunction('window.__downSeen === true', undefined, { timeout: 30_000 });
-    await page.waitForFunction(`${ROW('cleaner')}?.dataset.up === '1' && Number(${ROW('cleaner')}.dataset.pid) !== ${before.pid}`, undefined, { timeout: 60_000 });
+    await waitFor(page, 'window.__downSeen === true', 30_000);
+    const downAfter = Date.now() - killedAt;
+    await waitFor(page, `${ROW('cleaner')}?.dataset.up === '1' && Number(${ROW('cleaner')}.dataset.pid) !== ${before.pid}`, 60_000);
     const now = await row(page, 'cleaner');
     assert.notEqual(now!.pid, before.pid);
+    t.diagnostic(`cleaner pid ${before.pid} killed: shown down after ${downAfter} ms, back as pid ${now!.pid} after ${Date.now() - killedAt} ms`);
     const events = await page.locator('#events li').allTextContents();
     assert.ok(events.some((e) => e.includes(`cleaner (pid ${before.pid}) exited by SIGKILL`)), events.join('\n'));
     assert.ok(events.some((e) => e.includes('cleaner is back')), events.join('\n'));
