@@ -131,6 +131,10 @@ export class Feeds {
       metrics.thresholdEvent(metric, kind);
       const level = kind === 'recovery' ? 'info' : v.level === 'critical' ? 'critical' : 'warning';
       model.event({ at: Number(v.at) || at, kind, level, text: `${metric} ${kind} (${String(v.level ?? '')}) on ${String(v.subject ?? '')}: ${Number(v.value).toFixed(1)} vs ${String(v.threshold)}` });
+    } else if (tokens[1] === 'reactor') {
+      const a = (v.action ?? {}) as { status?: string; bytesFreed?: number; why?: string; error?: string };
+      const detail = a.error ?? a.why ?? (a.bytesFreed !== undefined ? `${(a.bytesFreed / 1048576).toFixed(1)} MiB freed` : '');
+      model.event({ at, kind: 'reactor', level: a.status === 'failed' ? 'warning' : 'info', text: `reactor, on the ${String(v.metric)} ${String(v.event)}: cleanup ${a.status ?? 'none'}${detail ? ` (${detail})` : ''}` });
     } else {
       model.event({ at, kind: tokens[1] ?? 'event', level: 'info', text: subject });
     }
