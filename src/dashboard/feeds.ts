@@ -64,6 +64,15 @@ export class Feeds {
       metrics.setActiveRuns(model.activePhases());
     });
     this.store.start();
+    void (async () => {
+      for await (const st of this.o.nc.status()) {
+        if (st.type === 'disconnect') model.setBus('disconnected');
+        else if (st.type === 'reconnect') {
+          model.setBus('connected');
+          this.schedule(0);
+        }
+      }
+    })().catch(() => undefined);
     void this.pollServices();
     void this.pollPatterns();
   }

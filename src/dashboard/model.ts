@@ -78,6 +78,8 @@ export class DashboardModel extends EventEmitter {
   patterns: PatternRow[] = [];
   /** Agents whose exit was seen and whose new instance has not answered discovery yet. */
   readonly down = new Map<string, number>();
+  /** Whether this server's own connection to the bus is up (else nothing on the page moves). */
+  bus: 'connected' | 'disconnected' = 'connected';
 
   constructor(readonly host: string, readonly version: string) {
     super();
@@ -93,7 +95,14 @@ export class DashboardModel extends EventEmitter {
       events: this.events,
       runs: this.runsView(),
       patterns: this.patterns,
+      bus: this.bus,
     };
+  }
+
+  setBus(state: 'connected' | 'disconnected'): void {
+    if (state === this.bus) return;
+    this.bus = state;
+    this.emit('update', 'bus', state);
   }
 
   setServices(rows: ServiceRow[]): void {

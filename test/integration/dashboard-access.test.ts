@@ -79,6 +79,13 @@ describe('dashboard access', () => {
       assert.equal((await httpGet(dash, { Cookie: 'isoswarm_dashboard=nope-nope-nope-nope' })).status, 401);
     });
 
+    test('a port already taken is a clear failure (exit 1), not a hang', () => {
+      const port = new URL(dash).port;
+      const r = cliSync(env, ['dashboard', '--port', port, '--bind', '0.0.0.0', '--token', TOKEN], undefined, 30_000);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /cannot serve on 0\.0\.0\.0:\d+: .*EADDRINUSE/);
+    });
+
     test('on loopback without a token: served, but not to a foreign Host name', async () => {
       const d = await startServe(env, ['dashboard', '--port', '0']);
       try {

@@ -136,6 +136,18 @@ function renderPatterns() {
 }
 
 // --- the stream -----------------------------------------------------------------------------------
+/** The server is reachable but has lost the swarm's bus: say so rather than show frozen numbers as live. */
+function showBus(state) {
+  const conn = $('conn');
+  if (state === 'disconnected') {
+    conn.dataset.state = 'lost';
+    conn.textContent = 'swarm bus unreachable, waiting for it…';
+  } else if (conn.dataset.state !== 'live') {
+    conn.dataset.state = 'live';
+    conn.textContent = 'live';
+  }
+}
+
 function connect() {
   const es = new EventSource('events');
   const conn = $('conn');
@@ -150,6 +162,7 @@ function connect() {
   const on = (name, fn) => es.addEventListener(name, (m) => fn(JSON.parse(m.data)));
   on('snapshot', (s) => {
     $('host').textContent = `${s.host} · ${s.version}`;
+    showBus(s.bus);
     Object.assign(state, { services: s.services, runs: s.runs, events: s.events, patterns: s.patterns });
     samples.length = 0;
     state.disks = [];
@@ -165,6 +178,7 @@ function connect() {
     renderServices();
   });
   on('sample', (s) => onSamples([s]));
+  on('bus', showBus);
   on('event', (e) => {
     state.events.push(e);
     if (state.events.length > 100) state.events.shift();
