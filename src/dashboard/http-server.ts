@@ -87,10 +87,13 @@ export async function startHttp(o: HttpOptions): Promise<DashboardServer> {
     });
   });
   server.keepAliveTimeout = 5000;
+  // Errors of single requests are answered above; nothing else may reach the host process as a throw.
+  server.on('clientError', (_e, socket) => socket.destroy());
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.port, o.bind, () => {
       server.off('error', reject);
+      server.on('error', () => undefined);
       resolve();
     });
   });

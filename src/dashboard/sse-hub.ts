@@ -39,6 +39,8 @@ export class SseHub {
     };
     req.once('close', gone);
     res.once('close', gone);
+    // A page that went away mid-write must never take the process serving it (the coordinator) down.
+    res.on('error', gone);
   }
 
   get size(): number {
@@ -59,6 +61,7 @@ export class SseHub {
 
   private write(chunk: string): void {
     for (const res of this.clients) {
+      if (res.destroyed || res.writableEnded) continue; // its 'close' is on the way
       if (res.writableLength > MAX_BUFFERED) {
         res.destroy();
         continue;

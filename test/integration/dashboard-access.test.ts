@@ -2,10 +2,12 @@
 // (exit 3); with a token, every request without it gets 401 (page, event stream, /metrics); on
 // loopback without a token, a foreign Host name (DNS rebinding) gets 403.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { cliSync, scratchHome, teardownHome, testEnv } from '../helpers/cli.js';
+import { pidAlive } from '../helpers/bus.js';
 import { httpGet, startServe } from '../helpers/dashboard.js';
 
 const TOKEN = 'dash-test-token-0123456789abcdef';
@@ -77,6 +79,24 @@ describe('dashboard access', () => {
       const withCookie = await httpGet(dash, { Cookie: cookie.split(';')[0]! });
       assert.equal(withCookie.status, 200);
       assert.equal((await httpGet(dash, { Cookie: 'isoswarm_dashboard=nope-nope-nope-nope' })).status, 401);
+    });
+
+    test('event streams cut off abruptly, many at once, leave the coordinator serving', async () => {
+      const coordinator = (JSON.parse(readFileSync(join(home, 'run.json'), 'utf8')) as { coordinator: { pid: number } }).coordinator.pid;
+      const cuts = Array.from({ length: 30 }, (_, i) =>
+        new Promise<void>((resolve) => {
+          const req = request(`${dash}events`, { headers: { Authorization: `Bearer ${TOKEN}` } }, (res) => {
+            res.once('data', () => setTimeout(() => req.destroy(), (i % 10) * 150));
+          });
+          req.on('error', () => undefined);
+          req.on('close', () => resolve());
+          req.end();
+        }),
+      );
+      await Promise.all(cuts);
+      await new Promise((r) => setTimeout(r, 1500)); // updates keep flowing to what was cut
+      assert.ok(pidAlive(coordinator), 'the coordinator died');
+      assert.equal((await httpGet(dash, { Authorization: `Bearer ${TOKEN}` })).status, 200);
     });
 
     test('a port already taken is a clear failure (exit 1), not a hang', () => {
