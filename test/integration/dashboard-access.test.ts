@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { cliSync, scratchHome, teardownHome, testEnv } from '../helpers/cli.js';
 import { pidAlive } from '../helpers/bus.js';
 import { httpGet, startServe } from '../helpers/dashboard.js';
+import { startServer, stopServer } from '../helpers/nats-restart.js';
 
 const TOKEN = 'dash-test-token-0123456789abcdef';
 const local = (url: string) => url.replace('://0.0.0.0:', '://127.0.0.1:').replace('://[::]:', '://127.0.0.1:');
@@ -116,6 +117,27 @@ describe('dashboard access', () => {
         assert.equal(rebound.status, 403);
       } finally {
         assert.equal(await d.stop(), 0, 'dashboard did not stop cleanly on SIGTERM');
+      }
+    });
+
+    test('the page is told when its server loses the bus, and again when it is back', { timeout: 90_000 }, async () => {
+      const d = await startServe(env, ['dashboard', '--port', '0']);
+      const bus = async () => (JSON.parse((await httpGet(`${d.url}api/state`)).body) as { bus: string }).bus;
+      const until = async (want: string) => {
+        const end = Date.now() + 30_000;
+        while ((await bus()) !== want) {
+          if (Date.now() > end) throw new Error(`bus never became ${want}`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      };
+      try {
+        await until('connected');
+        await stopServer(home);
+        await until('disconnected');
+        await startServer(home);
+        await until('connected');
+      } finally {
+        assert.equal(await d.stop(), 0);
       }
     });
   });
