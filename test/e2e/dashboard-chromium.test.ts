@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { which } from '../../src/host/exec.js';
 import { cli, cliSync, scratchHome, teardownHome, testEnv } from '../helpers/cli.js';
+import { startServe } from '../helpers/dashboard.js';
 import { decodePng, distinctColours, findColour, hexRgb } from '../helpers/png.js';
 
 const CHROMIUM = (await which('chromium')) ?? (await which('chromium-browser'));
@@ -141,6 +142,23 @@ describe('the live dashboard in headless Chromium', { skip: chromiumSkip() }, ()
     assert.ok(events.some((e) => e.includes('cleaner is back')), events.join('\n'));
     const restarts = Number(await page.locator('#services tr[data-service="cleaner"] td:nth-child(7)').textContent());
     assert.ok(restarts >= 1, `restarts shown: ${restarts}`);
+  });
+
+  test('with a token: the browser is let in once by ?token=, and the event stream works on the cookie', { timeout: 90_000 }, async () => {
+    const token = 'e2e-browser-token-0123456789';
+    const d = await startServe(env, ['dashboard', '--port', '0', '--token', token]);
+    const p = await browser!.newPage();
+    try {
+      const denied = await p.goto(d.url);
+      assert.equal(denied?.status(), 401);
+      await p.goto(`${d.url}?token=${token}`);
+      assert.equal(new URL(p.url()).search, '', 'the token stayed in the address bar');
+      await waitFor(p, `document.querySelectorAll('#services tr[data-service][data-up="1"]').length === ${SERVICES.length}`, 30_000);
+      await waitFor(p, `document.getElementById('conn').dataset.state === 'live'`, 30_000);
+    } finally {
+      await p.close();
+      assert.equal(await d.stop(), 0);
+    }
   });
 
   test('the screenshot is not blank: text, badges and chart lines are drawn', { timeout: 60_000 }, async (t) => {
