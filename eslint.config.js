@@ -29,4 +29,9 @@ export default tseslint.config(
     files: ['**/*.mjs', '**/*.js'],
     languageOptions: { globals: { ...globals.node } },
   },
+  {
+    // The dashboard page runs in the browser.
+    files: ['src/dashboard/page/**/*.js'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
 );

@@ -2,6 +2,7 @@
 // trigger a cleanup of the configured safe targets — caches over their limit, old temp files, stale
 // locks; never a build tree, which a running build may be using — and the outcome is remembered.
 import type { NatsConnection } from '../bus/connect.js';
+import { encodeJson } from '../bus/codec.js';
 import { consumeDurable, type DurableHandle } from '../bus/jetstream.js';
 import { requestEndpoint } from '../bus/request.js';
 import { eventSubject } from '../bus/subjects.js';
@@ -40,5 +41,7 @@ export async function startReactor(nc: NatsConnection, config: Config, ops: Memo
       entry.action = { status: 'none', why: config.cleanupAutoTrigger ? 'no cache, temp or lock targets configured' : 'CLEANUP_AUTO_TRIGGER is off' };
     }
     await ops.record([{ kind: 'summary', name: 'resource-management', entry, counts }]);
+    // What was done about the alert, in the event stream beside it (dashboards show both).
+    if (entry.action && !nc.isClosed()) nc.publish(eventSubject(prefix, 'reactor', 'action'), encodeJson({ ...entry, at: Date.now() }));
   });
 }

@@ -16,6 +16,7 @@ import { pathKey } from '../memory/keys.js';
 import { runBuild, type BuildExit } from './build-process.js';
 import { Phases } from './phases.js';
 import { teardownThenClean, type CoordinatorCall } from './teardown-then-clean.js';
+import { announceRun } from './progress.js';
 
 export interface RunOptions {
   command: string[];
@@ -196,7 +197,8 @@ async function postTask(s: RunState): Promise<void> {
 export async function orchestrateRun(config: Config, nc: NatsConnection, opts: RunOptions): Promise<RunOutcome> {
   const { requestEndpoint } = await import('../bus/request.js');
   const runId = newRunId(opts.name);
-  const phases = new Phases();
+  // Every phase change is announced for dashboards (`s` is set before the first phase runs).
+  const phases = new Phases(() => announceRun(nc, config.nats.subjectPrefix, s.record));
   const notes: string[] = [];
   const s: RunState = {
     config, opts, runId, phases, notes,
