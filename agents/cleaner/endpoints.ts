@@ -1,7 +1,6 @@
 // The Cleaner's endpoints. Every target is resolved and judged by the path policy inside this agent,
 // whoever asked; nothing under which anything is mounted is deleted.
 import { join } from 'node:path';
-import { z } from 'zod';
 import { encodeJson } from '../../src/bus/codec.js';
 import { endpoint, type EndpointMap } from '../../src/bus/service.js';
 import { progressSubject } from '../../src/bus/subjects.js';
@@ -10,16 +9,10 @@ import { readHomeDirs } from '../../src/host/guard/path-policy.js';
 import type { AgentContext } from '../../src/runtime/agent-process.js';
 import { MemoryClient } from '../../src/runtime/memory-client.js';
 import { effectivePolicy } from '../../src/runtime/policy.js';
-import { cleanupTargetSchema } from '../../src/schemas/config.js';
+import { cleanInput, cleanPlanInput } from '../../src/schemas/agents/cleaner.js';
 import { applyClean } from './apply.js';
 import { cleanLessons, planBytes } from './learning.js';
 import { formatCleanPlan, planClean } from './plan.js';
-
-const targetsInput = z.object({ targets: z.array(cleanupTargetSchema).min(1).max(256) });
-const cleanInput = targetsInput.extend({
-  progressToken: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
-  trigger: z.string().max(200).optional(),
-});
 
 export function cleanerEndpoints(ctx: AgentContext): EndpointMap {
   const policy = effectivePolicy(ctx.config);
@@ -28,7 +21,7 @@ export function cleanerEndpoints(ctx: AgentContext): EndpointMap {
 
   return {
     plan: endpoint({
-      input: targetsInput,
+      input: cleanPlanInput,
       description: 'what a cleanup would delete, with sizes, and what it refuses and why; changes nothing',
       handler: async ({ targets }) => {
         const plan = await planClean(targets, policy, await readHomeDirs());

@@ -1,20 +1,18 @@
 // The Monitor's endpoints: a snapshot now, and per-run watching for `isoswarm run` and its report.
-import { z } from 'zod';
 import { endpoint, type EndpointMap } from '../../src/bus/service.js';
 import { BusError } from '../../src/schemas/bus-error.js';
+import { samplesInput, snapshotInput, watchInput } from '../../src/schemas/agents/monitor.js';
 import type { Watcher } from './watcher.js';
-
-const runInput = z.object({ runId: z.string().min(1).max(200) });
 
 export function monitorEndpoints(w: Watcher): EndpointMap {
   return {
     snapshot: endpoint({
-      input: z.strictObject({}),
+      input: snapshotInput,
       description: 'one sample now, and the threshold state',
       handler: async () => ({ sample: await w.tick(), thresholds: w.thresholds.snapshot() }),
     }),
     watch: endpoint({
-      input: runInput.extend({ pid: z.number().int().positive().nullable().default(null) }),
+      input: watchInput,
       description: 'keep samples for a run and meter its process tree',
       handler: ({ runId, pid }) => {
         const r = w.watch(runId, pid);
@@ -22,7 +20,7 @@ export function monitorEndpoints(w: Watcher): EndpointMap {
       },
     }),
     samples: endpoint({
-      input: runInput.extend({ stop: z.boolean().default(false) }),
+      input: samplesInput,
       description: 'the samples and threshold events of a watched run (stop: end the watch)',
       handler: ({ runId, stop }) => {
         const r = stop ? w.unwatch(runId) : w.runs.get(runId);

@@ -3,14 +3,13 @@
 import { existsSync, statSync } from 'node:fs';
 import { cpus, freemem } from 'node:os';
 import { join } from 'node:path';
-import { z } from 'zod';
 import { endpoint, type EndpointMap } from '../../src/bus/service.js';
 import { hostFingerprint } from '../../src/host/squashfs/fingerprint.js';
 import { optimizeSystem, readCheckpoint, rollback } from '../../src/host/system/sysctl-settings.js';
 import type { AgentContext } from '../../src/runtime/agent-process.js';
 import { MemoryClient } from '../../src/runtime/memory-client.js';
 import { BusError, refuse } from '../../src/schemas/bus-error.js';
-import { MODES } from './choose.js';
+import { bootstrapInput, cacheInput, systemInput, tuneInput } from '../../src/schemas/agents/performance-tuner.js';
 import { isTuneRecord, parallelConfigKey } from './learning.js';
 import { exportEnv, recommend, shellQuote } from './recommend.js';
 import { tune } from './tune.js';
@@ -18,29 +17,6 @@ import { APT_CACHE, DEBOOTSTRAP_CACHE, attachAptCache, detachAptCache, type AptS
 import { bootstrapThroughCache } from './bootstrap.js';
 import { canonicalPolicy, readHomeDirs, resolveAndCheck, resolveTarget } from '../../src/host/guard/path-policy.js';
 import { effectivePolicy } from '../../src/runtime/policy.js';
-
-const tuneInput = z.object({
-  target: z.string().min(1).max(4096).nullable().default(null),
-  mode: z.enum(MODES as unknown as [string, ...string[]]).default('auto'),
-  force: z.boolean().default(false),
-  benchmark: z.boolean().default(false),
-});
-
-const systemInput = z.object({
-  action: z.enum(['apply', 'rollback', 'status']),
-  buildDir: z.string().min(1).default('/'),
-  dryRun: z.boolean().default(false),
-});
-
-const cacheInput = z.object({ chroot: z.string().min(1).max(4096) });
-const bootstrapInput = z.object({
-  target: z.string().min(1).max(4096),
-  suite: z.string().regex(/^[a-z0-9][a-z0-9.-]*$/),
-  mirror: z.string().regex(/^(https?|file):\/\/\S+$/),
-  arch: z.string().regex(/^[a-z0-9]+$/).default('amd64'),
-  variant: z.enum(['minbase', 'buildd', 'fakechroot']).optional(),
-  include: z.array(z.string().regex(/^[a-z0-9][a-z0-9+.-]*$/)).max(500).default([]),
-});
 
 export function tunerEndpoints(ctx: AgentContext): EndpointMap {
   const memory = new MemoryClient(ctx.nc, ctx.prefix, 10_000);

@@ -1,9 +1,9 @@
 // The Unmounter's endpoints. Whoever asks, the agent resolves the target and applies the path policy
 // itself; a teardown holds the target's lock and journals each step before doing it.
 import { join } from 'node:path';
-import { z } from 'zod';
 import { endpoint, type EndpointMap } from '../../src/bus/service.js';
 import { refuse } from '../../src/schemas/bus-error.js';
+import { teardownInput, unmountPlanInput } from '../../src/schemas/agents/unmounter.js';
 import { openJournal } from '../../src/host/guard/journal.js';
 import { readHomeDirs } from '../../src/host/guard/path-policy.js';
 import { acquireTargetLock } from '../../src/host/guard/target-lock.js';
@@ -15,12 +15,6 @@ import { strategyOrderFor, teardownLessons } from './learning.js';
 import { formatPlan, planTeardown } from './plan.js';
 import type { TeardownResult } from './types.js';
 
-const targetInput = z.object({ target: z.string().max(4096) });
-const teardownInput = targetInput.extend({
-  dryRun: z.boolean().default(false),
-  graceMs: z.number().int().min(0).max(600_000).optional(),
-  allowLazy: z.boolean().optional(),
-});
 
 function emptyResult(target: string | null, reason: string): TeardownResult {
   return { status: 'refused', target, signalled: [], unmounted: [], attempts: [], detachedLoops: [], holders: [], foreign: [], remaining: [], usedLazy: false, durationMs: 0, reason };
@@ -33,7 +27,7 @@ export function unmounterEndpoints(ctx: AgentContext): EndpointMap {
 
   return {
     plan: endpoint({
-      input: targetInput,
+      input: unmountPlanInput,
       description: 'what a teardown would do: processes to signal, mounts in order, loops, holders; changes nothing',
       handler: async ({ target }) => {
         const plan = await planTeardown(target, policy, await readHomeDirs());

@@ -3,6 +3,7 @@ import type { NatsConnection } from 'nats';
 import { asEnvelope, BusError, isBusErrorCode } from '../schemas/bus-error.js';
 import { decodeJson, encodeJson } from './codec.js';
 import { endpointSubject, type ServiceName } from './subjects.js';
+import type { RouteInput, RouteName, RouteReply } from '../schemas/agents/contracts.js';
 
 export async function requestRaw(nc: NatsConnection, subject: string, payload: unknown, timeoutMs: number): Promise<unknown> {
   let m;
@@ -36,4 +37,30 @@ export async function requestEndpoint<T = unknown>(
     throw new BusError(isBusErrorCode(code) ? code : 'internal', isBusErrorCode(code) ? message : `${code}: ${message}`, details);
   }
   return env.data as T;
+}
+
+/** What `requestRoute` checks a reply with: a zod schema fits (kept structural so zod stays off the hook path). */
+export interface ReplyCheck {
+  safeParse(data: unknown): { success: true } | { success: false; error: { message: string } };
+}
+
+/**
+ * A coordinator endpoint by route name: the payload and the reply are typed by the route's contract
+ * (src/schemas/agents/contracts.ts). With `check` the reply is parsed and a reply that breaks the
+ * contract is a 'bad-reply' error; the reply is returned as sent, so fields a newer service adds survive.
+ */
+export async function requestRoute<R extends RouteName>(
+  nc: NatsConnection,
+  prefix: string,
+  route: R,
+  payload: RouteInput<R>,
+  timeoutMs: number,
+  check?: ReplyCheck,
+): Promise<RouteReply<R>> {
+  const data = await requestEndpoint(nc, prefix, 'coordinator', route, payload, timeoutMs);
+  if (check) {
+    const r = check.safeParse(data);
+    if (!r.success) throw new BusError('bad-reply', `reply of ${route} breaks its contract: ${r.error.message}`);
+  }
+  return data as RouteReply<R>;
 }

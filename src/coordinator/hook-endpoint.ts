@@ -1,5 +1,4 @@
 // The hook pipeline inside the coordinator: store the event durably, then run its handlers.
-import { z } from 'zod';
 import type { NatsConnection } from '../bus/connect.js';
 import { publishDurable } from '../bus/jetstream.js';
 import { endpoint, type EndpointMap } from '../bus/service.js';
@@ -11,6 +10,7 @@ import type { Logger } from '../log/logger.js';
 import type { MemoryOps } from '../memory/operations.js';
 import type { Config } from '../schemas/config.js';
 import { BusError } from '../schemas/bus-error.js';
+import { hookInput } from '../schemas/agents/coordinator.js';
 import { hookEventSchema, type HookEvent, type HookResult } from '../schemas/hooks.js';
 
 export async function handleHook(nc: NatsConnection, config: Config, ops: MemoryOps, event: HookEvent): Promise<HookResult> {
@@ -27,7 +27,7 @@ export async function handleHook(nc: NatsConnection, config: Config, ops: Memory
 
 export function hookEndpoints(nc: NatsConnection, config: Config, ops: MemoryOps): EndpointMap {
   return {
-    hook: endpoint({ input: z.object({ event: hookEventSchema }), handler: ({ event }) => handleHook(nc, config, ops, event) }),
+    hook: endpoint({ input: hookInput, handler: ({ event }) => handleHook(nc, config, ops, event) }),
   };
 }
 

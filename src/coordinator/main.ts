@@ -1,6 +1,6 @@
 // The coordinator process: supervisor, memory owner, hook runner, reactor. One per host.
 import { hostname } from 'node:os';
-import { z } from 'zod';
+import { shutdownInput, statusInput } from '../schemas/agents/coordinator.js';
 import { closeBus, connectBus } from '../bus/connect.js';
 import { ensureEventStream } from '../bus/jetstream.js';
 import { readCredentials, type AgentRole } from '../bus/nats-auth.js';
@@ -81,11 +81,11 @@ async function main(): Promise<void> {
       ...hookEndpoints(nc, config, ops),
       ...agentEndpoints(nc, config, supervisor),
       status: endpoint({
-        input: z.strictObject({}),
+        input: statusInput,
         handler: () => ({ pid: process.pid, host: hostname(), uptimeMs: Date.now() - started, agents: supervisor.status() }),
       }),
       shutdown: endpoint({
-        input: z.strictObject({}),
+        input: shutdownInput,
         handler: () => {
           setTimeout(() => void shutdown('shutdown requested'), 10);
           return { stopping: true };

@@ -1,9 +1,8 @@
 // The coordinator's memory endpoints: it is the single writer while it runs.
-import { z } from 'zod';
 import { endpoint, type EndpointMap } from '../bus/service.js';
 import type { MemoryOps } from '../memory/operations.js';
 import { BusError } from '../schemas/bus-error.js';
-import { importInput, keyInput, listInput, queryInput, recordInput, setInput } from '../schemas/memory-ops.js';
+import { importInput, keyInput, listInput, memoryStatsInput, queryInput, recordInput, setInput } from '../schemas/agents/coordinator.js';
 
 export function memoryEndpoints(ops: MemoryOps): EndpointMap {
   return {
@@ -30,6 +29,6 @@ export function memoryEndpoints(ops: MemoryOps): EndpointMap {
     }),
     'memory-import': endpoint({ input: importInput, handler: async ({ entries }) => ({ imported: await ops.importEntries(entries) }) }),
     'memory-record': endpoint({ input: recordInput, handler: async ({ events }) => ({ updated: (await ops.record(events)).map((e) => e.key) }) }),
-    'memory-stats': endpoint({ input: z.strictObject({}), handler: () => ops.store.stats() }),
+    'memory-stats': endpoint({ input: memoryStatsInput, handler: () => ops.store.stats() }),
   };
 }

@@ -1,0 +1,194 @@
+// The PerformanceTuner's wire contract: `tune`, `system`, the apt cache's attach/detach, `bootstrap`.
+import { z } from 'zod';
+
+export const tuneModeSchema = z.enum(['auto', 'conservative', 'aggressive']);
+
+export const tuneInput = z.object({
+  target: z.string().min(1).max(4096).nullable().default(null),
+  mode: tuneModeSchema.default('auto'),
+  force: z.boolean().default(false),
+  benchmark: z.boolean().default(false),
+});
+
+export const systemInput = z.object({
+  action: z.enum(['apply', 'rollback', 'status']),
+  buildDir: z.string().min(1).default('/'),
+  dryRun: z.boolean().default(false),
+});
+
+export const cacheInput = z.object({ chroot: z.string().min(1).max(4096) });
+
+export const bootstrapInput = z.object({
+  target: z.string().min(1).max(4096),
+  suite: z.string().regex(/^[a-z0-9][a-z0-9.-]*$/),
+  mirror: z.string().regex(/^(https?|file):\/\/\S+$/),
+  arch: z.string().regex(/^[a-z0-9]+$/).default('amd64'),
+  variant: z.enum(['minbase', 'buildd', 'fakechroot']).optional(),
+  include: z.array(z.string().regex(/^[a-z0-9][a-z0-9+.-]*$/)).max(500).default([]),
+});
+
+const squashChoiceSchema = z.object({
+  comp: z.enum(['gzip', 'xz', 'zstd', 'lz4', 'lzo']),
+  level: z.number().optional(),
+  blockSize: z.number().optional(),
+  processors: z.number(),
+});
+const predictionSchema = z.object({ buildMs: z.number(), cpuMs: z.number().nullable(), imageBytes: z.number(), readBackMs: z.number() });
+const sampleRunSchema = z.object({
+  label: z.string(),
+  choice: squashChoiceSchema,
+  level: z.enum(['sample', 'subsample']),
+  sampleBytes: z.number(),
+  uniqueBytes: z.number(),
+  sampleFiles: z.number(),
+  wallMs: z.number(),
+  cpuMs: z.number().nullable(),
+  imageBytes: z.number(),
+  readBackMs: z.number(),
+  runs: z.number(),
+});
+const nullableString = z.string().nullable();
+const hostFingerprintSchema = z.object({
+  id: z.string(),
+  cpuModel: z.string(),
+  cores: z.number(),
+  threads: z.number(),
+  memBytes: z.number(),
+  disk: z.object({ device: nullableString, model: nullableString, kind: nullableString, sizeBytes: z.number().nullable() }),
+  fs: z.object({ type: nullableString, mount: nullableString, source: nullableString }),
+  kernel: z.string(),
+  os: z.string(),
+  tools: z.object({ mksquashfs: nullableString, xorriso: nullableString, zstd: nullableString, xz: nullableString }),
+});
+const hostBenchmarkSchema = z.object({
+  cpuSha256MBps: z.number(),
+  memCopyMBps: z.number(),
+  diskWriteMBps: z.number(),
+  diskReadMBps: z.number().nullable(),
+  diskReadCached: z.boolean(),
+  compressMBps: z.object({ gzip6: z.number(), zstd3: z.number().nullable(), xz6: z.number().nullable() }),
+  durationMs: z.number(),
+  at: z.string(),
+});
+
+/** Build settings as environment variables (PARALLEL_JOBS, MAKEFLAGS, MKSQUASHFS_OPTS, ...). */
+const envSchema = z.record(z.string(), z.string());
+/** A learned choice carries label, options and reason; a fresh measurement adds the choice and its prediction. */
+const tuneChoiceSchema = z.object({
+  label: z.string(),
+  mksquashfsOpts: z.string(),
+  reason: z.string(),
+  choice: squashChoiceSchema.optional(),
+  predicted: predictionSchema.optional(),
+});
+
+/** Without a tree: host resources, and the squashfs choice learned before on this host, if any. */
+const fastTuneOutput = z.object({
+  env: envSchema,
+  exports: z.string(),
+  choice: tuneChoiceSchema.nullable(),
+  predicted: z.null(),
+  fastPath: z.literal(true),
+  candidates: z.tuple([]),
+  reason: z.string(),
+});
+
+const measuredTuneOutput = z.object({
+  env: envSchema,
+  exports: z.string(),
+  choice: tuneChoiceSchema,
+  predicted: z.object({ timeMs: z.number(), sizeBytes: z.number() }).nullable(),
+  fastPath: z.boolean(),
+  reuse: z.object({ reusable: z.boolean(), reason: z.string() }),
+  candidates: z.array(z.object({ label: z.string(), choice: squashChoiceSchema, run: sampleRunSchema, predicted: predictionSchema })),
+  decision: z.object({ label: z.string(), mode: tuneModeSchema, reason: z.string(), scores: z.record(z.string(), z.number()) }),
+  recommendation: z.object({
+    parallelJobs: z.number(),
+    makeflags: z.string(),
+    xzDefaults: z.string(),
+    zstdThreads: z.number(),
+    mksquashfsOpts: z.string(),
+    tmpfs: z.object({ recommended: z.boolean(), sizeBytes: z.number(), reason: z.string() }),
+  }),
+  durationMs: z.number(),
+  key: z.string(),
+  fingerprint: hostFingerprintSchema,
+  benchmark: hostBenchmarkSchema.nullable(),
+  reason: z.string(),
+});
+
+export const tuneOutput = z.union([fastTuneOutput, measuredTuneOutput]);
+
+const settingKind = z.enum(['sysctl', 'governor', 'scheduler']);
+const checkpointSchema = z.object({
+  version: z.literal(1),
+  createdAt: z.string(),
+  pid: z.number(),
+  entries: z.array(z.object({ name: z.string(), path: z.string(), kind: settingKind, originalBase64: z.string(), restoreValue: z.string() })),
+});
+const optimizeReportSchema = z.object({
+  dryRun: z.boolean(),
+  checkpointPath: z.string().nullable(),
+  plan: z.array(
+    z.object({
+      name: z.string(),
+      path: z.string(),
+      kind: settingKind,
+      current: nullableString,
+      target: nullableString,
+      action: z.enum(['change', 'keep', 'unavailable']),
+      reason: z.string(),
+    }),
+  ),
+  applied: z.array(z.string()),
+  failed: z.array(z.object({ name: z.string(), error: z.string() })),
+});
+const rollbackReportSchema = z.object({
+  checkpointPath: z.string(),
+  restored: z.array(z.string()),
+  unchanged: z.array(z.string()),
+  mismatched: z.array(z.object({ name: z.string(), expected: z.string(), actual: nullableString })),
+  checkpointRemoved: z.boolean(),
+});
+
+/** One key per action: status → checkpoint (null when none is pending), rollback, apply → optimize. */
+export const systemOutput = z.union([
+  z.strictObject({ checkpoint: checkpointSchema.nullable() }),
+  z.strictObject({ rollback: rollbackReportSchema }),
+  z.strictObject({ optimize: optimizeReportSchema }),
+]);
+
+export const cacheStatsSchema = z.object({
+  cache: z.string(),
+  hits: z.number(),
+  misses: z.number(),
+  bytesSaved: z.number(),
+  bytesDownloaded: z.number(),
+  evicted: z.number(),
+  sizeBytes: z.number(),
+  limitBytes: z.number(),
+  tracking: z.enum(['atime', 'lookup', 'unavailable']),
+});
+
+export const cacheAttachOutput = z.object({ chroot: z.string(), cacheDir: z.string(), mountedAt: z.string() });
+export const cacheDetachOutput = z.object({ unbind: z.object({ unmounted: z.boolean(), reason: z.string() }), stats: cacheStatsSchema });
+
+export const bootstrapOutput = z.object({
+  target: z.string(),
+  spec: z.object({ suite: z.string(), arch: z.string(), variant: z.string().optional(), mirror: z.string(), include: z.array(z.string()).optional() }),
+  cache: z.enum(['hit', 'miss']),
+  tarball: z.string(),
+  makeMs: z.number().nullable(),
+  unpackMs: z.number(),
+  stats: cacheStatsSchema,
+});
+
+export type TuneInput = z.input<typeof tuneInput>;
+export type TuneOutput = z.infer<typeof tuneOutput>;
+export type SystemInput = z.input<typeof systemInput>;
+export type SystemOutput = z.infer<typeof systemOutput>;
+export type CacheInput = z.input<typeof cacheInput>;
+export type CacheAttachOutput = z.infer<typeof cacheAttachOutput>;
+export type CacheDetachOutput = z.infer<typeof cacheDetachOutput>;
+export type BootstrapInput = z.input<typeof bootstrapInput>;
+export type BootstrapOutput = z.infer<typeof bootstrapOutput>;
