@@ -3,7 +3,7 @@
 import { hostname } from 'node:os';
 import { closeBus, connectBus, type NatsConnection } from '../bus/connect.js';
 import { endpoint, startService, type EndpointMap } from '../bus/service.js';
-import { z } from 'zod';
+import { adoptEndpointName, adoptInput, healthInput } from '../schemas/agents/agent-common.js';
 import type { ServiceName } from '../bus/subjects.js';
 import { loadConfig } from '../config/load.js';
 import { createLogger, type Logger } from '../log/logger.js';
@@ -12,12 +12,7 @@ import { VERSION } from '../version.js';
 import { authFromProcessEnv } from './bus-target.js';
 import { graceFromEnv, watchGuardian } from './guardian.js';
 
-const processRef = z.strictObject({ pid: z.number().int().positive(), startTime: z.number().int().nonnegative() });
-/** The per-instance adoption endpoint: with several instances of one agent, each has its own subject. */
-export const adoptInput = z.strictObject({ coordinator: processRef, host: z.string().min(1).max(255) });
-export function adoptEndpointName(pid: number): string {
-  return `adopt-${pid}`;
-}
+export { adoptEndpointName, adoptInput } from '../schemas/agents/agent-common.js';
 
 export interface AgentContext {
   nc: NatsConnection;
@@ -62,7 +57,7 @@ export async function runAgentProcess(spec: AgentSpec): Promise<void> {
     metadata: { home: ctx.stateDir },
     endpoints: {
       // A cheap liveness answer beyond PING: the process's own view of itself.
-      health: endpoint({ input: z.strictObject({}), handler: () => ({ name: spec.name, pid: process.pid, uptimeMs: Math.round(process.uptime() * 1000), rssBytes: process.memoryUsage.rss() }) }),
+      health: endpoint({ input: healthInput, handler: () => ({ name: spec.name, pid: process.pid, uptimeMs: Math.round(process.uptime() * 1000), rssBytes: process.memoryUsage.rss() }) }),
       [adoptEndpointName(process.pid)]: endpoint({
         input: adoptInput,
         description: 'a coordinator on this host takes over the supervision of this agent',

@@ -2,6 +2,7 @@
 // the coordinator's route map (endpoint → input, output, timeout) that typed requests are keyed by.
 import type { z } from 'zod';
 import type { ServiceName } from '../../bus/subjects.js';
+import { adoptInput, adoptOutput, healthInput, healthOutput } from './agent-common.js';
 import * as cleaner from './cleaner.js';
 import * as coordinator from './coordinator.js';
 import * as monitor from './monitor.js';
@@ -15,6 +16,9 @@ export interface Contract<I extends z.ZodType = z.ZodType, O extends z.ZodType =
 }
 
 const c = <I extends z.ZodType, O extends z.ZodType>(input: I, output: O): Contract<I, O> => ({ input, output });
+
+/** Every agent process also registers these (`adopt` as `adopt-<pid>`, see contractName). */
+const COMMON = { health: c(healthInput, healthOutput), adopt: c(adoptInput, adoptOutput) } as const;
 
 export const AGENT_CONTRACTS = {
   cleaner: { plan: c(cleaner.cleanPlanInput, cleaner.cleanPlanOutput), clean: c(cleaner.cleanInput, cleaner.cleanOutput) },
@@ -80,6 +84,9 @@ export type RouteReply<R extends RouteName> = z.infer<(typeof ROUTES)[R]['output
 
 /** Every service's endpoints, for checks that each registered endpoint has a contract. */
 export const CONTRACTS: Record<ServiceName, Record<string, Contract>> = {
-  ...AGENT_CONTRACTS,
+  cleaner: { ...COMMON, ...AGENT_CONTRACTS.cleaner },
+  unmounter: { ...COMMON, ...AGENT_CONTRACTS.unmounter },
+  'performance-tuner': { ...COMMON, ...AGENT_CONTRACTS['performance-tuner'] },
+  monitor: { ...COMMON, ...AGENT_CONTRACTS.monitor },
   coordinator: ROUTES,
 };

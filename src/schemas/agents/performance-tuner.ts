@@ -100,7 +100,10 @@ const measuredTuneOutput = z.object({
   predicted: z.object({ timeMs: z.number(), sizeBytes: z.number() }).nullable(),
   fastPath: z.boolean(),
   reuse: z.object({ reusable: z.boolean(), reason: z.string() }),
-  candidates: z.array(z.object({ label: z.string(), choice: squashChoiceSchema, run: sampleRunSchema, predicted: predictionSchema })),
+  /** `run` is the remembered measurement, with what it predicted for the tree it was measured on. */
+  candidates: z.array(
+    z.object({ label: z.string(), choice: squashChoiceSchema, run: sampleRunSchema.extend({ predicted: predictionSchema }), predicted: predictionSchema }),
+  ),
   decision: z.object({ label: z.string(), mode: tuneModeSchema, reason: z.string(), scores: z.record(z.string(), z.number()) }),
   recommendation: z.object({
     parallelJobs: z.number(),
