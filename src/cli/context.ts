@@ -4,6 +4,7 @@ import type { ServiceName } from '../bus/subjects.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { ensureStateDir, type StatePaths } from '../host/system/state-dir.js';
 import { connectSwarm } from '../runtime/swarm-connect.js';
+import type { RouteInput, RouteName, RouteReply } from '../schemas/agents/contracts.js';
 import { coordinatorTimeoutMs } from '../schemas/agents/routes.js';
 import type { Config } from '../schemas/config.js';
 import { CliError, EXIT } from './exit-codes.js';
@@ -41,9 +42,20 @@ export async function withSwarm<T>(ctx: CliContext, fn: (nc: NatsConnection) => 
   }
 }
 
-/** A coordinator endpoint, waited for as long as its route says (src/schemas/agents/routes.ts). */
+/**
+ * A coordinator endpoint, waited for as long as its route says (src/schemas/agents/routes.ts). A reply
+ * of an endpoint with a contract (src/schemas/agents/contracts.ts) is parsed: one that breaks it is an error.
+ */
 export async function callCoordinator<T>(ctx: CliContext, nc: NatsConnection, endpoint: string, payload: unknown): Promise<T> {
-  const { requestEndpoint } = await import('../bus/request.js');
+  const [{ requestEndpoint, requestRoute }, { ROUTES }] = await Promise.all([import('../bus/request.js'), import('../schemas/agents/contracts.js')]);
   const timeoutMs = coordinatorTimeoutMs(endpoint, ctx.config.nats.requestTimeoutMs);
-  return requestEndpoint<T>(nc, ctx.config.nats.subjectPrefix, 'coordinator' as ServiceName, endpoint, payload, timeoutMs);
+  const prefix = ctx.config.nats.subjectPrefix;
+  if (!Object.hasOwn(ROUTES, endpoint)) return requestEndpoint<T>(nc, prefix, 'coordinator' as ServiceName, endpoint, payload, timeoutMs);
+  const route = endpoint as RouteName;
+  return (await requestRoute(nc, prefix, route, payload as never, timeoutMs, ROUTES[route].output)) as T;
+}
+
+/** A coordinator endpoint by route: payload and reply typed by its contract, the reply parsed. */
+export function callRoute<R extends RouteName>(ctx: CliContext, nc: NatsConnection, route: R, payload: RouteInput<R>): Promise<RouteReply<R>> {
+  return callCoordinator<RouteReply<R>>(ctx, nc, route, payload);
 }

@@ -9,6 +9,7 @@ import type { NatsConnection } from '../bus/connect.js';
 import { buildHookEvent } from '../hook-runtime/build-event.js';
 import { readMountinfo } from '../host/mounts/mountinfo.js';
 import { isAtOrUnder } from '../host/fs/paths.js';
+import type { RouteInput, RouteName, RouteReply } from '../schemas/agents/contracts.js';
 import { coordinatorTimeoutMs } from '../schemas/agents/routes.js';
 import type { Config } from '../schemas/config.js';
 import type { RunRecordInput } from '../schemas/run-record.js';
@@ -70,6 +71,8 @@ interface RunState {
   opts: RunOptions;
   runId: string;
   call: CoordinatorCall;
+  /** A coordinator endpoint by route: payload and reply typed by its contract. */
+  route: <R extends RouteName>(route: R, payload: RouteInput<R>) => Promise<RouteReply<R>>;
   phases: Phases;
   record: RunRecordInput;
   notes: string[];
@@ -87,16 +90,16 @@ async function preTask(s: RunState): Promise<void> {
   await soft('pre-task hook', () => call('hook', { event: ev }));
   s.record.checkpoint = await checkpoint(opts.chroot);
   // Kernel settings an interrupted run left changed are restored before anything else.
-  const pending = await soft('system status', () => call<{ checkpoint: unknown }>('system', { action: 'status' }));
-  if (pending?.checkpoint) {
-    const rb = await soft('system rollback', () => call<{ rollback: { restored: string[] } }>('system', { action: 'rollback' }));
-    notes.push(`restored kernel settings an interrupted run had changed: ${rb?.rollback.restored.join(', ') || 'none differed'}`);
+  const pending = await soft('system status', () => s.route('system', { action: 'status' }));
+  if (pending && 'checkpoint' in pending && pending.checkpoint) {
+    const rb = await soft('system rollback', () => s.route('system', { action: 'rollback' }));
+    notes.push(`restored kernel settings an interrupted run had changed: ${(rb && 'rollback' in rb && rb.rollback.restored.join(', ')) || 'none differed'}`);
   }
 }
 
 async function tunePhase(s: RunState): Promise<void> {
   const target = s.opts.chroot && existsSync(s.opts.chroot) ? s.opts.chroot : null;
-  const t = await s.soft('tuning', () => s.call<{ env: Record<string, string>; choice: unknown; predicted?: { timeMs: number; sizeBytes: number } | null }>('tune', { target, mode: 'auto' }));
+  const t = await s.soft('tuning', () => s.route('tune', { target, mode: 'auto' }));
   if (t) {
     s.record.tuning = { applied: t.env, choice: t.choice, predicted: t.predicted ?? null };
     Object.assign(s.env, t.env);
@@ -104,8 +107,8 @@ async function tunePhase(s: RunState): Promise<void> {
 }
 
 async function optimizeSystemPhase(s: RunState): Promise<void> {
-  const r = await s.soft('optimize-system', () => s.call<{ optimize: { applied: string[]; failed: { name: string; error: string }[] } }>('system', { action: 'apply', buildDir: existingAncestor(s.opts.chroot ?? '/') }));
-  if (r) {
+  const r = await s.soft('optimize-system', () => s.route('system', { action: 'apply', buildDir: existingAncestor(s.opts.chroot ?? '/') }));
+  if (r && 'optimize' in r) {
     s.systemApplied = true;
     s.record.system = r.optimize;
   }
@@ -113,7 +116,7 @@ async function optimizeSystemPhase(s: RunState): Promise<void> {
 
 async function attachAptCache(s: RunState, chroot: string): Promise<void> {
   mkdirSync(chroot, { recursive: true });
-  const a = await s.soft('apt cache', () => s.call<{ cacheDir: string }>('cache-attach', { chroot }));
+  const a = await s.soft('apt cache', () => s.route('cache-attach', { chroot }));
   if (a) s.notes.push(`apt archive cache ${a.cacheDir} bound into the chroot for the build`);
 }
 
@@ -158,22 +161,23 @@ async function takeApart(s: RunState, chroot: string, failed: boolean): Promise<
 
 async function postTask(s: RunState): Promise<void> {
   const { call, soft, opts, record, notes, patterns, phases } = s;
-  const samples = await soft('monitor samples', () => call<{ samples: unknown[]; events: unknown[] }>('monitor-samples', { runId: s.runId, stop: true }));
+  const samples = await soft('monitor samples', () => s.route('monitor-samples', { runId: s.runId, stop: true }));
   if (samples) {
     record.samples = samples.samples as RunRecordInput['samples'];
     record.events = samples.events as RunRecordInput['events'];
   }
   const failed = record.exitCode !== 0;
-  if (opts.aptCache && opts.chroot) {
-    const d = await soft('apt cache detach', () => call<{ stats: Record<string, unknown> }>('cache-detach', { chroot: opts.chroot }));
+  const chroot = opts.chroot;
+  if (opts.aptCache && chroot) {
+    const d = await soft('apt cache detach', () => s.route('cache-detach', { chroot }));
     if (d) {
       record.cache = d.stats;
       patterns.add('optimization/caching-effectiveness/apt-archives');
     }
   }
   if (s.systemApplied) {
-    const rb = await soft('system rollback', () => call<{ rollback: { restored: string[]; mismatched: unknown[] } }>('system', { action: 'rollback' }));
-    if (rb) record.systemRollback = rb.rollback;
+    const rb = await soft('system rollback', () => s.route('system', { action: 'rollback' }));
+    if (rb && 'rollback' in rb) record.systemRollback = rb.rollback;
   }
   if (opts.chroot && !existsSync(opts.chroot)) notes.push(`${opts.chroot} does not exist (the build never created it): nothing to take apart`);
   else if (opts.chroot) await takeApart(s, opts.chroot, failed);
@@ -195,7 +199,7 @@ async function postTask(s: RunState): Promise<void> {
 }
 
 export async function orchestrateRun(config: Config, nc: NatsConnection, opts: RunOptions): Promise<RunOutcome> {
-  const { requestEndpoint } = await import('../bus/request.js');
+  const { requestEndpoint, requestRoute } = await import('../bus/request.js');
   const runId = newRunId(opts.name);
   // Every phase change is announced for dashboards (`s` is set before the first phase runs).
   const phases = new Phases(() => announceRun(nc, config.nats.subjectPrefix, s.record));
@@ -203,6 +207,7 @@ export async function orchestrateRun(config: Config, nc: NatsConnection, opts: R
   const s: RunState = {
     config, opts, runId, phases, notes,
     call: (ep, payload) => requestEndpoint(nc, config.nats.subjectPrefix, 'coordinator', ep, payload, coordinatorTimeoutMs(ep, config.nats.requestTimeoutMs)),
+    route: (r, payload) => requestRoute(nc, config.nats.subjectPrefix, r, payload, coordinatorTimeoutMs(r, config.nats.requestTimeoutMs)),
     record: {
       runId, name: opts.name, command: opts.command, chroot: opts.chroot, isolate: opts.isolate, host: hostname(),
       startedAt: new Date().toISOString(), endedAt: null, exitCode: null, signal: null, phases: phases.list,

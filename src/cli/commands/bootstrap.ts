@@ -4,15 +4,6 @@ import type { GlobalOptions } from '../context.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { formatBytes, formatDuration, printJson, printLine, warn } from '../output.js';
 
-interface Reply {
-  target: string;
-  cache: 'hit' | 'miss';
-  tarball: string;
-  makeMs: number | null;
-  unpackMs: number;
-  stats: { hits: number; misses: number; bytesSaved: number; sizeBytes: number };
-}
-
 export function registerBootstrap(program: Command, globals: () => GlobalOptions): void {
   program
     .command('bootstrap <suite> <target> [mirror]')
@@ -33,10 +24,10 @@ export function registerBootstrap(program: Command, globals: () => GlobalOptions
         suite,
         mirror: mirror ?? aptMirror(),
         arch: o.arch ?? debianArch(),
-        ...(o.variant ? { variant: o.variant } : {}),
+        ...(o.variant ? { variant: o.variant as 'minbase' | 'buildd' | 'fakechroot' } : {}),
         include: o.include ? o.include.split(',').map((s) => s.trim()).filter(Boolean) : [],
       };
-      const r = await withAnySwarm(ctx, (nc) => c.callCoordinator<Reply>(ctx, nc, 'bootstrap', payload), (m) => !o.json && warn(m));
+      const r = await withAnySwarm(ctx, (nc) => c.callRoute(ctx, nc, 'bootstrap', payload), (m) => !o.json && warn(m));
       if (o.json) return printJson(r);
       printLine(`${r.target}: ${payload.suite} ${r.cache === 'hit' ? 'unpacked from the cache' : 'fetched, cached and unpacked'} (${r.makeMs !== null ? `fetch ${formatDuration(r.makeMs)}, ` : ''}unpack ${formatDuration(r.unpackMs)})`);
       printLine(`tarball cache: ${r.stats.hits} hit(s), ${r.stats.misses} miss(es) this time, ${formatBytes(r.stats.sizeBytes)} cached`);

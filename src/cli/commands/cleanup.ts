@@ -2,6 +2,7 @@
 // apart by the Unmounter (processes, mounts, loops); only a tree verified free of mounts is deleted.
 import type { Command } from 'commander';
 import type { CleanupTarget } from '../../schemas/config.js';
+import type { RouteReply } from '../../schemas/agents/contracts.js';
 import type { GlobalOptions } from '../context.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { formatBytes, printJson, printLine, warn } from '../output.js';
@@ -16,24 +17,9 @@ interface Flags {
 
 type Target = CleanupTarget;
 
-interface CleanTargetResult {
-  path: string;
-  status: string;
-  reason?: string;
-  deleted?: { files: number; dirs: number; bytes: number };
-}
-
-interface CleanReply {
-  text: string;
-  plan: { totalBytes?: number; targets: { path: string; bytes?: number }[] };
-  result: { status: 'done' | 'refused' | 'failed'; targets: CleanTargetResult[]; durationMs: number } | null;
-}
-
-interface TeardownReply {
-  text: string;
-  plan: { refused: { code: string; reason: string } | null };
-  result: { status: 'done' | 'refused' | 'failed'; reason?: string; unmounted: string[]; signalled: unknown[] } | null;
-}
+type TeardownReply = RouteReply<'teardown'>;
+/** A clean's reply is its plan's reply and the result; a dry run has only the plan. */
+type CleanReply = RouteReply<'clean-plan'> & { result?: RouteReply<'clean'>['result'] };
 
 function defaultTargets(env: NodeJS.ProcessEnv, configured: Target[]): Target[] {
   const out: Target[] = [];
@@ -75,10 +61,10 @@ export function registerCleanup(program: Command, globals: () => GlobalOptions):
         const trees = targets.filter((t) => t.kind === 'tree');
         // 1. Plans first, changing nothing: what the policy refuses is never touched at all.
         const plans: Record<string, TeardownReply> = {};
-        for (const t of trees) plans[t.path] = await call<TeardownReply>('teardown', { target: t.path, dryRun: true });
+        for (const t of trees) plans[t.path] = await c.callRoute(ctx, nc, 'teardown', { target: t.path, dryRun: true });
         const refusedByPolicy = trees.filter((t) => plans[t.path]?.plan.refused).map((t) => ({ path: t.path, status: 'refused', reason: plans[t.path]!.plan.refused!.reason }));
         const allowed = targets.filter((t) => !refusedByPolicy.some((r) => r.path === t.path));
-        const plan = allowed.length ? await call<CleanReply>('clean-plan', { targets: allowed }) : null;
+        const plan: CleanReply | null = allowed.length ? await c.callRoute(ctx, nc, 'clean-plan', { targets: allowed }) : null;
         if (o.dryRun) {
           for (const t of trees) say(plans[t.path]!.text);
           return { teardowns: plans, clean: plan, blocked: refusedByPolicy, dryRun: true };

@@ -40,7 +40,7 @@ export function registerMonitor(program: Command, globals: () => GlobalOptions):
       await c.withSwarm(ctx, async (nc) => {
         while (!stop && Date.now() < end) {
           const t = Date.now();
-          const r = await c.callCoordinator<{ sample: Sample; thresholds: Record<string, { state: string }> }>(ctx, nc, 'monitor-snapshot', {});
+          const r = await c.callRoute(ctx, nc, 'monitor-snapshot', {});
           const alerts = Object.entries(r.thresholds)
             .filter(([, v]) => v.state !== 'ok')
             .map(([k, v]) => ` | ${v.state.toUpperCase()} ${k}`)

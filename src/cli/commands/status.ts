@@ -28,7 +28,7 @@ export function registerStatus(program: Command, globals: () => GlobalOptions): 
       const { infoAll, statsAll } = await import('../../bus/discovery.js');
       const rows = await (await context()).withSwarm(ctx, async (nc) => {
         const [infos, stats] = await Promise.all([infoAll(nc, 500), statsAll(nc, 500)]);
-        const coord = await (await context()).callCoordinator<{ agents: { name: string; restarts: number; state: string; pid: number | null; adopted?: boolean }[] }>(ctx, nc, 'status', {}).catch(() => null);
+        const coord = await (await context()).callRoute(ctx, nc, 'status', {}).catch(() => null);
         const out: Row[] = [];
         for (const info of infos) {
           const st = stats.find((s) => s.id === info.id);

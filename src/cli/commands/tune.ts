@@ -1,6 +1,7 @@
 // isoswarm tune: measured compression and parallel settings for a tree, remembered per host;
 // --optimize-system / --rollback for the host's kernel settings, with an exact checkpoint.
 import type { Command } from 'commander';
+import type { TuneInput } from '../../schemas/agents/performance-tuner.js';
 import type { GlobalOptions } from '../context.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { formatBytes, formatDuration, printJson, printLine, table, warn } from '../output.js';
@@ -18,16 +19,6 @@ interface Flags {
   dryRun?: boolean;
 }
 
-interface TuneReply {
-  env: Record<string, string>;
-  exports: string;
-  choice: { label: string; reason: string } | null;
-  predicted: { timeMs: number; sizeBytes: number } | null;
-  fastPath: boolean;
-  reason: string;
-  durationMs?: number;
-  candidates: { label: string; predicted: { buildMs: number; imageBytes: number; readBackMs: number } }[];
-}
 
 export function registerTune(program: Command, globals: () => GlobalOptions): void {
   program
@@ -52,11 +43,10 @@ export function registerTune(program: Command, globals: () => GlobalOptions): vo
       const { withAnySwarm } = await import('../ephemeral.js');
       const say = (m: string) => !o.json && !o.export && warn(m);
       const out = await withAnySwarm(ctx, async (nc) => {
-        const call = <T>(ep: string, p: unknown) => c.callCoordinator<T>(ctx, nc, ep, p);
-        if (o.rollback) return { system: await call<unknown>('system', { action: 'rollback' }) };
-        const system = o.optimizeSystem ? await call<unknown>('system', { action: 'apply', buildDir: o.target ? resolve(o.target) : '/', dryRun: !!o.dryRun }) : undefined;
+        if (o.rollback) return { system: await c.callRoute(ctx, nc, 'system', { action: 'rollback' }) };
+        const system = o.optimizeSystem ? await c.callRoute(ctx, nc, 'system', { action: 'apply', buildDir: o.target ? resolve(o.target) : '/', dryRun: !!o.dryRun }) : undefined;
         if (o.optimizeSystem && !o.target) return { system };
-        const tune = await call<TuneReply>('tune', { target: o.target ? resolve(o.target) : null, mode: o.mode, force: !!o.force, benchmark: !!o.benchmark });
+        const tune = await c.callRoute(ctx, nc, 'tune', { target: o.target ? resolve(o.target) : null, mode: o.mode as TuneInput['mode'], force: !!o.force, benchmark: !!o.benchmark });
         return { tune, system };
       }, say);
       if (o.json) return printJson(out);

@@ -1,21 +1,11 @@
 // isoswarm unmount ROOT: end the chroot's processes, unmount everything under it, verify.
 import type { Command } from 'commander';
+import type { TeardownOutput } from '../../schemas/agents/unmounter.js';
 import type { GlobalOptions } from '../context.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { printJson, printLine, warn } from '../output.js';
 
-interface Result {
-  status: 'done' | 'refused' | 'failed';
-  target: string | null;
-  signalled: { pid: number; cmdline: string; outcome: string }[];
-  unmounted: string[];
-  detachedLoops: { device: string; ok: boolean }[];
-  holders: { pid: number; comm: string; cmdline: string }[];
-  remaining: { mountPoint: string; fsType: string }[];
-  usedLazy: boolean;
-  durationMs: number;
-  reason?: string;
-}
+type Result = NonNullable<TeardownOutput['result']>;
 
 export function exitFor(status: string): number {
   return status === 'done' ? EXIT.ok : status === 'refused' ? EXIT.refused : EXIT.failed;
@@ -49,7 +39,7 @@ export function registerUnmount(program: Command, globals: () => GlobalOptions):
       const { replyOrRefusal } = await import('../../schemas/bus-error.js');
       const reply = await withAnySwarm(
         ctx,
-        (nc) => replyOrRefusal(c.callCoordinator<{ plan: { refused: unknown }; text: string; result: Result | null }>(ctx, nc, 'teardown', { target: root, dryRun: !!o.dryRun, graceMs: o.graceMs, allowLazy: o.allowLazy })),
+        (nc) => replyOrRefusal(c.callRoute(ctx, nc, 'teardown', { target: root, dryRun: !!o.dryRun, graceMs: o.graceMs, allowLazy: o.allowLazy })),
         (m) => !o.json && warn(m),
       );
       if (o.json) printJson(reply);
