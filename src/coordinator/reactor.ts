@@ -11,11 +11,9 @@ import type { MemoryOps } from '../memory/operations.js';
 import type { ThresholdEvent } from '../schemas/agents/monitor.js';
 import { AGENT_ROUTES } from '../schemas/agents/routes.js';
 import { replyOrRefusal } from '../schemas/bus-error.js';
+import type { CleanOutput } from '../schemas/agents/cleaner.js';
 import type { Config } from '../schemas/config.js';
 
-interface CleanReply {
-  result: { status: string; targets: { path: string; status: string; deleted?: { bytes: number } }[] } | null;
-}
 
 export async function startReactor(nc: NatsConnection, config: Config, ops: MemoryOps, log: Logger): Promise<DurableHandle> {
   const prefix = config.nats.subjectPrefix;
@@ -27,7 +25,7 @@ export async function startReactor(nc: NatsConnection, config: Config, ops: Memo
     if (ev.kind === 'alert' && config.cleanupAutoTrigger && safeTargets.length) {
       log.warn({ ev }, 'threshold alert: cleaning the configured safe targets');
       try {
-        const r = await replyOrRefusal(requestEndpoint<CleanReply>(nc, prefix, 'cleaner', 'clean', { targets: safeTargets, trigger: `${ev.metric} ${ev.level}` }, AGENT_ROUTES.clean.timeoutMs));
+        const r = await replyOrRefusal(requestEndpoint<CleanOutput>(nc, prefix, 'cleaner', 'clean', { targets: safeTargets, trigger: `${ev.metric} ${ev.level}` }, AGENT_ROUTES.clean.timeoutMs));
         const freed = (r.result?.targets ?? []).reduce((n, t) => n + (t.deleted?.bytes ?? 0), 0);
         entry.action = { status: r.result?.status ?? 'none', bytesFreed: freed, targets: safeTargets.map((t) => t.path) };
         counts.autoCleanups = 1;
