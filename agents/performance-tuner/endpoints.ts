@@ -1,8 +1,9 @@
 // The PerformanceTuner's endpoints: measured compression and parallelism for a tree (remembered per
 // host), and the host's kernel settings with a checkpoint that rollback restores byte for byte.
-import { existsSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, realpathSync, statSync } from 'node:fs';
 import { cpus, freemem } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { endpoint, type EndpointMap } from '../../src/bus/service.js';
 import { hostFingerprint } from '../../src/host/fingerprint.js';
@@ -14,7 +15,7 @@ import { MODES } from './choose.js';
 import { isTuneRecord, parallelConfigKey } from './learning.js';
 import { exportEnv, recommend, shellQuote } from './recommend.js';
 import { tune } from './tune.js';
-import { APT_CACHE, DEBOOTSTRAP_CACHE, attachAptCache, detachAptCache, type AptSession } from './caches.js';
+import { APT_CACHE, DEBOOTSTRAP_CACHE, attachAptCache, detachAptCache, resumeAptCache, suspendAptCache, type AptSession } from './caches.js';
 import { bootstrapThroughCache } from './bootstrap.js';
 import { canonicalPolicy, readHomeDirs, resolveAndCheck, resolveTarget } from '../../src/host/path-policy.js';
 import { effectivePolicy } from '../../src/runtime/policy.js';
@@ -48,21 +49,31 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
   const tuneMemory = { get: (k: string) => memory.get(k), set: (k: string, v: unknown) => memory.set(k, v) };
 
   const aptSessions = new Map<string, AptSession>();
+  // Sessions are keyed by the chroot's real path; a path that no longer resolves is looked up as given.
+  const sessionKey = (chroot: string): string => {
+    try {
+      return realpathSync(chroot);
+    } catch {
+      return chroot;
+    }
+  };
   const policy = effectivePolicy(ctx.config);
 
   return {
     'cache-attach': endpoint({
       input: cacheInput,
-      description: 'bind the apt archive cache into a chroot\'s /var/cache/apt/archives and start counting hits',
+      description: 'mount the apt archive cache into a chroot\'s /var/cache/apt/archives as a read-only overlay lower layer (run-private upper) and start counting hits',
       handler: async ({ chroot }) => {
         // Mounting into a directory is a change to it: the same path policy as a teardown.
         const v = await resolveAndCheck(chroot, await canonicalPolicy(policy), await readHomeDirs());
         if (!v.ok) throw new BusError('refused', `${v.reason} [${v.code}]`);
         if (aptSessions.has(v.path)) throw new BusError('bad-request', `the apt cache is already attached to ${v.path}`);
         const dir = ctx.config.caches.aptDir ?? join(ctx.stateDir, 'cache', APT_CACHE);
-        const s = await attachAptCache(dir, v.path, ctx.config.caches.aptLimitBytes);
+        const priv = join(ctx.stateDir, 'cache', 'apt-overlay', `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`);
+        mkdirSync(dirname(priv), { recursive: true, mode: 0o700 });
+        const s = await attachAptCache(dir, v.path, ctx.config.caches.aptLimitBytes, priv);
         aptSessions.set(v.path, s);
-        return { chroot: v.path, cacheDir: s.dir, mountedAt: s.handle.target };
+        return { chroot: v.path, cacheDir: s.dir, mountedAt: s.handle?.target ?? null, privateDir: priv, layer: 'overlay' };
       },
     }),
     'cache-detach': endpoint({
@@ -74,9 +85,30 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
         const s = aptSessions.get(key);
         if (!s) throw new BusError('not-found', `no apt cache attached to ${chroot} by this agent`);
         aptSessions.delete(key);
-        const { unbind, stats } = await detachAptCache(s);
-        await memory.record([{ kind: 'cache-use', ...stats }]).catch((e: Error) => ctx.log.warn({ err: e.message }, 'cache use not recorded'));
-        return { unbind, stats };
+        const d = await detachAptCache(s);
+        await memory.record([{ kind: 'cache-use', ...d.stats }]).catch((e: Error) => ctx.log.warn({ err: e.message }, 'cache use not recorded'));
+        return d;
+      },
+    }),
+    'cache-suspend': endpoint({
+      input: cacheInput,
+      description: 'take the apt cache overlay out of a chroot (e.g. before a mksquashfs of it); downloads so far are captured',
+      handler: async ({ chroot }) => {
+        const s = aptSessions.get(sessionKey(chroot));
+        if (!s) return { suspended: false, reason: 'no apt cache attached there' };
+        const r = await suspendAptCache(s);
+        if (!r.unmounted && s.handle) throw new BusError('refused', r.reason);
+        return { suspended: true, reason: r.reason };
+      },
+    }),
+    'cache-resume': endpoint({
+      input: cacheInput,
+      description: 'put a suspended apt cache overlay back into its chroot',
+      handler: async ({ chroot }) => {
+        const s = aptSessions.get(sessionKey(chroot));
+        if (!s) return { resumed: false, reason: 'no apt cache attached there' };
+        const h = await resumeAptCache(s);
+        return { resumed: true, mountedAt: h.target };
       },
     }),
     bootstrap: endpoint({

@@ -121,7 +121,7 @@ export async function orchestrateRun(config: Config, nc: NatsConnection, opts: R
   if (opts.aptCache && opts.chroot) {
     mkdirSync(opts.chroot, { recursive: true });
     const a = await soft('apt cache', () => call<{ cacheDir: string }>('cache-attach', { chroot: opts.chroot }));
-    if (a) notes.push(`apt archive cache ${a.cacheDir} bound into the chroot for the build`);
+    if (a) notes.push(`apt archive cache ${a.cacheDir} mounted into the chroot as a read-only overlay layer for the build`);
   }
 
 
