@@ -3,7 +3,11 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, realpathSync, statSync } from 'node:fs';
 import { cpus, freemem } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve as resolvePath } from 'node:path';
+import { isAtOrUnder } from '../../src/host/mountinfo.js';
+import { type Mode } from './choose.js';
+import { SQUASH_POLICIES, type SquashPolicy } from './squashfs-policy.js';
+import { decideCall, loadCalls, newCall, reportCall, saveCall, type SquashCall } from './squashfs-calls.js';
 import { z } from 'zod';
 import { endpoint, type EndpointMap } from '../../src/bus/service.js';
 import { hostFingerprint } from '../../src/host/fingerprint.js';
@@ -25,6 +29,22 @@ const tuneInput = z.object({
   mode: z.enum(MODES as unknown as [string, ...string[]]).default('auto'),
   force: z.boolean().default(false),
   benchmark: z.boolean().default(false),
+});
+
+const adviseInput = z.object({
+  runId: z.string().min(1).max(200).nullable().default(null),
+  cwd: z.string().min(1).max(4096),
+  args: z.array(z.string().max(4096)).max(10_000),
+  policy: z.enum(SQUASH_POLICIES as unknown as [string, ...string[]]).default('fill'),
+  mode: z.enum(MODES as unknown as [string, ...string[]]).default('auto'),
+});
+const reportInput = z.object({
+  callId: z.string().min(1).max(100),
+  runId: z.string().min(1).max(200).nullable().default(null),
+  wallMs: z.number().nonnegative(),
+  cpuMs: z.number().nonnegative().nullable(),
+  imageBytes: z.number().int().nonnegative().nullable(),
+  exitCode: z.number().int(),
 });
 
 const systemInput = z.object({
@@ -49,6 +69,8 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
   const tuneMemory = { get: (k: string) => memory.get(k), set: (k: string, v: unknown) => memory.set(k, v) };
 
   const aptSessions = new Map<string, AptSession>();
+  const pendingCalls = new Map<string, SquashCall>();
+  const fingerprints = new Map<string, string>();
   // Sessions are keyed by the chroot's real path; a path that no longer resolves is looked up as given.
   const sessionKey = (chroot: string): string => {
     try {
@@ -124,6 +146,56 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
         await memory.record([{ kind: 'cache-use', ...r.stats }]).catch((e: Error) => ctx.log.warn({ err: e.message }, 'cache use not recorded'));
         return r;
       },
+    }),
+    'squashfs-advise': endpoint({
+      input: adviseInput,
+      description: 'for a mksquashfs call (the shim): tune its source tree now (or reuse a matching measurement), apply the run\'s policy, take apt cache overlays out of the tree',
+      handler: async ({ runId, cwd, args, policy, mode }) => {
+        let call = newCall(runId, args, policy as SquashPolicy, mode as Mode);
+        const src = call.source ? resolvePath(cwd, call.source) : null;
+        if (!ctx.config.optimizationEnabled) call.note = 'optimization is disabled (OPTIMIZATION_ENABLED=false): the call runs as asked';
+        else if (!src || !existsSync(src) || !statSync(src).isDirectory()) call.note = 'the source is not a directory: the call runs as asked';
+        else {
+          call.source = src;
+          for (const [chroot, sess] of aptSessions) {
+            if (!isAtOrUnder(chroot, src) || !sess.handle) continue;
+            const r = await suspendAptCache(sess);
+            if (!r.unmounted) throw new BusError('refused', `the apt cache overlay in ${chroot} could not be taken out before squashing ${src}: ${r.reason}`);
+            call.cacheSuspended.push(chroot);
+          }
+          const t = await tune({ target: src, mode: mode as Mode, treeKeyed: true, onProgress: (m) => ctx.log.debug(m) }, tuneMemory);
+          call = decideCall(call, t, freemem());
+          fingerprints.set(call.callId, t.fingerprint.id);
+        }
+        await saveCall(tuneMemory, call).catch((e: Error) => ctx.log.warn({ err: e.message }, 'squashfs call not stored'));
+        pendingCalls.set(call.callId, call);
+        return call;
+      },
+    }),
+    'squashfs-report': endpoint({
+      input: reportInput,
+      description: 'the shim\'s measured wall time, CPU time and image size for a call, stored beside the prediction; apt cache overlays go back',
+      handler: async ({ callId, runId, wallMs, cpuMs, imageBytes, exitCode }) => {
+        const call = pendingCalls.get(callId) ?? (await loadCalls(tuneMemory, runId)).find((c) => c.callId === callId);
+        if (!call) throw new BusError('not-found', `no mksquashfs call ${callId}`);
+        pendingCalls.delete(callId);
+        const resumed: string[] = [];
+        for (const chroot of call.cacheSuspended) {
+          const sess = aptSessions.get(chroot);
+          if (sess) {
+            await resumeAptCache(sess);
+            resumed.push(chroot);
+          }
+        }
+        const done = await reportCall(tuneMemory, call, { wallMs, cpuMs, imageBytes, exitCode }, fingerprints.get(callId) ?? null);
+        fingerprints.delete(callId);
+        return { call: done, resumed };
+      },
+    }),
+    'squashfs-calls': endpoint({
+      input: z.object({ runId: z.string().min(1).max(200).nullable().default(null) }),
+      description: 'the mksquashfs calls of a run: asked, ran, predicted, measured',
+      handler: async ({ runId }) => ({ calls: await loadCalls(tuneMemory, runId) }),
     }),
     tune: endpoint({
       input: tuneInput,

@@ -28,6 +28,11 @@ export interface TuneOptions {
   /** Where the build writes (its disk and file system are part of the fingerprint); default target. */
   buildDir?: string;
   mode?: Mode;
+  /**
+   * Keep the record per kind of tree (size class and dominant extension) instead of one per host,
+   * so two different trees built on one host do not overwrite each other's measurement.
+   */
+  treeKeyed?: boolean;
   /** Measure even when a reusable record exists. */
   force?: boolean;
   maxAgeMs?: number;
@@ -74,6 +79,13 @@ function memAvailable(): number {
   return freemem();
 }
 
+/** optimization/parallel-config/<host>/tree-<log2 of bytes>-<dominant extension>. */
+export function treeKey(fingerprintId: string, sig: TreeSignature): string {
+  const top = Object.entries(sig.ext).sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'none';
+  const ext = top.replace(/[^A-Za-z0-9_-]/g, '') || 'none';
+  return `${parallelConfigKey(fingerprintId)}/tree-${Math.round(Math.log2(Math.max(1, sig.bytes)))}-${ext}`;
+}
+
 /** A bus or store may hand back `{ key, value, updatedAt }`; tune wants the value. */
 function unwrap(x: unknown): unknown {
   if (x && typeof x === 'object' && 'value' in x && 'key' in x && 'updatedAt' in x) return (x as { value: unknown }).value;
@@ -115,7 +127,7 @@ export async function tune(opts: TuneOptions, memory: TuneMemory): Promise<TuneR
   const now = opts.now ?? (() => new Date());
   const [fp, scan] = await Promise.all([hostFingerprint(opts.buildDir ?? opts.target), scanTree(opts.target)]);
   const signature = treeSignature(scan);
-  const key = parallelConfigKey(fp.id);
+  const key = opts.treeKeyed ? treeKey(fp.id, signature) : parallelConfigKey(fp.id);
   let memoryError: string | undefined;
   const stored = unwrap(
     await Promise.resolve()

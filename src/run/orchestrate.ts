@@ -12,6 +12,7 @@ import type { Config } from '../schemas/config.js';
 import type { RunRecordInput } from '../schemas/run-record.js';
 import { pathKey } from '../memory/keys.js';
 import { runBuild, type BuildExit } from './build-process.js';
+import { shimEnv } from './shim-env.js';
 import { Phases } from './phases.js';
 
 export interface RunOptions {
@@ -25,6 +26,8 @@ export interface RunOptions {
   aptCache: boolean;
   /** Tune the host's kernel settings for the build (checkpointed; restored after it). */
   optimizeSystem: boolean;
+  /** What the mksquashfs shim does with options the build passes itself (default fill). */
+  squashfs?: 'respect' | 'fill' | 'override';
   json: boolean;
   say: (m: string) => void;
 }
@@ -107,6 +110,11 @@ export async function orchestrateRun(config: Config, nc: NatsConnection, opts: R
     }, opts.say);
   }
   if (typeof config.parallelJobs === 'number') env.PARALLEL_JOBS = String(config.parallelJobs);
+  if (opts.tune && config.optimizationEnabled) {
+    // Tuning at the moment of use: the build finds the mksquashfs shim first on its PATH.
+    Object.assign(env, shimEnv(env, opts.squashfs ?? 'fill'));
+    notes.push(`mksquashfs calls go through the shim in ${env.ISOSWARM_SHIM_DIR} (policy ${env.ISOSWARM_SQUASHFS})`);
+  }
   // After tuning: the tuner measures the chroot as the build found it, not the cache bound into it.
   let systemApplied = false;
   if (opts.optimizeSystem) {
@@ -151,6 +159,8 @@ export async function orchestrateRun(config: Config, nc: NatsConnection, opts: R
       record.events = samples.events as RunRecordInput['events'];
     }
     const failed = record.exitCode !== 0;
+    const sq = await soft('mksquashfs calls', () => call<{ calls: unknown[] }>('squashfs-calls', { runId }));
+    if (sq?.calls.length) (record as Record<string, unknown>).squashfsCalls = sq.calls;
     if (opts.aptCache && opts.chroot) {
       const d = await soft('apt cache detach', () => call<{ stats: Record<string, unknown> }>('cache-detach', { chroot: opts.chroot }));
       if (d) {
