@@ -183,16 +183,22 @@ export async function measureCandidates(o: MeasureOptions): Promise<Measurements
       }
       return r;
     };
-    // The control on both samples first: how much more or less compressible the sub-sample happened
-    // to be, so that the search compares sizes measured on either on one scale.
+    // The control on both samples, once something runs on the sub-sample: how much more or less
+    // compressible the sub-sample happened to be, so sizes measured on either share one scale.
     let subsampleSizeCorrection = 1;
-    if (s2 !== s1) {
+    let corrected = s2 === s1;
+    const correct = async () => {
+      corrected = true;
       const onSample = await probe(control, 'sample');
       const onSub = await probe(control, 'subsample');
       const ratio1 = onSample.imageBytes / Math.max(1, sample.uniqueBytes);
       const ratio2 = onSub.imageBytes / Math.max(1, subsample.uniqueBytes);
       if (ratio2 > 0) subsampleSizeCorrection = ratio1 / ratio2;
-    }
+    };
+    const probeCorrected = async (choice: SquashChoice, level: SampleLevel): Promise<SampleRun> => {
+      if (level === 'subsample' && !corrected) await correct();
+      return probe(choice, level);
+    };
     const ratio = (r: SampleRun) => (r.imageBytes / Math.max(1, r.uniqueBytes)) * (r.level === 'subsample' ? subsampleSizeCorrection : 1);
     let runs: SampleRun[] = [];
     let steps: string[] = [];
@@ -203,10 +209,10 @@ export async function measureCandidates(o: MeasureOptions): Promise<Measurements
           pruned.push({ label: c.label, reason: why });
           continue;
         }
-        runs.push(await probe(c.choice, c.tier === 'cheap' ? 'sample' : 'subsample'));
+        runs.push(await probeCorrected(c.choice, c.tier === 'cheap' ? 'sample' : 'subsample'));
       }
     } else {
-      const found = await searchCandidates({ nproc: o.nproc, elfShare: elfShare(o.root, p1), probe, ratio, say });
+      const found = await searchCandidates({ nproc: o.nproc, elfShare: elfShare(o.root, p1), probe: probeCorrected, ratio, say });
       runs = found.runs;
       pruned.push(...found.pruned);
       steps = found.steps;

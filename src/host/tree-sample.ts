@@ -19,12 +19,12 @@ export interface SampleLimits {
   fraction: number;
   /** Floor: below this, fixed per-run costs swamp the measurement (default 4 MiB). */
   minBytes: number;
-  /** Ceiling that keeps sampling cheap on big trees (default 16 MiB). */
+  /** Ceiling that keeps sampling cheap on big trees (default 10 MiB: xz and xz -Xbcj run on it too). */
   maxBytes: number;
   seed: string;
 }
 
-export const DEFAULT_SAMPLE_LIMITS: SampleLimits = { fraction: 0.03, minBytes: 4 << 20, maxBytes: 16 << 20, seed: 'isoswarm' };
+export const DEFAULT_SAMPLE_LIMITS: SampleLimits = { fraction: 0.03, minBytes: 4 << 20, maxBytes: 10 << 20, seed: 'isoswarm' };
 
 /** Smallest slice taken from a large file: one 1 MiB block, so xz -b 1M sees whole blocks. */
 const MIN_SLICE = 1 << 20;
