@@ -109,7 +109,11 @@ export async function orchestrateRun(config: Config, nc: NatsConnection, opts: R
       }
     }, opts.say);
   }
-  if (typeof config.parallelJobs === 'number') env.PARALLEL_JOBS = String(config.parallelJobs);
+  if (typeof config.parallelJobs === 'number') {
+    // The user's PARALLEL_JOBS (environment or config) wins over the recommendation; make follows it.
+    env.PARALLEL_JOBS = String(config.parallelJobs);
+    env.MAKEFLAGS = `-j${config.parallelJobs}`;
+  }
   if (opts.tune && config.optimizationEnabled) {
     // Tuning at the moment of use: the build finds the mksquashfs shim first on its PATH.
     Object.assign(env, shimEnv(env, opts.squashfs ?? 'fill'));
