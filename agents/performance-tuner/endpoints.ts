@@ -163,7 +163,14 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
             if (!r.unmounted) throw new BusError('refused', `the apt cache overlay in ${chroot} could not be taken out before squashing ${src}: ${r.reason}`);
             call.cacheSuspended.push(chroot);
           }
-          const t = await tune({ target: src, mode: mode as Mode, treeKeyed: true, onProgress: (m) => ctx.log.debug(m) }, tuneMemory);
+          let t;
+          try {
+            t = await tune({ target: src, mode: mode as Mode, treeKeyed: true, onProgress: (m) => ctx.log.debug(m) }, tuneMemory);
+          } catch (e) {
+            // The shim falls back to the real tool as asked: the cache goes back into the chroot first.
+            for (const chroot of call.cacheSuspended) await resumeAptCache(aptSessions.get(chroot) as AptSession).catch(() => undefined);
+            throw e;
+          }
           call = decideCall(call, t, freemem());
           fingerprints.set(call.callId, t.fingerprint.id);
         }
