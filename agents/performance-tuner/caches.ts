@@ -6,13 +6,13 @@
 import { copyFileSync, mkdirSync, realpathSync, renameSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { unbindCache, type UnbindResult } from '../../src/host/cache-bind.js';
-import { captureUpper, mountOverlay, overlayDirs, sweepUpper, type OverlayDirs, type OverlayHandle } from '../../src/host/cache-overlay.js';
-import { harvestDebs, type HarvestResult } from '../../src/host/deb-harvest.js';
-import { deleteTree } from '../../src/host/safe-delete.js';
-import { addCacheUse, type CacheBuildStats, type CachingEffectivenessRecord } from '../../src/memory/reducers.js';
-import { armAccessTracking, collectAccess, evictLru, listCache, markUsed, type AccessSnapshot } from '../../src/host/cache-dir.js';
-import { installedDebNames } from '../../src/host/dpkg-status.js';
+import { unbindCache, type UnbindResult } from '../../src/host/mounts/cache-bind.js';
+import { captureUpper, mountOverlay, overlayDirs, sweepUpper, type OverlayDirs, type OverlayHandle } from '../../src/host/cache/overlay.js';
+import { harvestDebs, type HarvestResult } from '../../src/host/cache/deb-harvest.js';
+import { deleteTree } from '../../src/host/delete/safe-delete.js';
+import { addCacheUse, type CacheBuildStats, type CachingEffectivenessRecord } from '../../src/learning/reducers.js';
+import { armAccessTracking, collectAccess, evictLru, listCache, markUsed, type AccessSnapshot } from '../../src/host/cache/cache-dir.js';
+import { installedDebNames } from '../../src/host/cache/dpkg-status.js';
 
 export const APT_CACHE = 'apt-archives';
 export const DEBOOTSTRAP_CACHE = 'debootstrap-tarballs';
@@ -23,7 +23,7 @@ export function cachingKey(cache: string): string {
   return `optimization/caching-effectiveness/${cache}`;
 }
 
-export type { CacheBuildStats } from '../../src/memory/reducers.js';
+export type { CacheBuildStats } from '../../src/learning/reducers.js';
 
 export interface AptSession {
   dir: string;
@@ -102,7 +102,7 @@ export async function detachAptCache(s: AptSession): Promise<AptDetach> {
   const tracking = after ? 'lookup' : access.tracking;
   // What this build used or fetched stays; older packages go first.
   const keep = new Set([...access.hits, ...access.misses].map((f) => f.name));
-  const ev = evictLru(s.dir, s.limitBytes, isDeb, keep);
+  const ev = await evictLru(s.dir, s.limitBytes, isDeb, keep);
   const sum = (l: { size: number }[]) => l.reduce((n, f) => n + f.size, 0);
   const del = s.handle ? null : await deleteTree(s.dirs.privateDir, { countBytes: false });
   return {
@@ -169,7 +169,7 @@ export class TarballCache {
   }
 
   /** Adds a tarball made for `spec` (moved when on the same file system), then evicts to the limit. */
-  store(spec: TarballSpec, tarball: string): string {
+  async store(spec: TarballSpec, tarball: string): Promise<string> {
     const name = this.name(spec);
     const dest = join(this.dir, name);
     const tmp = `${dest}.part`;
@@ -178,7 +178,7 @@ export class TarballCache {
     renameSync(tmp, dest);
     markUsed(this.dir, name);
     this.bytesStored += statSync(dest).size;
-    this.evicted += evictLru(this.dir, this.limitBytes, isTarball, new Set([name])).evicted.length;
+    this.evicted += (await evictLru(this.dir, this.limitBytes, isTarball, new Set([name]))).evicted.length;
     return dest;
   }
 

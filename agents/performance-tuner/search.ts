@@ -14,7 +14,7 @@
 //     contender for "smallest"; the chosen level on one processor (a choice that leaves cores to
 //     the rest of the build).
 // The bound is the aggressive one whatever the mode: the record then serves every mode later.
-import { type SquashChoice, choiceLabel } from '../../src/host/squashfs.js';
+import { type SquashChoice, choiceLabel } from '../../src/host/squashfs/mksquashfs.js';
 import { AGGRESSIVE_ALLOWANCE, SIZE_UNCERTAINTY } from './choose.js';
 import { type SampleRun } from './predict.js';
 

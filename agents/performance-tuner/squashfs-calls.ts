@@ -2,7 +2,7 @@
 // what was measured. Kept under runs/<run id>/squashfs-calls for the run report; every measured
 // build also becomes a measured-vs-predicted pair of the host's time calibration.
 import { randomBytes } from 'node:crypto';
-import { choiceLabel } from '../../src/host/squashfs.js';
+import { choiceLabel } from '../../src/host/squashfs/mksquashfs.js';
 import { addPair, calibrationKey } from './calibration.js';
 import { type Mode } from './choose.js';
 import { type Prediction } from './predict.js';

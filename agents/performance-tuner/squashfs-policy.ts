@@ -3,7 +3,7 @@
 //   respect  — nothing changes (the report says what the tuned choice would have saved);
 //   fill     — only what is absent is added: -processors, -mem, and -b when no -comp is given;
 //   override — the script's compression options are replaced by the mode's choice.
-import { mksquashfsArgs, type SquashChoice } from '../../src/host/squashfs.js';
+import { mksquashfsArgs, type SquashChoice } from '../../src/host/squashfs/mksquashfs.js';
 
 export type SquashPolicy = 'respect' | 'fill' | 'override';
 export const SQUASH_POLICIES: readonly SquashPolicy[] = ['respect', 'fill', 'override'];

@@ -7,17 +7,10 @@ import { requestEndpoint } from '../bus/request.js';
 import { eventSubject } from '../bus/subjects.js';
 import type { Logger } from '../log/logger.js';
 import type { MemoryOps } from '../memory/operations.js';
+import type { ThresholdEvent } from '../schemas/agents/monitor.js';
+import { AGENT_ROUTES } from '../schemas/agents/routes.js';
+import { replyOrRefusal } from '../schemas/bus-error.js';
 import type { Config } from '../schemas/config.js';
-
-interface ThresholdEvent {
-  kind: 'alert' | 'recovery';
-  metric: string;
-  subject: string;
-  level: string;
-  value: number;
-  threshold: number;
-  at: number;
-}
 
 interface CleanReply {
   result: { status: string; targets: { path: string; status: string; deleted?: { bytes: number } }[] } | null;
@@ -33,7 +26,7 @@ export async function startReactor(nc: NatsConnection, config: Config, ops: Memo
     if (ev.kind === 'alert' && config.cleanupAutoTrigger && safeTargets.length) {
       log.warn({ ev }, 'threshold alert: cleaning the configured safe targets');
       try {
-        const r = await requestEndpoint<CleanReply>(nc, prefix, 'cleaner', 'clean', { targets: safeTargets, trigger: `${ev.metric} ${ev.level}` }, 30 * 60_000);
+        const r = await replyOrRefusal(requestEndpoint<CleanReply>(nc, prefix, 'cleaner', 'clean', { targets: safeTargets, trigger: `${ev.metric} ${ev.level}` }, AGENT_ROUTES.clean.timeoutMs));
         const freed = (r.result?.targets ?? []).reduce((n, t) => n + (t.deleted?.bytes ?? 0), 0);
         entry.action = { status: r.result?.status ?? 'none', bytesFreed: freed, targets: safeTargets.map((t) => t.path) };
         counts.autoCleanups = 1;

@@ -6,10 +6,11 @@ import type { LearningEvent } from '../schemas/memory-ops.js';
 import type { HookMemory } from '../schemas/hook-types.js';
 import { pathKey } from './keys.js';
 import { matches, parseFilter } from './query.js';
-import { addCacheUse, addCleanupOutcome, addSummaryEntry, addUnmountAttempt } from './reducers.js';
+import { addCacheUse, addCleanupOutcome, addSummaryEntry, addUnmountAttempt } from '../learning/reducers.js';
 import type { MemoryStore, StoredEntry } from './store.js';
 
-function checked(key: string, value: unknown): void {
+/** Refuses a value that is not a valid record for its key (optimization/* records are typed). */
+export function checked(key: string, value: unknown): void {
   const v = validateRecord(key, value);
   if (!v.ok) throw new BusError('bad-request', `invalid value for ${key}: ${v.message}`);
 }

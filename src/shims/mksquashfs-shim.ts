@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { loadConfigFast } from '../config/load-fast.js';
-import { statePaths } from '../host/state-dir.js';
+import { statePaths } from '../host/system/state-dir.js';
 import { connectSwarm } from '../runtime/swarm-connect.js';
 
 const TOOL = 'mksquashfs';

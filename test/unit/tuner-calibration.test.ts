@@ -6,7 +6,7 @@ import { addPair, applyTimeFactors, calibrationKey, timeFactors, MAX_PAIRS, type
 import { choose } from '../../agents/performance-tuner/choose.js';
 import { type PredictedCandidate } from '../../agents/performance-tuner/predict.js';
 import { validateRecord } from '../../src/schemas/memory-records.js';
-import { type SquashChoice, choiceLabel } from '../../src/host/squashfs.js';
+import { type SquashChoice, choiceLabel } from '../../src/host/squashfs/mksquashfs.js';
 
 const FP = 'abc123def456';
 
