@@ -14,6 +14,7 @@ import type { Config } from '../schemas/config.js';
 import type { RunRecordInput } from '../schemas/run-record.js';
 import { pathKey } from '../memory/keys.js';
 import { runBuild, type BuildExit } from './build-process.js';
+import { shimEnv } from './shim-env.js';
 import { Phases } from './phases.js';
 import { teardownThenClean, type CoordinatorCall } from './teardown-then-clean.js';
 import { announceRun } from './progress.js';
@@ -29,6 +30,8 @@ export interface RunOptions {
   aptCache: boolean;
   /** Tune the host's kernel settings for the build (checkpointed; restored after it). */
   optimizeSystem: boolean;
+  /** What the mksquashfs shim does with options the build passes itself (default fill). */
+  squashfs?: 'respect' | 'fill' | 'override';
   json: boolean;
   say: (m: string) => void;
 }
@@ -114,7 +117,7 @@ async function optimizeSystemPhase(s: RunState): Promise<void> {
 async function attachAptCache(s: RunState, chroot: string): Promise<void> {
   mkdirSync(chroot, { recursive: true });
   const a = await s.soft('apt cache', () => s.call<{ cacheDir: string }>('cache-attach', { chroot }));
-  if (a) s.notes.push(`apt archive cache ${a.cacheDir} bound into the chroot for the build`);
+  if (a) s.notes.push(`apt archive cache ${a.cacheDir} mounted into the chroot as a read-only overlay layer for the build`);
 }
 
 async function buildPhase(s: RunState): Promise<BuildExit | null> {
@@ -164,6 +167,8 @@ async function postTask(s: RunState): Promise<void> {
     record.events = samples.events as RunRecordInput['events'];
   }
   const failed = record.exitCode !== 0;
+  const sq = await soft('mksquashfs calls', () => call<{ calls: unknown[] }>('squashfs-calls', { runId: s.runId }));
+  if (sq?.calls.length) (record as Record<string, unknown>).squashfsCalls = sq.calls;
   if (opts.aptCache && opts.chroot) {
     const d = await soft('apt cache detach', () => call<{ stats: Record<string, unknown> }>('cache-detach', { chroot: opts.chroot }));
     if (d) {
@@ -223,7 +228,16 @@ export async function orchestrateRun(config: Config, nc: NatsConnection, opts: R
 
   await phases.run('pre-task', () => preTask(s), opts.say);
   if (opts.tune && config.optimizationEnabled) await phases.run('tune', () => tunePhase(s), opts.say);
-  if (typeof config.parallelJobs === 'number') s.env.PARALLEL_JOBS = String(config.parallelJobs);
+  if (typeof config.parallelJobs === 'number') {
+    // The user's PARALLEL_JOBS (environment or config) wins over the recommendation; make follows it.
+    s.env.PARALLEL_JOBS = String(config.parallelJobs);
+    s.env.MAKEFLAGS = `-j${config.parallelJobs}`;
+  }
+  if (opts.tune && config.optimizationEnabled) {
+    // Tuning at the moment of use: the build finds the mksquashfs shim first on its PATH.
+    Object.assign(s.env, shimEnv(s.env, opts.squashfs ?? 'fill'));
+    s.notes.push(`mksquashfs calls go through the shim in ${s.env.ISOSWARM_SHIM_DIR} (policy ${s.env.ISOSWARM_SQUASHFS})`);
+  }
   // After tuning: the tuner measures the chroot as the build found it, not the cache bound into it.
   if (opts.optimizeSystem) await phases.run('optimize-system', () => optimizeSystemPhase(s), opts.say);
   if (opts.aptCache && opts.chroot) await attachAptCache(s, opts.chroot);

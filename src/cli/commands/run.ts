@@ -12,6 +12,7 @@ interface Flags {
   tune: boolean;
   aptCache?: boolean;
   optimizeSystem?: boolean;
+  squashfs: string;
   json?: boolean;
 }
 
@@ -25,7 +26,8 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
     .option('--keep-on-failure', 'when the build fails, unmount the chroot but keep its files for inspection')
     .option('--name <name>', 'a name for the run (default: the command\'s name)')
     .option('--no-tune', 'do not apply the tuner\'s settings')
-    .option('--apt-cache', 'bind the apt archive cache (config caches.aptDir) into the chroot\'s /var/cache/apt/archives for the build; hits are counted')
+    .option('--apt-cache', 'mount the apt archive cache (config caches.aptDir) into the chroot\'s /var/cache/apt/archives as a read-only overlay layer: apt-get clean inside cannot touch it; complete new .debs are harvested into it after the build')
+    .option('--squashfs <policy>', 'options the build passes to mksquashfs itself: respect (run as asked, report the tuned what-if), fill (add only what is absent: -processors, -mem, -b when no -comp), override (replace the compression by the tuned choice)', 'fill')
     .option('--optimize-system', 'root: tune kernel settings for the build (checkpointed, restored after it, even after a crash)')
     .option('--json', 'print the run record as JSON at the end')
     .passThroughOptions()
@@ -35,6 +37,7 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
       const { resolve } = await import('node:path');
       const chroot = o.chroot ? resolve(o.chroot) : null;
       if (!command.length) throw new CliError('nothing to run: give the build command after --', EXIT.usage);
+      if (!['respect', 'fill', 'override'].includes(o.squashfs)) throw new CliError(`--squashfs ${o.squashfs}: expected respect, fill or override`, EXIT.usage);
       if (chroot) {
         // The chroot is judged before anything runs: a build must not start on a tree we would refuse.
         const { checkChrootPolicy } = await import('../../runtime/chroot-policy.js');
@@ -46,7 +49,7 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
       const { orchestrateRun } = await import('../../run/orchestrate.js');
       const out = await withAnySwarm(
         ctx,
-        (nc) => orchestrateRun(ctx.config, nc, { command, chroot, isolate: !!o.isolate, keepOnFailure: !!o.keepOnFailure, name: o.name ?? command[0]!.split('/').pop()!, tune: o.tune, aptCache: !!o.aptCache, optimizeSystem: !!o.optimizeSystem, json: !!o.json, say }),
+        (nc) => orchestrateRun(ctx.config, nc, { command, chroot, isolate: !!o.isolate, keepOnFailure: !!o.keepOnFailure, name: o.name ?? command[0]!.split('/').pop()!, tune: o.tune, aptCache: !!o.aptCache, optimizeSystem: !!o.optimizeSystem, squashfs: o.squashfs as 'respect' | 'fill' | 'override', json: !!o.json, say }),
         say,
       );
       const { saveRun } = await import('../../run/save.js');
