@@ -19,6 +19,7 @@ import { agentEndpoints } from './agent-endpoints.js';
 import { adoptLiveAgents } from './adoption.js';
 import { agentUsersFromEnv } from './agent-users.js';
 import { authFromProcessEnv } from '../runtime/bus-target.js';
+import { runEndpoints, startRunWatch, type RunWatch } from './run-watch.js';
 
 async function main(): Promise<void> {
   const log = createLogger({ name: 'coordinator' });
@@ -46,10 +47,13 @@ async function main(): Promise<void> {
   // Assigned once the service is up; shutdown may run before that.
   // eslint-disable-next-line prefer-const
   let reactor: Awaited<ReturnType<typeof startReactor>> | undefined;
+  // eslint-disable-next-line prefer-const
+  let runWatch: RunWatch | undefined;
   const shutdown = async (why: string): Promise<void> => {
     if (shuttingDown) return;
     shuttingDown = true;
     log.info(`coordinator stopping: ${why}`);
+    await runWatch?.stop();
     await reactor?.stop();
     await supervisor.stopAll();
     await srv.stop().catch(() => undefined);
@@ -67,6 +71,7 @@ async function main(): Promise<void> {
       ...memoryEndpoints(ops),
       ...hookEndpoints(nc, config, ops),
       ...agentEndpoints(nc, config, supervisor),
+      ...runEndpoints(paths),
       status: endpoint({
         input: z.strictObject({}),
         handler: () => ({ pid: process.pid, host: hostname(), uptimeMs: Date.now() - started, agents: supervisor.status() }),
@@ -84,6 +89,9 @@ async function main(): Promise<void> {
   const { adopted } = await adoptLiveAgents(nc, config.agents, prefix, paths.root, log);
   supervisor.start(adopted);
   reactor = await startReactor(nc, config, ops, log);
+  // Runs whose runner was lost (now or while no coordinator ran) are finished by the swarm.
+  runWatch = startRunWatch(nc, prefix, paths, log);
+  void runWatch.scan();
   const replay = async (why: string) => {
     const replayed =
       (await replayPendingHooks(nc, config, ops).catch((e: Error) => (log.warn({ err: e.message }, 'replay of pending hook events failed'), 0))) +

@@ -4,15 +4,19 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, statfsSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { NatsConnection } from '../bus/connect.js';
 import { buildHookEvent } from '../hook-runtime/build-event.js';
 import { isAtOrUnder, readMountinfo } from '../host/mountinfo.js';
 import type { Config } from '../schemas/config.js';
 import type { RunRecordInput } from '../schemas/run-record.js';
-import { pathKey } from '../memory/keys.js';
-import { runBuild, type BuildExit } from './build-process.js';
+import { refOf } from '../host/process-identity.js';
+import type { BuildExit } from './build-process.js';
+import { runGuardedBuild } from './guarded-build.js';
+import { leaseTimes } from './lease.js';
 import { Phases } from './phases.js';
+import { postTask, type Call } from './post-task.js';
+import { createRunDir, markDone, takeClaim, writeDurable, type RegisteredRun } from './registry.js';
 
 export interface RunOptions {
   command: string[];
@@ -26,14 +30,17 @@ export interface RunOptions {
   /** Tune the host's kernel settings for the build (checkpointed; restored after it). */
   optimizeSystem: boolean;
   json: boolean;
+  /** The state dir: the run registry lives in it. */
+  stateRoot: string;
   say: (m: string) => void;
 }
 
-type Call = <T>(endpoint: string, payload: unknown, timeoutMs?: number) => Promise<T>;
 
 export interface RunOutcome {
   record: RunRecordInput;
   exit: BuildExit | null;
+  /** The run's registry entry (null when the build never started). */
+  dir: string | null;
 }
 
 /** The build disk is the one the chroot will be on: its nearest existing ancestor tells. */
@@ -126,14 +133,22 @@ export async function orchestrateRun(config: Config, nc: NatsConnection, opts: R
 
 
   let exit: BuildExit | null = null;
+  let dir: string | null = null;
   try {
     await phases.run('build', async () => {
-      exit = await runBuild({
+      // The run is registered before the build starts: from here on the swarm can finish it.
+      dir = createRunDir(opts.stateRoot, runId);
+      const { leaseMs, graceMs } = leaseTimes();
+      const reg: RegisteredRun = { runId, name: opts.name, chroot: opts.chroot, keepOnFailure: opts.keepOnFailure, aptCache: opts.aptCache, systemApplied, cli: refOf(process.pid)!, leaseMs, graceMs, record };
+      writeDurable(join(dir, 'run.json'), reg);
+      await soft('run registration', () => call('run-register', { runId }));
+      exit = await runGuardedBuild({
         command: opts.command,
         env,
         isolate: opts.isolate,
         stdoutToStderr: opts.json,
         onStart: (pid) => void soft('monitor watch', () => call('monitor-watch', { runId, pid })),
+        dir, leaseMs, graceMs,
       });
       if (exit.exitCode !== 0) phases.mark(exit.signal ? `killed by ${exit.signal}` : `exit ${exit.exitCode}`);
     }, opts.say);
@@ -144,55 +159,13 @@ export async function orchestrateRun(config: Config, nc: NatsConnection, opts: R
   record.exitCode = build?.exitCode ?? 127;
   record.signal = build?.signal ?? null;
 
-  await phases.run('post-task', async () => {
-    const samples = await soft('monitor samples', () => call<{ samples: unknown[]; events: unknown[] }>('monitor-samples', { runId, stop: true }));
-    if (samples) {
-      record.samples = samples.samples as RunRecordInput['samples'];
-      record.events = samples.events as RunRecordInput['events'];
-    }
-    const failed = record.exitCode !== 0;
-    if (opts.aptCache && opts.chroot) {
-      const d = await soft('apt cache detach', () => call<{ stats: Record<string, unknown> }>('cache-detach', { chroot: opts.chroot }));
-      if (d) {
-        (record as Record<string, unknown>).cache = d.stats;
-        patterns.add('optimization/caching-effectiveness/apt-archives');
-      }
-    }
-    if (systemApplied) {
-      const rb = await soft('system rollback', () => call<{ rollback: { restored: string[]; mismatched: unknown[] } }>('system', { action: 'rollback' }));
-      if (rb) (record as Record<string, unknown>).systemRollback = rb.rollback;
-    }
-    if (opts.chroot && !existsSync(opts.chroot)) notes.push(`${opts.chroot} does not exist (the build never created it): nothing to take apart`);
-    else if (opts.chroot) {
-      // Processes and mounts go whatever happened: a kept chroot is kept unmounted.
-      const td = await soft('teardown', () => call<{ result: NonNullable<RunRecordInput['teardown']> | null }>('teardown', { target: opts.chroot }, 30 * 60_000));
-      record.teardown = td?.result ?? null;
-      for (const a of (td?.result?.attempts ?? []) as { fsType: string }[]) patterns.add(`optimization/unmount-strategies/${a.fsType}`);
-      if (td?.result) patterns.add('optimization/cleanup-procedures');
-      if (td?.result && td.result.status !== 'done') patterns.add('optimization/error-prevention');
-      if (failed && opts.keepOnFailure) notes.push(`--keep-on-failure: ${opts.chroot} is kept for inspection (unmounted)`);
-      else if (td?.result?.status === 'done') {
-        const cl = await soft('clean', () => call<{ result: NonNullable<RunRecordInput['clean']> | null }>('clean', { targets: [{ path: opts.chroot, kind: 'tree' }] }, 6 * 3600_000));
-        record.clean = cl?.result ?? null;
-        if (cl?.result) patterns.add(`optimization/cleanup-success/${pathKey(opts.chroot)}`);
-      } else notes.push(`${opts.chroot} was not deleted: the teardown did not finish (${td?.result?.reason ?? 'no result'})`);
-    }
-    const ev = buildHookEvent('post-task', { taskId: runId }, '');
-    await soft('post-task hook', () => call('hook', { event: ev }));
-    record.endedAt = new Date().toISOString();
-    const durationMs = Date.parse(record.endedAt) - Date.parse(record.startedAt);
-    const buildPhase = phases.list.find((p) => p.name === 'build');
-    await soft('performance record', () =>
-      call('memory-record', {
-        events: [{
-          kind: 'summary', name: 'performance-improvements',
-          entry: { runId, name: opts.name, exitCode: record.exitCode, durationMs, buildMs: buildPhase?.endedAt ? Date.parse(buildPhase.endedAt) - Date.parse(buildPhase.startedAt) : null, tuning: record.tuning?.applied ?? null },
-          counts: { runs: 1, [record.exitCode === 0 ? 'succeeded' : 'failed']: 1 },
-        }],
-      }),
-    );
-    patterns.add('optimization/performance-improvements');
-  }, opts.say);
+  const ownsPostTask = dir ? takeClaim(dir, refOf(process.pid)!, 'cli') : true;
+  if (!ownsPostTask) notes.push('post-task was taken over by the coordinator (this runner\'s lease had lapsed)');
+  else {
+    await phases.run('post-task', () => postTask(call, { runId, name: opts.name, chroot: opts.chroot, keepOnFailure: opts.keepOnFailure, aptCache: opts.aptCache, systemApplied, record, patterns }), opts.say);
+  }
   record.patternsUpdated = [...patterns];
-  return { record, exit: build };
+  // Post-task is over: no coordinator must take this run over once this CLI exits.
+  if (dir && ownsPostTask) markDone(dir, { at: new Date().toISOString(), recordFile: null, report: null, exitCode: record.exitCode ?? null, runnerLost: false });
+  return { record, exit: build, dir };
 }

@@ -13,13 +13,14 @@ interface Flags {
   aptCache?: boolean;
   optimizeSystem?: boolean;
   json?: boolean;
+  attach?: string;
 }
 
 export function registerRun(program: Command, globals: () => GlobalOptions): void {
   program
     .command('run')
     .description('run a build under the swarm: tuning exported into its environment, the Monitor watching it, and on ANY exit (success, failure, Ctrl-C, kill -9) its chroot torn down and cleaned by policy; exits with the build\'s code (or 128+signal)')
-    .argument('<command...>', 'the build command, after --')
+    .argument('[command...]', 'the build command, after --')
     .option('--chroot <dir>', 'the chroot the build uses: torn down and deleted afterwards (by policy)')
     .option('--isolate', 'run the build in a private mount namespace (slave propagation): its mounts cannot leak to the host')
     .option('--keep-on-failure', 'when the build fails, unmount the chroot but keep its files for inspection')
@@ -27,11 +28,25 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
     .option('--no-tune', 'do not apply the tuner\'s settings')
     .option('--apt-cache', 'bind the apt archive cache (config caches.aptDir) into the chroot\'s /var/cache/apt/archives for the build; hits are counted')
     .option('--optimize-system', 'root: tune kernel settings for the build (checkpointed, restored after it, even after a crash)')
+    .option('--attach <runId>', 'instead of starting a run: follow a registered run\'s output (from its start) and exit with its exit code (see `isoswarm runs`)')
     .option('--json', 'print the run record as JSON at the end')
     .passThroughOptions()
     .action(async (command: string[], o: Flags) => {
       const c = await import('../context.js');
       const ctx = c.cliContext(globals());
+      if (o.attach !== undefined) {
+        if (command.length) throw new CliError('--attach takes no build command', EXIT.usage);
+        const { isValidRunId } = await import('../../report/run-store.js');
+        const { existsSync } = await import('node:fs');
+        const { runDir } = await import('../../run/registry.js');
+        if (!isValidRunId(o.attach) || !existsSync(runDir(ctx.paths.root, o.attach))) throw new CliError(`no registered run "${o.attach}": see \`isoswarm runs\``, EXIT.usage);
+        const { attachRun } = await import('../../run/attach.js');
+        const r = await attachRun(ctx.paths.root, o.attach, !!o.json);
+        if (o.json) printJson({ runId: o.attach, exitCode: r.exitCode, state: r.state, lost: r.entry.lost, report: r.entry.done?.report ?? null });
+        else warn(`run ${o.attach}: exit ${r.exitCode ?? 'unknown'} (${r.state})`);
+        process.exitCode = r.exitCode ?? EXIT.failed;
+        return;
+      }
       const { resolve } = await import('node:path');
       const chroot = o.chroot ? resolve(o.chroot) : null;
       if (!command.length) throw new CliError('nothing to run: give the build command after --', EXIT.usage);
@@ -46,11 +61,15 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
       const { orchestrateRun } = await import('../../run/orchestrate.js');
       const out = await withAnySwarm(
         ctx,
-        (nc) => orchestrateRun(ctx.config, nc, { command, chroot, isolate: !!o.isolate, keepOnFailure: !!o.keepOnFailure, name: o.name ?? command[0]!.split('/').pop()!, tune: o.tune, aptCache: !!o.aptCache, optimizeSystem: !!o.optimizeSystem, json: !!o.json, say }),
+        (nc) => orchestrateRun(ctx.config, nc, { command, chroot, isolate: !!o.isolate, keepOnFailure: !!o.keepOnFailure, name: o.name ?? command[0]!.split('/').pop()!, tune: o.tune, aptCache: !!o.aptCache, optimizeSystem: !!o.optimizeSystem, json: !!o.json, stateRoot: ctx.paths.root, say }),
         say,
       );
       const { saveRun } = await import('../../run/save.js');
-      const { record, html } = saveRun(ctx.paths, out.record);
+      const { record, html, file } = saveRun(ctx.paths, out.record);
+      if (out.dir) {
+        const { markDone } = await import('../../run/registry.js');
+        markDone(out.dir, { at: new Date().toISOString(), recordFile: file, report: html, exitCode: record.exitCode, runnerLost: false });
+      }
       if (o.json) printJson({ ...record, report: html });
       else {
         const dur = formatDuration(Date.parse(record.endedAt ?? record.startedAt) - Date.parse(record.startedAt));
