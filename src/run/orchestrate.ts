@@ -41,6 +41,8 @@ export interface RunOutcome {
   exit: BuildExit | null;
   /** The run's registry entry (null when the build never started). */
   dir: string | null;
+  /** This runner's lease had lapsed: a coordinator does post-task and writes the record. */
+  takenOver: boolean;
 }
 
 /** The build disk is the one the chroot will be on: its nearest existing ancestor tells. */
@@ -167,5 +169,5 @@ export async function orchestrateRun(config: Config, nc: NatsConnection, opts: R
   record.patternsUpdated = [...patterns];
   // Post-task is over: no coordinator must take this run over once this CLI exits.
   if (dir && ownsPostTask) markDone(dir, { at: new Date().toISOString(), recordFile: null, report: null, exitCode: record.exitCode ?? null, runnerLost: false });
-  return { record, exit: build, dir };
+  return { record, exit: build, dir, takenOver: !ownsPostTask };
 }

@@ -192,3 +192,12 @@ export function stateOf(e: RegistryEntry): RunState {
 export function markDone(dir: string, done: DoneFile): void {
   writeDurable(join(dir, 'done.json'), done);
 }
+
+/** Waits until post-task of the run in `dir` is over (done.json written), whoever does it. */
+export async function waitDone(dir: string, pollMs = 250): Promise<DoneFile> {
+  for (;;) {
+    const d = readJson<DoneFile>(join(dir, 'done.json'));
+    if (d) return d;
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}

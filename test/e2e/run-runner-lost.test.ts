@@ -80,7 +80,7 @@ describe('a run survives the death of its own CLI', { skip: needsRoot() }, () =>
   after(() => {
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
     // Whatever a failed test left running is ended by its tag (only our own sleeps carry it).
-    for (const t of tags) for (const pid of tagged(t)) process.kill(pid, 'SIGKILL');
+    for (const t of tags) for (const pid of tagged(`${t}.`)) process.kill(pid, 'SIGKILL');
     teardownHome(home);
     removeScratch(work);
   });
@@ -108,7 +108,7 @@ describe('a run survives the death of its own CLI', { skip: needsRoot() }, () =>
   }
 
   async function assertFinished(r: { runId: string; killedAt: number; tag: string; chroot: string }, boundMs: number): Promise<number> {
-    const gone = await waitFor('the build and its daemon to be gone', () => tagged(r.tag).length === 0, boundMs + 30_000);
+    const gone = await waitFor('the build and its daemon to be gone', () => tagged(`${r.tag}.`).length === 0, boundMs + 30_000);
     assert.ok(gone);
     const processesGoneMs = Date.now() - r.killedAt;
     const done = await waitFor('the swarm to finish the run', () => {
@@ -150,5 +150,56 @@ describe('a run survives the death of its own CLI', { skip: needsRoot() }, () =>
     assert.equal(up.code, 0, up.stderr);
     await assertFinished(r, LEASE_MS + GRACE_MS);
     assertHostUnchanged(snap);
+  });
+
+  test('run --attach follows a running build\'s output and exits with its code', async () => {
+    const script = `${work}/attach.sh`;
+    writeFileSync(script, '#!/bin/bash\necho "line A"\nsleep 2\necho "line B" >&2\nexit 7\n', { mode: 0o755 });
+    const child = spawn(process.execPath, [CLI, 'run', '--no-tune', '--name', 'attach-me', '--', script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    await waitFor('line A', () => out.includes('line A'), 60_000);
+    const runs = JSON.parse(cliSync(env, ['runs', '--json']).stdout) as RunsJson;
+    const id = runs.active.find((r) => r.runId.startsWith('attach-me'))?.runId;
+    assert.ok(id, JSON.stringify(runs));
+    const a = cliSync(env, ['run', '--attach', id], undefined, 60_000);
+    assert.equal(a.code, 7, a.stderr);
+    assert.match(a.stdout, /line A/);
+    assert.match(a.stderr, /line B/);
+    assert.equal(await exited, 7);
+    const bad = cliSync(env, ['run', '--attach', 'no-such-run']);
+    assert.equal(bad.code, 2);
+  });
+
+  test('a runner that stops beating (SIGSTOP) loses its lease; resumed, it reports the swarm\'s record', async () => {
+    const chroot = `${work}/stopped/chroot`;
+    const tag = String(1000 + Math.floor(Math.random() * 8000));
+    tags.push(tag);
+    const child = spawn(process.execPath, [CLI, 'run', '--no-tune', '--json', '--chroot', chroot, '--name', 'stopped', '--', `${work}/build.sh`, chroot, tag], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    await waitFor('the build to start working', () => err.includes('build: mounted, working') && tagged(`${tag}.1`).length > 0, 60_000);
+    const stoppedAt = Date.now();
+    process.kill(child.pid!, 'SIGSTOP');
+    await waitFor('the lapsed run to be finished by the swarm', () => {
+      const runs = JSON.parse(cliSync(env, ['runs', '--json']).stdout) as RunsJson;
+      return runs.recent.find((x) => x.runId.startsWith('stopped') && x.state === 'done (runner lost)');
+    }, LEASE_MS + GRACE_MS + 60_000);
+    const lostMs = Date.now() - stoppedAt;
+    assert.ok(lostMs >= LEASE_MS, `taken over after ${lostMs} ms, before the lease (${LEASE_MS} ms) ran out`);
+    assert.deepEqual(tagged(`${tag}.`), []);
+    assert.equal(existsSync(chroot), false);
+    process.kill(child.pid!, 'SIGCONT');
+    const code = await exited;
+    const rec = JSON.parse(out) as { runnerLost?: unknown; exitCode: number };
+    assert.ok(rec.runnerLost, out);
+    assert.equal(code, rec.exitCode);
+    process.stderr.write(`# stopped runner: taken over and finished ${lostMs} ms after SIGSTOP (lease ${LEASE_MS} ms)\n`);
   });
 });

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { GlobalOptions } from '../context.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { formatDuration, printJson, warn } from '../output.js';
+import type { RunRecord } from '../../schemas/run-record.js';
 
 interface Flags {
   chroot?: string;
@@ -65,8 +66,18 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
         say,
       );
       const { saveRun } = await import('../../run/save.js');
-      const { record, html, file } = saveRun(ctx.paths, out.record);
-      if (out.dir) {
+      let saved: { record: RunRecord; html: string; file: string };
+      if (out.takenOver && out.dir) {
+        // Stopped or hung past its lease, this runner lost the run: the swarm's record is the one.
+        say('this run\'s lease had lapsed: the swarm is finishing it; waiting for its record');
+        const { waitDone } = await import('../../run/registry.js');
+        const done = await waitDone(out.dir);
+        const { readRunFile } = await import('../../report/run-store.js');
+        if (!done.recordFile || !done.report) throw new CliError(`run ${out.record.runId} was finished by the swarm without a record`, EXIT.failed);
+        saved = { record: readRunFile(done.recordFile), html: done.report, file: done.recordFile };
+      } else saved = saveRun(ctx.paths, out.record);
+      const { record, html, file } = saved;
+      if (out.dir && !out.takenOver) {
         const { markDone } = await import('../../run/registry.js');
         markDone(out.dir, { at: new Date().toISOString(), recordFile: file, report: html, exitCode: record.exitCode, runnerLost: false });
       }
