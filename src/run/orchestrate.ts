@@ -30,6 +30,8 @@ export interface RunOptions {
   /** Tune the host's kernel settings for the build (checkpointed; restored after it). */
   optimizeSystem: boolean;
   json: boolean;
+  /** Chroots that interrupted runs left mounts or processes under: torn down before pre-task. */
+  recover?: string[];
   /** The state dir: the run registry lives in it. */
   stateRoot: string;
   say: (m: string) => void;
@@ -92,6 +94,25 @@ export async function orchestrateRun(config: Config, nc: NatsConnection, opts: R
     }
   };
 
+  if (opts.recover?.length) {
+    await phases.run('recover', async () => {
+      const recovered: unknown[] = [];
+      const { waitForLostRuns } = await import('./leftovers.js');
+      for (const target of opts.recover!) {
+        // A run whose runner was lost is finished by the coordinator: that comes first.
+        await waitForLostRuns(opts.stateRoot, target, 120_000);
+        if (!existsSync(target)) {
+          notes.push(`${target}: its interrupted run was finished by the swarm meanwhile`);
+          continue;
+        }
+        const td = await soft(`recover ${target}`, () => call<{ result: { status: string; unmounted: string[]; signalled: unknown[]; reason?: string } | null }>('teardown', { target }, 30 * 60_000));
+        recovered.push({ target, status: td?.result?.status ?? 'failed', unmounted: td?.result?.unmounted ?? [], signalled: td?.result?.signalled.length ?? 0 });
+        if (td?.result) notes.push(`recovered ${target} (left by an interrupted run): ${td.result.status}, ${td.result.unmounted.length} mount(s) unmounted, ${td.result.signalled.length} process(es) signalled`);
+        if (td?.result?.status !== 'done' && target === opts.chroot) throw new Error(`the leftovers under ${target} could not be torn down: ${td?.result?.reason ?? 'no result'}`);
+      }
+      (record as Record<string, unknown>).recovered = recovered;
+    }, opts.say);
+  }
   await phases.run('pre-task', async () => {
     const ev = buildHookEvent('pre-task', { taskId: runId, description: `${opts.name}: ${opts.command.join(' ')}` }, '');
     await soft('pre-task hook', () => call('hook', { event: ev }));

@@ -16,6 +16,10 @@ export function registerLifecycle(program: Command, globals: () => GlobalOptions
       const ctx = (await context()).cliContext(globals());
       const { up, down } = await import('../../runtime/lifecycle.js');
       const { MissingNatsServerError } = await import('../../bus/nats-server.js');
+      // Interrupted runs' leftovers as found at start (the coordinator then finishes runs whose runner was lost).
+      const { findLeftovers, describeLeftover } = await import('../../run/leftovers.js');
+      const leftovers = await findLeftovers(ctx.paths.root);
+      if (!o.json) for (const l of leftovers) process.stderr.write(`warning: ${describeLeftover(l)}; \`isoswarm run --recover\` or \`isoswarm unmount ${l.chroot}\` tears them down\n`);
       let r;
       try {
         r = await up(ctx.config, ctx.paths, { foreground: o.foreground, onProgress: (m) => !o.json && process.stderr.write(`… ${m}\n`) });
@@ -23,7 +27,7 @@ export function registerLifecycle(program: Command, globals: () => GlobalOptions
         if (e instanceof MissingNatsServerError) throw new CliError(e.message, EXIT.unavailable);
         throw new CliError(`could not start the swarm: ${(e as Error).message}`, EXIT.failed);
       }
-      const summary = { alreadyUp: r.alreadyUp, url: r.run.url, embedded: r.run.embedded, services: r.services.map((s) => ({ name: s.name, id: s.id, pid: s.metadata?.pid })), logFile: r.run.logFile };
+      const summary = { leftovers, alreadyUp: r.alreadyUp, url: r.run.url, embedded: r.run.embedded, services: r.services.map((s) => ({ name: s.name, id: s.id, pid: s.metadata?.pid })), logFile: r.run.logFile };
       if (o.json) printJson(summary);
       else {
         printLine(r.alreadyUp ? `swarm already up on ${r.run.url}` : `swarm up on ${r.run.url}`);

@@ -15,6 +15,7 @@ interface Flags {
   optimizeSystem?: boolean;
   json?: boolean;
   attach?: string;
+  recover?: boolean;
 }
 
 export function registerRun(program: Command, globals: () => GlobalOptions): void {
@@ -30,6 +31,7 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
     .option('--apt-cache', 'bind the apt archive cache (config caches.aptDir) into the chroot\'s /var/cache/apt/archives for the build; hits are counted')
     .option('--optimize-system', 'root: tune kernel settings for the build (checkpointed, restored after it, even after a crash)')
     .option('--attach <runId>', 'instead of starting a run: follow a registered run\'s output (from its start) and exit with its exit code (see `isoswarm runs`)')
+    .option('--recover', 'first tear down what interrupted runs left under their chroots (mounts, processes); without it a run refuses a chroot that has such leftovers')
     .option('--json', 'print the run record as JSON at the end')
     .passThroughOptions()
     .action(async (command: string[], o: Flags) => {
@@ -58,11 +60,17 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
         if (refusal) throw new CliError(`refusing --chroot ${chroot}: ${refusal}`, EXIT.refused);
       }
       const say = (m: string) => !o.json && warn(m);
+      // Leftovers of interrupted runs are reported; on this run's own chroot they must be recovered first.
+      const { findLeftovers, describeLeftover } = await import('../../run/leftovers.js');
+      const leftovers = await findLeftovers(ctx.paths.root);
+      for (const l of leftovers) warn(`${describeLeftover(l)}${o.recover ? ': tearing them down first (--recover)' : ''}`);
+      const mine = chroot ? leftovers.filter((l) => l.chroot === chroot) : [];
+      if (mine.length && !o.recover) throw new CliError(`refusing to start on ${chroot}: an interrupted run left mounts or processes there; run again with --recover to tear them down first`, EXIT.refused);
       const { withAnySwarm } = await import('../ephemeral.js');
       const { orchestrateRun } = await import('../../run/orchestrate.js');
       const out = await withAnySwarm(
         ctx,
-        (nc) => orchestrateRun(ctx.config, nc, { command, chroot, isolate: !!o.isolate, keepOnFailure: !!o.keepOnFailure, name: o.name ?? command[0]!.split('/').pop()!, tune: o.tune, aptCache: !!o.aptCache, optimizeSystem: !!o.optimizeSystem, json: !!o.json, stateRoot: ctx.paths.root, say }),
+        (nc) => orchestrateRun(ctx.config, nc, { command, chroot, isolate: !!o.isolate, keepOnFailure: !!o.keepOnFailure, name: o.name ?? command[0]!.split('/').pop()!, tune: o.tune, aptCache: !!o.aptCache, optimizeSystem: !!o.optimizeSystem, json: !!o.json, stateRoot: ctx.paths.root, recover: o.recover ? leftovers.map((l) => l.chroot) : [], say }),
         say,
       );
       const { saveRun } = await import('../../run/save.js');
