@@ -54,8 +54,19 @@ interface Permissions {
   allow_responses?: boolean;
 }
 
+/** Each role reads replies only under its own inbox prefix: no role can read another role's replies. */
+export function inboxPrefixOf(role: Role): string {
+  return `_INBOX.${role}`;
+}
+
+/** The role of one of our generated users (isoswarm-<role>), else null (an external server's own user). */
+export function roleOfUser(user: string | undefined): Role | null {
+  const m = /^isoswarm-(.+)$/.exec(user ?? '');
+  return m && (ROLES as readonly string[]).includes(m[1]!) ? (m[1] as Role) : null;
+}
+
 export function permissionsFor(role: Role, prefix: string): Permissions {
-  const inbox = '_INBOX.>';
+  const inbox = `${inboxPrefixOf(role)}.>`;
   if (role === 'coordinator') return { publish: { allow: ['>'] }, subscribe: { allow: ['>'] } };
   if (role === 'cli') {
     return {
