@@ -157,27 +157,44 @@ export async function up(config: Config, paths: StatePaths, opts: UpOptions = {}
 export interface DownResult {
   wasUp: boolean;
   stopped: { what: string; pid: number }[];
+  /** Processes that had not exited when `down` gave up waiting (a process stuck in the kernel). */
+  notExited: { what: string; pid: number }[];
 }
 
 /**
  * Stops what `up` started: the coordinator (which stops its agents, adopted ones too), any agent of
  * this state dir still running without one (its coordinator was killed), then the private server.
+ * Returns only when every one of them has exited — gone from /proc, or a zombie (state Z) that only
+ * its parent or init can reap — or `exitWaitMs` ran out (then they are listed in notExited).
  */
-export async function down(paths: StatePaths, graceMs = 15_000): Promise<DownResult> {
+export async function down(paths: StatePaths, graceMs = 15_000, exitWaitMs = 30_000): Promise<DownResult> {
   const run = readRunFile(paths.runFile);
   const stopped: DownResult['stopped'] = [];
+  const watched: { what: string; ref: ProcessRef }[] = [];
+  // The agents the coordinator is about to stop are known now, so their exit can be waited for too.
+  for (const a of findAgentProcesses(paths.root)) watched.push({ what: `agent ${a.name}`, ref: a.ref });
   if (run?.coordinator && isAlive(run.coordinator)) {
     // SIGTERM makes the coordinator stop its agents gracefully before it exits.
     await stopRef(run.coordinator, graceMs);
     stopped.push({ what: 'coordinator', pid: run.coordinator.pid });
+    watched.push({ what: 'coordinator', ref: run.coordinator });
   }
   const orphans = findAgentProcesses(paths.root);
   for (const r of await stopProcesses(orphans.map((a) => a.ref), 5000)) stopped.push({ what: `agent ${orphans.find((a) => a.ref === r)?.name ?? '?'}`, pid: r.pid });
-  if (!run) return { wasUp: stopped.length > 0, stopped };
-  if (run.nats && isAlive(run.nats)) {
+  for (const w of watched) if (w.what.startsWith('agent') && !stopped.some((s) => s.pid === w.ref.pid)) stopped.push({ what: w.what, pid: w.ref.pid });
+  if (run?.nats && isAlive(run.nats)) {
     await stopRef(run.nats, 5000);
     stopped.push({ what: 'nats-server', pid: run.nats.pid });
+    watched.push({ what: 'nats-server', ref: run.nats });
   }
-  removeRunFile(paths.runFile);
-  return { wasUp: stopped.length > 0, stopped };
+  // isAlive is false for a zombie: a process that has exited but waits to be reaped counts as exited.
+  const end = Date.now() + exitWaitMs;
+  let left = watched.filter((w) => isAlive(w.ref));
+  while (left.length && Date.now() < end) {
+    for (const w of left) signalIfSame(w.ref, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 25));
+    left = left.filter((w) => isAlive(w.ref));
+  }
+  if (run) removeRunFile(paths.runFile);
+  return { wasUp: stopped.length > 0, stopped, notExited: left.map((w) => ({ what: w.what, pid: w.ref.pid })) };
 }

@@ -55,5 +55,6 @@ export function registerLifecycle(program: Command, globals: () => GlobalOptions
       if (o.json) printJson(r);
       else if (!r.wasUp) printLine('swarm was not running');
       else printLine(`stopped ${r.stopped.map((s) => `${s.what} (pid ${s.pid})`).join(', ')}`);
+      if (r.notExited.length) throw new CliError(`still running after SIGKILL: ${r.notExited.map((s) => `${s.what} (pid ${s.pid})`).join(', ')}`, EXIT.failed);
     });
 }
