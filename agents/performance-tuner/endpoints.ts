@@ -8,6 +8,7 @@ import { endpoint, type EndpointMap } from '../../src/bus/service.js';
 import { hostFingerprint } from '../../src/host/fingerprint.js';
 import { optimizeSystem, readCheckpoint, rollback } from '../../src/host/sysctl-settings.js';
 import type { AgentContext } from '../../src/runtime/agent-process.js';
+import { recoverScratch, scratchJournalDir } from '../../src/host/scratch-journal.js';
 import { MemoryClient } from '../../src/runtime/memory-client.js';
 import { BusError } from '../../src/schemas/bus-error.js';
 import { MODES } from './choose.js';
@@ -49,6 +50,13 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
 
   const aptSessions = new Map<string, AptSession>();
   const policy = effectivePolicy(ctx.config);
+  // Scratch a predecessor killed mid-tune left behind goes first (through the safe deleter).
+  void recoverScratch(scratchJournalDir({ ISOSWARM_HOME: ctx.stateDir }))
+    .then((r) => {
+      if (r.removed.length) ctx.log.info({ removed: r.removed }, 'removed scratch dirs a killed tuner left behind');
+      for (const f of r.failed) ctx.log.warn(f, 'a scratch dir left behind could not be removed');
+    })
+    .catch((e: Error) => ctx.log.warn({ err: e.message }, 'the scratch journal could not be read'));
 
   return {
     'cache-attach': endpoint({

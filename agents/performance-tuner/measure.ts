@@ -1,10 +1,10 @@
 // Side effects: materializes the sample and sub-sample of the real tree in a scratch dir, runs real
 // mksquashfs and unsquashfs over them for every candidate, and removes the scratch dir again.
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSquashfs, fixedOverheadMs, readBackCost, choiceLabel, type SquashChoice } from '../../src/host/squashfs.js';
-import { parseMountinfo } from '../../src/host/mountinfo.js';
+import { createScratch, removeScratchDir } from '../../src/host/scratch-journal.js';
 import { type TreeScan } from '../../src/host/tree-scan.js';
 import { estimateDuplicates } from '../../src/host/tree-dedup.js';
 import { DEFAULT_SAMPLE_LIMITS, materializeSample, planSample, sampleFraction, type SampleLimits } from '../../src/host/tree-sample.js';
@@ -75,16 +75,6 @@ function warm(dir: string): void {
   walk(dir);
 }
 
-/** Removes our own scratch dir (plain files and hardlinks we made); refuses if anything is mounted in it. */
-export function removeScratch(dir: string): void {
-  // Read strictly: if the mount table cannot be read, nothing is removed.
-  const inside = parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8'))
-    .map((m) => m.mountPoint)
-    .filter((m) => m === dir || m.startsWith(`${dir}/`));
-  if (inside.length > 0) throw new Error(`refusing to remove ${dir}: mounted inside: ${inside.join(', ')}`);
-  rmSync(dir, { recursive: true, force: true });
-}
-
 async function measureOne(
   label: string,
   choice: SquashChoice,
@@ -120,7 +110,7 @@ export async function measureCandidates(o: MeasureOptions): Promise<Measurements
   const started = performance.now();
   const limits = { ...DEFAULT_SAMPLE_LIMITS, ...o.limits };
   const tree = o.scan.totalBytes;
-  const scratch = mkdtempSync(join(o.scratchParent ?? tmpdir(), 'isoswarm-tune-'));
+  const scratch = createScratch(o.scratchParent ?? tmpdir(), 'isoswarm-tune-');
   const say = o.onProgress ?? (() => {});
   try {
     const f1 = sampleFraction(tree, limits);
@@ -187,6 +177,7 @@ export async function measureCandidates(o: MeasureOptions): Promise<Measurements
       samplingMs: Math.round(performance.now() - started),
     };
   } finally {
-    removeScratch(scratch);
+    // Through the safe deleter; if this process dies first, the tuner's next start removes it.
+    await removeScratchDir(scratch);
   }
 }

@@ -3,7 +3,8 @@
 // file system allows it, otherwise marked as a cached read), and compressor throughput on the same
 // deterministic text-like data everywhere.
 import { createHash, randomFillSync } from 'node:crypto';
-import { closeSync, fsyncSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { createScratch, removeScratchDir } from './scratch-journal.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -69,7 +70,7 @@ async function toolMBps(cmd: string, args: string[], file: string, bytes: number
 export async function hostBenchmark(opts: BenchmarkOptions = {}): Promise<HostBenchmark> {
   const started = performance.now();
   const scale = opts.scale ?? 1;
-  const dir = mkdtempSync(join(opts.scratchParent ?? tmpdir(), 'isoswarm-bench-'));
+  const dir = createScratch(opts.scratchParent ?? tmpdir(), 'isoswarm-bench-');
   try {
     const hashBuf = Buffer.alloc(Math.round(16 * MB * scale), 7);
     const cpuSha256MBps = throughput(hashBuf.length, 400 * scale, () => void createHash('sha256').update(hashBuf).digest());
@@ -120,6 +121,6 @@ export async function hostBenchmark(opts: BenchmarkOptions = {}): Promise<HostBe
       at: new Date().toISOString(),
     };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    await removeScratchDir(dir);
   }
 }
