@@ -2,7 +2,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { closeBus, connectBus } from '../bus/connect.js';
-import { ensureEventStream } from '../bus/jetstream.js';
+import { ensureEventStream, streamBytesFor } from '../bus/jetstream.js';
 import { readCredentials, type AgentRole } from '../bus/nats-auth.js';
 import { endpoint, startService } from '../bus/service.js';
 import { loadConfig } from '../config/load.js';
@@ -30,7 +30,11 @@ async function main(): Promise<void> {
   const auth = authFromProcessEnv();
   const nc = await connectBus({ url, auth, name: `coordinator@${hostname()}:${process.pid}`, reconnect: true, timeoutMs: 5000 });
   const prefix = config.nats.subjectPrefix;
-  await ensureEventStream(nc, prefix);
+  // On the private server the store is in the state dir: the stream's limit fits that disk.
+  const streamBytes = streamBytesFor(process.env.ISOSWARM_EMBEDDED === '1' ? paths.jetstream : null);
+  await ensureEventStream(nc, prefix, streamBytes).catch((e: Error) => {
+    throw new Error(`the event stream (${streamBytes} bytes) cannot be created on the disk holding ${paths.jetstream}: ${e.message}`);
+  });
   // The single writer while it runs; a CLI call writing directly just now is waited for.
   const store = await MemoryStore.openWriter(paths.memory, { mapSizeBytes: config.memory.mapSizeBytes, waitMs: 30_000 });
   const ops = new MemoryOps(store);
@@ -38,6 +42,8 @@ async function main(): Promise<void> {
 
   // On the private server each agent gets its own role's password; on an external one, the same credentials.
   const creds = process.env.ISOSWARM_EMBEDDED === '1' ? readCredentials(paths.root) : null;
+  // Agents started without their credentials would only fail and be restarted in a loop.
+  if (process.env.ISOSWARM_EMBEDDED === '1' && !creds) throw new Error(`${paths.root}/credentials.json is unreadable or corrupted: the agents cannot be given their credentials; isoswarm down && isoswarm up generates new ones`);
   const agentEnv = (name: string): NodeJS.ProcessEnv => {
     const c = creds?.[name as AgentRole];
     return c ? { ISOSWARM_NATS_USER: c.user, ISOSWARM_NATS_PASS: c.pass } : {};

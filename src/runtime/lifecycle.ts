@@ -3,11 +3,11 @@
 // After a coordinator was killed, `up` reuses the still-running private server recorded in run.json
 // (its agents are connected to it and wait to be adopted) and starts only a new coordinator.
 import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { closeBus, connectBus, type BusAuth } from '../bus/connect.js';
 import { pingAll, type ServiceIdentity } from '../bus/discovery.js';
-import { loadOrCreateCredentials } from '../bus/nats-auth.js';
+import { credentialsProblem, loadOrCreateCredentials } from '../bus/nats-auth.js';
 import { startNatsServer } from '../bus/nats-server.js';
 import { isAlive, refOf, signalIfSame, waitForExit, type ProcessRef } from '../host/process-identity.js';
 import type { StatePaths } from '../host/state-dir.js';
@@ -15,7 +15,7 @@ import { distPath } from '../package-root.js';
 import type { Config } from '../schemas/config.js';
 import { authToEnv, externalAuth, withoutChildAuth } from './bus-target.js';
 import { readRunFile, removeRunFile, writeRunFile, type RunFile } from './run-file.js';
-import { findAgentProcesses, stopProcesses } from './swarm-processes.js';
+import { findAgentProcesses, findSwarmCore, stopProcesses } from './swarm-processes.js';
 
 export const coordinatorEntry = distPath('src', 'coordinator', 'main.js');
 
@@ -77,8 +77,26 @@ async function stopRef(ref: ProcessRef | null, graceMs: number): Promise<void> {
   await waitForExit(ref, 2000);
 }
 
+/**
+ * run.json that exists but cannot be read (truncated by a full disk, corrupted): it is moved aside,
+ * and the swarm it described — found in /proc by its state dir — is stopped, so that `up` starts one
+ * swarm, not a second beside a hidden first.
+ */
+async function repairRunFile(paths: StatePaths, say: (m: string) => void): Promise<void> {
+  if (!existsSync(paths.runFile) || readRunFile(paths.runFile)) return;
+  const aside = `${paths.runFile}.corrupt-${Date.now()}`;
+  renameSync(paths.runFile, aside);
+  const core = findSwarmCore(paths.root);
+  say(`${paths.runFile} is corrupted: kept as ${aside}; stopping the swarm it described (${core.map((c) => `${c.what} ${c.ref.pid}`).join(', ') || 'nothing running'})`);
+  const coords = core.filter((c) => c.what === 'coordinator').map((c) => c.ref);
+  await stopProcesses(coords, 15_000);
+  await stopProcesses(findAgentProcesses(paths.root).map((a) => a.ref), 5000);
+  await stopProcesses(core.filter((c) => c.what === 'nats-server').map((c) => c.ref), 5000);
+}
+
 export async function up(config: Config, paths: StatePaths, opts: UpOptions = {}): Promise<UpResult> {
   const say = opts.onProgress ?? (() => undefined);
+  await repairRunFile(paths, say);
   const existing = liveRun(paths);
   if (existing) {
     const auth = existing.embedded ? loadOrCreateCredentials(paths.root).cli : externalAuth(process.env);
@@ -86,7 +104,15 @@ export async function up(config: Config, paths: StatePaths, opts: UpOptions = {}
     return { run: existing, services, alreadyUp: true };
   }
   const embedded = !config.nats.url;
-  const reuse = embedded ? orphanedServer(paths) : null;
+  let reuse = embedded ? orphanedServer(paths) : null;
+  // Corrupted credentials: a server still holding the old ones cannot be reused; new ones are made.
+  const credsProblem = embedded ? credentialsProblem(paths.root) : null;
+  if (credsProblem && reuse) {
+    say(`${credsProblem}: stopping the private nats-server that uses it`);
+    await stopProcesses(findAgentProcesses(paths.root).map((a) => a.ref), 5000);
+    await stopRef(reuse.nats, 5000);
+    reuse = null;
+  }
   if (!reuse) {
     // Agents of a dead coordinator whose server is gone too cannot be reached to be adopted.
     const stale = findAgentProcesses(paths.root);
@@ -103,7 +129,7 @@ export async function up(config: Config, paths: StatePaths, opts: UpOptions = {}
   let auth: BusAuth | undefined;
   let coordAuth: BusAuth | undefined;
   if (embedded) {
-    const creds = loadOrCreateCredentials(paths.root);
+    const creds = loadOrCreateCredentials(paths.root, { repair: true, onRepair: (aside) => say(`${credsProblem ?? 'credentials.json is corrupted'}: kept as ${aside}; new credentials generated`) });
     if (reuse) {
       say(`reusing the private nats-server (pid ${reuse.nats!.pid}) of a coordinator that died`);
       natsRef = reuse.nats;
