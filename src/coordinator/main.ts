@@ -12,6 +12,7 @@ import { MemoryOps } from '../memory/operations.js';
 import { MemoryStore } from '../memory/store.js';
 import { VERSION } from '../version.js';
 import { hookEndpoints, ingestSpool, replayPendingHooks } from './hook-endpoint.js';
+import { spoolPending } from '../hook-runtime/spool.js';
 import { memoryEndpoints } from './memory-endpoints.js';
 import { Supervisor } from './supervisor.js';
 import { startReactor } from './reactor.js';
@@ -52,6 +53,11 @@ async function main(): Promise<void> {
   let shuttingDown = false;
   // Assigned once the service is up; shutdown may run before that.
   // eslint-disable-next-line prefer-const
+  let spoolPoll: NodeJS.Timeout | undefined;
+  // One replay at a time: a spool poll and a reconnect must not run the same file twice.
+  let replaying: Promise<void> = Promise.resolve();
+  // Assigned once the service is up; shutdown may run before that.
+  // eslint-disable-next-line prefer-const
   let reactor: Awaited<ReturnType<typeof startReactor>> | undefined;
   // eslint-disable-next-line prefer-const
   let runWatch: RunWatch | undefined;
@@ -60,6 +66,8 @@ async function main(): Promise<void> {
     shuttingDown = true;
     log.info(`coordinator stopping: ${why}`);
     await runWatch?.stop();
+    clearInterval(spoolPoll);
+    await replaying.catch(() => undefined);
     await reactor?.stop();
     await supervisor.stopAll();
     await srv.stop().catch(() => undefined);
@@ -98,17 +106,23 @@ async function main(): Promise<void> {
   // Runs whose runner was lost (now or while no coordinator ran) are finished by the swarm.
   runWatch = startRunWatch(nc, prefix, paths, log);
   void runWatch.scan();
-  const replay = async (why: string) => {
-    const replayed =
-      (await replayPendingHooks(nc, config, ops).catch((e: Error) => (log.warn({ err: e.message }, 'replay of pending hook events failed'), 0))) +
-      (await ingestSpool(nc, config, ops, paths, log).catch((e: Error) => (log.warn({ err: e.message }, 'the hook spool could not be run'), 0)));
-    if (replayed) log.info({ replayed }, `hook events recorded while the swarm was unreachable are now in the stream (${why})`);
-  };
+  const replay = (why: string, pendingToo = true): Promise<void> =>
+    (replaying = replaying.then(async () => {
+      const replayed =
+        (pendingToo ? await replayPendingHooks(nc, config, ops).catch((e: Error) => (log.warn({ err: e.message }, 'replay of pending hook events failed'), 0)) : 0) +
+        (await ingestSpool(nc, config, ops, paths, log).catch((e: Error) => (log.warn({ err: e.message }, 'the hook spool could not be run'), 0)));
+      if (replayed) log.info({ replayed }, `hook events recorded while the swarm was unreachable are now in the stream (${why})`);
+    }));
   await replay('start');
   // During a NATS outage hooks are recorded locally: they reach the stream as soon as the bus is back.
   void (async () => {
     for await (const s of nc.status()) if (s.type === 'reconnect') await replay('reconnected');
   })();
+  // A hook whose request timed out under load spools its event with the bus up: it lands within a second.
+  spoolPoll = setInterval(() => {
+    if (!shuttingDown && !nc.isClosed() && spoolPending(paths)) void replay('spooled', false);
+  }, 1000);
+  spoolPoll.unref();
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
   await srv.stopped;
