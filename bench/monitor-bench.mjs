@@ -4,7 +4,7 @@
 // every 200 ms) runs; each child's CPU comes from /proc/PID/stat: utime+stime, plus cutime+cstime
 // for the commands it spawned and reaped (systeminformation runs shells and df). A third child that
 // only wakes up once per interval shows the floor any Node process pays.
-// Usage: node bench/monitor-bench.mjs [--seconds 60]            the real Monitor agent process (default)
+// Usage: node bench/monitor-bench.mjs [--seconds 60] [--warmup 5] the real Monitor agent process (default)
 //        node bench/monitor-bench.mjs --sampler [--seconds 60] [--interval 1000] [--temp DIR] [--disk PATH]
 // Needs `npx tsc -p tsconfig.json` first (imports from dist/).
 import { spawn } from 'node:child_process';
@@ -46,7 +46,7 @@ async function agent() {
   try {
     const statOf = (pid) => readFileSync(`/proc/${pid}/stat`, 'latin1');
     const pid = findMonitor(swarm.home);
-    await sleep(5000); // past start-up and the temp tracker's first full walk
+    await sleep(Number(opt('warmup', '5')) * 1000); // past start-up (--warmup S)
     const a = cpuTicks(pid);
     const t0 = performance.now();
     await sleep(seconds * 1000);

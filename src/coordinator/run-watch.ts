@@ -40,6 +40,8 @@ export interface RunWatch {
 export function startRunWatch(nc: NatsConnection, prefix: string, paths: StatePaths, log: Logger, intervalMs = 1000): RunWatch {
   const call: Call = (ep, payload, timeoutMs = 60_000) => requestEndpoint(nc, prefix, 'coordinator', ep, payload, timeoutMs);
   const busy = new Set<string>();
+  // A corrupted registry file is reported once, not at every scan.
+  const reported = new Set<string>();
   const work = new Set<Promise<unknown>>();
   let stopped = false;
   const scan = async (): Promise<void> => {
@@ -52,7 +54,11 @@ export function startRunWatch(nc: NatsConnection, prefix: string, paths: StatePa
       return;
     }
     for (const e of entries) {
-      for (const p of e.problems) log.warn({ runId: e.runId }, p);
+      for (const p of e.problems) {
+        if (reported.has(p)) continue;
+        reported.add(p);
+        log.warn({ runId: e.runId }, `${p}: this run is left alone until the file is repaired or removed`);
+      }
       if (busy.has(e.runId) || !needsTakeover(e)) continue;
       busy.add(e.runId);
       const job = finishLostRun(paths, e.runId, call, log)
