@@ -3,11 +3,11 @@
 import { closeSync, mkdirSync, openSync, readSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildSquashfs, fixedOverheadMs, readBackCost, choiceLabel, type SquashChoice } from '../../src/host/squashfs.js';
-import { createScratch, removeScratchDir } from '../../src/host/scratch-journal.js';
-import { type TreeScan } from '../../src/host/tree-scan.js';
-import { estimateDuplicates } from '../../src/host/tree-dedup.js';
-import { DEFAULT_SAMPLE_LIMITS, materializeSample, planSample, sampleFraction, type SampleLimits } from '../../src/host/tree-sample.js';
+import { buildSquashfs, fixedOverheadMs, readBackCost, choiceLabel, type SquashChoice } from '../../src/host/squashfs/mksquashfs.js';
+import { createScratch, removeJournalledScratch } from '../../src/host/delete/scratch-journal.js';
+import { type TreeScan } from '../../src/host/squashfs/tree-scan.js';
+import { estimateDuplicates } from '../../src/host/squashfs/tree-dedup.js';
+import { DEFAULT_SAMPLE_LIMITS, materializeSample, planSample, sampleFraction, type SampleLimits } from '../../src/host/squashfs/tree-sample.js';
 import { type Candidate, controlChoice } from './candidates.js';
 import { type Calibration, type SampleLevel, type SampleRun } from './predict.js';
 
@@ -178,6 +178,6 @@ export async function measureCandidates(o: MeasureOptions): Promise<Measurements
     };
   } finally {
     // Through the safe deleter; if this process dies first, the tuner's next start removes it.
-    await removeScratchDir(scratch);
+    await removeJournalledScratch(scratch);
   }
 }

@@ -1,7 +1,7 @@
 // A full disk is named, not shown as a stack: which disk (the one holding the state dir, or the path
 // the error names), its mount point and file system, and how much is free.
 import { readFileSync, statfsSync } from 'node:fs';
-import { stateDir } from '../host/state-dir.js';
+import { stateDir } from '../host/system/state-dir.js';
 
 const FULL = /ENOSPC|EDQUOT|no space left|disk quota|MDB_MAP_FULL|insufficient storage/i;
 

@@ -6,7 +6,7 @@ import { ensureEventStream, streamBytesFor } from '../bus/jetstream.js';
 import { readCredentials, type AgentRole } from '../bus/nats-auth.js';
 import { endpoint, startService } from '../bus/service.js';
 import { loadConfig } from '../config/load.js';
-import { ensureStateDir } from '../host/state-dir.js';
+import { ensureStateDir } from '../host/system/state-dir.js';
 import { createLogger } from '../log/logger.js';
 import { MemoryOps } from '../memory/operations.js';
 import { MemoryStore } from '../memory/store.js';
@@ -21,9 +21,11 @@ import { adoptLiveAgents } from './adoption.js';
 import { agentUsersFromEnv } from './agent-users.js';
 import { authFromProcessEnv } from '../runtime/bus-target.js';
 import { runEndpoints, startRunWatch, type RunWatch } from './run-watch.js';
+import { announceAgentExits, hostDashboards, takeDashboardRequest } from './dashboard-host.js';
 
 async function main(): Promise<void> {
   const log = createLogger({ name: 'coordinator' });
+  const dashboardRequest = takeDashboardRequest(process.env);
   const config = loadConfig();
   const paths = ensureStateDir();
   const url = process.env.ISOSWARM_NATS_URL;
@@ -61,11 +63,14 @@ async function main(): Promise<void> {
   let reactor: Awaited<ReturnType<typeof startReactor>> | undefined;
   // eslint-disable-next-line prefer-const
   let runWatch: RunWatch | undefined;
+  // eslint-disable-next-line prefer-const
+  let stopDashboards: (() => Promise<void>) | undefined;
   const shutdown = async (why: string): Promise<void> => {
     if (shuttingDown) return;
     shuttingDown = true;
     log.info(`coordinator stopping: ${why}`);
     await runWatch?.stop();
+    await stopDashboards?.();
     clearInterval(spoolPoll);
     await replaying.catch(() => undefined);
     await reactor?.stop();
@@ -101,6 +106,7 @@ async function main(): Promise<void> {
   });
   // Agents that outlived a killed coordinator are taken over, not duplicated.
   const { adopted } = await adoptLiveAgents(nc, config.agents, prefix, paths.root, log);
+  announceAgentExits(nc, prefix, supervisor, config.agents);
   supervisor.start(adopted);
   reactor = await startReactor(nc, config, ops, log);
   // Runs whose runner was lost (now or while no coordinator ran) are finished by the swarm.
@@ -114,6 +120,7 @@ async function main(): Promise<void> {
       if (replayed) log.info({ replayed }, `hook events recorded while the swarm was unreachable are now in the stream (${why})`);
     }));
   await replay('start');
+  stopDashboards = await hostDashboards(nc, config, paths, log, dashboardRequest);
   // During a NATS outage hooks are recorded locally: they reach the stream as soon as the bus is back.
   void (async () => {
     for await (const s of nc.status()) if (s.type === 'reconnect') await replay('reconnected');

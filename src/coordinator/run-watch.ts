@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { NatsConnection } from '../bus/connect.js';
 import { requestEndpoint } from '../bus/request.js';
 import { endpoint, type EndpointMap } from '../bus/service.js';
-import type { StatePaths } from '../host/state-dir.js';
+import type { StatePaths } from '../host/system/state-dir.js';
 import type { Logger } from '../log/logger.js';
 import { finishLostRun, needsTakeover } from '../run/lost-run.js';
 import type { Call } from '../run/post-task.js';

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
-import { refOf } from '../host/process-identity.js';
+import { refOf } from '../host/proc/process-identity.js';
 import { endGroup, groupMembers } from './process-group.js';
 import { writeDurable, type ExitFile, type GuardianFile, type LostFile } from './registry.js';
 

@@ -2,9 +2,9 @@
 // in progress any more (its runner and guardian are gone, or it finished without a full teardown).
 // `isoswarm up` and every `isoswarm run` report them; `run --recover` tears them down first.
 import { existsSync, realpathSync } from 'node:fs';
-import { isAlive } from '../host/process-identity.js';
-import { mountsUnder, readMountinfo } from '../host/mountinfo.js';
-import { processesRootedIn } from '../host/proc-scan.js';
+import { isAlive } from '../host/proc/process-identity.js';
+import { mountsUnder, readMountinfo } from '../host/mounts/mountinfo.js';
+import { processesRootedIn } from '../host/proc/proc-scan.js';
 import { groupMembers } from './process-group.js';
 import { listEntries, stateOf, type RegistryEntry } from './registry.js';
 

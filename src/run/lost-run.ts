@@ -2,8 +2,8 @@
 // ended if its guardian could not do it, then post-task runs exactly as the CLI would have run it,
 // and the record is saved marked "runner lost". Used by the coordinator, now or when one next starts.
 import { join } from 'node:path';
-import { isAlive, refOf } from '../host/process-identity.js';
-import type { StatePaths } from '../host/state-dir.js';
+import { isAlive, refOf } from '../host/proc/process-identity.js';
+import type { StatePaths } from '../host/system/state-dir.js';
 import type { RunRecordInput } from '../schemas/run-record.js';
 import { endGroup, groupMembers } from './process-group.js';
 import { postTask, type Call } from './post-task.js';

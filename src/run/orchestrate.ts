@@ -7,16 +7,20 @@ import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { NatsConnection } from '../bus/connect.js';
 import { buildHookEvent } from '../hook-runtime/build-event.js';
-import { isAtOrUnder, readMountinfo } from '../host/mountinfo.js';
+import { readMountinfo } from '../host/mounts/mountinfo.js';
+import { isAtOrUnder } from '../host/fs/paths.js';
+import { coordinatorTimeoutMs } from '../schemas/agents/routes.js';
 import type { Config } from '../schemas/config.js';
 import type { RunRecordInput } from '../schemas/run-record.js';
-import { refOf } from '../host/process-identity.js';
+import { refOf } from '../host/proc/process-identity.js';
 import type { BuildExit } from './build-process.js';
 import { runGuardedBuild } from './guarded-build.js';
 import { leaseTimes } from './lease.js';
 import { Phases } from './phases.js';
-import { postTask, type Call } from './post-task.js';
+import { postTask } from './post-task.js';
 import { createRunDir, markDone, takeClaim, writeDurable, type RegisteredRun } from './registry.js';
+import type { CoordinatorCall } from './teardown-then-clean.js';
+import { announceRun } from './progress.js';
 
 export interface RunOptions {
   command: string[];
@@ -72,123 +76,154 @@ async function checkpoint(chroot: string | null): Promise<Record<string, unknown
   return { mountsTotal: mounts.length, mountsUnderChroot: under, freeBytes };
 }
 
-export async function orchestrateRun(config: Config, nc: NatsConnection, opts: RunOptions): Promise<RunOutcome> {
-  const { requestEndpoint } = await import('../bus/request.js');
-  const call: Call = (ep, payload, timeoutMs = config.nats.requestTimeoutMs) =>
-    requestEndpoint(nc, config.nats.subjectPrefix, 'coordinator', ep, payload, timeoutMs);
-  const runId = newRunId(opts.name);
-  const phases = new Phases();
-  const notes: string[] = [];
-  const patterns = new Set<string>();
-  const record: RunRecordInput = {
-    runId, name: opts.name, command: opts.command, chroot: opts.chroot, isolate: opts.isolate, host: hostname(),
-    startedAt: new Date().toISOString(), endedAt: null, exitCode: null, signal: null, phases: phases.list,
-    tuning: null, samples: [], events: [], teardown: null, clean: null, patternsUpdated: [], notes,
-  };
-  const soft = async <T>(what: string, fn: () => Promise<T>): Promise<T | null> => {
-    try {
-      return await fn();
-    } catch (e) {
-      notes.push(`${what}: ${(e as Error).message}`);
-      return null;
+/** What every phase of one run shares: the way to the swarm, the record being written, its notes. */
+interface RunState {
+  config: Config;
+  opts: RunOptions;
+  runId: string;
+  call: CoordinatorCall;
+  phases: Phases;
+  record: RunRecordInput;
+  notes: string[];
+  patterns: Set<string>;
+  /** The build's environment: tuning adds to it. */
+  env: NodeJS.ProcessEnv;
+  /** Kernel settings were changed for the build (rolled back in post-task). */
+  systemApplied: boolean;
+  soft<T>(what: string, fn: () => Promise<T>): Promise<T | null>;
+  /** The run's registry entry, once registered (just before the build). */
+  dir: string | null;
+}
+
+/** Leftovers of interrupted runs under these chroots are torn down first (after the swarm finished any lost run there). */
+async function recoverPhase(s: RunState, targets: string[]): Promise<void> {
+  const { waitForLostRuns } = await import('./leftovers.js');
+  const recovered: unknown[] = [];
+  for (const target of targets) {
+    await waitForLostRuns(s.opts.stateRoot, target, 120_000);
+    if (!existsSync(target)) {
+      s.notes.push(`${target}: its interrupted run was finished by the swarm meanwhile`);
+      continue;
     }
-  };
-
-  if (opts.recover?.length) {
-    await phases.run('recover', async () => {
-      const recovered: unknown[] = [];
-      const { waitForLostRuns } = await import('./leftovers.js');
-      for (const target of opts.recover!) {
-        // A run whose runner was lost is finished by the coordinator: that comes first.
-        await waitForLostRuns(opts.stateRoot, target, 120_000);
-        if (!existsSync(target)) {
-          notes.push(`${target}: its interrupted run was finished by the swarm meanwhile`);
-          continue;
-        }
-        const td = await soft(`recover ${target}`, () => call<{ result: { status: string; unmounted: string[]; signalled: unknown[]; reason?: string } | null }>('teardown', { target }, 30 * 60_000));
-        recovered.push({ target, status: td?.result?.status ?? 'failed', unmounted: td?.result?.unmounted ?? [], signalled: td?.result?.signalled.length ?? 0 });
-        if (td?.result) notes.push(`recovered ${target} (left by an interrupted run): ${td.result.status}, ${td.result.unmounted.length} mount(s) unmounted, ${td.result.signalled.length} process(es) signalled`);
-        if (td?.result?.status !== 'done' && target === opts.chroot) throw new Error(`the leftovers under ${target} could not be torn down: ${td?.result?.reason ?? 'no result'}`);
-      }
-      (record as Record<string, unknown>).recovered = recovered;
-    }, opts.say);
+    const td = await s.soft(`recover ${target}`, () => s.call<{ result: { status: string; unmounted: string[]; signalled: unknown[]; reason?: string } | null }>('teardown', { target }));
+    recovered.push({ target, status: td?.result?.status ?? 'failed', unmounted: td?.result?.unmounted ?? [], signalled: td?.result?.signalled.length ?? 0 });
+    if (td?.result) s.notes.push(`recovered ${target} (left by an interrupted run): ${td.result.status}, ${td.result.unmounted.length} mount(s) unmounted, ${td.result.signalled.length} process(es) signalled`);
+    if (td?.result?.status !== 'done' && target === s.opts.chroot) throw new Error(`the leftovers under ${target} could not be torn down: ${td?.result?.reason ?? 'no result'}`);
   }
-  await phases.run('pre-task', async () => {
-    const ev = buildHookEvent('pre-task', { taskId: runId, description: `${opts.name}: ${opts.command.join(' ')}` }, '');
-    await soft('pre-task hook', () => call('hook', { event: ev }));
-    (record as Record<string, unknown>).checkpoint = await checkpoint(opts.chroot);
-    // Kernel settings an interrupted run left changed are restored before anything else.
-    const pending = await soft('system status', () => call<{ checkpoint: unknown }>('system', { action: 'status' }));
-    if (pending?.checkpoint) {
-      const rb = await soft('system rollback', () => call<{ rollback: { restored: string[] } }>('system', { action: 'rollback' }));
-      notes.push(`restored kernel settings an interrupted run had changed: ${rb?.rollback.restored.join(', ') || 'none differed'}`);
-    }
-  }, opts.say);
+  s.record.recovered = recovered;
+}
 
-  const env: NodeJS.ProcessEnv = { ...process.env, ISOSWARM_RUN_ID: runId };
-  if (opts.tune && config.optimizationEnabled) {
-    await phases.run('tune', async () => {
-      const target = opts.chroot && existsSync(opts.chroot) ? opts.chroot : null;
-      const t = await soft('tuning', () => call<{ env: Record<string, string>; choice: unknown; predicted?: { timeMs: number; sizeBytes: number } | null }>('tune', { target, mode: 'auto' }, 30 * 60_000));
-      if (t) {
-        record.tuning = { applied: t.env, choice: t.choice, predicted: t.predicted ?? null };
-        Object.assign(env, t.env);
-      }
-    }, opts.say);
+async function preTask(s: RunState): Promise<void> {
+  const { call, soft, opts, notes } = s;
+  const ev = buildHookEvent('pre-task', { taskId: s.runId, description: `${opts.name}: ${opts.command.join(' ')}` }, '');
+  await soft('pre-task hook', () => call('hook', { event: ev }));
+  s.record.checkpoint = await checkpoint(opts.chroot);
+  // Kernel settings an interrupted run left changed are restored before anything else.
+  const pending = await soft('system status', () => call<{ checkpoint: unknown }>('system', { action: 'status' }));
+  if (pending?.checkpoint) {
+    const rb = await soft('system rollback', () => call<{ rollback: { restored: string[] } }>('system', { action: 'rollback' }));
+    notes.push(`restored kernel settings an interrupted run had changed: ${rb?.rollback.restored.join(', ') || 'none differed'}`);
   }
-  if (typeof config.parallelJobs === 'number') env.PARALLEL_JOBS = String(config.parallelJobs);
-  // After tuning: the tuner measures the chroot as the build found it, not the cache bound into it.
-  let systemApplied = false;
-  if (opts.optimizeSystem) {
-    await phases.run('optimize-system', async () => {
-      const r = await soft('optimize-system', () => call<{ optimize: { applied: string[]; failed: { name: string; error: string }[] } }>('system', { action: 'apply', buildDir: existingAncestor(opts.chroot ?? '/') }));
-      if (r) {
-        systemApplied = true;
-        (record as Record<string, unknown>).system = r.optimize;
-      }
-    }, opts.say);
-  }
-  if (opts.aptCache && opts.chroot) {
-    mkdirSync(opts.chroot, { recursive: true });
-    const a = await soft('apt cache', () => call<{ cacheDir: string }>('cache-attach', { chroot: opts.chroot }));
-    if (a) notes.push(`apt archive cache ${a.cacheDir} bound into the chroot for the build`);
-  }
+}
 
+async function tunePhase(s: RunState): Promise<void> {
+  const target = s.opts.chroot && existsSync(s.opts.chroot) ? s.opts.chroot : null;
+  const t = await s.soft('tuning', () => s.call<{ env: Record<string, string>; choice: unknown; predicted?: { timeMs: number; sizeBytes: number } | null }>('tune', { target, mode: 'auto' }));
+  if (t) {
+    s.record.tuning = { applied: t.env, choice: t.choice, predicted: t.predicted ?? null };
+    Object.assign(s.env, t.env);
+  }
+}
 
+async function optimizeSystemPhase(s: RunState): Promise<void> {
+  const r = await s.soft('optimize-system', () => s.call<{ optimize: { applied: string[]; failed: { name: string; error: string }[] } }>('system', { action: 'apply', buildDir: existingAncestor(s.opts.chroot ?? '/') }));
+  if (r) {
+    s.systemApplied = true;
+    s.record.system = r.optimize;
+  }
+}
+
+async function attachAptCache(s: RunState, chroot: string): Promise<void> {
+  mkdirSync(chroot, { recursive: true });
+  const a = await s.soft('apt cache', () => s.call<{ cacheDir: string }>('cache-attach', { chroot }));
+  if (a) s.notes.push(`apt archive cache ${a.cacheDir} bound into the chroot for the build`);
+}
+
+async function buildPhase(s: RunState): Promise<BuildExit | null> {
   let exit: BuildExit | null = null;
-  let dir: string | null = null;
   try {
-    await phases.run('build', async () => {
+    await s.phases.run('build', async () => {
       // The run is registered before the build starts: from here on the swarm can finish it.
-      dir = createRunDir(opts.stateRoot, runId);
+      const dir = createRunDir(s.opts.stateRoot, s.runId);
+      s.dir = dir;
       const { leaseMs, graceMs } = leaseTimes();
-      const reg: RegisteredRun = { runId, name: opts.name, chroot: opts.chroot, keepOnFailure: opts.keepOnFailure, aptCache: opts.aptCache, systemApplied, cli: refOf(process.pid)!, leaseMs, graceMs, record };
+      const reg: RegisteredRun = { runId: s.runId, name: s.opts.name, chroot: s.opts.chroot, keepOnFailure: s.opts.keepOnFailure, aptCache: s.opts.aptCache, systemApplied: s.systemApplied, cli: refOf(process.pid)!, leaseMs, graceMs, record: s.record };
       writeDurable(join(dir, 'run.json'), reg);
-      await soft('run registration', () => call('run-register', { runId }));
-      exit = await runGuardedBuild({
-        command: opts.command,
-        env,
-        isolate: opts.isolate,
-        stdoutToStderr: opts.json,
-        onStart: (pid) => void soft('monitor watch', () => call('monitor-watch', { runId, pid })),
+      await s.soft('run registration', () => s.call('run-register', { runId: s.runId }));
+      const e = await runGuardedBuild({
+        command: s.opts.command,
+        env: s.env,
+        isolate: s.opts.isolate,
+        stdoutToStderr: s.opts.json,
+        onStart: (pid) => void s.soft('monitor watch', () => s.call('monitor-watch', { runId: s.runId, pid })),
         dir, leaseMs, graceMs,
       });
-      if (exit.exitCode !== 0) phases.mark(exit.signal ? `killed by ${exit.signal}` : `exit ${exit.exitCode}`);
-    }, opts.say);
+      exit = e;
+      if (e.exitCode !== 0) s.phases.mark(e.signal ? `killed by ${e.signal}` : `exit ${e.exitCode}`);
+    }, s.opts.say);
   } catch (e) {
-    notes.push((e as Error).message);
+    s.notes.push((e as Error).message);
   }
-  const build = exit as BuildExit | null;
-  record.exitCode = build?.exitCode ?? 127;
-  record.signal = build?.signal ?? null;
+  return exit;
+}
 
-  const ownsPostTask = dir ? takeClaim(dir, refOf(process.pid)!, 'cli') : true;
+export async function orchestrateRun(config: Config, nc: NatsConnection, opts: RunOptions): Promise<RunOutcome> {
+  const { requestEndpoint } = await import('../bus/request.js');
+  const runId = newRunId(opts.name);
+  // Every phase change is announced for dashboards (`s` is set before the first phase runs).
+  const phases = new Phases(() => announceRun(nc, config.nats.subjectPrefix, s.record));
+  const notes: string[] = [];
+  const s: RunState = {
+    config, opts, runId, phases, notes,
+    call: (ep, payload) => requestEndpoint(nc, config.nats.subjectPrefix, 'coordinator', ep, payload, coordinatorTimeoutMs(ep, config.nats.requestTimeoutMs)),
+    record: {
+      runId, name: opts.name, command: opts.command, chroot: opts.chroot, isolate: opts.isolate, host: hostname(),
+      startedAt: new Date().toISOString(), endedAt: null, exitCode: null, signal: null, phases: phases.list,
+      tuning: null, samples: [], events: [], teardown: null, clean: null, patternsUpdated: [], notes,
+    },
+    patterns: new Set<string>(),
+    env: { ...process.env, ISOSWARM_RUN_ID: runId },
+    systemApplied: false,
+    dir: null,
+    soft: async (what, fn) => {
+      try {
+        return await fn();
+      } catch (e) {
+        notes.push(`${what}: ${(e as Error).message}`);
+        return null;
+      }
+    },
+  };
+
+  if (opts.recover?.length) await phases.run('recover', () => recoverPhase(s, opts.recover!), opts.say);
+  await phases.run('pre-task', () => preTask(s), opts.say);
+  if (opts.tune && config.optimizationEnabled) await phases.run('tune', () => tunePhase(s), opts.say);
+  if (typeof config.parallelJobs === 'number') s.env.PARALLEL_JOBS = String(config.parallelJobs);
+  // After tuning: the tuner measures the chroot as the build found it, not the cache bound into it.
+  if (opts.optimizeSystem) await phases.run('optimize-system', () => optimizeSystemPhase(s), opts.say);
+  if (opts.aptCache && opts.chroot) await attachAptCache(s, opts.chroot);
+
+  const build = await buildPhase(s);
+  s.record.exitCode = build?.exitCode ?? 127;
+  s.record.signal = build?.signal ?? null;
+
+  const ownsPostTask = s.dir ? takeClaim(s.dir, refOf(process.pid)!, 'cli') : true;
   if (!ownsPostTask) notes.push('post-task was taken over by the coordinator (this runner\'s lease had lapsed)');
   else {
-    await phases.run('post-task', () => postTask(call, { runId, name: opts.name, chroot: opts.chroot, keepOnFailure: opts.keepOnFailure, aptCache: opts.aptCache, systemApplied, record, patterns }), opts.say);
+    await phases.run('post-task', () => postTask(s.call, { runId, name: opts.name, chroot: opts.chroot, keepOnFailure: opts.keepOnFailure, aptCache: opts.aptCache, systemApplied: s.systemApplied, record: s.record, patterns: s.patterns }), opts.say);
   }
-  record.patternsUpdated = [...patterns];
+  s.record.patternsUpdated = [...s.patterns];
   // Post-task is over: no coordinator must take this run over once this CLI exits.
-  if (dir && ownsPostTask) markDone(dir, { at: new Date().toISOString(), recordFile: null, report: null, exitCode: record.exitCode ?? null, runnerLost: false });
-  return { record, exit: build, dir, takenOver: !ownsPostTask };
+  if (s.dir && ownsPostTask) markDone(s.dir, { at: new Date().toISOString(), recordFile: null, report: null, exitCode: s.record.exitCode ?? null, runnerLost: false });
+  return { record: s.record, exit: build, dir: s.dir, takenOver: !ownsPostTask };
 }

@@ -5,8 +5,9 @@ import { existsSync } from 'node:fs';
 import { buildHookEvent } from '../hook-runtime/build-event.js';
 import { pathKey } from '../memory/keys.js';
 import type { RunRecordInput } from '../schemas/run-record.js';
+import { teardownThenClean, type CoordinatorCall } from './teardown-then-clean.js';
 
-export type Call = <T>(endpoint: string, payload: unknown, timeoutMs?: number) => Promise<T>;
+export type Call = CoordinatorCall;
 
 export interface PostTaskInput {
   runId: string;
@@ -50,17 +51,20 @@ export async function postTask(call: Call, p: PostTaskInput): Promise<void> {
   }
   if (chroot && !existsSync(chroot)) notes.push(`${chroot} does not exist (the build never created it): nothing to take apart`);
   else if (chroot) {
-    // Processes and mounts go whatever happened: a kept chroot is kept unmounted.
-    const td = await soft('teardown', () => call<{ result: NonNullable<RunRecordInput['teardown']> | null }>('teardown', { target: chroot }, 30 * 60_000));
+    // Processes and mounts go whatever happened; the tree is deleted unless kept (kept unmounted).
+    const keep = failed && p.keepOnFailure;
+    type Td = { result: NonNullable<RunRecordInput['teardown']> | null };
+    type Cl = { result: NonNullable<RunRecordInput['clean']> | null };
+    const out = await teardownThenClean<Td, Cl>(call, [{ path: chroot, kind: 'tree' }], { clean: !keep, guard: soft });
+    const td = out.teardowns[chroot];
     record.teardown = td?.result ?? null;
     for (const a of (td?.result?.attempts ?? []) as { fsType: string }[]) patterns.add(`optimization/unmount-strategies/${a.fsType}`);
     if (td?.result) patterns.add('optimization/cleanup-procedures');
     if (td?.result && td.result.status !== 'done') patterns.add('optimization/error-prevention');
-    if (failed && p.keepOnFailure) notes.push(`--keep-on-failure: ${chroot} is kept for inspection (unmounted)`);
+    if (keep) notes.push(`--keep-on-failure: ${chroot} is kept for inspection (unmounted)`);
     else if (td?.result?.status === 'done') {
-      const cl = await soft('clean', () => call<{ result: NonNullable<RunRecordInput['clean']> | null }>('clean', { targets: [{ path: chroot, kind: 'tree' }] }, 6 * 3600_000));
-      record.clean = cl?.result ?? null;
-      if (cl?.result) patterns.add(`optimization/cleanup-success/${pathKey(chroot)}`);
+      record.clean = out.clean?.result ?? null;
+      if (out.clean?.result) patterns.add(`optimization/cleanup-success/${pathKey(chroot)}`);
     } else notes.push(`${chroot} was not deleted: the teardown did not finish (${td?.result?.reason ?? 'no result'})`);
   }
   const ev = buildHookEvent('post-task', { taskId: p.runId }, '');

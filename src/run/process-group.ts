@@ -2,7 +2,7 @@
 // members found in /proc by their pgrp field. A group number is not reused while any member lives,
 // so a group that still has members is the build's.
 import { readdirSync } from 'node:fs';
-import { readStatFields } from '../host/process-identity.js';
+import { readStatFields } from '../host/proc/process-identity.js';
 
 /** Live (non-zombie) members of process group `pgid`. */
 export function groupMembers(pgid: number): number[] {

@@ -9,7 +9,7 @@
 //   out.log, err.log  the build's output (what `run` and `run --attach` print)
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { isAlive, type ProcessRef } from '../host/process-identity.js';
+import { isAlive, type ProcessRef } from '../host/proc/process-identity.js';
 import type { RunRecordInput } from '../schemas/run-record.js';
 
 export interface RegisteredRun {

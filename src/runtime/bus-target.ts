@@ -6,7 +6,7 @@ import { credentialsProblem, readCredentials, type Role } from '../bus/nats-auth
 import { BusError } from '../schemas/bus-error.js';
 import { existsSync } from 'node:fs';
 import type { Config } from '../schemas/config.js';
-import type { StatePaths } from '../host/state-dir.js';
+import type { StatePaths } from '../host/system/state-dir.js';
 import { readRunFile, type RunFile } from './run-file.js';
 
 export interface BusTarget {

@@ -31,7 +31,7 @@ export function registerHooks(program: Command, globals: () => GlobalOptions): v
       // Not cliContext: the lean path skips zod unless a config file needs validating.
       const { loadConfigFast } = await import('../../config/load-fast.js');
       const { ConfigError } = await import('../../config/env-overrides.js');
-      const { ensureStateDir } = await import('../../host/state-dir.js');
+      const { ensureStateDir } = await import('../../host/system/state-dir.js');
       let ctx;
       try {
         ctx = { config: await loadConfigFast({ file: globals().config }), paths: ensureStateDir() };
