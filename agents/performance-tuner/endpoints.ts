@@ -13,6 +13,7 @@ import { endpoint, type EndpointMap } from '../../src/bus/service.js';
 import { hostFingerprint } from '../../src/host/squashfs/fingerprint.js';
 import { optimizeSystem, readCheckpoint, rollback } from '../../src/host/system/sysctl-settings.js';
 import type { AgentContext } from '../../src/runtime/agent-process.js';
+import { recoverScratch, scratchJournalDir } from '../../src/host/delete/scratch-journal.js';
 import { MemoryClient } from '../../src/runtime/memory-client.js';
 import { BusError, refuse } from '../../src/schemas/bus-error.js';
 import { MODES } from './choose.js';
@@ -80,6 +81,13 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
     }
   };
   const policy = effectivePolicy(ctx.config);
+  // Scratch a predecessor killed mid-tune left behind goes first (through the safe deleter).
+  void recoverScratch(scratchJournalDir({ ISOSWARM_HOME: ctx.stateDir }))
+    .then((r) => {
+      if (r.removed.length) ctx.log.info({ removed: r.removed }, 'removed scratch dirs a killed tuner left behind');
+      for (const f of r.failed) ctx.log.warn(f, 'a scratch dir left behind could not be removed');
+    })
+    .catch((e: Error) => ctx.log.warn({ err: e.message }, 'the scratch journal could not be read'));
 
   return {
     'cache-attach': endpoint({

@@ -1,10 +1,10 @@
 // Side effects: materializes the sample and sub-sample of the real tree in a scratch dir, runs real
 // mksquashfs and unsquashfs over them for every candidate, and removes the scratch dir again.
-import { closeSync, mkdirSync, mkdtempSync, openSync, readSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSquashfs, fixedOverheadMs, readBackCost, choiceLabel, type SquashChoice } from '../../src/host/squashfs/mksquashfs.js';
-import { removeScratchDir } from '../../src/host/delete/scratch.js';
+import { createScratch, removeJournalledScratch } from '../../src/host/delete/scratch-journal.js';
 import { type TreeScan } from '../../src/host/squashfs/tree-scan.js';
 import { estimateDuplicates } from '../../src/host/squashfs/tree-dedup.js';
 import { DEFAULT_SAMPLE_LIMITS, materializeSample, planSample, sampleFraction, type SampleLimits, type SamplePlan } from '../../src/host/squashfs/tree-sample.js';
@@ -132,7 +132,7 @@ export async function measureCandidates(o: MeasureOptions): Promise<Measurements
   const started = performance.now();
   const limits = { ...DEFAULT_SAMPLE_LIMITS, ...o.limits };
   const tree = o.scan.totalBytes;
-  const scratch = mkdtempSync(join(o.scratchParent ?? tmpdir(), 'isoswarm-tune-'));
+  const scratch = createScratch(o.scratchParent ?? tmpdir(), 'isoswarm-tune-');
   const say = o.onProgress ?? (() => {});
   try {
     const f1 = sampleFraction(tree, limits);
@@ -224,6 +224,7 @@ export async function measureCandidates(o: MeasureOptions): Promise<Measurements
       samplingMs: Math.round(performance.now() - started),
     };
   } finally {
-    await removeScratchDir(scratch);
+    // Through the safe deleter; if this process dies first, the tuner's next start removes it.
+    await removeJournalledScratch(scratch);
   }
 }

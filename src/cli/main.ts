@@ -11,6 +11,7 @@ import { registerMonitor } from './commands/monitor.js';
 import { registerPatterns } from './commands/patterns.js';
 import { registerReport } from './commands/report.js';
 import { registerRun } from './commands/run.js';
+import { registerRuns } from './commands/runs.js';
 import { registerShellInit } from './commands/shell-init.js';
 import { registerStatus } from './commands/status.js';
 import { registerTune } from './commands/tune.js';
@@ -19,6 +20,6 @@ import { buildProgram, runProgram } from './program.js';
 
 const program = buildProgram([
   registerLifecycle, registerStatus, registerDoctor, registerMemory, registerPatterns, registerHooks, registerMonitor,
-  registerUnmount, registerShellInit, registerRun, registerCleanup, registerDemo, registerTune, registerReport, registerBootstrap, registerDashboard,
+  registerUnmount, registerShellInit, registerRun, registerRuns, registerCleanup, registerDemo, registerTune, registerReport, registerBootstrap, registerDashboard,
 ]);
 void runProgram(program);
