@@ -2,7 +2,7 @@
 // The `isoswarm` command. It loads one bundled file (CommonJS loads far faster than hundreds of ES
 // modules): the lean hooks bundle for `isoswarm hooks`, the full CLI otherwise.
 /* eslint-disable @typescript-eslint/no-require-imports */
-const lean = process.argv[2] === 'hooks';
+const lean = process.argv[2] === 'hooks' || process.argv[2] === 'guard';
 // `isoswarm memory list | head` closes the pipe early: that is the reader's choice, not an error.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (e: NodeJS.ErrnoException) => {

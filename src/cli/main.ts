@@ -3,6 +3,7 @@ import { registerBootstrap } from './commands/bootstrap.js';
 import { registerCleanup } from './commands/cleanup.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerGuard } from './commands/guard.js';
 import { registerHooks } from './commands/hooks.js';
 import { registerLifecycle } from './commands/lifecycle.js';
 import { registerMemory } from './commands/memory.js';
@@ -17,7 +18,7 @@ import { registerUnmount } from './commands/unmount.js';
 import { buildProgram, runProgram } from './program.js';
 
 const program = buildProgram([
-  registerLifecycle, registerStatus, registerDoctor, registerMemory, registerPatterns, registerHooks, registerMonitor,
+  registerLifecycle, registerStatus, registerDoctor, registerMemory, registerPatterns, registerHooks, registerGuard, registerMonitor,
   registerUnmount, registerShellInit, registerRun, registerCleanup, registerDemo, registerTune, registerReport, registerBootstrap,
 ]);
 void runProgram(program);
