@@ -15,6 +15,9 @@ const KERNEL_TREES = ['/dev', '/proc', '/sys'];
 async function judgeTree(ctx: JudgeContext, cmd: string, tree: string): Promise<Finding> {
   const v = await ctx.host.policy(tree);
   if (!v.ok && PROTECTED_CODES.has(v.code)) return { command: cmd, decision: 'deny', reason: `${tree}: ${v.reason}` };
+  // The tree itself may already be host files: a folder inside a /dev bind, or the host's /dev.
+  const asFile = await judgeFile(ctx, cmd, tree);
+  if (asFile.decision === 'deny') return asFile;
   const f = await treeFacts(ctx.host, tree);
   if (f.mounts.length > 0) {
     return {

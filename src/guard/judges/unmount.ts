@@ -24,7 +24,12 @@ export async function judgeUmount(inv: Invocation, ctx: JudgeContext): Promise<F
     }
     for (const t of r.paths) {
       if (!ctx.host.isMountPoint(t)) {
-        out.push({ command: cmd, decision: 'allow', reason: `nothing is mounted at ${t}` });
+        const below = ctx.host.mountsBelow(t);
+        // `umount -R DIR` / `umount -l DIR` on a build dir means "take its mounts down": what
+        // follows in such scripts (rm -rf) then crosses whatever the umount left behind.
+        if ((lazy || recursive) && below.length > 0 && (await ctx.host.policy(t)).ok) {
+          out.push({ command: cmd, decision: 'deny', reason: `${t} is not itself mounted, so this unmounts nothing while ${below.length} mount(s) stay below it (${describeMounts(below)})`, safe: await safeTeardown(ctx.host, t, 'unmount') });
+        } else out.push({ command: cmd, decision: 'allow', reason: `nothing is mounted at ${t}` });
         continue;
       }
       const v = await ctx.host.policy(t);
@@ -75,7 +80,9 @@ export async function judgeFuser(inv: Invocation, ctx: JudgeContext): Promise<Fi
       continue;
     }
     for (const t of r.paths) {
+      const holding = ctx.host.holding(t);
       const host = ctx.host.mountsAtOrUnder(t).filter((m) => ctx.host.exposesHost(m, t));
+      if (holding && holding.mountPoint !== '/' && !host.includes(holding) && ctx.host.exposesHost(holding, holding.mountPoint) && (await ctx.host.policy(holding.mountPoint)).ok) host.push(holding);
       if (host.length > 0) {
         out.push({ command: cmd, decision: 'deny', reason: `fuser matches by inode: through ${describeMounts(host)} it kills host processes (terminals holding /dev files)`, safe: await safeTeardown(ctx.host, t, 'unmount') });
         continue;
