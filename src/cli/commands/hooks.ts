@@ -10,10 +10,28 @@ const NAMES = ['pre-task', 'post-edit', 'notification', 'post-task'];
 type Flags = HookFlags & { json?: boolean };
 
 
+/** `isoswarm hooks claude`: one entry for every Claude Code event (see src/claude/handle-event.ts). */
+async function claudeHook(g: GlobalOptions): Promise<void> {
+  const { loadConfigFast } = await import('../../config/load-fast.js');
+  const { ensureStateDir } = await import('../../host/state-dir.js');
+  let config;
+  try {
+    config = await loadConfigFast({ file: g.config });
+  } catch (e) {
+    throw new CliError((e as Error).message, EXIT.failed);
+  }
+  const { readStdinPayload } = await import('../../hook-runtime/stdin-payload.js');
+  const { handleClaudeEvent } = await import('../../claude/handle-event.js');
+  const out = await handleClaudeEvent(await readStdinPayload(), config, ensureStateDir());
+  for (const w of out.warnings) warn(w);
+  if (out.answer) printJson(out.answer);
+  process.exitCode = out.exitCode;
+}
+
 export function registerHooks(program: Command, globals: () => GlobalOptions): void {
   program
     .command('hooks <hook>')
-    .description(`run a hook: ${NAMES.join(', ')} (notify = notification). Reads a Claude Code hook payload from stdin when one is piped. Exit 0 = recorded (also when the swarm is down: recorded locally, with a warning); 1 = bad input or a handler failed — never 2, which Claude Code treats as blocking`)
+    .description(`run a hook: ${NAMES.join(', ')} (notify = notification), or \`claude\` for any Claude Code hook event on stdin (mapped to these four; PreToolUse Bash is judged by the guard). Reads a Claude Code hook payload from stdin when one is piped. Exit 0 = recorded (also when the swarm is down: recorded locally, with a warning); 1 = bad input or a handler failed — never 2, which Claude Code treats as blocking`)
     .option('--description <text>', 'what the task is (pre-task)')
     .option('--task-id <id>', 'ties pre-task and post-task together')
     .option('--file <path>', 'the edited file (post-edit)')
@@ -23,6 +41,7 @@ export function registerHooks(program: Command, globals: () => GlobalOptions): v
     .option('--telemetry', 'mark the event as telemetry')
     .option('--json', 'print the result as JSON')
     .action(async (hookArg: string, o: Flags) => {
+      if (hookArg === 'claude') return claudeHook(globals());
       const { HOOK_ALIASES, HOOK_NAMES } = await import('../../schemas/hook-types.js');
       const hook = HOOK_ALIASES[hookArg] ?? hookArg;
       if (!(HOOK_NAMES as readonly string[]).includes(hook)) {
