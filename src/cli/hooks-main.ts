@@ -6,8 +6,8 @@ import { EXIT } from './exit-codes.js';
 import { buildProgram, runProgram } from './program.js';
 
 // Editors treat exit 2 as "block the action": every problem of a hook ends with 1 instead. The
-// guard keeps its own codes (0 allow, 3 deny, 2 bad usage).
-const isHook = process.argv[2] === 'hooks';
+// guard and hooks install/uninstall keep the usual codes (guard: 0 allow, 3 deny, 2 bad usage).
+const isHook = process.argv[2] === 'hooks' && process.argv[3] !== 'install' && process.argv[3] !== 'uninstall';
 void runProgram(buildProgram([registerHooks, registerGuard])).then(() => {
   if (isHook && process.exitCode !== undefined && process.exitCode !== EXIT.ok) process.exitCode = EXIT.failed;
 });
