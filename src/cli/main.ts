@@ -6,6 +6,7 @@ import { registerDoctor } from './commands/doctor.js';
 import { registerGuard } from './commands/guard.js';
 import { registerHooks } from './commands/hooks.js';
 import { registerLifecycle } from './commands/lifecycle.js';
+import { registerMcp } from './commands/mcp.js';
 import { registerMemory } from './commands/memory.js';
 import { registerMonitor } from './commands/monitor.js';
 import { registerPatterns } from './commands/patterns.js';
@@ -19,6 +20,6 @@ import { buildProgram, runProgram } from './program.js';
 
 const program = buildProgram([
   registerLifecycle, registerStatus, registerDoctor, registerMemory, registerPatterns, registerHooks, registerGuard, registerMonitor,
-  registerUnmount, registerShellInit, registerRun, registerCleanup, registerDemo, registerTune, registerReport, registerBootstrap,
+  registerUnmount, registerShellInit, registerRun, registerCleanup, registerDemo, registerTune, registerReport, registerBootstrap, registerMcp,
 ]);
 void runProgram(program);
