@@ -2,6 +2,7 @@
 // runs, memory context at session start and prompt), then record the event. JSON goes to stdout only
 // with exit 0; exit 2 is never used (the guard denies through JSON, which Claude Code shows the model
 // as the reason); a failure to record is exit 1, which Claude Code shows the user and goes on.
+import type { NatsConnection } from '../bus/connect.js';
 import type { StatePaths } from '../host/state-dir.js';
 import type { Config } from '../schemas/config.js';
 import { claudeToHookEvent, eventName, type ClaudePayload } from './event-map.js';
@@ -24,13 +25,16 @@ export function claudeSettings(config: Config): ClaudeSettings {
   return { guard: c.guard !== false, context: c.context !== false, contextMaxWords: c.contextMaxWords ?? 250 };
 }
 
-async function guardAnswer(p: ClaudePayload, config: Config, extra: Record<string, unknown>): Promise<Record<string, unknown> | null> {
+async function guardAnswer(p: ClaudePayload, config: Config, extra: Record<string, unknown>, nc: NatsConnection | null): Promise<Record<string, unknown> | null> {
   const input = (p.tool_input ?? {}) as Record<string, unknown>;
   if (typeof input.command !== 'string') return null;
   const { judgeCommandLine, denyMessage } = await import('../guard/guard.js');
-  const { effectivePolicy } = await import('../runtime/policy.js');
   const cwd = typeof p.cwd === 'string' && p.cwd.startsWith('/') ? p.cwd : process.cwd();
-  const v = await judgeCommandLine(input.command, { cwd, policy: effectivePolicy(config) });
+  let v = nc ? await (await import('../guard/remote.js')).judgeViaSwarm(nc, config, input.command, cwd, [process.ppid]) : null;
+  if (!v) {
+    const { effectivePolicy } = await import('../runtime/policy.js');
+    v = await judgeCommandLine(input.command, { cwd, policy: effectivePolicy(config) });
+  }
   extra.guard = { decision: v.decision, reasons: v.reasons, safeCommands: v.safeCommands, notes: v.notes };
   if (v.decision !== 'deny') return null; // no "allow": that would skip Claude Code's own permission prompt
   return { hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: 'deny', permissionDecisionReason: denyMessage(v) } };
@@ -55,17 +59,30 @@ export async function handleClaudeEvent(stdinText: string, config: Config, paths
   const name = eventName(p);
   const s = claudeSettings(config);
   const extra: Record<string, unknown> = {};
+  // One connection serves the guard and the event; without a swarm both work locally.
+  const { connectSwarm } = await import('../runtime/swarm-connect.js');
+  const conn = await connectSwarm({ config, paths }, config.nats.hookTimeoutMs).catch(() => null);
+  try {
+    return await answerAndRecord(name, p, config, paths, s, extra, conn?.nc ?? null);
+  } finally {
+    if (conn) await (await import('../bus/connect.js')).closeBus(conn.nc);
+  }
+}
+
+async function answerAndRecord(name: string, p: ClaudePayload, config: Config, paths: StatePaths, s: ClaudeSettings, extra: Record<string, unknown>, nc: NatsConnection | null): Promise<ClaudeOutcome> {
   const warnings: string[] = [];
   let answer: Record<string, unknown> | null = null;
   try {
-    if (name === 'PreToolUse' && p.tool_name === 'Bash' && s.guard) answer = await guardAnswer(p, config, extra);
+    if (name === 'PreToolUse' && p.tool_name === 'Bash' && s.guard) answer = await guardAnswer(p, config, extra, nc);
     else if ((name === 'SessionStart' || name === 'UserPromptSubmit') && s.context) answer = await contextAnswer(name, p, config, paths, s);
   } catch (e) {
     warnings.push(`${name}: no answer (${(e as Error).message})`); // never block a session on our failure
   }
   const { sendHook } = await import('../hook-runtime/hook-client.js');
   try {
-    const out = await sendHook(config, paths, claudeToHookEvent(p, extra));
+    // Only the prompt/session hooks feed a later answer (pre-task/post-task pairs): the rest are deferred.
+    const deferred = name !== 'UserPromptSubmit' && name !== 'SessionStart' && name !== 'Stop' && name !== 'SessionEnd';
+    const out = await sendHook(config, paths, claudeToHookEvent(p, extra), nc ?? undefined, deferred);
     if (out.warning) warnings.push(out.warning);
   } catch (e) {
     warnings.push(`${name || 'event'} not recorded: ${(e as Error).message}`);

@@ -11,6 +11,7 @@ import { createLogger } from '../log/logger.js';
 import { MemoryOps } from '../memory/operations.js';
 import { MemoryStore } from '../memory/store.js';
 import { VERSION } from '../version.js';
+import { guardEndpoints } from './guard-endpoint.js';
 import { hookEndpoints, ingestSpool, replayPendingHooks } from './hook-endpoint.js';
 import { memoryEndpoints } from './memory-endpoints.js';
 import { Supervisor } from './supervisor.js';
@@ -65,8 +66,9 @@ async function main(): Promise<void> {
     description: 'isoswarm coordinator: supervisor, memory owner, hook runner, reactor',
     endpoints: {
       ...memoryEndpoints(ops),
-      ...hookEndpoints(nc, config, ops),
+      ...hookEndpoints(nc, config, ops, log),
       ...agentEndpoints(nc, config, supervisor),
+      ...guardEndpoints(config),
       status: endpoint({
         input: z.strictObject({}),
         handler: () => ({ pid: process.pid, host: hostname(), uptimeMs: Date.now() - started, agents: supervisor.status() }),

@@ -1,8 +1,7 @@
-// The path policy the guard judges with, from the lean config loader (no zod unless a file is given).
+// The configuration the guard runs with, from the lean loader (no zod unless a file is given).
 import { loadConfigFast } from '../config/load-fast.js';
-import type { PathPolicy } from '../host/path-policy.js';
-import { effectivePolicy } from '../runtime/policy.js';
+import type { Config } from '../schemas/config.js';
 
-export async function guardPolicy(configFile?: string): Promise<PathPolicy> {
-  return effectivePolicy(await loadConfigFast({ file: configFile }));
+export async function guardConfig(configFile?: string): Promise<Config> {
+  return loadConfigFast({ file: configFile });
 }

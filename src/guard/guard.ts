@@ -36,6 +36,22 @@ export interface GuardOptions {
   policy: PathPolicy;
   home?: string;
   mountinfoFile?: string;
+  /** Processes a name match must not count (the caller's shell). */
+  exclude?: number[];
+}
+
+/** Whether judging `line` needs the shell parser (and so is worth a trip to a warm one). */
+export function needsParser(line: string): boolean {
+  return TRIGGER.test(line);
+}
+
+/** Loads the parser ahead of the first command (a long-lived process calls this once). */
+export function warmGuard(): void {
+  try {
+    parseCommandLine('true', { cwd: '/', home: '/' });
+  } catch {
+    /* the first real command reports it */
+  }
 }
 
 export async function judgeCommandLine(line: string, opts: GuardOptions): Promise<GuardVerdict> {
@@ -55,7 +71,7 @@ export async function judgeCommandLine(line: string, opts: GuardOptions): Promis
     return verdict;
   }
   const host = new HostView(opts.policy, opts.mountinfoFile);
-  const ctx = { host, all: invocations };
+  const ctx = { host, all: invocations, exclude: opts.exclude ?? [] };
   for (const inv of invocations) {
     const judge = JUDGES[inv.name];
     if (judge) {

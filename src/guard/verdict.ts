@@ -27,6 +27,8 @@ export interface JudgeContext {
   host: HostView;
   /** Every program of the command line, in order (a judge may look at what runs after). */
   all: Invocation[];
+  /** Processes a name match must not count (the caller's shell). */
+  exclude: number[];
 }
 
 export type Judge = (inv: Invocation, ctx: JudgeContext) => Promise<Finding[]>;

@@ -1,5 +1,6 @@
 // A hook call from the CLI: through the coordinator when the swarm is up; otherwise straight into
 // LMDB (handler run here, event kept for the stream) with a warning. Bounded time either way.
+import type { NatsConnection } from '../bus/connect.js';
 import type { Config } from '../schemas/config.js';
 import { BusError } from '../schemas/bus-error.js';
 import { connectSwarm } from '../runtime/swarm-connect.js';
@@ -19,10 +20,10 @@ export interface HookOutcome {
 }
 
 /** The coordinator's result, or why the swarm could not take the event. */
-async function viaSwarm(config: Config, paths: StatePaths, event: HookEvent): Promise<HookResult | string> {
+async function viaSwarm(config: Config, paths: StatePaths, event: HookEvent, shared?: NatsConnection, deferred?: boolean): Promise<HookResult | string> {
   let s;
   try {
-    s = await connectSwarm({ config, paths }, config.nats.hookTimeoutMs);
+    s = shared ? { nc: shared } : await connectSwarm({ config, paths }, config.nats.hookTimeoutMs);
   } catch (e) {
     return (e as Error).message; // e.g. refused credentials: recorded locally, and said so
   }
@@ -30,12 +31,12 @@ async function viaSwarm(config: Config, paths: StatePaths, event: HookEvent): Pr
   const { closeBus } = await import('../bus/connect.js');
   const { requestEndpoint } = await import('../bus/request.js');
   try {
-    return await requestEndpoint<HookResult>(s.nc, config.nats.subjectPrefix, 'coordinator', 'hook', { event }, config.nats.requestTimeoutMs);
+    return await requestEndpoint<HookResult>(s.nc, config.nats.subjectPrefix, 'coordinator', 'hook', deferred ? { event, deferred } : { event }, config.nats.requestTimeoutMs);
   } catch (e) {
     if (e instanceof BusError && (e.code === 'hook-failed' || e.code === 'bad-request')) throw new HookHandlerError(e.message);
     return `the coordinator did not take the event (${(e as Error).message})`; // recorded locally instead
   } finally {
-    await closeBus(s.nc);
+    if (!shared) await closeBus(s.nc);
   }
 }
 
@@ -71,8 +72,12 @@ async function locally(config: Config, paths: StatePaths, event: HookEvent): Pro
   }
 }
 
-export async function sendHook(config: Config, paths: StatePaths, event: HookEvent): Promise<HookOutcome> {
-  const r = await viaSwarm(config, paths, event);
+/**
+ * `shared`: a connection the caller already holds (and closes). `deferred`: the coordinator answers
+ * once the event is in the durable stream and runs its handler after (for events nobody waits on).
+ */
+export async function sendHook(config: Config, paths: StatePaths, event: HookEvent, shared?: NatsConnection, deferred?: boolean): Promise<HookOutcome> {
+  const r = await viaSwarm(config, paths, event, shared, deferred);
   if (typeof r !== 'string') return { result: r };
   const result = await locally(config, paths, event);
   const where = result.stored === 'spool' ? 'spooled for the coordinator (it runs it when its bus is back)' : 'recorded locally (it reaches the event stream when the swarm is up)';

@@ -1,8 +1,22 @@
 // isoswarm guard [--cwd DIR] [--json] -- 'COMMAND LINE': judges a shell command line before it runs.
 import type { Command } from 'commander';
+import type { GuardVerdict } from '../../guard/verdict.js';
+import type { Config } from '../../schemas/config.js';
 import type { GlobalOptions } from '../context.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { printJson, printLine } from '../output.js';
+
+async function viaSwarm(config: Config, line: string, cwd: string): Promise<GuardVerdict | null> {
+  const { connectSwarm } = await import('../../runtime/swarm-connect.js');
+  const { ensureStateDir } = await import('../../host/state-dir.js');
+  const s = await connectSwarm({ config, paths: ensureStateDir() }, config.nats.hookTimeoutMs).catch(() => null);
+  if (!s) return null;
+  try {
+    return await (await import('../../guard/remote.js')).judgeViaSwarm(s.nc, config, line, cwd, [process.ppid]);
+  } finally {
+    await (await import('../../bus/connect.js')).closeBus(s.nc);
+  }
+}
 
 interface Flags {
   cwd?: string;
@@ -17,11 +31,14 @@ export function registerGuard(program: Command, globals: () => GlobalOptions): v
     .option('--cwd <dir>', 'the directory the command would run in (default: the current one)')
     .option('--json', 'print the verdict as JSON')
     .action(async (line: string, o: Flags) => {
-      const { guardPolicy } = await import('../../guard/guard-config.js');
-      const { judgeCommandLine, denyMessage } = await import('../../guard/guard.js');
+      const { guardConfig } = await import('../../guard/guard-config.js');
+      const { effectivePolicy } = await import('../../runtime/policy.js');
+      const { judgeCommandLine, denyMessage, needsParser } = await import('../../guard/guard.js');
       if (o.cwd !== undefined && !o.cwd.startsWith('/')) throw new CliError('--cwd must be an absolute path', EXIT.usage);
-      const policy = await guardPolicy(globals().config);
-      const v = await judgeCommandLine(line, { cwd: o.cwd ?? process.cwd(), policy });
+      const cwd = o.cwd ?? process.cwd();
+      const config = await guardConfig(globals().config);
+      // With the swarm up, its coordinator judges with a parser that is already loaded.
+      const v = (needsParser(line) ? await viaSwarm(config, line, cwd) : null) ?? (await judgeCommandLine(line, { cwd, policy: effectivePolicy(config) }));
       if (o.json) printJson(v);
       else {
         if (v.decision === 'deny') printLine(denyMessage(v));

@@ -12,7 +12,7 @@ interface Proc {
   root: string | null;
 }
 
-async function processes(): Promise<Proc[]> {
+async function processes(exclude: number[]): Promise<Proc[]> {
   const all = await Promise.all(
     (await listPids()).map(async (pid): Promise<Proc | null> => {
       const st = await readProcStat(pid);
@@ -23,11 +23,11 @@ async function processes(): Promise<Proc[]> {
     }),
   );
   // The guard's own ancestors (the agent's shell) are never what a pkill in its command means.
-  return all.filter((p): p is Proc => p !== null && p.pid !== process.ppid);
+  return all.filter((p): p is Proc => p !== null && p.pid !== process.ppid && !exclude.includes(p.pid));
 }
 
-async function judgeVictims(cmd: string, match: (p: Proc) => boolean): Promise<Finding> {
-  const victims = (await processes()).filter(match);
+async function judgeVictims(ctx: JudgeContext, cmd: string, match: (p: Proc) => boolean): Promise<Finding> {
+  const victims = (await processes(ctx.exclude)).filter(match);
   const outside = victims.filter((p) => p.root === '/' || p.root === null);
   if (outside.length > 0) {
     return {
@@ -40,7 +40,7 @@ async function judgeVictims(cmd: string, match: (p: Proc) => boolean): Promise<F
   return { command: cmd, decision: 'allow', reason: victims.length ? `all ${victims.length} match(es) live inside chroots` : 'matches no running process' };
 }
 
-export async function judgePkill(inv: Invocation, _ctx: JudgeContext): Promise<Finding[]> {
+export async function judgePkill(inv: Invocation, ctx: JudgeContext): Promise<Finding[]> {
   const cmd = shown(inv);
   const { flags, operands } = options(inv, /^-[uUtPgsGFe]$|^--(signal|euid|uid|terminal|parent|pgroup|session|group|pidfile|ns|nslist)$/);
   const pattern = operands.find((a) => !/^-/.test(a.text ?? ''));
@@ -58,10 +58,10 @@ export async function judgePkill(inv: Invocation, _ctx: JudgeContext): Promise<F
     inv.notes.push(`${cmd}: the pattern is not a regular expression the guard can read`);
     return [];
   }
-  return [await judgeVictims(cmd, (p) => re.test(full ? p.cmdline : p.comm))];
+  return [await judgeVictims(ctx, cmd, (p) => re.test(full ? p.cmdline : p.comm))];
 }
 
-export async function judgeKillall(inv: Invocation, _ctx: JudgeContext): Promise<Finding[]> {
+export async function judgeKillall(inv: Invocation, ctx: JudgeContext): Promise<Finding[]> {
   const cmd = shown(inv);
   const { operands } = options(inv, /^-[sunoyY]$|^--(signal|user|older-than|younger-than|context|ns)$/);
   const out: Finding[] = [];
@@ -71,13 +71,13 @@ export async function judgeKillall(inv: Invocation, _ctx: JudgeContext): Promise
       continue;
     }
     const name = n.text;
-    out.push(await judgeVictims(cmd, (p) => p.comm === name.slice(0, 15) || p.cmdline.split(' ')[0]?.split('/').pop() === name));
+    out.push(await judgeVictims(ctx, cmd, (p) => p.comm === name.slice(0, 15) || p.cmdline.split(' ')[0]?.split('/').pop() === name));
   }
   return out;
 }
 
 /** kill by PID is the agent's own choice; `kill -1` (every process) and process groups are not. */
-export async function judgeKill(inv: Invocation, _ctx: JudgeContext): Promise<Finding[]> {
+export async function judgeKill(inv: Invocation, ctx: JudgeContext): Promise<Finding[]> {
   const cmd = shown(inv);
   const words = inv.args.map((a) => a.text);
   let i = 0;
@@ -87,5 +87,5 @@ export async function judgeKill(inv: Invocation, _ctx: JudgeContext): Promise<Fi
   const targets = words.slice(i);
   if (targets.some((t) => t === '-1' || t === '0')) return [{ command: cmd, decision: 'deny', reason: 'kill -1 / kill 0 signals every process the user may signal (or the whole group)' }];
   const names = targets.filter((t) => t !== null && !/^-?\d+$/.test(t) && !t.startsWith('%'));
-  return names.length ? [await judgeVictims(cmd, (p) => names.includes(p.comm))] : [];
+  return names.length ? [await judgeVictims(ctx, cmd, (p) => names.includes(p.comm))] : [];
 }
