@@ -2,7 +2,7 @@
 // runs, memory context at session start and prompt), then record the event. JSON goes to stdout only
 // with exit 0; exit 2 is never used (the guard denies through JSON, which Claude Code shows the model
 // as the reason); a failure to record is exit 1, which Claude Code shows the user and goes on.
-import type { NatsConnection } from '../bus/connect.js';
+import type { SwarmLink } from '../runtime/swarm-link.js';
 import type { StatePaths } from '../host/state-dir.js';
 import type { Config } from '../schemas/config.js';
 import { claudeToHookEvent, eventName, type ClaudePayload } from './event-map.js';
@@ -25,12 +25,12 @@ export function claudeSettings(config: Config): ClaudeSettings {
   return { guard: c.guard !== false, context: c.context !== false, contextMaxWords: c.contextMaxWords ?? 250 };
 }
 
-async function guardAnswer(p: ClaudePayload, config: Config, extra: Record<string, unknown>, nc: NatsConnection | null): Promise<Record<string, unknown> | null> {
+async function guardAnswer(p: ClaudePayload, config: Config, extra: Record<string, unknown>, nc: SwarmLink | null): Promise<Record<string, unknown> | null> {
   const input = (p.tool_input ?? {}) as Record<string, unknown>;
   if (typeof input.command !== 'string') return null;
   const { judgeCommandLine, denyMessage } = await import('../guard/guard.js');
   const cwd = typeof p.cwd === 'string' && p.cwd.startsWith('/') ? p.cwd : process.cwd();
-  let v = nc ? await (await import('../guard/remote.js')).judgeViaSwarm(nc, config, input.command, cwd, [process.ppid]) : null;
+  let v = nc ? await (await import('../guard/remote.js')).judgeViaSwarm(nc, input.command, cwd, [process.ppid]) : null;
   if (!v) {
     const { effectivePolicy } = await import('../runtime/policy.js');
     v = await judgeCommandLine(input.command, { cwd, policy: effectivePolicy(config) });
@@ -60,16 +60,16 @@ export async function handleClaudeEvent(stdinText: string, config: Config, paths
   const s = claudeSettings(config);
   const extra: Record<string, unknown> = {};
   // One connection serves the guard and the event; without a swarm both work locally.
-  const { connectSwarm } = await import('../runtime/swarm-connect.js');
-  const conn = await connectSwarm({ config, paths }, config.nats.hookTimeoutMs).catch(() => null);
+  const { linkSwarm } = await import('../runtime/swarm-link.js');
+  const link = await linkSwarm({ config, paths }, config.nats.hookTimeoutMs).catch(() => null);
   try {
-    return await answerAndRecord(name, p, config, paths, s, extra, conn?.nc ?? null);
+    return await answerAndRecord(name, p, config, paths, s, extra, link);
   } finally {
-    if (conn) await (await import('../bus/connect.js')).closeBus(conn.nc);
+    await link?.close();
   }
 }
 
-async function answerAndRecord(name: string, p: ClaudePayload, config: Config, paths: StatePaths, s: ClaudeSettings, extra: Record<string, unknown>, nc: NatsConnection | null): Promise<ClaudeOutcome> {
+async function answerAndRecord(name: string, p: ClaudePayload, config: Config, paths: StatePaths, s: ClaudeSettings, extra: Record<string, unknown>, nc: SwarmLink | null): Promise<ClaudeOutcome> {
   const warnings: string[] = [];
   let answer: Record<string, unknown> | null = null;
   try {

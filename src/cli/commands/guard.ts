@@ -7,14 +7,14 @@ import { CliError, EXIT } from '../exit-codes.js';
 import { printJson, printLine } from '../output.js';
 
 async function viaSwarm(config: Config, line: string, cwd: string): Promise<GuardVerdict | null> {
-  const { connectSwarm } = await import('../../runtime/swarm-connect.js');
-  const { ensureStateDir } = await import('../../host/state-dir.js');
-  const s = await connectSwarm({ config, paths: ensureStateDir() }, config.nats.hookTimeoutMs).catch(() => null);
+  const { linkSwarm } = await import('../../runtime/swarm-link.js');
+  const { statePaths } = await import('../../host/state-dir.js');
+  const s = await linkSwarm({ config, paths: statePaths() }, config.nats.hookTimeoutMs).catch(() => null);
   if (!s) return null;
   try {
-    return await (await import('../../guard/remote.js')).judgeViaSwarm(s.nc, config, line, cwd, [process.ppid]);
+    return await (await import('../../guard/remote.js')).judgeViaSwarm(s, line, cwd, [process.ppid]);
   } finally {
-    await (await import('../../bus/connect.js')).closeBus(s.nc);
+    await s.close();
   }
 }
 
