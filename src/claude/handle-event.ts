@@ -33,7 +33,7 @@ async function guardAnswer(p: ClaudePayload, config: Config, extra: Record<strin
   let v = nc ? await (await import('../guard/remote.js')).judgeViaSwarm(nc, input.command, cwd, [process.ppid]) : null;
   if (!v) {
     const { effectivePolicy } = await import('../runtime/policy.js');
-    v = await judgeCommandLine(input.command, { cwd, policy: effectivePolicy(config) });
+    v = await judgeCommandLine(input.command, { cwd, policy: effectivePolicy(config), exclude: [process.ppid] });
   }
   extra.guard = { decision: v.decision, reasons: v.reasons, safeCommands: v.safeCommands, notes: v.notes };
   if (v.decision !== 'deny') return null; // no "allow": that would skip Claude Code's own permission prompt

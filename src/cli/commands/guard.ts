@@ -38,7 +38,7 @@ export function registerGuard(program: Command, globals: () => GlobalOptions): v
       const cwd = o.cwd ?? process.cwd();
       const config = await guardConfig(globals().config);
       // With the swarm up, its coordinator judges with a parser that is already loaded.
-      const v = (needsParser(line) ? await viaSwarm(config, line, cwd) : null) ?? (await judgeCommandLine(line, { cwd, policy: effectivePolicy(config) }));
+      const v = (needsParser(line) ? await viaSwarm(config, line, cwd) : null) ?? (await judgeCommandLine(line, { cwd, policy: effectivePolicy(config), exclude: [process.ppid] }));
       if (o.json) printJson(v);
       else {
         if (v.decision === 'deny') printLine(denyMessage(v));

@@ -22,8 +22,8 @@ async function processes(exclude: number[]): Promise<Proc[]> {
       return { pid, comm: st.comm, cmdline, root };
     }),
   );
-  // The guard's own ancestors (the agent's shell) are never what a pkill in its command means.
-  return all.filter((p): p is Proc => p !== null && p.pid !== process.ppid && !exclude.includes(p.pid));
+  // The caller's own shell (passed in `exclude`) is never what a pkill in its command means.
+  return all.filter((p): p is Proc => p !== null && !exclude.includes(p.pid));
 }
 
 async function judgeVictims(ctx: JudgeContext, cmd: string, match: (p: Proc) => boolean): Promise<Finding> {
