@@ -2,8 +2,8 @@
 // command line into the simple commands it runs, each with the working directory it runs in.
 // sh-syntax (the WASM build of the same parser) returns statements without their words, so it cannot
 // tell `rm -rf x` from `ls x`; this build exposes the whole syntax tree.
-import { createRequire } from 'node:module';
 import { posix } from 'node:path';
+import { loadWithCodeCache } from './parser-load.js';
 import { evalWord, type ShellWord, type WordNode } from './shell-words.js';
 
 /** The parts of mvdan/sh's syntax tree the guard reads (Go structs seen through GopherJS). */
@@ -19,10 +19,7 @@ interface ShSyntax {
 let syntax: ShSyntax | undefined;
 /** Loaded on first use only: the parser costs tens of milliseconds to start, and most commands never need it. */
 function parser(): ShSyntax {
-  if (!syntax) {
-    const req = createRequire(import.meta.url);
-    syntax = (req('mvdan-sh') as { syntax: ShSyntax }).syntax;
-  }
+  syntax ??= (loadWithCodeCache('mvdan-sh', import.meta.url) as { syntax: ShSyntax }).syntax;
   return syntax;
 }
 
