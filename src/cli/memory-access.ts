@@ -4,11 +4,15 @@
 import { existsSync } from 'node:fs';
 import { closeBus } from '../bus/connect.js';
 import { MemoryOps } from '../memory/operations.js';
-import { MemoryStore, type StoredEntry } from '../memory/store.js';
+import { MemoryStore, MemoryStoreBusy, type StoredEntry } from '../memory/store.js';
+import { drainSpool } from '../hook-runtime/spool-drain.js';
+import { spoolPending } from '../hook-runtime/spool.js';
 import { BusError } from '../schemas/bus-error.js';
 import type { LearningEvent } from '../schemas/memory-ops.js';
 import { callCoordinator, connectSwarm, type CliContext } from './context.js';
 import { CliError, EXIT } from './exit-codes.js';
+import { readRunFile } from '../runtime/run-file.js';
+import { isAlive } from '../host/process-identity.js';
 
 export interface MemoryWriter {
   via: 'coordinator' | 'direct';
@@ -24,8 +28,15 @@ function asCli(e: unknown): never {
   throw e;
 }
 
+/** How long a direct write waits for other direct writers before it gives up. */
+const DIRECT_WAIT_MS = 60_000;
+
 export async function openWriter(ctx: CliContext): Promise<MemoryWriter> {
-  const s = await connectSwarm(ctx);
+  const rf = readRunFile(ctx.paths.runFile);
+  const owner = rf?.coordinator && isAlive(rf.coordinator) ? rf.coordinator : null;
+  // A live coordinator owns the memory: on a busy host its server may answer slowly, so the write
+  // waits longer for it instead of falling back.
+  const s = (await connectSwarm(ctx)) ?? (owner ? await connectSwarm(ctx, 10_000) : null);
   if (s) {
     const call = <T>(ep: string, p: unknown) => callCoordinator<T>(ctx, s.nc, ep, p).catch(asCli);
     return {
@@ -44,8 +55,14 @@ export async function openWriter(ctx: CliContext): Promise<MemoryWriter> {
       close: () => closeBus(s.nc),
     };
   }
-  const store = await MemoryStore.openWriter(ctx.paths.memory, { mapSizeBytes: ctx.config.memory.mapSizeBytes });
+  // A coordinator that lives but cannot be reached owns the memory: say so rather than wait on it.
+  if (owner) {
+    throw new CliError(`the coordinator (pid ${owner.pid}) owns the memory but cannot be reached over NATS; try again, or stop it with \`isoswarm down\``, EXIT.unavailable);
+  }
+  // Other direct writers are short CLI calls: under a burst on a busy host the queue moves, slowly.
+  const store = await MemoryStore.openWriter(ctx.paths.memory, { mapSizeBytes: ctx.config.memory.mapSizeBytes, waitMs: DIRECT_WAIT_MS });
   const ops = new MemoryOps(store);
+  if (spoolPending(ctx.paths)) await drainSpool(ctx.paths, ctx.config, ops);
   return {
     via: 'direct',
     set: (k, v) => ops.set(k, v).catch(asCli),
@@ -58,8 +75,30 @@ export async function openWriter(ctx: CliContext): Promise<MemoryWriter> {
   };
 }
 
+/**
+ * Hook events spooled during a burst (the memory was busy) are in the memory only once drained:
+ * a read drains first when it can take the writer lock at once (not while the coordinator runs:
+ * it drains them itself).
+ */
+async function drainIfFree(ctx: CliContext): Promise<void> {
+  if (!spoolPending(ctx.paths)) return;
+  let store: MemoryStore;
+  try {
+    store = await MemoryStore.openWriter(ctx.paths.memory, { mapSizeBytes: ctx.config.memory.mapSizeBytes, waitMs: 0 });
+  } catch (e) {
+    if (e instanceof MemoryStoreBusy) return;
+    throw e;
+  }
+  try {
+    await drainSpool(ctx.paths, ctx.config, new MemoryOps(store));
+  } finally {
+    await store.close();
+  }
+}
+
 /** A reader on the store, or null when nothing was ever stored. */
-export function openReader(ctx: CliContext): MemoryOps | null {
+export async function openReader(ctx: CliContext): Promise<MemoryOps | null> {
+  await drainIfFree(ctx);
   if (!existsSync(`${ctx.paths.memory}/data.mdb`)) return null;
   return new MemoryOps(MemoryStore.open(ctx.paths.memory, { mapSizeBytes: ctx.config.memory.mapSizeBytes, readOnly: true }));
 }

@@ -5,7 +5,7 @@ import { publishDurable } from '../bus/jetstream.js';
 import { endpoint, type EndpointMap } from '../bus/service.js';
 import { eventSubject } from '../bus/subjects.js';
 import { runHookHandlers } from '../hook-runtime/run-handler.js';
-import { finishSpool, takeSpools } from '../hook-runtime/spool.js';
+import { drainSpool } from '../hook-runtime/spool-drain.js';
 import type { StatePaths } from '../host/state-dir.js';
 import type { Logger } from '../log/logger.js';
 import type { MemoryOps } from '../memory/operations.js';
@@ -50,21 +50,11 @@ export async function replayPendingHooks(nc: NatsConnection, config: Config, ops
   return n;
 }
 
-/** Hook events spooled while the coordinator's bus was down: run each one now, then drop the spool. */
+/** Hook events spooled while the coordinator's bus was down or its memory busy: run each exactly once. */
 export async function ingestSpool(nc: NatsConnection, config: Config, ops: MemoryOps, paths: StatePaths, log: Logger): Promise<number> {
-  let n = 0;
-  for (const s of takeSpools(paths)) {
-    if (s.bad) log.warn({ file: s.file, bad: s.bad }, 'unreadable lines in the hook spool were skipped');
-    for (const raw of s.events) {
-      const parsed = hookEventSchema.safeParse(raw);
-      if (!parsed.success) {
-        log.warn({ issue: parsed.error.issues[0]?.message }, 'a spooled hook event is invalid; skipped');
-        continue;
-      }
-      await handleHook(nc, config, ops, parsed.data).catch((e: Error) => log.warn({ hook: parsed.data.hook, err: e.message }, 'a spooled hook failed'));
-      n++;
-    }
-    finishSpool(s);
-  }
-  return n;
+  const r = await drainSpool(paths, config, ops, {
+    publish: (event) => publishDurable(nc, eventSubject(config.nats.subjectPrefix, 'hook', event.hook), event, event.id).then(() => undefined),
+    warn: (message, detail) => log.warn(detail, message),
+  });
+  return r.drained + r.failed;
 }

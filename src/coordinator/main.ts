@@ -13,6 +13,7 @@ import { MemoryStore } from '../memory/store.js';
 import { VERSION } from '../version.js';
 import { guardEndpoints } from './guard-endpoint.js';
 import { hookEndpoints, ingestSpool, replayPendingHooks } from './hook-endpoint.js';
+import { spoolPending } from '../hook-runtime/spool.js';
 import { memoryEndpoints } from './memory-endpoints.js';
 import { Supervisor } from './supervisor.js';
 import { startReactor } from './reactor.js';
@@ -46,11 +47,18 @@ async function main(): Promise<void> {
   let shuttingDown = false;
   // Assigned once the service is up; shutdown may run before that.
   // eslint-disable-next-line prefer-const
+  let spoolPoll: NodeJS.Timeout | undefined;
+  // One replay at a time: a spool poll and a reconnect must not run the same file twice.
+  let replaying: Promise<void> = Promise.resolve();
+  // Assigned once the service is up; shutdown may run before that.
+  // eslint-disable-next-line prefer-const
   let reactor: Awaited<ReturnType<typeof startReactor>> | undefined;
   const shutdown = async (why: string): Promise<void> => {
     if (shuttingDown) return;
     shuttingDown = true;
     log.info(`coordinator stopping: ${why}`);
+    clearInterval(spoolPoll);
+    await replaying.catch(() => undefined);
     await reactor?.stop();
     await supervisor.stopAll();
     await srv.stop().catch(() => undefined);
@@ -86,17 +94,23 @@ async function main(): Promise<void> {
   const { adopted } = await adoptLiveAgents(nc, config.agents, prefix, paths.root, log);
   supervisor.start(adopted);
   reactor = await startReactor(nc, config, ops, log);
-  const replay = async (why: string) => {
-    const replayed =
-      (await replayPendingHooks(nc, config, ops).catch((e: Error) => (log.warn({ err: e.message }, 'replay of pending hook events failed'), 0))) +
-      (await ingestSpool(nc, config, ops, paths, log).catch((e: Error) => (log.warn({ err: e.message }, 'the hook spool could not be run'), 0)));
-    if (replayed) log.info({ replayed }, `hook events recorded while the swarm was unreachable are now in the stream (${why})`);
-  };
+  const replay = (why: string, pendingToo = true): Promise<void> =>
+    (replaying = replaying.then(async () => {
+      const replayed =
+        (pendingToo ? await replayPendingHooks(nc, config, ops).catch((e: Error) => (log.warn({ err: e.message }, 'replay of pending hook events failed'), 0)) : 0) +
+        (await ingestSpool(nc, config, ops, paths, log).catch((e: Error) => (log.warn({ err: e.message }, 'the hook spool could not be run'), 0)));
+      if (replayed) log.info({ replayed }, `hook events recorded while the swarm was unreachable are now in the stream (${why})`);
+    }));
   await replay('start');
   // During a NATS outage hooks are recorded locally: they reach the stream as soon as the bus is back.
   void (async () => {
     for await (const s of nc.status()) if (s.type === 'reconnect') await replay('reconnected');
   })();
+  // A hook whose request timed out under load spools its event with the bus up: it lands within a second.
+  spoolPoll = setInterval(() => {
+    if (!shuttingDown && !nc.isClosed() && spoolPending(paths)) void replay('spooled', false);
+  }, 1000);
+  spoolPoll.unref();
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
   await srv.stopped;

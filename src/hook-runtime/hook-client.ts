@@ -6,10 +6,11 @@ import { linkSwarm, type SwarmLink } from '../runtime/swarm-link.js';
 import { importDist } from '../package-root.js';
 import type { HookEvent, HookResult } from '../schemas/hook-types.js';
 import type { StatePaths } from '../host/state-dir.js';
-import { preloadHandler, runHookHandlers } from './run-handler.js';
-import { appendToSpool } from './spool.js';
+import { checkBuiltin, preloadHandler, runHookHandlers } from './run-handler.js';
+import { appendToSpool, spoolPending } from './spool.js';
 import { isAlive } from '../host/process-identity.js';
 import { readRunFile } from '../runtime/run-file.js';
+import { acquireWriterLock } from '../memory/writer-lock.js';
 
 export class HookHandlerError extends Error {}
 
@@ -37,24 +38,46 @@ async function viaSwarm(config: Config, paths: StatePaths, event: HookEvent, sha
   }
 }
 
-async function locally(config: Config, paths: StatePaths, event: HookEvent): Promise<HookResult> {
+/** How long a hook waits for the memory's writer lock before it spools instead: a burst never queues. */
+const LOCK_WAIT_MS = 40;
+
+type Local = HookResult & { busy?: boolean };
+
+async function locally(config: Config, paths: StatePaths, event: HookEvent): Promise<Local> {
   const started = performance.now();
+  const took = (): number => performance.now() - started;
   // A live coordinator owns the memory even while its bus is down: spool the event for it.
   const run = readRunFile(paths.runFile);
   if (run?.coordinator && isAlive(run.coordinator)) {
     appendToSpool(paths, event);
-    return { hook: event.hook, id: event.id, message: `${event.hook} spooled for the coordinator`, durationMs: performance.now() - started, stored: 'spool' };
+    return { hook: event.hook, id: event.id, message: `${event.hook} spooled for the coordinator`, durationMs: took(), stored: 'spool' };
+  }
+  // The memory has one writer at a time: everything slow (module loading) happens before the lock.
+  await preloadHandler(event, config);
+  const lock = await acquireWriterLock(paths.memory, LOCK_WAIT_MS);
+  if (!lock) {
+    // Another writer holds the memory (a burst of hooks, a CLI call): bad input still fails now
+    // (the handler runs against a memory that keeps nothing), a good event waits in the spool for
+    // whoever next holds the lock. LMDB is never loaded on this path.
+    try {
+      await checkBuiltin(event, config, { get: () => undefined, set: async () => undefined, update: async (_k, fn) => fn(undefined) });
+    } catch (err) {
+      throw new HookHandlerError((err as Error).message);
+    }
+    appendToSpool(paths, event);
+    return { hook: event.hook, id: event.id, message: `${event.hook} spooled`, durationMs: took(), stored: 'spool', busy: true };
   }
   // Loaded from dist/ at run time: the lean hooks bundle leaves LMDB and zod out.
   const { MemoryStore } = await importDist<typeof import('../memory/store.js')>('src', 'memory', 'store.js');
   const { MemoryOps } = await importDist<typeof import('../memory/operations.js')>('src', 'memory', 'operations.js');
-  // The memory has one writer at a time: everything slow (module loading) happens before the lock.
-  await preloadHandler(event, config);
-  // Bounded: a burst of hooks queues briefly; a coordinator that holds the memory but cannot be
-  // reached ends the wait with an error instead of a hang.
-  const store = await MemoryStore.openWriter(paths.memory, { mapSizeBytes: config.memory.mapSizeBytes, waitMs: 10_000 });
+  const store = await MemoryStore.openLocked(paths.memory, { mapSizeBytes: config.memory.mapSizeBytes }, lock);
   try {
     const ops = new MemoryOps(store);
+    // Spooled events happened first: they run before this one (a pre-task before its post-task).
+    if (spoolPending(paths)) {
+      const { drainSpool } = await importDist<typeof import('./spool-drain.js')>('src', 'hook-runtime', 'spool-drain.js');
+      await drainSpool(paths, config, ops);
+    }
     // Kept for the stream: the coordinator publishes pending events when it next starts.
     await store.set(`hooks/pending/${event.at}-${event.id}`, event);
     let r;
@@ -63,7 +86,7 @@ async function locally(config: Config, paths: StatePaths, event: HookEvent): Pro
     } catch (e) {
       throw new HookHandlerError((e as Error).message);
     }
-    return { hook: event.hook, id: event.id, message: r.message, data: r.data, durationMs: performance.now() - started, stored: 'local' };
+    return { hook: event.hook, id: event.id, message: r.message, data: r.data, durationMs: took(), stored: 'local' };
   } finally {
     await store.close();
   }
@@ -76,7 +99,11 @@ async function locally(config: Config, paths: StatePaths, event: HookEvent): Pro
 export async function sendHook(config: Config, paths: StatePaths, event: HookEvent, shared?: SwarmLink, deferred?: boolean): Promise<HookOutcome> {
   const r = await viaSwarm(config, paths, event, shared, deferred);
   if (typeof r !== 'string') return { result: r };
-  const result = await locally(config, paths, event);
-  const where = result.stored === 'spool' ? 'spooled for the coordinator (it runs it when its bus is back)' : 'recorded locally (it reaches the event stream when the swarm is up)';
+  const { busy, ...result } = await locally(config, paths, event);
+  const where = busy
+    ? 'spooled: the memory was busy (the next isoswarm call that writes or reads it runs the event)'
+    : result.stored === 'spool'
+      ? 'spooled for the coordinator (it runs it when its bus is back)'
+      : 'recorded locally (it reaches the event stream when the swarm is up)';
   return { result, warning: `${r}; hook ${where}` };
 }

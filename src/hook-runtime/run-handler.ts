@@ -27,6 +27,15 @@ export async function preloadHandler(event: HookEvent, config: Config): Promise<
   if (builtin) await loadHandler(builtin);
 }
 
+/**
+ * Runs only the built-in handler, for its checks (a missing --file, an empty message), against a
+ * memory whose writes are thrown away: a hook that must be spooled still fails now on bad input.
+ */
+export async function checkBuiltin(event: HookEvent, config: Config, memory: HookMemory): Promise<void> {
+  const builtin = config.hooks.builtin[event.hook];
+  if (builtin) await (await loadHandler(builtin))(event, { memory });
+}
+
 export class HookFailure extends Error {
   constructor(message: string) {
     super(message);

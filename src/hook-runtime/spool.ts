@@ -1,49 +1,88 @@
-// Hook events the running coordinator cannot be sent (its bus is down) wait in a spool file: the
-// coordinator holds the memory as its single writer, so a hook must not open LMDB beside it. Each
-// event is one line appended with O_APPEND (whole lines, never interleaved); the coordinator takes
-// the file (an atomic rename), runs the events, and removes it.
-import { appendFileSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+// Hook events that cannot be written now wait in a spool: one file per event, written aside and
+// renamed into place (a reader sees whole events or none, and no writer can append to a file a
+// drainer has already read). Two cases: the coordinator runs but its bus is down (it owns the
+// memory as its single writer), or another process holds the memory's writer lock (a burst of
+// hooks). Whoever next holds the lock drains the spool (spool-drain.ts).
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StatePaths } from '../host/state-dir.js';
 import type { HookEvent } from '../schemas/hook-types.js';
 
-const SPOOL = 'hooks-spool.jsonl';
+const DIR = 'hooks-spool';
+/** The single append-only file of earlier versions; its events are moved into the spool dir. */
+const LEGACY = 'hooks-spool.jsonl';
+
+export function spoolDir(paths: StatePaths): string {
+  return join(paths.root, DIR);
+}
+
+function fileName(event: Pick<HookEvent, 'at' | 'id'>): string {
+  // `at` first: a drain in name order runs events in the order they happened.
+  return `${event.at}-${event.id}.json`.replace(/[^\w.:-]/g, '_');
+}
 
 export function appendToSpool(paths: StatePaths, event: HookEvent): void {
-  appendFileSync(join(paths.root, SPOOL), `${JSON.stringify(event)}\n`, { mode: 0o600, flag: 'a' });
+  const dir = spoolDir(paths);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const tmp = join(dir, `.tmp-${process.pid}-${event.id.replace(/[^\w-]/g, '_')}`);
+  writeFileSync(tmp, JSON.stringify(event), { mode: 0o600 });
+  renameSync(tmp, join(dir, fileName(event)));
 }
 
-export interface TakenSpool {
+export interface SpooledEvent {
   file: string;
-  events: unknown[];
-  bad: number;
+  /** The parsed event, or null when the file is not JSON. */
+  event: unknown;
 }
 
-/** The spool and any taken-but-unfinished spools of an earlier coordinator, ready to process. */
-export function takeSpools(paths: StatePaths): TakenSpool[] {
-  try {
-    renameSync(join(paths.root, SPOOL), join(paths.root, `${SPOOL}.taken-${process.pid}-${Date.now()}`));
-  } catch {
-    /* nothing spooled */
-  }
-  const out: TakenSpool[] = [];
-  for (const name of readdirSync(paths.root).filter((n) => n.startsWith(`${SPOOL}.taken-`)).sort()) {
+function migrateLegacy(paths: StatePaths): void {
+  const files = readdirSync(paths.root).filter((n) => n === LEGACY || n.startsWith(`${LEGACY}.taken-`));
+  for (const name of files) {
     const file = join(paths.root, name);
-    let bad = 0;
-    const events: unknown[] = [];
     for (const line of readFileSync(file, 'utf8').split('\n')) {
       if (!line.trim()) continue;
       try {
-        events.push(JSON.parse(line));
+        const e = JSON.parse(line) as HookEvent;
+        if (typeof e?.id === 'string' && typeof e.at === 'string') appendToSpool(paths, e);
       } catch {
-        bad++;
+        /* a torn line of the old format carries no event */
       }
     }
-    out.push({ file, events, bad });
+    rmSync(file, { force: true });
   }
-  return out;
 }
 
-export function finishSpool(s: TakenSpool): void {
-  rmSync(s.file, { force: true });
+/** Whether anything waits (cheap: one readdir; callers skip the lock and LMDB when nothing does). */
+export function spoolPending(paths: StatePaths): boolean {
+  if (existsSync(join(paths.root, LEGACY))) return true;
+  try {
+    return readdirSync(spoolDir(paths)).some((n) => n.endsWith('.json'));
+  } catch {
+    return false;
+  }
+}
+
+/** The spooled events in the order they happened. Call only while holding the memory's writer lock. */
+export function readSpool(paths: StatePaths): SpooledEvent[] {
+  migrateLegacy(paths);
+  let names: string[];
+  try {
+    names = readdirSync(spoolDir(paths)).filter((n) => n.endsWith('.json')).sort();
+  } catch {
+    return [];
+  }
+  return names.map((n) => {
+    const file = join(spoolDir(paths), n);
+    try {
+      return { file, event: JSON.parse(readFileSync(file, 'utf8')) as unknown };
+    } catch {
+      return { file, event: null };
+    }
+  });
+}
+
+/** A spooled event that is done (or cannot be read) leaves the spool; unreadable ones are kept aside. */
+export function removeSpooled(s: SpooledEvent, unreadable = false): void {
+  if (unreadable) renameSync(s.file, `${s.file}.bad`);
+  else rmSync(s.file, { force: true });
 }

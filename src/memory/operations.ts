@@ -9,7 +9,8 @@ import { matches, parseFilter } from './query.js';
 import { addCacheUse, addCleanupOutcome, addSummaryEntry, addUnmountAttempt } from './reducers.js';
 import type { MemoryStore, StoredEntry } from './store.js';
 
-function checked(key: string, value: unknown): void {
+/** Refuses a value that is not a valid record for its key (optimization/* records are typed). */
+export function checked(key: string, value: unknown): void {
   const v = validateRecord(key, value);
   if (!v.ok) throw new BusError('bad-request', `invalid value for ${key}: ${v.message}`);
 }

@@ -1,8 +1,9 @@
 // The one owner of lmdb: the memory store. A fixed, large map size; values are JSON, each wrapped
 // with its update time. The coordinator is the single writer while it runs; without it, CLI calls
 // write directly (LMDB's own write lock serialises processes; every write is committed before we return).
-import { chmodSync, mkdirSync, readdirSync, realpathSync } from 'node:fs';
-import { acquireTargetLock, type TargetLock } from '../host/target-lock.js';
+import { chmodSync, mkdirSync, readdirSync } from 'node:fs';
+import type { TargetLock } from '../host/target-lock.js';
+import { acquireWriterLock } from './writer-lock.js';
 import { open, type RootDatabase } from 'lmdb';
 
 export interface StoredEntry {
@@ -33,6 +34,8 @@ export interface OpenOptions {
   readOnly?: boolean;
 }
 
+export type BatchWrite = { key: string; value: unknown } | { key: string; fn: (old: unknown) => unknown };
+
 export class MemoryStoreBusy extends Error {
   override name = 'MemoryStoreBusy';
 }
@@ -52,15 +55,14 @@ export class MemoryStore {
    * Waits up to `waitMs` for another writer (a CLI call, or the coordinator while it runs).
    */
   static async openWriter(dir: string, opts: Omit<OpenOptions, 'readOnly'> & { waitMs?: number }): Promise<MemoryStore> {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const name = `memory:${realpathSync(dir)}`;
-    const end = Date.now() + (opts.waitMs ?? 10_000);
-    let lock = await acquireTargetLock(name);
-    for (let delay = 2; !lock; delay = Math.min(delay * 2, 50)) {
-      if (Date.now() > end) throw new MemoryStoreBusy(`the memory at ${dir} is held by another writer (the coordinator, or another isoswarm call) for longer than ${opts.waitMs ?? 10_000} ms`);
-      await new Promise((r) => setTimeout(r, delay));
-      lock = await acquireTargetLock(name);
-    }
+    const waitMs = opts.waitMs ?? 10_000;
+    const lock = await acquireWriterLock(dir, waitMs);
+    if (!lock) throw new MemoryStoreBusy(`the memory at ${dir} is held by another writer (the coordinator, or another isoswarm call) for longer than ${waitMs} ms`);
+    return MemoryStore.openLocked(dir, opts, lock);
+  }
+
+  /** Opens for writing under a writer lock the caller already took (released on close, or on failure here). */
+  static async openLocked(dir: string, opts: Omit<OpenOptions, 'readOnly'>, lock: TargetLock): Promise<MemoryStore> {
     try {
       const store = MemoryStore.open(dir, opts);
       store.lock = lock;
@@ -120,6 +122,22 @@ export class MemoryStore {
       void this.db.put(key, { v: value, t });
     });
     return { key, value, updatedAt: iso(t) };
+  }
+
+  /**
+   * Several writes in one transaction: a plain value, or a function of the value committed before
+   * it (applied inside the transaction, so a concurrent writer's change is never overwritten).
+   */
+  async batch(writes: BatchWrite[]): Promise<void> {
+    const t = Date.now();
+    await this.db.transaction(() => {
+      for (const w of writes) void this.db.put(w.key, { v: 'fn' in w ? w.fn(this.db.get(w.key)?.v) : w.value, t });
+    });
+  }
+
+  /** Removes several keys in one transaction. */
+  async removeMany(keys: string[]): Promise<void> {
+    if (keys.length) await this.db.transaction(() => keys.forEach((k) => void this.db.remove(k)));
   }
 
   /** Resolves false when there was nothing under the key. */

@@ -52,11 +52,22 @@ describe('hooks with the swarm down', () => {
     assert.match(badRecord.stderr, /invalid value for optimization\/unmount-strategies\/tmpfs/);
   });
 
-  test('8 x 10 concurrent hook processes: every one recorded', async () => {
+  test('8 x 10 concurrent hook processes: every one exits 0 and is recorded exactly once', async () => {
     const before = listKeys(env, 'notifications/').length;
-    const runs = await Promise.all(Array.from({ length: 80 }, (_, i) => cli(env, ['hooks', 'notify', '--message', `m${i}`])));
+    // Eight writers, ten calls each, all at once: an editor saving many files, a parallel make.
+    const runs = (
+      await Promise.all(Array.from({ length: 8 }, (_, w) => Promise.all(Array.from({ length: 10 }, (_, i) => cli(env, ['hooks', 'notify', '--message', `burst-${w}-${i}`])))))
+    ).flat();
     for (const r of runs) assert.equal(r.code, 0, r.stderr);
+    const ms = runs.map((r) => r.ms).sort((a, b) => a - b);
+    console.log(`# hook burst: 80 calls, p50 ${ms[39]!.toFixed(0)} ms, p99 ${ms[78]!.toFixed(0)} ms, max ${ms[79]!.toFixed(0)} ms, spooled ${runs.filter((r) => /memory was busy/.test(r.stderr)).length}`);
+    // A read drains what the burst spooled, so every event is there once.
+    const r = cliSync(env, ['memory', 'list', '--prefix', 'notifications/', '--json']);
+    const messages = (JSON.parse(r.stdout) as { value: { message: string } }[]).map((e) => e.value.message).filter((m) => m.startsWith('burst-'));
+    assert.equal(messages.length, 80, 'every event recorded');
+    assert.equal(new Set(messages).size, 80, 'none recorded twice');
     assert.equal(listKeys(env, 'notifications/').length - before, 80);
+    assert.equal(listKeys(env, 'hooks/drained/').length, 0);
   });
 });
 
@@ -110,6 +121,11 @@ describe('hooks with the swarm up', () => {
     const before = listKeys(env, 'notifications/').length;
     const runs = await Promise.all(Array.from({ length: 80 }, (_, i) => cli(env, ['hooks', 'notify', '--message', `m${i}`])));
     for (const r of runs) assert.equal(r.code, 0, r.stderr);
-    assert.equal(listKeys(env, 'notifications/').length - before, 80);
+    // On a loaded machine some calls time out and spool their event: the coordinator runs the
+    // spool within a second or so.
+    const spooled = runs.filter((r) => /spooled/.test(r.stderr)).length;
+    const deadline = Date.now() + 30_000;
+    while (listKeys(env, 'notifications/').length - before < 80 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    assert.equal(listKeys(env, 'notifications/').length - before, 80, `${spooled} spooled`);
   });
 });

@@ -68,7 +68,7 @@ export function registerMemory(program: Command, globals: () => GlobalOptions): 
     .action(async (key: string, o: { json?: boolean }) => {
       const ctx = (await context()).cliContext(globals());
       await validKey(key);
-      const e = (await access()).openReader(ctx)?.get(key);
+      const e = (await (await access()).openReader(ctx))?.get(key);
       if (!e) throw new CliError(`no memory entry "${key}"`, EXIT.failed);
       if (o.json) printJson(e);
       else printLine(JSON.stringify(e.value, null, 2));
@@ -97,7 +97,7 @@ export function registerMemory(program: Command, globals: () => GlobalOptions): 
     .option('--json', 'print entries as JSON')
     .action(async (o: { prefix: string; limit?: number; json?: boolean }) => {
       const ctx = (await context()).cliContext(globals());
-      const entries = (await access()).openReader(ctx)?.list(o.prefix, o.limit) ?? [];
+      const entries = (await (await access()).openReader(ctx))?.list(o.prefix, o.limit) ?? [];
       if (o.json) printJson(entries);
       else for (const e of entries) printLine(`${e.key}\t${e.updatedAt}`);
     });
@@ -112,7 +112,7 @@ export function registerMemory(program: Command, globals: () => GlobalOptions): 
       const ctx = (await context()).cliContext(globals());
       let entries;
       try {
-        entries = (await access()).openReader(ctx)?.query(prefix ?? '', o.where, o.limit) ?? [];
+        entries = (await (await access()).openReader(ctx))?.query(prefix ?? '', o.where, o.limit) ?? [];
       } catch (e) {
         throw new CliError((e as Error).message, EXIT.usage);
       }
@@ -127,7 +127,7 @@ export function registerMemory(program: Command, globals: () => GlobalOptions): 
     .option('--out <file>', 'write to this file instead of stdout')
     .action(async (o: { prefix: string; out?: string }) => {
       const ctx = (await context()).cliContext(globals());
-      const entries = (await access()).openReader(ctx)?.list(o.prefix) ?? [];
+      const entries = (await (await access()).openReader(ctx))?.list(o.prefix) ?? [];
       const text = entries.map((e) => JSON.stringify(e)).join('\n') + (entries.length ? '\n' : '');
       if (o.out) {
         const { writeFile } = await import('node:fs/promises');
@@ -168,7 +168,7 @@ export function registerMemory(program: Command, globals: () => GlobalOptions): 
     .option('--json', 'print as JSON')
     .action(async (o: { json?: boolean }) => {
       const ctx = (await context()).cliContext(globals());
-      const r = (await access()).openReader(ctx);
+      const r = (await (await access()).openReader(ctx));
       const s = r ? { ...r.store.stats(), byNamespace: namespaces(r.list('')) } : { entries: 0, path: ctx.paths.memory, byNamespace: {} };
       if (o.json) printJson(s);
       else {

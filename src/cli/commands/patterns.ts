@@ -42,7 +42,7 @@ export function registerPatterns(program: Command, globals: () => GlobalOptions)
     .action(async (o: { json?: boolean }) => {
       const ctx = (await context()).cliContext(globals());
       const { openReader } = await import('../memory-access.js');
-      const entries = openReader(ctx)?.list('optimization/') ?? [];
+      const entries = (await openReader(ctx))?.list('optimization/') ?? [];
       if (o.json) {
         printJson(entries);
         return;
