@@ -11,6 +11,7 @@ import { defaultDeny } from '../../src/host/path-policy.js';
 import { judgeCommandLine } from '../../src/guard/guard.js';
 import { debootstrapMounts, isRunning, mount, startProcess, waitRooted, withFixture } from '../helpers/chroot-fixture.js';
 import { readMountsSync } from '../helpers/host-snapshot.js';
+import { cliSync, removeScratch, scratchHome, testEnv } from '../helpers/cli.js';
 import { needsRoot } from '../helpers/root.js';
 import { corpus, type Expect } from './guard-corpus-cases.js';
 
@@ -53,6 +54,19 @@ test('guard corpus: live chroot, then the same commands after teardown', { timeo
       return n;
     };
     const live = await judge('live', (e) => e.live);
+    // The same block through the built CLI (no swarm: the CLI judges itself): exit 3, then 0.
+    const block = cases[4]!.cmd;
+    const viaCli = () => {
+      const home = scratchHome('guard-cli');
+      try {
+        return cliSync(testEnv(home), ['guard', '--cwd', S, '--', block]);
+      } finally {
+        removeScratch(home);
+      }
+    };
+    const cliLive = viaCli();
+    assert.equal(cliLive.code, 3, cliLive.stdout + cliLive.stderr);
+    assert.match(cliLive.stdout, /isoswarm (cleanup|unmount) /);
 
     // Tear the chroot down (the daemon first, then children before parents), keep the rest.
     process.kill(-daemon.pid!, 'SIGKILL');
@@ -61,6 +75,8 @@ test('guard corpus: live chroot, then the same commands after teardown', { timeo
     for (const m of unmountOrder(mountsUnder(readMountsSync(), R))) await runOk('umount', ['--no-canonicalize', '--', m.mountPoint]);
     assert.equal(mountsUnder(readMountsSync(), R).length, 0);
     const gone = await judge('gone', (e) => e.gone);
+    const cliGone = viaCli();
+    assert.equal(cliGone.code, 0, cliGone.stdout + cliGone.stderr);
 
     const blockLive = cases.filter((c) => c.block).length;
     process.stdout.write(`guard corpus: ${cases.length} commands; ${live} judged live, ${gone} after teardown; block commands ${blockLive}\n`);
