@@ -4,7 +4,7 @@
 // tell `rm -rf x` from `ls x`; this build exposes the whole syntax tree.
 import { posix } from 'node:path';
 import { loadWithCodeCache } from './parser-load.js';
-import { evalWord, type ShellWord, type WordNode } from './shell-words.js';
+import { evalWord, type ShellVars, type ShellWord, type WordNode } from './shell-words.js';
 
 /** The parts of mvdan/sh's syntax tree the guard reads (Go structs seen through GopherJS). */
 interface ShNode {
@@ -44,6 +44,21 @@ const PIPE_ALL = 13;
 interface Walker {
   out: SimpleCommand[];
   home: string;
+  /** `X=/mnt/a` earlier in the line makes `$X` known (scoping is flattened: a subshell's leaks). */
+  vars: ShellVars;
+}
+
+/** Records `NAME=value` (a bare assignment, or export/declare/local/readonly). */
+function assign(w: Walker, a: ShNode, cwd: string | null): void {
+  const name = (a.Name as ShNode | null)?.Value;
+  if (typeof name !== 'string') return;
+  const value = a.Value as ShNode | null;
+  if (a.Append || a.Array || a.Index || !value) {
+    w.vars.set(name, a.Naked && !value ? (w.vars.get(name) ?? null) : null);
+    return;
+  }
+  const v = evalWord(value as unknown as WordNode, cwd, w.home, parser().NodeType, w.vars);
+  w.vars.set(name, v.text !== null && !v.glob ? v.text : null);
 }
 
 const list = (v: unknown): ShNode[] => (Array.isArray(v) ? (v as ShNode[]) : []);
@@ -71,8 +86,11 @@ function command(w: Walker, cmd: ShNode, cwd: string | null): string | null {
       for (const a of list(cmd.Assigns)) inner(w, a, cwd);
       const words = list(cmd.Args);
       for (const word of words) inner(w, word, cwd);
-      if (words.length === 0) return cwd;
-      const argv = words.map((x) => evalWord(x as unknown as WordNode, cwd, w.home, sx.NodeType));
+      if (words.length === 0) {
+        for (const a of list(cmd.Assigns)) assign(w, a, cwd);
+        return cwd;
+      }
+      const argv = words.map((x) => evalWord(x as unknown as WordNode, cwd, w.home, sx.NodeType, w.vars));
       w.out.push({ argv, cwd, index: w.out.length });
       return changeDir(argv, cwd, w.home);
     }
@@ -96,6 +114,12 @@ function command(w: Walker, cmd: ShNode, cwd: string | null): string | null {
       return cwd;
     case 'Block':
       return stmts(w, list(cmd.Stmts), cwd);
+    case 'DeclClause':
+      for (const a of list(cmd.Args)) {
+        inner(w, a, cwd);
+        assign(w, a, cwd);
+      }
+      return cwd;
     default:
       // if/while/for/case/functions/tests: every command inside is judged, in the current directory;
       // a `cd` inside them makes the directory unknown afterwards.
@@ -154,7 +178,7 @@ export function parseCommandLine(text: string, opts: ParseOptions): SimpleComman
     const msg = typeof ge.Error === 'function' ? ge.Error() : ge.message ?? String(e);
     throw new ShellParseError(msg);
   }
-  const w: Walker = { out: [], home: opts.home };
+  const w: Walker = { out: [], home: opts.home, vars: new Map() };
   stmts(w, list(file.Stmts), opts.cwd);
   return w.out;
 }

@@ -6,7 +6,9 @@ export interface ShellWord {
   text: string | null;
   /** Unquoted *, ? or [ : the word is a pattern the shell expands against the file system. */
   glob: boolean;
-  /** The pattern with quoted glob characters escaped by a backslash (only when glob). */
+  /** Unquoted {a,b}: the shell expands the word into several before anything else. */
+  brace?: boolean;
+  /** The word with quoted glob and brace characters escaped by a backslash (when glob or brace). */
   pattern?: string;
   /** The word as written, for messages. */
   raw: string;
@@ -20,7 +22,8 @@ export interface WordNode {
 type NodeTypeFn = (n: WordNode) => string;
 
 const GLOB_CHARS = /[*?[]/;
-const escapeGlob = (s: string): string => s.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+const escapeGlob = (s: string): string => s.replace(/[*?[\]\\{},]/g, (c) => `\\${c}`);
+const BRACE = /\{[^{}]*,[^{}]*\}/;
 
 /** Removes the backslashes of an unquoted literal (`a\ b` is `a b`; a trailing newline escape vanishes). */
 function unescapeBare(s: string): string {
@@ -37,12 +40,17 @@ interface Acc {
   pattern: string;
   known: boolean;
   glob: boolean;
+  brace: boolean;
 }
 
-function paramValue(n: WordNode, cwd: string | null, home: string): string | null {
+/** Variables assigned earlier in the same command line (null: assigned something unknown). */
+export type ShellVars = Map<string, string | null>;
+
+function paramValue(n: WordNode, cwd: string | null, home: string, vars: ShellVars): string | null {
   // Only a plain $NAME / ${NAME}: any operator (${X:-y}, ${#X}, ${X%y}) makes it unknown.
   if (n.Excl || n.Length || n.Width || n.Index || n.Slice || n.Repl || n.Exp || n.Names) return null;
   const name = (n.Param as WordNode | null)?.Value;
+  if (typeof name === 'string' && vars.has(name)) return vars.get(name) ?? null;
   if (name === 'HOME') return home;
   if (name === 'PWD') return cwd;
   return null;
@@ -59,7 +67,7 @@ function isPwdSubst(n: WordNode, nodeType: NodeTypeFn): boolean {
   return parts.length === 1 && nodeType(parts[0]!) === 'Lit' && parts[0]!.Value === 'pwd';
 }
 
-function addPart(acc: Acc, p: WordNode, quoted: boolean, cwd: string | null, home: string, nodeType: NodeTypeFn): void {
+function addPart(acc: Acc, p: WordNode, quoted: boolean, cwd: string | null, home: string, nodeType: NodeTypeFn, vars: ShellVars): void {
   const known = (s: string | null): void => {
     if (s === null) acc.known = false;
     else {
@@ -76,6 +84,7 @@ function addPart(acc: Acc, p: WordNode, quoted: boolean, cwd: string | null, hom
       acc.text += unescaped;
       const bare = raw.replace(/\\(.)/gs, (_m, c: string) => `\\${c}`);
       if (GLOB_CHARS.test(raw.replace(/\\./gs, ''))) acc.glob = true;
+      if (BRACE.test(raw.replace(/\\./gs, ''))) acc.brace = true;
       acc.pattern += bare.replace(/\\\n/g, '');
       return;
     }
@@ -83,10 +92,10 @@ function addPart(acc: Acc, p: WordNode, quoted: boolean, cwd: string | null, hom
       // $'...' has its own escapes the guard does not decode.
       return known(p.Dollar ? null : String(p.Value));
     case 'DblQuoted':
-      for (const q of (p.Parts as WordNode[]) ?? []) addPart(acc, q, true, cwd, home, nodeType);
+      for (const q of (p.Parts as WordNode[]) ?? []) addPart(acc, q, true, cwd, home, nodeType, vars);
       return;
     case 'ParamExp':
-      return known(paramValue(p, cwd, home));
+      return known(paramValue(p, cwd, home, vars));
     case 'CmdSubst':
       return known(isPwdSubst(p, nodeType) ? cwd : null);
     default:
@@ -94,9 +103,9 @@ function addPart(acc: Acc, p: WordNode, quoted: boolean, cwd: string | null, hom
   }
 }
 
-export function evalWord(w: WordNode, cwd: string | null, home: string, nodeType: NodeTypeFn): ShellWord {
+export function evalWord(w: WordNode, cwd: string | null, home: string, nodeType: NodeTypeFn, vars: ShellVars = new Map()): ShellWord {
   const parts = (w.Parts as WordNode[]) ?? [];
-  const acc: Acc = { text: '', pattern: '', known: true, glob: false };
+  const acc: Acc = { text: '', pattern: '', known: true, glob: false, brace: false };
   parts.forEach((p, i) => {
     // A leading unquoted `~` or `~/...` is the home directory (`~user` is not known).
     if (i === 0 && nodeType(p) === 'Lit') {
@@ -104,16 +113,17 @@ export function evalWord(w: WordNode, cwd: string | null, home: string, nodeType
       if (v === '~' || v.startsWith('~/')) {
         acc.text += home;
         acc.pattern += escapeGlob(home);
-        addPart(acc, { ...p, Value: v.slice(1) } as WordNode, false, cwd, home, () => 'Lit');
+        addPart(acc, { ...p, Value: v.slice(1) } as WordNode, false, cwd, home, () => 'Lit', vars);
         return;
       }
       if (v.startsWith('~')) acc.known = false;
     }
-    addPart(acc, p, false, cwd, home, nodeType);
+    addPart(acc, p, false, cwd, home, nodeType, vars);
   });
   const raw = parts.map((p) => String(p.Value ?? '')).join('') || '(expansion)';
   const word: ShellWord = { text: acc.known ? acc.text : null, glob: acc.known && acc.glob, raw: acc.known ? acc.text : raw };
-  if (word.glob) word.pattern = acc.pattern;
+  if (acc.known && acc.brace) word.brace = true;
+  if (word.glob || word.brace) word.pattern = acc.pattern;
   return word;
 }
 

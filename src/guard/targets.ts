@@ -80,17 +80,53 @@ function expand(pattern: string): string[] {
   return bases;
 }
 
+/** Bash brace expansion over an escaped pattern: `a/{b,c{d,e}}` -> a/b a/cd a/ce (at most 256 words). */
+export function expandBraces(p: string, limit = 256): string[] {
+  let open = -1;
+  let depth = 0;
+  const commas: number[] = [];
+  for (let i = 0; i < p.length; i++) {
+    const c = p[i];
+    if (c === '\\') {
+      i++;
+      continue;
+    }
+    if (c === '{') {
+      if (depth++ === 0) {
+        open = i;
+        commas.length = 0;
+      }
+    } else if (c === ',' && depth === 1) commas.push(i);
+    else if (c === '}' && depth > 0 && --depth === 0) {
+      if (commas.length === 0) continue; // `{x}` is literal
+      const cuts = [open, ...commas, i];
+      const alts = cuts.slice(0, -1).map((c0, k) => p.slice(c0 + 1, cuts[k + 1]));
+      const rest = p.slice(i + 1);
+      const out: string[] = [];
+      for (const a of alts) for (const x of expandBraces(p.slice(0, open) + a + rest, limit)) if (out.length < limit) out.push(x);
+      return out;
+    }
+  }
+  return [p];
+}
+
 /** The paths a path argument names; `follow` as in canonical(). */
 export function resolveWord(w: ShellWord, cwd: string | null, follow: boolean): Resolution {
   if (w.text === null) return { ok: false, why: `${w.raw} depends on a value known only when the command runs` };
   if (w.text === '') return { ok: false, why: 'an empty path (an unset variable?)' };
   const relative = !w.text.startsWith('/');
   if (relative && cwd === null) return { ok: false, why: `${w.text} is relative to a directory the guard cannot know` };
-  if (w.glob && w.pattern) {
-    const pat = relative ? `${cwd!.replace(/[*?[\]\\]/g, '\\$&')}/${w.pattern}` : w.pattern;
-    const hits = expand(pat);
-    // No match: the shell passes the pattern on unchanged, which names nothing that exists.
-    return { ok: true, paths: hits.map((h) => canonical(h, follow)) };
+  if ((w.glob || w.brace) && w.pattern) {
+    const paths: string[] = [];
+    for (const one of w.brace ? expandBraces(w.pattern) : [w.pattern]) {
+      const rel = !one.startsWith('/');
+      if (rel && cwd === null) return { ok: false, why: `${one} is relative to a directory the guard cannot know` };
+      const pat = rel ? `${cwd!.replace(/[*?[\]\\{},]/g, '\\$&')}/${one}` : one;
+      // No glob match: the shell passes the pattern on unchanged, which names nothing that exists.
+      const hits = hasGlob(pat) ? expand(pat) : [unescapeGlob(pat)];
+      paths.push(...hits.map((h) => canonical(h, follow)));
+    }
+    return { ok: true, paths };
   }
   return { ok: true, paths: [canonical(relative ? posix.join(cwd!, w.text) : w.text, follow)] };
 }

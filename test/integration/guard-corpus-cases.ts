@@ -55,6 +55,9 @@ export function corpus(p: { S: string; R: string; C: string }): Expect[] {
     blockCase(`fuser -k ${C}/dev/null`),
     blockCase(`mksquashfs ${C} ${S}/fs.squashfs -comp zstd`),
     blockCase(`cd ${R} && mksquashfs chroot out.squashfs -noappend`),
+    blockCase(`X=${C}; umount -R $X; rm -rf "$X"`),
+    blockCase(`export B=${R}; rm -rf "$B"/chroot`),
+    blockCase(`rm -rf ${R}/{chroot,iso}`),
     liveOnly(`rm -rf ${C}/dev/null`),
     liveOnly(`rm -f ${C}/dev/null`),
     liveOnly(`chroot ${C} /bin/true`),
@@ -72,6 +75,9 @@ export function corpus(p: { S: string; R: string; C: string }): Expect[] {
     always('sudo rm -rf /usr'),
     always(`rm -rf --no-preserve-root /`),
     always('fuser -km /'),
+    always('D=/etc; cd $D && rm -rf *'),
+    always('rm -rf /{usr,tmp}'),
+    always('sudo rm -rf /var/lib/dpkg'),
     always(`fuser -km ${C}/dev`),
     always('umount -lf /proc'),
     always(`mount --bind ${S}/src ${S}/shared/x`),
@@ -104,5 +110,7 @@ export function corpus(p: { S: string; R: string; C: string }): Expect[] {
     harmless(`sudo -u nobody ls ${R}`),
     harmless(`timeout 5 find ${S}/clean -type f -delete`),
     harmless('xargs rm -f < /dev/null'),
+    harmless(`B=${S}/clean; rm -rf "$B"/build`),
+    harmless(`rm -rf ${S}/clean/{build,nothing}`),
   ];
 }

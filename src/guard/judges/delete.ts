@@ -8,6 +8,16 @@ import { options, shown, type Finding, type JudgeContext } from '../verdict.js';
 import { describeMounts, describeProcs, safeTeardown, treeFacts } from './tree-facts.js';
 
 const PROTECTED_CODES = new Set(['root', 'top-level', 'denied', 'home']);
+/**
+ * The host's own trees: a recursive delete of one of them or of a folder right inside one (`/etc/*`,
+ * `/usr/lib`, `/var/lib/dpkg`) is refused; deeper ones (`/var/lib/apt/lists/*`) are ordinary work.
+ */
+const SYSTEM_TREES = ['/bin', '/boot', '/dev', '/etc', '/lib', '/lib32', '/lib64', '/libx32', '/proc', '/sbin', '/sys', '/usr', '/var/lib', '/var/cache', '/var/log', '/run'];
+
+function systemTree(path: string): string | undefined {
+  const depth = path.split('/').filter(Boolean).length;
+  return SYSTEM_TREES.find((t) => isAtOrUnder(path, t) && depth <= t.split('/').filter(Boolean).length + 1);
+}
 /** Files here are the host's devices and kernel state, whatever the policy says. */
 const KERNEL_TREES = ['/dev', '/proc', '/sys'];
 
@@ -15,6 +25,8 @@ const KERNEL_TREES = ['/dev', '/proc', '/sys'];
 async function judgeTree(ctx: JudgeContext, cmd: string, tree: string): Promise<Finding> {
   const v = await ctx.host.policy(tree);
   if (!v.ok && PROTECTED_CODES.has(v.code)) return { command: cmd, decision: 'deny', reason: `${tree}: ${v.reason}` };
+  const sys = v.ok ? undefined : systemTree(tree);
+  if (sys) return { command: cmd, decision: 'deny', reason: `${tree} is ${tree === sys ? '' : 'a folder right inside '}the host's ${sys}` };
   // The tree itself may already be host files: a folder inside a /dev bind, or the host's /dev.
   const asFile = await judgeFile(ctx, cmd, tree);
   if (asFile.decision === 'deny') return asFile;
