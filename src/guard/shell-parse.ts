@@ -114,6 +114,19 @@ function command(w: Walker, cmd: ShNode, cwd: string | null): string | null {
       return cwd;
     case 'Block':
       return stmts(w, list(cmd.Stmts), cwd);
+    case 'ForClause': {
+      // `for d in proc sys dev; do ...; done`: the body is judged once per known item.
+      const loop = cmd.Loop as ShNode;
+      const name = (loop.Name as ShNode | null)?.Value;
+      if (sx.NodeType(loop) !== 'WordIter' || typeof name !== 'string' || !Array.isArray(loop.Items) || loop.Items.length === 0) break;
+      for (const item of list(loop.Items)) inner(w, item, cwd);
+      const values = list(loop.Items).map((x) => evalWord(x as unknown as WordNode, cwd, w.home, sx.NodeType, w.vars));
+      for (const v of values.slice(0, 32)) {
+        w.vars.set(name, v.text !== null && !v.glob && !v.brace ? v.text : null);
+        if (stmts(w, list(cmd.Do), cwd) !== cwd) return null;
+      }
+      return cwd;
+    }
     case 'DeclClause':
       for (const a of list(cmd.Args)) {
         inner(w, a, cwd);
@@ -121,10 +134,11 @@ function command(w: Walker, cmd: ShNode, cwd: string | null): string | null {
       }
       return cwd;
     default:
-      // if/while/for/case/functions/tests: every command inside is judged, in the current directory;
-      // a `cd` inside them makes the directory unknown afterwards.
-      return walkAll(w, cmd, cwd) ? null : cwd;
+      break;
   }
+  // if/while/case/functions/tests (and loops over unknown lists): every command inside is judged,
+  // in the current directory; a `cd` inside them makes the directory unknown afterwards.
+  return walkAll(w, cmd, cwd) ? null : cwd;
 }
 
 /** Commands nested anywhere in `node` (command substitutions, conditions, bodies). True when one was a cd. */
