@@ -24,7 +24,10 @@ export function patternLines(entries: Entry[], cwd: string | null): { line: stri
     if (kind === 'parallel-config') {
       const c = (v.choice ?? {}) as Rec;
       const n = Array.isArray(v.candidates) ? v.candidates.length : 0;
-      out.push({ line: `Tuned on this host: ${typeof c.label === 'string' ? c.label : JSON.stringify(c).slice(0, 120)} (evidence: ${n} measured candidates, ${String(v.measuredAt ?? '')})`, weight: 3 });
+      const label = typeof c.label === 'string' ? c.label : JSON.stringify(c).slice(0, 120);
+      const opts = typeof c.mksquashfsOpts === 'string' ? ` (MKSQUASHFS_OPTS="${c.mksquashfsOpts}")` : '';
+      const why = typeof c.reason === 'string' ? `: ${c.reason.slice(0, 160)}` : '';
+      out.push({ line: `Tuned compressor on this host: ${label}${opts}${why} (evidence: ${n} measured candidates, ${String(v.measuredAt ?? '')})`, weight: 3 });
     } else if (kind === 'unmount-strategies') {
       const s = Object.entries((v.strategies ?? {}) as Record<string, Rec>).sort((a, b) => num(b[1].successes) - num(a[1].successes))[0];
       if (!s) continue;
