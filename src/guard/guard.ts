@@ -45,14 +45,6 @@ export function needsParser(line: string): boolean {
   return TRIGGER.test(line);
 }
 
-/** Loads the parser ahead of the first command (a long-lived process calls this once). */
-export function warmGuard(): void {
-  try {
-    parseCommandLine('true', { cwd: '/', home: '/' });
-  } catch {
-    /* the first real command reports it */
-  }
-}
 
 export async function judgeCommandLine(line: string, opts: GuardOptions): Promise<GuardVerdict> {
   const verdict: GuardVerdict = { decision: 'allow', reasons: [], safeCommands: [], notes: [], findings: [], parsed: false };
