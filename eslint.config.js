@@ -1,7 +1,10 @@
-// Lint: recommended rules plus the house rule that src/ never imports agents/ or hooks/.
+// Lint: recommended rules plus the house rules in lint/house-rules.js: imports follow the layers
+// (src/host imports only src/host; src never imports agents/ or hooks/; agents never import the run,
+// the CLI or the coordinator) and recursive deletes go through src/host/delete/ only.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
+import house from './lint/house-rules.js';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**'] },
@@ -13,13 +16,22 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/**/*.ts'],
-    rules: {
-      'no-restricted-imports': ['error', { patterns: ['**/agents/**', '**/hooks/**'] }],
-    },
+    files: ['src/**/*.ts', 'agents/**/*.ts', 'hooks/**/*.ts'],
+    plugins: { house },
+    rules: { 'house/layers': 'error', 'house/no-recursive-rm': 'error' },
+  },
+  {
+    // The one safe deleter is the one place a tree is removed recursively.
+    files: ['src/host/delete/**/*.ts'],
+    rules: { 'house/no-recursive-rm': 'off' },
   },
   {
     files: ['**/*.mjs', '**/*.js'],
     languageOptions: { globals: { ...globals.node } },
+  },
+  {
+    // The dashboard page runs in the browser.
+    files: ['src/dashboard/page/**/*.js'],
+    languageOptions: { globals: { ...globals.browser } },
   },
 );

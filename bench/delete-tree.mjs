@@ -16,7 +16,7 @@ const opt = (name, dflt) => {
 const files = Number(opt('files', '100000'));
 const reps = Number(opt('reps', '3'));
 const shape = opt('shape', 'chroot');
-const { deleteTree } = await import(new URL('../dist/src/host/safe-delete.js', import.meta.url).href);
+const { deleteTree } = await import(new URL('../dist/src/host/delete/safe-delete.js', import.meta.url).href);
 
 /** chroot: ~8 files per folder in 3 levels (like /usr); wide: 1 file per folder; flat: 500 per folder. */
 function makeTree(root) {

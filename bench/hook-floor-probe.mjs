@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 const dist = (p) => fileURLToPath(new URL(`../dist/src/${p}`, import.meta.url));
 const t0 = performance.now();
 const { loadConfigFast } = await import(dist('config/load-fast.js'));
-const { statePaths } = await import(dist('host/state-dir.js'));
+const { statePaths } = await import(dist('host/system/state-dir.js'));
 const { connectSwarm } = await import(dist('runtime/swarm-connect.js'));
 const { requestEndpoint } = await import(dist('bus/request.js'));
 const { closeBus } = await import(dist('bus/connect.js'));

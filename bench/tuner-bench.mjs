@@ -9,7 +9,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 
 const dist = new URL('../dist/', import.meta.url);
-const { buildSquashfs } = await import(new URL('src/host/squashfs.js', dist).href);
+const { buildSquashfs } = await import(new URL('src/host/squashfs/mksquashfs.js', dist).href);
 const { tune } = await import(new URL('agents/performance-tuner/tune.js', dist).href);
 const { choose } = await import(new URL('agents/performance-tuner/choose.js', dist).href);
 

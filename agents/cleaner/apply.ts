@@ -3,16 +3,16 @@
 // then journal each step before it runs: a tree is renamed aside, then deleted.
 import { lstat, realpath } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { removePlannedFiles, type RemoveResult } from '../../src/host/cache-evict.js';
-import { deleteAside } from '../../src/host/delete-aside.js';
-import { openJournal, type Journal } from '../../src/host/journal.js';
-import { lazyDetachBlocks, type LazyCleared } from '../../src/host/lazy-marker.js';
+import { removePlannedFiles, type RemoveResult } from '../../src/host/cache/cache-evict.js';
+import { deleteAside } from '../../src/host/delete/aside.js';
+import { openJournal, type Journal } from '../../src/host/guard/journal.js';
+import { lazyDetachBlocks, type LazyCleared } from '../../src/host/mounts/lazy-marker.js';
 import { silentLog } from '../../src/host/log-like.js';
-import { readMountinfo } from '../../src/host/mountinfo.js';
-import { canonicalPolicy, checkPolicy, readHomeDirs, resolveAndCheck, type PathPolicy } from '../../src/host/path-policy.js';
-import { deleteTree, trashPathFor, trashStepId, type DeleteResult } from '../../src/host/safe-delete.js';
-import { removeStaleLock } from '../../src/host/stale-locks.js';
-import { acquireTargetLock } from '../../src/host/target-lock.js';
+import { readMountinfo } from '../../src/host/mounts/mountinfo.js';
+import { canonicalPolicy, checkPolicy, readHomeDirs, resolveAndCheck, type PathPolicy } from '../../src/host/guard/path-policy.js';
+import { deleteTree, trashPathFor, trashStepId, type DeleteResult } from '../../src/host/delete/safe-delete.js';
+import { removeStaleLock } from '../../src/host/walk/stale-locks.js';
+import { acquireTargetLock } from '../../src/host/guard/target-lock.js';
 import { blockingMounts, invalidInput, mountReport } from './plan.js';
 import { resumePending } from './resume.js';
 import type { ApplyCleanOptions, CleanPlan, CleanRefusalCode, CleanResult, CleanTargetPlan, CleanTargetResult } from './types.js';

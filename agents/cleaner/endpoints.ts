@@ -5,7 +5,8 @@ import { z } from 'zod';
 import { encodeJson } from '../../src/bus/codec.js';
 import { endpoint, type EndpointMap } from '../../src/bus/service.js';
 import { progressSubject } from '../../src/bus/subjects.js';
-import { readHomeDirs } from '../../src/host/path-policy.js';
+import { refuse } from '../../src/schemas/bus-error.js';
+import { readHomeDirs } from '../../src/host/guard/path-policy.js';
 import type { AgentContext } from '../../src/runtime/agent-process.js';
 import { MemoryClient } from '../../src/runtime/memory-client.js';
 import { effectivePolicy } from '../../src/runtime/policy.js';
@@ -56,7 +57,15 @@ export function cleanerEndpoints(ctx: AgentContext): EndpointMap {
           },
         });
         await memory.record(cleanLessons(result, trigger)).catch((e: Error) => ctx.log.warn({ err: e.message }, 'cleanup lessons not recorded'));
-        return { plan: { ...plan, totalBytes: planBytes(plan) }, text: formatCleanPlan(plan), result };
+        const reply = { plan: { ...plan, totalBytes: planBytes(plan) }, text: formatCleanPlan(plan), result };
+        // Nothing was done because every target was refused: an error reply carrying the refusals.
+        const refused = result.targets.filter((t) => t.status === 'refused');
+        if (refused.length > 0 && refused.length === result.targets.length) {
+          const one = refused.length === 1 ? refused[0] : undefined;
+          const refusal = { code: one?.code ?? 'several', reason: refused.map((t) => `${t.path}: ${t.reason ?? 'refused'}${one ? '' : ` [${t.code ?? 'refused'}]`}`).join('; ') };
+          refuse(refused.every((t) => t.code === 'locked') ? 'locked' : 'refused', refusal, reply);
+        }
+        return reply;
       },
     }),
   };

@@ -1,11 +1,12 @@
 // The Cleaner's plan (pure reading, no change): per target the policy verdict, what is mounted
 // below it, and what would go (a tree and its size, evicted cache files, old temp files, stale locks).
-import { planEviction, planTempCleanup } from '../../src/host/cache-evict.js';
-import { isPseudoFs, statfsType } from '../../src/host/fs-type.js';
-import { isAtOrUnder, pathComponents, readMountinfo, type MountEntry } from '../../src/host/mountinfo.js';
-import { canonicalPolicy, readHomeDirs, resolveAndCheck, type PathPolicy } from '../../src/host/path-policy.js';
-import { findStaleLocks } from '../../src/host/stale-locks.js';
-import { treeSize } from '../../src/host/tree-size.js';
+import { planEviction, planTempCleanup } from '../../src/host/cache/cache-evict.js';
+import { isPseudoFs, statfsType } from '../../src/host/fs/fs-type.js';
+import { readMountinfo, type MountEntry } from '../../src/host/mounts/mountinfo.js';
+import { isAtOrUnder, pathComponents } from '../../src/host/fs/paths.js';
+import { canonicalPolicy, readHomeDirs, resolveAndCheck, type PathPolicy } from '../../src/host/guard/path-policy.js';
+import { findStaleLocks } from '../../src/host/walk/stale-locks.js';
+import { treeSize } from '../../src/host/walk/tree-size.js';
 import type { CleanAction, CleanPlan, CleanTargetInput, CleanTargetPlan, MountReport } from './types.js';
 
 export { formatCleanPlan } from './format.js';

@@ -2,11 +2,11 @@
 // moving a tree aside, and that step stays pending until the trash is fully deleted.
 import { lstat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import { listUnfinished, openJournal, type Journal, type PendingStep } from '../../src/host/journal.js';
+import { listUnfinished, openJournal, type Journal, type PendingStep } from '../../src/host/guard/journal.js';
 import { silentLog, type LogLike } from '../../src/host/log-like.js';
-import { canonicalPolicy, checkPolicy, readHomeDirs, type PathPolicy } from '../../src/host/path-policy.js';
-import { deleteTree, isTrashName } from '../../src/host/safe-delete.js';
-import { acquireTargetLock } from '../../src/host/target-lock.js';
+import { canonicalPolicy, checkPolicy, readHomeDirs, type PathPolicy } from '../../src/host/guard/path-policy.js';
+import { deleteTree, isTrashName } from '../../src/host/delete/safe-delete.js';
+import { acquireTargetLock } from '../../src/host/guard/target-lock.js';
 import type { ApplyCleanOptions, CleanProgress, Deleted } from './types.js';
 
 export interface ResumeOutcome {

@@ -1,22 +1,16 @@
 // Plain data shapes of the Cleaner's plan and result (JSON-safe: they cross the bus and are printed).
-import type { EvictionPlan, FileCandidate, TempPlan } from '../../src/host/cache-evict.js';
+import type { EvictionPlan, FileCandidate, TempPlan } from '../../src/host/cache/cache-evict.js';
 import type { LogLike } from '../../src/host/log-like.js';
-import type { PathPolicy, RefusalCode } from '../../src/host/path-policy.js';
-import type { LockFile } from '../../src/host/stale-locks.js';
-import type { TreeSize } from '../../src/host/tree-size.js';
+import type { PathPolicy, RefusalCode } from '../../src/host/guard/path-policy.js';
+import type { LockFile } from '../../src/host/walk/stale-locks.js';
+import type { TreeSize } from '../../src/host/walk/tree-size.js';
+import type { CleanupTarget } from '../../src/schemas/config.js';
 
 export type { EvictionPlan, FileCandidate, LockFile, TempPlan, TreeSize };
 
-export type CleanKind = 'tree' | 'cache' | 'temp' | 'locks';
-
-export interface CleanTargetInput {
-  path: string;
-  kind: CleanKind;
-  /** cache: evict least recently used files until the cache is at most this big. */
-  limitBytes?: number;
-  /** temp: remove files not modified for this many seconds. */
-  maxAgeSec?: number;
-}
+/** A clean target as the wire and the config carry it (one definition: cleanupTargetSchema). */
+export type CleanTargetInput = CleanupTarget;
+export type CleanKind = CleanupTarget['kind'];
 
 export interface MountReport {
   mountPoint: string;

@@ -7,9 +7,9 @@ import {
   readLoadAvg,
   readMemory,
   type CpuTimes,
-} from '../../src/host/probes.js';
-import { ProcessTreeMeter } from '../../src/host/process-tree-usage.js';
-import { TempTracker, type TempTrackerOptions } from '../../src/host/temp-tracker.js';
+} from '../../src/host/proc/probes.js';
+import { ProcessTreeMeter } from '../../src/host/proc/process-tree-usage.js';
+import { TempTracker, type TempTrackerOptions } from '../../src/host/walk/temp-tracker.js';
 
 export interface DiskSample {
   path: string;

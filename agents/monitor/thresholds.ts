@@ -2,9 +2,9 @@
 // clears only below its threshold minus a margin) and a minimum interval between alerts of the same
 // level keep a value that hovers at a threshold from producing an alert storm.
 
-export type Metric = 'disk' | 'memory' | 'temp';
-export type Level = 'warning' | 'emergency';
-export type LevelState = 'ok' | Level;
+import type { Level, LevelState, Metric, ThresholdEvent } from '../../src/schemas/agents/monitor.js';
+
+export type { Level, LevelState, Metric, ThresholdEvent };
 
 export interface ThresholdConfig {
   diskPct: number;
@@ -32,20 +32,6 @@ export interface Reading {
   /** What was measured: a disk's path, the temp dir, or 'memory'. */
   subject: string;
   value: number;
-}
-
-export interface ThresholdEvent {
-  kind: 'alert' | 'recovery';
-  metric: Metric;
-  subject: string;
-  /** alert: the level entered; recovery: the highest level that cleared. */
-  level: Level;
-  /** The state after this event ('warning' after an emergency clears to a warning). */
-  state: LevelState;
-  value: number;
-  /** The threshold of `level`. */
-  threshold: number;
-  at: number;
 }
 
 interface SubjectState {

@@ -1,10 +1,11 @@
 // `isoswarm bootstrap`: debootstrap through the tarball cache. A base system for one suite, arch,
 // variant, mirror and package set is fetched once (`--make-tarball`) and unpacked from the cache
 // (`--unpack-tarball`, no download) by every later build with the same spec.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { removeScratchDir } from '../../src/host/delete/scratch.js';
 import { run } from '../../src/host/exec.js';
-import type { CacheBuildStats } from '../../src/memory/reducers.js';
+import type { CacheBuildStats } from '../../src/learning/reducers.js';
 import { TarballCache, type TarballSpec } from './caches.js';
 
 export interface BootstrapResult {
@@ -40,9 +41,9 @@ export async function bootstrapThroughCache(cacheDir: string, limitBytes: number
     try {
       const tgz = join(scratch, 'base.tgz');
       makeMs = await debootstrap([`--make-tarball=${tgz}`], spec, join(scratch, 'root'));
-      tarball = cache.store(spec, tgz);
+      tarball = await cache.store(spec, tgz);
     } finally {
-      rmSync(scratch, { recursive: true, force: true });
+      await removeScratchDir(scratch);
     }
   }
   const unpackMs = await debootstrap([`--unpack-tarball=${tarball}`], spec, target);

@@ -5,9 +5,9 @@
 import { copyFileSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { bindCache, unbindCache, type BindHandle, type UnbindResult } from '../../src/host/cache-bind.js';
-import { addCacheUse, type CacheBuildStats, type CachingEffectivenessRecord } from '../../src/memory/reducers.js';
-import { armAccessTracking, collectAccess, evictLru, listCache, markUsed, type AccessSnapshot } from '../../src/host/cache-dir.js';
+import { bindCache, unbindCache, type BindHandle, type UnbindResult } from '../../src/host/mounts/cache-bind.js';
+import { addCacheUse, type CacheBuildStats, type CachingEffectivenessRecord } from '../../src/learning/reducers.js';
+import { armAccessTracking, collectAccess, evictLru, listCache, markUsed, type AccessSnapshot } from '../../src/host/cache/cache-dir.js';
 
 export const APT_CACHE = 'apt-archives';
 export const DEBOOTSTRAP_CACHE = 'debootstrap-tarballs';
@@ -18,7 +18,7 @@ export function cachingKey(cache: string): string {
   return `optimization/caching-effectiveness/${cache}`;
 }
 
-export type { CacheBuildStats } from '../../src/memory/reducers.js';
+export type { CacheBuildStats } from '../../src/learning/reducers.js';
 
 export interface AptSession {
   dir: string;
@@ -41,7 +41,7 @@ export async function detachAptCache(s: AptSession): Promise<{ unbind: UnbindRes
   const access = collectAccess(s.dir, s.snapshot, isDeb);
   // What this build used or fetched stays; older packages go first.
   const keep = new Set([...access.hits, ...access.misses].map((f) => f.name));
-  const ev = evictLru(s.dir, s.limitBytes, isDeb, keep);
+  const ev = await evictLru(s.dir, s.limitBytes, isDeb, keep);
   const sum = (l: { size: number }[]) => l.reduce((n, f) => n + f.size, 0);
   return {
     unbind,
@@ -103,7 +103,7 @@ export class TarballCache {
   }
 
   /** Adds a tarball made for `spec` (moved when on the same file system), then evicts to the limit. */
-  store(spec: TarballSpec, tarball: string): string {
+  async store(spec: TarballSpec, tarball: string): Promise<string> {
     const name = this.name(spec);
     const dest = join(this.dir, name);
     const tmp = `${dest}.part`;
@@ -112,7 +112,7 @@ export class TarballCache {
     renameSync(tmp, dest);
     markUsed(this.dir, name);
     this.bytesStored += statSync(dest).size;
-    this.evicted += evictLru(this.dir, this.limitBytes, isTarball, new Set([name])).evicted.length;
+    this.evicted += (await evictLru(this.dir, this.limitBytes, isTarball, new Set([name]))).evicted.length;
     return dest;
   }
 

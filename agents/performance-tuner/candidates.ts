@@ -2,7 +2,7 @@
 // quarter-size sub-sample, and two of those only when the first measurements leave them a chance to
 // win. That keeps sampling near 10 % of an xz -b 1M build of the tree, and every candidate that is
 // compared was measured for real (nothing is derived from a table).
-import { type SquashChoice, choiceLabel } from '../../src/host/squashfs.js';
+import { type SquashChoice, choiceLabel } from '../../src/host/squashfs/mksquashfs.js';
 import { type SampleRun } from './predict.js';
 
 export type Tier = 'cheap' | 'costly';

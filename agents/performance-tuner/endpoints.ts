@@ -5,18 +5,18 @@ import { cpus, freemem } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { endpoint, type EndpointMap } from '../../src/bus/service.js';
-import { hostFingerprint } from '../../src/host/fingerprint.js';
-import { optimizeSystem, readCheckpoint, rollback } from '../../src/host/sysctl-settings.js';
+import { hostFingerprint } from '../../src/host/squashfs/fingerprint.js';
+import { optimizeSystem, readCheckpoint, rollback } from '../../src/host/system/sysctl-settings.js';
 import type { AgentContext } from '../../src/runtime/agent-process.js';
 import { MemoryClient } from '../../src/runtime/memory-client.js';
-import { BusError } from '../../src/schemas/bus-error.js';
+import { BusError, refuse } from '../../src/schemas/bus-error.js';
 import { MODES } from './choose.js';
 import { isTuneRecord, parallelConfigKey } from './learning.js';
 import { exportEnv, recommend, shellQuote } from './recommend.js';
 import { tune } from './tune.js';
 import { APT_CACHE, DEBOOTSTRAP_CACHE, attachAptCache, detachAptCache, type AptSession } from './caches.js';
 import { bootstrapThroughCache } from './bootstrap.js';
-import { canonicalPolicy, readHomeDirs, resolveAndCheck, resolveTarget } from '../../src/host/path-policy.js';
+import { canonicalPolicy, readHomeDirs, resolveAndCheck, resolveTarget } from '../../src/host/guard/path-policy.js';
 import { effectivePolicy } from '../../src/runtime/policy.js';
 
 const tuneInput = z.object({
@@ -57,7 +57,7 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
       handler: async ({ chroot }) => {
         // Mounting into a directory is a change to it: the same path policy as a teardown.
         const v = await resolveAndCheck(chroot, await canonicalPolicy(policy), await readHomeDirs());
-        if (!v.ok) throw new BusError('refused', `${v.reason} [${v.code}]`);
+        if (!v.ok) refuse('refused', { code: v.code, reason: v.reason });
         if (aptSessions.has(v.path)) throw new BusError('bad-request', `the apt cache is already attached to ${v.path}`);
         const dir = ctx.config.caches.aptDir ?? join(ctx.stateDir, 'cache', APT_CACHE);
         const s = await attachAptCache(dir, v.path, ctx.config.caches.aptLimitBytes);
@@ -84,9 +84,9 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
       description: 'debootstrap a base system into a chroot through the tarball cache (fetched once per suite/arch/variant/mirror)',
       handler: async ({ target, suite, mirror, arch, variant, include }) => {
         // Writing a tree: the same path policy as a teardown, judged on the parent (the target may not exist yet).
-        const { checkChrootPolicy } = await import('../../src/run/chroot-policy.js');
+        const { checkChrootPolicy } = await import('../../src/runtime/chroot-policy.js');
         const refusal = await checkChrootPolicy(target, ctx.config);
-        if (refusal) throw new BusError('refused', refusal);
+        if (refusal) refuse('refused', refusal);
         const dir = ctx.config.caches.debootstrapDir ?? join(ctx.stateDir, 'cache', DEBOOTSTRAP_CACHE);
         const r = await bootstrapThroughCache(dir, ctx.config.caches.debootstrapLimitBytes, { suite, mirror, arch, ...(variant ? { variant } : {}), ...(include.length ? { include } : {}) }, target);
         await memory.record([{ kind: 'cache-use', ...r.stats }]).catch((e: Error) => ctx.log.warn({ err: e.message }, 'cache use not recorded'));
@@ -136,11 +136,11 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
       handler: ({ action, buildDir, dryRun }) => {
         if (action === 'status') return { checkpoint: readCheckpoint(checkpointPath) };
         if (action === 'rollback') return { rollback: rollback(checkpointPath) };
-        if (process.getuid?.() !== 0 && !dryRun) throw new BusError('refused', 'changing kernel settings needs root');
+        if (process.getuid?.() !== 0 && !dryRun) refuse('refused', { code: 'needs-root', reason: 'changing kernel settings needs root' });
         try {
           return { optimize: optimizeSystem({ buildDir, checkpointPath, dryRun }) };
         } catch (e) {
-          throw new BusError('refused', (e as Error).message);
+          refuse('refused', { code: 'not-applied', reason: (e as Error).message });
         }
       },
     }),

@@ -2,7 +2,7 @@
 // when a later tune may reuse it instead of measuring again (same host, similar tree, not stale).
 // The record keeps the raw sample measurements and calibration, not only the answer, so that any
 // mode can be chosen from it later and predictions re-scale to the tree's current size.
-import { type TreeSignature, similarTree } from '../../src/host/tree-scan.js';
+import { type TreeSignature, similarTree } from '../../src/host/squashfs/tree-scan.js';
 import { type Mode } from './choose.js';
 import { type Calibration, type Prediction, type SampleRun } from './predict.js';
 

@@ -1,13 +1,13 @@
 // Side effects: materializes the sample and sub-sample of the real tree in a scratch dir, runs real
 // mksquashfs and unsquashfs over them for every candidate, and removes the scratch dir again.
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildSquashfs, fixedOverheadMs, readBackCost, choiceLabel, type SquashChoice } from '../../src/host/squashfs.js';
-import { parseMountinfo } from '../../src/host/mountinfo.js';
-import { type TreeScan } from '../../src/host/tree-scan.js';
-import { estimateDuplicates } from '../../src/host/tree-dedup.js';
-import { DEFAULT_SAMPLE_LIMITS, materializeSample, planSample, sampleFraction, type SampleLimits } from '../../src/host/tree-sample.js';
+import { buildSquashfs, fixedOverheadMs, readBackCost, choiceLabel, type SquashChoice } from '../../src/host/squashfs/mksquashfs.js';
+import { removeScratchDir } from '../../src/host/delete/scratch.js';
+import { type TreeScan } from '../../src/host/squashfs/tree-scan.js';
+import { estimateDuplicates } from '../../src/host/squashfs/tree-dedup.js';
+import { DEFAULT_SAMPLE_LIMITS, materializeSample, planSample, sampleFraction, type SampleLimits } from '../../src/host/squashfs/tree-sample.js';
 import { type Candidate, controlChoice } from './candidates.js';
 import { type Calibration, type SampleLevel, type SampleRun } from './predict.js';
 
@@ -73,16 +73,6 @@ function warm(dir: string): void {
     }
   };
   walk(dir);
-}
-
-/** Removes our own scratch dir (plain files and hardlinks we made); refuses if anything is mounted in it. */
-export function removeScratch(dir: string): void {
-  // Read strictly: if the mount table cannot be read, nothing is removed.
-  const inside = parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8'))
-    .map((m) => m.mountPoint)
-    .filter((m) => m === dir || m.startsWith(`${dir}/`));
-  if (inside.length > 0) throw new Error(`refusing to remove ${dir}: mounted inside: ${inside.join(', ')}`);
-  rmSync(dir, { recursive: true, force: true });
 }
 
 async function measureOne(
@@ -187,6 +177,6 @@ export async function measureCandidates(o: MeasureOptions): Promise<Measurements
       samplingMs: Math.round(performance.now() - started),
     };
   } finally {
-    removeScratch(scratch);
+    await removeScratchDir(scratch);
   }
 }

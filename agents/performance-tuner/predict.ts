@@ -4,7 +4,7 @@
 // tree's distinct bytes over the sample's distinct bytes (duplicates are stored, and compressed,
 // once). Runs on the smaller sub-sample get their size corrected by how a control compressor's
 // ratio differed between the two samples (the sub-sample's own luck of the draw).
-import { type SquashChoice } from '../../src/host/squashfs.js';
+import { type SquashChoice } from '../../src/host/squashfs/mksquashfs.js';
 
 export type SampleLevel = 'sample' | 'subsample';
 

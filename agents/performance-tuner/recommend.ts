@@ -1,7 +1,7 @@
 // Pure: the environment a build should run with, and the shell lines that set it. The original
 // exported these from a child process, so the build never saw them; here they are printed for the
 // build's own shell to `eval`, or handed to `isoswarm run`, which sets them on the build's process.
-import { mksquashfsArgs, type SquashChoice } from '../../src/host/squashfs.js';
+import { mksquashfsArgs, type SquashChoice } from '../../src/host/squashfs/mksquashfs.js';
 
 export interface HostResources {
   threads: number;

@@ -3,11 +3,11 @@
 // mode, and remember the evidence. Memory is injected: the agent passes the bus-backed memory.
 import { readFileSync } from 'node:fs';
 import { freemem } from 'node:os';
-import { hostFingerprint, type HostFingerprint } from '../../src/host/fingerprint.js';
-import { hostBenchmark, type HostBenchmark } from '../../src/host/host-benchmark.js';
-import { mksquashfsArgs, type SquashChoice } from '../../src/host/squashfs.js';
-import { scanTree, treeSignature, type TreeSignature } from '../../src/host/tree-scan.js';
-import { type SampleLimits } from '../../src/host/tree-sample.js';
+import { hostFingerprint, type HostFingerprint } from '../../src/host/squashfs/fingerprint.js';
+import { hostBenchmark, type HostBenchmark } from '../../src/host/squashfs/host-benchmark.js';
+import { mksquashfsArgs, type SquashChoice } from '../../src/host/squashfs/mksquashfs.js';
+import { scanTree, treeSignature, type TreeSignature } from '../../src/host/squashfs/tree-scan.js';
+import { type SampleLimits } from '../../src/host/squashfs/tree-sample.js';
 import { type Candidate, defaultCandidates, isXz1M } from './candidates.js';
 import { choose, type Decision, type Mode } from './choose.js';
 import { DEFAULT_MAX_AGE_MS, parallelConfigKey, reuseVerdict, type ReuseVerdict, type TuneRecord } from './learning.js';

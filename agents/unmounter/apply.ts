@@ -1,13 +1,14 @@
 // Carry out a teardown plan: re-check the target, end the chroot's processes, unmount to a fixed
 // point, detach the build's loop devices, verify. Each step is journalled before it runs.
 import { silentLog } from '../../src/host/log-like.js';
-import { detachLoop, isLoopMounted, loopsBackedUnder } from '../../src/host/loop-devices.js';
-import { recordLazyDetach } from '../../src/host/lazy-marker.js';
-import { isAtOrUnder, mountsUnder, readMountinfo } from '../../src/host/mountinfo.js';
-import { canonicalPolicy, readHomeDirs, resolveAndCheck } from '../../src/host/path-policy.js';
-import { holdersInside, processesRootedIn } from '../../src/host/proc-scan.js';
-import { terminateRooted } from '../../src/host/terminate.js';
-import { unmountAllUnder } from '../../src/host/unmount.js';
+import { detachLoop, isLoopMounted, loopsBackedUnder } from '../../src/host/mounts/loop-devices.js';
+import { recordLazyDetach } from '../../src/host/mounts/lazy-marker.js';
+import { mountsUnder, readMountinfo } from '../../src/host/mounts/mountinfo.js';
+import { isAtOrUnder } from '../../src/host/fs/paths.js';
+import { canonicalPolicy, readHomeDirs, resolveAndCheck } from '../../src/host/guard/path-policy.js';
+import { holdersInside, processesRootedIn } from '../../src/host/proc/proc-scan.js';
+import { terminateRooted } from '../../src/host/proc/terminate.js';
+import { unmountAllUnder } from '../../src/host/mounts/unmount.js';
 import type { ApplyOptions, Holder, MountEntry, TeardownPlan, TeardownResult } from './types.js';
 
 function describeRemaining(remaining: readonly MountEntry[], result: TeardownResult): string {

@@ -3,9 +3,10 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { endpoint, type EndpointMap } from '../../src/bus/service.js';
-import { openJournal } from '../../src/host/journal.js';
-import { readHomeDirs } from '../../src/host/path-policy.js';
-import { acquireTargetLock } from '../../src/host/target-lock.js';
+import { refuse } from '../../src/schemas/bus-error.js';
+import { openJournal } from '../../src/host/guard/journal.js';
+import { readHomeDirs } from '../../src/host/guard/path-policy.js';
+import { acquireTargetLock } from '../../src/host/guard/target-lock.js';
 import { MemoryClient } from '../../src/runtime/memory-client.js';
 import { effectivePolicy } from '../../src/runtime/policy.js';
 import type { AgentContext } from '../../src/runtime/agent-process.js';
@@ -73,7 +74,14 @@ export function unmounterEndpoints(ctx: AgentContext): EndpointMap {
           }
         }
         await memory.record(teardownLessons(plan, result)).catch((e: Error) => ctx.log.warn({ err: e.message }, 'teardown lessons not recorded'));
-        return { plan, text: formatPlan(plan), result };
+        const reply = { plan, text: formatPlan(plan), result };
+        // Refused before anything was done: an error reply with the refusal code, its reason and the reply.
+        if (result.status === 'refused') {
+          const m = /^(.*) \[([a-z-]+)\]$/s.exec(result.reason ?? '');
+          const refusal = { code: m?.[2] ?? 'refused', reason: m?.[1] ?? result.reason ?? 'refused' };
+          refuse(refusal.code === 'locked' ? 'locked' : 'refused', refusal, reply);
+        }
+        return reply;
       },
     }),
   };

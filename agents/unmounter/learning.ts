@@ -1,6 +1,6 @@
 // What a teardown teaches: every unmount attempt by file system type and strategy, refusals and
 // their reasons, and a summary entry per run.
-import { orderStrategies } from '../../src/memory/reducers.js';
+import { orderStrategies } from '../../src/learning/reducers.js';
 import type { MemoryClient } from '../../src/runtime/memory-client.js';
 import type { LearningEvent } from '../../src/schemas/memory-ops.js';
 import type { UnmountStrategies } from '../../src/schemas/memory-records.js';

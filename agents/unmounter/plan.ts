@@ -1,9 +1,9 @@
 // Plan a teardown: read the host, decide, change nothing. `--dry-run` prints formatPlan's text.
-import { classifyMounts } from '../../src/host/foreign-mounts.js';
-import { listLoopDevices, loopsBackedUnder } from '../../src/host/loop-devices.js';
-import { readMountinfo, unmountOrder } from '../../src/host/mountinfo.js';
-import { canonicalPolicy, type PathPolicy, resolveAndCheck } from '../../src/host/path-policy.js';
-import { holdersInside, processesRootedIn } from '../../src/host/proc-scan.js';
+import { classifyMounts } from '../../src/host/mounts/foreign-mounts.js';
+import { listLoopDevices, loopsBackedUnder } from '../../src/host/mounts/loop-devices.js';
+import { readMountinfo, unmountOrder } from '../../src/host/mounts/mountinfo.js';
+import { canonicalPolicy, type PathPolicy, resolveAndCheck } from '../../src/host/guard/path-policy.js';
+import { holdersInside, processesRootedIn } from '../../src/host/proc/proc-scan.js';
 import type { TeardownPlan } from './types.js';
 
 export async function planTeardown(input: string, policy: PathPolicy, homes: readonly string[]): Promise<TeardownPlan> {

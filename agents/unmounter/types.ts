@@ -1,12 +1,12 @@
 // Plain data shapes of the Unmounter's plan and result (JSON-safe: they cross the bus and the journal).
-import type { ForeignMount } from '../../src/host/foreign-mounts.js';
+import type { ForeignMount } from '../../src/host/mounts/foreign-mounts.js';
 import type { LogLike } from '../../src/host/log-like.js';
-import type { LoopDevice } from '../../src/host/loop-devices.js';
-import type { MountEntry } from '../../src/host/mountinfo.js';
-import type { PathPolicy, RefusalCode } from '../../src/host/path-policy.js';
-import type { Holder, ProcessInfo } from '../../src/host/proc-scan.js';
-import type { TerminationRecord } from '../../src/host/terminate.js';
-import type { Strategy, UnmountAttempt } from '../../src/host/unmount.js';
+import type { LoopDevice } from '../../src/host/mounts/loop-devices.js';
+import type { MountEntry } from '../../src/host/mounts/mountinfo.js';
+import type { PathPolicy, RefusalCode } from '../../src/host/guard/path-policy.js';
+import type { Holder, ProcessInfo } from '../../src/host/proc/proc-scan.js';
+import type { TerminationRecord } from '../../src/host/proc/terminate.js';
+import type { Strategy, UnmountAttempt } from '../../src/host/mounts/unmount.js';
 
 export type { ForeignMount, Holder, LoopDevice, MountEntry, ProcessInfo, Strategy, TerminationRecord, UnmountAttempt };
 

@@ -59,9 +59,10 @@ export function permissionsFor(role: Role, prefix: string): Permissions {
   if (role === 'coordinator') return { publish: { allow: ['>'] }, subscribe: { allow: ['>'] } };
   if (role === 'cli') {
     return {
-      // The coordinator's endpoints and discovery; never an agent's endpoint directly.
-      publish: { allow: [`${prefix}.coordinator.>`, '$SRV.>'] },
-      subscribe: { allow: [inbox, `${prefix}.metrics`, `${prefix}.progress.>`] },
+      // The coordinator's endpoints and discovery; never an agent's endpoint directly. A run
+      // announces its phases; dashboards read metrics, events, run phases and agent exits.
+      publish: { allow: [`${prefix}.coordinator.>`, '$SRV.>', `${prefix}.runs.>`] },
+      subscribe: { allow: [inbox, `${prefix}.metrics`, `${prefix}.progress.>`, `${prefix}.events.>`, `${prefix}.runs.>`, `${prefix}.agents.>`] },
     };
   }
   return {

@@ -1,6 +1,6 @@
 // Typed request/reply: the caller gets data or a BusError with the remote code, never a bare timeout.
 import type { NatsConnection } from 'nats';
-import { asEnvelope, BusError } from '../schemas/bus-error.js';
+import { asEnvelope, BusError, isBusErrorCode } from '../schemas/bus-error.js';
 import { decodeJson, encodeJson } from './codec.js';
 import { endpointSubject, type ServiceName } from './subjects.js';
 
@@ -31,6 +31,9 @@ export async function requestEndpoint<T = unknown>(
   const raw = await requestRaw(nc, subject, payload, timeoutMs);
   const env = asEnvelope(raw);
   if (!env) throw new BusError('bad-reply', `reply on ${subject} is not an isoswarm envelope`);
-  if (!env.ok) throw new BusError(env.error.code, env.error.message, env.error.details);
+  if (!env.ok) {
+    const { code, message, details } = env.error;
+    throw new BusError(isBusErrorCode(code) ? code : 'internal', isBusErrorCode(code) ? message : `${code}: ${message}`, details);
+  }
   return env.data as T;
 }

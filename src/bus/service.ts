@@ -3,7 +3,7 @@
 import { hostname } from 'node:os';
 import type { NatsConnection, Service, ServiceMsg } from 'nats';
 import type { ZodType } from 'zod';
-import { BusError, type Envelope } from '../schemas/bus-error.js';
+import { BUS_ERRORS, BusError, isBusErrorCode, type Envelope } from '../schemas/bus-error.js';
 import { decodeJson, encodeJson } from './codec.js';
 import { endpointSubject, type ServiceName } from './subjects.js';
 
@@ -41,8 +41,6 @@ export function endpoint<I, O>(def: EndpointDef<I, O>): EndpointDef<I, O> {
   return def;
 }
 
-const HTTPISH: Record<string, number> = { 'bad-request': 400, refused: 403, 'not-found': 404, locked: 409, unavailable: 503 };
-
 function codeOf(e: unknown): { code: string; message: string; details?: unknown } {
   if (e instanceof BusError) return { code: e.code, message: e.message, details: e.details };
   return { code: 'internal', message: e instanceof Error ? e.message : String(e) };
@@ -72,7 +70,7 @@ export async function startService(nc: NatsConnection, opts: ServiceOptions): Pr
       }
       c.errors++;
       c.lastError = `${env.error.code}: ${env.error.message}`;
-      msg.respondError(HTTPISH[env.error.code] ?? 500, env.error.message.slice(0, 200), encodeJson(env));
+      msg.respondError(isBusErrorCode(env.error.code) ? BUS_ERRORS[env.error.code].status : 500, env.error.message.slice(0, 200), encodeJson(env));
     };
     srv.addEndpoint(name, {
       subject,

@@ -24,3 +24,13 @@ export function streamName(prefix: string): string {
 export function progressSubject(prefix: string, token: string): string {
   return `${prefix}.progress.${token}`;
 }
+
+/** A run's phases as they change: disposable, for dashboards. */
+export function runProgressSubject(prefix: string): string {
+  return `${prefix}.runs.progress`;
+}
+
+/** An agent process exited (the supervisor restarts it): disposable, for dashboards. */
+export function agentExitSubject(prefix: string): string {
+  return `${prefix}.agents.exit`;
+}

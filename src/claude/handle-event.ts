@@ -3,7 +3,7 @@
 // with exit 0; exit 2 is never used (the guard denies through JSON, which Claude Code shows the model
 // as the reason); a failure to record is exit 1, which Claude Code shows the user and goes on.
 import type { SwarmLink } from '../runtime/swarm-link.js';
-import type { StatePaths } from '../host/state-dir.js';
+import type { StatePaths } from '../host/system/state-dir.js';
 import type { Config } from '../schemas/config.js';
 import { claudeToHookEvent, eventName, type ClaudePayload } from './event-map.js';
 

@@ -2,8 +2,8 @@
 // additionalContext: each line names its evidence count so the agent can weigh it.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isAtOrUnder } from '../host/mountinfo.js';
-import type { StatePaths } from '../host/state-dir.js';
+import { isAtOrUnder } from '../host/fs/paths.js';
+import type { StatePaths } from '../host/system/state-dir.js';
 import { importDist } from '../package-root.js';
 
 type Rec = Record<string, unknown>;
@@ -71,7 +71,7 @@ export function runLines(runsDir: string, cwd: string | null, max = 3): { line: 
 
 /** Joins the best lines within a word budget. */
 export function boundedContext(lines: { line: string; weight: number }[], maxWords: number): string {
-  const out: string[] = ['isoswarm memory (learned on this host; use `isoswarm cleanup`/`isoswarm unmount` for chroot teardown, never rm -rf across mounts):'];
+  const out: string[] = ['isoswarm memory (learned on this host; use `isoswarm cleanup`/`isoswarm unmount` for chroot teardown, never a recursive delete across mounts):'];
   let words = out[0]!.split(/\s+/).length;
   for (const l of [...lines].sort((a, b) => b.weight - a.weight)) {
     const w = l.line.split(/\s+/).length;

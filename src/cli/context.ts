@@ -2,8 +2,9 @@
 import type { NatsConnection } from '../bus/connect.js';
 import type { ServiceName } from '../bus/subjects.js';
 import { ConfigError, loadConfig } from '../config/load.js';
-import { ensureStateDir, type StatePaths } from '../host/state-dir.js';
+import { ensureStateDir, type StatePaths } from '../host/system/state-dir.js';
 import { connectSwarm } from '../runtime/swarm-connect.js';
+import { coordinatorTimeoutMs } from '../schemas/agents/routes.js';
 import type { Config } from '../schemas/config.js';
 import { CliError, EXIT } from './exit-codes.js';
 
@@ -40,7 +41,9 @@ export async function withSwarm<T>(ctx: CliContext, fn: (nc: NatsConnection) => 
   }
 }
 
-export async function callCoordinator<T>(ctx: CliContext, nc: NatsConnection, endpoint: string, payload: unknown, timeoutMs?: number): Promise<T> {
+/** A coordinator endpoint, waited for as long as its route says (src/schemas/agents/routes.ts). */
+export async function callCoordinator<T>(ctx: CliContext, nc: NatsConnection, endpoint: string, payload: unknown): Promise<T> {
   const { requestEndpoint } = await import('../bus/request.js');
-  return requestEndpoint<T>(nc, ctx.config.nats.subjectPrefix, 'coordinator' as ServiceName, endpoint, payload, timeoutMs ?? ctx.config.nats.requestTimeoutMs);
+  const timeoutMs = coordinatorTimeoutMs(endpoint, ctx.config.nats.requestTimeoutMs);
+  return requestEndpoint<T>(nc, ctx.config.nats.subjectPrefix, 'coordinator' as ServiceName, endpoint, payload, timeoutMs);
 }

@@ -1,4 +1,6 @@
 // Exit codes the CLI promises (documented in --help and the README).
+import { BUS_ERRORS, isBusErrorCode } from '../schemas/bus-error.js';
+
 export const EXIT = {
   ok: 0,
   failed: 1, // the work was attempted and failed
@@ -16,4 +18,9 @@ export class CliError extends Error {
     super(message);
     this.name = 'CliError';
   }
+}
+
+/** The exit code for an error that came over the bus (the one table: BUS_ERRORS). */
+export function exitForBusCode(code: unknown): number {
+  return isBusErrorCode(code) ? EXIT[BUS_ERRORS[code].exit] : EXIT.failed;
 }

@@ -1,6 +1,7 @@
 // isoswarm command line. Commands load what they need only when they run.
 import { registerBootstrap } from './commands/bootstrap.js';
 import { registerCleanup } from './commands/cleanup.js';
+import { registerDashboard } from './commands/dashboard.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerGuard } from './commands/guard.js';
@@ -20,6 +21,6 @@ import { buildProgram, runProgram } from './program.js';
 
 const program = buildProgram([
   registerLifecycle, registerStatus, registerDoctor, registerMemory, registerPatterns, registerHooks, registerGuard, registerMonitor,
-  registerUnmount, registerShellInit, registerRun, registerCleanup, registerDemo, registerTune, registerReport, registerBootstrap, registerMcp,
+  registerUnmount, registerShellInit, registerRun, registerCleanup, registerDemo, registerTune, registerReport, registerBootstrap, registerDashboard, registerMcp,
 ]);
 void runProgram(program);

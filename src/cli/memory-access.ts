@@ -10,9 +10,9 @@ import { spoolPending } from '../hook-runtime/spool.js';
 import { BusError } from '../schemas/bus-error.js';
 import type { LearningEvent } from '../schemas/memory-ops.js';
 import { callCoordinator, connectSwarm, type CliContext } from './context.js';
-import { CliError, EXIT } from './exit-codes.js';
+import { CliError, EXIT, exitForBusCode } from './exit-codes.js';
 import { readRunFile } from '../runtime/run-file.js';
-import { isAlive } from '../host/process-identity.js';
+import { isAlive } from '../host/proc/process-identity.js';
 
 export interface MemoryWriter {
   via: 'coordinator' | 'direct';
@@ -24,7 +24,7 @@ export interface MemoryWriter {
 }
 
 function asCli(e: unknown): never {
-  if (e instanceof BusError) throw new CliError(e.message, e.code === 'bad-request' ? EXIT.usage : EXIT.failed);
+  if (e instanceof BusError) throw new CliError(e.message, exitForBusCode(e.code));
   throw e;
 }
 

@@ -2,7 +2,7 @@
 // error becomes a one-line message and an exit code from exit-codes.ts.
 import { Command, CommanderError } from 'commander';
 import type { GlobalOptions } from './context.js';
-import { CliError, EXIT } from './exit-codes.js';
+import { CliError, EXIT, exitForBusCode } from './exit-codes.js';
 
 export type Register = (program: Command, globals: () => GlobalOptions) => void;
 
@@ -42,7 +42,7 @@ export async function runProgram(program: Command, argv = process.argv): Promise
     if (e instanceof Error && e.name === 'BusError') {
       const code = (e as Error & { code?: string }).code;
       process.stderr.write(`isoswarm: ${e.message}${code === 'unavailable' ? ' (is the swarm running the same version? try `isoswarm down && isoswarm up`)' : ''}\n`);
-      process.exitCode = code === 'unavailable' || code === 'timeout' || code === 'auth' ? EXIT.unavailable : code === 'bad-request' ? EXIT.usage : code === 'refused' ? EXIT.refused : EXIT.failed;
+      process.exitCode = exitForBusCode(code);
       return;
     }
     if (e instanceof Error && e.name === 'MemoryStoreBusy') {

@@ -7,7 +7,7 @@ import type { NatsConnection } from '../bus/connect.js';
 import { infoAll } from '../bus/discovery.js';
 import { requestEndpoint } from '../bus/request.js';
 import type { ServiceName } from '../bus/subjects.js';
-import { refOf, type ProcessRef } from '../host/process-identity.js';
+import { refOf, type ProcessRef } from '../host/proc/process-identity.js';
 import type { Logger } from '../log/logger.js';
 import { adoptEndpointName } from '../runtime/agent-process.js';
 import { isAgentOf, stopProcesses } from '../runtime/swarm-processes.js';

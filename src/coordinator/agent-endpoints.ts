@@ -7,24 +7,10 @@ import type { NatsConnection } from '../bus/connect.js';
 import { requestEndpoint } from '../bus/request.js';
 import { endpoint, type EndpointMap } from '../bus/service.js';
 import type { ServiceName } from '../bus/subjects.js';
+import { AGENT_ROUTES, type AgentRoute } from '../schemas/agents/routes.js';
 import type { Config } from '../schemas/config.js';
 import { BusError } from '../schemas/bus-error.js';
 import type { Supervisor } from './supervisor.js';
-
-const ROUTES: Record<string, [ServiceName, string, number]> = {
-  'unmount-plan': ['unmounter', 'plan', 60_000],
-  teardown: ['unmounter', 'teardown', 30 * 60_000],
-  'clean-plan': ['cleaner', 'plan', 10 * 60_000],
-  clean: ['cleaner', 'clean', 6 * 60 * 60_000],
-  tune: ['performance-tuner', 'tune', 60 * 60_000],
-  system: ['performance-tuner', 'system', 60_000],
-  'cache-attach': ['performance-tuner', 'cache-attach', 60_000],
-  bootstrap: ['performance-tuner', 'bootstrap', 2 * 60 * 60_000],
-  'cache-detach': ['performance-tuner', 'cache-detach', 10 * 60_000],
-  'monitor-snapshot': ['monitor', 'snapshot', 10_000],
-  'monitor-watch': ['monitor', 'watch', 10_000],
-  'monitor-samples': ['monitor', 'samples', 30_000],
-};
 
 type ExitWatch = Pick<Supervisor, 'onExit'>;
 
@@ -46,7 +32,7 @@ async function relay(nc: NatsConnection, prefix: string, service: ServiceName, e
 
 export function agentEndpoints(nc: NatsConnection, config: Config, agents?: ExitWatch): EndpointMap {
   const out: EndpointMap = {};
-  for (const [name, [service, ep, timeoutMs]] of Object.entries(ROUTES)) {
+  for (const [name, { service, endpoint: ep, timeoutMs }] of Object.entries(AGENT_ROUTES) as [string, AgentRoute][]) {
     out[name] = endpoint({
       input: z.unknown(),
       // The agent validates the payload; the coordinator only relays it and its reply.

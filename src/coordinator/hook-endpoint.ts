@@ -6,7 +6,7 @@ import { endpoint, type EndpointMap } from '../bus/service.js';
 import { eventSubject } from '../bus/subjects.js';
 import { runHookHandlers } from '../hook-runtime/run-handler.js';
 import { drainSpool } from '../hook-runtime/spool-drain.js';
-import type { StatePaths } from '../host/state-dir.js';
+import type { StatePaths } from '../host/system/state-dir.js';
 import type { Logger } from '../log/logger.js';
 import type { MemoryOps } from '../memory/operations.js';
 import type { Config } from '../schemas/config.js';

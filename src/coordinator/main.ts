@@ -6,7 +6,7 @@ import { ensureEventStream } from '../bus/jetstream.js';
 import { readCredentials, type AgentRole } from '../bus/nats-auth.js';
 import { endpoint, startService } from '../bus/service.js';
 import { loadConfig } from '../config/load.js';
-import { ensureStateDir } from '../host/state-dir.js';
+import { ensureStateDir } from '../host/system/state-dir.js';
 import { createLogger } from '../log/logger.js';
 import { MemoryOps } from '../memory/operations.js';
 import { MemoryStore } from '../memory/store.js';
@@ -21,9 +21,11 @@ import { agentEndpoints } from './agent-endpoints.js';
 import { adoptLiveAgents } from './adoption.js';
 import { agentUsersFromEnv } from './agent-users.js';
 import { authFromProcessEnv } from '../runtime/bus-target.js';
+import { announceAgentExits, hostDashboards, takeDashboardRequest } from './dashboard-host.js';
 
 async function main(): Promise<void> {
   const log = createLogger({ name: 'coordinator' });
+  const dashboardRequest = takeDashboardRequest(process.env);
   const config = loadConfig();
   const paths = ensureStateDir();
   const url = process.env.ISOSWARM_NATS_URL;
@@ -53,10 +55,13 @@ async function main(): Promise<void> {
   // Assigned once the service is up; shutdown may run before that.
   // eslint-disable-next-line prefer-const
   let reactor: Awaited<ReturnType<typeof startReactor>> | undefined;
+  // eslint-disable-next-line prefer-const
+  let stopDashboards: (() => Promise<void>) | undefined;
   const shutdown = async (why: string): Promise<void> => {
     if (shuttingDown) return;
     shuttingDown = true;
     log.info(`coordinator stopping: ${why}`);
+    await stopDashboards?.();
     clearInterval(spoolPoll);
     await replaying.catch(() => undefined);
     await reactor?.stop();
@@ -92,6 +97,7 @@ async function main(): Promise<void> {
   });
   // Agents that outlived a killed coordinator are taken over, not duplicated.
   const { adopted } = await adoptLiveAgents(nc, config.agents, prefix, paths.root, log);
+  announceAgentExits(nc, prefix, supervisor, config.agents);
   supervisor.start(adopted);
   reactor = await startReactor(nc, config, ops, log);
   const replay = (why: string, pendingToo = true): Promise<void> =>
@@ -102,6 +108,7 @@ async function main(): Promise<void> {
       if (replayed) log.info({ replayed }, `hook events recorded while the swarm was unreachable are now in the stream (${why})`);
     }));
   await replay('start');
+  stopDashboards = await hostDashboards(nc, config, paths, log, dashboardRequest);
   // During a NATS outage hooks are recorded locally: they reach the stream as soon as the bus is back.
   void (async () => {
     for await (const s of nc.status()) if (s.type === 'reconnect') await replay('reconnected');

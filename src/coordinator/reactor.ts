@@ -2,22 +2,16 @@
 // trigger a cleanup of the configured safe targets — caches over their limit, old temp files, stale
 // locks; never a build tree, which a running build may be using — and the outcome is remembered.
 import type { NatsConnection } from '../bus/connect.js';
+import { encodeJson } from '../bus/codec.js';
 import { consumeDurable, type DurableHandle } from '../bus/jetstream.js';
 import { requestEndpoint } from '../bus/request.js';
 import { eventSubject } from '../bus/subjects.js';
 import type { Logger } from '../log/logger.js';
 import type { MemoryOps } from '../memory/operations.js';
+import type { ThresholdEvent } from '../schemas/agents/monitor.js';
+import { AGENT_ROUTES } from '../schemas/agents/routes.js';
+import { replyOrRefusal } from '../schemas/bus-error.js';
 import type { Config } from '../schemas/config.js';
-
-interface ThresholdEvent {
-  kind: 'alert' | 'recovery';
-  metric: string;
-  subject: string;
-  level: string;
-  value: number;
-  threshold: number;
-  at: number;
-}
 
 interface CleanReply {
   result: { status: string; targets: { path: string; status: string; deleted?: { bytes: number } }[] } | null;
@@ -33,7 +27,7 @@ export async function startReactor(nc: NatsConnection, config: Config, ops: Memo
     if (ev.kind === 'alert' && config.cleanupAutoTrigger && safeTargets.length) {
       log.warn({ ev }, 'threshold alert: cleaning the configured safe targets');
       try {
-        const r = await requestEndpoint<CleanReply>(nc, prefix, 'cleaner', 'clean', { targets: safeTargets, trigger: `${ev.metric} ${ev.level}` }, 30 * 60_000);
+        const r = await replyOrRefusal(requestEndpoint<CleanReply>(nc, prefix, 'cleaner', 'clean', { targets: safeTargets, trigger: `${ev.metric} ${ev.level}` }, AGENT_ROUTES.clean.timeoutMs));
         const freed = (r.result?.targets ?? []).reduce((n, t) => n + (t.deleted?.bytes ?? 0), 0);
         entry.action = { status: r.result?.status ?? 'none', bytesFreed: freed, targets: safeTargets.map((t) => t.path) };
         counts.autoCleanups = 1;
@@ -47,5 +41,7 @@ export async function startReactor(nc: NatsConnection, config: Config, ops: Memo
       entry.action = { status: 'none', why: config.cleanupAutoTrigger ? 'no cache, temp or lock targets configured' : 'CLEANUP_AUTO_TRIGGER is off' };
     }
     await ops.record([{ kind: 'summary', name: 'resource-management', entry, counts }]);
+    // What was done about the alert, in the event stream beside it (dashboards show both).
+    if (entry.action && !nc.isClosed()) nc.publish(eventSubject(prefix, 'reactor', 'action'), encodeJson({ ...entry, at: Date.now() }));
   });
 }

@@ -4,7 +4,7 @@
 // children, so their death is seen by polling /proc; when one dies it is restarted as our own child.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { isAlive, refOf, signalIfSame, waitForExit, type ProcessRef } from '../host/process-identity.js';
+import { isAlive, refOf, signalIfSame, waitForExit, type ProcessRef } from '../host/proc/process-identity.js';
 import type { Logger } from '../log/logger.js';
 import { distPath } from '../package-root.js';
 import { reapOrphanGroup } from '../runtime/swarm-processes.js';

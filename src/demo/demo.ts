@@ -1,10 +1,12 @@
 // isoswarm demo: a real small image build that crashes with everything mounted, taken apart by the
 // swarm; then proof that the host is exactly as before.
+import { relayTimeoutMs } from '../schemas/agents/routes.js';
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NatsConnection } from '../bus/connect.js';
-import { isAtOrUnder, readMountinfo } from '../host/mountinfo.js';
-import type { StatePaths } from '../host/state-dir.js';
+import { readMountinfo } from '../host/mounts/mountinfo.js';
+import { isAtOrUnder } from '../host/fs/paths.js';
+import type { StatePaths } from '../host/system/state-dir.js';
 import { orchestrateRun } from '../run/orchestrate.js';
 import { saveRun } from '../run/save.js';
 import type { Config } from '../schemas/config.js';
@@ -78,7 +80,7 @@ export async function runDemo(config: Config, paths: StatePaths, nc: NatsConnect
   let scratchRemoved = false;
   if (!leftUnderWork.length) {
     const { requestEndpoint } = await import('../bus/request.js');
-    const r = await requestEndpoint<{ result: { status: string } | null }>(nc, config.nats.subjectPrefix, 'coordinator', 'clean', { targets: [{ path: work, kind: 'tree' }] }, 10 * 60_000).catch(() => null);
+    const r = await requestEndpoint<{ result: { status: string } | null }>(nc, config.nats.subjectPrefix, 'coordinator', 'clean', { targets: [{ path: work, kind: 'tree' }] }, relayTimeoutMs('clean')).catch(() => null);
     scratchRemoved = r?.result?.status === 'done';
   }
   return {

@@ -1,7 +1,7 @@
 // The guard: parse a command line, find the programs it runs, and judge the destructive ones against
 // the live host. Whatever it cannot read or judge is allowed with a note: it must never brick a session.
 import { homedir } from 'node:os';
-import type { PathPolicy } from '../host/path-policy.js';
+import type { PathPolicy } from '../host/guard/path-policy.js';
 import { HostView } from './host-view.js';
 import { judgeFind, judgeRm } from './judges/delete.js';
 import { judgeChroot, judgeMksquashfs, judgeMount } from './judges/mounting.js';

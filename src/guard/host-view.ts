@@ -1,9 +1,10 @@
 // The live facts a verdict rests on, read once per decision and only when a judge asks: the mount
 // table (/proc/self/mountinfo), the processes rooted in a tree, and the canonical path policy.
 import { readFileSync } from 'node:fs';
-import { isAtOrUnder, parseMountinfo, type MountEntry } from '../host/mountinfo.js';
-import { canonicalPolicy, checkPolicy, readHomeDirs, type PathPolicy, type Verdict } from '../host/path-policy.js';
-import { processesRootedIn, type ProcessInfo } from '../host/proc-scan.js';
+import { isAtOrUnder } from '../host/fs/paths.js';
+import { parseMountinfo, type MountEntry } from '../host/mounts/mountinfo.js';
+import { canonicalPolicy, checkPolicy, readHomeDirs, type PathPolicy, type Verdict } from '../host/guard/path-policy.js';
+import { processesRootedIn, type ProcessInfo } from '../host/proc/proc-scan.js';
 
 const PSEUDO = new Set(['proc', 'sysfs', 'devpts', 'mqueue', 'cgroup', 'cgroup2', 'securityfs', 'debugfs', 'tracefs', 'efivarfs', 'binfmt_misc', 'configfs', 'fusectl', 'pstore', 'bpf', 'hugetlbfs']);
 

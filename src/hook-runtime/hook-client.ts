@@ -5,10 +5,10 @@ import { BusError } from '../schemas/bus-error.js';
 import { linkSwarm, type SwarmLink } from '../runtime/swarm-link.js';
 import { importDist } from '../package-root.js';
 import type { HookEvent, HookResult } from '../schemas/hook-types.js';
-import type { StatePaths } from '../host/state-dir.js';
+import type { StatePaths } from '../host/system/state-dir.js';
 import { checkBuiltin, preloadHandler, runHookHandlers } from './run-handler.js';
 import { appendToSpool, spoolPending } from './spool.js';
-import { isAlive } from '../host/process-identity.js';
+import { isAlive } from '../host/proc/process-identity.js';
 import { readRunFile } from '../runtime/run-file.js';
 import { acquireWriterLock } from '../memory/writer-lock.js';
 

@@ -3,7 +3,7 @@
 // events); the files go after the commit and the markers after the files. An interrupted drain
 // leaves either files with no effects (run again) or files with their markers (skipped, removed).
 // Only the memory's single writer may call it (the coordinator, or a direct writer holding the lock).
-import type { StatePaths } from '../host/state-dir.js';
+import type { StatePaths } from '../host/system/state-dir.js';
 import { BufferedMemory } from '../memory/buffered-memory.js';
 import type { MemoryOps } from '../memory/operations.js';
 import type { BatchWrite } from '../memory/store.js';

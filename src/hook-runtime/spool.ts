@@ -5,7 +5,7 @@
 // hooks). Whoever next holds the lock drains the spool (spool-drain.ts).
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { StatePaths } from '../host/state-dir.js';
+import type { StatePaths } from '../host/system/state-dir.js';
 import type { HookEvent } from '../schemas/hook-types.js';
 
 const DIR = 'hooks-spool';

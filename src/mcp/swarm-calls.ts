@@ -1,6 +1,6 @@
 // The swarm as the MCP tools reach it: the running coordinator over NATS, or a clear error when the
 // swarm is down (an MCP call must not start processes behind the agent's back).
-import type { StatePaths } from '../host/state-dir.js';
+import type { StatePaths } from '../host/system/state-dir.js';
 import { connectSwarm } from '../runtime/swarm-connect.js';
 import type { Config } from '../schemas/config.js';
 import type { NatsConnection } from '../bus/connect.js';

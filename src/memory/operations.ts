@@ -6,7 +6,7 @@ import type { LearningEvent } from '../schemas/memory-ops.js';
 import type { HookMemory } from '../schemas/hook-types.js';
 import { pathKey } from './keys.js';
 import { matches, parseFilter } from './query.js';
-import { addCacheUse, addCleanupOutcome, addSummaryEntry, addUnmountAttempt } from './reducers.js';
+import { addCacheUse, addCleanupOutcome, addSummaryEntry, addUnmountAttempt } from '../learning/reducers.js';
 import type { MemoryStore, StoredEntry } from './store.js';
 
 /** Refuses a value that is not a valid record for its key (optimization/* records are typed). */

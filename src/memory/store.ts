@@ -2,7 +2,7 @@
 // with its update time. The coordinator is the single writer while it runs; without it, CLI calls
 // write directly (LMDB's own write lock serialises processes; every write is committed before we return).
 import { chmodSync, mkdirSync, readdirSync } from 'node:fs';
-import type { TargetLock } from '../host/target-lock.js';
+import type { TargetLock } from '../host/guard/target-lock.js';
 import { acquireWriterLock } from './writer-lock.js';
 import { open, type RootDatabase } from 'lmdb';
 

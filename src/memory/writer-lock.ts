@@ -1,7 +1,7 @@
 // The memory's writer lock, apart from lmdb: a hook can learn that the memory is busy (and spool
 // its event) without loading the database at all.
 import { mkdirSync, realpathSync } from 'node:fs';
-import { acquireTargetLock, type TargetLock } from '../host/target-lock.js';
+import { acquireTargetLock, type TargetLock } from '../host/guard/target-lock.js';
 
 /** Takes the lock within `waitMs` (0: one attempt), or returns null when another writer keeps it. */
 export async function acquireWriterLock(dir: string, waitMs: number): Promise<TargetLock | null> {

@@ -4,9 +4,13 @@ import type { RunPhase } from '../schemas/run-record.js';
 export class Phases {
   readonly list: RunPhase[] = [];
 
+  /** Called whenever a phase starts, ends or changes status (the run announces its progress). */
+  constructor(private readonly onChange: () => void = () => undefined) {}
+
   async run<T>(name: string, fn: () => Promise<T>, say?: (m: string) => void): Promise<T> {
     const p: RunPhase = { name, startedAt: new Date().toISOString(), endedAt: null, status: 'running' };
     this.list.push(p);
+    this.onChange();
     say?.(`${name}…`);
     try {
       const r = await fn();
@@ -18,6 +22,7 @@ export class Phases {
       throw e;
     } finally {
       p.endedAt = new Date().toISOString();
+      this.onChange();
     }
   }
 
@@ -25,5 +30,6 @@ export class Phases {
   mark(status: string): void {
     const p = this.list[this.list.length - 1];
     if (p) p.status = status;
+    this.onChange();
   }
 }

@@ -4,7 +4,7 @@
 import type { BusAuth } from '../bus/connect.js';
 import { readCredentials, type Role } from '../bus/nats-auth.js';
 import type { Config } from '../schemas/config.js';
-import type { StatePaths } from '../host/state-dir.js';
+import type { StatePaths } from '../host/system/state-dir.js';
 import { readRunFile, type RunFile } from './run-file.js';
 
 export interface BusTarget {

@@ -2,7 +2,7 @@
 // adopted it. When that coordinator vanishes (kill -9, OOM), the agent keeps serving for a grace
 // period so that a new coordinator can adopt it instead of starting a duplicate; if none does, it exits.
 import { hostname } from 'node:os';
-import { isAlive, refOf, type ProcessRef } from '../host/process-identity.js';
+import { isAlive, refOf, type ProcessRef } from '../host/proc/process-identity.js';
 import { BusError } from '../schemas/bus-error.js';
 
 export const DEFAULT_ORPHAN_GRACE_MS = 60_000;

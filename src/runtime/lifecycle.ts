@@ -9,8 +9,8 @@ import { closeBus, connectBus, type BusAuth } from '../bus/connect.js';
 import { pingAll, type ServiceIdentity } from '../bus/discovery.js';
 import { loadOrCreateCredentials } from '../bus/nats-auth.js';
 import { startNatsServer } from '../bus/nats-server.js';
-import { isAlive, refOf, signalIfSame, waitForExit, type ProcessRef } from '../host/process-identity.js';
-import type { StatePaths } from '../host/state-dir.js';
+import { isAlive, refOf, signalIfSame, waitForExit, type ProcessRef } from '../host/proc/process-identity.js';
+import type { StatePaths } from '../host/system/state-dir.js';
 import { distPath } from '../package-root.js';
 import type { Config } from '../schemas/config.js';
 import { authToEnv, externalAuth, withoutChildAuth } from './bus-target.js';
@@ -23,6 +23,8 @@ export interface UpOptions {
   /** Keep the coordinator (and the private server) attached to this process. */
   foreground?: boolean;
   onProgress?: (msg: string) => void;
+  /** Extra environment for the coordinator (what `up --dashboard` asks it to serve). */
+  coordinatorEnv?: NodeJS.ProcessEnv;
 }
 
 export interface UpResult {
@@ -122,7 +124,7 @@ export async function up(config: Config, paths: StatePaths, opts: UpOptions = {}
     coordAuth = auth;
   }
   say(`starting coordinator (bus ${url})`);
-  const env: NodeJS.ProcessEnv = { ...withoutChildAuth(process.env), ...authToEnv(coordAuth), ISOSWARM_NATS_URL: url, ISOSWARM_HOME: paths.root };
+  const env: NodeJS.ProcessEnv = { ...withoutChildAuth(process.env), ...opts.coordinatorEnv, ...authToEnv(coordAuth), ISOSWARM_NATS_URL: url, ISOSWARM_HOME: paths.root };
   env.ISOSWARM_EMBEDDED = embedded ? '1' : '0';
   const log = openSync(logFile, 'a', 0o600);
   const child = spawn(process.execPath, [coordinatorEntry], {

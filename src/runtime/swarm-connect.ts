@@ -1,7 +1,7 @@
 // Finding and connecting to the running swarm, bounded in time. Free of zod: hooks use it.
 import type { NatsConnection } from '../bus/connect.js';
-import { isAlive } from '../host/process-identity.js';
-import type { StatePaths } from '../host/state-dir.js';
+import { isAlive } from '../host/proc/process-identity.js';
+import type { StatePaths } from '../host/system/state-dir.js';
 import { BusError } from '../schemas/bus-error.js';
 import type { Config } from '../schemas/config.js';
 import { resolveBusTarget, type BusTarget } from './bus-target.js';

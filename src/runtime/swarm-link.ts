@@ -3,9 +3,9 @@
 import { quickConnect, QuickBusError } from '../bus/quick-request.js';
 import { decodeJson, encodeJson } from '../bus/codec.js';
 import { endpointSubject } from '../bus/subjects.js';
-import { isAlive } from '../host/process-identity.js';
-import type { StatePaths } from '../host/state-dir.js';
-import { asEnvelope, BusError } from '../schemas/bus-error.js';
+import { isAlive } from '../host/proc/process-identity.js';
+import type { StatePaths } from '../host/system/state-dir.js';
+import { asEnvelope, BusError, isBusErrorCode } from '../schemas/bus-error.js';
 import type { Config } from '../schemas/config.js';
 import { resolveBusTarget } from './bus-target.js';
 
@@ -18,7 +18,10 @@ export interface SwarmLink {
 function unwrap<T>(raw: unknown, subject: string): T {
   const env = asEnvelope(raw);
   if (!env) throw new BusError('bad-reply', `reply on ${subject} is not an isoswarm envelope`);
-  if (!env.ok) throw new BusError(env.error.code, env.error.message, env.error.details);
+  if (!env.ok) {
+    const { code, message, details } = env.error;
+    throw new BusError(isBusErrorCode(code) ? code : 'internal', isBusErrorCode(code) ? message : `${code}: ${message}`, details);
+  }
   return env.data as T;
 }
 

@@ -2,7 +2,7 @@
 // (found by their entry script and ISOSWARM_HOME), and what a dead agent left in its process group.
 // Used to adopt, to stop orphans on `down`, and to clean up after an agent killed mid-task.
 import { readdirSync, readFileSync } from 'node:fs';
-import { isAlive, readStatFields as readStat, signalIfSame, waitForExit, type ProcessRef } from '../host/process-identity.js';
+import { isAlive, readStatFields as readStat, signalIfSame, waitForExit, type ProcessRef } from '../host/proc/process-identity.js';
 
 const AGENT_SCRIPT = /\/agents\/(cleaner|unmounter|performance-tuner|monitor)\/main\.js$/;
 

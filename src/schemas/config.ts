@@ -11,7 +11,9 @@ const thresholds = z.object({
 export const cleanupTargetSchema = z.object({
   path: z.string().min(1),
   kind: z.enum(['tree', 'cache', 'temp', 'locks']).default('tree'),
+  /** cache: evict least recently used files until the cache is at most this big. */
   limitBytes: z.number().int().nonnegative().optional(),
+  /** temp: remove files not modified for this many seconds. */
   maxAgeSec: z.number().int().nonnegative().optional(),
 });
 

@@ -1,6 +1,7 @@
 // A run record: what `isoswarm run` stores at <stateDir>/runs/<runId>.json and `isoswarm report`
 // renders. Loose objects throughout so that records written by a newer isoswarm still load.
 import { z } from 'zod';
+import { thresholdEventSchema as wireThresholdEventSchema } from './agents/monitor.js';
 
 const num = z.number();
 const count = z.number().int().nonnegative();
@@ -39,16 +40,12 @@ export const sampleSchema = z.looseObject({
   errors: z.array(z.string()).optional(),
 });
 
+/** A threshold event as a run record keeps it, read leniently: a record on disk is data, not a promise. */
 export const thresholdEventSchema = z.looseObject({
-  kind: z.enum(['alert', 'recovery']),
-  /** disk, memory or temp. */
+  ...wireThresholdEventSchema.shape,
   metric: z.string(),
-  subject: z.string(),
   level: z.string(),
-  value: num,
-  threshold: num,
-  /** Epoch milliseconds. */
-  at: num,
+  state: z.string().optional(),
 });
 
 const measurementSchema = z.looseObject({ timeMs: num, sizeBytes: num });

@@ -110,12 +110,46 @@ describe('isoswarm cleanup / unmount through the CLI', { skip: needsRoot() }, ()
     try {
       for (const path of ['/', '/home', '/usr/share', `${fx.scratch}/../..`, '/var/lib/dpkg']) {
         const m = await nc.request('isoswarm.cleaner.clean', new TextEncoder().encode(JSON.stringify({ targets: [{ path, kind: 'tree' }] })), { timeout: 10_000 });
-        const body = JSON.parse(new TextDecoder().decode(m.data)) as { ok: boolean; data?: { result: { status: string } } };
-        assert.ok(body.ok && body.data?.result.status === 'refused', `${path}: ${JSON.stringify(body)}`);
+        const body = JSON.parse(new TextDecoder().decode(m.data)) as { ok: boolean; error?: { code: string; details?: { refusal?: { code: string }; reply?: { result: { status: string } } } } };
+        assert.ok(!body.ok && body.error?.code === 'refused', `${path}: ${JSON.stringify(body)}`);
+        assert.ok(body.error?.details?.refusal?.code, `${path}: the refusal code travels in the body`);
+        assert.equal(body.error?.details?.reply?.result.status, 'refused');
       }
     } finally {
       await nc.close();
     }
     assert.ok(existsSync('/usr/share'));
+  });
+
+  test('every destructive endpoint answers a refused target with an error reply carrying the refusal', async () => {
+    const nc = await rawClient(home, 'coordinator');
+    const ask = async (subject: string, payload: unknown) => {
+      const m = await nc.request(subject, new TextEncoder().encode(JSON.stringify(payload)), { timeout: 20_000 });
+      return JSON.parse(new TextDecoder().decode(m.data)) as { ok: boolean; error?: { code: string; message: string; details?: { refusal?: { code: string; reason: string } } } };
+    };
+    const before = readFileSync('/proc/self/mountinfo', 'utf8');
+    try {
+      const cases: [string, unknown, string][] = [
+        ['isoswarm.unmounter.teardown', { target: '/usr' }, 'top-level'],
+        ['isoswarm.unmounter.teardown', { target: `${fx.scratch}/no-such-dir` }, 'not-found'],
+        ['isoswarm.cleaner.clean', { targets: [{ path: '/etc', kind: 'tree' }] }, 'top-level'],
+        ['isoswarm.performance-tuner.cache-attach', { chroot: '/' }, 'root'],
+        ['isoswarm.performance-tuner.bootstrap', { target: '/usr/lib/isoswarm-never', suite: 'bookworm', mirror: 'http://deb.debian.org/debian' }, 'outside-safe-prefixes'],
+      ];
+      for (const [subject, payload, refusalCode] of cases) {
+        for (const s of [subject, subject.replace(/^isoswarm\.[a-z-]+\.(teardown|clean|cache-attach|bootstrap)$/, 'isoswarm.coordinator.$1')]) {
+          const r = await ask(s, payload);
+          assert.equal(r.ok, false, `${s} ${JSON.stringify(payload)}: ${JSON.stringify(r)}`);
+          assert.equal(r.error?.code, 'refused', `${s}: ${JSON.stringify(r.error)}`);
+          assert.equal(r.error?.details?.refusal?.code, refusalCode, `${s}: ${JSON.stringify(r.error)}`);
+          assert.ok(r.error?.details?.refusal?.reason, `${s}: a reason`);
+        }
+      }
+    } finally {
+      await nc.close();
+    }
+    assert.equal(readFileSync('/proc/self/mountinfo', 'utf8'), before, 'nothing was mounted or unmounted');
+    assert.ok(existsSync('/usr/lib') && existsSync('/etc/passwd'));
+    assert.ok(!existsSync('/usr/lib/isoswarm-never'));
   });
 });

@@ -10,7 +10,7 @@ import { CLI, cliSync, removeScratch, scratchHome, teardownHome, testEnv } from 
 
 const cliSyncJson = (env: NodeJS.ProcessEnv, args: string[]): string => cliSync(env, args).stdout;
 import { needsRoot } from '../helpers/root.js';
-import { aptMirror } from '../../src/host/apt-mirror.js';
+import { aptMirror } from '../../src/host/system/apt-mirror.js';
 
 const BUILD = `#!/bin/bash
 # Arguments: CHROOT OUTDIR MIRROR [pause-after-debootstrap]

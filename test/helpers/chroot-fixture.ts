@@ -4,9 +4,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { run, runOk } from '../../src/host/exec.js';
-import { listLoopDevices } from '../../src/host/loop-devices.js';
-import { isAtOrUnder, mountsUnder } from '../../src/host/mountinfo.js';
-import { defaultDeny, type PathPolicy } from '../../src/host/path-policy.js';
+import { listLoopDevices } from '../../src/host/mounts/loop-devices.js';
+import { mountsUnder } from '../../src/host/mounts/mountinfo.js';
+import { isAtOrUnder } from '../../src/host/fs/paths.js';
+import { defaultDeny, type PathPolicy } from '../../src/host/guard/path-policy.js';
 import { assertHostUnchanged, hostSnapshot, readMountsSync } from './host-snapshot.js';
 
 export interface Fixture {

@@ -3,7 +3,7 @@
 // is mounted below (tests must never rm across a mount either).
 import { closeSync, constants, mkdirSync, mkdtempSync, openSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { run, runOk } from '../../src/host/exec.js';
-import { mountsUnder } from '../../src/host/mountinfo.js';
+import { mountsUnder } from '../../src/host/mounts/mountinfo.js';
 import { readMountsSync } from './host-snapshot.js';
 
 export function makeScratch(name: string): string {

@@ -1,7 +1,8 @@
 // What "the host is unharmed" means in the unmounter's tests, captured before and compared after.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { isAtOrUnder, type MountEntry, parseMountinfo, pathComponents } from '../../src/host/mountinfo.js';
+import { type MountEntry, parseMountinfo } from '../../src/host/mounts/mountinfo.js';
+import { isAtOrUnder, pathComponents } from '../../src/host/fs/paths.js';
 
 export interface HostSnapshot {
   /** Mounts outside every test scratch dir (other tests' /tmp/isoswarm-test-* come and go). */

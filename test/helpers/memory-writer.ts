@@ -14,7 +14,7 @@ if (mode === 'module') {
   await store.close();
 } else {
   const { loadConfig } = await import('../../src/config/load.js');
-  const { ensureStateDir } = await import('../../src/host/state-dir.js');
+  const { ensureStateDir } = await import('../../src/host/system/state-dir.js');
   const { openWriter } = await import('../../src/cli/memory-access.js');
   const ctx = { config: loadConfig(), paths: ensureStateDir() };
   await Promise.all(

@@ -2,7 +2,7 @@
 // store), keeping run.json pointing at the live server so that `isoswarm down` still stops it.
 import { spawn } from 'node:child_process';
 import { connect as tcp } from 'node:net';
-import { isAlive, refOf, waitForExit } from '../../src/host/process-identity.js';
+import { isAlive, refOf, waitForExit } from '../../src/host/proc/process-identity.js';
 import { readRunFile, writeRunFile } from '../../src/runtime/run-file.js';
 
 export async function stopServer(home: string): Promise<void> {

@@ -3,8 +3,8 @@
 // point: "begin:<step>" | "done:<step>" | "attempt:<n>" (after the n-th umount attempt).
 import { applyTeardown } from '../../agents/unmounter/apply.js';
 import { planTeardown } from '../../agents/unmounter/plan.js';
-import { openJournal } from '../../src/host/journal.js';
-import { defaultDeny } from '../../src/host/path-policy.js';
+import { openJournal } from '../../src/host/guard/journal.js';
+import { defaultDeny } from '../../src/host/guard/path-policy.js';
 
 const [target, prefix, point, signal, journalDir] = process.argv.slice(2) as [string, string, string, NodeJS.Signals, string];
 const policy = { safePrefixes: [prefix], deny: defaultDeny() };

@@ -51,7 +51,7 @@ describe('agents without root', { skip }, () => {
       assert.equal(uidOf(pids.get('unmounter')!), 0, 'the unmounter keeps root: it unmounts and signals');
       const ask = async (ep: string, payload: unknown) => {
         const m = await nc.request(`isoswarm.coordinator.${ep}`, new TextEncoder().encode(JSON.stringify(payload)), { timeout: 20_000 });
-        return JSON.parse(new TextDecoder().decode(m.data)) as { ok: boolean; data?: Record<string, unknown>; error?: { code: string; message: string } };
+        return JSON.parse(new TextDecoder().decode(m.data)) as { ok: boolean; data?: Record<string, unknown>; error?: { code: string; message: string; details?: { refusal?: { code: string } } } };
       };
       const snap = await ask('monitor-snapshot', {});
       assert.equal(snap.ok, true, snap.error?.message);
@@ -59,6 +59,8 @@ describe('agents without root', { skip }, () => {
       assert.equal(tune.ok, true, tune.error?.message);
       const sys = await ask('system', { action: 'apply', dryRun: false });
       assert.equal(sys.ok, false);
+      assert.equal(sys.error!.code, 'refused');
+      assert.equal(sys.error!.details?.refusal?.code, 'needs-root');
       assert.match(sys.error!.message, /needs root/);
     } finally {
       await nc.close();

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { after, test } from 'node:test';
-import { bindCache, unbindCache } from '../../src/host/cache-bind.js';
+import { bindCache, unbindCache } from '../../src/host/mounts/cache-bind.js';
 import { needsRoot } from '../helpers/root.js';
 
 const scratch = realpathSync(mkdtempSync('/tmp/isoswarm-test-unbind-'));

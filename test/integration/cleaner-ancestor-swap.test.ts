@@ -6,10 +6,10 @@ import { existsSync, mkdirSync, readdirSync, renameSync, symlinkSync } from 'nod
 import { after, test } from 'node:test';
 import { applyClean } from '../../agents/cleaner/apply.js';
 import { planClean } from '../../agents/cleaner/plan.js';
-import { deleteAside } from '../../src/host/delete-aside.js';
-import { openJournal } from '../../src/host/journal.js';
-import { defaultDeny, resolveTarget, type PathPolicy } from '../../src/host/path-policy.js';
-import { deleteTree, moveAside, trashPathFor, trashStepId } from '../../src/host/safe-delete.js';
+import { deleteAside } from '../../src/host/delete/aside.js';
+import { openJournal } from '../../src/host/guard/journal.js';
+import { defaultDeny, resolveTarget, type PathPolicy } from '../../src/host/guard/path-policy.js';
+import { deleteTree, moveAside, trashPathFor, trashStepId } from '../../src/host/delete/safe-delete.js';
 import { brokenCanaries, makeScratch, makeTree, removeScratch, writeCanaries } from '../helpers/cleaner-fixture.js';
 import { needsRoot } from '../helpers/root.js';
 

@@ -9,9 +9,9 @@ import { applyClean } from '../../agents/cleaner/apply.js';
 import { planClean } from '../../agents/cleaner/plan.js';
 import { resumeUnfinished } from '../../agents/cleaner/resume.js';
 import type { CleanPlan } from '../../agents/cleaner/types.js';
-import { listUnfinished } from '../../src/host/journal.js';
-import { defaultDeny, type PathPolicy } from '../../src/host/path-policy.js';
-import { acquireTargetLock } from '../../src/host/target-lock.js';
+import { listUnfinished } from '../../src/host/guard/journal.js';
+import { defaultDeny, type PathPolicy } from '../../src/host/guard/path-policy.js';
+import { acquireTargetLock } from '../../src/host/guard/target-lock.js';
 import { brokenCanaries, countEntries, makeScratch, makeTree, removeScratch, writeCanaries } from '../helpers/cleaner-fixture.js';
 
 const scratch = makeScratch('apply');
@@ -57,7 +57,7 @@ test('two runs on one target at once: exactly one refuses with "locked"', async 
 test('a run while another process holds the target lock refuses and touches nothing', async () => {
   const t = `${scratch}/builds/chroot-c`;
   makeTree(t, 2, 5);
-  const mod = new URL('../../src/host/target-lock.js', import.meta.url).pathname;
+  const mod = new URL('../../src/host/guard/target-lock.js', import.meta.url).pathname;
   const code = `const { acquireTargetLock } = await import(${JSON.stringify(mod)}); const l = await acquireTargetLock(${JSON.stringify(t)}); process.stdout.write(l ? 'held\\n' : 'busy\\n'); setInterval(() => {}, 1000);`;
   const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {

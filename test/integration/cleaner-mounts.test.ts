@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { applyClean } from '../../agents/cleaner/apply.js';
 import { planClean } from '../../agents/cleaner/plan.js';
-import { deleteTree, moveAside } from '../../src/host/safe-delete.js';
+import { deleteTree, moveAside } from '../../src/host/delete/safe-delete.js';
 import { bindHost, canariesIntact, debootstrapMounts, mount, withFixture, writeCanary } from '../helpers/chroot-fixture.js';
 import { countEntries, makeTree } from '../helpers/cleaner-fixture.js';
 import { needsRoot } from '../helpers/root.js';

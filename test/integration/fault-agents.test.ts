@@ -6,8 +6,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpath
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { NatsConnection } from 'nats';
-import { mountsUnder } from '../../src/host/mountinfo.js';
-import { isTrashName } from '../../src/host/safe-delete.js';
+import { mountsUnder } from '../../src/host/mounts/mountinfo.js';
+import { isTrashName } from '../../src/host/delete/safe-delete.js';
 import { pingNames, rawClient } from '../helpers/bus.js';
 import { bindHost, canariesIntact, debootstrapMounts, isRunning, startProcess, waitRooted, withFixture, writeCanary } from '../helpers/chroot-fixture.js';
 import { cliSync, scratchHome, testEnv } from '../helpers/cli.js';
@@ -19,7 +19,7 @@ import { makeTree } from './tuner-trees.js';
 interface Reply<T> {
   ok: boolean;
   data?: T;
-  error?: { code: string; message: string };
+  error?: { code: string; message: string; details?: unknown };
 }
 
 async function call<T>(nc: NatsConnection, endpoint: string, payload: unknown, timeoutMs: number): Promise<{ reply: Reply<T>; ms: number }> {
@@ -166,10 +166,15 @@ describe('kill -9 of an agent in the middle of a task', { skip: needsRoot() }, (
       const end = Date.now() + 30_000;
       while (Date.now() < end) {
         const again = await call<Clean>(nc, 'clean', { targets: [{ path: tree, kind: 'tree' }] }, 60_000);
-        assert.equal(again.reply.ok, true, again.reply.error?.message);
-        last = again.reply.data!.result;
-        if (last.status === 'done') break;
-        assert.equal(last.targets[0]!.code, 'locked', JSON.stringify(last).slice(0, 400));
+        if (again.reply.ok) {
+          last = again.reply.data!.result;
+          break;
+        }
+        // A refusal is an error reply that carries the refusal and the reply it would have been.
+        const details = again.reply.error?.details as { refusal?: { code: string }; reply?: Clean } | undefined;
+        assert.equal(again.reply.error?.code, 'locked', JSON.stringify(again.reply).slice(0, 400));
+        assert.equal(details?.refusal?.code, 'locked');
+        last = details?.reply?.result;
         await new Promise((r) => setTimeout(r, 200));
       }
       assert.equal(last?.status, 'done', JSON.stringify(last).slice(0, 400));

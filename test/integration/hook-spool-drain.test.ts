@@ -7,7 +7,7 @@ import { after, test } from 'node:test';
 import { loadConfig } from '../../src/config/load.js';
 import { drainSpool } from '../../src/hook-runtime/spool-drain.js';
 import { appendToSpool, readSpool, spoolDir, spoolPending } from '../../src/hook-runtime/spool.js';
-import { ensureStateDir } from '../../src/host/state-dir.js';
+import { ensureStateDir } from '../../src/host/system/state-dir.js';
 import { MemoryOps } from '../../src/memory/operations.js';
 import { MemoryStore } from '../../src/memory/store.js';
 import type { HookEvent } from '../../src/schemas/hook-types.js';

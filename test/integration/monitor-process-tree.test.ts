@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ProcessTreeMeter, processTree, type ProcessTreeUsage } from '../../src/host/process-tree-usage.js';
+import { ProcessTreeMeter, processTree, type ProcessTreeUsage } from '../../src/host/proc/process-tree-usage.js';
 
 const TMPFS_MAGIC = 0x01021994;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, closeSync, mkdirSync, mkdtempSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TempTracker, type TickStats } from '../../src/host/temp-tracker.js';
+import { TempTracker, type TickStats } from '../../src/host/walk/temp-tracker.js';
 import { run, runOk } from '../../src/host/exec.js';
 import { isRoot } from '../helpers/root.js';
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, rmdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run, runOk } from '../../src/host/exec.js';
-import { TempTracker } from '../../src/host/temp-tracker.js';
+import { TempTracker } from '../../src/host/walk/temp-tracker.js';
 import { Sampler } from '../../agents/monitor/sampler.js';
 import { DEFAULT_THRESHOLDS, Thresholds, readingsOf, type ThresholdEvent } from '../../agents/monitor/thresholds.js';
 import { needsRoot } from '../helpers/root.js';

@@ -81,6 +81,12 @@ describe('threshold alert → reactor → Cleaner → recovery', { skip: needsRo
       const acted = mem.entries.find((e) => e.event === 'alert');
       assert.equal(acted?.action?.status, 'done', JSON.stringify(mem));
       assert.ok((acted?.action?.bytesFreed ?? 0) >= 6 * 1024 * 1024);
+      // What was done is in the stream beside the alert, for dashboards.
+      const actions = await until('the reactor action in the stream', async () => {
+        const a = await streamEvents(nc, 'isoswarm.events.reactor.action');
+        return a.length ? a : null;
+      }, 10_000);
+      assert.equal((actions[0] as unknown as { action: { status: string } }).action.status, 'done', JSON.stringify(actions));
       // While the value stays low nothing more is raised.
       await new Promise((r) => setTimeout(r, 1000));
       assert.equal((await streamEvents(nc, 'isoswarm.events.monitor.alert')).length, 1);

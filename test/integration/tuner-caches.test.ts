@@ -9,8 +9,8 @@ import { lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, u
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { needsRoot } from '../helpers/root.js';
-import { bindCache, unbindCache } from '../../src/host/cache-bind.js';
-import { evictLru, listCache } from '../../src/host/cache-dir.js';
+import { bindCache, unbindCache } from '../../src/host/mounts/cache-bind.js';
+import { evictLru, listCache } from '../../src/host/cache/cache-dir.js';
 import { validateRecord } from '../../src/schemas/memory-records.js';
 import { APT_CACHE, DEBOOTSTRAP_CACHE, TarballCache, attachAptCache, cachingKey, detachAptCache, mergeEffectiveness } from '../../agents/performance-tuner/caches.js';
 
@@ -31,14 +31,14 @@ function file(dir: string, name: string, bytes: number, ageSec: number): void {
   utimesSync(p, t, t);
 }
 
-test('LRU eviction removes the least recently used first and keeps what it is told to', () => {
+test('LRU eviction removes the least recently used first and keeps what it is told to', async () => {
   const dir = mkdtempSync(join(scratch, 'lru-'));
   file(dir, 'old.deb', 1000, 300);
   file(dir, 'mid.deb', 1000, 200);
   file(dir, 'new.deb', 1000, 100);
   file(dir, 'kept-old.deb', 1000, 400);
   file(dir, 'notes.txt', 5000, 500);
-  const r = evictLru(dir, 2000, (n) => n.endsWith('.deb'), new Set(['kept-old.deb']));
+  const r = await evictLru(dir, 2000, (n) => n.endsWith('.deb'), new Set(['kept-old.deb']));
   assert.deepEqual(r.evicted.map((e) => e.name), ['old.deb', 'mid.deb']);
   assert.equal(r.sizeBytes, 2000);
   assert.deepEqual(listCache(dir).map((f) => f.name).sort(), ['kept-old.deb', 'new.deb', 'notes.txt']);
@@ -113,7 +113,7 @@ test('unbind refuses when another mount is stacked on ours, and succeeds once it
   assert.equal((await unbindCache(h)).unmounted, false, 'a second unbind finds nothing of ours');
 });
 
-test('debootstrap tarball cache: miss, store, hit, LRU eviction by size', () => {
+test('debootstrap tarball cache: miss, store, hit, LRU eviction by size', async () => {
   const dir = join(scratch, 'tarballs');
   const c = new TarballCache(dir, 250_000);
   const spec = (suite: string) => ({ suite, arch: 'amd64', variant: 'minbase', mirror: 'http://deb.debian.org/debian' });
@@ -121,7 +121,7 @@ test('debootstrap tarball cache: miss, store, hit, LRU eviction by size', () => 
   for (const [i, suite] of ['bookworm', 'trixie', 'bullseye'].entries()) {
     const made = join(scratch, `made-${suite}.tgz`);
     writeFileSync(made, randomBytes(100_000));
-    const stored = c.store(spec(suite), made);
+    const stored = await c.store(spec(suite), made);
     assert.equal(existsSync(made), false, 'moved into the cache');
     const t = new Date(Date.now() - (10 - i) * 1000);
     utimesSync(stored, t, t);

@@ -8,11 +8,11 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, linkSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { needsRoot } from '../helpers/root.js';
-import { hostFingerprint } from '../../src/host/fingerprint.js';
-import { hostBenchmark } from '../../src/host/host-benchmark.js';
-import { estimateDuplicates } from '../../src/host/tree-dedup.js';
-import { materializeSample, planSample } from '../../src/host/tree-sample.js';
-import { scanTree } from '../../src/host/tree-scan.js';
+import { hostFingerprint } from '../../src/host/squashfs/fingerprint.js';
+import { hostBenchmark } from '../../src/host/squashfs/host-benchmark.js';
+import { estimateDuplicates } from '../../src/host/squashfs/tree-dedup.js';
+import { materializeSample, planSample } from '../../src/host/squashfs/tree-sample.js';
+import { scanTree } from '../../src/host/squashfs/tree-scan.js';
 
 const scratch = mkdtempSync('/tmp/isoswarm-test-sample-');
 after(() => {

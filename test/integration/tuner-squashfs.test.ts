@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { buildSquashfs } from '../../src/host/squashfs.js';
+import { buildSquashfs } from '../../src/host/squashfs/mksquashfs.js';
 import { validateRecord } from '../../src/schemas/memory-records.js';
 import { choose, type Mode } from '../../agents/performance-tuner/choose.js';
 import { relativeError, type PredictedCandidate } from '../../agents/performance-tuner/predict.js';

@@ -3,8 +3,9 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { test } from 'node:test';
-import { lazyMarkerFile } from '../../src/host/lazy-marker.js';
-import { isAtOrUnder, mountsUnder } from '../../src/host/mountinfo.js';
+import { lazyMarkerFile } from '../../src/host/mounts/lazy-marker.js';
+import { mountsUnder } from '../../src/host/mounts/mountinfo.js';
+import { isAtOrUnder } from '../../src/host/fs/paths.js';
 import {
   bindHost,
   canariesIntact,

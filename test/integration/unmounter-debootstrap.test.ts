@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { mountsUnder } from '../../src/host/mountinfo.js';
+import { mountsUnder } from '../../src/host/mounts/mountinfo.js';
 import {
   bindHost,
   canariesIntact,

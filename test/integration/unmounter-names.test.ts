@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, symlinkSync } from 'node:fs';
 import { test } from 'node:test';
-import { mountsUnder } from '../../src/host/mountinfo.js';
-import { assertNoSymlinks } from '../../src/host/unmount.js';
+import { mountsUnder } from '../../src/host/mounts/mountinfo.js';
+import { assertNoSymlinks } from '../../src/host/mounts/unmount.js';
 import { canariesIntact, mount, withFixture, writeCanary } from '../helpers/chroot-fixture.js';
 import { mountsOutside, readMountsSync } from '../helpers/host-snapshot.js';
 import { needsRoot } from '../helpers/root.js';

@@ -3,8 +3,9 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { listLoopDevices } from '../../src/host/loop-devices.js';
-import { isAtOrUnder, type MountEntry, mountsUnder } from '../../src/host/mountinfo.js';
+import { listLoopDevices } from '../../src/host/mounts/loop-devices.js';
+import { type MountEntry, mountsUnder } from '../../src/host/mounts/mountinfo.js';
+import { isAtOrUnder } from '../../src/host/fs/paths.js';
 import {
   canariesIntact,
   debootstrapMounts,

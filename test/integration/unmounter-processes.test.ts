@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { holdersInside, parseProcStat, processesRootedIn } from '../../src/host/proc-scan.js';
-import { terminateRooted } from '../../src/host/terminate.js';
+import { holdersInside, parseProcStat, processesRootedIn } from '../../src/host/proc/proc-scan.js';
+import { terminateRooted } from '../../src/host/proc/terminate.js';
 import { addUserland, isRunning, startProcess, startSentinel, waitRooted, withFixture } from '../helpers/chroot-fixture.js';
 import { needsRoot } from '../helpers/root.js';
 

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync } from 'node:fs';
 import { test } from 'node:test';
-import { mountsUnder } from '../../src/host/mountinfo.js';
+import { mountsUnder } from '../../src/host/mounts/mountinfo.js';
 import { canariesIntact, mount, startProcess, waitRooted, withFixture, writeCanary, addUserland } from '../helpers/chroot-fixture.js';
 import { mountsOutside, readMountsSync } from '../helpers/host-snapshot.js';
 import { needsRoot } from '../helpers/root.js';

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { applyTeardown } from '../../agents/unmounter/apply.js';
 import { formatPlan, planTeardown } from '../../agents/unmounter/plan.js';
 import type { TeardownPlan } from '../../agents/unmounter/types.js';
-import { mountsUnder } from '../../src/host/mountinfo.js';
+import { mountsUnder } from '../../src/host/mounts/mountinfo.js';
 import { debootstrapMounts, type Fixture, isRunning, startProcess, waitRooted, withFixture } from '../helpers/chroot-fixture.js';
 import { mountKey, readMountsSync } from '../helpers/host-snapshot.js';
 import { needsRoot } from '../helpers/root.js';

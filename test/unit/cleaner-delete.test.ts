@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { after, test } from 'node:test';
-import { fsTypeName, isPseudoFs, statfsType } from '../../src/host/fs-type.js';
-import { deleteTree, isTrashName, moveAside, trashPathFor } from '../../src/host/safe-delete.js';
-import { treeSize } from '../../src/host/tree-size.js';
+import { fsTypeName, isPseudoFs, statfsType } from '../../src/host/fs/fs-type.js';
+import { deleteTree, isTrashName, moveAside, trashPathFor } from '../../src/host/delete/safe-delete.js';
+import { treeSize } from '../../src/host/walk/tree-size.js';
 import { brokenCanaries, countEntries, makeDeepChain, makeScratch, makeTree, removeScratch, writeCanaries } from '../helpers/cleaner-fixture.js';
 
 const scratch = makeScratch('delete');
@@ -174,7 +174,7 @@ test('moveAside renames atomically to a trash sibling, and a journal records it 
   assert.ok(existsSync(`${m.trashPath}/g0/d0/f0`));
   assert.ok(isTrashName(m.trashPath.split('/').pop() ?? ''));
   assert.equal(m.trashPath.startsWith(`${scratch}/.`), true, 'same folder');
-  const { listUnfinished } = await import('../../src/host/journal.js');
+  const { listUnfinished } = await import('../../src/host/guard/journal.js');
   const un = await listUnfinished(`${scratch}/journal`);
   assert.deepEqual(un.map((u) => [u.target, u.pending[0]?.data.to]), [[t, m.trashPath]]);
   assert.equal((await deleteTree(m.trashPath)).complete, true);

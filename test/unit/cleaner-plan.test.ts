@@ -3,9 +3,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { after, test } from 'node:test';
 import { formatCleanPlan, planClean } from '../../agents/cleaner/plan.js';
-import { planEviction, planTempCleanup, removePlannedFiles } from '../../src/host/cache-evict.js';
-import { defaultDeny, type PathPolicy } from '../../src/host/path-policy.js';
-import { findStaleLocks, refuseLockRoot, removeStaleLock } from '../../src/host/stale-locks.js';
+import { planEviction, planTempCleanup, removePlannedFiles } from '../../src/host/cache/cache-evict.js';
+import { defaultDeny, type PathPolicy } from '../../src/host/guard/path-policy.js';
+import { findStaleLocks, refuseLockRoot, removeStaleLock } from '../../src/host/walk/stale-locks.js';
 import { countEntries, makeScratch, makeTree, removeScratch } from '../helpers/cleaner-fixture.js';
 
 const scratch = makeScratch('plan');

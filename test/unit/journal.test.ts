@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { after, test } from 'node:test';
-import { foldJournal, journalFile, listUnfinished, openJournal } from '../../src/host/journal.js';
+import { foldJournal, journalFile, listUnfinished, openJournal } from '../../src/host/guard/journal.js';
 import { makeScratch, removeScratch } from '../helpers/cleaner-fixture.js';
 
 const scratch = makeScratch('journal');
@@ -69,7 +69,7 @@ test('a torn last line (killed mid-write) is ignored, the rest still counts', ()
 
 test('a SIGKILLed writer leaves every record it reported written', async () => {
   const dir = `${scratch}/j4`;
-  const mod = new URL('../../src/host/journal.js', import.meta.url).pathname;
+  const mod = new URL('../../src/host/guard/journal.js', import.meta.url).pathname;
   const code = `const { openJournal } = await import(${JSON.stringify(mod)});
     const j = await openJournal(${JSON.stringify(dir)}, '/srv/build/k');
     for (let i = 0; i < 5; i++) { await j.begin('step-' + i); process.stdout.write('begun ' + i + '\\n'); }

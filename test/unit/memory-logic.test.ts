@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { matches, parseFilter } from '../../src/memory/query.js';
-import { addCacheUse, addCleanupOutcome, addSummaryEntry, addUnmountAttempt, orderStrategies } from '../../src/memory/reducers.js';
+import { addCacheUse, addCleanupOutcome, addSummaryEntry, addUnmountAttempt, orderStrategies } from '../../src/learning/reducers.js';
 import { memoryKeySchema, validateRecord } from '../../src/schemas/memory-records.js';
 
 test('filters compare numbers as numbers and strings as strings', () => {

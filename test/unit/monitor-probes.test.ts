@@ -14,7 +14,7 @@ import {
   readPidStat,
   readProcIo,
   readProcRss,
-} from '../../src/host/probes.js';
+} from '../../src/host/proc/probes.js';
 import { runOk, which } from '../../src/host/exec.js';
 
 const TMPFS_MAGIC = 0x01021994;

@@ -1,17 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import {
-  decodeMountField,
-  encodeMountField,
-  isAtOrUnder,
-  isReachable,
-  type MountEntry,
-  mountsUnder,
-  parseMountinfo,
-  readMountinfo,
-  unmountOrder,
-} from '../../src/host/mountinfo.js';
+import { decodeMountField, encodeMountField, isReachable, type MountEntry, mountsUnder, parseMountinfo, readMountinfo, unmountOrder } from '../../src/host/mounts/mountinfo.js';
+import { isAtOrUnder } from '../../src/host/fs/paths.js';
 
 const SAMPLE = [
   '22 27 0:21 / /proc rw,relatime - proc proc rw',

@@ -3,9 +3,9 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSyn
 import { posix } from 'node:path';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
-import { detachLoop } from '../../src/host/loop-devices.js';
-import { terminateRooted } from '../../src/host/terminate.js';
-import { unmountAllUnder } from '../../src/host/unmount.js';
+import { detachLoop } from '../../src/host/mounts/loop-devices.js';
+import { terminateRooted } from '../../src/host/proc/terminate.js';
+import { unmountAllUnder } from '../../src/host/mounts/unmount.js';
 import {
   assertTeardownTarget,
   checkPolicy,
@@ -14,7 +14,7 @@ import {
   readHomeDirs,
   resolveAndCheck,
   resolveTarget,
-} from '../../src/host/path-policy.js';
+} from '../../src/host/guard/path-policy.js';
 
 const policy: PathPolicy = { safePrefixes: ['/srv/build', '/var/tmp/isoswarm'], deny: defaultDeny() };
 const homes = ['/home/alice', '/var/lib/postgresql', '/root'];

@@ -61,7 +61,7 @@ describe('isoswarm report', () => {
     assert.equal(l.code, 0, l.stderr);
     const lines = l.stdout.trim().split('\n');
     assert.match(lines[0]!, /^RUN\s+NAME\s+STARTED\s+EXIT\s+DURATION$/);
-    assert.match(lines[1]!, /^20250301-130207-debian-live\s+debian-live bookworm amd64\s+2025-03-01T13:02:07.000Z\s+137 SIGKILL\s+5m0s$/);
+    assert.match(lines[1]!, /^20250301-130207-debian-live\s+debian-live bookworm amd64\s+2025-03-01T13:02:07.000Z\s+137 SIGKILL\s+5 min 0 s$/);
     assert.match(lines[2]!, /^bare-1\s+bare\s+2025-03-01T13:02:07.000Z\s+0\s+400 ms$/);
     const j = run('--list', '--format', 'json');
     assert.equal(j.code, 0, j.stderr);

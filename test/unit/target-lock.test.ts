@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { test } from 'node:test';
-import { acquireTargetLock, lockName } from '../../src/host/target-lock.js';
+import { acquireTargetLock, lockName } from '../../src/host/guard/target-lock.js';
 
-const mod = new URL('../../src/host/target-lock.js', import.meta.url).pathname;
+const mod = new URL('../../src/host/guard/target-lock.js', import.meta.url).pathname;
 
 /** A real second process that takes the lock and holds it until killed. */
 async function holder(target: string): Promise<ChildProcess> {

@@ -3,9 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { choiceLabel, mksquashfsArgs, type SquashChoice } from '../../src/host/squashfs.js';
-import { signatureDistance, similarTree, treeSignature, type TreeScan } from '../../src/host/tree-scan.js';
-import { planSample, sampleFraction } from '../../src/host/tree-sample.js';
+import { choiceLabel, mksquashfsArgs, type SquashChoice } from '../../src/host/squashfs/mksquashfs.js';
+import { signatureDistance, similarTree, treeSignature, type TreeScan } from '../../src/host/squashfs/tree-scan.js';
+import { planSample, sampleFraction } from '../../src/host/squashfs/tree-sample.js';
 import { choose, autoCost } from '../../agents/performance-tuner/choose.js';
 import { defaultCandidates } from '../../agents/performance-tuner/candidates.js';
 import { predictRun, type PredictedCandidate, type SampleRun, type Calibration } from '../../agents/performance-tuner/predict.js';

@@ -25,7 +25,7 @@ export function registerBootstrap(program: Command, globals: () => GlobalOptions
       const c = await import('../context.js');
       const ctx = c.cliContext(globals());
       const { resolve } = await import('node:path');
-      const { aptMirror, debianArch } = await import('../../host/apt-mirror.js');
+      const { aptMirror, debianArch } = await import('../../host/system/apt-mirror.js');
       if (o.variant && !['minbase', 'buildd', 'fakechroot'].includes(o.variant)) throw new CliError('--variant must be minbase, buildd or fakechroot', EXIT.usage);
       const { withAnySwarm } = await import('../ephemeral.js');
       const payload = {
@@ -36,7 +36,7 @@ export function registerBootstrap(program: Command, globals: () => GlobalOptions
         ...(o.variant ? { variant: o.variant } : {}),
         include: o.include ? o.include.split(',').map((s) => s.trim()).filter(Boolean) : [],
       };
-      const r = await withAnySwarm(ctx, (nc) => c.callCoordinator<Reply>(ctx, nc, 'bootstrap', payload, 2 * 60 * 60_000), (m) => !o.json && warn(m));
+      const r = await withAnySwarm(ctx, (nc) => c.callCoordinator<Reply>(ctx, nc, 'bootstrap', payload), (m) => !o.json && warn(m));
       if (o.json) return printJson(r);
       printLine(`${r.target}: ${payload.suite} ${r.cache === 'hit' ? 'unpacked from the cache' : 'fetched, cached and unpacked'} (${r.makeMs !== null ? `fetch ${formatDuration(r.makeMs)}, ` : ''}unpack ${formatDuration(r.unpackMs)})`);
       printLine(`tarball cache: ${r.stats.hits} hit(s), ${r.stats.misses} miss(es) this time, ${formatBytes(r.stats.sizeBytes)} cached`);

@@ -1,6 +1,7 @@
 // isoswarm cleanup [TARGETS...]: the request's cleanup-system.sh, safely. A build tree is first taken
 // apart by the Unmounter (processes, mounts, loops); only a tree verified free of mounts is deleted.
 import type { Command } from 'commander';
+import type { CleanupTarget } from '../../schemas/config.js';
 import type { GlobalOptions } from '../context.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { formatBytes, printJson, printLine, warn } from '../output.js';
@@ -13,12 +14,7 @@ interface Flags {
   json?: boolean;
 }
 
-interface Target {
-  path: string;
-  kind: 'tree' | 'cache' | 'temp' | 'locks';
-  limitBytes?: number;
-  maxAgeSec?: number;
-}
+type Target = CleanupTarget;
 
 interface CleanTargetResult {
   path: string;
@@ -67,14 +63,15 @@ export function registerCleanup(program: Command, globals: () => GlobalOptions):
     .action(async (args: string[], o: Flags) => {
       const c = await import('../context.js');
       const ctx = c.cliContext(globals());
-      const targets: Target[] = args.length ? args.map((p) => ({ path: p, kind: 'tree' as const })) : defaultTargets(process.env, ctx.config.cleanup.targets as Target[]);
+      const targets: Target[] = args.length ? args.map((p) => ({ path: p, kind: 'tree' as const })) : defaultTargets(process.env, ctx.config.cleanup.targets);
       if (!targets.length) throw new CliError('no targets: name them, set AILINUX_BUILD_CHROOT_DIR / AILINUX_BUILD_TEMP_DIR, or configure cleanup.targets', EXIT.usage);
       const say = (m: string) => !o.json && warn(m);
       const { withAnySwarm } = await import('../ephemeral.js');
       const { progressSubject } = await import('../../bus/subjects.js');
       const { randomBytes } = await import('node:crypto');
+      const { teardownThenClean } = await import('../../run/teardown-then-clean.js');
       const out = await withAnySwarm(ctx, async (nc) => {
-        const call = <T>(ep: string, p: unknown) => c.callCoordinator<T>(ctx, nc, ep, p, 6 * 3600_000);
+        const call = <T>(ep: string, p: unknown) => c.callCoordinator<T>(ctx, nc, ep, p);
         const trees = targets.filter((t) => t.kind === 'tree');
         // 1. Plans first, changing nothing: what the policy refuses is never touched at all.
         const plans: Record<string, TeardownReply> = {};
@@ -95,36 +92,27 @@ export function registerCleanup(program: Command, globals: () => GlobalOptions):
           }
         }
         // 3. Teardown; only trees the Unmounter finished go on to the Cleaner.
-        const teardowns: Record<string, TeardownReply> = {};
-        for (const t of allowed.filter((x) => x.kind === 'tree')) {
-          teardowns[t.path] = await call<TeardownReply>('teardown', { target: t.path });
-          if (o.verbose) say(teardowns[t.path]!.text);
+        const token = randomBytes(6).toString('hex');
+        const sub = o.monitor || o.verbose ? nc.subscribe(progressSubject(ctx.config.nats.subjectPrefix, token)) : null;
+        if (sub) {
+          void (async () => {
+            for await (const m of sub) {
+              const p = JSON.parse(new TextDecoder().decode(m.data)) as { path: string; files: number; bytes: number };
+              if (!o.json) process.stderr.write(`\r\x1b[2K  deleting ${p.path}: ${p.files} files, ${formatBytes(p.bytes)}`);
+            }
+          })();
         }
-        const ready = allowed.filter((t) => t.kind !== 'tree' || teardowns[t.path]?.result?.status === 'done');
+        const done = await teardownThenClean<TeardownReply, CleanReply>(call, allowed, {
+          progressToken: token,
+          onTeardown: (_path, reply) => o.verbose && reply && say(reply.text),
+        }).finally(() => sub?.unsubscribe());
+        if (sub && done.clean && !o.json) process.stderr.write('\n');
+        const teardowns = done.teardowns as Record<string, TeardownReply>;
         const blocked = [
           ...refusedByPolicy,
-          ...allowed.filter((t) => !ready.includes(t)).map((t) => {
-            const r = teardowns[t.path]?.result;
-            return { path: t.path, status: r?.status === 'refused' ? 'refused' : 'failed', reason: `not deleted: the teardown did not finish: ${r?.reason ?? 'unknown'}` };
-          }),
+          ...done.blocked.map((b) => ({ path: b.path, status: b.status, reason: `not deleted: the teardown did not finish: ${teardowns[b.path]?.result?.reason ?? 'unknown'}` })),
         ];
-        let clean: CleanReply | null = null;
-        if (ready.length) {
-          const token = randomBytes(6).toString('hex');
-          const sub = o.monitor || o.verbose ? nc.subscribe(progressSubject(ctx.config.nats.subjectPrefix, token)) : null;
-          if (sub) {
-            void (async () => {
-              for await (const m of sub) {
-                const p = JSON.parse(new TextDecoder().decode(m.data)) as { path: string; files: number; bytes: number };
-                if (!o.json) process.stderr.write(`\r\x1b[2K  deleting ${p.path}: ${p.files} files, ${formatBytes(p.bytes)}`);
-              }
-            })();
-          }
-          clean = await call<CleanReply>('clean', { targets: ready, progressToken: token });
-          sub?.unsubscribe();
-          if (sub && !o.json) process.stderr.write('\n');
-        }
-        return { teardowns, clean, blocked, dryRun: false };
+        return { teardowns, clean: done.clean, blocked, dryRun: false };
       }, say);
       if (o.json) printJson(out);
       else if (out.dryRun) {

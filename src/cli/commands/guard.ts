@@ -8,7 +8,7 @@ import { printJson, printLine } from '../output.js';
 
 async function viaSwarm(config: Config, line: string, cwd: string): Promise<GuardVerdict | null> {
   const { linkSwarm } = await import('../../runtime/swarm-link.js');
-  const { statePaths } = await import('../../host/state-dir.js');
+  const { statePaths } = await import('../../host/system/state-dir.js');
   const s = await linkSwarm({ config, paths: statePaths() }, config.nats.hookTimeoutMs).catch(() => null);
   if (!s) return null;
   try {

@@ -14,7 +14,7 @@ type Flags = HookFlags & InstallFlags & { json?: boolean };
 /** `isoswarm hooks claude`: one entry for every Claude Code event (see src/claude/handle-event.ts). */
 async function claudeHook(g: GlobalOptions): Promise<void> {
   const { loadConfigFast } = await import('../../config/load-fast.js');
-  const { ensureStateDir } = await import('../../host/state-dir.js');
+  const { ensureStateDir } = await import('../../host/system/state-dir.js');
   let config;
   try {
     config = await loadConfigFast({ file: g.config });
@@ -56,7 +56,7 @@ export function registerHooks(program: Command, globals: () => GlobalOptions): v
       // Not cliContext: the lean path skips zod unless a config file needs validating.
       const { loadConfigFast } = await import('../../config/load-fast.js');
       const { ConfigError } = await import('../../config/env-overrides.js');
-      const { ensureStateDir } = await import('../../host/state-dir.js');
+      const { ensureStateDir } = await import('../../host/system/state-dir.js');
       let ctx;
       try {
         ctx = { config: await loadConfigFast({ file: globals().config }), paths: ensureStateDir() };

@@ -14,7 +14,7 @@ interface ReportOptions {
 // Renderers and the record schema load only when this command runs.
 const store = () => import('../../report/run-store.js');
 const writer = () => import('../../report/write-report.js');
-const state = () => import('../../host/state-dir.js');
+const state = () => import('../../host/system/state-dir.js');
 
 function knownList(known: string[]): string {
   if (known.length === 0) return 'no runs are recorded yet';

@@ -37,9 +37,9 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
       if (!command.length) throw new CliError('nothing to run: give the build command after --', EXIT.usage);
       if (chroot) {
         // The chroot is judged before anything runs: a build must not start on a tree we would refuse.
-        const { checkChrootPolicy } = await import('../../run/chroot-policy.js');
+        const { checkChrootPolicy } = await import('../../runtime/chroot-policy.js');
         const refusal = await checkChrootPolicy(chroot, ctx.config);
-        if (refusal) throw new CliError(`refusing --chroot ${chroot}: ${refusal}`, EXIT.refused);
+        if (refusal) throw new CliError(`refusing --chroot ${chroot}: ${refusal.reason} [${refusal.code}]`, EXIT.refused);
       }
       const say = (m: string) => !o.json && warn(m);
       const { withAnySwarm } = await import('../ephemeral.js');

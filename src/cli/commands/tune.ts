@@ -52,7 +52,7 @@ export function registerTune(program: Command, globals: () => GlobalOptions): vo
       const { withAnySwarm } = await import('../ephemeral.js');
       const say = (m: string) => !o.json && !o.export && warn(m);
       const out = await withAnySwarm(ctx, async (nc) => {
-        const call = <T>(ep: string, p: unknown) => c.callCoordinator<T>(ctx, nc, ep, p, 60 * 60_000);
+        const call = <T>(ep: string, p: unknown) => c.callCoordinator<T>(ctx, nc, ep, p);
         if (o.rollback) return { system: await call<unknown>('system', { action: 'rollback' }) };
         const system = o.optimizeSystem ? await call<unknown>('system', { action: 'apply', buildDir: o.target ? resolve(o.target) : '/', dryRun: !!o.dryRun }) : undefined;
         if (o.optimizeSystem && !o.target) return { system };

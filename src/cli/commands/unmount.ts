@@ -46,9 +46,10 @@ export function registerUnmount(program: Command, globals: () => GlobalOptions):
       const c = await import('../context.js');
       const ctx = c.cliContext(globals());
       const { withAnySwarm } = await import('../ephemeral.js');
+      const { replyOrRefusal } = await import('../../schemas/bus-error.js');
       const reply = await withAnySwarm(
         ctx,
-        (nc) => c.callCoordinator<{ plan: { refused: unknown }; text: string; result: Result | null }>(ctx, nc, 'teardown', { target: root, dryRun: !!o.dryRun, graceMs: o.graceMs, allowLazy: o.allowLazy }, 30 * 60_000),
+        (nc) => replyOrRefusal(c.callCoordinator<{ plan: { refused: unknown }; text: string; result: Result | null }>(ctx, nc, 'teardown', { target: root, dryRun: !!o.dryRun, graceMs: o.graceMs, allowLazy: o.allowLazy })),
         (m) => !o.json && warn(m),
       );
       if (o.json) printJson(reply);

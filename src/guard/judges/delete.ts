@@ -1,6 +1,6 @@
 // rm, find -delete / -exec rm, and xargs rm: a recursive delete must not cross a live mount, run
 // under a chroot's live processes, or take a protected host directory.
-import { isAtOrUnder } from '../../host/mountinfo.js';
+import { isAtOrUnder } from '../../host/fs/paths.js';
 import { resolveWord } from '../targets.js';
 import type { ShellWord } from '../shell-words.js';
 import type { Invocation } from '../unwrap.js';

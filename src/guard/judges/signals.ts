@@ -1,6 +1,6 @@
 // kill, pkill and killall: signalling by name must not reach a process outside a chroot.
 import { readFile, readlink } from 'node:fs/promises';
-import { listPids, readProcStat } from '../../host/proc-scan.js';
+import { listPids, readProcStat } from '../../host/proc/proc-scan.js';
 import type { Invocation } from '../unwrap.js';
 import { options, shown, type Finding, type JudgeContext } from '../verdict.js';
 import { describeProcs } from './tree-facts.js';

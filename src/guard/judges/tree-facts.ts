@@ -1,5 +1,5 @@
 // What stands in a tree that is about to be deleted, packed or unmounted, in words for the reason line.
-import type { MountEntry } from '../../host/mountinfo.js';
+import type { MountEntry } from '../../host/mounts/mountinfo.js';
 import type { HostView } from '../host-view.js';
 
 export interface TreeFacts {

@@ -1,6 +1,6 @@
 // umount and fuser -k: a leaf unmount of a build's own mount is fine; lazy and recursive unmounts,
 // unmounts of host mounts and killing by file use are what logged users out and broke hosts.
-import { holdersInside } from '../../host/proc-scan.js';
+import { holdersInside } from '../../host/proc/proc-scan.js';
 import { resolveWord } from '../targets.js';
 import type { Invocation } from '../unwrap.js';
 import { options, shown, type Finding, type JudgeContext } from '../verdict.js';

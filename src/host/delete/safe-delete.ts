@@ -1,0 +1,255 @@
+// Deleting a tree the way systemd's rm_rf does: through directory fds, never following a symlink,
+// stopping at every mount point (same file system included), refusing pseudo file systems, and
+// refusing outright while anything is mounted at or below the target.
+import { randomBytes } from 'node:crypto';
+import { lstat, rename, rmdir } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
+import { closeFd, fdPath, fstatBig, mountIdOfFd, openDirAt, procFdUsable } from '../fs/dir-fd.js';
+import { defaultWorkers, runDelete } from './run.js';
+import { isPseudoFs, statfsType } from '../fs/fs-type.js';
+import { openJournal, type Journal } from '../guard/journal.js';
+import { readMountinfo, type MountEntry } from '../mounts/mountinfo.js';
+import { isAtOrUnder } from '../fs/paths.js';
+import { fileIdOfFd, openDirNoFollow } from '../fs/open-nofollow.js';
+import { assertTeardownTarget } from '../guard/path-policy.js';
+
+export interface DeleteOptions {
+  /** Called at most every 100 ms and once at the end. */
+  onProgress?(files: number, bytes: number): void;
+  /** Paths to treat as mount points in addition to what mountinfo and the fds say. */
+  mountPoints?: Set<string>;
+  /** Worker threads for a big tree (0: all on this thread, in slices). */
+  workers?: number;
+  /** Start them at once rather than when the disk proves slow or processors sit idle. */
+  eagerWorkers?: boolean;
+  /** Sum the sizes of removed files (an lstat each; default true). Without it `bytes` stays 0. */
+  countBytes?: boolean;
+  /** "dev:ino" the directory must still have (as planned); anything else refuses with `changed`. */
+  expectFileId?: string;
+}
+
+export interface DeleteResult {
+  deletedFiles: number;
+  deletedDirs: number;
+  /** Apparent size (st_size) of the non-directories removed. */
+  bytes: number;
+  skipped: { path: string; reason: string }[];
+  errors: { path: string; op: string; code: string; message: string }[];
+  /** The whole tree is gone (or was never there). */
+  complete: boolean;
+  /** Set when nothing was attempted. */
+  refused?: string;
+  /** The refusal is because the path no longer leads to the planned directory (an ancestor swapped). */
+  changed?: boolean;
+  /** Worker threads that took part. */
+  workers?: number;
+}
+
+/** Below this depth (from the top or the last relocation) a folder is moved up before entering it. */
+const RELOCATE_DEPTH = 256;
+
+export function describeMounts(ms: readonly MountEntry[]): string {
+  return ms.map((m) => `${JSON.stringify(m.mountPoint)} (${m.fsType} from ${m.source})`).join(', ');
+}
+
+/** Preconditions shared by deleteTree and moveAside; a string is the refusal. */
+async function checkTarget(realPath: string): Promise<{ mounts: MountEntry[] } | string> {
+  try {
+    assertTeardownTarget(realPath);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  if (!procFdUsable()) return '/proc is not procfs: fd-relative deletion is impossible, refusing';
+  const mounts = await readMountinfo();
+  const under = mounts.filter((m) => isAtOrUnder(m.mountPoint, realPath));
+  if (under.length > 0) return `still mounted at or under ${realPath}: ${describeMounts(under)}`;
+  return { mounts };
+}
+
+type Refusal = { why: string; changed?: boolean };
+
+/** The parent of `realPath`, opened from `/` without following a symlink on the way. */
+export async function openParent(realPath: string): Promise<number | Refusal> {
+  const p = await openDirNoFollow(dirname(realPath));
+  if (p.ok) return p.fd;
+  return { why: `cannot open the parent of ${realPath}: ${p.reason}`, changed: p.code === 'changed' };
+}
+
+function refusedResult(realPath: string, r: Refusal): DeleteResult {
+  const res: DeleteResult = { deletedFiles: 0, deletedDirs: 0, bytes: 0, skipped: [], complete: false, refused: r.why, errors: [{ path: realPath, op: 'refuse', code: r.changed ? 'CHANGED' : 'REFUSED', message: r.why }] };
+  if (r.changed) res.changed = true;
+  return res;
+}
+
+/** The tree is the planned directory still (a refusal otherwise). */
+function fileIdRefusal(fd: number, realPath: string, expect?: string): Refusal | null {
+  if (expect === undefined) return null;
+  const id = fileIdOfFd(fd);
+  return id === expect ? null : { why: `${realPath} is not the planned directory any more (${expect} -> ${id}): plan again`, changed: true };
+}
+
+export async function deleteTree(realPath: string, opts: DeleteOptions = {}): Promise<DeleteResult> {
+  const parentFd = await openParent(realPath);
+  if (typeof parentFd !== 'number') return refusedResult(realPath, parentFd);
+  try {
+    return await deleteTreeIn(parentFd, realPath, opts);
+  } finally {
+    await closeFd(parentFd);
+  }
+}
+
+/** deleteTree through an already opened parent directory fd (never looked up again by path). */
+export async function deleteTreeIn(parentFd: number, realPath: string, opts: DeleteOptions = {}): Promise<DeleteResult> {
+  const res: DeleteResult = { deletedFiles: 0, deletedDirs: 0, bytes: 0, skipped: [], errors: [], complete: false };
+  const refuse = (why: string, changed = false): DeleteResult => refusedResult(realPath, { why, changed });
+  const checked = await checkTarget(realPath);
+  if (typeof checked === 'string') return refuse(checked);
+  if (opts.mountPoints?.has(realPath)) return refuse(`${realPath} is a mount point`);
+
+  let rootFd = -1;
+  try {
+    try {
+      rootFd = await openDirAt(parentFd, basename(realPath));
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return { ...res, complete: true };
+      if (code === 'ELOOP' || code === 'ENOTDIR') {
+        // O_NOFOLLOW|O_DIRECTORY reports a symlink as either, depending on the kernel.
+        const link = await lstat(fdPath(parentFd, basename(realPath))).then((st) => st.isSymbolicLink(), () => false);
+        return refuse(link ? `${realPath} is a symlink: the caller must pass the real path` : `${realPath} is not a directory`);
+      }
+      return refuse(`cannot open ${realPath}: ${String(e)}`);
+    }
+    const swapped = fileIdRefusal(rootFd, realPath, opts.expectFileId);
+    if (swapped) return refuse(swapped.why, true);
+    const rootMntId = mountIdOfFd(rootFd);
+    if (mountIdOfFd(parentFd) !== rootMntId) return refuse(`${realPath} is itself a mount point`);
+    const mount = checked.mounts.find((m) => m.id === rootMntId);
+    if (!mount) return refuse(`the mount holding ${realPath} (id ${rootMntId}) is not in mountinfo`);
+    const statType = await statfsType(fdPath(rootFd));
+    // devtmpfs reports tmpfs's magic, so mountinfo's type is checked as well.
+    if (isPseudoFs(mount.fsType) || isPseudoFs(statType)) return refuse(`${realPath} is on a pseudo file system (${mount.fsType}/${statType})`);
+
+    let lastProgress = 0;
+    const progress = (force = false): void => {
+      const now = Date.now();
+      if (opts.onProgress && (force || now - lastProgress >= 100)) {
+        lastProgress = now;
+        opts.onProgress(res.deletedFiles, res.bytes);
+      }
+    };
+    const run = await runDelete(
+      {
+        rootFd,
+        rootPath: realPath,
+        rootDev: Number(fstatBig(rootFd).dev),
+        rootMnt: rootMntId,
+        mountPoints: [...(opts.mountPoints ?? [])],
+        countBytes: opts.countBytes ?? true,
+        relocateDepth: RELOCATE_DEPTH,
+      },
+      {
+        workers: opts.workers ?? defaultWorkers(),
+        eager: opts.eagerWorkers,
+        onTally: (d) => {
+          res.deletedFiles += d.files;
+          res.deletedDirs += d.dirs;
+          res.bytes += d.bytes;
+          progress();
+        },
+      },
+    );
+    res.skipped = run.skipped;
+    res.errors = run.errors;
+    res.workers = run.workers;
+    if (!run.keep) {
+      try {
+        await rmdir(fdPath(parentFd, basename(realPath)));
+        res.deletedDirs++;
+        res.complete = res.errors.length === 0 && res.skipped.length === 0;
+      } catch (e) {
+        res.errors.push({ path: realPath, op: 'rmdir', code: (e as NodeJS.ErrnoException).code ?? 'ERROR', message: String(e) });
+      }
+    }
+    progress(true);
+    return res;
+  } finally {
+    if (rootFd >= 0) await closeFd(rootFd);
+  }
+}
+
+export interface MoveAsideResult {
+  ok: boolean;
+  from: string;
+  trashPath: string | null;
+  reason?: string;
+  /** Refused because the path no longer leads to the planned directory. */
+  changed?: boolean;
+}
+
+const TRASH_RE = /^\..+\.isoswarm-trash-[0-9a-z]+-[0-9a-f]{8}$/;
+
+export function isTrashName(name: string): boolean {
+  return TRASH_RE.test(name);
+}
+
+/** A fresh sibling name `.<name>.isoswarm-trash-<id>` (kept under NAME_MAX). */
+export function trashPathFor(realPath: string): string {
+  const id = `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+  return `${dirname(realPath)}/.${basename(realPath).slice(0, 200)}.isoswarm-trash-${id}`;
+}
+
+export function trashStepId(trashPath: string): string {
+  return `trash:${trashPath}`;
+}
+
+/**
+ * Renames the tree to a trash sibling in the same folder (same file system, atomic): an interrupted
+ * delete then leaves either the whole tree or only trash. With a journal (or a journal dir), the
+ * step `trash:<trashPath>` (with the tree's fileId) is recorded before the rename and stays pending
+ * until the caller records it done after deleting the trash, so the next run can finish it.
+ */
+export async function moveAside(realPath: string, journal?: string | Journal, opts: { expectFileId?: string } = {}): Promise<MoveAsideResult> {
+  const parentFd = await openParent(realPath);
+  if (typeof parentFd !== 'number') return { ok: false, from: realPath, trashPath: null, reason: parentFd.why, ...(parentFd.changed ? { changed: true } : {}) };
+  try {
+    return await moveAsideIn(parentFd, realPath, journal, opts);
+  } finally {
+    await closeFd(parentFd);
+  }
+}
+
+/** moveAside through an already opened parent directory fd (the rename never looks the path up). */
+export async function moveAsideIn(parentFd: number, realPath: string, journal?: string | Journal, opts: { expectFileId?: string } = {}): Promise<MoveAsideResult> {
+  const no = (reason: string, changed = false): MoveAsideResult => ({ ok: false, from: realPath, trashPath: null, reason, ...(changed ? { changed } : {}) });
+  const checked = await checkTarget(realPath);
+  if (typeof checked === 'string') return no(checked);
+  const rootFd = await openDirAt(parentFd, basename(realPath)).catch((e: NodeJS.ErrnoException) => e.code ?? 'ERROR');
+  if (typeof rootFd === 'string') return no(`${realPath} is not an openable directory (${rootFd})`);
+  let fileId: string;
+  try {
+    const swapped = fileIdRefusal(rootFd, realPath, opts.expectFileId);
+    if (swapped) return no(swapped.why, true);
+    if (mountIdOfFd(rootFd) !== mountIdOfFd(parentFd)) return no(`${realPath} is itself a mount point`);
+    fileId = fileIdOfFd(rootFd);
+  } finally {
+    await closeFd(rootFd);
+  }
+  const j = typeof journal === 'string' ? await openJournal(journal, realPath) : journal;
+  try {
+    const trashPath = trashPathFor(realPath);
+    const step = { id: trashStepId(trashPath), step: 'trash', from: realPath, to: trashPath, fileId };
+    await j?.begin(step);
+    try {
+      await rename(fdPath(parentFd, basename(realPath)), fdPath(parentFd, basename(trashPath)));
+    } catch (e) {
+      await j?.done(step, { outcome: 'not-moved', error: String(e) });
+      throw e;
+    }
+    return { ok: true, from: realPath, trashPath };
+  } catch (e) {
+    return no(`rename failed: ${String(e)}`);
+  } finally {
+    if (typeof journal === 'string') await j?.close();
+  }
+}
