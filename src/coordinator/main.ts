@@ -11,6 +11,7 @@ import { createLogger } from '../log/logger.js';
 import { MemoryOps } from '../memory/operations.js';
 import { MemoryStore } from '../memory/store.js';
 import { VERSION } from '../version.js';
+import { guardEndpoints } from './guard-endpoint.js';
 import { hookEndpoints, ingestSpool, replayPendingHooks } from './hook-endpoint.js';
 import { spoolPending } from '../hook-runtime/spool.js';
 import { memoryEndpoints } from './memory-endpoints.js';
@@ -88,9 +89,10 @@ async function main(): Promise<void> {
     description: 'isoswarm coordinator: supervisor, memory owner, hook runner, reactor',
     endpoints: {
       ...memoryEndpoints(ops),
-      ...hookEndpoints(nc, config, ops),
+      ...hookEndpoints(nc, config, ops, log),
       ...agentEndpoints(nc, config, supervisor),
       ...runEndpoints(paths),
+      ...guardEndpoints(config),
       status: endpoint({
         input: z.strictObject({}),
         handler: () => ({ pid: process.pid, host: hostname(), uptimeMs: Date.now() - started, agents: supervisor.status() }),
