@@ -4,10 +4,11 @@
 // every 200 ms) runs; each child's CPU comes from /proc/PID/stat: utime+stime, plus cutime+cstime
 // for the commands it spawned and reaped (systeminformation runs shells and df). A third child that
 // only wakes up once per interval shows the floor any Node process pays.
-// Usage: node bench/monitor-bench.mjs [--seconds 60] [--interval 1000] [--temp DIR] [--disk PATH]
+// Usage: node bench/monitor-bench.mjs [--seconds 60] [--warmup 5] the real Monitor agent process (default)
+//        node bench/monitor-bench.mjs --sampler [--seconds 60] [--interval 1000] [--temp DIR] [--disk PATH]
 // Needs `npx tsc -p tsconfig.json` first (imports from dist/).
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -25,7 +26,77 @@ const intervalMs = Number(opt('interval', '1000'));
 const disk = opt('disk', '/');
 
 if (args.includes('--child')) await child(opt('child'), Number(opt('build-pid')), opt('temp'));
-else await parent();
+else if (args.includes('--sampler')) await parent();
+else await agent();
+
+/**
+ * The real Monitor agent process of a real swarm (`isoswarm up` in a scratch state dir), measured from
+ * its /proc/PID/stat (utime+stime, children included) over `seconds` at the configured 1 s interval,
+ * with /tmp holding 20k+ entries (a tree made for the run) for its temp tracker to follow.
+ * Target: <= 0.3 % of one core.
+ */
+async function agent() {
+  const { withSwarm } = await import('./lib.mjs');
+  const tree = mkdtempSync(join('/tmp', 'isoswarm-bench-monitor-tmp-'));
+  for (let d = 0; d < 40; d++) {
+    mkdirSync(join(tree, `d${d}`));
+    for (let f = 0; f < 520; f++) closeSync(openSync(join(tree, `d${d}`, `f${f}`), 'w'));
+  }
+  const swarm = withSwarm('monitor');
+  try {
+    const statOf = (pid) => readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const pid = findMonitor(swarm.home);
+    await sleep(Number(opt('warmup', '5')) * 1000); // past start-up (--warmup S)
+    const a = cpuTicks(pid);
+    const t0 = performance.now();
+    await sleep(seconds * 1000);
+    const b = cpuTicks(pid);
+    const wallSec = (performance.now() - t0) / 1000;
+    statOf(pid);
+    const pct = ((b.withChildren - a.withChildren) / CLK_TCK / wallSec) * 100;
+    const own = ((b.own - a.own) / CLK_TCK / wallSec) * 100;
+    console.log(`\n## Monitor agent process (pid ${pid}), ${seconds} s at its configured interval, /tmp holding ${countEntries('/tmp')} entries`);
+    console.log(`  CPU ${pct.toFixed(3)} % of one core (own ${own.toFixed(3)} %), from /proc/${pid}/stat utime+stime(+cutime+cstime)`);
+    const ok = pct <= 0.3;
+    console.log(`  target <= 0.3 % of one core: ${ok ? 'MET' : 'NOT MET'}`);
+    process.exitCode = ok ? 0 : 1;
+  } finally {
+    swarm.stop();
+    rmSync(tree, { recursive: true, force: true });
+  }
+}
+
+function findMonitor(home) {
+  for (const n of readdirSync('/proc')) {
+    if (!/^\d+$/.test(n)) continue;
+    try {
+      const argv = readFileSync(`/proc/${n}/cmdline`, 'utf8').split('\0');
+      const env = readFileSync(`/proc/${n}/environ`, 'utf8').split('\0');
+      if (/\/agents\/monitor\/main\.js$/.test(argv[1] ?? '') && env.includes(`ISOSWARM_HOME=${home}`)) return Number(n);
+    } catch {
+      /* gone or not ours */
+    }
+  }
+  throw new Error('no monitor agent found');
+}
+
+function countEntries(dir) {
+  let n = 0;
+  const walk = (d) => {
+    let names;
+    try {
+      names = readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of names) {
+      n++;
+      if (e.isDirectory() && !e.isSymbolicLink()) walk(join(d, e.name));
+    }
+  };
+  walk(dir);
+  return n;
+}
 
 /** One sampler process: warm up, say "ready", sample every interval, say "done", wait to be released. */
 async function child(kind, buildPid, tempDir) {

@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const ALL = ['hook-latency', 'dispatch', 'memory', 'hook-load', 'monitor-bench', 'teardown-bench', 'delete-tree', 'tuner-bench', 'dashboard-bench'];
+const ALL = ['hook-latency', 'shell-parser', 'dispatch', 'memory', 'hook-load', 'monitor-bench', 'teardown-bench', 'delete-tree', 'tuner-bench', 'dashboard-bench'];
 const pick = process.argv.slice(2);
 const unknown = pick.filter((p) => !ALL.includes(p));
 if (unknown.length) {

@@ -18,13 +18,14 @@ export function cleanerEndpoints(ctx: AgentContext): EndpointMap {
   const policy = effectivePolicy(ctx.config);
   const memory = new MemoryClient(ctx.nc, ctx.prefix);
   const journalDir = join(ctx.stateDir, 'journal', 'cleaner');
+  const lazyMarkerDir = join(ctx.stateDir, 'journal', 'unmounter');
 
   return {
     plan: endpoint({
       input: cleanPlanInput,
       description: 'what a cleanup would delete, with sizes, and what it refuses and why; changes nothing',
       handler: async ({ targets }) => {
-        const plan = await planClean(targets, policy, await readHomeDirs());
+        const plan = await planClean(targets, policy, await readHomeDirs(), { lazyMarkerDir });
         return { plan: { ...plan, totalBytes: planBytes(plan) }, text: formatCleanPlan(plan) };
       },
     }),
@@ -33,11 +34,11 @@ export function cleanerEndpoints(ctx: AgentContext): EndpointMap {
       description: 'delete trees (moved aside first), evict caches, remove old temp files and stale locks, by policy',
       handler: async ({ targets, progressToken, trigger }) => {
         const homes = await readHomeDirs();
-        const plan = await planClean(targets, policy, homes);
+        const plan = await planClean(targets, policy, homes, { lazyMarkerDir });
         let last = 0;
         const result = await applyClean(plan, {
           journalDir,
-          lazyMarkerDir: join(ctx.stateDir, 'journal', 'unmounter'),
+          lazyMarkerDir,
           policy,
           homes,
           log: ctx.log,

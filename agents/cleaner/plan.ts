@@ -5,7 +5,9 @@ import { isPseudoFs, statfsType } from '../../src/host/fs/fs-type.js';
 import { readMountinfo, type MountEntry } from '../../src/host/mounts/mountinfo.js';
 import { isAtOrUnder, pathComponents } from '../../src/host/fs/paths.js';
 import { canonicalPolicy, readHomeDirs, resolveAndCheck, type PathPolicy } from '../../src/host/guard/path-policy.js';
+import { lazyDetachBlocks } from '../../src/host/mounts/lazy-marker.js';
 import { findStaleLocks } from '../../src/host/walk/stale-locks.js';
+import { acquireTargetLock } from '../../src/host/guard/target-lock.js';
 import { treeSize } from '../../src/host/walk/tree-size.js';
 import type { CleanAction, CleanPlan, CleanTargetInput, CleanTargetPlan, MountReport } from './types.js';
 
@@ -61,7 +63,12 @@ async function actionFor(t: CleanTargetInput, path: string): Promise<CleanAction
   }
 }
 
-async function planOne(input: CleanTargetInput, policy: PathPolicy, homes: readonly string[], mounts: readonly MountEntry[]): Promise<CleanTargetPlan> {
+export interface PlanOptions {
+  /** The Unmounter's lazy-detach markers: a tree overlapping one still in use is refused, as the real clean does. */
+  lazyMarkerDir?: string;
+}
+
+async function planOne(input: CleanTargetInput, policy: PathPolicy, homes: readonly string[], mounts: readonly MountEntry[], opts: PlanOptions): Promise<CleanTargetPlan> {
   const plan: CleanTargetPlan = { input, target: null, refused: null, mounts: [], action: null };
   const bad = invalidInput(input);
   if (bad) return { ...plan, refused: { code: 'invalid', reason: bad } };
@@ -84,6 +91,14 @@ async function planOne(input: CleanTargetInput, policy: PathPolicy, homes: reado
   if (isPseudoFs(fsType) || isPseudoFs(statType)) {
     return { ...plan, refused: { code: 'pseudo-fs', reason: `${r.path} is on a pseudo file system (${fsType}/${statType})` } };
   }
+  // The refusals the real clean makes after planning, shown by the plan too (a dry run sees them).
+  const lock = await acquireTargetLock(r.path);
+  if (!lock) return { ...plan, refused: { code: 'locked', reason: `another cleanup or teardown of ${r.path} is running` } };
+  await lock.release();
+  if (opts.lazyMarkerDir) {
+    const lazy = await lazyDetachBlocks(opts.lazyMarkerDir, r.path, undefined, { readOnly: true }).catch((e: Error) => [{ reason: `cannot check for lazy detaches: ${e.message}` }]);
+    if (lazy.length > 0) return { ...plan, refused: { code: 'lazy-detached', reason: lazy.map((b) => b.reason).join('\n') } };
+  }
   try {
     plan.action = await actionFor(input, r.path);
   } catch (e) {
@@ -93,11 +108,11 @@ async function planOne(input: CleanTargetInput, policy: PathPolicy, homes: reado
 }
 
 /** Plans every target; never changes anything. `homes` defaults to those in /etc/passwd. */
-export async function planClean(targets: readonly CleanTargetInput[], policy: PathPolicy, homes?: readonly string[]): Promise<CleanPlan> {
+export async function planClean(targets: readonly CleanTargetInput[], policy: PathPolicy, homes?: readonly string[], opts: PlanOptions = {}): Promise<CleanPlan> {
   const p = await canonicalPolicy(policy);
   const h = homes ?? (await readHomeDirs());
   const mounts = await readMountinfo();
   const out: CleanTargetPlan[] = [];
-  for (const t of targets) out.push(await planOne(t, p, h, mounts));
+  for (const t of targets) out.push(await planOne(t, p, h, mounts, opts));
   return { targets: out, createdAt: new Date().toISOString() };
 }

@@ -1,13 +1,18 @@
-// The two build caches: the apt archive cache (a host dir bind-mounted into the chroot's
-// /var/cache/apt/archives, so packages downloaded once are reused by every later build) and the
+// The two build caches: the apt archive cache (a host dir mounted into the chroot's
+// /var/cache/apt/archives as the read-only lower layer of an overlay, so packages downloaded once
+// are reused by every later build and nothing inside can change the host's files) and the
 // debootstrap tarball cache (a base system per suite/arch/variant/mirror). Both have a size limit
 // and LRU eviction, and both count hits per build into optimization/caching-effectiveness/<cache>.
-import { copyFileSync, mkdirSync, renameSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, realpathSync, renameSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { bindCache, unbindCache, type BindHandle, type UnbindResult } from '../../src/host/mounts/cache-bind.js';
+import { unbindCache, type UnbindResult } from '../../src/host/mounts/cache-bind.js';
+import { captureUpper, mountOverlay, overlayDirs, sweepUpper, type OverlayDirs, type OverlayHandle } from '../../src/host/cache/overlay.js';
+import { harvestDebs, type HarvestResult } from '../../src/host/cache/deb-harvest.js';
+import { deleteTree } from '../../src/host/delete/safe-delete.js';
 import { addCacheUse, type CacheBuildStats, type CachingEffectivenessRecord } from '../../src/learning/reducers.js';
 import { armAccessTracking, collectAccess, evictLru, listCache, markUsed, type AccessSnapshot } from '../../src/host/cache/cache-dir.js';
+import { installedDebNames } from '../../src/host/cache/dpkg-status.js';
 
 export const APT_CACHE = 'apt-archives';
 export const DEBOOTSTRAP_CACHE = 'debootstrap-tarballs';
@@ -23,38 +28,99 @@ export type { CacheBuildStats } from '../../src/learning/reducers.js';
 export interface AptSession {
   dir: string;
   limitBytes: number;
-  handle: BindHandle;
+  chroot: string;
+  dirs: OverlayDirs;
+  /** The overlay while it is mounted; null while suspended (e.g. during a mksquashfs of the chroot). */
+  handle: OverlayHandle | null;
+  capture: { stop(): void } | null;
   snapshot: AccessSnapshot;
+  /** Packages the chroot had installed at attach (null: no dpkg status yet). */
+  installedBefore: Set<string> | null;
 }
 
-/** Before the build: arm hit tracking on the cache and bind it into the chroot. */
-export async function attachAptCache(cacheDir: string, chrootRoot: string, limitBytes: number): Promise<AptSession> {
+/**
+ * Before the build: arm hit tracking on the host cache and mount it into the chroot as the lower
+ * layer of an overlay whose upper layer is run-private (`privateDir`, which must not exist yet).
+ */
+export async function attachAptCache(cacheDir: string, chrootRoot: string, limitBytes: number, privateDir: string): Promise<AptSession> {
   mkdirSync(cacheDir, { recursive: true, mode: 0o755 });
+  mkdirSync(privateDir, { recursive: false, mode: 0o700 });
   const snapshot = armAccessTracking(cacheDir, isDeb);
-  const handle = await bindCache(cacheDir, chrootRoot);
-  return { dir: handle.source, limitBytes, handle, snapshot };
+  const dirs = overlayDirs(realpathSync(cacheDir), privateDir);
+  const handle = await mountOverlay(dirs, chrootRoot);
+  return { dir: dirs.lower, limitBytes, chroot: chrootRoot, dirs, handle, capture: captureUpper(dirs, isDeb), snapshot, installedBefore: installedDebNames(chrootRoot) };
 }
 
-/** After the build: unbind (only our mount), count hits and downloads, evict down to the limit. */
-export async function detachAptCache(s: AptSession): Promise<{ unbind: UnbindResult; stats: CacheBuildStats }> {
-  const unbind = await unbindCache(s.handle);
+/** Takes the overlay out of the chroot (downloads so far are captured first); resume puts it back. */
+export async function suspendAptCache(s: AptSession): Promise<UnbindResult> {
+  if (!s.handle) return { unmounted: false, reason: 'already suspended' };
+  s.capture?.stop();
+  s.capture = null;
+  sweepUpper(s.dirs, isDeb);
+  const r = await unbindCache(s.handle);
+  if (r.unmounted) s.handle = null;
+  return r;
+}
+
+export async function resumeAptCache(s: AptSession): Promise<OverlayHandle> {
+  if (s.handle) return s.handle;
+  s.handle = await mountOverlay(s.dirs, s.chroot);
+  s.capture = captureUpper(s.dirs, isDeb);
+  return s.handle;
+}
+
+export interface AptDetach {
+  unbind: UnbindResult;
+  stats: CacheBuildStats;
+  harvest: HarvestResult;
+  privateDirRemoved: boolean;
+  privateDirError?: string;
+}
+
+/**
+ * After the build: unmount the overlay (only our mount), harvest complete new .debs into the host
+ * cache, count hits and downloads, evict to the limit, and delete the run-private dirs through the
+ * safe deleter (it refuses while anything is mounted there).
+ */
+export async function detachAptCache(s: AptSession): Promise<AptDetach> {
+  s.capture?.stop();
+  s.capture = null;
+  sweepUpper(s.dirs, isDeb);
+  const unbind = s.handle ? await unbindCache(s.handle) : { unmounted: false, reason: 'suspended: nothing mounted' };
+  if (unbind.unmounted) s.handle = null;
+  const harvest = await harvestDebs([s.dirs.harvest, s.dirs.upper], s.dir);
   const access = collectAccess(s.dir, s.snapshot, isDeb);
+  // Hits through the overlay: packages the build installed whose .deb the cache held before it.
+  const after = installedDebNames(s.chroot);
+  const dpkgHits = after
+    ? Object.entries(s.snapshot.files).filter(([n]) => after.has(n) && !s.installedBefore?.has(n)).map(([name, f]) => ({ name, size: f.size }))
+    : [];
+  for (const h of dpkgHits) if (!access.hits.some((a) => a.name === h.name)) {
+    access.hits.push(h);
+    markUsed(s.dir, h.name);
+  }
+  const tracking = after ? 'lookup' : access.tracking;
   // What this build used or fetched stays; older packages go first.
   const keep = new Set([...access.hits, ...access.misses].map((f) => f.name));
   const ev = await evictLru(s.dir, s.limitBytes, isDeb, keep);
   const sum = (l: { size: number }[]) => l.reduce((n, f) => n + f.size, 0);
+  const del = s.handle ? null : await deleteTree(s.dirs.privateDir, { countBytes: false });
   return {
     unbind,
+    harvest,
+    privateDirRemoved: del?.complete ?? false,
+    ...(del && !del.complete ? { privateDirError: del.refused ?? del.errors[0]?.message ?? 'incomplete' } : {}),
+    ...(!del ? { privateDirError: 'kept: the overlay is still mounted' } : {}),
     stats: {
       cache: APT_CACHE,
-      hits: access.tracking === 'atime' ? access.hits.length : 0,
+      hits: tracking !== 'unavailable' ? access.hits.length : 0,
       misses: access.misses.length,
-      bytesSaved: access.tracking === 'atime' ? sum(access.hits) : 0,
+      bytesSaved: tracking !== 'unavailable' ? sum(access.hits) : 0,
       bytesDownloaded: sum(access.misses),
       evicted: ev.evicted.length,
       sizeBytes: ev.sizeBytes,
       limitBytes: s.limitBytes,
-      tracking: access.tracking,
+      tracking,
     },
   };
 }

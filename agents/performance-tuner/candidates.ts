@@ -72,7 +72,7 @@ export function defaultCandidates(nproc: number): Candidate[] {
 
 /** The reference the sampling budget is measured against: xz with 1 MiB blocks, all processors. */
 export function isXz1M(c: SquashChoice): boolean {
-  return c.comp === 'xz' && c.blockSize === 1 << 20 && c.level === undefined;
+  return c.comp === 'xz' && c.blockSize === 1 << 20 && c.level === undefined && c.bcj === undefined;
 }
 
 /** The control measured on both sample sizes to correct the sub-sample's compressibility bias. */

@@ -1,19 +1,25 @@
 // The PerformanceTuner's endpoints: measured compression and parallelism for a tree (remembered per
 // host), and the host's kernel settings with a checkpoint that rollback restores byte for byte.
-import { existsSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, realpathSync, statSync } from 'node:fs';
 import { cpus, freemem } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve as resolvePath } from 'node:path';
+import { isAtOrUnder } from '../../src/host/fs/paths.js';
+import { type Mode } from './choose.js';
+import { type SquashPolicy } from './squashfs-policy.js';
+import { decideCall, loadCalls, newCall, reportCall, saveCall, type SquashCall } from './squashfs-calls.js';
 import { endpoint, type EndpointMap } from '../../src/bus/service.js';
 import { hostFingerprint } from '../../src/host/squashfs/fingerprint.js';
 import { optimizeSystem, readCheckpoint, rollback } from '../../src/host/system/sysctl-settings.js';
 import type { AgentContext } from '../../src/runtime/agent-process.js';
+import { recoverScratch, scratchJournalDir } from '../../src/host/delete/scratch-journal.js';
 import { MemoryClient } from '../../src/runtime/memory-client.js';
 import { BusError, refuse } from '../../src/schemas/bus-error.js';
-import { bootstrapInput, cacheInput, systemInput, tuneInput } from '../../src/schemas/agents/performance-tuner.js';
+import { adviseInput, bootstrapInput, cacheInput, reportInput, squashfsCallsInput, systemInput, tuneInput } from '../../src/schemas/agents/performance-tuner.js';
 import { isTuneRecord, parallelConfigKey } from './learning.js';
 import { exportEnv, recommend, shellQuote } from './recommend.js';
 import { tune } from './tune.js';
-import { APT_CACHE, DEBOOTSTRAP_CACHE, attachAptCache, detachAptCache, type AptSession } from './caches.js';
+import { APT_CACHE, DEBOOTSTRAP_CACHE, attachAptCache, detachAptCache, resumeAptCache, suspendAptCache, type AptSession } from './caches.js';
 import { bootstrapThroughCache } from './bootstrap.js';
 import { canonicalPolicy, readHomeDirs, resolveAndCheck, resolveTarget } from '../../src/host/guard/path-policy.js';
 import { effectivePolicy } from '../../src/runtime/policy.js';
@@ -24,21 +30,40 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
   const tuneMemory = { get: (k: string) => memory.get(k), set: (k: string, v: unknown) => memory.set(k, v) };
 
   const aptSessions = new Map<string, AptSession>();
+  const pendingCalls = new Map<string, SquashCall>();
+  const fingerprints = new Map<string, string>();
+  // Sessions are keyed by the chroot's real path; a path that no longer resolves is looked up as given.
+  const sessionKey = (chroot: string): string => {
+    try {
+      return realpathSync(chroot);
+    } catch {
+      return chroot;
+    }
+  };
   const policy = effectivePolicy(ctx.config);
+  // Scratch a predecessor killed mid-tune left behind goes first (through the safe deleter).
+  void recoverScratch(scratchJournalDir({ ISOSWARM_HOME: ctx.stateDir }))
+    .then((r) => {
+      if (r.removed.length) ctx.log.info({ removed: r.removed }, 'removed scratch dirs a killed tuner left behind');
+      for (const f of r.failed) ctx.log.warn(f, 'a scratch dir left behind could not be removed');
+    })
+    .catch((e: Error) => ctx.log.warn({ err: e.message }, 'the scratch journal could not be read'));
 
   return {
     'cache-attach': endpoint({
       input: cacheInput,
-      description: 'bind the apt archive cache into a chroot\'s /var/cache/apt/archives and start counting hits',
+      description: 'mount the apt archive cache into a chroot\'s /var/cache/apt/archives as a read-only overlay lower layer (run-private upper) and start counting hits',
       handler: async ({ chroot }) => {
         // Mounting into a directory is a change to it: the same path policy as a teardown.
         const v = await resolveAndCheck(chroot, await canonicalPolicy(policy), await readHomeDirs());
         if (!v.ok) refuse('refused', { code: v.code, reason: v.reason });
         if (aptSessions.has(v.path)) throw new BusError('bad-request', `the apt cache is already attached to ${v.path}`);
         const dir = ctx.config.caches.aptDir ?? join(ctx.stateDir, 'cache', APT_CACHE);
-        const s = await attachAptCache(dir, v.path, ctx.config.caches.aptLimitBytes);
+        const priv = join(ctx.stateDir, 'cache', 'apt-overlay', `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`);
+        mkdirSync(dirname(priv), { recursive: true, mode: 0o700 });
+        const s = await attachAptCache(dir, v.path, ctx.config.caches.aptLimitBytes, priv);
         aptSessions.set(v.path, s);
-        return { chroot: v.path, cacheDir: s.dir, mountedAt: s.handle.target };
+        return { chroot: v.path, cacheDir: s.dir, mountedAt: s.handle?.target ?? null, privateDir: priv, layer: 'overlay' };
       },
     }),
     'cache-detach': endpoint({
@@ -50,9 +75,30 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
         const s = aptSessions.get(key);
         if (!s) throw new BusError('not-found', `no apt cache attached to ${chroot} by this agent`);
         aptSessions.delete(key);
-        const { unbind, stats } = await detachAptCache(s);
-        await memory.record([{ kind: 'cache-use', ...stats }]).catch((e: Error) => ctx.log.warn({ err: e.message }, 'cache use not recorded'));
-        return { unbind, stats };
+        const d = await detachAptCache(s);
+        await memory.record([{ kind: 'cache-use', ...d.stats }]).catch((e: Error) => ctx.log.warn({ err: e.message }, 'cache use not recorded'));
+        return d;
+      },
+    }),
+    'cache-suspend': endpoint({
+      input: cacheInput,
+      description: 'take the apt cache overlay out of a chroot (e.g. before a mksquashfs of it); downloads so far are captured',
+      handler: async ({ chroot }) => {
+        const s = aptSessions.get(sessionKey(chroot));
+        if (!s) return { suspended: false, reason: 'no apt cache attached there' };
+        const r = await suspendAptCache(s);
+        if (!r.unmounted && s.handle) throw new BusError('refused', r.reason);
+        return { suspended: true, reason: r.reason };
+      },
+    }),
+    'cache-resume': endpoint({
+      input: cacheInput,
+      description: 'put a suspended apt cache overlay back into its chroot',
+      handler: async ({ chroot }) => {
+        const s = aptSessions.get(sessionKey(chroot));
+        if (!s) return { resumed: false, reason: 'no apt cache attached there' };
+        const h = await resumeAptCache(s);
+        return { resumed: true, mountedAt: h.target };
       },
     }),
     bootstrap: endpoint({
@@ -68,6 +114,63 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
         await memory.record([{ kind: 'cache-use', ...r.stats }]).catch((e: Error) => ctx.log.warn({ err: e.message }, 'cache use not recorded'));
         return r;
       },
+    }),
+    'squashfs-advise': endpoint({
+      input: adviseInput,
+      description: 'for a mksquashfs call (the shim): tune its source tree now (or reuse a matching measurement), apply the run\'s policy, take apt cache overlays out of the tree',
+      handler: async ({ runId, cwd, args, policy, mode }) => {
+        let call = newCall(runId, args, policy as SquashPolicy, mode as Mode);
+        const src = call.source ? resolvePath(cwd, call.source) : null;
+        if (!ctx.config.optimizationEnabled) call.note = 'optimization is disabled (OPTIMIZATION_ENABLED=false): the call runs as asked';
+        else if (!src || !existsSync(src) || !statSync(src).isDirectory()) call.note = 'the source is not a directory: the call runs as asked';
+        else {
+          call.source = src;
+          for (const [chroot, sess] of aptSessions) {
+            if (!isAtOrUnder(chroot, src) || !sess.handle) continue;
+            const r = await suspendAptCache(sess);
+            if (!r.unmounted) throw new BusError('refused', `the apt cache overlay in ${chroot} could not be taken out before squashing ${src}: ${r.reason}`);
+            call.cacheSuspended.push(chroot);
+          }
+          let t;
+          try {
+            t = await tune({ target: src, mode: mode as Mode, treeKeyed: true, onProgress: (m) => ctx.log.debug(m) }, tuneMemory);
+          } catch (e) {
+            // The shim falls back to the real tool as asked: the cache goes back into the chroot first.
+            for (const chroot of call.cacheSuspended) await resumeAptCache(aptSessions.get(chroot) as AptSession).catch(() => undefined);
+            throw e;
+          }
+          call = decideCall(call, t, freemem());
+          fingerprints.set(call.callId, t.fingerprint.id);
+        }
+        await saveCall(tuneMemory, call).catch((e: Error) => ctx.log.warn({ err: e.message }, 'squashfs call not stored'));
+        pendingCalls.set(call.callId, call);
+        return call;
+      },
+    }),
+    'squashfs-report': endpoint({
+      input: reportInput,
+      description: 'the shim\'s measured wall time, CPU time and image size for a call, stored beside the prediction; apt cache overlays go back',
+      handler: async ({ callId, runId, wallMs, cpuMs, imageBytes, exitCode }) => {
+        const call = pendingCalls.get(callId) ?? (await loadCalls(tuneMemory, runId)).find((c) => c.callId === callId);
+        if (!call) throw new BusError('not-found', `no mksquashfs call ${callId}`);
+        pendingCalls.delete(callId);
+        const resumed: string[] = [];
+        for (const chroot of call.cacheSuspended) {
+          const sess = aptSessions.get(chroot);
+          if (sess) {
+            await resumeAptCache(sess);
+            resumed.push(chroot);
+          }
+        }
+        const done = await reportCall(tuneMemory, call, { wallMs, cpuMs, imageBytes, exitCode }, fingerprints.get(callId) ?? null);
+        fingerprints.delete(callId);
+        return { call: done, resumed };
+      },
+    }),
+    'squashfs-calls': endpoint({
+      input: squashfsCallsInput,
+      description: 'the mksquashfs calls of a run: asked, ran, predicted, measured',
+      handler: async ({ runId }) => ({ calls: await loadCalls(tuneMemory, runId) }),
     }),
     tune: endpoint({
       input: tuneInput,

@@ -18,6 +18,8 @@ export interface TuneRecord {
   calibration: Calibration;
   /** Candidates a cheaper measurement ruled out, with the reason. */
   pruned: { label: string; reason: string }[];
+  /** The search's steps (block-size probe, zstd level bisection), when the search chose what to measure. */
+  search?: { steps: string[] };
   /** How much of the tree is duplicate content, as estimated from the sample. */
   dedup: { uniqueShare: number; hashedFiles: number; hashedBytes: number; complete: boolean };
   choice: { label: string; mksquashfsOpts: string; reason: string };

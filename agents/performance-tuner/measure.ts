@@ -1,14 +1,15 @@
 // Side effects: materializes the sample and sub-sample of the real tree in a scratch dir, runs real
 // mksquashfs and unsquashfs over them for every candidate, and removes the scratch dir again.
-import { closeSync, mkdirSync, mkdtempSync, openSync, readSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSquashfs, fixedOverheadMs, readBackCost, choiceLabel, type SquashChoice } from '../../src/host/squashfs/mksquashfs.js';
-import { removeScratchDir } from '../../src/host/delete/scratch.js';
+import { createScratch, removeJournalledScratch } from '../../src/host/delete/scratch-journal.js';
 import { type TreeScan } from '../../src/host/squashfs/tree-scan.js';
 import { estimateDuplicates } from '../../src/host/squashfs/tree-dedup.js';
-import { DEFAULT_SAMPLE_LIMITS, materializeSample, planSample, sampleFraction, type SampleLimits } from '../../src/host/squashfs/tree-sample.js';
+import { DEFAULT_SAMPLE_LIMITS, materializeSample, planSample, sampleFraction, type SampleLimits, type SamplePlan } from '../../src/host/squashfs/tree-sample.js';
 import { type Candidate, controlChoice } from './candidates.js';
+import { searchCandidates } from './search.js';
 import { type Calibration, type SampleLevel, type SampleRun } from './predict.js';
 
 export interface SampleInfo {
@@ -23,6 +24,8 @@ export interface Measurements {
   runs: SampleRun[];
   /** Candidates not measured, and why (a cheaper measurement showed they cannot win). */
   pruned: { label: string; reason: string }[];
+  /** The search's steps (block-size probe, level bisection), for the report. */
+  steps: string[];
   dedup: { uniqueShare: number; hashedFiles: number; hashedBytes: number; complete: boolean };
   calibration: Calibration;
   sample: SampleInfo;
@@ -33,7 +36,8 @@ export interface Measurements {
 export interface MeasureOptions {
   root: string;
   scan: TreeScan;
-  candidates: Candidate[];
+  /** A fixed list instead of the search; without it the search decides what to measure. */
+  candidates?: Candidate[];
   nproc: number;
   scratchParent?: string;
   limits?: Partial<SampleLimits>;
@@ -51,6 +55,24 @@ export interface MeasureOptions {
 export function subsampleFraction(treeBytes: number, fraction: number): number {
   if (treeBytes <= 0) return 1;
   return Math.min(fraction, Math.max(fraction * 0.25, (4 << 20) / treeBytes));
+}
+
+/** Share of the sample's bytes that come from ELF files (read from each file's first four bytes). */
+export function elfShare(root: string, plan: SamplePlan): number {
+  const head = Buffer.alloc(4);
+  let elf = 0;
+  for (const e of plan.entries) {
+    let fd: number | null = null;
+    try {
+      fd = openSync(join(root, e.rel), 'r');
+      if (readSync(fd, head, 0, 4, 0) === 4 && head.readUInt32BE(0) === 0x7f454c46) elf += e.length;
+    } catch {
+      /* unreadable: counted as not ELF */
+    } finally {
+      if (fd !== null) closeSync(fd);
+    }
+  }
+  return plan.bytes > 0 ? elf / plan.bytes : 0;
 }
 
 /** Reads every sample file once so that no candidate pays for a cold page cache the others skip. */
@@ -110,7 +132,7 @@ export async function measureCandidates(o: MeasureOptions): Promise<Measurements
   const started = performance.now();
   const limits = { ...DEFAULT_SAMPLE_LIMITS, ...o.limits };
   const tree = o.scan.totalBytes;
-  const scratch = mkdtempSync(join(o.scratchParent ?? tmpdir(), 'isoswarm-tune-'));
+  const scratch = createScratch(o.scratchParent ?? tmpdir(), 'isoswarm-tune-');
   const say = o.onProgress ?? (() => {});
   try {
     const f1 = sampleFraction(tree, limits);
@@ -136,34 +158,59 @@ export async function measureCandidates(o: MeasureOptions): Promise<Measurements
     const rb0 = await readBackCost(img);
     rmSync(img, { force: true });
     const repeat = o.repeatBelowMs ?? 100;
-    const runs: SampleRun[] = [];
     const pruned: { label: string; reason: string }[] = [];
-    for (const c of o.candidates) {
-      const why = c.pruneIf?.(runs) ?? null;
-      if (why) {
-        pruned.push({ label: c.label, reason: why });
-        say(`${c.label} pruned: ${why}`);
-        continue;
+    // One measurement per label and sample: the search asks again for what it already knows.
+    const done = new Map<string, SampleRun>();
+    const probe = async (choice: SquashChoice, level: SampleLevel): Promise<SampleRun> => {
+      const label = choiceLabel(choice);
+      const k = `${label}@${level}`;
+      let r = done.get(k);
+      if (!r) {
+        const [dir, info] = level === 'sample' || s2 === s1 ? [s1.dir, sample] : [s2.dir, subsample];
+        r = await measureOne(label, choice, level === 'subsample' && s2 === s1 ? 'sample' : level, dir, info, img, repeat);
+        done.set(k, r);
+        say(`${label} on ${level}: ${r.wallMs} ms, ${r.imageBytes} B`);
       }
-      const [level, dir, info]: [SampleLevel, string, SampleInfo] =
-        c.tier === 'cheap' ? ['sample', s1.dir, sample] : ['subsample', s2.dir, subsample];
-      runs.push(await measureOne(c.label, c.choice, level, dir, info, img, repeat));
-      say(`${c.label} on ${level}: ${runs[runs.length - 1]?.wallMs} ms`);
-    }
-    // The control on both samples: how much more or less compressible the sub-sample happened to be.
+      return r;
+    };
+    // The control on both samples, once something runs on the sub-sample: how much more or less
+    // compressible the sub-sample happened to be, so sizes measured on either share one scale.
     let subsampleSizeCorrection = 1;
-    if (s2 !== s1) {
-      const label = choiceLabel(control);
-      const onSample = runs.find((r) => r.level === 'sample' && r.label === label)
-        ?? (await measureOne(label, control, 'sample', s1.dir, sample, img, repeat));
-      const onSub = await measureOne(label, control, 'subsample', s2.dir, subsample, img, repeat);
+    let corrected = s2 === s1;
+    const correct = async () => {
+      corrected = true;
+      const onSample = await probe(control, 'sample');
+      const onSub = await probe(control, 'subsample');
       const ratio1 = onSample.imageBytes / Math.max(1, sample.uniqueBytes);
       const ratio2 = onSub.imageBytes / Math.max(1, subsample.uniqueBytes);
       if (ratio2 > 0) subsampleSizeCorrection = ratio1 / ratio2;
+    };
+    const probeCorrected = async (choice: SquashChoice, level: SampleLevel): Promise<SampleRun> => {
+      if (level === 'subsample' && !corrected) await correct();
+      return probe(choice, level);
+    };
+    const ratio = (r: SampleRun) => (r.imageBytes / Math.max(1, r.uniqueBytes)) * (r.level === 'subsample' ? subsampleSizeCorrection : 1);
+    let runs: SampleRun[] = [];
+    let steps: string[] = [];
+    if (o.candidates) {
+      for (const c of o.candidates) {
+        const why = c.pruneIf?.(runs) ?? null;
+        if (why) {
+          pruned.push({ label: c.label, reason: why });
+          continue;
+        }
+        runs.push(await probeCorrected(c.choice, c.tier === 'cheap' ? 'sample' : 'subsample'));
+      }
+    } else {
+      const found = await searchCandidates({ nproc: o.nproc, elfShare: elfShare(o.root, p1), probe: probeCorrected, ratio, say });
+      runs = found.runs;
+      pruned.push(...found.pruned);
+      steps = found.steps;
     }
     return {
       runs,
       pruned,
+      steps,
       dedup: { uniqueShare: d1.uniqueShare, hashedFiles: d1.hashedFiles + (d2 === d1 ? 0 : d2.hashedFiles), hashedBytes: d1.hashedBytes + (d2 === d1 ? 0 : d2.hashedBytes), complete: d1.complete && d2.complete },
       calibration: {
         overheadMs: Math.round(overhead.wallMs),
@@ -177,6 +224,7 @@ export async function measureCandidates(o: MeasureOptions): Promise<Measurements
       samplingMs: Math.round(performance.now() - started),
     };
   } finally {
-    await removeScratchDir(scratch);
+    // Through the safe deleter; if this process dies first, the tuner's next start removes it.
+    await removeJournalledScratch(scratch);
   }
 }

@@ -48,6 +48,8 @@ export interface PredictedCandidate {
   choice: SquashChoice;
   run: SampleRun;
   predicted: Prediction;
+  /** The host's measured/predicted time factor applied to buildMs, when one was known. */
+  timeFactor?: number;
 }
 
 export function predictRun(run: SampleRun, cal: Calibration, treeBytes: number): Prediction {

@@ -8,7 +8,8 @@ import { hostBenchmark, type HostBenchmark } from '../../src/host/squashfs/host-
 import { mksquashfsArgs, type SquashChoice } from '../../src/host/squashfs/mksquashfs.js';
 import { scanTree, treeSignature, type TreeSignature } from '../../src/host/squashfs/tree-scan.js';
 import { type SampleLimits } from '../../src/host/squashfs/tree-sample.js';
-import { type Candidate, defaultCandidates, isXz1M } from './candidates.js';
+import { type Candidate, isXz1M } from './candidates.js';
+import { applyTimeFactors, calibrationKey, timeFactors, type TimeFactors } from './calibration.js';
 import { choose, type Decision, type Mode } from './choose.js';
 import { DEFAULT_MAX_AGE_MS, parallelConfigKey, reuseVerdict, type ReuseVerdict, type TuneRecord } from './learning.js';
 import { measureCandidates } from './measure.js';
@@ -27,6 +28,11 @@ export interface TuneOptions {
   /** Where the build writes (its disk and file system are part of the fingerprint); default target. */
   buildDir?: string;
   mode?: Mode;
+  /**
+   * Keep the record per kind of tree (size class and dominant extension) instead of one per host,
+   * so two different trees built on one host do not overwrite each other's measurement.
+   */
+  treeKeyed?: boolean;
   /** Measure even when a reusable record exists. */
   force?: boolean;
   maxAgeMs?: number;
@@ -57,6 +63,8 @@ export interface TuneResult {
   memoryError?: string;
   record: TuneRecord;
   fingerprint: HostFingerprint;
+  /** The host's measured/predicted time factors the predictions were scaled by. */
+  timeFactors: TimeFactors;
   treeSignature: TreeSignature;
   benchmark?: HostBenchmark;
 }
@@ -71,6 +79,13 @@ function memAvailable(): number {
   return freemem();
 }
 
+/** optimization/parallel-config/<host>/tree-<log2 of bytes>-<dominant extension>. */
+export function treeKey(fingerprintId: string, sig: TreeSignature): string {
+  const top = Object.entries(sig.ext).sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'none';
+  const ext = top.replace(/[^A-Za-z0-9_-]/g, '') || 'none';
+  return `${parallelConfigKey(fingerprintId)}/tree-${Math.round(Math.log2(Math.max(1, sig.bytes)))}-${ext}`;
+}
+
 /** A bus or store may hand back `{ key, value, updatedAt }`; tune wants the value. */
 function unwrap(x: unknown): unknown {
   if (x && typeof x === 'object' && 'value' in x && 'key' in x && 'updatedAt' in x) return (x as { value: unknown }).value;
@@ -79,9 +94,9 @@ function unwrap(x: unknown): unknown {
 
 function finish(
   record: TuneRecord, mode: Mode, treeBytes: number, fp: HostFingerprint, started: number,
-  extra: { fastPath: boolean; reuse: ReuseVerdict; key: string; signature: TreeSignature; benchmark?: HostBenchmark; stored: boolean; memoryError?: string },
+  extra: { fastPath: boolean; reuse: ReuseVerdict; key: string; signature: TreeSignature; benchmark?: HostBenchmark; stored: boolean; memoryError?: string; factors: TimeFactors },
 ): TuneResult {
-  const candidates = predictAll(record.candidates, record.calibration, treeBytes);
+  const candidates = applyTimeFactors(predictAll(record.candidates, record.calibration, treeBytes), extra.factors);
   const decision = choose(candidates, mode);
   const picked = candidates.find((c) => c.label === decision.label) as PredictedCandidate;
   const recommendation = recommend(picked.choice, { threads: fp.threads, memAvailableBytes: memAvailable() }, treeBytes);
@@ -100,6 +115,7 @@ function finish(
     ...(extra.memoryError ? { memoryError: extra.memoryError } : {}),
     record,
     fingerprint: fp,
+    timeFactors: extra.factors,
     treeSignature: extra.signature,
     ...(extra.benchmark ? { benchmark: extra.benchmark } : {}),
   };
@@ -111,7 +127,7 @@ export async function tune(opts: TuneOptions, memory: TuneMemory): Promise<TuneR
   const now = opts.now ?? (() => new Date());
   const [fp, scan] = await Promise.all([hostFingerprint(opts.buildDir ?? opts.target), scanTree(opts.target)]);
   const signature = treeSignature(scan);
-  const key = parallelConfigKey(fp.id);
+  const key = opts.treeKeyed ? treeKey(fp.id, signature) : parallelConfigKey(fp.id);
   let memoryError: string | undefined;
   const stored = unwrap(
     await Promise.resolve()
@@ -121,6 +137,8 @@ export async function tune(opts: TuneOptions, memory: TuneMemory): Promise<TuneR
         return undefined;
       }),
   );
+  // Measured-vs-predicted pairs of earlier full builds on this host scale the time predictions.
+  const factors = timeFactors(unwrap(await Promise.resolve().then(() => memory.get(calibrationKey(fp.id))).catch(() => undefined)), fp.id);
   const save = async (value: unknown): Promise<boolean> => {
     try {
       await memory.set(key, value);
@@ -137,19 +155,19 @@ export async function tune(opts: TuneOptions, memory: TuneMemory): Promise<TuneR
   if (reuse.reusable) {
     const record = stored as TuneRecord;
     const ok = benchmark ? await save({ ...record, host: { fingerprint: fp, benchmark }, updatedAt: now().toISOString() }) : true;
-    return finish(record, mode, scan.totalBytes, fp, started, { fastPath: true, reuse, key, signature, benchmark, stored: ok, memoryError });
+    return finish(record, mode, scan.totalBytes, fp, started, { fastPath: true, reuse, key, signature, benchmark, stored: ok, memoryError, factors });
   }
   const m = await measureCandidates({
     root: scan.root,
     scan,
-    candidates: opts.candidates ?? defaultCandidates(fp.threads),
+    ...(opts.candidates ? { candidates: opts.candidates } : {}),
     nproc: fp.threads,
     scratchParent: opts.scratchParent,
     limits: opts.limits,
     repeatBelowMs: opts.repeatBelowMs,
     onProgress: opts.onProgress,
   });
-  const predicted = predictAll(m.runs, m.calibration, scan.totalBytes);
+  const predicted = applyTimeFactors(predictAll(m.runs, m.calibration, scan.totalBytes), factors);
   const decision = choose(predicted, mode);
   const picked = predicted.find((c) => c.label === decision.label) as PredictedCandidate;
   const xz1m = predicted.find((c) => isXz1M(c.choice));
@@ -164,6 +182,7 @@ export async function tune(opts: TuneOptions, memory: TuneMemory): Promise<TuneR
     choice: { label: picked.label, mksquashfsOpts: mksquashfsArgs(picked.choice).join(' '), reason: decision.reason },
     predicted: picked.predicted,
     pruned: m.pruned,
+    ...(m.steps.length ? { search: { steps: m.steps } } : {}),
     dedup: m.dedup,
     sample: { fraction: m.sample.fraction, files: m.sample.files, bytes: m.sample.bytes, subsampleBytes: m.subsample.bytes },
     samplingMs: m.samplingMs,
@@ -177,5 +196,5 @@ export async function tune(opts: TuneOptions, memory: TuneMemory): Promise<TuneR
     host: { fingerprint: fp, ...(benchmark ? { benchmark } : {}) },
   };
   const ok = await save(record);
-  return finish(record, mode, scan.totalBytes, fp, started, { fastPath: false, reuse, key, signature, benchmark, stored: ok, memoryError });
+  return finish(record, mode, scan.totalBytes, fp, started, { fastPath: false, reuse, key, signature, benchmark, stored: ok, memoryError, factors });
 }

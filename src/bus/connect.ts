@@ -2,6 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { connect, credsAuthenticator, nkeyAuthenticator, type NatsConnection, type ConnectionOptions } from 'nats';
 
+import { inboxPrefixOf, roleOfUser } from './nats-auth.js';
+
 export type { NatsConnection } from 'nats';
 
 /** How a process proves who it is: the private server's user/password, or an external server's scheme. */
@@ -82,6 +84,9 @@ export async function connectBus(opts: ConnectOptions): Promise<NatsConnection> 
     waitOnFirstConnect: false,
   };
   applyAuth(co, opts.auth);
+  // Our generated users may subscribe only to their own role's inbox (see nats-auth permissionsFor).
+  const role = roleOfUser(opts.auth?.user);
+  if (role) co.inboxPrefix = inboxPrefixOf(role);
   return connect(co);
 }
 

@@ -1,17 +1,34 @@
 // Durable events: one JetStream stream per prefix holds hook events, alerts and task results, so a
 // coordinator restart loses none of them. The reactor reads them through a durable pull consumer.
+import { statfsSync } from 'node:fs';
 import { AckPolicy, DeliverPolicy, type JsMsg, type NatsConnection } from 'nats';
 import { decodeJson, encodeJson } from './codec.js';
 import { eventSubject, streamName } from './subjects.js';
 
-export async function ensureEventStream(nc: NatsConnection, prefix: string): Promise<void> {
+export const DEFAULT_STREAM_BYTES = 1024 * 1024 * 1024;
+
+/**
+ * The stream's byte limit: 1 GiB, but at most 40 % of the file system holding the server's store, so
+ * that a small disk (the server refuses a reservation larger than its storage) still starts.
+ */
+export function streamBytesFor(storeDir: string | null): number {
+  if (!storeDir) return DEFAULT_STREAM_BYTES;
+  try {
+    const s = statfsSync(storeDir);
+    return Math.max(1024 * 1024, Math.min(DEFAULT_STREAM_BYTES, Math.floor(s.blocks * s.bsize * 0.4)));
+  } catch {
+    return DEFAULT_STREAM_BYTES;
+  }
+}
+
+export async function ensureEventStream(nc: NatsConnection, prefix: string, maxBytes = DEFAULT_STREAM_BYTES): Promise<void> {
   const jsm = await nc.jetstreamManager();
   const name = streamName(prefix);
   const cfg = {
     name,
     subjects: [eventSubject(prefix, '>')],
     max_age: 30 * 24 * 3600 * 1e9, // nanoseconds: a month of history
-    max_bytes: 1024 * 1024 * 1024,
+    max_bytes: maxBytes,
   };
   try {
     await jsm.streams.info(name);

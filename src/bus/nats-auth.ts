@@ -3,7 +3,7 @@
 // coordinator's memory endpoints and publish events; the CLI talks to the coordinator only, so a
 // client other than the coordinator gets a permission error on an agent's destructive endpoints.
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const AGENT_ROLES = ['cleaner', 'unmounter', 'performance-tuner', 'monitor'] as const;
@@ -27,16 +27,39 @@ function valid(v: unknown): v is Credentials {
   return !!v && typeof v === 'object' && ROLES.every((r) => typeof (v as Record<string, Credential>)[r]?.pass === 'string');
 }
 
-/** Generated at first start, kept 0600 in the (0700) state dir. */
-export function loadOrCreateCredentials(stateRoot: string): Credentials {
+/** Generated at first start, kept 0600 in the (0700) state dir. A corrupted file is refused with
+ * the way out, or, with `repair` (only when no server uses it), moved aside and generated anew. */
+export function loadOrCreateCredentials(stateRoot: string, opts: { repair?: boolean; onRepair?: (aside: string) => void } = {}): Credentials {
   const file = join(stateRoot, 'credentials.json');
   if (existsSync(file)) {
-    const v = JSON.parse(readFileSync(file, 'utf8')) as unknown;
-    if (valid(v)) return v;
+    const problem = credentialsProblem(stateRoot);
+    if (!problem) return readCredentials(stateRoot)!;
+    if (!opts.repair) throw new Error(`${problem}: stop the swarm (isoswarm down) and start it again (isoswarm up) to generate new credentials`);
+    const aside = `${file}.corrupt-${Date.now()}`;
+    renameSync(file, aside);
+    opts.onRepair?.(aside);
   }
   const creds = generate();
-  writeFileSync(file, JSON.stringify(creds, null, 2), { mode: 0o600 });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(creds, null, 2), { mode: 0o600 });
+  renameSync(tmp, file);
   return creds;
+}
+
+/** Null when credentials.json is absent or sound; else what is wrong with it. */
+export function credentialsProblem(stateRoot: string): string | null {
+  const file = join(stateRoot, 'credentials.json');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+  try {
+    return valid(JSON.parse(text)) ? null : `${file} is corrupted (a role's password is missing)`;
+  } catch (e) {
+    return `${file} is corrupted (${(e as Error).message})`;
+  }
 }
 
 export function readCredentials(stateRoot: string): Credentials | null {
@@ -54,8 +77,19 @@ interface Permissions {
   allow_responses?: boolean;
 }
 
+/** Each role reads replies only under its own inbox prefix: no role can read another role's replies. */
+export function inboxPrefixOf(role: Role): string {
+  return `_INBOX.${role}`;
+}
+
+/** The role of one of our generated users (isoswarm-<role>), else null (an external server's own user). */
+export function roleOfUser(user: string | undefined): Role | null {
+  const m = /^isoswarm-(.+)$/.exec(user ?? '');
+  return m && (ROLES as readonly string[]).includes(m[1]!) ? (m[1] as Role) : null;
+}
+
 export function permissionsFor(role: Role, prefix: string): Permissions {
-  const inbox = '_INBOX.>';
+  const inbox = `${inboxPrefixOf(role)}.>`;
   if (role === 'coordinator') return { publish: { allow: ['>'] }, subscribe: { allow: ['>'] } };
   if (role === 'cli') {
     return {

@@ -4,13 +4,16 @@ import { registerCleanup } from './commands/cleanup.js';
 import { registerDashboard } from './commands/dashboard.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerGuard } from './commands/guard.js';
 import { registerHooks } from './commands/hooks.js';
 import { registerLifecycle } from './commands/lifecycle.js';
+import { registerMcp } from './commands/mcp.js';
 import { registerMemory } from './commands/memory.js';
 import { registerMonitor } from './commands/monitor.js';
 import { registerPatterns } from './commands/patterns.js';
 import { registerReport } from './commands/report.js';
 import { registerRun } from './commands/run.js';
+import { registerRuns } from './commands/runs.js';
 import { registerShellInit } from './commands/shell-init.js';
 import { registerStatus } from './commands/status.js';
 import { registerTune } from './commands/tune.js';
@@ -18,7 +21,7 @@ import { registerUnmount } from './commands/unmount.js';
 import { buildProgram, runProgram } from './program.js';
 
 const program = buildProgram([
-  registerLifecycle, registerStatus, registerDoctor, registerMemory, registerPatterns, registerHooks, registerMonitor,
-  registerUnmount, registerShellInit, registerRun, registerCleanup, registerDemo, registerTune, registerReport, registerBootstrap, registerDashboard,
+  registerLifecycle, registerStatus, registerDoctor, registerMemory, registerPatterns, registerHooks, registerGuard, registerMonitor,
+  registerUnmount, registerShellInit, registerRun, registerRuns, registerCleanup, registerDemo, registerTune, registerReport, registerBootstrap, registerDashboard, registerMcp,
 ]);
 void runProgram(program);

@@ -36,7 +36,7 @@ export async function openWriter(ctx: CliContext): Promise<MemoryWriter> {
   const owner = rf?.coordinator && isAlive(rf.coordinator) ? rf.coordinator : null;
   // A live coordinator owns the memory: on a busy host its server may answer slowly, so the write
   // waits longer for it instead of falling back.
-  const s = (await connectSwarm(ctx)) ?? (owner ? await connectSwarm(ctx, 10_000) : null);
+  const s = (await connectSwarm(ctx)) ?? (owner ? await connectSwarm(ctx, 30_000) : null);
   if (s) {
     const call = <T>(ep: string, p: unknown) => callCoordinator<T>(ctx, s.nc, ep, p).catch(asCli);
     return {

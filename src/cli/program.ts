@@ -2,6 +2,7 @@
 // error becomes a one-line message and an exit code from exit-codes.ts.
 import { Command, CommanderError } from 'commander';
 import type { GlobalOptions } from './context.js';
+import { diskFullMessage, isDiskFull } from './disk-full.js';
 import { CliError, EXIT, exitForBusCode } from './exit-codes.js';
 
 export type Register = (program: Command, globals: () => GlobalOptions) => void;
@@ -36,6 +37,11 @@ export async function runProgram(program: Command, argv = process.argv): Promise
     if (e instanceof CommanderError) {
       // --help and --version exit 0; usage errors were already printed by commander.
       process.exitCode = e.exitCode === 0 ? 0 : EXIT.usage;
+      return;
+    }
+    if (isDiskFull(e)) {
+      process.stderr.write(`isoswarm: ${diskFullMessage(e)}\n`);
+      process.exitCode = EXIT.failed;
       return;
     }
     // Errors from the bus carry a code: the swarm or an agent is not there, or it said no.

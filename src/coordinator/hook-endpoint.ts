@@ -13,10 +13,15 @@ import { BusError } from '../schemas/bus-error.js';
 import { hookInput } from '../schemas/agents/coordinator.js';
 import { hookEventSchema, type HookEvent, type HookResult } from '../schemas/hooks.js';
 
-export async function handleHook(nc: NatsConnection, config: Config, ops: MemoryOps, event: HookEvent): Promise<HookResult> {
+export async function handleHook(nc: NatsConnection, config: Config, ops: MemoryOps, event: HookEvent, deferred = false, log?: Logger): Promise<HookResult> {
   const started = performance.now();
   // The msgID makes a retried or replayed event a no-op in the stream.
   await publishDurable(nc, eventSubject(config.nats.subjectPrefix, 'hook', event.hook), event, event.id);
+  if (deferred) {
+    // The caller waits for durability only; the handler runs right after the reply.
+    setImmediate(() => void runHookHandlers(event, config, ops.hookMemory()).catch((e: Error) => log?.warn({ hook: event.hook, err: e.message }, 'a deferred hook handler failed')));
+    return { hook: event.hook, id: event.id, message: `${event.hook} recorded`, durationMs: performance.now() - started, stored: 'stream' };
+  }
   try {
     const r = await runHookHandlers(event, config, ops.hookMemory());
     return { hook: event.hook, id: event.id, message: r.message, data: r.data, durationMs: performance.now() - started, stored: 'stream' };
@@ -25,9 +30,9 @@ export async function handleHook(nc: NatsConnection, config: Config, ops: Memory
   }
 }
 
-export function hookEndpoints(nc: NatsConnection, config: Config, ops: MemoryOps): EndpointMap {
+export function hookEndpoints(nc: NatsConnection, config: Config, ops: MemoryOps, log?: Logger): EndpointMap {
   return {
-    hook: endpoint({ input: hookInput, handler: ({ event }) => handleHook(nc, config, ops, event) }),
+    hook: endpoint({ input: hookInput, handler: ({ event, deferred }) => handleHook(nc, config, ops, event, deferred ?? false, log) }),
   };
 }
 

@@ -2,7 +2,7 @@
 import { hostname } from 'node:os';
 import { shutdownInput, statusInput } from '../schemas/agents/coordinator.js';
 import { closeBus, connectBus } from '../bus/connect.js';
-import { ensureEventStream } from '../bus/jetstream.js';
+import { ensureEventStream, streamBytesFor } from '../bus/jetstream.js';
 import { readCredentials, type AgentRole } from '../bus/nats-auth.js';
 import { endpoint, startService } from '../bus/service.js';
 import { loadConfig } from '../config/load.js';
@@ -11,6 +11,7 @@ import { createLogger } from '../log/logger.js';
 import { MemoryOps } from '../memory/operations.js';
 import { MemoryStore } from '../memory/store.js';
 import { VERSION } from '../version.js';
+import { guardEndpoints } from './guard-endpoint.js';
 import { hookEndpoints, ingestSpool, replayPendingHooks } from './hook-endpoint.js';
 import { spoolPending } from '../hook-runtime/spool.js';
 import { memoryEndpoints } from './memory-endpoints.js';
@@ -20,6 +21,7 @@ import { agentEndpoints } from './agent-endpoints.js';
 import { adoptLiveAgents } from './adoption.js';
 import { agentUsersFromEnv } from './agent-users.js';
 import { authFromProcessEnv } from '../runtime/bus-target.js';
+import { runEndpoints, startRunWatch, type RunWatch } from './run-watch.js';
 import { announceAgentExits, hostDashboards, takeDashboardRequest } from './dashboard-host.js';
 
 async function main(): Promise<void> {
@@ -32,7 +34,11 @@ async function main(): Promise<void> {
   const auth = authFromProcessEnv();
   const nc = await connectBus({ url, auth, name: `coordinator@${hostname()}:${process.pid}`, reconnect: true, timeoutMs: 5000 });
   const prefix = config.nats.subjectPrefix;
-  await ensureEventStream(nc, prefix);
+  // On the private server the store is in the state dir: the stream's limit fits that disk.
+  const streamBytes = streamBytesFor(process.env.ISOSWARM_EMBEDDED === '1' ? paths.jetstream : null);
+  await ensureEventStream(nc, prefix, streamBytes).catch((e: Error) => {
+    throw new Error(`the event stream (${streamBytes} bytes) cannot be created on the disk holding ${paths.jetstream}: ${e.message}`);
+  });
   // The single writer while it runs; a CLI call writing directly just now is waited for.
   const store = await MemoryStore.openWriter(paths.memory, { mapSizeBytes: config.memory.mapSizeBytes, waitMs: 30_000 });
   const ops = new MemoryOps(store);
@@ -40,6 +46,8 @@ async function main(): Promise<void> {
 
   // On the private server each agent gets its own role's password; on an external one, the same credentials.
   const creds = process.env.ISOSWARM_EMBEDDED === '1' ? readCredentials(paths.root) : null;
+  // Agents started without their credentials would only fail and be restarted in a loop.
+  if (process.env.ISOSWARM_EMBEDDED === '1' && !creds) throw new Error(`${paths.root}/credentials.json is unreadable or corrupted: the agents cannot be given their credentials; isoswarm down && isoswarm up generates new ones`);
   const agentEnv = (name: string): NodeJS.ProcessEnv => {
     const c = creds?.[name as AgentRole];
     return c ? { ISOSWARM_NATS_USER: c.user, ISOSWARM_NATS_PASS: c.pass } : {};
@@ -55,11 +63,14 @@ async function main(): Promise<void> {
   // eslint-disable-next-line prefer-const
   let reactor: Awaited<ReturnType<typeof startReactor>> | undefined;
   // eslint-disable-next-line prefer-const
+  let runWatch: RunWatch | undefined;
+  // eslint-disable-next-line prefer-const
   let stopDashboards: (() => Promise<void>) | undefined;
   const shutdown = async (why: string): Promise<void> => {
     if (shuttingDown) return;
     shuttingDown = true;
     log.info(`coordinator stopping: ${why}`);
+    await runWatch?.stop();
     await stopDashboards?.();
     clearInterval(spoolPoll);
     await replaying.catch(() => undefined);
@@ -78,8 +89,10 @@ async function main(): Promise<void> {
     description: 'isoswarm coordinator: supervisor, memory owner, hook runner, reactor',
     endpoints: {
       ...memoryEndpoints(ops),
-      ...hookEndpoints(nc, config, ops),
+      ...hookEndpoints(nc, config, ops, log),
       ...agentEndpoints(nc, config, supervisor),
+      ...runEndpoints(paths),
+      ...guardEndpoints(config),
       status: endpoint({
         input: statusInput,
         handler: () => ({ pid: process.pid, host: hostname(), uptimeMs: Date.now() - started, agents: supervisor.status() }),
@@ -98,6 +111,9 @@ async function main(): Promise<void> {
   announceAgentExits(nc, prefix, supervisor, config.agents);
   supervisor.start(adopted);
   reactor = await startReactor(nc, config, ops, log);
+  // Runs whose runner was lost (now or while no coordinator ran) are finished by the swarm.
+  runWatch = startRunWatch(nc, prefix, paths, log);
+  void runWatch.scan();
   const replay = (why: string, pendingToo = true): Promise<void> =>
     (replaying = replaying.then(async () => {
       const replayed =

@@ -1,6 +1,7 @@
 // What the dashboard knows about the swarm right now, fed by the bus and the run store, bounded in
 // size. Every change is emitted as a small named update for the page (server-sent events).
 import { EventEmitter } from 'node:events';
+import type { RunProgress } from '../run/progress.js';
 
 export interface ServiceRow {
   name: string;
@@ -25,22 +26,8 @@ export interface FeedEvent {
   text: string;
 }
 
-export interface RunPhaseView {
-  name: string;
-  startedAt: string;
-  endedAt: string | null;
-  status: string;
-}
-
-export interface ActiveRun {
-  runId: string;
-  name: string;
-  host: string;
-  startedAt: string;
-  endedAt: string | null;
-  exitCode: number | null;
-  phases: RunPhaseView[];
-  tuning: Record<string, string> | null;
+/** A run as its CLI announces it (src/run/progress.ts), with when the page last heard of it. */
+export interface ActiveRun extends RunProgress {
   seenAt: number;
 }
 

@@ -52,6 +52,7 @@ export async function runDemo(config: Config, paths: StatePaths, nc: NatsConnect
     aptCache: false,
     optimizeSystem: false,
     json,
+    stateRoot: paths.root,
     say,
   });
   let squashfs: DemoSummary['squashfs'] = null;

@@ -2,7 +2,7 @@
 // LMDB (handler run here, event kept for the stream) with a warning. Bounded time either way.
 import type { Config } from '../schemas/config.js';
 import { BusError } from '../schemas/bus-error.js';
-import { connectSwarm } from '../runtime/swarm-connect.js';
+import { linkSwarm, type SwarmLink } from '../runtime/swarm-link.js';
 import { importDist } from '../package-root.js';
 import type { HookEvent, HookResult } from '../schemas/hook-types.js';
 import type { StatePaths } from '../host/system/state-dir.js';
@@ -20,23 +20,21 @@ export interface HookOutcome {
 }
 
 /** The coordinator's result, or why the swarm could not take the event. */
-async function viaSwarm(config: Config, paths: StatePaths, event: HookEvent): Promise<HookResult | string> {
+async function viaSwarm(config: Config, paths: StatePaths, event: HookEvent, shared?: SwarmLink, deferred?: boolean): Promise<HookResult | string> {
   let s;
   try {
-    s = await connectSwarm({ config, paths }, config.nats.hookTimeoutMs);
+    s = shared ?? (await linkSwarm({ config, paths }, config.nats.hookTimeoutMs));
   } catch (e) {
     return (e as Error).message; // e.g. refused credentials: recorded locally, and said so
   }
   if (!s) return 'swarm is down';
-  const { closeBus } = await import('../bus/connect.js');
-  const { requestEndpoint } = await import('../bus/request.js');
   try {
-    return await requestEndpoint<HookResult>(s.nc, config.nats.subjectPrefix, 'coordinator', 'hook', { event }, config.nats.requestTimeoutMs);
+    return await s.call<HookResult>('hook', deferred ? { event, deferred } : { event });
   } catch (e) {
     if (e instanceof BusError && (e.code === 'hook-failed' || e.code === 'bad-request')) throw new HookHandlerError(e.message);
     return `the coordinator did not take the event (${(e as Error).message})`; // recorded locally instead
   } finally {
-    await closeBus(s.nc);
+    if (!shared) await s.close();
   }
 }
 
@@ -94,8 +92,12 @@ async function locally(config: Config, paths: StatePaths, event: HookEvent): Pro
   }
 }
 
-export async function sendHook(config: Config, paths: StatePaths, event: HookEvent): Promise<HookOutcome> {
-  const r = await viaSwarm(config, paths, event);
+/**
+ * `shared`: a connection the caller already holds (and closes). `deferred`: the coordinator answers
+ * once the event is in the durable stream and runs its handler after (for events nobody waits on).
+ */
+export async function sendHook(config: Config, paths: StatePaths, event: HookEvent, shared?: SwarmLink, deferred?: boolean): Promise<HookOutcome> {
+  const r = await viaSwarm(config, paths, event, shared, deferred);
   if (typeof r !== 'string') return { result: r };
   const { busy, ...result } = await locally(config, paths, event);
   const where = busy

@@ -4,6 +4,7 @@ import type { RunRecord, RunTeardown } from '../schemas/run-record.js';
 import { epoch, formatBytes, formatChange, formatDuration, formatOffset, formatPct, formatTime, shellJoin } from './format.js';
 import { peakOf, pointCount, sparkline, type Series } from './series.js';
 import { summarize, type RunSummary } from './summary.js';
+import { squashfsCallsMd } from './md-squashfs.js';
 
 /** Plain text: Markdown punctuation backslash-escaped, newlines folded, `|` safe inside tables. */
 export function mdText(v: unknown): string {
@@ -146,6 +147,7 @@ export function renderMarkdown(r: RunRecord): string {
     }
     if (r.tuning.choice !== undefined) out.push(`Choice: ${mdCode(JSON.stringify(r.tuning.choice), false)}`, '');
   } else out.push('No tuning was applied to this run.', '');
+  out.push(...squashfsCallsMd((r as Record<string, unknown>).squashfsCalls, (v) => mdCode(v), mdText));
 
   out.push('## Teardown', '');
   if (r.teardown) out.push(...teardownMd(r.teardown));

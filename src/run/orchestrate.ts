@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, statfsSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { NatsConnection } from '../bus/connect.js';
 import { buildHookEvent } from '../hook-runtime/build-event.js';
 import { readMountinfo } from '../host/mounts/mountinfo.js';
@@ -13,10 +13,15 @@ import type { RouteInput, RouteName, RouteReply } from '../schemas/agents/contra
 import { coordinatorTimeoutMs } from '../schemas/agents/routes.js';
 import type { Config } from '../schemas/config.js';
 import type { RunRecordInput } from '../schemas/run-record.js';
-import { pathKey } from '../memory/keys.js';
-import { runBuild, type BuildExit } from './build-process.js';
+import { refOf } from '../host/proc/process-identity.js';
+import type { BuildExit } from './build-process.js';
+import { runGuardedBuild } from './guarded-build.js';
+import { leaseTimes } from './lease.js';
+import { shimEnv } from './shim-env.js';
 import { Phases } from './phases.js';
-import { teardownThenClean, type CoordinatorCall } from './teardown-then-clean.js';
+import { postTask } from './post-task.js';
+import { createRunDir, markDone, takeClaim, writeDurable, type RegisteredRun } from './registry.js';
+import type { CoordinatorCall } from './teardown-then-clean.js';
 import { announceRun } from './progress.js';
 
 export interface RunOptions {
@@ -30,7 +35,13 @@ export interface RunOptions {
   aptCache: boolean;
   /** Tune the host's kernel settings for the build (checkpointed; restored after it). */
   optimizeSystem: boolean;
+  /** What the mksquashfs shim does with options the build passes itself (default fill). */
+  squashfs?: 'respect' | 'fill' | 'override';
   json: boolean;
+  /** Chroots that interrupted runs left mounts or processes under: torn down before pre-task. */
+  recover?: string[];
+  /** The state dir: the run registry lives in it. */
+  stateRoot: string;
   say: (m: string) => void;
 }
 
@@ -38,6 +49,10 @@ export interface RunOptions {
 export interface RunOutcome {
   record: RunRecordInput;
   exit: BuildExit | null;
+  /** The run's registry entry (null when the build never started). */
+  dir: string | null;
+  /** This runner's lease had lapsed: a coordinator does post-task and writes the record. */
+  takenOver: boolean;
 }
 
 /** The build disk is the one the chroot will be on: its nearest existing ancestor tells. */
@@ -82,6 +97,26 @@ interface RunState {
   /** Kernel settings were changed for the build (rolled back in post-task). */
   systemApplied: boolean;
   soft<T>(what: string, fn: () => Promise<T>): Promise<T | null>;
+  /** The run's registry entry, once registered (just before the build). */
+  dir: string | null;
+}
+
+/** Leftovers of interrupted runs under these chroots are torn down first (after the swarm finished any lost run there). */
+async function recoverPhase(s: RunState, targets: string[]): Promise<void> {
+  const { waitForLostRuns } = await import('./leftovers.js');
+  const recovered: unknown[] = [];
+  for (const target of targets) {
+    await waitForLostRuns(s.opts.stateRoot, target, 120_000);
+    if (!existsSync(target)) {
+      s.notes.push(`${target}: its interrupted run was finished by the swarm meanwhile`);
+      continue;
+    }
+    const td = await s.soft(`recover ${target}`, () => s.route('teardown', { target }));
+    recovered.push({ target, status: td?.result?.status ?? 'failed', unmounted: td?.result?.unmounted ?? [], signalled: td?.result?.signalled.length ?? 0 });
+    if (td?.result) s.notes.push(`recovered ${target} (left by an interrupted run): ${td.result.status}, ${td.result.unmounted.length} mount(s) unmounted, ${td.result.signalled.length} process(es) signalled`);
+    if (td?.result?.status !== 'done' && target === s.opts.chroot) throw new Error(`the leftovers under ${target} could not be torn down: ${td?.result?.reason ?? 'no result'}`);
+  }
+  s.record.recovered = recovered;
 }
 
 async function preTask(s: RunState): Promise<void> {
@@ -117,19 +152,27 @@ async function optimizeSystemPhase(s: RunState): Promise<void> {
 async function attachAptCache(s: RunState, chroot: string): Promise<void> {
   mkdirSync(chroot, { recursive: true });
   const a = await s.soft('apt cache', () => s.route('cache-attach', { chroot }));
-  if (a) s.notes.push(`apt archive cache ${a.cacheDir} bound into the chroot for the build`);
+  if (a) s.notes.push(`apt archive cache ${a.cacheDir} mounted into the chroot as a read-only overlay layer for the build`);
 }
 
 async function buildPhase(s: RunState): Promise<BuildExit | null> {
   let exit: BuildExit | null = null;
   try {
     await s.phases.run('build', async () => {
-      const e = await runBuild({
+      // The run is registered before the build starts: from here on the swarm can finish it.
+      const dir = createRunDir(s.opts.stateRoot, s.runId);
+      s.dir = dir;
+      const { leaseMs, graceMs } = leaseTimes();
+      const reg: RegisteredRun = { runId: s.runId, name: s.opts.name, chroot: s.opts.chroot, keepOnFailure: s.opts.keepOnFailure, aptCache: s.opts.aptCache, systemApplied: s.systemApplied, cli: refOf(process.pid)!, leaseMs, graceMs, record: s.record };
+      writeDurable(join(dir, 'run.json'), reg);
+      await s.soft('run registration', () => s.route('run-register', { runId: s.runId }));
+      const e = await runGuardedBuild({
         command: s.opts.command,
         env: s.env,
         isolate: s.opts.isolate,
         stdoutToStderr: s.opts.json,
-        onStart: (pid) => void s.soft('monitor watch', () => s.call('monitor-watch', { runId: s.runId, pid })),
+        onStart: (pid) => void s.soft('monitor watch', () => s.route('monitor-watch', { runId: s.runId, pid })),
+        dir, leaseMs, graceMs,
       });
       exit = e;
       if (e.exitCode !== 0) s.phases.mark(e.signal ? `killed by ${e.signal}` : `exit ${e.exitCode}`);
@@ -138,64 +181,6 @@ async function buildPhase(s: RunState): Promise<BuildExit | null> {
     s.notes.push((e as Error).message);
   }
   return exit;
-}
-
-/** Processes and mounts go whatever happened; the tree is deleted unless kept (a kept chroot is kept unmounted). */
-async function takeApart(s: RunState, chroot: string, failed: boolean): Promise<void> {
-  const { record, patterns, notes } = s;
-  const keep = failed && s.opts.keepOnFailure;
-  type Td = { result: NonNullable<RunRecordInput['teardown']> | null };
-  type Cl = { result: NonNullable<RunRecordInput['clean']> | null };
-  const out = await teardownThenClean<Td, Cl>(s.call, [{ path: chroot, kind: 'tree' }], { clean: !keep, guard: s.soft });
-  const td = out.teardowns[chroot];
-  record.teardown = td?.result ?? null;
-  for (const a of (td?.result?.attempts ?? []) as { fsType: string }[]) patterns.add(`optimization/unmount-strategies/${a.fsType}`);
-  if (td?.result) patterns.add('optimization/cleanup-procedures');
-  if (td?.result && td.result.status !== 'done') patterns.add('optimization/error-prevention');
-  if (keep) notes.push(`--keep-on-failure: ${chroot} is kept for inspection (unmounted)`);
-  else if (td?.result?.status === 'done') {
-    record.clean = out.clean?.result ?? null;
-    if (out.clean?.result) patterns.add(`optimization/cleanup-success/${pathKey(chroot)}`);
-  } else notes.push(`${chroot} was not deleted: the teardown did not finish (${td?.result?.reason ?? 'no result'})`);
-}
-
-async function postTask(s: RunState): Promise<void> {
-  const { call, soft, opts, record, notes, patterns, phases } = s;
-  const samples = await soft('monitor samples', () => s.route('monitor-samples', { runId: s.runId, stop: true }));
-  if (samples) {
-    record.samples = samples.samples as RunRecordInput['samples'];
-    record.events = samples.events as RunRecordInput['events'];
-  }
-  const failed = record.exitCode !== 0;
-  const chroot = opts.chroot;
-  if (opts.aptCache && chroot) {
-    const d = await soft('apt cache detach', () => s.route('cache-detach', { chroot }));
-    if (d) {
-      record.cache = d.stats;
-      patterns.add('optimization/caching-effectiveness/apt-archives');
-    }
-  }
-  if (s.systemApplied) {
-    const rb = await soft('system rollback', () => s.route('system', { action: 'rollback' }));
-    if (rb && 'rollback' in rb) record.systemRollback = rb.rollback;
-  }
-  if (opts.chroot && !existsSync(opts.chroot)) notes.push(`${opts.chroot} does not exist (the build never created it): nothing to take apart`);
-  else if (opts.chroot) await takeApart(s, opts.chroot, failed);
-  const ev = buildHookEvent('post-task', { taskId: s.runId }, '');
-  await soft('post-task hook', () => call('hook', { event: ev }));
-  record.endedAt = new Date().toISOString();
-  const durationMs = Date.parse(record.endedAt) - Date.parse(record.startedAt);
-  const buildPhase = phases.list.find((p) => p.name === 'build');
-  await soft('performance record', () =>
-    call('memory-record', {
-      events: [{
-        kind: 'summary', name: 'performance-improvements',
-        entry: { runId: s.runId, name: opts.name, exitCode: record.exitCode, durationMs, buildMs: buildPhase?.endedAt ? Date.parse(buildPhase.endedAt) - Date.parse(buildPhase.startedAt) : null, tuning: record.tuning?.applied ?? null },
-        counts: { runs: 1, [record.exitCode === 0 ? 'succeeded' : 'failed']: 1 },
-      }],
-    }),
-  );
-  patterns.add('optimization/performance-improvements');
 }
 
 export async function orchestrateRun(config: Config, nc: NatsConnection, opts: RunOptions): Promise<RunOutcome> {
@@ -216,6 +201,7 @@ export async function orchestrateRun(config: Config, nc: NatsConnection, opts: R
     patterns: new Set<string>(),
     env: { ...process.env, ISOSWARM_RUN_ID: runId },
     systemApplied: false,
+    dir: null,
     soft: async (what, fn) => {
       try {
         return await fn();
@@ -226,9 +212,19 @@ export async function orchestrateRun(config: Config, nc: NatsConnection, opts: R
     },
   };
 
+  if (opts.recover?.length) await phases.run('recover', () => recoverPhase(s, opts.recover!), opts.say);
   await phases.run('pre-task', () => preTask(s), opts.say);
   if (opts.tune && config.optimizationEnabled) await phases.run('tune', () => tunePhase(s), opts.say);
-  if (typeof config.parallelJobs === 'number') s.env.PARALLEL_JOBS = String(config.parallelJobs);
+  if (typeof config.parallelJobs === 'number') {
+    // The user's PARALLEL_JOBS (environment or config) wins over the recommendation; make follows it.
+    s.env.PARALLEL_JOBS = String(config.parallelJobs);
+    s.env.MAKEFLAGS = `-j${config.parallelJobs}`;
+  }
+  if (opts.tune && config.optimizationEnabled) {
+    // Tuning at the moment of use: the build finds the mksquashfs shim first on its PATH.
+    Object.assign(s.env, shimEnv(s.env, opts.squashfs ?? 'fill'));
+    s.notes.push(`mksquashfs calls go through the shim in ${s.env.ISOSWARM_SHIM_DIR} (policy ${s.env.ISOSWARM_SQUASHFS})`);
+  }
   // After tuning: the tuner measures the chroot as the build found it, not the cache bound into it.
   if (opts.optimizeSystem) await phases.run('optimize-system', () => optimizeSystemPhase(s), opts.say);
   if (opts.aptCache && opts.chroot) await attachAptCache(s, opts.chroot);
@@ -237,7 +233,13 @@ export async function orchestrateRun(config: Config, nc: NatsConnection, opts: R
   s.record.exitCode = build?.exitCode ?? 127;
   s.record.signal = build?.signal ?? null;
 
-  await phases.run('post-task', () => postTask(s), opts.say);
+  const ownsPostTask = s.dir ? takeClaim(s.dir, refOf(process.pid)!, 'cli') : true;
+  if (!ownsPostTask) notes.push('post-task was taken over by the coordinator (this runner\'s lease had lapsed)');
+  else {
+    await phases.run('post-task', () => postTask(s.call, { runId, name: opts.name, chroot: opts.chroot, keepOnFailure: opts.keepOnFailure, aptCache: opts.aptCache, systemApplied: s.systemApplied, record: s.record, patterns: s.patterns }), opts.say);
+  }
   s.record.patternsUpdated = [...s.patterns];
-  return { record: s.record, exit: build };
+  // Post-task is over: no coordinator must take this run over once this CLI exits.
+  if (s.dir && ownsPostTask) markDone(s.dir, { at: new Date().toISOString(), recordFile: null, report: null, exitCode: s.record.exitCode ?? null, runnerLost: false });
+  return { record: s.record, exit: build, dir: s.dir, takenOver: !ownsPostTask };
 }

@@ -2,7 +2,9 @@
 // config) with NATS_USER/NATS_PASS, NATS_TOKEN, NATS_NKEY (seed file), NATS_CREDS (creds file) and
 // NATS_TLS_CA/CERT/KEY, else the private server recorded by `isoswarm up`.
 import type { BusAuth } from '../bus/connect.js';
-import { readCredentials, type Role } from '../bus/nats-auth.js';
+import { credentialsProblem, readCredentials, type Role } from '../bus/nats-auth.js';
+import { BusError } from '../schemas/bus-error.js';
+import { existsSync } from 'node:fs';
 import type { Config } from '../schemas/config.js';
 import type { StatePaths } from '../host/system/state-dir.js';
 import { readRunFile, type RunFile } from './run-file.js';
@@ -68,6 +70,8 @@ export function authFromProcessEnv(env: NodeJS.ProcessEnv = process.env): BusAut
 
 /** The private server's credentials of one role (the CLI is 'cli': it reaches the coordinator only). */
 export function embeddedAuth(paths: StatePaths, role: Role = 'cli'): BusAuth | undefined {
+  const problem = credentialsProblem(paths.root);
+  if (problem) throw new BusError('auth', `${problem}: stop the swarm (isoswarm down) and start it again (isoswarm up) to generate new credentials`);
   return readCredentials(paths.root)?.[role];
 }
 
@@ -75,6 +79,9 @@ export function embeddedAuth(paths: StatePaths, role: Role = 'cli'): BusAuth | u
 export function resolveBusTarget(config: Config, paths: StatePaths, env = process.env): BusTarget | null {
   const run = readRunFile(paths.runFile);
   if (config.nats.url) return { url: config.nats.url, auth: externalAuth(env), embedded: false, run };
-  if (!run) return null;
+  if (!run) {
+    if (existsSync(paths.runFile)) throw new BusError('unavailable', `${paths.runFile} is corrupted: \`isoswarm up\` repairs it (it stops the swarm it described and starts a new one)`);
+    return null;
+  }
   return { url: run.url, auth: run.embedded ? embeddedAuth(paths) : externalAuth(env), embedded: run.embedded, run };
 }

@@ -3,11 +3,11 @@
 // After a coordinator was killed, `up` reuses the still-running private server recorded in run.json
 // (its agents are connected to it and wait to be adopted) and starts only a new coordinator.
 import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { closeBus, connectBus, type BusAuth } from '../bus/connect.js';
 import { pingAll, type ServiceIdentity } from '../bus/discovery.js';
-import { loadOrCreateCredentials } from '../bus/nats-auth.js';
+import { credentialsProblem, loadOrCreateCredentials } from '../bus/nats-auth.js';
 import { startNatsServer } from '../bus/nats-server.js';
 import { isAlive, refOf, signalIfSame, waitForExit, type ProcessRef } from '../host/proc/process-identity.js';
 import type { StatePaths } from '../host/system/state-dir.js';
@@ -15,7 +15,7 @@ import { distPath } from '../package-root.js';
 import type { Config } from '../schemas/config.js';
 import { authToEnv, externalAuth, withoutChildAuth } from './bus-target.js';
 import { readRunFile, removeRunFile, writeRunFile, type RunFile } from './run-file.js';
-import { findAgentProcesses, stopProcesses } from './swarm-processes.js';
+import { findAgentProcesses, findSwarmCore, stopProcesses } from './swarm-processes.js';
 
 export const coordinatorEntry = distPath('src', 'coordinator', 'main.js');
 
@@ -79,8 +79,26 @@ async function stopRef(ref: ProcessRef | null, graceMs: number): Promise<void> {
   await waitForExit(ref, 2000);
 }
 
+/**
+ * run.json that exists but cannot be read (truncated by a full disk, corrupted): it is moved aside,
+ * and the swarm it described — found in /proc by its state dir — is stopped, so that `up` starts one
+ * swarm, not a second beside a hidden first.
+ */
+async function repairRunFile(paths: StatePaths, say: (m: string) => void): Promise<void> {
+  if (!existsSync(paths.runFile) || readRunFile(paths.runFile)) return;
+  const aside = `${paths.runFile}.corrupt-${Date.now()}`;
+  renameSync(paths.runFile, aside);
+  const core = findSwarmCore(paths.root);
+  say(`${paths.runFile} is corrupted: kept as ${aside}; stopping the swarm it described (${core.map((c) => `${c.what} ${c.ref.pid}`).join(', ') || 'nothing running'})`);
+  const coords = core.filter((c) => c.what === 'coordinator').map((c) => c.ref);
+  await stopProcesses(coords, 15_000);
+  await stopProcesses(findAgentProcesses(paths.root).map((a) => a.ref), 5000);
+  await stopProcesses(core.filter((c) => c.what === 'nats-server').map((c) => c.ref), 5000);
+}
+
 export async function up(config: Config, paths: StatePaths, opts: UpOptions = {}): Promise<UpResult> {
   const say = opts.onProgress ?? (() => undefined);
+  await repairRunFile(paths, say);
   const existing = liveRun(paths);
   if (existing) {
     const auth = existing.embedded ? loadOrCreateCredentials(paths.root).cli : externalAuth(process.env);
@@ -88,7 +106,15 @@ export async function up(config: Config, paths: StatePaths, opts: UpOptions = {}
     return { run: existing, services, alreadyUp: true };
   }
   const embedded = !config.nats.url;
-  const reuse = embedded ? orphanedServer(paths) : null;
+  let reuse = embedded ? orphanedServer(paths) : null;
+  // Corrupted credentials: a server still holding the old ones cannot be reused; new ones are made.
+  const credsProblem = embedded ? credentialsProblem(paths.root) : null;
+  if (credsProblem && reuse) {
+    say(`${credsProblem}: stopping the private nats-server that uses it`);
+    await stopProcesses(findAgentProcesses(paths.root).map((a) => a.ref), 5000);
+    await stopRef(reuse.nats, 5000);
+    reuse = null;
+  }
   if (!reuse) {
     // Agents of a dead coordinator whose server is gone too cannot be reached to be adopted.
     const stale = findAgentProcesses(paths.root);
@@ -105,7 +131,7 @@ export async function up(config: Config, paths: StatePaths, opts: UpOptions = {}
   let auth: BusAuth | undefined;
   let coordAuth: BusAuth | undefined;
   if (embedded) {
-    const creds = loadOrCreateCredentials(paths.root);
+    const creds = loadOrCreateCredentials(paths.root, { repair: true, onRepair: (aside) => say(`${credsProblem ?? 'credentials.json is corrupted'}: kept as ${aside}; new credentials generated`) });
     if (reuse) {
       say(`reusing the private nats-server (pid ${reuse.nats!.pid}) of a coordinator that died`);
       natsRef = reuse.nats;
@@ -159,27 +185,44 @@ export async function up(config: Config, paths: StatePaths, opts: UpOptions = {}
 export interface DownResult {
   wasUp: boolean;
   stopped: { what: string; pid: number }[];
+  /** Processes that had not exited when `down` gave up waiting (a process stuck in the kernel). */
+  notExited: { what: string; pid: number }[];
 }
 
 /**
  * Stops what `up` started: the coordinator (which stops its agents, adopted ones too), any agent of
  * this state dir still running without one (its coordinator was killed), then the private server.
+ * Returns only when every one of them has exited — gone from /proc, or a zombie (state Z) that only
+ * its parent or init can reap — or `exitWaitMs` ran out (then they are listed in notExited).
  */
-export async function down(paths: StatePaths, graceMs = 15_000): Promise<DownResult> {
+export async function down(paths: StatePaths, graceMs = 15_000, exitWaitMs = 30_000): Promise<DownResult> {
   const run = readRunFile(paths.runFile);
   const stopped: DownResult['stopped'] = [];
+  const watched: { what: string; ref: ProcessRef }[] = [];
+  // The agents the coordinator is about to stop are known now, so their exit can be waited for too.
+  for (const a of findAgentProcesses(paths.root)) watched.push({ what: `agent ${a.name}`, ref: a.ref });
   if (run?.coordinator && isAlive(run.coordinator)) {
     // SIGTERM makes the coordinator stop its agents gracefully before it exits.
     await stopRef(run.coordinator, graceMs);
     stopped.push({ what: 'coordinator', pid: run.coordinator.pid });
+    watched.push({ what: 'coordinator', ref: run.coordinator });
   }
   const orphans = findAgentProcesses(paths.root);
   for (const r of await stopProcesses(orphans.map((a) => a.ref), 5000)) stopped.push({ what: `agent ${orphans.find((a) => a.ref === r)?.name ?? '?'}`, pid: r.pid });
-  if (!run) return { wasUp: stopped.length > 0, stopped };
-  if (run.nats && isAlive(run.nats)) {
+  for (const w of watched) if (w.what.startsWith('agent') && !stopped.some((s) => s.pid === w.ref.pid)) stopped.push({ what: w.what, pid: w.ref.pid });
+  if (run?.nats && isAlive(run.nats)) {
     await stopRef(run.nats, 5000);
     stopped.push({ what: 'nats-server', pid: run.nats.pid });
+    watched.push({ what: 'nats-server', ref: run.nats });
   }
-  removeRunFile(paths.runFile);
-  return { wasUp: stopped.length > 0, stopped };
+  // isAlive is false for a zombie: a process that has exited but waits to be reaped counts as exited.
+  const end = Date.now() + exitWaitMs;
+  let left = watched.filter((w) => isAlive(w.ref));
+  while (left.length && Date.now() < end) {
+    for (const w of left) signalIfSame(w.ref, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 25));
+    left = left.filter((w) => isAlive(w.ref));
+  }
+  if (run) removeRunFile(paths.runFile);
+  return { wasUp: stopped.length > 0, stopped, notExited: left.map((w) => ({ what: w.what, pid: w.ref.pid })) };
 }

@@ -89,3 +89,27 @@ export function reapOrphanGroup(leaderPid: number): ProcessRef[] {
   }
   return killed;
 }
+
+/**
+ * The coordinator and private nats-server of `home`, found in /proc when run.json cannot tell (it is
+ * corrupted): the coordinator by its entry script and ISOSWARM_HOME, the server by its config file
+ * inside the state dir.
+ */
+export function findSwarmCore(home: string): { what: string; ref: ProcessRef }[] {
+  const out: { what: string; ref: ProcessRef }[] = [];
+  for (const pid of pids()) {
+    if (pid === process.pid) continue;
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    const st = readStat(pid);
+    if (!st || st.state === 'Z') continue;
+    const ref = { pid, startTime: st.startTime };
+    if (/\/src\/coordinator\/main\.js$/.test(argv[1] ?? '') && homeOf(pid) === home) out.push({ what: 'coordinator', ref });
+    else if (/(^|\/)nats-server$/.test(argv[0] ?? '') && argv.some((a) => a.startsWith(`${home}/`))) out.push({ what: 'nats-server', ref });
+  }
+  return out;
+}

@@ -64,6 +64,13 @@ export const configSchema = z.object({
     builtin: z.record(z.string(), z.string()),
     site: z.record(z.string(), z.array(z.string())),
   }),
+  /** Coding agents: the PreToolUse guard, memory context in prompts, and the MCP server's actions. */
+  claude: z.object({
+    guard: z.boolean(),
+    context: z.boolean(),
+    contextMaxWords: z.number().int().min(20).max(2000),
+    mcpActions: z.boolean(),
+  }),
 });
 
 export type Config = z.infer<typeof configSchema>;

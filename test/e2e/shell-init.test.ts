@@ -35,6 +35,30 @@ echo "MAKEFLAGS=$MAKEFLAGS"
     assert.match(r.stdout, /^MAKEFLAGS=-j\d+$/m);
   });
 
+  test('after init_optimization_system, mksquashfs is the shim: the call is tuned for its tree and measured', () => {
+    const tree = `${work}/shim-tree`;
+    mkdirSync(`${tree}/doc`, { recursive: true });
+    for (let i = 0; i < 300; i++) writeFileSync(`${tree}/doc/page${i}.txt`, `page ${i}: ${'words and more words '.repeat(80)}\n`);
+    const script = `
+set -eu
+source <("${process.execPath}" "${CLI}" shell-init)
+init_optimization_system
+echo "TOOL=$(command -v mksquashfs)"
+mksquashfs "${tree}" "${work}/shim.img" -noappend -comp xz
+`;
+    const r = spawnSync('bash', ['-c', script], { env: testEnv(home), encoding: 'utf8', timeout: 600_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^TOOL=.*\/shims\/mksquashfs$/m);
+    assert.match(r.stderr, /isoswarm: mksquashfs \S+: added -processors \d+ -mem \d+M/, 'fill: absent options added, -comp xz kept');
+    const calls = spawnSync(process.execPath, [CLI, 'memory', 'get', 'runs/unattached/squashfs-calls'], { env: testEnv(home), encoding: 'utf8' });
+    assert.equal(calls.status, 0, calls.stderr);
+    const list = JSON.parse(calls.stdout) as { ran: string[]; measured: { exitCode: number; imageBytes: number } }[] | { value: { ran: string[]; measured: { exitCode: number; imageBytes: number } }[] };
+    const last = (Array.isArray(list) ? list : list.value).at(-1);
+    assert.ok(last?.ran.includes('xz'), 'the script\'s compressor kept under fill');
+    assert.equal(last?.measured.exitCode, 0);
+    assert.ok((last?.measured.imageBytes ?? 0) > 0, 'the image size was reported back');
+  });
+
   test('the functions exist with the request\'s names and Ctrl-C is not trapped', () => {
     const r = spawnSync('bash', ['-c', `source <("${process.execPath}" "${CLI}" shell-init); for f in init_optimization_system optimize_cleanup optimize_unmount optimize_performance optimize_monitor generate_build_report; do type -t $f; done; trap -p INT`], { env: testEnv(home), encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);

@@ -7,7 +7,8 @@ export async function rawClient(home: string, role = 'coordinator'): Promise<Nat
   const run = JSON.parse(readFileSync(`${home}/run.json`, 'utf8')) as { url: string };
   const creds = JSON.parse(readFileSync(`${home}/credentials.json`, 'utf8')) as Record<string, { user: string; pass: string }>;
   const c = creds[role]!;
-  return connect({ servers: run.url, user: c.user, pass: c.pass, timeout: 3000 });
+  // Each role may read replies only under its own inbox prefix.
+  return connect({ servers: run.url, user: c.user, pass: c.pass, timeout: 3000, inboxPrefix: `_INBOX.${role}` });
 }
 
 export async function pingNames(nc: NatsConnection): Promise<{ name: string; id: string; pid: number }[]> {

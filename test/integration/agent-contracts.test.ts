@@ -2,13 +2,17 @@
 // scratch trees under /tmp/isoswarm-test-*), and every reply parses with its output schema and carries
 // no field the schema does not name. Every endpoint the services register must have a contract.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { NatsConnection } from 'nats';
 import { MODES } from '../../agents/performance-tuner/choose.js';
 import { requestEndpoint } from '../../src/bus/request.js';
+import { refOf } from '../../src/host/proc/process-identity.js';
+import { leaseTimes } from '../../src/run/lease.js';
+import { createRunDir, writeDurable, type RegisteredRun } from '../../src/run/registry.js';
 import type { ServiceName } from '../../src/bus/subjects.js';
 import { adoptEndpointName, contractName } from '../../src/schemas/agents/agent-common.js';
 import { CONTRACTS, ROUTES } from '../../src/schemas/agents/contracts.js';
@@ -54,7 +58,7 @@ describe('agent contracts', { skip: needsRoot() }, () => {
   const checked = new Set<string>();
 
   before(async () => {
-    makeTree(chroot, 4);
+    makeTree(chroot, 24);
     makeTree(tree, 24);
     for (const d of ['del-a', 'del-b', 'plan-a']) makeTree(join(work, d), 3);
     const r = cliSync(env, ['up', '--json']);
@@ -135,9 +139,50 @@ describe('agent contracts', { skip: needsRoot() }, () => {
     await check('coordinator', 'system', { action: 'rollback' });
     const a = (await check('performance-tuner', 'cache-attach', { chroot })) as { mountedAt: string };
     assert.ok(a.mountedAt.startsWith(chroot));
-    const d = (await check('performance-tuner', 'cache-detach', { chroot })) as { unbind: { unmounted: boolean } };
+    const su = (await check('performance-tuner', 'cache-suspend', { chroot })) as { suspended: boolean };
+    assert.equal(su.suspended, true);
+    const re = (await check('performance-tuner', 'cache-resume', { chroot })) as { resumed: boolean };
+    assert.equal(re.resumed, true);
+    const d = (await check('performance-tuner', 'cache-detach', { chroot })) as { unbind: { unmounted: boolean }; privateDirRemoved: boolean };
     assert.equal(d.unbind.unmounted, true);
+    assert.equal(d.privateDirRemoved, true);
+    // Nothing attached any more: both answer so, relayed.
+    assert.equal(((await check('coordinator', 'cache-suspend', { chroot })) as { suspended: boolean }).suspended, false);
+    assert.equal(((await check('coordinator', 'cache-resume', { chroot })) as { resumed: boolean }).resumed, false);
+  });
+
+  /** Runs mksquashfs as a call asks (in `cwd`) and reports what was measured. */
+  function runMksquashfs(cwd: string, args: string[], img: string): { wallMs: number; cpuMs: null; imageBytes: number | null; exitCode: number } {
+    const t0 = performance.now();
+    const r = spawnSync('mksquashfs', args, { cwd, stdio: 'ignore', timeout: 120_000 });
+    const wallMs = Math.round(performance.now() - t0);
+    return { wallMs, cpuMs: null, imageBytes: existsSync(img) ? statSync(img).size : null, exitCode: r.status ?? 1 };
+  }
+
+  test('performance-tuner: mksquashfs shim calls (advise with the apt cache overlay taken out, measured report, list)', async () => {
     await check('coordinator', 'cache-attach', { chroot });
+    const runId = 'contracts-squashfs';
+    const img = join(work, 'chroot.img');
+    const call = (await check('coordinator', 'squashfs-advise', { runId, cwd: work, args: ['chroot', img, '-noappend', '-comp', 'gzip'] }, 300_000)) as { callId: string; ran: string[]; cacheSuspended: string[]; tuned: unknown };
+    assert.ok(call.tuned, 'the chroot was tuned');
+    assert.equal(call.cacheSuspended.length, 1, 'the overlay in the chroot was taken out before squashing it');
+    const m = runMksquashfs(work, call.ran, img);
+    assert.equal(m.exitCode, 0);
+    const rep = (await check('coordinator', 'squashfs-report', { callId: call.callId, runId, ...m })) as { resumed: string[] };
+    assert.equal(rep.resumed.length, 1);
+    const listed = (await check('performance-tuner', 'squashfs-calls', { runId })) as { calls: { measured: unknown }[] };
+    assert.equal(listed.calls.length, 1);
+    assert.deepEqual(listed.calls[0]?.measured, m);
+    // A source that is not a directory runs as asked (and fails as mksquashfs fails).
+    const missing = join(work, 'no-such-tree');
+    const img2 = join(work, 'missing.img');
+    const c2 = (await check('performance-tuner', 'squashfs-advise', { runId, cwd: work, args: [missing, img2] })) as { callId: string; ran: string[]; note: string };
+    assert.match(c2.note, /not a directory/);
+    const m2 = runMksquashfs(work, c2.ran, img2);
+    assert.notEqual(m2.exitCode, 0);
+    await check('performance-tuner', 'squashfs-report', { callId: c2.callId, runId, ...m2 });
+    const all = (await check('coordinator', 'squashfs-calls', { runId })) as { calls: unknown[] };
+    assert.equal(all.calls.length, 2);
     await check('coordinator', 'cache-detach', { chroot });
   });
 
@@ -172,8 +217,29 @@ describe('agent contracts', { skip: needsRoot() }, () => {
     await check('coordinator', 'memory-delete', { key });
     await check('coordinator', 'memory-stats', {});
     await check('coordinator', 'hook', { event: { hook: 'notification', id: `contracts-${Date.now()}`, at: new Date().toISOString(), source: 'cli', message: 'contract test' } });
+    const deferred = (await check('coordinator', 'hook', { event: { hook: 'notification', id: `contracts-d-${Date.now()}`, at: new Date().toISOString(), source: 'cli', message: 'contract test, deferred' }, deferred: true })) as { stored: string };
+    assert.equal(deferred.stored, 'stream');
     const st = (await check('coordinator', 'status', {})) as { agents: unknown[] };
     assert.equal(st.agents.length, 4);
+  });
+
+  test('coordinator: run registry and the command guard', async () => {
+    // A run registered the way `isoswarm run` registers one, held by this (living) process.
+    const runId = `contracts-run-${Date.now()}`;
+    const { leaseMs, graceMs } = leaseTimes();
+    const rec = { runId, name: 'contracts', command: ['true'], chroot: null, isolate: false, host: hostname(), startedAt: new Date().toISOString(), endedAt: null, exitCode: null, signal: null, phases: [] };
+    const reg = { runId, name: 'contracts', chroot: null, keepOnFailure: false, aptCache: false, systemApplied: false, cli: refOf(process.pid)!, leaseMs, graceMs, record: rec } as unknown as RegisteredRun;
+    writeDurable(join(createRunDir(home, runId), 'run.json'), reg);
+    const r = (await check('coordinator', 'run-register', { runId })) as { state: string; leaseMs: number };
+    assert.equal(r.state, 'running');
+    assert.equal(r.leaseMs, leaseMs);
+    const runs = (await check('coordinator', 'runs', {})) as { runs: { runId: string; state: string }[] };
+    assert.deepEqual(runs.runs.find((x) => x.runId === runId)?.state, 'running');
+    const deny = (await check('coordinator', 'guard', { line: 'rm -rf /', cwd: '/' })) as { decision: string; findings: unknown[] };
+    assert.equal(deny.decision, 'deny');
+    assert.ok(deny.findings.length > 0);
+    const allow = (await check('coordinator', 'guard', { line: 'ls -l', cwd: '/', exclude: [process.pid] })) as { decision: string };
+    assert.equal(allow.decision, 'allow');
   });
 
   test('every agent: health, and adoption by the running coordinator', async () => {

@@ -110,7 +110,7 @@ describe('agents refuse host paths whoever asks', () => {
     }
     const destructive = ['isoswarm.unmounter.teardown', 'isoswarm.cleaner.clean', 'isoswarm.performance-tuner.system', `isoswarm.monitor.adopt-${pids.get('monitor')}`];
     for (const role of ['cli', 'cleaner', 'unmounter', 'performance-tuner', 'monitor']) {
-      const c = await connect({ servers: run.url, user: creds[role]!.user, pass: creds[role]!.pass, timeout: 3000 });
+      const c = await connect({ servers: run.url, user: creds[role]!.user, pass: creds[role]!.pass, timeout: 3000, inboxPrefix: `_INBOX.${role}` });
       const violations: string[] = [];
       void (async () => {
         for await (const st of c.status()) if (st.type === 'error') violations.push(String(st.data));

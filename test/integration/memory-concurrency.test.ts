@@ -61,7 +61,7 @@ describe('memory under concurrent writers', () => {
       const runs = await Promise.all(
         Array.from({ length: 8 }, async (_, w) => {
           const out = [];
-          for (let i = 0; i < 10; i++) out.push(cli(env, ['memory', 'set', `w${w}/k${i}`, JSON.stringify({ writer: w, i })]));
+          for (let i = 0; i < 10; i++) out.push(cli(env, ['memory', 'set', `w${w}/k${i}`, JSON.stringify({ writer: w, i })], undefined, 180_000));
           return Promise.all(out);
         }),
       );

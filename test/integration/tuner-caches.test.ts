@@ -1,18 +1,19 @@
-// The build caches on real directories and real bind mounts: the apt archive cache is bound into a
-// chroot and taken away again (only our mount), hits and downloads are counted from real reads and
-// writes through the bind, LRU eviction keeps what the build used, and the debootstrap tarball
+// The build caches on real directories and real mounts: the apt archive cache enters a chroot as an
+// overlay and is taken away again (only our mount), `apt-get clean` inside cannot touch the host's
+// files, new complete .debs are harvested, hits are counted from real reads through the overlay, LRU eviction keeps what the build used, and the debootstrap tarball
 // cache hits, misses and evicts by its limit.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { needsRoot } from '../helpers/root.js';
 import { bindCache, unbindCache } from '../../src/host/mounts/cache-bind.js';
 import { evictLru, listCache } from '../../src/host/cache/cache-dir.js';
 import { validateRecord } from '../../src/schemas/memory-records.js';
-import { APT_CACHE, DEBOOTSTRAP_CACHE, TarballCache, attachAptCache, cachingKey, detachAptCache, mergeEffectiveness } from '../../agents/performance-tuner/caches.js';
+import { APT_CACHE, DEBOOTSTRAP_CACHE, TarballCache, attachAptCache, cachingKey, detachAptCache, mergeEffectiveness, resumeAptCache, suspendAptCache } from '../../agents/performance-tuner/caches.js';
+import { makeDeb } from '../helpers/debs.js';
 
 const scratch = mkdtempSync('/tmp/isoswarm-test-caches-');
 after(() => {
@@ -23,6 +24,19 @@ after(() => {
 });
 
 const mountinfo = () => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(scratch)).join('\n');
+
+/** Name -> sha256 of every file in a dir. */
+function digest(dir: string): Record<string, string> {
+  return Object.fromEntries(readdirSync(dir).filter((n) => lstatSync(join(dir, n)).isFile()).sort().map((n) => [n, createHash('sha256').update(readFileSync(join(dir, n))).digest('hex')]));
+}
+
+/** Name -> inode, size, mtime: what a delete or rewrite would change, without reading. */
+function statList(dir: string): Record<string, string> {
+  return Object.fromEntries(readdirSync(dir).sort().map((n) => {
+    const st = lstatSync(join(dir, n));
+    return [n, `${st.ino}:${st.size}:${st.mtimeMs}`];
+  }));
+}
 
 function file(dir: string, name: string, bytes: number, ageSec: number): void {
   const p = join(dir, name);
@@ -44,39 +58,68 @@ test('LRU eviction removes the least recently used first and keeps what it is to
   assert.deepEqual(listCache(dir).map((f) => f.name).sort(), ['kept-old.deb', 'new.deb', 'notes.txt']);
 });
 
-test('apt cache: bound into the chroot, hits and downloads counted, only our mount removed', { skip: needsRoot() }, async () => {
+test('apt cache: an overlay the build cannot change; new complete .debs harvested; hits counted; only our mount removed', { skip: needsRoot() }, async () => {
   const cache = join(scratch, 'apt-cache');
   const chroot = join(scratch, 'chroot');
+  const incoming = mkdtempSync(join(scratch, 'incoming-'));
   mkdirSync(cache);
   mkdirSync(join(chroot, 'var'), { recursive: true });
-  file(cache, 'a_1.0_amd64.deb', 40_000, 3000);
-  file(cache, 'b_1.0_amd64.deb', 50_000, 2000);
-  file(cache, 'c_1.0_amd64.deb', 60_000, 1000);
+  for (const n of ['a', 'b', 'c']) makeDeb(cache, n, '1.0', 30_000);
+  const hostBefore = digest(cache);
   const before = mountinfo();
-  const s = await attachAptCache(cache, chroot, 150_000);
+  const priv = join(scratch, 'apt-private');
+  const s = await attachAptCache(cache, chroot, 10_000_000, priv);
+  // After the attach: arming hit tracking sets access times (and rounds mtimes to the millisecond).
+  const statsBefore = statList(cache);
+  let detached = false;
   try {
     const target = join(chroot, 'var/cache/apt/archives');
-    assert.equal(s.handle.target, target);
-    assert.match(mountinfo(), new RegExp(`^${s.handle.mountId} .* ${target} `, 'm'), 'the bind is in the mount table');
-    // The build: apt reads two cached packages and downloads one, all through the bind.
+    assert.equal(s.handle?.target, target);
+    assert.match(mountinfo(), new RegExp(`^${s.handle?.mountId} .* ${target} .* - overlay `, 'm'), 'an overlay is in the mount table');
+    // The build: apt reads two cached packages, downloads one (renamed in from partial/ as apt
+    // does), leaves one truncated download, then `apt-get clean` empties the archive dir.
     for (const n of ['a_1.0_amd64.deb', 'c_1.0_amd64.deb']) assert.equal(spawnSync('cat', [join(target, n)], { stdio: ['ignore', 'ignore', 'inherit'] }).status, 0);
-    writeFileSync(join(target, 'd_2.0_amd64.deb'), randomBytes(70_000));
-  } finally {
-    const { unbind, stats } = await detachAptCache(s);
-    assert.equal(unbind.unmounted, true, unbind.reason);
+    // ...and dpkg records them (and the downloaded d) as installed.
+    mkdirSync(join(chroot, 'var/lib/dpkg'), { recursive: true });
+    writeFileSync(join(chroot, 'var/lib/dpkg/status'), ['a:1.0', 'c:1.0', 'd:2.0'].map((pv) => {
+      const [p, v] = pv.split(':');
+      return `Package: ${p}\nStatus: install ok installed\nArchitecture: amd64\nVersion: ${v}\n`;
+    }).join('\n'));
+    const d = makeDeb(incoming, 'd', '2.0', 40_000);
+    mkdirSync(join(target, 'partial'), { recursive: true });
+    writeFileSync(join(target, 'partial', 'd_2.0_amd64.deb'), readFileSync(d));
+    renameSync(join(target, 'partial', 'd_2.0_amd64.deb'), join(target, 'd_2.0_amd64.deb'));
+    writeFileSync(join(target, 'e_3.0_amd64.deb'), readFileSync(makeDeb(incoming, 'e', '3.0', 40_000)).subarray(0, 2000));
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(spawnSync('sh', ['-c', `rm -f "${target}"/*.deb`]).status, 0, 'apt-get clean inside the chroot');
+    assert.deepEqual(statList(cache), statsBefore, 'the host cache is untouched by the clean (no read: reads would count as hits)');
+    // Suspended (as around a mksquashfs of the chroot): no cache file is visible in the chroot.
+    assert.equal((await suspendAptCache(s)).unmounted, true);
+    assert.equal(mountinfo(), before, 'nothing mounted while suspended');
+    assert.deepEqual(readdirSync(target).filter((n) => n.endsWith('.deb')), []);
+    await resumeAptCache(s);
+    assert.match(mountinfo(), / - overlay /, 'back after the mksquashfs');
+    const r = await detachAptCache(s);
+    detached = true;
+    assert.equal(r.unbind.unmounted, true, r.unbind.reason);
     assert.equal(mountinfo(), before, 'mount table as before');
-    assert.equal(stats.tracking, "atime", JSON.stringify(stats));
+    assert.deepEqual(r.harvest.harvested.map((h) => h.name), ['d_2.0_amd64.deb'], 'the complete download survived the clean and was harvested');
+    assert.deepEqual(r.harvest.rejected.map((h) => h.name), ['e_3.0_amd64.deb'], 'the truncated one was not');
+    assert.match(r.harvest.rejected[0]?.reason ?? '', /truncated/);
+    assert.equal(r.privateDirRemoved, true, r.privateDirError);
+    assert.equal(existsSync(priv), false);
+    const after = digest(cache);
+    for (const [n, h] of Object.entries(hostBefore)) assert.equal(after[n], h, `${n} intact`);
+    assert.ok(after['d_2.0_amd64.deb'], 'the host cache gained the new package');
+    assert.equal(spawnSync('dpkg-deb', ['--info', join(cache, 'd_2.0_amd64.deb')]).status, 0);
+    const { stats } = r;
+    assert.equal(stats.tracking, 'lookup', JSON.stringify(stats));
     assert.equal(stats.hits, 2, JSON.stringify(stats));
-    assert.equal(stats.hits, 2);
     assert.equal(stats.misses, 1);
-    assert.equal(stats.bytesSaved, 100_000);
-    assert.equal(stats.bytesDownloaded, 70_000);
-    // 220 kB > 150 kB limit: the package this build did not use goes, the used ones stay.
-    assert.equal(stats.evicted, 1);
-    assert.deepEqual(listCache(cache).map((f) => f.name).sort(), ['a_1.0_amd64.deb', 'c_1.0_amd64.deb', 'd_2.0_amd64.deb']);
     const rec = mergeEffectiveness(undefined, stats);
-    assert.equal(rec.hitRate, 2 / 3);
     assert.deepEqual(validateRecord(cachingKey(APT_CACHE), rec), { ok: true });
+  } finally {
+    if (!detached) await detachAptCache(s);
   }
 });
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { after, test } from 'node:test';
-import { foldJournal, journalFile, listUnfinished, openJournal } from '../../src/host/guard/journal.js';
+import { foldJournal, journalFile, listUnfinished, openJournal, readJournal } from '../../src/host/guard/journal.js';
 import { makeScratch, removeScratch } from '../helpers/cleaner-fixture.js';
 
 const scratch = makeScratch('journal');
@@ -65,6 +65,34 @@ test('a torn last line (killed mid-write) is ignored, the rest still counts', ()
   assert.equal(s.records, 2);
   assert.deepEqual(s.pending.map((p) => p.step), ['s1']);
   assert.equal(s.lastRunUnfinished, true);
+  assert.equal(s.badLines, 1, 'the torn line is reported');
+});
+
+test('after a torn last line, the next run\'s records start on a line of their own', async () => {
+  const dir = `${scratch}/torn`;
+  const j = await openJournal(dir, '/srv/build/t');
+  await j.begin('s1');
+  await j.close();
+  const file = j.file;
+  appendFileSync(file, '{"v":1,"ts":"t","run":"r0","kind":"do');
+  const j2 = await openJournal(dir, '/srv/build/t');
+  await j2.done('s1');
+  await j2.finish();
+  const s = await readJournal(file);
+  assert.equal(s.lastRun, j2.run, 'the next run\'s start record was swallowed by the torn line');
+  assert.equal(s.lastRunUnfinished, false);
+  assert.deepEqual(s.pending, []);
+  assert.equal(s.badLines, 1);
+});
+
+test('a corrupted line in the middle is skipped and reported; the records around it count', () => {
+  const start = JSON.stringify({ v: 1, ts: 't', run: 'r1', pid: 1, target: '/srv/x', kind: 'start' });
+  const begin = JSON.stringify({ v: 1, ts: 't', run: 'r1', pid: 1, target: '/srv/x', kind: 'begin', step: 's1' });
+  const done = JSON.stringify({ v: 1, ts: 't', run: 'r1', pid: 1, target: '/srv/x', kind: 'done', step: 's1' });
+  const s = foldJournal(`${start}\n${begin}\n\u0000\u0000garbage{\n42\n${done}\n`);
+  assert.equal(s.records, 3);
+  assert.deepEqual(s.pending, []);
+  assert.equal(s.badLines, 2);
 });
 
 test('a SIGKILLed writer leaves every record it reported written', async () => {

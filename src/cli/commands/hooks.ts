@@ -1,19 +1,38 @@
 // isoswarm hooks pre-task|post-edit|notification|post-task (notify = notification)
 import type { Command } from 'commander';
 import type { HookFlags } from '../../hook-runtime/build-event.js';
+import type { InstallFlags } from './hooks-install.js';
 import type { GlobalOptions } from '../context.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { printJson, printLine, warn } from '../output.js';
 
 const NAMES = ['pre-task', 'post-edit', 'notification', 'post-task'];
 
-type Flags = HookFlags & { json?: boolean };
+type Flags = HookFlags & InstallFlags & { json?: boolean };
 
+
+/** `isoswarm hooks claude`: one entry for every Claude Code event (see src/claude/handle-event.ts). */
+async function claudeHook(g: GlobalOptions): Promise<void> {
+  const { loadConfigFast } = await import('../../config/load-fast.js');
+  const { ensureStateDir } = await import('../../host/system/state-dir.js');
+  let config;
+  try {
+    config = await loadConfigFast({ file: g.config });
+  } catch (e) {
+    throw new CliError((e as Error).message, EXIT.failed);
+  }
+  const { readStdinPayload } = await import('../../hook-runtime/stdin-payload.js');
+  const { handleClaudeEvent } = await import('../../claude/handle-event.js');
+  const out = await handleClaudeEvent(await readStdinPayload(), config, ensureStateDir());
+  for (const w of out.warnings) warn(w);
+  if (out.answer) printJson(out.answer);
+  process.exitCode = out.exitCode;
+}
 
 export function registerHooks(program: Command, globals: () => GlobalOptions): void {
   program
     .command('hooks <hook>')
-    .description(`run a hook: ${NAMES.join(', ')} (notify = notification). Reads a Claude Code hook payload from stdin when one is piped. Exit 0 = recorded (also when the swarm is down: recorded locally, with a warning); 1 = bad input or a handler failed — never 2, which Claude Code treats as blocking`)
+    .description(`run a hook: ${NAMES.join(', ')} (notify = notification), \`install\`/\`uninstall\` (Claude Code settings: keeps your own hooks, backs the file up, --dry-run shows a diff), or \`claude\` for any Claude Code hook event on stdin (mapped to these four; PreToolUse Bash is judged by the guard). Reads a Claude Code hook payload from stdin when one is piped. Exit 0 = recorded (also when the swarm is down: recorded locally, with a warning); 1 = bad input or a handler failed — never 2, which Claude Code treats as blocking`)
     .option('--description <text>', 'what the task is (pre-task)')
     .option('--task-id <id>', 'ties pre-task and post-task together')
     .option('--file <path>', 'the edited file (post-edit)')
@@ -22,7 +41,13 @@ export function registerHooks(program: Command, globals: () => GlobalOptions): v
     .option('--level <level>', 'debug, info, warning, error or critical')
     .option('--telemetry', 'mark the event as telemetry')
     .option('--json', 'print the result as JSON')
+    .option('--project', 'install/uninstall: .claude/settings.json in the current directory (the default)')
+    .option('--user', 'install/uninstall: ~/.claude/settings.json')
+    .option('--settings <file>', 'install/uninstall: this settings file')
+    .option('--dry-run', 'install/uninstall: print the change as a diff, write nothing')
     .action(async (hookArg: string, o: Flags) => {
+      if (hookArg === 'claude') return claudeHook(globals());
+      if (hookArg === 'install' || hookArg === 'uninstall') return (await import('./hooks-install.js')).installCommand(hookArg, o);
       const { HOOK_ALIASES, HOOK_NAMES } = await import('../../schemas/hook-types.js');
       const hook = HOOK_ALIASES[hookArg] ?? hookArg;
       if (!(HOOK_NAMES as readonly string[]).includes(hook)) {

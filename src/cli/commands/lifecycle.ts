@@ -62,6 +62,10 @@ export function registerLifecycle(program: Command, globals: () => GlobalOptions
       const ctx = (await context()).cliContext(globals());
       const { up, down } = await import('../../runtime/lifecycle.js');
       const { MissingNatsServerError } = await import('../../bus/nats-server.js');
+      // Interrupted runs' leftovers as found at start (the coordinator then finishes runs whose runner was lost).
+      const { findLeftovers, describeLeftover } = await import('../../run/leftovers.js');
+      const leftovers = await findLeftovers(ctx.paths.root);
+      if (!o.json) for (const l of leftovers) process.stderr.write(`warning: ${describeLeftover(l)}; \`isoswarm run --recover\` or \`isoswarm unmount ${l.chroot}\` tears them down\n`);
       const served = await dashboardRequest(o);
       let r;
       try {
@@ -71,7 +75,7 @@ export function registerLifecycle(program: Command, globals: () => GlobalOptions
         throw new CliError(`could not start the swarm: ${(e as Error).message}`, EXIT.failed);
       }
       const dashboards = served ? await hostedServers(ctx.paths, r.alreadyUp ? null : (r.run.coordinator?.pid ?? null)) : [];
-      const summary = { alreadyUp: r.alreadyUp, url: r.run.url, embedded: r.run.embedded, services: r.services.map((s) => ({ name: s.name, id: s.id, pid: s.metadata?.pid })), logFile: r.run.logFile, dashboards };
+      const summary = { leftovers, alreadyUp: r.alreadyUp, url: r.run.url, embedded: r.run.embedded, services: r.services.map((s) => ({ name: s.name, id: s.id, pid: s.metadata?.pid })), logFile: r.run.logFile, dashboards };
       if (o.json) printJson(summary);
       else {
         printLine(r.alreadyUp ? `swarm already up on ${r.run.url}` : `swarm up on ${r.run.url}`);
@@ -104,5 +108,6 @@ export function registerLifecycle(program: Command, globals: () => GlobalOptions
       if (o.json) printJson(r);
       else if (!r.wasUp) printLine('swarm was not running');
       else printLine(`stopped ${r.stopped.map((s) => `${s.what} (pid ${s.pid})`).join(', ')}`);
+      if (r.notExited.length) throw new CliError(`still running after SIGKILL: ${r.notExited.map((s) => `${s.what} (pid ${s.pid})`).join(', ')}`, EXIT.failed);
     });
 }

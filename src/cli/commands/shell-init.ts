@@ -2,20 +2,29 @@
 // scripts that `source <(isoswarm shell-init)`. They run in the calling shell, so the settings that
 // optimize_performance exports reach the build itself. No traps, no background loops.
 import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../../package-root.js';
 import { CliError, EXIT } from '../exit-codes.js';
 
 function quote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-export function shellInit(node: string, cli: string): string {
+export function shellInit(node: string, cli: string, shimDir?: string): string {
+  // The mksquashfs shim goes first on PATH, once: later mksquashfs calls are tuned for their tree.
+  const shims = shimDir
+    ? `
+  case ":$PATH:" in *:${quote(shimDir)}:*) ;; *) export PATH=${quote(shimDir)}:"$PATH" ;; esac
+  export ISOSWARM_SHIM_DIR=${quote(shimDir)} ISOSWARM_NODE=${quote(node)} ISOSWARM_SQUASHFS="\${ISOSWARM_SQUASHFS:-fill}"`
+    : '';
   return `# isoswarm shell integration (bash). Source it: source <(isoswarm shell-init)
 isoswarm() { ${quote(node)} ${quote(cli)} "$@"; }
 
 # Start the swarm (idempotent) so that later calls are fast.
 init_optimization_system() {
   [ "\${OPTIMIZATION_ENABLED:-true}" = "false" ] && { echo "isoswarm: OPTIMIZATION_ENABLED=false, skipping" >&2; return 0; }
-  isoswarm up >/dev/null || return $?
+  isoswarm up >/dev/null || return $?${shims}
 }
 
 # Take chroots apart and delete build trees by policy: optimize_cleanup [DIR...]
@@ -52,6 +61,7 @@ export function registerShellInit(program: Command): void {
     .description('print bash functions with the request\'s names (init_optimization_system, optimize_cleanup, optimize_unmount, optimize_performance, optimize_monitor, generate_build_report); use: source <(isoswarm shell-init)')
     .action((shell: string | undefined) => {
       if (shell !== undefined && shell !== 'bash') throw new CliError(`unsupported shell "${shell}": only bash is supported`, EXIT.usage);
-      process.stdout.write(shellInit(process.execPath, process.argv[1] ?? 'isoswarm'));
+      const shimDir = join(packageRoot, 'shims');
+      process.stdout.write(shellInit(process.execPath, process.argv[1] ?? 'isoswarm', existsSync(join(shimDir, 'mksquashfs')) ? shimDir : undefined));
     });
 }

@@ -56,8 +56,14 @@ export function registerStatus(program: Command, globals: () => GlobalOptions): 
         }
         return out.sort((a, b) => a.name.localeCompare(b.name));
       });
+      // Runs in progress and recent runs the swarm finished after their runner was lost.
+      const { listEntries, stateOf } = await import('../../run/registry.js');
+      const runs = listEntries(ctx.paths.root)
+        .map((e) => ({ runId: e.runId, state: stateOf(e), chroot: e.run?.chroot ?? null, lost: e.lost, report: e.done?.report ?? null }))
+        .filter((r) => !r.state.startsWith('done') || r.state === 'done (runner lost)')
+        .slice(-10);
       if (o.json) {
-        printJson({ services: rows });
+        printJson({ services: rows, runs });
         return;
       }
       printLine(
@@ -66,5 +72,9 @@ export function registerStatus(program: Command, globals: () => GlobalOptions): 
           ...rows.map((r) => [r.name, r.state, r.id, r.host, String(r.pid ?? '-'), formatDuration(r.uptimeMs), r.version, String(r.requests), String(r.errors), String(r.restarts)]),
         ]),
       );
+      if (runs.length) {
+        printLine('');
+        printLine(table([['RUN', 'STATE', 'CHROOT', 'WHY'], ...runs.map((r) => [r.runId, r.state, r.chroot ?? '-', r.lost?.reason ?? '-'])]));
+      }
     });
 }

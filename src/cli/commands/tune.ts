@@ -20,6 +20,17 @@ interface Flags {
 }
 
 
+/** A user's PARALLEL_JOBS (environment, then config) wins over the recommendation, and says so. */
+function userJobs(exports: string, configured: number | 'auto', say: (m: string) => void): string {
+  const env = process.env.PARALLEL_JOBS;
+  const user = env && /^[1-9]\d*$/.test(env) ? { n: env, from: 'environment' } : typeof configured === 'number' ? { n: String(configured), from: 'config parallelJobs' } : null;
+  if (!user) return exports;
+  say(`PARALLEL_JOBS=${user.n} is the user's (${user.from}); MAKEFLAGS follows it`);
+  return exports
+    .replace(/^export PARALLEL_JOBS=.*$/m, `export PARALLEL_JOBS='${user.n}'  # the user's (${user.from})`)
+    .replace(/^export MAKEFLAGS=.*$/m, `export MAKEFLAGS='-j${user.n}'`);
+}
+
 export function registerTune(program: Command, globals: () => GlobalOptions): void {
   program
     .command('tune')
@@ -34,14 +45,25 @@ export function registerTune(program: Command, globals: () => GlobalOptions): vo
     .option('--dry-run', 'with --optimize-system: show what would change, change nothing')
     .option('--verbose', 'show the table of candidates measured')
     .option('--json', 'print the full result as JSON')
-    .action(async (o: Flags) => {
+    .action(async (o: Flags, cmd: Command) => {
       if (!['auto', 'conservative', 'aggressive'].includes(o.mode)) throw new CliError(`--mode must be auto, conservative or aggressive (got "${o.mode}")`, EXIT.usage);
+      // Without a tree nothing is measured: options that only change a measurement are refused, not ignored.
+      if (!o.target && !o.rollback && !(o.optimizeSystem && !o.export)) {
+        const given = [cmd.getOptionValueSource('mode') === 'cli' && '--mode', o.force && '--force', o.benchmark && '--benchmark'].filter(Boolean);
+        if (given.length) throw new CliError(`${given.join(', ')} need${given.length === 1 ? 's' : ''} --target DIR: without a tree there is nothing to measure (only parallelism and what this host learned are reported)`, EXIT.usage);
+      }
       if (o.rollback && o.optimizeSystem) throw new CliError('--rollback and --optimize-system exclude each other', EXIT.usage);
       const c = await import('../context.js');
       const ctx = c.cliContext(globals());
       const { resolve } = await import('node:path');
       const { withAnySwarm } = await import('../ephemeral.js');
       const say = (m: string) => !o.json && !o.export && warn(m);
+      if (!ctx.config.optimizationEnabled && !o.rollback) {
+        // OPTIMIZATION_ENABLED=false: nothing is measured or exported (an eval of the output is a no-op).
+        warn('optimization is disabled (OPTIMIZATION_ENABLED=false or optimizationEnabled: false): nothing tuned');
+        if (o.json) printJson({ disabled: true });
+        return;
+      }
       const out = await withAnySwarm(ctx, async (nc) => {
         if (o.rollback) return { system: await c.callRoute(ctx, nc, 'system', { action: 'rollback' }) };
         const system = o.optimizeSystem ? await c.callRoute(ctx, nc, 'system', { action: 'apply', buildDir: o.target ? resolve(o.target) : '/', dryRun: !!o.dryRun }) : undefined;
@@ -52,6 +74,7 @@ export function registerTune(program: Command, globals: () => GlobalOptions): vo
       if (o.json) return printJson(out);
       if ('tune' in out && out.tune) {
         const t = out.tune;
+        t.exports = userJobs(t.exports, ctx.config.parallelJobs, say);
         if (o.export) return void process.stdout.write(t.exports);
         printLine(t.choice ? `choice: ${t.choice.label} — ${t.reason}` : t.reason);
         if (t.predicted) printLine(`predicted for the whole tree: ${formatDuration(t.predicted.timeMs)}, ${formatBytes(t.predicted.sizeBytes)}`);

@@ -53,6 +53,8 @@ export interface JournalState {
   /** The last run began and never recorded `finish`. */
   lastRunUnfinished: boolean;
   lastRun: string | null;
+  /** Lines that are not records (torn by a kill or a full disk, or corrupted): skipped and counted. */
+  badLines: number;
 }
 
 export interface UnfinishedJournal extends JournalState {
@@ -84,15 +86,20 @@ export function foldJournal(text: string): JournalState {
   let target: string | null = null;
   let lastRun: string | null = null;
   let records = 0;
+  let badLines = 0;
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;
     let r: JournalRecord;
     try {
       r = JSON.parse(line) as JournalRecord;
     } catch {
+      badLines++;
       continue;
     }
-    if (typeof r !== 'object' || r === null || typeof r.kind !== 'string') continue;
+    if (typeof r !== 'object' || r === null || typeof r.kind !== 'string') {
+      badLines++;
+      continue;
+    }
     records++;
     target ??= typeof r.target === 'string' ? r.target : null;
     if (r.kind === 'start') lastRun = r.run;
@@ -102,7 +109,7 @@ export function foldJournal(text: string): JournalState {
     }
     if (r.kind === 'done' && typeof r.step === 'string') begun.delete(r.step);
   }
-  return { target, records, pending: [...begun.values()], lastRunUnfinished: lastRun !== null && !finished.has(lastRun), lastRun };
+  return { target, records, pending: [...begun.values()], lastRunUnfinished: lastRun !== null && !finished.has(lastRun), lastRun, badLines };
 }
 
 export async function readJournal(file: string): Promise<JournalState> {
@@ -141,6 +148,18 @@ export async function openJournal(dir: string, target: string): Promise<Journal>
     }
   }
   const fh: FileHandle = await open(file, 'a', 0o600);
+  // A torn last line (killed mid-write, disk full) is closed off: the next record starts a line of its own.
+  const size = (await fh.stat()).size;
+  if (size > 0) {
+    const last = Buffer.alloc(1);
+    const rd = await open(file, 'r');
+    try {
+      await rd.read(last, 0, 1, size - 1);
+    } finally {
+      await rd.close();
+    }
+    if (last[0] !== 0x0a) await fh.write('\n');
+  }
   await syncDir(dir);
   const run = `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
   const pending = new Map(state.pending.map((p) => [p.step, p]));

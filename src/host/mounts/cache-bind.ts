@@ -36,7 +36,7 @@ export function safeTargetDir(root: string, rel: string): string {
   return cur;
 }
 
-function topmostAt(entries: MountEntry[], path: string): MountEntry | undefined {
+export function topmostMountAt(entries: MountEntry[], path: string): MountEntry | undefined {
   // Later lines are mounted later: the last entry at a path is the one visible there.
   let top: MountEntry | undefined;
   for (const e of entries) if (e.mountPoint === path) top = e;
@@ -46,9 +46,9 @@ function topmostAt(entries: MountEntry[], path: string): MountEntry | undefined 
 export async function bindCache(source: string, chrootRoot: string, rel = 'var/cache/apt/archives'): Promise<BindHandle> {
   const src = realpathSync(source);
   const target = safeTargetDir(chrootRoot, rel);
-  const before = topmostAt(await readMountinfo(), target);
+  const before = topmostMountAt(await readMountinfo(), target);
   await runOk('mount', ['--bind', src, target]);
-  const after = topmostAt(await readMountinfo(), target);
+  const after = topmostMountAt(await readMountinfo(), target);
   if (!after || after.id === before?.id) throw new Error(`mount --bind ${src} ${target} reported success but no new mount is visible`);
   return { source: src, target, mountId: after.id };
 }
@@ -67,7 +67,7 @@ export async function unbindCache(h: BindHandle): Promise<UnbindResult> {
   const entries = await readMountinfo();
   const ours = entries.find((e) => e.id === h.mountId);
   if (!ours) return { unmounted: false, reason: 'already unmounted (not in the mount table)' };
-  const top = topmostAt(entries, ours.mountPoint);
+  const top = topmostMountAt(entries, ours.mountPoint);
   if (top?.id !== h.mountId) return { unmounted: false, reason: `refused: mount ${top?.id} is stacked on ours (${h.mountId}) at ${ours.mountPoint}` };
   const error = await unmountExact(ours);
   const still = (await readMountinfo()).some((e) => e.id === h.mountId);

@@ -90,9 +90,9 @@ export interface LazyCleared {
  * still referenced by a live process. A marker none of whose mounts is held any more is removed
  * (reported through `onCleared`). A process that cannot be inspected at all (EACCES as root: a
  * ptrace-protected process such as a container runtime's) does not keep a marker: waiting for it
- * would refuse the tree forever; it is named in `onCleared` instead.
+ * would refuse the tree forever; it is named in `onCleared` instead. `readOnly` (a plan) removes nothing.
  */
-export async function lazyDetachBlocks(dir: string, path: string, onCleared?: (c: LazyCleared) => void): Promise<LazyBlock[]> {
+export async function lazyDetachBlocks(dir: string, path: string, onCleared?: (c: LazyCleared) => void, opts: { readOnly?: boolean } = {}): Promise<LazyBlock[]> {
   let names: string[];
   try {
     names = (await readdir(dir)).filter((n) => n.endsWith(SUFFIX));
@@ -117,6 +117,8 @@ export async function lazyDetachBlocks(dir: string, path: string, onCleared?: (c
     const scan = await holdersOfMountIds(ids);
     const held = marker.mounts.filter((m) => ids.has(m.id)).map((mount) => ({ mount, holders: scan.holders.filter((h) => h.mountId === mount.id) })).filter((h) => h.holders.length > 0);
     if (held.length === 0) {
+      // A plan (--dry-run) changes nothing: the marker is only reported as clearable.
+      if (opts.readOnly) continue;
       await unlink(file).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : Promise.reject(e)));
       onCleared?.({ target: marker.target, file, unreadable: scan.unreadable });
       continue;

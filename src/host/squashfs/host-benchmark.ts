@@ -3,11 +3,11 @@
 // file system allows it, otherwise marked as a cached read), and compressor throughput on the same
 // deterministic text-like data everywhere.
 import { createHash, randomFillSync } from 'node:crypto';
-import { closeSync, fsyncSync, mkdtempSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { removeScratchDir } from '../delete/scratch.js';
+import { createScratch, removeJournalledScratch } from '../delete/scratch-journal.js';
 import { run, which } from '../exec.js';
 
 export interface HostBenchmark {
@@ -70,7 +70,7 @@ async function toolMBps(cmd: string, args: string[], file: string, bytes: number
 export async function hostBenchmark(opts: BenchmarkOptions = {}): Promise<HostBenchmark> {
   const started = performance.now();
   const scale = opts.scale ?? 1;
-  const dir = mkdtempSync(join(opts.scratchParent ?? tmpdir(), 'isoswarm-bench-'));
+  const dir = createScratch(opts.scratchParent ?? tmpdir(), 'isoswarm-bench-');
   try {
     const hashBuf = Buffer.alloc(Math.round(16 * MB * scale), 7);
     const cpuSha256MBps = throughput(hashBuf.length, 400 * scale, () => void createHash('sha256').update(hashBuf).digest());
@@ -121,6 +121,6 @@ export async function hostBenchmark(opts: BenchmarkOptions = {}): Promise<HostBe
       at: new Date().toISOString(),
     };
   } finally {
-    await removeScratchDir(dir);
+    await removeJournalledScratch(dir);
   }
 }

@@ -11,6 +11,8 @@ export interface SquashChoice {
   level?: number;
   /** Data block size in bytes; omitted = mksquashfs's 128 KiB. */
   blockSize?: number;
+  /** xz only: a branch/call/jump filter (-Xbcj x86) that makes machine code compress better. */
+  bcj?: 'x86';
   processors: number;
 }
 
@@ -23,6 +25,7 @@ export function mksquashfsArgs(c: SquashChoice): string[] {
   const args = ['-comp', c.comp];
   if (c.level !== undefined) args.push('-Xcompression-level', String(c.level));
   if (c.blockSize !== undefined) args.push('-b', blockArg(c.blockSize));
+  if (c.bcj !== undefined && c.comp === 'xz') args.push('-Xbcj', c.bcj);
   args.push('-processors', String(c.processors));
   return args;
 }
@@ -32,6 +35,7 @@ export function choiceLabel(c: SquashChoice): string {
   let s: string = c.comp;
   if (c.level !== undefined) s += `-${c.level}`;
   if (c.blockSize !== undefined) s += `-b${blockArg(c.blockSize)}`;
+  if (c.bcj !== undefined && c.comp === 'xz') s += `-bcj${c.bcj}`;
   return `${s}/p${c.processors}`;
 }
 

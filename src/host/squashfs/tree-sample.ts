@@ -15,16 +15,16 @@ import { dirname, join } from 'node:path';
 import { type TreeScan, type ScannedFile } from './tree-scan.js';
 
 export interface SampleLimits {
-  /** Target share of the tree's bytes (default 0.05). */
+  /** Target share of the tree's bytes (default 0.03). */
   fraction: number;
   /** Floor: below this, fixed per-run costs swamp the measurement (default 4 MiB). */
   minBytes: number;
-  /** Ceiling that keeps sampling cheap on big trees (default 32 MiB). */
+  /** Ceiling that keeps sampling cheap on big trees (default 10 MiB: xz and xz -Xbcj run on it too). */
   maxBytes: number;
   seed: string;
 }
 
-export const DEFAULT_SAMPLE_LIMITS: SampleLimits = { fraction: 0.05, minBytes: 4 << 20, maxBytes: 32 << 20, seed: 'isoswarm' };
+export const DEFAULT_SAMPLE_LIMITS: SampleLimits = { fraction: 0.03, minBytes: 4 << 20, maxBytes: 10 << 20, seed: 'isoswarm' };
 
 /** Smallest slice taken from a large file: one 1 MiB block, so xz -b 1M sees whole blocks. */
 const MIN_SLICE = 1 << 20;

@@ -5,6 +5,7 @@ import type { ServiceName } from '../../bus/subjects.js';
 import { adoptInput, adoptOutput, healthInput, healthOutput } from './agent-common.js';
 import * as cleaner from './cleaner.js';
 import * as coordinator from './coordinator.js';
+import * as runsGuard from './coordinator-runs-guard.js';
 import * as monitor from './monitor.js';
 import * as tuner from './performance-tuner.js';
 import { AGENT_ROUTES, relayTimeoutMs, type AgentRouteName } from './routes.js';
@@ -29,6 +30,11 @@ export const AGENT_CONTRACTS = {
     'cache-attach': c(tuner.cacheInput, tuner.cacheAttachOutput),
     'cache-detach': c(tuner.cacheInput, tuner.cacheDetachOutput),
     bootstrap: c(tuner.bootstrapInput, tuner.bootstrapOutput),
+    'cache-suspend': c(tuner.cacheInput, tuner.cacheSuspendOutput),
+    'cache-resume': c(tuner.cacheInput, tuner.cacheResumeOutput),
+    'squashfs-advise': c(tuner.adviseInput, tuner.squashfsAdviseOutput),
+    'squashfs-report': c(tuner.reportInput, tuner.squashfsReportOutput),
+    'squashfs-calls': c(tuner.squashfsCallsInput, tuner.squashfsCallsOutput),
   },
   monitor: {
     snapshot: c(monitor.snapshotInput, monitor.snapshotOutput),
@@ -57,6 +63,9 @@ const OWN = {
   'memory-record': c(coordinator.recordInput, coordinator.memoryRecordOutput),
   'memory-stats': c(coordinator.memoryStatsInput, coordinator.memoryStatsOutput),
   hook: c(coordinator.hookInput, coordinator.hookOutput),
+  'run-register': c(runsGuard.runRegisterInput, runsGuard.runRegisterOutput),
+  runs: c(runsGuard.runsInput, runsGuard.runsOutput),
+  guard: c(runsGuard.guardInput, runsGuard.guardOutput),
   status: c(coordinator.statusInput, coordinator.statusOutput),
   shutdown: c(coordinator.shutdownInput, coordinator.shutdownOutput),
 } as const;

@@ -7,7 +7,7 @@ import { importInput, keyInput, listInput, queryInput, recordInput, setInput } f
 
 export { importInput, keyInput, listInput, queryInput, recordInput, setInput };
 
-export const hookInput = z.object({ event: hookEventSchema });
+export const hookInput = z.object({ event: hookEventSchema, deferred: z.boolean().optional() });
 export const statusInput = z.strictObject({});
 export const shutdownInput = z.strictObject({});
 export const memoryStatsInput = z.strictObject({});

@@ -1,4 +1,5 @@
-// The PerformanceTuner's wire contract: `tune`, `system`, the apt cache's attach/detach, `bootstrap`.
+// The PerformanceTuner's wire contract: `tune`, `system`, the apt cache overlay (attach, detach,
+// suspend, resume), `bootstrap`, and the mksquashfs shim's calls (advise, report, list).
 import { z } from 'zod';
 
 export const tuneModeSchema = z.enum(['auto', 'conservative', 'aggressive']);
@@ -9,6 +10,26 @@ export const tuneInput = z.object({
   force: z.boolean().default(false),
   benchmark: z.boolean().default(false),
 });
+
+/** How the shim treats the options a script passed to mksquashfs (agents/performance-tuner/squashfs-policy.ts). */
+export const squashPolicySchema = z.enum(['respect', 'fill', 'override']);
+
+export const adviseInput = z.object({
+  runId: z.string().min(1).max(200).nullable().default(null),
+  cwd: z.string().min(1).max(4096),
+  args: z.array(z.string().max(4096)).max(10_000),
+  policy: squashPolicySchema.default('fill'),
+  mode: tuneModeSchema.default('auto'),
+});
+export const reportInput = z.object({
+  callId: z.string().min(1).max(100),
+  runId: z.string().min(1).max(200).nullable().default(null),
+  wallMs: z.number().nonnegative(),
+  cpuMs: z.number().nonnegative().nullable(),
+  imageBytes: z.number().int().nonnegative().nullable(),
+  exitCode: z.number().int(),
+});
+export const squashfsCallsInput = z.object({ runId: z.string().min(1).max(200).nullable().default(null) });
 
 export const systemInput = z.object({
   action: z.enum(['apply', 'rollback', 'status']),
@@ -31,6 +52,7 @@ const squashChoiceSchema = z.object({
   comp: z.enum(['gzip', 'xz', 'zstd', 'lz4', 'lzo']),
   level: z.number().optional(),
   blockSize: z.number().optional(),
+  bcj: z.literal('x86').optional(),
   processors: z.number(),
 });
 const predictionSchema = z.object({ buildMs: z.number(), cpuMs: z.number().nullable(), imageBytes: z.number(), readBackMs: z.number() });
@@ -102,7 +124,14 @@ const measuredTuneOutput = z.object({
   reuse: z.object({ reusable: z.boolean(), reason: z.string() }),
   /** `run` is the remembered measurement, with what it predicted for the tree it was measured on. */
   candidates: z.array(
-    z.object({ label: z.string(), choice: squashChoiceSchema, run: sampleRunSchema.extend({ predicted: predictionSchema }), predicted: predictionSchema }),
+    z.object({
+      label: z.string(),
+      choice: squashChoiceSchema,
+      run: sampleRunSchema.extend({ predicted: predictionSchema }),
+      predicted: predictionSchema,
+      /** The host's measured/predicted build-time factor applied to `predicted.buildMs`, when one was known. */
+      timeFactor: z.number().optional(),
+    }),
   ),
   decision: z.object({ label: z.string(), mode: tuneModeSchema, reason: z.string(), scores: z.record(z.string(), z.number()) }),
   recommendation: z.object({
@@ -173,8 +202,54 @@ export const cacheStatsSchema = z.object({
   tracking: z.enum(['atime', 'lookup', 'unavailable']),
 });
 
-export const cacheAttachOutput = z.object({ chroot: z.string(), cacheDir: z.string(), mountedAt: z.string() });
-export const cacheDetachOutput = z.object({ unbind: z.object({ unmounted: z.boolean(), reason: z.string() }), stats: cacheStatsSchema });
+const unbindSchema = z.object({ unmounted: z.boolean(), reason: z.string() });
+
+/** The host cache is the overlay's read-only lower layer; upper, work and harvest live in `privateDir`. */
+export const cacheAttachOutput = z.object({ chroot: z.string(), cacheDir: z.string(), mountedAt: z.string().nullable(), privateDir: z.string(), layer: z.literal('overlay') });
+export const cacheDetachOutput = z.object({
+  unbind: unbindSchema,
+  stats: cacheStatsSchema,
+  /** Complete new .debs moved from the run-private layer into the host cache. */
+  harvest: z.object({
+    harvested: z.array(z.object({ name: z.string(), size: z.number() })),
+    rejected: z.array(z.object({ name: z.string(), reason: z.string() })),
+    alreadyCached: z.array(z.string()),
+  }),
+  privateDirRemoved: z.boolean(),
+  privateDirError: z.string().optional(),
+});
+export const cacheSuspendOutput = z.object({ suspended: z.boolean(), reason: z.string() });
+export const cacheResumeOutput = z.union([
+  z.strictObject({ resumed: z.literal(false), reason: z.string() }),
+  z.strictObject({ resumed: z.literal(true), mountedAt: z.string() }),
+]);
+
+/** One mksquashfs call the shim saw: what the script asked, what ran, predicted and measured. */
+export const squashCallSchema = z.object({
+  callId: z.string(),
+  runId: z.string().nullable(),
+  at: z.string(),
+  source: z.string().nullable(),
+  asked: z.array(z.string()),
+  ran: z.array(z.string()),
+  policy: squashPolicySchema,
+  mode: tuneModeSchema,
+  changed: z.array(z.string()),
+  tuned: z
+    .object({ label: z.string(), mksquashfsOpts: z.string(), reason: z.string(), fastPath: z.boolean(), reuse: z.string(), tuneMs: z.number(), key: z.string() })
+    .nullable(),
+  predicted: z.object({ label: z.string(), buildMs: z.number(), imageBytes: z.number() }).nullable(),
+  whatIf: z
+    .object({ askedLabel: z.string(), askedMs: z.number().nullable(), askedBytes: z.number().nullable(), tunedMs: z.number(), tunedBytes: z.number(), note: z.string() })
+    .nullable(),
+  measured: z.object({ wallMs: z.number(), cpuMs: z.number().nullable(), imageBytes: z.number().nullable(), exitCode: z.number() }).nullable(),
+  /** Chroots whose apt cache overlay was taken out for this call. */
+  cacheSuspended: z.array(z.string()),
+  note: z.string().optional(),
+});
+export const squashfsAdviseOutput = squashCallSchema;
+export const squashfsReportOutput = z.object({ call: squashCallSchema, resumed: z.array(z.string()) });
+export const squashfsCallsOutput = z.object({ calls: z.array(squashCallSchema) });
 
 export const bootstrapOutput = z.object({
   target: z.string(),
@@ -195,3 +270,8 @@ export type CacheAttachOutput = z.infer<typeof cacheAttachOutput>;
 export type CacheDetachOutput = z.infer<typeof cacheDetachOutput>;
 export type BootstrapInput = z.input<typeof bootstrapInput>;
 export type BootstrapOutput = z.infer<typeof bootstrapOutput>;
+export type CacheSuspendOutput = z.infer<typeof cacheSuspendOutput>;
+export type CacheResumeOutput = z.infer<typeof cacheResumeOutput>;
+export type AdviseInput = z.input<typeof adviseInput>;
+export type ReportInput = z.input<typeof reportInput>;
+export type SquashCallReply = z.infer<typeof squashCallSchema>;

@@ -1,0 +1,96 @@
+// mksquashfs calls seen by the shim: what the script asked, what ran, what the tuner predicted and
+// what was measured. Kept under runs/<run id>/squashfs-calls for the run report; every measured
+// build also becomes a measured-vs-predicted pair of the host's time calibration.
+import { randomBytes } from 'node:crypto';
+import { choiceLabel } from '../../src/host/squashfs/mksquashfs.js';
+import { addPair, calibrationKey } from './calibration.js';
+import { type Mode } from './choose.js';
+import { type Prediction } from './predict.js';
+import { applyPolicy, askedChoice, parseCall, type SquashPolicy } from './squashfs-policy.js';
+import { type TuneMemory, type TuneResult } from './tune.js';
+
+export interface SquashCall {
+  callId: string;
+  runId: string | null;
+  at: string;
+  source: string | null;
+  asked: string[];
+  ran: string[];
+  policy: SquashPolicy;
+  mode: Mode;
+  changed: string[];
+  tuned: { label: string; mksquashfsOpts: string; reason: string; fastPath: boolean; reuse: string; tuneMs: number; key: string } | null;
+  /** Prediction for what ran, when that setting was measured on the sample. */
+  predicted: { label: string; buildMs: number; imageBytes: number } | null;
+  /** Predicted for what the script asked vs the tuned choice (both measured on the sample). */
+  whatIf: { askedLabel: string; askedMs: number | null; askedBytes: number | null; tunedMs: number; tunedBytes: number; note: string } | null;
+  measured: { wallMs: number; cpuMs: number | null; imageBytes: number | null; exitCode: number } | null;
+  cacheSuspended: string[];
+  note?: string;
+}
+
+export function callsKey(runId: string | null): string {
+  return `runs/${runId ?? 'unattached'}/squashfs-calls`;
+}
+
+function list(x: unknown): SquashCall[] {
+  const v = x && typeof x === 'object' && 'value' in x && 'key' in x ? (x as { value: unknown }).value : x;
+  return Array.isArray(v) ? (v as SquashCall[]) : [];
+}
+
+export async function saveCall(memory: TuneMemory, call: SquashCall): Promise<void> {
+  const key = callsKey(call.runId);
+  const prev = list(await memory.get(key)).filter((c) => c.callId !== call.callId);
+  await memory.set(key, [...prev, call]);
+}
+
+export async function loadCalls(memory: TuneMemory, runId: string | null): Promise<SquashCall[]> {
+  return list(await memory.get(callsKey(runId)));
+}
+
+export function newCall(runId: string | null, args: string[], policy: SquashPolicy, mode: Mode): SquashCall {
+  return {
+    callId: `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`, runId, at: new Date().toISOString(), source: parseCall(args).sources[0] ?? null,
+    asked: args, ran: args, policy, mode, changed: [], tuned: null, predicted: null, whatIf: null, measured: null, cacheSuspended: [],
+  };
+}
+
+const pick = (r: TuneResult, label: string): Prediction | undefined => r.candidates.find((c) => c.label === label)?.predicted;
+
+/** Fills in what runs and what was predicted, from a tune of the call's source tree. */
+export function decideCall(call: SquashCall, r: TuneResult, memBytes: number): SquashCall {
+  const threads = r.fingerprint.threads;
+  const applied = applyPolicy(call.asked, r.choice.choice, call.policy, memBytes);
+  const asked = choiceLabel(askedChoice(parseCall(call.asked).options, threads));
+  const ranLabel = choiceLabel(askedChoice(parseCall(applied.args).options, threads));
+  const ran = pick(r, ranLabel);
+  const a = pick(r, asked);
+  const t = r.choice.predicted;
+  return {
+    ...call,
+    ran: applied.args,
+    changed: applied.changed,
+    tuned: { label: r.choice.label, mksquashfsOpts: r.choice.mksquashfsOpts, reason: r.choice.reason, fastPath: r.fastPath, reuse: r.reuse.reason, tuneMs: r.durationMs, key: r.key },
+    predicted: ran ? { label: ranLabel, buildMs: ran.buildMs, imageBytes: ran.imageBytes } : null,
+    whatIf: {
+      askedLabel: asked, askedMs: a?.buildMs ?? null, askedBytes: a?.imageBytes ?? null, tunedMs: t.buildMs, tunedBytes: t.imageBytes,
+      note: a ? `asked ${asked}: predicted ${a.buildMs} ms / ${a.imageBytes} B; tuned ${r.choice.label}: ${t.buildMs} ms / ${t.imageBytes} B` : `asked ${asked} was not among the settings measured on the sample`,
+    },
+  };
+}
+
+/** Records the measured build beside the prediction, and as a calibration pair of this host. */
+export async function reportCall(memory: TuneMemory, call: SquashCall, measured: NonNullable<SquashCall['measured']>, fingerprintId: string | null): Promise<SquashCall> {
+  const done = { ...call, measured };
+  if (fingerprintId && call.predicted && measured.exitCode === 0) {
+    const key = calibrationKey(fingerprintId);
+    const prev = await Promise.resolve(memory.get(key)).catch(() => undefined);
+    const v = prev && typeof prev === 'object' && 'value' in prev && 'key' in prev ? (prev as { value: unknown }).value : prev;
+    await memory.set(key, addPair(v, fingerprintId, {
+      label: call.predicted.label, comp: call.predicted.label.split(/[-/]/)[0] ?? 'unknown', predictedMs: call.predicted.buildMs, measuredMs: measured.wallMs,
+      predictedBytes: call.predicted.imageBytes, measuredBytes: measured.imageBytes ?? 0, cpuMs: measured.cpuMs, at: new Date().toISOString(), source: `mksquashfs shim, run ${call.runId ?? '-'}`,
+    }));
+  }
+  await saveCall(memory, done);
+  return done;
+}

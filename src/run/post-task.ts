@@ -1,0 +1,88 @@
+// Post-task: what happens after the build, whoever does it — the CLI that ran it, or a coordinator
+// that took over a run whose runner was lost. Monitor samples, cache detach, kernel settings restored,
+// processes and mounts of the chroot torn down, the chroot cleaned by policy, lessons recorded.
+import { existsSync } from 'node:fs';
+import { buildHookEvent } from '../hook-runtime/build-event.js';
+import { pathKey } from '../memory/keys.js';
+import type { RunRecordInput } from '../schemas/run-record.js';
+import { teardownThenClean, type CoordinatorCall } from './teardown-then-clean.js';
+
+export type Call = CoordinatorCall;
+
+export interface PostTaskInput {
+  runId: string;
+  name: string;
+  chroot: string | null;
+  keepOnFailure: boolean;
+  aptCache: boolean;
+  systemApplied: boolean;
+  record: RunRecordInput;
+  /** Memory keys updated; filled in here. */
+  patterns: Set<string>;
+}
+
+export async function postTask(call: Call, p: PostTaskInput): Promise<void> {
+  const { record, patterns, chroot } = p;
+  const notes = (record.notes ??= []);
+  const soft = async <T>(what: string, fn: () => Promise<T>): Promise<T | null> => {
+    try {
+      return await fn();
+    } catch (e) {
+      notes.push(`${what}: ${(e as Error).message}`);
+      return null;
+    }
+  };
+  const samples = await soft('monitor samples', () => call<{ samples: unknown[]; events: unknown[] }>('monitor-samples', { runId: p.runId, stop: true }));
+  if (samples) {
+    record.samples = samples.samples as RunRecordInput['samples'];
+    record.events = samples.events as RunRecordInput['events'];
+  }
+  const failed = record.exitCode !== 0;
+  // What the mksquashfs shim saw and ran during the build (asked vs ran, predicted vs measured).
+  const sq = await soft('mksquashfs calls', () => call<{ calls: unknown[] }>('squashfs-calls', { runId: p.runId }));
+  if (sq?.calls.length) (record as Record<string, unknown>).squashfsCalls = sq.calls;
+  if (p.aptCache && chroot) {
+    const d = await soft('apt cache detach', () => call<{ stats: Record<string, unknown> }>('cache-detach', { chroot }));
+    if (d) {
+      (record as Record<string, unknown>).cache = d.stats;
+      patterns.add('optimization/caching-effectiveness/apt-archives');
+    }
+  }
+  if (p.systemApplied) {
+    const rb = await soft('system rollback', () => call<{ rollback: { restored: string[]; mismatched: unknown[] } }>('system', { action: 'rollback' }));
+    if (rb) (record as Record<string, unknown>).systemRollback = rb.rollback;
+  }
+  if (chroot && !existsSync(chroot)) notes.push(`${chroot} does not exist (the build never created it): nothing to take apart`);
+  else if (chroot) {
+    // Processes and mounts go whatever happened; the tree is deleted unless kept (kept unmounted).
+    const keep = failed && p.keepOnFailure;
+    type Td = { result: NonNullable<RunRecordInput['teardown']> | null };
+    type Cl = { result: NonNullable<RunRecordInput['clean']> | null };
+    const out = await teardownThenClean<Td, Cl>(call, [{ path: chroot, kind: 'tree' }], { clean: !keep, guard: soft });
+    const td = out.teardowns[chroot];
+    record.teardown = td?.result ?? null;
+    for (const a of (td?.result?.attempts ?? []) as { fsType: string }[]) patterns.add(`optimization/unmount-strategies/${a.fsType}`);
+    if (td?.result) patterns.add('optimization/cleanup-procedures');
+    if (td?.result && td.result.status !== 'done') patterns.add('optimization/error-prevention');
+    if (keep) notes.push(`--keep-on-failure: ${chroot} is kept for inspection (unmounted)`);
+    else if (td?.result?.status === 'done') {
+      record.clean = out.clean?.result ?? null;
+      if (out.clean?.result) patterns.add(`optimization/cleanup-success/${pathKey(chroot)}`);
+    } else notes.push(`${chroot} was not deleted: the teardown did not finish (${td?.result?.reason ?? 'no result'})`);
+  }
+  const ev = buildHookEvent('post-task', { taskId: p.runId }, '');
+  await soft('post-task hook', () => call('hook', { event: ev }));
+  record.endedAt = new Date().toISOString();
+  const durationMs = Date.parse(record.endedAt) - Date.parse(record.startedAt);
+  const buildPhase = (record.phases ?? []).find((ph) => ph.name === 'build');
+  await soft('performance record', () =>
+    call('memory-record', {
+      events: [{
+        kind: 'summary', name: 'performance-improvements',
+        entry: { runId: p.runId, name: p.name, exitCode: record.exitCode, durationMs, buildMs: buildPhase?.endedAt ? Date.parse(buildPhase.endedAt) - Date.parse(buildPhase.startedAt) : null, tuning: record.tuning?.applied ?? null },
+        counts: { runs: 1, [record.exitCode === 0 ? 'succeeded' : 'failed']: 1 },
+      }],
+    }),
+  );
+  patterns.add('optimization/performance-improvements');
+}

@@ -1,0 +1,114 @@
+// The mksquashfs shim a build finds first on its PATH inside `isoswarm run` (or after
+// init_optimization_system). It asks the swarm what this call should run with (the tuner looks at
+// the actual source tree now), runs the real mksquashfs, and reports the measured wall time, CPU
+// time and image size back. When the swarm cannot be reached within a short bound, or does not
+// answer, the real tool runs exactly as asked and the exit code is passed through; that is said
+// once on stderr. Lean on purpose: its own bundle, no CLI, no zod, no LMDB.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { delimiter, join, resolve } from 'node:path';
+import { loadConfigFast } from '../config/load-fast.js';
+import { statePaths } from '../host/system/state-dir.js';
+import { connectSwarm } from '../runtime/swarm-connect.js';
+
+const TOOL = 'mksquashfs';
+const env = process.env;
+const connectMs = Number(env.ISOSWARM_SHIM_CONNECT_MS ?? 2000);
+
+/** The real tool: the first one on PATH that is not in a shim dir. */
+function realTool(): string | null {
+  const shimDir = env.ISOSWARM_SHIM_DIR ? resolve(env.ISOSWARM_SHIM_DIR) : null;
+  for (const d of (env.PATH ?? '').split(delimiter)) {
+    if (!d || (shimDir && resolve(d) === shimDir)) continue;
+    const p = join(d, TOOL);
+    try {
+      if (statSync(p).isFile() && !readFileSync(p, { encoding: 'latin1' }).slice(0, 200).includes('isoswarm shim')) return p;
+    } catch {
+      /* not here */
+    }
+  }
+  return null;
+}
+
+interface Ran {
+  exitCode: number;
+  wallMs: number;
+  cpuMs: number | null;
+}
+
+/** Runs the tool through bash's `times` (CPU of waited-for children) on fd 3; signals forwarded. */
+function runTool(tool: string, args: string[]): Promise<Ran> {
+  const started = performance.now();
+  const child = spawn('bash', ['-c', '"$0" "$@"; s=$?; times >&3; exit $s', tool, ...args], { stdio: ['inherit', 'inherit', 'inherit', 'pipe'] });
+  let out = '';
+  child.stdio[3]?.on('data', (d: Buffer) => (out += d.toString()));
+  const fwd = (sig: NodeJS.Signals) => () => child.kill(sig);
+  const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((s) => [s, fwd(s)] as const);
+  for (const [s, h] of handlers) process.on(s, h);
+  return new Promise((res) => {
+    child.on('close', (code, signal) => {
+      for (const [s, h] of handlers) process.off(s, h);
+      const m = /(\d+)m([\d.]+)s\s+(\d+)m([\d.]+)s\s*$/.exec(out.trim());
+      const cpuMs = m ? Math.round((Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4])) * 1000) : null;
+      res({ exitCode: code ?? 128 + (signal ? 15 : 0), wallMs: Math.round(performance.now() - started), cpuMs });
+    });
+  });
+}
+
+function plain(tool: string, args: string[], why: string): Promise<number> {
+  process.stderr.write(`isoswarm: ${why}; running ${TOOL} unchanged\n`);
+  return runTool(tool, args).then((r) => r.exitCode);
+}
+
+async function main(): Promise<number> {
+  const args = process.argv.slice(2);
+  const tool = realTool();
+  if (!tool) {
+    process.stderr.write(`isoswarm: no ${TOOL} found on PATH besides the shim\n`);
+    return 127;
+  }
+  if (args.length < 2 || args.some((a) => a === '-version' || a === '-help' || a === '-h')) return runTool(tool, args).then((r) => r.exitCode);
+  let s;
+  try {
+    const config = await loadConfigFast();
+    s = await connectSwarm({ config, paths: statePaths() }, connectMs);
+    if (!s) return plain(tool, args, `the swarm is not reachable within ${connectMs} ms`);
+    const prefix = config.nats.subjectPrefix;
+    const { requestEndpoint } = await import('../bus/request.js');
+    const runId = env.ISOSWARM_RUN_ID ?? null;
+    let call: { callId: string; ran: string[]; changed: string[]; tuned: { label: string } | null; note?: string };
+    try {
+      call = await requestEndpoint(s.nc, prefix, 'coordinator', 'squashfs-advise', {
+        runId, cwd: process.cwd(), args, policy: env.ISOSWARM_SQUASHFS ?? 'fill', mode: env.ISOSWARM_TUNE_MODE ?? 'auto',
+      }, Number(env.ISOSWARM_SHIM_ADVISE_MS ?? 30 * 60_000));
+    } catch (e) {
+      return await plain(tool, args, `the swarm did not answer (${(e as Error).message})`);
+    }
+    if (call.changed.length) process.stderr.write(`isoswarm: ${TOOL} ${call.tuned?.label ?? ''}: ${call.changed.join('; ')}\n`);
+    else if (call.note) process.stderr.write(`isoswarm: ${call.note}\n`);
+    const r = await runTool(tool, call.ran);
+    const firstOpt = call.ran.findIndex((x) => x.startsWith('-'));
+    const dest = (firstOpt < 0 ? call.ran : call.ran.slice(0, firstOpt)).pop();
+    let imageBytes: number | null = null;
+    try {
+      if (dest && existsSync(resolve(dest))) imageBytes = statSync(resolve(dest)).size;
+    } catch {
+      /* unknown */
+    }
+    try {
+      await requestEndpoint(s.nc, prefix, 'coordinator', 'squashfs-report', { callId: call.callId, runId, wallMs: r.wallMs, cpuMs: r.cpuMs, imageBytes, exitCode: r.exitCode }, 60_000);
+    } catch (e) {
+      process.stderr.write(`isoswarm: the measurement of this ${TOOL} call was not stored (${(e as Error).message})\n`);
+    }
+    return r.exitCode;
+  } catch (e) {
+    return plain(tool, args, `the swarm could not be asked (${(e as Error).message})`);
+  } finally {
+    if (s) {
+      const { closeBus } = await import('../bus/connect.js');
+      await closeBus(s.nc);
+    }
+  }
+}
+
+void main().then((code) => process.exit(code));

@@ -1,0 +1,86 @@
+// The search on real trees with real mksquashfs: -Xbcj x86 tried on machine code and ruled out on
+// text (with the reason), the block-size probe and the zstd level bisection recorded as steps, and
+// the host's stored measured-vs-predicted pairs read back into the next decision.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { tune, type TuneMemory } from '../../agents/performance-tuner/tune.js';
+import { addPair, calibrationKey } from '../../agents/performance-tuner/calibration.js';
+import { makeTree } from './tuner-trees.js';
+
+let scratch = '';
+let elfTree = '';
+let textTree = '';
+
+function mapMemory(): TuneMemory & { map: Map<string, unknown> } {
+  const map = new Map<string, unknown>();
+  return { map, get: (k) => map.get(k), set: (k, v) => void map.set(k, structuredClone(v)) };
+}
+
+/** Real executables from /usr/bin (machine code), about `bytes` of them. */
+function copyExecutables(dest: string, bytes: number): void {
+  mkdirSync(dest, { recursive: true });
+  let n = 0;
+  for (const name of readdirSync('/usr/bin').sort()) {
+    if (n >= bytes) break;
+    const st = lstatSync(join('/usr/bin', name));
+    if (!st.isFile() || st.size < 64 << 10 || st.size > 8 << 20) continue;
+    copyFileSync(join('/usr/bin', name), join(dest, name));
+    n += st.size;
+  }
+}
+
+before(() => {
+  scratch = mkdtempSync('/tmp/isoswarm-test-search-');
+  elfTree = join(scratch, 'elf');
+  copyExecutables(elfTree, 12 << 20);
+  textTree = join(scratch, 'text');
+  makeTree(textTree, 'text', 12 << 20, 5);
+});
+
+after(() => {
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+});
+
+test('machine code: xz -Xbcj x86 is measured; the bisection and the block probe are recorded', async () => {
+  const r = await tune({ target: elfTree, mode: 'aggressive', scratchParent: scratch, limits: { minBytes: 4 << 20 } }, mapMemory());
+  const labels = r.candidates.map((c) => c.label);
+  assert.ok(labels.some((l) => l.startsWith('xz-b1M-bcjx86/')), `bcj measured: ${labels.join(' ')}`);
+  assert.ok(labels.some((l) => /^zstd-3-b1M\//.test(l)), 'the 1 MiB block probe ran');
+  const steps = r.record.search?.steps ?? [];
+  assert.ok(steps.some((s) => /^zstd blocks: /.test(s)), steps.join('\n'));
+  assert.ok(steps.some((s) => /^zstd level bisection .* -> /.test(s)), steps.join('\n'));
+  // Every zstd level the bisection names was measured for real.
+  const bis = steps.find((s) => s.startsWith('zstd level bisection')) as string;
+  for (const m of bis.matchAll(/ (\d+):[\d.]+ %/g)) assert.ok(labels.some((l) => l.startsWith(`zstd-${m[1]}`)), `level ${m[1]} measured`);
+  for (const c of r.candidates) assert.ok(c.run.imageBytes > 0 && c.run.wallMs > 0, `${c.label} ran`);
+});
+
+test('text: -Xbcj is ruled out by the ELF share, with the reason', async () => {
+  const r = await tune({ target: textTree, mode: 'aggressive', scratchParent: scratch }, mapMemory());
+  const bcj = r.record.pruned.find((p) => p.label.startsWith('xz-b1M-bcjx86/'));
+  assert.ok(bcj, 'bcj listed as pruned');
+  assert.match(bcj.reason, /ELF share of the sample 0\.0 %/);
+});
+
+test('stored measured-vs-predicted pairs scale the next decision\'s time predictions', async () => {
+  const memory = mapMemory();
+  const first = await tune({ target: textTree, mode: 'aggressive', scratchParent: scratch }, memory);
+  assert.deepEqual(first.timeFactors, { byComp: {}, all: null });
+  const zstd = first.candidates.find((c) => c.choice.comp === 'zstd');
+  assert.ok(zstd);
+  // A full build of that choice took twice what was predicted (as the shim or the bench stores it).
+  const key = calibrationKey(first.fingerprint.id);
+  memory.map.set(key, addPair(undefined, first.fingerprint.id, {
+    label: zstd.label, comp: 'zstd', predictedMs: 1000, measuredMs: 2000, predictedBytes: 1, measuredBytes: 1, cpuMs: null, at: new Date().toISOString(), source: 'test',
+  }));
+  const second = await tune({ target: textTree, mode: 'aggressive', scratchParent: scratch }, memory);
+  assert.equal(second.fastPath, true, 'the measurement itself is reused');
+  assert.equal(second.timeFactors.byComp.zstd?.factor, 2);
+  const again = second.candidates.find((c) => c.label === zstd.label);
+  assert.equal(again?.timeFactor, 2);
+  assert.equal(again?.predicted.buildMs, zstd.predicted.buildMs * 2);
+  const other = second.candidates.find((c) => c.choice.comp === 'lz4');
+  assert.equal(other?.predicted.buildMs, Math.round((first.candidates.find((c) => c.label === other?.label)?.predicted.buildMs ?? 0) * 2), 'no lz4 pairs: the all-compressor factor applies');
+});
