@@ -43,7 +43,10 @@ export class LogTailReader {
         start = size - this.limits.maxBytes;
         skipped = true;
       }
-      if (skipped) this.partial = Buffer.alloc(0);
+      if (skipped) {
+        this.partial = Buffer.alloc(0);
+        start -= 1; // the byte before: a newline there means the first line is whole
+      }
       const len = size - start;
       if (len <= 0) {
         this.pos = size;
@@ -54,7 +57,7 @@ export class LogTailReader {
       this.pos = start + bytesRead;
       let data = Buffer.concat([this.partial, buf.subarray(0, bytesRead)]);
       if (skipped) {
-        // Started mid-file: the first line is only its end, so it is left out.
+        // Started mid-file: up to the first newline is the end of a line seen only in part, left out.
         const nl = data.indexOf(0x0a);
         data = nl < 0 ? Buffer.alloc(0) : data.subarray(nl + 1);
       }
