@@ -19,7 +19,7 @@ interface Readers {
 export class RunLogs {
   private readonly readers = new Map<string, Readers | null>();
   private timer: NodeJS.Timeout | null = null;
-  private busy = false;
+  private round: Promise<void> | null = null;
 
   constructor(
     private readonly stateRoot: string,
@@ -44,22 +44,22 @@ export class RunLogs {
     this.follow(false);
   }
 
-  /** One round: what is new in each active run's files goes to the model. */
-  async poll(): Promise<void> {
-    if (this.busy) return; // a slow round is not stacked on
-    this.busy = true;
-    try {
-      for (const id of this.readers.keys()) if (!this.model.active.has(id)) this.readers.delete(id);
-      for (const run of this.model.active.values()) {
-        const r = this.readersOf(run.runId, run.host);
-        if (!r) continue;
-        const lines: LogLine[] = [];
-        for (const text of await r.out.read()) lines.push({ err: false, text });
-        for (const text of await r.err.read()) lines.push({ err: true, text });
-        if (lines.length && this.timer) this.model.runLog(run.runId, lines);
-      }
-    } finally {
-      this.busy = false;
+  /** One round: what is new in each active run's files goes to the model (a round under way is joined, not stacked on). */
+  poll(): Promise<void> {
+    this.round ??= this.readRound().finally(() => (this.round = null));
+    return this.round;
+  }
+
+  private async readRound(): Promise<void> {
+    if (!this.timer) return; // no page open: nothing is read
+    for (const id of this.readers.keys()) if (!this.model.active.has(id)) this.readers.delete(id);
+    for (const run of this.model.active.values()) {
+      const r = this.readersOf(run.runId, run.host);
+      if (!r) continue;
+      const lines: LogLine[] = [];
+      for (const text of await r.out.read()) lines.push({ err: false, text });
+      for (const text of await r.err.read()) lines.push({ err: true, text });
+      if (lines.length && this.timer) this.model.runLog(run.runId, lines);
     }
   }
 

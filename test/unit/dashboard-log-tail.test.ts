@@ -1,11 +1,16 @@
 // The dashboard's log tail reader on real files: the first read is bounded to the file's end, later
 // reads return only what was added, a line without its newline waits for it, a file that grew too
-// much is skipped ahead, and a truncated file is read again from its start.
+// much is skipped ahead, and a truncated file is read again from its start. And the follower over
+// active runs: reads only runs registered in this state dir, only while followed.
 import assert from 'node:assert/strict';
-import { appendFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, truncateSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { LogTailReader } from '../../src/dashboard/log-tail-reader.js';
+import { DashboardModel, type LogLine } from '../../src/dashboard/model.js';
+import { RunLogs } from '../../src/dashboard/run-logs.js';
+import { runDir } from '../../src/run/registry.js';
 import { removeScratch, scratchHome } from '../helpers/cli.js';
 
 const limits = { firstBytes: 100, maxBytes: 300, maxLine: 50 };
@@ -77,5 +82,39 @@ describe('the log tail reader', () => {
     truncateSync(f, 0);
     appendFileSync(f, 'new\n');
     assert.deepEqual(await r.read(), ['new']);
+  });
+});
+
+describe('the active runs\' output follower', () => {
+  const root = scratchHome('run-logs');
+  after(() => removeScratch(root));
+  const progress = (runId: string, host: string) => ({ runId, name: runId, host, startedAt: new Date().toISOString(), endedAt: null, exitCode: null, phases: [], tuning: null });
+
+  test('a run registered here is read; one on another host or without a registry dir shows nothing', async () => {
+    const model = new DashboardModel('h', '0');
+    const logs = new RunLogs(root, model);
+    const updates: { runId: string; lines: LogLine[] }[] = [];
+    model.on('update', (name: string, data: { runId: string; lines: LogLine[] }) => name === 'log' && updates.push(data));
+    for (const [id, host] of [['here-1', hostname()], ['elsewhere-1', 'another-host'], ['unregistered-1', hostname()]] as const) {
+      model.runProgress(progress(id, host));
+      mkdirSync(runDir(root, id), { recursive: true });
+      if (id === 'unregistered-1') continue;
+      writeFileSync(join(runDir(root, id), 'out.log'), `${id} out\n`);
+      writeFileSync(join(runDir(root, id), 'err.log'), `${id} err\n`);
+    }
+    // Not followed (no page open): nothing is read.
+    await logs.poll();
+    assert.equal(updates.length, 0);
+    logs.follow(true);
+    try {
+      await logs.poll();
+      appendFileSync(join(runDir(root, 'here-1'), 'out.log'), 'more\n');
+      await logs.poll();
+    } finally {
+      logs.follow(false);
+    }
+    assert.deepEqual(updates.map((u) => u.runId), ['here-1', 'here-1']);
+    assert.deepEqual(updates.flatMap((u) => u.lines), [{ err: false, text: 'here-1 out' }, { err: true, text: 'here-1 err' }, { err: false, text: 'more' }]);
+    assert.equal(model.logs.size, 0, 'what was kept is dropped once no page is open');
   });
 });
