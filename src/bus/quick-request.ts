@@ -4,6 +4,7 @@
 // nkeys, creds files, several servers) returns null and the caller uses the full client.
 import { connect as tcpConnect, type Socket } from 'node:net';
 import type { BusAuth } from './connect.js';
+import { inboxPrefixOf, roleOfUser } from './nats-auth.js';
 
 export class QuickBusError extends Error {
   constructor(
@@ -49,10 +50,13 @@ export function quickConnect(url: string, auth: BusAuth | undefined, timeoutMs: 
       if (state !== 'ready') reject(e);
     };
     const timer = setTimeout(() => fail(new QuickBusError('timeout', `no NATS handshake from ${url} within ${timeoutMs} ms`)), timeoutMs);
+    // Our generated users may read replies only under their role's inbox (nats-auth permissionsFor).
+    const role = roleOfUser(auth?.user);
+    const inboxPrefix = role ? inboxPrefixOf(role) : '_INBOX';
     const conn: QuickConnection = {
       request(subject, payload, ms) {
         const sid = String(nextSid++);
-        const inbox = `_INBOX.${process.pid}.${Date.now().toString(36)}.${sid}`;
+        const inbox = `${inboxPrefix}.${process.pid}.${Date.now().toString(36)}.${sid}`;
         return new Promise((res, rej) => {
           const t = setTimeout(() => {
             pending.delete(sid);

@@ -63,7 +63,7 @@ export async function hostDashboards(
   for (const s of req.servers) {
     try {
       const d = await startDashboard({
-        nc, prefix: config.nats.subjectPrefix, runsDir: paths.runs, expected: ['coordinator', ...config.agents],
+        nc, prefix: config.nats.subjectPrefix, runsDir: paths.runs, stateRoot: paths.root, expected: ['coordinator', ...config.agents],
         requestTimeoutMs: config.nats.requestTimeoutMs, port: s.port, bind: s.bind, token: req.token, page: s.page,
       });
       started.push(d);

@@ -10,12 +10,15 @@ import { requestEndpoint } from '../bus/request.js';
 import { agentExitSubject, eventSubject, metricsSubject, runProgressSubject } from '../bus/subjects.js';
 import type { SwarmMetrics } from '../metrics/registry.js';
 import type { DashboardModel, ServiceRow } from './model.js';
+import { RunLogs } from './run-logs.js';
 import { RunStoreWatch } from './run-store-watch.js';
 
 export interface FeedOptions {
   nc: NatsConnection;
   prefix: string;
   runsDir: string;
+  /** The state dir whose run registry holds the builds' output. */
+  stateRoot: string;
   model: DashboardModel;
   metrics: SwarmMetrics;
   /** Services the swarm should have, shown as down when they do not answer. */
@@ -38,12 +41,14 @@ export class Feeds {
   private polling: Promise<void> | null = null;
   private lastPoll = 0;
   private readonly store: RunStoreWatch;
+  private readonly logs: RunLogs;
   /** Open pages: discovery is polled on a timer only while this is above zero. */
   private watchers = 0;
   private closed = false;
 
   constructor(private readonly o: FeedOptions) {
     this.store = new RunStoreWatch(o.runsDir, o.model, o.metrics);
+    this.logs = new RunLogs(o.stateRoot, o.model);
   }
 
   start(): void {
@@ -80,6 +85,7 @@ export class Feeds {
   /** A page opened (+1) or closed (-1). */
   watch(delta: 1 | -1): void {
     this.watchers += delta;
+    this.logs.follow(this.watchers > 0);
     if (delta === 1 && this.watchers === 1) {
       // The first page: fresh numbers now, then on the timer.
       this.schedule(0);
@@ -107,6 +113,7 @@ export class Feeds {
     if (this.timer) clearTimeout(this.timer);
     if (this.patternsTimer) clearInterval(this.patternsTimer);
     this.store.stop();
+    this.logs.stop();
     for (const s of this.subs) s.unsubscribe();
     await this.polling?.catch(() => undefined);
   }

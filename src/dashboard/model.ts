@@ -42,6 +42,12 @@ export interface PastRun {
   report: boolean;
 }
 
+/** One line of a run's build output: from err.log when `err`. */
+export interface LogLine {
+  err: boolean;
+  text: string;
+}
+
 export interface PatternRow {
   key: string;
   updatedAt: string | null;
@@ -51,6 +57,8 @@ export interface PatternRow {
 const MAX_SAMPLES = 600;
 const MAX_EVENTS = 100;
 const MAX_PAST = 20;
+/** Lines of build output kept per active run, for a page that opens later. */
+const MAX_LOG_LINES = 200;
 /** A run that said nothing for this long (its CLI was killed) is no longer shown as active. */
 const ACTIVE_RUN_SILENCE_MS = 6 * 3600_000;
 /** A finished run stays in "active" this long, so its last phase can be seen. */
@@ -63,6 +71,8 @@ export class DashboardModel extends EventEmitter {
   readonly active = new Map<string, ActiveRun>();
   past: PastRun[] = [];
   patterns: PatternRow[] = [];
+  /** The tail of each active run's output, kept only while a page is open. */
+  readonly logs = new Map<string, LogLine[]>();
   /** Agents whose exit was seen and whose new instance has not answered discovery yet. */
   readonly down = new Map<string, number>();
   /** Whether this server's own connection to the bus is up (else nothing on the page moves). */
@@ -82,6 +92,7 @@ export class DashboardModel extends EventEmitter {
       events: this.events,
       runs: this.runsView(),
       patterns: this.patterns,
+      logs: Object.fromEntries(this.logs),
       bus: this.bus,
     };
   }
@@ -137,6 +148,18 @@ export class DashboardModel extends EventEmitter {
     this.emitRuns();
   }
 
+  runLog(runId: string, lines: LogLine[]): void {
+    const kept = this.logs.get(runId) ?? [];
+    kept.push(...lines);
+    if (kept.length > MAX_LOG_LINES) kept.splice(0, kept.length - MAX_LOG_LINES);
+    this.logs.set(runId, kept);
+    this.emit('update', 'log', { runId, lines: lines.slice(-MAX_LOG_LINES) });
+  }
+
+  clearLogs(): void {
+    this.logs.clear();
+  }
+
   setPast(runs: PastRun[]): void {
     this.past = runs.slice(-MAX_PAST);
     this.emitRuns();
@@ -154,6 +177,7 @@ export class DashboardModel extends EventEmitter {
       const done = r.endedAt !== null && now - r.seenAt > FINISHED_LINGER_MS;
       if (done || now - r.seenAt > ACTIVE_RUN_SILENCE_MS) {
         this.active.delete(id);
+        this.logs.delete(id);
         changed = true;
       }
     }

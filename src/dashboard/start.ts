@@ -13,6 +13,7 @@ export interface DashboardOptions {
   nc: NatsConnection;
   prefix: string;
   runsDir: string;
+  stateRoot: string;
   expected: readonly string[];
   requestTimeoutMs: number;
   port: number;
@@ -32,7 +33,7 @@ export async function startDashboard(o: DashboardOptions): Promise<RunningDashbo
   checkBind(o.bind, o.token);
   const model = new DashboardModel(hostname(), VERSION);
   const metrics = new SwarmMetrics();
-  const feeds = new Feeds({ nc: o.nc, prefix: o.prefix, runsDir: o.runsDir, model, metrics, expected: o.expected, requestTimeoutMs: o.requestTimeoutMs });
+  const feeds = new Feeds({ nc: o.nc, prefix: o.prefix, runsDir: o.runsDir, stateRoot: o.stateRoot, model, metrics, expected: o.expected, requestTimeoutMs: o.requestTimeoutMs });
   feeds.start();
   let server: DashboardServer;
   try {

@@ -1,6 +1,7 @@
 // The live dashboard in a real browser (playwright-core driving Debian's chromium) against a real
 // swarm started with `up --dashboard`: the five services, a chart gaining points, a run's phase
-// changing, an agent killed with SIGKILL marked down and then back, and a screenshot that is not blank.
+// changing and its build output shown while it runs, an agent killed with SIGKILL marked down and
+// then back, and a screenshot that is not blank.
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
@@ -87,12 +88,20 @@ describe('the live dashboard in headless Chromium', { skip: chromiumSkip() }, ()
   });
 
   test('a run appears and its phase changes until it is done', { timeout: 180_000 }, async (t) => {
-    const run = cli(env, ['run', '--name', 'dash-e2e', '--', 'sh', '-c', 'sleep 3'], undefined, 150_000);
-    // Every phase the page shows, recorded as it changes.
+    // The build prints a distinctive line, with markup that must be shown as text, never parsed.
+    const marker = `dash-e2e-output-${process.pid}`;
+    const run = cli(env, ['run', '--name', 'dash-e2e', '--', 'sh', '-c', `echo "${marker} <i id=injected>x</i>"; echo "to stderr" >&2; sleep 4`], undefined, 150_000);
+    // Every phase the page shows, recorded as it changes; and the phase in which the marker line showed.
     const seen: string[] = [];
+    let markerIn: string | null = null;
     const record = async () => {
       const p = (await page.evaluate(`document.querySelector('.run[data-run^="dash-e2e"]')?.dataset.phase ?? null`)) as string | null;
       if (p && seen.at(-1) !== p) seen.push(p);
+      if (markerIn === null && p) {
+        const shown = (await page.evaluate(`document.querySelector('.log[data-log-run^="dash-e2e"] pre')?.textContent ?? ''`)) as string;
+        const active = await page.evaluate(`document.querySelector('.run[data-run^="dash-e2e"]')?.dataset.ended === '0'`);
+        if (shown.includes(`${marker} <i id=injected>x</i>`) && active) markerIn = p;
+      }
     };
     let finished = false;
     void run.then(() => (finished = true));
@@ -109,6 +118,10 @@ describe('the live dashboard in headless Chromium', { skip: chromiumSkip() }, ()
     assert.equal(seen.at(-1), 'done', `phases seen: ${seen.join(' -> ')}`);
     assert.ok(seen.length >= 2, `the phase never changed: ${seen.join(' -> ')}`);
     t.diagnostic(`phases shown: ${seen.join(' -> ')}`);
+    assert.ok(markerIn, 'the build output line was never shown while the run was active');
+    t.diagnostic(`build output shown during phase ${markerIn}`);
+    assert.equal(await page.evaluate(`document.getElementById('injected')`), null, 'build output was parsed as HTML');
+    await waitFor(page, `[...document.querySelectorAll('.log[data-log-run^="dash-e2e"] pre .err')].some((e) => e.textContent.includes('to stderr'))`, 15_000);
     // The finished run is listed with a link to its report, which is served.
     const link = page.locator('#past a', { hasText: 'dash-e2e' }).first();
     await link.waitFor({ timeout: 30_000 });

@@ -55,7 +55,7 @@ async function serve(globals: GlobalOptions, o: ServeOptions, page: boolean): Pr
   let d;
   try {
     d = await startDashboard({
-      nc, prefix: ctx.config.nats.subjectPrefix, runsDir: ctx.paths.runs, expected: ['coordinator', ...ctx.config.agents],
+      nc, prefix: ctx.config.nats.subjectPrefix, runsDir: ctx.paths.runs, stateRoot: ctx.paths.root, expected: ['coordinator', ...ctx.config.agents],
       requestTimeoutMs: ctx.config.nats.requestTimeoutMs, page, ...s,
     });
   } catch (e) {

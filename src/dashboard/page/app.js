@@ -120,6 +120,43 @@ function renderRuns() {
     .join('');
 }
 
+// --- build output: text nodes only, never parsed as HTML ------------------------------------------
+const MAX_LOG_LINES = 200;
+
+function logBlock(runId) {
+  for (const el of $('logs').children) if (el.dataset.logRun === runId) return el;
+  const el = document.createElement('div');
+  el.className = 'log';
+  el.dataset.logRun = runId;
+  const title = document.createElement('div');
+  title.className = 'muted';
+  const run = state.runs.active.find((r) => r.runId === runId);
+  title.textContent = `output of ${run ? run.name : runId}`;
+  el.append(title, document.createElement('pre'));
+  $('logs').append(el);
+  return el;
+}
+
+function appendLog(runId, lines) {
+  if (!lines.length) return;
+  const pre = logBlock(runId).querySelector('pre');
+  const atEnd = pre.scrollHeight - pre.scrollTop - pre.clientHeight < 8;
+  for (const l of lines) {
+    const span = document.createElement('span');
+    if (l.err) span.className = 'err';
+    span.textContent = `${l.text}\n`;
+    pre.append(span);
+  }
+  while (pre.childElementCount > MAX_LOG_LINES) pre.firstElementChild.remove();
+  if (atEnd) pre.scrollTop = pre.scrollHeight;
+}
+
+/** Drops the output of runs no longer shown as active. */
+function pruneLogs() {
+  const ids = new Set(state.runs.active.map((r) => r.runId));
+  for (const el of [...$('logs').children]) if (!ids.has(el.dataset.logRun)) el.remove();
+}
+
 function renderEvents() {
   $('no-events').hidden = state.events.length > 0;
   $('events').innerHTML = state.events
@@ -172,6 +209,8 @@ function connect() {
     renderRuns();
     renderEvents();
     renderPatterns();
+    $('logs').replaceChildren();
+    for (const [runId, lines] of Object.entries(s.logs || {})) appendLog(runId, lines);
   });
   on('services', (rows) => {
     state.services = rows;
@@ -187,7 +226,9 @@ function connect() {
   on('runs', (r) => {
     state.runs = r;
     renderRuns();
+    pruneLogs();
   });
+  on('log', (l) => appendLog(l.runId, l.lines));
   on('patterns', (p) => {
     state.patterns = p;
     renderPatterns();
