@@ -18,11 +18,21 @@ import { adoptEndpointName, contractName } from '../../src/schemas/agents/agent-
 import { CONTRACTS, ROUTES } from '../../src/schemas/agents/contracts.js';
 import { tuneModeSchema } from '../../src/schemas/agents/performance-tuner.js';
 import { AGENT_ROUTES } from '../../src/schemas/agents/routes.js';
+import type { SquashCall } from '../../agents/performance-tuner/squashfs-calls.js';
+import type { GuardVerdict } from '../../src/guard/verdict.js';
+import type { RunState } from '../../src/run/registry.js';
+import type { GuardOutput, RunsOutput } from '../../src/schemas/agents/coordinator-runs-guard.js';
+import type { SquashCallReply } from '../../src/schemas/agents/performance-tuner.js';
 import { rawClient } from '../helpers/bus.js';
 import { cliSync, removeScratch, scratchHome, teardownHome, testEnv } from '../helpers/cli.js';
 import { needsRoot } from '../helpers/root.js';
 
 const PREFIX = 'isoswarm';
+
+// What the handlers return is what the contracts name (checked by tsc, both ways where the types are closed).
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const typeChecks: [Same<RunState, RunsOutput['runs'][number]['state']>, GuardVerdict extends GuardOutput ? true : false, SquashCall extends SquashCallReply ? true : false] = [true, true, true];
+void typeChecks;
 
 function makeTree(dir: string, files: number): void {
   mkdirSync(join(dir, 'etc'), { recursive: true });
