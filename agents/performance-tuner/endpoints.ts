@@ -1,3 +1,4 @@
+// Over 250 lines on purpose: the tuner's endpoints share one memory client, policy and scratch journal.
 // The PerformanceTuner's endpoints: measured compression and parallelism for a tree (remembered per
 // host), and the host's kernel settings with a checkpoint that rollback restores byte for byte.
 import { randomBytes } from 'node:crypto';

@@ -48,7 +48,7 @@ export async function finishLostRun(paths: StatePaths, runId: string, call: Call
   const record: RunRecordInput = { ...run.record };
   const notes = (record.notes = [...(record.notes ?? [])]);
   notes.push(`runner lost: ${reason}; the swarm (coordinator pid ${process.pid}) ended the build and did post-task`);
-  (record as Record<string, unknown>).runnerLost = { at: e.lost?.at ?? new Date().toISOString(), reason, finishedBy: 'coordinator' };
+  record.runnerLost = { at: e.lost?.at ?? new Date().toISOString(), reason, finishedBy: 'coordinator' };
   record.exitCode = e.exit?.exitCode ?? null;
   record.signal = e.exit?.signal ?? null;
   const phases = (record.phases = [...(record.phases ?? [])]);

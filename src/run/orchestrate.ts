@@ -12,7 +12,7 @@ import { isAtOrUnder } from '../host/fs/paths.js';
 import type { RouteInput, RouteName, RouteReply } from '../schemas/agents/contracts.js';
 import { coordinatorTimeoutMs } from '../schemas/agents/routes.js';
 import type { Config } from '../schemas/config.js';
-import type { RunRecordInput } from '../schemas/run-record.js';
+import type { RunCheckpoint, RunRecordInput } from '../schemas/run-record.js';
 import { refOf } from '../host/proc/process-identity.js';
 import type { BuildExit } from './build-process.js';
 import { runGuardedBuild } from './guarded-build.js';
@@ -67,7 +67,7 @@ export function newRunId(name: string): string {
   return `${name.replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 60) || 'run'}-${stamp}-${randomBytes(2).toString('hex')}`;
 }
 
-async function checkpoint(chroot: string | null): Promise<Record<string, unknown>> {
+async function checkpoint(chroot: string | null): Promise<RunCheckpoint> {
   const mounts = await readMountinfo();
   const under = chroot ? mounts.filter((m) => isAtOrUnder(m.mountPoint, chroot)).map((m) => m.mountPoint) : [];
   let freeBytes: number | null = null;

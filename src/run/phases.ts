@@ -18,7 +18,7 @@ export class Phases {
       return r;
     } catch (e) {
       p.status = 'failed';
-      (p as Record<string, unknown>).error = (e as Error).message;
+      p.error = (e as Error).message;
       throw e;
     } finally {
       p.endedAt = new Date().toISOString();

@@ -40,17 +40,17 @@ export async function postTask(call: Call, p: PostTaskInput): Promise<void> {
   const failed = record.exitCode !== 0;
   // What the mksquashfs shim saw and ran during the build (asked vs ran, predicted vs measured).
   const sq = await soft('mksquashfs calls', () => call<{ calls: unknown[] }>('squashfs-calls', { runId: p.runId }));
-  if (sq?.calls.length) (record as Record<string, unknown>).squashfsCalls = sq.calls;
+  if (sq?.calls.length) record.squashfsCalls = sq.calls as RunRecordInput['squashfsCalls'];
   if (p.aptCache && chroot) {
     const d = await soft('apt cache detach', () => call<{ stats: Record<string, unknown> }>('cache-detach', { chroot }));
     if (d) {
-      (record as Record<string, unknown>).cache = d.stats;
+      record.cache = d.stats as RunRecordInput['cache'];
       patterns.add('optimization/caching-effectiveness/apt-archives');
     }
   }
   if (p.systemApplied) {
     const rb = await soft('system rollback', () => call<{ rollback: { restored: string[]; mismatched: unknown[] } }>('system', { action: 'rollback' }));
-    if (rb) (record as Record<string, unknown>).systemRollback = rb.rollback;
+    if (rb) record.systemRollback = rb.rollback;
   }
   if (chroot && !existsSync(chroot)) notes.push(`${chroot} does not exist (the build never created it): nothing to take apart`);
   else if (chroot) {

@@ -13,6 +13,8 @@ export const phaseSchema = z.looseObject({
   endedAt: z.string().nullable(),
   /** e.g. ok, failed, skipped, interrupted, running. */
   status: z.string(),
+  /** Why a failed phase failed. */
+  error: z.string().optional(),
 });
 
 export const diskSampleSchema = z.looseObject({ path: z.string(), usedPct: num, freeBytes: num });
@@ -101,6 +103,18 @@ export const cleanTargetSchema = z.looseObject({
 
 export const cleanSchema = z.looseObject({ status: z.string(), targets: z.array(cleanTargetSchema).default([]) });
 
+/** The host as pre-task found it: how many mounts, those under the chroot, free bytes where the chroot will be. */
+export const checkpointSchema = z.looseObject({ mountsTotal: count, mountsUnderChroot: z.array(z.string()), freeBytes: num.nullable() });
+/** Kernel settings the run changed (`--optimize-system`) and how they were restored. */
+export const systemChangeSchema = z.looseObject({ applied: z.array(z.string()).default([]), failed: z.array(z.looseObject({ name: z.string(), error: z.string() })).default([]) });
+export const systemRollbackSchema = z.looseObject({ restored: z.array(z.string()).default([]), mismatched: z.array(z.unknown()).default([]) });
+/** The apt archive cache's use by this run (hits, misses, bytes, harvest). */
+export const cacheUseSchema = z.looseObject({ cache: z.string(), hits: count, misses: count });
+/** One mksquashfs call the shim saw: what was asked, what ran, predicted vs measured. */
+export const squashfsCallSchema = z.looseObject({ callId: z.string() });
+/** Set when the runner (the CLI) died and the swarm finished the run. */
+export const runnerLostSchema = z.looseObject({ at: z.string(), reason: z.string(), finishedBy: z.string() });
+
 export const runRecordSchema = z.looseObject({
   runId: z.string().min(1),
   name: z.string(),
@@ -119,6 +133,12 @@ export const runRecordSchema = z.looseObject({
   events: z.array(thresholdEventSchema).default([]),
   teardown: teardownSchema.nullable().default(null),
   clean: cleanSchema.nullable().default(null),
+  checkpoint: checkpointSchema.optional(),
+  system: systemChangeSchema.optional(),
+  systemRollback: systemRollbackSchema.optional(),
+  cache: cacheUseSchema.optional(),
+  squashfsCalls: z.array(squashfsCallSchema).optional(),
+  runnerLost: runnerLostSchema.optional(),
   /** Memory keys written by this run, e.g. optimization/unmount-strategies/proc. */
   patternsUpdated: z.array(z.string()).default([]),
   notes: z.array(z.string()).default([]),
@@ -133,6 +153,7 @@ export type RunEvent = z.infer<typeof thresholdEventSchema>;
 export type RunTuning = z.infer<typeof tuningSchema>;
 export type RunTeardown = z.infer<typeof teardownSchema>;
 export type RunClean = z.infer<typeof cleanSchema>;
+export type RunCheckpoint = z.infer<typeof checkpointSchema>;
 
 /** Validates a parsed record; the message names the first bad field. */
 export function parseRunRecord(value: unknown): { ok: true; record: RunRecord } | { ok: false; message: string } {
