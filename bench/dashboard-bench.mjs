@@ -19,12 +19,23 @@ const opt = (name, dflt) => {
 };
 const seconds = Math.max(30, Number(opt('seconds', '30')));
 const loads = Math.max(1, Number(opt('loads', '5')));
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => spawnSync('test', ['-x', p]).status === 0);
+const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find(
+  (p) => spawnSync('test', ['-x', p]).status === 0,
+);
 if (!CHROMIUM) {
   console.error('dashboard-bench: chromium is not installed (apt-get install -y chromium)');
   process.exit(4);
 }
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 /** CPU seconds (user + system) of one process so far. */
 function cpuSeconds(pid) {
@@ -45,7 +56,10 @@ const env = { ...process.env, ISOSWARM_HOME: home };
 delete env.NATS_URL;
 let browser;
 try {
-  const up = spawnSync(process.execPath, [CLI, 'up', '--json', '--dashboard', '--dashboard-port', '0'], { env, encoding: 'utf8' });
+  const up = spawnSync(process.execPath, [CLI, 'up', '--json', '--dashboard', '--dashboard-port', '0'], {
+    env,
+    encoding: 'utf8',
+  });
   if (up.status !== 0) throw new Error(`isoswarm up --dashboard failed: ${up.stderr}`);
   const url = JSON.parse(up.stdout).dashboards[0].url;
   const coordinator = JSON.parse(readFileSync(join(home, 'run.json'), 'utf8')).coordinator.pid;
@@ -54,7 +68,12 @@ try {
   console.log(`dashboard-bench: coordinator pid ${coordinator}, ${url}, ${seconds} s per window`);
   const idle = await cpuShare(coordinator, seconds);
 
-  browser = await chromium.launchPersistentContext(mkdtempSync(join(home, 'profile-')), { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1280, height: 1100 } });
+  browser = await chromium.launchPersistentContext(mkdtempSync(join(home, 'profile-')), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ARGS,
+    viewport: { width: 1280, height: 1100 },
+  });
   const times = [];
   let weight = 0;
   let files = [];
@@ -69,7 +88,8 @@ try {
     const t0 = performance.now();
     await page.goto(url, { waitUntil: 'load' });
     // Loaded = the five services drawn from the first event (the snapshot).
-    while (!(await page.evaluate('document.querySelectorAll("#services tr[data-service]").length >= 5'))) await sleep(5);
+    while (!(await page.evaluate('document.querySelectorAll("#services tr[data-service]").length >= 5')))
+      await sleep(5);
     times.push(performance.now() - t0);
     await sleep(300);
     weight = sizes.reduce((n, s) => n + s.bytes, 0);
@@ -82,9 +102,15 @@ try {
   const t = median(times);
   console.log('\n## dashboard-bench');
   console.log(`  coordinator CPU, no page open (baseline): ${idle.toFixed(2)} % of a core over ${seconds} s`);
-  console.log(`  coordinator CPU, one page open:           ${open.toFixed(2)} % of a core over ${seconds} s (ratio ${(open / Math.max(idle, 0.01)).toFixed(2)}x, +${(open - idle).toFixed(2)} points)`);
-  console.log(`  page weight: ${(weight / 1024).toFixed(1)} KB in ${files.length} responses (${files.map((f) => `${f.path} ${(f.bytes / 1024).toFixed(1)} KB`).join(', ')})`);
-  console.log(`  load time (navigation to services drawn), median of ${loads}: ${t.toFixed(0)} ms (all: ${times.map((x) => x.toFixed(0)).join(', ')} ms)`);
+  console.log(
+    `  coordinator CPU, one page open:           ${open.toFixed(2)} % of a core over ${seconds} s (ratio ${(open / Math.max(idle, 0.01)).toFixed(2)}x, +${(open - idle).toFixed(2)} points)`,
+  );
+  console.log(
+    `  page weight: ${(weight / 1024).toFixed(1)} KB in ${files.length} responses (${files.map((f) => `${f.path} ${(f.bytes / 1024).toFixed(1)} KB`).join(', ')})`,
+  );
+  console.log(
+    `  load time (navigation to services drawn), median of ${loads}: ${t.toFixed(0)} ms (all: ${times.map((x) => x.toFixed(0)).join(', ')} ms)`,
+  );
   const met = [open <= 1, weight < 200 * 1024, t < 1000];
   console.log(`  target ≤ 1 % of a core with one page open: ${met[0] ? 'MET' : 'NOT MET'}`);
   console.log(`  target page < 200 KB: ${met[1] ? 'MET' : 'NOT MET'}`);

@@ -34,7 +34,8 @@ const scratch = mkdtempSync(`${opt('dir', '/tmp')}/isoswarm-test-bench-delete-`)
 let mounted = false;
 try {
   if (args.includes('--tmpfs')) {
-    if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=4g', 'isoswarm-bench', scratch]).status !== 0) throw new Error('mounting a tmpfs needs root');
+    if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=4g', 'isoswarm-bench', scratch]).status !== 0)
+      throw new Error('mounting a tmpfs needs root');
     mounted = true;
   }
   const fsType = spawnSync('stat', ['-f', '-c', '%T', scratch], { encoding: 'utf8' }).stdout.trim();
@@ -44,7 +45,8 @@ try {
     del: async (p) => {
       const t0 = performance.now();
       const r = await deleteTree(p);
-      if (!r.complete || r.deletedFiles !== files) throw new Error(`deleteTree incomplete: ${JSON.stringify(r).slice(0, 400)}`);
+      if (!r.complete || r.deletedFiles !== files)
+        throw new Error(`deleteTree incomplete: ${JSON.stringify(r).slice(0, 400)}`);
       return performance.now() - t0;
     },
     noBytes: async (p) => {
@@ -65,11 +67,16 @@ try {
   }
   const m = { rm: median(t.rm), del: median(t.del), noBytes: median(t.noBytes) };
   const fmt = (xs) => xs.map((x) => x.toFixed(0)).join(', ');
-  report(`deleteTree vs rm -rf --one-file-system (${files} files, shape ${shape}, ${fsType}, ${reps} reps)`, { text: '<= 1.3x', test: (r) => r <= 1.3 }, m.del / m.rm, [
-    `rm -rf --one-file-system: median ${m.rm.toFixed(0)} ms (${fmt(t.rm)})`,
-    `deleteTree:               median ${m.del.toFixed(0)} ms (${fmt(t.del)})`,
-    `deleteTree, no byte count: median ${m.noBytes.toFixed(0)} ms (${fmt(t.noBytes)}) = ${(m.noBytes / m.rm).toFixed(2)}x`,
-  ]);
+  report(
+    `deleteTree vs rm -rf --one-file-system (${files} files, shape ${shape}, ${fsType}, ${reps} reps)`,
+    { text: '<= 1.3x', test: (r) => r <= 1.3 },
+    m.del / m.rm,
+    [
+      `rm -rf --one-file-system: median ${m.rm.toFixed(0)} ms (${fmt(t.rm)})`,
+      `deleteTree:               median ${m.del.toFixed(0)} ms (${fmt(t.del)})`,
+      `deleteTree, no byte count: median ${m.noBytes.toFixed(0)} ms (${fmt(t.noBytes)}) = ${(m.noBytes / m.rm).toFixed(2)}x`,
+    ],
+  );
 } finally {
   if (mounted) spawnSync('umount', [scratch]);
   spawnSync('rm', ['-rf', '--one-file-system', `${scratch}/t`]);

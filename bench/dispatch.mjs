@@ -14,7 +14,11 @@ const echoSrc = `
   await nc.flush(); process.stdout.write('ready\\n');
   process.on('SIGTERM', async () => { await nc.close(); process.exit(0); });
 `;
-const echo = spawn(process.execPath, ['--input-type=module', '-e', echoSrc, swarm.url, swarm.creds.user, swarm.creds.pass], { cwd: new URL('..', import.meta.url).pathname, stdio: ['ignore', 'pipe', 'inherit'] });
+const echo = spawn(
+  process.execPath,
+  ['--input-type=module', '-e', echoSrc, swarm.url, swarm.creds.user, swarm.creds.pass],
+  { cwd: new URL('..', import.meta.url).pathname, stdio: ['ignore', 'pipe', 'inherit'] },
+);
 try {
   await new Promise((r) => echo.stdout.once('data', r));
   const nc = await connect({ servers: swarm.url, user: swarm.creds.user, pass: swarm.creds.pass });

@@ -32,7 +32,10 @@ for (let round = 1; round <= ROUNDS; round++) {
     const base = await burst(() => ['-e', '0'], env);
     const runs = await burst((i) => [CLI, 'hooks', 'notify', '--message', `r${round}-${i}`], env);
     const bad = runs.filter((r) => r.code !== 0);
-    const list = spawnSync(process.execPath, [CLI, 'memory', 'list', '--prefix', 'notifications/', '--json'], { env, encoding: 'utf8' });
+    const list = spawnSync(process.execPath, [CLI, 'memory', 'list', '--prefix', 'notifications/', '--json'], {
+      env,
+      encoding: 'utf8',
+    });
     const msgs = list.status === 0 ? JSON.parse(list.stdout).map((e) => e.value.message) : [];
     const once = new Set(msgs).size === 80 && msgs.length === 80;
     const ms = runs.map((r) => r.ms);
@@ -53,6 +56,10 @@ for (let round = 1; round <= ROUNDS; round++) {
 }
 const ratio = median(p99s) / median(baseP99s);
 console.log(`\n## hook burst (swarm down), ${ROUNDS} rounds of 80 concurrent calls`);
-console.log(`  rounds passed ${ROUNDS - failures}/${ROUNDS}; median p99 ${median(p99s).toFixed(0)} ms vs node -e 0 p99 ${median(baseP99s).toFixed(0)} ms`);
-console.log(`  ratio ${ratio.toFixed(2)}x (p99, same burst shape) — target: every round passes: ${failures === 0 ? 'MET' : 'NOT MET'}`);
+console.log(
+  `  rounds passed ${ROUNDS - failures}/${ROUNDS}; median p99 ${median(p99s).toFixed(0)} ms vs node -e 0 p99 ${median(baseP99s).toFixed(0)} ms`,
+);
+console.log(
+  `  ratio ${ratio.toFixed(2)}x (p99, same burst shape) — target: every round passes: ${failures === 0 ? 'MET' : 'NOT MET'}`,
+);
 process.exitCode = failures ? 1 : 0;

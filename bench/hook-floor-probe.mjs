@@ -14,14 +14,24 @@ const t1 = performance.now();
 const s = await connectSwarm({ config, paths: statePaths() }, 1500);
 if (!s) throw new Error('swarm not up');
 const t2 = performance.now();
-const ev = () => ({ hook: 'notification', id: crypto.randomUUID(), at: new Date().toISOString(), source: 'cli', message: 'probe', level: 'debug', telemetry: true });
+const ev = () => ({
+  hook: 'notification',
+  id: crypto.randomUUID(),
+  at: new Date().toISOString(),
+  source: 'cli',
+  message: 'probe',
+  level: 'debug',
+  telemetry: true,
+});
 await requestEndpoint(s.nc, config.nats.subjectPrefix, 'coordinator', 'hook', { event: ev(), deferred: true }, 5000);
 const t3 = performance.now();
 await requestEndpoint(s.nc, config.nats.subjectPrefix, 'coordinator', 'hook', { event: ev(), deferred: true }, 5000);
 const t4 = performance.now();
 await closeBus(s.nc);
 const t5 = performance.now();
-process.stdout.write(`modules ${(t1 - t0).toFixed(1)} ms (ES modules, unbundled), first connect ${(t2 - t1).toFixed(1)} ms, first request ${(t3 - t2).toFixed(1)} ms, second request ${(t4 - t3).toFixed(1)} ms, close ${(t5 - t4).toFixed(1)} ms`);
+process.stdout.write(
+  `modules ${(t1 - t0).toFixed(1)} ms (ES modules, unbundled), first connect ${(t2 - t1).toFixed(1)} ms, first request ${(t3 - t2).toFixed(1)} ms, second request ${(t4 - t3).toFixed(1)} ms, close ${(t5 - t4).toFixed(1)} ms`,
+);
 
 // The hook path uses the minimal client (src/bus/quick-request.ts) for the same calls.
 const { linkSwarm } = await import(dist('runtime/swarm-link.js'));
@@ -31,4 +41,6 @@ const q1 = performance.now();
 await link.call('hook', { event: ev(), deferred: true }, 5000);
 const q2 = performance.now();
 await link.close();
-console.log(`; minimal client as hooks use it: connect ${(q1 - q0).toFixed(1)} ms, first request ${(q2 - q1).toFixed(1)} ms`);
+console.log(
+  `; minimal client as hooks use it: connect ${(q1 - q0).toFixed(1)} ms, first request ${(q2 - q1).toFixed(1)} ms`,
+);

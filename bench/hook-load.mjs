@@ -40,7 +40,14 @@ async function worker() {
   let sent = 0;
   const inflight = new Set();
   const send = (i) => {
-    const event = { hook: 'notification', id: `load-${id}-${i}-${randomUUID()}`, at: new Date().toISOString(), source: 'cli', message: `load ${id}/${i}`, level: 'info' };
+    const event = {
+      hook: 'notification',
+      id: `load-${id}-${i}-${randomUUID()}`,
+      at: new Date().toISOString(),
+      source: 'cli',
+      message: `load ${id}/${i}`,
+      level: 'info',
+    };
     const t = performance.now();
     const p = nc
       .request('isoswarm.coordinator.hook', enc.encode(JSON.stringify({ event })), { timeout: 10_000 })
@@ -87,13 +94,21 @@ async function main() {
     const run = JSON.parse(readFileSync(`${swarm.home}/run.json`, 'utf8'));
     const cpu0 = { coordinator: cpuSeconds(run.coordinator.pid), nats: cpuSeconds(run.nats.pid) };
     const self = fileURLToPath(import.meta.url);
-    const runs = Array.from({ length: procs }, (_, i) =>
-      new Promise((resolve, reject) => {
-        const c = spawn(process.execPath, [self, '--worker', swarm.url, cli.user, cli.pass, String(rate / procs), String(seconds), String(i)], { stdio: ['ignore', 'pipe', 'inherit'] });
-        let out = '';
-        c.stdout.on('data', (d) => (out += d));
-        c.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`worker ${i} exited ${code}`))));
-      }),
+    const runs = Array.from(
+      { length: procs },
+      (_, i) =>
+        new Promise((resolve, reject) => {
+          const c = spawn(
+            process.execPath,
+            [self, '--worker', swarm.url, cli.user, cli.pass, String(rate / procs), String(seconds), String(i)],
+            { stdio: ['ignore', 'pipe', 'inherit'] },
+          );
+          let out = '';
+          c.stdout.on('data', (d) => (out += d));
+          c.once('exit', (code) =>
+            code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`worker ${i} exited ${code}`)),
+          );
+        }),
     );
     const results = await Promise.all(runs);
     const lat = results.flatMap((r) => r.lat);
@@ -101,7 +116,10 @@ async function main() {
     const ok = results.reduce((n, r) => n + r.ok, 0);
     const failed = results.reduce((n, r) => n + r.failed, 0);
     const wall = Math.max(...results.map((r) => r.doneMs)) / 1000;
-    const cpu = { coordinator: (cpuSeconds(run.coordinator.pid) - cpu0.coordinator) / wall, nats: (cpuSeconds(run.nats.pid) - cpu0.nats) / wall };
+    const cpu = {
+      coordinator: (cpuSeconds(run.coordinator.pid) - cpu0.coordinator) / wall,
+      nats: (cpuSeconds(run.nats.pid) - cpu0.nats) / wall,
+    };
     const achieved = ok / wall;
 
     const nc = await connect({ servers: swarm.url, user: swarm.creds.user, pass: swarm.creds.pass });
@@ -117,11 +135,21 @@ async function main() {
     const lost = ok - Math.min(inStream, inMemory);
     const metRate = achieved >= rate * 0.95;
     console.log(`\n## hook load: ${procs} processes, ${rate} events/s for ${seconds} s (open loop)`);
-    console.log(`  sent ${sent}, acknowledged ${ok}, failed ${failed}${failed ? ` ${JSON.stringify(results.flatMap((r) => r.errors))}` : ''}`);
-    console.log(`  achieved ${achieved.toFixed(0)} events/s over ${wall.toFixed(1)} s — target ${rate}/s: ${metRate ? 'MET' : 'NOT MET'}`);
-    console.log(`  latency p50 ${percentile(lat, 50).toFixed(2)} ms, p90 ${percentile(lat, 90).toFixed(2)} ms, p99 ${percentile(lat, 99).toFixed(2)} ms, max ${Math.max(...lat).toFixed(1)} ms`);
-    console.log(`  CPU while loaded: coordinator ${(cpu.coordinator * 100).toFixed(0)} %, nats-server ${(cpu.nats * 100).toFixed(0)} % of one core (2 cores, shared with the ${procs} senders)`);
-    console.log(`  counted afterwards: ${inStream} in the stream, ${inMemory} in the memory — ${lost === 0 && inStream === ok && inMemory === ok ? 'none lost' : `MISMATCH (lost ${lost})`}`);
+    console.log(
+      `  sent ${sent}, acknowledged ${ok}, failed ${failed}${failed ? ` ${JSON.stringify(results.flatMap((r) => r.errors))}` : ''}`,
+    );
+    console.log(
+      `  achieved ${achieved.toFixed(0)} events/s over ${wall.toFixed(1)} s — target ${rate}/s: ${metRate ? 'MET' : 'NOT MET'}`,
+    );
+    console.log(
+      `  latency p50 ${percentile(lat, 50).toFixed(2)} ms, p90 ${percentile(lat, 90).toFixed(2)} ms, p99 ${percentile(lat, 99).toFixed(2)} ms, max ${Math.max(...lat).toFixed(1)} ms`,
+    );
+    console.log(
+      `  CPU while loaded: coordinator ${(cpu.coordinator * 100).toFixed(0)} %, nats-server ${(cpu.nats * 100).toFixed(0)} % of one core (2 cores, shared with the ${procs} senders)`,
+    );
+    console.log(
+      `  counted afterwards: ${inStream} in the stream, ${inMemory} in the memory — ${lost === 0 && inStream === ok && inMemory === ok ? 'none lost' : `MISMATCH (lost ${lost})`}`,
+    );
     process.exitCode = metRate && inStream === ok && inMemory === ok && failed === 0 ? 0 : 1;
   } finally {
     swarm.stop();

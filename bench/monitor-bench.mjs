@@ -55,8 +55,12 @@ async function agent() {
     statOf(pid);
     const pct = ((b.withChildren - a.withChildren) / CLK_TCK / wallSec) * 100;
     const own = ((b.own - a.own) / CLK_TCK / wallSec) * 100;
-    console.log(`\n## Monitor agent process (pid ${pid}), ${seconds} s at its configured interval, /tmp holding ${countEntries('/tmp')} entries`);
-    console.log(`  CPU ${pct.toFixed(3)} % of one core (own ${own.toFixed(3)} %), from /proc/${pid}/stat utime+stime(+cutime+cstime)`);
+    console.log(
+      `\n## Monitor agent process (pid ${pid}), ${seconds} s at its configured interval, /tmp holding ${countEntries('/tmp')} entries`,
+    );
+    console.log(
+      `  CPU ${pct.toFixed(3)} % of one core (own ${own.toFixed(3)} %), from /proc/${pid}/stat utime+stime(+cutime+cstime)`,
+    );
     const ok = pct <= 0.3;
     console.log(`  target <= 0.3 % of one core: ${ok ? 'MET' : 'NOT MET'}`);
     process.exitCode = ok ? 0 : 1;
@@ -195,7 +199,9 @@ async function parent() {
   }
   const build = spawn('/bin/sh', ['-c', 'while :; do sleep 0.2; done'], { stdio: 'ignore', detached: true });
   try {
-    console.log(`sampling every ${intervalMs} ms for ${seconds} s, side by side; build pid ${build.pid}, temp ${tempDir}`);
+    console.log(
+      `sampling every ${intervalMs} ms for ${seconds} s, side by side; build pid ${build.pid}, temp ${tempDir}`,
+    );
     const [iso, si, idle] = await Promise.all([
       runChild('isoswarm', build.pid, tempDir),
       runChild('systeminformation', build.pid, tempDir),

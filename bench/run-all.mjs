@@ -4,7 +4,18 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const ALL = ['hook-latency', 'shell-parser', 'dispatch', 'memory', 'hook-load', 'monitor-bench', 'teardown-bench', 'delete-tree', 'tuner-bench', 'dashboard-bench'];
+const ALL = [
+  'hook-latency',
+  'shell-parser',
+  'dispatch',
+  'memory',
+  'hook-load',
+  'monitor-bench',
+  'teardown-bench',
+  'delete-tree',
+  'tuner-bench',
+  'dashboard-bench',
+];
 const pick = process.argv.slice(2);
 const unknown = pick.filter((p) => !ALL.includes(p));
 if (unknown.length) {
@@ -14,7 +25,9 @@ if (unknown.length) {
 let failed = 0;
 for (const name of pick.length ? pick : ALL) {
   console.log(`\n# ${name}`);
-  const r = spawnSync(process.execPath, [fileURLToPath(new URL(`./${name}.mjs`, import.meta.url))], { stdio: 'inherit' });
+  const r = spawnSync(process.execPath, [fileURLToPath(new URL(`./${name}.mjs`, import.meta.url))], {
+    stdio: 'inherit',
+  });
   if (r.status !== 0) failed++;
 }
 console.log(`\n${failed ? `${failed} benchmark(s) missed their target or failed` : 'every benchmark met its target'}`);

@@ -17,7 +17,10 @@ for (let i = 0; i < N; i++) {
   base.push(performance.now() - t);
   for (const [k, code] of Object.entries(probe)) {
     t = performance.now();
-    const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', cwd: new URL('..', import.meta.url).pathname });
+    const r = spawnSync(process.execPath, ['-e', code], {
+      encoding: 'utf8',
+      cwd: new URL('..', import.meta.url).pathname,
+    });
     runs[k].wall.push(performance.now() - t);
     if (r.status !== 0) throw new Error(`${k}: ${r.stderr}`);
     runs[k].last = JSON.parse(r.stdout);
@@ -27,6 +30,10 @@ for (let i = 0; i < N; i++) {
 console.log(`\n## shell parser: load + first parse in a fresh process (median of ${N})`);
 console.log(`  node -e 0: ${median(base).toFixed(1)} ms`);
 for (const [k, v] of Object.entries(runs)) {
-  console.log(`  ${k}: process ${median(v.wall).toFixed(1)} ms (${(median(v.wall) / median(base)).toFixed(2)}x node -e 0), load+parse in process ${median(v.inproc).toFixed(1)} ms; command words in the tree: ${v.last.words ? `yes ${JSON.stringify(v.last.keys)}` : `no (the command node has only ${JSON.stringify(v.last.keys)})`}`);
+  console.log(
+    `  ${k}: process ${median(v.wall).toFixed(1)} ms (${(median(v.wall) / median(base)).toFixed(2)}x node -e 0), load+parse in process ${median(v.inproc).toFixed(1)} ms; command words in the tree: ${v.last.words ? `yes ${JSON.stringify(v.last.keys)}` : `no (the command node has only ${JSON.stringify(v.last.keys)})`}`,
+  );
 }
-console.log('  the guard needs the words, so it uses mvdan-sh; neither fits a hook call cold, so the coordinator keeps it loaded');
+console.log(
+  '  the guard needs the words, so it uses mvdan-sh; neither fits a hook call cold, so the coordinator keeps it loaded',
+);

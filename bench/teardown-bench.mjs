@@ -42,7 +42,9 @@ function time(fn) {
 }
 
 function mountedUnder(dir) {
-  return execFileSync('cat', ['/proc/self/mountinfo'], { encoding: 'utf8' }).split('\n').filter((l) => (l.split(' ')[4] ?? '').startsWith(`${dir}/`)).length;
+  return execFileSync('cat', ['/proc/self/mountinfo'], { encoding: 'utf8' })
+    .split('\n')
+    .filter((l) => (l.split(' ')[4] ?? '').startsWith(`${dir}/`)).length;
 }
 
 const swarm = withSwarm('teardown');
@@ -59,11 +61,16 @@ try {
   });
   if (out.status !== 0) throw new Error(`isoswarm cleanup failed (${out.status}): ${out.stdout}${out.stderr}`);
   if (mountedUnder(scratch)) throw new Error('mounts left under the scratch dir');
-  const ok = report('teardown + clean (200 mounts, 100k files)', { text: '<= 1.3x umount -R + rm -rf --one-file-system', test: (r) => r <= 1.3 }, oursMs / baseMs, [
-    `files ${FILES}, mounts ${MOUNTS} (bind, proc, tmpfs)`,
-    `baseline umount -R + rm -rf --one-file-system: ${(baseMs / 1000).toFixed(2)} s`,
-    `isoswarm cleanup (teardown + delete, via the swarm): ${(oursMs / 1000).toFixed(2)} s`,
-  ]);
+  const ok = report(
+    'teardown + clean (200 mounts, 100k files)',
+    { text: '<= 1.3x umount -R + rm -rf --one-file-system', test: (r) => r <= 1.3 },
+    oursMs / baseMs,
+    [
+      `files ${FILES}, mounts ${MOUNTS} (bind, proc, tmpfs)`,
+      `baseline umount -R + rm -rf --one-file-system: ${(baseMs / 1000).toFixed(2)} s`,
+      `isoswarm cleanup (teardown + delete, via the swarm): ${(oursMs / 1000).toFixed(2)} s`,
+    ],
+  );
   process.exitCode = ok ? 0 : 1;
 } finally {
   swarm.stop();

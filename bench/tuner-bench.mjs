@@ -40,8 +40,13 @@ function makeTree(dest) {
       const size = du(src);
       if (size > 120e6) continue; // keep the mix varied: no single huge dir
       cpSync(src, join(dest, base.slice(1).replace('/', '-'), name), {
-        recursive: true, verbatimSymlinks: true, errorOnExist: false,
-        filter: (s) => { const t = lstatSync(s); return t.isDirectory() || t.isFile() || t.isSymbolicLink(); },
+        recursive: true,
+        verbatimSymlinks: true,
+        errorOnExist: false,
+        filter: (s) => {
+          const t = lstatSync(s);
+          return t.isDirectory() || t.isFile() || t.isSymbolicLink();
+        },
       });
       bytes += size;
     }
@@ -56,20 +61,28 @@ try {
   if (!argTree) {
     const t0 = performance.now();
     const b = makeTree(tree);
-    console.log(`tree: copied ${(b / 1e6).toFixed(0)} MB from /usr/share and /usr/lib in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    console.log(
+      `tree: copied ${(b / 1e6).toFixed(0)} MB from /usr/share and /usr/lib in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
   }
   const memory = new Map();
   const mem = { get: (k) => memory.get(k), set: (k, v) => void memory.set(k, v) };
   const r = await tune({ target: tree, mode: 'aggressive', force: true, scratchParent: scratch }, mem);
   const sampling = r.record.samplingMs;
-  console.log(`tune: ${r.durationMs} ms total, sampling ${sampling} ms; sample ${(r.record.sample.bytes / 1e6).toFixed(1)} MB + sub-sample ${(r.record.sample.subsampleBytes / 1e6).toFixed(1)} MB of ${(r.treeSignature.bytes / 1e6).toFixed(0)} MB`);
+  console.log(
+    `tune: ${r.durationMs} ms total, sampling ${sampling} ms; sample ${(r.record.sample.bytes / 1e6).toFixed(1)} MB + sub-sample ${(r.record.sample.subsampleBytes / 1e6).toFixed(1)} MB of ${(r.treeSignature.bytes / 1e6).toFixed(0)} MB`,
+  );
   console.log('\ncandidate        sample   predicted build  cpu      image     read-back');
   for (const c of r.candidates) {
     const p = c.predicted;
-    console.log(`${c.label.padEnd(14)} ${c.run.level.padEnd(9)} ${(p.buildMs / 1000).toFixed(2).padStart(7)} s ${(p.cpuMs / 1000).toFixed(2).padStart(7)} s ${(p.imageBytes / 1e6).toFixed(1).padStart(7)} MB ${(p.readBackMs / 1000).toFixed(2).padStart(6)} s`);
+    console.log(
+      `${c.label.padEnd(14)} ${c.run.level.padEnd(9)} ${(p.buildMs / 1000).toFixed(2).padStart(7)} s ${(p.cpuMs / 1000).toFixed(2).padStart(7)} s ${(p.imageBytes / 1e6).toFixed(1).padStart(7)} MB ${(p.readBackMs / 1000).toFixed(2).padStart(6)} s`,
+    );
   }
   for (const p of r.record.pruned) console.log(`${p.label.padEnd(14)} pruned: ${p.reason}`);
-  console.log(`distinct share of the tree ${r.record.dedup.uniqueShare.toFixed(3)}; budget ${r.record.budget.budgetMs} ms (10 % of predicted xz-1M), within: ${r.record.budget.withinBudget}\n`);
+  console.log(
+    `distinct share of the tree ${r.record.dedup.uniqueShare.toFixed(3)}; budget ${r.record.budget.budgetMs} ms (10 % of predicted xz-1M), within: ${r.record.budget.withinBudget}\n`,
+  );
   const cons = choose(r.candidates, 'conservative').label;
   const aggr = r.choice.label;
   const byLabel = new Map(r.candidates.map((c) => [c.label, c]));
@@ -81,8 +94,10 @@ try {
     const b = await buildSquashfs(tree, img, c.choice);
     rmSync(img, { force: true });
     runs.set(label, b);
-    console.log(`${label.padEnd(14)} wall ${(b.wallMs / 1000).toFixed(2)} s  cpu ${(b.cpuMs / 1000).toFixed(2)} s  image ${(b.imageBytes / 1e6).toFixed(1)} MB` +
-      `   predicted ${(c.predicted.buildMs / 1000).toFixed(2)} s / cpu ${(c.predicted.cpuMs / 1000).toFixed(2)} s / ${(c.predicted.imageBytes / 1e6).toFixed(1)} MB`);
+    console.log(
+      `${label.padEnd(14)} wall ${(b.wallMs / 1000).toFixed(2)} s  cpu ${(b.cpuMs / 1000).toFixed(2)} s  image ${(b.imageBytes / 1e6).toFixed(1)} MB` +
+        `   predicted ${(c.predicted.buildMs / 1000).toFixed(2)} s / cpu ${(c.predicted.cpuMs / 1000).toFixed(2)} s / ${(c.predicted.imageBytes / 1e6).toFixed(1)} MB`,
+    );
   }
   const xz = runs.get(toBuild[0]);
   const gz = runs.get(toBuild[1]);
@@ -94,12 +109,27 @@ try {
     ['aggressive size / xz-1M size', a.imageBytes / xz.imageBytes, '<= 1.25', a.imageBytes / xz.imageBytes <= 1.25],
     ['aggressive speed vs gzip default (wall)', gz.wallMs / a.wallMs, '(info)', true],
     ['aggressive size / gzip default size', a.imageBytes / gz.imageBytes, '(info)', true],
-    ['conservative size / smallest measured', runs.get(cons).imageBytes / smallest, '<= 1.03', runs.get(cons).imageBytes / smallest <= 1.03],
-    ['whole tune (scan+sample+measure) / xz-1M build', r.durationMs / xz.wallMs, '<= 0.10', r.durationMs / xz.wallMs <= 0.1],
+    [
+      'conservative size / smallest measured',
+      runs.get(cons).imageBytes / smallest,
+      '<= 1.03',
+      runs.get(cons).imageBytes / smallest <= 1.03,
+    ],
+    [
+      'whole tune (scan+sample+measure) / xz-1M build',
+      r.durationMs / xz.wallMs,
+      '<= 0.10',
+      r.durationMs / xz.wallMs <= 0.1,
+    ],
     ['sampling and measuring only / xz-1M build', sampling / xz.wallMs, '(info)', true],
   ];
-  console.log(`\nchoices: aggressive ${aggr}, conservative ${cons}; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
-  for (const [name, v, target, ok] of rows) console.log(`${name.padEnd(48)} ${v.toFixed(3).padStart(8)}  target ${target.padEnd(8)} ${ok ? 'PASS' : 'MISS'}`);
+  console.log(
+    `\nchoices: aggressive ${aggr}, conservative ${cons}; load average ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}`,
+  );
+  for (const [name, v, target, ok] of rows)
+    console.log(`${name.padEnd(48)} ${v.toFixed(3).padStart(8)}  target ${target.padEnd(8)} ${ok ? 'PASS' : 'MISS'}`);
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }

@@ -2,7 +2,8 @@
 import type { HookHandler } from '../src/schemas/hook-types.js';
 
 const notification: HookHandler = async (event, { memory }) => {
-  if (event.message === undefined || event.message === '') throw new Error('notification needs a message (--message, or "message" on stdin)');
+  if (event.message === undefined || event.message === '')
+    throw new Error('notification needs a message (--message, or "message" on stdin)');
   await memory.set(`notifications/${event.at}-${event.id}`, {
     message: event.message,
     level: event.level ?? 'info',

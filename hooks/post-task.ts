@@ -10,7 +10,9 @@ const postTask: HookHandler = async (event, { memory }) => {
     return { ...o, taskId, endedAt: event.at, durationMs };
   });
   const message =
-    durationMs === null ? `task ${taskId} ended (no matching pre-task, so no duration)` : `task ${taskId} took ${(durationMs / 1000).toFixed(3)} s`;
+    durationMs === null
+      ? `task ${taskId} ended (no matching pre-task, so no duration)`
+      : `task ${taskId} took ${(durationMs / 1000).toFixed(3)} s`;
   return { message, data: rec };
 };
 

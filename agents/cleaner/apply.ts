@@ -1,3 +1,4 @@
+// Over 250 lines on purpose: the Cleaner's apply re-judges, journals and acts per target kind in one sequence that reads best whole.
 // Carry out a clean plan: per target re-resolve and re-judge the path (the plan is never trusted),
 // take the target's lock, finish what an interrupted run left, re-verify that nothing is mounted,
 // then journal each step before it runs: a tree is renamed aside, then deleted.
@@ -9,38 +10,78 @@ import { openJournal, type Journal } from '../../src/host/guard/journal.js';
 import { lazyDetachBlocks, type LazyCleared } from '../../src/host/mounts/lazy-marker.js';
 import { silentLog } from '../../src/host/log-like.js';
 import { readMountinfo } from '../../src/host/mounts/mountinfo.js';
-import { canonicalPolicy, checkPolicy, readHomeDirs, resolveAndCheck, type PathPolicy } from '../../src/host/guard/path-policy.js';
+import {
+  canonicalPolicy,
+  checkPolicy,
+  readHomeDirs,
+  resolveAndCheck,
+  type PathPolicy,
+} from '../../src/host/guard/path-policy.js';
 import { deleteTree, trashPathFor, trashStepId, type DeleteResult } from '../../src/host/delete/safe-delete.js';
 import { removeStaleLock } from '../../src/host/walk/stale-locks.js';
 import { acquireTargetLock } from '../../src/host/guard/target-lock.js';
 import { blockingMounts, invalidInput, mountReport } from './plan.js';
 import { resumePending } from './resume.js';
-import type { ApplyCleanOptions, CleanPlan, CleanRefusalCode, CleanResult, CleanTargetPlan, CleanTargetResult } from './types.js';
+import type {
+  ApplyCleanOptions,
+  CleanPlan,
+  CleanRefusalCode,
+  CleanResult,
+  CleanTargetPlan,
+  CleanTargetResult,
+} from './types.js';
 
 type Ctx = ApplyCleanOptions & { policy: PathPolicy; homes: string[] };
 
 /** A tree already gone: its would-be real path (real parent + name), judged by the policy. */
-async function resolveMissing(input: string, ctx: Ctx): Promise<{ path: string } | { code: CleanRefusalCode; reason: string }> {
+async function resolveMissing(
+  input: string,
+  ctx: Ctx,
+): Promise<{ path: string } | { code: CleanRefusalCode; reason: string }> {
   const name = basename(input);
-  if (!input.startsWith('/') || input !== input.trim() || name === '' || name === '.' || name === '..') return { code: 'not-absolute', reason: `${JSON.stringify(input)} cannot be judged without resolving it` };
+  if (!input.startsWith('/') || input !== input.trim() || name === '' || name === '.' || name === '..')
+    return { code: 'not-absolute', reason: `${JSON.stringify(input)} cannot be judged without resolving it` };
   let parent: string;
   try {
     parent = await realpath(dirname(input));
   } catch (e) {
-    return { code: 'not-found', reason: `cannot resolve the parent of ${input}: ${(e as NodeJS.ErrnoException).code ?? String(e)}` };
+    return {
+      code: 'not-found',
+      reason: `cannot resolve the parent of ${input}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+    };
   }
   const path = parent === '/' ? `/${name}` : `${parent}/${name}`;
-  if (await lstat(path).then(() => true, () => false)) return { code: 'changed', reason: `${path} appeared since it was planned: plan again` };
+  if (
+    await lstat(path).then(
+      () => true,
+      () => false,
+    )
+  )
+    return { code: 'changed', reason: `${path} appeared since it was planned: plan again` };
   const v = checkPolicy(path, ctx.policy, ctx.homes);
   return v.ok ? { path } : { code: v.code, reason: v.reason };
 }
 
-function summarize(r: { skipped: { path: string; reason: string }[]; errors: { path: string; code: string }[] }): string {
-  return [...r.skipped.map((s) => `kept ${JSON.stringify(s.path)}: ${s.reason}`), ...r.errors.map((e) => `${JSON.stringify(e.path)}: ${e.code}`)].slice(0, 8).join('; ');
+function summarize(r: {
+  skipped: { path: string; reason: string }[];
+  errors: { path: string; code: string }[];
+}): string {
+  return [
+    ...r.skipped.map((s) => `kept ${JSON.stringify(s.path)}: ${s.reason}`),
+    ...r.errors.map((e) => `${JSON.stringify(e.path)}: ${e.code}`),
+  ]
+    .slice(0, 8)
+    .join('; ');
 }
 
 /** Moved aside (or deleted in place) and deleted through one parent fd, as long as it is still `fileId`. */
-async function cleanTree(path: string, fileId: string, journal: Journal, res: CleanTargetResult, ctx: Ctx): Promise<void> {
+async function cleanTree(
+  path: string,
+  fileId: string,
+  journal: Journal,
+  res: CleanTargetResult,
+  ctx: Ctx,
+): Promise<void> {
   const log = ctx.log ?? silentLog;
   const onProgress = (files: number, bytes: number): void => ctx.onProgress?.({ path, files, bytes });
   const changed = (why: string): void => {
@@ -51,7 +92,11 @@ async function cleanTree(path: string, fileId: string, journal: Journal, res: Cl
   let step: object;
   let d: DeleteResult;
   if (checkPolicy(trashPathFor(path), ctx.policy, ctx.homes).ok) {
-    const r = await deleteAside(path, journal, { fileId, onProgress, onMoved: (trash) => log.info({ target: path, trash }, 'moved aside') });
+    const r = await deleteAside(path, journal, {
+      fileId,
+      onProgress,
+      onMoved: (trash) => log.info({ target: path, trash }, 'moved aside'),
+    });
     if (r.changed !== undefined) return changed(r.changed);
     if (!r.moved.ok || !r.moved.trashPath || !r.deleted) {
       res.status = 'failed';
@@ -95,7 +140,13 @@ function takeRemoval(res: CleanTargetResult, r: RemoveResult): void {
   if (r.errors.length > 0) res.reason = summarize(r);
 }
 
-async function runAction(t: CleanTargetPlan, path: string, journal: Journal, res: CleanTargetResult, ctx: Ctx): Promise<void> {
+async function runAction(
+  t: CleanTargetPlan,
+  path: string,
+  journal: Journal,
+  res: CleanTargetResult,
+  ctx: Ctx,
+): Promise<void> {
   const a = t.action;
   const onProgress = (files: number, bytes: number): void => ctx.onProgress?.({ path, files, bytes });
   if (!a || a.type === 'none') {
@@ -105,13 +156,26 @@ async function runAction(t: CleanTargetPlan, path: string, journal: Journal, res
     if (!t.target) throw new Error(`no planned directory for ${path}`);
     await cleanTree(path, t.target.fileId, journal, res, ctx);
   } else if (a.type === 'evict' || a.type === 'remove-temp') {
-    const step = { id: `${a.type}:${path}`, step: a.type, files: a.type === 'evict' ? a.plan.evict.length : a.plan.files.length };
+    const step = {
+      id: `${a.type}:${path}`,
+      step: a.type,
+      files: a.type === 'evict' ? a.plan.evict.length : a.plan.files.length,
+    };
     await journal.begin(step);
-    const r = a.type === 'evict'
-      ? await removePlannedFiles(path, a.plan.evict, { unchangedUse: true, onProgress })
-      : await removePlannedFiles(path, a.plan.files, { notModifiedSinceMs: Date.now() - a.plan.maxAgeSec * 1000, onProgress });
+    const r =
+      a.type === 'evict'
+        ? await removePlannedFiles(path, a.plan.evict, { unchangedUse: true, onProgress })
+        : await removePlannedFiles(path, a.plan.files, {
+            notModifiedSinceMs: Date.now() - a.plan.maxAgeSec * 1000,
+            onProgress,
+          });
     takeRemoval(res, r);
-    await journal.done(step, { removed: r.removed, bytes: r.bytes, skipped: r.skipped.length, errors: r.errors.length });
+    await journal.done(step, {
+      removed: r.removed,
+      bytes: r.bytes,
+      skipped: r.skipped.length,
+      errors: r.errors.length,
+    });
   } else {
     const step = { id: `remove-locks:${path}`, step: 'remove-locks', locks: a.locks.map((l) => l.path) };
     await journal.begin(step);
@@ -126,8 +190,15 @@ async function runAction(t: CleanTargetPlan, path: string, journal: Journal, res
 }
 
 async function applyTarget(t: CleanTargetPlan, ctx: Ctx): Promise<CleanTargetResult> {
-  const res: CleanTargetResult = { path: t.target?.path ?? t.input.path, kind: t.input.kind, status: 'refused', deleted: { files: 0, dirs: 0, bytes: 0 }, skipped: [] };
-  const refuse = (code: CleanRefusalCode, reason: string): CleanTargetResult => Object.assign(res, { status: 'refused' as const, code, reason });
+  const res: CleanTargetResult = {
+    path: t.target?.path ?? t.input.path,
+    kind: t.input.kind,
+    status: 'refused',
+    deleted: { files: 0, dirs: 0, bytes: 0 },
+    skipped: [],
+  };
+  const refuse = (code: CleanRefusalCode, reason: string): CleanTargetResult =>
+    Object.assign(res, { status: 'refused' as const, code, reason });
   if (t.refused) return refuse(t.refused.code, t.refused.reason);
   const bad = invalidInput(t.input);
   if (bad) return refuse('invalid', bad);
@@ -137,7 +208,11 @@ async function applyTarget(t: CleanTargetPlan, ctx: Ctx): Promise<CleanTargetRes
   let missing = false;
   const r = await resolveAndCheck(t.input.path, ctx.policy, ctx.homes);
   if (r.ok) {
-    if (!t.target || r.path !== t.target.path || r.fileId !== t.target.fileId) return refuse('changed', `${t.input.path} is not what was planned (${t.target?.path ?? 'nothing'} -> ${r.path}): plan again`);
+    if (!t.target || r.path !== t.target.path || r.fileId !== t.target.fileId)
+      return refuse(
+        'changed',
+        `${t.input.path} is not what was planned (${t.target?.path ?? 'nothing'} -> ${r.path}): plan again`,
+      );
     path = r.path;
   } else if (r.code === 'not-found' && t.input.kind === 'tree' && !t.target) {
     const m = await resolveMissing(t.input.path, ctx);
@@ -153,13 +228,25 @@ async function applyTarget(t: CleanTargetPlan, ctx: Ctx): Promise<CleanTargetRes
   if (!lock) return refuse('locked', `another cleanup or teardown of ${path} is running`);
   try {
     // Never delete after a lazy detach, even in a later run, while the detached mounts are in use.
-    const cleared = (c: LazyCleared): void => (ctx.log ?? silentLog).info({ target: path, lazyTarget: c.target, notInspected: c.unreadable.map((u) => u.pid) }, 'lazily detached mounts no longer in use: marker cleared');
-    const lazy = await lazyDetachBlocks(ctx.lazyMarkerDir ?? join(dirname(ctx.journalDir), 'unmounter'), path, cleared).catch((e: Error) => [{ reason: `cannot check for lazy detaches: ${e.message}` }]);
+    const cleared = (c: LazyCleared): void =>
+      (ctx.log ?? silentLog).info(
+        { target: path, lazyTarget: c.target, notInspected: c.unreadable.map((u) => u.pid) },
+        'lazily detached mounts no longer in use: marker cleared',
+      );
+    const lazy = await lazyDetachBlocks(
+      ctx.lazyMarkerDir ?? join(dirname(ctx.journalDir), 'unmounter'),
+      path,
+      cleared,
+    ).catch((e: Error) => [{ reason: `cannot check for lazy detaches: ${e.message}` }]);
     if (lazy.length > 0) return refuse('lazy-detached', lazy.map((b) => b.reason).join('\n'));
     const journal = await openJournal(ctx.journalDir, path);
     try {
-      const resumed = await resumePending(journal, path, ctx.policy, ctx.homes, { log: ctx.log, onProgress: ctx.onProgress });
-      if (resumed.trash.length > 0 || resumed.problems.length > 0) res.resumed = { trash: resumed.trash, deleted: resumed.deleted };
+      const resumed = await resumePending(journal, path, ctx.policy, ctx.homes, {
+        log: ctx.log,
+        onProgress: ctx.onProgress,
+      });
+      if (resumed.trash.length > 0 || resumed.problems.length > 0)
+        res.resumed = { trash: resumed.trash, deleted: resumed.deleted };
       if (missing) {
         res.status = 'done';
         res.reason = `${path} is already gone`;
@@ -167,7 +254,10 @@ async function applyTarget(t: CleanTargetPlan, ctx: Ctx): Promise<CleanTargetRes
         const blocking = blockingMounts(await readMountinfo(), path, t.input.kind);
         if (blocking.length > 0) {
           res.mounts = blocking.map(mountReport);
-          refuse('mounted', `mounted under ${path}: ${blocking.map((m) => `${JSON.stringify(m.mountPoint)} (${m.fsType} from ${m.source})`).join(', ')}; nothing deleted`);
+          refuse(
+            'mounted',
+            `mounted under ${path}: ${blocking.map((m) => `${JSON.stringify(m.mountPoint)} (${m.fsType} from ${m.source})`).join(', ')}; nothing deleted`,
+          );
         } else {
           await runAction(t, path, journal, res, ctx);
         }
@@ -193,6 +283,10 @@ export async function applyClean(plan: CleanPlan, opts: ApplyCleanOptions): Prom
   const ctx: Ctx = { ...opts, policy: await canonicalPolicy(opts.policy), homes: opts.homes ?? (await readHomeDirs()) };
   const targets: CleanTargetResult[] = [];
   for (const t of plan.targets) targets.push(await applyTarget(t, ctx));
-  const status = targets.some((t) => t.status === 'failed') ? 'failed' : targets.some((t) => t.status === 'refused') ? 'refused' : 'done';
+  const status = targets.some((t) => t.status === 'failed')
+    ? 'failed'
+    : targets.some((t) => t.status === 'refused')
+      ? 'refused'
+      : 'done';
   return { status, targets, durationMs: Math.round(performance.now() - started) };
 }

@@ -50,13 +50,20 @@ export function cleanerEndpoints(ctx: AgentContext): EndpointMap {
             ctx.nc.publish(progressSubject(ctx.prefix, progressToken), encodeJson(p));
           },
         });
-        await memory.record(cleanLessons(result, trigger)).catch((e: Error) => ctx.log.warn({ err: e.message }, 'cleanup lessons not recorded'));
+        await memory
+          .record(cleanLessons(result, trigger))
+          .catch((e: Error) => ctx.log.warn({ err: e.message }, 'cleanup lessons not recorded'));
         const reply = { plan: { ...plan, totalBytes: planBytes(plan) }, text: formatCleanPlan(plan), result };
         // Nothing was done because every target was refused: an error reply carrying the refusals.
         const refused = result.targets.filter((t) => t.status === 'refused');
         if (refused.length > 0 && refused.length === result.targets.length) {
           const one = refused.length === 1 ? refused[0] : undefined;
-          const refusal = { code: one?.code ?? 'several', reason: refused.map((t) => `${t.path}: ${t.reason ?? 'refused'}${one ? '' : ` [${t.code ?? 'refused'}]`}`).join('; ') };
+          const refusal = {
+            code: one?.code ?? 'several',
+            reason: refused
+              .map((t) => `${t.path}: ${t.reason ?? 'refused'}${one ? '' : ` [${t.code ?? 'refused'}]`}`)
+              .join('; '),
+          };
           refuse(refused.every((t) => t.code === 'locked') ? 'locked' : 'refused', refusal, reply);
         }
         return reply;

@@ -11,16 +11,26 @@ function describeAction(a: CleanAction): string[] {
     case 'delete-tree': {
       const s = a.size;
       const more = s.truncated ? ' (at least: counting stopped)' : '';
-      return [`delete the tree: ${count(s.files)} files, ${count(s.dirs)} folders, ${formatBytes(s.bytes)}${more}`, ...s.skipped.map((k) => `  will stop at ${JSON.stringify(k.path)}: ${k.reason}`)];
+      return [
+        `delete the tree: ${count(s.files)} files, ${count(s.dirs)} folders, ${formatBytes(s.bytes)}${more}`,
+        ...s.skipped.map((k) => `  will stop at ${JSON.stringify(k.path)}: ${k.reason}`),
+      ];
     }
     case 'evict': {
       const p = a.plan;
-      if (p.evict.length === 0) return [`cache is ${formatBytes(p.totalBytes)} in ${count(p.files)} files, within its limit of ${formatBytes(p.limitBytes)}: nothing to evict`];
-      return [`evict ${count(p.evict.length)} least recently used files (${formatBytes(p.evictBytes)}): ${formatBytes(p.totalBytes)} -> ${formatBytes(p.afterBytes)} (limit ${formatBytes(p.limitBytes)})`];
+      if (p.evict.length === 0)
+        return [
+          `cache is ${formatBytes(p.totalBytes)} in ${count(p.files)} files, within its limit of ${formatBytes(p.limitBytes)}: nothing to evict`,
+        ];
+      return [
+        `evict ${count(p.evict.length)} least recently used files (${formatBytes(p.evictBytes)}): ${formatBytes(p.totalBytes)} -> ${formatBytes(p.afterBytes)} (limit ${formatBytes(p.limitBytes)})`,
+      ];
     }
     case 'remove-temp': {
       const p = a.plan;
-      return [`remove ${count(p.files.length)} of ${count(p.scanned)} files untouched for ${count(p.maxAgeSec)} s (${formatBytes(p.bytes)})`];
+      return [
+        `remove ${count(p.files.length)} of ${count(p.scanned)} files untouched for ${count(p.maxAgeSec)} s (${formatBytes(p.bytes)})`,
+      ];
     }
     case 'remove-locks': {
       const lines = a.locks.map((l) => `remove stale lock ${JSON.stringify(l.path)}: ${l.reason}`);
@@ -45,8 +55,12 @@ function formatTarget(t: CleanTargetPlan, i: number): string[] {
 
 export function formatCleanPlan(plan: CleanPlan): string {
   const refused = plan.targets.filter((t) => t.refused).length;
-  const lines = [`Clean plan (${plan.targets.length} target${plan.targets.length === 1 ? '' : 's'}, ${refused} refused), made ${plan.createdAt}:`];
+  const lines = [
+    `Clean plan (${plan.targets.length} target${plan.targets.length === 1 ? '' : 's'}, ${refused} refused), made ${plan.createdAt}:`,
+  ];
   plan.targets.forEach((t, i) => lines.push(...formatTarget(t, i)));
-  lines.push('Each step is journalled before it runs; a tree is first renamed aside, then deleted without crossing mounts or following links.');
+  lines.push(
+    'Each step is journalled before it runs; a tree is first renamed aside, then deleted without crossing mounts or following links.',
+  );
   return lines.join('\n');
 }

@@ -27,7 +27,14 @@ export function cleanLessons(r: CleanResult, trigger: string | undefined): Learn
   events.push({
     kind: 'summary',
     name: 'cleanup-procedures',
-    entry: { action: 'clean', trigger: trigger ?? 'request', status: r.status, targets: r.targets.map((t) => ({ path: t.path, kind: t.kind, status: t.status })), bytesFreed: bytes, durationMs: r.durationMs },
+    entry: {
+      action: 'clean',
+      trigger: trigger ?? 'request',
+      status: r.status,
+      targets: r.targets.map((t) => ({ path: t.path, kind: t.kind, status: t.status })),
+      bytesFreed: bytes,
+      durationMs: r.durationMs,
+    },
     counts: { cleans: 1, [`clean-${r.status}`]: 1, bytesFreed: bytes },
   });
   const refused = r.targets.filter((t) => t.status !== 'done');
@@ -35,7 +42,15 @@ export function cleanLessons(r: CleanResult, trigger: string | undefined): Learn
     events.push({
       kind: 'summary',
       name: 'error-prevention',
-      entry: { action: 'clean', refused: refused.map((t) => ({ path: t.path, status: t.status, code: t.code ?? null, reason: (t.reason ?? '').slice(0, 300) })) },
+      entry: {
+        action: 'clean',
+        refused: refused.map((t) => ({
+          path: t.path,
+          status: t.status,
+          code: t.code ?? null,
+          reason: (t.reason ?? '').slice(0, 300),
+        })),
+      },
       counts: Object.fromEntries(refused.map((t) => [`clean-${t.code ?? t.status}`, 1])),
     });
   }

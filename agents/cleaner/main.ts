@@ -8,10 +8,15 @@ import { resumeUnfinished } from './resume.js';
 
 agentMain({
   name: 'cleaner',
-  description: 'isoswarm cleaner: deletes build trees, temp files, caches and stale locks by policy, never across a mount',
+  description:
+    'isoswarm cleaner: deletes build trees, temp files, caches and stale locks by policy, never across a mount',
   endpoints: cleanerEndpoints,
   background: (ctx) => {
-    resumeUnfinished({ journalDir: join(ctx.stateDir, 'journal', 'cleaner'), policy: effectivePolicy(ctx.config), log: ctx.log })
+    resumeUnfinished({
+      journalDir: join(ctx.stateDir, 'journal', 'cleaner'),
+      policy: effectivePolicy(ctx.config),
+      log: ctx.log,
+    })
       .then((done) => done.length && ctx.log.info({ resumed: done.length }, 'finished deletes an interrupted run left'))
       .catch((e: Error) => ctx.log.warn({ err: e.message }, 'could not finish interrupted deletes'));
     return undefined;

@@ -35,15 +35,21 @@ export function containingMount(mounts: readonly MountEntry[], path: string): Mo
 }
 
 /** Mounts that refuse a target: at or below a tree; strictly below for the other kinds. */
-export function blockingMounts(mounts: readonly MountEntry[], path: string, kind: CleanTargetInput['kind']): MountEntry[] {
+export function blockingMounts(
+  mounts: readonly MountEntry[],
+  path: string,
+  kind: CleanTargetInput['kind'],
+): MountEntry[] {
   return mounts.filter((m) => isAtOrUnder(m.mountPoint, path) && (kind === 'tree' || m.mountPoint !== path));
 }
 
 export function invalidInput(t: CleanTargetInput): string | null {
   if (typeof t !== 'object' || t === null || typeof t.path !== 'string') return 'a target needs a path';
   if (!KINDS.has(t.kind)) return `unknown kind ${JSON.stringify(t.kind)} (tree, cache, temp or locks)`;
-  if (t.kind === 'cache' && !(typeof t.limitBytes === 'number' && Number.isFinite(t.limitBytes) && t.limitBytes >= 0)) return 'a cache target needs limitBytes >= 0';
-  if (t.kind === 'temp' && !(typeof t.maxAgeSec === 'number' && Number.isFinite(t.maxAgeSec) && t.maxAgeSec >= 0)) return 'a temp target needs maxAgeSec >= 0';
+  if (t.kind === 'cache' && !(typeof t.limitBytes === 'number' && Number.isFinite(t.limitBytes) && t.limitBytes >= 0))
+    return 'a cache target needs limitBytes >= 0';
+  if (t.kind === 'temp' && !(typeof t.maxAgeSec === 'number' && Number.isFinite(t.maxAgeSec) && t.maxAgeSec >= 0))
+    return 'a temp target needs maxAgeSec >= 0';
   return null;
 }
 
@@ -58,7 +64,12 @@ async function actionFor(t: CleanTargetInput, path: string): Promise<CleanAction
     case 'locks': {
       const scan = await findStaleLocks(path);
       if (scan.refused) return { type: 'none', why: scan.refused };
-      return { type: 'remove-locks', locks: scan.locks.filter((l) => l.stale), notStale: scan.locks.filter((l) => !l.stale), certain: scan.certain };
+      return {
+        type: 'remove-locks',
+        locks: scan.locks.filter((l) => l.stale),
+        notStale: scan.locks.filter((l) => !l.stale),
+        certain: scan.certain,
+      };
     }
   }
 }
@@ -68,7 +79,13 @@ export interface PlanOptions {
   lazyMarkerDir?: string;
 }
 
-async function planOne(input: CleanTargetInput, policy: PathPolicy, homes: readonly string[], mounts: readonly MountEntry[], opts: PlanOptions): Promise<CleanTargetPlan> {
+async function planOne(
+  input: CleanTargetInput,
+  policy: PathPolicy,
+  homes: readonly string[],
+  mounts: readonly MountEntry[],
+  opts: PlanOptions,
+): Promise<CleanTargetPlan> {
   const plan: CleanTargetPlan = { input, target: null, refused: null, mounts: [], action: null };
   const bad = invalidInput(input);
   if (bad) return { ...plan, refused: { code: 'invalid', reason: bad } };
@@ -84,20 +101,30 @@ async function planOne(input: CleanTargetInput, policy: PathPolicy, homes: reado
   const blocking = blockingMounts(mounts, r.path, input.kind);
   if (blocking.length > 0) {
     const list = blocking.map((m) => `${JSON.stringify(m.mountPoint)} (${m.fsType} from ${m.source})`).join(', ');
-    return { ...plan, refused: { code: 'mounted', reason: `mounted under ${r.path}: ${list}; unmount first (isoswarm unmount)` } };
+    return {
+      ...plan,
+      refused: { code: 'mounted', reason: `mounted under ${r.path}: ${list}; unmount first (isoswarm unmount)` },
+    };
   }
   const fsType = containingMount(mounts, r.path)?.fsType ?? 'unknown';
   const statType = await statfsType(r.path);
   if (isPseudoFs(fsType) || isPseudoFs(statType)) {
-    return { ...plan, refused: { code: 'pseudo-fs', reason: `${r.path} is on a pseudo file system (${fsType}/${statType})` } };
+    return {
+      ...plan,
+      refused: { code: 'pseudo-fs', reason: `${r.path} is on a pseudo file system (${fsType}/${statType})` },
+    };
   }
   // The refusals the real clean makes after planning, shown by the plan too (a dry run sees them).
   const lock = await acquireTargetLock(r.path);
-  if (!lock) return { ...plan, refused: { code: 'locked', reason: `another cleanup or teardown of ${r.path} is running` } };
+  if (!lock)
+    return { ...plan, refused: { code: 'locked', reason: `another cleanup or teardown of ${r.path} is running` } };
   await lock.release();
   if (opts.lazyMarkerDir) {
-    const lazy = await lazyDetachBlocks(opts.lazyMarkerDir, r.path, undefined, { readOnly: true }).catch((e: Error) => [{ reason: `cannot check for lazy detaches: ${e.message}` }]);
-    if (lazy.length > 0) return { ...plan, refused: { code: 'lazy-detached', reason: lazy.map((b) => b.reason).join('\n') } };
+    const lazy = await lazyDetachBlocks(opts.lazyMarkerDir, r.path, undefined, { readOnly: true }).catch((e: Error) => [
+      { reason: `cannot check for lazy detaches: ${e.message}` },
+    ]);
+    if (lazy.length > 0)
+      return { ...plan, refused: { code: 'lazy-detached', reason: lazy.map((b) => b.reason).join('\n') } };
   }
   try {
     plan.action = await actionFor(input, r.path);
@@ -108,7 +135,12 @@ async function planOne(input: CleanTargetInput, policy: PathPolicy, homes: reado
 }
 
 /** Plans every target; never changes anything. `homes` defaults to those in /etc/passwd. */
-export async function planClean(targets: readonly CleanTargetInput[], policy: PathPolicy, homes?: readonly string[], opts: PlanOptions = {}): Promise<CleanPlan> {
+export async function planClean(
+  targets: readonly CleanTargetInput[],
+  policy: PathPolicy,
+  homes?: readonly string[],
+  opts: PlanOptions = {},
+): Promise<CleanPlan> {
   const p = await canonicalPolicy(policy);
   const h = homes ?? (await readHomeDirs());
   const mounts = await readMountinfo();

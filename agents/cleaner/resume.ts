@@ -24,7 +24,8 @@ function trashOf(p: PendingStep, target: string, policy: PathPolicy, homes: read
   if (typeof to !== 'string') return [`journal step ${p.step} has no trash path`];
   // Only a trash sibling of this very target, with our naming, inside the policy: never a path a
   // tampered journal could point anywhere else.
-  if (dirname(to) !== dirname(target) || !isTrashName(basename(to))) return [`journal step ${p.step} names ${JSON.stringify(to)}, not a trash folder of ${target}: left alone`];
+  if (dirname(to) !== dirname(target) || !isTrashName(basename(to)))
+    return [`journal step ${p.step} names ${JSON.stringify(to)}, not a trash folder of ${target}: left alone`];
   const v = checkPolicy(to, policy, homes);
   if (!v.ok) return [`trash ${to} refused by the policy: ${v.reason}`];
   return to;
@@ -51,7 +52,10 @@ export async function resumePending(
       out.problems.push(...to);
       continue;
     }
-    const exists = await lstat(to).then(() => true, (e: NodeJS.ErrnoException) => e.code !== 'ENOENT');
+    const exists = await lstat(to).then(
+      () => true,
+      (e: NodeJS.ErrnoException) => e.code !== 'ENOENT',
+    );
     if (!exists) {
       await journal.done(p.step, { outcome: 'gone (never moved, or deleted before the journal said so)' });
       continue;
@@ -59,15 +63,27 @@ export async function resumePending(
     log.info({ target, trash: to, run: p.run }, 'finishing an interrupted delete');
     // The tree's "dev:ino" recorded before the rename: the trash must still be that directory.
     const expectFileId = typeof p.data.fileId === 'string' ? p.data.fileId : undefined;
-    const d = await deleteTree(to, { expectFileId, onProgress: (files, bytes) => opts.onProgress?.({ path: to, files, bytes }) });
+    const d = await deleteTree(to, {
+      expectFileId,
+      onProgress: (files, bytes) => opts.onProgress?.({ path: to, files, bytes }),
+    });
     out.deleted.files += d.deletedFiles;
     out.deleted.dirs += d.deletedDirs;
     out.deleted.bytes += d.bytes;
     if (d.complete) {
       out.trash.push(to);
-      await journal.done(p.step, { outcome: 'deleted on resume', files: d.deletedFiles, dirs: d.deletedDirs, bytes: d.bytes });
+      await journal.done(p.step, {
+        outcome: 'deleted on resume',
+        files: d.deletedFiles,
+        dirs: d.deletedDirs,
+        bytes: d.bytes,
+      });
     } else {
-      const why = d.refused ?? [...d.skipped.map((s) => `${s.path}: ${s.reason}`), ...d.errors.map((e) => `${e.path}: ${e.code}`)].slice(0, 5).join('; ');
+      const why =
+        d.refused ??
+        [...d.skipped.map((s) => `${s.path}: ${s.reason}`), ...d.errors.map((e) => `${e.path}: ${e.code}`)]
+          .slice(0, 5)
+          .join('; ');
       out.problems.push(`trash ${to} not fully deleted: ${why}`);
       await journal.fail(p.step, new Error(why));
     }
@@ -106,7 +122,12 @@ export async function resumeUnfinished(opts: ApplyCleanOptions): Promise<Resumed
       const journal = await openJournal(opts.journalDir, u.target);
       const outcome = await resumePending(journal, u.target, policy, homes, opts);
       await journal.finish();
-      out.push({ target: u.target, status: outcome.problems.length > 0 ? 'failed' : 'done', reason: outcome.problems.join('; ') || undefined, outcome });
+      out.push({
+        target: u.target,
+        status: outcome.problems.length > 0 ? 'failed' : 'done',
+        reason: outcome.problems.join('; ') || undefined,
+        outcome,
+      });
     } finally {
       await lock.release();
     }

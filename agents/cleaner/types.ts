@@ -18,7 +18,8 @@ export interface MountReport {
   source: string;
 }
 
-export type CleanRefusalCode = RefusalCode | 'mounted' | 'pseudo-fs' | 'invalid' | 'changed' | 'locked' | 'lazy-detached';
+export type CleanRefusalCode =
+  RefusalCode | 'mounted' | 'pseudo-fs' | 'invalid' | 'changed' | 'locked' | 'lazy-detached';
 
 export type CleanAction =
   | { type: 'delete-tree'; size: TreeSize }

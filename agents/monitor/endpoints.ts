@@ -25,7 +25,14 @@ export function monitorEndpoints(w: Watcher): EndpointMap {
       handler: ({ runId, stop }) => {
         const r = stop ? w.unwatch(runId) : w.runs.get(runId);
         if (!r) throw new BusError('not-found', `run ${runId} is not watched`);
-        return { runId, pid: r.pid, startedAt: r.startedAt, samples: r.buffer.toArray(), summary: r.buffer.summary(), events: r.events };
+        return {
+          runId,
+          pid: r.pid,
+          startedAt: r.startedAt,
+          samples: r.buffer.toArray(),
+          summary: r.buffer.summary(),
+          events: r.events,
+        };
       },
     }),
   };

@@ -70,12 +70,22 @@ function mergeDisks(a: DiskSample[], b: DiskSample[]): DiskSample[] {
   for (const d of b) {
     const o = byPath.get(d.path);
     if (!o) byPath.set(d.path, { ...d });
-    else byPath.set(d.path, { path: d.path, usedPct: Math.max(o.usedPct, d.usedPct), freeBytes: Math.min(o.freeBytes, d.freeBytes) });
+    else
+      byPath.set(d.path, {
+        path: d.path,
+        usedPct: Math.max(o.usedPct, d.usedPct),
+        freeBytes: Math.min(o.freeBytes, d.freeBytes),
+      });
   }
   return [...byPath.values()];
 }
 
-function mergeBuild(a: BuildSample | undefined, b: BuildSample | undefined, wa: number, wb: number): BuildSample | undefined {
+function mergeBuild(
+  a: BuildSample | undefined,
+  b: BuildSample | undefined,
+  wa: number,
+  wb: number,
+): BuildSample | undefined {
   if (!a || !b) return b ?? a;
   return {
     ...b, // pid, alive and the cumulative I/O counters: the later value is the right one
@@ -94,7 +104,10 @@ export const mergeSamples: Merge<Sample> = (a, b, wa, wb) => {
     memUsedBytes: Math.max(a.memUsedBytes, b.memUsedBytes),
     load1: Math.max(a.load1, b.load1),
     disks: mergeDisks(a.disks, b.disks),
-    temp: a.temp && b.temp ? { ...b.temp, bytes: Math.max(a.temp.bytes, b.temp.bytes), files: Math.max(a.temp.files, b.temp.files) } : (b.temp ?? a.temp),
+    temp:
+      a.temp && b.temp
+        ? { ...b.temp, bytes: Math.max(a.temp.bytes, b.temp.bytes), files: Math.max(a.temp.files, b.temp.files) }
+        : (b.temp ?? a.temp),
   };
   const build = mergeBuild(a.build, b.build, wa, wb);
   if (build) m.build = build;

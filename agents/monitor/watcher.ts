@@ -27,7 +27,11 @@ export class Watcher {
   constructor(private readonly ctx: AgentContext) {
     const m = ctx.config.monitor;
     this.sampler = new Sampler({ diskPaths: m.paths, tempDir: m.tempDir });
-    this.thresholds = new Thresholds({ ...m.thresholds, hysteresisPct: m.hysteresisPct, minAlertIntervalMs: m.minAlertIntervalMs });
+    this.thresholds = new Thresholds({
+      ...m.thresholds,
+      hysteresisPct: m.hysteresisPct,
+      minAlertIntervalMs: m.minAlertIntervalMs,
+    });
   }
 
   start(): void {

@@ -19,17 +19,29 @@ export interface BootstrapResult {
 }
 
 function args(spec: TarballSpec): string[] {
-  return [`--arch=${spec.arch}`, ...(spec.variant ? [`--variant=${spec.variant}`] : []), ...(spec.include?.length ? [`--include=${spec.include.join(',')}`] : [])];
+  return [
+    `--arch=${spec.arch}`,
+    ...(spec.variant ? [`--variant=${spec.variant}`] : []),
+    ...(spec.include?.length ? [`--include=${spec.include.join(',')}`] : []),
+  ];
 }
 
 async function debootstrap(extra: string[], spec: TarballSpec, dir: string): Promise<number> {
   const r = await run('debootstrap', [...extra, ...args(spec), spec.suite, dir, spec.mirror], { timeout: 60 * 60_000 });
-  if (r.exitCode !== 0) throw new Error(`debootstrap ${extra[0]} failed (${r.exitCode}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`);
+  if (r.exitCode !== 0)
+    throw new Error(
+      `debootstrap ${extra[0]} failed (${r.exitCode}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`,
+    );
   return r.durationMs;
 }
 
 /** `target` has already passed the path policy. */
-export async function bootstrapThroughCache(cacheDir: string, limitBytes: number, spec: TarballSpec, target: string): Promise<BootstrapResult> {
+export async function bootstrapThroughCache(
+  cacheDir: string,
+  limitBytes: number,
+  spec: TarballSpec,
+  target: string,
+): Promise<BootstrapResult> {
   const cache = new TarballCache(cacheDir, limitBytes);
   let tarball = cache.lookup(spec);
   let makeMs: number | null = null;

@@ -7,11 +7,25 @@ import { copyFileSync, mkdirSync, realpathSync, renameSync, statSync } from 'nod
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { unbindCache, type UnbindResult } from '../../src/host/mounts/cache-bind.js';
-import { captureUpper, mountOverlay, overlayDirs, sweepUpper, type OverlayDirs, type OverlayHandle } from '../../src/host/cache/overlay.js';
+import {
+  captureUpper,
+  mountOverlay,
+  overlayDirs,
+  sweepUpper,
+  type OverlayDirs,
+  type OverlayHandle,
+} from '../../src/host/cache/overlay.js';
 import { harvestDebs, type HarvestResult } from '../../src/host/cache/deb-harvest.js';
 import { deleteTree } from '../../src/host/delete/safe-delete.js';
 import { addCacheUse, type CacheBuildStats, type CachingEffectivenessRecord } from '../../src/learning/reducers.js';
-import { armAccessTracking, collectAccess, evictLru, listCache, markUsed, type AccessSnapshot } from '../../src/host/cache/cache-dir.js';
+import {
+  armAccessTracking,
+  collectAccess,
+  evictLru,
+  listCache,
+  markUsed,
+  type AccessSnapshot,
+} from '../../src/host/cache/cache-dir.js';
 import { installedDebNames } from '../../src/host/cache/dpkg-status.js';
 
 export const APT_CACHE = 'apt-archives';
@@ -42,13 +56,27 @@ export interface AptSession {
  * Before the build: arm hit tracking on the host cache and mount it into the chroot as the lower
  * layer of an overlay whose upper layer is run-private (`privateDir`, which must not exist yet).
  */
-export async function attachAptCache(cacheDir: string, chrootRoot: string, limitBytes: number, privateDir: string): Promise<AptSession> {
+export async function attachAptCache(
+  cacheDir: string,
+  chrootRoot: string,
+  limitBytes: number,
+  privateDir: string,
+): Promise<AptSession> {
   mkdirSync(cacheDir, { recursive: true, mode: 0o755 });
   mkdirSync(privateDir, { recursive: false, mode: 0o700 });
   const snapshot = armAccessTracking(cacheDir, isDeb);
   const dirs = overlayDirs(realpathSync(cacheDir), privateDir);
   const handle = await mountOverlay(dirs, chrootRoot);
-  return { dir: dirs.lower, limitBytes, chroot: chrootRoot, dirs, handle, capture: captureUpper(dirs, isDeb), snapshot, installedBefore: installedDebNames(chrootRoot) };
+  return {
+    dir: dirs.lower,
+    limitBytes,
+    chroot: chrootRoot,
+    dirs,
+    handle,
+    capture: captureUpper(dirs, isDeb),
+    snapshot,
+    installedBefore: installedDebNames(chrootRoot),
+  };
 }
 
 /** Takes the overlay out of the chroot (downloads so far are captured first); resume puts it back. */
@@ -93,12 +121,15 @@ export async function detachAptCache(s: AptSession): Promise<AptDetach> {
   // Hits through the overlay: packages the build installed whose .deb the cache held before it.
   const after = installedDebNames(s.chroot);
   const dpkgHits = after
-    ? Object.entries(s.snapshot.files).filter(([n]) => after.has(n) && !s.installedBefore?.has(n)).map(([name, f]) => ({ name, size: f.size }))
+    ? Object.entries(s.snapshot.files)
+        .filter(([n]) => after.has(n) && !s.installedBefore?.has(n))
+        .map(([name, f]) => ({ name, size: f.size }))
     : [];
-  for (const h of dpkgHits) if (!access.hits.some((a) => a.name === h.name)) {
-    access.hits.push(h);
-    markUsed(s.dir, h.name);
-  }
+  for (const h of dpkgHits)
+    if (!access.hits.some((a) => a.name === h.name)) {
+      access.hits.push(h);
+      markUsed(s.dir, h.name);
+    }
   const tracking = after ? 'lookup' : access.tracking;
   // What this build used or fetched stays; older packages go first.
   const keep = new Set([...access.hits, ...access.misses].map((f) => f.name));
@@ -185,8 +216,15 @@ export class TarballCache {
   stats(): CacheBuildStats {
     const size = listCache(this.dir, isTarball).reduce((n, f) => n + f.size, 0);
     return {
-      cache: DEBOOTSTRAP_CACHE, hits: this.hits, misses: this.misses, bytesSaved: this.bytesSaved, bytesDownloaded: this.bytesStored,
-      evicted: this.evicted, sizeBytes: size, limitBytes: this.limitBytes, tracking: 'lookup',
+      cache: DEBOOTSTRAP_CACHE,
+      hits: this.hits,
+      misses: this.misses,
+      bytesSaved: this.bytesSaved,
+      bytesDownloaded: this.bytesStored,
+      evicted: this.evicted,
+      sizeBytes: size,
+      limitBytes: this.limitBytes,
+      tracking: 'lookup',
     };
   }
 }

@@ -51,14 +51,28 @@ export function calibrationKey(fingerprintId: string): string {
 
 export function isCalibrationRecord(x: unknown): x is CalibrationRecord {
   const r = x as Partial<CalibrationRecord> | null;
-  return !!r && typeof r === 'object' && typeof r.fingerprintId === 'string' && Array.isArray(r.pairs) &&
-    r.pairs.every((p) => typeof p?.comp === 'string' && typeof p.predictedMs === 'number' && typeof p.measuredMs === 'number');
+  return (
+    !!r &&
+    typeof r === 'object' &&
+    typeof r.fingerprintId === 'string' &&
+    Array.isArray(r.pairs) &&
+    r.pairs.every(
+      (p) => typeof p?.comp === 'string' && typeof p.predictedMs === 'number' && typeof p.measuredMs === 'number',
+    )
+  );
 }
 
 /** The record with `pair` appended (oldest dropped beyond MAX_PAIRS). */
 export function addPair(prev: unknown, fingerprintId: string, pair: MeasuredPair): CalibrationRecord {
   const pairs = isCalibrationRecord(prev) && prev.fingerprintId === fingerprintId ? prev.pairs : [];
-  return { fingerprintId, pairs: [...pairs, pair].slice(-MAX_PAIRS), choice: null, candidates: [], measuredAt: pair.at, updatedAt: pair.at };
+  return {
+    fingerprintId,
+    pairs: [...pairs, pair].slice(-MAX_PAIRS),
+    choice: null,
+    candidates: [],
+    measuredAt: pair.at,
+    updatedAt: pair.at,
+  };
 }
 
 function median(xs: number[]): number {
@@ -89,6 +103,10 @@ export function applyTimeFactors(cands: PredictedCandidate[], f: TimeFactors): P
   return cands.map((c) => {
     const tf = f.byComp[c.choice.comp] ?? f.all;
     if (!tf || tf.factor === 1) return c;
-    return { ...c, predicted: { ...c.predicted, buildMs: Math.round(c.predicted.buildMs * tf.factor) }, timeFactor: tf.factor };
+    return {
+      ...c,
+      predicted: { ...c.predicted, buildMs: Math.round(c.predicted.buildMs * tf.factor) },
+      timeFactor: tf.factor,
+    };
   });
 }

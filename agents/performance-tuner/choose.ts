@@ -41,7 +41,10 @@ export function autoCost(c: PredictedCandidate): number {
 function fastest(list: PredictedCandidate[]): PredictedCandidate {
   // Ties on time (equal milliseconds) go to the smaller image, then to the label for determinism.
   return [...list].sort(
-    (a, b) => a.predicted.buildMs - b.predicted.buildMs || a.predicted.imageBytes - b.predicted.imageBytes || (a.label < b.label ? -1 : 1),
+    (a, b) =>
+      a.predicted.buildMs - b.predicted.buildMs ||
+      a.predicted.imageBytes - b.predicted.imageBytes ||
+      (a.label < b.label ? -1 : 1),
   )[0] as PredictedCandidate;
 }
 
@@ -68,7 +71,9 @@ export function choose(cands: PredictedCandidate[], mode: Mode): Decision {
     };
   }
   const scores = Object.fromEntries(cands.map((c) => [c.label, Math.round(autoCost(c) * 1000) / 1000]));
-  const pick = [...cands].sort((a, b) => autoCost(a) - autoCost(b) || (a.label < b.label ? -1 : 1))[0] as PredictedCandidate;
+  const pick = [...cands].sort(
+    (a, b) => autoCost(a) - autoCost(b) || (a.label < b.label ? -1 : 1),
+  )[0] as PredictedCandidate;
   return {
     label: pick.label,
     mode,

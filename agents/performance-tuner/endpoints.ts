@@ -16,11 +16,27 @@ import type { AgentContext } from '../../src/runtime/agent-process.js';
 import { recoverScratch, scratchJournalDir } from '../../src/host/delete/scratch-journal.js';
 import { MemoryClient } from '../../src/runtime/memory-client.js';
 import { BusError, refuse } from '../../src/schemas/bus-error.js';
-import { adviseInput, bootstrapInput, cacheInput, reportInput, squashfsCallsInput, systemInput, tuneInput } from '../../src/schemas/agents/performance-tuner.js';
+import {
+  adviseInput,
+  bootstrapInput,
+  cacheInput,
+  reportInput,
+  squashfsCallsInput,
+  systemInput,
+  tuneInput,
+} from '../../src/schemas/agents/performance-tuner.js';
 import { isTuneRecord, parallelConfigKey } from './learning.js';
 import { exportEnv, recommend, shellQuote } from './recommend.js';
 import { tune } from './tune.js';
-import { APT_CACHE, DEBOOTSTRAP_CACHE, attachAptCache, detachAptCache, resumeAptCache, suspendAptCache, type AptSession } from './caches.js';
+import {
+  APT_CACHE,
+  DEBOOTSTRAP_CACHE,
+  attachAptCache,
+  detachAptCache,
+  resumeAptCache,
+  suspendAptCache,
+  type AptSession,
+} from './caches.js';
 import { bootstrapThroughCache } from './bootstrap.js';
 import { canonicalPolicy, readHomeDirs, resolveAndCheck, resolveTarget } from '../../src/host/guard/path-policy.js';
 import { effectivePolicy } from '../../src/runtime/policy.js';
@@ -53,23 +69,36 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
   return {
     'cache-attach': endpoint({
       input: cacheInput,
-      description: 'mount the apt archive cache into a chroot\'s /var/cache/apt/archives as a read-only overlay lower layer (run-private upper) and start counting hits',
+      description:
+        "mount the apt archive cache into a chroot's /var/cache/apt/archives as a read-only overlay lower layer (run-private upper) and start counting hits",
       handler: async ({ chroot }) => {
         // Mounting into a directory is a change to it: the same path policy as a teardown.
         const v = await resolveAndCheck(chroot, await canonicalPolicy(policy), await readHomeDirs());
         if (!v.ok) refuse('refused', { code: v.code, reason: v.reason });
-        if (aptSessions.has(v.path)) throw new BusError('bad-request', `the apt cache is already attached to ${v.path}`);
+        if (aptSessions.has(v.path))
+          throw new BusError('bad-request', `the apt cache is already attached to ${v.path}`);
         const dir = ctx.config.caches.aptDir ?? join(ctx.stateDir, 'cache', APT_CACHE);
-        const priv = join(ctx.stateDir, 'cache', 'apt-overlay', `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`);
+        const priv = join(
+          ctx.stateDir,
+          'cache',
+          'apt-overlay',
+          `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`,
+        );
         mkdirSync(dirname(priv), { recursive: true, mode: 0o700 });
         const s = await attachAptCache(dir, v.path, ctx.config.caches.aptLimitBytes, priv);
         aptSessions.set(v.path, s);
-        return { chroot: v.path, cacheDir: s.dir, mountedAt: s.handle?.target ?? null, privateDir: priv, layer: 'overlay' };
+        return {
+          chroot: v.path,
+          cacheDir: s.dir,
+          mountedAt: s.handle?.target ?? null,
+          privateDir: priv,
+          layer: 'overlay',
+        };
       },
     }),
     'cache-detach': endpoint({
       input: cacheInput,
-      description: 'unbind the apt cache (only our mount), count this build\'s hits and downloads, evict to the limit',
+      description: "unbind the apt cache (only our mount), count this build's hits and downloads, evict to the limit",
       handler: async ({ chroot }) => {
         const v = await resolveTarget(chroot);
         const key = v.ok ? v.path : chroot;
@@ -77,13 +106,16 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
         if (!s) throw new BusError('not-found', `no apt cache attached to ${chroot} by this agent`);
         aptSessions.delete(key);
         const d = await detachAptCache(s);
-        await memory.record([{ kind: 'cache-use', ...d.stats }]).catch((e: Error) => ctx.log.warn({ err: e.message }, 'cache use not recorded'));
+        await memory
+          .record([{ kind: 'cache-use', ...d.stats }])
+          .catch((e: Error) => ctx.log.warn({ err: e.message }, 'cache use not recorded'));
         return d;
       },
     }),
     'cache-suspend': endpoint({
       input: cacheInput,
-      description: 'take the apt cache overlay out of a chroot (e.g. before a mksquashfs of it); downloads so far are captured',
+      description:
+        'take the apt cache overlay out of a chroot (e.g. before a mksquashfs of it); downloads so far are captured',
       handler: async ({ chroot }) => {
         const s = aptSessions.get(sessionKey(chroot));
         if (!s) return { suspended: false, reason: 'no apt cache attached there' };
@@ -104,53 +136,75 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
     }),
     bootstrap: endpoint({
       input: bootstrapInput,
-      description: 'debootstrap a base system into a chroot through the tarball cache (fetched once per suite/arch/variant/mirror)',
+      description:
+        'debootstrap a base system into a chroot through the tarball cache (fetched once per suite/arch/variant/mirror)',
       handler: async ({ target, suite, mirror, arch, variant, include }) => {
         // Writing a tree: the same path policy as a teardown, judged on the parent (the target may not exist yet).
         const { checkChrootPolicy } = await import('../../src/runtime/chroot-policy.js');
         const refusal = await checkChrootPolicy(target, ctx.config);
         if (refusal) refuse('refused', refusal);
         const dir = ctx.config.caches.debootstrapDir ?? join(ctx.stateDir, 'cache', DEBOOTSTRAP_CACHE);
-        const r = await bootstrapThroughCache(dir, ctx.config.caches.debootstrapLimitBytes, { suite, mirror, arch, ...(variant ? { variant } : {}), ...(include.length ? { include } : {}) }, target);
-        await memory.record([{ kind: 'cache-use', ...r.stats }]).catch((e: Error) => ctx.log.warn({ err: e.message }, 'cache use not recorded'));
+        const r = await bootstrapThroughCache(
+          dir,
+          ctx.config.caches.debootstrapLimitBytes,
+          { suite, mirror, arch, ...(variant ? { variant } : {}), ...(include.length ? { include } : {}) },
+          target,
+        );
+        await memory
+          .record([{ kind: 'cache-use', ...r.stats }])
+          .catch((e: Error) => ctx.log.warn({ err: e.message }, 'cache use not recorded'));
         return r;
       },
     }),
     'squashfs-advise': endpoint({
       input: adviseInput,
-      description: 'for a mksquashfs call (the shim): tune its source tree now (or reuse a matching measurement), apply the run\'s policy, take apt cache overlays out of the tree',
+      description:
+        "for a mksquashfs call (the shim): tune its source tree now (or reuse a matching measurement), apply the run's policy, take apt cache overlays out of the tree",
       handler: async ({ runId, cwd, args, policy, mode }) => {
         let call = newCall(runId, args, policy as SquashPolicy, mode as Mode);
         const src = call.source ? resolvePath(cwd, call.source) : null;
-        if (!ctx.config.optimizationEnabled) call.note = 'optimization is disabled (OPTIMIZATION_ENABLED=false): the call runs as asked';
-        else if (!src || !existsSync(src) || !statSync(src).isDirectory()) call.note = 'the source is not a directory: the call runs as asked';
+        if (!ctx.config.optimizationEnabled)
+          call.note = 'optimization is disabled (OPTIMIZATION_ENABLED=false): the call runs as asked';
+        else if (!src || !existsSync(src) || !statSync(src).isDirectory())
+          call.note = 'the source is not a directory: the call runs as asked';
         else {
           call.source = src;
           for (const [chroot, sess] of aptSessions) {
             if (!isAtOrUnder(chroot, src) || !sess.handle) continue;
             const r = await suspendAptCache(sess);
-            if (!r.unmounted) throw new BusError('refused', `the apt cache overlay in ${chroot} could not be taken out before squashing ${src}: ${r.reason}`);
+            if (!r.unmounted)
+              throw new BusError(
+                'refused',
+                `the apt cache overlay in ${chroot} could not be taken out before squashing ${src}: ${r.reason}`,
+              );
             call.cacheSuspended.push(chroot);
           }
           let t;
           try {
-            t = await tune({ target: src, mode: mode as Mode, treeKeyed: true, onProgress: (m) => ctx.log.debug(m) }, tuneMemory);
+            t = await tune(
+              { target: src, mode: mode as Mode, treeKeyed: true, onProgress: (m) => ctx.log.debug(m) },
+              tuneMemory,
+            );
           } catch (e) {
             // The shim falls back to the real tool as asked: the cache goes back into the chroot first.
-            for (const chroot of call.cacheSuspended) await resumeAptCache(aptSessions.get(chroot) as AptSession).catch(() => undefined);
+            for (const chroot of call.cacheSuspended)
+              await resumeAptCache(aptSessions.get(chroot) as AptSession).catch(() => undefined);
             throw e;
           }
           call = decideCall(call, t, freemem());
           fingerprints.set(call.callId, t.fingerprint.id);
         }
-        await saveCall(tuneMemory, call).catch((e: Error) => ctx.log.warn({ err: e.message }, 'squashfs call not stored'));
+        await saveCall(tuneMemory, call).catch((e: Error) =>
+          ctx.log.warn({ err: e.message }, 'squashfs call not stored'),
+        );
         pendingCalls.set(call.callId, call);
         return call;
       },
     }),
     'squashfs-report': endpoint({
       input: reportInput,
-      description: 'the shim\'s measured wall time, CPU time and image size for a call, stored beside the prediction; apt cache overlays go back',
+      description:
+        "the shim's measured wall time, CPU time and image size for a call, stored beside the prediction; apt cache overlays go back",
       handler: async ({ callId, runId, wallMs, cpuMs, imageBytes, exitCode }) => {
         const call = pendingCalls.get(callId) ?? (await loadCalls(tuneMemory, runId)).find((c) => c.callId === callId);
         if (!call) throw new BusError('not-found', `no mksquashfs call ${callId}`);
@@ -163,7 +217,12 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
             resumed.push(chroot);
           }
         }
-        const done = await reportCall(tuneMemory, call, { wallMs, cpuMs, imageBytes, exitCode }, fingerprints.get(callId) ?? null);
+        const done = await reportCall(
+          tuneMemory,
+          call,
+          { wallMs, cpuMs, imageBytes, exitCode },
+          fingerprints.get(callId) ?? null,
+        );
         fingerprints.delete(callId);
         return { call: done, resumed };
       },
@@ -175,7 +234,8 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
     }),
     tune: endpoint({
       input: tuneInput,
-      description: 'measure compressors on a sample of the tree (or reuse what this host learned) and recommend build settings',
+      description:
+        'measure compressors on a sample of the tree (or reuse what this host learned) and recommend build settings',
       handler: async ({ target, mode, force, benchmark }) => {
         if (target === null) {
           // No tree yet (the build creates it): host resources, plus the squashfs choice this host
@@ -185,18 +245,39 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
           const learned = isTuneRecord(rec) ? rec : null;
           const threads = fp.threads || cpus().length;
           // Job counts do not depend on the compressor; its options come only from a measurement.
-          const env = exportEnv(recommend({ comp: 'gzip', processors: threads }, { threads, memAvailableBytes: freemem() }, 0));
+          const env = exportEnv(
+            recommend({ comp: 'gzip', processors: threads }, { threads, memAvailableBytes: freemem() }, 0),
+          );
           if (learned) env.MKSQUASHFS_OPTS = learned.choice.mksquashfsOpts;
           else delete env.MKSQUASHFS_OPTS;
-          return { env, exports: Object.entries(env).map(([k, v]) => `export ${k}=${shellQuote(v)}`).join('\n') + '\n', choice: learned?.choice ?? null, predicted: null, fastPath: true, candidates: [], reason: learned ? `squashfs choice learned on this host at ${learned.measuredAt}` : 'no tree to measure and nothing learned yet: only parallelism is set' };
+          return {
+            env,
+            exports:
+              Object.entries(env)
+                .map(([k, v]) => `export ${k}=${shellQuote(v)}`)
+                .join('\n') + '\n',
+            choice: learned?.choice ?? null,
+            predicted: null,
+            fastPath: true,
+            candidates: [],
+            reason: learned
+              ? `squashfs choice learned on this host at ${learned.measuredAt}`
+              : 'no tree to measure and nothing learned yet: only parallelism is set',
+          };
         }
-        if (!existsSync(target) || !statSync(target).isDirectory()) throw new BusError('bad-request', `${target} is not a directory`);
-        const r = await tune({ target, mode: mode as never, force, benchmark, onProgress: (m) => ctx.log.debug(m) }, tuneMemory);
+        if (!existsSync(target) || !statSync(target).isDirectory())
+          throw new BusError('bad-request', `${target} is not a directory`);
+        const r = await tune(
+          { target, mode: mode as never, force, benchmark, onProgress: (m) => ctx.log.debug(m) },
+          tuneMemory,
+        );
         return {
           env: r.env,
           exports: r.exports,
           choice: r.choice,
-          predicted: r.choice.predicted ? { timeMs: r.choice.predicted.buildMs, sizeBytes: r.choice.predicted.imageBytes } : null,
+          predicted: r.choice.predicted
+            ? { timeMs: r.choice.predicted.buildMs, sizeBytes: r.choice.predicted.imageBytes }
+            : null,
           fastPath: r.fastPath,
           reuse: r.reuse,
           candidates: r.candidates,
@@ -212,11 +293,13 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
     }),
     system: endpoint({
       input: systemInput,
-      description: 'vm dirty ratios, cache pressure, CPU governor, I/O scheduler: apply with a checkpoint, roll back exactly',
+      description:
+        'vm dirty ratios, cache pressure, CPU governor, I/O scheduler: apply with a checkpoint, roll back exactly',
       handler: ({ action, buildDir, dryRun }) => {
         if (action === 'status') return { checkpoint: readCheckpoint(checkpointPath) };
         if (action === 'rollback') return { rollback: rollback(checkpointPath) };
-        if (process.getuid?.() !== 0 && !dryRun) refuse('refused', { code: 'needs-root', reason: 'changing kernel settings needs root' });
+        if (process.getuid?.() !== 0 && !dryRun)
+          refuse('refused', { code: 'needs-root', reason: 'changing kernel settings needs root' });
         try {
           return { optimize: optimizeSystem({ buildDir, checkpointPath, dryRun }) };
         } catch (e) {

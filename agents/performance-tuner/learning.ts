@@ -49,7 +49,9 @@ export function isTuneRecord(x: unknown): x is TuneRecord {
     typeof r.treeSignature.ext === 'object' &&
     Array.isArray(r.candidates) &&
     r.candidates.length > 0 &&
-    r.candidates.every((c) => typeof c?.label === 'string' && typeof c.sampleBytes === 'number' && typeof c.wallMs === 'number') &&
+    r.candidates.every(
+      (c) => typeof c?.label === 'string' && typeof c.sampleBytes === 'number' && typeof c.wallMs === 'number',
+    ) &&
     !!r.calibration &&
     typeof r.calibration.overheadMs === 'number'
   );
@@ -75,12 +77,22 @@ export function reuseVerdict(
   }
   const age = now.getTime() - Date.parse(record.measuredAt);
   if (!Number.isFinite(age) || age < 0) return { reusable: false, reason: 'record has an invalid measuredAt' };
-  if (age > maxAgeMs) return { reusable: false, reason: `stale: measured ${Math.round(age / 3.6e6)} h ago (max ${Math.round(maxAgeMs / 3.6e6)} h)` };
-  if (!similarTree(record.treeSignature, signature)) return { reusable: false, reason: 'the tree changed materially since it was measured' };
+  if (age > maxAgeMs)
+    return {
+      reusable: false,
+      reason: `stale: measured ${Math.round(age / 3.6e6)} h ago (max ${Math.round(maxAgeMs / 3.6e6)} h)`,
+    };
+  if (!similarTree(record.treeSignature, signature))
+    return { reusable: false, reason: 'the tree changed materially since it was measured' };
   return { reusable: true, reason: `same host, similar tree, measured ${Math.round(age / 60000)} min ago` };
 }
 
 /** The fast-path decision: same host, similar tree, not stale. */
-export function reusable(record: unknown, signature: TreeSignature, now: Date, maxAgeMs: number = DEFAULT_MAX_AGE_MS): boolean {
+export function reusable(
+  record: unknown,
+  signature: TreeSignature,
+  now: Date,
+  maxAgeMs: number = DEFAULT_MAX_AGE_MS,
+): boolean {
   return reuseVerdict(record, signature, now, maxAgeMs).reusable;
 }

@@ -4,6 +4,7 @@ import { tunerEndpoints } from './endpoints.js';
 
 agentMain({
   name: 'performance-tuner',
-  description: 'isoswarm performance tuner: measures compression, parallelism and caches per host and remembers what works',
+  description:
+    'isoswarm performance tuner: measures compression, parallelism and caches per host and remembers what works',
   endpoints: tunerEndpoints,
 });

@@ -1,13 +1,27 @@
+// Over 250 lines on purpose: sampling, building and reading back one candidate share their scratch and timing state.
 // Side effects: materializes the sample and sub-sample of the real tree in a scratch dir, runs real
 // mksquashfs and unsquashfs over them for every candidate, and removes the scratch dir again.
 import { closeSync, mkdirSync, openSync, readSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildSquashfs, fixedOverheadMs, readBackCost, choiceLabel, type SquashChoice } from '../../src/host/squashfs/mksquashfs.js';
+import {
+  buildSquashfs,
+  fixedOverheadMs,
+  readBackCost,
+  choiceLabel,
+  type SquashChoice,
+} from '../../src/host/squashfs/mksquashfs.js';
 import { createScratch, removeJournalledScratch } from '../../src/host/delete/scratch-journal.js';
 import { type TreeScan } from '../../src/host/squashfs/tree-scan.js';
 import { estimateDuplicates } from '../../src/host/squashfs/tree-dedup.js';
-import { DEFAULT_SAMPLE_LIMITS, materializeSample, planSample, sampleFraction, type SampleLimits, type SamplePlan } from '../../src/host/squashfs/tree-sample.js';
+import {
+  DEFAULT_SAMPLE_LIMITS,
+  materializeSample,
+  planSample,
+  sampleFraction,
+  type SampleLimits,
+  type SamplePlan,
+} from '../../src/host/squashfs/tree-sample.js';
 import { type Candidate, controlChoice } from './candidates.js';
 import { searchCandidates } from './search.js';
 import { type Calibration, type SampleLevel, type SampleRun } from './predict.js';
@@ -123,8 +137,17 @@ async function measureOne(
   const readBackMs = rb.cpuMs ?? rb.wallMs;
   rmSync(img, { force: true });
   return {
-    label, choice, level, sampleBytes: info.bytes, uniqueBytes: info.uniqueBytes, sampleFiles: info.files,
-    wallMs: Math.round(wallMs), cpuMs, imageBytes, readBackMs: Math.round(readBackMs), runs,
+    label,
+    choice,
+    level,
+    sampleBytes: info.bytes,
+    uniqueBytes: info.uniqueBytes,
+    sampleFiles: info.files,
+    wallMs: Math.round(wallMs),
+    cpuMs,
+    imageBytes,
+    readBackMs: Math.round(readBackMs),
+    runs,
   };
 }
 
@@ -146,7 +169,9 @@ export async function measureCandidates(o: MeasureOptions): Promise<Measurements
     const s2 = p2 === p1 ? s1 : await materializeSample(o.root, p2, join(scratch, 'subsample'));
     const sample = { fraction: f1, files: p1.entries.length, bytes: p1.bytes, uniqueBytes: d1.sampleUniqueBytes };
     const subsample = { fraction: f2, files: p2.entries.length, bytes: p2.bytes, uniqueBytes: d2.sampleUniqueBytes };
-    say(`sample ${sample.files} files ${sample.bytes} B (${(f1 * 100).toFixed(1)} %), sub-sample ${subsample.bytes} B, distinct share ${d1.uniqueShare.toFixed(3)}`);
+    say(
+      `sample ${sample.files} files ${sample.bytes} B (${(f1 * 100).toFixed(1)} %), sub-sample ${subsample.bytes} B, distinct share ${d1.uniqueShare.toFixed(3)}`,
+    );
     warm(s1.dir);
     if (s2 !== s1) warm(s2.dir);
     const empty = join(scratch, 'empty');
@@ -167,7 +192,15 @@ export async function measureCandidates(o: MeasureOptions): Promise<Measurements
       let r = done.get(k);
       if (!r) {
         const [dir, info] = level === 'sample' || s2 === s1 ? [s1.dir, sample] : [s2.dir, subsample];
-        r = await measureOne(label, choice, level === 'subsample' && s2 === s1 ? 'sample' : level, dir, info, img, repeat);
+        r = await measureOne(
+          label,
+          choice,
+          level === 'subsample' && s2 === s1 ? 'sample' : level,
+          dir,
+          info,
+          img,
+          repeat,
+        );
         done.set(k, r);
         say(`${label} on ${level}: ${r.wallMs} ms, ${r.imageBytes} B`);
       }
@@ -189,7 +222,8 @@ export async function measureCandidates(o: MeasureOptions): Promise<Measurements
       if (level === 'subsample' && !corrected) await correct();
       return probe(choice, level);
     };
-    const ratio = (r: SampleRun) => (r.imageBytes / Math.max(1, r.uniqueBytes)) * (r.level === 'subsample' ? subsampleSizeCorrection : 1);
+    const ratio = (r: SampleRun) =>
+      (r.imageBytes / Math.max(1, r.uniqueBytes)) * (r.level === 'subsample' ? subsampleSizeCorrection : 1);
     let runs: SampleRun[] = [];
     let steps: string[] = [];
     if (o.candidates) {
@@ -202,7 +236,13 @@ export async function measureCandidates(o: MeasureOptions): Promise<Measurements
         runs.push(await probeCorrected(c.choice, c.tier === 'cheap' ? 'sample' : 'subsample'));
       }
     } else {
-      const found = await searchCandidates({ nproc: o.nproc, elfShare: elfShare(o.root, p1), probe: probeCorrected, ratio, say });
+      const found = await searchCandidates({
+        nproc: o.nproc,
+        elfShare: elfShare(o.root, p1),
+        probe: probeCorrected,
+        ratio,
+        say,
+      });
       runs = found.runs;
       pruned.push(...found.pruned);
       steps = found.steps;
@@ -211,7 +251,12 @@ export async function measureCandidates(o: MeasureOptions): Promise<Measurements
       runs,
       pruned,
       steps,
-      dedup: { uniqueShare: d1.uniqueShare, hashedFiles: d1.hashedFiles + (d2 === d1 ? 0 : d2.hashedFiles), hashedBytes: d1.hashedBytes + (d2 === d1 ? 0 : d2.hashedBytes), complete: d1.complete && d2.complete },
+      dedup: {
+        uniqueShare: d1.uniqueShare,
+        hashedFiles: d1.hashedFiles + (d2 === d1 ? 0 : d2.hashedFiles),
+        hashedBytes: d1.hashedBytes + (d2 === d1 ? 0 : d2.hashedBytes),
+        complete: d1.complete && d2.complete,
+      },
       calibration: {
         overheadMs: Math.round(overhead.wallMs),
         overheadCpuMs: overhead.cpuMs,

@@ -55,7 +55,10 @@ export function shellQuote(s: string): string {
 /** The variables as `export NAME='value'` lines (a comment for tmpfs, which is a mount, not a variable). */
 export function formatExports(rec: Recommendation): string {
   const lines = Object.entries(exportEnv(rec)).map(([k, v]) => `export ${k}=${shellQuote(v)}`);
-  if (rec.tmpfs.recommended) lines.push(`# tmpfs work dir recommended (${rec.tmpfs.reason}): size=${Math.round(rec.tmpfs.sizeBytes / 2 ** 20)}M`);
+  if (rec.tmpfs.recommended)
+    lines.push(
+      `# tmpfs work dir recommended (${rec.tmpfs.reason}): size=${Math.round(rec.tmpfs.sizeBytes / 2 ** 20)}M`,
+    );
   return `${lines.join('\n')}\n`;
 }
 

@@ -67,7 +67,10 @@ export async function searchCandidates(ctx: SearchContext): Promise<SearchResult
     return r;
   };
   const zstd = (level: number, blockSize: number | undefined, processors = p): SquashChoice => ({
-    comp: 'zstd', level, ...(blockSize !== undefined && blockSize !== 128 << 10 ? { blockSize } : {}), processors,
+    comp: 'zstd',
+    level,
+    ...(blockSize !== undefined && blockSize !== 128 << 10 ? { blockSize } : {}),
+    processors,
   });
 
   // 1. References.
@@ -80,14 +83,24 @@ export async function searchCandidates(ctx: SearchContext): Promise<SearchResult
   const xz = await measure({ comp: 'xz', blockSize: MIB, processors: p }, 'sample');
   const bcjChoice: SquashChoice = { comp: 'xz', blockSize: MIB, bcj: 'x86', processors: p };
   if (ctx.elfShare >= BCJ_MIN_ELF_SHARE) await measure(bcjChoice, 'sample');
-  else pruned.push({ label: choiceLabel(bcjChoice), reason: `ELF share of the sample ${pct(ctx.elfShare)} < ${pct(BCJ_MIN_ELF_SHARE)}: the x86 filter only pays on machine code` });
+  else
+    pruned.push({
+      label: choiceLabel(bcjChoice),
+      reason: `ELF share of the sample ${pct(ctx.elfShare)} < ${pct(BCJ_MIN_ELF_SHARE)}: the x86 filter only pays on machine code`,
+    });
   await measure({ comp: 'gzip', processors: p }, 'sample');
 
   // 2. zstd's block size.
   let block = MIB;
   if (ctx.ratio(z3m) <= ctx.ratio(z3) && cost(z3m) <= cost(z3) * 1.15) {
-    for (const b of [256 << 10, 512 << 10]) pruned.push({ label: choiceLabel(zstd(3, b)), reason: '1 MiB blocks are smaller and no slower than 128 KiB at level 3; sizes in between lie between' });
-    note(`zstd blocks: 1M (level 3: ${pct(ctx.ratio(z3m))} vs ${pct(ctx.ratio(z3))} at 128K, ${cost(z3m)} vs ${cost(z3)} ms CPU)`);
+    for (const b of [256 << 10, 512 << 10])
+      pruned.push({
+        label: choiceLabel(zstd(3, b)),
+        reason: '1 MiB blocks are smaller and no slower than 128 KiB at level 3; sizes in between lie between',
+      });
+    note(
+      `zstd blocks: 1M (level 3: ${pct(ctx.ratio(z3m))} vs ${pct(ctx.ratio(z3))} at 128K, ${cost(z3m)} vs ${cost(z3)} ms CPU)`,
+    );
   } else {
     const all = [z3, await measure(zstd(3, 256 << 10), 'sample'), await measure(zstd(3, 512 << 10), 'sample'), z3m];
     const best = Math.min(...all.map(ctx.ratio));
@@ -123,8 +136,13 @@ export async function searchCandidates(ctx: SearchContext): Promise<SearchResult
     }
     if (at.has(hi) ? ok(at.get(hi) as SampleRun) : ok(await level(hi))) passing = hi;
   }
-  note(`zstd level bisection at ${block >> 10}K blocks: bound ${pct(bound)} (smallest reference ${pct(smallest)} +25 %, less ${SIZE_UNCERTAINTY * 100} % margin); ` +
-    `measured ${[...at.keys()].sort((a, b) => a - b).map((l) => `${l}:${pct(ctx.ratio(at.get(l) as SampleRun))}`).join(' ')} -> ${passing === null ? 'no level within the bound' : `level ${passing}`}`);
+  note(
+    `zstd level bisection at ${block >> 10}K blocks: bound ${pct(bound)} (smallest reference ${pct(smallest)} +25 %, less ${SIZE_UNCERTAINTY * 100} % margin); ` +
+      `measured ${[...at.keys()]
+        .sort((a, b) => a - b)
+        .map((l) => `${l}:${pct(ctx.ratio(at.get(l) as SampleRun))}`)
+        .join(' ')} -> ${passing === null ? 'no level within the bound' : `level ${passing}`}`,
+  );
 
   // 4. zstd-19 as a contender for the smallest, and the chosen level on one processor.
   const z19 = zstd(19, block);
@@ -132,7 +150,11 @@ export async function searchCandidates(ctx: SearchContext): Promise<SearchResult
     const high = [...at.entries()].filter(([l]) => l >= 9).map(([, r]) => ctx.ratio(r));
     const nearest = high.length ? Math.min(...high) : Infinity;
     if (nearest <= smallest * (1 + ZSTD19_REACH)) await level(19);
-    else pruned.push({ label: choiceLabel(z19), reason: `zstd levels >= 9 measured stay > ${pct(ZSTD19_REACH)} above the smallest; zstd-19 gains less than that` });
+    else
+      pruned.push({
+        label: choiceLabel(z19),
+        reason: `zstd levels >= 9 measured stay > ${pct(ZSTD19_REACH)} above the smallest; zstd-19 gains less than that`,
+      });
   }
   if (p > 1 && passing !== null && passing <= COSTLY_ZSTD_LEVEL) await measure(zstd(passing, block, 1), 'sample');
   return { runs, pruned, steps, zstdBlock: block, zstdLevel: passing };

@@ -19,11 +19,26 @@ export interface SquashCall {
   policy: SquashPolicy;
   mode: Mode;
   changed: string[];
-  tuned: { label: string; mksquashfsOpts: string; reason: string; fastPath: boolean; reuse: string; tuneMs: number; key: string } | null;
+  tuned: {
+    label: string;
+    mksquashfsOpts: string;
+    reason: string;
+    fastPath: boolean;
+    reuse: string;
+    tuneMs: number;
+    key: string;
+  } | null;
   /** Prediction for what ran, when that setting was measured on the sample. */
   predicted: { label: string; buildMs: number; imageBytes: number } | null;
   /** Predicted for what the script asked vs the tuned choice (both measured on the sample). */
-  whatIf: { askedLabel: string; askedMs: number | null; askedBytes: number | null; tunedMs: number; tunedBytes: number; note: string } | null;
+  whatIf: {
+    askedLabel: string;
+    askedMs: number | null;
+    askedBytes: number | null;
+    tunedMs: number;
+    tunedBytes: number;
+    note: string;
+  } | null;
   measured: { wallMs: number; cpuMs: number | null; imageBytes: number | null; exitCode: number } | null;
   cacheSuspended: string[];
   note?: string;
@@ -50,12 +65,25 @@ export async function loadCalls(memory: TuneMemory, runId: string | null): Promi
 
 export function newCall(runId: string | null, args: string[], policy: SquashPolicy, mode: Mode): SquashCall {
   return {
-    callId: `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`, runId, at: new Date().toISOString(), source: parseCall(args).sources[0] ?? null,
-    asked: args, ran: args, policy, mode, changed: [], tuned: null, predicted: null, whatIf: null, measured: null, cacheSuspended: [],
+    callId: `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`,
+    runId,
+    at: new Date().toISOString(),
+    source: parseCall(args).sources[0] ?? null,
+    asked: args,
+    ran: args,
+    policy,
+    mode,
+    changed: [],
+    tuned: null,
+    predicted: null,
+    whatIf: null,
+    measured: null,
+    cacheSuspended: [],
   };
 }
 
-const pick = (r: TuneResult, label: string): Prediction | undefined => r.candidates.find((c) => c.label === label)?.predicted;
+const pick = (r: TuneResult, label: string): Prediction | undefined =>
+  r.candidates.find((c) => c.label === label)?.predicted;
 
 /** Fills in what runs and what was predicted, from a tune of the call's source tree. */
 export function decideCall(call: SquashCall, r: TuneResult, memBytes: number): SquashCall {
@@ -70,26 +98,56 @@ export function decideCall(call: SquashCall, r: TuneResult, memBytes: number): S
     ...call,
     ran: applied.args,
     changed: applied.changed,
-    tuned: { label: r.choice.label, mksquashfsOpts: r.choice.mksquashfsOpts, reason: r.choice.reason, fastPath: r.fastPath, reuse: r.reuse.reason, tuneMs: r.durationMs, key: r.key },
+    tuned: {
+      label: r.choice.label,
+      mksquashfsOpts: r.choice.mksquashfsOpts,
+      reason: r.choice.reason,
+      fastPath: r.fastPath,
+      reuse: r.reuse.reason,
+      tuneMs: r.durationMs,
+      key: r.key,
+    },
     predicted: ran ? { label: ranLabel, buildMs: ran.buildMs, imageBytes: ran.imageBytes } : null,
     whatIf: {
-      askedLabel: asked, askedMs: a?.buildMs ?? null, askedBytes: a?.imageBytes ?? null, tunedMs: t.buildMs, tunedBytes: t.imageBytes,
-      note: a ? `asked ${asked}: predicted ${a.buildMs} ms / ${a.imageBytes} B; tuned ${r.choice.label}: ${t.buildMs} ms / ${t.imageBytes} B` : `asked ${asked} was not among the settings measured on the sample`,
+      askedLabel: asked,
+      askedMs: a?.buildMs ?? null,
+      askedBytes: a?.imageBytes ?? null,
+      tunedMs: t.buildMs,
+      tunedBytes: t.imageBytes,
+      note: a
+        ? `asked ${asked}: predicted ${a.buildMs} ms / ${a.imageBytes} B; tuned ${r.choice.label}: ${t.buildMs} ms / ${t.imageBytes} B`
+        : `asked ${asked} was not among the settings measured on the sample`,
     },
   };
 }
 
 /** Records the measured build beside the prediction, and as a calibration pair of this host. */
-export async function reportCall(memory: TuneMemory, call: SquashCall, measured: NonNullable<SquashCall['measured']>, fingerprintId: string | null): Promise<SquashCall> {
+export async function reportCall(
+  memory: TuneMemory,
+  call: SquashCall,
+  measured: NonNullable<SquashCall['measured']>,
+  fingerprintId: string | null,
+): Promise<SquashCall> {
   const done = { ...call, measured };
   if (fingerprintId && call.predicted && measured.exitCode === 0) {
     const key = calibrationKey(fingerprintId);
     const prev = await Promise.resolve(memory.get(key)).catch(() => undefined);
-    const v = prev && typeof prev === 'object' && 'value' in prev && 'key' in prev ? (prev as { value: unknown }).value : prev;
-    await memory.set(key, addPair(v, fingerprintId, {
-      label: call.predicted.label, comp: call.predicted.label.split(/[-/]/)[0] ?? 'unknown', predictedMs: call.predicted.buildMs, measuredMs: measured.wallMs,
-      predictedBytes: call.predicted.imageBytes, measuredBytes: measured.imageBytes ?? 0, cpuMs: measured.cpuMs, at: new Date().toISOString(), source: `mksquashfs shim, run ${call.runId ?? '-'}`,
-    }));
+    const v =
+      prev && typeof prev === 'object' && 'value' in prev && 'key' in prev ? (prev as { value: unknown }).value : prev;
+    await memory.set(
+      key,
+      addPair(v, fingerprintId, {
+        label: call.predicted.label,
+        comp: call.predicted.label.split(/[-/]/)[0] ?? 'unknown',
+        predictedMs: call.predicted.buildMs,
+        measuredMs: measured.wallMs,
+        predictedBytes: call.predicted.imageBytes,
+        measuredBytes: measured.imageBytes ?? 0,
+        cpuMs: measured.cpuMs,
+        at: new Date().toISOString(),
+        source: `mksquashfs shim, run ${call.runId ?? '-'}`,
+      }),
+    );
   }
   await saveCall(memory, done);
   return done;

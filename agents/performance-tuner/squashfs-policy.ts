@@ -9,9 +9,31 @@ export type SquashPolicy = 'respect' | 'fill' | 'override';
 export const SQUASH_POLICIES: readonly SquashPolicy[] = ['respect', 'fill', 'override'];
 
 /** Options that take one value (the ones this policy reads or replaces). */
-const WITH_VALUE = new Set(['-comp', '-b', '-Xcompression-level', '-processors', '-mem', '-Xbcj', '-Xdict-size', '-Xwindow-size', '-Xstrategy', '-Xalgorithm']);
+const WITH_VALUE = new Set([
+  '-comp',
+  '-b',
+  '-Xcompression-level',
+  '-processors',
+  '-mem',
+  '-Xbcj',
+  '-Xdict-size',
+  '-Xwindow-size',
+  '-Xstrategy',
+  '-Xalgorithm',
+]);
 /** Compression options an override removes (the tuned choice brings its own). */
-const COMPRESSION = new Set(['-comp', '-b', '-Xcompression-level', '-Xbcj', '-Xdict-size', '-Xwindow-size', '-Xstrategy', '-Xalgorithm', '-Xhc', '-processors']);
+const COMPRESSION = new Set([
+  '-comp',
+  '-b',
+  '-Xcompression-level',
+  '-Xbcj',
+  '-Xdict-size',
+  '-Xwindow-size',
+  '-Xstrategy',
+  '-Xalgorithm',
+  '-Xhc',
+  '-processors',
+]);
 
 export interface ParsedCall {
   sources: string[];
@@ -23,7 +45,11 @@ export interface ParsedCall {
 export function parseCall(args: readonly string[]): ParsedCall {
   const firstOpt = args.findIndex((a) => a.startsWith('-'));
   const pos = firstOpt < 0 ? [...args] : args.slice(0, firstOpt);
-  return { sources: pos.slice(0, -1), dest: pos.length >= 2 ? (pos[pos.length - 1] as string) : null, options: firstOpt < 0 ? [] : args.slice(firstOpt) };
+  return {
+    sources: pos.slice(0, -1),
+    dest: pos.length >= 2 ? (pos[pos.length - 1] as string) : null,
+    options: firstOpt < 0 ? [] : args.slice(firstOpt),
+  };
 }
 
 function optionValue(options: readonly string[], name: string): string | undefined {
@@ -37,11 +63,14 @@ export function askedChoice(options: readonly string[], processors: number): Squ
   const level = optionValue(options, '-Xcompression-level');
   const b = optionValue(options, '-b');
   const bytes = b === undefined ? undefined : /^(\d+)([KM]?)$/i.exec(b);
-  const blockSize = bytes ? Number(bytes[1]) * (bytes[2]?.toUpperCase() === 'M' ? 1 << 20 : bytes[2] ? 1 << 10 : 1) : undefined;
+  const blockSize = bytes
+    ? Number(bytes[1]) * (bytes[2]?.toUpperCase() === 'M' ? 1 << 20 : bytes[2] ? 1 << 10 : 1)
+    : undefined;
   const bcj = optionValue(options, '-Xbcj');
   const p = Number(optionValue(options, '-processors') ?? processors);
   return {
-    comp, processors: p,
+    comp,
+    processors: p,
     ...(level !== undefined ? { level: Number(level) } : {}),
     ...(blockSize !== undefined && blockSize !== 128 << 10 ? { blockSize } : {}),
     ...(bcj === 'x86' && comp === 'xz' ? { bcj: 'x86' as const } : {}),
@@ -53,7 +82,12 @@ export interface Applied {
   changed: string[];
 }
 
-export function applyPolicy(args: readonly string[], tuned: SquashChoice, policy: SquashPolicy, memBytes: number): Applied {
+export function applyPolicy(
+  args: readonly string[],
+  tuned: SquashChoice,
+  policy: SquashPolicy,
+  memBytes: number,
+): Applied {
   const call = parseCall(args);
   const head = [...call.sources, ...(call.dest ? [call.dest] : [])];
   if (policy === 'respect' || call.dest === null) return { args: [...args], changed: [] };
@@ -68,11 +102,15 @@ export function applyPolicy(args: readonly string[], tuned: SquashChoice, policy
       } else kept.push(o);
     }
     const add = mksquashfsArgs(tuned);
-    return { args: [...head, ...kept, ...add], changed: [...removed.map((r) => `removed ${r}`), `added ${add.join(' ')}`] };
+    return {
+      args: [...head, ...kept, ...add],
+      changed: [...removed.map((r) => `removed ${r}`), `added ${add.join(' ')}`],
+    };
   }
   const add: string[] = [];
   if (!call.options.includes('-processors')) add.push('-processors', String(tuned.processors));
   if (!call.options.includes('-mem')) add.push('-mem', `${Math.max(64, Math.floor(memBytes / 4 / 2 ** 20))}M`);
-  if (!call.options.includes('-comp') && !call.options.includes('-b') && tuned.blockSize !== undefined) add.push('-b', `${tuned.blockSize >> 10}K`);
+  if (!call.options.includes('-comp') && !call.options.includes('-b') && tuned.blockSize !== undefined)
+    add.push('-b', `${tuned.blockSize >> 10}K`);
   return { args: [...head, ...call.options, ...add], changed: add.length ? [`added ${add.join(' ')}`] : [] };
 }

@@ -1,3 +1,4 @@
+// Over 250 lines on purpose: one decision path (reuse, measure, choose, remember) with its evidence kept together.
 // The agent-level tune: fingerprint the host, scan the target tree, reuse what was learned for this
 // host and a similar tree (fast path) or measure candidates on a sample of the real tree, choose by
 // mode, and remember the evidence. Memory is injected: the agent passes the bus-backed memory.
@@ -48,7 +49,13 @@ export interface TuneOptions {
 }
 
 export interface TuneResult {
-  choice: { label: string; choice: SquashChoice; mksquashfsOpts: string; reason: string; predicted: PredictedCandidate['predicted'] };
+  choice: {
+    label: string;
+    choice: SquashChoice;
+    mksquashfsOpts: string;
+    reason: string;
+    predicted: PredictedCandidate['predicted'];
+  };
   decision: Decision;
   exports: string;
   env: Record<string, string>;
@@ -88,20 +95,44 @@ export function treeKey(fingerprintId: string, sig: TreeSignature): string {
 
 /** A bus or store may hand back `{ key, value, updatedAt }`; tune wants the value. */
 function unwrap(x: unknown): unknown {
-  if (x && typeof x === 'object' && 'value' in x && 'key' in x && 'updatedAt' in x) return (x as { value: unknown }).value;
+  if (x && typeof x === 'object' && 'value' in x && 'key' in x && 'updatedAt' in x)
+    return (x as { value: unknown }).value;
   return x;
 }
 
 function finish(
-  record: TuneRecord, mode: Mode, treeBytes: number, fp: HostFingerprint, started: number,
-  extra: { fastPath: boolean; reuse: ReuseVerdict; key: string; signature: TreeSignature; benchmark?: HostBenchmark; stored: boolean; memoryError?: string; factors: TimeFactors },
+  record: TuneRecord,
+  mode: Mode,
+  treeBytes: number,
+  fp: HostFingerprint,
+  started: number,
+  extra: {
+    fastPath: boolean;
+    reuse: ReuseVerdict;
+    key: string;
+    signature: TreeSignature;
+    benchmark?: HostBenchmark;
+    stored: boolean;
+    memoryError?: string;
+    factors: TimeFactors;
+  },
 ): TuneResult {
   const candidates = applyTimeFactors(predictAll(record.candidates, record.calibration, treeBytes), extra.factors);
   const decision = choose(candidates, mode);
   const picked = candidates.find((c) => c.label === decision.label) as PredictedCandidate;
-  const recommendation = recommend(picked.choice, { threads: fp.threads, memAvailableBytes: memAvailable() }, treeBytes);
+  const recommendation = recommend(
+    picked.choice,
+    { threads: fp.threads, memAvailableBytes: memAvailable() },
+    treeBytes,
+  );
   return {
-    choice: { label: picked.label, choice: picked.choice, mksquashfsOpts: recommendation.mksquashfsOpts, reason: decision.reason, predicted: picked.predicted },
+    choice: {
+      label: picked.label,
+      choice: picked.choice,
+      mksquashfsOpts: recommendation.mksquashfsOpts,
+      reason: decision.reason,
+      predicted: picked.predicted,
+    },
     decision,
     exports: formatExports(recommendation),
     env: exportEnv(recommendation),
@@ -138,7 +169,14 @@ export async function tune(opts: TuneOptions, memory: TuneMemory): Promise<TuneR
       }),
   );
   // Measured-vs-predicted pairs of earlier full builds on this host scale the time predictions.
-  const factors = timeFactors(unwrap(await Promise.resolve().then(() => memory.get(calibrationKey(fp.id))).catch(() => undefined)), fp.id);
+  const factors = timeFactors(
+    unwrap(
+      await Promise.resolve()
+        .then(() => memory.get(calibrationKey(fp.id)))
+        .catch(() => undefined),
+    ),
+    fp.id,
+  );
   const save = async (value: unknown): Promise<boolean> => {
     try {
       await memory.set(key, value);
@@ -154,8 +192,19 @@ export async function tune(opts: TuneOptions, memory: TuneMemory): Promise<TuneR
   const benchmark = opts.benchmark ? await hostBenchmark({ scratchParent: opts.scratchParent }) : undefined;
   if (reuse.reusable) {
     const record = stored as TuneRecord;
-    const ok = benchmark ? await save({ ...record, host: { fingerprint: fp, benchmark }, updatedAt: now().toISOString() }) : true;
-    return finish(record, mode, scan.totalBytes, fp, started, { fastPath: true, reuse, key, signature, benchmark, stored: ok, memoryError, factors });
+    const ok = benchmark
+      ? await save({ ...record, host: { fingerprint: fp, benchmark }, updatedAt: now().toISOString() })
+      : true;
+    return finish(record, mode, scan.totalBytes, fp, started, {
+      fastPath: true,
+      reuse,
+      key,
+      signature,
+      benchmark,
+      stored: ok,
+      memoryError,
+      factors,
+    });
   }
   const m = await measureCandidates({
     root: scan.root,
@@ -184,7 +233,12 @@ export async function tune(opts: TuneOptions, memory: TuneMemory): Promise<TuneR
     pruned: m.pruned,
     ...(m.steps.length ? { search: { steps: m.steps } } : {}),
     dedup: m.dedup,
-    sample: { fraction: m.sample.fraction, files: m.sample.files, bytes: m.sample.bytes, subsampleBytes: m.subsample.bytes },
+    sample: {
+      fraction: m.sample.fraction,
+      files: m.sample.files,
+      bytes: m.sample.bytes,
+      subsampleBytes: m.subsample.bytes,
+    },
     samplingMs: m.samplingMs,
     budget: {
       xz1mPredictedMs: xz1m?.predicted.buildMs ?? null,
@@ -196,5 +250,14 @@ export async function tune(opts: TuneOptions, memory: TuneMemory): Promise<TuneR
     host: { fingerprint: fp, ...(benchmark ? { benchmark } : {}) },
   };
   const ok = await save(record);
-  return finish(record, mode, scan.totalBytes, fp, started, { fastPath: false, reuse, key, signature, benchmark, stored: ok, memoryError, factors });
+  return finish(record, mode, scan.totalBytes, fp, started, {
+    fastPath: false,
+    reuse,
+    key,
+    signature,
+    benchmark,
+    stored: ok,
+    memoryError,
+    factors,
+  });
 }

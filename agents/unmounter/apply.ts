@@ -16,7 +16,9 @@ function describeRemaining(remaining: readonly MountEntry[], result: TeardownRes
     .map((m) => {
       const foreign = result.foreign.find((f) => f.mount.id === m.id);
       const holders = result.holders.filter((h: Holder) => h.uses.some((u) => isAtOrUnder(u.path, m.mountPoint)));
-      const who = holders.map((h) => `pid ${h.pid} (${h.cmdline || h.comm}: ${h.uses.map((u) => `${u.kind} ${u.path}`).join(', ')})`);
+      const who = holders.map(
+        (h) => `pid ${h.pid} (${h.cmdline || h.comm}: ${h.uses.map((u) => `${u.kind} ${u.path}`).join(', ')})`,
+      );
       const why = foreign ? `foreign: ${foreign.reason}` : who.length ? `held by ${who.join('; ')}` : 'busy';
       return `${JSON.stringify(m.mountPoint)} (${m.fsType} from ${m.source}) ${why}`;
     })
@@ -95,10 +97,19 @@ export async function applyTeardown(plan: TeardownPlan, opts: ApplyOptions): Pro
             log,
             beforeLazy: async (detaching) => {
               await recordLazyDetach(lazyDir as string, target, detaching);
-              log.warn({ target, mounts: detaching.map((m) => ({ id: m.id, mountPoint: m.mountPoint })) }, 'lazy detach recorded: the tree must not be deleted while the detached mounts are in use');
+              log.warn(
+                { target, mounts: detaching.map((m) => ({ id: m.id, mountPoint: m.mountPoint })) },
+                'lazy detach recorded: the tree must not be deleted while the detached mounts are in use',
+              );
             },
           }),
-        (r) => ({ ok: r.ok, passes: r.passes, remaining: r.remaining.map((m) => m.mountPoint), privatized: r.privatized, usedLazy: r.usedLazy }),
+        (r) => ({
+          ok: r.ok,
+          passes: r.passes,
+          remaining: r.remaining.map((m) => m.mountPoint),
+          privatized: r.privatized,
+          usedLazy: r.usedLazy,
+        }),
       );
       result.attempts.push(...u.attempts);
       result.unmounted.push(...u.attempts.filter((a) => a.ok).map((a) => a.mountPoint));
@@ -110,11 +121,21 @@ export async function applyTeardown(plan: TeardownPlan, opts: ApplyOptions): Pro
     const mounts = await readMountinfo();
     for (const loop of await loopsBackedUnder(target)) {
       if (isLoopMounted(loop, mounts)) {
-        result.detachedLoops.push({ device: loop.name, backingFile: loop.backingFile, ok: false, error: 'still mounted' });
+        result.detachedLoops.push({
+          device: loop.name,
+          backingFile: loop.backingFile,
+          ok: false,
+          error: 'still mounted',
+        });
         continue;
       }
       result.detachedLoops.push(
-        await step('detach-loop', { device: loop.name, backingFile: loop.backingFile }, () => detachLoop(loop.name, target), (r) => ({ ok: r.ok, error: r.error })),
+        await step(
+          'detach-loop',
+          { device: loop.name, backingFile: loop.backingFile },
+          () => detachLoop(loop.name, target),
+          (r) => ({ ok: r.ok, error: r.error }),
+        ),
       );
     }
 
@@ -126,12 +147,20 @@ export async function applyTeardown(plan: TeardownPlan, opts: ApplyOptions): Pro
     );
     result.remaining = remaining;
     result.holders = await holdersInside(target);
-    if (remaining.length > 0) return finish('failed', `still mounted under ${target}:\n${describeRemaining(remaining, result)}`);
+    if (remaining.length > 0)
+      return finish('failed', `still mounted under ${target}:\n${describeRemaining(remaining, result)}`);
     const stuckLoops = result.detachedLoops.filter((l) => !l.ok);
     if (stuckLoops.length > 0) {
-      return finish('failed', `loop devices not detached: ${stuckLoops.map((l) => `${l.device} (${l.error ?? '?'})`).join(', ')}`);
+      return finish(
+        'failed',
+        `loop devices not detached: ${stuckLoops.map((l) => `${l.device} (${l.error ?? '?'})`).join(', ')}`,
+      );
     }
-    if (result.usedLazy) return finish('failed', `a lazy detach was used (recorded in ${lazyDir}): nothing is mounted any more, but deletion must not follow while the detached mounts are in use`);
+    if (result.usedLazy)
+      return finish(
+        'failed',
+        `a lazy detach was used (recorded in ${lazyDir}): nothing is mounted any more, but deletion must not follow while the detached mounts are in use`,
+      );
     return finish('done');
   } catch (e) {
     log.warn({ target, error: String(e) }, 'teardown step failed');

@@ -15,9 +15,21 @@ import { strategyOrderFor, teardownLessons } from './learning.js';
 import { formatPlan, planTeardown } from './plan.js';
 import type { TeardownResult } from './types.js';
 
-
 function emptyResult(target: string | null, reason: string): TeardownResult {
-  return { status: 'refused', target, signalled: [], unmounted: [], attempts: [], detachedLoops: [], holders: [], foreign: [], remaining: [], usedLazy: false, durationMs: 0, reason };
+  return {
+    status: 'refused',
+    target,
+    signalled: [],
+    unmounted: [],
+    attempts: [],
+    detachedLoops: [],
+    holders: [],
+    foreign: [],
+    remaining: [],
+    usedLazy: false,
+    durationMs: 0,
+    reason,
+  };
 }
 
 export function unmounterEndpoints(ctx: AgentContext): EndpointMap {
@@ -36,7 +48,7 @@ export function unmounterEndpoints(ctx: AgentContext): EndpointMap {
     }),
     teardown: endpoint({
       input: teardownInput,
-      description: 'end the chroot\'s processes, unmount everything under it children first, detach its loops, verify',
+      description: "end the chroot's processes, unmount everything under it children first, detach its loops, verify",
       handler: async ({ target, dryRun, graceMs, allowLazy }) => {
         const homes = await readHomeDirs();
         const plan = await planTeardown(target, policy, homes);
@@ -47,7 +59,10 @@ export function unmounterEndpoints(ctx: AgentContext): EndpointMap {
         } else {
           const lock = await acquireTargetLock(plan.target.path);
           if (!lock) {
-            result = emptyResult(plan.target.path, `another teardown or cleanup of ${plan.target.path} is running [locked]`);
+            result = emptyResult(
+              plan.target.path,
+              `another teardown or cleanup of ${plan.target.path} is running [locked]`,
+            );
           } else {
             try {
               const journal = await openJournal(journalDir, plan.target.path);
@@ -67,7 +82,9 @@ export function unmounterEndpoints(ctx: AgentContext): EndpointMap {
             }
           }
         }
-        await memory.record(teardownLessons(plan, result)).catch((e: Error) => ctx.log.warn({ err: e.message }, 'teardown lessons not recorded'));
+        await memory
+          .record(teardownLessons(plan, result))
+          .catch((e: Error) => ctx.log.warn({ err: e.message }, 'teardown lessons not recorded'));
         const reply = { plan, text: formatPlan(plan), result };
         // Refused before anything was done: an error reply with the refusal code, its reason and the reply.
         if (result.status === 'refused') {

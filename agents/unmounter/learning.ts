@@ -9,7 +9,10 @@ import type { Strategy, TeardownPlan, TeardownResult } from './types.js';
 const KNOWN: Strategy[] = ['umount', 'umount-after-settle'];
 
 /** Strategy order per file system type, as the records favour; lazy always stays last. */
-export async function strategyOrderFor(plan: TeardownPlan, memory: MemoryClient): Promise<(fsType: string) => Strategy[]> {
+export async function strategyOrderFor(
+  plan: TeardownPlan,
+  memory: MemoryClient,
+): Promise<(fsType: string) => Strategy[]> {
   const orders = new Map<string, Strategy[]>();
   for (const fsType of new Set(plan.mounts.map((m) => m.fsType))) {
     const rec = await memory.get<UnmountStrategies>(`optimization/unmount-strategies/${fsType}`).catch(() => undefined);
@@ -31,14 +34,35 @@ export function teardownLessons(plan: TeardownPlan, r: TeardownResult): Learning
   events.push({
     kind: 'summary',
     name: 'cleanup-procedures',
-    entry: { action: 'teardown', target, status: r.status, signalled: r.signalled.length, unmounted: r.unmounted.length, loops: r.detachedLoops.length, usedLazy: r.usedLazy, durationMs: r.durationMs },
-    counts: { teardowns: 1, [`teardown-${r.status}`]: 1, processesSignalled: r.signalled.length, mountsUnmounted: r.unmounted.length },
+    entry: {
+      action: 'teardown',
+      target,
+      status: r.status,
+      signalled: r.signalled.length,
+      unmounted: r.unmounted.length,
+      loops: r.detachedLoops.length,
+      usedLazy: r.usedLazy,
+      durationMs: r.durationMs,
+    },
+    counts: {
+      teardowns: 1,
+      [`teardown-${r.status}`]: 1,
+      processesSignalled: r.signalled.length,
+      mountsUnmounted: r.unmounted.length,
+    },
   });
   if (r.status !== 'done') {
     events.push({
       kind: 'summary',
       name: 'error-prevention',
-      entry: { action: 'teardown', target, status: r.status, reason: (r.reason ?? '').slice(0, 500), remaining: r.remaining.map((m) => m.mountPoint), holders: r.holders.map((h) => h.pid) },
+      entry: {
+        action: 'teardown',
+        target,
+        status: r.status,
+        reason: (r.reason ?? '').slice(0, 500),
+        remaining: r.remaining.map((m) => m.mountPoint),
+        holders: r.holders.map((h) => h.pid),
+      },
       counts: { [`teardown-${r.status}`]: 1 },
     });
   }

@@ -21,7 +21,11 @@ export function streamBytesFor(storeDir: string | null): number {
   }
 }
 
-export async function ensureEventStream(nc: NatsConnection, prefix: string, maxBytes = DEFAULT_STREAM_BYTES): Promise<void> {
+export async function ensureEventStream(
+  nc: NatsConnection,
+  prefix: string,
+  maxBytes = DEFAULT_STREAM_BYTES,
+): Promise<void> {
   const jsm = await nc.jetstreamManager();
   const name = streamName(prefix);
   const cfg = {
@@ -38,7 +42,12 @@ export async function ensureEventStream(nc: NatsConnection, prefix: string, maxB
 }
 
 /** Publishes and waits for the server's acknowledgement: when this resolves, the event is stored. */
-export async function publishDurable(nc: NatsConnection, subject: string, payload: unknown, msgId?: string): Promise<number> {
+export async function publishDurable(
+  nc: NatsConnection,
+  subject: string,
+  payload: unknown,
+  msgId?: string,
+): Promise<number> {
   const ack = await nc.jetstream().publish(subject, encodeJson(payload), msgId ? { msgID: msgId } : undefined);
   return ack.seq;
 }

@@ -24,17 +24,25 @@ function generate(): Credentials {
 }
 
 function valid(v: unknown): v is Credentials {
-  return !!v && typeof v === 'object' && ROLES.every((r) => typeof (v as Record<string, Credential>)[r]?.pass === 'string');
+  return (
+    !!v && typeof v === 'object' && ROLES.every((r) => typeof (v as Record<string, Credential>)[r]?.pass === 'string')
+  );
 }
 
 /** Generated at first start, kept 0600 in the (0700) state dir. A corrupted file is refused with
  * the way out, or, with `repair` (only when no server uses it), moved aside and generated anew. */
-export function loadOrCreateCredentials(stateRoot: string, opts: { repair?: boolean; onRepair?: (aside: string) => void } = {}): Credentials {
+export function loadOrCreateCredentials(
+  stateRoot: string,
+  opts: { repair?: boolean; onRepair?: (aside: string) => void } = {},
+): Credentials {
   const file = join(stateRoot, 'credentials.json');
   if (existsSync(file)) {
     const problem = credentialsProblem(stateRoot);
     if (!problem) return readCredentials(stateRoot)!;
-    if (!opts.repair) throw new Error(`${problem}: stop the swarm (isoswarm down) and start it again (isoswarm up) to generate new credentials`);
+    if (!opts.repair)
+      throw new Error(
+        `${problem}: stop the swarm (isoswarm down) and start it again (isoswarm up) to generate new credentials`,
+      );
     const aside = `${file}.corrupt-${Date.now()}`;
     renameSync(file, aside);
     opts.onRepair?.(aside);
@@ -96,7 +104,16 @@ export function permissionsFor(role: Role, prefix: string): Permissions {
       // The coordinator's endpoints and discovery; never an agent's endpoint directly. A run
       // announces its phases; dashboards read metrics, events, run phases and agent exits.
       publish: { allow: [`${prefix}.coordinator.>`, '$SRV.>', `${prefix}.runs.>`] },
-      subscribe: { allow: [inbox, `${prefix}.metrics`, `${prefix}.progress.>`, `${prefix}.events.>`, `${prefix}.runs.>`, `${prefix}.agents.>`] },
+      subscribe: {
+        allow: [
+          inbox,
+          `${prefix}.metrics`,
+          `${prefix}.progress.>`,
+          `${prefix}.events.>`,
+          `${prefix}.runs.>`,
+          `${prefix}.agents.>`,
+        ],
+      },
     };
   }
   return {

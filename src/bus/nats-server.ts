@@ -7,7 +7,8 @@ import { which } from '../host/exec.js';
 import { authorizationBlock, type Credentials } from './nats-auth.js';
 import { refOf, type ProcessRef } from '../host/proc/process-identity.js';
 
-export const NATS_INSTALL_HINT = 'install it with: apt-get install -y nats-server (Debian/Ubuntu), or set NATS_URL to an existing server';
+export const NATS_INSTALL_HINT =
+  'install it with: apt-get install -y nats-server (Debian/Ubuntu), or set NATS_URL to an existing server';
 
 export class MissingNatsServerError extends Error {
   constructor() {

@@ -32,7 +32,11 @@ export function quickSupported(url: string, auth: BusAuth | undefined): boolean 
   return !auth || !(auth.credsFile || auth.nkeySeedFile || auth.tls?.caFile || auth.tls?.certFile || auth.tls?.keyFile);
 }
 
-export function quickConnect(url: string, auth: BusAuth | undefined, timeoutMs: number): Promise<QuickConnection | null> {
+export function quickConnect(
+  url: string,
+  auth: BusAuth | undefined,
+  timeoutMs: number,
+): Promise<QuickConnection | null> {
   if (!quickSupported(url, auth)) return Promise.resolve(null);
   const [host, port] = url.replace(/^nats:\/\//, '').split(':') as [string, string];
   return new Promise((resolve, reject) => {
@@ -49,7 +53,10 @@ export function quickConnect(url: string, auth: BusAuth | undefined, timeoutMs: 
       sock.destroy();
       if (state !== 'ready') reject(e);
     };
-    const timer = setTimeout(() => fail(new QuickBusError('timeout', `no NATS handshake from ${url} within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => fail(new QuickBusError('timeout', `no NATS handshake from ${url} within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     // Our generated users may read replies only under their role's inbox (nats-auth permissionsFor).
     const role = roleOfUser(auth?.user);
     const inboxPrefix = role ? inboxPrefixOf(role) : '_INBOX';
@@ -63,7 +70,13 @@ export function quickConnect(url: string, auth: BusAuth | undefined, timeoutMs: 
             rej(new QuickBusError('timeout', `no reply on ${subject} within ${ms} ms`));
           }, ms);
           pending.set(sid, { resolve: (d) => (clearTimeout(t), res(d)), reject: (e) => (clearTimeout(t), rej(e)) });
-          sock.write(Buffer.concat([Buffer.from(`SUB ${inbox} ${sid}\r\nUNSUB ${sid} 1\r\nPUB ${subject} ${inbox} ${payload.length}\r\n`), Buffer.from(payload), CRLF]));
+          sock.write(
+            Buffer.concat([
+              Buffer.from(`SUB ${inbox} ${sid}\r\nUNSUB ${sid} 1\r\nPUB ${subject} ${inbox} ${payload.length}\r\n`),
+              Buffer.from(payload),
+              CRLF,
+            ]),
+          );
         });
       },
       close() {
@@ -89,7 +102,8 @@ export function quickConnect(url: string, auth: BusAuth | undefined, timeoutMs: 
           const p = pending.get(f[2]!);
           pending.delete(f[2]!);
           // A header-only reply with status 503 is the server's "no responders".
-          if (hdr > 0 && /^NATS\/1\.0 503/.test(body.subarray(0, hdr).toString())) p?.reject(new QuickBusError('unavailable', 'no responders'));
+          if (hdr > 0 && /^NATS\/1\.0 503/.test(body.subarray(0, hdr).toString()))
+            p?.reject(new QuickBusError('unavailable', 'no responders'));
           else p?.resolve(new Uint8Array(body.subarray(hdr)));
           continue;
         }
@@ -102,7 +116,16 @@ export function quickConnect(url: string, auth: BusAuth | undefined, timeoutMs: 
             resolve(null); // the full client does TLS
             return;
           }
-          const co: Record<string, unknown> = { verbose: false, pedantic: false, lang: 'isoswarm-quick', version: '1', protocol: 1, headers: true, no_responders: true, name: `isoswarm-hook:${process.pid}` };
+          const co: Record<string, unknown> = {
+            verbose: false,
+            pedantic: false,
+            lang: 'isoswarm-quick',
+            version: '1',
+            protocol: 1,
+            headers: true,
+            no_responders: true,
+            name: `isoswarm-hook:${process.pid}`,
+          };
           if (auth?.user) Object.assign(co, { user: auth.user, pass: auth.pass ?? '' });
           if (auth?.token) co.auth_token = auth.token;
           sock.write(`CONNECT ${JSON.stringify(co)}\r\nPING\r\n`);
@@ -112,7 +135,8 @@ export function quickConnect(url: string, auth: BusAuth | undefined, timeoutMs: 
           clearTimeout(timer);
           resolve(conn);
         } else if (op === 'PING') sock.write('PONG\r\n');
-        else if (op === '-ERR') fail(new QuickBusError(/authoriz|authent/i.test(line) ? 'auth' : 'unavailable', `NATS: ${line}`));
+        else if (op === '-ERR')
+          fail(new QuickBusError(/authoriz|authent/i.test(line) ? 'auth' : 'unavailable', `NATS: ${line}`));
       }
     };
     sock.on('data', (d: Buffer) => {

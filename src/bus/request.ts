@@ -5,7 +5,12 @@ import { decodeJson, encodeJson } from './codec.js';
 import { endpointSubject, type ServiceName } from './subjects.js';
 import type { RouteInput, RouteName, RouteReply } from '../schemas/agents/contracts.js';
 
-export async function requestRaw(nc: NatsConnection, subject: string, payload: unknown, timeoutMs: number): Promise<unknown> {
+export async function requestRaw(
+  nc: NatsConnection,
+  subject: string,
+  payload: unknown,
+  timeoutMs: number,
+): Promise<unknown> {
   let m;
   try {
     m = await nc.request(subject, encodeJson(payload), { timeout: timeoutMs });
@@ -34,7 +39,11 @@ export async function requestEndpoint<T = unknown>(
   if (!env) throw new BusError('bad-reply', `reply on ${subject} is not an isoswarm envelope`);
   if (!env.ok) {
     const { code, message, details } = env.error;
-    throw new BusError(isBusErrorCode(code) ? code : 'internal', isBusErrorCode(code) ? message : `${code}: ${message}`, details);
+    throw new BusError(
+      isBusErrorCode(code) ? code : 'internal',
+      isBusErrorCode(code) ? message : `${code}: ${message}`,
+      details,
+    );
   }
   return env.data as T;
 }

@@ -70,7 +70,11 @@ export async function startService(nc: NatsConnection, opts: ServiceOptions): Pr
       }
       c.errors++;
       c.lastError = `${env.error.code}: ${env.error.message}`;
-      msg.respondError(isBusErrorCode(env.error.code) ? BUS_ERRORS[env.error.code].status : 500, env.error.message.slice(0, 200), encodeJson(env));
+      msg.respondError(
+        isBusErrorCode(env.error.code) ? BUS_ERRORS[env.error.code].status : 500,
+        env.error.message.slice(0, 200),
+        encodeJson(env),
+      );
     };
     srv.addEndpoint(name, {
       subject,
@@ -81,7 +85,10 @@ export async function startService(nc: NatsConnection, opts: ServiceOptions): Pr
         try {
           raw = decodeJson(msg.data);
         } catch (e) {
-          reply(msg, { ok: false, error: { code: 'bad-request', message: `payload is not JSON: ${(e as Error).message}` } });
+          reply(msg, {
+            ok: false,
+            error: { code: 'bad-request', message: `payload is not JSON: ${(e as Error).message}` },
+          });
           return;
         }
         const parsed = def.input.safeParse(raw);

@@ -5,8 +5,17 @@ import { randomUUID } from 'node:crypto';
 import type { HookEvent, HookName } from '../schemas/hook-types.js';
 
 export const CLAUDE_EVENTS = [
-  'SessionStart', 'UserPromptSubmit', 'PreToolUse', 'PermissionRequest', 'PostToolUse', 'PostToolUseFailure',
-  'Notification', 'Stop', 'SubagentStop', 'PreCompact', 'SessionEnd',
+  'SessionStart',
+  'UserPromptSubmit',
+  'PreToolUse',
+  'PermissionRequest',
+  'PostToolUse',
+  'PostToolUseFailure',
+  'Notification',
+  'Stop',
+  'SubagentStop',
+  'PreCompact',
+  'SessionEnd',
 ] as const;
 export type ClaudeEventName = (typeof CLAUDE_EVENTS)[number];
 
@@ -14,7 +23,8 @@ export type ClaudePayload = Record<string, unknown>;
 
 const EDIT_TOOLS = new Set(['Edit', 'Write', 'MultiEdit', 'NotebookEdit']);
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-const toolInput = (p: ClaudePayload): Record<string, unknown> => (p.tool_input && typeof p.tool_input === 'object' ? (p.tool_input as Record<string, unknown>) : {});
+const toolInput = (p: ClaudePayload): Record<string, unknown> =>
+  p.tool_input && typeof p.tool_input === 'object' ? (p.tool_input as Record<string, unknown>) : {};
 
 /** What a tool call was, in one line: `Bash: rm -rf build`, `Edit: src/a.ts`. */
 function toolLine(p: ClaudePayload): string {
@@ -48,7 +58,11 @@ function map(name: string, p: ClaudePayload): Mapped {
       return { hook: 'notification', message: `ran ${toolLine(p)}`, level: 'debug', telemetry: true };
     }
     case 'PostToolUseFailure':
-      return { hook: 'notification', message: `failed: ${toolLine(p)}${str(p.error) ? ` (${str(p.error)!.slice(0, 300)})` : ''}`, level: 'warning' };
+      return {
+        hook: 'notification',
+        message: `failed: ${toolLine(p)}${str(p.error) ? ` (${str(p.error)!.slice(0, 300)})` : ''}`,
+        level: 'warning',
+      };
     case 'Notification':
       return { hook: 'notification', message: str(p.message) ?? 'Claude Code notification', level: 'info' };
     case 'Stop':
@@ -56,11 +70,21 @@ function map(name: string, p: ClaudePayload): Mapped {
     case 'SubagentStop':
       return { hook: 'notification', message: 'a subagent finished', level: 'debug', telemetry: true };
     case 'PreCompact':
-      return { hook: 'notification', message: `context compaction (${str(p.trigger) ?? 'auto'})`, level: 'debug', telemetry: true };
+      return {
+        hook: 'notification',
+        message: `context compaction (${str(p.trigger) ?? 'auto'})`,
+        level: 'debug',
+        telemetry: true,
+      };
     case 'SessionEnd':
       return { hook: 'post-task' };
     default:
-      return { hook: 'notification', message: `Claude Code event ${name || '(unnamed)'}`, level: 'info', telemetry: true };
+      return {
+        hook: 'notification',
+        message: `Claude Code event ${name || '(unnamed)'}`,
+        level: 'info',
+        telemetry: true,
+      };
   }
 }
 
@@ -69,7 +93,11 @@ function bounded(v: unknown, depth = 0): unknown {
   if (typeof v === 'string') return v.length > 2000 ? `${v.slice(0, 2000)}... (${v.length} chars)` : v;
   if (depth > 6 || v === null || typeof v !== 'object') return v;
   if (Array.isArray(v)) return v.slice(0, 50).map((x) => bounded(x, depth + 1));
-  return Object.fromEntries(Object.entries(v as Record<string, unknown>).slice(0, 50).map(([k, x]) => [k, bounded(x, depth + 1)]));
+  return Object.fromEntries(
+    Object.entries(v as Record<string, unknown>)
+      .slice(0, 50)
+      .map(([k, x]) => [k, bounded(x, depth + 1)]),
+  );
 }
 
 export function eventName(p: ClaudePayload): string {

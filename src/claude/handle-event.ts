@@ -25,7 +25,12 @@ export function claudeSettings(config: Config): ClaudeSettings {
   return { guard: c.guard !== false, context: c.context !== false, contextMaxWords: c.contextMaxWords ?? 250 };
 }
 
-async function guardAnswer(p: ClaudePayload, config: Config, extra: Record<string, unknown>, nc: SwarmLink | null): Promise<Record<string, unknown> | null> {
+async function guardAnswer(
+  p: ClaudePayload,
+  config: Config,
+  extra: Record<string, unknown>,
+  nc: SwarmLink | null,
+): Promise<Record<string, unknown> | null> {
   const input = (p.tool_input ?? {}) as Record<string, unknown>;
   if (typeof input.command !== 'string') return null;
   const { judgeCommandLine, denyMessage } = await import('../guard/guard.js');
@@ -37,10 +42,22 @@ async function guardAnswer(p: ClaudePayload, config: Config, extra: Record<strin
   }
   extra.guard = { decision: v.decision, reasons: v.reasons, safeCommands: v.safeCommands, notes: v.notes };
   if (v.decision !== 'deny') return null; // no "allow": that would skip Claude Code's own permission prompt
-  return { hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: 'deny', permissionDecisionReason: denyMessage(v) } };
+  return {
+    hookSpecificOutput: {
+      hookEventName: 'PreToolUse',
+      permissionDecision: 'deny',
+      permissionDecisionReason: denyMessage(v),
+    },
+  };
 }
 
-async function contextAnswer(name: string, p: ClaudePayload, config: Config, paths: StatePaths, s: ClaudeSettings): Promise<Record<string, unknown> | null> {
+async function contextAnswer(
+  name: string,
+  p: ClaudePayload,
+  config: Config,
+  paths: StatePaths,
+  s: ClaudeSettings,
+): Promise<Record<string, unknown> | null> {
   const { memoryContext } = await import('./memory-context.js');
   const cwd = typeof p.cwd === 'string' && p.cwd.startsWith('/') ? p.cwd : null;
   const text = await memoryContext(paths, config.memory.mapSizeBytes, cwd, s.contextMaxWords);
@@ -54,7 +71,11 @@ export async function handleClaudeEvent(stdinText: string, config: Config, paths
     if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new Error('expected a JSON object');
     p = raw as ClaudePayload;
   } catch (e) {
-    return { answer: null, exitCode: 1, warnings: [`stdin is not a Claude Code hook payload: ${(e as Error).message}`] };
+    return {
+      answer: null,
+      exitCode: 1,
+      warnings: [`stdin is not a Claude Code hook payload: ${(e as Error).message}`],
+    };
   }
   const name = eventName(p);
   const s = claudeSettings(config);
@@ -69,12 +90,21 @@ export async function handleClaudeEvent(stdinText: string, config: Config, paths
   }
 }
 
-async function answerAndRecord(name: string, p: ClaudePayload, config: Config, paths: StatePaths, s: ClaudeSettings, extra: Record<string, unknown>, nc: SwarmLink | null): Promise<ClaudeOutcome> {
+async function answerAndRecord(
+  name: string,
+  p: ClaudePayload,
+  config: Config,
+  paths: StatePaths,
+  s: ClaudeSettings,
+  extra: Record<string, unknown>,
+  nc: SwarmLink | null,
+): Promise<ClaudeOutcome> {
   const warnings: string[] = [];
   let answer: Record<string, unknown> | null = null;
   try {
     if (name === 'PreToolUse' && p.tool_name === 'Bash' && s.guard) answer = await guardAnswer(p, config, extra, nc);
-    else if ((name === 'SessionStart' || name === 'UserPromptSubmit') && s.context) answer = await contextAnswer(name, p, config, paths, s);
+    else if ((name === 'SessionStart' || name === 'UserPromptSubmit') && s.context)
+      answer = await contextAnswer(name, p, config, paths, s);
   } catch (e) {
     warnings.push(`${name}: no answer (${(e as Error).message})`); // never block a session on our failure
   }

@@ -1,6 +1,16 @@
 // Installs and uninstalls isoswarm's hooks in a Claude Code settings file: the original bytes are kept
 // beside it, so that uninstall gives the file back byte for byte when nothing else changed in between.
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { addOurHooks, removeOurHooks } from './settings-merge.js';
@@ -33,7 +43,8 @@ function readSettings(file: string): { text: string; value: Record<string, unkno
   } catch (e) {
     throw new Error(`${file} is not valid JSON (${(e as Error).message}); fix it first, nothing was changed`);
   }
-  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error(`${file} does not hold a JSON object; nothing was changed`);
+  if (!v || typeof v !== 'object' || Array.isArray(v))
+    throw new Error(`${file} does not hold a JSON object; nothing was changed`);
   return { text, value: v as Record<string, unknown> };
 }
 
@@ -76,10 +87,25 @@ export function uninstallHooks(file: string, dryRun: boolean): SettingsChange {
   let restore: 'bytes' | 'delete' | 'render' = 'render';
   if (rec && backup && isDeepStrictEqual(next, readSettingsText(backup.toString('utf8')))) restore = 'bytes';
   else if (rec && !rec.existed && Object.keys(next).length === 0) restore = 'delete';
-  const after = restore === 'bytes' ? backup!.toString('utf8') : restore === 'delete' ? '' : isDeepStrictEqual(next, value) ? text : render(next);
+  const after =
+    restore === 'bytes'
+      ? backup!.toString('utf8')
+      : restore === 'delete'
+        ? ''
+        : isDeepStrictEqual(next, value)
+          ? text
+          : render(next);
   const changed = after !== text || (restore === 'delete' && existsSync(file));
   const diff = lineDiff(text, after, file);
-  if (dryRun) return { file, changed, diff, action: changed ? `would remove isoswarm hooks from ${file}${restore === 'bytes' ? ' (restoring the original bytes)' : ''}` : 'no isoswarm hooks installed; nothing to do' };
+  if (dryRun)
+    return {
+      file,
+      changed,
+      diff,
+      action: changed
+        ? `would remove isoswarm hooks from ${file}${restore === 'bytes' ? ' (restoring the original bytes)' : ''}`
+        : 'no isoswarm hooks installed; nothing to do',
+    };
   if (restore === 'bytes') writeFileSync(file, backup!);
   else if (restore === 'delete') {
     rmSync(file, { force: true });
@@ -92,7 +118,14 @@ export function uninstallHooks(file: string, dryRun: boolean): SettingsChange {
     rmSync(recordOf(file), { force: true });
     rmSync(backupOf(file), { force: true });
   }
-  return { file, changed, diff, action: changed ? `removed isoswarm hooks from ${file}${restore === 'bytes' ? ' (original bytes restored)' : ''}` : 'no isoswarm hooks installed; nothing to do' };
+  return {
+    file,
+    changed,
+    diff,
+    action: changed
+      ? `removed isoswarm hooks from ${file}${restore === 'bytes' ? ' (original bytes restored)' : ''}`
+      : 'no isoswarm hooks installed; nothing to do',
+  };
 }
 
 function readSettingsText(text: string): unknown {

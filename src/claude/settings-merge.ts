@@ -29,13 +29,15 @@ export const OUR_GROUPS: Record<string, Group> = {
   SessionEnd: { hooks: [{ type: 'command', command: HOOK_COMMAND, timeout: 10, async: true }] },
 };
 
-const ours = (h: unknown): boolean => typeof (h as HookCmd)?.command === 'string' && (h as HookCmd).command.trim().startsWith(HOOK_COMMAND);
+const ours = (h: unknown): boolean =>
+  typeof (h as HookCmd)?.command === 'string' && (h as HookCmd).command.trim().startsWith(HOOK_COMMAND);
 
 export class SettingsShapeError extends Error {}
 
 function hooksOf(s: Settings): Record<string, Group[]> {
   if (s.hooks === undefined) return {};
-  if (!s.hooks || typeof s.hooks !== 'object' || Array.isArray(s.hooks)) throw new SettingsShapeError('"hooks" in the settings file is not an object');
+  if (!s.hooks || typeof s.hooks !== 'object' || Array.isArray(s.hooks))
+    throw new SettingsShapeError('"hooks" in the settings file is not an object');
   for (const [ev, groups] of Object.entries(s.hooks)) {
     if (!Array.isArray(groups)) throw new SettingsShapeError(`"hooks.${ev}" in the settings file is not a list`);
   }
@@ -59,7 +61,9 @@ export function removeOurHooks(settings: Settings): Settings {
   const hooks: Record<string, Group[]> = {};
   for (const [ev, groups] of Object.entries(hooksOf(settings))) {
     const kept = groups
-      .map((g) => (Array.isArray(g?.hooks) && g.hooks.some(ours) ? { ...g, hooks: g.hooks.filter((h) => !ours(h)) } : g))
+      .map((g) =>
+        Array.isArray(g?.hooks) && g.hooks.some(ours) ? { ...g, hooks: g.hooks.filter((h) => !ours(h)) } : g,
+      )
       .filter((g) => !(Array.isArray(g?.hooks) && g.hooks.length === 0));
     if (kept.length) hooks[ev] = kept;
   }

@@ -24,7 +24,10 @@ for (const stream of [process.stdout, process.stderr]) {
 function runBundle(file: string): void {
   const fs = require('node:fs') as typeof FsT;
   const vm = require('node:vm') as typeof VmT;
-  const Module = require('node:module') as typeof ModuleT & { wrap(s: string): string; new (id: string, parent?: unknown): NodeJS.Module };
+  const Module = require('node:module') as typeof ModuleT & {
+    wrap(s: string): string;
+    new (id: string, parent?: unknown): NodeJS.Module;
+  };
   const path = require('node:path') as typeof PathT;
   const source = fs.readFileSync(file, 'utf8');
   // V8 checks the cache against the source only loosely: the bundle's size and time name the cache.

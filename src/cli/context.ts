@@ -46,16 +46,30 @@ export async function withSwarm<T>(ctx: CliContext, fn: (nc: NatsConnection) => 
  * A coordinator endpoint, waited for as long as its route says (src/schemas/agents/routes.ts). A reply
  * of an endpoint with a contract (src/schemas/agents/contracts.ts) is parsed: one that breaks it is an error.
  */
-export async function callCoordinator<T>(ctx: CliContext, nc: NatsConnection, endpoint: string, payload: unknown): Promise<T> {
-  const [{ requestEndpoint, requestRoute }, { ROUTES }] = await Promise.all([import('../bus/request.js'), import('../schemas/agents/contracts.js')]);
+export async function callCoordinator<T>(
+  ctx: CliContext,
+  nc: NatsConnection,
+  endpoint: string,
+  payload: unknown,
+): Promise<T> {
+  const [{ requestEndpoint, requestRoute }, { ROUTES }] = await Promise.all([
+    import('../bus/request.js'),
+    import('../schemas/agents/contracts.js'),
+  ]);
   const timeoutMs = coordinatorTimeoutMs(endpoint, ctx.config.nats.requestTimeoutMs);
   const prefix = ctx.config.nats.subjectPrefix;
-  if (!Object.hasOwn(ROUTES, endpoint)) return requestEndpoint<T>(nc, prefix, 'coordinator' as ServiceName, endpoint, payload, timeoutMs);
+  if (!Object.hasOwn(ROUTES, endpoint))
+    return requestEndpoint<T>(nc, prefix, 'coordinator' as ServiceName, endpoint, payload, timeoutMs);
   const route = endpoint as RouteName;
   return (await requestRoute(nc, prefix, route, payload as never, timeoutMs, ROUTES[route].output)) as T;
 }
 
 /** A coordinator endpoint by route: payload and reply typed by its contract, the reply parsed. */
-export function callRoute<R extends RouteName>(ctx: CliContext, nc: NatsConnection, route: R, payload: RouteInput<R>): Promise<RouteReply<R>> {
+export function callRoute<R extends RouteName>(
+  ctx: CliContext,
+  nc: NatsConnection,
+  route: R,
+  payload: RouteInput<R>,
+): Promise<RouteReply<R>> {
   return callCoordinator<RouteReply<R>>(ctx, nc, route, payload);
 }

@@ -19,7 +19,11 @@ function mountPointOf(path: string): { mountPoint: string; fsType: string } | nu
       const f = l.split(' ');
       const mp = (f[4] ?? '').replace(/\\040/g, ' ');
       const fsType = f[f.indexOf('-') + 1] ?? '?';
-      if ((path === mp || path.startsWith(mp === '/' ? '/' : `${mp}/`)) && (!best || mp.length >= best.mountPoint.length)) best = { mountPoint: mp, fsType };
+      if (
+        (path === mp || path.startsWith(mp === '/' ? '/' : `${mp}/`)) &&
+        (!best || mp.length >= best.mountPoint.length)
+      )
+        best = { mountPoint: mp, fsType };
     }
     return best;
   } catch {
@@ -33,7 +37,7 @@ function readMountinfo(): string[] {
 }
 
 export function diskFullMessage(e: unknown): string {
-  const path = typeof (e as { path?: unknown })?.path === 'string' ? ((e as { path: string }).path) : stateDir();
+  const path = typeof (e as { path?: unknown })?.path === 'string' ? (e as { path: string }).path : stateDir();
   const mb = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
   let where = `the disk holding ${path}`;
   const m = mountPointOf(path);

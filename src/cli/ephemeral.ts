@@ -2,7 +2,11 @@
 import type { NatsConnection } from '../bus/connect.js';
 import type { CliContext } from './context.js';
 
-export async function withAnySwarm<T>(ctx: CliContext, fn: (nc: NatsConnection) => Promise<T>, say: (m: string) => void = () => undefined): Promise<T> {
+export async function withAnySwarm<T>(
+  ctx: CliContext,
+  fn: (nc: NatsConnection) => Promise<T>,
+  say: (m: string) => void = () => undefined,
+): Promise<T> {
   const c = await import('./context.js');
   const s = await c.connectSwarm(ctx);
   if (s) {

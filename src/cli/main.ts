@@ -21,7 +21,24 @@ import { registerUnmount } from './commands/unmount.js';
 import { buildProgram, runProgram } from './program.js';
 
 const program = buildProgram([
-  registerLifecycle, registerStatus, registerDoctor, registerMemory, registerPatterns, registerHooks, registerGuard, registerMonitor,
-  registerUnmount, registerShellInit, registerRun, registerRuns, registerCleanup, registerDemo, registerTune, registerReport, registerBootstrap, registerDashboard, registerMcp,
+  registerLifecycle,
+  registerStatus,
+  registerDoctor,
+  registerMemory,
+  registerPatterns,
+  registerHooks,
+  registerGuard,
+  registerMonitor,
+  registerUnmount,
+  registerShellInit,
+  registerRun,
+  registerRuns,
+  registerCleanup,
+  registerDemo,
+  registerTune,
+  registerReport,
+  registerBootstrap,
+  registerDashboard,
+  registerMcp,
 ]);
 void runProgram(program);

@@ -46,7 +46,8 @@ export async function openWriter(ctx: CliContext): Promise<MemoryWriter> {
       importEntries: async (entries) => {
         let n = 0;
         // Batches keep each message well under the server's payload limit.
-        for (let i = 0; i < entries.length; i += 1000) n += (await call<{ imported: number }>('memory-import', { entries: entries.slice(i, i + 1000) })).imported;
+        for (let i = 0; i < entries.length; i += 1000)
+          n += (await call<{ imported: number }>('memory-import', { entries: entries.slice(i, i + 1000) })).imported;
         return n;
       },
       record: async (events) => {
@@ -57,10 +58,16 @@ export async function openWriter(ctx: CliContext): Promise<MemoryWriter> {
   }
   // A coordinator that lives but cannot be reached owns the memory: say so rather than wait on it.
   if (owner) {
-    throw new CliError(`the coordinator (pid ${owner.pid}) owns the memory but cannot be reached over NATS; try again, or stop it with \`isoswarm down\``, EXIT.unavailable);
+    throw new CliError(
+      `the coordinator (pid ${owner.pid}) owns the memory but cannot be reached over NATS; try again, or stop it with \`isoswarm down\``,
+      EXIT.unavailable,
+    );
   }
   // Other direct writers are short CLI calls: under a burst on a busy host the queue moves, slowly.
-  const store = await MemoryStore.openWriter(ctx.paths.memory, { mapSizeBytes: ctx.config.memory.mapSizeBytes, waitMs: DIRECT_WAIT_MS });
+  const store = await MemoryStore.openWriter(ctx.paths.memory, {
+    mapSizeBytes: ctx.config.memory.mapSizeBytes,
+    waitMs: DIRECT_WAIT_MS,
+  });
   const ops = new MemoryOps(store);
   if (spoolPending(ctx.paths)) await drainSpool(ctx.paths, ctx.config, ops);
   return {
@@ -100,5 +107,7 @@ async function drainIfFree(ctx: CliContext): Promise<void> {
 export async function openReader(ctx: CliContext): Promise<MemoryOps | null> {
   await drainIfFree(ctx);
   if (!existsSync(`${ctx.paths.memory}/data.mdb`)) return null;
-  return new MemoryOps(MemoryStore.open(ctx.paths.memory, { mapSizeBytes: ctx.config.memory.mapSizeBytes, readOnly: true }));
+  return new MemoryOps(
+    MemoryStore.open(ctx.paths.memory, { mapSizeBytes: ctx.config.memory.mapSizeBytes, readOnly: true }),
+  );
 }

@@ -47,7 +47,9 @@ export async function runProgram(program: Command, argv = process.argv): Promise
     // Errors from the bus carry a code: the swarm or an agent is not there, or it said no.
     if (e instanceof Error && e.name === 'BusError') {
       const code = (e as Error & { code?: string }).code;
-      process.stderr.write(`isoswarm: ${e.message}${code === 'unavailable' ? ' (is the swarm running the same version? try `isoswarm down && isoswarm up`)' : ''}\n`);
+      process.stderr.write(
+        `isoswarm: ${e.message}${code === 'unavailable' ? ' (is the swarm running the same version? try `isoswarm down && isoswarm up`)' : ''}\n`,
+      );
       process.exitCode = exitForBusCode(code);
       return;
     }

@@ -39,16 +39,28 @@ export function envOverrides(env: NodeJS.ProcessEnv): EnvOverride[] {
   if (jobs) {
     const n = Number(jobs);
     if (jobs !== 'auto' && !(/^\d+$/.test(jobs) && n >= 1 && n <= 1024)) {
-      throw new ConfigError('parallelJobs', 'env PARALLEL_JOBS', `expected "auto" or a whole number from 1 to 1024, got "${jobs}"`);
+      throw new ConfigError(
+        'parallelJobs',
+        'env PARALLEL_JOBS',
+        `expected "auto" or a whole number from 1 to 1024, got "${jobs}"`,
+      );
     }
     out.push({ field: 'parallelJobs', value: jobs === 'auto' ? 'auto' : n, source: 'env PARALLEL_JOBS' });
   }
   if (env.NATS_URL) out.push({ field: 'nats.url', value: env.NATS_URL, source: 'env NATS_URL' });
   if (env.ISOSWARM_SUBJECT_PREFIX && !/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(env.ISOSWARM_SUBJECT_PREFIX)) {
-    throw new ConfigError('nats.subjectPrefix', 'env ISOSWARM_SUBJECT_PREFIX', 'NATS subject tokens: letters, digits, _ and -');
+    throw new ConfigError(
+      'nats.subjectPrefix',
+      'env ISOSWARM_SUBJECT_PREFIX',
+      'NATS subject tokens: letters, digits, _ and -',
+    );
   }
   if (env.ISOSWARM_SUBJECT_PREFIX) {
-    out.push({ field: 'nats.subjectPrefix', value: env.ISOSWARM_SUBJECT_PREFIX, source: 'env ISOSWARM_SUBJECT_PREFIX' });
+    out.push({
+      field: 'nats.subjectPrefix',
+      value: env.ISOSWARM_SUBJECT_PREFIX,
+      source: 'env ISOSWARM_SUBJECT_PREFIX',
+    });
   }
   return out;
 }

@@ -18,7 +18,14 @@ export interface AdoptionResult {
   stoppedDuplicates: ProcessRef[];
 }
 
-export async function adoptLiveAgents(nc: NatsConnection, names: readonly string[], prefix: string, home: string, log: Logger, waitMs = 600): Promise<AdoptionResult> {
+export async function adoptLiveAgents(
+  nc: NatsConnection,
+  names: readonly string[],
+  prefix: string,
+  home: string,
+  log: Logger,
+  waitMs = 600,
+): Promise<AdoptionResult> {
   const me = refOf(process.pid);
   const adopted = new Map<string, ProcessRef>();
   const duplicates: ProcessRef[] = [];
@@ -35,13 +42,24 @@ export async function adoptLiveAgents(nc: NatsConnection, names: readonly string
       continue;
     }
     try {
-      await requestEndpoint(nc, prefix, info.name as ServiceName, adoptEndpointName(ref.pid), { coordinator: me, host: hostname() }, 2000);
+      await requestEndpoint(
+        nc,
+        prefix,
+        info.name as ServiceName,
+        adoptEndpointName(ref.pid),
+        { coordinator: me, host: hostname() },
+        2000,
+      );
       adopted.set(info.name, ref);
     } catch (e) {
-      log.warn({ agent: info.name, pid: ref.pid, err: (e as Error).message }, 'could not adopt a live agent; it will exit after its grace period');
+      log.warn(
+        { agent: info.name, pid: ref.pid, err: (e as Error).message },
+        'could not adopt a live agent; it will exit after its grace period',
+      );
     }
   }
   const stopped = duplicates.length ? await stopProcesses(duplicates, 5000) : [];
-  if (adopted.size) log.info({ agents: [...adopted].map(([n, r]) => `${n}:${r.pid}`) }, 'adopted the agents of a previous coordinator');
+  if (adopted.size)
+    log.info({ agents: [...adopted].map(([n, r]) => `${n}:${r.pid}`) }, 'adopted the agents of a previous coordinator');
   return { adopted, stoppedDuplicates: stopped };
 }

@@ -14,13 +14,27 @@ import type { Supervisor } from './supervisor.js';
 
 type ExitWatch = Pick<Supervisor, 'onExit'>;
 
-async function relay(nc: NatsConnection, prefix: string, service: ServiceName, ep: string, payload: unknown, timeoutMs: number, agents?: ExitWatch): Promise<unknown> {
+async function relay(
+  nc: NatsConnection,
+  prefix: string,
+  service: ServiceName,
+  ep: string,
+  payload: unknown,
+  timeoutMs: number,
+  agents?: ExitWatch,
+): Promise<unknown> {
   if (!agents) return requestEndpoint(nc, prefix, service, ep, payload, timeoutMs);
   let off = (): void => undefined;
   const died = new Promise<never>((_, reject) => {
     off = agents.onExit(service, (e) => {
       const how = e.signal ?? (e.code === null ? 'an unknown cause' : `exit code ${e.code}`);
-      reject(new BusError('agent-died', `${service} (pid ${e.pid}) died (${how}) while handling ${ep}; it is being restarted and the request can be retried`, { pid: e.pid, signal: e.signal, code: e.code }));
+      reject(
+        new BusError(
+          'agent-died',
+          `${service} (pid ${e.pid}) died (${how}) while handling ${ep}; it is being restarted and the request can be retried`,
+          { pid: e.pid, signal: e.signal, code: e.code },
+        ),
+      );
     });
   });
   try {

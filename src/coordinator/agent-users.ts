@@ -14,20 +14,29 @@ export interface AgentUser {
 function lookup(user: string, passwd: string): AgentUser | null {
   for (const line of passwd.split('\n')) {
     const f = line.split(':');
-    if (f[0] === user || (/^\d+$/.test(user) && f[2] === user)) return { user: f[0]!, uid: Number(f[2]), gid: Number(f[3]) };
+    if (f[0] === user || (/^\d+$/.test(user) && f[2] === user))
+      return { user: f[0]!, uid: Number(f[2]), gid: Number(f[3]) };
   }
   return null;
 }
 
 /** Parses the variable; an unknown agent or user is an error naming it (the coordinator then refuses to start). */
-export function agentUsersFromEnv(env: NodeJS.ProcessEnv, agents: readonly string[], passwdFile = '/etc/passwd'): Map<string, AgentUser> {
+export function agentUsersFromEnv(
+  env: NodeJS.ProcessEnv,
+  agents: readonly string[],
+  passwdFile = '/etc/passwd',
+): Map<string, AgentUser> {
   const out = new Map<string, AgentUser>();
   const spec = env.ISOSWARM_AGENT_USERS?.trim();
   if (!spec) return out;
   const passwd = readFileSync(passwdFile, 'utf8');
-  for (const part of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [name, user] = part.split('=').map((s) => s.trim());
-    if (!name || !user || !agents.includes(name)) throw new Error(`ISOSWARM_AGENT_USERS: "${part}" is not <agent>=<user> with an agent of ${agents.join(', ')}`);
+    if (!name || !user || !agents.includes(name))
+      throw new Error(`ISOSWARM_AGENT_USERS: "${part}" is not <agent>=<user> with an agent of ${agents.join(', ')}`);
     const u = lookup(user, passwd);
     if (!u) throw new Error(`ISOSWARM_AGENT_USERS: no user "${user}" in ${passwdFile}`);
     out.set(name, u);

@@ -39,7 +39,12 @@ export function takeDashboardRequest(env: NodeJS.ProcessEnv): { servers: HostedS
   return { servers: Array.isArray(v) ? v : [], token };
 }
 
-export function announceAgentExits(nc: NatsConnection, prefix: string, supervisor: Supervisor, names: readonly string[]): void {
+export function announceAgentExits(
+  nc: NatsConnection,
+  prefix: string,
+  supervisor: Supervisor,
+  names: readonly string[],
+): void {
   for (const name of names) {
     supervisor.onExit(name, (e) => {
       if (!nc.isClosed()) nc.publish(agentExitSubject(prefix), encodeJson({ ...e, at: Date.now() }));
@@ -63,8 +68,16 @@ export async function hostDashboards(
   for (const s of req.servers) {
     try {
       const d = await startDashboard({
-        nc, prefix: config.nats.subjectPrefix, runsDir: paths.runs, stateRoot: paths.root, expected: ['coordinator', ...config.agents],
-        requestTimeoutMs: config.nats.requestTimeoutMs, port: s.port, bind: s.bind, token: req.token, page: s.page,
+        nc,
+        prefix: config.nats.subjectPrefix,
+        runsDir: paths.runs,
+        stateRoot: paths.root,
+        expected: ['coordinator', ...config.agents],
+        requestTimeoutMs: config.nats.requestTimeoutMs,
+        port: s.port,
+        bind: s.bind,
+        token: req.token,
+        page: s.page,
       });
       started.push(d);
       report.push({ url: d.url, page: s.page });

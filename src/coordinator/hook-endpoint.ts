@@ -13,18 +13,43 @@ import { BusError } from '../schemas/bus-error.js';
 import { hookInput } from '../schemas/agents/coordinator.js';
 import { hookEventSchema, type HookEvent, type HookResult } from '../schemas/hooks.js';
 
-export async function handleHook(nc: NatsConnection, config: Config, ops: MemoryOps, event: HookEvent, deferred = false, log?: Logger): Promise<HookResult> {
+export async function handleHook(
+  nc: NatsConnection,
+  config: Config,
+  ops: MemoryOps,
+  event: HookEvent,
+  deferred = false,
+  log?: Logger,
+): Promise<HookResult> {
   const started = performance.now();
   // The msgID makes a retried or replayed event a no-op in the stream.
   await publishDurable(nc, eventSubject(config.nats.subjectPrefix, 'hook', event.hook), event, event.id);
   if (deferred) {
     // The caller waits for durability only; the handler runs right after the reply.
-    setImmediate(() => void runHookHandlers(event, config, ops.hookMemory()).catch((e: Error) => log?.warn({ hook: event.hook, err: e.message }, 'a deferred hook handler failed')));
-    return { hook: event.hook, id: event.id, message: `${event.hook} recorded`, durationMs: performance.now() - started, stored: 'stream' };
+    setImmediate(
+      () =>
+        void runHookHandlers(event, config, ops.hookMemory()).catch((e: Error) =>
+          log?.warn({ hook: event.hook, err: e.message }, 'a deferred hook handler failed'),
+        ),
+    );
+    return {
+      hook: event.hook,
+      id: event.id,
+      message: `${event.hook} recorded`,
+      durationMs: performance.now() - started,
+      stored: 'stream',
+    };
   }
   try {
     const r = await runHookHandlers(event, config, ops.hookMemory());
-    return { hook: event.hook, id: event.id, message: r.message, data: r.data, durationMs: performance.now() - started, stored: 'stream' };
+    return {
+      hook: event.hook,
+      id: event.id,
+      message: r.message,
+      data: r.data,
+      durationMs: performance.now() - started,
+      stored: 'stream',
+    };
   } catch (e) {
     throw new BusError('hook-failed', (e as Error).message);
   }
@@ -32,7 +57,10 @@ export async function handleHook(nc: NatsConnection, config: Config, ops: Memory
 
 export function hookEndpoints(nc: NatsConnection, config: Config, ops: MemoryOps, log?: Logger): EndpointMap {
   return {
-    hook: endpoint({ input: hookInput, handler: ({ event, deferred }) => handleHook(nc, config, ops, event, deferred ?? false, log) }),
+    hook: endpoint({
+      input: hookInput,
+      handler: ({ event, deferred }) => handleHook(nc, config, ops, event, deferred ?? false, log),
+    }),
   };
 }
 
@@ -42,7 +70,12 @@ export async function replayPendingHooks(nc: NatsConnection, config: Config, ops
   for (const e of ops.list('hooks/pending/')) {
     const parsed = hookEventSchema.safeParse(e.value);
     if (parsed.success) {
-      await publishDurable(nc, eventSubject(config.nats.subjectPrefix, 'hook', parsed.data.hook), parsed.data, parsed.data.id);
+      await publishDurable(
+        nc,
+        eventSubject(config.nats.subjectPrefix, 'hook', parsed.data.hook),
+        parsed.data,
+        parsed.data.id,
+      );
     }
     await ops.delete(e.key);
     n++;
@@ -51,9 +84,18 @@ export async function replayPendingHooks(nc: NatsConnection, config: Config, ops
 }
 
 /** Hook events spooled while the coordinator's bus was down or its memory busy: run each exactly once. */
-export async function ingestSpool(nc: NatsConnection, config: Config, ops: MemoryOps, paths: StatePaths, log: Logger): Promise<number> {
+export async function ingestSpool(
+  nc: NatsConnection,
+  config: Config,
+  ops: MemoryOps,
+  paths: StatePaths,
+  log: Logger,
+): Promise<number> {
   const r = await drainSpool(paths, config, ops, {
-    publish: (event) => publishDurable(nc, eventSubject(config.nats.subjectPrefix, 'hook', event.hook), event, event.id).then(() => undefined),
+    publish: (event) =>
+      publishDurable(nc, eventSubject(config.nats.subjectPrefix, 'hook', event.hook), event, event.id).then(
+        () => undefined,
+      ),
     warn: (message, detail) => log.warn(detail, message),
   });
   return r.drained + r.failed;

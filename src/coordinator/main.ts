@@ -32,27 +32,48 @@ async function main(): Promise<void> {
   const url = process.env.ISOSWARM_NATS_URL;
   if (!url) throw new Error('ISOSWARM_NATS_URL is not set: start the swarm with `isoswarm up`');
   const auth = authFromProcessEnv();
-  const nc = await connectBus({ url, auth, name: `coordinator@${hostname()}:${process.pid}`, reconnect: true, timeoutMs: 5000 });
+  const nc = await connectBus({
+    url,
+    auth,
+    name: `coordinator@${hostname()}:${process.pid}`,
+    reconnect: true,
+    timeoutMs: 5000,
+  });
   const prefix = config.nats.subjectPrefix;
   // On the private server the store is in the state dir: the stream's limit fits that disk.
   const streamBytes = streamBytesFor(process.env.ISOSWARM_EMBEDDED === '1' ? paths.jetstream : null);
   await ensureEventStream(nc, prefix, streamBytes).catch((e: Error) => {
-    throw new Error(`the event stream (${streamBytes} bytes) cannot be created on the disk holding ${paths.jetstream}: ${e.message}`);
+    throw new Error(
+      `the event stream (${streamBytes} bytes) cannot be created on the disk holding ${paths.jetstream}: ${e.message}`,
+    );
   });
   // The single writer while it runs; a CLI call writing directly just now is waited for.
-  const store = await MemoryStore.openWriter(paths.memory, { mapSizeBytes: config.memory.mapSizeBytes, waitMs: 30_000 });
+  const store = await MemoryStore.openWriter(paths.memory, {
+    mapSizeBytes: config.memory.mapSizeBytes,
+    waitMs: 30_000,
+  });
   const ops = new MemoryOps(store);
   const started = Date.now();
 
   // On the private server each agent gets its own role's password; on an external one, the same credentials.
   const creds = process.env.ISOSWARM_EMBEDDED === '1' ? readCredentials(paths.root) : null;
   // Agents started without their credentials would only fail and be restarted in a loop.
-  if (process.env.ISOSWARM_EMBEDDED === '1' && !creds) throw new Error(`${paths.root}/credentials.json is unreadable or corrupted: the agents cannot be given their credentials; isoswarm down && isoswarm up generates new ones`);
+  if (process.env.ISOSWARM_EMBEDDED === '1' && !creds)
+    throw new Error(
+      `${paths.root}/credentials.json is unreadable or corrupted: the agents cannot be given their credentials; isoswarm down && isoswarm up generates new ones`,
+    );
   const agentEnv = (name: string): NodeJS.ProcessEnv => {
     const c = creds?.[name as AgentRole];
     return c ? { ISOSWARM_NATS_USER: c.user, ISOSWARM_NATS_PASS: c.pass } : {};
   };
-  const supervisor = new Supervisor(config.agents, { ...process.env, ISOSWARM_HOME: paths.root }, config.supervisor, log, agentEnv, agentUsersFromEnv(process.env, config.agents));
+  const supervisor = new Supervisor(
+    config.agents,
+    { ...process.env, ISOSWARM_HOME: paths.root },
+    config.supervisor,
+    log,
+    agentEnv,
+    agentUsersFromEnv(process.env, config.agents),
+  );
   let shuttingDown = false;
   // Assigned once the service is up; shutdown may run before that.
   // eslint-disable-next-line prefer-const
@@ -95,7 +116,12 @@ async function main(): Promise<void> {
       ...guardEndpoints(config),
       status: endpoint({
         input: statusInput,
-        handler: () => ({ pid: process.pid, host: hostname(), uptimeMs: Date.now() - started, agents: supervisor.status() }),
+        handler: () => ({
+          pid: process.pid,
+          host: hostname(),
+          uptimeMs: Date.now() - started,
+          agents: supervisor.status(),
+        }),
       }),
       shutdown: endpoint({
         input: shutdownInput,
@@ -117,9 +143,16 @@ async function main(): Promise<void> {
   const replay = (why: string, pendingToo = true): Promise<void> =>
     (replaying = replaying.then(async () => {
       const replayed =
-        (pendingToo ? await replayPendingHooks(nc, config, ops).catch((e: Error) => (log.warn({ err: e.message }, 'replay of pending hook events failed'), 0)) : 0) +
-        (await ingestSpool(nc, config, ops, paths, log).catch((e: Error) => (log.warn({ err: e.message }, 'the hook spool could not be run'), 0)));
-      if (replayed) log.info({ replayed }, `hook events recorded while the swarm was unreachable are now in the stream (${why})`);
+        (pendingToo
+          ? await replayPendingHooks(nc, config, ops).catch(
+              (e: Error) => (log.warn({ err: e.message }, 'replay of pending hook events failed'), 0),
+            )
+          : 0) +
+        (await ingestSpool(nc, config, ops, paths, log).catch(
+          (e: Error) => (log.warn({ err: e.message }, 'the hook spool could not be run'), 0),
+        ));
+      if (replayed)
+        log.info({ replayed }, `hook events recorded while the swarm was unreachable are now in the stream (${why})`);
     }));
   await replay('start');
   stopDashboards = await hostDashboards(nc, config, paths, log, dashboardRequest);

@@ -2,7 +2,15 @@
 import { endpoint, type EndpointMap } from '../bus/service.js';
 import type { MemoryOps } from '../memory/operations.js';
 import { BusError } from '../schemas/bus-error.js';
-import { importInput, keyInput, listInput, memoryStatsInput, queryInput, recordInput, setInput } from '../schemas/agents/coordinator.js';
+import {
+  importInput,
+  keyInput,
+  listInput,
+  memoryStatsInput,
+  queryInput,
+  recordInput,
+  setInput,
+} from '../schemas/agents/coordinator.js';
 
 export function memoryEndpoints(ops: MemoryOps): EndpointMap {
   return {
@@ -27,8 +35,14 @@ export function memoryEndpoints(ops: MemoryOps): EndpointMap {
         }
       },
     }),
-    'memory-import': endpoint({ input: importInput, handler: async ({ entries }) => ({ imported: await ops.importEntries(entries) }) }),
-    'memory-record': endpoint({ input: recordInput, handler: async ({ events }) => ({ updated: (await ops.record(events)).map((e) => e.key) }) }),
+    'memory-import': endpoint({
+      input: importInput,
+      handler: async ({ entries }) => ({ imported: await ops.importEntries(entries) }),
+    }),
+    'memory-record': endpoint({
+      input: recordInput,
+      handler: async ({ events }) => ({ updated: (await ops.record(events)).map((e) => e.key) }),
+    }),
     'memory-stats': endpoint({ input: memoryStatsInput, handler: () => ops.store.stats() }),
   };
 }

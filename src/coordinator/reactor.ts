@@ -14,20 +14,45 @@ import { replyOrRefusal } from '../schemas/bus-error.js';
 import type { CleanOutput } from '../schemas/agents/cleaner.js';
 import type { Config } from '../schemas/config.js';
 
-
-export async function startReactor(nc: NatsConnection, config: Config, ops: MemoryOps, log: Logger): Promise<DurableHandle> {
+export async function startReactor(
+  nc: NatsConnection,
+  config: Config,
+  ops: MemoryOps,
+  log: Logger,
+): Promise<DurableHandle> {
   const prefix = config.nats.subjectPrefix;
   return consumeDurable(nc, prefix, 'reactor', eventSubject(prefix, 'monitor', '>'), async (_subject, payload, seq) => {
     const ev = payload as ThresholdEvent;
-    const entry: Record<string, unknown> = { event: ev.kind, metric: ev.metric, subject: ev.subject, level: ev.level, value: ev.value, threshold: ev.threshold, seq };
+    const entry: Record<string, unknown> = {
+      event: ev.kind,
+      metric: ev.metric,
+      subject: ev.subject,
+      level: ev.level,
+      value: ev.value,
+      threshold: ev.threshold,
+      seq,
+    };
     const counts: Record<string, number> = { [`${ev.metric}-${ev.kind}`]: 1 };
     const safeTargets = config.cleanup.targets.filter((t) => t.kind !== 'tree');
     if (ev.kind === 'alert' && config.cleanupAutoTrigger && safeTargets.length) {
       log.warn({ ev }, 'threshold alert: cleaning the configured safe targets');
       try {
-        const r = await replyOrRefusal(requestEndpoint<CleanOutput>(nc, prefix, 'cleaner', 'clean', { targets: safeTargets, trigger: `${ev.metric} ${ev.level}` }, AGENT_ROUTES.clean.timeoutMs));
+        const r = await replyOrRefusal(
+          requestEndpoint<CleanOutput>(
+            nc,
+            prefix,
+            'cleaner',
+            'clean',
+            { targets: safeTargets, trigger: `${ev.metric} ${ev.level}` },
+            AGENT_ROUTES.clean.timeoutMs,
+          ),
+        );
         const freed = (r.result?.targets ?? []).reduce((n, t) => n + (t.deleted?.bytes ?? 0), 0);
-        entry.action = { status: r.result?.status ?? 'none', bytesFreed: freed, targets: safeTargets.map((t) => t.path) };
+        entry.action = {
+          status: r.result?.status ?? 'none',
+          bytesFreed: freed,
+          targets: safeTargets.map((t) => t.path),
+        };
         counts.autoCleanups = 1;
         counts.bytesFreed = freed;
       } catch (e) {
@@ -36,10 +61,14 @@ export async function startReactor(nc: NatsConnection, config: Config, ops: Memo
         counts.autoCleanupFailures = 1;
       }
     } else if (ev.kind === 'alert') {
-      entry.action = { status: 'none', why: config.cleanupAutoTrigger ? 'no cache, temp or lock targets configured' : 'CLEANUP_AUTO_TRIGGER is off' };
+      entry.action = {
+        status: 'none',
+        why: config.cleanupAutoTrigger ? 'no cache, temp or lock targets configured' : 'CLEANUP_AUTO_TRIGGER is off',
+      };
     }
     await ops.record([{ kind: 'summary', name: 'resource-management', entry, counts }]);
     // What was done about the alert, in the event stream beside it (dashboards show both).
-    if (entry.action && !nc.isClosed()) nc.publish(eventSubject(prefix, 'reactor', 'action'), encodeJson({ ...entry, at: Date.now() }));
+    if (entry.action && !nc.isClosed())
+      nc.publish(eventSubject(prefix, 'reactor', 'action'), encodeJson({ ...entry, at: Date.now() }));
   });
 }

@@ -26,7 +26,14 @@ export function runEndpoints(paths: StatePaths): EndpointMap {
     }),
     runs: endpoint({
       input: runsInput,
-      handler: () => ({ runs: listEntries(paths.root).map((e) => ({ runId: e.runId, state: stateOf(e), chroot: e.run?.chroot ?? null, exitCode: e.done?.exitCode ?? e.exit?.exitCode ?? null })) }),
+      handler: () => ({
+        runs: listEntries(paths.root).map((e) => ({
+          runId: e.runId,
+          state: stateOf(e),
+          chroot: e.run?.chroot ?? null,
+          exitCode: e.done?.exitCode ?? e.exit?.exitCode ?? null,
+        })),
+      }),
     }),
   };
 }
@@ -37,8 +44,15 @@ export interface RunWatch {
   stop(): Promise<void>;
 }
 
-export function startRunWatch(nc: NatsConnection, prefix: string, paths: StatePaths, log: Logger, intervalMs = 1000): RunWatch {
-  const call: Call = (ep, payload, timeoutMs = 60_000) => requestEndpoint(nc, prefix, 'coordinator', ep, payload, timeoutMs);
+export function startRunWatch(
+  nc: NatsConnection,
+  prefix: string,
+  paths: StatePaths,
+  log: Logger,
+  intervalMs = 1000,
+): RunWatch {
+  const call: Call = (ep, payload, timeoutMs = 60_000) =>
+    requestEndpoint(nc, prefix, 'coordinator', ep, payload, timeoutMs);
   const busy = new Set<string>();
   // A corrupted registry file is reported once, not at every scan.
   const reported = new Set<string>();
@@ -62,7 +76,14 @@ export function startRunWatch(nc: NatsConnection, prefix: string, paths: StatePa
       if (busy.has(e.runId) || !needsTakeover(e)) continue;
       busy.add(e.runId);
       const job = finishLostRun(paths, e.runId, call, log)
-        .then((r) => r && log.info({ runId: r.runId, report: r.report, exitCode: r.exitCode }, 'run finished by the swarm: runner lost'))
+        .then(
+          (r) =>
+            r &&
+            log.info(
+              { runId: r.runId, report: r.report, exitCode: r.exitCode },
+              'run finished by the swarm: runner lost',
+            ),
+        )
         .catch((err: Error) => log.error({ runId: e.runId, err: err.message }, 'finishing a lost run failed'))
         .finally(() => {
           busy.delete(e.runId);

@@ -62,7 +62,18 @@ export class Supervisor {
   /** Starts every agent, except those in `adopted` (live agents of an earlier coordinator), which are watched. */
   start(adopted: ReadonlyMap<string, ProcessRef> = new Map()): void {
     for (const name of this.names) {
-      const slot: Slot = { name, pid: null, state: 'starting', restarts: 0, lastExit: null, adopted: false, child: null, ref: null, recentExits: [], timer: null };
+      const slot: Slot = {
+        name,
+        pid: null,
+        state: 'starting',
+        restarts: 0,
+        lastExit: null,
+        adopted: false,
+        child: null,
+        ref: null,
+        recentExits: [],
+        timer: null,
+      };
       this.slots.set(name, slot);
       const ref = adopted.get(name);
       if (ref && isAlive(ref)) {
@@ -103,7 +114,8 @@ export class Supervisor {
 
   private pollAdopted(): void {
     for (const slot of this.slots.values()) {
-      if (slot.adopted && slot.ref && slot.state === 'running' && !isAlive(slot.ref)) this.exited(slot, slot.ref.pid, null, null);
+      if (slot.adopted && slot.ref && slot.state === 'running' && !isAlive(slot.ref))
+        this.exited(slot, slot.ref.pid, null, null);
     }
   }
 
@@ -114,7 +126,11 @@ export class Supervisor {
     const now = Date.now();
     slot.lastExit = { code, signal, at: new Date(now).toISOString() };
     const left = reapOrphanGroup(pid);
-    if (left.length) this.log.warn({ agent: slot.name, pids: left.map((r) => r.pid) }, 'ended what the dead agent left running in its process group');
+    if (left.length)
+      this.log.warn(
+        { agent: slot.name, pids: left.map((r) => r.pid) },
+        'ended what the dead agent left running in its process group',
+      );
     this.exits.emit('exit', { name: slot.name, pid, code, signal } satisfies AgentExit);
     if (this.stopping) {
       slot.state = 'stopped';
@@ -131,7 +147,10 @@ export class Supervisor {
     }
     const delay = Math.min(this.opts.backoffInitialMs * 2 ** (slot.recentExits.length - 1), this.opts.backoffMaxMs);
     slot.state = 'backoff';
-    this.log.warn({ agent: slot.name, code, signal, restartInMs: delay, adopted: slot.adopted }, 'agent exited; restarting');
+    this.log.warn(
+      { agent: slot.name, code, signal, restartInMs: delay, adopted: slot.adopted },
+      'agent exited; restarting',
+    );
     slot.timer = setTimeout(() => {
       slot.timer = null;
       if (this.stopping) return;
@@ -141,7 +160,14 @@ export class Supervisor {
   }
 
   status(): AgentStatus[] {
-    return [...this.slots.values()].map(({ name, pid, state, restarts, lastExit, adopted }) => ({ name, pid, state, restarts, lastExit, adopted }));
+    return [...this.slots.values()].map(({ name, pid, state, restarts, lastExit, adopted }) => ({
+      name,
+      pid,
+      state,
+      restarts,
+      lastExit,
+      adopted,
+    }));
   }
 
   /** SIGTERM every agent (children and adopted ones), wait for the grace period, then SIGKILL what is left. */

@@ -21,8 +21,12 @@ export function isLoopback(bind: string): boolean {
 
 /** Refuses a bind address that is not loopback unless a token guards it; a weak token is refused too. */
 export function checkBind(bind: string, token: string | undefined): void {
-  if (!isIP(bind) && bind !== 'localhost') throw new DashboardAccessError(`--bind ${JSON.stringify(bind)} is not an IP address (use e.g. 127.0.0.1, 0.0.0.0 or ::)`);
-  if (token && token.length < 16) throw new DashboardAccessError('the dashboard token must be at least 16 characters long');
+  if (!isIP(bind) && bind !== 'localhost')
+    throw new DashboardAccessError(
+      `--bind ${JSON.stringify(bind)} is not an IP address (use e.g. 127.0.0.1, 0.0.0.0 or ::)`,
+    );
+  if (token && token.length < 16)
+    throw new DashboardAccessError('the dashboard token must be at least 16 characters long');
   if (!isLoopback(bind) && !token) {
     throw new DashboardAccessError(
       `refusing to serve the dashboard on ${bind} without a token: anyone who can reach it would see the swarm. ` +

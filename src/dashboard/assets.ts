@@ -21,7 +21,10 @@ export function pageAssets(): Map<string, Asset> {
   m.set('/', { body: readFileSync(join(page, 'index.html')), type: 'text/html; charset=utf-8' });
   m.set('/app.js', { body: readFileSync(join(page, 'app.js')), type: 'text/javascript; charset=utf-8' });
   m.set('/style.css', { body: readFileSync(join(page, 'style.css')), type: 'text/css; charset=utf-8' });
-  m.set('/uplot.js', { body: readFileSync(join(uplotDir, 'uPlot.iife.min.js')), type: 'text/javascript; charset=utf-8' });
+  m.set('/uplot.js', {
+    body: readFileSync(join(uplotDir, 'uPlot.iife.min.js')),
+    type: 'text/javascript; charset=utf-8',
+  });
   m.set('/uplot.css', { body: readFileSync(join(uplotDir, 'uPlot.min.css')), type: 'text/css; charset=utf-8' });
   cache = m;
   return m;

@@ -1,3 +1,4 @@
+// Over 250 lines on purpose: every NATS feed of the page (metrics, events, runs, discovery) starts and stops as one unit.
 // Feeds the dashboard's model and the metrics from the swarm: the Monitor's samples (core NATS),
 // hook events and alerts (the durable stream's subjects, read live), run phases and agent exits
 // (core NATS), services through $SRV.INFO/$SRV.STATS plus the coordinator's status, and finished
@@ -27,7 +28,13 @@ export interface FeedOptions {
 }
 
 interface CoordinatorStatus {
-  agents: { name: string; pid: number | null; state: string; restarts: number; lastExit: { code: number | null; signal: string | null; at: string } | null }[];
+  agents: {
+    name: string;
+    pid: number | null;
+    state: string;
+    restarts: number;
+    lastExit: { code: number | null; signal: string | null; at: string } | null;
+  }[];
 }
 
 const SLOW_POLL_MS = 2000;
@@ -139,18 +146,31 @@ export class Feeds {
     if (tokens[1] === 'hook') {
       const hook = String(v.hook ?? tokens[2] ?? 'unknown');
       metrics.hookEvent(hook);
-      const what = [v.taskId && `task ${v.taskId}`, v.file && `file ${v.file}`, v.message && `"${v.message}"`].filter(Boolean).join(', ');
+      const what = [v.taskId && `task ${v.taskId}`, v.file && `file ${v.file}`, v.message && `"${v.message}"`]
+        .filter(Boolean)
+        .join(', ');
       model.event({ at, kind: 'hook', level: 'info', text: `hook ${hook}${what ? `: ${what}` : ''}` });
     } else if (tokens[1] === 'monitor') {
       const kind = String(v.kind ?? tokens[2]);
       const metric = String(v.metric ?? tokens[3]);
       metrics.thresholdEvent(metric, kind);
       const level = kind === 'recovery' ? 'info' : v.level === 'critical' ? 'critical' : 'warning';
-      model.event({ at: Number(v.at) || at, kind, level, text: `${metric} ${kind} (${String(v.level ?? '')}) on ${String(v.subject ?? '')}: ${Number(v.value).toFixed(1)} vs ${String(v.threshold)}` });
+      model.event({
+        at: Number(v.at) || at,
+        kind,
+        level,
+        text: `${metric} ${kind} (${String(v.level ?? '')}) on ${String(v.subject ?? '')}: ${Number(v.value).toFixed(1)} vs ${String(v.threshold)}`,
+      });
     } else if (tokens[1] === 'reactor') {
       const a = (v.action ?? {}) as { status?: string; bytesFreed?: number; why?: string; error?: string };
-      const detail = a.error ?? a.why ?? (a.bytesFreed !== undefined ? `${(a.bytesFreed / 1048576).toFixed(1)} MiB freed` : '');
-      model.event({ at, kind: 'reactor', level: a.status === 'failed' ? 'warning' : 'info', text: `reactor, on the ${String(v.metric)} ${String(v.event)}: cleanup ${a.status ?? 'none'}${detail ? ` (${detail})` : ''}` });
+      const detail =
+        a.error ?? a.why ?? (a.bytesFreed !== undefined ? `${(a.bytesFreed / 1048576).toFixed(1)} MiB freed` : '');
+      model.event({
+        at,
+        kind: 'reactor',
+        level: a.status === 'failed' ? 'warning' : 'info',
+        text: `reactor, on the ${String(v.metric)} ${String(v.event)}: cleanup ${a.status ?? 'none'}${detail ? ` (${detail})` : ''}`,
+      });
     } else {
       model.event({ at, kind: tokens[1] ?? 'event', level: 'info', text: subject });
     }
@@ -185,7 +205,9 @@ export class Feeds {
     const [infos, stats, coord] = await Promise.all([
       infoAll(nc, wait),
       statsAll(nc, wait),
-      requestEndpoint<CoordinatorStatus>(nc, prefix, 'coordinator', 'status', {}, this.o.requestTimeoutMs).catch(() => null),
+      requestEndpoint<CoordinatorStatus>(nc, prefix, 'coordinator', 'status', {}, this.o.requestTimeoutMs).catch(
+        () => null,
+      ),
     ]);
     const rows: ServiceRow[] = [];
     for (const name of new Set([...expected, ...infos.map((i) => i.name)])) {
@@ -195,8 +217,13 @@ export class Feeds {
       const st = info ? stats.find((s) => s.id === info.id) : undefined;
       const agent = coord?.agents.find((a) => a.name === name);
       const eps = st?.endpoints ?? [];
-      const ownErrors = (d: unknown) => (d && typeof d === 'object' && 'errors' in d ? Number((d as { errors: number }).errors) : 0);
-      const lastErr = eps.map((e) => e.last_error).filter(Boolean).at(-1) ?? null;
+      const ownErrors = (d: unknown) =>
+        d && typeof d === 'object' && 'errors' in d ? Number((d as { errors: number }).errors) : 0;
+      const lastErr =
+        eps
+          .map((e) => e.last_error)
+          .filter(Boolean)
+          .at(-1) ?? null;
       const exit = agent?.lastExit;
       const state = !info && (!agent || agent.state === 'running') ? 'not answering' : (agent?.state ?? 'running');
       rows.push({
@@ -210,18 +237,38 @@ export class Feeds {
         requests: eps.reduce((n, e) => n + e.num_requests, 0),
         errors: eps.reduce((n, e) => n + Math.max(e.num_errors, ownErrors(e.data)), 0),
         restarts: agent?.restarts ?? 0,
-        lastError: lastErr ? String(lastErr) : exit ? `exited ${exit.signal ? `by ${exit.signal}` : `with code ${exit.code}`} at ${exit.at}` : null,
+        lastError: lastErr
+          ? String(lastErr)
+          : exit
+            ? `exited ${exit.signal ? `by ${exit.signal}` : `with code ${exit.code}`} at ${exit.at}`
+            : null,
       });
     }
     model.setServices(rows);
-    metrics.setServices(rows.map((r) => ({ name: r.name, up: r.up, restarts: r.restarts, requests: r.requests, errors: r.errors, startedAtMs: r.startedAt })));
+    metrics.setServices(
+      rows.map((r) => ({
+        name: r.name,
+        up: r.up,
+        restarts: r.restarts,
+        requests: r.requests,
+        errors: r.errors,
+        startedAtMs: r.startedAt,
+      })),
+    );
     metrics.setActiveRuns(model.activePhases());
     model.expireRuns();
   }
 
   private async pollPatterns(): Promise<void> {
     const { nc, prefix, model } = this.o;
-    const list = await requestEndpoint<{ key: string; value: Record<string, unknown>; updatedAt: string }[]>(nc, prefix, 'coordinator', 'memory-list', { prefix: 'optimization/', limit: 50 }, this.o.requestTimeoutMs).catch(() => null);
+    const list = await requestEndpoint<{ key: string; value: Record<string, unknown>; updatedAt: string }[]>(
+      nc,
+      prefix,
+      'coordinator',
+      'memory-list',
+      { prefix: 'optimization/', limit: 50 },
+      this.o.requestTimeoutMs,
+    ).catch(() => null);
     if (!list) return;
     model.setPatterns(
       list.map(({ key, value, updatedAt }) => ({

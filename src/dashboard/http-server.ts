@@ -30,11 +30,25 @@ export interface DashboardServer {
   close(): Promise<void>;
 }
 
-const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
-const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const PAGE_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const REPORT_CSP =
+  "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-function send(res: ServerResponse, status: number, type: string, body: string | Buffer, extra: Record<string, string> = {}): void {
-  res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer', ...extra });
+function send(
+  res: ServerResponse,
+  status: number,
+  type: string,
+  body: string | Buffer,
+  extra: Record<string, string> = {},
+): void {
+  res.writeHead(status, {
+    'Content-Type': type,
+    'Content-Length': Buffer.byteLength(body),
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    ...extra,
+  });
   res.end(body);
 }
 
@@ -51,14 +65,23 @@ export async function startHttp(o: HttpOptions): Promise<DashboardServer> {
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://dashboard');
-    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'only GET\n', { Allow: 'GET, HEAD' });
-    if (!hostAllowed(req, o.token)) return send(res, 403, 'text/plain', 'this dashboard answers to loopback host names only\n');
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return send(res, 405, 'text/plain', 'only GET\n', { Allow: 'GET, HEAD' });
+    if (!hostAllowed(req, o.token))
+      return send(res, 403, 'text/plain', 'this dashboard answers to loopback host names only\n');
     if (url.pathname === '/healthz') return send(res, 200, 'text/plain', 'ok\n');
-    if (!authorized(req, url, o.token)) return send(res, 401, 'text/plain', 'a token is required (Authorization: Bearer TOKEN, or ?token=TOKEN)\n', { 'WWW-Authenticate': 'Bearer realm="isoswarm"' });
+    if (!authorized(req, url, o.token))
+      return send(res, 401, 'text/plain', 'a token is required (Authorization: Bearer TOKEN, or ?token=TOKEN)\n', {
+        'WWW-Authenticate': 'Bearer realm="isoswarm"',
+      });
     if (o.token && url.searchParams.has('token')) {
       // The token leaves the address bar; the page and its event stream carry it as a cookie.
       url.searchParams.delete('token');
-      res.writeHead(303, { Location: url.pathname + url.search, 'Set-Cookie': `${COOKIE}=${encodeURIComponent(o.token)}; HttpOnly; SameSite=Strict; Path=/`, 'Content-Length': 0 });
+      res.writeHead(303, {
+        Location: url.pathname + url.search,
+        'Set-Cookie': `${COOKIE}=${encodeURIComponent(o.token)}; HttpOnly; SameSite=Strict; Path=/`,
+        'Content-Length': 0,
+      });
       return void res.end();
     }
     if (url.pathname === '/metrics') {
@@ -67,13 +90,16 @@ export async function startHttp(o: HttpOptions): Promise<DashboardServer> {
     }
     if (!assets) return send(res, 404, 'text/plain', 'not found (this server has /metrics only)\n');
     if (url.pathname === '/events') return hub.attach(req, res);
-    if (url.pathname === '/api/state') return send(res, 200, 'application/json', JSON.stringify(o.model.snapshot()), { 'Cache-Control': 'no-store' });
+    if (url.pathname === '/api/state')
+      return send(res, 200, 'application/json', JSON.stringify(o.model.snapshot()), { 'Cache-Control': 'no-store' });
     const report = /^\/runs\/([^/]+)\.html$/.exec(url.pathname);
     if (report) {
       const id = decodeURIComponent(report[1]!);
       if (!isValidRunId(id)) return send(res, 400, 'text/plain', 'bad run id\n');
       const body = await readFile(join(o.runsDir, `${id}.html`)).catch(() => null);
-      return body ? send(res, 200, 'text/html; charset=utf-8', body, { 'Content-Security-Policy': REPORT_CSP }) : send(res, 404, 'text/plain', 'no report for that run\n');
+      return body
+        ? send(res, 200, 'text/html; charset=utf-8', body, { 'Content-Security-Policy': REPORT_CSP })
+        : send(res, 404, 'text/plain', 'no report for that run\n');
     }
     const a = assets.get(url.pathname === '/index.html' ? '/' : url.pathname);
     if (!a) return send(res, 404, 'text/plain', 'not found\n');

@@ -78,7 +78,10 @@ export class DashboardModel extends EventEmitter {
   /** Whether this server's own connection to the bus is up (else nothing on the page moves). */
   bus: 'connected' | 'disconnected' = 'connected';
 
-  constructor(readonly host: string, readonly version: string) {
+  constructor(
+    readonly host: string,
+    readonly version: string,
+  ) {
     super();
     this.setMaxListeners(0);
   }
@@ -110,7 +113,12 @@ export class DashboardModel extends EventEmitter {
       if (downSince !== undefined && r.up && r.startedAt !== null && r.startedAt <= downSince) r.up = false;
       if (downSince !== undefined && r.up) {
         this.down.delete(r.name);
-        this.event({ at: Date.now(), kind: 'agent', level: 'info', text: `${r.name} is back (pid ${r.pid ?? '?'}, restarts ${r.restarts})` });
+        this.event({
+          at: Date.now(),
+          kind: 'agent',
+          level: 'info',
+          text: `${r.name} is back (pid ${r.pid ?? '?'}, restarts ${r.restarts})`,
+        });
       }
       if (this.down.has(r.name)) {
         r.up = false;
@@ -125,10 +133,20 @@ export class DashboardModel extends EventEmitter {
     this.down.set(name, at);
     const row = this.services.find((s) => s.name === name);
     if (row) {
-      Object.assign(row, { up: false, state: 'exited', pid: null, lastError: `exited ${signal ? `by ${signal}` : `with code ${code}`}` });
+      Object.assign(row, {
+        up: false,
+        state: 'exited',
+        pid: null,
+        lastError: `exited ${signal ? `by ${signal}` : `with code ${code}`}`,
+      });
       this.emit('update', 'services', this.services);
     }
-    this.event({ at, kind: 'agent', level: 'warning', text: `${name} (pid ${pid}) exited ${signal ? `by ${signal}` : `with code ${code}`}; the supervisor restarts it` });
+    this.event({
+      at,
+      kind: 'agent',
+      level: 'warning',
+      text: `${name} (pid ${pid}) exited ${signal ? `by ${signal}` : `with code ${code}`}; the supervisor restarts it`,
+    });
   }
 
   sample(s: unknown): void {

@@ -21,13 +21,23 @@ export function finishedRunOf(r: RunRecord): FinishedRun {
   const raw = r as Record<string, unknown>;
   const c = raw.cache as Record<string, unknown> | undefined;
   const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
-  const m = (x: { timeMs: number; sizeBytes: number } | null | undefined) => (x ? { seconds: x.timeMs / 1000, bytes: x.sizeBytes } : null);
+  const m = (x: { timeMs: number; sizeBytes: number } | null | undefined) =>
+    x ? { seconds: x.timeMs / 1000, bytes: x.sizeBytes } : null;
   return {
     durationSeconds: secondsBetween(r.startedAt, r.endedAt),
     succeeded: r.exitCode === 0,
     phases: r.phases.map((p) => ({ name: p.name, seconds: secondsBetween(p.startedAt, p.endedAt) })),
     teardown: r.teardown ? { status: r.teardown.status, seconds: r.teardown.durationMs / 1000 } : null,
-    cache: c && typeof c.cache === 'string' ? { cache: c.cache, hits: num(c.hits), misses: num(c.misses), bytesSaved: num(c.bytesSaved), bytesDownloaded: num(c.bytesDownloaded) } : null,
+    cache:
+      c && typeof c.cache === 'string'
+        ? {
+            cache: c.cache,
+            hits: num(c.hits),
+            misses: num(c.misses),
+            bytesSaved: num(c.bytesSaved),
+            bytesDownloaded: num(c.bytesDownloaded),
+          }
+        : null,
     tuning: r.tuning ? { predicted: m(r.tuning.predicted), measured: m(r.tuning.measured) } : null,
   };
 }
@@ -92,7 +102,10 @@ export class RunStoreWatch {
     try {
       files = readdirSync(this.dir)
         .filter((n) => n.endsWith('.json') && !n.startsWith('.'))
-        .map((n) => ({ id: basename(n, '.json'), mtime: statSync(join(this.dir, n), { throwIfNoEntry: false })?.mtimeMs ?? 0 }))
+        .map((n) => ({
+          id: basename(n, '.json'),
+          mtime: statSync(join(this.dir, n), { throwIfNoEntry: false })?.mtimeMs ?? 0,
+        }))
         .sort((a, b) => a.mtime - b.mtime);
     } catch {
       return;

@@ -33,11 +33,29 @@ export async function startDashboard(o: DashboardOptions): Promise<RunningDashbo
   checkBind(o.bind, o.token);
   const model = new DashboardModel(hostname(), VERSION);
   const metrics = new SwarmMetrics();
-  const feeds = new Feeds({ nc: o.nc, prefix: o.prefix, runsDir: o.runsDir, stateRoot: o.stateRoot, model, metrics, expected: o.expected, requestTimeoutMs: o.requestTimeoutMs });
+  const feeds = new Feeds({
+    nc: o.nc,
+    prefix: o.prefix,
+    runsDir: o.runsDir,
+    stateRoot: o.stateRoot,
+    model,
+    metrics,
+    expected: o.expected,
+    requestTimeoutMs: o.requestTimeoutMs,
+  });
   feeds.start();
   let server: DashboardServer;
   try {
-    server = await startHttp({ port: o.port, bind: o.bind, token: o.token, page: o.page, model, metrics, feeds, runsDir: o.runsDir });
+    server = await startHttp({
+      port: o.port,
+      bind: o.bind,
+      token: o.token,
+      page: o.page,
+      model,
+      metrics,
+      feeds,
+      runsDir: o.runsDir,
+    });
   } catch (e) {
     await feeds.stop();
     throw e;

@@ -30,10 +30,19 @@ export interface DemoSummary {
 }
 
 async function hostMounts(except: string): Promise<string[]> {
-  return (await readMountinfo()).filter((m) => !isAtOrUnder(m.mountPoint, except)).map((m) => `${m.id} ${m.mountPoint} ${m.fsType}`).sort();
+  return (await readMountinfo())
+    .filter((m) => !isAtOrUnder(m.mountPoint, except))
+    .map((m) => `${m.id} ${m.mountPoint} ${m.fsType}`)
+    .sort();
 }
 
-export async function runDemo(config: Config, paths: StatePaths, nc: NatsConnection, say: (m: string) => void, json = false): Promise<DemoSummary> {
+export async function runDemo(
+  config: Config,
+  paths: StatePaths,
+  nc: NatsConnection,
+  say: (m: string) => void,
+  json = false,
+): Promise<DemoSummary> {
   const work = mkdtempSync('/tmp/isoswarm-demo-');
   const chroot = join(work, 'chroot');
   const out = join(work, 'out');
@@ -71,9 +80,19 @@ export async function runDemo(config: Config, paths: StatePaths, nc: NatsConnect
   // would be the build's mounts propagated to the host: those count as a change too.
   const kept = new Set(after);
   const had = new Set(before);
-  const propagated = after.filter((m) => !had.has(m) && ['/dev', '/usr', '/proc', '/sys', '/run'].some((p) => isAtOrUnder(m.split(' ')[1] ?? '', p)));
-  const host = { mountsUnchanged: before.every((m) => kept.has(m)) && propagated.length === 0, propagated, devNullIntact: statSync('/dev/null').rdev === devNull && statSync('/dev/null').isCharacterDevice(), leftUnderWork };
-  record.notes = [...(record.notes ?? []), `demo: host mount table ${host.mountsUnchanged ? 'unchanged' : 'CHANGED'}; /dev/null ${host.devNullIntact ? 'intact' : 'DAMAGED'}`];
+  const propagated = after.filter(
+    (m) => !had.has(m) && ['/dev', '/usr', '/proc', '/sys', '/run'].some((p) => isAtOrUnder(m.split(' ')[1] ?? '', p)),
+  );
+  const host = {
+    mountsUnchanged: before.every((m) => kept.has(m)) && propagated.length === 0,
+    propagated,
+    devNullIntact: statSync('/dev/null').rdev === devNull && statSync('/dev/null').isCharacterDevice(),
+    leftUnderWork,
+  };
+  record.notes = [
+    ...(record.notes ?? []),
+    `demo: host mount table ${host.mountsUnchanged ? 'unchanged' : 'CHANGED'}; /dev/null ${host.devNullIntact ? 'intact' : 'DAMAGED'}`,
+  ];
   const saved = saveRun(paths, record);
   const td = saved.record.teardown;
   const cl = saved.record.clean;
@@ -81,7 +100,14 @@ export async function runDemo(config: Config, paths: StatePaths, nc: NatsConnect
   let scratchRemoved = false;
   if (!leftUnderWork.length) {
     const { requestEndpoint } = await import('../bus/request.js');
-    const r = await requestEndpoint<{ result: { status: string } | null }>(nc, config.nats.subjectPrefix, 'coordinator', 'clean', { targets: [{ path: work, kind: 'tree' }] }, relayTimeoutMs('clean')).catch(() => null);
+    const r = await requestEndpoint<{ result: { status: string } | null }>(
+      nc,
+      config.nats.subjectPrefix,
+      'coordinator',
+      'clean',
+      { targets: [{ path: work, kind: 'tree' }] },
+      relayTimeoutMs('clean'),
+    ).catch(() => null);
     scratchRemoved = r?.result?.status === 'done';
   }
   return {
@@ -89,7 +115,12 @@ export async function runDemo(config: Config, paths: StatePaths, nc: NatsConnect
     work,
     tree,
     exitCode: saved.record.exitCode,
-    tuning: saved.record.tuning ? { applied: saved.record.tuning.applied, predicted: (saved.record.tuning.predicted as DemoSummary['squashfs']) ?? null } : null,
+    tuning: saved.record.tuning
+      ? {
+          applied: saved.record.tuning.applied,
+          predicted: (saved.record.tuning.predicted as DemoSummary['squashfs']) ?? null,
+        }
+      : null,
     squashfs,
     isoBytes,
     teardown: td ? { status: td.status, signalled: td.signalled.length, unmounted: td.unmounted.length } : null,

@@ -3,7 +3,13 @@
 import { cpSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const SOURCES = ['/usr/share/doc', '/usr/share/man/man1', '/usr/share/man/man8', '/usr/lib/x86_64-linux-gnu/perl-base', '/etc'];
+const SOURCES = [
+  '/usr/share/doc',
+  '/usr/share/man/man1',
+  '/usr/share/man/man8',
+  '/usr/lib/x86_64-linux-gnu/perl-base',
+  '/etc',
+];
 
 export function buildPayload(chroot: string, maxBytes = 96 * 2 ** 20): { files: number; bytes: number } {
   const dest = join(chroot, 'srv', 'payload');

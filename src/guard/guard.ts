@@ -45,9 +45,15 @@ export function needsParser(line: string): boolean {
   return TRIGGER.test(line);
 }
 
-
 export async function judgeCommandLine(line: string, opts: GuardOptions): Promise<GuardVerdict> {
-  const verdict: GuardVerdict = { decision: 'allow', reasons: [], safeCommands: [], notes: [], findings: [], parsed: false };
+  const verdict: GuardVerdict = {
+    decision: 'allow',
+    reasons: [],
+    safeCommands: [],
+    notes: [],
+    findings: [],
+    parsed: false,
+  };
   if (!TRIGGER.test(line)) return verdict;
   verdict.parsed = true;
   const home = opts.home ?? process.env.HOME ?? homedir();

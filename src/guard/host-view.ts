@@ -3,10 +3,33 @@
 import { readFileSync } from 'node:fs';
 import { isAtOrUnder } from '../host/fs/paths.js';
 import { parseMountinfo, type MountEntry } from '../host/mounts/mountinfo.js';
-import { canonicalPolicy, checkPolicy, readHomeDirs, type PathPolicy, type Verdict } from '../host/guard/path-policy.js';
+import {
+  canonicalPolicy,
+  checkPolicy,
+  readHomeDirs,
+  type PathPolicy,
+  type Verdict,
+} from '../host/guard/path-policy.js';
 import { processesRootedIn, type ProcessInfo } from '../host/proc/proc-scan.js';
 
-const PSEUDO = new Set(['proc', 'sysfs', 'devpts', 'mqueue', 'cgroup', 'cgroup2', 'securityfs', 'debugfs', 'tracefs', 'efivarfs', 'binfmt_misc', 'configfs', 'fusectl', 'pstore', 'bpf', 'hugetlbfs']);
+const PSEUDO = new Set([
+  'proc',
+  'sysfs',
+  'devpts',
+  'mqueue',
+  'cgroup',
+  'cgroup2',
+  'securityfs',
+  'debugfs',
+  'tracefs',
+  'efivarfs',
+  'binfmt_misc',
+  'configfs',
+  'fusectl',
+  'pstore',
+  'bpf',
+  'hugetlbfs',
+]);
 
 export class HostView {
   private mounts?: MountEntry[];
@@ -54,7 +77,9 @@ export class HostView {
   exposesHost(m: MountEntry, tree: string): boolean {
     if (m.root !== '/') return true;
     if (m.fsType === 'devtmpfs' || PSEUDO.has(m.fsType)) return true;
-    return this.mountTable().some((o) => o.major === m.major && o.minor === m.minor && !isAtOrUnder(o.mountPoint, tree));
+    return this.mountTable().some(
+      (o) => o.major === m.major && o.minor === m.minor && !isAtOrUnder(o.mountPoint, tree),
+    );
   }
 
   isWritable(m: MountEntry): boolean {
@@ -76,7 +101,10 @@ export class HostView {
   }
 
   private loadPolicy(): Promise<{ policy: PathPolicy; homes: string[] }> {
-    this.policyP ??= Promise.all([canonicalPolicy(this.rawPolicy), readHomeDirs()]).then(([policy, homes]) => ({ policy, homes }));
+    this.policyP ??= Promise.all([canonicalPolicy(this.rawPolicy), readHomeDirs()]).then(([policy, homes]) => ({
+      policy,
+      homes,
+    }));
     return this.policyP;
   }
 

@@ -12,7 +12,12 @@ export function loadWithCodeCache(specifier: string, from: string): unknown {
   const req = createRequire(from);
   const file = req.resolve(specifier);
   const st = statSync(file);
-  const cacheFile = join(packageRoot, 'dist', 'cli', `${specifier.replace(/[^a-z0-9-]/gi, '_')}.${st.size}-${Math.trunc(st.mtimeMs)}.v8cache`);
+  const cacheFile = join(
+    packageRoot,
+    'dist',
+    'cli',
+    `${specifier.replace(/[^a-z0-9-]/gi, '_')}.${st.size}-${Math.trunc(st.mtimeMs)}.v8cache`,
+  );
   let cachedData: Buffer | undefined;
   try {
     cachedData = readFileSync(cacheFile);
@@ -22,7 +27,13 @@ export function loadWithCodeCache(specifier: string, from: string): unknown {
   const wrap = (Module as unknown as { wrap(s: string): string }).wrap;
   const script = new Script(wrap(readFileSync(file, 'utf8')), { filename: file, cachedData });
   const mod = { exports: {} as unknown };
-  (script.runInThisContext() as (e: unknown, r: NodeJS.Require, m: unknown, f: string, d: string) => void)(mod.exports, createRequire(file), mod, file, dirname(file));
+  (script.runInThisContext() as (e: unknown, r: NodeJS.Require, m: unknown, f: string, d: string) => void)(
+    mod.exports,
+    createRequire(file),
+    mod,
+    file,
+    dirname(file),
+  );
   if (!cachedData || script.cachedDataRejected) {
     try {
       const tmp = `${cacheFile}.${process.pid}`;

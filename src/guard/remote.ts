@@ -3,7 +3,12 @@
 import type { SwarmLink } from '../runtime/swarm-link.js';
 import type { GuardVerdict } from './verdict.js';
 
-export async function judgeViaSwarm(link: SwarmLink, line: string, cwd: string | null, exclude: number[]): Promise<GuardVerdict | null> {
+export async function judgeViaSwarm(
+  link: SwarmLink,
+  line: string,
+  cwd: string | null,
+  exclude: number[],
+): Promise<GuardVerdict | null> {
   try {
     return await link.call<GuardVerdict>('guard', { line, cwd, exclude });
   } catch {

@@ -118,7 +118,13 @@ function command(w: Walker, cmd: ShNode, cwd: string | null): string | null {
       // `for d in proc sys dev; do ...; done`: the body is judged once per known item.
       const loop = cmd.Loop as ShNode;
       const name = (loop.Name as ShNode | null)?.Value;
-      if (sx.NodeType(loop) !== 'WordIter' || typeof name !== 'string' || !Array.isArray(loop.Items) || loop.Items.length === 0) break;
+      if (
+        sx.NodeType(loop) !== 'WordIter' ||
+        typeof name !== 'string' ||
+        !Array.isArray(loop.Items) ||
+        loop.Items.length === 0
+      )
+        break;
       for (const item of list(loop.Items)) inner(w, item, cwd);
       const values = list(loop.Items).map((x) => evalWord(x as unknown as WordNode, cwd, w.home, sx.NodeType, w.vars));
       for (const v of values.slice(0, 32)) {
@@ -189,7 +195,7 @@ export function parseCommandLine(text: string, opts: ParseOptions): SimpleComman
   } catch (e) {
     // Go errors come through GopherJS as objects with an Error() method, not as JS Errors.
     const ge = e as { message?: string; Error?: () => string };
-    const msg = typeof ge.Error === 'function' ? ge.Error() : ge.message ?? String(e);
+    const msg = typeof ge.Error === 'function' ? ge.Error() : (ge.message ?? String(e));
     throw new ShellParseError(msg);
   }
   const w: Walker = { out: [], home: opts.home, vars: new Map() };

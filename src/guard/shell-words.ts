@@ -67,7 +67,15 @@ function isPwdSubst(n: WordNode, nodeType: NodeTypeFn): boolean {
   return parts.length === 1 && nodeType(parts[0]!) === 'Lit' && parts[0]!.Value === 'pwd';
 }
 
-function addPart(acc: Acc, p: WordNode, quoted: boolean, cwd: string | null, home: string, nodeType: NodeTypeFn, vars: ShellVars): void {
+function addPart(
+  acc: Acc,
+  p: WordNode,
+  quoted: boolean,
+  cwd: string | null,
+  home: string,
+  nodeType: NodeTypeFn,
+  vars: ShellVars,
+): void {
   const known = (s: string | null): void => {
     if (s === null) acc.known = false;
     else {
@@ -103,7 +111,13 @@ function addPart(acc: Acc, p: WordNode, quoted: boolean, cwd: string | null, hom
   }
 }
 
-export function evalWord(w: WordNode, cwd: string | null, home: string, nodeType: NodeTypeFn, vars: ShellVars = new Map()): ShellWord {
+export function evalWord(
+  w: WordNode,
+  cwd: string | null,
+  home: string,
+  nodeType: NodeTypeFn,
+  vars: ShellVars = new Map(),
+): ShellWord {
   const parts = (w.Parts as WordNode[]) ?? [];
   const acc: Acc = { text: '', pattern: '', known: true, glob: false, brace: false };
   parts.forEach((p, i) => {
@@ -121,7 +135,11 @@ export function evalWord(w: WordNode, cwd: string | null, home: string, nodeType
     addPart(acc, p, false, cwd, home, nodeType, vars);
   });
   const raw = parts.map((p) => String(p.Value ?? '')).join('') || '(expansion)';
-  const word: ShellWord = { text: acc.known ? acc.text : null, glob: acc.known && acc.glob, raw: acc.known ? acc.text : raw };
+  const word: ShellWord = {
+    text: acc.known ? acc.text : null,
+    glob: acc.known && acc.glob,
+    raw: acc.known ? acc.text : raw,
+  };
   if (acc.known && acc.brace) word.brace = true;
   if (word.glob || word.brace) word.pattern = acc.pattern;
   return word;

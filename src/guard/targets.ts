@@ -45,7 +45,10 @@ function globToRegExp(component: string): RegExp {
       const end = component.indexOf(']', i + 2);
       if (end < 0) re += '\\[';
       else {
-        re += `[${component.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
+        re += `[${component
+          .slice(i + 1, end)
+          .replace(/^!/, '^')
+          .replace(/\\/g, '\\\\')}]`;
         i = end;
       }
     } else re += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
@@ -73,7 +76,8 @@ function expand(pattern: string): string[] {
       } catch {
         /* not a directory: no match */
       }
-      for (const n of names) if ((!n.startsWith('.') || comp.startsWith('.')) && re.test(n)) next.push(posix.join(b, n));
+      for (const n of names)
+        if ((!n.startsWith('.') || comp.startsWith('.')) && re.test(n)) next.push(posix.join(b, n));
     }
     bases = next.sort();
   }
@@ -103,7 +107,8 @@ export function expandBraces(p: string, limit = 256): string[] {
       const alts = cuts.slice(0, -1).map((c0, k) => p.slice(c0 + 1, cuts[k + 1]));
       const rest = p.slice(i + 1);
       const out: string[] = [];
-      for (const a of alts) for (const x of expandBraces(p.slice(0, open) + a + rest, limit)) if (out.length < limit) out.push(x);
+      for (const a of alts)
+        for (const x of expandBraces(p.slice(0, open) + a + rest, limit)) if (out.length < limit) out.push(x);
       return out;
     }
   }

@@ -28,7 +28,9 @@ interface WrapperSpec {
 }
 
 const WRAPPERS: Record<string, WrapperSpec> = {
-  sudo: { withValue: /^-[ugCDhprtUT]$|^--(user|group|close-from|chdir|host|prompt|role|type|other-user|command-timeout)$/ },
+  sudo: {
+    withValue: /^-[ugCDhprtUT]$|^--(user|group|close-from|chdir|host|prompt|role|type|other-user|command-timeout)$/,
+  },
   doas: { withValue: /^-[uC]$/ },
   env: { withValue: /^-[uCS]$|^--(unset|chdir|split-string)$/, assigns: true },
   nice: { withValue: /^-n$|^--adjustment$/ },
@@ -41,7 +43,10 @@ const WRAPPERS: Record<string, WrapperSpec> = {
   exec: { withValue: /^-a$/ },
   command: { withValue: /^$/ },
   builtin: { withValue: /^$/ },
-  xargs: { withValue: /^-[adEeIiLlnPs]$|^--(arg-file|delimiter|eof|replace|max-lines|max-args|max-procs|max-chars|process-slot-var)$/ },
+  xargs: {
+    withValue:
+      /^-[adEeIiLlnPs]$|^--(arg-file|delimiter|eof|replace|max-lines|max-args|max-procs|max-chars|process-slot-var)$/,
+  },
 };
 
 const SHELLS = new Set(['bash', 'sh', 'dash', 'zsh', 'ksh', 'mksh', 'ash', 'busybox']);
@@ -51,7 +56,12 @@ function base(w: ShellWord | undefined): string | null {
 }
 
 /** Strips one wrapper; returns the rest of argv and a changed directory if the wrapper sets one. */
-function stripWrapper(name: string, spec: WrapperSpec, argv: ShellWord[], cwd: string | null): { rest: ShellWord[]; cwd: string | null } {
+function stripWrapper(
+  name: string,
+  spec: WrapperSpec,
+  argv: ShellWord[],
+  cwd: string | null,
+): { rest: ShellWord[]; cwd: string | null } {
   let i = 1;
   let dir = cwd;
   let positional = spec.positional ?? 0;
@@ -65,8 +75,10 @@ function stripWrapper(name: string, spec: WrapperSpec, argv: ShellWord[], cwd: s
     if (t.startsWith('-') && t.length > 1) {
       const eq = t.indexOf('=');
       const flag = eq > 0 ? t.slice(0, eq) : t;
-      const value = eq > 0 ? t.slice(eq + 1) : argv[i + 1]?.text ?? null;
-      const takes = spec.withValue.test(flag) || (/^-[A-Za-z]+$/.test(t) && spec.withValue.test(`-${t.slice(-1)}`) && name !== 'xargs');
+      const value = eq > 0 ? t.slice(eq + 1) : (argv[i + 1]?.text ?? null);
+      const takes =
+        spec.withValue.test(flag) ||
+        (/^-[A-Za-z]+$/.test(t) && spec.withValue.test(`-${t.slice(-1)}`) && name !== 'xargs');
       if ((name === 'sudo' && /^-(D|-chdir)$/.test(flag)) || (name === 'env' && /^-(C|-chdir)$/.test(flag))) {
         dir = value === null ? null : value.startsWith('/') ? value : dir === null ? null : posix.resolve(dir, value);
       }
@@ -137,16 +149,38 @@ export function unwrap(cmd: SimpleCommand, opts: UnwrapOptions): Invocation[] {
     }
     if (SHELLS.has(name) || name === 'su' || name === 'eval') {
       let script: ShellWord | null | undefined;
-      if (name === 'eval') script = argv.slice(1).every((w) => w.text !== null) ? { text: argv.slice(1).map((w) => w.text).join(' '), glob: false, raw: '' } : null;
-      else if (name === 'su') script = argv.find((_w, i) => argv[i - 1]?.text === '-c' || argv[i - 1]?.text === '--command') ?? undefined;
+      if (name === 'eval')
+        script = argv.slice(1).every((w) => w.text !== null)
+          ? {
+              text: argv
+                .slice(1)
+                .map((w) => w.text)
+                .join(' '),
+              glob: false,
+              raw: '',
+            }
+          : null;
+      else if (name === 'su')
+        script = argv.find((_w, i) => argv[i - 1]?.text === '-c' || argv[i - 1]?.text === '--command') ?? undefined;
       else script = shellScript(argv);
       if (script === undefined) break; // an interactive shell or a script file: judged by name only
       if (script === null || script.text === null) {
-        return [{ name, args: argv.slice(1), cwd, via, index: cmd.index, notes: [...notes, `${name}: the script it runs is not known before it runs`] }];
+        return [
+          {
+            name,
+            args: argv.slice(1),
+            cwd,
+            via,
+            index: cmd.index,
+            notes: [...notes, `${name}: the script it runs is not known before it runs`],
+          },
+        ];
       }
       if ((opts.depth ?? 0) > 8) return [];
       const inner = parseCommandLine(script.text, { cwd, home: opts.home });
-      return inner.flatMap((c) => unwrap({ ...c, index: cmd.index }, { ...opts, depth: (opts.depth ?? 0) + 1 })).map((inv) => ({ ...inv, via: [...via, `${name} -c`, ...inv.via] }));
+      return inner
+        .flatMap((c) => unwrap({ ...c, index: cmd.index }, { ...opts, depth: (opts.depth ?? 0) + 1 }))
+        .map((inv) => ({ ...inv, via: [...via, `${name} -c`, ...inv.via] }));
     }
     break;
   }

@@ -40,7 +40,10 @@ export function shown(inv: Invocation): string {
 }
 
 /** Splits short option clusters (-rf -> r, f) and long options, stopping at `--`. */
-export function options(inv: Invocation, withValue: RegExp = /^$/): { flags: Set<string>; operands: Invocation['args']; values: Map<string, string> } {
+export function options(
+  inv: Invocation,
+  withValue: RegExp = /^$/,
+): { flags: Set<string>; operands: Invocation['args']; values: Map<string, string> } {
   const flags = new Set<string>();
   const values = new Map<string, string>();
   const operands: Invocation['args'] = [];
@@ -68,7 +71,7 @@ export function options(inv: Invocation, withValue: RegExp = /^$/): { flags: Set
       const f = `-${t[j]}`;
       flags.add(f);
       if (withValue.test(f)) {
-        values.set(f, j + 1 < t.length ? t.slice(j + 1) : inv.args[++i]?.text ?? '');
+        values.set(f, j + 1 < t.length ? t.slice(j + 1) : (inv.args[++i]?.text ?? ''));
         break;
       }
     }

@@ -20,8 +20,11 @@ const LEVELS = HOOK_LEVELS;
  * Claude Code's hook payload: one JSON object whose fields isoswarm reads are optional strings
  * (tool_input an object). The coordinator validates the event built from it with zod.
  */
-function readClaudePayload(raw: unknown): Record<string, string | undefined> & { tool_input?: Record<string, unknown> } {
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new BadHookInput('stdin hook payload: expected a JSON object');
+function readClaudePayload(
+  raw: unknown,
+): Record<string, string | undefined> & { tool_input?: Record<string, unknown> } {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw))
+    throw new BadHookInput('stdin hook payload: expected a JSON object');
   const o = raw as Record<string, unknown>;
   const out: Record<string, string | undefined> & { tool_input?: Record<string, unknown> } = {};
   for (const k of ['session_id', 'cwd', 'hook_event_name', 'tool_name', 'message', 'prompt']) {
@@ -31,7 +34,8 @@ function readClaudePayload(raw: unknown): Record<string, string | undefined> & {
     out[k] = v;
   }
   if (o.tool_input !== undefined && o.tool_input !== null) {
-    if (typeof o.tool_input !== 'object' || Array.isArray(o.tool_input)) throw new BadHookInput('stdin hook payload: tool_input: expected an object');
+    if (typeof o.tool_input !== 'object' || Array.isArray(o.tool_input))
+      throw new BadHookInput('stdin hook payload: tool_input: expected an object');
     out.tool_input = o.tool_input as Record<string, unknown>;
   }
   return out;
@@ -68,7 +72,8 @@ export function buildHookEvent(hook: HookName, flags: HookFlags, stdinText: stri
   if (flags.telemetry) ev.telemetry = true;
   if (flags.level !== undefined) {
     const l = flags.level === 'warn' ? 'warning' : flags.level;
-    if (!(LEVELS as readonly string[]).includes(l)) throw new BadHookInput(`--level must be one of ${LEVELS.join(', ')}`);
+    if (!(LEVELS as readonly string[]).includes(l))
+      throw new BadHookInput(`--level must be one of ${LEVELS.join(', ')}`);
     ev.level = l as HookEvent['level'];
   }
   return ev;

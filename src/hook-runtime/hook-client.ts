@@ -20,7 +20,13 @@ export interface HookOutcome {
 }
 
 /** The coordinator's result, or why the swarm could not take the event. */
-async function viaSwarm(config: Config, paths: StatePaths, event: HookEvent, shared?: SwarmLink, deferred?: boolean): Promise<HookResult | string> {
+async function viaSwarm(
+  config: Config,
+  paths: StatePaths,
+  event: HookEvent,
+  shared?: SwarmLink,
+  deferred?: boolean,
+): Promise<HookResult | string> {
   let s;
   try {
     s = shared ?? (await linkSwarm({ config, paths }, config.nats.hookTimeoutMs));
@@ -31,7 +37,8 @@ async function viaSwarm(config: Config, paths: StatePaths, event: HookEvent, sha
   try {
     return await s.call<HookResult>('hook', deferred ? { event, deferred } : { event });
   } catch (e) {
-    if (e instanceof BusError && (e.code === 'hook-failed' || e.code === 'bad-request')) throw new HookHandlerError(e.message);
+    if (e instanceof BusError && (e.code === 'hook-failed' || e.code === 'bad-request'))
+      throw new HookHandlerError(e.message);
     return `the coordinator did not take the event (${(e as Error).message})`; // recorded locally instead
   } finally {
     if (!shared) await s.close();
@@ -50,7 +57,13 @@ async function locally(config: Config, paths: StatePaths, event: HookEvent): Pro
   const run = readRunFile(paths.runFile);
   if (run?.coordinator && isAlive(run.coordinator)) {
     appendToSpool(paths, event);
-    return { hook: event.hook, id: event.id, message: `${event.hook} spooled for the coordinator`, durationMs: took(), stored: 'spool' };
+    return {
+      hook: event.hook,
+      id: event.id,
+      message: `${event.hook} spooled for the coordinator`,
+      durationMs: took(),
+      stored: 'spool',
+    };
   }
   // The memory has one writer at a time: everything slow (module loading) happens before the lock.
   await preloadHandler(event, config);
@@ -60,12 +73,23 @@ async function locally(config: Config, paths: StatePaths, event: HookEvent): Pro
     // (the handler runs against a memory that keeps nothing), a good event waits in the spool for
     // whoever next holds the lock. LMDB is never loaded on this path.
     try {
-      await checkBuiltin(event, config, { get: () => undefined, set: async () => undefined, update: async (_k, fn) => fn(undefined) });
+      await checkBuiltin(event, config, {
+        get: () => undefined,
+        set: async () => undefined,
+        update: async (_k, fn) => fn(undefined),
+      });
     } catch (err) {
       throw new HookHandlerError((err as Error).message);
     }
     appendToSpool(paths, event);
-    return { hook: event.hook, id: event.id, message: `${event.hook} spooled`, durationMs: took(), stored: 'spool', busy: true };
+    return {
+      hook: event.hook,
+      id: event.id,
+      message: `${event.hook} spooled`,
+      durationMs: took(),
+      stored: 'spool',
+      busy: true,
+    };
   }
   // Loaded from dist/ at run time: the lean hooks bundle leaves LMDB and zod out.
   const { MemoryStore } = await importDist<typeof import('../memory/store.js')>('src', 'memory', 'store.js');
@@ -75,7 +99,11 @@ async function locally(config: Config, paths: StatePaths, event: HookEvent): Pro
     const ops = new MemoryOps(store);
     // Spooled events happened first: they run before this one (a pre-task before its post-task).
     if (spoolPending(paths)) {
-      const { drainSpool } = await importDist<typeof import('./spool-drain.js')>('src', 'hook-runtime', 'spool-drain.js');
+      const { drainSpool } = await importDist<typeof import('./spool-drain.js')>(
+        'src',
+        'hook-runtime',
+        'spool-drain.js',
+      );
       await drainSpool(paths, config, ops);
     }
     // Kept for the stream: the coordinator publishes pending events when it next starts.
@@ -96,7 +124,13 @@ async function locally(config: Config, paths: StatePaths, event: HookEvent): Pro
  * `shared`: a connection the caller already holds (and closes). `deferred`: the coordinator answers
  * once the event is in the durable stream and runs its handler after (for events nobody waits on).
  */
-export async function sendHook(config: Config, paths: StatePaths, event: HookEvent, shared?: SwarmLink, deferred?: boolean): Promise<HookOutcome> {
+export async function sendHook(
+  config: Config,
+  paths: StatePaths,
+  event: HookEvent,
+  shared?: SwarmLink,
+  deferred?: boolean,
+): Promise<HookOutcome> {
   const r = await viaSwarm(config, paths, event, shared, deferred);
   if (typeof r !== 'string') return { result: r };
   const { busy, ...result } = await locally(config, paths, event);

@@ -43,7 +43,11 @@ export class HookFailure extends Error {
   }
 }
 
-export async function runHookHandlers(event: HookEvent, config: Config, memory: HookMemory): Promise<HookHandlerResult> {
+export async function runHookHandlers(
+  event: HookEvent,
+  config: Config,
+  memory: HookMemory,
+): Promise<HookHandlerResult> {
   const builtin = config.hooks.builtin[event.hook];
   let result: HookHandlerResult = { message: `${event.hook} recorded` };
   if (builtin) {
@@ -55,7 +59,8 @@ export async function runHookHandlers(event: HookEvent, config: Config, memory: 
   const { run } = site.length ? await import('../host/exec.js') : { run: null };
   for (const cmd of site) {
     const r = await run!('/bin/sh', ['-c', cmd], { input: JSON.stringify(event), timeout: 30_000 });
-    if (r.exitCode !== 0) throw new HookFailure(`site hook "${cmd}" exited ${r.exitCode}: ${r.stderr.trim().slice(0, 500)}`);
+    if (r.exitCode !== 0)
+      throw new HookFailure(`site hook "${cmd}" exited ${r.exitCode}: ${r.stderr.trim().slice(0, 500)}`);
   }
   return result;
 }

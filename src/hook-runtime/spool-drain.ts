@@ -33,14 +33,25 @@ const doneKey = (id: string): string => `hooks/drained/${id}`;
 /** Events per transaction: one commit (one fsync) per batch keeps a drain of a large burst quick. */
 const BATCH = 200;
 
-export async function drainSpool(paths: StatePaths, config: Config, ops: MemoryOps, opts: DrainOptions = {}): Promise<DrainOutcome> {
+export async function drainSpool(
+  paths: StatePaths,
+  config: Config,
+  ops: MemoryOps,
+  opts: DrainOptions = {},
+): Promise<DrainOutcome> {
   const out: DrainOutcome = { drained: 0, skipped: 0, failed: 0, unreadable: 0 };
   const spooled = readSpool(paths);
   for (let i = 0; i < spooled.length; i += BATCH) await drainBatch(spooled.slice(i, i + BATCH), config, ops, opts, out);
   return out;
 }
 
-async function drainBatch(batch: SpooledEvent[], config: Config, ops: MemoryOps, opts: DrainOptions, out: DrainOutcome): Promise<void> {
+async function drainBatch(
+  batch: SpooledEvent[],
+  config: Config,
+  ops: MemoryOps,
+  opts: DrainOptions,
+  out: DrainOutcome,
+): Promise<void> {
   // What this batch has written so far: later events of the batch read it before the store.
   const view = new Map<string, unknown>();
   const writes: BatchWrite[] = [];

@@ -67,7 +67,9 @@ export function readSpool(paths: StatePaths): SpooledEvent[] {
   migrateLegacy(paths);
   let names: string[];
   try {
-    names = readdirSync(spoolDir(paths)).filter((n) => n.endsWith('.json')).sort();
+    names = readdirSync(spoolDir(paths))
+      .filter((n) => n.endsWith('.json'))
+      .sort();
   } catch {
     return [];
   }

@@ -15,7 +15,7 @@ export async function run(file: string, args: readonly string[], opts: Options =
   return {
     exitCode: typeof r.exitCode === 'number' ? r.exitCode : -1,
     stdout: typeof r.stdout === 'string' ? r.stdout : '',
-    stderr: typeof r.stderr === 'string' ? r.stderr : (r.failed ? String(r.message ?? '') : ''),
+    stderr: typeof r.stderr === 'string' ? r.stderr : r.failed ? String(r.message ?? '') : '',
     durationMs: performance.now() - started,
   };
 }

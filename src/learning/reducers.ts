@@ -27,7 +27,7 @@ export function orderStrategies(rec: UnmountStrategies | undefined, known: reado
   const score = (name: string): number => {
     const s = rec.strategies[name];
     if (!s || s.attempts === 0) return -1;
-    return s.successes / s.attempts - (s.totalMs / s.attempts) / 1e6;
+    return s.successes / s.attempts - s.totalMs / s.attempts / 1e6;
   };
   return [...known].sort((a, b) => score(b) - score(a));
 }
@@ -40,7 +40,17 @@ export interface CleanupOutcome {
 }
 
 export function addCleanupOutcome(old: unknown, o: CleanupOutcome, now: string): CleanupSuccess {
-  const r = (old as CleanupSuccess | undefined) ?? { target: o.target, runs: 0, successes: 0, refusals: 0, failures: 0, bytesFreed: 0, lastStatus: '', lastDurationMs: 0, updatedAt: now };
+  const r = (old as CleanupSuccess | undefined) ?? {
+    target: o.target,
+    runs: 0,
+    successes: 0,
+    refusals: 0,
+    failures: 0,
+    bytesFreed: 0,
+    lastStatus: '',
+    lastDurationMs: 0,
+    updatedAt: now,
+  };
   return {
     ...r,
     runs: r.runs + 1,
@@ -78,7 +88,10 @@ export interface CachingEffectivenessRecord extends CachingEffectiveness {
 
 /** Folds one build's stats into the running record (a previous value of another cache is not merged). */
 export function addCacheUse(old: unknown, b: CacheBuildStats, now: string): CachingEffectivenessRecord {
-  const p = old && typeof old === 'object' && (old as CachingEffectiveness).cache === b.cache ? (old as Partial<CachingEffectivenessRecord>) : undefined;
+  const p =
+    old && typeof old === 'object' && (old as CachingEffectiveness).cache === b.cache
+      ? (old as Partial<CachingEffectivenessRecord>)
+      : undefined;
   const hits = (p?.hits ?? 0) + b.hits;
   const misses = (p?.misses ?? 0) + b.misses;
   return {
@@ -98,7 +111,12 @@ export function addCacheUse(old: unknown, b: CacheBuildStats, now: string): Cach
 }
 
 /** Appends an entry to a summary, keeps the newest ones, and adds `counts` to its totals. */
-export function addSummaryEntry(old: unknown, entry: Record<string, unknown>, counts: Record<string, number>, now: string): Summary {
+export function addSummaryEntry(
+  old: unknown,
+  entry: Record<string, unknown>,
+  counts: Record<string, number>,
+  now: string,
+): Summary {
   const r = (old as Summary | undefined) ?? { entries: [], totals: {}, updatedAt: now };
   const totals = { ...r.totals };
   for (const [k, v] of Object.entries(counts)) totals[k] = (totals[k] ?? 0) + v;

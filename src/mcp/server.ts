@@ -9,7 +9,8 @@ import { READ_TOOLS, type ToolDef } from './tools-read.js';
 
 /** console.* writes to stdout by default: in an MCP server that would corrupt the stream. */
 function keepStdoutForJsonRpc(): void {
-  const toErr = (...a: unknown[]) => process.stderr.write(`${a.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(' ')}\n`);
+  const toErr = (...a: unknown[]) =>
+    process.stderr.write(`${a.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(' ')}\n`);
   console.log = toErr;
   console.info = toErr;
   console.debug = toErr;
@@ -17,14 +18,20 @@ function keepStdoutForJsonRpc(): void {
 }
 
 function register(server: McpServer, t: ToolDef, ctx: McpContext): void {
-  server.registerTool(t.name, { description: t.description, inputSchema: t.input }, async (args: Record<string, unknown>) => {
-    try {
-      const out = await t.run(args, ctx);
-      return { content: [{ type: 'text' as const, text: typeof out === 'string' ? out : JSON.stringify(out, null, 2) }] };
-    } catch (e) {
-      return { content: [{ type: 'text' as const, text: (e as Error).message }], isError: true };
-    }
-  });
+  server.registerTool(
+    t.name,
+    { description: t.description, inputSchema: t.input },
+    async (args: Record<string, unknown>) => {
+      try {
+        const out = await t.run(args, ctx);
+        return {
+          content: [{ type: 'text' as const, text: typeof out === 'string' ? out : JSON.stringify(out, null, 2) }],
+        };
+      } catch (e) {
+        return { content: [{ type: 'text' as const, text: (e as Error).message }], isError: true };
+      }
+    },
+  );
 }
 
 export async function serveMcp(ctx: McpContext, actions: boolean): Promise<void> {

@@ -12,13 +12,30 @@ export interface McpContext {
 
 export class ToolError extends Error {}
 
-export async function withCoordinator<T>(ctx: McpContext, fn: (call: <R>(endpoint: string, payload: unknown, timeoutMs?: number) => Promise<R>, nc: NatsConnection) => Promise<T>): Promise<T> {
+export async function withCoordinator<T>(
+  ctx: McpContext,
+  fn: (
+    call: <R>(endpoint: string, payload: unknown, timeoutMs?: number) => Promise<R>,
+    nc: NatsConnection,
+  ) => Promise<T>,
+): Promise<T> {
   const s = await connectSwarm(ctx);
   if (!s) throw new ToolError('the swarm is not running: start it with `isoswarm up`');
   const { closeBus } = await import('../bus/connect.js');
   const { requestEndpoint } = await import('../bus/request.js');
   try {
-    return await fn(<R>(ep: string, p: unknown, t?: number) => requestEndpoint<R>(s.nc, ctx.config.nats.subjectPrefix, 'coordinator', ep, p, t ?? ctx.config.nats.requestTimeoutMs), s.nc);
+    return await fn(
+      <R>(ep: string, p: unknown, t?: number) =>
+        requestEndpoint<R>(
+          s.nc,
+          ctx.config.nats.subjectPrefix,
+          'coordinator',
+          ep,
+          p,
+          t ?? ctx.config.nats.requestTimeoutMs,
+        ),
+      s.nc,
+    );
   } finally {
     await closeBus(s.nc);
   }

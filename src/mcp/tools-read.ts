@@ -30,11 +30,16 @@ const limit = z.number().int().min(1).max(1000).optional();
 export const READ_TOOLS: ToolDef[] = [
   {
     name: 'patterns_query',
-    description: 'Learned optimization patterns (optimization/* records), optionally filtered: where = ["strategies.umount.successes>=1"].',
+    description:
+      'Learned optimization patterns (optimization/* records), optionally filtered: where = ["strategies.umount.successes>=1"].',
     input: { prefix: z.string().optional(), where: z.array(z.string()).optional(), limit },
     run: async (a, ctx) => {
       const prefix = `optimization/${String(a.prefix ?? '').replace(/^optimization\//, '')}`;
-      return withReader(ctx, (ops) => ops.query(prefix, (a.where as string[] | undefined) ?? [], (a.limit as number | undefined) ?? 100)) ?? [];
+      return (
+        withReader(ctx, (ops) =>
+          ops.query(prefix, (a.where as string[] | undefined) ?? [], (a.limit as number | undefined) ?? 100),
+        ) ?? []
+      );
     },
   },
   {
@@ -46,8 +51,16 @@ export const READ_TOOLS: ToolDef[] = [
       const e = withReader(ctx, (ops) => ops.get(key) ?? null);
       if (!e) throw new ToolError(`no memory entry "${key}"`);
       const { listRuns } = await import('../report/run-store.js');
-      const runs = listRuns(ctx.paths.runs).filter((r) => r.record?.patternsUpdated.includes(key)).map((r) => ({ runId: r.runId, startedAt: r.record!.startedAt, exitCode: r.record!.exitCode }));
-      return { key, sentence: patternLines([e], null)[0]?.line ?? null, updatedAt: e.updatedAt, record: e.value, updatedByRuns: runs };
+      const runs = listRuns(ctx.paths.runs)
+        .filter((r) => r.record?.patternsUpdated.includes(key))
+        .map((r) => ({ runId: r.runId, startedAt: r.record!.startedAt, exitCode: r.record!.exitCode }));
+      return {
+        key,
+        sentence: patternLines([e], null)[0]?.line ?? null,
+        updatedAt: e.updatedAt,
+        record: e.value,
+        updatedByRuns: runs,
+      };
     },
   },
   {
@@ -64,11 +77,16 @@ export const READ_TOOLS: ToolDef[] = [
     name: 'memory_list',
     description: 'Memory keys under a prefix, with their update times.',
     input: { prefix: z.string().optional(), limit },
-    run: async (a, ctx) => withReader(ctx, (ops) => ops.list(String(a.prefix ?? ''), (a.limit as number | undefined) ?? 200).map((e) => ({ key: e.key, updatedAt: e.updatedAt }))) ?? [],
+    run: async (a, ctx) =>
+      withReader(ctx, (ops) =>
+        ops
+          .list(String(a.prefix ?? ''), (a.limit as number | undefined) ?? 200)
+          .map((e) => ({ key: e.key, updatedAt: e.updatedAt })),
+      ) ?? [],
   },
   {
     name: 'status',
-    description: 'The swarm: each service (name, pid, requests, errors) and the supervisor\'s view of the agents.',
+    description: "The swarm: each service (name, pid, requests, errors) and the supervisor's view of the agents.",
     input: {},
     run: (_a, ctx) =>
       withCoordinator(ctx, async (call, nc) => {
@@ -78,7 +96,14 @@ export const READ_TOOLS: ToolDef[] = [
         return {
           services: infos.map((i) => {
             const eps = stats.find((s) => s.id === i.id)?.endpoints ?? [];
-            return { name: i.name, id: i.id, pid: Number(i.metadata?.pid ?? 0) || null, version: i.version, requests: eps.reduce((n, e) => n + e.num_requests, 0), errors: eps.reduce((n, e) => n + e.num_errors, 0) };
+            return {
+              name: i.name,
+              id: i.id,
+              pid: Number(i.metadata?.pid ?? 0) || null,
+              version: i.version,
+              requests: eps.reduce((n, e) => n + e.num_requests, 0),
+              errors: eps.reduce((n, e) => n + e.num_errors, 0),
+            };
           }),
           supervisor: agents,
         };
@@ -90,7 +115,13 @@ export const READ_TOOLS: ToolDef[] = [
     input: {},
     run: async (_a, ctx) => {
       const { listRuns } = await import('../report/run-store.js');
-      return listRuns(ctx.paths.runs).map((r) => ({ runId: r.runId, name: r.record?.name ?? null, startedAt: r.record?.startedAt ?? null, exitCode: r.record?.exitCode ?? null, error: r.error ?? null }));
+      return listRuns(ctx.paths.runs).map((r) => ({
+        runId: r.runId,
+        name: r.record?.name ?? null,
+        startedAt: r.record?.startedAt ?? null,
+        exitCode: r.record?.exitCode ?? null,
+        error: r.error ?? null,
+      }));
     },
   },
   {
@@ -109,7 +140,8 @@ export const READ_TOOLS: ToolDef[] = [
   },
   {
     name: 'guard_check',
-    description: 'Would isoswarm\'s guard allow this shell command line here? Judged against the live mounts, chroot processes and path policy.',
+    description:
+      "Would isoswarm's guard allow this shell command line here? Judged against the live mounts, chroot processes and path policy.",
     input: { command: z.string(), cwd: z.string().optional() },
     run: async (a, ctx) => {
       const { judgeCommandLine } = await import('../guard/guard.js');
@@ -122,17 +154,29 @@ export const READ_TOOLS: ToolDef[] = [
     name: 'unmount_plan',
     description: 'The teardown plan for a chroot (processes to end, mounts in order) without doing it.',
     input: { target: z.string() },
-    run: (a, ctx) => withCoordinator(ctx, (call) => call<{ text: string; plan: unknown }>('teardown', { target: String(a.target), dryRun: true }, 60_000).then((r) => ({ text: r.text, plan: r.plan }))),
+    run: (a, ctx) =>
+      withCoordinator(ctx, (call) =>
+        call<{ text: string; plan: unknown }>('teardown', { target: String(a.target), dryRun: true }, 60_000).then(
+          (r) => ({ text: r.text, plan: r.plan }),
+        ),
+      ),
   },
   {
     name: 'cleanup_plan',
-    description: 'The cleanup plan for a build tree (teardown, then what would be deleted and its size) without doing it.',
+    description:
+      'The cleanup plan for a build tree (teardown, then what would be deleted and its size) without doing it.',
     input: { target: z.string() },
     run: (a, ctx) =>
       withCoordinator(ctx, async (call) => {
         const t = String(a.target);
-        const teardown = await call<{ text: string; plan: { refused: unknown } }>('teardown', { target: t, dryRun: true }, 60_000);
-        const clean = teardown.plan.refused ? null : await call<{ text: string; plan: unknown }>('clean-plan', { targets: [{ path: t, kind: 'tree' }] }, 60_000);
+        const teardown = await call<{ text: string; plan: { refused: unknown } }>(
+          'teardown',
+          { target: t, dryRun: true },
+          60_000,
+        );
+        const clean = teardown.plan.refused
+          ? null
+          : await call<{ text: string; plan: unknown }>('clean-plan', { targets: [{ path: t, kind: 'tree' }] }, 60_000);
         return { teardown: { text: teardown.text, plan: teardown.plan }, clean };
       }),
   },

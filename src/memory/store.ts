@@ -54,10 +54,16 @@ export class MemoryStore {
    * through lmdb-js handles reliably; several writer processes at once have failed commits here.
    * Waits up to `waitMs` for another writer (a CLI call, or the coordinator while it runs).
    */
-  static async openWriter(dir: string, opts: Omit<OpenOptions, 'readOnly'> & { waitMs?: number }): Promise<MemoryStore> {
+  static async openWriter(
+    dir: string,
+    opts: Omit<OpenOptions, 'readOnly'> & { waitMs?: number },
+  ): Promise<MemoryStore> {
     const waitMs = opts.waitMs ?? 10_000;
     const lock = await acquireWriterLock(dir, waitMs);
-    if (!lock) throw new MemoryStoreBusy(`the memory at ${dir} is held by another writer (the coordinator, or another isoswarm call) for longer than ${waitMs} ms`);
+    if (!lock)
+      throw new MemoryStoreBusy(
+        `the memory at ${dir} is held by another writer (the coordinator, or another isoswarm call) for longer than ${waitMs} ms`,
+      );
     return MemoryStore.openLocked(dir, opts, lock);
   }
 
@@ -107,7 +113,8 @@ export class MemoryStore {
   async setMany(entries: { key: string; value: unknown; updatedAt?: string }[]): Promise<number> {
     const now = Date.now();
     await this.db.transaction(() => {
-      for (const e of entries) void this.db.put(e.key, { v: e.value, t: (e.updatedAt && Date.parse(e.updatedAt)) || now });
+      for (const e of entries)
+        void this.db.put(e.key, { v: e.value, t: (e.updatedAt && Date.parse(e.updatedAt)) || now });
     });
     return entries.length;
   }
@@ -161,7 +168,15 @@ export class MemoryStore {
   }
 
   stats(): { entries: number; mapSizeBytes: number; usedBytes: number; path: string } {
-    const s = this.db.getStats() as { entryCount?: number; pageSize?: number; treeBranchPageCount?: number; treeLeafPageCount?: number; overflowPages?: number; mapSize?: number; lastPageNumber?: number };
+    const s = this.db.getStats() as {
+      entryCount?: number;
+      pageSize?: number;
+      treeBranchPageCount?: number;
+      treeLeafPageCount?: number;
+      overflowPages?: number;
+      mapSize?: number;
+      lastPageNumber?: number;
+    };
     const page = s.pageSize ?? 4096;
     return {
       entries: s.entryCount ?? this.count(),

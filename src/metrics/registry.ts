@@ -1,3 +1,4 @@
+// Over 250 lines on purpose: the one prom-client owner: every metric's name, help and unit in one place.
 // The one owner of prom-client: the swarm's metrics in the Prometheus text exposition format.
 // Base units (seconds, bytes, ratios 0-1), `_total` counters, and only low-cardinality labels:
 // service names, hook kinds, phase names, outcomes and the configured watched paths; never run ids.
@@ -31,7 +32,10 @@ export interface FinishedRun {
   phases: { name: string; seconds: number | null }[];
   teardown: { status: string; seconds: number } | null;
   cache: { cache: string; hits: number; misses: number; bytesSaved: number; bytesDownloaded: number } | null;
-  tuning: { predicted: { seconds: number; bytes: number } | null; measured: { seconds: number; bytes: number } | null } | null;
+  tuning: {
+    predicted: { seconds: number; bytes: number } | null;
+    measured: { seconds: number; bytes: number } | null;
+  } | null;
 }
 
 const DURATION_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 1200, 2400, 3600, 7200];
@@ -40,40 +44,117 @@ export class SwarmMetrics {
   readonly registry = new Registry();
   private readonly services = new Map<string, ServiceReading>();
 
-  private readonly agentUp = this.gauge('isoswarm_agent_up', 'Whether the service answers discovery (1) or not (0)', ['service']);
-  private readonly agentStart = this.gauge('isoswarm_agent_start_time_seconds', 'When the service started, Unix time', ['service']);
+  private readonly agentUp = this.gauge('isoswarm_agent_up', 'Whether the service answers discovery (1) or not (0)', [
+    'service',
+  ]);
+  private readonly agentStart = this.gauge('isoswarm_agent_start_time_seconds', 'When the service started, Unix time', [
+    'service',
+  ]);
   // Mirrors of counts the services keep themselves: set from their absolute values at each scrape.
-  private readonly agentRestarts = this.counter('isoswarm_agent_restarts_total', 'Restarts of the agent by the supervisor', ['service']);
-  private readonly agentRequests = this.counter('isoswarm_agent_requests_total', 'Requests served by the service instance ($SRV.STATS)', ['service']);
-  private readonly agentErrors = this.counter('isoswarm_agent_errors_total', 'Requests the service instance answered with an error', ['service']);
-  private readonly agentExits = this.counter('isoswarm_agent_exits_total', 'Agent process exits seen by the supervisor', ['service']);
-  private readonly hookEvents = this.counter('isoswarm_hook_events_total', 'Hook events stored in the durable stream', ['hook']);
-  private readonly monitorEvents = this.counter('isoswarm_monitor_threshold_events_total', 'Monitor threshold events', ['metric', 'kind']);
+  private readonly agentRestarts = this.counter(
+    'isoswarm_agent_restarts_total',
+    'Restarts of the agent by the supervisor',
+    ['service'],
+  );
+  private readonly agentRequests = this.counter(
+    'isoswarm_agent_requests_total',
+    'Requests served by the service instance ($SRV.STATS)',
+    ['service'],
+  );
+  private readonly agentErrors = this.counter(
+    'isoswarm_agent_errors_total',
+    'Requests the service instance answered with an error',
+    ['service'],
+  );
+  private readonly agentExits = this.counter(
+    'isoswarm_agent_exits_total',
+    'Agent process exits seen by the supervisor',
+    ['service'],
+  );
+  private readonly hookEvents = this.counter('isoswarm_hook_events_total', 'Hook events stored in the durable stream', [
+    'hook',
+  ]);
+  private readonly monitorEvents = this.counter('isoswarm_monitor_threshold_events_total', 'Monitor threshold events', [
+    'metric',
+    'kind',
+  ]);
   private readonly runsActive = this.gauge('isoswarm_runs_active', 'Runs in progress, by current phase', ['phase']);
   private readonly runs = this.counter('isoswarm_runs_total', 'Finished runs by outcome', ['outcome']);
-  private readonly runDuration = this.histogram('isoswarm_run_duration_seconds', 'Wall time of finished runs', [], DURATION_BUCKETS);
-  private readonly phaseDuration = this.histogram('isoswarm_run_phase_duration_seconds', 'Wall time of each phase of finished runs', ['phase'], DURATION_BUCKETS);
+  private readonly runDuration = this.histogram(
+    'isoswarm_run_duration_seconds',
+    'Wall time of finished runs',
+    [],
+    DURATION_BUCKETS,
+  );
+  private readonly phaseDuration = this.histogram(
+    'isoswarm_run_phase_duration_seconds',
+    'Wall time of each phase of finished runs',
+    ['phase'],
+    DURATION_BUCKETS,
+  );
   private readonly teardowns = this.counter('isoswarm_teardowns_total', 'Chroot teardowns by outcome', ['outcome']);
-  private readonly teardownDuration = this.histogram('isoswarm_teardown_duration_seconds', 'Wall time of chroot teardowns', [], [0.1, 0.5, 1, 2, 5, 10, 30, 60, 300]);
+  private readonly teardownDuration = this.histogram(
+    'isoswarm_teardown_duration_seconds',
+    'Wall time of chroot teardowns',
+    [],
+    [0.1, 0.5, 1, 2, 5, 10, 30, 60, 300],
+  );
   private readonly cacheHits = this.counter('isoswarm_cache_hits_total', 'Cache files a build reused', ['cache']);
-  private readonly cacheMisses = this.counter('isoswarm_cache_misses_total', 'Cache files a build had to fetch', ['cache']);
-  private readonly cacheSaved = this.counter('isoswarm_cache_saved_bytes_total', 'Bytes a build did not download thanks to a cache', ['cache']);
-  private readonly cacheFetched = this.counter('isoswarm_cache_downloaded_bytes_total', 'Bytes a build downloaded into a cache', ['cache']);
-  private readonly tunerSeconds = this.gauge('isoswarm_tuner_squashfs_seconds', 'Last run: the tuner\'s predicted and the measured mksquashfs time', ['source']);
-  private readonly tunerBytes = this.gauge('isoswarm_tuner_squashfs_bytes', 'Last run: the tuner\'s predicted and the measured image size', ['source']);
-  private readonly cpu = this.gauge('isoswarm_host_cpu_busy_ratio', 'Busy share of all CPUs over the Monitor\'s last interval (0-1)');
+  private readonly cacheMisses = this.counter('isoswarm_cache_misses_total', 'Cache files a build had to fetch', [
+    'cache',
+  ]);
+  private readonly cacheSaved = this.counter(
+    'isoswarm_cache_saved_bytes_total',
+    'Bytes a build did not download thanks to a cache',
+    ['cache'],
+  );
+  private readonly cacheFetched = this.counter(
+    'isoswarm_cache_downloaded_bytes_total',
+    'Bytes a build downloaded into a cache',
+    ['cache'],
+  );
+  private readonly tunerSeconds = this.gauge(
+    'isoswarm_tuner_squashfs_seconds',
+    "Last run: the tuner's predicted and the measured mksquashfs time",
+    ['source'],
+  );
+  private readonly tunerBytes = this.gauge(
+    'isoswarm_tuner_squashfs_bytes',
+    "Last run: the tuner's predicted and the measured image size",
+    ['source'],
+  );
+  private readonly cpu = this.gauge(
+    'isoswarm_host_cpu_busy_ratio',
+    "Busy share of all CPUs over the Monitor's last interval (0-1)",
+  );
   private readonly memRatio = this.gauge('isoswarm_host_memory_used_ratio', 'Used share of memory (0-1)');
   private readonly memBytes = this.gauge('isoswarm_host_memory_used_bytes', 'Used memory');
   private readonly load1 = this.gauge('isoswarm_host_load1', 'One-minute load average');
-  private readonly diskRatio = this.gauge('isoswarm_disk_used_ratio', 'Used share of a watched file system (0-1)', ['path']);
-  private readonly diskFree = this.gauge('isoswarm_disk_free_bytes', 'Free bytes of a watched file system (for unprivileged users)', ['path']);
+  private readonly diskRatio = this.gauge('isoswarm_disk_used_ratio', 'Used share of a watched file system (0-1)', [
+    'path',
+  ]);
+  private readonly diskFree = this.gauge(
+    'isoswarm_disk_free_bytes',
+    'Free bytes of a watched file system (for unprivileged users)',
+    ['path'],
+  );
   private readonly tempBytes = this.gauge('isoswarm_temp_bytes', 'Size of the watched temp directory');
   private readonly tempFiles = this.gauge('isoswarm_temp_files', 'Files in the watched temp directory');
-  private readonly buildProcs = this.gauge('isoswarm_build_processes', 'Processes in the watched build\'s tree');
-  private readonly buildCpu = this.gauge('isoswarm_build_cpu_ratio', 'CPU of the build\'s tree in cores (1 = one core busy)');
-  private readonly buildRss = this.gauge('isoswarm_build_resident_bytes', 'Resident memory of the build\'s tree');
-  private readonly buildIo = this.gauge('isoswarm_build_io_bytes', 'Storage I/O of the watched build\'s tree since it started', ['direction']);
-  private readonly sampleTime = this.gauge('isoswarm_monitor_last_sample_timestamp_seconds', 'When the Monitor\'s last sample was taken, Unix time');
+  private readonly buildProcs = this.gauge('isoswarm_build_processes', "Processes in the watched build's tree");
+  private readonly buildCpu = this.gauge(
+    'isoswarm_build_cpu_ratio',
+    "CPU of the build's tree in cores (1 = one core busy)",
+  );
+  private readonly buildRss = this.gauge('isoswarm_build_resident_bytes', "Resident memory of the build's tree");
+  private readonly buildIo = this.gauge(
+    'isoswarm_build_io_bytes',
+    "Storage I/O of the watched build's tree since it started",
+    ['direction'],
+  );
+  private readonly sampleTime = this.gauge(
+    'isoswarm_monitor_last_sample_timestamp_seconds',
+    "When the Monitor's last sample was taken, Unix time",
+  );
 
   constructor() {
     const info = this.gauge('isoswarm_build_info', 'isoswarm version and runtime; always 1', ['version', 'nodejs']);

@@ -31,19 +31,34 @@ function stats(series: Series[], unit: Unit, t0: number): string {
 
 function legend(series: Series[], events: RunEvent[]): string {
   const items = series.map((s) => `<span style="--c:${s.color}">${esc(s.label)}</span>`);
-  if (events.some((e) => e.kind === 'alert' && e.level !== 'emergency')) items.push(`<span class="ev" style="--c:${EVENT_COLORS.warning}">warning</span>`);
-  if (events.some((e) => e.kind === 'alert' && e.level === 'emergency')) items.push(`<span class="ev" style="--c:${EVENT_COLORS.emergency}">emergency</span>`);
-  if (events.some((e) => e.kind === 'recovery')) items.push(`<span class="ev" style="--c:${EVENT_COLORS.recovery}">recovery</span>`);
+  if (events.some((e) => e.kind === 'alert' && e.level !== 'emergency'))
+    items.push(`<span class="ev" style="--c:${EVENT_COLORS.warning}">warning</span>`);
+  if (events.some((e) => e.kind === 'alert' && e.level === 'emergency'))
+    items.push(`<span class="ev" style="--c:${EVENT_COLORS.emergency}">emergency</span>`);
+  if (events.some((e) => e.kind === 'recovery'))
+    items.push(`<span class="ev" style="--c:${EVENT_COLORS.recovery}">recovery</span>`);
   return `<div class="legend">${items.join('')}</div>`;
 }
 
 function chartCard(def: ChartDef, r: RunRecord, s: RunSummary): string {
   const known = new Set(['memory', 'disk', 'temp']);
-  const events = r.events.filter((e) => (def.metric ? e.metric === def.metric : def.title === 'CPU' && !known.has(e.metric)));
-  const chartEvents: ChartEvent[] = events.map((e) => ({ at: e.at, kind: e.kind, level: e.level, label: eventLabel(e, def.unit) + formatOffset(e.at - s.t0) }));
+  const events = r.events.filter((e) =>
+    def.metric ? e.metric === def.metric : def.title === 'CPU' && !known.has(e.metric),
+  );
+  const chartEvents: ChartEvent[] = events.map((e) => ({
+    at: e.at,
+    kind: e.kind,
+    level: e.level,
+    label: eventLabel(e, def.unit) + formatOffset(e.at - s.t0),
+  }));
   const thresholds = new Map<number, string>();
-  for (const e of events) if (e.kind === 'alert') thresholds.set(e.threshold, `${e.level} ${formatValue(def.unit, e.threshold)}`);
-  const phases = r.phases.map((p) => ({ name: p.name, start: epoch(p.startedAt) ?? s.t0, end: epoch(p.endedAt) ?? s.t1 }));
+  for (const e of events)
+    if (e.kind === 'alert') thresholds.set(e.threshold, `${e.level} ${formatValue(def.unit, e.threshold)}`);
+  const phases = r.phases.map((p) => ({
+    name: p.name,
+    start: epoch(p.startedAt) ?? s.t0,
+    end: epoch(p.endedAt) ?? s.t1,
+  }));
   const svg = renderChart({
     title: `${def.title} over time`,
     unit: def.unit,
@@ -69,7 +84,13 @@ export function renderResources(r: RunRecord, s: RunSummary): string {
     { title: 'Disk used', unit: 'pct', series: c.disks, metric: 'disk' },
     { title: 'Temp size', unit: 'bytes', series: [c.temp], metric: 'temp' },
   ];
-  if (pointCount(c.rss) + pointCount(c.written) > 0) defs.push({ title: 'Build process tree', unit: 'bytes', series: [c.rss, c.written], note: 'Resident memory of the build’s processes, and the bytes they wrote so far.' });
+  if (pointCount(c.rss) + pointCount(c.written) > 0)
+    defs.push({
+      title: 'Build process tree',
+      unit: 'bytes',
+      series: [c.rss, c.written],
+      note: 'Resident memory of the build’s processes, and the bytes they wrote so far.',
+    });
   const drawn = defs.filter((d) => d.series.some((x) => pointCount(x) > 0));
   const missing = defs.filter((d) => !drawn.includes(d)).map((d) => d.title.toLowerCase());
   const n = r.samples.length;

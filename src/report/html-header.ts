@@ -46,13 +46,33 @@ export function renderHeader(r: RunRecord, s: RunSummary): string {
     stat('Exit code', r.exitCode === null ? '–' : String(r.exitCode), s.headline),
     stat('Duration', formatDuration(s.durationMs), formatTime(r.startedAt).slice(0, 19)),
     stat('Peak CPU', s.peaks.cpu ? formatPct(s.peaks.cpu.v) : '–', peakSub(s.peaks.cpu, s.t0)),
-    stat('Peak memory', s.peaks.memory ? formatPct(s.peaks.memory.v) : '–', peakSub(s.peaks.memory, s.t0, memAtPeak !== undefined ? ` · ${formatBytes(memAtPeak)}` : '')),
+    stat(
+      'Peak memory',
+      s.peaks.memory ? formatPct(s.peaks.memory.v) : '–',
+      peakSub(s.peaks.memory, s.t0, memAtPeak !== undefined ? ` · ${formatBytes(memAtPeak)}` : ''),
+    ),
     stat('Fullest disk', disk ? formatPct(disk.v) : '–', disk ? disk.label : 'no samples'),
-    stat('Peak temp size', s.peaks.temp ? formatBytes(s.peaks.temp.v) : '–', tempAtPeak ? `${tempAtPeak.files.toLocaleString('en-US')} files` : 'not tracked'),
-    stat('Unmounted', t ? plural(t.unmounted.length, 'mount') : '–', t ? `${plural(t.signalled.length, 'process', 'processes')} signalled${t.detachedLoops.length ? ` · ${plural(t.detachedLoops.length, 'loop')}` : ''}` : 'no teardown'),
-    stat('Deleted', r.clean ? formatBytes(s.deleted.bytes) : '–', r.clean ? `${plural(s.deleted.files, 'file')}${refused ? ` · ${refused} refused` : ''}` : 'no clean'),
+    stat(
+      'Peak temp size',
+      s.peaks.temp ? formatBytes(s.peaks.temp.v) : '–',
+      tempAtPeak ? `${tempAtPeak.files.toLocaleString('en-US')} files` : 'not tracked',
+    ),
+    stat(
+      'Unmounted',
+      t ? plural(t.unmounted.length, 'mount') : '–',
+      t
+        ? `${plural(t.signalled.length, 'process', 'processes')} signalled${t.detachedLoops.length ? ` · ${plural(t.detachedLoops.length, 'loop')}` : ''}`
+        : 'no teardown',
+    ),
+    stat(
+      'Deleted',
+      r.clean ? formatBytes(s.deleted.bytes) : '–',
+      r.clean ? `${plural(s.deleted.files, 'file')}${refused ? ` · ${refused} refused` : ''}` : 'no clean',
+    ),
   ];
-  const warnings = s.warnings.length ? `<ul class="warnings">${s.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>` : '';
+  const warnings = s.warnings.length
+    ? `<ul class="warnings">${s.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>`
+    : '';
   return `<section class="card">
 <div class="hero"><div style="flex:1 1 520px;min-width:0">
 <div class="eyebrow">isoswarm run report</div>
@@ -67,7 +87,8 @@ ${warnings}
 }
 
 export function renderPhases(r: RunRecord, s: RunSummary): string {
-  if (r.phases.length === 0) return `<section class="card"><h2>Phases</h2><p class="empty">No phases were recorded.</p></section>`;
+  if (r.phases.length === 0)
+    return `<section class="card"><h2>Phases</h2><p class="empty">No phases were recorded.</p></section>`;
   const span = Math.max(1, s.t1 - s.t0);
   const rows = r.phases.map((p) => {
     const a = epoch(p.startedAt) ?? s.t0;

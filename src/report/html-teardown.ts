@@ -7,7 +7,9 @@ import { plural } from './summary.js';
 
 function table(head: string[], rows: string[][], numeric: number[] = []): string {
   const th = head.map((h, i) => `<th${numeric.includes(i) ? ' class="num"' : ''}>${esc(h)}</th>`).join('');
-  const body = rows.map((r) => `<tr>${r.map((c, i) => `<td${numeric.includes(i) ? ' class="num"' : ''}>${c}</td>`).join('')}</tr>`).join('');
+  const body = rows
+    .map((r) => `<tr>${r.map((c, i) => `<td${numeric.includes(i) ? ' class="num"' : ''}>${c}</td>`).join('')}</tr>`)
+    .join('');
   return `<table><thead><tr>${th}</tr></thead><tbody>${body}</tbody></table>`;
 }
 
@@ -25,13 +27,19 @@ function signalsText(signals: { signal: string; at: string }[]): string {
 function describeForeign(f: unknown): { where: string; reason: string } {
   const o = (f ?? {}) as { mount?: { mountPoint?: unknown; fsType?: unknown }; mountPoint?: unknown; reason?: unknown };
   const mp = o.mount?.mountPoint ?? o.mountPoint;
-  if (typeof mp === 'string') return { where: `${mp}${typeof o.mount?.fsType === 'string' ? ` (${o.mount.fsType})` : ''}`, reason: typeof o.reason === 'string' ? o.reason : '' };
+  if (typeof mp === 'string')
+    return {
+      where: `${mp}${typeof o.mount?.fsType === 'string' ? ` (${o.mount.fsType})` : ''}`,
+      reason: typeof o.reason === 'string' ? o.reason : '',
+    };
   return { where: JSON.stringify(f), reason: '' };
 }
 
 function renderTeardownBody(t: RunTeardown): string {
   const parts: string[] = [];
-  parts.push(`<p>${chip(t.status)} ${t.target ? `<code>${esc(t.target)}</code>` : ''} <span class="muted">in ${esc(formatDuration(t.durationMs))}</span>${t.reason ? ` — ${esc(t.reason)}` : ''}</p>`);
+  parts.push(
+    `<p>${chip(t.status)} ${t.target ? `<code>${esc(t.target)}</code>` : ''} <span class="muted">in ${esc(formatDuration(t.durationMs))}</span>${t.reason ? ` — ${esc(t.reason)}` : ''}</p>`,
+  );
 
   parts.push(`<h3>Processes signalled (${t.signalled.length})</h3>`);
   parts.push(
@@ -53,35 +61,72 @@ function renderTeardownBody(t: RunTeardown): string {
   if (t.unmounted.length) {
     const items = t.unmounted.map((mp) => {
       const a = t.attempts?.find((x) => x.mountPoint === mp && x.ok);
-      const how = a ? ` <span class="muted small">${esc(a.fsType)} · ${esc(a.strategy)} · ${esc(formatDuration(a.ms))}</span>` : '';
+      const how = a
+        ? ` <span class="muted small">${esc(a.fsType)} · ${esc(a.strategy)} · ${esc(formatDuration(a.ms))}</span>`
+        : '';
       return `<li><code>${esc(mp)}</code>${how}</li>`;
     });
     parts.push(`<ol class="unmounts">${items.join('')}</ol>`);
   } else parts.push(`<p class="empty">Nothing was unmounted.</p>`);
   const failed = t.attempts?.filter((a) => !a.ok) ?? [];
   if (failed.length) {
-    parts.push(`<details><summary>${esc(plural(failed.length, 'unmount attempt'))} failed before a later one worked or gave up</summary>`);
-    parts.push(table(['Mount point', 'Strategy', 'Error'], failed.map((a) => [`<code>${esc(a.mountPoint)}</code>`, esc(a.strategy), esc(a.error ?? '')])));
+    parts.push(
+      `<details><summary>${esc(plural(failed.length, 'unmount attempt'))} failed before a later one worked or gave up</summary>`,
+    );
+    parts.push(
+      table(
+        ['Mount point', 'Strategy', 'Error'],
+        failed.map((a) => [`<code>${esc(a.mountPoint)}</code>`, esc(a.strategy), esc(a.error ?? '')]),
+      ),
+    );
     parts.push('</details>');
   }
 
   if (t.detachedLoops.length) {
     parts.push(`<h3>Loop devices detached (${t.detachedLoops.length})</h3>`);
-    parts.push(table(['Device', 'Backing file', 'Result'], t.detachedLoops.map((l) => [`<code>${esc(l.device)}</code>`, l.backingFile ? `<code>${esc(l.backingFile)}</code>` : '<span class="muted">unknown</span>', chip(l.ok ? 'ok' : 'failed') + (l.error ? ` <span class="muted small">${esc(l.error)}</span>` : '')])));
+    parts.push(
+      table(
+        ['Device', 'Backing file', 'Result'],
+        t.detachedLoops.map((l) => [
+          `<code>${esc(l.device)}</code>`,
+          l.backingFile ? `<code>${esc(l.backingFile)}</code>` : '<span class="muted">unknown</span>',
+          chip(l.ok ? 'ok' : 'failed') + (l.error ? ` <span class="muted small">${esc(l.error)}</span>` : ''),
+        ]),
+      ),
+    );
   }
   if (t.holders.length) {
     parts.push(`<h3>Held from outside the chroot (${t.holders.length}) — reported, never signalled</h3>`);
-    parts.push(table(['PID', 'Process', 'Command line'], t.holders.map((h) => [`<span class="mono">${h.pid}</span>`, esc(h.comm), `<span class="mono">${esc(h.cmdline)}</span>`])));
+    parts.push(
+      table(
+        ['PID', 'Process', 'Command line'],
+        t.holders.map((h) => [
+          `<span class="mono">${h.pid}</span>`,
+          esc(h.comm),
+          `<span class="mono">${esc(h.cmdline)}</span>`,
+        ]),
+      ),
+    );
   }
   const left = [
     ...t.foreign.map((f) => ({ ...describeForeign(f), kind: 'foreign' })),
-    ...t.remaining.map((m) => ({ where: `${m.mountPoint} (${m.fsType})`, reason: `source ${m.source}`, kind: 'remaining' })),
+    ...t.remaining.map((m) => ({
+      where: `${m.mountPoint} (${m.fsType})`,
+      reason: `source ${m.source}`,
+      kind: 'remaining',
+    })),
   ];
   if (left.length) {
     parts.push(`<h3>Left mounted (${left.length})</h3>`);
-    parts.push(table(['Mount', 'Why', ''], left.map((l) => [`<code>${esc(l.where)}</code>`, esc(l.reason), chip(l.kind, 'warn')])));
+    parts.push(
+      table(
+        ['Mount', 'Why', ''],
+        left.map((l) => [`<code>${esc(l.where)}</code>`, esc(l.reason), chip(l.kind, 'warn')]),
+      ),
+    );
   }
-  if (t.usedLazy) parts.push(`<p>${chip('lazy unmount used', 'warn')} The tree may still be reachable; it was not deleted.</p>`);
+  if (t.usedLazy)
+    parts.push(`<p>${chip('lazy unmount used', 'warn')} The tree may still be reachable; it was not deleted.</p>`);
   return parts.join('\n');
 }
 
@@ -100,6 +145,9 @@ export function renderTeardown(r: RunRecord): string {
   const body: string[] = [];
   if (r.teardown) body.push(renderTeardownBody(r.teardown));
   if (r.clean) body.push(renderCleanBody(r.clean));
-  if (!body.length) body.push(`<p class="empty">${r.chroot ? 'No teardown was recorded for this run.' : 'The run had no chroot, so there was nothing to tear down.'}</p>`);
+  if (!body.length)
+    body.push(
+      `<p class="empty">${r.chroot ? 'No teardown was recorded for this run.' : 'The run had no chroot, so there was nothing to tear down.'}</p>`,
+    );
   return `<section class="card"><h2>Teardown</h2>\n${body.join('\n')}</section>`;
 }

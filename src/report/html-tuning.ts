@@ -5,7 +5,8 @@ import { esc, formatBytes, formatChange, formatDuration } from './format.js';
 
 function compareRows(label: string, predicted: number, measured: number, fmt: (n: number) => string): string {
   const top = Math.max(predicted, measured, 1e-9);
-  const bar = (v: number, cls: string): string => `<div class="track"><div class="fill ${cls}" style="width:${((v / top) * 100).toFixed(1)}%"></div></div>`;
+  const bar = (v: number, cls: string): string =>
+    `<div class="track"><div class="fill ${cls}" style="width:${((v / top) * 100).toFixed(1)}%"></div></div>`;
   return (
     `<div class="muted small">${esc(label)}, predicted</div>${bar(predicted, 'pred')}<div class="mono small">${esc(fmt(predicted))}</div>` +
     `<div class="small"><strong>measured</strong></div>${bar(measured, 'meas')}<div class="mono small"><strong>${esc(fmt(measured))}</strong> <span class="muted">${esc(formatChange(predicted, measured))}</span></div>`
@@ -17,7 +18,10 @@ function renderChoice(choice: unknown): string {
   if (choice === undefined || choice === null) return '';
   if (typeof choice === 'object' && !Array.isArray(choice)) {
     const entries = Object.entries(choice as Record<string, unknown>);
-    if (entries.length > 0 && entries.every(([, v]) => v === null || ['string', 'number', 'boolean'].includes(typeof v))) {
+    if (
+      entries.length > 0 &&
+      entries.every(([, v]) => v === null || ['string', 'number', 'boolean'].includes(typeof v))
+    ) {
       return `<h3>Choice</h3><table><tbody>${entries.map(([k, v]) => `<tr><td class="muted" style="width:30%">${esc(k)}</td><td class="mono">${esc(String(v))}</td></tr>`).join('')}</tbody></table>`;
     }
   }
@@ -37,10 +41,14 @@ function renderTuningBody(t: RunTuning): string {
   if (t.predicted && t.measured) {
     parts.push(`<h3>Predicted vs measured</h3>`);
     parts.push(`<div class="cmp">${compareRows('Time', t.predicted.timeMs, t.measured.timeMs, formatDuration)}</div>`);
-    parts.push(`<div class="cmp">${compareRows('Size', t.predicted.sizeBytes, t.measured.sizeBytes, formatBytes)}</div>`);
+    parts.push(
+      `<div class="cmp">${compareRows('Size', t.predicted.sizeBytes, t.measured.sizeBytes, formatBytes)}</div>`,
+    );
   } else if (t.predicted || t.measured) {
     const m = (t.predicted ?? t.measured)!;
-    parts.push(`<p>${t.predicted ? 'Predicted' : 'Measured'}: ${esc(formatDuration(m.timeMs))}, ${esc(formatBytes(m.sizeBytes))} <span class="muted">(no ${t.predicted ? 'measurement' : 'prediction'} to compare with)</span></p>`);
+    parts.push(
+      `<p>${t.predicted ? 'Predicted' : 'Measured'}: ${esc(formatDuration(m.timeMs))}, ${esc(formatBytes(m.sizeBytes))} <span class="muted">(no ${t.predicted ? 'measurement' : 'prediction'} to compare with)</span></p>`,
+    );
   }
   return parts.join('\n');
 }

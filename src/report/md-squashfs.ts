@@ -19,18 +19,30 @@ export function squashfsCallsMd(calls: unknown, code: (v: unknown) => string, te
   if (!Array.isArray(calls) || calls.length === 0) return [];
   const out = ['### mksquashfs calls (through the shim)', ''];
   (calls as Call[]).forEach((c, i) => {
-    out.push(`${i + 1}. policy ${text(c.policy)}${c.tuned ? `; tuned ${code(c.tuned.label)} (${c.tuned.fastPath ? `measurement reused: ${text(c.tuned.reuse)}` : `sampled now in ${formatDuration(c.tuned.tuneMs)}`})` : ''}${c.note ? `; ${text(c.note)}` : ''}`);
+    out.push(
+      `${i + 1}. policy ${text(c.policy)}${c.tuned ? `; tuned ${code(c.tuned.label)} (${c.tuned.fastPath ? `measurement reused: ${text(c.tuned.reuse)}` : `sampled now in ${formatDuration(c.tuned.tuneMs)}`})` : ''}${c.note ? `; ${text(c.note)}` : ''}`,
+    );
     out.push(`   - asked: ${code(c.asked.join(' '))}`);
     out.push(`   - ran: ${code(c.ran.join(' '))}${c.changed.length ? ` (${text(c.changed.join('; '))})` : ''}`);
     const m = c.measured;
     const p = c.predicted;
     if (m) {
-      const time = p ? `predicted ${formatDuration(p.buildMs)}, measured ${formatDuration(m.wallMs)} (${formatChange(p.buildMs, m.wallMs)})` : `measured ${formatDuration(m.wallMs)} (no prediction for this setting)`;
-      const size = m.imageBytes === null ? 'image size unknown' : p ? `image predicted ${formatBytes(p.imageBytes)}, measured ${formatBytes(m.imageBytes)}` : `image ${formatBytes(m.imageBytes)}`;
-      out.push(`   - ${time}; CPU ${m.cpuMs === null ? 'unknown' : formatDuration(m.cpuMs)}; ${size}; exit ${m.exitCode}`);
+      const time = p
+        ? `predicted ${formatDuration(p.buildMs)}, measured ${formatDuration(m.wallMs)} (${formatChange(p.buildMs, m.wallMs)})`
+        : `measured ${formatDuration(m.wallMs)} (no prediction for this setting)`;
+      const size =
+        m.imageBytes === null
+          ? 'image size unknown'
+          : p
+            ? `image predicted ${formatBytes(p.imageBytes)}, measured ${formatBytes(m.imageBytes)}`
+            : `image ${formatBytes(m.imageBytes)}`;
+      out.push(
+        `   - ${time}; CPU ${m.cpuMs === null ? 'unknown' : formatDuration(m.cpuMs)}; ${size}; exit ${m.exitCode}`,
+      );
     } else out.push('   - no measurement reported (the call did not finish under the shim)');
     if (c.whatIf) out.push(`   - what-if (sample): ${text(c.whatIf.note)}`);
-    if (c.cacheSuspended.length) out.push(`   - apt cache overlay taken out during the call: ${c.cacheSuspended.map(code).join(', ')}`);
+    if (c.cacheSuspended.length)
+      out.push(`   - apt cache overlay taken out during the call: ${c.cacheSuspended.map(code).join(', ')}`);
   });
   out.push('');
   return out;

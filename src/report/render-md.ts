@@ -1,7 +1,16 @@
 // A run record as Markdown (GitHub flavoured, with tables): for terminals, issues and chat.
 // Untrusted text is escaped so that a path like `a|b<c>*d*` shows as itself and keeps tables intact.
 import type { RunRecord, RunTeardown } from '../schemas/run-record.js';
-import { epoch, formatBytes, formatChange, formatDuration, formatOffset, formatPct, formatTime, shellJoin } from './format.js';
+import {
+  epoch,
+  formatBytes,
+  formatChange,
+  formatDuration,
+  formatOffset,
+  formatPct,
+  formatTime,
+  shellJoin,
+} from './format.js';
 import { peakOf, pointCount, sparkline, type Series } from './series.js';
 import { summarize, type RunSummary } from './summary.js';
 import { squashfsCallsMd } from './md-squashfs.js';
@@ -47,13 +56,22 @@ function resourceRows(s: RunSummary): string[][] {
 
 function teardownMd(t: RunTeardown): string[] {
   const out: string[] = [];
-  out.push(`Status **${mdText(t.status)}**${t.target ? ` for ${mdCode(t.target, false)}` : ''} in ${formatDuration(t.durationMs)}${t.reason ? ` — ${mdText(t.reason)}` : ''}.`, '');
+  out.push(
+    `Status **${mdText(t.status)}**${t.target ? ` for ${mdCode(t.target, false)}` : ''} in ${formatDuration(t.durationMs)}${t.reason ? ` — ${mdText(t.reason)}` : ''}.`,
+    '',
+  );
   out.push(`### Processes signalled (${t.signalled.length})`, '');
   if (t.signalled.length) {
     out.push(
       table(
         ['PID', 'Process', 'Command line', 'Signals', 'Outcome'],
-        t.signalled.map((p) => [String(p.pid), mdText(p.comm), mdCode(p.cmdline), mdText(p.signals.map((x) => x.signal).join(' → ') || 'none'), mdText(p.outcome + (p.note ? ` (${p.note})` : ''))]),
+        t.signalled.map((p) => [
+          String(p.pid),
+          mdText(p.comm),
+          mdCode(p.cmdline),
+          mdText(p.signals.map((x) => x.signal).join(' → ') || 'none'),
+          mdText(p.outcome + (p.note ? ` (${p.note})` : '')),
+        ]),
       ),
       '',
     );
@@ -62,24 +80,46 @@ function teardownMd(t: RunTeardown): string[] {
   if (t.unmounted.length) {
     t.unmounted.forEach((mp, i) => {
       const a = t.attempts?.find((x) => x.mountPoint === mp && x.ok);
-      out.push(`${i + 1}. ${mdCode(mp, false)}${a ? ` — ${mdText(a.fsType)}, ${mdText(a.strategy)}, ${formatDuration(a.ms)}` : ''}`);
+      out.push(
+        `${i + 1}. ${mdCode(mp, false)}${a ? ` — ${mdText(a.fsType)}, ${mdText(a.strategy)}, ${formatDuration(a.ms)}` : ''}`,
+      );
     });
     out.push('');
   } else out.push('Nothing was unmounted.', '');
   if (t.detachedLoops.length) {
     out.push(`### Loop devices detached (${t.detachedLoops.length})`, '');
-    out.push(table(['Device', 'Backing file', 'Result'], t.detachedLoops.map((l) => [mdCode(l.device), l.backingFile ? mdCode(l.backingFile) : 'unknown', l.ok ? 'ok' : `failed${l.error ? `: ${mdText(l.error)}` : ''}`])), '');
+    out.push(
+      table(
+        ['Device', 'Backing file', 'Result'],
+        t.detachedLoops.map((l) => [
+          mdCode(l.device),
+          l.backingFile ? mdCode(l.backingFile) : 'unknown',
+          l.ok ? 'ok' : `failed${l.error ? `: ${mdText(l.error)}` : ''}`,
+        ]),
+      ),
+      '',
+    );
   }
   if (t.holders.length) {
     out.push(`### Held from outside the chroot (${t.holders.length}) — reported, never signalled`, '');
-    out.push(table(['PID', 'Process', 'Command line'], t.holders.map((h) => [String(h.pid), mdText(h.comm), mdCode(h.cmdline)])), '');
+    out.push(
+      table(
+        ['PID', 'Process', 'Command line'],
+        t.holders.map((h) => [String(h.pid), mdText(h.comm), mdCode(h.cmdline)]),
+      ),
+      '',
+    );
   }
   const left = [
     ...t.foreign.map((f) => ['foreign', mdCode(JSON.stringify(f))]),
-    ...t.remaining.map((m) => ['remaining', `${mdCode(m.mountPoint)} (${mdText(m.fsType)}, source ${mdCode(m.source)})`]),
+    ...t.remaining.map((m) => [
+      'remaining',
+      `${mdCode(m.mountPoint)} (${mdText(m.fsType)}, source ${mdCode(m.source)})`,
+    ]),
   ];
   if (left.length) out.push(`### Left mounted (${left.length})`, '', table(['Kind', 'Mount'], left), '');
-  if (t.usedLazy) out.push('**A lazy unmount was used as a last resort**: the tree may still be reachable and was not deleted.', '');
+  if (t.usedLazy)
+    out.push('**A lazy unmount was used as a last resort**: the tree may still be reachable and was not deleted.', '');
   return out;
 }
 
@@ -87,7 +127,10 @@ export function renderMarkdown(r: RunRecord): string {
   const s = summarize(r);
   const out: string[] = [];
   out.push(`# isoswarm run: ${mdText(r.name || r.runId)}`, '');
-  out.push(`**${mdText(s.headline)}** · exit ${mdText(s.exitText)} · ${formatDuration(s.durationMs)} · started ${formatTime(r.startedAt)}`, '');
+  out.push(
+    `**${mdText(s.headline)}** · exit ${mdText(s.exitText)} · ${formatDuration(s.durationMs)} · started ${formatTime(r.startedAt)}`,
+    '',
+  );
   const fence = '`'.repeat(Math.max(3, ...(shellJoin(r.command).match(/`+/g) ?? []).map((m) => m.length + 1)));
   out.push(`${fence}sh`, shellJoin(r.command), fence, '');
   out.push(
@@ -111,7 +154,12 @@ export function renderMarkdown(r: RunRecord): string {
     const rows = r.phases.map((p) => {
       const a = epoch(p.startedAt);
       const b = epoch(p.endedAt) ?? s.t1;
-      return [mdText(p.name), a === null ? mdText(p.startedAt) : `+${formatOffset(a - s.t0)}`, a === null ? '–' : formatDuration(b - a) + (p.endedAt ? '' : '+'), mdText(p.status)];
+      return [
+        mdText(p.name),
+        a === null ? mdText(p.startedAt) : `+${formatOffset(a - s.t0)}`,
+        a === null ? '–' : formatDuration(b - a) + (p.endedAt ? '' : '+'),
+        mdText(p.status),
+      ];
     });
     out.push(table(['Phase', 'Start', 'Duration', 'Status'], rows, [2]), '');
   } else out.push('No phases were recorded.', '');
@@ -126,7 +174,14 @@ export function renderMarkdown(r: RunRecord): string {
     out.push('### Threshold events', '');
     const ev = r.events.map((e) => {
       const fmt = e.metric === 'temp' ? formatBytes : (n: number) => formatPct(n);
-      return [`+${formatOffset(e.at - s.t0)}`, e.kind === 'alert' ? mdText(e.level) : 'recovery', mdText(e.metric), mdCode(e.subject), fmt(e.value), fmt(e.threshold)];
+      return [
+        `+${formatOffset(e.at - s.t0)}`,
+        e.kind === 'alert' ? mdText(e.level) : 'recovery',
+        mdText(e.metric),
+        mdCode(e.subject),
+        fmt(e.value),
+        fmt(e.threshold),
+      ];
     });
     out.push(table(['When', 'Event', 'Metric', 'Subject', 'Value', 'Threshold'], ev, [4, 5]), '');
   }
@@ -134,14 +189,26 @@ export function renderMarkdown(r: RunRecord): string {
   out.push('## Tuning', '');
   if (r.tuning) {
     const env = Object.entries(r.tuning.applied);
-    out.push(env.length ? table(['Variable', 'Value'], env.map(([k, v]) => [mdCode(k), mdCode(v)])) : 'Nothing was exported.', '');
+    out.push(
+      env.length
+        ? table(
+            ['Variable', 'Value'],
+            env.map(([k, v]) => [mdCode(k), mdCode(v)]),
+          )
+        : 'Nothing was exported.',
+      '',
+    );
     const { predicted: p, measured: m } = r.tuning;
     if (p && m) {
       out.push(
-        table(['', 'Predicted', 'Measured', 'Change'], [
-          ['Time', formatDuration(p.timeMs), formatDuration(m.timeMs), formatChange(p.timeMs, m.timeMs)],
-          ['Size', formatBytes(p.sizeBytes), formatBytes(m.sizeBytes), formatChange(p.sizeBytes, m.sizeBytes)],
-        ], [1, 2, 3]),
+        table(
+          ['', 'Predicted', 'Measured', 'Change'],
+          [
+            ['Time', formatDuration(p.timeMs), formatDuration(m.timeMs), formatChange(p.timeMs, m.timeMs)],
+            ['Size', formatBytes(p.sizeBytes), formatBytes(m.sizeBytes), formatChange(p.sizeBytes, m.sizeBytes)],
+          ],
+          [1, 2, 3],
+        ),
         '',
       );
     }
@@ -153,13 +220,32 @@ export function renderMarkdown(r: RunRecord): string {
   if (r.teardown) out.push(...teardownMd(r.teardown));
   if (r.clean) {
     out.push(`### Deleted by the Cleaner (${mdText(r.clean.status)})`, '');
-    const rows = r.clean.targets.map((t) => [mdCode(t.path), mdText(t.status), formatBytes(t.deleted.bytes), String(t.deleted.files), String(t.deleted.dirs), t.reason ? mdText(t.reason) : '–']);
-    out.push(rows.length ? table(['Path', 'Status', 'Bytes', 'Files', 'Dirs', 'Reason'], rows, [2, 3, 4]) : 'No targets.', '');
+    const rows = r.clean.targets.map((t) => [
+      mdCode(t.path),
+      mdText(t.status),
+      formatBytes(t.deleted.bytes),
+      String(t.deleted.files),
+      String(t.deleted.dirs),
+      t.reason ? mdText(t.reason) : '–',
+    ]);
+    out.push(
+      rows.length ? table(['Path', 'Status', 'Bytes', 'Files', 'Dirs', 'Reason'], rows, [2, 3, 4]) : 'No targets.',
+      '',
+    );
   }
-  if (!r.teardown && !r.clean) out.push(r.chroot ? 'No teardown was recorded for this run.' : 'The run had no chroot, so there was nothing to tear down.', '');
+  if (!r.teardown && !r.clean)
+    out.push(
+      r.chroot ? 'No teardown was recorded for this run.' : 'The run had no chroot, so there was nothing to tear down.',
+      '',
+    );
 
   out.push('## Patterns updated', '');
-  out.push(r.patternsUpdated.length ? r.patternsUpdated.map((k) => `- ${mdCode(k, false)}`).join('\n') : 'No patterns were updated.', '');
+  out.push(
+    r.patternsUpdated.length
+      ? r.patternsUpdated.map((k) => `- ${mdCode(k, false)}`).join('\n')
+      : 'No patterns were updated.',
+    '',
+  );
   if (r.notes.length) out.push('## Notes', '', ...r.notes.map((n) => `- ${mdText(n)}`), '');
   return out.join('\n');
 }

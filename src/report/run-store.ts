@@ -93,14 +93,18 @@ export interface ResolvedRun {
 export function resolveRun(runsDir: string, which = 'latest'): ResolvedRun {
   if (which === 'latest') {
     const all = listRuns(runsDir);
-    if (all.length === 0) throw new RunStoreError(`no runs recorded yet in ${runsDir}: run a build with \`isoswarm run -- CMD\``, 'empty');
+    if (all.length === 0)
+      throw new RunStoreError(`no runs recorded yet in ${runsDir}: run a build with \`isoswarm run -- CMD\``, 'empty');
     const skipped: ResolvedRun['skipped'] = [];
     for (let i = all.length - 1; i >= 0; i--) {
       const r = all[i]!;
       if (r.record) return { runId: r.runId, file: r.file, record: r.record, skipped };
       skipped.push({ file: r.file, error: r.error ?? 'unreadable' });
     }
-    throw new RunStoreError(`no readable run record in ${runsDir}: ${skipped.map((x) => x.error).join('; ')}`, 'invalid');
+    throw new RunStoreError(
+      `no readable run record in ${runsDir}: ${skipped.map((x) => x.error).join('; ')}`,
+      'invalid',
+    );
   }
   const file = runFile(runsDir, which);
   try {

@@ -31,7 +31,13 @@ export const COLORS = {
 } as const;
 
 /** One series from a per-sample reader; null/NaN values split the line. */
-export function extract(samples: readonly RunSample[], key: string, label: string, color: string, read: (s: RunSample) => number | null | undefined): Series {
+export function extract(
+  samples: readonly RunSample[],
+  key: string,
+  label: string,
+  color: string,
+  read: (s: RunSample) => number | null | undefined,
+): Series {
   const segments: Point[][] = [];
   let cur: Point[] | null = null;
   for (const s of samples) {
@@ -51,7 +57,13 @@ export function diskSeries(samples: readonly RunSample[]): Series[] {
   const paths: string[] = [];
   for (const s of samples) for (const d of s.disks) if (!paths.includes(d.path)) paths.push(d.path);
   return paths.map((p, i) =>
-    extract(samples, `disk:${p}`, p, COLORS.disks[i % COLORS.disks.length]!, (s) => s.disks.find((d) => d.path === p)?.usedPct),
+    extract(
+      samples,
+      `disk:${p}`,
+      p,
+      COLORS.disks[i % COLORS.disks.length]!,
+      (s) => s.disks.find((d) => d.path === p)?.usedPct,
+    ),
   );
 }
 

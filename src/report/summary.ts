@@ -33,9 +33,16 @@ function outcomeOf(r: RunRecord): { outcome: Outcome; headline: string; exitText
   if (r.signal) {
     const num = (constants.signals as Record<string, number | undefined>)[r.signal];
     const exit = r.exitCode ?? (num !== undefined ? 128 + num : null);
-    return { outcome: 'signalled', headline: `Killed by ${r.signal}`, exitText: exit === null ? r.signal : `${exit} (${r.signal})` };
+    return {
+      outcome: 'signalled',
+      headline: `Killed by ${r.signal}`,
+      exitText: exit === null ? r.signal : `${exit} (${r.signal})`,
+    };
   }
-  if (r.exitCode === null) return r.endedAt ? { outcome: 'failed', headline: 'Ended without an exit code', exitText: '–' } : { outcome: 'running', headline: 'Still running (or never finished)', exitText: '–' };
+  if (r.exitCode === null)
+    return r.endedAt
+      ? { outcome: 'failed', headline: 'Ended without an exit code', exitText: '–' }
+      : { outcome: 'running', headline: 'Still running (or never finished)', exitText: '–' };
   if (r.exitCode === 0) return { outcome: 'success', headline: 'Succeeded', exitText: '0' };
   const sig = r.exitCode > 128 ? signalName(r.exitCode - 128) : null;
   return sig
@@ -104,11 +111,17 @@ function teardownText(r: RunRecord, deleted: { files: number; bytes: number }): 
 function warningsOf(r: RunRecord): string[] {
   const w: string[] = [];
   const t = r.teardown;
-  if (t?.status === 'refused') w.push(`The teardown was refused${t.reason ? `: ${t.reason}` : ''}. Nothing was unmounted or signalled.`);
+  if (t?.status === 'refused')
+    w.push(`The teardown was refused${t.reason ? `: ${t.reason}` : ''}. Nothing was unmounted or signalled.`);
   else if (t?.status === 'failed') w.push(`The teardown failed${t.reason ? `: ${t.reason}` : ''}.`);
-  if (t?.remaining.length) w.push(`${plural(t.remaining.length, 'mount')} still mounted under the chroot after the teardown.`);
-  if (t?.usedLazy) w.push('A lazy unmount was used as a last resort: the tree may still be reachable, so it was not deleted.');
-  if (t?.holders.length) w.push(`${plural(t.holders.length, 'process', 'processes')} outside the chroot held files in it (reported, never signalled).`);
+  if (t?.remaining.length)
+    w.push(`${plural(t.remaining.length, 'mount')} still mounted under the chroot after the teardown.`);
+  if (t?.usedLazy)
+    w.push('A lazy unmount was used as a last resort: the tree may still be reachable, so it was not deleted.');
+  if (t?.holders.length)
+    w.push(
+      `${plural(t.holders.length, 'process', 'processes')} outside the chroot held files in it (reported, never signalled).`,
+    );
   const survived = t?.signalled.filter((p) => p.outcome === 'survived').length ?? 0;
   if (survived) w.push(`${plural(survived, 'process', 'processes')} survived SIGKILL.`);
   const refused = r.clean?.targets.filter((x) => x.status === 'refused').length ?? 0;

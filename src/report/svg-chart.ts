@@ -59,7 +59,9 @@ function yTicks(unit: Unit, max: number): number[] {
 }
 
 function timeTicks(span: number): number[] {
-  const steps = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14_400, 21_600, 43_200, 86_400].map((s) => s * 1000);
+  const steps = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14_400, 21_600, 43_200, 86_400].map(
+    (s) => s * 1000,
+  );
   const step = steps.find((s) => span / s <= 8) ?? span / 8;
   const ticks: number[] = [];
   for (let t = 0; t <= span + 1; t += step) ticks.push(t);
@@ -76,7 +78,9 @@ export function renderChart(spec: ChartSpec): string {
   const x = (t: number): number => M.left + ((t - t0) / (t1 - t0)) * PW;
   const y = (v: number): number => M.top + PH - (Math.max(0, v) / yMax) * PH;
   const out: string[] = [];
-  out.push(`<svg class="chart" viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(spec.title)}" xmlns="http://www.w3.org/2000/svg">`);
+  out.push(
+    `<svg class="chart" viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(spec.title)}" xmlns="http://www.w3.org/2000/svg">`,
+  );
 
   // Labels placed so far (phase, threshold and peak labels), so that no two overlap.
   const placed: Box[] = [];
@@ -85,7 +89,9 @@ export function renderChart(spec: ChartSpec): string {
     const a = Math.max(M.left, x(p.start));
     const b = Math.min(M.left + PW, x(p.end));
     if (b - a < 1) return;
-    out.push(`<rect class="band band-${i % 2}" x="${f(a)}" y="${M.top}" width="${f(b - a)}" height="${PH}"><title>${esc(p.name)}</title></rect>`);
+    out.push(
+      `<rect class="band band-${i % 2}" x="${f(a)}" y="${M.top}" width="${f(b - a)}" height="${PH}"><title>${esc(p.name)}</title></rect>`,
+    );
     if (b - a > 40) {
       const label = clip(p.name, Math.floor((b - a) / 7));
       out.push(`<text class="band-label" x="${f(a + 4)}" y="13">${esc(label)}</text>`);
@@ -95,7 +101,9 @@ export function renderChart(spec: ChartSpec): string {
 
   for (const v of ticks) {
     out.push(`<line class="grid" x1="${M.left}" x2="${M.left + PW}" y1="${f(y(v))}" y2="${f(y(v))}"/>`);
-    out.push(`<text class="tick" x="${M.left - 8}" y="${f(y(v) + 4)}" text-anchor="end">${esc(formatValue(spec.unit, v))}</text>`);
+    out.push(
+      `<text class="tick" x="${M.left - 8}" y="${f(y(v) + 4)}" text-anchor="end">${esc(formatValue(spec.unit, v))}</text>`,
+    );
   }
   for (const t of timeTicks(t1 - t0)) {
     out.push(`<text class="tick" x="${f(x(t0 + t))}" y="${H - 8}" text-anchor="middle">${formatOffset(t)}</text>`);
@@ -104,7 +112,9 @@ export function renderChart(spec: ChartSpec): string {
 
   for (const th of spec.thresholds ?? []) {
     const ty = y(th.value) - 4;
-    out.push(`<line class="threshold" x1="${M.left}" x2="${M.left + PW}" y1="${f(y(th.value))}" y2="${f(y(th.value))}"/>`);
+    out.push(
+      `<line class="threshold" x1="${M.left}" x2="${M.left + PW}" y1="${f(y(th.value))}" y2="${f(y(th.value))}"/>`,
+    );
     out.push(`<text class="threshold-label" x="${M.left + 6}" y="${f(ty)}">${esc(th.label)}</text>`);
     placed.push(box(M.left + 6, ty, th.label.length * 6, 'start'));
   }
@@ -114,22 +124,33 @@ export function renderChart(spec: ChartSpec): string {
     for (const seg of s.segments) {
       const pts = downsample(seg, MAX_DRAWN);
       if (pts.length === 1) {
-        out.push(`<circle class="dot" cx="${f(x(pts[0]!.t))}" cy="${f(y(pts[0]!.v))}" r="4" fill="${s.color}"><title>${esc(s.label)}</title></circle>`);
+        out.push(
+          `<circle class="dot" cx="${f(x(pts[0]!.t))}" cy="${f(y(pts[0]!.v))}" r="4" fill="${s.color}"><title>${esc(s.label)}</title></circle>`,
+        );
         continue;
       }
       const coords = pts.map((p) => `${f(x(p.t))},${f(y(p.v))}`);
       if (fill) {
         const base = f(M.top + PH);
-        out.push(`<path class="area" d="M${f(x(pts[0]!.t))},${base}L${coords.join('L')}L${f(x(pts[pts.length - 1]!.t))},${base}Z" fill="${s.color}" fill-opacity="0.14"/>`);
+        out.push(
+          `<path class="area" d="M${f(x(pts[0]!.t))},${base}L${coords.join('L')}L${f(x(pts[pts.length - 1]!.t))},${base}Z" fill="${s.color}" fill-opacity="0.14"/>`,
+        );
       }
-      out.push(`<polyline class="line" points="${coords.join(' ')}" fill="none" stroke="${s.color}" stroke-width="2" stroke-linejoin="round" stroke-linecap="round"><title>${esc(s.label)}</title></polyline>`);
+      out.push(
+        `<polyline class="line" points="${coords.join(' ')}" fill="none" stroke="${s.color}" stroke-width="2" stroke-linejoin="round" stroke-linecap="round"><title>${esc(s.label)}</title></polyline>`,
+      );
     }
   }
 
   for (const e of spec.events ?? []) {
     const ex = x(e.at);
     if (ex < M.left - 1 || ex > M.left + PW + 1) continue;
-    const color = e.kind === 'recovery' ? EVENT_COLORS.recovery : e.level === 'emergency' ? EVENT_COLORS.emergency : EVENT_COLORS.warning;
+    const color =
+      e.kind === 'recovery'
+        ? EVENT_COLORS.recovery
+        : e.level === 'emergency'
+          ? EVENT_COLORS.emergency
+          : EVENT_COLORS.warning;
     out.push(
       `<g class="event"><title>${esc(e.label)}</title><line x1="${f(ex)}" x2="${f(ex)}" y1="${M.top}" y2="${M.top + PH}" stroke="${color}" stroke-width="2" stroke-dasharray="5 3"/>` +
         `<path d="M${f(ex - 5)},${M.top}L${f(ex + 5)},${M.top}L${f(ex)},${M.top + 7}Z" fill="${color}"/></g>`,
@@ -140,7 +161,8 @@ export function renderChart(spec: ChartSpec): string {
     .map((s) => ({ s, p: pointCountAtLeast(s, 2) ? peakOf(s) : null }))
     .filter((e): e is { s: Series; p: Peak } => e.p !== null)
     .sort((a, b) => b.p.v - a.p.v);
-  for (const { s, p } of peaks) out.push(peakMarker(p, s.color, spec.unit, x(p.t), y(p.v), spec.series.length > 1, placed));
+  for (const { s, p } of peaks)
+    out.push(peakMarker(p, s.color, spec.unit, x(p.t), y(p.v), spec.series.length > 1, placed));
   out.push('</svg>');
   return out.join('');
 }
@@ -174,7 +196,10 @@ function peakMarker(p: Peak, color: string, unit: Unit, px: number, py: number, 
   // Above the point first, then below, then stepping further away; keep inside the plot.
   const candidates = [py - 10, py + 20, py - 26, py + 36, py - 42, py + 52, py - 58, py + 68];
   const fits = (ty: number): boolean => ty - 12 >= 15 && ty <= M.top + PH - 4;
-  const ty = candidates.find((c) => fits(c) && !placed.some((b) => overlaps(b, box(lx, c, w, anchor)))) ?? candidates.find(fits) ?? py - 10;
+  const ty =
+    candidates.find((c) => fits(c) && !placed.some((b) => overlaps(b, box(lx, c, w, anchor)))) ??
+    candidates.find(fits) ??
+    py - 10;
   placed.push(box(lx, ty, w, anchor));
   return (
     `<g class="peak"><circle cx="${f(px)}" cy="${f(py)}" r="4.5" fill="${color}" class="peak-dot"/>` +

@@ -10,7 +10,12 @@ export interface AttachResult {
   entry: RegistryEntry;
 }
 
-export async function attachRun(stateRoot: string, runId: string, stdoutToStderr: boolean, pollMs = 200): Promise<AttachResult> {
+export async function attachRun(
+  stateRoot: string,
+  runId: string,
+  stdoutToStderr: boolean,
+  pollMs = 200,
+): Promise<AttachResult> {
   let e = readEntry(stateRoot, runId);
   const tail = tailFiles([
     { file: join(e.dir, 'out.log'), to: stdoutToStderr ? process.stderr : process.stdout },

@@ -23,11 +23,15 @@ const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
 export function runGuardedBuild(opts: GuardedBuildOptions): Promise<BuildExit> {
   const command = opts.isolate ? ['unshare', '--mount', '--propagation', 'slave', '--', ...opts.command] : opts.command;
   const log = openSync(join(opts.dir, 'guardian.log'), 'a', 0o600);
-  const g = spawn(process.execPath, [guardianEntry, opts.dir, String(opts.leaseMs), String(opts.graceMs), '--', ...command], {
-    env: opts.env,
-    detached: true,
-    stdio: ['inherit', log, log, 'ipc'],
-  });
+  const g = spawn(
+    process.execPath,
+    [guardianEntry, opts.dir, String(opts.leaseMs), String(opts.graceMs), '--', ...command],
+    {
+      env: opts.env,
+      detached: true,
+      stdio: ['inherit', log, log, 'ipc'],
+    },
+  );
   closeSync(log);
   const tail = tailFiles([
     { file: join(opts.dir, 'out.log'), to: opts.stdoutToStderr ? process.stderr : process.stdout },
@@ -36,7 +40,10 @@ export function runGuardedBuild(opts: GuardedBuildOptions): Promise<BuildExit> {
   return new Promise((resolve, reject) => {
     let buildPid: number | null = null;
     let settled = false;
-    const beat = setInterval(() => g.connected && g.send({ t: 'beat' }, () => undefined), Math.max(50, Math.floor(opts.leaseMs / 4)));
+    const beat = setInterval(
+      () => g.connected && g.send({ t: 'beat' }, () => undefined),
+      Math.max(50, Math.floor(opts.leaseMs / 4)),
+    );
     const handlers = FORWARDED.map((sig) => {
       const h = () => g.connected && g.send({ t: 'signal', sig }, () => undefined);
       process.on(sig, h);
@@ -55,13 +62,30 @@ export function runGuardedBuild(opts: GuardedBuildOptions): Promise<BuildExit> {
       if (m.t === 'started' && m.pid) {
         buildPid = m.pid;
         opts.onStart?.(m.pid);
-      } else if (m.t === 'exit') done(null, { pid: buildPid, code: m.signal ? null : (m.exitCode ?? null), signal: m.signal ?? null, exitCode: m.exitCode ?? 127 });
+      } else if (m.t === 'exit')
+        done(null, {
+          pid: buildPid,
+          code: m.signal ? null : (m.exitCode ?? null),
+          signal: m.signal ?? null,
+          exitCode: m.exitCode ?? 127,
+        });
     });
     g.once('exit', (code, signal) => {
       // Normally the exit message came first; otherwise exit.json tells, else the guardian died.
       const ex = readJson<ExitFile>(join(opts.dir, 'exit.json'));
-      if (ex) done(null, { pid: buildPid, code: ex.signal ? null : ex.exitCode, signal: (ex.signal as NodeJS.Signals | null) ?? null, exitCode: ex.exitCode });
-      else done(new Error(`the run's guardian ended (${signal ?? `exit ${code}`}) before the build did; see ${join(opts.dir, 'guardian.log')}`));
+      if (ex)
+        done(null, {
+          pid: buildPid,
+          code: ex.signal ? null : ex.exitCode,
+          signal: (ex.signal as NodeJS.Signals | null) ?? null,
+          exitCode: ex.exitCode,
+        });
+      else
+        done(
+          new Error(
+            `the run's guardian ended (${signal ?? `exit ${code}`}) before the build did; see ${join(opts.dir, 'guardian.log')}`,
+          ),
+        );
     });
   });
 }

@@ -57,7 +57,8 @@ function main(): void {
   child.once('spawn', () => {
     const build = child.pid ? refOf(child.pid) : null;
     const me = refOf(process.pid);
-    if (build && me) writeDurable(join(dir, 'guardian.json'), { guardian: me, build, pgid: build.pid } satisfies GuardianFile);
+    if (build && me)
+      writeDurable(join(dir, 'guardian.json'), { guardian: me, build, pgid: build.pid } satisfies GuardianFile);
     send({ t: 'started', pid: child.pid });
   });
   child.once('error', (e) => {
@@ -86,9 +87,12 @@ function main(): void {
     }
   });
   process.on('disconnect', () => lapse('the runner (isoswarm run) is gone: its channel closed'));
-  const timer = setInterval(() => {
-    if (Date.now() - lastBeat > leaseMs) lapse(`the runner (isoswarm run) sent no heartbeat for ${leaseMs} ms`);
-  }, Math.max(50, Math.min(1000, leaseMs / 4)));
+  const timer = setInterval(
+    () => {
+      if (Date.now() - lastBeat > leaseMs) lapse(`the runner (isoswarm run) sent no heartbeat for ${leaseMs} ms`);
+    },
+    Math.max(50, Math.min(1000, leaseMs / 4)),
+  );
   // The guardian outlives terminal hang-ups and stray signals of the CLI's session.
   for (const s of ['SIGHUP', 'SIGINT', 'SIGPIPE'] as const) process.on(s, () => undefined);
 }

@@ -10,5 +10,8 @@ function fromEnv(name: string, fallback: number, env: NodeJS.ProcessEnv): number
 }
 
 export function leaseTimes(env: NodeJS.ProcessEnv = process.env): { leaseMs: number; graceMs: number } {
-  return { leaseMs: fromEnv('ISOSWARM_RUN_LEASE_MS', DEFAULT_LEASE_MS, env), graceMs: fromEnv('ISOSWARM_RUN_GRACE_MS', DEFAULT_GRACE_MS, env) };
+  return {
+    leaseMs: fromEnv('ISOSWARM_RUN_LEASE_MS', DEFAULT_LEASE_MS, env),
+    graceMs: fromEnv('ISOSWARM_RUN_GRACE_MS', DEFAULT_GRACE_MS, env),
+  };
 }

@@ -42,14 +42,21 @@ export async function findLeftovers(stateRoot: string, newest = 50): Promise<Lef
     const m = mountsUnder(mounts, real).map((x) => x.mountPoint);
     const procs = (await processesRootedIn(real)).map((p) => ({ pid: p.pid, cmdline: p.cmdline }));
     // A build whose guardian died before it could end it: its process group lives on.
-    if (e.guardian && !e.exit) for (const pid of groupMembers(e.guardian.pgid)) if (!procs.some((p) => p.pid === pid)) procs.push({ pid, cmdline: `(process group of the build, pid ${pid})` });
+    if (e.guardian && !e.exit)
+      for (const pid of groupMembers(e.guardian.pgid))
+        if (!procs.some((p) => p.pid === pid)) procs.push({ pid, cmdline: `(process group of the build, pid ${pid})` });
     if (m.length || procs.length) out.push({ runId: e.runId, state: stateOf(e), chroot, mounts: m, processes: procs });
   }
   return out;
 }
 
 export function describeLeftover(l: Leftover): string {
-  const parts = [l.mounts.length ? `${l.mounts.length} mount(s) (${l.mounts.join(', ')})` : '', l.processes.length ? `${l.processes.length} process(es) (${l.processes.map((p) => `${p.pid} ${p.cmdline}`).join('; ')})` : ''].filter(Boolean);
+  const parts = [
+    l.mounts.length ? `${l.mounts.length} mount(s) (${l.mounts.join(', ')})` : '',
+    l.processes.length
+      ? `${l.processes.length} process(es) (${l.processes.map((p) => `${p.pid} ${p.cmdline}`).join('; ')})`
+      : '',
+  ].filter(Boolean);
   return `leftovers of run ${l.runId} (${l.state}) under ${l.chroot}: ${parts.join(' and ')}`;
 }
 
@@ -58,7 +65,9 @@ export async function waitForLostRuns(stateRoot: string, chroot: string, timeout
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     const pending = listEntries(stateRoot).filter((e) => e.run?.chroot === chroot && !e.done && !inProgress(e));
-    const busy = listEntries(stateRoot).filter((e) => e.run?.chroot === chroot && !e.done && e.claim && isAlive(e.claim.by));
+    const busy = listEntries(stateRoot).filter(
+      (e) => e.run?.chroot === chroot && !e.done && e.claim && isAlive(e.claim.by),
+    );
     if (!pending.length && !busy.length) return;
     await new Promise((r) => setTimeout(r, 250));
   }

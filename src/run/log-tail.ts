@@ -36,7 +36,9 @@ export function tailFiles(pairs: { file: string; to: NodeJS.WritableStream }[], 
       clearInterval(timer);
       pump();
       for (const o of open) if (o.fd >= 0) closeSync(o.fd);
-      await Promise.all(pairs.map((p) => new Promise<void>((r) => (p.to.write('') ? r() : p.to.once('drain', () => r())))));
+      await Promise.all(
+        pairs.map((p) => new Promise<void>((r) => (p.to.write('') ? r() : p.to.once('drain', () => r())))),
+      );
     },
   };
 }

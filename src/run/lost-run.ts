@@ -31,7 +31,12 @@ export interface LostRunResult {
   exitCode: number | null;
 }
 
-export async function finishLostRun(paths: StatePaths, runId: string, call: Call, log: { info: (o: object, m: string) => void }): Promise<LostRunResult | null> {
+export async function finishLostRun(
+  paths: StatePaths,
+  runId: string,
+  call: Call,
+  log: { info: (o: object, m: string) => void },
+): Promise<LostRunResult | null> {
   let e = readEntry(paths.root, runId);
   if (!needsTakeover(e) || !e.run) return null;
   const me = refOf(process.pid)!;
@@ -57,12 +62,26 @@ export async function finishLostRun(paths: StatePaths, runId: string, call: Call
     build.endedAt = e.exit?.at ?? new Date().toISOString();
     build.status = 'runner lost';
   }
-  const post = { name: 'post-task', startedAt: new Date().toISOString(), endedAt: null as string | null, status: 'running' };
+  const post = {
+    name: 'post-task',
+    startedAt: new Date().toISOString(),
+    endedAt: null as string | null,
+    status: 'running',
+  };
   phases.push(post);
   const patterns = new Set<string>();
   log.info({ runId, reason }, 'finishing a run whose runner was lost');
   try {
-    await postTask(call, { runId, name: run.name, chroot: run.chroot, keepOnFailure: run.keepOnFailure, aptCache: run.aptCache, systemApplied: run.systemApplied, record, patterns });
+    await postTask(call, {
+      runId,
+      name: run.name,
+      chroot: run.chroot,
+      keepOnFailure: run.keepOnFailure,
+      aptCache: run.aptCache,
+      systemApplied: run.systemApplied,
+      record,
+      patterns,
+    });
     post.status = 'ok';
   } catch (err) {
     post.status = 'failed';
@@ -71,6 +90,12 @@ export async function finishLostRun(paths: StatePaths, runId: string, call: Call
   post.endedAt = new Date().toISOString();
   record.patternsUpdated = [...patterns];
   const saved = saveRun(paths, record);
-  markDone(e.dir, { at: new Date().toISOString(), recordFile: saved.file, report: saved.html, exitCode: record.exitCode ?? null, runnerLost: true });
+  markDone(e.dir, {
+    at: new Date().toISOString(),
+    recordFile: saved.file,
+    report: saved.html,
+    exitCode: record.exitCode ?? null,
+    runnerLost: true,
+  });
   return { runId, recordFile: saved.file, report: saved.html, exitCode: record.exitCode ?? null };
 }

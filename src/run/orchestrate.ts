@@ -1,3 +1,4 @@
+// Over 250 lines on purpose: one function per phase of a run, in the order they run.
 // isoswarm run: pre-task (checkpoint, tuning into the build's environment), the build (streamed,
 // signals forwarded, watched by the Monitor), and on any exit post-task: teardown and clean of the
 // chroot by policy, lessons recorded, the run record written for `isoswarm report`.
@@ -45,7 +46,6 @@ export interface RunOptions {
   say: (m: string) => void;
 }
 
-
 export interface RunOutcome {
   record: RunRecordInput;
   exit: BuildExit | null;
@@ -63,7 +63,10 @@ function existingAncestor(p: string): string {
 }
 
 export function newRunId(name: string): string {
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = new Date()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `${name.replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 60) || 'run'}-${stamp}-${randomBytes(2).toString('hex')}`;
 }
 
@@ -112,23 +115,38 @@ async function recoverPhase(s: RunState, targets: string[]): Promise<void> {
       continue;
     }
     const td = await s.soft(`recover ${target}`, () => s.route('teardown', { target }));
-    recovered.push({ target, status: td?.result?.status ?? 'failed', unmounted: td?.result?.unmounted ?? [], signalled: td?.result?.signalled.length ?? 0 });
-    if (td?.result) s.notes.push(`recovered ${target} (left by an interrupted run): ${td.result.status}, ${td.result.unmounted.length} mount(s) unmounted, ${td.result.signalled.length} process(es) signalled`);
-    if (td?.result?.status !== 'done' && target === s.opts.chroot) throw new Error(`the leftovers under ${target} could not be torn down: ${td?.result?.reason ?? 'no result'}`);
+    recovered.push({
+      target,
+      status: td?.result?.status ?? 'failed',
+      unmounted: td?.result?.unmounted ?? [],
+      signalled: td?.result?.signalled.length ?? 0,
+    });
+    if (td?.result)
+      s.notes.push(
+        `recovered ${target} (left by an interrupted run): ${td.result.status}, ${td.result.unmounted.length} mount(s) unmounted, ${td.result.signalled.length} process(es) signalled`,
+      );
+    if (td?.result?.status !== 'done' && target === s.opts.chroot)
+      throw new Error(`the leftovers under ${target} could not be torn down: ${td?.result?.reason ?? 'no result'}`);
   }
   s.record.recovered = recovered;
 }
 
 async function preTask(s: RunState): Promise<void> {
   const { call, soft, opts, notes } = s;
-  const ev = buildHookEvent('pre-task', { taskId: s.runId, description: `${opts.name}: ${opts.command.join(' ')}` }, '');
+  const ev = buildHookEvent(
+    'pre-task',
+    { taskId: s.runId, description: `${opts.name}: ${opts.command.join(' ')}` },
+    '',
+  );
   await soft('pre-task hook', () => call('hook', { event: ev }));
   s.record.checkpoint = await checkpoint(opts.chroot);
   // Kernel settings an interrupted run left changed are restored before anything else.
   const pending = await soft('system status', () => s.route('system', { action: 'status' }));
   if (pending && 'checkpoint' in pending && pending.checkpoint) {
     const rb = await soft('system rollback', () => s.route('system', { action: 'rollback' }));
-    notes.push(`restored kernel settings an interrupted run had changed: ${(rb && 'rollback' in rb && rb.rollback.restored.join(', ')) || 'none differed'}`);
+    notes.push(
+      `restored kernel settings an interrupted run had changed: ${(rb && 'rollback' in rb && rb.rollback.restored.join(', ')) || 'none differed'}`,
+    );
   }
 }
 
@@ -142,7 +160,9 @@ async function tunePhase(s: RunState): Promise<void> {
 }
 
 async function optimizeSystemPhase(s: RunState): Promise<void> {
-  const r = await s.soft('optimize-system', () => s.route('system', { action: 'apply', buildDir: existingAncestor(s.opts.chroot ?? '/') }));
+  const r = await s.soft('optimize-system', () =>
+    s.route('system', { action: 'apply', buildDir: existingAncestor(s.opts.chroot ?? '/') }),
+  );
   if (r && 'optimize' in r) {
     s.systemApplied = true;
     s.record.system = r.optimize;
@@ -152,31 +172,49 @@ async function optimizeSystemPhase(s: RunState): Promise<void> {
 async function attachAptCache(s: RunState, chroot: string): Promise<void> {
   mkdirSync(chroot, { recursive: true });
   const a = await s.soft('apt cache', () => s.route('cache-attach', { chroot }));
-  if (a) s.notes.push(`apt archive cache ${a.cacheDir} mounted into the chroot as a read-only overlay layer for the build`);
+  if (a)
+    s.notes.push(`apt archive cache ${a.cacheDir} mounted into the chroot as a read-only overlay layer for the build`);
 }
 
 async function buildPhase(s: RunState): Promise<BuildExit | null> {
   let exit: BuildExit | null = null;
   try {
-    await s.phases.run('build', async () => {
-      // The run is registered before the build starts: from here on the swarm can finish it.
-      const dir = createRunDir(s.opts.stateRoot, s.runId);
-      s.dir = dir;
-      const { leaseMs, graceMs } = leaseTimes();
-      const reg: RegisteredRun = { runId: s.runId, name: s.opts.name, chroot: s.opts.chroot, keepOnFailure: s.opts.keepOnFailure, aptCache: s.opts.aptCache, systemApplied: s.systemApplied, cli: refOf(process.pid)!, leaseMs, graceMs, record: s.record };
-      writeDurable(join(dir, 'run.json'), reg);
-      await s.soft('run registration', () => s.route('run-register', { runId: s.runId }));
-      const e = await runGuardedBuild({
-        command: s.opts.command,
-        env: s.env,
-        isolate: s.opts.isolate,
-        stdoutToStderr: s.opts.json,
-        onStart: (pid) => void s.soft('monitor watch', () => s.route('monitor-watch', { runId: s.runId, pid })),
-        dir, leaseMs, graceMs,
-      });
-      exit = e;
-      if (e.exitCode !== 0) s.phases.mark(e.signal ? `killed by ${e.signal}` : `exit ${e.exitCode}`);
-    }, s.opts.say);
+    await s.phases.run(
+      'build',
+      async () => {
+        // The run is registered before the build starts: from here on the swarm can finish it.
+        const dir = createRunDir(s.opts.stateRoot, s.runId);
+        s.dir = dir;
+        const { leaseMs, graceMs } = leaseTimes();
+        const reg: RegisteredRun = {
+          runId: s.runId,
+          name: s.opts.name,
+          chroot: s.opts.chroot,
+          keepOnFailure: s.opts.keepOnFailure,
+          aptCache: s.opts.aptCache,
+          systemApplied: s.systemApplied,
+          cli: refOf(process.pid)!,
+          leaseMs,
+          graceMs,
+          record: s.record,
+        };
+        writeDurable(join(dir, 'run.json'), reg);
+        await s.soft('run registration', () => s.route('run-register', { runId: s.runId }));
+        const e = await runGuardedBuild({
+          command: s.opts.command,
+          env: s.env,
+          isolate: s.opts.isolate,
+          stdoutToStderr: s.opts.json,
+          onStart: (pid) => void s.soft('monitor watch', () => s.route('monitor-watch', { runId: s.runId, pid })),
+          dir,
+          leaseMs,
+          graceMs,
+        });
+        exit = e;
+        if (e.exitCode !== 0) s.phases.mark(e.signal ? `killed by ${e.signal}` : `exit ${e.exitCode}`);
+      },
+      s.opts.say,
+    );
   } catch (e) {
     s.notes.push((e as Error).message);
   }
@@ -190,13 +228,41 @@ export async function orchestrateRun(config: Config, nc: NatsConnection, opts: R
   const phases = new Phases(() => announceRun(nc, config.nats.subjectPrefix, s.record));
   const notes: string[] = [];
   const s: RunState = {
-    config, opts, runId, phases, notes,
-    call: (ep, payload) => requestEndpoint(nc, config.nats.subjectPrefix, 'coordinator', ep, payload, coordinatorTimeoutMs(ep, config.nats.requestTimeoutMs)),
-    route: (r, payload) => requestRoute(nc, config.nats.subjectPrefix, r, payload, coordinatorTimeoutMs(r, config.nats.requestTimeoutMs)),
+    config,
+    opts,
+    runId,
+    phases,
+    notes,
+    call: (ep, payload) =>
+      requestEndpoint(
+        nc,
+        config.nats.subjectPrefix,
+        'coordinator',
+        ep,
+        payload,
+        coordinatorTimeoutMs(ep, config.nats.requestTimeoutMs),
+      ),
+    route: (r, payload) =>
+      requestRoute(nc, config.nats.subjectPrefix, r, payload, coordinatorTimeoutMs(r, config.nats.requestTimeoutMs)),
     record: {
-      runId, name: opts.name, command: opts.command, chroot: opts.chroot, isolate: opts.isolate, host: hostname(),
-      startedAt: new Date().toISOString(), endedAt: null, exitCode: null, signal: null, phases: phases.list,
-      tuning: null, samples: [], events: [], teardown: null, clean: null, patternsUpdated: [], notes,
+      runId,
+      name: opts.name,
+      command: opts.command,
+      chroot: opts.chroot,
+      isolate: opts.isolate,
+      host: hostname(),
+      startedAt: new Date().toISOString(),
+      endedAt: null,
+      exitCode: null,
+      signal: null,
+      phases: phases.list,
+      tuning: null,
+      samples: [],
+      events: [],
+      teardown: null,
+      clean: null,
+      patternsUpdated: [],
+      notes,
     },
     patterns: new Set<string>(),
     env: { ...process.env, ISOSWARM_RUN_ID: runId },
@@ -223,7 +289,9 @@ export async function orchestrateRun(config: Config, nc: NatsConnection, opts: R
   if (opts.tune && config.optimizationEnabled) {
     // Tuning at the moment of use: the build finds the mksquashfs shim first on its PATH.
     Object.assign(s.env, shimEnv(s.env, opts.squashfs ?? 'fill'));
-    s.notes.push(`mksquashfs calls go through the shim in ${s.env.ISOSWARM_SHIM_DIR} (policy ${s.env.ISOSWARM_SQUASHFS})`);
+    s.notes.push(
+      `mksquashfs calls go through the shim in ${s.env.ISOSWARM_SHIM_DIR} (policy ${s.env.ISOSWARM_SQUASHFS})`,
+    );
   }
   // After tuning: the tuner measures the chroot as the build found it, not the cache bound into it.
   if (opts.optimizeSystem) await phases.run('optimize-system', () => optimizeSystemPhase(s), opts.say);
@@ -234,12 +302,33 @@ export async function orchestrateRun(config: Config, nc: NatsConnection, opts: R
   s.record.signal = build?.signal ?? null;
 
   const ownsPostTask = s.dir ? takeClaim(s.dir, refOf(process.pid)!, 'cli') : true;
-  if (!ownsPostTask) notes.push('post-task was taken over by the coordinator (this runner\'s lease had lapsed)');
+  if (!ownsPostTask) notes.push("post-task was taken over by the coordinator (this runner's lease had lapsed)");
   else {
-    await phases.run('post-task', () => postTask(s.call, { runId, name: opts.name, chroot: opts.chroot, keepOnFailure: opts.keepOnFailure, aptCache: opts.aptCache, systemApplied: s.systemApplied, record: s.record, patterns: s.patterns }), opts.say);
+    await phases.run(
+      'post-task',
+      () =>
+        postTask(s.call, {
+          runId,
+          name: opts.name,
+          chroot: opts.chroot,
+          keepOnFailure: opts.keepOnFailure,
+          aptCache: opts.aptCache,
+          systemApplied: s.systemApplied,
+          record: s.record,
+          patterns: s.patterns,
+        }),
+      opts.say,
+    );
   }
   s.record.patternsUpdated = [...s.patterns];
   // Post-task is over: no coordinator must take this run over once this CLI exits.
-  if (s.dir && ownsPostTask) markDone(s.dir, { at: new Date().toISOString(), recordFile: null, report: null, exitCode: s.record.exitCode ?? null, runnerLost: false });
+  if (s.dir && ownsPostTask)
+    markDone(s.dir, {
+      at: new Date().toISOString(),
+      recordFile: null,
+      report: null,
+      exitCode: s.record.exitCode ?? null,
+      runnerLost: false,
+    });
   return { record: s.record, exit: build, dir: s.dir, takenOver: !ownsPostTask };
 }

@@ -32,7 +32,9 @@ export async function postTask(call: Call, p: PostTaskInput): Promise<void> {
       return null;
     }
   };
-  const samples = await soft('monitor samples', () => call<{ samples: unknown[]; events: unknown[] }>('monitor-samples', { runId: p.runId, stop: true }));
+  const samples = await soft('monitor samples', () =>
+    call<{ samples: unknown[]; events: unknown[] }>('monitor-samples', { runId: p.runId, stop: true }),
+  );
   if (samples) {
     record.samples = samples.samples as RunRecordInput['samples'];
     record.events = samples.events as RunRecordInput['events'];
@@ -42,17 +44,22 @@ export async function postTask(call: Call, p: PostTaskInput): Promise<void> {
   const sq = await soft('mksquashfs calls', () => call<{ calls: unknown[] }>('squashfs-calls', { runId: p.runId }));
   if (sq?.calls.length) record.squashfsCalls = sq.calls as RunRecordInput['squashfsCalls'];
   if (p.aptCache && chroot) {
-    const d = await soft('apt cache detach', () => call<{ stats: Record<string, unknown> }>('cache-detach', { chroot }));
+    const d = await soft('apt cache detach', () =>
+      call<{ stats: Record<string, unknown> }>('cache-detach', { chroot }),
+    );
     if (d) {
       record.cache = d.stats as RunRecordInput['cache'];
       patterns.add('optimization/caching-effectiveness/apt-archives');
     }
   }
   if (p.systemApplied) {
-    const rb = await soft('system rollback', () => call<{ rollback: { restored: string[]; mismatched: unknown[] } }>('system', { action: 'rollback' }));
+    const rb = await soft('system rollback', () =>
+      call<{ rollback: { restored: string[]; mismatched: unknown[] } }>('system', { action: 'rollback' }),
+    );
     if (rb) record.systemRollback = rb.rollback;
   }
-  if (chroot && !existsSync(chroot)) notes.push(`${chroot} does not exist (the build never created it): nothing to take apart`);
+  if (chroot && !existsSync(chroot))
+    notes.push(`${chroot} does not exist (the build never created it): nothing to take apart`);
   else if (chroot) {
     // Processes and mounts go whatever happened; the tree is deleted unless kept (kept unmounted).
     const keep = failed && p.keepOnFailure;
@@ -61,7 +68,8 @@ export async function postTask(call: Call, p: PostTaskInput): Promise<void> {
     const out = await teardownThenClean<Td, Cl>(call, [{ path: chroot, kind: 'tree' }], { clean: !keep, guard: soft });
     const td = out.teardowns[chroot];
     record.teardown = td?.result ?? null;
-    for (const a of (td?.result?.attempts ?? []) as { fsType: string }[]) patterns.add(`optimization/unmount-strategies/${a.fsType}`);
+    for (const a of (td?.result?.attempts ?? []) as { fsType: string }[])
+      patterns.add(`optimization/unmount-strategies/${a.fsType}`);
     if (td?.result) patterns.add('optimization/cleanup-procedures');
     if (td?.result && td.result.status !== 'done') patterns.add('optimization/error-prevention');
     if (keep) notes.push(`--keep-on-failure: ${chroot} is kept for inspection (unmounted)`);
@@ -77,11 +85,21 @@ export async function postTask(call: Call, p: PostTaskInput): Promise<void> {
   const buildPhase = (record.phases ?? []).find((ph) => ph.name === 'build');
   await soft('performance record', () =>
     call('memory-record', {
-      events: [{
-        kind: 'summary', name: 'performance-improvements',
-        entry: { runId: p.runId, name: p.name, exitCode: record.exitCode, durationMs, buildMs: buildPhase?.endedAt ? Date.parse(buildPhase.endedAt) - Date.parse(buildPhase.startedAt) : null, tuning: record.tuning?.applied ?? null },
-        counts: { runs: 1, [record.exitCode === 0 ? 'succeeded' : 'failed']: 1 },
-      }],
+      events: [
+        {
+          kind: 'summary',
+          name: 'performance-improvements',
+          entry: {
+            runId: p.runId,
+            name: p.name,
+            exitCode: record.exitCode,
+            durationMs,
+            buildMs: buildPhase?.endedAt ? Date.parse(buildPhase.endedAt) - Date.parse(buildPhase.startedAt) : null,
+            tuning: record.tuning?.applied ?? null,
+          },
+          counts: { runs: 1, [record.exitCode === 0 ? 'succeeded' : 'failed']: 1 },
+        },
+      ],
     }),
   );
   patterns.add('optimization/performance-improvements');

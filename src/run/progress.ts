@@ -25,7 +25,12 @@ export function announceRun(nc: NatsConnection, prefix: string, record: RunRecor
     startedAt: record.startedAt,
     endedAt: record.endedAt ?? null,
     exitCode: record.endedAt ? (record.exitCode ?? null) : null,
-    phases: (record.phases ?? []).map((p) => ({ name: p.name, startedAt: p.startedAt, endedAt: p.endedAt, status: p.status })),
+    phases: (record.phases ?? []).map((p) => ({
+      name: p.name,
+      startedAt: p.startedAt,
+      endedAt: p.endedAt,
+      status: p.status,
+    })),
     tuning: record.tuning?.applied ?? null,
   };
   try {

@@ -7,7 +7,19 @@
 //   claim.json    whoever does post-task (the CLI, else a coordinator); taken with O_EXCL
 //   done.json     whoever finished post-task: where the record is
 //   out.log, err.log  the build's output (what `run` and `run --attach` print)
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { isAlive, type ProcessRef } from '../host/proc/process-identity.js';
 import type { RunRecordInput } from '../schemas/run-record.js';

@@ -11,7 +11,10 @@ export function shimEnv(env: NodeJS.ProcessEnv, policy: 'respect' | 'fill' | 'ov
   return {
     PATH: [SHIM_DIR, ...path].join(delimiter),
     ISOSWARM_SHIM_DIR: SHIM_DIR,
-    ISOSWARM_SQUASHFS: env.ISOSWARM_SQUASHFS && ['respect', 'fill', 'override'].includes(env.ISOSWARM_SQUASHFS) ? env.ISOSWARM_SQUASHFS : policy,
+    ISOSWARM_SQUASHFS:
+      env.ISOSWARM_SQUASHFS && ['respect', 'fill', 'override'].includes(env.ISOSWARM_SQUASHFS)
+        ? env.ISOSWARM_SQUASHFS
+        : policy,
     ISOSWARM_NODE: process.execPath,
   };
 }

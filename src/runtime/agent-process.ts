@@ -36,7 +36,13 @@ export async function runAgentProcess(spec: AgentSpec): Promise<void> {
   const url = process.env.ISOSWARM_NATS_URL;
   if (!url) throw new Error('ISOSWARM_NATS_URL is not set: agents are started by the coordinator');
   const auth = authFromProcessEnv();
-  const nc = await connectBus({ url, auth, name: `${spec.name}@${hostname()}:${process.pid}`, reconnect: true, timeoutMs: 5000 });
+  const nc = await connectBus({
+    url,
+    auth,
+    name: `${spec.name}@${hostname()}:${process.pid}`,
+    reconnect: true,
+    timeoutMs: 5000,
+  });
   const prefix = config.nats.subjectPrefix;
   const ctx: AgentContext = { nc, config, prefix, log, stateDir: process.env.ISOSWARM_HOME ?? '' };
   // Until the real stop exists (the service is registering), a stop request is remembered.
@@ -44,7 +50,11 @@ export async function runAgentProcess(spec: AgentSpec): Promise<void> {
   let stop: (why: string) => Promise<void> = async (why) => void (early ??= why);
   const guardian = watchGuardian({
     graceMs: graceFromEnv(),
-    onOrphaned: () => log.warn({ graceMs: graceFromEnv() }, `${spec.name}: coordinator is gone; serving until a new one adopts this agent`),
+    onOrphaned: () =>
+      log.warn(
+        { graceMs: graceFromEnv() },
+        `${spec.name}: coordinator is gone; serving until a new one adopts this agent`,
+      ),
     onAdopted: (by) => log.info({ coordinator: by.pid }, `${spec.name} adopted`),
     onAbandoned: () => void stop('coordinator is gone and no new one adopted this agent'),
   });
@@ -57,11 +67,23 @@ export async function runAgentProcess(spec: AgentSpec): Promise<void> {
     metadata: { home: ctx.stateDir },
     endpoints: {
       // A cheap liveness answer beyond PING: the process's own view of itself.
-      health: endpoint({ input: healthInput, handler: () => ({ name: spec.name, pid: process.pid, uptimeMs: Math.round(process.uptime() * 1000), rssBytes: process.memoryUsage.rss() }) }),
+      health: endpoint({
+        input: healthInput,
+        handler: () => ({
+          name: spec.name,
+          pid: process.pid,
+          uptimeMs: Math.round(process.uptime() * 1000),
+          rssBytes: process.memoryUsage.rss(),
+        }),
+      }),
       [adoptEndpointName(process.pid)]: endpoint({
         input: adoptInput,
         description: 'a coordinator on this host takes over the supervision of this agent',
-        handler: ({ coordinator, host }) => ({ name: spec.name, pid: process.pid, ...guardian.adopt(coordinator, host) }),
+        handler: ({ coordinator, host }) => ({
+          name: spec.name,
+          pid: process.pid,
+          ...guardian.adopt(coordinator, host),
+        }),
       }),
       ...(await spec.endpoints(ctx)),
     },

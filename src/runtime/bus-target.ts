@@ -26,7 +26,11 @@ function authFrom(env: NodeJS.ProcessEnv, p: string): BusAuth | undefined {
   }
   if (env[`${p}CREDS`]) a.credsFile = env[`${p}CREDS`];
   else if (env[`${p}NKEY`]) a.nkeySeedFile = env[`${p}NKEY`];
-  const tls = { caFile: env[`${p}TLS_CA`] || undefined, certFile: env[`${p}TLS_CERT`] || undefined, keyFile: env[`${p}TLS_KEY`] || undefined };
+  const tls = {
+    caFile: env[`${p}TLS_CA`] || undefined,
+    certFile: env[`${p}TLS_CERT`] || undefined,
+    keyFile: env[`${p}TLS_KEY`] || undefined,
+  };
   if (tls.caFile || tls.certFile || tls.keyFile) a.tls = tls;
   return Object.keys(a).length ? a : undefined;
 }
@@ -71,7 +75,11 @@ export function authFromProcessEnv(env: NodeJS.ProcessEnv = process.env): BusAut
 /** The private server's credentials of one role (the CLI is 'cli': it reaches the coordinator only). */
 export function embeddedAuth(paths: StatePaths, role: Role = 'cli'): BusAuth | undefined {
   const problem = credentialsProblem(paths.root);
-  if (problem) throw new BusError('auth', `${problem}: stop the swarm (isoswarm down) and start it again (isoswarm up) to generate new credentials`);
+  if (problem)
+    throw new BusError(
+      'auth',
+      `${problem}: stop the swarm (isoswarm down) and start it again (isoswarm up) to generate new credentials`,
+    );
   return readCredentials(paths.root)?.[role];
 }
 
@@ -80,7 +88,11 @@ export function resolveBusTarget(config: Config, paths: StatePaths, env = proces
   const run = readRunFile(paths.runFile);
   if (config.nats.url) return { url: config.nats.url, auth: externalAuth(env), embedded: false, run };
   if (!run) {
-    if (existsSync(paths.runFile)) throw new BusError('unavailable', `${paths.runFile} is corrupted: \`isoswarm up\` repairs it (it stops the swarm it described and starts a new one)`);
+    if (existsSync(paths.runFile))
+      throw new BusError(
+        'unavailable',
+        `${paths.runFile} is corrupted: \`isoswarm up\` repairs it (it stops the swarm it described and starts a new one)`,
+      );
     return null;
   }
   return { url: run.url, auth: run.embedded ? embeddedAuth(paths) : externalAuth(env), embedded: run.embedded, run };

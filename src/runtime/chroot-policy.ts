@@ -9,7 +9,10 @@ import { effectivePolicy } from './policy.js';
 import type { Config } from '../schemas/config.js';
 
 /** Null when the chroot may be used; otherwise why it is refused. */
-export async function checkChrootPolicy(chroot: string, config: Config): Promise<{ code: string; reason: string } | null> {
+export async function checkChrootPolicy(
+  chroot: string,
+  config: Config,
+): Promise<{ code: string; reason: string } | null> {
   const policy = await canonicalPolicy(effectivePolicy(config));
   const homes = await readHomeDirs();
   if (existsSync(chroot)) {

@@ -65,8 +65,10 @@ export function watchGuardian(opts: GuardianOptions): Guardian {
 
   return {
     adopt(by, host) {
-      if (host !== hostname()) throw new BusError('refused', `a coordinator on ${host} cannot supervise a process on ${hostname()}`);
-      if (!isAlive(by)) throw new BusError('refused', `process ${by.pid} (start ${by.startTime}) is not alive on this host`);
+      if (host !== hostname())
+        throw new BusError('refused', `a coordinator on ${host} cannot supervise a process on ${hostname()}`);
+      if (!isAlive(by))
+        throw new BusError('refused', `process ${by.pid} (start ${by.startTime}) is not alive on this host`);
       if (abandoned) throw new BusError('unavailable', 'this agent is already stopping: its grace period ran out');
       if (supervisor && alive() && (supervisor.pid !== by.pid || supervisor.startTime !== by.startTime)) {
         throw new BusError('locked', `already supervised by the live coordinator pid ${supervisor.pid}`);

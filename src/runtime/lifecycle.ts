@@ -1,3 +1,4 @@
+// Over 250 lines on purpose: up and down are mirror images (server, credentials, coordinator, readiness) and read best together.
 // Bringing the swarm up and down: the private nats-server (unless a URL is configured), then the
 // coordinator, which starts the agents. `up` returns only when every service answers PING.
 // After a coordinator was killed, `up` reuses the still-running private server recorded in run.json
@@ -53,7 +54,12 @@ export function orphanedServer(paths: StatePaths): RunFile | null {
   return isAlive(run.nats) ? run : null;
 }
 
-export async function waitForServices(url: string, auth: BusAuth | undefined, want: string[], timeoutMs: number): Promise<ServiceIdentity[]> {
+export async function waitForServices(
+  url: string,
+  auth: BusAuth | undefined,
+  want: string[],
+  timeoutMs: number,
+): Promise<ServiceIdentity[]> {
   const nc = await connectBus({ url, auth, name: 'isoswarm-up', timeoutMs: 3000 });
   try {
     const end = Date.now() + timeoutMs;
@@ -65,7 +71,9 @@ export async function waitForServices(url: string, auth: BusAuth | undefined, wa
       await new Promise((r) => setTimeout(r, 100));
     }
     const names = new Set(seen.map((s) => s.name));
-    throw new Error(`not all services answered PING within ${timeoutMs} ms; missing: ${want.filter((w) => !names.has(w)).join(', ')}`);
+    throw new Error(
+      `not all services answered PING within ${timeoutMs} ms; missing: ${want.filter((w) => !names.has(w)).join(', ')}`,
+    );
   } finally {
     await closeBus(nc);
   }
@@ -89,11 +97,19 @@ async function repairRunFile(paths: StatePaths, say: (m: string) => void): Promi
   const aside = `${paths.runFile}.corrupt-${Date.now()}`;
   renameSync(paths.runFile, aside);
   const core = findSwarmCore(paths.root);
-  say(`${paths.runFile} is corrupted: kept as ${aside}; stopping the swarm it described (${core.map((c) => `${c.what} ${c.ref.pid}`).join(', ') || 'nothing running'})`);
+  say(
+    `${paths.runFile} is corrupted: kept as ${aside}; stopping the swarm it described (${core.map((c) => `${c.what} ${c.ref.pid}`).join(', ') || 'nothing running'})`,
+  );
   const coords = core.filter((c) => c.what === 'coordinator').map((c) => c.ref);
   await stopProcesses(coords, 15_000);
-  await stopProcesses(findAgentProcesses(paths.root).map((a) => a.ref), 5000);
-  await stopProcesses(core.filter((c) => c.what === 'nats-server').map((c) => c.ref), 5000);
+  await stopProcesses(
+    findAgentProcesses(paths.root).map((a) => a.ref),
+    5000,
+  );
+  await stopProcesses(
+    core.filter((c) => c.what === 'nats-server').map((c) => c.ref),
+    5000,
+  );
 }
 
 export async function up(config: Config, paths: StatePaths, opts: UpOptions = {}): Promise<UpResult> {
@@ -102,7 +118,12 @@ export async function up(config: Config, paths: StatePaths, opts: UpOptions = {}
   const existing = liveRun(paths);
   if (existing) {
     const auth = existing.embedded ? loadOrCreateCredentials(paths.root).cli : externalAuth(process.env);
-    const services = await waitForServices(existing.url, auth, expectedServices(config), config.supervisor.readyTimeoutMs);
+    const services = await waitForServices(
+      existing.url,
+      auth,
+      expectedServices(config),
+      config.supervisor.readyTimeoutMs,
+    );
     return { run: existing, services, alreadyUp: true };
   }
   const embedded = !config.nats.url;
@@ -111,7 +132,10 @@ export async function up(config: Config, paths: StatePaths, opts: UpOptions = {}
   const credsProblem = embedded ? credentialsProblem(paths.root) : null;
   if (credsProblem && reuse) {
     say(`${credsProblem}: stopping the private nats-server that uses it`);
-    await stopProcesses(findAgentProcesses(paths.root).map((a) => a.ref), 5000);
+    await stopProcesses(
+      findAgentProcesses(paths.root).map((a) => a.ref),
+      5000,
+    );
     await stopRef(reuse.nats, 5000);
     reuse = null;
   }
@@ -120,7 +144,10 @@ export async function up(config: Config, paths: StatePaths, opts: UpOptions = {}
     const stale = findAgentProcesses(paths.root);
     if (embedded && stale.length) {
       say(`stopping ${stale.length} agent(s) left by a dead swarm`);
-      await stopProcesses(stale.map((a) => a.ref), 5000);
+      await stopProcesses(
+        stale.map((a) => a.ref),
+        5000,
+      );
     }
     removeRunFile(paths.runFile);
   }
@@ -131,14 +158,24 @@ export async function up(config: Config, paths: StatePaths, opts: UpOptions = {}
   let auth: BusAuth | undefined;
   let coordAuth: BusAuth | undefined;
   if (embedded) {
-    const creds = loadOrCreateCredentials(paths.root, { repair: true, onRepair: (aside) => say(`${credsProblem ?? 'credentials.json is corrupted'}: kept as ${aside}; new credentials generated`) });
+    const creds = loadOrCreateCredentials(paths.root, {
+      repair: true,
+      onRepair: (aside) =>
+        say(`${credsProblem ?? 'credentials.json is corrupted'}: kept as ${aside}; new credentials generated`),
+    });
     if (reuse) {
       say(`reusing the private nats-server (pid ${reuse.nats!.pid}) of a coordinator that died`);
       natsRef = reuse.nats;
       url = reuse.url;
     } else {
       say('starting private nats-server');
-      const srv = await startNatsServer({ jetstreamDir: paths.jetstream, logFile: join(paths.logs, 'nats-server.log'), credentials: creds, prefix: config.nats.subjectPrefix, attached: opts.foreground });
+      const srv = await startNatsServer({
+        jetstreamDir: paths.jetstream,
+        logFile: join(paths.logs, 'nats-server.log'),
+        credentials: creds,
+        prefix: config.nats.subjectPrefix,
+        attached: opts.foreground,
+      });
       natsRef = srv.ref;
       url = srv.url;
     }
@@ -150,7 +187,13 @@ export async function up(config: Config, paths: StatePaths, opts: UpOptions = {}
     coordAuth = auth;
   }
   say(`starting coordinator (bus ${url})`);
-  const env: NodeJS.ProcessEnv = { ...withoutChildAuth(process.env), ...opts.coordinatorEnv, ...authToEnv(coordAuth), ISOSWARM_NATS_URL: url, ISOSWARM_HOME: paths.root };
+  const env: NodeJS.ProcessEnv = {
+    ...withoutChildAuth(process.env),
+    ...opts.coordinatorEnv,
+    ...authToEnv(coordAuth),
+    ISOSWARM_NATS_URL: url,
+    ISOSWARM_HOME: paths.root,
+  };
   env.ISOSWARM_EMBEDDED = embedded ? '1' : '0';
   const log = openSync(logFile, 'a', 0o600);
   const child = spawn(process.execPath, [coordinatorEntry], {
@@ -161,7 +204,15 @@ export async function up(config: Config, paths: StatePaths, opts: UpOptions = {}
   closeSync(log);
   const coordinatorExit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   const coordRef = child.pid ? refOf(child.pid) : null;
-  const run: RunFile = { url, embedded, prefix: config.nats.subjectPrefix, nats: natsRef, coordinator: coordRef, startedAt: new Date().toISOString(), logFile };
+  const run: RunFile = {
+    url,
+    embedded,
+    prefix: config.nats.subjectPrefix,
+    nats: natsRef,
+    coordinator: coordRef,
+    startedAt: new Date().toISOString(),
+    logFile,
+  };
   writeRunFile(paths.runFile, run);
   try {
     say('waiting for the five services to answer PING');
@@ -175,7 +226,10 @@ export async function up(config: Config, paths: StatePaths, opts: UpOptions = {}
     return { run, services, alreadyUp: false, coordinatorExit };
   } catch (e) {
     await stopRef(coordRef, 5000);
-    await stopProcesses(findAgentProcesses(paths.root).map((a) => a.ref), 5000);
+    await stopProcesses(
+      findAgentProcesses(paths.root).map((a) => a.ref),
+      5000,
+    );
     await stopRef(natsRef, 3000);
     removeRunFile(paths.runFile);
     throw e;
@@ -208,8 +262,14 @@ export async function down(paths: StatePaths, graceMs = 15_000, exitWaitMs = 30_
     watched.push({ what: 'coordinator', ref: run.coordinator });
   }
   const orphans = findAgentProcesses(paths.root);
-  for (const r of await stopProcesses(orphans.map((a) => a.ref), 5000)) stopped.push({ what: `agent ${orphans.find((a) => a.ref === r)?.name ?? '?'}`, pid: r.pid });
-  for (const w of watched) if (w.what.startsWith('agent') && !stopped.some((s) => s.pid === w.ref.pid)) stopped.push({ what: w.what, pid: w.ref.pid });
+  for (const r of await stopProcesses(
+    orphans.map((a) => a.ref),
+    5000,
+  ))
+    stopped.push({ what: `agent ${orphans.find((a) => a.ref === r)?.name ?? '?'}`, pid: r.pid });
+  for (const w of watched)
+    if (w.what.startsWith('agent') && !stopped.some((s) => s.pid === w.ref.pid))
+      stopped.push({ what: w.what, pid: w.ref.pid });
   if (run?.nats && isAlive(run.nats)) {
     await stopRef(run.nats, 5000);
     stopped.push({ what: 'nats-server', pid: run.nats.pid });

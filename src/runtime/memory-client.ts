@@ -13,7 +13,14 @@ export class MemoryClient {
 
   async get<T = unknown>(key: string): Promise<T | undefined> {
     try {
-      const e = await requestEndpoint<{ value: T }>(this.nc, this.prefix, 'coordinator', 'memory-get', { key }, this.timeoutMs);
+      const e = await requestEndpoint<{ value: T }>(
+        this.nc,
+        this.prefix,
+        'coordinator',
+        'memory-get',
+        { key },
+        this.timeoutMs,
+      );
       return e.value;
     } catch (e) {
       if ((e as { code?: string }).code === 'not-found') return undefined;
@@ -27,7 +34,14 @@ export class MemoryClient {
 
   async record(events: LearningEvent[]): Promise<void> {
     for (let i = 0; i < events.length; i += 500) {
-      await requestEndpoint(this.nc, this.prefix, 'coordinator', 'memory-record', { events: events.slice(i, i + 500) }, this.timeoutMs);
+      await requestEndpoint(
+        this.nc,
+        this.prefix,
+        'coordinator',
+        'memory-record',
+        { events: events.slice(i, i + 500) },
+        this.timeoutMs,
+      );
     }
   }
 }

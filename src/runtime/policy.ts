@@ -4,5 +4,8 @@ import { defaultDeny, type PathPolicy } from '../host/guard/path-policy.js';
 import type { Config } from '../schemas/config.js';
 
 export function effectivePolicy(config: Config): PathPolicy {
-  return { safePrefixes: [...config.policy.safePrefixes], deny: [...new Set([...defaultDeny(), ...config.policy.deny])] };
+  return {
+    safePrefixes: [...config.policy.safePrefixes],
+    deny: [...new Set([...defaultDeny(), ...config.policy.deny])],
+  };
 }

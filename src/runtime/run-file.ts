@@ -18,12 +18,24 @@ export interface RunFile {
 }
 
 const isRef = (v: unknown): v is ProcRef | null =>
-  v === null || (!!v && typeof v === 'object' && Number.isInteger((v as ProcRef).pid) && typeof (v as ProcRef).startTime === 'number');
+  v === null ||
+  (!!v &&
+    typeof v === 'object' &&
+    Number.isInteger((v as ProcRef).pid) &&
+    typeof (v as ProcRef).startTime === 'number');
 
 export function isRunFile(v: unknown): v is RunFile {
   if (!v || typeof v !== 'object') return false;
   const r = v as Record<string, unknown>;
-  return typeof r.url === 'string' && typeof r.embedded === 'boolean' && typeof r.prefix === 'string' && isRef(r.nats) && isRef(r.coordinator) && typeof r.startedAt === 'string' && typeof r.logFile === 'string';
+  return (
+    typeof r.url === 'string' &&
+    typeof r.embedded === 'boolean' &&
+    typeof r.prefix === 'string' &&
+    isRef(r.nats) &&
+    isRef(r.coordinator) &&
+    typeof r.startedAt === 'string' &&
+    typeof r.logFile === 'string'
+  );
 }
 
 export function readRunFile(path: string): RunFile | null {

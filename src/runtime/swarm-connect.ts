@@ -10,7 +10,10 @@ import { resolveBusTarget, type BusTarget } from './bus-target.js';
  * The swarm when it looks up (a live coordinator or a configured URL), else null. Never hangs.
  * Throws BusError('auth') when the swarm is there but refuses the credentials.
  */
-export async function connectSwarm(ctx: { config: Config; paths: StatePaths }, timeoutMs = 1500): Promise<{ nc: NatsConnection; target: BusTarget } | null> {
+export async function connectSwarm(
+  ctx: { config: Config; paths: StatePaths },
+  timeoutMs = 1500,
+): Promise<{ nc: NatsConnection; target: BusTarget } | null> {
   const target = resolveBusTarget(ctx.config, ctx.paths);
   if (!target) return null;
   if (target.embedded && target.run?.coordinator && !isAlive(target.run.coordinator)) return null;

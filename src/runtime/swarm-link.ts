@@ -20,12 +20,19 @@ function unwrap<T>(raw: unknown, subject: string): T {
   if (!env) throw new BusError('bad-reply', `reply on ${subject} is not an isoswarm envelope`);
   if (!env.ok) {
     const { code, message, details } = env.error;
-    throw new BusError(isBusErrorCode(code) ? code : 'internal', isBusErrorCode(code) ? message : `${code}: ${message}`, details);
+    throw new BusError(
+      isBusErrorCode(code) ? code : 'internal',
+      isBusErrorCode(code) ? message : `${code}: ${message}`,
+      details,
+    );
   }
   return env.data as T;
 }
 
-export async function linkSwarm(ctx: { config: Config; paths: StatePaths }, timeoutMs: number): Promise<SwarmLink | null> {
+export async function linkSwarm(
+  ctx: { config: Config; paths: StatePaths },
+  timeoutMs: number,
+): Promise<SwarmLink | null> {
   const { config } = ctx;
   const target = resolveBusTarget(config, ctx.paths);
   if (!target) return null;
@@ -35,7 +42,8 @@ export async function linkSwarm(ctx: { config: Config; paths: StatePaths }, time
   try {
     quick = await quickConnect(target.url, target.auth, timeoutMs);
   } catch (e) {
-    if (e instanceof QuickBusError && e.code === 'auth') throw new BusError('auth', `cannot authenticate to the swarm at ${target.url}: ${e.message}`);
+    if (e instanceof QuickBusError && e.code === 'auth')
+      throw new BusError('auth', `cannot authenticate to the swarm at ${target.url}: ${e.message}`);
     return null;
   }
   if (quick) {
@@ -46,7 +54,8 @@ export async function linkSwarm(ctx: { config: Config; paths: StatePaths }, time
         try {
           return unwrap<T>(decodeJson(await q.request(subject, encodeJson(payload), ms)), subject);
         } catch (e) {
-          if (e instanceof QuickBusError) throw new BusError(e.code === 'timeout' ? 'timeout' : 'unavailable', e.message);
+          if (e instanceof QuickBusError)
+            throw new BusError(e.code === 'timeout' ? 'timeout' : 'unavailable', e.message);
           throw e;
         }
       },
@@ -59,7 +68,8 @@ export async function linkSwarm(ctx: { config: Config; paths: StatePaths }, time
   const { requestEndpoint } = await import('../bus/request.js');
   const { closeBus } = await import('../bus/connect.js');
   return {
-    call: <T>(endpoint: string, payload: unknown, ms = config.nats.requestTimeoutMs) => requestEndpoint<T>(s.nc, prefix, 'coordinator', endpoint, payload, ms),
+    call: <T>(endpoint: string, payload: unknown, ms = config.nats.requestTimeoutMs) =>
+      requestEndpoint<T>(s.nc, prefix, 'coordinator', endpoint, payload, ms),
     close: () => closeBus(s.nc),
   };
 }

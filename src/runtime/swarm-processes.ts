@@ -2,10 +2,15 @@
 // (found by their entry script and ISOSWARM_HOME), and what a dead agent left in its process group.
 // Used to adopt, to stop orphans on `down`, and to clean up after an agent killed mid-task.
 import { readdirSync, readFileSync } from 'node:fs';
-import { isAlive, readStatFields as readStat, signalIfSame, waitForExit, type ProcessRef } from '../host/proc/process-identity.js';
+import {
+  isAlive,
+  readStatFields as readStat,
+  signalIfSame,
+  waitForExit,
+  type ProcessRef,
+} from '../host/proc/process-identity.js';
 
 const AGENT_SCRIPT = /\/agents\/(cleaner|unmounter|performance-tuner|monitor)\/main\.js$/;
-
 
 function pids(): number[] {
   return readdirSync('/proc')
@@ -25,7 +30,9 @@ export function agentNameOf(pid: number): string | null {
 
 function homeOf(pid: number): string | null {
   try {
-    const kv = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').find((e) => e.startsWith('ISOSWARM_HOME='));
+    const kv = readFileSync(`/proc/${pid}/environ`, 'utf8')
+      .split('\0')
+      .find((e) => e.startsWith('ISOSWARM_HOME='));
     return kv ? kv.slice('ISOSWARM_HOME='.length) : null;
   } catch {
     return null;
@@ -108,8 +115,10 @@ export function findSwarmCore(home: string): { what: string; ref: ProcessRef }[]
     const st = readStat(pid);
     if (!st || st.state === 'Z') continue;
     const ref = { pid, startTime: st.startTime };
-    if (/\/src\/coordinator\/main\.js$/.test(argv[1] ?? '') && homeOf(pid) === home) out.push({ what: 'coordinator', ref });
-    else if (/(^|\/)nats-server$/.test(argv[0] ?? '') && argv.some((a) => a.startsWith(`${home}/`))) out.push({ what: 'nats-server', ref });
+    if (/\/src\/coordinator\/main\.js$/.test(argv[1] ?? '') && homeOf(pid) === home)
+      out.push({ what: 'coordinator', ref });
+    else if (/(^|\/)nats-server$/.test(argv[0] ?? '') && argv.some((a) => a.startsWith(`${home}/`)))
+      out.push({ what: 'nats-server', ref });
   }
   return out;
 }

@@ -15,7 +15,10 @@ export const BUS_ERRORS = {
   'bad-reply': { status: 500, exit: 'failed', retryable: false },
   'hook-failed': { status: 500, exit: 'failed', retryable: false },
   internal: { status: 500, exit: 'failed', retryable: false },
-} as const satisfies Record<string, { status: number; exit: 'usage' | 'refused' | 'failed' | 'unavailable'; retryable: boolean }>;
+} as const satisfies Record<
+  string,
+  { status: number; exit: 'usage' | 'refused' | 'failed' | 'unavailable'; retryable: boolean }
+>;
 
 export type BusErrorCode = keyof typeof BUS_ERRORS;
 export type ExitName = (typeof BUS_ERRORS)[BusErrorCode]['exit'];

@@ -19,12 +19,16 @@ export const cleanupTargetSchema = z.object({
 
 export const configSchema = z.object({
   optimizationEnabled: z.boolean(),
-  parallelJobs: z.union([z.literal('auto'), z.number().int().min(1).max(1024)], { error: 'expected "auto" or a whole number from 1 to 1024' }),
+  parallelJobs: z.union([z.literal('auto'), z.number().int().min(1).max(1024)], {
+    error: 'expected "auto" or a whole number from 1 to 1024',
+  }),
   cleanupAutoTrigger: z.boolean(),
   performanceMonitoring: z.boolean(),
   nats: z.object({
     url: z.string().min(1).nullable(),
-    subjectPrefix: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'NATS subject tokens: letters, digits, _ and -'),
+    subjectPrefix: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'NATS subject tokens: letters, digits, _ and -'),
     requestTimeoutMs: z.number().int().positive(),
     hookTimeoutMs: z.number().int().positive(),
   }),
@@ -36,7 +40,12 @@ export const configSchema = z.object({
     crashLoopWindowMs: z.number().int().positive(),
     readyTimeoutMs: z.number().int().positive(),
   }),
-  memory: z.object({ mapSizeBytes: z.number().int().min(1 << 24) }),
+  memory: z.object({
+    mapSizeBytes: z
+      .number()
+      .int()
+      .min(1 << 24),
+  }),
   policy: z.object({ safePrefixes: z.array(z.string().startsWith('/')), deny: z.array(z.string().startsWith('/')) }),
   cleanup: z.object({
     targets: z.array(cleanupTargetSchema),

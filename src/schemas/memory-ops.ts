@@ -3,15 +3,38 @@ import { z } from 'zod';
 import { memoryKeySchema } from './memory-records.js';
 
 export const keyInput = z.object({ key: memoryKeySchema });
-export const setInput = z.object({ key: memoryKeySchema, value: z.unknown().refine((v) => v !== undefined, 'value is required') });
-export const listInput = z.object({ prefix: z.string().default(''), limit: z.number().int().positive().max(1_000_000).optional() });
-export const queryInput = z.object({ prefix: z.string().default(''), where: z.array(z.string()).default([]), limit: z.number().int().positive().optional() });
+export const setInput = z.object({
+  key: memoryKeySchema,
+  value: z.unknown().refine((v) => v !== undefined, 'value is required'),
+});
+export const listInput = z.object({
+  prefix: z.string().default(''),
+  limit: z.number().int().positive().max(1_000_000).optional(),
+});
+export const queryInput = z.object({
+  prefix: z.string().default(''),
+  where: z.array(z.string()).default([]),
+  limit: z.number().int().positive().optional(),
+});
 export const entrySchema = z.object({ key: memoryKeySchema, value: z.unknown(), updatedAt: z.string().optional() });
 export const importInput = z.object({ entries: z.array(entrySchema).max(100_000) });
 
 export const learningEventSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('unmount-attempt'), fsType: z.string().min(1), strategy: z.string().min(1), ok: z.boolean(), ms: z.number().nonnegative(), error: z.string().optional() }),
-  z.object({ kind: z.literal('cleanup-outcome'), target: z.string().min(1), status: z.enum(['done', 'refused', 'failed']), bytesFreed: z.number().nonnegative(), durationMs: z.number().nonnegative() }),
+  z.object({
+    kind: z.literal('unmount-attempt'),
+    fsType: z.string().min(1),
+    strategy: z.string().min(1),
+    ok: z.boolean(),
+    ms: z.number().nonnegative(),
+    error: z.string().optional(),
+  }),
+  z.object({
+    kind: z.literal('cleanup-outcome'),
+    target: z.string().min(1),
+    status: z.enum(['done', 'refused', 'failed']),
+    bytesFreed: z.number().nonnegative(),
+    durationMs: z.number().nonnegative(),
+  }),
   z.object({
     kind: z.literal('cache-use'),
     cache: z.string().min(1),

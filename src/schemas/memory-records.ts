@@ -4,7 +4,11 @@ import { z } from 'zod';
 
 const when = { updatedAt: z.string() };
 
-const strategyStats = z.object({ attempts: z.number().int().nonnegative(), successes: z.number().int().nonnegative(), totalMs: z.number().nonnegative() });
+const strategyStats = z.object({
+  attempts: z.number().int().nonnegative(),
+  successes: z.number().int().nonnegative(),
+  totalMs: z.number().nonnegative(),
+});
 
 export const unmountStrategiesSchema = z.looseObject({
   fsType: z.string(),
@@ -57,7 +61,12 @@ export const PATTERNS = {
   'caching-effectiveness': cachingEffectivenessSchema,
 } as const;
 
-export const SUMMARIES = ['cleanup-procedures', 'performance-improvements', 'error-prevention', 'resource-management'] as const;
+export const SUMMARIES = [
+  'cleanup-procedures',
+  'performance-improvements',
+  'error-prevention',
+  'resource-management',
+] as const;
 
 export type UnmountStrategies = z.infer<typeof unmountStrategiesSchema>;
 export type CleanupSuccess = z.infer<typeof cleanupSuccessSchema>;

@@ -81,7 +81,14 @@ export const teardownSchema = z.looseObject({
     .array(mountSchema.extend({ strategy: z.string(), ok: z.boolean(), ms: num, error: z.string().optional() }))
     .optional(),
   detachedLoops: z
-    .array(z.looseObject({ device: z.string(), backingFile: z.string().nullable(), ok: z.boolean(), error: z.string().optional() }))
+    .array(
+      z.looseObject({
+        device: z.string(),
+        backingFile: z.string().nullable(),
+        ok: z.boolean(),
+        error: z.string().optional(),
+      }),
+    )
     .default([]),
   /** Processes outside the chroot using it: reported, never signalled. */
   holders: z.array(processSchema).default([]),
@@ -104,10 +111,20 @@ export const cleanTargetSchema = z.looseObject({
 export const cleanSchema = z.looseObject({ status: z.string(), targets: z.array(cleanTargetSchema).default([]) });
 
 /** The host as pre-task found it: how many mounts, those under the chroot, free bytes where the chroot will be. */
-export const checkpointSchema = z.looseObject({ mountsTotal: count, mountsUnderChroot: z.array(z.string()), freeBytes: num.nullable() });
+export const checkpointSchema = z.looseObject({
+  mountsTotal: count,
+  mountsUnderChroot: z.array(z.string()),
+  freeBytes: num.nullable(),
+});
 /** Kernel settings the run changed (`--optimize-system`) and how they were restored. */
-export const systemChangeSchema = z.looseObject({ applied: z.array(z.string()).default([]), failed: z.array(z.looseObject({ name: z.string(), error: z.string() })).default([]) });
-export const systemRollbackSchema = z.looseObject({ restored: z.array(z.string()).default([]), mismatched: z.array(z.unknown()).default([]) });
+export const systemChangeSchema = z.looseObject({
+  applied: z.array(z.string()).default([]),
+  failed: z.array(z.looseObject({ name: z.string(), error: z.string() })).default([]),
+});
+export const systemRollbackSchema = z.looseObject({
+  restored: z.array(z.string()).default([]),
+  mismatched: z.array(z.unknown()).default([]),
+});
 /** The apt archive cache's use by this run (hits, misses, bytes, harvest). */
 export const cacheUseSchema = z.looseObject({ cache: z.string(), hits: count, misses: count });
 /** One mksquashfs call the shim saw: what was asked, what ran, predicted vs measured. */

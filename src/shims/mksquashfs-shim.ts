@@ -22,7 +22,8 @@ function realTool(): string | null {
     if (!d || (shimDir && resolve(d) === shimDir)) continue;
     const p = join(d, TOOL);
     try {
-      if (statSync(p).isFile() && !readFileSync(p, { encoding: 'latin1' }).slice(0, 200).includes('isoswarm shim')) return p;
+      if (statSync(p).isFile() && !readFileSync(p, { encoding: 'latin1' }).slice(0, 200).includes('isoswarm shim'))
+        return p;
     } catch {
       /* not here */
     }
@@ -39,7 +40,9 @@ interface Ran {
 /** Runs the tool through bash's `times` (CPU of waited-for children) on fd 3; signals forwarded. */
 function runTool(tool: string, args: string[]): Promise<Ran> {
   const started = performance.now();
-  const child = spawn('bash', ['-c', '"$0" "$@"; s=$?; times >&3; exit $s', tool, ...args], { stdio: ['inherit', 'inherit', 'inherit', 'pipe'] });
+  const child = spawn('bash', ['-c', '"$0" "$@"; s=$?; times >&3; exit $s', tool, ...args], {
+    stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
+  });
   let out = '';
   child.stdio[3]?.on('data', (d: Buffer) => (out += d.toString()));
   const fwd = (sig: NodeJS.Signals) => () => child.kill(sig);
@@ -67,7 +70,8 @@ async function main(): Promise<number> {
     process.stderr.write(`isoswarm: no ${TOOL} found on PATH besides the shim\n`);
     return 127;
   }
-  if (args.length < 2 || args.some((a) => a === '-version' || a === '-help' || a === '-h')) return runTool(tool, args).then((r) => r.exitCode);
+  if (args.length < 2 || args.some((a) => a === '-version' || a === '-help' || a === '-h'))
+    return runTool(tool, args).then((r) => r.exitCode);
   let s;
   try {
     const config = await loadConfigFast();
@@ -78,13 +82,25 @@ async function main(): Promise<number> {
     const runId = env.ISOSWARM_RUN_ID ?? null;
     let call: { callId: string; ran: string[]; changed: string[]; tuned: { label: string } | null; note?: string };
     try {
-      call = await requestEndpoint(s.nc, prefix, 'coordinator', 'squashfs-advise', {
-        runId, cwd: process.cwd(), args, policy: env.ISOSWARM_SQUASHFS ?? 'fill', mode: env.ISOSWARM_TUNE_MODE ?? 'auto',
-      }, Number(env.ISOSWARM_SHIM_ADVISE_MS ?? 30 * 60_000));
+      call = await requestEndpoint(
+        s.nc,
+        prefix,
+        'coordinator',
+        'squashfs-advise',
+        {
+          runId,
+          cwd: process.cwd(),
+          args,
+          policy: env.ISOSWARM_SQUASHFS ?? 'fill',
+          mode: env.ISOSWARM_TUNE_MODE ?? 'auto',
+        },
+        Number(env.ISOSWARM_SHIM_ADVISE_MS ?? 30 * 60_000),
+      );
     } catch (e) {
       return await plain(tool, args, `the swarm did not answer (${(e as Error).message})`);
     }
-    if (call.changed.length) process.stderr.write(`isoswarm: ${TOOL} ${call.tuned?.label ?? ''}: ${call.changed.join('; ')}\n`);
+    if (call.changed.length)
+      process.stderr.write(`isoswarm: ${TOOL} ${call.tuned?.label ?? ''}: ${call.changed.join('; ')}\n`);
     else if (call.note) process.stderr.write(`isoswarm: ${call.note}\n`);
     const r = await runTool(tool, call.ran);
     const firstOpt = call.ran.findIndex((x) => x.startsWith('-'));
@@ -96,7 +112,14 @@ async function main(): Promise<number> {
       /* unknown */
     }
     try {
-      await requestEndpoint(s.nc, prefix, 'coordinator', 'squashfs-report', { callId: call.callId, runId, wallMs: r.wallMs, cpuMs: r.cpuMs, imageBytes, exitCode: r.exitCode }, 60_000);
+      await requestEndpoint(
+        s.nc,
+        prefix,
+        'coordinator',
+        'squashfs-report',
+        { callId: call.callId, runId, wallMs: r.wallMs, cpuMs: r.cpuMs, imageBytes, exitCode: r.exitCode },
+        60_000,
+      );
     } catch (e) {
       process.stderr.write(`isoswarm: the measurement of this ${TOOL} call was not stored (${(e as Error).message})\n`);
     }

@@ -4,14 +4,25 @@
 import assert from 'node:assert/strict';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { bindHost, canariesIntact, cleanupFixture, createFixture, startProcess, writeCanary, type Fixture } from '../helpers/chroot-fixture.js';
+import {
+  bindHost,
+  canariesIntact,
+  cleanupFixture,
+  createFixture,
+  startProcess,
+  writeCanary,
+  type Fixture,
+} from '../helpers/chroot-fixture.js';
 import { hostSnapshot } from '../helpers/host-snapshot.js';
 import { rawClient } from '../helpers/bus.js';
 import { cliSync, scratchHome, teardownHome, testEnv } from '../helpers/cli.js';
 import { needsRoot } from '../helpers/root.js';
 
 function mountsUnder(dir: string): string[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '').filter((p) => p === dir || p.startsWith(`${dir}/`));
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4] ?? '')
+    .filter((p) => p === dir || p.startsWith(`${dir}/`));
 }
 
 function treeListing(dir: string): string[] {
@@ -39,7 +50,10 @@ describe('isoswarm cleanup / unmount through the CLI', { skip: needsRoot() }, ()
     mkdirSync(hostDir);
     writeCanary(fx, `${hostDir}/precious`);
     // The swarm's policy: the fixture's scratch dir is the only safe prefix.
-    writeFileSync(`${home}/config.json`, JSON.stringify({ policy: { safePrefixes: [fx.scratch], deny: [] }, cleanup: { graceMs: 500 } }));
+    writeFileSync(
+      `${home}/config.json`,
+      JSON.stringify({ policy: { safePrefixes: [fx.scratch], deny: [] }, cleanup: { graceMs: 500 } }),
+    );
     env = testEnv(home, { ISOSWARM_CONFIG: `${home}/config.json` });
     assert.equal(cliSync(env, ['up']).code, 0);
   });
@@ -90,7 +104,9 @@ describe('isoswarm cleanup / unmount through the CLI', { skip: needsRoot() }, ()
     assert.equal(mountsUnder(fx.chroot).length, 0);
     assert.deepEqual(canariesIntact(fx), []);
     assert.ok(existsSync(hostDir));
-    const statuses = JSON.parse(r.stdout) as { clean: { result: { targets: { status: string; deleted: { files: number } }[] } } };
+    const statuses = JSON.parse(r.stdout) as {
+      clean: { result: { targets: { status: string; deleted: { files: number } }[] } };
+    };
     assert.equal(statuses.clean.result.targets[0]?.status, 'done');
   });
 
@@ -105,12 +121,19 @@ describe('isoswarm cleanup / unmount through the CLI', { skip: needsRoot() }, ()
     assert.equal(empty.code, 3, empty.stdout + empty.stderr);
   });
 
-  test('a raw client with the coordinator\'s credentials asking the Cleaner to delete host paths is refused', async () => {
+  test("a raw client with the coordinator's credentials asking the Cleaner to delete host paths is refused", async () => {
     const nc = await rawClient(home, 'coordinator');
     try {
       for (const path of ['/', '/home', '/usr/share', `${fx.scratch}/../..`, '/var/lib/dpkg']) {
-        const m = await nc.request('isoswarm.cleaner.clean', new TextEncoder().encode(JSON.stringify({ targets: [{ path, kind: 'tree' }] })), { timeout: 10_000 });
-        const body = JSON.parse(new TextDecoder().decode(m.data)) as { ok: boolean; error?: { code: string; details?: { refusal?: { code: string }; reply?: { result: { status: string } } } } };
+        const m = await nc.request(
+          'isoswarm.cleaner.clean',
+          new TextEncoder().encode(JSON.stringify({ targets: [{ path, kind: 'tree' }] })),
+          { timeout: 10_000 },
+        );
+        const body = JSON.parse(new TextDecoder().decode(m.data)) as {
+          ok: boolean;
+          error?: { code: string; details?: { refusal?: { code: string }; reply?: { result: { status: string } } } };
+        };
         assert.ok(!body.ok && body.error?.code === 'refused', `${path}: ${JSON.stringify(body)}`);
         assert.ok(body.error?.details?.refusal?.code, `${path}: the refusal code travels in the body`);
         assert.equal(body.error?.details?.reply?.result.status, 'refused');
@@ -125,7 +148,10 @@ describe('isoswarm cleanup / unmount through the CLI', { skip: needsRoot() }, ()
     const nc = await rawClient(home, 'coordinator');
     const ask = async (subject: string, payload: unknown) => {
       const m = await nc.request(subject, new TextEncoder().encode(JSON.stringify(payload)), { timeout: 20_000 });
-      return JSON.parse(new TextDecoder().decode(m.data)) as { ok: boolean; error?: { code: string; message: string; details?: { refusal?: { code: string; reason: string } } } };
+      return JSON.parse(new TextDecoder().decode(m.data)) as {
+        ok: boolean;
+        error?: { code: string; message: string; details?: { refusal?: { code: string; reason: string } } };
+      };
     };
     const before = readFileSync('/proc/self/mountinfo', 'utf8');
     try {
@@ -134,10 +160,17 @@ describe('isoswarm cleanup / unmount through the CLI', { skip: needsRoot() }, ()
         ['isoswarm.unmounter.teardown', { target: `${fx.scratch}/no-such-dir` }, 'not-found'],
         ['isoswarm.cleaner.clean', { targets: [{ path: '/etc', kind: 'tree' }] }, 'top-level'],
         ['isoswarm.performance-tuner.cache-attach', { chroot: '/' }, 'root'],
-        ['isoswarm.performance-tuner.bootstrap', { target: '/usr/lib/isoswarm-never', suite: 'bookworm', mirror: 'http://deb.debian.org/debian' }, 'outside-safe-prefixes'],
+        [
+          'isoswarm.performance-tuner.bootstrap',
+          { target: '/usr/lib/isoswarm-never', suite: 'bookworm', mirror: 'http://deb.debian.org/debian' },
+          'outside-safe-prefixes',
+        ],
       ];
       for (const [subject, payload, refusalCode] of cases) {
-        for (const s of [subject, subject.replace(/^isoswarm\.[a-z-]+\.(teardown|clean|cache-attach|bootstrap)$/, 'isoswarm.coordinator.$1')]) {
+        for (const s of [
+          subject,
+          subject.replace(/^isoswarm\.[a-z-]+\.(teardown|clean|cache-attach|bootstrap)$/, 'isoswarm.coordinator.$1'),
+        ]) {
           const r = await ask(s, payload);
           assert.equal(r.ok, false, `${s} ${JSON.stringify(payload)}: ${JSON.stringify(r)}`);
           assert.equal(r.error?.code, 'refused', `${s}: ${JSON.stringify(r.error)}`);

@@ -21,7 +21,16 @@ function chromiumSkip(): false | string {
   return 'chromium is not installed (apt-get install -y chromium)';
 }
 
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 // Page-side code is passed as strings: this project compiles without the DOM's types.
 const ROW = (name: string) => `document.querySelector('#services tr[data-service="${name}"]')`;
@@ -40,7 +49,9 @@ async function waitFor(page: Page, expr: string, timeoutMs: number, everyMs = 50
 
 /** A service row's state as the page shows it. */
 const row = (page: Page, name: string) =>
-  page.evaluate(`(() => { const r = ${ROW(name)}; return r ? { up: r.dataset.up === '1', pid: Number(r.dataset.pid) || null, state: r.dataset.state } : null; })()`) as Promise<{ up: boolean; pid: number | null; state: string } | null>;
+  page.evaluate(
+    `(() => { const r = ${ROW(name)}; return r ? { up: r.dataset.up === '1', pid: Number(r.dataset.pid) || null, state: r.dataset.state } : null; })()`,
+  ) as Promise<{ up: boolean; pid: number | null; state: string } | null>;
 
 describe('the live dashboard in headless Chromium', { skip: chromiumSkip() }, () => {
   const home = scratchHome('dash-chromium');
@@ -55,7 +66,11 @@ describe('the live dashboard in headless Chromium', { skip: chromiumSkip() }, ()
     assert.equal(r.code, 0, r.stderr);
     url = (JSON.parse(r.stdout) as { dashboards: { url: string }[] }).dashboards[0]!.url;
     browser = await chromium.launchPersistentContext(mkdtempSync(join(home, 'profile-')), {
-      executablePath: CHROMIUM!, headless: true, args: ARGS, viewport: { width: 1280, height: 1400 }, timeout: 60_000,
+      executablePath: CHROMIUM!,
+      headless: true,
+      args: ARGS,
+      viewport: { width: 1280, height: 1400 },
+      timeout: 60_000,
     });
     page = await browser.newPage();
     page.on('pageerror', (e) => errors.push(e.message));
@@ -71,8 +86,16 @@ describe('the live dashboard in headless Chromium', { skip: chromiumSkip() }, ()
   });
 
   test('sees the five services up, each with a PID', { timeout: 60_000 }, async () => {
-    await waitFor(page, `document.querySelectorAll('#services tr[data-service][data-up="1"]').length === ${SERVICES.length}`, 30_000);
-    const names = ((await page.evaluate(`[...document.querySelectorAll('#services tr[data-service]')].map((r) => r.dataset.service)`)) as string[]).sort();
+    await waitFor(
+      page,
+      `document.querySelectorAll('#services tr[data-service][data-up="1"]').length === ${SERVICES.length}`,
+      30_000,
+    );
+    const names = (
+      (await page.evaluate(
+        `[...document.querySelectorAll('#services tr[data-service]')].map((r) => r.dataset.service)`,
+      )) as string[]
+    ).sort();
     assert.deepEqual(names, SERVICES);
     for (const n of SERVICES) assert.ok((await row(page, n))?.pid, `${n} has no PID on the page`);
     assert.equal(await page.locator('#conn').getAttribute('data-state'), 'live');
@@ -90,16 +113,34 @@ describe('the live dashboard in headless Chromium', { skip: chromiumSkip() }, ()
   test('a run appears and its phase changes until it is done', { timeout: 180_000 }, async (t) => {
     // The build prints a distinctive line, with markup that must be shown as text, never parsed.
     const marker = `dash-e2e-output-${process.pid}`;
-    const run = cli(env, ['run', '--name', 'dash-e2e', '--', 'sh', '-c', `echo "${marker} <i id=injected>x</i>"; echo "to stderr" >&2; sleep 4`], undefined, 150_000);
+    const run = cli(
+      env,
+      [
+        'run',
+        '--name',
+        'dash-e2e',
+        '--',
+        'sh',
+        '-c',
+        `echo "${marker} <i id=injected>x</i>"; echo "to stderr" >&2; sleep 4`,
+      ],
+      undefined,
+      150_000,
+    );
     // Every phase the page shows, recorded as it changes; and the phase in which the marker line showed.
     const seen: string[] = [];
     let markerIn: string | null = null;
     const record = async () => {
-      const p = (await page.evaluate(`document.querySelector('.run[data-run^="dash-e2e"]')?.dataset.phase ?? null`)) as string | null;
+      const p = (await page.evaluate(`document.querySelector('.run[data-run^="dash-e2e"]')?.dataset.phase ?? null`)) as
+        string | null;
       if (p && seen.at(-1) !== p) seen.push(p);
       if (markerIn === null && p) {
-        const shown = (await page.evaluate(`document.querySelector('.log[data-log-run^="dash-e2e"] pre')?.textContent ?? ''`)) as string;
-        const active = await page.evaluate(`document.querySelector('.run[data-run^="dash-e2e"]')?.dataset.ended === '0'`);
+        const shown = (await page.evaluate(
+          `document.querySelector('.log[data-log-run^="dash-e2e"] pre')?.textContent ?? ''`,
+        )) as string;
+        const active = await page.evaluate(
+          `document.querySelector('.run[data-run^="dash-e2e"]')?.dataset.ended === '0'`,
+        );
         if (shown.includes(`${marker} <i id=injected>x</i>`) && active) markerIn = p;
       }
     };
@@ -121,7 +162,11 @@ describe('the live dashboard in headless Chromium', { skip: chromiumSkip() }, ()
     assert.ok(markerIn, 'the build output line was never shown while the run was active');
     t.diagnostic(`build output shown during phase ${markerIn}`);
     assert.equal(await page.evaluate(`document.getElementById('injected')`), null, 'build output was parsed as HTML');
-    await waitFor(page, `[...document.querySelectorAll('.log[data-log-run^="dash-e2e"] pre .err')].some((e) => e.textContent.includes('to stderr'))`, 15_000);
+    await waitFor(
+      page,
+      `[...document.querySelectorAll('.log[data-log-run^="dash-e2e"] pre .err')].some((e) => e.textContent.includes('to stderr'))`,
+      15_000,
+    );
     // The finished run is listed with a link to its report, which is served.
     const link = page.locator('#past a', { hasText: 'dash-e2e' }).first();
     await link.waitFor({ timeout: 30_000 });
@@ -146,40 +191,62 @@ describe('the live dashboard in headless Chromium', { skip: chromiumSkip() }, ()
     process.kill(before.pid, 'SIGKILL');
     await waitFor(page, 'window.__downSeen === true', 30_000);
     const downAfter = Date.now() - killedAt;
-    await waitFor(page, `${ROW('cleaner')}?.dataset.up === '1' && Number(${ROW('cleaner')}.dataset.pid) !== ${before.pid}`, 60_000);
+    await waitFor(
+      page,
+      `${ROW('cleaner')}?.dataset.up === '1' && Number(${ROW('cleaner')}.dataset.pid) !== ${before.pid}`,
+      60_000,
+    );
     const now = await row(page, 'cleaner');
     assert.notEqual(now!.pid, before.pid);
-    t.diagnostic(`cleaner pid ${before.pid} killed: shown down after ${downAfter} ms, back as pid ${now!.pid} after ${Date.now() - killedAt} ms`);
+    t.diagnostic(
+      `cleaner pid ${before.pid} killed: shown down after ${downAfter} ms, back as pid ${now!.pid} after ${Date.now() - killedAt} ms`,
+    );
     const events = await page.locator('#events li').allTextContents();
-    assert.ok(events.some((e) => e.includes(`cleaner (pid ${before.pid}) exited by SIGKILL`)), events.join('\n'));
-    assert.ok(events.some((e) => e.includes('cleaner is back')), events.join('\n'));
+    assert.ok(
+      events.some((e) => e.includes(`cleaner (pid ${before.pid}) exited by SIGKILL`)),
+      events.join('\n'),
+    );
+    assert.ok(
+      events.some((e) => e.includes('cleaner is back')),
+      events.join('\n'),
+    );
     const restarts = Number(await page.locator('#services tr[data-service="cleaner"] td:nth-child(7)').textContent());
     assert.ok(restarts >= 1, `restarts shown: ${restarts}`);
   });
 
-  test('with a token: the browser is let in once by ?token=, and the event stream works on the cookie', { timeout: 90_000 }, async () => {
-    const token = 'e2e-browser-token-0123456789';
-    const d = await startServe(env, ['dashboard', '--port', '0', '--token', token]);
-    const p = await browser!.newPage();
-    try {
-      const denied = await p.goto(d.url);
-      assert.equal(denied?.status(), 401);
-      await p.goto(`${d.url}?token=${token}`);
-      assert.equal(new URL(p.url()).search, '', 'the token stayed in the address bar');
-      await waitFor(p, `document.querySelectorAll('#services tr[data-service][data-up="1"]').length === ${SERVICES.length}`, 30_000);
-      await waitFor(p, `document.getElementById('conn').dataset.state === 'live'`, 30_000);
-    } finally {
-      await p.close();
-      assert.equal(await d.stop(), 0);
-    }
-  });
+  test(
+    'with a token: the browser is let in once by ?token=, and the event stream works on the cookie',
+    { timeout: 90_000 },
+    async () => {
+      const token = 'e2e-browser-token-0123456789';
+      const d = await startServe(env, ['dashboard', '--port', '0', '--token', token]);
+      const p = await browser!.newPage();
+      try {
+        const denied = await p.goto(d.url);
+        assert.equal(denied?.status(), 401);
+        await p.goto(`${d.url}?token=${token}`);
+        assert.equal(new URL(p.url()).search, '', 'the token stayed in the address bar');
+        await waitFor(
+          p,
+          `document.querySelectorAll('#services tr[data-service][data-up="1"]').length === ${SERVICES.length}`,
+          30_000,
+        );
+        await waitFor(p, `document.getElementById('conn').dataset.state === 'live'`, 30_000);
+      } finally {
+        await p.close();
+        assert.equal(await d.stop(), 0);
+      }
+    },
+  );
 
   test('the screenshot is not blank: text, badges and chart lines are drawn', { timeout: 60_000 }, async (t) => {
     const img = decodePng(await page.screenshot({ fullPage: false }));
     const colours = distinctColours(img);
     const lineBlue = findColour(img, hexRgb('#2563eb'), 16);
     const upGreen = findColour(img, hexRgb('#15803d'), 16);
-    t.diagnostic(`${img.width}x${img.height}: ${colours} colours, chart blue ${lineBlue.count} px across x ${lineBlue.minX}..${lineBlue.maxX}, up badges ${upGreen.count} px`);
+    t.diagnostic(
+      `${img.width}x${img.height}: ${colours} colours, chart blue ${lineBlue.count} px across x ${lineBlue.minX}..${lineBlue.maxX}, up badges ${upGreen.count} px`,
+    );
     assert.ok(colours >= 200, `only ${colours} distinct colours: the page looks blank`);
     assert.ok(lineBlue.count >= 300 && lineBlue.maxX - lineBlue.minX >= 300, 'no chart line drawn');
     assert.ok(upGreen.count >= 200, 'no "up" badges drawn');

@@ -18,11 +18,16 @@ function pids(pattern: string): string[] {
 }
 
 test('isoswarm demo passes, and the host is as before', { skip: needsRoot() }, () => {
-  const mountsBefore = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => !l.includes('isoswarm-test-')).length;
+  const mountsBefore = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter((l) => !l.includes('isoswarm-test-')).length;
   const r = cliSync(testEnv(home), ['demo', '--json'], undefined, 180_000);
   assert.equal(r.code, 0, r.stderr.slice(-3000));
   const s = JSON.parse(r.stdout) as {
-    ok: boolean; work: string; exitCode: number; report: string;
+    ok: boolean;
+    work: string;
+    exitCode: number;
+    report: string;
     teardown: { status: string; signalled: number; unmounted: number };
     clean: { status: string; bytes: number } | null;
     squashfs: { sizeBytes: number } | null;
@@ -37,7 +42,9 @@ test('isoswarm demo passes, and the host is as before', { skip: needsRoot() }, (
   assert.deepEqual(s.host, { mountsUnchanged: true, propagated: [], devNullIntact: true, leftUnderWork: [] });
   assert.equal(existsSync(s.work), false, 'the demo scratch dir is gone');
   assert.ok(existsSync(s.report));
-  const mountsAfter = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => !l.includes('isoswarm-test-')).length;
+  const mountsAfter = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter((l) => !l.includes('isoswarm-test-')).length;
   assert.equal(mountsAfter, mountsBefore);
   assert.deepEqual(pids('isoswarm-demo-daemon'), [], 'the daemon from inside the chroot survived');
   assert.deepEqual(pids(`${home}/`), [], 'a swarm process of the demo survived');

@@ -58,14 +58,24 @@ describe('hooks with the swarm down', () => {
     const before = listKeys(env, 'notifications/').length;
     // Eight writers, ten calls each, all at once: an editor saving many files, a parallel make.
     const runs = (
-      await Promise.all(Array.from({ length: 8 }, (_, w) => Promise.all(Array.from({ length: 10 }, (_, i) => cli(env, ['hooks', 'notify', '--message', `burst-${w}-${i}`])))))
+      await Promise.all(
+        Array.from({ length: 8 }, (_, w) =>
+          Promise.all(
+            Array.from({ length: 10 }, (_, i) => cli(env, ['hooks', 'notify', '--message', `burst-${w}-${i}`])),
+          ),
+        ),
+      )
     ).flat();
     for (const r of runs) assert.equal(r.code, 0, r.stderr);
     const ms = runs.map((r) => r.ms).sort((a, b) => a - b);
-    console.log(`# hook burst: 80 calls, p50 ${ms[39]!.toFixed(0)} ms, p99 ${ms[78]!.toFixed(0)} ms, max ${ms[79]!.toFixed(0)} ms, spooled ${runs.filter((r) => /memory was busy/.test(r.stderr)).length}`);
+    console.log(
+      `# hook burst: 80 calls, p50 ${ms[39]!.toFixed(0)} ms, p99 ${ms[78]!.toFixed(0)} ms, max ${ms[79]!.toFixed(0)} ms, spooled ${runs.filter((r) => /memory was busy/.test(r.stderr)).length}`,
+    );
     // A read drains what the burst spooled, so every event is there once.
     const r = cliSync(env, ['memory', 'list', '--prefix', 'notifications/', '--json']);
-    const messages = (JSON.parse(r.stdout) as { value: { message: string } }[]).map((e) => e.value.message).filter((m) => m.startsWith('burst-'));
+    const messages = (JSON.parse(r.stdout) as { value: { message: string } }[])
+      .map((e) => e.value.message)
+      .filter((m) => m.startsWith('burst-'));
     assert.equal(messages.length, 80, 'every event recorded');
     assert.equal(new Set(messages).size, 80, 'none recorded twice');
     assert.equal(listKeys(env, 'notifications/').length - before, 80);
@@ -104,13 +114,25 @@ describe('hooks with the swarm up', () => {
   });
 
   test('a Claude Code PostToolUse payload on stdin is read', () => {
-    const payload = JSON.stringify({ session_id: 's1', hook_event_name: 'PostToolUse', tool_name: 'Edit', tool_input: { file_path: '/src/build.sh' }, cwd: '/src' });
+    const payload = JSON.stringify({
+      session_id: 's1',
+      hook_event_name: 'PostToolUse',
+      tool_name: 'Edit',
+      tool_input: { file_path: '/src/build.sh' },
+      cwd: '/src',
+    });
     const r = cliSync(env, ['hooks', 'post-edit', '--memory-key', 'builds/last-edit'], payload);
     assert.equal(r.code, 0, r.stderr);
-    const v = JSON.parse(cliSync(env, ['memory', 'get', 'edits/src/build.sh']).stdout) as { count: number; lastTool: string };
+    const v = JSON.parse(cliSync(env, ['memory', 'get', 'edits/src/build.sh']).stdout) as {
+      count: number;
+      lastTool: string;
+    };
     assert.equal(v.count, 1);
     assert.equal(v.lastTool, 'Edit');
-    assert.equal((JSON.parse(cliSync(env, ['memory', 'get', 'builds/last-edit']).stdout) as { file: string }).file, '/src/build.sh');
+    assert.equal(
+      (JSON.parse(cliSync(env, ['memory', 'get', 'builds/last-edit']).stdout) as { file: string }).file,
+      '/src/build.sh',
+    );
   });
 
   test('a failing handler exits 1 with the reason, also through the swarm', () => {
@@ -121,13 +143,16 @@ describe('hooks with the swarm up', () => {
 
   test('8 x 10 concurrent hook processes with the swarm up: every one recorded', async () => {
     const before = listKeys(env, 'notifications/').length;
-    const runs = await Promise.all(Array.from({ length: 80 }, (_, i) => cli(env, ['hooks', 'notify', '--message', `m${i}`])));
+    const runs = await Promise.all(
+      Array.from({ length: 80 }, (_, i) => cli(env, ['hooks', 'notify', '--message', `m${i}`])),
+    );
     for (const r of runs) assert.equal(r.code, 0, r.stderr);
     // On a loaded machine some calls time out and spool their event: the coordinator runs the
     // spool within a second or so.
     const spooled = runs.filter((r) => /spooled/.test(r.stderr)).length;
     const deadline = Date.now() + 30_000;
-    while (listKeys(env, 'notifications/').length - before < 80 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    while (listKeys(env, 'notifications/').length - before < 80 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 250));
     assert.equal(listKeys(env, 'notifications/').length - before, 80, `${spooled} spooled`);
   });
 });

@@ -6,15 +6,29 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { after, describe, test } from 'node:test';
 import { cliSync, removeScratch, scratchHome, testEnv } from '../helpers/cli.js';
 
-const EVENTS = ['SessionStart', 'UserPromptSubmit', 'PreToolUse', 'PermissionRequest', 'PostToolUse', 'PostToolUseFailure', 'Notification', 'Stop', 'SubagentStop', 'PreCompact', 'SessionEnd'];
+const EVENTS = [
+  'SessionStart',
+  'UserPromptSubmit',
+  'PreToolUse',
+  'PermissionRequest',
+  'PostToolUse',
+  'PostToolUseFailure',
+  'Notification',
+  'Stop',
+  'SubagentStop',
+  'PreCompact',
+  'SessionEnd',
+];
 // Four-space indent, a trailing comment-free key order and no final newline: not how we would write it.
-const USER = '{\n    "model": "opus",\n    "hooks": {\n        "PostToolUse": [{"matcher": "Edit|Write", "hooks": [{"type": "command", "command": "prettier --write \\"$FILE\\""}]}],\n        "Stop": [{"hooks": [{"type": "command", "command": "notify-send done"}]}]\n    },\n    "permissions": {"allow": ["Bash(ls:*)"]}\n}';
+const USER =
+  '{\n    "model": "opus",\n    "hooks": {\n        "PostToolUse": [{"matcher": "Edit|Write", "hooks": [{"type": "command", "command": "prettier --write \\"$FILE\\""}]}],\n        "Stop": [{"hooks": [{"type": "command", "command": "notify-send done"}]}]\n    },\n    "permissions": {"allow": ["Bash(ls:*)"]}\n}';
 
 describe('hooks install / uninstall', () => {
   const home = scratchHome('hooks-install');
   after(() => removeScratch(home));
   const env = testEnv(home, { HOME: home });
-  const run = (args: string[], cwd: string) => cliSync({ ...env }, ['hooks', ...args, '--settings', `${cwd}/.claude/settings.json`]);
+  const run = (args: string[], cwd: string) =>
+    cliSync({ ...env }, ['hooks', ...args, '--settings', `${cwd}/.claude/settings.json`]);
 
   test('keeps the user hooks, is idempotent, backs up, dry-runs as a diff, and uninstall restores byte for byte', () => {
     const dir = `${home}/proj`;
@@ -29,14 +43,33 @@ describe('hooks install / uninstall', () => {
 
     assert.equal(run(['install'], dir).code, 0);
     const installed = readFileSync(file, 'utf8');
-    const s = JSON.parse(installed) as { model: string; permissions: unknown; hooks: Record<string, { matcher?: string; hooks: { command: string; async?: boolean }[] }[]> };
+    const s = JSON.parse(installed) as {
+      model: string;
+      permissions: unknown;
+      hooks: Record<string, { matcher?: string; hooks: { command: string; async?: boolean }[] }[]>;
+    };
     assert.equal(s.model, 'opus');
     assert.deepEqual(s.permissions, { allow: ['Bash(ls:*)'] });
-    assert.ok(s.hooks.PostToolUse!.some((g) => g.hooks[0]!.command.startsWith('prettier')), 'user PostToolUse hook kept');
-    assert.ok(s.hooks.Stop!.some((g) => g.hooks[0]!.command === 'notify-send done'), 'user Stop hook kept');
-    for (const ev of EVENTS) assert.equal(s.hooks[ev]!.filter((g) => g.hooks.some((h) => h.command === 'isoswarm hooks claude')).length, 1, ev);
+    assert.ok(
+      s.hooks.PostToolUse!.some((g) => g.hooks[0]!.command.startsWith('prettier')),
+      'user PostToolUse hook kept',
+    );
+    assert.ok(
+      s.hooks.Stop!.some((g) => g.hooks[0]!.command === 'notify-send done'),
+      'user Stop hook kept',
+    );
+    for (const ev of EVENTS)
+      assert.equal(
+        s.hooks[ev]!.filter((g) => g.hooks.some((h) => h.command === 'isoswarm hooks claude')).length,
+        1,
+        ev,
+      );
     assert.equal(s.hooks.PreToolUse!.find((g) => g.hooks[0]!.command === 'isoswarm hooks claude')!.matcher, 'Bash');
-    assert.equal(s.hooks.PostToolUse!.find((g) => g.hooks[0]!.command === 'isoswarm hooks claude')!.hooks[0]!.async, true, 'post-* hooks run async');
+    assert.equal(
+      s.hooks.PostToolUse!.find((g) => g.hooks[0]!.command === 'isoswarm hooks claude')!.hooks[0]!.async,
+      true,
+      'post-* hooks run async',
+    );
     assert.equal(readFileSync(`${file}.isoswarm-backup`, 'utf8'), USER, 'backup of the original');
 
     const again = run(['install'], dir);

@@ -9,19 +9,37 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { saveRunRecord } from '../../src/report/run-store.js';
 import { CLI, cliSync, scratchHome, teardownHome, testEnv } from '../helpers/cli.js';
 
-const READ = ['patterns_query', 'patterns_explain', 'memory_get', 'memory_list', 'status', 'run_list', 'run_report', 'guard_check', 'unmount_plan', 'cleanup_plan'];
+const READ = [
+  'patterns_query',
+  'patterns_explain',
+  'memory_get',
+  'memory_list',
+  'status',
+  'run_list',
+  'run_report',
+  'guard_check',
+  'unmount_plan',
+  'cleanup_plan',
+];
 
 async function connect(env: NodeJS.ProcessEnv, tee: string): Promise<Client> {
-  const transport = new StdioClientTransport({ command: 'bash', args: ['-o', 'pipefail', '-c', `"${process.execPath}" "${CLI}" mcp | tee "${tee}"`], env: env as Record<string, string>, stderr: 'pipe' });
+  const transport = new StdioClientTransport({
+    command: 'bash',
+    args: ['-o', 'pipefail', '-c', `"${process.execPath}" "${CLI}" mcp | tee "${tee}"`],
+    env: env as Record<string, string>,
+    stderr: 'pipe',
+  });
   const client = new Client({ name: 'isoswarm-test', version: '1.0.0' });
   await client.connect(transport);
   return client;
 }
 
-const text = (r: unknown): string => ((r as { content: { text: string }[] }).content[0]?.text ?? '');
+const text = (r: unknown): string => (r as { content: { text: string }[] }).content[0]?.text ?? '';
 
 function assertPureJsonRpc(file: string): number {
-  const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l !== '');
+  const lines = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
   for (const l of lines) {
     const m = JSON.parse(l) as { jsonrpc?: string };
     assert.equal(m.jsonrpc, '2.0', `not a JSON-RPC message on stdout: ${l.slice(0, 200)}`);
@@ -34,10 +52,25 @@ describe('isoswarm mcp', () => {
   const env = testEnv(home);
   before(() => {
     assert.equal(cliSync(env, ['up']).code, 0);
-    const rec = { fsType: 'proc', strategies: { umount: { attempts: 3, successes: 3, totalMs: 12 } }, updatedAt: new Date().toISOString() };
+    const rec = {
+      fsType: 'proc',
+      strategies: { umount: { attempts: 3, successes: 3, totalMs: 12 } },
+      updatedAt: new Date().toISOString(),
+    };
     assert.equal(cliSync(env, ['memory', 'set', 'optimization/unmount-strategies/proc', JSON.stringify(rec)]).code, 0);
     mkdirSync(`${home}/runs`, { recursive: true });
-    saveRunRecord(`${home}/runs`, { runId: 'r1', name: 'bookworm-live', command: ['./build.sh'], chroot: `${home}/tree`, isolate: false, startedAt: '2026-01-01T00:00:00.000Z', endedAt: '2026-01-01T00:01:00.000Z', exitCode: 0, signal: null, patternsUpdated: ['optimization/unmount-strategies/proc'] });
+    saveRunRecord(`${home}/runs`, {
+      runId: 'r1',
+      name: 'bookworm-live',
+      command: ['./build.sh'],
+      chroot: `${home}/tree`,
+      isolate: false,
+      startedAt: '2026-01-01T00:00:00.000Z',
+      endedAt: '2026-01-01T00:01:00.000Z',
+      exitCode: 0,
+      signal: null,
+      patternsUpdated: ['optimization/unmount-strategies/proc'],
+    });
   });
   after(() => teardownHome(home));
 
@@ -69,10 +102,19 @@ describe('isoswarm mcp', () => {
       assert.match(out.patterns_query!, /unmount-strategies\/proc/);
       const ex = JSON.parse(out.patterns_explain!) as { sentence: string; updatedByRuns: { runId: string }[] };
       assert.match(ex.sentence, /umount worked 3\/3 \(evidence: 3 attempts\)/);
-      assert.deepEqual(ex.updatedByRuns.map((r) => r.runId), ['r1']);
+      assert.deepEqual(
+        ex.updatedByRuns.map((r) => r.runId),
+        ['r1'],
+      );
       assert.match(out.memory_list!, /optimization\/unmount-strategies\/proc/);
       const st = JSON.parse(out.status!) as { services: { name: string }[] };
-      assert.deepEqual(st.services.map((s) => s.name).sort(), ['cleaner', 'coordinator', 'monitor', 'performance-tuner', 'unmounter']);
+      assert.deepEqual(st.services.map((s) => s.name).sort(), [
+        'cleaner',
+        'coordinator',
+        'monitor',
+        'performance-tuner',
+        'unmounter',
+      ]);
       assert.match(out.run_list!, /bookworm-live/);
       assert.match(out.run_report!, /bookworm-live/);
       assert.equal((JSON.parse(out.guard_check!) as { decision: string }).decision, 'deny');
@@ -88,7 +130,10 @@ describe('isoswarm mcp', () => {
 
   test('actions appear only with claude.mcpActions, and go through the agents and the path policy', async () => {
     const cfg = `${home}/actions.json`;
-    writeFileSync(cfg, JSON.stringify({ claude: { guard: true, context: true, contextMaxWords: 250, mcpActions: true } }));
+    writeFileSync(
+      cfg,
+      JSON.stringify({ claude: { guard: true, context: true, contextMaxWords: 250, mcpActions: true } }),
+    );
     const tee = `${home}/mcp-actions.jsonl`;
     const client = await connect({ ...env, ISOSWARM_CONFIG: cfg }, tee);
     try {

@@ -36,7 +36,11 @@ mksquashfs "$C" "$OUT/filesystem.squashfs" -noappend -no-progress -e proc sys de
 echo "mksquashfs (\${MKSQUASHFS_OPTS:-default}): $(( ($(date +%s%N) - t2) / 1000000 )) ms, $(stat -c %s "$OUT/filesystem.squashfs") bytes" | tee -a "$OUT/timings"
 `;
 
-function run(env: NodeJS.ProcessEnv, args: string[], onStart?: (pid: number) => void): Promise<{ code: number | null; stdout: string; ms: number }> {
+function run(
+  env: NodeJS.ProcessEnv,
+  args: string[],
+  onStart?: (pid: number) => void,
+): Promise<{ code: number | null; stdout: string; ms: number }> {
   return new Promise((resolve) => {
     const t = performance.now();
     const c = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -47,7 +51,10 @@ function run(env: NodeJS.ProcessEnv, args: string[], onStart?: (pid: number) => 
   });
 }
 
-const slow = process.env.ISOSWARM_SLOW === '1' ? needsRoot() : 'a real debootstrap build takes minutes and needs the Debian mirror: set ISOSWARM_SLOW=1';
+const slow =
+  process.env.ISOSWARM_SLOW === '1'
+    ? needsRoot()
+    : 'a real debootstrap build takes minutes and needs the Debian mirror: set ISOSWARM_SLOW=1';
 
 describe('a real debootstrap build under isoswarm run, interrupted once', { skip: slow }, () => {
   const home = scratchHome('real-build');
@@ -66,7 +73,25 @@ describe('a real debootstrap build under isoswarm run, interrupted once', { skip
     rmSync(out1, { recursive: true, force: true });
     (await import('node:fs')).mkdirSync(out1);
     let pid = 0;
-    const first = run(env, ['run', '--chroot', chroot, '--apt-cache', '--name', 'bookworm-minbase', '--json', '--', `${work}/build.sh`, chroot, out1, mirror, 'pause'], (p) => (pid = p));
+    const first = run(
+      env,
+      [
+        'run',
+        '--chroot',
+        chroot,
+        '--apt-cache',
+        '--name',
+        'bookworm-minbase',
+        '--json',
+        '--',
+        `${work}/build.sh`,
+        chroot,
+        out1,
+        mirror,
+        'pause',
+      ],
+      (p) => (pid = p),
+    );
     const t0 = Date.now();
     while (!existsSync(`${out1}/debootstrapped`)) {
       if (Date.now() - t0 > 15 * 60_000) throw new Error('debootstrap did not finish in 15 minutes');
@@ -75,19 +100,44 @@ describe('a real debootstrap build under isoswarm run, interrupted once', { skip
     process.kill(pid, 'SIGINT');
     const r1 = await first;
     assert.equal(r1.code, 130, 'the interrupted build exits 128+SIGINT');
-    const rec1 = JSON.parse(r1.stdout) as { teardown: { status: string }; clean: { status: string }; cache: { misses: number } };
+    const rec1 = JSON.parse(r1.stdout) as {
+      teardown: { status: string };
+      clean: { status: string };
+      cache: { misses: number };
+    };
     assert.equal(rec1.teardown.status, 'done');
     assert.equal(rec1.clean.status, 'done');
     assert.equal(existsSync(chroot), false);
     const out2 = `${work}/out2`;
     (await import('node:fs')).mkdirSync(out2);
-    const r2 = await run(env, ['run', '--chroot', chroot, '--apt-cache', '--name', 'bookworm-minbase', '--json', '--', `${work}/build.sh`, chroot, out2, mirror]);
+    const r2 = await run(env, [
+      'run',
+      '--chroot',
+      chroot,
+      '--apt-cache',
+      '--name',
+      'bookworm-minbase',
+      '--json',
+      '--',
+      `${work}/build.sh`,
+      chroot,
+      out2,
+      mirror,
+    ]);
     assert.equal(r2.code, 0);
-    const rec2 = JSON.parse(r2.stdout) as { teardown: { status: string; unmounted: string[] }; clean: { status: string }; cache: { hits: number; misses: number; bytesSaved: number } };
+    const rec2 = JSON.parse(r2.stdout) as {
+      teardown: { status: string; unmounted: string[] };
+      clean: { status: string };
+      cache: { hits: number; misses: number; bytesSaved: number };
+    };
     assert.equal(rec2.teardown.status, 'done');
     assert.ok(statSync(`${out2}/filesystem.squashfs`).size > 20e6);
-    process.stderr.write(`\n[real build] interrupted run: ${(r1.ms / 1000).toFixed(1)} s (apt cache: ${rec1.cache.misses} packages downloaded)\n`);
-    process.stderr.write(`[real build] full run: ${(r2.ms / 1000).toFixed(1)} s; apt cache ${rec2.cache.hits} hits / ${rec2.cache.misses} misses, ${(rec2.cache.bytesSaved / 1e6).toFixed(1)} MB not downloaded again; ${rec2.teardown.unmounted.length} mounts taken down\n`);
+    process.stderr.write(
+      `\n[real build] interrupted run: ${(r1.ms / 1000).toFixed(1)} s (apt cache: ${rec1.cache.misses} packages downloaded)\n`,
+    );
+    process.stderr.write(
+      `[real build] full run: ${(r2.ms / 1000).toFixed(1)} s; apt cache ${rec2.cache.hits} hits / ${rec2.cache.misses} misses, ${(rec2.cache.bytesSaved / 1e6).toFixed(1)} MB not downloaded again; ${rec2.teardown.unmounted.length} mounts taken down\n`,
+    );
     process.stderr.write(`${readFileSync(`${out2}/timings`, 'utf8').trimEnd().replace(/^/gm, '[real build] ')}\n`);
   });
 
@@ -102,10 +152,14 @@ describe('a real debootstrap build under isoswarm run, interrupted once', { skip
       assert.equal(b.cache, round === 1 ? 'miss' : 'hit');
       assert.ok(existsSync(`${target}/usr/bin/apt-get`) || existsSync(`${target}/bin/sh`));
       times.push(r.ms);
-      process.stderr.write(`[bootstrap] round ${round}: ${b.cache}, ${(r.ms / 1000).toFixed(1)} s (fetch ${b.makeMs === null ? '-' : `${(b.makeMs / 1000).toFixed(1)} s`}, unpack ${(b.unpackMs / 1000).toFixed(1)} s)\n`);
+      process.stderr.write(
+        `[bootstrap] round ${round}: ${b.cache}, ${(r.ms / 1000).toFixed(1)} s (fetch ${b.makeMs === null ? '-' : `${(b.makeMs / 1000).toFixed(1)} s`}, unpack ${(b.unpackMs / 1000).toFixed(1)} s)\n`,
+      );
     }
     assert.ok(times[1]! < times[0]!, 'the cached bootstrap was not faster');
-    const eff = JSON.parse(cliSyncJson(env, ['memory', 'get', 'optimization/caching-effectiveness/debootstrap-tarballs'])) as { hits: number; misses: number };
+    const eff = JSON.parse(
+      cliSyncJson(env, ['memory', 'get', 'optimization/caching-effectiveness/debootstrap-tarballs']),
+    ) as { hits: number; misses: number };
     assert.deepEqual([eff.hits, eff.misses], [1, 1]);
   });
 });

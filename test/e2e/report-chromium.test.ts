@@ -22,12 +22,25 @@ function chromiumSkip(): false | string {
 }
 
 /** Screenshots `html` with a fresh profile; kills the whole process group if it hangs. */
-function screenshot(scratch: string, html: string, png: string, dark: boolean): Promise<{ code: number | null; stderr: string }> {
+function screenshot(
+  scratch: string,
+  html: string,
+  png: string,
+  dark: boolean,
+): Promise<{ code: number | null; stderr: string }> {
   const profile = mkdtempSync(join(scratch, 'profile-'));
   const args = [
-    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    `--user-data-dir=${profile}`, '--window-size=1280,2400', `--screenshot=${png}`,
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    `--user-data-dir=${profile}`,
+    '--window-size=1280,2400',
+    `--screenshot=${png}`,
     ...(dark ? ['--force-dark-mode'] : []),
     `file://${html}`,
   ];
@@ -98,35 +111,44 @@ describe('the HTML report in headless Chromium', { skip: chromiumSkip() }, () =>
   });
 
   for (const dark of [false, true]) {
-    test(`${dark ? 'dark' : 'light'} scheme: the page is drawn, with every chart line and the threshold events`, { timeout: 120_000 }, async (t) => {
-      const png = join(scratch, dark ? 'dark.png' : 'light.png');
-      const r = await screenshot(scratch, html, png, dark);
-      assert.equal(r.code, 0, `chromium exited ${r.code}: ${r.stderr.slice(-2000)}`);
-      const img = decodePng(readFileSync(png));
-      assert.equal(img.width, 1280);
-      assert.equal(img.height, 2400);
-      const bg = luminance(px(img, 2, 2));
-      if (dark) assert.ok(bg < 40, `dark background expected, luminance ${bg}`);
-      else assert.ok(bg > 225, `light background expected, luminance ${bg}`);
-      const colours = distinctColours(img);
-      assert.ok(colours >= 800, `only ${colours} distinct colours: the page looks blank`);
-      const ink = inkShare(img);
-      assert.ok(ink > 0.015, `only ${(ink * 100).toFixed(1)} % of the page differs from the background`);
-      // The charts that fit in 2400 px: CPU, memory, and the two disks.
-      t.diagnostic(`${png}: ${colours} colours, ${(ink * 100).toFixed(1)} % ink, background luminance ${bg.toFixed(0)}`);
-      t.diagnostic(assertLine(img, 'CPU', COLORS.cpu));
-      t.diagnostic(assertLine(img, 'memory', COLORS.memory));
-      t.diagnostic(assertLine(img, 'disk /', COLORS.disks[0]));
-      t.diagnostic(assertLine(img, 'disk /var/lib/isoswarm/builds', COLORS.disks[1]));
-      // Threshold events: dashed vertical lines spanning a plot's height.
-      for (const [name, hex] of [['warning', EVENT_COLORS.warning], ['recovery', EVENT_COLORS.recovery]] as const) {
-        const h = findColour(img, hexRgb(hex), 12);
-        const where = `${name} event line: ${h.count} px, y ${h.minY}..${h.maxY}`;
-        t.diagnostic(where);
-        assert.ok(h.count >= 60 && h.maxY - h.minY >= 150, where);
-      }
-      // The CPU line sits below the memory line on the page: charts in the order of the report.
-      assert.ok(findColour(img, hexRgb(COLORS.cpu), 12).maxY < findColour(img, hexRgb(COLORS.memory), 12).minY + 40);
-    });
+    test(
+      `${dark ? 'dark' : 'light'} scheme: the page is drawn, with every chart line and the threshold events`,
+      { timeout: 120_000 },
+      async (t) => {
+        const png = join(scratch, dark ? 'dark.png' : 'light.png');
+        const r = await screenshot(scratch, html, png, dark);
+        assert.equal(r.code, 0, `chromium exited ${r.code}: ${r.stderr.slice(-2000)}`);
+        const img = decodePng(readFileSync(png));
+        assert.equal(img.width, 1280);
+        assert.equal(img.height, 2400);
+        const bg = luminance(px(img, 2, 2));
+        if (dark) assert.ok(bg < 40, `dark background expected, luminance ${bg}`);
+        else assert.ok(bg > 225, `light background expected, luminance ${bg}`);
+        const colours = distinctColours(img);
+        assert.ok(colours >= 800, `only ${colours} distinct colours: the page looks blank`);
+        const ink = inkShare(img);
+        assert.ok(ink > 0.015, `only ${(ink * 100).toFixed(1)} % of the page differs from the background`);
+        // The charts that fit in 2400 px: CPU, memory, and the two disks.
+        t.diagnostic(
+          `${png}: ${colours} colours, ${(ink * 100).toFixed(1)} % ink, background luminance ${bg.toFixed(0)}`,
+        );
+        t.diagnostic(assertLine(img, 'CPU', COLORS.cpu));
+        t.diagnostic(assertLine(img, 'memory', COLORS.memory));
+        t.diagnostic(assertLine(img, 'disk /', COLORS.disks[0]));
+        t.diagnostic(assertLine(img, 'disk /var/lib/isoswarm/builds', COLORS.disks[1]));
+        // Threshold events: dashed vertical lines spanning a plot's height.
+        for (const [name, hex] of [
+          ['warning', EVENT_COLORS.warning],
+          ['recovery', EVENT_COLORS.recovery],
+        ] as const) {
+          const h = findColour(img, hexRgb(hex), 12);
+          const where = `${name} event line: ${h.count} px, y ${h.minY}..${h.maxY}`;
+          t.diagnostic(where);
+          assert.ok(h.count >= 60 && h.maxY - h.minY >= 150, where);
+        }
+        // The CPU line sits below the memory line on the page: charts in the order of the report.
+        assert.ok(findColour(img, hexRgb(COLORS.cpu), 12).maxY < findColour(img, hexRgb(COLORS.memory), 12).minY + 40);
+      },
+    );
   }
 });

@@ -39,17 +39,46 @@ describe('run --apt-cache --optimize-system', { skip: needsRoot() }, () => {
     const before = read();
     for (const round of [1, 2]) {
       const chroot = `${work}/chroot`;
-      const r = cliSync(env, ['run', '--chroot', chroot, '--apt-cache', '--optimize-system', '--no-tune', '--json', '--', `${work}/build.sh`, chroot, `${work}/mirror`], undefined, 120_000);
+      const r = cliSync(
+        env,
+        [
+          'run',
+          '--chroot',
+          chroot,
+          '--apt-cache',
+          '--optimize-system',
+          '--no-tune',
+          '--json',
+          '--',
+          `${work}/build.sh`,
+          chroot,
+          `${work}/mirror`,
+        ],
+        undefined,
+        120_000,
+      );
       assert.equal(r.code, 0, r.stderr.slice(-2000));
-      const rec = JSON.parse(r.stdout) as { cache: { hits: number; misses: number; tracking: string }; systemRollback: { mismatched: unknown[] }; clean: { status: string } };
+      const rec = JSON.parse(r.stdout) as {
+        cache: { hits: number; misses: number; tracking: string };
+        systemRollback: { mismatched: unknown[] };
+        clean: { status: string };
+      };
       assert.deepEqual(rec.systemRollback.mismatched, []);
       assert.equal(rec.clean.status, 'done');
       if (round === 1) assert.equal(rec.cache.misses, 2);
       else assert.equal(rec.cache.hits, 2, JSON.stringify(rec.cache));
-      assert.deepEqual(readdirSync(`${home}/cache/apt-archives`).filter((n) => n.endsWith('.deb')).sort(), ['bar_2.1_amd64.deb', 'libfoo_1.0_amd64.deb'], 'apt-get clean inside did not empty the host cache');
+      assert.deepEqual(
+        readdirSync(`${home}/cache/apt-archives`)
+          .filter((n) => n.endsWith('.deb'))
+          .sort(),
+        ['bar_2.1_amd64.deb', 'libfoo_1.0_amd64.deb'],
+        'apt-get clean inside did not empty the host cache',
+      );
       assert.deepEqual(read(), before, 'kernel settings not restored');
     }
-    const eff = JSON.parse(cliSync(env, ['memory', 'get', 'optimization/caching-effectiveness/apt-archives']).stdout) as { builds: number; hitRate: number };
+    const eff = JSON.parse(
+      cliSync(env, ['memory', 'get', 'optimization/caching-effectiveness/apt-archives']).stdout,
+    ) as { builds: number; hitRate: number };
     assert.equal(eff.builds, 2);
     assert.ok(eff.hitRate > 0.4, `hit rate ${eff.hitRate}`);
   });

@@ -48,10 +48,17 @@ describe('isoswarm run around a build that is kill -9ed', { skip: needsRoot() },
   test('exit 137, nothing mounted under the chroot, daemon gone, host intact, report lists the teardown', () => {
     writeFileSync(`${work}/build.sh`, BUILD, { mode: 0o755 });
     const devNull = statSync('/dev/null').rdev;
-    const r = cliSync(testEnv(home), ['run', '--chroot', chroot, '--name', 'killed-build', '--json', '--', `${work}/build.sh`, chroot], undefined, 120_000);
+    const r = cliSync(
+      testEnv(home),
+      ['run', '--chroot', chroot, '--name', 'killed-build', '--json', '--', `${work}/build.sh`, chroot],
+      undefined,
+      120_000,
+    );
     assert.equal(r.code, 137, r.stderr);
     const rec = JSON.parse(r.stdout) as {
-      exitCode: number; signal: string | null; report: string;
+      exitCode: number;
+      signal: string | null;
+      report: string;
       teardown: { status: string; signalled: { cmdline: string; outcome: string }[]; unmounted: string[] } | null;
       phases: { name: string; status: string }[];
     };
@@ -62,9 +69,15 @@ describe('isoswarm run around a build that is kill -9ed', { skip: needsRoot() },
     assert.equal(outsider.exitCode, null, 'the outside sleep was touched');
     assert.ok(rec.teardown, 'no teardown in the record');
     assert.equal(rec.teardown.status, 'done');
-    assert.ok(rec.teardown.signalled.some((s) => /sleep 1000/.test(s.cmdline)), 'the daemon was not signalled');
+    assert.ok(
+      rec.teardown.signalled.some((s) => /sleep 1000/.test(s.cmdline)),
+      'the daemon was not signalled',
+    );
     assert.ok(rec.teardown.unmounted.length >= 4, `unmounted: ${rec.teardown.unmounted.join(', ')}`);
-    assert.deepEqual(rec.phases.map((p) => p.name), ['pre-task', 'tune', 'build', 'post-task']);
+    assert.deepEqual(
+      rec.phases.map((p) => p.name),
+      ['pre-task', 'tune', 'build', 'post-task'],
+    );
     assert.ok(existsSync(rec.report), 'no HTML report');
     assert.match(readFileSync(rec.report, 'utf8'), /killed-build/);
   });

@@ -51,7 +51,12 @@ describe('leftovers of interrupted runs are reported and recovered', { skip: nee
   });
 
   test('reported by up and run, refused without --recover, torn down with it', () => {
-    const first = cliSync(env, ['run', '--no-tune', '--json', '--chroot', chroot, '--', `${work}/build.sh`, chroot, tag], undefined, 120_000);
+    const first = cliSync(
+      env,
+      ['run', '--no-tune', '--json', '--chroot', chroot, '--', `${work}/build.sh`, chroot, tag],
+      undefined,
+      120_000,
+    );
     const rec = JSON.parse(first.stdout) as { teardown: { status: string } | null };
     assert.notEqual(rec.teardown?.status, 'done', 'the busy mount was expected to stop the teardown');
     assert.equal(mountsUnder(chroot).length, 1);
@@ -61,7 +66,10 @@ describe('leftovers of interrupted runs are reported and recovered', { skip: nee
     const up = cliSync(env, ['up', '--json'], undefined, 60_000);
     assert.equal(up.code, 0, up.stderr);
     const left = (JSON.parse(up.stdout) as { leftovers: { chroot: string; mounts: string[] }[] }).leftovers;
-    assert.deepEqual(left.map((l) => [l.chroot, l.mounts]), [[chroot, [`${chroot}/tmp`]]]);
+    assert.deepEqual(
+      left.map((l) => [l.chroot, l.mounts]),
+      [[chroot, [`${chroot}/tmp`]]],
+    );
 
     const refused = cliSync(env, ['run', '--no-tune', '--chroot', chroot, '--', 'true'], undefined, 60_000);
     assert.equal(refused.code, 3, refused.stderr);
@@ -72,11 +80,22 @@ describe('leftovers of interrupted runs are reported and recovered', { skip: nee
     assert.equal(other.code, 0, other.stderr);
     assert.match(other.stderr, /leftovers of run/);
 
-    const rec2 = cliSync(env, ['run', '--no-tune', '--json', '--recover', '--chroot', chroot, '--', 'true'], undefined, 120_000);
+    const rec2 = cliSync(
+      env,
+      ['run', '--no-tune', '--json', '--recover', '--chroot', chroot, '--', 'true'],
+      undefined,
+      120_000,
+    );
     assert.equal(rec2.code, 0, rec2.stderr);
-    const r2 = JSON.parse(rec2.stdout) as { recovered: { target: string; status: string; unmounted: string[] }[]; phases: { name: string }[] };
+    const r2 = JSON.parse(rec2.stdout) as {
+      recovered: { target: string; status: string; unmounted: string[] }[];
+      phases: { name: string }[];
+    };
     assert.equal(r2.phases[0]?.name, 'recover');
-    assert.deepEqual(r2.recovered.map((x) => [x.target, x.status, x.unmounted]), [[chroot, 'done', [`${chroot}/tmp`]]]);
+    assert.deepEqual(
+      r2.recovered.map((x) => [x.target, x.status, x.unmounted]),
+      [[chroot, 'done', [`${chroot}/tmp`]]],
+    );
     assert.deepEqual(mountsUnder(chroot), []);
   });
 });

@@ -85,16 +85,27 @@ describe('a run survives the death of its own CLI', { skip: needsRoot() }, () =>
     removeScratch(work);
   });
 
-  async function startAndKill(name: string, killCoordinator: boolean): Promise<{ runId: string; killedAt: number; tag: string; chroot: string }> {
+  async function startAndKill(
+    name: string,
+    killCoordinator: boolean,
+  ): Promise<{ runId: string; killedAt: number; tag: string; chroot: string }> {
     const chroot = `${work}/${name}/chroot`;
     const tag = String(1000 + Math.floor(Math.random() * 8000));
     tags.push(tag);
-    const child = spawn(process.execPath, [CLI, 'run', '--no-tune', '--chroot', chroot, '--name', name, '--', `${work}/build.sh`, chroot, tag], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [CLI, 'run', '--no-tune', '--chroot', chroot, '--name', name, '--', `${work}/build.sh`, chroot, tag],
+      { env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     children.push(child);
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    await waitFor('the build to mount and start working', () => out.includes('build: mounted, working') && mountsUnder(chroot).length >= 3 && tagged(`${tag}.1`).length > 0, 60_000);
+    await waitFor(
+      'the build to mount and start working',
+      () => out.includes('build: mounted, working') && mountsUnder(chroot).length >= 3 && tagged(`${tag}.1`).length > 0,
+      60_000,
+    );
     const runs = JSON.parse(cliSync(env, ['runs', '--json']).stdout) as RunsJson;
     const active = runs.active.find((r) => r.runId.startsWith(name));
     assert.ok(active, `the run is not listed as active: ${JSON.stringify(runs)}`);
@@ -107,21 +118,40 @@ describe('a run survives the death of its own CLI', { skip: needsRoot() }, () =>
     return { runId: active.runId, killedAt: Date.now(), tag, chroot };
   }
 
-  async function assertFinished(r: { runId: string; killedAt: number; tag: string; chroot: string }, boundMs: number): Promise<number> {
-    const gone = await waitFor('the build and its daemon to be gone', () => tagged(`${r.tag}.`).length === 0, boundMs + 30_000);
+  async function assertFinished(
+    r: { runId: string; killedAt: number; tag: string; chroot: string },
+    boundMs: number,
+  ): Promise<number> {
+    const gone = await waitFor(
+      'the build and its daemon to be gone',
+      () => tagged(`${r.tag}.`).length === 0,
+      boundMs + 30_000,
+    );
     assert.ok(gone);
     const processesGoneMs = Date.now() - r.killedAt;
-    const done = await waitFor('the swarm to finish the run', () => {
-      const runs = JSON.parse(cliSync(env, ['runs', '--json']).stdout) as RunsJson;
-      return runs.recent.find((x) => x.runId === r.runId && x.state === 'done (runner lost)');
-    }, boundMs + 60_000);
+    const done = await waitFor(
+      'the swarm to finish the run',
+      () => {
+        const runs = JSON.parse(cliSync(env, ['runs', '--json']).stdout) as RunsJson;
+        return runs.recent.find((x) => x.runId === r.runId && x.state === 'done (runner lost)');
+      },
+      boundMs + 60_000,
+    );
     const finishedMs = Date.now() - r.killedAt;
     assert.deepEqual(mountsUnder(r.chroot), [], 'still mounted under the chroot');
     assert.equal(existsSync(r.chroot), false, 'the chroot was not deleted');
     assert.ok(done.report && existsSync(done.report), 'no HTML report');
-    const rec = JSON.parse(readFileSync(`${home}/runs/${r.runId}.json`, 'utf8')) as { runnerLost?: { reason: string }; notes: string[]; teardown: { status: string; unmounted: string[] } | null; clean: { status: string } | null };
+    const rec = JSON.parse(readFileSync(`${home}/runs/${r.runId}.json`, 'utf8')) as {
+      runnerLost?: { reason: string };
+      notes: string[];
+      teardown: { status: string; unmounted: string[] } | null;
+      clean: { status: string } | null;
+    };
     assert.ok(rec.runnerLost, 'the record is not marked runner lost');
-    assert.ok(rec.notes.some((n) => n.startsWith('runner lost')), rec.notes.join('\n'));
+    assert.ok(
+      rec.notes.some((n) => n.startsWith('runner lost')),
+      rec.notes.join('\n'),
+    );
     assert.equal(rec.teardown?.status, 'done');
     assert.ok((rec.teardown?.unmounted.length ?? 0) >= 3, `unmounted: ${rec.teardown?.unmounted.join(', ')}`);
     const md = cliSync(env, ['report', r.runId, '--format', 'md']);
@@ -129,7 +159,9 @@ describe('a run survives the death of its own CLI', { skip: needsRoot() }, () =>
     assert.match(md.stdout, /runner lost/);
     const status = cliSync(env, ['status']);
     assert.match(status.stdout, new RegExp(`${r.runId}.*done \\(runner lost\\)`));
-    process.stderr.write(`# ${r.runId}: processes gone ${processesGoneMs} ms, run finished ${finishedMs} ms after the kill (lease ${LEASE_MS} + grace ${GRACE_MS} ms)\n`);
+    process.stderr.write(
+      `# ${r.runId}: processes gone ${processesGoneMs} ms, run finished ${finishedMs} ms after the kill (lease ${LEASE_MS} + grace ${GRACE_MS} ms)\n`,
+    );
     return finishedMs;
   }
 
@@ -145,17 +177,24 @@ describe('a run survives the death of its own CLI', { skip: needsRoot() }, () =>
     const snap = hostSnapshot();
     const r = await startAndKill('ci-kill-coord', true);
     // The guardian alone ends the build, with no coordinator running.
-    await waitFor('the build to be ended by its guardian', () => tagged(`${r.tag}.2`).length === 0, LEASE_MS + GRACE_MS + 10_000);
+    await waitFor(
+      'the build to be ended by its guardian',
+      () => tagged(`${r.tag}.2`).length === 0,
+      LEASE_MS + GRACE_MS + 10_000,
+    );
     const up = cliSync(env, ['up'], undefined, 60_000);
     assert.equal(up.code, 0, up.stderr);
     await assertFinished(r, LEASE_MS + GRACE_MS);
     assertHostUnchanged(snap);
   });
 
-  test('run --attach follows a running build\'s output and exits with its code', async () => {
+  test("run --attach follows a running build's output and exits with its code", async () => {
     const script = `${work}/attach.sh`;
     writeFileSync(script, '#!/bin/bash\necho "line A"\nsleep 2\necho "line B" >&2\nexit 7\n', { mode: 0o755 });
-    const child = spawn(process.execPath, [CLI, 'run', '--no-tune', '--name', 'attach-me', '--', script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'run', '--no-tune', '--name', 'attach-me', '--', script], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     children.push(child);
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -173,24 +212,49 @@ describe('a run survives the death of its own CLI', { skip: needsRoot() }, () =>
     assert.equal(bad.code, 2);
   });
 
-  test('a runner that stops beating (SIGSTOP) loses its lease; resumed, it reports the swarm\'s record', async () => {
+  test("a runner that stops beating (SIGSTOP) loses its lease; resumed, it reports the swarm's record", async () => {
     const chroot = `${work}/stopped/chroot`;
     const tag = String(1000 + Math.floor(Math.random() * 8000));
     tags.push(tag);
-    const child = spawn(process.execPath, [CLI, 'run', '--no-tune', '--json', '--chroot', chroot, '--name', 'stopped', '--', `${work}/build.sh`, chroot, tag], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        'run',
+        '--no-tune',
+        '--json',
+        '--chroot',
+        chroot,
+        '--name',
+        'stopped',
+        '--',
+        `${work}/build.sh`,
+        chroot,
+        tag,
+      ],
+      { env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     children.push(child);
     let out = '';
     let err = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
     const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
-    await waitFor('the build to start working', () => err.includes('build: mounted, working') && tagged(`${tag}.1`).length > 0, 60_000);
+    await waitFor(
+      'the build to start working',
+      () => err.includes('build: mounted, working') && tagged(`${tag}.1`).length > 0,
+      60_000,
+    );
     const stoppedAt = Date.now();
     process.kill(child.pid!, 'SIGSTOP');
-    await waitFor('the lapsed run to be finished by the swarm', () => {
-      const runs = JSON.parse(cliSync(env, ['runs', '--json']).stdout) as RunsJson;
-      return runs.recent.find((x) => x.runId.startsWith('stopped') && x.state === 'done (runner lost)');
-    }, LEASE_MS + GRACE_MS + 60_000);
+    await waitFor(
+      'the lapsed run to be finished by the swarm',
+      () => {
+        const runs = JSON.parse(cliSync(env, ['runs', '--json']).stdout) as RunsJson;
+        return runs.recent.find((x) => x.runId.startsWith('stopped') && x.state === 'done (runner lost)');
+      },
+      LEASE_MS + GRACE_MS + 60_000,
+    );
     const lostMs = Date.now() - stoppedAt;
     assert.ok(lostMs >= LEASE_MS, `taken over after ${lostMs} ms, before the lease (${LEASE_MS} ms) ran out`);
     assert.deepEqual(tagged(`${tag}.`), []);
@@ -200,6 +264,8 @@ describe('a run survives the death of its own CLI', { skip: needsRoot() }, () =>
     const rec = JSON.parse(out) as { runnerLost?: unknown; exitCode: number };
     assert.ok(rec.runnerLost, out);
     assert.equal(code, rec.exitCode);
-    process.stderr.write(`# stopped runner: taken over and finished ${lostMs} ms after SIGSTOP (lease ${LEASE_MS} ms)\n`);
+    process.stderr.write(
+      `# stopped runner: taken over and finished ${lostMs} ms after SIGSTOP (lease ${LEASE_MS} ms)\n`,
+    );
   });
 });

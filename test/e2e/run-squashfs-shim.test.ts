@@ -35,7 +35,18 @@ rm -f "$A"/*.deb
 mksquashfs "$C" "$OUT" -noappend -comp xz
 `;
 
-const sha = (dir: string) => Object.fromEntries(readdirSync(dir).filter((n) => n.endsWith('.deb')).sort().map((n) => [n, createHash('sha256').update(readFileSync(join(dir, n))).digest('hex')]));
+const sha = (dir: string) =>
+  Object.fromEntries(
+    readdirSync(dir)
+      .filter((n) => n.endsWith('.deb'))
+      .sort()
+      .map((n) => [
+        n,
+        createHash('sha256')
+          .update(readFileSync(join(dir, n)))
+          .digest('hex'),
+      ]),
+  );
 
 interface Call {
   asked: string[];
@@ -77,19 +88,49 @@ describe('run: the mksquashfs shim and the apt cache overlay on a real build', {
   for (const round of [1, 2]) {
     test(`run ${round}: host cache intact and harvested, no .deb in the image, the call reported, override applied`, () => {
       const img = join(work, `out-${round}.img`);
-      const r = cliSync(env, ['run', '--chroot', chroot, '--apt-cache', '--squashfs', 'override', '--json', '--', join(work, 'build.sh'), chroot, mirror, img], undefined, 900_000);
+      const r = cliSync(
+        env,
+        [
+          'run',
+          '--chroot',
+          chroot,
+          '--apt-cache',
+          '--squashfs',
+          'override',
+          '--json',
+          '--',
+          join(work, 'build.sh'),
+          chroot,
+          mirror,
+          img,
+        ],
+        undefined,
+        900_000,
+      );
       assert.equal(r.code, 0, r.stderr.slice(-3000));
-      const rec = JSON.parse(r.stdout) as Record<string, unknown> & { cache: { hits: number; misses: number }; squashfsCalls: Call[] };
+      const rec = JSON.parse(r.stdout) as Record<string, unknown> & {
+        cache: { hits: number; misses: number };
+        squashfsCalls: Call[];
+      };
       runs.push({ rec, calls: rec.squashfsCalls, img });
       const after = sha(cache);
-      for (const [n, h] of Object.entries(hostBefore)) assert.equal(after[n], h, `${n} intact after apt-get clean inside`);
-      assert.deepEqual(Object.keys(after), ['a_1.0_amd64.deb', 'b_1.0_amd64.deb', 'c_2.0_amd64.deb', 'd_2.0_amd64.deb'], 'the downloads were harvested');
+      for (const [n, h] of Object.entries(hostBefore))
+        assert.equal(after[n], h, `${n} intact after apt-get clean inside`);
+      assert.deepEqual(
+        Object.keys(after),
+        ['a_1.0_amd64.deb', 'b_1.0_amd64.deb', 'c_2.0_amd64.deb', 'd_2.0_amd64.deb'],
+        'the downloads were harvested',
+      );
       if (round === 1) assert.deepEqual([rec.cache.hits, rec.cache.misses], [2, 2], JSON.stringify(rec.cache));
       else assert.deepEqual([rec.cache.hits, rec.cache.misses], [4, 0], JSON.stringify(rec.cache));
       const list = spawnSync('unsquashfs', ['-l', img], { encoding: 'utf8' });
       assert.equal(list.status, 0, list.stderr);
       assert.ok(list.stdout.includes('/usr/share/a/payload.bin'), 'the installed files are in the image');
-      assert.deepEqual(list.stdout.split('\n').filter((l) => l.endsWith('.deb')), [], 'no .deb in the image');
+      assert.deepEqual(
+        list.stdout.split('\n').filter((l) => l.endsWith('.deb')),
+        [],
+        'no .deb in the image',
+      );
       assert.equal(rec.squashfsCalls.length, 1);
       const c = rec.squashfsCalls[0] as Call;
       assert.deepEqual(c.asked.slice(-3), ['-noappend', '-comp', 'xz'].slice(-3));
@@ -103,7 +144,11 @@ describe('run: the mksquashfs shim and the apt cache overlay on a real build', {
       assert.equal(c.measured.imageBytes, statSync(img).size);
       assert.ok(c.predicted && c.predicted.buildMs > 0 && c.predicted.imageBytes > 0, 'a prediction for what ran');
       assert.deepEqual(c.cacheSuspended, [chroot], 'the cache overlay was out of the chroot during mksquashfs');
-      assert.equal(c.tuned.fastPath, round === 2, round === 2 ? 'the second run reuses the measurement' : 'the first run samples the tree');
+      assert.equal(
+        c.tuned.fastPath,
+        round === 2,
+        round === 2 ? 'the second run reuses the measurement' : 'the first run samples the tree',
+      );
       const md = cliSync(env, ['report', String(rec.runId), '--format', 'md']);
       assert.equal(md.code, 0, md.stderr);
       assert.match(md.stdout, /### mksquashfs calls/);
@@ -118,13 +163,24 @@ describe('run: the mksquashfs shim and the apt cache overlay on a real build', {
     mkdirSync(src);
     writeFileSync(join(src, 'f.txt'), 'hello\n'.repeat(1000));
     const shimEnv = { ...env, PATH: `${SHIMS}:${process.env.PATH}` };
-    const ok = spawnSync('mksquashfs', [src, join(work, 'plain.img'), '-noappend', '-comp', 'xz'], { env: shimEnv, encoding: 'utf8' });
+    const ok = spawnSync('mksquashfs', [src, join(work, 'plain.img'), '-noappend', '-comp', 'xz'], {
+      env: shimEnv,
+      encoding: 'utf8',
+    });
     assert.equal(ok.status, 0, ok.stderr);
     assert.equal(ok.stderr.split('\n').filter((l) => l.startsWith('isoswarm:')).length, 1, 'said once');
     assert.match(ok.stderr, /not reachable.*unchanged/);
-    assert.match(spawnSync('unsquashfs', ['-s', join(work, 'plain.img')], { encoding: 'utf8' }).stdout, /Compression xz/);
-    const realBad = spawnSync('/usr/bin/mksquashfs', [join(work, 'missing'), join(work, 'x.img')], { encoding: 'utf8' });
-    const bad = spawnSync('mksquashfs', [join(work, 'missing'), join(work, 'x.img')], { env: shimEnv, encoding: 'utf8' });
+    assert.match(
+      spawnSync('unsquashfs', ['-s', join(work, 'plain.img')], { encoding: 'utf8' }).stdout,
+      /Compression xz/,
+    );
+    const realBad = spawnSync('/usr/bin/mksquashfs', [join(work, 'missing'), join(work, 'x.img')], {
+      encoding: 'utf8',
+    });
+    const bad = spawnSync('mksquashfs', [join(work, 'missing'), join(work, 'x.img')], {
+      env: shimEnv,
+      encoding: 'utf8',
+    });
     assert.notEqual(realBad.status, 0);
     assert.equal(bad.status, realBad.status, 'exit code passed through');
   });

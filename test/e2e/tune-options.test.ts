@@ -24,7 +24,7 @@ describe('tune: every option means what it says', () => {
     assert.match(r.stderr, /optimization is disabled/);
   });
 
-  test('a user\'s PARALLEL_JOBS wins in the exports and is reported as the user\'s', () => {
+  test("a user's PARALLEL_JOBS wins in the exports and is reported as the user's", () => {
     const r = cliSync(testEnv(home, { PARALLEL_JOBS: '3' }), ['tune', '--export'], undefined, 120_000);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^export PARALLEL_JOBS='3' {2}# the user's/m);

@@ -2,7 +2,18 @@
 // always leaves the machine as it was: kill what we started, unmount children first, detach our
 // loop devices, and delete the scratch dir only once nothing is mounted below it.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { run, runOk } from '../../src/host/exec.js';
 import { listLoopDevices } from '../../src/host/mounts/loop-devices.js';
 import { mountsUnder } from '../../src/host/mounts/mountinfo.js';
@@ -23,7 +34,14 @@ export async function createFixture(name: string): Promise<Fixture> {
   const scratch = realpathSync(mkdtempSync(`/tmp/isoswarm-test-${name}-`));
   const chroot = `${scratch}/chroot`;
   mkdirSync(chroot);
-  return { scratch, chroot, policy: { safePrefixes: [scratch], deny: defaultDeny() }, homes: ['/root'], children: [], canaries: new Map() };
+  return {
+    scratch,
+    chroot,
+    policy: { safePrefixes: [scratch], deny: defaultDeny() },
+    homes: ['/root'],
+    children: [],
+    canaries: new Map(),
+  };
 }
 
 export async function mount(...args: string[]): Promise<void> {
@@ -31,7 +49,11 @@ export async function mount(...args: string[]): Promise<void> {
 }
 
 /** A bind of a host path, made a slave at once so nothing mounted inside can propagate back. */
-export async function bindHost(src: string, dst: string, opts: { ro?: boolean; recursive?: boolean } = {}): Promise<void> {
+export async function bindHost(
+  src: string,
+  dst: string,
+  opts: { ro?: boolean; recursive?: boolean } = {},
+): Promise<void> {
   mkdirSync(dst, { recursive: true });
   await mount(opts.recursive ? '--rbind' : '--bind', ...(opts.ro ? ['-o', 'ro'] : []), '--', src, dst);
   await mount(opts.recursive ? '--make-rslave' : '--make-slave', '--', dst);
@@ -66,8 +88,12 @@ export async function addUserland(dir: string): Promise<void> {
 }
 
 /** The mounts a debootstrap-based build makes: proc, sysfs, /dev bound, devpts, tmpfs /run and /dev/shm. */
-export async function debootstrapMounts(dir: string, opts: { userland?: boolean; rbindSys?: boolean } = {}): Promise<void> {
-  for (const d of ['proc', 'sys', 'dev', 'run', 'tmp', 'etc', 'mnt', 'var/cache/apt']) mkdirSync(`${dir}/${d}`, { recursive: true });
+export async function debootstrapMounts(
+  dir: string,
+  opts: { userland?: boolean; rbindSys?: boolean } = {},
+): Promise<void> {
+  for (const d of ['proc', 'sys', 'dev', 'run', 'tmp', 'etc', 'mnt', 'var/cache/apt'])
+    mkdirSync(`${dir}/${d}`, { recursive: true });
   if (opts.userland !== false) await addUserland(dir);
   await mount('-t', 'proc', 'proc', `${dir}/proc`);
   if (opts.rbindSys) await bindHost('/sys', `${dir}/sys`, { recursive: true });
@@ -147,7 +173,8 @@ export async function cleanupFixture(fx: Fixture): Promise<void> {
     if (l.backingFile && isAtOrUnder(l.backingFile, fx.scratch)) await run('losetup', ['--detach', l.name]);
   }
   const left = mountsUnder(readMountsSync(), fx.scratch);
-  if (left.length > 0) throw new Error(`cleanup left mounts, scratch kept: ${left.map((m) => m.mountPoint).join(', ')}`);
+  if (left.length > 0)
+    throw new Error(`cleanup left mounts, scratch kept: ${left.map((m) => m.mountPoint).join(', ')}`);
   if (fx.scratch.startsWith('/tmp/isoswarm-test-')) rmSync(fx.scratch, { recursive: true, force: true });
 }
 
@@ -157,7 +184,8 @@ async function unmountEverythingUnder(dir: string): Promise<void> {
     const under = mountsUnder(readMountsSync(), dir);
     if (under.length === 0) return;
     for (const m of under) {
-      if (m.optionalFields.some((f) => f.startsWith('shared:'))) await run('mount', ['--make-private', '--no-canonicalize', '--', m.mountPoint]);
+      if (m.optionalFields.some((f) => f.startsWith('shared:')))
+        await run('mount', ['--make-private', '--no-canonicalize', '--', m.mountPoint]);
     }
     const ids = new Set(under.map((m) => m.id));
     const leaves = under.filter((m) => !under.some((c) => c.parentId === m.id && ids.has(c.id))).reverse();

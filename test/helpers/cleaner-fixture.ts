@@ -1,7 +1,17 @@
 // Scratch trees for the Cleaner's tests: quick to build (sync calls), deep and long-named ones
 // built fd-relatively (no chdir in a shared process), and a removal that refuses while anything
 // is mounted below (tests must never rm across a mount either).
-import { closeSync, constants, mkdirSync, mkdtempSync, openSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  realpathSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { run, runOk } from '../../src/host/exec.js';
 import { mountsUnder } from '../../src/host/mounts/mountinfo.js';
 import { readMountsSync } from './host-snapshot.js';
@@ -13,7 +23,8 @@ export function makeScratch(name: string): string {
 export async function removeScratch(dir: string): Promise<void> {
   if (!dir.startsWith('/tmp/isoswarm-test-')) throw new Error(`not a test scratch dir: ${dir}`);
   const left = mountsUnder(readMountsSync(), dir);
-  if (left.length > 0) throw new Error(`mounts left under ${dir}, not removing: ${left.map((m) => m.mountPoint).join(', ')}`);
+  if (left.length > 0)
+    throw new Error(`mounts left under ${dir}, not removing: ${left.map((m) => m.mountPoint).join(', ')}`);
   // GNU rm copes with trees deeper than PATH_MAX (the deep-tree tests may fail half-way).
   await runOk('rm', ['-rf', '--one-file-system', '--', dir]);
 }

@@ -26,7 +26,12 @@ export function testEnv(home: string, extra: NodeJS.ProcessEnv = {}): NodeJS.Pro
 
 export function cliSync(env: NodeJS.ProcessEnv, args: string[], input?: string, timeoutMs = 60_000): CliRun {
   const t = performance.now();
-  const r = spawnSync(process.execPath, [CLI, ...args], { env, input: input ?? '', encoding: 'utf8', timeout: timeoutMs });
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    env,
+    input: input ?? '',
+    encoding: 'utf8',
+    timeout: timeoutMs,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, ms: performance.now() - t };
 }
 

@@ -11,7 +11,10 @@ export function makeDeb(dir: string, name: string, version: string, payloadBytes
   try {
     mkdirSync(join(root, 'DEBIAN'));
     mkdirSync(join(root, 'usr/share', name), { recursive: true });
-    writeFileSync(join(root, 'DEBIAN/control'), `Package: ${name}\nVersion: ${version}\nArchitecture: amd64\nMaintainer: test <test@example.org>\nDescription: test package\n`);
+    writeFileSync(
+      join(root, 'DEBIAN/control'),
+      `Package: ${name}\nVersion: ${version}\nArchitecture: amd64\nMaintainer: test <test@example.org>\nDescription: test package\n`,
+    );
     writeFileSync(join(root, 'usr/share', name, 'payload.bin'), randomBytes(payloadBytes));
     const out = join(dir, `${name}_${version}_amd64.deb`);
     const r = spawnSync('dpkg-deb', ['-Zgzip', '--root-owner-group', '--build', root, out], { encoding: 'utf8' });

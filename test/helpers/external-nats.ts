@@ -22,14 +22,61 @@ export interface TlsFiles {
 export async function makeTlsFiles(dir: string): Promise<TlsFiles> {
   const f = (n: string) => join(dir, n);
   const ossl = (...args: string[]) => runOk('openssl', args);
-  await ossl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=isoswarm test CA', '-keyout', f('ca.key'), '-out', f('ca.pem'));
+  await ossl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=isoswarm test CA',
+    '-keyout',
+    f('ca.key'),
+    '-out',
+    f('ca.pem'),
+  );
   writeFileSync(f('server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
   writeFileSync(f('client.ext'), 'extendedKeyUsage=clientAuth\n');
   for (const who of ['server', 'client']) {
-    await ossl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${who === 'server' ? 'localhost' : 'isoswarm-client'}`, '-keyout', f(`${who}.key`), '-out', f(`${who}.csr`));
-    await ossl('x509', '-req', '-in', f(`${who}.csr`), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '2', '-extfile', f(`${who}.ext`), '-out', f(`${who}.pem`));
+    await ossl(
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-subj',
+      `/CN=${who === 'server' ? 'localhost' : 'isoswarm-client'}`,
+      '-keyout',
+      f(`${who}.key`),
+      '-out',
+      f(`${who}.csr`),
+    );
+    await ossl(
+      'x509',
+      '-req',
+      '-in',
+      f(`${who}.csr`),
+      '-CA',
+      f('ca.pem'),
+      '-CAkey',
+      f('ca.key'),
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-extfile',
+      f(`${who}.ext`),
+      '-out',
+      f(`${who}.pem`),
+    );
   }
-  return { ca: f('ca.pem'), serverCert: f('server.pem'), serverKey: f('server.key'), clientCert: f('client.pem'), clientKey: f('client.key') };
+  return {
+    ca: f('ca.pem'),
+    serverCert: f('server.pem'),
+    serverKey: f('server.key'),
+    clientCert: f('client.pem'),
+    clientKey: f('client.key'),
+  };
 }
 
 /** An nkey user: its public key goes in the server config, its seed in a 0600 file. */
@@ -43,7 +90,13 @@ export function makeNkeyUser(dir: string, name = 'nkey-user'): { publicKey: stri
 const b64u = (v: string | Uint8Array) => Buffer.from(v).toString('base64url');
 
 function jwt(signer: ReturnType<typeof nkeys.createOperator>, sub: string, name: string, nats: object): string {
-  const claims: Record<string, unknown> = { iat: Math.floor(Date.now() / 1000), iss: signer.getPublicKey(), name, sub, nats };
+  const claims: Record<string, unknown> = {
+    iat: Math.floor(Date.now() / 1000),
+    iss: signer.getPublicKey(),
+    name,
+    sub,
+    nats,
+  };
   claims.jti = createHash('sha256').update(JSON.stringify(claims)).digest('base64url');
   const body = `${b64u(JSON.stringify({ typ: 'JWT', alg: 'ed25519-nkey' }))}.${b64u(JSON.stringify(claims))}`;
   return `${body}.${b64u(signer.sign(new TextEncoder().encode(body)))}`;
@@ -57,10 +110,32 @@ export function makeOperatorCreds(dir: string): { serverConf: Record<string, unk
   const user = nkeys.createUser();
   const unlimited = { subs: -1, data: -1, payload: -1, imports: -1, exports: -1, wildcards: true, conn: -1, leaf: -1 };
   const js = { mem_storage: -1, disk_storage: -1, streams: -1, consumer: -1 };
-  const opJwt = jwt(op, op.getPublicKey(), 'isoswarm-test-op', { type: 'operator', version: 2, system_account: sys.getPublicKey() });
-  const sysJwt = jwt(op, sys.getPublicKey(), 'SYS', { limits: unlimited, default_permissions: { pub: {}, sub: {} }, type: 'account', version: 2 });
-  const accJwt = jwt(op, acc.getPublicKey(), 'isoswarm-test-acc', { limits: { ...unlimited, ...js }, default_permissions: { pub: {}, sub: {} }, type: 'account', version: 2 });
-  const userJwt = jwt(acc, user.getPublicKey(), 'isoswarm-test-user', { pub: {}, sub: {}, subs: -1, data: -1, payload: -1, type: 'user', version: 2 });
+  const opJwt = jwt(op, op.getPublicKey(), 'isoswarm-test-op', {
+    type: 'operator',
+    version: 2,
+    system_account: sys.getPublicKey(),
+  });
+  const sysJwt = jwt(op, sys.getPublicKey(), 'SYS', {
+    limits: unlimited,
+    default_permissions: { pub: {}, sub: {} },
+    type: 'account',
+    version: 2,
+  });
+  const accJwt = jwt(op, acc.getPublicKey(), 'isoswarm-test-acc', {
+    limits: { ...unlimited, ...js },
+    default_permissions: { pub: {}, sub: {} },
+    type: 'account',
+    version: 2,
+  });
+  const userJwt = jwt(acc, user.getPublicKey(), 'isoswarm-test-user', {
+    pub: {},
+    sub: {},
+    subs: -1,
+    data: -1,
+    payload: -1,
+    type: 'user',
+    version: 2,
+  });
   const credsFile = join(dir, 'user.creds');
   const seed = new TextDecoder().decode(user.getSeed());
   writeFileSync(
@@ -69,7 +144,12 @@ export function makeOperatorCreds(dir: string): { serverConf: Record<string, unk
     { mode: 0o600 },
   );
   return {
-    serverConf: { operator: opJwt, system_account: sys.getPublicKey(), resolver: 'MEMORY', resolver_preload: { [sys.getPublicKey()]: sysJwt, [acc.getPublicKey()]: accJwt } },
+    serverConf: {
+      operator: opJwt,
+      system_account: sys.getPublicKey(),
+      resolver: 'MEMORY',
+      resolver_preload: { [sys.getPublicKey()]: sysJwt, [acc.getPublicKey()]: accJwt },
+    },
     credsFile,
   };
 }
@@ -88,10 +168,18 @@ function reachable(port: number): Promise<boolean> {
 }
 
 /** Starts nats-server with `conf` (listen and JetStream dir added) as a child of the test. */
-export async function startExternalServer(dir: string, name: string, conf: Record<string, unknown>): Promise<ExternalServer> {
+export async function startExternalServer(
+  dir: string,
+  name: string,
+  conf: Record<string, unknown>,
+): Promise<ExternalServer> {
   const port = await freeLoopbackPort();
   const file = join(dir, `${name}.conf`);
-  writeFileSync(file, JSON.stringify({ listen: `127.0.0.1:${port}`, jetstream: { store_dir: join(dir, `${name}-js`) }, ...conf }), { mode: 0o600 });
+  writeFileSync(
+    file,
+    JSON.stringify({ listen: `127.0.0.1:${port}`, jetstream: { store_dir: join(dir, `${name}-js`) }, ...conf }),
+    { mode: 0o600 },
+  );
   const child: ChildProcess = spawn('nats-server', ['-c', file], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr?.on('data', (d: Buffer) => (err += d.toString()));

@@ -58,7 +58,10 @@ export async function waitGone(pids: number[], ms: number): Promise<number[]> {
 export async function finishHome(home: string): Promise<HomeProcess[]> {
   cliSync(testEnv(home), ['down'], undefined, 60_000);
   const left = processesOfHome(home);
-  await waitGone(left.map((p) => p.pid), 1000);
+  await waitGone(
+    left.map((p) => p.pid),
+    1000,
+  );
   const still = processesOfHome(home);
   for (const p of still) {
     try {
@@ -67,7 +70,10 @@ export async function finishHome(home: string): Promise<HomeProcess[]> {
       /* gone */
     }
   }
-  await waitGone(still.map((p) => p.pid), 3000);
+  await waitGone(
+    still.map((p) => p.pid),
+    3000,
+  );
   rmSync(home, { recursive: true, force: true });
   return still;
 }

@@ -12,7 +12,16 @@ export interface HostSnapshot {
 }
 
 export function mountKey(m: MountEntry): string {
-  return JSON.stringify([m.id, m.parentId, `${m.major}:${m.minor}`, m.root, m.mountPoint, m.fsType, m.source, m.optionalFields]);
+  return JSON.stringify([
+    m.id,
+    m.parentId,
+    `${m.major}:${m.minor}`,
+    m.root,
+    m.mountPoint,
+    m.fsType,
+    m.source,
+    m.optionalFields,
+  ]);
 }
 
 function inAnyTestScratch(p: string): boolean {
@@ -26,10 +35,15 @@ export function readMountsSync(): MountEntry[] {
 
 export function hostSnapshot(): HostSnapshot {
   return {
-    hostMounts: readMountsSync().filter((m) => !inAnyTestScratch(m.mountPoint)).map(mountKey).sort(),
+    hostMounts: readMountsSync()
+      .filter((m) => !inAnyTestScratch(m.mountPoint))
+      .map(mountKey)
+      .sort(),
     devNullRdev: statSync('/dev/null').rdev,
     // Loop nodes appear on demand (losetup -f) and are not the host's own.
-    devEntries: readdirSync('/dev').filter((n) => !/^loop[0-9]+$/.test(n)).sort(),
+    devEntries: readdirSync('/dev')
+      .filter((n) => !/^loop[0-9]+$/.test(n))
+      .sort(),
   };
 }
 

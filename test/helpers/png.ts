@@ -60,12 +60,23 @@ export function decodePng(buf: Buffer): Image {
       const c = x >= channels && y > 0 ? px[prev + x - channels]! : 0;
       let out: number;
       switch (filter) {
-        case 0: out = v; break;
-        case 1: out = v + a; break;
-        case 2: out = v + b; break;
-        case 3: out = v + ((a + b) >> 1); break;
-        case 4: out = v + paeth(a, b, c); break;
-        default: throw new Error(`bad PNG filter ${filter} in row ${y}`);
+        case 0:
+          out = v;
+          break;
+        case 1:
+          out = v + a;
+          break;
+        case 2:
+          out = v + b;
+          break;
+        case 3:
+          out = v + ((a + b) >> 1);
+          break;
+        case 4:
+          out = v + paeth(a, b, c);
+          break;
+        default:
+          throw new Error(`bad PNG filter ${filter} in row ${y}`);
       }
       px[row + x] = out & 0xff;
     }
@@ -102,7 +113,12 @@ export function findColour(img: Image, rgb: [number, number, number], tolerance 
   const hits: ColourHits = { count: 0, minX: Infinity, maxX: -Infinity, minY: Infinity, maxY: -Infinity };
   const { width, data } = img;
   for (let i = 0; i < data.length; i += 4) {
-    if (Math.abs(data[i]! - rgb[0]) > tolerance || Math.abs(data[i + 1]! - rgb[1]) > tolerance || Math.abs(data[i + 2]! - rgb[2]) > tolerance) continue;
+    if (
+      Math.abs(data[i]! - rgb[0]) > tolerance ||
+      Math.abs(data[i + 1]! - rgb[1]) > tolerance ||
+      Math.abs(data[i + 2]! - rgb[2]) > tolerance
+    )
+      continue;
     const p = i / 4;
     const x = p % width;
     const y = (p - x) / width;

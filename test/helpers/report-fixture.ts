@@ -8,7 +8,7 @@ const MiB = 1024 ** 2;
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
-  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32;
 }
 
 export const CHROOT = '/var/lib/isoswarm/builds/live/chroot';
@@ -38,7 +38,12 @@ export function realisticRecord(o: FixtureOptions = {}): RunRecord {
     const base = f < b.debootstrap ? 6 : f < b.apt ? 38 : f < b.squash ? 55 : squash ? 88 : 12;
     const cpuPct = Math.min(100, Math.max(0, base + (rand() - 0.5) * 14 + (spike ? 10 : 0)));
     const memPct = Math.min(99, 33 + f * 24 + (spike ? 40 * Math.sin(((f - 0.78) / 0.08) * Math.PI) : 0) + rand() * 2);
-    const fill = f < b.squash ? 41 + (f / b.squash) * 30 : f < b.teardown ? 71 + ((f - b.squash) / (b.teardown - b.squash)) * 19 : 90 - (f - b.teardown) * 900;
+    const fill =
+      f < b.squash
+        ? 41 + (f / b.squash) * 30
+        : f < b.teardown
+          ? 71 + ((f - b.squash) / (b.teardown - b.squash)) * 19
+          : 90 - (f - b.teardown) * 900;
     written += f < b.teardown ? (squash ? 9 : 4) * MiB * (0.6 + rand() * 0.8) : 0;
     const tempBytes = f < b.teardown ? f * 2.6 * GiB + rand() * 30 * MiB : 0.1 * GiB;
     samples.push({
@@ -51,17 +56,62 @@ export function realisticRecord(o: FixtureOptions = {}): RunRecord {
         { path: '/', usedPct: 62 + f * 3, freeBytes: (1 - (62 + f * 3) / 100) * 100 * GiB },
         { path: BUILD_DISK, usedPct: Math.max(30, fill), freeBytes: (1 - fill / 100) * 40 * GiB },
       ],
-      temp: { path: '/var/tmp/isoswarm-build', bytes: tempBytes, files: Math.round(tempBytes / (48 * 1024)), complete: i > 3, stalenessMs: 40 },
-      build: f < b.teardown ? { pid: 4242, procs: squash ? 3 : 14, cpuPct: cpuPct * 1.9, rssBytes: (squash ? 1.6 : 0.5) * GiB + rand() * 80 * MiB, readBytes: written / 3, writeBytes: written, alive: true } : undefined,
+      temp: {
+        path: '/var/tmp/isoswarm-build',
+        bytes: tempBytes,
+        files: Math.round(tempBytes / (48 * 1024)),
+        complete: i > 3,
+        stalenessMs: 40,
+      },
+      build:
+        f < b.teardown
+          ? {
+              pid: 4242,
+              procs: squash ? 3 : 14,
+              cpuPct: cpuPct * 1.9,
+              rssBytes: (squash ? 1.6 : 0.5) * GiB + rand() * 80 * MiB,
+              readBytes: written / 3,
+              writeBytes: written,
+              alive: true,
+            }
+          : undefined,
     });
   }
   const diskCross = samples.find((s) => s.disks[1]!.usedPct >= 85);
   const memPeak = samples.reduce((a, s) => (s.memPct > a.memPct ? s : a), samples[0]!);
   const events: RunRecordInput['events'] = [];
-  if (diskCross) events.push({ kind: 'alert', metric: 'disk', subject: BUILD_DISK, level: 'warning', state: 'warning', value: diskCross.disks[1]!.usedPct, threshold: 85, at: diskCross.at });
+  if (diskCross)
+    events.push({
+      kind: 'alert',
+      metric: 'disk',
+      subject: BUILD_DISK,
+      level: 'warning',
+      state: 'warning',
+      value: diskCross.disks[1]!.usedPct,
+      threshold: 85,
+      at: diskCross.at,
+    });
   if (memPeak && memPeak.memPct >= 90) {
-    events.push({ kind: 'alert', metric: 'memory', subject: 'memory', level: 'warning', state: 'warning', value: memPeak.memPct, threshold: 90, at: memPeak.at - 2000 });
-    events.push({ kind: 'recovery', metric: 'memory', subject: 'memory', level: 'warning', state: 'ok', value: 80.2, threshold: 90, at: memPeak.at + 9000 });
+    events.push({
+      kind: 'alert',
+      metric: 'memory',
+      subject: 'memory',
+      level: 'warning',
+      state: 'warning',
+      value: memPeak.memPct,
+      threshold: 90,
+      at: memPeak.at - 2000,
+    });
+    events.push({
+      kind: 'recovery',
+      metric: 'memory',
+      subject: 'memory',
+      level: 'warning',
+      state: 'ok',
+      value: 80.2,
+      threshold: 90,
+      at: memPeak.at + 9000,
+    });
   }
   const killedAt = iso(b.teardown);
   const input: RunRecordInput = {
@@ -100,15 +150,45 @@ export function realisticRecord(o: FixtureOptions = {}): RunRecord {
       status: 'done',
       target: CHROOT,
       signalled: [
-        { pid: 5120, comm: 'dbus-daemon', cmdline: 'dbus-daemon --system --fork', outcome: 'exited', signals: [{ signal: 'SIGTERM', at: killedAt }] },
-        { pid: 5188, comm: 'sleep', cmdline: 'sleep infinity', outcome: 'killed', signals: [{ signal: 'SIGTERM', at: killedAt }, { signal: 'SIGKILL', at: new Date(Date.parse(killedAt) + 5000).toISOString() }] },
+        {
+          pid: 5120,
+          comm: 'dbus-daemon',
+          cmdline: 'dbus-daemon --system --fork',
+          outcome: 'exited',
+          signals: [{ signal: 'SIGTERM', at: killedAt }],
+        },
+        {
+          pid: 5188,
+          comm: 'sleep',
+          cmdline: 'sleep infinity',
+          outcome: 'killed',
+          signals: [
+            { signal: 'SIGTERM', at: killedAt },
+            { signal: 'SIGKILL', at: new Date(Date.parse(killedAt) + 5000).toISOString() },
+          ],
+        },
       ],
       unmounted: [`${CHROOT}/dev/pts`, `${CHROOT}/run`, `${CHROOT}/dev`, `${CHROOT}/sys`, `${CHROOT}/proc`],
       attempts: [
         { mountPoint: `${CHROOT}/dev/pts`, fsType: 'devpts', source: 'devpts', strategy: 'umount', ok: true, ms: 2 },
         { mountPoint: `${CHROOT}/run`, fsType: 'tmpfs', source: 'tmpfs', strategy: 'umount', ok: true, ms: 1 },
-        { mountPoint: `${CHROOT}/dev`, fsType: 'devtmpfs', source: 'udev', strategy: 'umount', ok: false, ms: 3, error: 'target is busy' },
-        { mountPoint: `${CHROOT}/dev`, fsType: 'devtmpfs', source: 'udev', strategy: 'retry-after-kill', ok: true, ms: 210 },
+        {
+          mountPoint: `${CHROOT}/dev`,
+          fsType: 'devtmpfs',
+          source: 'udev',
+          strategy: 'umount',
+          ok: false,
+          ms: 3,
+          error: 'target is busy',
+        },
+        {
+          mountPoint: `${CHROOT}/dev`,
+          fsType: 'devtmpfs',
+          source: 'udev',
+          strategy: 'retry-after-kill',
+          ok: true,
+          ms: 210,
+        },
         { mountPoint: `${CHROOT}/sys`, fsType: 'sysfs', source: 'sysfs', strategy: 'umount', ok: true, ms: 1 },
         { mountPoint: `${CHROOT}/proc`, fsType: 'proc', source: 'proc', strategy: 'umount', ok: true, ms: 1 },
       ],
@@ -124,7 +204,12 @@ export function realisticRecord(o: FixtureOptions = {}): RunRecord {
       targets: [
         { path: CHROOT, status: 'deleted', deleted: { files: 31_877, dirs: 4_120, bytes: 1.42 * GiB } },
         { path: '/var/tmp/isoswarm-build', status: 'deleted', deleted: { files: 2_210, dirs: 31, bytes: 0.1 * GiB } },
-        { path: '/var/cache/apt/archives', status: 'refused', reason: 'outside the safe prefixes (a host cache)', deleted: { files: 0, dirs: 0, bytes: 0 } },
+        {
+          path: '/var/cache/apt/archives',
+          status: 'refused',
+          reason: 'outside the safe prefixes (a host cache)',
+          deleted: { files: 0, dirs: 0, bytes: 0 },
+        },
       ],
     },
     patternsUpdated: [
@@ -150,11 +235,37 @@ export function hostileRecord(): RunRecord {
     chroot: `/tmp/<chroot> & "x"`,
     host: evil,
     phases: r.phases.map((p) => ({ ...p, name: `${p.name} ${evil}`, status: evil })),
-    samples: r.samples.map((s) => ({ ...s, disks: [{ ...s.disks[0]!, path: `/mnt/<disk>"&'` }], temp: s.temp && { ...s.temp, path: `/tmp/<t>` } })),
-    events: [{ kind: 'alert', metric: 'disk', subject: `/mnt/<disk>"&'`, level: evil, value: 91, threshold: 85, at: r.samples[5]!.at }],
+    samples: r.samples.map((s) => ({
+      ...s,
+      disks: [{ ...s.disks[0]!, path: `/mnt/<disk>"&'` }],
+      temp: s.temp && { ...s.temp, path: `/tmp/<t>` },
+    })),
+    events: [
+      {
+        kind: 'alert',
+        metric: 'disk',
+        subject: `/mnt/<disk>"&'`,
+        level: evil,
+        value: 91,
+        threshold: 85,
+        at: r.samples[5]!.at,
+      },
+    ],
     tuning: { applied: { [`EVIL<${evil}`]: evil }, choice: { label: evil }, predicted: null, measured: null },
-    teardown: { ...r.teardown!, target: evil, reason: evil, signalled: [{ pid: 1, comm: evil, cmdline: evil, outcome: evil, signals: [], note: evil }], unmounted: [evil], holders: [{ pid: 2, comm: evil, cmdline: evil }], foreign: [{ mount: { mountPoint: evil, fsType: 'nfs' }, reason: evil }], remaining: [{ mountPoint: evil, fsType: evil, source: evil }] },
-    clean: { status: evil, targets: [{ path: evil, status: 'refused', reason: evil, deleted: { files: 0, dirs: 0, bytes: 0 } }] },
+    teardown: {
+      ...r.teardown!,
+      target: evil,
+      reason: evil,
+      signalled: [{ pid: 1, comm: evil, cmdline: evil, outcome: evil, signals: [], note: evil }],
+      unmounted: [evil],
+      holders: [{ pid: 2, comm: evil, cmdline: evil }],
+      foreign: [{ mount: { mountPoint: evil, fsType: 'nfs' }, reason: evil }],
+      remaining: [{ mountPoint: evil, fsType: evil, source: evil }],
+    },
+    clean: {
+      status: evil,
+      targets: [{ path: evil, status: 'refused', reason: evil, deleted: { files: 0, dirs: 0, bytes: 0 } }],
+    },
     patternsUpdated: [evil],
     notes: [evil],
   });

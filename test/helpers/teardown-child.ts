@@ -6,7 +6,13 @@ import { planTeardown } from '../../agents/unmounter/plan.js';
 import { openJournal } from '../../src/host/guard/journal.js';
 import { defaultDeny } from '../../src/host/guard/path-policy.js';
 
-const [target, prefix, point, signal, journalDir] = process.argv.slice(2) as [string, string, string, NodeJS.Signals, string];
+const [target, prefix, point, signal, journalDir] = process.argv.slice(2) as [
+  string,
+  string,
+  string,
+  NodeJS.Signals,
+  string,
+];
 const policy = { safePrefixes: [prefix], deny: defaultDeny() };
 const die = async (): Promise<void> => {
   process.kill(process.pid, signal);

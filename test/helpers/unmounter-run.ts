@@ -16,7 +16,11 @@ export interface TeardownRun {
   journal: JournalEntry[];
 }
 
-export async function teardown(fx: Fixture, target = fx.chroot, opts: Partial<ApplyOptions> = {}): Promise<TeardownRun> {
+export async function teardown(
+  fx: Fixture,
+  target = fx.chroot,
+  opts: Partial<ApplyOptions> = {},
+): Promise<TeardownRun> {
   const plan = await planTeardown(target, fx.policy, fx.homes);
   const journal: JournalEntry[] = [];
   const result = await applyTeardown(plan, {

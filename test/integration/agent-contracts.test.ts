@@ -31,7 +31,11 @@ const PREFIX = 'isoswarm';
 
 // What the handlers return is what the contracts name (checked by tsc, both ways where the types are closed).
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const typeChecks: [Same<RunState, RunsOutput['runs'][number]['state']>, GuardVerdict extends GuardOutput ? true : false, SquashCall extends SquashCallReply ? true : false] = [true, true, true];
+const typeChecks: [
+  Same<RunState, RunsOutput['runs'][number]['state']>,
+  GuardVerdict extends GuardOutput ? true : false,
+  SquashCall extends SquashCallReply ? true : false,
+] = [true, true, true];
 void typeChecks;
 
 function makeTree(dir: string, files: number): void {
@@ -47,7 +51,9 @@ function makeTree(dir: string, files: number): void {
 function stripped(raw: unknown, parsed: unknown, at = '$'): string[] {
   if (Array.isArray(raw) && Array.isArray(parsed)) return raw.flatMap((v, i) => stripped(v, parsed[i], `${at}[${i}]`));
   if (raw && typeof raw === 'object' && parsed && typeof parsed === 'object') {
-    return Object.entries(raw).flatMap(([k, v]) => (k in parsed ? stripped(v, (parsed as Record<string, unknown>)[k], `${at}.${k}`) : [`${at}.${k}`]));
+    return Object.entries(raw).flatMap(([k, v]) =>
+      k in parsed ? stripped(v, (parsed as Record<string, unknown>)[k], `${at}.${k}`) : [`${at}.${k}`],
+    );
   }
   return [];
 }
@@ -88,8 +94,15 @@ describe('agent contracts', { skip: needsRoot() }, () => {
     assert.ok(contract.input.safeParse(payload).success, `the test's payload for ${service}.${ep} is not valid input`);
     const reply = await requestEndpoint(nc, PREFIX, service, ep, payload, timeoutMs);
     const parsed = contract.output.safeParse(reply);
-    assert.ok(parsed.success, `${service}.${ep}: ${parsed.success ? '' : parsed.error.message}\n${JSON.stringify(reply).slice(0, 2000)}`);
-    assert.deepEqual(stripped(reply, parsed.data), [], `${service}.${ep}: the reply has fields its schema does not name`);
+    assert.ok(
+      parsed.success,
+      `${service}.${ep}: ${parsed.success ? '' : parsed.error.message}\n${JSON.stringify(reply).slice(0, 2000)}`,
+    );
+    assert.deepEqual(
+      stripped(reply, parsed.data),
+      [],
+      `${service}.${ep}: the reply has fields its schema does not name`,
+    );
     assert.deepEqual(parsed.data, reply, `${service}.${ep}: the parsed reply differs`);
     checked.add(`${service}.${contractName(ep)}`);
     return reply;
@@ -99,7 +112,10 @@ describe('agent contracts', { skip: needsRoot() }, () => {
     const registered = new Set<string>();
     const it = await nc.requestMany('$SRV.INFO', new Uint8Array(0), { maxWait: 1500 } as never);
     for await (const m of it) {
-      const v = JSON.parse(new TextDecoder().decode(m.data)) as { name: ServiceName; endpoints: { name: string; subject: string }[] };
+      const v = JSON.parse(new TextDecoder().decode(m.data)) as {
+        name: ServiceName;
+        endpoints: { name: string; subject: string }[];
+      };
       for (const e of v.endpoints) {
         const ep = e.subject.slice(`${PREFIX}.${v.name}.`.length);
         assert.equal(e.subject, `${PREFIX}.${v.name}.${ep}`);
@@ -107,8 +123,16 @@ describe('agent contracts', { skip: needsRoot() }, () => {
       }
     }
     const declared = new Set(Object.entries(CONTRACTS).flatMap(([s, eps]) => Object.keys(eps).map((e) => `${s}.${e}`)));
-    assert.deepEqual([...registered].filter((e) => !declared.has(e)), [], 'registered endpoints without a contract');
-    assert.deepEqual([...declared].filter((e) => !registered.has(e)), [], 'contracts without an endpoint');
+    assert.deepEqual(
+      [...registered].filter((e) => !declared.has(e)),
+      [],
+      'registered endpoints without a contract',
+    );
+    assert.deepEqual(
+      [...declared].filter((e) => !registered.has(e)),
+      [],
+      'contracts without an endpoint',
+    );
     assert.equal(Object.keys(CONTRACTS).length, 5);
     // The relay routes carry the contract of the agent endpoint they reach, and a timeout longer than the relay's.
     for (const [name, r] of Object.entries(AGENT_ROUTES)) {
@@ -116,7 +140,7 @@ describe('agent contracts', { skip: needsRoot() }, () => {
       assert.equal(route.output, CONTRACTS[r.service][r.endpoint]?.output, name);
       assert.ok(route.timeoutMs !== null && route.timeoutMs > r.timeoutMs, name);
     }
-    assert.deepEqual([...tuneModeSchema.options], [...MODES], 'the wire modes are the tuner\'s modes');
+    assert.deepEqual([...tuneModeSchema.options], [...MODES], "the wire modes are the tuner's modes");
   });
 
   test('unmounter: plan and teardown of a scratch chroot, direct and relayed', async () => {
@@ -130,19 +154,28 @@ describe('agent contracts', { skip: needsRoot() }, () => {
   });
 
   test('cleaner: plan and clean of scratch trees, direct and relayed', async () => {
-    const p = (await check('cleaner', 'plan', { targets: [{ path: join(work, 'plan-a') }, { path: join(work, 'chroot', 'etc'), kind: 'temp', maxAgeSec: 0 }] })) as { plan: { totalBytes: number } };
+    const p = (await check('cleaner', 'plan', {
+      targets: [{ path: join(work, 'plan-a') }, { path: join(work, 'chroot', 'etc'), kind: 'temp', maxAgeSec: 0 }],
+    })) as { plan: { totalBytes: number } };
     assert.ok(p.plan.totalBytes > 0);
-    const c = (await check('cleaner', 'clean', { targets: [{ path: join(work, 'del-a') }] })) as { result: { status: string } };
+    const c = (await check('cleaner', 'clean', { targets: [{ path: join(work, 'del-a') }] })) as {
+      result: { status: string };
+    };
     assert.equal(c.result.status, 'done');
     await check('coordinator', 'clean-plan', { targets: [{ path: join(work, 'plan-a') }] });
-    const r = (await check('coordinator', 'clean', { targets: [{ path: join(work, 'del-b') }], trigger: 'contract test' })) as { result: { status: string } };
+    const r = (await check('coordinator', 'clean', {
+      targets: [{ path: join(work, 'del-b') }],
+      trigger: 'contract test',
+    })) as { result: { status: string } };
     assert.equal(r.result.status, 'done');
   });
 
   test('performance-tuner: tune (no tree and a measured tree), system status/dry-run/rollback, apt cache', async () => {
     const fast = (await check('performance-tuner', 'tune', { target: null })) as { fastPath: boolean };
     assert.equal(fast.fastPath, true);
-    const measured = (await check('coordinator', 'tune', { target: tree, mode: 'auto' }, 300_000)) as { choice: { mksquashfsOpts: string } };
+    const measured = (await check('coordinator', 'tune', { target: tree, mode: 'auto' }, 300_000)) as {
+      choice: { mksquashfsOpts: string };
+    };
     assert.ok(measured.choice.mksquashfsOpts.length > 0);
     await check('performance-tuner', 'system', { action: 'status' });
     await check('performance-tuner', 'system', { action: 'apply', buildDir: work, dryRun: true });
@@ -153,16 +186,26 @@ describe('agent contracts', { skip: needsRoot() }, () => {
     assert.equal(su.suspended, true);
     const re = (await check('performance-tuner', 'cache-resume', { chroot })) as { resumed: boolean };
     assert.equal(re.resumed, true);
-    const d = (await check('performance-tuner', 'cache-detach', { chroot })) as { unbind: { unmounted: boolean }; privateDirRemoved: boolean };
+    const d = (await check('performance-tuner', 'cache-detach', { chroot })) as {
+      unbind: { unmounted: boolean };
+      privateDirRemoved: boolean;
+    };
     assert.equal(d.unbind.unmounted, true);
     assert.equal(d.privateDirRemoved, true);
     // Nothing attached any more: both answer so, relayed.
-    assert.equal(((await check('coordinator', 'cache-suspend', { chroot })) as { suspended: boolean }).suspended, false);
+    assert.equal(
+      ((await check('coordinator', 'cache-suspend', { chroot })) as { suspended: boolean }).suspended,
+      false,
+    );
     assert.equal(((await check('coordinator', 'cache-resume', { chroot })) as { resumed: boolean }).resumed, false);
   });
 
   /** Runs mksquashfs as a call asks (in `cwd`) and reports what was measured. */
-  function runMksquashfs(cwd: string, args: string[], img: string): { wallMs: number; cpuMs: null; imageBytes: number | null; exitCode: number } {
+  function runMksquashfs(
+    cwd: string,
+    args: string[],
+    img: string,
+  ): { wallMs: number; cpuMs: null; imageBytes: number | null; exitCode: number } {
     const t0 = performance.now();
     const r = spawnSync('mksquashfs', args, { cwd, stdio: 'ignore', timeout: 120_000 });
     const wallMs = Math.round(performance.now() - t0);
@@ -173,20 +216,33 @@ describe('agent contracts', { skip: needsRoot() }, () => {
     await check('coordinator', 'cache-attach', { chroot });
     const runId = 'contracts-squashfs';
     const img = join(work, 'chroot.img');
-    const call = (await check('coordinator', 'squashfs-advise', { runId, cwd: work, args: ['chroot', img, '-noappend', '-comp', 'gzip'] }, 300_000)) as { callId: string; ran: string[]; cacheSuspended: string[]; tuned: unknown };
+    const call = (await check(
+      'coordinator',
+      'squashfs-advise',
+      { runId, cwd: work, args: ['chroot', img, '-noappend', '-comp', 'gzip'] },
+      300_000,
+    )) as { callId: string; ran: string[]; cacheSuspended: string[]; tuned: unknown };
     assert.ok(call.tuned, 'the chroot was tuned');
     assert.equal(call.cacheSuspended.length, 1, 'the overlay in the chroot was taken out before squashing it');
     const m = runMksquashfs(work, call.ran, img);
     assert.equal(m.exitCode, 0);
-    const rep = (await check('coordinator', 'squashfs-report', { callId: call.callId, runId, ...m })) as { resumed: string[] };
+    const rep = (await check('coordinator', 'squashfs-report', { callId: call.callId, runId, ...m })) as {
+      resumed: string[];
+    };
     assert.equal(rep.resumed.length, 1);
-    const listed = (await check('performance-tuner', 'squashfs-calls', { runId })) as { calls: { measured: unknown }[] };
+    const listed = (await check('performance-tuner', 'squashfs-calls', { runId })) as {
+      calls: { measured: unknown }[];
+    };
     assert.equal(listed.calls.length, 1);
     assert.deepEqual(listed.calls[0]?.measured, m);
     // A source that is not a directory runs as asked (and fails as mksquashfs fails).
     const missing = join(work, 'no-such-tree');
     const img2 = join(work, 'missing.img');
-    const c2 = (await check('performance-tuner', 'squashfs-advise', { runId, cwd: work, args: [missing, img2] })) as { callId: string; ran: string[]; note: string };
+    const c2 = (await check('performance-tuner', 'squashfs-advise', { runId, cwd: work, args: [missing, img2] })) as {
+      callId: string;
+      ran: string[];
+      note: string;
+    };
     assert.match(c2.note, /not a directory/);
     const m2 = runMksquashfs(work, c2.ran, img2);
     assert.notEqual(m2.exitCode, 0);
@@ -198,10 +254,20 @@ describe('agent contracts', { skip: needsRoot() }, () => {
 
   test('performance-tuner bootstrap: a refused target is an error reply, the input passes its schema', async () => {
     // A real debootstrap needs a mirror and minutes; the reply schema is checked in its refusal form only.
-    const payload = { target: '/etc/isoswarm-contract-test', suite: 'bookworm', mirror: 'http://deb.debian.org/debian' };
+    const payload = {
+      target: '/etc/isoswarm-contract-test',
+      suite: 'bookworm',
+      mirror: 'http://deb.debian.org/debian',
+    };
     assert.ok(CONTRACTS['performance-tuner'].bootstrap!.input.safeParse(payload).success);
-    await assert.rejects(requestEndpoint(nc, PREFIX, 'performance-tuner', 'bootstrap', payload, 30_000), (e: Error & { code?: string }) => e.name === 'BusError' && e.code === 'refused');
-    await assert.rejects(requestEndpoint(nc, PREFIX, 'coordinator', 'bootstrap', payload, 30_000), (e: Error & { code?: string }) => e.code === 'refused');
+    await assert.rejects(
+      requestEndpoint(nc, PREFIX, 'performance-tuner', 'bootstrap', payload, 30_000),
+      (e: Error & { code?: string }) => e.name === 'BusError' && e.code === 'refused',
+    );
+    await assert.rejects(
+      requestEndpoint(nc, PREFIX, 'coordinator', 'bootstrap', payload, 30_000),
+      (e: Error & { code?: string }) => e.code === 'refused',
+    );
     checked.add('performance-tuner.bootstrap').add('coordinator.bootstrap');
   });
 
@@ -226,8 +292,25 @@ describe('agent contracts', { skip: needsRoot() }, () => {
     await check('coordinator', 'memory-query', { prefix: 'contract-test/', where: [] });
     await check('coordinator', 'memory-delete', { key });
     await check('coordinator', 'memory-stats', {});
-    await check('coordinator', 'hook', { event: { hook: 'notification', id: `contracts-${Date.now()}`, at: new Date().toISOString(), source: 'cli', message: 'contract test' } });
-    const deferred = (await check('coordinator', 'hook', { event: { hook: 'notification', id: `contracts-d-${Date.now()}`, at: new Date().toISOString(), source: 'cli', message: 'contract test, deferred' }, deferred: true })) as { stored: string };
+    await check('coordinator', 'hook', {
+      event: {
+        hook: 'notification',
+        id: `contracts-${Date.now()}`,
+        at: new Date().toISOString(),
+        source: 'cli',
+        message: 'contract test',
+      },
+    });
+    const deferred = (await check('coordinator', 'hook', {
+      event: {
+        hook: 'notification',
+        id: `contracts-d-${Date.now()}`,
+        at: new Date().toISOString(),
+        source: 'cli',
+        message: 'contract test, deferred',
+      },
+      deferred: true,
+    })) as { stored: string };
     assert.equal(deferred.stored, 'stream');
     const st = (await check('coordinator', 'status', {})) as { agents: unknown[] };
     assert.equal(st.agents.length, 4);
@@ -237,27 +320,60 @@ describe('agent contracts', { skip: needsRoot() }, () => {
     // A run registered the way `isoswarm run` registers one, held by this (living) process.
     const runId = `contracts-run-${Date.now()}`;
     const { leaseMs, graceMs } = leaseTimes();
-    const rec = { runId, name: 'contracts', command: ['true'], chroot: null, isolate: false, host: hostname(), startedAt: new Date().toISOString(), endedAt: null, exitCode: null, signal: null, phases: [] };
-    const reg = { runId, name: 'contracts', chroot: null, keepOnFailure: false, aptCache: false, systemApplied: false, cli: refOf(process.pid)!, leaseMs, graceMs, record: rec } as unknown as RegisteredRun;
+    const rec = {
+      runId,
+      name: 'contracts',
+      command: ['true'],
+      chroot: null,
+      isolate: false,
+      host: hostname(),
+      startedAt: new Date().toISOString(),
+      endedAt: null,
+      exitCode: null,
+      signal: null,
+      phases: [],
+    };
+    const reg = {
+      runId,
+      name: 'contracts',
+      chroot: null,
+      keepOnFailure: false,
+      aptCache: false,
+      systemApplied: false,
+      cli: refOf(process.pid)!,
+      leaseMs,
+      graceMs,
+      record: rec,
+    } as unknown as RegisteredRun;
     writeDurable(join(createRunDir(home, runId), 'run.json'), reg);
     const r = (await check('coordinator', 'run-register', { runId })) as { state: string; leaseMs: number };
     assert.equal(r.state, 'running');
     assert.equal(r.leaseMs, leaseMs);
     const runs = (await check('coordinator', 'runs', {})) as { runs: { runId: string; state: string }[] };
     assert.deepEqual(runs.runs.find((x) => x.runId === runId)?.state, 'running');
-    const deny = (await check('coordinator', 'guard', { line: 'rm -rf /', cwd: '/' })) as { decision: string; findings: unknown[] };
+    const deny = (await check('coordinator', 'guard', { line: 'rm -rf /', cwd: '/' })) as {
+      decision: string;
+      findings: unknown[];
+    };
     assert.equal(deny.decision, 'deny');
     assert.ok(deny.findings.length > 0);
-    const allow = (await check('coordinator', 'guard', { line: 'ls -l', cwd: '/', exclude: [process.pid] })) as { decision: string };
+    const allow = (await check('coordinator', 'guard', { line: 'ls -l', cwd: '/', exclude: [process.pid] })) as {
+      decision: string;
+    };
     assert.equal(allow.decision, 'allow');
   });
 
   test('every agent: health, and adoption by the running coordinator', async () => {
-    const st = (await check('coordinator', 'status', {})) as { pid: number; agents: { name: ServiceName; pid: number }[] };
+    const st = (await check('coordinator', 'status', {})) as {
+      pid: number;
+      agents: { name: ServiceName; pid: number }[];
+    };
     const me = { pid: st.pid, startTime: startTimeOf(st.pid) };
     for (const a of st.agents) {
       await check(a.name, 'health', {});
-      const r = (await check(a.name, adoptEndpointName(a.pid), { coordinator: me, host: hostname() })) as { supervisor: { pid: number } };
+      const r = (await check(a.name, adoptEndpointName(a.pid), { coordinator: me, host: hostname() })) as {
+        supervisor: { pid: number };
+      };
       assert.equal(r.supervisor.pid, st.pid);
     }
   });
@@ -265,6 +381,10 @@ describe('agent contracts', { skip: needsRoot() }, () => {
   test('coordinator shutdown (last), and every contract was exercised', async () => {
     await check('coordinator', 'shutdown', {});
     const declared = Object.entries(CONTRACTS).flatMap(([s, eps]) => Object.keys(eps).map((e) => `${s}.${e}`));
-    assert.deepEqual(declared.filter((e) => !checked.has(e)), [], 'endpoints this test did not call');
+    assert.deepEqual(
+      declared.filter((e) => !checked.has(e)),
+      [],
+      'endpoints this test did not call',
+    );
   });
 });

@@ -8,7 +8,14 @@ import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { closeBus, connectBus, type BusAuth } from '../../src/bus/connect.js';
 import { cliSync, scratchHome, testEnv } from '../helpers/cli.js';
-import { makeNkeyUser, makeOperatorCreds, makeTlsFiles, startExternalServer, type ExternalServer, type TlsFiles } from '../helpers/external-nats.js';
+import {
+  makeNkeyUser,
+  makeOperatorCreds,
+  makeTlsFiles,
+  startExternalServer,
+  type ExternalServer,
+  type TlsFiles,
+} from '../helpers/external-nats.js';
 import { finishHome } from '../helpers/home-processes.js';
 
 const SERVICES = ['cleaner', 'coordinator', 'monitor', 'performance-tuner', 'unmounter'];
@@ -23,7 +30,10 @@ async function swarmRoundTrip(tag: string, extra: NodeJS.ProcessEnv): Promise<vo
     assert.equal((JSON.parse(up.stdout) as { embedded: boolean }).embedded, false);
     const st = cliSync(env, ['status', '--json']);
     assert.equal(st.code, 0, st.stderr);
-    assert.deepEqual((JSON.parse(st.stdout) as { services: { name: string }[] }).services.map((s) => s.name).sort(), SERVICES);
+    assert.deepEqual(
+      (JSON.parse(st.stdout) as { services: { name: string }[] }).services.map((s) => s.name).sort(),
+      SERVICES,
+    );
     const hook = cliSync(env, ['hooks', 'notify', '--message', `over ${tag}`, '--json']);
     assert.equal(hook.code, 0, hook.stderr);
     assert.equal(hook.stderr, '', 'no local-record warning: the hook went through the swarm');
@@ -38,7 +48,10 @@ async function swarmRoundTrip(tag: string, extra: NodeJS.ProcessEnv): Promise<vo
   }
 }
 
-const noOpenssl = spawnSync('openssl', ['version']).status === 0 ? false : 'openssl is not installed (apt-get install openssl): no certificates to test TLS with';
+const noOpenssl =
+  spawnSync('openssl', ['version']).status === 0
+    ? false
+    : 'openssl is not installed (apt-get install openssl): no certificates to test TLS with';
 
 describe('external nats-server with TLS, passwords, nkeys and creds', { skip: noOpenssl }, () => {
   const dir = realpathSync(mkdtempSync('/tmp/isoswarm-test-auth-ext-'));
@@ -75,25 +88,50 @@ describe('external nats-server with TLS, passwords, nkeys and creds', { skip: no
   test('TLS server: password and nkey accepted; wrong password, unknown nkey and a missing client certificate refused', async () => {
     await tryConnect(tlsServer.url, { user: 'builder', pass: password, tls: clientTls() });
     await tryConnect(tlsServer.url, { nkeySeedFile: nkeyUser.seedFile, tls: clientTls() });
-    await assert.rejects(tryConnect(tlsServer.url, { user: 'builder', pass: 'guess', tls: clientTls() }), /authorization/i);
-    await assert.rejects(tryConnect(tlsServer.url, { nkeySeedFile: makeNkeyUser(dir, 'stranger').seedFile, tls: clientTls() }), /authorization/i);
+    await assert.rejects(
+      tryConnect(tlsServer.url, { user: 'builder', pass: 'guess', tls: clientTls() }),
+      /authorization/i,
+    );
+    await assert.rejects(
+      tryConnect(tlsServer.url, { nkeySeedFile: makeNkeyUser(dir, 'stranger').seedFile, tls: clientTls() }),
+      /authorization/i,
+    );
     await assert.rejects(tryConnect(tlsServer.url, { user: 'builder', pass: password, tls: { caFile: tls.ca } }));
-    await assert.rejects(tryConnect(tlsServer.url, { user: 'builder', pass: password }), 'a plain connection to a TLS-only server');
+    await assert.rejects(
+      tryConnect(tlsServer.url, { user: 'builder', pass: password }),
+      'a plain connection to a TLS-only server',
+    );
   });
 
   test('operator-mode server: the creds file is accepted; a bad or missing file is a clear error', async () => {
     await tryConnect(opServer.url, { credsFile });
     await assert.rejects(tryConnect(opServer.url, {}), /authorization/i);
-    await assert.rejects(tryConnect(opServer.url, { credsFile: `${dir}/nope.creds` }), /cannot read the NATS creds file .*nope\.creds/);
+    await assert.rejects(
+      tryConnect(opServer.url, { credsFile: `${dir}/nope.creds` }),
+      /cannot read the NATS creds file .*nope\.creds/,
+    );
     await assert.rejects(tryConnect(opServer.url, { nkeySeedFile: tls.ca }), /holds no nkey user seed/);
   });
 
   test('the whole swarm on the TLS server with an nkey seed file and a client certificate', async () => {
-    await swarmRoundTrip('auth-nkey', { NATS_URL: tlsServer.url, NATS_NKEY: nkeyUser.seedFile, NATS_TLS_CA: tls.ca, NATS_TLS_CERT: tls.clientCert, NATS_TLS_KEY: tls.clientKey });
+    await swarmRoundTrip('auth-nkey', {
+      NATS_URL: tlsServer.url,
+      NATS_NKEY: nkeyUser.seedFile,
+      NATS_TLS_CA: tls.ca,
+      NATS_TLS_CERT: tls.clientCert,
+      NATS_TLS_KEY: tls.clientKey,
+    });
   });
 
   test('the whole swarm on the TLS server with a user and password', async () => {
-    await swarmRoundTrip('auth-pass', { NATS_URL: tlsServer.url, NATS_USER: 'builder', NATS_PASS: password, NATS_TLS_CA: tls.ca, NATS_TLS_CERT: tls.clientCert, NATS_TLS_KEY: tls.clientKey });
+    await swarmRoundTrip('auth-pass', {
+      NATS_URL: tlsServer.url,
+      NATS_USER: 'builder',
+      NATS_PASS: password,
+      NATS_TLS_CA: tls.ca,
+      NATS_TLS_CERT: tls.clientCert,
+      NATS_TLS_KEY: tls.clientKey,
+    });
   });
 
   test('the whole swarm on the operator-mode server with a creds file', async () => {
@@ -103,7 +141,20 @@ describe('external nats-server with TLS, passwords, nkeys and creds', { skip: no
   test('a wrong password keeps the swarm from starting, with the reason', async () => {
     const home = scratchHome('auth-wrong');
     try {
-      const r = cliSync({ ...testEnv(home), NATS_URL: tlsServer.url, NATS_USER: 'builder', NATS_PASS: 'guess', NATS_TLS_CA: tls.ca, NATS_TLS_CERT: tls.clientCert, NATS_TLS_KEY: tls.clientKey }, ['up'], undefined, 40_000);
+      const r = cliSync(
+        {
+          ...testEnv(home),
+          NATS_URL: tlsServer.url,
+          NATS_USER: 'builder',
+          NATS_PASS: 'guess',
+          NATS_TLS_CA: tls.ca,
+          NATS_TLS_CERT: tls.clientCert,
+          NATS_TLS_KEY: tls.clientKey,
+        },
+        ['up'],
+        undefined,
+        40_000,
+      );
       assert.notEqual(r.code, 0);
       assert.match(r.stderr, /authorization|coordinator exited/i);
     } finally {

@@ -57,13 +57,24 @@ describe('per-role inbox prefixes', () => {
       assert.equal((JSON.parse(new TextDecoder().decode(m.data)) as { ok: boolean }).ok, true);
     }
     await new Promise((r) => setTimeout(r, 300));
-    assert.ok(control.got.length >= 3 && control.got.every((s) => s.startsWith('_INBOX.cli.')), `control saw ${control.got.join(', ')}`);
-    assert.deepEqual(spyOnCli.got, [], 'the monitor role read the CLI\'s replies');
+    assert.ok(
+      control.got.length >= 3 && control.got.every((s) => s.startsWith('_INBOX.cli.')),
+      `control saw ${control.got.join(', ')}`,
+    );
+    assert.deepEqual(spyOnCli.got, [], "the monitor role read the CLI's replies");
     assert.deepEqual(spyOnAll.got, [], 'the cleaner role read replies on _INBOX.>');
-    assert.ok(spyOnCli.errors.some((e) => /permission/i.test(e)), `no permission error for the monitor: ${spyOnCli.errors.join('; ')}`);
-    assert.ok(spyOnAll.errors.some((e) => /permission/i.test(e)), `no permission error for the cleaner: ${spyOnAll.errors.join('; ')}`);
+    assert.ok(
+      spyOnCli.errors.some((e) => /permission/i.test(e)),
+      `no permission error for the monitor: ${spyOnCli.errors.join('; ')}`,
+    );
+    assert.ok(
+      spyOnAll.errors.some((e) => /permission/i.test(e)),
+      `no permission error for the cleaner: ${spyOnAll.errors.join('; ')}`,
+    );
     // Its own inbox still works for the monitor role: a request it makes is answered.
-    const own = await spy.request('isoswarm.coordinator.memory-get', enc({ key: 'optimization/none' }), { timeout: 5000 });
+    const own = await spy.request('isoswarm.coordinator.memory-get', enc({ key: 'optimization/none' }), {
+      timeout: 5000,
+    });
     assert.ok(own.data.length > 0);
   });
 });

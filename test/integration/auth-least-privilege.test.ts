@@ -23,15 +23,25 @@ function othersCanReach(dir: string): boolean {
 
 function uidOf(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n');
-  const uids = status.find((l) => l.startsWith('Uid:'))!.split(/\s+/).slice(1, 5).map(Number);
-  const groups = status.find((l) => l.startsWith('Groups:'))!.split(/\s+/).slice(1).filter(Boolean).map(Number);
+  const uids = status
+    .find((l) => l.startsWith('Uid:'))!
+    .split(/\s+/)
+    .slice(1, 5)
+    .map(Number);
+  const groups = status
+    .find((l) => l.startsWith('Groups:'))!
+    .split(/\s+/)
+    .slice(1)
+    .filter(Boolean)
+    .map(Number);
   // Real, effective, saved and file-system uid alike; no group of root's kept.
   assert.equal(new Set(uids).size, 1, `uids ${uids.join(' ')}`);
   if (uids[0] !== 0) assert.ok(!groups.includes(0), `supplementary groups ${groups.join(' ')}`);
   return uids[0]!;
 }
 
-const skip = needsRoot() || (othersCanReach(distRoot) ? false : `the checkout (${distRoot}) is not readable by other users`);
+const skip =
+  needsRoot() || (othersCanReach(distRoot) ? false : `the checkout (${distRoot}) is not readable by other users`);
 
 describe('agents without root', { skip }, () => {
   const home = scratchHome('least-priv');
@@ -45,13 +55,24 @@ describe('agents without root', { skip }, () => {
     try {
       const pids = new Map((await pingNames(nc)).map((s) => [s.name, s.pid]));
       assert.equal(pids.size, 5);
-      const nobody = Number(readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('nobody:'))!.split(':')[2]);
+      const nobody = Number(
+        readFileSync('/etc/passwd', 'utf8')
+          .split('\n')
+          .find((l) => l.startsWith('nobody:'))!
+          .split(':')[2],
+      );
       assert.equal(uidOf(pids.get('monitor')!), nobody);
       assert.equal(uidOf(pids.get('performance-tuner')!), nobody);
       assert.equal(uidOf(pids.get('unmounter')!), 0, 'the unmounter keeps root: it unmounts and signals');
       const ask = async (ep: string, payload: unknown) => {
-        const m = await nc.request(`isoswarm.coordinator.${ep}`, new TextEncoder().encode(JSON.stringify(payload)), { timeout: 20_000 });
-        return JSON.parse(new TextDecoder().decode(m.data)) as { ok: boolean; data?: Record<string, unknown>; error?: { code: string; message: string; details?: { refusal?: { code: string } } } };
+        const m = await nc.request(`isoswarm.coordinator.${ep}`, new TextEncoder().encode(JSON.stringify(payload)), {
+          timeout: 20_000,
+        });
+        return JSON.parse(new TextDecoder().decode(m.data)) as {
+          ok: boolean;
+          data?: Record<string, unknown>;
+          error?: { code: string; message: string; details?: { refusal?: { code: string } } };
+        };
       };
       const snap = await ask('monitor-snapshot', {});
       assert.equal(snap.ok, true, snap.error?.message);

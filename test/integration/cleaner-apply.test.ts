@@ -12,7 +12,14 @@ import type { CleanPlan } from '../../agents/cleaner/types.js';
 import { listUnfinished } from '../../src/host/guard/journal.js';
 import { defaultDeny, type PathPolicy } from '../../src/host/guard/path-policy.js';
 import { acquireTargetLock } from '../../src/host/guard/target-lock.js';
-import { brokenCanaries, countEntries, makeScratch, makeTree, removeScratch, writeCanaries } from '../helpers/cleaner-fixture.js';
+import {
+  brokenCanaries,
+  countEntries,
+  makeScratch,
+  makeTree,
+  removeScratch,
+  writeCanaries,
+} from '../helpers/cleaner-fixture.js';
 
 const scratch = makeScratch('apply');
 const policy: PathPolicy = { safePrefixes: [`${scratch}/builds`], deny: defaultDeny() };
@@ -32,9 +39,19 @@ test('a clean run moves the tree aside, deletes it, unlinks symlinks to host can
   const progress: number[] = [];
   const logs: string[] = [];
   const plan = await planClean([{ path: t, kind: 'tree' }], policy, homes);
-  const r = await applyClean(plan, { journalDir, policy, homes, onProgress: (p) => progress.push(p.files), log: { info: (_o, m) => logs.push(m ?? ''), warn: (_o, m) => logs.push(`warn ${m}`) } });
+  const r = await applyClean(plan, {
+    journalDir,
+    policy,
+    homes,
+    onProgress: (p) => progress.push(p.files),
+    log: { info: (_o, m) => logs.push(m ?? ''), warn: (_o, m) => logs.push(`warn ${m}`) },
+  });
   assert.equal(r.status, 'done', JSON.stringify(r));
-  assert.deepEqual(r.targets[0]?.deleted, { files: files + 2, dirs: 10 + 7 + 1, bytes: files * 3 + `${scratch}/host`.length + `${scratch}/host/canary-1`.length });
+  assert.deepEqual(r.targets[0]?.deleted, {
+    files: files + 2,
+    dirs: 10 + 7 + 1,
+    bytes: files * 3 + `${scratch}/host`.length + `${scratch}/host/canary-1`.length,
+  });
   assert.equal(existsSync(t), false);
   assert.deepEqual(trashIn(`${scratch}/builds`), []);
   assert.deepEqual(brokenCanaries(canaries), []);
@@ -47,7 +64,10 @@ test('two runs on one target at once: exactly one refuses with "locked"', async 
   const t = `${scratch}/builds/chroot-b`;
   makeTree(t, 40, 100);
   const plan = await planClean([{ path: t, kind: 'tree' }], policy, homes);
-  const [a, b] = await Promise.all([applyClean(plan, { journalDir, policy, homes }), applyClean(plan, { journalDir, policy, homes })]);
+  const [a, b] = await Promise.all([
+    applyClean(plan, { journalDir, policy, homes }),
+    applyClean(plan, { journalDir, policy, homes }),
+  ]);
   const codes = [a.targets[0]?.code, b.targets[0]?.code];
   assert.deepEqual([a.status, b.status].sort(), ['done', 'refused'], JSON.stringify([a, b]));
   assert.ok(codes.includes('locked'), JSON.stringify(codes));
@@ -63,7 +83,11 @@ test('a run while another process holds the target lock refuses and touches noth
   try {
     assert.equal(await new Promise((r) => child.stdout.once('data', (b: Buffer) => r(b.toString().trim()))), 'held');
     const before = await countEntries(t);
-    const r = await applyClean(await planClean([{ path: t, kind: 'tree' }], policy, homes), { journalDir, policy, homes });
+    const r = await applyClean(await planClean([{ path: t, kind: 'tree' }], policy, homes), {
+      journalDir,
+      policy,
+      homes,
+    });
     assert.equal(r.status, 'refused');
     assert.equal(r.targets[0]?.code, 'locked');
     assert.equal(await countEntries(t), before);
@@ -105,7 +129,11 @@ async function killedRun(t: string, when: 'after-rename' | 'mid-delete', sig: No
   return trash;
 }
 
-for (const [when, sig] of [['after-rename', 'SIGKILL'], ['mid-delete', 'SIGKILL'], ['mid-delete', 'SIGTERM']] as const) {
+for (const [when, sig] of [
+  ['after-rename', 'SIGKILL'],
+  ['mid-delete', 'SIGKILL'],
+  ['mid-delete', 'SIGTERM'],
+] as const) {
   test(`${sig} ${when}: the next run finds the trash in the journal and finishes the delete`, async () => {
     const t = `${scratch}/builds/chroot-${when}-${sig}`;
     const files = makeTree(t, 30, 100);
@@ -116,7 +144,10 @@ for (const [when, sig] of [['after-rename', 'SIGKILL'], ['mid-delete', 'SIGKILL'
     if (when === 'after-rename') assert.equal(left, files + 30 + 7 + 1, 'nothing deleted yet');
     else assert.ok(left < files + 38, 'partly deleted');
     const un = await listUnfinished(journalDir);
-    assert.deepEqual(un.map((u) => [u.target, u.pending.map((p) => p.step)]), [[t, [`trash:${trash}`]]]);
+    assert.deepEqual(
+      un.map((u) => [u.target, u.pending.map((p) => p.step)]),
+      [[t, [`trash:${trash}`]]],
+    );
 
     // The next run: the target is gone, its plan says so, and the run finishes the trash.
     const plan = await planClean([{ path: t, kind: 'tree' }], policy, homes);
@@ -135,7 +166,10 @@ test('resumeUnfinished (agent start) finishes a killed run without a new request
   makeTree(t, 5, 20);
   const trash = await killedRun(t, 'after-rename', 'SIGKILL');
   const done = await resumeUnfinished({ journalDir, policy, homes });
-  assert.deepEqual(done.map((d) => [d.target, d.status]), [[t, 'done']]);
+  assert.deepEqual(
+    done.map((d) => [d.target, d.status]),
+    [[t, 'done']],
+  );
   assert.equal(existsSync(trash), false);
   assert.deepEqual(await listUnfinished(journalDir), []);
 });
@@ -146,7 +180,10 @@ test('forged plans are judged again: another input, a refused path, a swapped fo
   const other = `${scratch}/builds/other`;
   makeTree(other, 1, 3);
   const good = await planClean([{ path: other, kind: 'tree' }], policy, homes);
-  const forge = (path: string, target = good.targets[0]?.target ?? null): CleanPlan => ({ createdAt: good.createdAt, targets: [{ ...(good.targets[0] as CleanPlan['targets'][0]), input: { path, kind: 'tree' }, target }] });
+  const forge = (path: string, target = good.targets[0]?.target ?? null): CleanPlan => ({
+    createdAt: good.createdAt,
+    targets: [{ ...(good.targets[0] as CleanPlan['targets'][0]), input: { path, kind: 'tree' }, target }],
+  });
   const cases: [CleanPlan, string][] = [
     [forge(keep), 'changed'],
     [forge('/'), 'root'],

@@ -36,7 +36,10 @@ test('cleanup --dry-run (the plan) refuses exactly what the real clean refuses',
     const held = await acquireTargetLock(locked);
     assert.ok(held);
     try {
-      const targets: CleanTargetInput[] = [plain, mounted, lazy, locked, '/etc'].map((path) => ({ path, kind: 'tree' }));
+      const targets: CleanTargetInput[] = [plain, mounted, lazy, locked, '/etc'].map((path) => ({
+        path,
+        kind: 'tree',
+      }));
       const plan = await planClean(targets, fx.policy, fx.homes, { lazyMarkerDir });
       const planned = plan.targets.map((t) => t.refused?.code ?? 'delete');
       assert.deepEqual(planned.slice(0, 4), ['delete', 'mounted', 'lazy-detached', 'locked']);
@@ -45,8 +48,15 @@ test('cleanup --dry-run (the plan) refuses exactly what the real clean refuses',
       assert.ok(existsSync(`${plain}/file`), 'the plan deleted something');
 
       // The real clean, as the Cleaner's clean endpoint runs it: plan again, then apply.
-      const real = await applyClean(await planClean(targets, fx.policy, fx.homes, { lazyMarkerDir }), { journalDir: `${state}/cleaner`, lazyMarkerDir, policy: fx.policy, homes: fx.homes });
-      const did = real.targets.map((t) => (t.status === 'refused' ? (t.code ?? 'refused') : t.status === 'done' ? 'delete' : t.status));
+      const real = await applyClean(await planClean(targets, fx.policy, fx.homes, { lazyMarkerDir }), {
+        journalDir: `${state}/cleaner`,
+        lazyMarkerDir,
+        policy: fx.policy,
+        homes: fx.homes,
+      });
+      const did = real.targets.map((t) =>
+        t.status === 'refused' ? (t.code ?? 'refused') : t.status === 'done' ? 'delete' : t.status,
+      );
       assert.deepEqual(did, planned);
       assert.equal(existsSync(plain), false);
       for (const d of [mounted, lazy, locked]) assert.ok(existsSync(`${d}/file`), `${d} was deleted though refused`);

@@ -43,7 +43,24 @@ describe('dashboard access', () => {
     let dash = '';
     let metricsOnly = '';
     before(() => {
-      const r = cliSync(env, ['up', '--json', '--dashboard', '--dashboard-port', '0', '--metrics-port', '0', '--bind', '0.0.0.0', '--token', TOKEN], undefined, 90_000);
+      const r = cliSync(
+        env,
+        [
+          'up',
+          '--json',
+          '--dashboard',
+          '--dashboard-port',
+          '0',
+          '--metrics-port',
+          '0',
+          '--bind',
+          '0.0.0.0',
+          '--token',
+          TOKEN,
+        ],
+        undefined,
+        90_000,
+      );
       assert.equal(r.code, 0, r.stderr);
       const s = JSON.parse(r.stdout) as { dashboards: { url?: string; page: boolean; error?: string }[] };
       assert.equal(s.dashboards.length, 2, r.stdout);
@@ -56,7 +73,11 @@ describe('dashboard access', () => {
         const r = await httpGet(dash + path);
         assert.equal(r.status, 401, `/${path} without the token: ${r.status}`);
         assert.match(String(r.headers['www-authenticate']), /Bearer/);
-        assert.equal((await httpGet(dash + path, { Authorization: 'Bearer wrong-token-0123456789' })).status, 401, `/${path} with a wrong token`);
+        assert.equal(
+          (await httpGet(dash + path, { Authorization: 'Bearer wrong-token-0123456789' })).status,
+          401,
+          `/${path} with a wrong token`,
+        );
       }
       const page = await httpGet(dash, { Authorization: `Bearer ${TOKEN}` });
       assert.equal(page.status, 200);
@@ -83,16 +104,19 @@ describe('dashboard access', () => {
     });
 
     test('event streams cut off abruptly, many at once, leave the coordinator serving', async () => {
-      const coordinator = (JSON.parse(readFileSync(join(home, 'run.json'), 'utf8')) as { coordinator: { pid: number } }).coordinator.pid;
-      const cuts = Array.from({ length: 30 }, (_, i) =>
-        new Promise<void>((resolve) => {
-          const req = request(`${dash}events`, { headers: { Authorization: `Bearer ${TOKEN}` } }, (res) => {
-            res.once('data', () => setTimeout(() => req.destroy(), (i % 10) * 150));
-          });
-          req.on('error', () => undefined);
-          req.on('close', () => resolve());
-          req.end();
-        }),
+      const coordinator = (JSON.parse(readFileSync(join(home, 'run.json'), 'utf8')) as { coordinator: { pid: number } })
+        .coordinator.pid;
+      const cuts = Array.from(
+        { length: 30 },
+        (_, i) =>
+          new Promise<void>((resolve) => {
+            const req = request(`${dash}events`, { headers: { Authorization: `Bearer ${TOKEN}` } }, (res) => {
+              res.once('data', () => setTimeout(() => req.destroy(), (i % 10) * 150));
+            });
+            req.on('error', () => undefined);
+            req.on('close', () => resolve());
+            req.end();
+          }),
       );
       await Promise.all(cuts);
       await new Promise((r) => setTimeout(r, 1500)); // updates keep flowing to what was cut

@@ -12,7 +12,8 @@ const PROMTOOL = await which('promtool');
 
 function promtoolSkip(): false | string {
   if (PROMTOOL) return false;
-  if (process.env.CI === 'true') throw new Error('CI=true but promtool is not installed: apt-get install -y --no-install-recommends prometheus');
+  if (process.env.CI === 'true')
+    throw new Error('CI=true but promtool is not installed: apt-get install -y --no-install-recommends prometheus');
   return 'promtool is not installed (apt-get install --no-install-recommends prometheus)';
 }
 
@@ -77,20 +78,35 @@ describe('/metrics of a running swarm', { skip: promtoolSkip() }, () => {
     assert.equal(r.code, 0, r.stderr);
     const runId = /run (\S+): exit 0/.exec(r.stderr)?.[1];
     assert.ok(runId, r.stderr);
-    const last = await until('the finished run counted', async () => {
-      const s = await scrape(srv.metrics);
-      return (metricValue(s, 'isoswarm_runs_total{outcome="succeeded"}') ?? 0) > succeeded0 ? s : null;
-    }, 30_000);
+    const last = await until(
+      'the finished run counted',
+      async () => {
+        const s = await scrape(srv.metrics);
+        return (metricValue(s, 'isoswarm_runs_total{outcome="succeeded"}') ?? 0) > succeeded0 ? s : null;
+      },
+      30_000,
+    );
     assert.equal(metricValue(last, 'isoswarm_runs_total{outcome="succeeded"}'), succeeded0 + 1);
-    assert.ok((metricValue(last, 'isoswarm_hook_events_total{hook="pre-task"}') ?? 0) >= 1, 'pre-task hook event not counted');
-    assert.ok((metricValue(last, 'isoswarm_hook_events_total{hook="post-task"}') ?? 0) >= 1, 'post-task hook event not counted');
-    assert.ok((metricValue(last, 'isoswarm_agent_requests_total{service="coordinator"}') ?? 0) > requests0, 'coordinator requests did not move');
+    assert.ok(
+      (metricValue(last, 'isoswarm_hook_events_total{hook="pre-task"}') ?? 0) >= 1,
+      'pre-task hook event not counted',
+    );
+    assert.ok(
+      (metricValue(last, 'isoswarm_hook_events_total{hook="post-task"}') ?? 0) >= 1,
+      'post-task hook event not counted',
+    );
+    assert.ok(
+      (metricValue(last, 'isoswarm_agent_requests_total{service="coordinator"}') ?? 0) > requests0,
+      'coordinator requests did not move',
+    );
     assert.equal(metricValue(last, 'isoswarm_run_duration_seconds_count'), 1);
     const sum = metricValue(last, 'isoswarm_run_duration_seconds_sum')!;
     assert.ok(sum >= 4 && sum < 150, `run duration ${sum} s`);
     assert.equal(metricValue(last, 'isoswarm_run_phase_duration_seconds_count{phase="build"}'), 1);
     assert.ok(!last.includes(runId!), 'a run id appears in the metrics (high-cardinality label)');
     assert.equal(promtoolCheck(last).code, 0, promtoolCheck(last).out);
-    t.diagnostic(`counters: requests ${requests0} -> ${metricValue(last, 'isoswarm_agent_requests_total{service="coordinator"}')}, runs succeeded ${succeeded0} -> ${succeeded0 + 1}, run ${sum.toFixed(1)} s`);
+    t.diagnostic(
+      `counters: requests ${requests0} -> ${metricValue(last, 'isoswarm_agent_requests_total{service="coordinator"}')}, runs succeeded ${succeeded0} -> ${succeeded0 + 1}, run ${sum.toFixed(1)} s`,
+    );
   });
 });

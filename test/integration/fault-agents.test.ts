@@ -2,14 +2,32 @@
 // CLI sends it: the caller gets a clear `agent-died` error at once (not a 30-minute wait), the agent
 // comes back, the next request completes, and the host is intact (canaries, /dev/null, mount table).
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { NatsConnection } from 'nats';
 import { mountsUnder } from '../../src/host/mounts/mountinfo.js';
 import { isTrashName } from '../../src/host/delete/safe-delete.js';
 import { pingNames, rawClient } from '../helpers/bus.js';
-import { bindHost, canariesIntact, debootstrapMounts, isRunning, startProcess, waitRooted, withFixture, writeCanary } from '../helpers/chroot-fixture.js';
+import {
+  bindHost,
+  canariesIntact,
+  debootstrapMounts,
+  isRunning,
+  startProcess,
+  waitRooted,
+  withFixture,
+  writeCanary,
+} from '../helpers/chroot-fixture.js';
 import { cliSync, scratchHome, testEnv } from '../helpers/cli.js';
 import { finishHome, processesOfHome } from '../helpers/home-processes.js';
 import { readMountsSync } from '../helpers/host-snapshot.js';
@@ -22,9 +40,16 @@ interface Reply<T> {
   error?: { code: string; message: string; details?: unknown };
 }
 
-async function call<T>(nc: NatsConnection, endpoint: string, payload: unknown, timeoutMs: number): Promise<{ reply: Reply<T>; ms: number }> {
+async function call<T>(
+  nc: NatsConnection,
+  endpoint: string,
+  payload: unknown,
+  timeoutMs: number,
+): Promise<{ reply: Reply<T>; ms: number }> {
   const t = performance.now();
-  const m = await nc.request(`isoswarm.coordinator.${endpoint}`, new TextEncoder().encode(JSON.stringify(payload)), { timeout: timeoutMs });
+  const m = await nc.request(`isoswarm.coordinator.${endpoint}`, new TextEncoder().encode(JSON.stringify(payload)), {
+    timeout: timeoutMs,
+  });
   return { reply: JSON.parse(new TextDecoder().decode(m.data)) as Reply<T>, ms: performance.now() - t };
 }
 
@@ -87,7 +112,13 @@ describe('kill -9 of an agent in the middle of a task', { skip: needsRoot() }, (
 
       const pending = call<unknown>(nc, 'teardown', { target: fx.chroot, graceMs: 60_000 }, 20_000);
       // Killed while it waits out the grace period of the process that ignores SIGTERM.
-      await until('the terminate step in the journal', () => existsSync(journalDir) && readdirSync(journalDir).some((f) => readFileSync(join(journalDir, f), 'utf8').includes('"terminate"')), 10_000);
+      await until(
+        'the terminate step in the journal',
+        () =>
+          existsSync(journalDir) &&
+          readdirSync(journalDir).some((f) => readFileSync(join(journalDir, f), 'utf8').includes('"terminate"')),
+        10_000,
+      );
       const killedAt = performance.now();
       process.kill(unmounter, 'SIGKILL');
       const { reply } = await pending;
@@ -100,7 +131,12 @@ describe('kill -9 of an agent in the middle of a task', { skip: needsRoot() }, (
       assert.ok(mountsUnder(readMountsSync(), fx.chroot).length > 0);
 
       await pidOf(nc, 'unmounter', unmounter);
-      const again = await call<{ result: { status: string; signalled: { outcome: string }[] } }>(nc, 'teardown', { target: fx.chroot, graceMs: 300 }, 30_000);
+      const again = await call<{ result: { status: string; signalled: { outcome: string }[] } }>(
+        nc,
+        'teardown',
+        { target: fx.chroot, graceMs: 300 },
+        30_000,
+      );
       assert.equal(again.reply.ok, true, again.reply.error?.message);
       assert.equal(again.reply.data!.result.status, 'done');
       await until('the stubborn process to die', () => !isRunning(stubborn), 3000);
@@ -122,17 +158,29 @@ describe('kill -9 of an agent in the middle of a task', { skip: needsRoot() }, (
         return ''; // gone meanwhile
       }
     };
-    await until('mksquashfs under the tuner', () => groupMembers(tuner).some((p) => cmdline(p).startsWith('mksquashfs')), 30_000);
+    await until(
+      'mksquashfs under the tuner',
+      () => groupMembers(tuner).some((p) => cmdline(p).startsWith('mksquashfs')),
+      30_000,
+    );
     process.kill(tuner, 'SIGKILL');
     const killedAt = performance.now();
     const { reply } = await pending;
     assert.equal(reply.error?.code, 'agent-died', JSON.stringify(reply).slice(0, 300));
     assert.ok(performance.now() - killedAt < 2000);
-    await until('the dead tuner\'s process group to be empty', () => groupMembers(tuner).length === 0, 3000);
-    assert.deepEqual(processesOfHome(home).filter((p) => /mksquashfs|unsquashfs/.test(p.cmd)), []);
+    await until("the dead tuner's process group to be empty", () => groupMembers(tuner).length === 0, 3000);
+    assert.deepEqual(
+      processesOfHome(home).filter((p) => /mksquashfs|unsquashfs/.test(p.cmd)),
+      [],
+    );
 
     await pidOf(nc, 'performance-tuner', tuner);
-    const again = await call<{ env: Record<string, string> }>(nc, 'tune', { target: tree, mode: 'conservative' }, 120_000);
+    const again = await call<{ env: Record<string, string> }>(
+      nc,
+      'tune',
+      { target: tree, mode: 'conservative' },
+      120_000,
+    );
     assert.equal(again.reply.ok, true, again.reply.error?.message);
     assert.match(again.reply.data!.env.MKSQUASHFS_OPTS ?? '', /-comp/);
   });
@@ -161,7 +209,9 @@ describe('kill -9 of an agent in the middle of a task', { skip: needsRoot() }, (
       await pidOf(nc, 'cleaner', cleaner);
       // The restarted cleaner finishes the journalled trash by itself or when asked again; while it is
       // at it, the target is locked and a request is refused as such (then retried here).
-      type Clean = { result: { status: string; targets: { status: string; code?: string; resumed?: { trash: string[] } }[] } };
+      type Clean = {
+        result: { status: string; targets: { status: string; code?: string; resumed?: { trash: string[] } }[] };
+      };
       let last: Clean['result'] | undefined;
       const end = Date.now() + 30_000;
       while (Date.now() < end) {

@@ -28,7 +28,9 @@ async function agentPids(nc: NatsConnection): Promise<Map<string, number>> {
   return new Map((await pingNames(nc)).filter((s) => s.name !== 'coordinator').map((s) => [s.name, s.pid]));
 }
 
-async function coordinatorStatus(nc: NatsConnection): Promise<{ pid: number; agents: { name: string; pid: number; adopted: boolean; restarts: number }[] }> {
+async function coordinatorStatus(
+  nc: NatsConnection,
+): Promise<{ pid: number; agents: { name: string; pid: number; adopted: boolean; restarts: number }[] }> {
   const m = await nc.request('isoswarm.coordinator.status', new TextEncoder().encode('{}'), { timeout: 3000 });
   return (JSON.parse(new TextDecoder().decode(m.data)) as { data: never }).data;
 }
@@ -44,7 +46,9 @@ describe('kill -9 of the coordinator, then isoswarm up', () => {
 
   test('agents survive, are adopted (same PIDs, one nats-server), memory intact, down stops them', async () => {
     assert.equal(cliSync(env, ['up']).code, 0);
-    const entries = Array.from({ length: 200 }, (_, i) => JSON.stringify({ key: `fault/k${i}`, value: { i } })).join('\n');
+    const entries = Array.from({ length: 200 }, (_, i) => JSON.stringify({ key: `fault/k${i}`, value: { i } })).join(
+      '\n',
+    );
     const imp = cliSync(env, ['memory', 'import', '-'], entries);
     assert.equal(imp.code, 0, imp.stderr);
     const first = readRun(home);
@@ -72,7 +76,11 @@ describe('kill -9 of the coordinator, then isoswarm up', () => {
     nc = await rawClient(home);
     try {
       const seen = await pingNames(nc);
-      assert.deepEqual(seen.map((s) => s.name).sort(), ['cleaner', 'coordinator', 'monitor', 'performance-tuner', 'unmounter'], 'exactly five services, no duplicate agent');
+      assert.deepEqual(
+        seen.map((s) => s.name).sort(),
+        ['cleaner', 'coordinator', 'monitor', 'performance-tuner', 'unmounter'],
+        'exactly five services, no duplicate agent',
+      );
       assert.deepEqual(await agentPids(nc), before, 'the same agent processes, adopted');
       const st = await coordinatorStatus(nc);
       assert.equal(st.pid, second.coordinator.pid);
@@ -80,7 +88,9 @@ describe('kill -9 of the coordinator, then isoswarm up', () => {
 
       const list = cliSync(env, ['memory', 'list', '--prefix', 'fault/', '--json']);
       assert.equal(list.code, 0, list.stderr);
-      const got = new Map((JSON.parse(list.stdout) as { key: string; value: { i: number } }[]).map((e) => [e.key, e.value.i]));
+      const got = new Map(
+        (JSON.parse(list.stdout) as { key: string; value: { i: number } }[]).map((e) => [e.key, e.value.i]),
+      );
       assert.equal(got.size, 200, 'every record written before the kill is there');
       for (let i = 0; i < 200; i++) assert.equal(got.get(`fault/k${i}`), i);
       assert.equal(cliSync(env, ['memory', 'set', 'fault/after', '1']).code, 0, 'the new coordinator writes');
@@ -142,7 +152,13 @@ describe('kill -9 of the coordinator without a new one', () => {
     const down = cliSync(env, ['down', '--json']);
     assert.equal(down.code, 0, down.stderr);
     const r = JSON.parse(down.stdout) as { stopped: { what: string; pid: number }[] };
-    assert.deepEqual(r.stopped.filter((s) => s.what.startsWith('agent')).map((s) => s.pid).sort(), [...agents].sort());
+    assert.deepEqual(
+      r.stopped
+        .filter((s) => s.what.startsWith('agent'))
+        .map((s) => s.pid)
+        .sort(),
+      [...agents].sort(),
+    );
     assert.deepEqual(await waitGone([...agents, run.nats.pid], 3000), []);
   });
 

@@ -23,7 +23,8 @@ async function hookEvents(nc: NatsConnection): Promise<HookEventLike[]> {
   const out: HookEventLike[] = [];
   for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
     const m = await jsm.streams.getMessage('ISOSWARM_EVENTS', { seq }).catch(() => null);
-    if (m && m.subject.startsWith('isoswarm.events.hook.')) out.push(JSON.parse(new TextDecoder().decode(m.data)) as HookEventLike);
+    if (m && m.subject.startsWith('isoswarm.events.hook.'))
+      out.push(JSON.parse(new TextDecoder().decode(m.data)) as HookEventLike);
   }
   return out;
 }
@@ -50,7 +51,12 @@ describe('nats-server restart during a long isoswarm run', () => {
     await nc.close();
 
     const mark = `${home}/build-started`;
-    const run = cli(env, ['run', '--name', 'outage', '--json', '--', 'sh', '-c', `touch ${mark}; sleep 7`], undefined, 90_000);
+    const run = cli(
+      env,
+      ['run', '--name', 'outage', '--json', '--', 'sh', '-c', `touch ${mark}; sleep 7`],
+      undefined,
+      90_000,
+    );
     await until('the build to start', () => (existsSync(mark) ? true : undefined), 20_000);
 
     await stopServer(home);
@@ -70,24 +76,42 @@ describe('nats-server restart during a long isoswarm run', () => {
     nc = await rawClient(home);
     try {
       // Same processes, reconnected (nobody restarted).
-      await until('all five services back', async () => ((await pingNames(nc).catch(() => [])).length === 5 ? true : undefined), 10_000);
+      await until(
+        'all five services back',
+        async () => ((await pingNames(nc).catch(() => [])).length === 5 ? true : undefined),
+        10_000,
+      );
       assert.deepEqual(new Map((await pingNames(nc)).map((s) => [s.name, s.pid])), pids);
 
       const r = await run;
       assert.equal(r.code, 0, r.stderr.slice(-2000));
       const record = JSON.parse(r.stdout) as { runId: string; exitCode: number; notes: string[] };
       assert.equal(record.exitCode, 0);
-      assert.deepEqual(record.notes.filter((n) => /hook|performance record|monitor/.test(n)), [], 'the run reached the swarm after the outage');
+      assert.deepEqual(
+        record.notes.filter((n) => /hook|performance record|monitor/.test(n)),
+        [],
+        'the run reached the swarm after the outage',
+      );
 
-      const events = await until('the outage events in the stream', async () => {
-        const ev = await hookEvents(nc);
-        return outage.every((o) => ev.some((e) => e.id === o.id)) ? ev : undefined;
-      }, 10_000);
+      const events = await until(
+        'the outage events in the stream',
+        async () => {
+          const ev = await hookEvents(nc);
+          return outage.every((o) => ev.some((e) => e.id === o.id)) ? ev : undefined;
+        },
+        10_000,
+      );
       const kinds = events.map((e) => `${e.hook}${e.taskId === record.runId ? ':run' : ''}`).sort();
-      assert.deepEqual(kinds, ['notification', 'notification', 'notification', 'post-task:run', 'pre-task:run'], 'every hook event, once');
+      assert.deepEqual(
+        kinds,
+        ['notification', 'notification', 'notification', 'post-task:run', 'pre-task:run'],
+        'every hook event, once',
+      );
       const pending = cliSync(env, ['memory', 'list', '--prefix', 'hooks/pending/', '--json']);
       assert.deepEqual(JSON.parse(pending.stdout), [], 'nothing left waiting for the stream');
-      const notes = JSON.parse(cliSync(env, ['memory', 'list', '--prefix', 'notifications/', '--json']).stdout) as unknown[];
+      const notes = JSON.parse(
+        cliSync(env, ['memory', 'list', '--prefix', 'notifications/', '--json']).stdout,
+      ) as unknown[];
       assert.equal(notes.length, 3, 'the outage notifications are in the memory');
     } finally {
       await nc.close();

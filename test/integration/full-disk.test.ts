@@ -35,16 +35,23 @@ describe('full disk and bad state', { skip: needsRoot() }, () => {
     mkdirSync(home);
     const up = cliSync(env, ['up'], undefined, 60_000);
     assert.equal(up.code, 0, up.stderr);
-    for (let i = 0; i < 3; i++) assert.equal(cliSync(env, ['memory', 'set', `notes/before-${i}`, `{"i":${i}}`]).code, 0);
+    for (let i = 0; i < 3; i++)
+      assert.equal(cliSync(env, ['memory', 'set', `notes/before-${i}`, `{"i":${i}}`]).code, 0);
     const before = count();
     assert.ok(before >= 3);
     spawnSync('dd', ['if=/dev/zero', `of=${disk}/fill`, 'bs=1M'], { stdio: 'ignore' });
 
     const run = cliSync(env, ['run', '--no-tune', '--', 'true'], undefined, 60_000);
     assert.equal(run.code, 1, run.stderr);
-    assert.match(run.stderr, new RegExp(`no space left on the disk holding .*mounted at ${disk}, tmpfs.*0\\.0 MiB free`));
+    assert.match(
+      run.stderr,
+      new RegExp(`no space left on the disk holding .*mounted at ${disk}, tmpfs.*0\\.0 MiB free`),
+    );
     assert.doesNotMatch(run.stderr, /unexpected error|\n\s+at /);
-    for (const args of [['hooks', 'post-edit', '--file', '/etc/hostname', '--memory-key', 'builds/full'], ['hooks', 'notification', '--message', 'disk full']]) {
+    for (const args of [
+      ['hooks', 'post-edit', '--file', '/etc/hostname', '--memory-key', 'builds/full'],
+      ['hooks', 'notification', '--message', 'disk full'],
+    ]) {
       const h = cliSync(env, args);
       assert.ok(h.code === 0 || h.code === 1, `${args[1]} exited ${h.code}: ${h.stderr}`);
       if (h.code === 1) assert.match(h.stderr, /no space|disk/i);
@@ -58,7 +65,8 @@ describe('full disk and bad state', { skip: needsRoot() }, () => {
     const up2 = cliSync(env, ['up'], undefined, 60_000);
     assert.equal(up2.code, 0, up2.stderr);
     assert.ok(count() >= before, 'entries stored before the disk filled are gone');
-    for (let i = 0; i < 3; i++) assert.equal(JSON.parse(cliSync(env, ['memory', 'get', `notes/before-${i}`, '--json']).stdout).value.i, i);
+    for (let i = 0; i < 3; i++)
+      assert.equal(JSON.parse(cliSync(env, ['memory', 'get', `notes/before-${i}`, '--json']).stdout).value.i, i);
   });
 
   test('corrupted run.json: reported, and up repairs it without a second swarm', () => {

@@ -11,10 +11,26 @@ export interface Expect {
 
 export function corpus(p: { S: string; R: string; C: string }): Expect[] {
   const { S, R, C } = p;
-  const blockCase = (cmd: string, cwd?: string): Expect => ({ cmd, live: 'deny', gone: 'allow', block: true, ...(cwd ? { cwd } : {}) });
+  const blockCase = (cmd: string, cwd?: string): Expect => ({
+    cmd,
+    live: 'deny',
+    gone: 'allow',
+    block: true,
+    ...(cwd ? { cwd } : {}),
+  });
   const always = (cmd: string, cwd?: string): Expect => ({ cmd, live: 'deny', gone: 'deny', ...(cwd ? { cwd } : {}) });
-  const harmless = (cmd: string, cwd?: string): Expect => ({ cmd, live: 'allow', gone: 'allow', ...(cwd ? { cwd } : {}) });
-  const liveOnly = (cmd: string, cwd?: string): Expect => ({ cmd, live: 'deny', gone: 'allow', ...(cwd ? { cwd } : {}) });
+  const harmless = (cmd: string, cwd?: string): Expect => ({
+    cmd,
+    live: 'allow',
+    gone: 'allow',
+    ...(cwd ? { cwd } : {}),
+  });
+  const liveOnly = (cmd: string, cwd?: string): Expect => ({
+    cmd,
+    live: 'deny',
+    gone: 'allow',
+    ...(cwd ? { cwd } : {}),
+  });
   return [
     // The request's block, line by line and whole.
     blockCase(`umount -lf ${C}/proc || true`),

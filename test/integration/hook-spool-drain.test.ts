@@ -17,7 +17,13 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const paths = ensureStateDir(dir);
 const config = loadConfig({});
 let seq = 0;
-const edit = (file: string): HookEvent => ({ hook: 'post-edit', id: `e${++seq}`, at: new Date(Date.UTC(2026, 0, 1, 0, 0, seq)).toISOString(), source: 'cli', file });
+const edit = (file: string): HookEvent => ({
+  hook: 'post-edit',
+  id: `e${++seq}`,
+  at: new Date(Date.UTC(2026, 0, 1, 0, 0, seq)).toISOString(),
+  source: 'cli',
+  file,
+});
 
 async function withOps<T>(fn: (ops: MemoryOps) => Promise<T>): Promise<T> {
   const store = await MemoryStore.openWriter(paths.memory, { mapSizeBytes: 1 << 30 });
@@ -82,7 +88,10 @@ test('a failing spooled hook is kept under hooks/failed/, not lost and not retri
 test('a batched update applies its function to the committed value', async () => {
   await withOps(async (ops) => {
     await ops.store.set('n', 1);
-    await Promise.all([ops.store.batch([{ key: 'n', fn: (o) => (o as number) + 1 }]), ops.store.update('n', (o) => (o as number) + 10)]);
+    await Promise.all([
+      ops.store.batch([{ key: 'n', fn: (o) => (o as number) + 1 }]),
+      ops.store.update('n', (o) => (o as number) + 10),
+    ]);
     assert.equal(ops.get('n')?.value, 12);
   });
 });

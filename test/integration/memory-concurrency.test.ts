@@ -36,7 +36,9 @@ describe('memory under concurrent writers', () => {
   test('8 processes x 5,000 writes through the memory module: all 40,000 there', async () => {
     const home = scratchHome('mem-module');
     homes.push(home);
-    const codes = await Promise.all(Array.from({ length: 8 }, (_, w) => runWriter(testEnv(home), [`${home}/memory`, String(w), '5000', 'module'])));
+    const codes = await Promise.all(
+      Array.from({ length: 8 }, (_, w) => runWriter(testEnv(home), [`${home}/memory`, String(w), '5000', 'module'])),
+    );
     assert.deepEqual(codes, Array(8).fill(0));
     assert.equal(countAll(`${home}/memory`, 8, 5000), 40_000);
   });
@@ -47,7 +49,9 @@ describe('memory under concurrent writers', () => {
       homes.push(home);
       const env = testEnv(home);
       if (swarm === 'up') assert.equal(cliSync(env, ['up']).code, 0);
-      const codes = await Promise.all(Array.from({ length: 8 }, (_, w) => runWriter(env, ['-', String(w), '100', 'cli-path'])));
+      const codes = await Promise.all(
+        Array.from({ length: 8 }, (_, w) => runWriter(env, ['-', String(w), '100', 'cli-path'])),
+      );
       assert.deepEqual(codes, Array(8).fill(0));
       cliSync(env, ['down']);
       assert.equal(countAll(`${home}/memory`, 8, 100), 800);
@@ -61,7 +65,8 @@ describe('memory under concurrent writers', () => {
       const runs = await Promise.all(
         Array.from({ length: 8 }, async (_, w) => {
           const out = [];
-          for (let i = 0; i < 10; i++) out.push(cli(env, ['memory', 'set', `w${w}/k${i}`, JSON.stringify({ writer: w, i })], undefined, 180_000));
+          for (let i = 0; i < 10; i++)
+            out.push(cli(env, ['memory', 'set', `w${w}/k${i}`, JSON.stringify({ writer: w, i })], undefined, 180_000));
           return Promise.all(out);
         }),
       );

@@ -33,7 +33,9 @@ function oracleSeconds(pids: number[]): number {
 }
 
 function exited(child: ChildProcess): Promise<void> {
-  return new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', () => r())));
+  return new Promise((r) =>
+    child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', () => r()),
+  );
 }
 
 test('process tree: members, CPU of busy children, I/O and CPU of reaped children kept, exit', async () => {
@@ -73,7 +75,10 @@ test('process tree: members, CPU of busy children, I/O and CPU of reaped childre
     await sleep(1000);
     const o2 = oracleSeconds(tree.map((p) => p.pid));
     const busy = meter.sample();
-    assert.ok(Math.abs(busy.cpuSeconds - a.cpuSeconds - (o2 - o1)) <= 0.08, `meter ${busy.cpuSeconds - a.cpuSeconds} vs /proc ${o2 - o1}`);
+    assert.ok(
+      Math.abs(busy.cpuSeconds - a.cpuSeconds - (o2 - o1)) <= 0.08,
+      `meter ${busy.cpuSeconds - a.cpuSeconds} vs /proc ${o2 - o1}`,
+    );
     assert.ok(busy.cpuPct > 5, `burners got ${busy.cpuPct.toFixed(0)} % of a core`);
     assert.ok(busy.cpuSeconds >= first.cpuSeconds);
 

@@ -3,7 +3,16 @@
 // full pass (spread over ticks) that catches files growing in place.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, closeSync, mkdirSync, mkdtempSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { TempTracker, type TickStats } from '../../src/host/walk/temp-tracker.js';
 import { run, runOk } from '../../src/host/exec.js';
@@ -82,7 +91,12 @@ function runPass(t: TempTracker, maxTicks = 10_000): TickStats[] {
 const sum = (ts: TickStats[]) => ts.reduce((a, s) => a + s.visited, 0);
 
 test('200k files: bounded per-tick cost, exact total, cheap check passes, changes picked up', async () => {
-  const t = new TempTracker(root, { budgetEntries: BUDGET, budgetMs: BUDGET_MS, checkIntervalMs: 0, fullRefreshMs: 1e12 });
+  const t = new TempTracker(root, {
+    budgetEntries: BUDGET,
+    budgetMs: BUDGET_MS,
+    checkIntervalMs: 0,
+    fullRefreshMs: 1e12,
+  });
   try {
     // 1. First (full) pass: many small slices, totals only grow, then exact.
     const ticks: TickStats[] = [];

@@ -16,7 +16,9 @@ describe('quick NATS request client', () => {
   before(async () => {
     srv = await startExternalServer(dir, 'quick', { authorization: { users: [{ user: 'u', password: 'secret-pw' }] } });
     responder = await connect({ servers: srv.url, user: 'u', pass: 'secret-pw' });
-    responder.subscribe('svc.echo', { callback: (_e, m) => m.respond(new TextEncoder().encode(`echo:${new TextDecoder().decode(m.data).length}`)) });
+    responder.subscribe('svc.echo', {
+      callback: (_e, m) => m.respond(new TextEncoder().encode(`echo:${new TextDecoder().decode(m.data).length}`)),
+    });
     await responder.flush();
   });
   after(async () => {
@@ -42,13 +44,19 @@ describe('quick NATS request client', () => {
     const c = await quickConnect(srv.url, { user: 'u', pass: 'secret-pw' }, 2000);
     assert.ok(c);
     const t = performance.now();
-    await assert.rejects(c.request('svc.nobody', new Uint8Array(1), 3000), (e: unknown) => e instanceof QuickBusError && e.code === 'unavailable');
+    await assert.rejects(
+      c.request('svc.nobody', new Uint8Array(1), 3000),
+      (e: unknown) => e instanceof QuickBusError && e.code === 'unavailable',
+    );
     assert.ok(performance.now() - t < 2500);
     c.close();
   });
 
   test('a wrong password is an auth error; TLS, nkeys and creds go to the full client', async () => {
-    await assert.rejects(quickConnect(srv.url, { user: 'u', pass: 'wrong' }, 2000), (e: unknown) => e instanceof QuickBusError && e.code === 'auth');
+    await assert.rejects(
+      quickConnect(srv.url, { user: 'u', pass: 'wrong' }, 2000),
+      (e: unknown) => e instanceof QuickBusError && e.code === 'auth',
+    );
     assert.equal(quickSupported(srv.url, { nkeySeedFile: '/x' }), false);
     assert.equal(quickSupported(srv.url, { credsFile: '/x' }), false);
     assert.equal(quickSupported(srv.url, { tls: { caFile: '/x' } }), false);

@@ -10,7 +10,11 @@ import { rawClient } from '../helpers/bus.js';
 import { cliSync, scratchHome, teardownHome, testEnv } from '../helpers/cli.js';
 import { needsRoot } from '../helpers/root.js';
 
-interface Ev { kind: string; metric: string; subject: string }
+interface Ev {
+  kind: string;
+  metric: string;
+  subject: string;
+}
 
 async function streamEvents(nc: NatsConnection, subject: string): Promise<Ev[]> {
   const jsm = await nc.jetstreamManager();
@@ -27,7 +31,12 @@ async function streamEvents(nc: NatsConnection, subject: string): Promise<Ev[]> 
   return out;
 }
 
-async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, ms = 15_000, diag?: () => Promise<string>): Promise<T> {
+async function until<T>(
+  what: string,
+  fn: () => Promise<T | null | undefined | false>,
+  ms = 15_000,
+  diag?: () => Promise<string>,
+): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await fn();
@@ -52,11 +61,14 @@ describe('threshold alert → reactor → Cleaner → recovery', { skip: needsRo
     mkdirSync(disk);
     await runOk('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'isoswarm-test', disk]);
     mkdirSync(cache);
-    writeFileSync(`${home}/config.json`, JSON.stringify({
-      policy: { safePrefixes: [scratch], deny: [] },
-      monitor: { paths: [disk], tempDir: disk, intervalMs: 200, minAlertIntervalMs: 1000, hysteresisPct: 5 },
-      cleanup: { targets: [{ path: cache, kind: 'cache', limitBytes: 512 * 1024 }] },
-    }));
+    writeFileSync(
+      `${home}/config.json`,
+      JSON.stringify({
+        policy: { safePrefixes: [scratch], deny: [] },
+        monitor: { paths: [disk], tempDir: disk, intervalMs: 200, minAlertIntervalMs: 1000, hysteresisPct: 5 },
+        cleanup: { targets: [{ path: cache, kind: 'cache', limitBytes: 512 * 1024 }] },
+      }),
+    );
     env = testEnv(home, { ISOSWARM_CONFIG: `${home}/config.json`, CLEANUP_AUTO_TRIGGER: 'true' });
   });
   after(async () => {
@@ -70,23 +82,42 @@ describe('threshold alert → reactor → Cleaner → recovery', { skip: needsRo
     const nc = await rawClient(home);
     try {
       for (let i = 0; i < 14; i++) fill(cache, `pkg-${i}.deb`, 512 * 1024); // 7 MiB of 8: 87.5 %
-      const recovery = await until('a recovery', async () => (await streamEvents(nc, 'isoswarm.events.monitor.recovery.disk')).length > 0, 15_000, async () => {
-        const log = readFileSync(`${home}/logs/swarm.log`, 'utf8').split('\n').filter((l) => !l.includes('"level":30')).slice(-6).join('\n');
-        return `events ${JSON.stringify(await streamEvents(nc, 'isoswarm.events'))}\nlog:\n${log}`;
-      });
+      const recovery = await until(
+        'a recovery',
+        async () => (await streamEvents(nc, 'isoswarm.events.monitor.recovery.disk')).length > 0,
+        15_000,
+        async () => {
+          const log = readFileSync(`${home}/logs/swarm.log`, 'utf8')
+            .split('\n')
+            .filter((l) => !l.includes('"level":30'))
+            .slice(-6)
+            .join('\n');
+          return `events ${JSON.stringify(await streamEvents(nc, 'isoswarm.events'))}\nlog:\n${log}`;
+        },
+      );
       assert.ok(recovery);
       const alerts = await streamEvents(nc, 'isoswarm.events.monitor.alert.disk');
       assert.equal(alerts.length, 1, `alerts: ${JSON.stringify(alerts)}`);
-      const mem = JSON.parse(cliSync(env, ['memory', 'get', 'optimization/resource-management']).stdout) as { entries: { event: string; action?: { status: string; bytesFreed: number } }[] };
+      const mem = JSON.parse(cliSync(env, ['memory', 'get', 'optimization/resource-management']).stdout) as {
+        entries: { event: string; action?: { status: string; bytesFreed: number } }[];
+      };
       const acted = mem.entries.find((e) => e.event === 'alert');
       assert.equal(acted?.action?.status, 'done', JSON.stringify(mem));
       assert.ok((acted?.action?.bytesFreed ?? 0) >= 6 * 1024 * 1024);
       // What was done is in the stream beside the alert, for dashboards.
-      const actions = await until('the reactor action in the stream', async () => {
-        const a = await streamEvents(nc, 'isoswarm.events.reactor.action');
-        return a.length ? a : null;
-      }, 10_000);
-      assert.equal((actions[0] as unknown as { action: { status: string } }).action.status, 'done', JSON.stringify(actions));
+      const actions = await until(
+        'the reactor action in the stream',
+        async () => {
+          const a = await streamEvents(nc, 'isoswarm.events.reactor.action');
+          return a.length ? a : null;
+        },
+        10_000,
+      );
+      assert.equal(
+        (actions[0] as unknown as { action: { status: string } }).action.status,
+        'done',
+        JSON.stringify(actions),
+      );
       // While the value stays low nothing more is raised.
       await new Promise((r) => setTimeout(r, 1000));
       assert.equal((await streamEvents(nc, 'isoswarm.events.monitor.alert')).length, 1);
@@ -103,7 +134,10 @@ describe('threshold alert → reactor → Cleaner → recovery', { skip: needsRo
     const nc = await rawClient(home);
     try {
       // The Monitor outlives its coordinator and stores the alert durably.
-      await until('the second alert in the stream', async () => (await streamEvents(nc, 'isoswarm.events.monitor.alert.disk')).length === 2);
+      await until(
+        'the second alert in the stream',
+        async () => (await streamEvents(nc, 'isoswarm.events.monitor.alert.disk')).length === 2,
+      );
     } finally {
       await nc.close();
     }

@@ -25,7 +25,10 @@ describe('isoswarm down waits for every exit', () => {
   test('no process it stopped is still running when it returns', async () => {
     const up = cliSync(env, ['up']);
     assert.equal(up.code, 0, up.stderr);
-    const run = JSON.parse(readFileSync(`${home}/run.json`, 'utf8')) as { nats: { pid: number }; coordinator: { pid: number } };
+    const run = JSON.parse(readFileSync(`${home}/run.json`, 'utf8')) as {
+      nats: { pid: number };
+      coordinator: { pid: number };
+    };
     const nc = await rawClient(home, 'cli');
     const services = await pingNames(nc);
     await nc.close();
@@ -37,9 +40,14 @@ describe('isoswarm down waits for every exit', () => {
     const down = cliSync(env, ['down', '--json'], undefined, 120_000);
     const states = pids.map((p) => [p, state(p)] as const);
     assert.equal(down.code, 0, down.stderr);
-    for (const [pid, st] of states) assert.ok(st === 'gone' || st === 'Z', `pid ${pid} is in state ${st} after down returned`);
+    for (const [pid, st] of states)
+      assert.ok(st === 'gone' || st === 'Z', `pid ${pid} is in state ${st} after down returned`);
     const r = JSON.parse(down.stdout) as { stopped: { pid: number }[]; notExited: unknown[] };
     assert.deepEqual(r.notExited, []);
-    for (const p of pids) assert.ok(r.stopped.some((s) => s.pid === p), `pid ${p} not listed as stopped: ${down.stdout}`);
+    for (const p of pids)
+      assert.ok(
+        r.stopped.some((s) => s.pid === p),
+        `pid ${p} not listed as stopped: ${down.stdout}`,
+      );
   });
 });

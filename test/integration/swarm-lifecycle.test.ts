@@ -50,7 +50,9 @@ describe('swarm lifecycle', () => {
       }
       assert.ok(after, `${name} did not come back within 5 s`);
       assert.ok(pidAlive(after.pid));
-      const st = JSON.parse(cliSync(env, ['status', '--json']).stdout) as { services: { name: string; restarts: number }[] };
+      const st = JSON.parse(cliSync(env, ['status', '--json']).stdout) as {
+        services: { name: string; restarts: number }[];
+      };
       assert.equal(st.services.find((s) => s.name === name)?.restarts, 1, `${name} restart not counted`);
     }
   });
@@ -80,7 +82,9 @@ describe('swarm lifecycle', () => {
 
   test('down stops every process it started', async () => {
     const pids = (await pingNames(nc)).map((s) => s.pid);
-    const run = JSON.parse((await import('node:fs')).readFileSync(`${home}/run.json`, 'utf8')) as { nats: { pid: number } };
+    const run = JSON.parse((await import('node:fs')).readFileSync(`${home}/run.json`, 'utf8')) as {
+      nats: { pid: number };
+    };
     await nc.close();
     const r = cliSync(env, ['down']);
     assert.equal(r.code, 0, r.stderr);
@@ -102,11 +106,19 @@ describe('who may call what on the private server', () => {
       for await (const s of cliNc.status()) if (s.type === 'error') errors.push(String(s.data));
     })();
     try {
-      const ok = await cliNc.request('isoswarm.coordinator.memory-stats', new TextEncoder().encode('{}'), { timeout: 3000 });
+      const ok = await cliNc.request('isoswarm.coordinator.memory-stats', new TextEncoder().encode('{}'), {
+        timeout: 3000,
+      });
       assert.equal((JSON.parse(new TextDecoder().decode(ok.data)) as { ok: boolean }).ok, true);
-      await assert.rejects(cliNc.request('isoswarm.cleaner.clean', new TextEncoder().encode('{"targets":[]}'), { timeout: 2000 }), /permission|timeout|503/i);
+      await assert.rejects(
+        cliNc.request('isoswarm.cleaner.clean', new TextEncoder().encode('{"targets":[]}'), { timeout: 2000 }),
+        /permission|timeout|503/i,
+      );
       await new Promise((r) => setTimeout(r, 200));
-      assert.ok(errors.some((e) => /permission/i.test(e)), `expected a permissions violation, saw: ${errors.join('; ')}`);
+      assert.ok(
+        errors.some((e) => /permission/i.test(e)),
+        `expected a permissions violation, saw: ${errors.join('; ')}`,
+      );
     } finally {
       await cliNc.close();
     }
@@ -115,7 +127,10 @@ describe('who may call what on the private server', () => {
   test('a wrong password is refused', async () => {
     const run = JSON.parse((await import('node:fs')).readFileSync(`${home}/run.json`, 'utf8')) as { url: string };
     const { connect } = await import('nats');
-    await assert.rejects(connect({ servers: run.url, user: 'isoswarm-coordinator', pass: 'guess', timeout: 2000 }), /authorization|auth/i);
+    await assert.rejects(
+      connect({ servers: run.url, user: 'isoswarm-coordinator', pass: 'guess', timeout: 2000 }),
+      /authorization|auth/i,
+    );
   });
 
   test('the state dir is 0700 and the credentials and memory files 0600', async () => {
@@ -123,6 +138,7 @@ describe('who may call what on the private server', () => {
     assert.equal(statSync(home).mode & 0o777, 0o700);
     assert.equal(statSync(`${home}/credentials.json`).mode & 0o777, 0o600);
     cliSync(env, ['memory', 'set', 'x/y', '1']);
-    for (const f of readdirSync(`${home}/memory`)) assert.equal(statSync(`${home}/memory/${f}`).mode & 0o077, 0, `${f} is readable by others`);
+    for (const f of readdirSync(`${home}/memory`))
+      assert.equal(statSync(`${home}/memory/${f}`).mode & 0o077, 0, `${f} is readable by others`);
   });
 });

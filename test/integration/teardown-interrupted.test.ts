@@ -9,14 +9,35 @@ import { runOk } from '../../src/host/exec.js';
 import { listLoopDevices } from '../../src/host/mounts/loop-devices.js';
 import { mountsUnder, readMountinfo } from '../../src/host/mounts/mountinfo.js';
 import { readJournal, journalFile } from '../../src/host/guard/journal.js';
-import { bindHost, canariesIntact, debootstrapMounts, isRunning, makeImage, mount, startProcess, waitRooted, withFixture, writeCanary } from '../helpers/chroot-fixture.js';
+import {
+  bindHost,
+  canariesIntact,
+  debootstrapMounts,
+  isRunning,
+  makeImage,
+  mount,
+  startProcess,
+  waitRooted,
+  withFixture,
+  writeCanary,
+} from '../helpers/chroot-fixture.js';
 import { hostSnapshot } from '../helpers/host-snapshot.js';
 import { needsRoot } from '../helpers/root.js';
 import { teardown } from '../helpers/unmounter-run.js';
 
 const CHILD = fileURLToPath(new URL('../helpers/teardown-child.js', import.meta.url));
 
-const POINTS = ['begin:terminate', 'done:terminate', 'begin:unmount', 'attempt:1', 'attempt:4', 'attempt:8', 'done:unmount', 'begin:detach-loop', 'begin:verify'];
+const POINTS = [
+  'begin:terminate',
+  'done:terminate',
+  'begin:unmount',
+  'attempt:1',
+  'attempt:4',
+  'attempt:8',
+  'done:unmount',
+  'begin:detach-loop',
+  'begin:verify',
+];
 
 function runChild(args: string[]): Promise<{ code: number | null; signal: string | null; out: string }> {
   return new Promise((resolve) => {

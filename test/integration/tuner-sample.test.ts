@@ -5,7 +5,19 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, linkSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { needsRoot } from '../helpers/root.js';
 import { hostFingerprint } from '../../src/host/squashfs/fingerprint.js';
@@ -16,34 +28,46 @@ import { scanTree } from '../../src/host/squashfs/tree-scan.js';
 
 const scratch = mkdtempSync('/tmp/isoswarm-test-sample-');
 after(() => {
-  if (readFileSync('/proc/self/mountinfo', 'utf8').includes(scratch)) throw new Error(`a mount under ${scratch} was left behind`);
+  if (readFileSync('/proc/self/mountinfo', 'utf8').includes(scratch))
+    throw new Error(`a mount under ${scratch} was left behind`);
   rmSync(scratch, { recursive: true, force: true });
 });
 
-test('scan: hardlinks once, symlinks not followed, mounts inside the tree not entered', { skip: needsRoot() }, async () => {
-  const tree = join(scratch, 'tree');
-  const outside = join(scratch, 'outside');
-  mkdirSync(join(tree, 'a/b'), { recursive: true });
-  mkdirSync(join(tree, 'proc'));
-  mkdirSync(outside);
-  writeFileSync(join(tree, 'a/one.txt'), 'x'.repeat(1000));
-  writeFileSync(join(tree, 'a/b/two.so.1.2'), randomBytes(3000));
-  linkSync(join(tree, 'a/one.txt'), join(tree, 'a/one-link.txt'));
-  symlinkSync(outside, join(tree, 'a/to-outside'));
-  writeFileSync(join(outside, 'big.bin'), randomBytes(50_000));
-  assert.equal(spawnSync('mount', ['--bind', outside, join(tree, 'proc')]).status, 0);
-  try {
-    const scan = await scanTree(tree);
-    // Read order (depth first, names sorted); one.txt is the second name of an inode already seen.
-    assert.deepEqual(scan.files.map((f) => f.rel), ['a/b/two.so.1.2', 'a/one-link.txt'], 'hardlinks count once');
-    assert.equal(scan.totalBytes, 4000);
-    assert.equal(scan.symlinks, 1);
-    assert.deepEqual(scan.skippedMounts, [join(tree, 'proc')]);
-    assert.ok(scan.files.some((f) => f.ext === 'so'), 'versioned shared objects count as .so');
-  } finally {
-    assert.equal(spawnSync('umount', [join(tree, 'proc')]).status, 0);
-  }
-});
+test(
+  'scan: hardlinks once, symlinks not followed, mounts inside the tree not entered',
+  { skip: needsRoot() },
+  async () => {
+    const tree = join(scratch, 'tree');
+    const outside = join(scratch, 'outside');
+    mkdirSync(join(tree, 'a/b'), { recursive: true });
+    mkdirSync(join(tree, 'proc'));
+    mkdirSync(outside);
+    writeFileSync(join(tree, 'a/one.txt'), 'x'.repeat(1000));
+    writeFileSync(join(tree, 'a/b/two.so.1.2'), randomBytes(3000));
+    linkSync(join(tree, 'a/one.txt'), join(tree, 'a/one-link.txt'));
+    symlinkSync(outside, join(tree, 'a/to-outside'));
+    writeFileSync(join(outside, 'big.bin'), randomBytes(50_000));
+    assert.equal(spawnSync('mount', ['--bind', outside, join(tree, 'proc')]).status, 0);
+    try {
+      const scan = await scanTree(tree);
+      // Read order (depth first, names sorted); one.txt is the second name of an inode already seen.
+      assert.deepEqual(
+        scan.files.map((f) => f.rel),
+        ['a/b/two.so.1.2', 'a/one-link.txt'],
+        'hardlinks count once',
+      );
+      assert.equal(scan.totalBytes, 4000);
+      assert.equal(scan.symlinks, 1);
+      assert.deepEqual(scan.skippedMounts, [join(tree, 'proc')]);
+      assert.ok(
+        scan.files.some((f) => f.ext === 'so'),
+        'versioned shared objects count as .so',
+      );
+    } finally {
+      assert.equal(spawnSync('umount', [join(tree, 'proc')]).status, 0);
+    }
+  },
+);
 
 test('sample: hardlinks of whole files, exact byte ranges of slices, in the tree order', async () => {
   const tree = join(scratch, 'tree2');
@@ -58,7 +82,8 @@ test('sample: hardlinks of whole files, exact byte ranges of slices, in the tree
   assert.ok(s.linked > 0 && s.copied > 0);
   for (const e of plan.entries) {
     const dst = join(s.dir, e.rel);
-    if (e.whole) assert.equal(statSync(dst).ino, statSync(join(tree, e.rel)).ino, `${e.rel} is a hardlink, no bytes copied`);
+    if (e.whole)
+      assert.equal(statSync(dst).ino, statSync(join(tree, e.rel)).ino, `${e.rel} is a hardlink, no bytes copied`);
     else {
       const want = Buffer.alloc(e.length);
       const fd = openSync(join(tree, e.rel), 'r');
@@ -104,7 +129,13 @@ test('fingerprint: a stable short id and the inventory behind it', async () => {
 
 test('host benchmark: real CPU, memory, disk and compressor numbers in a few seconds', async () => {
   const r = await hostBenchmark({ scratchParent: scratch, scale: 0.25 });
-  for (const [k, v] of Object.entries({ cpu: r.cpuSha256MBps, mem: r.memCopyMBps, write: r.diskWriteMBps, gzip: r.compressMBps.gzip6 })) assert.ok(v > 0, `${k} measured`);
+  for (const [k, v] of Object.entries({
+    cpu: r.cpuSha256MBps,
+    mem: r.memCopyMBps,
+    write: r.diskWriteMBps,
+    gzip: r.compressMBps.gzip6,
+  }))
+    assert.ok(v > 0, `${k} measured`);
   assert.ok(r.diskReadMBps === null || r.diskReadMBps > 0);
   assert.ok(r.durationMs < 10_000, `took ${r.durationMs} ms`);
 });

@@ -21,7 +21,7 @@ async function tunerPid(home: string): Promise<number | null> {
   }
 }
 
-describe('the tuner\'s scratch is journalled', () => {
+describe("the tuner's scratch is journalled", () => {
   const home = scratchHome('tune-scratch');
   const tmp = mkdtempSync('/tmp/isoswarm-test-tune-tmp-');
   const env = testEnv(home, { TMPDIR: tmp });
@@ -36,7 +36,11 @@ describe('the tuner\'s scratch is journalled', () => {
     const tree = join(tmp, 'tree');
     for (let d = 0; d < 40; d++) {
       mkdirSync(join(tree, `d${d}`), { recursive: true });
-      for (let f = 0; f < 25; f++) writeFileSync(join(tree, `d${d}`, `f${f}.bin`), f % 2 ? randomBytes(96_000) : Buffer.alloc(96_000, `line ${d} ${f}\n`));
+      for (let f = 0; f < 25; f++)
+        writeFileSync(
+          join(tree, `d${d}`, `f${f}.bin`),
+          f % 2 ? randomBytes(96_000) : Buffer.alloc(96_000, `line ${d} ${f}\n`),
+        );
     }
     const before = await tunerPid(home);
     assert.ok(before);
@@ -44,7 +48,8 @@ describe('the tuner\'s scratch is journalled', () => {
     const journal = join(home, 'journal', 'scratch');
     const scratchDirs = () => readdirSync(tmp).filter((n) => n.startsWith('isoswarm-tune-'));
     const end = Date.now() + 60_000;
-    while (!(scratchDirs().length && existsSync(journal) && readdirSync(journal).length) && Date.now() < end) await sleep(20);
+    while (!(scratchDirs().length && existsSync(journal) && readdirSync(journal).length) && Date.now() < end)
+      await sleep(20);
     const left = scratchDirs();
     assert.equal(left.length, 1, 'the tuner never made its scratch dir');
     assert.deepEqual(readdirSync(journal), [`${left[0]}.json`], 'the scratch dir is not journalled');

@@ -44,16 +44,35 @@ after(() => {
 });
 
 test('machine code: xz -Xbcj x86 is measured; the bisection and the block probe are recorded', async () => {
-  const r = await tune({ target: elfTree, mode: 'aggressive', scratchParent: scratch, limits: { minBytes: 4 << 20 } }, mapMemory());
+  const r = await tune(
+    { target: elfTree, mode: 'aggressive', scratchParent: scratch, limits: { minBytes: 4 << 20 } },
+    mapMemory(),
+  );
   const labels = r.candidates.map((c) => c.label);
-  assert.ok(labels.some((l) => l.startsWith('xz-b1M-bcjx86/')), `bcj measured: ${labels.join(' ')}`);
-  assert.ok(labels.some((l) => /^zstd-3-b1M\//.test(l)), 'the 1 MiB block probe ran');
+  assert.ok(
+    labels.some((l) => l.startsWith('xz-b1M-bcjx86/')),
+    `bcj measured: ${labels.join(' ')}`,
+  );
+  assert.ok(
+    labels.some((l) => /^zstd-3-b1M\//.test(l)),
+    'the 1 MiB block probe ran',
+  );
   const steps = r.record.search?.steps ?? [];
-  assert.ok(steps.some((s) => /^zstd blocks: /.test(s)), steps.join('\n'));
-  assert.ok(steps.some((s) => /^zstd level bisection .* -> /.test(s)), steps.join('\n'));
+  assert.ok(
+    steps.some((s) => /^zstd blocks: /.test(s)),
+    steps.join('\n'),
+  );
+  assert.ok(
+    steps.some((s) => /^zstd level bisection .* -> /.test(s)),
+    steps.join('\n'),
+  );
   // Every zstd level the bisection names was measured for real.
   const bis = steps.find((s) => s.startsWith('zstd level bisection')) as string;
-  for (const m of bis.matchAll(/ (\d+):[\d.]+ %/g)) assert.ok(labels.some((l) => l.startsWith(`zstd-${m[1]}`)), `level ${m[1]} measured`);
+  for (const m of bis.matchAll(/ (\d+):[\d.]+ %/g))
+    assert.ok(
+      labels.some((l) => l.startsWith(`zstd-${m[1]}`)),
+      `level ${m[1]} measured`,
+    );
   for (const c of r.candidates) assert.ok(c.run.imageBytes > 0 && c.run.wallMs > 0, `${c.label} ran`);
 });
 
@@ -64,7 +83,7 @@ test('text: -Xbcj is ruled out by the ELF share, with the reason', async () => {
   assert.match(bcj.reason, /ELF share of the sample 0\.0 %/);
 });
 
-test('stored measured-vs-predicted pairs scale the next decision\'s time predictions', async () => {
+test("stored measured-vs-predicted pairs scale the next decision's time predictions", async () => {
   const memory = mapMemory();
   const first = await tune({ target: textTree, mode: 'aggressive', scratchParent: scratch }, memory);
   assert.deepEqual(first.timeFactors, { byComp: {}, all: null });
@@ -72,9 +91,20 @@ test('stored measured-vs-predicted pairs scale the next decision\'s time predict
   assert.ok(zstd);
   // A full build of that choice took twice what was predicted (as the shim or the bench stores it).
   const key = calibrationKey(first.fingerprint.id);
-  memory.map.set(key, addPair(undefined, first.fingerprint.id, {
-    label: zstd.label, comp: 'zstd', predictedMs: 1000, measuredMs: 2000, predictedBytes: 1, measuredBytes: 1, cpuMs: null, at: new Date().toISOString(), source: 'test',
-  }));
+  memory.map.set(
+    key,
+    addPair(undefined, first.fingerprint.id, {
+      label: zstd.label,
+      comp: 'zstd',
+      predictedMs: 1000,
+      measuredMs: 2000,
+      predictedBytes: 1,
+      measuredBytes: 1,
+      cpuMs: null,
+      at: new Date().toISOString(),
+      source: 'test',
+    }),
+  );
   const second = await tune({ target: textTree, mode: 'aggressive', scratchParent: scratch }, memory);
   assert.equal(second.fastPath, true, 'the measurement itself is reused');
   assert.equal(second.timeFactors.byComp.zstd?.factor, 2);
@@ -82,5 +112,9 @@ test('stored measured-vs-predicted pairs scale the next decision\'s time predict
   assert.equal(again?.timeFactor, 2);
   assert.equal(again?.predicted.buildMs, zstd.predicted.buildMs * 2);
   const other = second.candidates.find((c) => c.choice.comp === 'lz4');
-  assert.equal(other?.predicted.buildMs, Math.round((first.candidates.find((c) => c.label === other?.label)?.predicted.buildMs ?? 0) * 2), 'no lz4 pairs: the all-compressor factor applies');
+  assert.equal(
+    other?.predicted.buildMs,
+    Math.round((first.candidates.find((c) => c.label === other?.label)?.predicted.buildMs ?? 0) * 2),
+    'no lz4 pairs: the all-compressor factor applies',
+  );
 });

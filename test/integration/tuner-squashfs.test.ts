@@ -53,7 +53,15 @@ describe('tune on generated trees (real mksquashfs)', () => {
     test(`measures every candidate on a sample of the ${kind} tree and remembers the evidence`, async () => {
       const memory = mapMemory();
       memories.set(kind, memory);
-      const r = await tune({ target: trees.get(kind) as string, mode: 'conservative', scratchParent: scratch, repeatBelowMs: REPEAT_BELOW_MS }, memory);
+      const r = await tune(
+        {
+          target: trees.get(kind) as string,
+          mode: 'conservative',
+          scratchParent: scratch,
+          repeatBelowMs: REPEAT_BELOW_MS,
+        },
+        memory,
+      );
       tuned.set(kind, r);
       assert.equal(r.fastPath, false);
       // Every candidate was either measured or ruled out by a measurement, with the reason.
@@ -83,8 +91,14 @@ describe('tune on generated trees (real mksquashfs)', () => {
       assert.ok(cons.predicted.imageBytes <= smallest * 1.005, 'conservative: smallest predicted image (0.5 % tie)');
       const aggr = pick(r, 'aggressive');
       assert.ok(aggr.predicted.imageBytes <= smallest * 1.25, 'aggressive: within +25 % of the smallest');
-      const faster = r.candidates.filter((c) => c.predicted.imageBytes <= (smallest * 1.25) / 1.03 && c.predicted.buildMs < aggr.predicted.buildMs);
-      assert.deepEqual(faster.map((c) => c.label), [], 'aggressive: nothing eligible is faster');
+      const faster = r.candidates.filter(
+        (c) => c.predicted.imageBytes <= (smallest * 1.25) / 1.03 && c.predicted.buildMs < aggr.predicted.buildMs,
+      );
+      assert.deepEqual(
+        faster.map((c) => c.label),
+        [],
+        'aggressive: nothing eligible is faster',
+      );
     }
     // Text compresses far better with xz-class compressors: conservative pays for them.
     assert.match(pick(text, 'conservative').label, /^(xz|zstd-19)/);
@@ -95,7 +109,10 @@ describe('tune on generated trees (real mksquashfs)', () => {
     assert.notEqual(pick(text, 'conservative').label, pick(text, 'aggressive').label);
     const aggrText = pick(text, 'aggressive');
     const consText = pick(text, 'conservative');
-    assert.ok(aggrText.predicted.buildMs * 3 < consText.predicted.buildMs, 'aggressive is several times faster on text');
+    assert.ok(
+      aggrText.predicted.buildMs * 3 < consText.predicted.buildMs,
+      'aggressive is several times faster on text',
+    );
   });
 
   test('predictions match the median of three real full builds (size 25 %, CPU time 35 %; wall time 25 % when the host is quiet)', async (t) => {
@@ -113,7 +130,11 @@ describe('tune on generated trees (real mksquashfs)', () => {
         const builds = [];
         for (let i = 0; i < 3; i++) builds.push(await buildSquashfs(trees.get(kind) as string, img, c.choice));
         const median = (xs: number[]): number => xs.sort((a, b) => a - b)[1] as number;
-        const full = { ...builds[0]!, wallMs: median(builds.map((b) => b.wallMs)), cpuMs: median(builds.map((b) => b.cpuMs ?? NaN)) };
+        const full = {
+          ...builds[0]!,
+          wallMs: median(builds.map((b) => b.wallMs)),
+          cpuMs: median(builds.map((b) => b.cpuMs ?? NaN)),
+        };
         rmSync(img, { force: true });
         const load1 = loadavg()[0] as number;
         const sizeErr = relativeError(c.predicted.imageBytes, full.imageBytes);
@@ -127,7 +148,10 @@ describe('tune on generated trees (real mksquashfs)', () => {
         // 35 %: the sample's CPU time is measured on the same busy host (a 28 % miss was seen with
         // both cores loaded); the 25 % target on a quiet host is bench/tuner-bench's to show.
         const cpuErr = Math.abs(c.predicted.cpuMs - full.cpuMs);
-        assert.ok(cpuErr <= Math.max(0.35 * full.cpuMs, 30), `${id}: CPU time predicted within 35 % (${c.predicted.cpuMs} vs ${full.cpuMs})`);
+        assert.ok(
+          cpuErr <= Math.max(0.35 * full.cpuMs, 30),
+          `${id}: CPU time predicted within 35 % (${c.predicted.cpuMs} vs ${full.cpuMs})`,
+        );
         const quiet = Math.max(load0, load1) < 1.5;
         if (quiet && full.wallMs >= 1000) {
           assert.ok(relativeError(c.predicted.buildMs, full.wallMs) <= 0.25, `${id}: wall time predicted within 25 %`);
@@ -140,13 +164,27 @@ describe('tune on generated trees (real mksquashfs)', () => {
   test('a second tune on the same host and tree takes the fast path in <= 10 % of the first', async () => {
     const first = tuned.get('text') as TuneResult;
     const memory = memories.get('text') as ReturnType<typeof mapMemory>;
-    const again = await tune({ target: trees.get('text') as string, mode: 'aggressive', scratchParent: scratch }, memory);
+    const again = await tune(
+      { target: trees.get('text') as string, mode: 'aggressive', scratchParent: scratch },
+      memory,
+    );
     assert.equal(again.fastPath, true, again.reuse.reason);
-    assert.ok(again.durationMs <= first.durationMs * 0.1, `fast path ${again.durationMs} ms vs first ${first.durationMs} ms`);
+    assert.ok(
+      again.durationMs <= first.durationMs * 0.1,
+      `fast path ${again.durationMs} ms vs first ${first.durationMs} ms`,
+    );
     // The stored evidence answers any mode without measuring again.
     assert.equal(again.choice.label, choose(first.candidates, 'aggressive').label);
     // Another tree on the same host is not "similar": it is measured, not guessed.
-    const other = await tune({ target: trees.get('compressed') as string, mode: 'aggressive', scratchParent: scratch, limits: { maxBytes: 4 << 20 } }, memory);
+    const other = await tune(
+      {
+        target: trees.get('compressed') as string,
+        mode: 'aggressive',
+        scratchParent: scratch,
+        limits: { maxBytes: 4 << 20 },
+      },
+      memory,
+    );
     assert.equal(other.fastPath, false);
     assert.match(other.reuse.reason, /changed materially/);
   });

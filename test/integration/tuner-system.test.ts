@@ -8,7 +8,13 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { needsRoot } from '../helpers/root.js';
-import { optimizeSystem, planSystem, readCheckpoint, rollback, type SettingPlan } from '../../src/host/system/sysctl-settings.js';
+import {
+  optimizeSystem,
+  planSystem,
+  readCheckpoint,
+  rollback,
+  type SettingPlan,
+} from '../../src/host/system/sysctl-settings.js';
 
 const scratch = mkdtempSync('/tmp/isoswarm-test-sysctl-');
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -20,7 +26,8 @@ function snapshot(plan: SettingPlan[]): Map<string, Buffer> {
 }
 
 function assertSame(before: Map<string, Buffer>, what: string): void {
-  for (const [path, bytes] of before) assert.ok(readFileSync(path).equals(bytes), `${what}: ${path} reads back byte-for-byte`);
+  for (const [path, bytes] of before)
+    assert.ok(readFileSync(path).equals(bytes), `${what}: ${path} reads back byte-for-byte`);
 }
 
 /** A scheduler the build disk offers other than the current one, so the test really changes it. */
@@ -41,7 +48,8 @@ test('dry run returns the plan and changes nothing', () => {
   assert.ok(r.plan.length >= 5, 'vm settings, governor and scheduler planned');
   for (const p of r.plan) {
     assert.ok(p.reason.length > 0, `${p.name}: reason given`);
-    if (p.action === 'unavailable') assert.ok(p.current === null || p.target !== null, `${p.name}: unavailable is reported, not faked`);
+    if (p.action === 'unavailable')
+      assert.ok(p.current === null || p.target !== null, `${p.name}: unavailable is reported, not faked`);
   }
   assertSame(before, 'dry run');
 });
@@ -54,16 +62,36 @@ test('optimize then rollback restores every touched setting byte-for-byte', { sk
   try {
     const r = optimizeSystem({ buildDir: scratch, checkpointPath: cp, targets });
     const changed = r.plan.filter((p) => p.action === 'change');
-    assert.ok(r.applied.length >= 1, `something was changed: ${JSON.stringify(r.plan.map((p) => [p.name, p.action, p.reason]))}`);
+    assert.ok(
+      r.applied.length >= 1,
+      `something was changed: ${JSON.stringify(r.plan.map((p) => [p.name, p.action, p.reason]))}`,
+    );
     const saved = readCheckpoint(cp);
     assert.ok(saved, 'checkpoint written before the change');
-    assert.deepEqual(saved.entries.map((e) => e.name), changed.map((p) => p.name).concat(r.failed.map((f) => f.name)).filter((n, i, a) => a.indexOf(n) === i));
-    for (const e of saved.entries) assert.ok(Buffer.from(e.originalBase64, 'base64').equals(before.get(e.path) as Buffer), `${e.name}: original bytes saved`);
+    assert.deepEqual(
+      saved.entries.map((e) => e.name),
+      changed
+        .map((p) => p.name)
+        .concat(r.failed.map((f) => f.name))
+        .filter((n, i, a) => a.indexOf(n) === i),
+    );
+    for (const e of saved.entries)
+      assert.ok(
+        Buffer.from(e.originalBase64, 'base64').equals(before.get(e.path) as Buffer),
+        `${e.name}: original bytes saved`,
+      );
     for (const p of r.plan.filter((x) => r.applied.includes(x.name))) {
       const now = readFileSync(p.path, 'utf8');
-      assert.ok(p.kind === 'scheduler' ? now.includes(`[${p.target}]`) : now.trim() === p.target, `${p.name} is now ${p.target}`);
+      assert.ok(
+        p.kind === 'scheduler' ? now.includes(`[${p.target}]`) : now.trim() === p.target,
+        `${p.name} is now ${p.target}`,
+      );
     }
-    assert.throws(() => optimizeSystem({ buildDir: scratch, checkpointPath: cp, targets }), /pending/, 'a pending checkpoint is never overwritten');
+    assert.throws(
+      () => optimizeSystem({ buildDir: scratch, checkpointPath: cp, targets }),
+      /pending/,
+      'a pending checkpoint is never overwritten',
+    );
     const rb = rollback(cp);
     assert.deepEqual(rb.mismatched, []);
     assert.deepEqual(rb.restored.sort(), [...r.applied].sort());
@@ -83,8 +111,15 @@ test('after a crash, another process restores from the checkpoint', { skip: need
     assert.ok(r.applied.length >= 1, 'defaults change at least one vm setting here');
     // The process that optimized is gone (as after a crash): a new one reads the checkpoint.
     const mod = new URL('../../src/host/system/sysctl-settings.js', import.meta.url).href;
-    const child = spawnSync(process.execPath, ['--input-type=module', '-e',
-      `const m = await import(${JSON.stringify(mod)}); console.log(JSON.stringify(m.rollback(${JSON.stringify(cp)})));`], { encoding: 'utf8' });
+    const child = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const m = await import(${JSON.stringify(mod)}); console.log(JSON.stringify(m.rollback(${JSON.stringify(cp)})));`,
+      ],
+      { encoding: 'utf8' },
+    );
     assert.equal(child.status, 0, child.stderr);
     const rep = JSON.parse(child.stdout) as { restored: string[]; mismatched: unknown[] };
     assert.deepEqual(rep.mismatched, []);

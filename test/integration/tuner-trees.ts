@@ -65,7 +65,11 @@ const EXT: Record<TreeKind, string[]> = {
 export function makeTree(dir: string, kind: TreeKind, totalBytes: number, seed = 1): { files: number; bytes: number } {
   const rnd = mulberry32(seed * 7919 + kind.length);
   const vocab = Array.from({ length: 6000 }, () =>
-    Buffer.from(Array.from({ length: 2 + Math.floor(rnd() * 8) }, () => String.fromCharCode(97 + Math.floor(rnd() * 26))).join('')),
+    Buffer.from(
+      Array.from({ length: 2 + Math.floor(rnd() * 8) }, () => String.fromCharCode(97 + Math.floor(rnd() * 26))).join(
+        '',
+      ),
+    ),
   );
   let bytes = 0;
   let files = 0;

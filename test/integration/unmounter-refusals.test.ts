@@ -7,7 +7,14 @@ import { applyTeardown } from '../../agents/unmounter/apply.js';
 import { formatPlan, planTeardown } from '../../agents/unmounter/plan.js';
 import type { TeardownPlan } from '../../agents/unmounter/types.js';
 import { mountsUnder } from '../../src/host/mounts/mountinfo.js';
-import { debootstrapMounts, type Fixture, isRunning, startProcess, waitRooted, withFixture } from '../helpers/chroot-fixture.js';
+import {
+  debootstrapMounts,
+  type Fixture,
+  isRunning,
+  startProcess,
+  waitRooted,
+  withFixture,
+} from '../helpers/chroot-fixture.js';
 import { mountKey, readMountsSync } from '../helpers/host-snapshot.js';
 import { needsRoot } from '../helpers/root.js';
 
@@ -64,34 +71,48 @@ test('dangerous targets are refused by plan and by apply, and nothing is touched
   });
 });
 
-test('apply never trusts the plan: forged verdicts and swapped directories are refused', { skip: needsRoot() }, async () => {
-  await withFixture('unm-forged', async (fx) => {
-    const c = fx.chroot;
-    await debootstrapMounts(c, { userland: false });
-    const before = scratchMounts(fx);
-    const forgedRoot: TeardownPlan = {
-      input: '/', target: { path: '/', fileId: '0:0' }, refused: null,
-      processes: [], holders: [], mounts: [], foreign: [], loops: [], createdAt: new Date().toISOString(),
-    };
-    const r1 = await applyTeardown(forgedRoot, { policy: fx.policy, homes: fx.homes });
-    assert.equal(r1.status, 'refused');
-    assert.match(r1.reason ?? '', /root/);
+test(
+  'apply never trusts the plan: forged verdicts and swapped directories are refused',
+  { skip: needsRoot() },
+  async () => {
+    await withFixture('unm-forged', async (fx) => {
+      const c = fx.chroot;
+      await debootstrapMounts(c, { userland: false });
+      const before = scratchMounts(fx);
+      const forgedRoot: TeardownPlan = {
+        input: '/',
+        target: { path: '/', fileId: '0:0' },
+        refused: null,
+        processes: [],
+        holders: [],
+        mounts: [],
+        foreign: [],
+        loops: [],
+        createdAt: new Date().toISOString(),
+      };
+      const r1 = await applyTeardown(forgedRoot, { policy: fx.policy, homes: fx.homes });
+      assert.equal(r1.status, 'refused');
+      assert.match(r1.reason ?? '', /root/);
 
-    // Planned under a permissive policy, applied under the real one.
-    const loose = await planTeardown(c, { safePrefixes: ['/tmp'], deny: [] }, []);
-    assert.equal(loose.refused, null);
-    const r2 = await applyTeardown(loose, { policy: { ...fx.policy, safePrefixes: [`${fx.scratch}/other`] }, homes: fx.homes });
-    assert.equal(r2.status, 'refused');
+      // Planned under a permissive policy, applied under the real one.
+      const loose = await planTeardown(c, { safePrefixes: ['/tmp'], deny: [] }, []);
+      assert.equal(loose.refused, null);
+      const r2 = await applyTeardown(loose, {
+        policy: { ...fx.policy, safePrefixes: [`${fx.scratch}/other`] },
+        homes: fx.homes,
+      });
+      assert.equal(r2.status, 'refused');
 
-    // The directory named by the plan was swapped for another one since planning.
-    const plan = await planTeardown(c, fx.policy, fx.homes);
-    assert.equal(plan.refused, null);
-    const moved = `${fx.scratch}/moved-chroot`;
-    renameSync(c, moved);
-    mkdirSync(c);
-    const r3 = await applyTeardown(plan, { policy: fx.policy, homes: fx.homes });
-    assert.equal(r3.status, 'refused');
-    assert.match(r3.reason ?? '', /changed since it was planned/);
-    assert.equal(scratchMounts(fx).length, before.length, 'nothing was unmounted');
-  });
-});
+      // The directory named by the plan was swapped for another one since planning.
+      const plan = await planTeardown(c, fx.policy, fx.homes);
+      assert.equal(plan.refused, null);
+      const moved = `${fx.scratch}/moved-chroot`;
+      renameSync(c, moved);
+      mkdirSync(c);
+      const r3 = await applyTeardown(plan, { policy: fx.policy, homes: fx.homes });
+      assert.equal(r3.status, 'refused');
+      assert.match(r3.reason ?? '', /changed since it was planned/);
+      assert.equal(scratchMounts(fx).length, before.length, 'nothing was unmounted');
+    });
+  },
+);

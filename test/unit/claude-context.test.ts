@@ -5,11 +5,46 @@ import { test } from 'node:test';
 import { boundedContext, patternLines } from '../../src/claude/memory-context.js';
 
 const entries = [
-  { key: 'optimization/parallel-config/abc', value: { choice: { label: 'zstd-6 1M', mksquashfsOpts: '-comp zstd -Xcompression-level 6 -b 1M', reason: '11.3 s vs 154 s for xz-1M, image +23 %' }, candidates: [{}, {}, {}], measuredAt: '2026-11-30' } },
-  { key: 'optimization/unmount-strategies/proc', value: { fsType: 'proc', strategies: { umount: { attempts: 7, successes: 7, totalMs: 30 }, lazy: { attempts: 1, successes: 0, totalMs: 1 } } } },
-  { key: 'optimization/cleanup-success/srv-build', value: { target: '/srv/build/chroot', runs: 5, successes: 4, refusals: 1, failures: 0, lastStatus: 'done' } },
-  { key: 'optimization/caching-effectiveness/apt', value: { cache: 'apt', hitRate: 0.8, builds: 6, hits: 40, misses: 10 } },
-  { key: 'optimization/resource-management', value: { entries: [{ at: 'a', event: 'alert', metric: 'disk', subject: '/', value: 91, threshold: 85 }, { at: 'b', event: 'alert', metric: 'mem', subject: '', value: 95, threshold: 90 }, { at: 'c', event: 'recovery', metric: 'mem', subject: '', value: 50, threshold: 90 }] } },
+  {
+    key: 'optimization/parallel-config/abc',
+    value: {
+      choice: {
+        label: 'zstd-6 1M',
+        mksquashfsOpts: '-comp zstd -Xcompression-level 6 -b 1M',
+        reason: '11.3 s vs 154 s for xz-1M, image +23 %',
+      },
+      candidates: [{}, {}, {}],
+      measuredAt: '2026-11-30',
+    },
+  },
+  {
+    key: 'optimization/unmount-strategies/proc',
+    value: {
+      fsType: 'proc',
+      strategies: {
+        umount: { attempts: 7, successes: 7, totalMs: 30 },
+        lazy: { attempts: 1, successes: 0, totalMs: 1 },
+      },
+    },
+  },
+  {
+    key: 'optimization/cleanup-success/srv-build',
+    value: { target: '/srv/build/chroot', runs: 5, successes: 4, refusals: 1, failures: 0, lastStatus: 'done' },
+  },
+  {
+    key: 'optimization/caching-effectiveness/apt',
+    value: { cache: 'apt', hitRate: 0.8, builds: 6, hits: 40, misses: 10 },
+  },
+  {
+    key: 'optimization/resource-management',
+    value: {
+      entries: [
+        { at: 'a', event: 'alert', metric: 'disk', subject: '/', value: 91, threshold: 85 },
+        { at: 'b', event: 'alert', metric: 'mem', subject: '', value: 95, threshold: 90 },
+        { at: 'c', event: 'recovery', metric: 'mem', subject: '', value: 50, threshold: 90 },
+      ],
+    },
+  },
 ];
 
 test('every line carries its evidence count; the session directory and active alerts come first', () => {
@@ -20,7 +55,10 @@ test('every line carries its evidence count; the session directory and active al
   assert.match(body[0]!, /^- Active alert: disk \/ at 91 \(threshold 85\)/);
   assert.ok(!text.includes('Active alert: mem'), 'a recovered alert is not active');
   assert.match(body[1]!, /^- Cleanup of \/srv\/build\/chroot: 4\/5 done.*\(evidence: 5 runs\)/);
-  assert.match(text, /Tuned compressor on this host: zstd-6 1M \(MKSQUASHFS_OPTS="-comp zstd -Xcompression-level 6 -b 1M"\): 11\.3 s vs 154 s/);
+  assert.match(
+    text,
+    /Tuned compressor on this host: zstd-6 1M \(MKSQUASHFS_OPTS="-comp zstd -Xcompression-level 6 -b 1M"\): 11\.3 s vs 154 s/,
+  );
   assert.match(text, /Unmounting proc: umount worked 7\/7 \(evidence: 8 attempts\)/);
   assert.match(text, /Cache apt: hit rate 80 % \(evidence: 6 builds, 40 hits\)/);
 });

@@ -4,7 +4,15 @@ import { after, test } from 'node:test';
 import { fsTypeName, isPseudoFs, statfsType } from '../../src/host/fs/fs-type.js';
 import { deleteTree, isTrashName, moveAside, trashPathFor } from '../../src/host/delete/safe-delete.js';
 import { treeSize } from '../../src/host/walk/tree-size.js';
-import { brokenCanaries, countEntries, makeDeepChain, makeScratch, makeTree, removeScratch, writeCanaries } from '../helpers/cleaner-fixture.js';
+import {
+  brokenCanaries,
+  countEntries,
+  makeDeepChain,
+  makeScratch,
+  makeTree,
+  removeScratch,
+  writeCanaries,
+} from '../helpers/cleaner-fixture.js';
 
 const scratch = makeScratch('delete');
 after(() => removeScratch(scratch));
@@ -15,7 +23,10 @@ test('deletes a tree completely and counts files, folders and bytes', async () =
   const t = fresh();
   const files = makeTree(t, 30, 50, 7); // 30 leaf dirs under 7 group dirs + the root
   const size = await treeSize(t);
-  assert.deepEqual({ files: size.files, bytes: size.bytes, truncated: size.truncated }, { files, bytes: files * 7, truncated: false });
+  assert.deepEqual(
+    { files: size.files, bytes: size.bytes, truncated: size.truncated },
+    { files, bytes: files * 7, truncated: false },
+  );
   assert.equal(size.dirs, 30 + 7);
   let progressed = 0;
   const r = await deleteTree(t, { onProgress: (f) => (progressed = f) });
@@ -63,7 +74,10 @@ test('on worker threads: deep chains split off, a named mount point kept, no fd 
   } finally {
     process.off('warning', onWarning);
   }
-  assert.deepEqual(warnings.filter((w) => /descriptor/i.test(w)), []);
+  assert.deepEqual(
+    warnings.filter((w) => /descriptor/i.test(w)),
+    [],
+  );
 });
 
 test('symlinks to host files and folders are unlinked, never followed', async () => {
@@ -147,7 +161,25 @@ test('a pseudo file system is refused', async () => {
   assert.equal(await statfsType('/proc/self'), 'proc');
   assert.equal(fsTypeName(0x62656572), 'sysfs');
   assert.equal(fsTypeName(0xde5e81e4), 'efivarfs');
-  for (const t of ['proc', 'sysfs', 'cgroup', 'cgroup2', 'efivarfs', 'devtmpfs', 'devpts', 'debugfs', 'tracefs', 'securityfs', 'pstore', 'bpf', 'configfs', 'fusectl', 'mqueue', 'hugetlbfs', 'binfmt_misc']) {
+  for (const t of [
+    'proc',
+    'sysfs',
+    'cgroup',
+    'cgroup2',
+    'efivarfs',
+    'devtmpfs',
+    'devpts',
+    'debugfs',
+    'tracefs',
+    'securityfs',
+    'pstore',
+    'bpf',
+    'configfs',
+    'fusectl',
+    'mqueue',
+    'hugetlbfs',
+    'binfmt_misc',
+  ]) {
     assert.equal(isPseudoFs(t), true, t);
   }
   assert.equal(isPseudoFs('ext4'), false);
@@ -176,9 +208,24 @@ test('moveAside renames atomically to a trash sibling, and a journal records it 
   assert.equal(m.trashPath.startsWith(`${scratch}/.`), true, 'same folder');
   const { listUnfinished } = await import('../../src/host/guard/journal.js');
   const un = await listUnfinished(`${scratch}/journal`);
-  assert.deepEqual(un.map((u) => [u.target, u.pending[0]?.data.to]), [[t, m.trashPath]]);
+  assert.deepEqual(
+    un.map((u) => [u.target, u.pending[0]?.data.to]),
+    [[t, m.trashPath]],
+  );
   assert.equal((await deleteTree(m.trashPath)).complete, true);
-  assert.ok(isTrashName(trashPathFor(`${scratch}/${'x'.repeat(255)}`).split('/').pop() ?? ''));
-  assert.ok((trashPathFor(`${scratch}/${'x'.repeat(255)}`).split('/').pop() ?? '').length <= 255);
+  assert.ok(
+    isTrashName(
+      trashPathFor(`${scratch}/${'x'.repeat(255)}`)
+        .split('/')
+        .pop() ?? '',
+    ),
+  );
+  assert.ok(
+    (
+      trashPathFor(`${scratch}/${'x'.repeat(255)}`)
+        .split('/')
+        .pop() ?? ''
+    ).length <= 255,
+  );
   assert.equal(readFileSync(un[0]?.file ?? '', 'utf8').includes('"kind":"begin"'), true);
 });

@@ -14,7 +14,9 @@ const homes = ['/root'];
 const children: ChildProcess[] = [];
 after(async () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  await Promise.all(children.map((c) => (c.exitCode === null && c.signalCode === null ? new Promise((r) => c.once('exit', r)) : null)));
+  await Promise.all(
+    children.map((c) => (c.exitCode === null && c.signalCode === null ? new Promise((r) => c.once('exit', r)) : null)),
+  );
   await removeScratch(scratch);
 });
 
@@ -36,7 +38,11 @@ test('a tree plan carries its size; the dry-run text names it', async () => {
 test('cache eviction goes least recently used first (atime, else mtime) until under the limit', async () => {
   const c = `${scratch}/cache`;
   mkdirSync(c);
-  for (const [name, age] of [['old', 300], ['mid', 200], ['new', 100]] as const) {
+  for (const [name, age] of [
+    ['old', 300],
+    ['mid', 200],
+    ['new', 100],
+  ] as const) {
     writeFileSync(`${c}/${name}`, Buffer.alloc(1000));
     utimesSync(`${c}/${name}`, ago(age), ago(age));
   }
@@ -45,7 +51,10 @@ test('cache eviction goes least recently used first (atime, else mtime) until un
   utimesSync(`${c}/read`, ago(10), ago(400));
   const p = await planEviction(c, 2500);
   assert.equal(p.totalBytes, 4000);
-  assert.deepEqual(p.evict.map((f) => f.path.split('/').pop()), ['old', 'mid']);
+  assert.deepEqual(
+    p.evict.map((f) => f.path.split('/').pop()),
+    ['old', 'mid'],
+  );
   assert.equal(p.afterBytes, 2000);
   const r = await removePlannedFiles(c, p.evict, { unchangedUse: true });
   assert.equal(r.removed, 2);
@@ -68,7 +77,10 @@ test('temp planning takes files older than N seconds, not sockets, and removal r
   writeFileSync(`${d}/sub/stale2`, 'touched since'); // modified after planning: kept
   const r = await removePlannedFiles(d, p.files, { notModifiedSinceMs: Date.now() - 3600_000 });
   assert.equal(r.removed, 1);
-  assert.deepEqual(r.skipped.map((s) => s.reason), ['modified since planned']);
+  assert.deepEqual(
+    r.skipped.map((s) => s.reason),
+    ['modified since planned'],
+  );
   assert.equal(existsSync(`${d}/sub/stale2`), true);
   assert.equal(existsSync(`${d}/stale`), false);
 });
@@ -130,21 +142,58 @@ test('raw policy: /, /home, outside the prefixes, relative, x/.., empty, a symli
   mkdirSync(`${scratch}/keep`, { recursive: true });
   writeFileSync(canary, 'c');
   symlinkSync('/', `${scratch}/to-root`);
-  const inputs = ['/', '/home', '/tmp', '/usr/share', 'tree/..', `${scratch}/keep/..`, `${scratch}/tree/../..`, '', `${scratch}/to-root`, scratch];
-  const plan = await planClean(inputs.map((path) => ({ path, kind: 'tree' as const })), policy, homes);
-  for (const [i, t] of plan.targets.entries()) assert.ok(t.refused, `refused ${JSON.stringify(inputs[i])}: ${JSON.stringify(t)}`);
-  assert.deepEqual(plan.targets.map((t) => t.refused?.code), ['root', 'top-level', 'top-level', 'outside-safe-prefixes', 'not-absolute', 'outside-safe-prefixes', 'top-level', 'empty', 'root', 'outside-safe-prefixes']);
+  const inputs = [
+    '/',
+    '/home',
+    '/tmp',
+    '/usr/share',
+    'tree/..',
+    `${scratch}/keep/..`,
+    `${scratch}/tree/../..`,
+    '',
+    `${scratch}/to-root`,
+    scratch,
+  ];
+  const plan = await planClean(
+    inputs.map((path) => ({ path, kind: 'tree' as const })),
+    policy,
+    homes,
+  );
+  for (const [i, t] of plan.targets.entries())
+    assert.ok(t.refused, `refused ${JSON.stringify(inputs[i])}: ${JSON.stringify(t)}`);
+  assert.deepEqual(
+    plan.targets.map((t) => t.refused?.code),
+    [
+      'root',
+      'top-level',
+      'top-level',
+      'outside-safe-prefixes',
+      'not-absolute',
+      'outside-safe-prefixes',
+      'top-level',
+      'empty',
+      'root',
+      'outside-safe-prefixes',
+    ],
+  );
   assert.match(formatCleanPlan(plan), /REFUSED \[root\]/);
   assert.equal(existsSync(canary), true);
   assert.ok((await countEntries(scratch)) > 3);
 });
 
 test('invalid inputs are refused before anything is read', async () => {
-  const plan = await planClean([
-    { path: `${scratch}/cache`, kind: 'cache' },
-    { path: `${scratch}/tmpdir`, kind: 'temp', maxAgeSec: -1 },
-    { path: `${scratch}/x`, kind: 'bogus' as 'tree' },
-    { path: `${scratch}/gone`, kind: 'tree' },
-  ], policy, homes);
-  assert.deepEqual(plan.targets.map((t) => t.refused?.code ?? t.action?.type), ['invalid', 'invalid', 'invalid', 'none']);
+  const plan = await planClean(
+    [
+      { path: `${scratch}/cache`, kind: 'cache' },
+      { path: `${scratch}/tmpdir`, kind: 'temp', maxAgeSec: -1 },
+      { path: `${scratch}/x`, kind: 'bogus' as 'tree' },
+      { path: `${scratch}/gone`, kind: 'tree' },
+    ],
+    policy,
+    homes,
+  );
+  assert.deepEqual(
+    plan.targets.map((t) => t.refused?.code ?? t.action?.type),
+    ['invalid', 'invalid', 'invalid', 'none'],
+  );
 });

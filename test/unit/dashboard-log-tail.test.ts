@@ -14,7 +14,8 @@ import { runDir } from '../../src/run/registry.js';
 import { removeScratch, scratchHome } from '../helpers/cli.js';
 
 const limits = { firstBytes: 100, maxBytes: 300, maxLine: 50 };
-const numbered = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `line ${String(from + i).padStart(4, '0')}`);
+const numbered = (from: number, to: number) =>
+  Array.from({ length: to - from + 1 }, (_, i) => `line ${String(from + i).padStart(4, '0')}`);
 
 describe('the log tail reader', () => {
   const dir = scratchHome('log-tail');
@@ -85,17 +86,33 @@ describe('the log tail reader', () => {
   });
 });
 
-describe('the active runs\' output follower', () => {
+describe("the active runs' output follower", () => {
   const root = scratchHome('run-logs');
   after(() => removeScratch(root));
-  const progress = (runId: string, host: string) => ({ runId, name: runId, host, startedAt: new Date().toISOString(), endedAt: null, exitCode: null, phases: [], tuning: null });
+  const progress = (runId: string, host: string) => ({
+    runId,
+    name: runId,
+    host,
+    startedAt: new Date().toISOString(),
+    endedAt: null,
+    exitCode: null,
+    phases: [],
+    tuning: null,
+  });
 
   test('a run registered here is read; one on another host or without a registry dir shows nothing', async () => {
     const model = new DashboardModel('h', '0');
     const logs = new RunLogs(root, model);
     const updates: { runId: string; lines: LogLine[] }[] = [];
-    model.on('update', (name: string, data: { runId: string; lines: LogLine[] }) => name === 'log' && updates.push(data));
-    for (const [id, host] of [['here-1', hostname()], ['elsewhere-1', 'another-host'], ['unregistered-1', hostname()]] as const) {
+    model.on(
+      'update',
+      (name: string, data: { runId: string; lines: LogLine[] }) => name === 'log' && updates.push(data),
+    );
+    for (const [id, host] of [
+      ['here-1', hostname()],
+      ['elsewhere-1', 'another-host'],
+      ['unregistered-1', hostname()],
+    ] as const) {
       model.runProgress(progress(id, host));
       mkdirSync(runDir(root, id), { recursive: true });
       if (id === 'unregistered-1') continue;
@@ -113,8 +130,18 @@ describe('the active runs\' output follower', () => {
     } finally {
       logs.follow(false);
     }
-    assert.deepEqual(updates.map((u) => u.runId), ['here-1', 'here-1']);
-    assert.deepEqual(updates.flatMap((u) => u.lines), [{ err: false, text: 'here-1 out' }, { err: true, text: 'here-1 err' }, { err: false, text: 'more' }]);
+    assert.deepEqual(
+      updates.map((u) => u.runId),
+      ['here-1', 'here-1'],
+    );
+    assert.deepEqual(
+      updates.flatMap((u) => u.lines),
+      [
+        { err: false, text: 'here-1 out' },
+        { err: true, text: 'here-1 err' },
+        { err: false, text: 'more' },
+      ],
+    );
     assert.equal(model.logs.size, 0, 'what was kept is dropped once no page is open');
   });
 });

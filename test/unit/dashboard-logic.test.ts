@@ -10,13 +10,25 @@ import { parseRunRecord } from '../../src/schemas/run-record.js';
 import { metricValue } from '../helpers/dashboard.js';
 
 const row = (over: Partial<ServiceRow> = {}): ServiceRow => ({
-  name: 'cleaner', up: true, state: 'running', pid: 100, host: 'h', version: '0', startedAt: 1000, requests: 0, errors: 0, restarts: 0, lastError: null, ...over,
+  name: 'cleaner',
+  up: true,
+  state: 'running',
+  pid: 100,
+  host: 'h',
+  version: '0',
+  startedAt: 1000,
+  requests: 0,
+  errors: 0,
+  restarts: 0,
+  lastError: null,
+  ...over,
 });
 
 describe('dashboard access rules', () => {
   test('loopback addresses are told apart from the rest', () => {
     for (const a of ['127.0.0.1', '127.1.2.3', '::1', 'localhost', '::ffff:127.0.0.1']) assert.ok(isLoopback(a), a);
-    for (const a of ['0.0.0.0', '::', '10.0.0.1', '192.0.2.1', '::ffff:10.0.0.1', '128.0.0.1']) assert.ok(!isLoopback(a), a);
+    for (const a of ['0.0.0.0', '::', '10.0.0.1', '192.0.2.1', '::ffff:10.0.0.1', '128.0.0.1'])
+      assert.ok(!isLoopback(a), a);
   });
 
   test('a non-loopback bind needs a token of at least 16 characters; names are refused', () => {
@@ -50,9 +62,32 @@ describe('dashboard model', () => {
 
   test('runs: the current phase of unfinished runs; finished ones linger, then go', () => {
     const m = new DashboardModel('h', '0');
-    const phase = (name: string, endedAt: string | null = null) => ({ name, startedAt: '2026-01-01T00:00:00Z', endedAt, status: endedAt ? 'ok' : 'running' });
-    m.runProgress({ runId: 'a', name: 'a', host: 'h', startedAt: '2026-01-01T00:00:00Z', endedAt: null, exitCode: null, phases: [phase('pre-task', 'x'), phase('build')], tuning: null });
-    m.runProgress({ runId: 'b', name: 'b', host: 'h', startedAt: '2026-01-01T00:00:00Z', endedAt: '2026-01-01T00:01:00Z', exitCode: 0, phases: [phase('post-task', 'x')], tuning: null });
+    const phase = (name: string, endedAt: string | null = null) => ({
+      name,
+      startedAt: '2026-01-01T00:00:00Z',
+      endedAt,
+      status: endedAt ? 'ok' : 'running',
+    });
+    m.runProgress({
+      runId: 'a',
+      name: 'a',
+      host: 'h',
+      startedAt: '2026-01-01T00:00:00Z',
+      endedAt: null,
+      exitCode: null,
+      phases: [phase('pre-task', 'x'), phase('build')],
+      tuning: null,
+    });
+    m.runProgress({
+      runId: 'b',
+      name: 'b',
+      host: 'h',
+      startedAt: '2026-01-01T00:00:00Z',
+      endedAt: '2026-01-01T00:01:00Z',
+      exitCode: 0,
+      phases: [phase('post-task', 'x')],
+      tuning: null,
+    });
     assert.deepEqual(m.activePhases(), ['build']);
     assert.equal(m.expireRuns(Date.now()), false);
     assert.equal(m.expireRuns(Date.now() + 61_000), true);
@@ -63,16 +98,31 @@ describe('dashboard model', () => {
 describe('metrics from a finished run record', () => {
   test('duration, phases, teardown, cache and tuner numbers land in base units, without the run id', async () => {
     const parsed = parseRunRecord({
-      runId: 'r-1', name: 'n', command: ['true'], chroot: '/srv/x', isolate: false,
-      startedAt: '2026-01-01T00:00:00.000Z', endedAt: '2026-01-01T00:02:30.000Z', exitCode: 0, signal: null,
+      runId: 'r-1',
+      name: 'n',
+      command: ['true'],
+      chroot: '/srv/x',
+      isolate: false,
+      startedAt: '2026-01-01T00:00:00.000Z',
+      endedAt: '2026-01-01T00:02:30.000Z',
+      exitCode: 0,
+      signal: null,
       phases: [
         { name: 'build', startedAt: '2026-01-01T00:00:10.000Z', endedAt: '2026-01-01T00:02:10.000Z', status: 'ok' },
         { name: 'post-task', startedAt: '2026-01-01T00:02:10.000Z', endedAt: null, status: 'interrupted' },
       ],
-      tuning: { applied: {}, predicted: { timeMs: 12_000, sizeBytes: 1e8 }, measured: { timeMs: 15_000, sizeBytes: 1.1e8 } },
+      tuning: {
+        applied: {},
+        predicted: { timeMs: 12_000, sizeBytes: 1e8 },
+        measured: { timeMs: 15_000, sizeBytes: 1.1e8 },
+      },
       teardown: { status: 'done', target: '/srv/x', durationMs: 1500 },
       cache: { cache: 'apt-archives', hits: 7, misses: 2, bytesSaved: 7000, bytesDownloaded: 2000 },
-      samples: [], events: [], clean: null, patternsUpdated: [], notes: [],
+      samples: [],
+      events: [],
+      clean: null,
+      patternsUpdated: [],
+      notes: [],
     });
     assert.ok(parsed.ok, JSON.stringify(parsed));
     const m = new SwarmMetrics();
@@ -81,7 +131,11 @@ describe('metrics from a finished run record', () => {
     assert.equal(metricValue(text, 'isoswarm_runs_total{outcome="succeeded"}'), 1);
     assert.equal(metricValue(text, 'isoswarm_run_duration_seconds_sum'), 150);
     assert.equal(metricValue(text, 'isoswarm_run_phase_duration_seconds_sum{phase="build"}'), 120);
-    assert.equal(metricValue(text, 'isoswarm_run_phase_duration_seconds_count{phase="post-task"}'), null, 'an unfinished phase has no duration');
+    assert.equal(
+      metricValue(text, 'isoswarm_run_phase_duration_seconds_count{phase="post-task"}'),
+      null,
+      'an unfinished phase has no duration',
+    );
     assert.equal(metricValue(text, 'isoswarm_teardowns_total{outcome="done"}'), 1);
     assert.equal(metricValue(text, 'isoswarm_teardown_duration_seconds_sum'), 1.5);
     assert.equal(metricValue(text, 'isoswarm_cache_hits_total{cache="apt-archives"}'), 7);

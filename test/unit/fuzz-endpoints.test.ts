@@ -19,12 +19,63 @@ const PER_ENDPOINT = 30;
 const SEED = Number(process.env.FUZZ_SEED ?? 20_260_101);
 const SKIP = new Set(['isoswarm.coordinator.shutdown']);
 const FIELDS = [
-  'target', 'targets', 'path', 'kind', 'limitBytes', 'maxAgeSec', 'dryRun', 'graceMs', 'allowLazy', 'progressToken', 'trigger',
-  'mode', 'force', 'benchmark', 'action', 'buildDir', 'runId', 'pid', 'stop', 'key', 'value', 'prefix', 'limit', 'where',
-  'entries', 'events', 'event', 'hook', 'id', 'at', 'source', 'coordinator', 'host', 'startTime', 'message', 'level', 'name',
+  'target',
+  'targets',
+  'path',
+  'kind',
+  'limitBytes',
+  'maxAgeSec',
+  'dryRun',
+  'graceMs',
+  'allowLazy',
+  'progressToken',
+  'trigger',
+  'mode',
+  'force',
+  'benchmark',
+  'action',
+  'buildDir',
+  'runId',
+  'pid',
+  'stop',
+  'key',
+  'value',
+  'prefix',
+  'limit',
+  'where',
+  'entries',
+  'events',
+  'event',
+  'hook',
+  'id',
+  'at',
+  'source',
+  'coordinator',
+  'host',
+  'startTime',
+  'message',
+  'level',
+  'name',
 ];
 // Enum values that get a payload past validation into the handlers (never `apply`, never a real path).
-const WORDS = ['tree', 'temp', 'cache', 'locks', 'auto', 'conservative', 'aggressive', 'status', 'notification', 'pre-task', 'post-edit', 'post-task', 'cli', 'summary', 'put', 'info'];
+const WORDS = [
+  'tree',
+  'temp',
+  'cache',
+  'locks',
+  'auto',
+  'conservative',
+  'aggressive',
+  'status',
+  'notification',
+  'pre-task',
+  'post-edit',
+  'post-task',
+  'cli',
+  'summary',
+  'put',
+  'info',
+];
 
 interface Endpoint {
   service: string;
@@ -41,9 +92,19 @@ function defang(v: unknown, absent: string): unknown {
 
 function payloads(absent: string, n: number, seed: number): Uint8Array[] {
   const enc = (v: unknown) => new TextEncoder().encode(JSON.stringify(defang(v, absent)));
-  const leaf = fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.constantFrom(...WORDS), fc.integer(), fc.boolean(), fc.constant(null));
+  const leaf = fc.oneof(
+    fc.jsonValue({ maxDepth: 3 }),
+    fc.constantFrom(...WORDS),
+    fc.integer(),
+    fc.boolean(),
+    fc.constant(null),
+  );
   const shaped = fc.letrec((tie) => ({
-    obj: fc.dictionary(fc.constantFrom(...FIELDS), fc.oneof({ depthSize: 'small' }, leaf, tie('obj'), fc.array(tie('obj'), { maxLength: 3 })), { maxKeys: 6 }),
+    obj: fc.dictionary(
+      fc.constantFrom(...FIELDS),
+      fc.oneof({ depthSize: 'small' }, leaf, tie('obj'), fc.array(tie('obj'), { maxLength: 3 })),
+      { maxKeys: 6 },
+    ),
   })).obj;
   const values = [
     ...fc.sample(fc.jsonValue(), { numRuns: Math.ceil(n * 0.4), seed }),
@@ -54,7 +115,12 @@ function payloads(absent: string, n: number, seed: number): Uint8Array[] {
   // Hand-made extremes, already harmless (relative, non-existent paths): not defanged.
   const raw = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
   values.push(
-    raw({ key: 'fuzz/huge', value: 'x'.repeat(1_500_000), target: 'y'.repeat(100_000), targets: [{ path: 'z'.repeat(5000), kind: 'tree' }] }),
+    raw({
+      key: 'fuzz/huge',
+      value: 'x'.repeat(1_500_000),
+      target: 'y'.repeat(100_000),
+      targets: [{ path: 'z'.repeat(5000), kind: 'tree' }],
+    }),
     raw({ key: 'fuzz/deep', value: deep, event: deep, targets: deep }),
     new TextEncoder().encode('{"target": '),
     new Uint8Array([0xff, 0xfe, 0x00, 0x7b]),
@@ -105,12 +171,23 @@ describe('random JSON to every endpoint of every service', () => {
           const m = await nc.request(ep.subject, data, { timeout: 15_000 });
           const ms = performance.now() - t;
           if (ms > slowest.ms) slowest = { ms, subject: ep.subject };
-          const body = JSON.parse(new TextDecoder().decode(m.data)) as { ok?: unknown; error?: { code?: unknown; message?: unknown } };
+          const body = JSON.parse(new TextDecoder().decode(m.data)) as {
+            ok?: unknown;
+            error?: { code?: unknown; message?: unknown };
+          };
           if (body.ok === true) oks++;
-          else if (body.ok === false && typeof body.error?.code === 'string' && typeof body.error.message === 'string' && m.headers?.get('Nats-Service-Error-Code')) errors++;
+          else if (
+            body.ok === false &&
+            typeof body.error?.code === 'string' &&
+            typeof body.error.message === 'string' &&
+            m.headers?.get('Nats-Service-Error-Code')
+          )
+            errors++;
           else failures.push(`${ep.subject} #${i}: not an envelope: ${JSON.stringify(body).slice(0, 200)}`);
         } catch (e) {
-          failures.push(`${ep.subject} #${i}: ${(e as Error).message} after ${(performance.now() - t).toFixed(0)} ms; payload ${new TextDecoder().decode(data).slice(0, 120)}`);
+          failures.push(
+            `${ep.subject} #${i}: ${(e as Error).message} after ${(performance.now() - t).toFixed(0)} ms; payload ${new TextDecoder().decode(data).slice(0, 120)}`,
+          );
         }
       }
     }
@@ -118,6 +195,8 @@ describe('random JSON to every endpoint of every service', () => {
     assert.ok(errors > oks, `mostly refusals expected (errors ${errors}, ok ${oks})`);
     const pidsAfter = new Map((await pingNames(nc)).map((s) => [s.name, s.pid]));
     assert.deepEqual(pidsAfter, pidsBefore, 'every service answers PING with the same PID');
-    process.stderr.write(`fuzz: ${eps.length} endpoints x ${cases.length} payloads: ${errors} error replies, ${oks} ok, slowest ${slowest.ms.toFixed(0)} ms (${slowest.subject})\n`);
+    process.stderr.write(
+      `fuzz: ${eps.length} endpoints x ${cases.length} payloads: ${errors} error replies, ${oks} ok, slowest ${slowest.ms.toFixed(0)} ms (${slowest.subject})\n`,
+    );
   });
 });

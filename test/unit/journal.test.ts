@@ -9,7 +9,10 @@ const scratch = makeScratch('journal');
 after(() => removeScratch(scratch));
 
 const records = (file: string): { kind: string; step?: string; data?: Record<string, unknown> }[] =>
-  readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 
 test('a run writes start, begin, done, finish as JSON lines, one file per target', async () => {
   const dir = `${scratch}/j1`;
@@ -19,11 +22,17 @@ test('a run writes start, begin, done, finish as JSON lines, one file per target
   await j.begin('move-aside', { to: '/srv/build/.a.trash' });
   // The record is in the file once begin() resolved: before the step it announces runs.
   assert.deepEqual(records(j.file).at(-1)?.step, 'move-aside');
-  assert.deepEqual(j.pending().map((p) => p.step), ['move-aside']);
+  assert.deepEqual(
+    j.pending().map((p) => p.step),
+    ['move-aside'],
+  );
   await j.done('move-aside', { ok: true });
   assert.deepEqual(j.pending(), []);
   await j.finish();
-  assert.deepEqual(records(j.file).map((r) => r.kind), ['start', 'begin', 'done', 'finish']);
+  assert.deepEqual(
+    records(j.file).map((r) => r.kind),
+    ['start', 'begin', 'done', 'finish'],
+  );
   assert.deepEqual(await listUnfinished(dir), []);
 });
 
@@ -52,7 +61,10 @@ test('object steps without id are identified by their `step` field (the unmounte
   const dir = `${scratch}/j3`;
   const j = await openJournal(dir, '/srv/build/c');
   await j.begin({ step: 'unmount', target: '/srv/build/c', mounts: ['/srv/build/c/proc'] });
-  assert.deepEqual(j.pending().map((p) => p.step), ['unmount']);
+  assert.deepEqual(
+    j.pending().map((p) => p.step),
+    ['unmount'],
+  );
   await j.done({ step: 'unmount', target: '/srv/build/c', ok: true });
   assert.deepEqual(j.pending(), []);
   await j.finish();
@@ -63,12 +75,15 @@ test('a torn last line (killed mid-write) is ignored, the rest still counts', ()
   const begin = JSON.stringify({ v: 1, ts: 't', run: 'r1', pid: 1, target: '/srv/x', kind: 'begin', step: 's1' });
   const s = foldJournal(`${good}\n${begin}\n{"v":1,"ts":"t","run":"r1","kind":"do`);
   assert.equal(s.records, 2);
-  assert.deepEqual(s.pending.map((p) => p.step), ['s1']);
+  assert.deepEqual(
+    s.pending.map((p) => p.step),
+    ['s1'],
+  );
   assert.equal(s.lastRunUnfinished, true);
   assert.equal(s.badLines, 1, 'the torn line is reported');
 });
 
-test('after a torn last line, the next run\'s records start on a line of their own', async () => {
+test("after a torn last line, the next run's records start on a line of their own", async () => {
   const dir = `${scratch}/torn`;
   const j = await openJournal(dir, '/srv/build/t');
   await j.begin('s1');
@@ -79,7 +94,7 @@ test('after a torn last line, the next run\'s records start on a line of their o
   await j2.done('s1');
   await j2.finish();
   const s = await readJournal(file);
-  assert.equal(s.lastRun, j2.run, 'the next run\'s start record was swallowed by the torn line');
+  assert.equal(s.lastRun, j2.run, "the next run's start record was swallowed by the torn line");
   assert.equal(s.lastRunUnfinished, false);
   assert.deepEqual(s.pending, []);
   assert.equal(s.badLines, 1);
@@ -115,6 +130,9 @@ test('a SIGKILLed writer leaves every record it reported written', async () => {
   await new Promise((r) => child.once('exit', r));
   const un = await listUnfinished(dir);
   assert.equal(un.length, 1);
-  assert.deepEqual(un[0]?.pending.map((p) => p.step), ['step-0', 'step-1', 'step-2', 'step-3', 'step-4']);
+  assert.deepEqual(
+    un[0]?.pending.map((p) => p.step),
+    ['step-0', 'step-1', 'step-2', 'step-3', 'step-4'],
+  );
   assert.equal(un[0]?.lastRunUnfinished, true);
 });

@@ -2,7 +2,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { matches, parseFilter } from '../../src/memory/query.js';
-import { addCacheUse, addCleanupOutcome, addSummaryEntry, addUnmountAttempt, orderStrategies } from '../../src/learning/reducers.js';
+import {
+  addCacheUse,
+  addCleanupOutcome,
+  addSummaryEntry,
+  addUnmountAttempt,
+  orderStrategies,
+} from '../../src/learning/reducers.js';
 import { memoryKeySchema, validateRecord } from '../../src/schemas/memory-records.js';
 
 test('filters compare numbers as numbers and strings as strings', () => {
@@ -29,11 +35,25 @@ test('unmount attempts accumulate and order strategies by success, then speed', 
 
 test('cleanup outcomes, cache use and summaries keep their counts and validate', () => {
   const now = new Date().toISOString();
-  const c = addCleanupOutcome(addCleanupOutcome(undefined, { target: '/srv/c', status: 'done', bytesFreed: 10, durationMs: 5 }, now), { target: '/srv/c', status: 'refused', bytesFreed: 0, durationMs: 1 }, now);
+  const c = addCleanupOutcome(
+    addCleanupOutcome(undefined, { target: '/srv/c', status: 'done', bytesFreed: 10, durationMs: 5 }, now),
+    { target: '/srv/c', status: 'refused', bytesFreed: 0, durationMs: 1 },
+    now,
+  );
   assert.equal(c.runs, 2);
   assert.equal(c.refusals, 1);
   assert.equal(validateRecord('optimization/cleanup-success/srv/c', c).ok, true);
-  const use = (hits: number, misses: number, bytesSaved: number) => ({ cache: 'apt', hits, misses, bytesSaved, bytesDownloaded: 0, evicted: 0, sizeBytes: 0, limitBytes: 0, tracking: 'atime' as const });
+  const use = (hits: number, misses: number, bytesSaved: number) => ({
+    cache: 'apt',
+    hits,
+    misses,
+    bytesSaved,
+    bytesDownloaded: 0,
+    evicted: 0,
+    sizeBytes: 0,
+    limitBytes: 0,
+    tracking: 'atime' as const,
+  });
   const k = addCacheUse(addCacheUse(undefined, use(3, 1, 100), now), use(4, 0, 50), now);
   assert.equal(k.hitRate, 7 / 8);
   let s = addSummaryEntry(undefined, { what: 'x' }, { refusals: 1 }, now);

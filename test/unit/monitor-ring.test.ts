@@ -20,7 +20,10 @@ test('memory stays bounded and the buckets still cover the whole run, contiguous
   assert.equal(b[0]?.first, 0);
   assert.equal(b.at(-1)?.last, 99_999);
   for (let i = 1; i < b.length; i++) assert.equal(b[i]!.first, b[i - 1]!.last + 1);
-  assert.equal(b.reduce((s, x) => s + x.n, 0), 100_000);
+  assert.equal(
+    b.reduce((s, x) => s + x.n, 0),
+    100_000,
+  );
   // Full buckets all have the same width, a power of two.
   assert.equal(Math.log2(buf.bucketWidth) % 1, 0);
   for (const x of b.slice(0, -1)) assert.equal(x.n, buf.bucketWidth);
@@ -30,7 +33,10 @@ test('memory stays bounded and the buckets still cover the whole run, contiguous
 test('below capacity every sample is kept as is', () => {
   const buf = new DownsamplingBuffer<Span>(10, spanMerge);
   for (let i = 0; i < 9; i++) buf.push({ first: i, last: i, n: 1 });
-  assert.deepEqual(buf.toArray().map((x) => x.first), [0, 1, 2, 3, 4, 5, 6, 7, 8]);
+  assert.deepEqual(
+    buf.toArray().map((x) => x.first),
+    [0, 1, 2, 3, 4, 5, 6, 7, 8],
+  );
   assert.equal(buf.bucketWidth, 1);
 });
 
@@ -43,7 +49,15 @@ function sample(i: number): Sample {
     load1: i % 5,
     disks: [{ path: '/', usedPct: i === 1234 ? 97 : 50, freeBytes: 10_000 - i }],
     temp: { path: '/tmp', bytes: i, files: i, complete: true, stalenessMs: 0 },
-    build: { pid: 42, procs: i % 9, cpuPct: i % 2 ? 200 : 0, rssBytes: i * 10, readBytes: i * 100, writeBytes: i * 1000, alive: true },
+    build: {
+      pid: 42,
+      procs: i % 9,
+      cpuPct: i % 2 ? 200 : 0,
+      rssBytes: i * 10,
+      readBytes: i * 100,
+      writeBytes: i * 1000,
+      alive: true,
+    },
   };
 }
 

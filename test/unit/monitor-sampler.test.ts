@@ -11,7 +11,12 @@ test('a sample has host figures, every readable disk, the temp dir and the build
   const dir = mkdtempSync(join(tmpdir(), 'isoswarm-test-sampler-'));
   writeFileSync(join(dir, 'f'), 'hello');
   const child = spawn('/bin/sh', ['-c', 'sleep 30 & wait'], { stdio: 'ignore', detached: true });
-  const sampler = new Sampler({ diskPaths: ['/', join(dir, 'missing')], tempDir: dir, buildPid: child.pid!, temp: { checkIntervalMs: 0 } });
+  const sampler = new Sampler({
+    diskPaths: ['/', join(dir, 'missing')],
+    tempDir: dir,
+    buildPid: child.pid!,
+    temp: { checkIntervalMs: 0 },
+  });
   try {
     await new Promise((r) => setTimeout(r, 200));
     const s = sampler.sample(12345);

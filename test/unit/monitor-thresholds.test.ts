@@ -19,7 +19,7 @@ function run(t: Thresholds, values: number[], start = 0, readings = disk): Thres
   return values.flatMap((v, i) => t.update(readings(v), start + i * 1000));
 }
 
-test('defaults are the request\'s: disk 85 %, emergency 95 %, memory 90 %, temp 10 GiB', () => {
+test("defaults are the request's: disk 85 %, emergency 95 %, memory 90 %, temp 10 GiB", () => {
   assert.equal(DEFAULT_THRESHOLDS.diskPct, 85);
   assert.equal(DEFAULT_THRESHOLDS.diskEmergencyPct, 95);
   assert.equal(DEFAULT_THRESHOLDS.memPct, 90);
@@ -57,7 +57,10 @@ test('recovery only below threshold minus the margin, then the next crossing ale
 
 test('emergency: direct jump, escalation, and clearing to warning then ok', () => {
   const direct = run(new Thresholds(cfg), [40, 96]);
-  assert.deepEqual(direct.map((e) => [e.kind, e.level, e.threshold]), [['alert', 'emergency', 95]]);
+  assert.deepEqual(
+    direct.map((e) => [e.kind, e.level, e.threshold]),
+    [['alert', 'emergency', 95]],
+  );
 
   const t = new Thresholds(cfg);
   const events = run(t, [86, 90, 95.5, 94, 91, 96, 89.9, 88, 81, 79]);
@@ -72,7 +75,13 @@ test('emergency: direct jump, escalation, and clearing to warning then ok', () =
   );
   // A fall from emergency straight below the warning's clear point is one transition, one event.
   const drop = run(new Thresholds(cfg), [97, 10]);
-  assert.deepEqual(drop.map((e) => [e.kind, e.level, e.state]), [['alert', 'emergency', 'emergency'], ['recovery', 'emergency', 'ok']]);
+  assert.deepEqual(
+    drop.map((e) => [e.kind, e.level, e.state]),
+    [
+      ['alert', 'emergency', 'emergency'],
+      ['recovery', 'emergency', 'ok'],
+    ],
+  );
 });
 
 test('minimum interval: a re-crossing soon after an alert waits, and alerts once if it persists', () => {
@@ -82,39 +91,73 @@ test('minimum interval: a re-crossing soon after an alert waits, and alerts once
   assert.deepEqual(t.update(disk(90), 2000), []);
   assert.deepEqual(t.update(disk(91), 9999), []);
   const late = t.update(disk(92), 10_000);
-  assert.deepEqual(late.map((e) => [e.kind, e.level, e.value]), [['alert', 'warning', 92]]);
+  assert.deepEqual(
+    late.map((e) => [e.kind, e.level, e.value]),
+    [['alert', 'warning', 92]],
+  );
   // The interval is per level: an escalation is not held back by the recent warning.
-  assert.deepEqual(t.update(disk(99), 10_500).map((e) => e.level), ['emergency']);
+  assert.deepEqual(
+    t.update(disk(99), 10_500).map((e) => e.level),
+    ['emergency'],
+  );
 });
 
 test('memory has no emergency level; temp uses a margin of hysteresisPct of its threshold', () => {
-  const mem = run(new Thresholds(cfg), [91, 100, 86, 84.9], 0, (v) => [{ metric: 'memory', subject: 'memory', value: v }]);
-  assert.deepEqual(mem.map((e) => [e.kind, e.level, e.value]), [['alert', 'warning', 91], ['recovery', 'warning', 84.9]]);
+  const mem = run(new Thresholds(cfg), [91, 100, 86, 84.9], 0, (v) => [
+    { metric: 'memory', subject: 'memory', value: v },
+  ]);
+  assert.deepEqual(
+    mem.map((e) => [e.kind, e.level, e.value]),
+    [
+      ['alert', 'warning', 91],
+      ['recovery', 'warning', 84.9],
+    ],
+  );
 
   const GiB = 1024 ** 3;
   const temp = (v: number): Reading[] => [{ metric: 'temp', subject: '/tmp', value: v }];
   const events = run(new Thresholds(cfg), [10.1 * GiB, 9.6 * GiB, 10.4 * GiB, 9.4 * GiB], 0, temp);
-  assert.deepEqual(events.map((e) => [e.kind, e.value / GiB]), [['alert', 10.1], ['recovery', 9.4]]);
+  assert.deepEqual(
+    events.map((e) => [e.kind, e.value / GiB]),
+    [
+      ['alert', 10.1],
+      ['recovery', 9.4],
+    ],
+  );
 });
 
 test('subjects are independent; non-finite values are ignored; evaluate does not mutate its input', () => {
   const prev = {};
-  const r = evaluate(prev, [
-    { metric: 'disk', subject: '/a', value: 90 },
-    { metric: 'disk', subject: '/b', value: 50 },
-    { metric: 'disk', subject: '/c', value: NaN },
-  ], cfg, 5);
+  const r = evaluate(
+    prev,
+    [
+      { metric: 'disk', subject: '/a', value: 90 },
+      { metric: 'disk', subject: '/b', value: 50 },
+      { metric: 'disk', subject: '/c', value: NaN },
+    ],
+    cfg,
+    5,
+  );
   assert.deepEqual(prev, {});
-  assert.deepEqual(r.events.map((e) => e.subject), ['/a']);
+  assert.deepEqual(
+    r.events.map((e) => e.subject),
+    ['/a'],
+  );
   const again = evaluate(r.state, [{ metric: 'disk', subject: '/b', value: 90 }], cfg, 6);
-  assert.deepEqual(again.events.map((e) => e.subject), ['/b']);
+  assert.deepEqual(
+    again.events.map((e) => e.subject),
+    ['/b'],
+  );
   assert.equal(r.state['disk:/a']?.state, 'warning');
 });
 
 test('readingsOf maps a sample to memory, every disk and temp', () => {
   const rs = readingsOf({
     memPct: 42,
-    disks: [{ path: '/', usedPct: 20 }, { path: '/srv', usedPct: 86 }],
+    disks: [
+      { path: '/', usedPct: 20 },
+      { path: '/srv', usedPct: 86 },
+    ],
     temp: { path: '/tmp', bytes: 123 },
   });
   assert.deepEqual(rs, [
@@ -142,9 +185,12 @@ test('property: values that never fall below the clear point give at most one al
 
 test('property: a value crossing the threshold and staying within the margin band alerts exactly once', () => {
   fc.assert(
-    fc.property(fc.array(fc.double({ min: 80.0001, max: 94.99, noNaN: true }), { minLength: 1, maxLength: 200 }), (values) => {
-      const events = run(new Thresholds(cfg), [86, ...values]);
-      assert.equal(events.length, 1);
-    }),
+    fc.property(
+      fc.array(fc.double({ min: 80.0001, max: 94.99, noNaN: true }), { minLength: 1, maxLength: 200 }),
+      (values) => {
+        const events = run(new Thresholds(cfg), [86, ...values]);
+        assert.equal(events.length, 1);
+      },
+    ),
   );
 });

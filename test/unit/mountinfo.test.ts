@@ -1,24 +1,43 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { decodeMountField, encodeMountField, isReachable, type MountEntry, mountsUnder, parseMountinfo, readMountinfo, unmountOrder } from '../../src/host/mounts/mountinfo.js';
+import {
+  decodeMountField,
+  encodeMountField,
+  isReachable,
+  type MountEntry,
+  mountsUnder,
+  parseMountinfo,
+  readMountinfo,
+  unmountOrder,
+} from '../../src/host/mounts/mountinfo.js';
 import { isAtOrUnder } from '../../src/host/fs/paths.js';
 
-const SAMPLE = [
-  '22 27 0:21 / /proc rw,relatime - proc proc rw',
-  '27 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw,discard',
-  '60 27 0:50 / /srv/chroot rw,relatime shared:5 master:2 - tmpfs tmpfs rw,size=10k',
-  '61 60 254:0 /home/u/apt\\040cache /srv/chroot/var/cache/apt rw - ext4 /dev/vda rw',
-  '62 60 0:51 / /srv/chroot/mnt/with\\040space\\011tab\\012nl\\134bs rw - tmpfs my\\040src rw',
-  '63 27 0:52 / /srv/chroot2 rw - tmpfs tmpfs rw',
-].join('\n') + '\n';
+const SAMPLE =
+  [
+    '22 27 0:21 / /proc rw,relatime - proc proc rw',
+    '27 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw,discard',
+    '60 27 0:50 / /srv/chroot rw,relatime shared:5 master:2 - tmpfs tmpfs rw,size=10k',
+    '61 60 254:0 /home/u/apt\\040cache /srv/chroot/var/cache/apt rw - ext4 /dev/vda rw',
+    '62 60 0:51 / /srv/chroot/mnt/with\\040space\\011tab\\012nl\\134bs rw - tmpfs my\\040src rw',
+    '63 27 0:52 / /srv/chroot2 rw - tmpfs tmpfs rw',
+  ].join('\n') + '\n';
 
 test('parses every field and decodes escapes', () => {
   const e = parseMountinfo(SAMPLE);
   assert.equal(e.length, 6);
   assert.deepEqual(e[2], {
-    id: 60, parentId: 27, major: 0, minor: 50, root: '/', mountPoint: '/srv/chroot', options: 'rw,relatime',
-    optionalFields: ['shared:5', 'master:2'], fsType: 'tmpfs', source: 'tmpfs', superOptions: 'rw,size=10k',
+    id: 60,
+    parentId: 27,
+    major: 0,
+    minor: 50,
+    root: '/',
+    mountPoint: '/srv/chroot',
+    options: 'rw,relatime',
+    optionalFields: ['shared:5', 'master:2'],
+    fsType: 'tmpfs',
+    source: 'tmpfs',
+    superOptions: 'rw,size=10k',
   });
   assert.equal(e[0]?.optionalFields.length, 0);
   assert.equal(e[3]?.root, '/home/u/apt cache');
@@ -49,7 +68,9 @@ test('property: encode then decode is the identity; encoded fields have no separ
 });
 
 test('property: a mountinfo line built from encoded fields parses back to the same paths', () => {
-  const seg = fc.string({ unit: 'binary', minLength: 1, maxLength: 12 }).filter((s) => !s.includes('/') && s !== '.' && s !== '..');
+  const seg = fc
+    .string({ unit: 'binary', minLength: 1, maxLength: 12 })
+    .filter((s) => !s.includes('/') && s !== '.' && s !== '..');
   const absPath = fc.array(seg, { minLength: 1, maxLength: 5 }).map((a) => '/' + a.join('/'));
   fc.assert(
     fc.property(absPath, absPath, fc.string({ unit: 'binary', minLength: 1, maxLength: 20 }), (mp, root, src) => {
@@ -80,11 +101,16 @@ test('isAtOrUnder compares by component, never by string prefix', () => {
 test('property: string-prefix look-alikes are never under; real children always are', () => {
   const seg = fc.string({ minLength: 1, maxLength: 8 }).filter((s) => !s.includes('/') && s !== '.' && s !== '..');
   fc.assert(
-    fc.property(fc.array(seg, { minLength: 1, maxLength: 4 }), seg, fc.array(seg, { maxLength: 3 }), (base, extra, tail) => {
-      const root = '/' + base.join('/');
-      assert.equal(isAtOrUnder(root + extra, root), false);
-      assert.equal(isAtOrUnder([root, ...tail].join('/'), root), true);
-    }),
+    fc.property(
+      fc.array(seg, { minLength: 1, maxLength: 4 }),
+      seg,
+      fc.array(seg, { maxLength: 3 }),
+      (base, extra, tail) => {
+        const root = '/' + base.join('/');
+        assert.equal(isAtOrUnder(root + extra, root), false);
+        assert.equal(isAtOrUnder([root, ...tail].join('/'), root), true);
+      },
+    ),
     { numRuns: 1000 },
   );
 });
@@ -95,7 +121,19 @@ test('mountsUnder includes the target itself and excludes its look-alike neighbo
 });
 
 function entry(id: number, parentId: number, mountPoint: string): MountEntry {
-  return { id, parentId, major: 0, minor: id, root: '/', mountPoint, options: 'rw', optionalFields: [], fsType: 'tmpfs', source: 't', superOptions: 'rw' };
+  return {
+    id,
+    parentId,
+    major: 0,
+    minor: id,
+    root: '/',
+    mountPoint,
+    options: 'rw',
+    optionalFields: [],
+    fsType: 'tmpfs',
+    source: 't',
+    superOptions: 'rw',
+  };
 }
 
 test('unmountOrder puts children before parents and the top of a stack first', () => {

@@ -30,8 +30,16 @@ try {
 describe('isoswarm report', () => {
   let home = '';
   const run = (...args: string[]) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, ISOSWARM_HOME: home, REPORT_ARGS: JSON.stringify(['report', ...args]) };
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', DRIVER], { env, encoding: 'utf8', timeout: 30_000 });
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      ISOSWARM_HOME: home,
+      REPORT_ARGS: JSON.stringify(['report', ...args]),
+    };
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', DRIVER], {
+      env,
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
   };
   const runs = (): string => join(home, 'runs');
@@ -61,15 +69,26 @@ describe('isoswarm report', () => {
     assert.equal(l.code, 0, l.stderr);
     const lines = l.stdout.trim().split('\n');
     assert.match(lines[0]!, /^RUN\s+NAME\s+STARTED\s+EXIT\s+DURATION$/);
-    assert.match(lines[1]!, /^20250301-130207-debian-live\s+debian-live bookworm amd64\s+2025-03-01T13:02:07.000Z\s+137 SIGKILL\s+5 min 0 s$/);
+    assert.match(
+      lines[1]!,
+      /^20250301-130207-debian-live\s+debian-live bookworm amd64\s+2025-03-01T13:02:07.000Z\s+137 SIGKILL\s+5 min 0 s$/,
+    );
     assert.match(lines[2]!, /^bare-1\s+bare\s+2025-03-01T13:02:07.000Z\s+0\s+400 ms$/);
     const j = run('--list', '--format', 'json');
     assert.equal(j.code, 0, j.stderr);
-    const rows = JSON.parse(j.stdout) as { runId: string; durationMs: number; exitCode: number; signal: string | null }[];
-    assert.deepEqual(rows.map((x) => [x.runId, x.durationMs, x.exitCode, x.signal]), [
-      [big.runId, 300_000, 137, 'SIGKILL'],
-      [small.runId, 400, 0, null],
-    ]);
+    const rows = JSON.parse(j.stdout) as {
+      runId: string;
+      durationMs: number;
+      exitCode: number;
+      signal: string | null;
+    }[];
+    assert.deepEqual(
+      rows.map((x) => [x.runId, x.durationMs, x.exitCode, x.signal]),
+      [
+        [big.runId, 300_000, 137, 'SIGKILL'],
+        [small.runId, 400, 0, null],
+      ],
+    );
   });
 
   test('default: the newest run as HTML next to its record, the path printed', () => {
@@ -92,7 +111,10 @@ describe('isoswarm report', () => {
     const h = run(big.runId, '--out', out);
     assert.equal(h.code, 0, h.stderr);
     assert.equal(h.stdout, `${out}\n`);
-    assert.match(readFileSync(out, 'utf8'), /<title>debian-live bookworm amd64 · Killed by SIGKILL · isoswarm<\/title>/);
+    assert.match(
+      readFileSync(out, 'utf8'),
+      /<title>debian-live bookworm amd64 · Killed by SIGKILL · isoswarm<\/title>/,
+    );
     assert.ok(!existsSync(join(runs(), `${big.runId}.html`)), 'with --out nothing is written next to the record');
     const s = run('latest', '--out', '-');
     assert.equal(s.code, 0, s.stderr);

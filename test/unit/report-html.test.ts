@@ -12,14 +12,17 @@ const FIXED = { generatedAt: new Date('2025-03-02T10:00:00Z') };
 
 /** Points of every polyline, as numbers. */
 function polylines(html: string): { stroke: string; points: [number, number][] }[] {
-  return [...html.matchAll(/<polyline class="line" points="([^"]*)" fill="none" stroke="(#[0-9a-f]{6})"/g)].map((m) => ({
-    stroke: m[2]!,
-    points: m[1]!.split(' ').map((p) => p.split(',').map(Number) as [number, number]),
-  }));
+  return [...html.matchAll(/<polyline class="line" points="([^"]*)" fill="none" stroke="(#[0-9a-f]{6})"/g)].map(
+    (m) => ({
+      stroke: m[2]!,
+      points: m[1]!.split(' ').map((p) => p.split(',').map(Number) as [number, number]),
+    }),
+  );
 }
 
 function assertNoJunk(html: string): void {
-  for (const bad of ['NaN', 'undefined', 'Infinity', '[object Object]']) assert.ok(!html.includes(bad), `output contains "${bad}"`);
+  for (const bad of ['NaN', 'undefined', 'Infinity', '[object Object]'])
+    assert.ok(!html.includes(bad), `output contains "${bad}"`);
 }
 
 describe('renderHtml', () => {
@@ -103,7 +106,49 @@ describe('renderHtml', () => {
     // The element structure is exactly that of a harmless record of the same shape.
     const tags = (h: string): string[] => [...h.matchAll(/<\/?([a-z][a-z0-9]*)/g)].map((m) => m[1]!);
     const tagSet = new Set(tags(html));
-    for (const t of tagSet) assert.ok(['html', 'head', 'meta', 'title', 'style', 'body', 'main', 'section', 'div', 'h1', 'h2', 'h3', 'code', 'p', 'span', 'ul', 'ol', 'li', 'svg', 'rect', 'text', 'line', 'polyline', 'path', 'circle', 'g', 'table', 'thead', 'tbody', 'tr', 'th', 'td', 'strong', 'details', 'summary', 'pre', 'footer'].includes(t), `unexpected <${t}>`);
+    for (const t of tagSet)
+      assert.ok(
+        [
+          'html',
+          'head',
+          'meta',
+          'title',
+          'style',
+          'body',
+          'main',
+          'section',
+          'div',
+          'h1',
+          'h2',
+          'h3',
+          'code',
+          'p',
+          'span',
+          'ul',
+          'ol',
+          'li',
+          'svg',
+          'rect',
+          'text',
+          'line',
+          'polyline',
+          'path',
+          'circle',
+          'g',
+          'table',
+          'thead',
+          'tbody',
+          'tr',
+          'th',
+          'td',
+          'strong',
+          'details',
+          'summary',
+          'pre',
+          'footer',
+        ].includes(t),
+        `unexpected <${t}>`,
+      );
   });
 
   test('no samples: no charts, a plain sentence instead, and the rest of the report', () => {
@@ -140,11 +185,15 @@ describe('renderHtml', () => {
     assert.ok(html.length < 1_500_000, `output is ${html.length} bytes`);
     const lines = polylines(html);
     assert.equal(lines.length, 7);
-    for (const l of lines) assert.ok(l.points.length <= 800 && l.points.length >= 400, `${l.stroke}: ${l.points.length} points`);
+    for (const l of lines)
+      assert.ok(l.points.length <= 800 && l.points.length >= 400, `${l.stroke}: ${l.points.length} points`);
     const cpu = lines.find((l) => l.stroke === COLORS.cpu)!;
     // The plot runs from x=62 to x=862 over the run (startedAt to endedAt, 20,000 s); 99.5 % is near y=37.
     const spikeX = 62 + (800 * i) / 20_000;
-    assert.ok(cpu.points.some(([x, y]) => Math.abs(x - spikeX) < 1 && y < 45), 'the one-sample spike is drawn');
+    assert.ok(
+      cpu.points.some(([x, y]) => Math.abs(x - spikeX) < 1 && y < 45),
+      'the one-sample spike is drawn',
+    );
   });
 
   test('gaps: a disk that was not measured for a while splits its line', () => {

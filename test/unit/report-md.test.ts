@@ -37,7 +37,18 @@ describe('renderMarkdown', () => {
     assert.ok(!/NaN|undefined|Infinity/.test(md));
     assert.match(md, /^# isoswarm run: debian-live bookworm amd64$/m);
     assert.match(md, /^\*\*Killed by SIGKILL\*\* · exit 137 \(SIGKILL\) · 5 min 0 s/m);
-    for (const h of ['## Phases', '## Resources', '### Threshold events', '## Tuning', '## Teardown', '### Processes signalled (2)', '### Unmounted, in order (5)', '### Deleted by the Cleaner (partial)', '## Patterns updated', '## Notes']) {
+    for (const h of [
+      '## Phases',
+      '## Resources',
+      '### Threshold events',
+      '## Tuning',
+      '## Teardown',
+      '### Processes signalled (2)',
+      '### Unmounted, in order (5)',
+      '### Deleted by the Cleaner (partial)',
+      '## Patterns updated',
+      '## Notes',
+    ]) {
       assert.ok(md.includes(`\n${h}\n`), h);
     }
     assert.match(md, /^\| CPU \| 100\.0 % \| \+3:55 \| /m);
@@ -56,7 +67,10 @@ describe('renderMarkdown', () => {
     assert.ok(ts.length >= 6, `${ts.length} tables`);
     for (const t of ts) for (const w of t.widths) assert.equal(w, t.head.length, `table ${t.head.join(',')}`);
     // Outside code spans and fences, < and > are escaped.
-    const prose = md.replace(/^> /gm, '').replace(/^```+sh\n[\s\S]*?\n```+$/m, '').replace(/(`+)[\s\S]*?\1/g, '');
+    const prose = md
+      .replace(/^> /gm, '')
+      .replace(/^```+sh\n[\s\S]*?\n```+$/m, '')
+      .replace(/(`+)[\s\S]*?\1/g, '');
     assert.ok(!/(?<!\\)[<>]/.test(prose), 'unescaped angle bracket outside code');
   });
 

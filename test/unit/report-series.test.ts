@@ -14,22 +14,29 @@ import { bareRecord, realisticRecord } from '../helpers/report-fixture.js';
 describe('downsample', () => {
   test('keeps the first, last, minimum and maximum, in time order, within the budget', () => {
     fc.assert(
-      fc.property(fc.array(fc.double({ min: -1e6, max: 1e6, noNaN: true }), { minLength: 1, maxLength: 5000 }), fc.integer({ min: 4, max: 900 }), (values, max) => {
-        const pts: Point[] = values.map((v, i) => ({ t: i * 1000, v }));
-        const out = downsample(pts, max);
-        assert.ok(out.length <= Math.max(max, pts.length <= max ? pts.length : 0));
-        assert.deepEqual(out[0], pts[0]);
-        assert.deepEqual(out[out.length - 1], pts[pts.length - 1]);
-        for (let i = 1; i < out.length; i++) assert.ok(out[i]!.t > out[i - 1]!.t, 'strictly increasing time');
-        assert.equal(Math.max(...out.map((p) => p.v)), Math.max(...values));
-        assert.equal(Math.min(...out.map((p) => p.v)), Math.min(...values));
-      }),
+      fc.property(
+        fc.array(fc.double({ min: -1e6, max: 1e6, noNaN: true }), { minLength: 1, maxLength: 5000 }),
+        fc.integer({ min: 4, max: 900 }),
+        (values, max) => {
+          const pts: Point[] = values.map((v, i) => ({ t: i * 1000, v }));
+          const out = downsample(pts, max);
+          assert.ok(out.length <= Math.max(max, pts.length <= max ? pts.length : 0));
+          assert.deepEqual(out[0], pts[0]);
+          assert.deepEqual(out[out.length - 1], pts[pts.length - 1]);
+          for (let i = 1; i < out.length; i++) assert.ok(out[i]!.t > out[i - 1]!.t, 'strictly increasing time');
+          assert.equal(Math.max(...out.map((p) => p.v)), Math.max(...values));
+          assert.equal(Math.min(...out.map((p) => p.v)), Math.min(...values));
+        },
+      ),
       { numRuns: 200 },
     );
   });
 
   test('short series are returned unchanged', () => {
-    const pts = [{ t: 0, v: 1 }, { t: 1, v: 2 }];
+    const pts = [
+      { t: 0, v: 1 },
+      { t: 1, v: 2 },
+    ];
     assert.deepEqual(downsample(pts, 800), pts);
     assert.deepEqual(downsample([], 800), []);
   });
@@ -39,7 +46,10 @@ describe('series and summary', () => {
   test('a missing value splits a series; the peak is over all points', () => {
     const r = realisticRecord({ samples: 10 });
     const s = extract(r.samples, 'x', 'x', '#000000', (x) => (x.at === r.samples[4]!.at ? null : x.cpuPct));
-    assert.deepEqual(s.segments.map((g) => g.length), [4, 5]);
+    assert.deepEqual(
+      s.segments.map((g) => g.length),
+      [4, 5],
+    );
     const max = Math.max(...r.samples.filter((_, i) => i !== 4).map((x) => x.cpuPct));
     assert.equal(peakOf(s)!.v, max);
   });
@@ -57,7 +67,10 @@ describe('series and summary', () => {
     const s = summarize(realisticRecord());
     assert.equal(s.durationMs, 300_000);
     assert.equal(s.deleted.files, 34_087);
-    assert.match(s.teardownText, /^2 processes signalled · 5 mounts unmounted · 1 loop device detached · 1\.52 GiB in 34,087 files deleted$/);
+    assert.match(
+      s.teardownText,
+      /^2 processes signalled · 5 mounts unmounted · 1 loop device detached · 1\.52 GiB in 34,087 files deleted$/,
+    );
     assert.deepEqual(s.warnings, [
       '1 process outside the chroot held files in it (reported, never signalled).',
       'The Cleaner refused 1 target (see below for the reasons).',
@@ -75,9 +88,23 @@ describe('run-record schema', () => {
   });
 
   test('defaults for what an early or crashed run did not write; unknown fields are kept', () => {
-    const r = parseRunRecord({ runId: 'a', name: 'a', command: ['x'], chroot: null, isolate: false, startedAt: 'x', endedAt: null, exitCode: null, signal: null, futureField: { v: 2 } });
+    const r = parseRunRecord({
+      runId: 'a',
+      name: 'a',
+      command: ['x'],
+      chroot: null,
+      isolate: false,
+      startedAt: 'x',
+      endedAt: null,
+      exitCode: null,
+      signal: null,
+      futureField: { v: 2 },
+    });
     assert.ok(r.ok);
-    assert.deepEqual([r.record.samples, r.record.events, r.record.phases, r.record.patternsUpdated, r.record.notes], [[], [], [], [], []]);
+    assert.deepEqual(
+      [r.record.samples, r.record.events, r.record.phases, r.record.patternsUpdated, r.record.notes],
+      [[], [], [], [], []],
+    );
     assert.equal(r.record.teardown, null);
     assert.deepEqual((r.record as Record<string, unknown>).futureField, { v: 2 });
   });
@@ -111,7 +138,17 @@ describe('run store', () => {
     const dir = mkdtempSync('/tmp/isoswarm-test-run-store-');
     try {
       const runs = join(dir, 'runs');
-      const { file, record } = saveRunRecord(runs, { runId: 'r-1', name: 'n', command: ['make'], chroot: null, isolate: false, startedAt: '2025-03-01T00:00:00Z', endedAt: null, exitCode: null, signal: null });
+      const { file, record } = saveRunRecord(runs, {
+        runId: 'r-1',
+        name: 'n',
+        command: ['make'],
+        chroot: null,
+        isolate: false,
+        startedAt: '2025-03-01T00:00:00Z',
+        endedAt: null,
+        exitCode: null,
+        signal: null,
+      });
       assert.equal(file, join(runs, 'r-1.json'));
       assert.deepEqual(record.samples, []);
       assert.deepEqual(readdirSync(runs), ['r-1.json'], 'no temp file left behind');
@@ -119,7 +156,10 @@ describe('run store', () => {
       assert.equal(latest.runId, 'r-1');
       assert.deepEqual(latest.record, record);
       assert.throws(() => saveRunRecord(runs, { ...record, runId: '../escape' }), /not a valid run id/);
-      assert.throws(() => saveRunRecord(runs, { ...record, exitCode: 'x' as unknown as number }), /invalid run record: exitCode/);
+      assert.throws(
+        () => saveRunRecord(runs, { ...record, exitCode: 'x' as unknown as number }),
+        /invalid run record: exitCode/,
+      );
       assert.equal(listRuns(runs).length, 1);
     } finally {
       rmSync(dir, { recursive: true, force: true });

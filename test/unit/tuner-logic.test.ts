@@ -8,7 +8,12 @@ import { signatureDistance, similarTree, treeSignature, type TreeScan } from '..
 import { planSample, sampleFraction } from '../../src/host/squashfs/tree-sample.js';
 import { choose, autoCost } from '../../agents/performance-tuner/choose.js';
 import { defaultCandidates } from '../../agents/performance-tuner/candidates.js';
-import { predictRun, type PredictedCandidate, type SampleRun, type Calibration } from '../../agents/performance-tuner/predict.js';
+import {
+  predictRun,
+  type PredictedCandidate,
+  type SampleRun,
+  type Calibration,
+} from '../../agents/performance-tuner/predict.js';
 import { formatExports, recommend, shellQuote } from '../../agents/performance-tuner/recommend.js';
 import { reuseVerdict, reusable, type TuneRecord } from '../../agents/performance-tuner/learning.js';
 import { mergeEffectiveness } from '../../agents/performance-tuner/caches.js';
@@ -46,11 +51,19 @@ test('the sample takes the requested share of bytes, deterministically, with sli
   const slices = a.entries.filter((e) => !e.whole);
   assert.ok(slices.length > 0, 'large files contribute slices');
   for (const s of slices) assert.equal(s.offset % (128 << 10), 0, 'slices are block-aligned');
-  assert.ok(a.entries.filter((e) => e.rel.startsWith('big/')).every((e) => !e.whole && e.length >= 1 << 20), 'big files: >= 1 MiB slices, never whole');
+  assert.ok(
+    a.entries.filter((e) => e.rel.startsWith('big/')).every((e) => !e.whole && e.length >= 1 << 20),
+    'big files: >= 1 MiB slices, never whole',
+  );
   // Small files come in runs of neighbours (mksquashfs packs neighbours into shared fragments).
-  const small = a.entries.filter((e) => e.rel.endsWith('.txt')).map((e) => scan.files.findIndex((x) => x.rel === e.rel));
+  const small = a.entries
+    .filter((e) => e.rel.endsWith('.txt'))
+    .map((e) => scan.files.findIndex((x) => x.rel === e.rel));
   const adjacent = small.filter((idx, i) => i > 0 && idx === (small[i - 1] as number) + 1).length;
-  assert.ok(adjacent >= small.length * 0.7, `${adjacent} of ${small.length} small files sit next to another sampled one`);
+  assert.ok(
+    adjacent >= small.length * 0.7,
+    `${adjacent} of ${small.length} small files sit next to another sampled one`,
+  );
 });
 
 test('sample size bounds: at least minBytes, at most maxBytes, never above the tree', () => {
@@ -73,8 +86,25 @@ test('tree signatures: similar within 20 %, different data or size is a material
 
 const xz1m: SquashChoice = { comp: 'xz', blockSize: 1 << 20, processors: 2 };
 function cand(label: string, choice: SquashChoice, s: number, mb: number, rb: number): PredictedCandidate {
-  const run: SampleRun = { label, choice, level: 'sample', sampleBytes: 1, uniqueBytes: 1, sampleFiles: 1, wallMs: 1, cpuMs: 1, imageBytes: 1, readBackMs: 1, runs: 1 };
-  return { label, choice, run, predicted: { buildMs: s * 1000, cpuMs: s * 1000, imageBytes: mb * 1e6, readBackMs: rb * 1000 } };
+  const run: SampleRun = {
+    label,
+    choice,
+    level: 'sample',
+    sampleBytes: 1,
+    uniqueBytes: 1,
+    sampleFiles: 1,
+    wallMs: 1,
+    cpuMs: 1,
+    imageBytes: 1,
+    readBackMs: 1,
+    runs: 1,
+  };
+  return {
+    label,
+    choice,
+    run,
+    predicted: { buildMs: s * 1000, cpuMs: s * 1000, imageBytes: mb * 1e6, readBackMs: rb * 1000 },
+  };
 }
 // The field-notes measurements (293 MB of real files, 2 processors) as predictions.
 const FIELD = [
@@ -98,29 +128,85 @@ test('modes on the field-notes numbers: conservative smallest, aggressive fastes
 });
 
 test('incompressible data: sizes tie, so conservative takes the fastest instead of xz', () => {
-  const flat = FIELD.map((c, i) => cand(c.label, c.choice, c.predicted.buildMs / 1000, 100 + i * 0.01, c.predicted.readBackMs / 1000));
+  const flat = FIELD.map((c, i) =>
+    cand(c.label, c.choice, c.predicted.buildMs / 1000, 100 + i * 0.01, c.predicted.readBackMs / 1000),
+  );
   assert.equal(choose(flat, 'conservative').label, 'lz4/p2');
   assert.equal(choose(flat, 'aggressive').label, 'lz4/p2');
 });
 
 test('prediction: fixed cost once, the rest scaled by distinct bytes; sub-sample size corrected', () => {
-  const cal: Calibration = { overheadMs: 10, overheadCpuMs: 5, readBackOverheadMs: 2, subsampleSizeCorrection: 0.9, uniqueShare: 0.8 };
-  const run: SampleRun = { label: 'x', choice: xz1m, level: 'sample', sampleBytes: 1000, uniqueBytes: 800, sampleFiles: 3, wallMs: 110, cpuMs: 205, imageBytes: 400, readBackMs: 22, runs: 1 };
+  const cal: Calibration = {
+    overheadMs: 10,
+    overheadCpuMs: 5,
+    readBackOverheadMs: 2,
+    subsampleSizeCorrection: 0.9,
+    uniqueShare: 0.8,
+  };
+  const run: SampleRun = {
+    label: 'x',
+    choice: xz1m,
+    level: 'sample',
+    sampleBytes: 1000,
+    uniqueBytes: 800,
+    sampleFiles: 3,
+    wallMs: 110,
+    cpuMs: 205,
+    imageBytes: 400,
+    readBackMs: 22,
+    runs: 1,
+  };
   // tree 10000 B, 80 % distinct = 8000 distinct bytes; the sample held 800 distinct: scale 10.
-  assert.deepEqual(predictRun(run, cal, 10_000), { buildMs: 10 + 100 * 10, cpuMs: 5 + 200 * 10, imageBytes: 4000, readBackMs: 2 + 20 * 10 });
+  assert.deepEqual(predictRun(run, cal, 10_000), {
+    buildMs: 10 + 100 * 10,
+    cpuMs: 5 + 200 * 10,
+    imageBytes: 4000,
+    readBackMs: 2 + 20 * 10,
+  });
   assert.equal(predictRun({ ...run, level: 'subsample' }, cal, 10_000).imageBytes, 3600);
 });
 
 test('candidates: the default list, labels and mksquashfs arguments', () => {
   const list = defaultCandidates(2);
-  assert.deepEqual(list.map((c) => c.label).sort(), ['gzip/p2', 'lz4/p2', 'xz-b1M/p2', 'xz/p2', 'zstd-15/p2', 'zstd-19/p2', 'zstd-3/p1', 'zstd-3/p2', 'zstd-9/p2'].sort());
+  assert.deepEqual(
+    list.map((c) => c.label).sort(),
+    [
+      'gzip/p2',
+      'lz4/p2',
+      'xz-b1M/p2',
+      'xz/p2',
+      'zstd-15/p2',
+      'zstd-19/p2',
+      'zstd-3/p1',
+      'zstd-3/p2',
+      'zstd-9/p2',
+    ].sort(),
+  );
   assert.equal(defaultCandidates(1).length, 8, 'no one-processor duplicate on one processor');
-  assert.deepEqual(mksquashfsArgs({ comp: 'zstd', level: 9, processors: 4 }), ['-comp', 'zstd', '-Xcompression-level', '9', '-processors', '4']);
+  assert.deepEqual(mksquashfsArgs({ comp: 'zstd', level: 9, processors: 4 }), [
+    '-comp',
+    'zstd',
+    '-Xcompression-level',
+    '9',
+    '-processors',
+    '4',
+  ]);
   assert.deepEqual(mksquashfsArgs(xz1m), ['-comp', 'xz', '-b', '1M', '-processors', '2']);
   assert.equal(choiceLabel(xz1m), 'xz-b1M/p2');
   const z19 = list.find((c) => c.label === 'zstd-19/p2');
-  const mk = (label: string, choice: SquashChoice, img: number): SampleRun =>
-    ({ label, choice, level: 'subsample', sampleBytes: 1000, uniqueBytes: 1000, sampleFiles: 1, wallMs: 1, cpuMs: 1, imageBytes: img, readBackMs: 1, runs: 1 });
+  const mk = (label: string, choice: SquashChoice, img: number): SampleRun => ({
+    label,
+    choice,
+    level: 'subsample',
+    sampleBytes: 1000,
+    uniqueBytes: 1000,
+    sampleFiles: 1,
+    wallMs: 1,
+    cpuMs: 1,
+    imageBytes: img,
+    readBackMs: 1,
+    runs: 1,
+  });
   const far = [mk('xz-b1M/p2', xz1m, 300), mk('zstd-15/p2', { comp: 'zstd', level: 15, processors: 2 }, 340)];
   assert.match(z19?.pruneIf?.(far) ?? '', /larger than xz/);
   const near = [mk('xz-b1M/p2', xz1m, 300), mk('zstd-15/p2', { comp: 'zstd', level: 15, processors: 2 }, 305)];
@@ -128,16 +214,27 @@ test('candidates: the default list, labels and mksquashfs arguments', () => {
 });
 
 test('recommendation: jobs capped by memory, tmpfs only with 2x the tree free, exports survive a real shell', () => {
-  const r = recommend({ comp: 'zstd', level: 9, processors: 8 }, { threads: 8, memAvailableBytes: 3 * 2 ** 30 }, 2 ** 30);
+  const r = recommend(
+    { comp: 'zstd', level: 9, processors: 8 },
+    { threads: 8, memAvailableBytes: 3 * 2 ** 30 },
+    2 ** 30,
+  );
   assert.equal(r.parallelJobs, 3);
   assert.equal(r.makeflags, '-j3');
   assert.equal(r.xzDefaults, '-T0');
   assert.equal(r.mksquashfsOpts, '-comp zstd -Xcompression-level 9 -processors 8');
   assert.equal(r.tmpfs.recommended, true);
-  assert.equal(recommend({ comp: 'gzip', processors: 1 }, { threads: 1, memAvailableBytes: 2 ** 30 }, 2 ** 30).tmpfs.recommended, false);
+  assert.equal(
+    recommend({ comp: 'gzip', processors: 1 }, { threads: 1, memAvailableBytes: 2 ** 30 }, 2 ** 30).tmpfs.recommended,
+    false,
+  );
   const tricky = { ...r, mksquashfsOpts: `-comp zstd -e 'it''s' $(touch /tmp/pwned) \`x\` "q"` };
   assert.equal(shellQuote("a'b"), `'a'\\''b'`);
-  const out = spawnSync('bash', ['-c', 'eval "$(cat)"; printf "%s\\n%s\\n%s" "$MKSQUASHFS_OPTS" "$MAKEFLAGS" "$ZSTD_NBTHREADS"'], { input: formatExports(tricky), encoding: 'utf8' });
+  const out = spawnSync(
+    'bash',
+    ['-c', 'eval "$(cat)"; printf "%s\\n%s\\n%s" "$MKSQUASHFS_OPTS" "$MAKEFLAGS" "$ZSTD_NBTHREADS"'],
+    { input: formatExports(tricky), encoding: 'utf8' },
+  );
   assert.equal(out.status, 0, out.stderr);
   assert.equal(out.stdout, `${tricky.mksquashfsOpts}\n-j3\n3`);
 });
@@ -145,14 +242,21 @@ test('recommendation: jobs capped by memory, tmpfs only with 2x the tree free, e
 function record(over: Partial<TuneRecord> = {}): TuneRecord {
   const sig = treeSignature(syntheticScan());
   return {
-    fingerprintId: 'abc123def456', treeSignature: sig, mode: 'auto',
+    fingerprintId: 'abc123def456',
+    treeSignature: sig,
+    mode: 'auto',
     candidates: [{ ...FIELD[0]!.run, predicted: FIELD[0]!.predicted }],
     calibration: { overheadMs: 5, overheadCpuMs: 2, readBackOverheadMs: 1, subsampleSizeCorrection: 1, uniqueShare: 1 },
-    pruned: [], dedup: { uniqueShare: 1, hashedFiles: 0, hashedBytes: 0, complete: true },
-    choice: { label: 'gzip/p2', mksquashfsOpts: '-comp gzip -processors 2', reason: 'r' }, predicted: FIELD[0]!.predicted,
-    sample: { fraction: 0.05, files: 1, bytes: 1, subsampleBytes: 1 }, samplingMs: 1,
+    pruned: [],
+    dedup: { uniqueShare: 1, hashedFiles: 0, hashedBytes: 0, complete: true },
+    choice: { label: 'gzip/p2', mksquashfsOpts: '-comp gzip -processors 2', reason: 'r' },
+    predicted: FIELD[0]!.predicted,
+    sample: { fraction: 0.05, files: 1, bytes: 1, subsampleBytes: 1 },
+    samplingMs: 1,
     budget: { xz1mPredictedMs: null, budgetMs: null, withinBudget: null },
-    measuredAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z', ...over,
+    measuredAt: '2026-01-01T00:00:00.000Z',
+    updatedAt: '2026-01-01T00:00:00.000Z',
+    ...over,
   };
 }
 
@@ -170,7 +274,17 @@ test('reuse: same host, similar tree, not stale; anything else measures again', 
 });
 
 test('cache effectiveness accumulates across builds', () => {
-  const b1 = { cache: 'apt-archives', hits: 0, misses: 10, bytesSaved: 0, bytesDownloaded: 1000, evicted: 0, sizeBytes: 1000, limitBytes: 5000, tracking: 'atime' as const };
+  const b1 = {
+    cache: 'apt-archives',
+    hits: 0,
+    misses: 10,
+    bytesSaved: 0,
+    bytesDownloaded: 1000,
+    evicted: 0,
+    sizeBytes: 1000,
+    limitBytes: 5000,
+    tracking: 'atime' as const,
+  };
   const b2 = { ...b1, hits: 9, misses: 1, bytesSaved: 900, bytesDownloaded: 100, sizeBytes: 1100 };
   const r1 = mergeEffectiveness(undefined, b1, new Date(0));
   const r2 = mergeEffectiveness(r1, b2, new Date(1000));
@@ -180,5 +294,9 @@ test('cache effectiveness accumulates across builds', () => {
   assert.equal(r2.hitRate, 9 / 20);
   assert.equal(r2.bytesSaved, 900);
   assert.equal(r2.lastBuild.hits, 9);
-  assert.equal(mergeEffectiveness({ cache: 'other', builds: 7 }, b1).builds, 1, 'a record of another cache is not merged');
+  assert.equal(
+    mergeEffectiveness({ cache: 'other', builds: 7 }, b1).builds,
+    1,
+    'a record of another cache is not merged',
+  );
 });

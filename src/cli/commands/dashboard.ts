@@ -17,12 +17,16 @@ interface ServeOptions {
 export function parsePort(v: string | undefined, fallback: number): number {
   if (v === undefined) return fallback;
   const n = Number(v);
-  if (!/^\d+$/.test(v) || n > 65535) throw new CliError(`--port must be a number 0-65535 (0 picks a free port), got ${JSON.stringify(v)}`, EXIT.usage);
+  if (!/^\d+$/.test(v) || n > 65535)
+    throw new CliError(`--port must be a number 0-65535 (0 picks a free port), got ${JSON.stringify(v)}`, EXIT.usage);
   return n;
 }
 
 /** --token, else ISOSWARM_DASHBOARD_TOKEN; checked against the bind address before anything starts. */
-export async function serveOptions(o: ServeOptions, defaultPort: number): Promise<{ port: number; bind: string; token?: string }> {
+export async function serveOptions(
+  o: ServeOptions,
+  defaultPort: number,
+): Promise<{ port: number; bind: string; token?: string }> {
   const { checkBind, DashboardAccessError } = await import('../../dashboard/access.js');
   const { DEFAULT_BIND } = await import('../../dashboard/start.js');
   const port = parsePort(o.port, defaultPort);
@@ -48,22 +52,42 @@ async function serve(globals: GlobalOptions, o: ServeOptions, page: boolean): Pr
   let nc;
   try {
     // Reconnects forever: the page says "connection lost" and recovers when the bus is back.
-    nc = await connectBus({ url: target.url, auth: target.auth, name: `isoswarm-${page ? 'dashboard' : 'metrics'}:${process.pid}`, reconnect: true, timeoutMs: 3000 });
+    nc = await connectBus({
+      url: target.url,
+      auth: target.auth,
+      name: `isoswarm-${page ? 'dashboard' : 'metrics'}:${process.pid}`,
+      reconnect: true,
+      timeoutMs: 3000,
+    });
   } catch (e) {
     throw new CliError(`cannot reach the swarm at ${target.url}: ${(e as Error).message}`, EXIT.unavailable);
   }
   let d;
   try {
     d = await startDashboard({
-      nc, prefix: ctx.config.nats.subjectPrefix, runsDir: ctx.paths.runs, stateRoot: ctx.paths.root, expected: ['coordinator', ...ctx.config.agents],
-      requestTimeoutMs: ctx.config.nats.requestTimeoutMs, page, ...s,
+      nc,
+      prefix: ctx.config.nats.subjectPrefix,
+      runsDir: ctx.paths.runs,
+      stateRoot: ctx.paths.root,
+      expected: ['coordinator', ...ctx.config.agents],
+      requestTimeoutMs: ctx.config.nats.requestTimeoutMs,
+      page,
+      ...s,
     });
   } catch (e) {
     await closeBus(nc);
     throw new CliError(`cannot serve on ${s.bind}:${s.port}: ${(e as Error).message}`, EXIT.failed);
   }
   const metricsUrl = `${d.url}metrics`;
-  if (o.json) printJson({ url: page ? d.url : metricsUrl, metrics: metricsUrl, port: d.port, bind: s.bind, token: !!s.token, pid: process.pid });
+  if (o.json)
+    printJson({
+      url: page ? d.url : metricsUrl,
+      metrics: metricsUrl,
+      port: d.port,
+      bind: s.bind,
+      token: !!s.token,
+      pid: process.pid,
+    });
   else {
     if (page) printLine(`dashboard: ${d.url}${s.token ? ' (token required: open it once with ?token=TOKEN)' : ''}`);
     printLine(`metrics:   ${metricsUrl}`);
@@ -82,15 +106,24 @@ export function registerDashboard(program: Command, globals: () => GlobalOptions
     c
       .option('--port <port>', `TCP port (default ${port}; 0 picks a free one)`)
       .option('--bind <addr>', `address to listen on (default 127.0.0.1; any other needs a token)`)
-      .option('--token <token>', `required from every client (Bearer header, or ?token= once); also ISOSWARM_DASHBOARD_TOKEN`)
+      .option(
+        '--token <token>',
+        `required from every client (Bearer header, or ?token= once); also ISOSWARM_DASHBOARD_TOKEN`,
+      )
       .option('--json', `print where ${what} listens as JSON`);
   common(
-    program.command('dashboard').description('serve the live dashboard (agents, runs, charts, events, patterns, past runs) and /metrics until Ctrl-C'),
+    program
+      .command('dashboard')
+      .description(
+        'serve the live dashboard (agents, runs, charts, events, patterns, past runs) and /metrics until Ctrl-C',
+      ),
     'it',
     9317,
   ).action((o: ServeOptions) => serve(globals(), o, true));
   common(
-    program.command('metrics').description('serve only /metrics (Prometheus text format) for the running swarm until Ctrl-C'),
+    program
+      .command('metrics')
+      .description('serve only /metrics (Prometheus text format) for the running swarm until Ctrl-C'),
     'it',
     9318,
   ).action((o: ServeOptions) => serve(globals(), o, false));

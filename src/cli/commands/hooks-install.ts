@@ -15,7 +15,9 @@ export interface InstallFlags {
 export function settingsPath(o: InstallFlags): string {
   if (o.project && o.user) throw new CliError('use either --project or --user', EXIT.usage);
   if (o.settings) return resolve(o.settings);
-  return o.user ? join(process.env.HOME || homedir(), '.claude', 'settings.json') : join(process.cwd(), '.claude', 'settings.json');
+  return o.user
+    ? join(process.env.HOME || homedir(), '.claude', 'settings.json')
+    : join(process.cwd(), '.claude', 'settings.json');
 }
 
 export async function installCommand(verb: 'install' | 'uninstall', o: InstallFlags): Promise<void> {

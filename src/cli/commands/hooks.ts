@@ -10,7 +10,6 @@ const NAMES = ['pre-task', 'post-edit', 'notification', 'post-task'];
 
 type Flags = HookFlags & InstallFlags & { json?: boolean };
 
-
 /** `isoswarm hooks claude`: one entry for every Claude Code event (see src/claude/handle-event.ts). */
 async function claudeHook(g: GlobalOptions): Promise<void> {
   const { loadConfigFast } = await import('../../config/load-fast.js');
@@ -32,7 +31,9 @@ async function claudeHook(g: GlobalOptions): Promise<void> {
 export function registerHooks(program: Command, globals: () => GlobalOptions): void {
   program
     .command('hooks <hook>')
-    .description(`run a hook: ${NAMES.join(', ')} (notify = notification), \`install\`/\`uninstall\` (Claude Code settings: keeps your own hooks, backs the file up, --dry-run shows a diff), or \`claude\` for any Claude Code hook event on stdin (mapped to these four; PreToolUse Bash is judged by the guard). Reads a Claude Code hook payload from stdin when one is piped. Exit 0 = recorded (also when the swarm is down: recorded locally, with a warning); 1 = bad input or a handler failed — never 2, which Claude Code treats as blocking`)
+    .description(
+      `run a hook: ${NAMES.join(', ')} (notify = notification), \`install\`/\`uninstall\` (Claude Code settings: keeps your own hooks, backs the file up, --dry-run shows a diff), or \`claude\` for any Claude Code hook event on stdin (mapped to these four; PreToolUse Bash is judged by the guard). Reads a Claude Code hook payload from stdin when one is piped. Exit 0 = recorded (also when the swarm is down: recorded locally, with a warning); 1 = bad input or a handler failed — never 2, which Claude Code treats as blocking`,
+    )
     .option('--description <text>', 'what the task is (pre-task)')
     .option('--task-id <id>', 'ties pre-task and post-task together')
     .option('--file <path>', 'the edited file (post-edit)')
@@ -47,7 +48,8 @@ export function registerHooks(program: Command, globals: () => GlobalOptions): v
     .option('--dry-run', 'install/uninstall: print the change as a diff, write nothing')
     .action(async (hookArg: string, o: Flags) => {
       if (hookArg === 'claude') return claudeHook(globals());
-      if (hookArg === 'install' || hookArg === 'uninstall') return (await import('./hooks-install.js')).installCommand(hookArg, o);
+      if (hookArg === 'install' || hookArg === 'uninstall')
+        return (await import('./hooks-install.js')).installCommand(hookArg, o);
       const { HOOK_ALIASES, HOOK_NAMES } = await import('../../schemas/hook-types.js');
       const hook = HOOK_ALIASES[hookArg] ?? hookArg;
       if (!(HOOK_NAMES as readonly string[]).includes(hook)) {

@@ -17,7 +17,8 @@ interface ServeFlags {
 /** What `up` asks the coordinator to serve, checked (ports, bind address and token) before anything starts. */
 async function dashboardRequest(o: ServeFlags): Promise<{ env: NodeJS.ProcessEnv } | null> {
   if (!o.dashboard && o.metricsPort === undefined) {
-    if (o.dashboardPort !== undefined || o.bind !== undefined || o.token !== undefined) throw new CliError('--dashboard-port, --bind and --token go with --dashboard or --metrics-port', EXIT.usage);
+    if (o.dashboardPort !== undefined || o.bind !== undefined || o.token !== undefined)
+      throw new CliError('--dashboard-port, --bind and --token go with --dashboard or --metrics-port', EXIT.usage);
     return null;
   }
   const { serveOptions, parsePort } = await import('./dashboard.js');
@@ -30,14 +31,20 @@ async function dashboardRequest(o: ServeFlags): Promise<{ env: NodeJS.ProcessEnv
 }
 
 /** The servers the coordinator reports it started (it writes dashboard.json once they listen). */
-async function hostedServers(paths: import('../../host/system/state-dir.js').StatePaths, coordinatorPid: number | null): Promise<{ url?: string; page: boolean; error?: string }[]> {
+async function hostedServers(
+  paths: import('../../host/system/state-dir.js').StatePaths,
+  coordinatorPid: number | null,
+): Promise<{ url?: string; page: boolean; error?: string }[]> {
   if (coordinatorPid === null) return [];
   const { dashboardFile } = await import('../../coordinator/dashboard-host.js');
   const { readFileSync } = await import('node:fs');
   const end = Date.now() + 10_000;
   while (Date.now() < end) {
     try {
-      const f = JSON.parse(readFileSync(dashboardFile(paths), 'utf8')) as { pid: number; servers: { url?: string; page: boolean; error?: string }[] };
+      const f = JSON.parse(readFileSync(dashboardFile(paths), 'utf8')) as {
+        pid: number;
+        servers: { url?: string; page: boolean; error?: string }[];
+      };
       if (f.pid === coordinatorPid) return f.servers; // not a file an earlier coordinator left
     } catch {
       /* not written yet */
@@ -50,7 +57,9 @@ async function hostedServers(paths: import('../../host/system/state-dir.js').Sta
 export function registerLifecycle(program: Command, globals: () => GlobalOptions): void {
   program
     .command('up')
-    .description('start the swarm: a private nats-server (unless NATS_URL is set), the coordinator and the four agents; returns when all five answer PING')
+    .description(
+      'start the swarm: a private nats-server (unless NATS_URL is set), the coordinator and the four agents; returns when all five answer PING',
+    )
     .option('--foreground', 'stay attached; Ctrl-C stops everything')
     .option('--dashboard', 'the coordinator also serves the live dashboard and /metrics (see `isoswarm dashboard`)')
     .option('--dashboard-port <port>', 'port of the dashboard (default 9317; 0 picks a free one)')
@@ -65,26 +74,53 @@ export function registerLifecycle(program: Command, globals: () => GlobalOptions
       // Interrupted runs' leftovers as found at start (the coordinator then finishes runs whose runner was lost).
       const { findLeftovers, describeLeftover } = await import('../../run/leftovers.js');
       const leftovers = await findLeftovers(ctx.paths.root);
-      if (!o.json) for (const l of leftovers) process.stderr.write(`warning: ${describeLeftover(l)}; \`isoswarm run --recover\` or \`isoswarm unmount ${l.chroot}\` tears them down\n`);
+      if (!o.json)
+        for (const l of leftovers)
+          process.stderr.write(
+            `warning: ${describeLeftover(l)}; \`isoswarm run --recover\` or \`isoswarm unmount ${l.chroot}\` tears them down\n`,
+          );
       const served = await dashboardRequest(o);
       let r;
       try {
-        r = await up(ctx.config, ctx.paths, { foreground: o.foreground, coordinatorEnv: served?.env, onProgress: (m) => !o.json && process.stderr.write(`… ${m}\n`) });
+        r = await up(ctx.config, ctx.paths, {
+          foreground: o.foreground,
+          coordinatorEnv: served?.env,
+          onProgress: (m) => !o.json && process.stderr.write(`… ${m}\n`),
+        });
       } catch (e) {
         if (e instanceof MissingNatsServerError) throw new CliError(e.message, EXIT.unavailable);
         throw new CliError(`could not start the swarm: ${(e as Error).message}`, EXIT.failed);
       }
-      const dashboards = served ? await hostedServers(ctx.paths, r.alreadyUp ? null : (r.run.coordinator?.pid ?? null)) : [];
-      const summary = { leftovers, alreadyUp: r.alreadyUp, url: r.run.url, embedded: r.run.embedded, services: r.services.map((s) => ({ name: s.name, id: s.id, pid: s.metadata?.pid })), logFile: r.run.logFile, dashboards };
+      const dashboards = served
+        ? await hostedServers(ctx.paths, r.alreadyUp ? null : (r.run.coordinator?.pid ?? null))
+        : [];
+      const summary = {
+        leftovers,
+        alreadyUp: r.alreadyUp,
+        url: r.run.url,
+        embedded: r.run.embedded,
+        services: r.services.map((s) => ({ name: s.name, id: s.id, pid: s.metadata?.pid })),
+        logFile: r.run.logFile,
+        dashboards,
+      };
       if (o.json) printJson(summary);
       else {
         printLine(r.alreadyUp ? `swarm already up on ${r.run.url}` : `swarm up on ${r.run.url}`);
         for (const s of summary.services) printLine(`  ${s.name.padEnd(18)} pid ${s.pid}`);
-        for (const d of dashboards) printLine(d.error ? `  ${d.page ? 'dashboard' : 'metrics'} NOT serving: ${d.error}` : `  ${d.page ? 'dashboard' : 'metrics  '}          ${d.page ? d.url : `${d.url}metrics`}`);
+        for (const d of dashboards)
+          printLine(
+            d.error
+              ? `  ${d.page ? 'dashboard' : 'metrics'} NOT serving: ${d.error}`
+              : `  ${d.page ? 'dashboard' : 'metrics  '}          ${d.page ? d.url : `${d.url}metrics`}`,
+          );
         printLine(`logs: ${r.run.logFile}`);
       }
       if (served && (r.alreadyUp || dashboards.some((d) => d.error) || !dashboards.length)) {
-        process.stderr.write(r.alreadyUp ? 'isoswarm: the swarm was already up: its coordinator serves what it was started with (run `isoswarm dashboard`, or `isoswarm down` first)\n' : `isoswarm: the swarm is up, but not every dashboard/metrics server started; see ${r.run.logFile}\n`);
+        process.stderr.write(
+          r.alreadyUp
+            ? 'isoswarm: the swarm was already up: its coordinator serves what it was started with (run `isoswarm dashboard`, or `isoswarm down` first)\n'
+            : `isoswarm: the swarm is up, but not every dashboard/metrics server started; see ${r.run.logFile}\n`,
+        );
         process.exitCode = EXIT.failed;
       }
       if (o.foreground && r.coordinatorExit) {
@@ -108,6 +144,10 @@ export function registerLifecycle(program: Command, globals: () => GlobalOptions
       if (o.json) printJson(r);
       else if (!r.wasUp) printLine('swarm was not running');
       else printLine(`stopped ${r.stopped.map((s) => `${s.what} (pid ${s.pid})`).join(', ')}`);
-      if (r.notExited.length) throw new CliError(`still running after SIGKILL: ${r.notExited.map((s) => `${s.what} (pid ${s.pid})`).join(', ')}`, EXIT.failed);
+      if (r.notExited.length)
+        throw new CliError(
+          `still running after SIGKILL: ${r.notExited.map((s) => `${s.what} (pid ${s.pid})`).join(', ')}`,
+          EXIT.failed,
+        );
     });
 }

@@ -5,7 +5,9 @@ import type { GlobalOptions } from '../context.js';
 export function registerMcp(program: Command, globals: () => GlobalOptions): void {
   program
     .command('mcp')
-    .description('serve the Model Context Protocol on stdin/stdout: memory, patterns, status, runs, the guard and teardown/cleanup plans; unmount and cleanup actions only with config claude.mcpActions = true. stdout carries JSON-RPC only; logs go to stderr')
+    .description(
+      'serve the Model Context Protocol on stdin/stdout: memory, patterns, status, runs, the guard and teardown/cleanup plans; unmount and cleanup actions only with config claude.mcpActions = true. stdout carries JSON-RPC only; logs go to stderr',
+    )
     .action(async () => {
       const { cliContext } = await import('../context.js');
       const ctx = cliContext(globals());

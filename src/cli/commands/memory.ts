@@ -151,7 +151,11 @@ export function registerMemory(program: Command, globals: () => GlobalOptions): 
           throw new CliError(`line ${i + 1}: not JSON (${(e as Error).message}); nothing imported`, EXIT.usage);
         }
         const r = entrySchema.safeParse(v);
-        if (!r.success) throw new CliError(`line ${i + 1}: ${r.error.issues[0]?.path.join('.')}: ${r.error.issues[0]?.message}; nothing imported`, EXIT.usage);
+        if (!r.success)
+          throw new CliError(
+            `line ${i + 1}: ${r.error.issues[0]?.path.join('.')}: ${r.error.issues[0]?.message}; nothing imported`,
+            EXIT.usage,
+          );
         return r.data;
       });
       const w = await (await access()).openWriter(ctx);
@@ -168,8 +172,10 @@ export function registerMemory(program: Command, globals: () => GlobalOptions): 
     .option('--json', 'print as JSON')
     .action(async (o: { json?: boolean }) => {
       const ctx = (await context()).cliContext(globals());
-      const r = (await (await access()).openReader(ctx));
-      const s = r ? { ...r.store.stats(), byNamespace: namespaces(r.list('')) } : { entries: 0, path: ctx.paths.memory, byNamespace: {} };
+      const r = await (await access()).openReader(ctx);
+      const s = r
+        ? { ...r.store.stats(), byNamespace: namespaces(r.list('')) }
+        : { entries: 0, path: ctx.paths.memory, byNamespace: {} };
       if (o.json) printJson(s);
       else {
         printLine(`memory at ${s.path}: ${s.entries} entries`);

@@ -17,20 +17,25 @@ const context = () => import('../context.js');
 
 function line(s: Sample, alerts: string): string {
   const disks = s.disks.map((d) => `${d.path} ${d.usedPct.toFixed(1)}% (${formatBytes(d.freeBytes)} free)`).join(', ');
-  const temp = s.temp ? ` | temp ${formatBytes(s.temp.bytes)}${s.temp.complete ? '' : '+'} in ${s.temp.files} files` : '';
+  const temp = s.temp
+    ? ` | temp ${formatBytes(s.temp.bytes)}${s.temp.complete ? '' : '+'} in ${s.temp.files} files`
+    : '';
   return `${new Date(s.at).toLocaleTimeString()} cpu ${s.cpuPct.toFixed(1)}% | mem ${s.memPct.toFixed(1)}% | load ${s.load1.toFixed(2)} | ${disks}${temp}${alerts}`;
 }
 
 export function registerMonitor(program: Command, globals: () => GlobalOptions): void {
   program
     .command('monitor')
-    .description('watch CPU, memory, load, disks and temp size through the Monitor agent (live on a TTY, NDJSON otherwise)')
+    .description(
+      'watch CPU, memory, load, disks and temp size through the Monitor agent (live on a TTY, NDJSON otherwise)',
+    )
     .option('--duration <s>', 'stop after this many seconds (default: until Ctrl-C)', (v) => Number(v))
     .option('--interval <s>', 'seconds between samples', (v) => Number(v), 1)
     .option('--json', 'NDJSON even on a TTY')
     .action(async (o: { duration?: number; interval: number; json?: boolean }) => {
       if (!(o.interval >= 0.1)) throw new CliError('--interval must be at least 0.1 seconds', EXIT.usage);
-      if (o.duration !== undefined && !(o.duration > 0)) throw new CliError('--duration must be a positive number of seconds', EXIT.usage);
+      if (o.duration !== undefined && !(o.duration > 0))
+        throw new CliError('--duration must be a positive number of seconds', EXIT.usage);
       const c = await context();
       const ctx = c.cliContext(globals());
       const live = process.stdout.isTTY && !o.json;

@@ -12,7 +12,10 @@ function describe(key: string, v: Rec): string {
       const s = (v.strategies ?? {}) as Record<string, { attempts: number; successes: number; totalMs: number }>;
       const parts = Object.entries(s)
         .sort((a, b) => b[1].successes / b[1].attempts - a[1].successes / a[1].attempts)
-        .map(([n, x]) => `${n} ${x.successes}/${x.attempts} ok, avg ${formatDuration(x.totalMs / Math.max(1, x.attempts))}`);
+        .map(
+          ([n, x]) =>
+            `${n} ${x.successes}/${x.attempts} ok, avg ${formatDuration(x.totalMs / Math.max(1, x.attempts))}`,
+        );
       return `unmounting ${v.fsType}: ${parts.join('; ') || 'no attempts yet'}`;
     }
     case 'cleanup-success':
@@ -25,7 +28,9 @@ function describe(key: string, v: Rec): string {
       return `host ${key.split('/')[2]}: chose ${label} (measured ${v.measuredAt}, ${Array.isArray(v.candidates) ? v.candidates.length : 0} candidates)`;
     }
     default: {
-      const totals = Object.entries((v.totals ?? {}) as Record<string, number>).map(([k, n]) => `${k} ${n}`).join(', ');
+      const totals = Object.entries((v.totals ?? {}) as Record<string, number>)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ');
       const entries = Array.isArray(v.entries) ? v.entries.length : 0;
       return `${kind}: ${totals || 'no totals'} (${entries} recent entries)`;
     }

@@ -54,14 +54,17 @@ async function listCommand(runsDir: string, json: boolean): Promise<void> {
 export function registerReport(program: Command, _globals: () => GlobalOptions): void {
   program
     .command('report')
-    .description('render a run as one self-contained HTML file (default), Markdown or JSON; --list shows the recorded runs')
+    .description(
+      'render a run as one self-contained HTML file (default), Markdown or JSON; --list shows the recorded runs',
+    )
     .argument('[run]', 'a run id, or "latest" (the newest record)', 'latest')
     .option('--format <format>', 'html, md or json', 'html')
     .option('--out <file>', 'write here ("-" for stdout); default: md/json to stdout, html to <state>/runs/<run>.html')
     .option('--list', 'list the recorded runs (id, name, started, exit, duration); with --format json as JSON')
     .action(async (run: string, o: ReportOptions) => {
       const { isReportFormat, renderReport, REPORT_FORMATS } = await writer();
-      if (!isReportFormat(o.format)) throw new CliError(`unknown format "${o.format}": use ${REPORT_FORMATS.join(', ')}`, EXIT.usage);
+      if (!isReportFormat(o.format))
+        throw new CliError(`unknown format "${o.format}": use ${REPORT_FORMATS.join(', ')}`, EXIT.usage);
       const { ensureStateDir } = await state();
       const runsDir = ensureStateDir().runs;
       if (o.list) {
@@ -74,7 +77,8 @@ export function registerReport(program: Command, _globals: () => GlobalOptions):
         found = resolveRun(runsDir, run);
       } catch (e) {
         if (!(e instanceof RunStoreError)) throw e;
-        if (e.code === 'bad-id') throw new CliError(`${e.message} (run ids are letters, digits, "_", ".", ":" and "-")`, EXIT.usage);
+        if (e.code === 'bad-id')
+          throw new CliError(`${e.message} (run ids are letters, digits, "_", ".", ":" and "-")`, EXIT.usage);
         if (e.code === 'unknown') throw new CliError(`${e.message}; ${knownList(e.known)}`, EXIT.failed);
         throw new CliError(e.message, EXIT.failed);
       }

@@ -22,18 +22,39 @@ interface Flags {
 export function registerRun(program: Command, globals: () => GlobalOptions): void {
   program
     .command('run')
-    .description('run a build under the swarm: tuning exported into its environment, the Monitor watching it, and on ANY exit (success, failure, Ctrl-C, kill -9) its chroot torn down and cleaned by policy; exits with the build\'s code (or 128+signal)')
+    .description(
+      "run a build under the swarm: tuning exported into its environment, the Monitor watching it, and on ANY exit (success, failure, Ctrl-C, kill -9) its chroot torn down and cleaned by policy; exits with the build's code (or 128+signal)",
+    )
     .argument('[command...]', 'the build command, after --')
     .option('--chroot <dir>', 'the chroot the build uses: torn down and deleted afterwards (by policy)')
-    .option('--isolate', 'run the build in a private mount namespace (slave propagation): its mounts cannot leak to the host')
+    .option(
+      '--isolate',
+      'run the build in a private mount namespace (slave propagation): its mounts cannot leak to the host',
+    )
     .option('--keep-on-failure', 'when the build fails, unmount the chroot but keep its files for inspection')
-    .option('--name <name>', 'a name for the run (default: the command\'s name)')
-    .option('--no-tune', 'do not apply the tuner\'s settings')
-    .option('--apt-cache', 'mount the apt archive cache (config caches.aptDir) into the chroot\'s /var/cache/apt/archives as a read-only overlay layer: apt-get clean inside cannot touch it; complete new .debs are harvested into it after the build')
-    .option('--squashfs <policy>', 'options the build passes to mksquashfs itself: respect (run as asked, report the tuned what-if), fill (add only what is absent: -processors, -mem, -b when no -comp), override (replace the compression by the tuned choice)', 'fill')
-    .option('--optimize-system', 'root: tune kernel settings for the build (checkpointed, restored after it, even after a crash)')
-    .option('--attach <runId>', 'instead of starting a run: follow a registered run\'s output (from its start) and exit with its exit code (see `isoswarm runs`)')
-    .option('--recover', 'first tear down what interrupted runs left under their chroots (mounts, processes); without it a run refuses a chroot that has such leftovers')
+    .option('--name <name>', "a name for the run (default: the command's name)")
+    .option('--no-tune', "do not apply the tuner's settings")
+    .option(
+      '--apt-cache',
+      "mount the apt archive cache (config caches.aptDir) into the chroot's /var/cache/apt/archives as a read-only overlay layer: apt-get clean inside cannot touch it; complete new .debs are harvested into it after the build",
+    )
+    .option(
+      '--squashfs <policy>',
+      'options the build passes to mksquashfs itself: respect (run as asked, report the tuned what-if), fill (add only what is absent: -processors, -mem, -b when no -comp), override (replace the compression by the tuned choice)',
+      'fill',
+    )
+    .option(
+      '--optimize-system',
+      'root: tune kernel settings for the build (checkpointed, restored after it, even after a crash)',
+    )
+    .option(
+      '--attach <runId>',
+      "instead of starting a run: follow a registered run's output (from its start) and exit with its exit code (see `isoswarm runs`)",
+    )
+    .option(
+      '--recover',
+      'first tear down what interrupted runs left under their chroots (mounts, processes); without it a run refuses a chroot that has such leftovers',
+    )
     .option('--json', 'print the run record as JSON at the end')
     .passThroughOptions()
     .action(async (command: string[], o: Flags) => {
@@ -44,10 +65,18 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
         const { isValidRunId } = await import('../../report/run-store.js');
         const { existsSync } = await import('node:fs');
         const { runDir } = await import('../../run/registry.js');
-        if (!isValidRunId(o.attach) || !existsSync(runDir(ctx.paths.root, o.attach))) throw new CliError(`no registered run "${o.attach}": see \`isoswarm runs\``, EXIT.usage);
+        if (!isValidRunId(o.attach) || !existsSync(runDir(ctx.paths.root, o.attach)))
+          throw new CliError(`no registered run "${o.attach}": see \`isoswarm runs\``, EXIT.usage);
         const { attachRun } = await import('../../run/attach.js');
         const r = await attachRun(ctx.paths.root, o.attach, !!o.json);
-        if (o.json) printJson({ runId: o.attach, exitCode: r.exitCode, state: r.state, lost: r.entry.lost, report: r.entry.done?.report ?? null });
+        if (o.json)
+          printJson({
+            runId: o.attach,
+            exitCode: r.exitCode,
+            state: r.state,
+            lost: r.entry.lost,
+            report: r.entry.done?.report ?? null,
+          });
         else warn(`run ${o.attach}: exit ${r.exitCode ?? 'unknown'} (${r.state})`);
         process.exitCode = r.exitCode ?? EXIT.failed;
         return;
@@ -55,48 +84,80 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
       const { resolve } = await import('node:path');
       const chroot = o.chroot ? resolve(o.chroot) : null;
       if (!command.length) throw new CliError('nothing to run: give the build command after --', EXIT.usage);
-      if (!['respect', 'fill', 'override'].includes(o.squashfs)) throw new CliError(`--squashfs ${o.squashfs}: expected respect, fill or override`, EXIT.usage);
+      if (!['respect', 'fill', 'override'].includes(o.squashfs))
+        throw new CliError(`--squashfs ${o.squashfs}: expected respect, fill or override`, EXIT.usage);
       if (chroot) {
         // The chroot is judged before anything runs: a build must not start on a tree we would refuse.
         const { checkChrootPolicy } = await import('../../runtime/chroot-policy.js');
         const refusal = await checkChrootPolicy(chroot, ctx.config);
-        if (refusal) throw new CliError(`refusing --chroot ${chroot}: ${refusal.reason} [${refusal.code}]`, EXIT.refused);
+        if (refusal)
+          throw new CliError(`refusing --chroot ${chroot}: ${refusal.reason} [${refusal.code}]`, EXIT.refused);
       }
       const say = (m: string) => !o.json && warn(m);
       // Leftovers of interrupted runs are reported; on this run's own chroot they must be recovered first.
       const { findLeftovers, describeLeftover } = await import('../../run/leftovers.js');
       const leftovers = await findLeftovers(ctx.paths.root);
-      for (const l of leftovers) warn(`${describeLeftover(l)}${o.recover ? ': tearing them down first (--recover)' : ''}`);
+      for (const l of leftovers)
+        warn(`${describeLeftover(l)}${o.recover ? ': tearing them down first (--recover)' : ''}`);
       const mine = chroot ? leftovers.filter((l) => l.chroot === chroot) : [];
-      if (mine.length && !o.recover) throw new CliError(`refusing to start on ${chroot}: an interrupted run left mounts or processes there; run again with --recover to tear them down first`, EXIT.refused);
+      if (mine.length && !o.recover)
+        throw new CliError(
+          `refusing to start on ${chroot}: an interrupted run left mounts or processes there; run again with --recover to tear them down first`,
+          EXIT.refused,
+        );
       const { withAnySwarm } = await import('../ephemeral.js');
       const { orchestrateRun } = await import('../../run/orchestrate.js');
       const out = await withAnySwarm(
         ctx,
-        (nc) => orchestrateRun(ctx.config, nc, { command, chroot, isolate: !!o.isolate, keepOnFailure: !!o.keepOnFailure, name: o.name ?? command[0]!.split('/').pop()!, tune: o.tune, aptCache: !!o.aptCache, optimizeSystem: !!o.optimizeSystem, squashfs: o.squashfs as 'respect' | 'fill' | 'override', json: !!o.json, stateRoot: ctx.paths.root, recover: o.recover ? leftovers.map((l) => l.chroot) : [], say }),
+        (nc) =>
+          orchestrateRun(ctx.config, nc, {
+            command,
+            chroot,
+            isolate: !!o.isolate,
+            keepOnFailure: !!o.keepOnFailure,
+            name: o.name ?? command[0]!.split('/').pop()!,
+            tune: o.tune,
+            aptCache: !!o.aptCache,
+            optimizeSystem: !!o.optimizeSystem,
+            squashfs: o.squashfs as 'respect' | 'fill' | 'override',
+            json: !!o.json,
+            stateRoot: ctx.paths.root,
+            recover: o.recover ? leftovers.map((l) => l.chroot) : [],
+            say,
+          }),
         say,
       );
       const { saveRun } = await import('../../run/save.js');
       let saved: { record: RunRecord; html: string; file: string };
       if (out.takenOver && out.dir) {
         // Stopped or hung past its lease, this runner lost the run: the swarm's record is the one.
-        say('this run\'s lease had lapsed: the swarm is finishing it; waiting for its record');
+        say("this run's lease had lapsed: the swarm is finishing it; waiting for its record");
         const { waitDone } = await import('../../run/registry.js');
         const done = await waitDone(out.dir);
         const { readRunFile } = await import('../../report/run-store.js');
-        if (!done.recordFile || !done.report) throw new CliError(`run ${out.record.runId} was finished by the swarm without a record`, EXIT.failed);
+        if (!done.recordFile || !done.report)
+          throw new CliError(`run ${out.record.runId} was finished by the swarm without a record`, EXIT.failed);
         saved = { record: readRunFile(done.recordFile), html: done.report, file: done.recordFile };
       } else saved = saveRun(ctx.paths, out.record);
       const { record, html, file } = saved;
       if (out.dir && !out.takenOver) {
         const { markDone } = await import('../../run/registry.js');
-        markDone(out.dir, { at: new Date().toISOString(), recordFile: file, report: html, exitCode: record.exitCode, runnerLost: false });
+        markDone(out.dir, {
+          at: new Date().toISOString(),
+          recordFile: file,
+          report: html,
+          exitCode: record.exitCode,
+          runnerLost: false,
+        });
       }
       if (o.json) printJson({ ...record, report: html });
       else {
         const dur = formatDuration(Date.parse(record.endedAt ?? record.startedAt) - Date.parse(record.startedAt));
         warn(`run ${record.runId}: exit ${record.exitCode}${record.signal ? ` (${record.signal})` : ''} after ${dur}`);
-        if (record.teardown) warn(`teardown of ${record.teardown.target ?? chroot}: ${record.teardown.status}, ${record.teardown.signalled.length} processes signalled, ${record.teardown.unmounted.length} mounts unmounted`);
+        if (record.teardown)
+          warn(
+            `teardown of ${record.teardown.target ?? chroot}: ${record.teardown.status}, ${record.teardown.signalled.length} processes signalled, ${record.teardown.unmounted.length} mounts unmounted`,
+          );
         for (const n of record.notes) warn(`note: ${n}`);
         warn(`report: ${html}`);
       }

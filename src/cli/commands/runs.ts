@@ -6,7 +6,9 @@ import { printJson, printLine, table } from '../output.js';
 export function registerRuns(program: Command, globals: () => GlobalOptions): void {
   program
     .command('runs')
-    .description('list active and recent runs: id, state (running, post-task, runner lost, done), chroot, exit code, report')
+    .description(
+      'list active and recent runs: id, state (running, post-task, runner lost, done), chroot, exit code, report',
+    )
     .option('--limit <n>', 'how many finished runs to show (newest)', '20')
     .option('--json', 'print as JSON')
     .action(async (o: { limit: string; json?: boolean }) => {
@@ -36,7 +38,18 @@ export function registerRuns(program: Command, globals: () => GlobalOptions): vo
         printLine('no runs registered');
         return;
       }
-      printLine(table([['RUN', 'STATE', 'EXIT', 'CHROOT', 'REPORT'], ...rows.map((r) => [r.runId, r.state, r.exitCode === null ? '-' : String(r.exitCode), r.chroot ?? '-', r.report ?? '-'])]));
+      printLine(
+        table([
+          ['RUN', 'STATE', 'EXIT', 'CHROOT', 'REPORT'],
+          ...rows.map((r) => [
+            r.runId,
+            r.state,
+            r.exitCode === null ? '-' : String(r.exitCode),
+            r.chroot ?? '-',
+            r.report ?? '-',
+          ]),
+        ]),
+      );
       for (const r of rows) for (const p of r.problems) printLine(`${r.runId}: ${p}`);
     });
 }

@@ -58,10 +58,19 @@ generate_build_report() { isoswarm report "\${1:-latest}" --format html; }
 export function registerShellInit(program: Command): void {
   program
     .command('shell-init [shell]')
-    .description('print bash functions with the request\'s names (init_optimization_system, optimize_cleanup, optimize_unmount, optimize_performance, optimize_monitor, generate_build_report); use: source <(isoswarm shell-init)')
+    .description(
+      "print bash functions with the request's names (init_optimization_system, optimize_cleanup, optimize_unmount, optimize_performance, optimize_monitor, generate_build_report); use: source <(isoswarm shell-init)",
+    )
     .action((shell: string | undefined) => {
-      if (shell !== undefined && shell !== 'bash') throw new CliError(`unsupported shell "${shell}": only bash is supported`, EXIT.usage);
+      if (shell !== undefined && shell !== 'bash')
+        throw new CliError(`unsupported shell "${shell}": only bash is supported`, EXIT.usage);
       const shimDir = join(packageRoot, 'shims');
-      process.stdout.write(shellInit(process.execPath, process.argv[1] ?? 'isoswarm', existsSync(join(shimDir, 'mksquashfs')) ? shimDir : undefined));
+      process.stdout.write(
+        shellInit(
+          process.execPath,
+          process.argv[1] ?? 'isoswarm',
+          existsSync(join(shimDir, 'mksquashfs')) ? shimDir : undefined,
+        ),
+      );
     });
 }

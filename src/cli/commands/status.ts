@@ -26,14 +26,17 @@ export function registerStatus(program: Command, globals: () => GlobalOptions): 
     .action(async (o: { json?: boolean }) => {
       const ctx = (await context()).cliContext(globals());
       const { infoAll, statsAll } = await import('../../bus/discovery.js');
-      const rows = await (await context()).withSwarm(ctx, async (nc) => {
+      const rows = await (
+        await context()
+      ).withSwarm(ctx, async (nc) => {
         const [infos, stats] = await Promise.all([infoAll(nc, 500), statsAll(nc, 500)]);
         const coord = await (await context()).callRoute(ctx, nc, 'status', {}).catch(() => null);
         const out: Row[] = [];
         for (const info of infos) {
           const st = stats.find((s) => s.id === info.id);
           const eps = st?.endpoints ?? [];
-          const own = (d: unknown) => (d && typeof d === 'object' && 'errors' in d ? Number((d as { errors: number }).errors) : 0);
+          const own = (d: unknown) =>
+            d && typeof d === 'object' && 'errors' in d ? Number((d as { errors: number }).errors) : 0;
           const agent = coord?.agents.find((a) => a.name === info.name);
           out.push({
             name: info.name,
@@ -51,7 +54,18 @@ export function registerStatus(program: Command, globals: () => GlobalOptions): 
         // Agents the supervisor knows but that do not answer (backoff, crash loop) are listed too.
         for (const a of coord?.agents ?? []) {
           if (!out.some((r) => r.name === a.name)) {
-            out.push({ name: a.name, id: '-', host: '-', pid: a.pid, uptimeMs: 0, version: '-', requests: 0, errors: 0, restarts: a.restarts, state: a.state });
+            out.push({
+              name: a.name,
+              id: '-',
+              host: '-',
+              pid: a.pid,
+              uptimeMs: 0,
+              version: '-',
+              requests: 0,
+              errors: 0,
+              restarts: a.restarts,
+              state: a.state,
+            });
           }
         }
         return out.sort((a, b) => a.name.localeCompare(b.name));
@@ -59,7 +73,13 @@ export function registerStatus(program: Command, globals: () => GlobalOptions): 
       // Runs in progress and recent runs the swarm finished after their runner was lost.
       const { listEntries, stateOf } = await import('../../run/registry.js');
       const runs = listEntries(ctx.paths.root)
-        .map((e) => ({ runId: e.runId, state: stateOf(e), chroot: e.run?.chroot ?? null, lost: e.lost, report: e.done?.report ?? null }))
+        .map((e) => ({
+          runId: e.runId,
+          state: stateOf(e),
+          chroot: e.run?.chroot ?? null,
+          lost: e.lost,
+          report: e.done?.report ?? null,
+        }))
         .filter((r) => !r.state.startsWith('done') || r.state === 'done (runner lost)')
         .slice(-10);
       if (o.json) {
@@ -69,12 +89,28 @@ export function registerStatus(program: Command, globals: () => GlobalOptions): 
       printLine(
         table([
           ['NAME', 'STATE', 'ID', 'HOST', 'PID', 'UPTIME', 'VERSION', 'REQUESTS', 'ERRORS', 'RESTARTS'],
-          ...rows.map((r) => [r.name, r.state, r.id, r.host, String(r.pid ?? '-'), formatDuration(r.uptimeMs), r.version, String(r.requests), String(r.errors), String(r.restarts)]),
+          ...rows.map((r) => [
+            r.name,
+            r.state,
+            r.id,
+            r.host,
+            String(r.pid ?? '-'),
+            formatDuration(r.uptimeMs),
+            r.version,
+            String(r.requests),
+            String(r.errors),
+            String(r.restarts),
+          ]),
         ]),
       );
       if (runs.length) {
         printLine('');
-        printLine(table([['RUN', 'STATE', 'CHROOT', 'WHY'], ...runs.map((r) => [r.runId, r.state, r.chroot ?? '-', r.lost?.reason ?? '-'])]));
+        printLine(
+          table([
+            ['RUN', 'STATE', 'CHROOT', 'WHY'],
+            ...runs.map((r) => [r.runId, r.state, r.chroot ?? '-', r.lost?.reason ?? '-']),
+          ]),
+        );
       }
     });
 }

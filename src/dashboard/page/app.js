@@ -3,7 +3,11 @@
 'use strict';
 
 const $ = (id) => document.getElementById(id);
-const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+const esc = (s) =>
+  String(s ?? '').replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c],
+  );
 const dur = (ms) => {
   if (ms == null || !isFinite(ms)) return '–';
   const s = Math.round(ms / 1000);
@@ -26,8 +30,18 @@ function makeChart(id, series, scales) {
     width: Math.max(300, el.clientWidth),
     height: 200,
     scales: { x: { time: true }, ...(scales || {}) },
-    axes: [{ stroke: '#888' }, { stroke: '#888', scale: (series[0] && series[0].scale) || 'y' }].concat(scales && scales.n ? [{ side: 1, scale: 'n', stroke: '#888', grid: { show: false } }] : []),
-    series: [{}].concat(series.map((s, i) => ({ label: s.label, stroke: COLORS[i % COLORS.length], width: 2, scale: s.scale || 'y', points: { show: false } }))),
+    axes: [{ stroke: '#888' }, { stroke: '#888', scale: (series[0] && series[0].scale) || 'y' }].concat(
+      scales && scales.n ? [{ side: 1, scale: 'n', stroke: '#888', grid: { show: false } }] : [],
+    ),
+    series: [{}].concat(
+      series.map((s, i) => ({
+        label: s.label,
+        stroke: COLORS[i % COLORS.length],
+        width: 2,
+        scale: s.scale || 'y',
+        points: { show: false },
+      })),
+    ),
   };
   const data = [[]].concat(series.map(() => []));
   const chart = new uPlot(opts, data, el);
@@ -39,16 +53,28 @@ function chartDefs(disks) {
     charts[id].chart.destroy();
     delete charts[id];
   }
-  makeChart('chart-cpu', [
-    { label: 'CPU %', pick: (s) => s.cpuPct },
-    { label: 'memory %', pick: (s) => s.memPct },
-  ], { y: { range: [0, 100] } });
-  makeChart('chart-disk', disks.map((p) => ({ label: p, pick: (s) => (s.disks || []).find((d) => d.path === p)?.usedPct ?? null })), { y: { range: [0, 100] } });
+  makeChart(
+    'chart-cpu',
+    [
+      { label: 'CPU %', pick: (s) => s.cpuPct },
+      { label: 'memory %', pick: (s) => s.memPct },
+    ],
+    { y: { range: [0, 100] } },
+  );
+  makeChart(
+    'chart-disk',
+    disks.map((p) => ({ label: p, pick: (s) => (s.disks || []).find((d) => d.path === p)?.usedPct ?? null })),
+    { y: { range: [0, 100] } },
+  );
   makeChart('chart-temp', [{ label: 'temp MB', pick: (s) => (s.temp ? s.temp.bytes / 1048576 : null) }]);
-  makeChart('chart-build', [
-    { label: 'build CPU % of a core', pick: (s) => (s.build && s.build.alive ? s.build.cpuPct : null) },
-    { label: 'processes', scale: 'n', pick: (s) => (s.build && s.build.alive ? s.build.procs : null) },
-  ], { n: { range: (u, min, max) => [0, Math.max(4, max || 0)] } });
+  makeChart(
+    'chart-build',
+    [
+      { label: 'build CPU % of a core', pick: (s) => (s.build && s.build.alive ? s.build.cpuPct : null) },
+      { label: 'processes', scale: 'n', pick: (s) => (s.build && s.build.alive ? s.build.procs : null) },
+    ],
+    { n: { range: (u, min, max) => [0, Math.max(4, max || 0)] } },
+  );
 }
 
 function push(samples) {
@@ -87,13 +113,17 @@ window.addEventListener('resize', () => {
 function renderServices() {
   const now = Date.now();
   $('services').tBodies[0].innerHTML = state.services
-    .map((s) => `<tr data-service="${esc(s.name)}" data-up="${s.up ? 1 : 0}" data-pid="${s.pid ?? ''}" data-state="${esc(s.state)}">
+    .map(
+      (
+        s,
+      ) => `<tr data-service="${esc(s.name)}" data-up="${s.up ? 1 : 0}" data-pid="${s.pid ?? ''}" data-state="${esc(s.state)}">
       <td>${esc(s.name)}</td>
       <td><span class="badge ${s.up ? 'up' : ''}">${s.up ? 'up' : 'down'}</span> <span class="muted">${esc(s.state)}</span></td>
       <td class="num">${s.pid ?? '–'}</td>
       <td class="num">${s.up && s.startedAt ? dur(now - s.startedAt) : '–'}</td>
       <td class="num">${s.requests}</td><td class="num">${s.errors}</td><td class="num">${s.restarts}</td>
-      <td class="err">${esc(s.lastError ?? '')}</td></tr>`)
+      <td class="err">${esc(s.lastError ?? '')}</td></tr>`,
+    )
     .join('');
 }
 
@@ -101,22 +131,38 @@ function renderRuns() {
   const now = Date.now();
   const act = state.runs.active;
   $('active').innerHTML = act.length
-    ? act.map((r) => {
-        const cur = r.phases[r.phases.length - 1];
-        const phase = r.endedAt ? (r.exitCode === 0 ? 'done' : `ended (exit ${r.exitCode})`) : (cur ? cur.name : 'starting');
-        const elapsed = (r.endedAt ? Date.parse(r.endedAt) : now) - Date.parse(r.startedAt);
-        const tuning = r.tuning ? Object.entries(r.tuning).map(([k, v]) => `${k}=${v}`).join('  ') : '';
-        return `<div class="run" data-run="${esc(r.runId)}" data-phase="${esc(phase)}" data-ended="${r.endedAt ? 1 : 0}">
+    ? act
+        .map((r) => {
+          const cur = r.phases[r.phases.length - 1];
+          const phase = r.endedAt
+            ? r.exitCode === 0
+              ? 'done'
+              : `ended (exit ${r.exitCode})`
+            : cur
+              ? cur.name
+              : 'starting';
+          const elapsed = (r.endedAt ? Date.parse(r.endedAt) : now) - Date.parse(r.startedAt);
+          const tuning = r.tuning
+            ? Object.entries(r.tuning)
+                .map(([k, v]) => `${k}=${v}`)
+                .join('  ')
+            : '';
+          return `<div class="run" data-run="${esc(r.runId)}" data-phase="${esc(phase)}" data-ended="${r.endedAt ? 1 : 0}">
           <b>${esc(r.name)}</b> <span class="muted">${esc(r.runId)}</span> · phase <b class="current-phase">${esc(phase)}</b> · ${dur(elapsed)}
           <div class="phases">${r.phases.map((p) => `<span class="phase ${esc(p.status)}">${esc(p.name)}: ${esc(p.status)}</span>`).join('')}</div>
           ${tuning ? `<div class="tuning">${esc(tuning)}</div>` : ''}</div>`;
-      }).join('')
+        })
+        .join('')
     : '<p class="muted">no run in progress</p>';
   $('past').tBodies[0].innerHTML = state.runs.past
     .slice()
     .reverse()
-    .map((r) => `<tr><td>${r.report ? `<a href="runs/${encodeURIComponent(r.runId)}.html">${esc(r.name)}</a>` : esc(r.name)}</td>
-      <td>${esc(time(r.startedAt))}</td><td class="num">${dur(r.durationMs)}</td><td class="num">${r.exitCode ?? '–'}</td><td>${esc(r.teardown ?? '–')}</td></tr>`)
+    .map(
+      (
+        r,
+      ) => `<tr><td>${r.report ? `<a href="runs/${encodeURIComponent(r.runId)}.html">${esc(r.name)}</a>` : esc(r.name)}</td>
+      <td>${esc(time(r.startedAt))}</td><td class="num">${dur(r.durationMs)}</td><td class="num">${r.exitCode ?? '–'}</td><td>${esc(r.teardown ?? '–')}</td></tr>`,
+    )
     .join('');
 }
 
@@ -162,13 +208,18 @@ function renderEvents() {
   $('events').innerHTML = state.events
     .slice(-60)
     .reverse()
-    .map((e) => `<li class="${esc(e.level)}" data-kind="${esc(e.kind)}">${esc(new Date(e.at).toLocaleTimeString())} ${esc(e.text)}</li>`)
+    .map(
+      (e) =>
+        `<li class="${esc(e.level)}" data-kind="${esc(e.kind)}">${esc(new Date(e.at).toLocaleTimeString())} ${esc(e.text)}</li>`,
+    )
     .join('');
 }
 
 function renderPatterns() {
   $('patterns').tBodies[0].innerHTML = state.patterns
-    .map((p) => `<tr><td>${esc(p.key)}</td><td class="err">${esc(p.evidence)}</td><td>${esc(time(p.updatedAt))}</td></tr>`)
+    .map(
+      (p) => `<tr><td>${esc(p.key)}</td><td class="err">${esc(p.evidence)}</td><td>${esc(time(p.updatedAt))}</td></tr>`,
+    )
     .join('');
 }
 

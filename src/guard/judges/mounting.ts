@@ -14,11 +14,16 @@ function isShared(ctx: JudgeContext, path: string): boolean {
 
 export async function judgeMount(inv: Invocation, ctx: JudgeContext): Promise<Finding[]> {
   const cmd = shown(inv);
-  const { flags, operands, values } = options(inv, /^-[tOoLUTN]$|^--(types|test-opts|options|target|source|namespace|fstab)$/);
+  const { flags, operands, values } = options(
+    inv,
+    /^-[tOoLUTN]$|^--(types|test-opts|options|target|source|namespace|fstab)$/,
+  );
   const opt = values.get('-o') ?? values.get('--options') ?? '';
-  const bind = flags.has('--bind') || flags.has('-B') || flags.has('--rbind') || flags.has('-R') || /(^|,)r?bind(,|$)/.test(opt);
+  const bind =
+    flags.has('--bind') || flags.has('-B') || flags.has('--rbind') || flags.has('-R') || /(^|,)r?bind(,|$)/.test(opt);
   if (!bind) return [];
-  if ([...flags].some((f) => PROPAGATION.test(f)) || isPrivateOpt(opt)) return [{ command: cmd, decision: 'allow', reason: 'the bind is made private or a slave in the same call' }];
+  if ([...flags].some((f) => PROPAGATION.test(f)) || isPrivateOpt(opt))
+    return [{ command: cmd, decision: 'allow', reason: 'the bind is made private or a slave in the same call' }];
   const [srcW, dstW] = operands;
   if (!srcW || !dstW) return [];
   const src = resolveWord(srcW, inv.cwd, true);
@@ -39,14 +44,17 @@ export async function judgeMount(inv: Invocation, ctx: JudgeContext): Promise<Fi
     });
   });
   if (fixed) return [{ command: cmd, decision: 'allow', reason: `${target} is made a slave right after` }];
-  if (!isShared(ctx, src.paths[0]!) && !isShared(ctx, target)) return [{ command: cmd, decision: 'allow', reason: 'neither side has shared propagation' }];
+  if (!isShared(ctx, src.paths[0]!) && !isShared(ctx, target))
+    return [{ command: cmd, decision: 'allow', reason: 'neither side has shared propagation' }];
   const rec = flags.has('--rbind') || flags.has('-R') || /(^|,)rbind(,|$)/.test(opt);
-  return [{
-    command: cmd,
-    decision: 'deny',
-    reason: `the bind at ${target} would share mount events with the host: an unmount inside (umount -R) propagates back and takes host mounts with it`,
-    safe: `mount ${rec ? '--rbind' : '--bind'} ${shq(src.paths[0]!)} ${shq(target)} && mount ${rec ? '--make-rslave' : '--make-slave'} ${shq(target)} (or isoswarm run --isolate)`,
-  }];
+  return [
+    {
+      command: cmd,
+      decision: 'deny',
+      reason: `the bind at ${target} would share mount events with the host: an unmount inside (umount -R) propagates back and takes host mounts with it`,
+      safe: `mount ${rec ? '--rbind' : '--bind'} ${shq(src.paths[0]!)} ${shq(target)} && mount ${rec ? '--make-rslave' : '--make-slave'} ${shq(target)} (or isoswarm run --isolate)`,
+    },
+  ];
 }
 
 export async function judgeChroot(inv: Invocation, ctx: JudgeContext): Promise<Finding[]> {
@@ -91,7 +99,12 @@ export async function judgeMksquashfs(inv: Invocation, ctx: JudgeContext): Promi
     for (const src of r.paths) {
       const live = ctx.host.mountsBelow(src);
       if (live.length > 0) {
-        out.push({ command: cmd, decision: 'deny', reason: `${src} has ${live.length} live mount(s) inside (${describeMounts(live)}): the image would pack them`, safe: `${await safeTeardown(ctx.host, src, 'unmount')}, then mksquashfs` });
+        out.push({
+          command: cmd,
+          decision: 'deny',
+          reason: `${src} has ${live.length} live mount(s) inside (${describeMounts(live)}): the image would pack them`,
+          safe: `${await safeTeardown(ctx.host, src, 'unmount')}, then mksquashfs`,
+        });
       } else out.push({ command: cmd, decision: 'allow', reason: `${src} has no mounts inside` });
     }
   }

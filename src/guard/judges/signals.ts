@@ -17,7 +17,10 @@ async function processes(exclude: number[]): Promise<Proc[]> {
     (await listPids()).map(async (pid): Promise<Proc | null> => {
       const st = await readProcStat(pid);
       if (!st || st.state === 'Z') return null;
-      const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').then((s) => s.replace(/\0+$/, '').split('\0').join(' '), () => '');
+      const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').then(
+        (s) => s.replace(/\0+$/, '').split('\0').join(' '),
+        () => '',
+      );
       const root = await readlink(`/proc/${pid}/root`).catch(() => null);
       return { pid, comm: st.comm, cmdline, root };
     }),
@@ -37,12 +40,19 @@ async function judgeVictims(ctx: JudgeContext, cmd: string, match: (p: Proc) => 
       safe: 'isoswarm unmount TREE (ends only the processes whose root is the chroot)',
     };
   }
-  return { command: cmd, decision: 'allow', reason: victims.length ? `all ${victims.length} match(es) live inside chroots` : 'matches no running process' };
+  return {
+    command: cmd,
+    decision: 'allow',
+    reason: victims.length ? `all ${victims.length} match(es) live inside chroots` : 'matches no running process',
+  };
 }
 
 export async function judgePkill(inv: Invocation, ctx: JudgeContext): Promise<Finding[]> {
   const cmd = shown(inv);
-  const { flags, operands } = options(inv, /^-[uUtPgsGFe]$|^--(signal|euid|uid|terminal|parent|pgroup|session|group|pidfile|ns|nslist)$/);
+  const { flags, operands } = options(
+    inv,
+    /^-[uUtPgsGFe]$|^--(signal|euid|uid|terminal|parent|pgroup|session|group|pidfile|ns|nslist)$/,
+  );
   const pattern = operands.find((a) => !/^-/.test(a.text ?? ''));
   if (!pattern) return [];
   if (pattern.text === null) {
@@ -71,7 +81,13 @@ export async function judgeKillall(inv: Invocation, ctx: JudgeContext): Promise<
       continue;
     }
     const name = n.text;
-    out.push(await judgeVictims(ctx, cmd, (p) => p.comm === name.slice(0, 15) || p.cmdline.split(' ')[0]?.split('/').pop() === name));
+    out.push(
+      await judgeVictims(
+        ctx,
+        cmd,
+        (p) => p.comm === name.slice(0, 15) || p.cmdline.split(' ')[0]?.split('/').pop() === name,
+      ),
+    );
   }
   return out;
 }
@@ -81,11 +97,25 @@ export async function judgeKill(inv: Invocation, ctx: JudgeContext): Promise<Fin
   const cmd = shown(inv);
   const words = inv.args.map((a) => a.text);
   let i = 0;
-  while (i < words.length && words[i] !== null && words[i]!.startsWith('-') && !/^-\d+$/.test(words[i]!) && words[i] !== '--') i += /^-(s|n)$/.test(words[i]!) ? 2 : 1;
+  while (
+    i < words.length &&
+    words[i] !== null &&
+    words[i]!.startsWith('-') &&
+    !/^-\d+$/.test(words[i]!) &&
+    words[i] !== '--'
+  )
+    i += /^-(s|n)$/.test(words[i]!) ? 2 : 1;
   if (i === 0 && /^-\d+$/.test(words[0] ?? '') && words.length > 1) i = 1; // kill -9 PID
   if (words[i] === '--') i++;
   const targets = words.slice(i);
-  if (targets.some((t) => t === '-1' || t === '0')) return [{ command: cmd, decision: 'deny', reason: 'kill -1 / kill 0 signals every process the user may signal (or the whole group)' }];
+  if (targets.some((t) => t === '-1' || t === '0'))
+    return [
+      {
+        command: cmd,
+        decision: 'deny',
+        reason: 'kill -1 / kill 0 signals every process the user may signal (or the whole group)',
+      },
+    ];
   const names = targets.filter((t) => t !== null && !/^-?\d+$/.test(t) && !t.startsWith('%'));
   return names.length ? [await judgeVictims(ctx, cmd, (p) => names.includes(p.comm))] : [];
 }

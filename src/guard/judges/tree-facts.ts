@@ -15,12 +15,19 @@ export async function treeFacts(host: HostView, tree: string): Promise<TreeFacts
 }
 
 export function describeMounts(ms: MountEntry[], max = 4): string {
-  const shown = ms.slice(0, max).map((m) => `${m.mountPoint} (${m.fsType}${m.root !== '/' ? ` bind of ${m.root}` : ''})`);
+  const shown = ms
+    .slice(0, max)
+    .map((m) => `${m.mountPoint} (${m.fsType}${m.root !== '/' ? ` bind of ${m.root}` : ''})`);
   return shown.join(', ') + (ms.length > max ? ` and ${ms.length - max} more` : '');
 }
 
 export function describeProcs(ps: { pid: number; comm: string }[], max = 4): string {
-  return ps.slice(0, max).map((p) => `${p.comm} (pid ${p.pid})`).join(', ') + (ps.length > max ? ` and ${ps.length - max} more` : '');
+  return (
+    ps
+      .slice(0, max)
+      .map((p) => `${p.comm} (pid ${p.pid})`)
+      .join(', ') + (ps.length > max ? ` and ${ps.length - max} more` : '')
+  );
 }
 
 const shq = (s: string): string => (/^[A-Za-z0-9_./:@%+=-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
@@ -30,6 +37,7 @@ export { shq };
 export async function safeTeardown(host: HostView, tree: string, verb: 'cleanup' | 'unmount'): Promise<string> {
   const v = await host.policy(tree);
   if (v.ok) return `isoswarm ${verb} ${shq(tree)}`;
-  if (v.code === 'outside-safe-prefixes') return `isoswarm ${verb} ${shq(tree)} (add its parent to policy.safePrefixes first)`;
+  if (v.code === 'outside-safe-prefixes')
+    return `isoswarm ${verb} ${shq(tree)} (add its parent to policy.safePrefixes first)`;
   return `none: ${v.reason}`;
 }

@@ -28,7 +28,12 @@ export async function judgeUmount(inv: Invocation, ctx: JudgeContext): Promise<F
         // `umount -R DIR` / `umount -l DIR` on a build dir means "take its mounts down": what
         // follows in such scripts (rm -rf) then crosses whatever the umount left behind.
         if ((lazy || recursive) && below.length > 0 && (await ctx.host.policy(t)).ok) {
-          out.push({ command: cmd, decision: 'deny', reason: `${t} is not itself mounted, so this unmounts nothing while ${below.length} mount(s) stay below it (${describeMounts(below)})`, safe: await safeTeardown(ctx.host, t, 'unmount') });
+          out.push({
+            command: cmd,
+            decision: 'deny',
+            reason: `${t} is not itself mounted, so this unmounts nothing while ${below.length} mount(s) stay below it (${describeMounts(below)})`,
+            safe: await safeTeardown(ctx.host, t, 'unmount'),
+          });
         } else out.push({ command: cmd, decision: 'allow', reason: `nothing is mounted at ${t}` });
         continue;
       }
@@ -57,7 +62,13 @@ export async function judgeUmount(inv: Invocation, ctx: JudgeContext): Promise<F
         });
         continue;
       }
-      out.push({ command: cmd, decision: 'allow', reason: below.length ? `${t} has mounts below it: umount refuses (busy), which harms nothing` : `${t} is a leaf mount under a safe prefix` });
+      out.push({
+        command: cmd,
+        decision: 'allow',
+        reason: below.length
+          ? `${t} has mounts below it: umount refuses (busy), which harms nothing`
+          : `${t} is a leaf mount under a safe prefix`,
+      });
     }
   }
   return out;
@@ -69,7 +80,15 @@ export async function judgeFuser(inv: Invocation, ctx: JudgeContext): Promise<Fi
   const kill = flags.has('-k') || flags.has('--kill');
   if (!kill) return [];
   if (flags.has('-m') || flags.has('-M') || flags.has('--mount') || flags.has('--ismountpoint')) {
-    return [{ command: cmd, decision: 'deny', reason: 'fuser -km kills every process using the file system that holds the path (on a /dev bind or /: the whole session)', safe: operands[0]?.text ? await safeTeardown(ctx.host, operands[0].text, 'unmount') : 'isoswarm unmount TREE' }];
+    return [
+      {
+        command: cmd,
+        decision: 'deny',
+        reason:
+          'fuser -km kills every process using the file system that holds the path (on a /dev bind or /: the whole session)',
+        safe: operands[0]?.text ? await safeTeardown(ctx.host, operands[0].text, 'unmount') : 'isoswarm unmount TREE',
+      },
+    ];
   }
   const out: Finding[] = [];
   for (const w of operands) {
@@ -82,14 +101,31 @@ export async function judgeFuser(inv: Invocation, ctx: JudgeContext): Promise<Fi
     for (const t of r.paths) {
       const holding = ctx.host.holding(t);
       const host = ctx.host.mountsAtOrUnder(t).filter((m) => ctx.host.exposesHost(m, t));
-      if (holding && holding.mountPoint !== '/' && !host.includes(holding) && ctx.host.exposesHost(holding, holding.mountPoint) && (await ctx.host.policy(holding.mountPoint)).ok) host.push(holding);
+      if (
+        holding &&
+        holding.mountPoint !== '/' &&
+        !host.includes(holding) &&
+        ctx.host.exposesHost(holding, holding.mountPoint) &&
+        (await ctx.host.policy(holding.mountPoint)).ok
+      )
+        host.push(holding);
       if (host.length > 0) {
-        out.push({ command: cmd, decision: 'deny', reason: `fuser matches by inode: through ${describeMounts(host)} it kills host processes (terminals holding /dev files)`, safe: await safeTeardown(ctx.host, t, 'unmount') });
+        out.push({
+          command: cmd,
+          decision: 'deny',
+          reason: `fuser matches by inode: through ${describeMounts(host)} it kills host processes (terminals holding /dev files)`,
+          safe: await safeTeardown(ctx.host, t, 'unmount'),
+        });
         continue;
       }
       const outside = await holdersInside(t);
       if (outside.length > 0) {
-        out.push({ command: cmd, decision: 'deny', reason: `${outside.length} process(es) outside the chroot use ${t}: ${describeProcs(outside)}; fuser -k would kill them`, safe: await safeTeardown(ctx.host, t, 'unmount') });
+        out.push({
+          command: cmd,
+          decision: 'deny',
+          reason: `${outside.length} process(es) outside the chroot use ${t}: ${describeProcs(outside)}; fuser -k would kill them`,
+          safe: await safeTeardown(ctx.host, t, 'unmount'),
+        });
         continue;
       }
       out.push({ command: cmd, decision: 'allow', reason: `no process outside ${t} uses it` });

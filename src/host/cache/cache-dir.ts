@@ -33,7 +33,14 @@ export function listCache(dir: string, filter: NameFilter = () => true): CacheFi
     try {
       const st = lstatSync(join(dir, name));
       if (!st.isFile()) continue;
-      out.push({ name, size: st.size, atimeMs: st.atimeMs, mtimeMs: st.mtimeMs, lastUsedMs: Math.max(st.atimeMs, st.mtimeMs), fileId: `${st.dev}:${st.ino}` });
+      out.push({
+        name,
+        size: st.size,
+        atimeMs: st.atimeMs,
+        mtimeMs: st.mtimeMs,
+        lastUsedMs: Math.max(st.atimeMs, st.mtimeMs),
+        fileId: `${st.dev}:${st.ino}`,
+      });
     } catch {
       /* vanished while listing */
     }
@@ -58,9 +65,20 @@ export interface EvictResult {
  * the one LRU choice (pickLru), removed the way the Cleaner removes planned files (reached again
  * through directory fds, still the same inode).
  */
-export async function evictLru(dir: string, limitBytes: number, filter: NameFilter = () => true, keep: ReadonlySet<string> = new Set()): Promise<EvictResult> {
+export async function evictLru(
+  dir: string,
+  limitBytes: number,
+  filter: NameFilter = () => true,
+  keep: ReadonlySet<string> = new Set(),
+): Promise<EvictResult> {
   const root = realpathSync(dir);
-  const files = listCache(root, filter).map((f) => ({ name: f.name, path: join(root, f.name), bytes: f.size, lastUseMs: f.lastUsedMs, fileId: f.fileId }));
+  const files = listCache(root, filter).map((f) => ({
+    name: f.name,
+    path: join(root, f.name),
+    bytes: f.size,
+    lastUseMs: f.lastUsedMs,
+    fileId: f.fileId,
+  }));
   const pick = pickLru(files, limitBytes, (f) => keep.has(f.name));
   const removed = await removePlannedFiles(root, pick.evict);
   const stayed = new Set([...removed.skipped.map((s) => s.path), ...removed.errors.map((e) => e.path)]);

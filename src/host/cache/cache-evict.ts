@@ -68,25 +68,66 @@ export function pickLru<T extends { path: string; bytes: number; lastUseMs: numb
 }
 
 /** LRU eviction until the regular files under `dir` total at most `limitBytes`. */
-export async function planEviction(dir: string, limitBytes: number, opts: { maxEntries?: number } = {}): Promise<EvictionPlan> {
+export async function planEviction(
+  dir: string,
+  limitBytes: number,
+  opts: { maxEntries?: number } = {},
+): Promise<EvictionPlan> {
   const all: FileCandidate[] = [];
-  const walk = await walkFiles(dir, (path, st) => {
-    if (st.isFile()) all.push({ path, bytes: st.size, fileId: `${st.dev}:${st.ino}`, lastUseMs: Math.max(st.atimeMs, st.mtimeMs) });
-  }, { maxEntries: opts.maxEntries ?? MAX_ENTRIES });
+  const walk = await walkFiles(
+    dir,
+    (path, st) => {
+      if (st.isFile())
+        all.push({ path, bytes: st.size, fileId: `${st.dev}:${st.ino}`, lastUseMs: Math.max(st.atimeMs, st.mtimeMs) });
+    },
+    { maxEntries: opts.maxEntries ?? MAX_ENTRIES },
+  );
   const { evict, totalBytes, afterBytes } = pickLru(all, limitBytes);
-  return { dir, limitBytes, totalBytes, files: all.length, evict, evictBytes: totalBytes - afterBytes, afterBytes, truncated: walk.truncated, skipped: walk.skipped };
+  return {
+    dir,
+    limitBytes,
+    totalBytes,
+    files: all.length,
+    evict,
+    evictBytes: totalBytes - afterBytes,
+    afterBytes,
+    truncated: walk.truncated,
+    skipped: walk.skipped,
+  };
 }
 
 /** Non-directories (sockets excepted) under `dir` not modified for `maxAgeSec` seconds (by mtime). */
-export async function planTempCleanup(dir: string, maxAgeSec: number, opts: { nowMs?: number; maxEntries?: number } = {}): Promise<TempPlan> {
+export async function planTempCleanup(
+  dir: string,
+  maxAgeSec: number,
+  opts: { nowMs?: number; maxEntries?: number } = {},
+): Promise<TempPlan> {
   const cutoff = (opts.nowMs ?? Date.now()) - maxAgeSec * 1000;
   const files: FileCandidate[] = [];
-  const walk = await walkFiles(dir, (path, st) => {
-    // A socket may belong to a live daemon (gpg-agent): its age says nothing about its use.
-    if (st.mtimeMs < cutoff && !st.isSocket()) files.push({ path, bytes: st.size, fileId: `${st.dev}:${st.ino}`, lastUseMs: Math.max(st.atimeMs, st.mtimeMs) });
-  }, { maxEntries: opts.maxEntries ?? MAX_ENTRIES });
+  const walk = await walkFiles(
+    dir,
+    (path, st) => {
+      // A socket may belong to a live daemon (gpg-agent): its age says nothing about its use.
+      if (st.mtimeMs < cutoff && !st.isSocket())
+        files.push({
+          path,
+          bytes: st.size,
+          fileId: `${st.dev}:${st.ino}`,
+          lastUseMs: Math.max(st.atimeMs, st.mtimeMs),
+        });
+    },
+    { maxEntries: opts.maxEntries ?? MAX_ENTRIES },
+  );
   files.sort((a, b) => a.lastUseMs - b.lastUseMs || a.path.localeCompare(b.path));
-  return { dir, maxAgeSec, scanned: walk.files, files, bytes: files.reduce((n, f) => n + f.bytes, 0), truncated: walk.truncated, skipped: walk.skipped };
+  return {
+    dir,
+    maxAgeSec,
+    scanned: walk.files,
+    files,
+    bytes: files.reduce((n, f) => n + f.bytes, 0),
+    truncated: walk.truncated,
+    skipped: walk.skipped,
+  };
 }
 
 /**
@@ -102,7 +143,11 @@ export interface RemoveOptions {
   onProgress?(removed: number, bytes: number): void;
 }
 
-export async function removePlannedFiles(root: string, files: readonly FileCandidate[], opts: RemoveOptions = {}): Promise<RemoveResult> {
+export async function removePlannedFiles(
+  root: string,
+  files: readonly FileCandidate[],
+  opts: RemoveOptions = {},
+): Promise<RemoveResult> {
   const out: RemoveResult = { removed: 0, bytes: 0, skipped: [], errors: [] };
   const within = await WithinRoot.open(root);
   try {
@@ -116,9 +161,12 @@ export async function removePlannedFiles(root: string, files: readonly FileCandi
       try {
         const st = await lstat(p);
         if (st.isDirectory()) out.skipped.push({ path: f.path, reason: 'is a directory now' });
-        else if (`${st.dev}:${st.ino}` !== f.fileId) out.skipped.push({ path: f.path, reason: 'replaced since planned' });
-        else if (opts.unchangedUse && Math.max(st.atimeMs, st.mtimeMs) !== f.lastUseMs) out.skipped.push({ path: f.path, reason: 'used since planned' });
-        else if (opts.notModifiedSinceMs !== undefined && st.mtimeMs >= opts.notModifiedSinceMs) out.skipped.push({ path: f.path, reason: 'modified since planned' });
+        else if (`${st.dev}:${st.ino}` !== f.fileId)
+          out.skipped.push({ path: f.path, reason: 'replaced since planned' });
+        else if (opts.unchangedUse && Math.max(st.atimeMs, st.mtimeMs) !== f.lastUseMs)
+          out.skipped.push({ path: f.path, reason: 'used since planned' });
+        else if (opts.notModifiedSinceMs !== undefined && st.mtimeMs >= opts.notModifiedSinceMs)
+          out.skipped.push({ path: f.path, reason: 'modified since planned' });
         else {
           await unlink(p);
           out.removed++;

@@ -3,7 +3,18 @@
 // member (a truncated or partial download fails that). A name the cache already holds is left alone:
 // the host's file is never replaced by a build's. `dpkg-deb --info` alone accepts a download cut
 // after its control member, so the ar archive's member sizes must also add up to the file's size.
-import { closeSync, copyFileSync, existsSync, fstatSync, lstatSync, openSync, readSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../exec.js';
 
@@ -32,7 +43,8 @@ export function arComplete(path: string): string | null {
       off += 60 + len + (len % 2);
       if (off > size + 1) return `truncated: member ${names[names.length - 1]} needs ${off - size} more bytes`;
     }
-    if (names.length < 3 || names[0] !== 'debian-binary' || !names.some((n) => n.startsWith('data.tar'))) return `members ${names.join(', ')}: not a complete package`;
+    if (names.length < 3 || names[0] !== 'debian-binary' || !names.some((n) => n.startsWith('data.tar')))
+      return `members ${names.join(', ')}: not a complete package`;
     return null;
   } finally {
     closeSync(fd);
@@ -43,7 +55,9 @@ export async function debComplete(path: string): Promise<string | null> {
   const ar = arComplete(path);
   if (ar) return ar;
   const r = await run('dpkg-deb', ['--info', path], { timeout: 60_000 });
-  return r.exitCode === 0 ? null : `dpkg-deb --info failed: ${(r.stderr || r.stdout).trim().split('\n')[0] ?? `exit ${r.exitCode}`}`;
+  return r.exitCode === 0
+    ? null
+    : `dpkg-deb --info failed: ${(r.stderr || r.stdout).trim().split('\n')[0] ?? `exit ${r.exitCode}`}`;
 }
 
 /** Copies the complete .debs of `fromDirs` (first one found wins per name) into `cacheDir`. */

@@ -24,24 +24,36 @@ export interface OverlayHandle extends BindHandle {
 }
 
 export function overlayDirs(lower: string, privateDir: string): OverlayDirs {
-  return { lower, privateDir, upper: join(privateDir, 'upper'), work: join(privateDir, 'work'), harvest: join(privateDir, 'harvest') };
+  return {
+    lower,
+    privateDir,
+    upper: join(privateDir, 'upper'),
+    work: join(privateDir, 'work'),
+    harvest: join(privateDir, 'harvest'),
+  };
 }
 
 /** overlayfs options are split at "," and ":" and unescaped at "\": such paths are refused, not escaped. */
 function optionSafe(p: string): string {
-  if (/[,:\\\s]/.test(p)) throw new Error(`refusing ${JSON.stringify(p)} as an overlay layer: it contains a separator character`);
+  if (/[,:\\\s]/.test(p))
+    throw new Error(`refusing ${JSON.stringify(p)} as an overlay layer: it contains a separator character`);
   return p;
 }
 
 /** Mounts lower + private upper at `rel` inside the chroot (created without following symlinks). */
-export async function mountOverlay(dirs: OverlayDirs, chrootRoot: string, rel = 'var/cache/apt/archives'): Promise<OverlayHandle> {
+export async function mountOverlay(
+  dirs: OverlayDirs,
+  chrootRoot: string,
+  rel = 'var/cache/apt/archives',
+): Promise<OverlayHandle> {
   for (const d of [dirs.upper, dirs.work, dirs.harvest]) mkdirSync(d, { recursive: true, mode: 0o755 });
   const target = safeTargetDir(chrootRoot, rel);
   const before = topmostMountAt(await readMountinfo(), target);
   const opts = `lowerdir=${optionSafe(dirs.lower)},upperdir=${optionSafe(dirs.upper)},workdir=${optionSafe(dirs.work)}`;
   await runOk('mount', ['-t', 'overlay', 'isoswarm-apt-cache', '-o', opts, target]);
   const after = topmostMountAt(await readMountinfo(), target);
-  if (!after || after.id === before?.id || after.fsType !== 'overlay') throw new Error(`overlay mount on ${target} reported success but no new overlay is visible`);
+  if (!after || after.id === before?.id || after.fsType !== 'overlay')
+    throw new Error(`overlay mount on ${target} reported success but no new overlay is visible`);
   return { source: dirs.lower, target, mountId: after.id, dirs };
 }
 

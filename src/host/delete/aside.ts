@@ -6,7 +6,14 @@
 import { closeFd } from '../fs/dir-fd.js';
 import type { Journal } from '../guard/journal.js';
 import { fileIdOfFd, openDirNoFollow } from '../fs/open-nofollow.js';
-import { deleteTreeIn, moveAsideIn, openParent, type DeleteOptions, type DeleteResult, type MoveAsideResult } from './safe-delete.js';
+import {
+  deleteTreeIn,
+  moveAsideIn,
+  openParent,
+  type DeleteOptions,
+  type DeleteResult,
+  type MoveAsideResult,
+} from './safe-delete.js';
 
 export interface DeleteAsideOptions extends Omit<DeleteOptions, 'expectFileId'> {
   /** "dev:ino" of the tree as planned. */
@@ -37,7 +44,11 @@ async function sameParent(parentFd: number, realPath: string): Promise<string | 
   }
 }
 
-export async function deleteAside(realPath: string, journal: Journal | undefined, opts: DeleteAsideOptions): Promise<DeleteAsideResult> {
+export async function deleteAside(
+  realPath: string,
+  journal: Journal | undefined,
+  opts: DeleteAsideOptions,
+): Promise<DeleteAsideResult> {
   const parentFd = await openParent(realPath);
   if (typeof parentFd !== 'number') {
     const moved: MoveAsideResult = { ok: false, from: realPath, trashPath: null, reason: parentFd.why };
@@ -48,7 +59,8 @@ export async function deleteAside(realPath: string, journal: Journal | undefined
     if (!moved.ok || !moved.trashPath) return moved.changed ? { moved, changed: moved.reason } : { moved };
     await opts.onMoved?.(moved.trashPath);
     const why = await sameParent(parentFd, realPath);
-    if (why !== null) return { moved, changed: `${why}: the trash ${moved.trashPath} is left for a run that plans again` };
+    if (why !== null)
+      return { moved, changed: `${why}: the trash ${moved.trashPath} is left for a run that plans again` };
     const { fileId, ...rest } = opts;
     const deleted = await deleteTreeIn(parentFd, moved.trashPath, { ...rest, expectFileId: fileId });
     return deleted.changed ? { moved, deleted, changed: deleted.refused } : { moved, deleted };

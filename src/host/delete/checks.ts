@@ -15,7 +15,8 @@ export function mountSet(ctx: DeleteCtx): Set<string> {
   if (!mountCache || mountCache.key !== key || now - mountCache.at > 250) {
     const set = new Set(ctx.mountPoints);
     try {
-      for (const m of parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8'))) if (isAtOrUnder(m.mountPoint, ctx.rootPath)) set.add(m.mountPoint);
+      for (const m of parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8')))
+        if (isAtOrUnder(m.mountPoint, ctx.rootPath)) set.add(m.mountPoint);
     } catch {
       /* keep the given ones */
     }

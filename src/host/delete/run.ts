@@ -102,7 +102,12 @@ export async function runDelete(ctx: DeleteCtx, opts: RunOptions): Promise<RunOu
     // idle; on a fast file system and a busy machine this thread alone, in slices, is cheapest.
     rate = rate === undefined ? sliceRate : 0.7 * rate + 0.3 * sliceRate;
     const worth = opts.eager || rate < FAST_ENTRIES_PER_MS || (loadavg()[0] ?? Infinity) < availableParallelism() - 1;
-    if (opts.workers > 0 && workers.length === 0 && (opts.eager || performance.now() - started > INLINE_BUDGET_MS) && worth) {
+    if (
+      opts.workers > 0 &&
+      workers.length === 0 &&
+      (opts.eager || performance.now() - started > INLINE_BUDGET_MS) &&
+      worth
+    ) {
       workers = startWorkers(opts.workers, shared, ready);
     }
     if (ready.size > 0) break; // hand the rest to the threads
@@ -116,7 +121,9 @@ type EarlyWorker = Worker & { early?: (m: FromWorker) => void };
 function startWorkers(n: number, shared: SharedArrayBuffer, ready: Set<Worker>): Worker[] {
   const ws: Worker[] = [];
   for (let i = 0; i < n; i++) {
-    const w: EarlyWorker = new Worker(new URL('./worker.js', import.meta.url), { workerData: { isoswarmDeleteWorker: true, shared } });
+    const w: EarlyWorker = new Worker(new URL('./worker.js', import.meta.url), {
+      workerData: { isoswarmDeleteWorker: true, shared },
+    });
     // Until handOff takes over, only 'ready' can arrive.
     const early = (m: FromWorker): void => {
       if (m.type === 'ready') ready.add(w);
@@ -214,8 +221,17 @@ async function handOff(ctx: DeleteCtx, h: HandOff): Promise<RunOutcome> {
   // Units left when every thread died: finish them here.
   for (let u = h.take(); u; u = h.take()) {
     const before = { ...u.tally };
-    walkUnit(ctx, u, { idle: () => false, release: (fd) => closeSync(fd), split: (x) => void h.queue.push(x), yieldNow: () => false });
-    h.add({ files: u.tally.files - before.files, dirs: u.tally.dirs - before.dirs, bytes: u.tally.bytes - before.bytes });
+    walkUnit(ctx, u, {
+      idle: () => false,
+      release: (fd) => closeSync(fd),
+      split: (x) => void h.queue.push(x),
+      yieldNow: () => false,
+    });
+    h.add({
+      files: u.tally.files - before.files,
+      dirs: u.tally.dirs - before.dirs,
+      bytes: u.tally.bytes - before.bytes,
+    });
     h.merge(u);
   }
   return h.out;

@@ -1,3 +1,4 @@
+// Over 250 lines on purpose: the one deleter's entry point keeps its refusals up front and its phases in order, like systemd's rm_rf.
 // Deleting a tree the way systemd's rm_rf does: through directory fds, never following a symlink,
 // stopping at every mount point (same file system included), refusing pseudo file systems, and
 // refusing outright while anything is mounted at or below the target.
@@ -76,7 +77,15 @@ export async function openParent(realPath: string): Promise<number | Refusal> {
 }
 
 function refusedResult(realPath: string, r: Refusal): DeleteResult {
-  const res: DeleteResult = { deletedFiles: 0, deletedDirs: 0, bytes: 0, skipped: [], complete: false, refused: r.why, errors: [{ path: realPath, op: 'refuse', code: r.changed ? 'CHANGED' : 'REFUSED', message: r.why }] };
+  const res: DeleteResult = {
+    deletedFiles: 0,
+    deletedDirs: 0,
+    bytes: 0,
+    skipped: [],
+    complete: false,
+    refused: r.why,
+    errors: [{ path: realPath, op: 'refuse', code: r.changed ? 'CHANGED' : 'REFUSED', message: r.why }],
+  };
   if (r.changed) res.changed = true;
   return res;
 }
@@ -85,7 +94,9 @@ function refusedResult(realPath: string, r: Refusal): DeleteResult {
 function fileIdRefusal(fd: number, realPath: string, expect?: string): Refusal | null {
   if (expect === undefined) return null;
   const id = fileIdOfFd(fd);
-  return id === expect ? null : { why: `${realPath} is not the planned directory any more (${expect} -> ${id}): plan again`, changed: true };
+  return id === expect
+    ? null
+    : { why: `${realPath} is not the planned directory any more (${expect} -> ${id}): plan again`, changed: true };
 }
 
 export async function deleteTree(realPath: string, opts: DeleteOptions = {}): Promise<DeleteResult> {
@@ -99,7 +110,11 @@ export async function deleteTree(realPath: string, opts: DeleteOptions = {}): Pr
 }
 
 /** deleteTree through an already opened parent directory fd (never looked up again by path). */
-export async function deleteTreeIn(parentFd: number, realPath: string, opts: DeleteOptions = {}): Promise<DeleteResult> {
+export async function deleteTreeIn(
+  parentFd: number,
+  realPath: string,
+  opts: DeleteOptions = {},
+): Promise<DeleteResult> {
   const res: DeleteResult = { deletedFiles: 0, deletedDirs: 0, bytes: 0, skipped: [], errors: [], complete: false };
   const refuse = (why: string, changed = false): DeleteResult => refusedResult(realPath, { why, changed });
   const checked = await checkTarget(realPath);
@@ -115,8 +130,13 @@ export async function deleteTreeIn(parentFd: number, realPath: string, opts: Del
       if (code === 'ENOENT') return { ...res, complete: true };
       if (code === 'ELOOP' || code === 'ENOTDIR') {
         // O_NOFOLLOW|O_DIRECTORY reports a symlink as either, depending on the kernel.
-        const link = await lstat(fdPath(parentFd, basename(realPath))).then((st) => st.isSymbolicLink(), () => false);
-        return refuse(link ? `${realPath} is a symlink: the caller must pass the real path` : `${realPath} is not a directory`);
+        const link = await lstat(fdPath(parentFd, basename(realPath))).then(
+          (st) => st.isSymbolicLink(),
+          () => false,
+        );
+        return refuse(
+          link ? `${realPath} is a symlink: the caller must pass the real path` : `${realPath} is not a directory`,
+        );
       }
       return refuse(`cannot open ${realPath}: ${String(e)}`);
     }
@@ -128,7 +148,8 @@ export async function deleteTreeIn(parentFd: number, realPath: string, opts: Del
     if (!mount) return refuse(`the mount holding ${realPath} (id ${rootMntId}) is not in mountinfo`);
     const statType = await statfsType(fdPath(rootFd));
     // devtmpfs reports tmpfs's magic, so mountinfo's type is checked as well.
-    if (isPseudoFs(mount.fsType) || isPseudoFs(statType)) return refuse(`${realPath} is on a pseudo file system (${mount.fsType}/${statType})`);
+    if (isPseudoFs(mount.fsType) || isPseudoFs(statType))
+      return refuse(`${realPath} is on a pseudo file system (${mount.fsType}/${statType})`);
 
     let lastProgress = 0;
     const progress = (force = false): void => {
@@ -168,7 +189,12 @@ export async function deleteTreeIn(parentFd: number, realPath: string, opts: Del
         res.deletedDirs++;
         res.complete = res.errors.length === 0 && res.skipped.length === 0;
       } catch (e) {
-        res.errors.push({ path: realPath, op: 'rmdir', code: (e as NodeJS.ErrnoException).code ?? 'ERROR', message: String(e) });
+        res.errors.push({
+          path: realPath,
+          op: 'rmdir',
+          code: (e as NodeJS.ErrnoException).code ?? 'ERROR',
+          message: String(e),
+        });
       }
     }
     progress(true);
@@ -209,9 +235,20 @@ export function trashStepId(trashPath: string): string {
  * step `trash:<trashPath>` (with the tree's fileId) is recorded before the rename and stays pending
  * until the caller records it done after deleting the trash, so the next run can finish it.
  */
-export async function moveAside(realPath: string, journal?: string | Journal, opts: { expectFileId?: string } = {}): Promise<MoveAsideResult> {
+export async function moveAside(
+  realPath: string,
+  journal?: string | Journal,
+  opts: { expectFileId?: string } = {},
+): Promise<MoveAsideResult> {
   const parentFd = await openParent(realPath);
-  if (typeof parentFd !== 'number') return { ok: false, from: realPath, trashPath: null, reason: parentFd.why, ...(parentFd.changed ? { changed: true } : {}) };
+  if (typeof parentFd !== 'number')
+    return {
+      ok: false,
+      from: realPath,
+      trashPath: null,
+      reason: parentFd.why,
+      ...(parentFd.changed ? { changed: true } : {}),
+    };
   try {
     return await moveAsideIn(parentFd, realPath, journal, opts);
   } finally {
@@ -220,8 +257,19 @@ export async function moveAside(realPath: string, journal?: string | Journal, op
 }
 
 /** moveAside through an already opened parent directory fd (the rename never looks the path up). */
-export async function moveAsideIn(parentFd: number, realPath: string, journal?: string | Journal, opts: { expectFileId?: string } = {}): Promise<MoveAsideResult> {
-  const no = (reason: string, changed = false): MoveAsideResult => ({ ok: false, from: realPath, trashPath: null, reason, ...(changed ? { changed } : {}) });
+export async function moveAsideIn(
+  parentFd: number,
+  realPath: string,
+  journal?: string | Journal,
+  opts: { expectFileId?: string } = {},
+): Promise<MoveAsideResult> {
+  const no = (reason: string, changed = false): MoveAsideResult => ({
+    ok: false,
+    from: realPath,
+    trashPath: null,
+    reason,
+    ...(changed ? { changed } : {}),
+  });
   const checked = await checkTarget(realPath);
   if (typeof checked === 'string') return no(checked);
   const rootFd = await openDirAt(parentFd, basename(realPath)).catch((e: NodeJS.ErrnoException) => e.code ?? 'ERROR');

@@ -3,7 +3,18 @@
 // was deleted through the safe deleter. An agent killed mid-way leaves the entry; the next start of the
 // agent deletes what it names (never across a mount: the safe deleter refuses) and drops the entry.
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { basename, join } from 'node:path';
 import { isAlive, refOf, type ProcessRef } from '../proc/process-identity.js';
 import { removeScratchDir } from './scratch.js';
@@ -36,7 +47,11 @@ export function createScratch(parent: string, prefix: string, journalDir = scrat
   const path = join(parent, `${prefix}${randomBytes(6).toString('hex')}`);
   if (journalDir) {
     mkdirSync(journalDir, { recursive: true, mode: 0o700 });
-    writeEntry(join(journalDir, `${basename(path)}.json`), { path, owner: refOf(process.pid), at: new Date().toISOString() });
+    writeEntry(join(journalDir, `${basename(path)}.json`), {
+      path,
+      owner: refOf(process.pid),
+      at: new Date().toISOString(),
+    });
   }
   mkdirSync(path, { mode: 0o700 });
   return path;
@@ -67,7 +82,8 @@ export async function recoverScratch(journalDir = scratchJournalDir()): Promise<
     let e: Entry;
     try {
       e = JSON.parse(readFileSync(file, 'utf8')) as Entry;
-      if (typeof e.path !== 'string' || basename(e.path) !== n.slice(0, -5)) throw new Error('does not name its scratch dir');
+      if (typeof e.path !== 'string' || basename(e.path) !== n.slice(0, -5))
+        throw new Error('does not name its scratch dir');
     } catch (err) {
       // A torn entry names nothing that can be trusted: it is dropped, nothing is deleted for it.
       out.failed.push({ path: file, reason: `unreadable journal entry (${(err as Error).message}): dropped` });

@@ -10,7 +10,17 @@ import { fdPath } from '../fs/dir-fd.js';
 import type { DeleteCtx, Frame, UnitState, WalkHooks } from './walk-state.js';
 
 export function newUnit(name: string | null, path: string, orig = path): UnitState {
-  return { name, path, orig, started: false, stack: [], keep: false, tally: { files: 0, dirs: 0, bytes: 0 }, skipped: [], errors: [] };
+  return {
+    name,
+    path,
+    orig,
+    started: false,
+    stack: [],
+    keep: false,
+    tally: { files: 0, dirs: 0, bytes: 0 },
+    skipped: [],
+    errors: [],
+  };
 }
 
 /** Entries unlinked between two checks for a pause. */
@@ -35,7 +45,8 @@ function unlinkEntry(ctx: DeleteCtx, u: UnitState, f: Frame, name: string): void
     u.tally.bytes += size;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EISDIR') f.dirs?.push(name); // became a folder since readdir
+    if (code === 'EISDIR')
+      f.dirs?.push(name); // became a folder since readdir
     else if (code !== 'ENOENT') {
       err(u, `${f.path}/${name}`, 'unlink', e);
       f.keep = true;
@@ -48,9 +59,18 @@ function start(ctx: DeleteCtx, u: UnitState): void {
   const entry = u.name ?? '.';
   try {
     const fd = openChecked(ctx, ctx.rootFd, entry);
-    if (typeof fd === 'number') u.stack.push({ fd, name: entry, path: u.path, orig: u.orig, dirs: null, files: [], keep: false });
+    if (typeof fd === 'number')
+      u.stack.push({ fd, name: entry, path: u.path, orig: u.orig, dirs: null, files: [], keep: false });
     else if (fd === null) {
-      const top: Frame = { fd: ctx.rootFd, name: '', path: ctx.rootPath, orig: ctx.rootPath, dirs: [], files: [], keep: false };
+      const top: Frame = {
+        fd: ctx.rootFd,
+        name: '',
+        path: ctx.rootPath,
+        orig: ctx.rootPath,
+        dirs: [],
+        files: [],
+        keep: false,
+      };
       unlinkEntry(ctx, u, top, entry);
       u.keep ||= top.keep;
     } else {

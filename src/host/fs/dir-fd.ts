@@ -2,7 +2,17 @@
 // through /proc/self/fd/N starts at the directory that fd was opened on: a mount made later over
 // that path is not crossed, a renamed ancestor does not matter, and the path stays short however
 // deep the tree is (no PATH_MAX limit). /proc/self/fdinfo/N names the mount the fd lives on.
-import { closeSync, constants, fstatSync, open, close, openSync, readSync, statfsSync, type BigIntStats } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  open,
+  close,
+  openSync,
+  readSync,
+  statfsSync,
+  type BigIntStats,
+} from 'node:fs';
 import { promisify } from 'node:util';
 
 const openAsync = promisify(open);
@@ -22,7 +32,8 @@ export async function openDir(path: string): Promise<number> {
 
 /** Opens entry `name` of the directory `parentFd` (one component, no symlink followed). */
 export async function openDirAt(parentFd: number, name: string): Promise<number> {
-  if (name === '' || name === '.' || name === '..' || name.includes('/')) throw new Error(`not a single path component: ${JSON.stringify(name)}`);
+  if (name === '' || name === '.' || name === '..' || name.includes('/'))
+    throw new Error(`not a single path component: ${JSON.stringify(name)}`);
   return openAsync(fdPath(parentFd, name), DIR_FLAGS);
 }
 

@@ -50,9 +50,29 @@ const MAGIC: ReadonlyMap<number, string> = new Map([
 ]);
 
 const PSEUDO = new Set([
-  'proc', 'sysfs', 'cgroup', 'cgroup2', 'efivarfs', 'devtmpfs', 'devpts', 'debugfs', 'tracefs', 'securityfs',
-  'pstore', 'bpf', 'configfs', 'fusectl', 'mqueue', 'hugetlbfs', 'binfmt_misc', 'selinuxfs', 'smackfs',
-  'nsfs', 'autofs', 'rpc_pipefs', 'nfsd',
+  'proc',
+  'sysfs',
+  'cgroup',
+  'cgroup2',
+  'efivarfs',
+  'devtmpfs',
+  'devpts',
+  'debugfs',
+  'tracefs',
+  'securityfs',
+  'pstore',
+  'bpf',
+  'configfs',
+  'fusectl',
+  'mqueue',
+  'hugetlbfs',
+  'binfmt_misc',
+  'selinuxfs',
+  'smackfs',
+  'nsfs',
+  'autofs',
+  'rpc_pipefs',
+  'nfsd',
 ]);
 
 /** Name for a statfs magic number; unknown ones read as "0x<hex>" (never as a known-safe type). */

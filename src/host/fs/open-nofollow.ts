@@ -19,7 +19,8 @@ export function fileIdOfFd(fd: number): string {
 /** Opens the directory at `realPath` (canonical, absolute) without following any symlink on the way. */
 export async function openDirNoFollow(realPath: string): Promise<OpenedDir> {
   const comps = pathComponents(realPath);
-  if (comps === null || realPath !== '/' + comps.join('/')) return { ok: false, code: 'error', reason: `${JSON.stringify(realPath)} is not a canonical absolute path` };
+  if (comps === null || realPath !== '/' + comps.join('/'))
+    return { ok: false, code: 'error', reason: `${JSON.stringify(realPath)} is not a canonical absolute path` };
   let fd = await openDir('/');
   let at = '';
   for (const c of comps) {
@@ -30,8 +31,14 @@ export async function openDirNoFollow(realPath: string): Promise<OpenedDir> {
     } catch (e) {
       await closeFd(fd);
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ELOOP' || code === 'ENOTDIR') return { ok: false, code: 'changed', reason: `${at} is a symlink or not a directory now (on the way to ${realPath})` };
-      if (code === 'ENOENT') return { ok: false, code: 'missing', reason: `${at} does not exist (on the way to ${realPath})` };
+      if (code === 'ELOOP' || code === 'ENOTDIR')
+        return {
+          ok: false,
+          code: 'changed',
+          reason: `${at} is a symlink or not a directory now (on the way to ${realPath})`,
+        };
+      if (code === 'ENOENT')
+        return { ok: false, code: 'missing', reason: `${at} does not exist (on the way to ${realPath})` };
       return { ok: false, code: 'error', reason: `cannot open ${at}: ${code ?? String(e)}` };
     }
     await closeFd(fd);

@@ -26,7 +26,8 @@ export class WithinRoot {
   /** The open directory holding `path` (below the root) and the last component's name. */
   async parentOf(path: string): Promise<ParentResult> {
     const comps = pathComponents(path);
-    if (!comps || !isAtOrUnder(path, this.root) || path === this.root) return { ok: false, reason: `${path} is not below ${this.root}` };
+    if (!comps || !isAtOrUnder(path, this.root) || path === this.root)
+      return { ok: false, reason: `${path} is not below ${this.root}` };
     const fd = await this.dir(dirname(path));
     return typeof fd === 'string' ? { ok: false, reason: fd } : { ok: true, fd, name: basename(path) };
   }

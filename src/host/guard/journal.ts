@@ -109,7 +109,14 @@ export function foldJournal(text: string): JournalState {
     }
     if (r.kind === 'done' && typeof r.step === 'string') begun.delete(r.step);
   }
-  return { target, records, pending: [...begun.values()], lastRunUnfinished: lastRun !== null && !finished.has(lastRun), lastRun, badLines };
+  return {
+    target,
+    records,
+    pending: [...begun.values()],
+    lastRunUnfinished: lastRun !== null && !finished.has(lastRun),
+    lastRun,
+    badLines,
+  };
 }
 
 export async function readJournal(file: string): Promise<JournalState> {
@@ -141,7 +148,10 @@ export async function openJournal(dir: string, target: string): Promise<Journal>
   let state = await readJournal(file);
   // History only grows; once nothing is pending an old, large file can be set aside.
   if (state.pending.length === 0 && !state.lastRunUnfinished) {
-    const size = await stat(file).then((s) => s.size, () => 0);
+    const size = await stat(file).then(
+      (s) => s.size,
+      () => 0,
+    );
     if (size > ROTATE_BYTES) {
       await rename(file, `${file}.1`);
       state = await readJournal(file);
@@ -167,7 +177,16 @@ export async function openJournal(dir: string, target: string): Promise<Journal>
   let closed = false;
 
   const append = (kind: JournalKind, step?: string, data?: unknown): Promise<void> => {
-    const rec: JournalRecord = { v: 1, ts: new Date().toISOString(), run, pid: process.pid, target, kind, ...(step !== undefined ? { step } : {}), ...(data !== undefined ? { data } : {}) };
+    const rec: JournalRecord = {
+      v: 1,
+      ts: new Date().toISOString(),
+      run,
+      pid: process.pid,
+      target,
+      kind,
+      ...(step !== undefined ? { step } : {}),
+      ...(data !== undefined ? { data } : {}),
+    };
     const line = `${JSON.stringify(rec)}\n`;
     chain = chain.then(async () => {
       if (closed) throw new Error(`journal ${file} is closed`);
@@ -201,7 +220,10 @@ export async function openJournal(dir: string, target: string): Promise<Journal>
     },
     async fail(step, err) {
       const e = err as { code?: unknown; message?: unknown };
-      await append('fail', stepId(step), { code: typeof e?.code === 'string' ? e.code : undefined, message: typeof e?.message === 'string' ? e.message : String(err) });
+      await append('fail', stepId(step), {
+        code: typeof e?.code === 'string' ? e.code : undefined,
+        message: typeof e?.message === 'string' ? e.message : String(err),
+      });
     },
     async finish() {
       await append('finish');

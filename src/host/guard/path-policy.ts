@@ -12,14 +12,7 @@ export interface PathPolicy {
 }
 
 export type RefusalCode =
-  | 'empty'
-  | 'not-absolute'
-  | 'root'
-  | 'top-level'
-  | 'denied'
-  | 'home'
-  | 'outside-safe-prefixes'
-  | 'not-found';
+  'empty' | 'not-absolute' | 'root' | 'top-level' | 'denied' | 'home' | 'outside-safe-prefixes' | 'not-found';
 
 export type Refusal = { ok: false; code: RefusalCode; reason: string; path?: string };
 export type Verdict = { ok: true; path: string } | Refusal;
@@ -29,9 +22,33 @@ export type Resolved = { ok: true; input: string; path: string; fileId: string }
 
 export function defaultDeny(): string[] {
   return [
-    '/', '/bin', '/boot', '/dev', '/etc', '/home', '/lib', '/lib32', '/lib64', '/libx32', '/media',
-    '/mnt', '/opt', '/proc', '/root', '/run', '/sbin', '/srv', '/sys', '/tmp', '/usr', '/var',
-    '/var/tmp', '/var/lib', '/var/cache', '/dev/shm', '/run/user',
+    '/',
+    '/bin',
+    '/boot',
+    '/dev',
+    '/etc',
+    '/home',
+    '/lib',
+    '/lib32',
+    '/lib64',
+    '/libx32',
+    '/media',
+    '/mnt',
+    '/opt',
+    '/proc',
+    '/root',
+    '/run',
+    '/sbin',
+    '/srv',
+    '/sys',
+    '/tmp',
+    '/usr',
+    '/var',
+    '/var/tmp',
+    '/var/lib',
+    '/var/cache',
+    '/dev/shm',
+    '/run/user',
   ];
 }
 
@@ -77,7 +94,10 @@ export function checkPolicy(realPath: string, policy: PathPolicy, homes: readonl
     return isAtOrUnder(realPath, p) && depth > (pathComponents(p)?.length ?? Infinity);
   });
   if (!inside) {
-    return refuse('outside-safe-prefixes', `${realPath} is not strictly below a safe prefix (${policy.safePrefixes.join(', ')})`);
+    return refuse(
+      'outside-safe-prefixes',
+      `${realPath} is not strictly below a safe prefix (${policy.safePrefixes.join(', ')})`,
+    );
   }
   return { ok: true, path: realPath };
 }
@@ -164,5 +184,6 @@ export async function readHomeDirs(passwd = '/etc/passwd'): Promise<string[]> {
  */
 export function assertTeardownTarget(realPath: string): void {
   const depth = pathComponents(realPath)?.length ?? 0;
-  if (!isCanonical(realPath) || depth < 2) throw new Error(`refusing to act on ${JSON.stringify(realPath)}: not a canonical path below a top-level folder`);
+  if (!isCanonical(realPath) || depth < 2)
+    throw new Error(`refusing to act on ${JSON.stringify(realPath)}: not a canonical path below a top-level folder`);
 }

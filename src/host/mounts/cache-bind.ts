@@ -43,13 +43,18 @@ export function topmostMountAt(entries: MountEntry[], path: string): MountEntry 
   return top;
 }
 
-export async function bindCache(source: string, chrootRoot: string, rel = 'var/cache/apt/archives'): Promise<BindHandle> {
+export async function bindCache(
+  source: string,
+  chrootRoot: string,
+  rel = 'var/cache/apt/archives',
+): Promise<BindHandle> {
   const src = realpathSync(source);
   const target = safeTargetDir(chrootRoot, rel);
   const before = topmostMountAt(await readMountinfo(), target);
   await runOk('mount', ['--bind', src, target]);
   const after = topmostMountAt(await readMountinfo(), target);
-  if (!after || after.id === before?.id) throw new Error(`mount --bind ${src} ${target} reported success but no new mount is visible`);
+  if (!after || after.id === before?.id)
+    throw new Error(`mount --bind ${src} ${target} reported success but no new mount is visible`);
   return { source: src, target, mountId: after.id };
 }
 
@@ -68,9 +73,14 @@ export async function unbindCache(h: BindHandle): Promise<UnbindResult> {
   const ours = entries.find((e) => e.id === h.mountId);
   if (!ours) return { unmounted: false, reason: 'already unmounted (not in the mount table)' };
   const top = topmostMountAt(entries, ours.mountPoint);
-  if (top?.id !== h.mountId) return { unmounted: false, reason: `refused: mount ${top?.id} is stacked on ours (${h.mountId}) at ${ours.mountPoint}` };
+  if (top?.id !== h.mountId)
+    return {
+      unmounted: false,
+      reason: `refused: mount ${top?.id} is stacked on ours (${h.mountId}) at ${ours.mountPoint}`,
+    };
   const error = await unmountExact(ours);
   const still = (await readMountinfo()).some((e) => e.id === h.mountId);
-  if (still) return { unmounted: false, reason: `umount of ${ours.mountPoint} refused or failed: ${error ?? 'still mounted'}` };
+  if (still)
+    return { unmounted: false, reason: `umount of ${ours.mountPoint} refused or failed: ${error ?? 'still mounted'}` };
   return { unmounted: true, reason: 'unmounted' };
 }

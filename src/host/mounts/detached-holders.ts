@@ -61,12 +61,15 @@ async function scanPid(pid: number, ids: ReadonlySet<number>): Promise<Map<numbe
     if (id !== null && ids.has(id)) found.set(id, [...(found.get(id) ?? []), use]);
   };
   for (const n of await listOrEmpty(`/proc/${pid}/fdinfo`)) {
-    const text = await readFile(`/proc/${pid}/fdinfo/${n}`, 'latin1').catch((e: unknown) => (gone(e) ? '' : Promise.reject(e)));
+    const text = await readFile(`/proc/${pid}/fdinfo/${n}`, 'latin1').catch((e: unknown) =>
+      gone(e) ? '' : Promise.reject(e),
+    );
     const m = /^mnt_id:\s*(\d+)/m.exec(text);
     if (m?.[1]) note(Number(m[1]), `fd ${n}`);
   }
   for (const link of ['cwd', 'root']) note(await mountIdVia(`/proc/${pid}/${link}`), link);
-  for (const range of await listOrEmpty(`/proc/${pid}/map_files`)) note(await mountIdVia(`/proc/${pid}/map_files/${range}`), `map ${range}`);
+  for (const range of await listOrEmpty(`/proc/${pid}/map_files`))
+    note(await mountIdVia(`/proc/${pid}/map_files/${range}`), `map ${range}`);
   return found;
 }
 

@@ -9,10 +9,45 @@ export interface ForeignMount {
   reason: string;
 }
 
-const NETWORK = new Set(['nfs', 'nfs4', 'cifs', 'smb3', 'smbfs', 'ncpfs', 'afs', 'ceph', 'glusterfs', '9p', 'sshfs', 'davfs', 'lustre']);
+const NETWORK = new Set([
+  'nfs',
+  'nfs4',
+  'cifs',
+  'smb3',
+  'smbfs',
+  'ncpfs',
+  'afs',
+  'ceph',
+  'glusterfs',
+  '9p',
+  'sshfs',
+  'davfs',
+  'lustre',
+]);
 const BLOCK = new Set([
-  'ext2', 'ext3', 'ext4', 'xfs', 'btrfs', 'vfat', 'msdos', 'exfat', 'ntfs', 'ntfs3', 'iso9660', 'udf',
-  'squashfs', 'erofs', 'f2fs', 'jfs', 'reiserfs', 'hfs', 'hfsplus', 'nilfs2', 'bcachefs', 'zfs', 'fuseblk',
+  'ext2',
+  'ext3',
+  'ext4',
+  'xfs',
+  'btrfs',
+  'vfat',
+  'msdos',
+  'exfat',
+  'ntfs',
+  'ntfs3',
+  'iso9660',
+  'udf',
+  'squashfs',
+  'erofs',
+  'f2fs',
+  'jfs',
+  'reiserfs',
+  'hfs',
+  'hfsplus',
+  'nilfs2',
+  'bcachefs',
+  'zfs',
+  'fuseblk',
 ]);
 
 function networkOrFuse(fsType: string): boolean {
@@ -25,7 +60,12 @@ function blockBacked(m: MountEntry): boolean {
 }
 
 /** Why this mount, taken on its own, is not the build's to unmount; null when it is. */
-function foreignReason(m: MountEntry, all: readonly MountEntry[], target: string, loops: readonly LoopDevice[]): string | null {
+function foreignReason(
+  m: MountEntry,
+  all: readonly MountEntry[],
+  target: string,
+  loops: readonly LoopDevice[],
+): string | null {
   if (networkOrFuse(m.fsType)) return `${m.fsType} is a network or FUSE file system`;
   if (!blockBacked(m)) return null;
   if (m.mountPoint === target) return null; // the user asked for this very mount point

@@ -40,7 +40,13 @@ async function readMarker(file: string): Promise<LazyMarker | null> {
     throw e;
   }
   const m = JSON.parse(text) as LazyMarker;
-  if (m?.v !== 1 || typeof m.target !== 'string' || !Array.isArray(m.mounts) || !m.mounts.every((x) => Number.isInteger(x?.id))) throw new Error(`malformed lazy-detach marker ${file}`);
+  if (
+    m?.v !== 1 ||
+    typeof m.target !== 'string' ||
+    !Array.isArray(m.mounts) ||
+    !m.mounts.every((x) => Number.isInteger(x?.id))
+  )
+    throw new Error(`malformed lazy-detach marker ${file}`);
   return m;
 }
 
@@ -50,7 +56,8 @@ export async function recordLazyDetach(dir: string, target: string, mounts: read
   const file = lazyMarkerFile(dir, target);
   const old = await readMarker(file).catch(() => null);
   const byId = new Map((old?.mounts ?? []).map((m) => [m.id, m]));
-  for (const m of mounts) byId.set(m.id, { id: m.id, mountPoint: m.mountPoint, fsType: m.fsType, source: m.source, root: m.root });
+  for (const m of mounts)
+    byId.set(m.id, { id: m.id, mountPoint: m.mountPoint, fsType: m.fsType, source: m.source, root: m.root });
   const marker: LazyMarker = { v: 1, target, recordedAt: new Date().toISOString(), mounts: [...byId.values()] };
   const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
   const h = await open(tmp, 'wx', 0o600);
@@ -74,7 +81,10 @@ export interface LazyBlock {
 }
 
 function describe(b: Omit<LazyBlock, 'reason'>): string {
-  const held = b.held.map(({ mount: m, holders }) => `${JSON.stringify(m.mountPoint)} (${m.fsType} from ${m.source}${m.root !== '/' ? ` root ${m.root}` : ''}, mount id ${m.id}) held by ${holders.map((h) => `pid ${h.pid} (${h.comm}: ${h.uses.slice(0, 3).join(', ')})`).join('; ')}`);
+  const held = b.held.map(
+    ({ mount: m, holders }) =>
+      `${JSON.stringify(m.mountPoint)} (${m.fsType} from ${m.source}${m.root !== '/' ? ` root ${m.root}` : ''}, mount id ${m.id}) held by ${holders.map((h) => `pid ${h.pid} (${h.comm}: ${h.uses.slice(0, 3).join(', ')})`).join('; ')}`,
+  );
   return `${b.marker.target} was lazily detached at ${b.marker.recordedAt} and the detached mounts are still in use: ${held.join('; ')}; nothing is deleted until they are gone`;
 }
 
@@ -92,7 +102,12 @@ export interface LazyCleared {
  * ptrace-protected process such as a container runtime's) does not keep a marker: waiting for it
  * would refuse the tree forever; it is named in `onCleared` instead. `readOnly` (a plan) removes nothing.
  */
-export async function lazyDetachBlocks(dir: string, path: string, onCleared?: (c: LazyCleared) => void, opts: { readOnly?: boolean } = {}): Promise<LazyBlock[]> {
+export async function lazyDetachBlocks(
+  dir: string,
+  path: string,
+  onCleared?: (c: LazyCleared) => void,
+  opts: { readOnly?: boolean } = {},
+): Promise<LazyBlock[]> {
   let names: string[];
   try {
     names = (await readdir(dir)).filter((n) => n.endsWith(SUFFIX));
@@ -106,7 +121,12 @@ export async function lazyDetachBlocks(dir: string, path: string, onCleared?: (c
     const marker = await readMarker(file).catch((e: Error) => e);
     if (marker instanceof Error) {
       // Unreadable: whatever it said, it said "do not delete" for some tree; keep saying it.
-      out.push({ marker: { v: 1, target: '?', recordedAt: '?', mounts: [] }, file, held: [], reason: `${marker.message}: remove it by hand once the detached mounts are gone` });
+      out.push({
+        marker: { v: 1, target: '?', recordedAt: '?', mounts: [] },
+        file,
+        held: [],
+        reason: `${marker.message}: remove it by hand once the detached mounts are gone`,
+      });
       continue;
     }
     if (marker === null || !(isAtOrUnder(path, marker.target) || isAtOrUnder(marker.target, path))) continue;
@@ -115,7 +135,10 @@ export async function lazyDetachBlocks(dir: string, path: string, onCleared?: (c
     const attached = new Set((await readMountinfo()).map((m) => m.id));
     const ids = new Set(marker.mounts.map((m) => m.id).filter((id) => !attached.has(id)));
     const scan = await holdersOfMountIds(ids);
-    const held = marker.mounts.filter((m) => ids.has(m.id)).map((mount) => ({ mount, holders: scan.holders.filter((h) => h.mountId === mount.id) })).filter((h) => h.holders.length > 0);
+    const held = marker.mounts
+      .filter((m) => ids.has(m.id))
+      .map((mount) => ({ mount, holders: scan.holders.filter((h) => h.mountId === mount.id) }))
+      .filter((h) => h.holders.length > 0);
     if (held.length === 0) {
       // A plan (--dry-run) changes nothing: the marker is only reported as clearable.
       if (opts.readOnly) continue;

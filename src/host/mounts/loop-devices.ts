@@ -86,7 +86,10 @@ export async function listLoopDevices(): Promise<LoopDevice[]> {
 /** Whether the device or one of its partitions is mounted (by device number or by source name). */
 export function isLoopMounted(loop: LoopDevice, mounts: readonly MountEntry[]): boolean {
   return mounts.some(
-    (m) => loop.devNumbers.includes(`${m.major}:${m.minor}`) || m.source === loop.name || m.source.startsWith(`${loop.name}p`),
+    (m) =>
+      loop.devNumbers.includes(`${m.major}:${m.minor}`) ||
+      m.source === loop.name ||
+      m.source.startsWith(`${loop.name}p`),
   );
 }
 
@@ -106,11 +109,13 @@ export interface DetachResult {
 /** Detaches `dev` after re-checking, right now, that it is backed inside the target, unmounted and unheld. */
 export async function detachLoop(dev: string, realTarget: string): Promise<DetachResult> {
   assertTeardownTarget(realTarget);
-  if (!/^\/dev\/loop[0-9]+$/.test(dev)) return { device: dev, backingFile: null, ok: false, error: 'not a loop device name' };
+  if (!/^\/dev\/loop[0-9]+$/.test(dev))
+    return { device: dev, backingFile: null, ok: false, error: 'not a loop device name' };
   const loop = (await listLoopDevices()).find((l) => l.name === dev);
   if (!loop) return { device: dev, backingFile: null, ok: true, error: 'already detached' };
   const fail = (error: string): DetachResult => ({ device: dev, backingFile: loop.backingFile, ok: false, error });
-  if (loop.backingFile === null || !isAtOrUnder(loop.backingFile, realTarget)) return fail('backing file is not inside the target');
+  if (loop.backingFile === null || !isAtOrUnder(loop.backingFile, realTarget))
+    return fail('backing file is not inside the target');
   if (isLoopMounted(loop, await readMountinfo())) return fail('still mounted');
   if (loop.holders.length > 0) return fail(`held by ${loop.holders.join(', ')}`);
   const r = await run('losetup', ['--detach', dev], { timeout: 30_000 });

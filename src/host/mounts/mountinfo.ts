@@ -120,7 +120,12 @@ export function isReachable(m: MountEntry, all: readonly MountEntry[]): boolean 
     const p = byId.get(c.parentId);
     if (!p || p.id === c.id) return true;
     const child = c;
-    if (all.some((x) => x.parentId === p.id && x.id !== child.id && x.id !== p.id && isAtOrUnder(child.mountPoint, x.mountPoint))) return false;
+    if (
+      all.some(
+        (x) => x.parentId === p.id && x.id !== child.id && x.id !== p.id && isAtOrUnder(child.mountPoint, x.mountPoint),
+      )
+    )
+      return false;
     c = p;
   }
   return false;

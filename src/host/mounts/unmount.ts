@@ -142,7 +142,14 @@ export async function unmountAllUnder(realTarget: string, opts: UnmountOptions =
     const started = performance.now();
     const error = await umount(m, strategy, settleMs);
     if (error === GONE || error === COVERED) return 'skip';
-    const a: UnmountAttempt = { mountPoint: m.mountPoint, fsType: m.fsType, source: m.source, strategy, ok: error === null, ms: Math.round(performance.now() - started) };
+    const a: UnmountAttempt = {
+      mountPoint: m.mountPoint,
+      fsType: m.fsType,
+      source: m.source,
+      strategy,
+      ok: error === null,
+      ms: Math.round(performance.now() - started),
+    };
     if (error !== null) a.error = error;
     attempts.push(a);
     opts.onAttempt?.(a);
@@ -162,9 +169,20 @@ export async function unmountAllUnder(realTarget: string, opts: UnmountOptions =
       if (!lazy && strategies.length === 0) strategies = ['umount']; // a learned order never rules out the plain one
       for (const s of strategies) {
         if (s === 'lazy' && opts.beforeLazy) {
-          const unrecorded = await opts.beforeLazy([m, ...descendants(m, before.all)]).then(() => null, (e: unknown) => String(e));
+          const unrecorded = await opts.beforeLazy([m, ...descendants(m, before.all)]).then(
+            () => null,
+            (e: unknown) => String(e),
+          );
           if (unrecorded !== null) {
-            const a: UnmountAttempt = { mountPoint: m.mountPoint, fsType: m.fsType, source: m.source, strategy: s, ok: false, ms: 0, error: `not detached: could not record it (${unrecorded})` };
+            const a: UnmountAttempt = {
+              mountPoint: m.mountPoint,
+              fsType: m.fsType,
+              source: m.source,
+              strategy: s,
+              ok: false,
+              ms: 0,
+              error: `not detached: could not record it (${unrecorded})`,
+            };
             attempts.push(a);
             opts.onAttempt?.(a);
             continue;

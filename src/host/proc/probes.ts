@@ -91,7 +91,12 @@ export function readMemory(): MemoryUsage {
   const totalBytes = totalKb * 1024;
   const availableBytes = availKb * 1024;
   const usedBytes = Math.max(0, totalBytes - availableBytes);
-  return { totalBytes, availableBytes, usedBytes, usedPct: totalBytes > 0 ? clampPct((usedBytes / totalBytes) * 100) : 0 };
+  return {
+    totalBytes,
+    availableBytes,
+    usedBytes,
+    usedPct: totalBytes > 0 ? clampPct((usedBytes / totalBytes) * 100) : 0,
+  };
 }
 
 export interface LoadAvg {

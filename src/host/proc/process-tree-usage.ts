@@ -177,7 +177,9 @@ export class ProcessTreeMeter {
     const prevLast = this.lastPid;
     this.lastPid = lastPid;
     const isNew = (pid: number) =>
-      full || !this.seen.has(pid) || (lastPid >= prevLast ? pid > prevLast && pid <= lastPid : pid > prevLast || pid <= lastPid);
+      full ||
+      !this.seen.has(pid) ||
+      (lastPid >= prevLast ? pid > prevLast && pid <= lastPid : pid > prevLast || pid <= lastPid);
     const pids = listPidsSync();
     const stats: PidStat[] = [];
     for (const pid of pids) {

@@ -73,7 +73,10 @@ async function waitAll(recs: Array<[ProcessInfo, TerminationRecord]>, ms: number
 }
 
 /** Terminates processes rooted in `opts.target`; returns one record per process, in input order. */
-export async function terminateRooted(procs: readonly ProcessInfo[], opts: TerminateOptions): Promise<TerminationRecord[]> {
+export async function terminateRooted(
+  procs: readonly ProcessInfo[],
+  opts: TerminateOptions,
+): Promise<TerminationRecord[]> {
   assertTeardownTarget(opts.target); // with `/` every process on the host would count as rooted
   const graceMs = opts.graceMs ?? 5000;
   const killWaitMs = opts.killWaitMs ?? Math.max(1000, graceMs);

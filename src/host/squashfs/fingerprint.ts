@@ -48,7 +48,11 @@ function mountOf(path: string, mounts: { mount: string }[]): number {
   let best = -1;
   mounts.forEach((m, i) => {
     const prefix = m.mount.endsWith('/') ? m.mount : `${m.mount}/`;
-    if ((path === m.mount || path.startsWith(prefix)) && (best < 0 || m.mount.length > (mounts[best]?.mount.length ?? 0))) best = i;
+    if (
+      (path === m.mount || path.startsWith(prefix)) &&
+      (best < 0 || m.mount.length > (mounts[best]?.mount.length ?? 0))
+    )
+      best = i;
   });
   return best;
 }
@@ -56,7 +60,12 @@ function mountOf(path: string, mounts: { mount: string }[]): number {
 async function inventory(buildDir: string): Promise<HostFingerprint> {
   const dir = realpathSync(buildDir);
   const [cpu, mem, os, fsList, blocks, tools] = await Promise.all([
-    si.cpu(), si.mem(), si.osInfo(), si.fsSize(), si.blockDevices(), toolVersions(),
+    si.cpu(),
+    si.mem(),
+    si.osInfo(),
+    si.fsSize(),
+    si.blockDevices(),
+    toolVersions(),
   ]);
   const fsIdx = mountOf(dir, fsList);
   const fsEntry = fsIdx >= 0 ? fsList[fsIdx] : undefined;

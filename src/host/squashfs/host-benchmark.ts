@@ -50,7 +50,11 @@ export function benchmarkText(size: number): Buffer {
     x ^= x << 5;
     return (x >>> 0) / 4294967296;
   };
-  const words = Array.from({ length: 2048 }, () => Array.from({ length: 2 + Math.floor(next() * 8) }, () => String.fromCharCode(97 + Math.floor(next() * 26))).join(''));
+  const words = Array.from({ length: 2048 }, () =>
+    Array.from({ length: 2 + Math.floor(next() * 8) }, () => String.fromCharCode(97 + Math.floor(next() * 26))).join(
+      '',
+    ),
+  );
   const parts: string[] = [];
   let len = 0;
   while (len < size) {
@@ -73,7 +77,11 @@ export async function hostBenchmark(opts: BenchmarkOptions = {}): Promise<HostBe
   const dir = createScratch(opts.scratchParent ?? tmpdir(), 'isoswarm-bench-');
   try {
     const hashBuf = Buffer.alloc(Math.round(16 * MB * scale), 7);
-    const cpuSha256MBps = throughput(hashBuf.length, 400 * scale, () => void createHash('sha256').update(hashBuf).digest());
+    const cpuSha256MBps = throughput(
+      hashBuf.length,
+      400 * scale,
+      () => void createHash('sha256').update(hashBuf).digest(),
+    );
     const src = Buffer.alloc(Math.round(64 * MB * scale), 1);
     const dst = Buffer.allocUnsafe(src.length);
     const memCopyMBps = throughput(src.length, 300 * scale, () => void src.copy(dst));

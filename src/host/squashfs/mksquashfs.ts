@@ -78,7 +78,12 @@ export interface SquashBuild extends Timed {
 }
 
 /** Builds `out` from `src` with a fresh image (-noappend); throws with mksquashfs's message on failure. */
-export async function buildSquashfs(src: string, out: string, c: SquashChoice, extraArgs: string[] = []): Promise<SquashBuild> {
+export async function buildSquashfs(
+  src: string,
+  out: string,
+  c: SquashChoice,
+  extraArgs: string[] = [],
+): Promise<SquashBuild> {
   const args = [src, out, '-noappend', '-no-progress', '-quiet', ...mksquashfsArgs(c), ...extraArgs];
   const t = await timedRun('mksquashfs', args);
   return { ...t, imageBytes: statSync(out).size };
@@ -105,4 +110,3 @@ export async function fixedOverheadMs(emptyDir: string, out: string, c: SquashCh
   rmSync(out, { force: true });
   return { wallMs, cpuMs };
 }
-

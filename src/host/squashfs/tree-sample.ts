@@ -24,7 +24,12 @@ export interface SampleLimits {
   seed: string;
 }
 
-export const DEFAULT_SAMPLE_LIMITS: SampleLimits = { fraction: 0.03, minBytes: 4 << 20, maxBytes: 10 << 20, seed: 'isoswarm' };
+export const DEFAULT_SAMPLE_LIMITS: SampleLimits = {
+  fraction: 0.03,
+  minBytes: 4 << 20,
+  maxBytes: 10 << 20,
+  seed: 'isoswarm',
+};
 
 /** Smallest slice taken from a large file: one 1 MiB block, so xz -b 1M sees whole blocks. */
 const MIN_SLICE = 1 << 20;
@@ -121,8 +126,13 @@ export function planSample(scan: TreeScan, fraction: number, seed = DEFAULT_SAMP
   // then size class, then read order makes the systematic selection stratified by all three.
   const order = new Map(scan.files.map((f, i) => [f.rel, i]));
   const byKind = (a: ScannedFile, b: ScannedFile) =>
-    (a.ext < b.ext ? -1 : a.ext > b.ext ? 1 : 0) || sizeClass(a.size) - sizeClass(b.size) || (order.get(a.rel) ?? 0) - (order.get(b.rel) ?? 0);
-  for (const [list, unit] of [[blocks.sort(byKind), BLOCK_SLICE], [big.sort(byKind), MIN_SLICE]] as const) {
+    (a.ext < b.ext ? -1 : a.ext > b.ext ? 1 : 0) ||
+    sizeClass(a.size) - sizeClass(b.size) ||
+    (order.get(a.rel) ?? 0) - (order.get(b.rel) ?? 0);
+  for (const [list, unit] of [
+    [blocks.sort(byKind), BLOCK_SLICE],
+    [big.sort(byKind), MIN_SLICE],
+  ] as const) {
     let credit = ((priority(seed, `${unit}`) % 1000) / 1000) * unit;
     for (const f of list) {
       const want = fraction * f.size;

@@ -15,5 +15,17 @@ export function aptMirror(fallback = 'http://deb.debian.org/debian'): string {
 
 /** Debian's name for this machine's architecture. */
 export function debianArch(): string {
-  return ({ x64: 'amd64', arm64: 'arm64', ia32: 'i386', arm: 'armhf', ppc64: 'ppc64el', s390x: 's390x', riscv64: 'riscv64' } as Record<string, string>)[process.arch] ?? process.arch;
+  return (
+    (
+      {
+        x64: 'amd64',
+        arm64: 'arm64',
+        ia32: 'i386',
+        arm: 'armhf',
+        ppc64: 'ppc64el',
+        s390x: 's390x',
+        riscv64: 'riscv64',
+      } as Record<string, string>
+    )[process.arch] ?? process.arch
+  );
 }

@@ -15,7 +15,8 @@ export function ensureStateDir(dir = stateDir()): StatePaths {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   chmodSync(dir, 0o700);
   const p = statePaths(dir);
-  for (const sub of [p.logs, p.journal, p.jetstream, p.runs, p.checkpoints]) mkdirSync(sub, { recursive: true, mode: 0o700 });
+  for (const sub of [p.logs, p.journal, p.jetstream, p.runs, p.checkpoints])
+    mkdirSync(sub, { recursive: true, mode: 0o700 });
   return p;
 }
 

@@ -1,8 +1,21 @@
+// Over 250 lines on purpose: checkpoint, apply and byte-for-byte rollback of each setting kind must stay side by side.
 // --optimize-system: kernel settings that help a build (writeback, dentry cache, CPU governor, the
 // build disk's I/O scheduler). Every original value is checkpointed to a file, fsynced, BEFORE the
 // first write; rollback restores each one and verifies the file reads back byte-for-byte as before.
 // Settings this machine lacks or will not let us write are reported as unavailable, never faked.
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 
 export interface SystemTargets {
@@ -19,7 +32,13 @@ export interface SystemTargets {
  * writeback from 5 % so the ceiling is rarely reached, dentries and inodes kept longer (50) because
  * mksquashfs walks the whole tree twice, the performance governor, and a scheduler fit for the disk.
  */
-export const DEFAULT_TARGETS: SystemTargets = { dirtyRatio: 40, dirtyBackgroundRatio: 5, vfsCachePressure: 50, governor: 'performance', ioScheduler: 'auto' };
+export const DEFAULT_TARGETS: SystemTargets = {
+  dirtyRatio: 40,
+  dirtyBackgroundRatio: 5,
+  vfsCachePressure: 50,
+  governor: 'performance',
+  ioScheduler: 'auto',
+};
 
 export type Kind = 'sysctl' | 'governor' | 'scheduler';
 
@@ -80,40 +99,95 @@ export function blockQueueDir(dir: string): string | null {
 
 function sysctlPlan(name: string, path: string, target: number, guard?: { path: string; label: string }): SettingPlan {
   const raw = readRaw(path);
-  if (raw === null) return { name, path, kind: 'sysctl', current: null, target: String(target), action: 'unavailable', reason: 'not present on this kernel' };
+  if (raw === null)
+    return {
+      name,
+      path,
+      kind: 'sysctl',
+      current: null,
+      target: String(target),
+      action: 'unavailable',
+      reason: 'not present on this kernel',
+    };
   const current = raw.toString().trim();
   const base = { name, path, kind: 'sysctl' as const, current, target: String(target) };
   if (guard && (readRaw(guard.path)?.toString().trim() ?? '0') !== '0') {
     // Writing the ratio would silently zero the host's byte-based setting: leave both alone.
     return { ...base, action: 'keep', reason: `host sets ${guard.label}; left as is` };
   }
-  return current === String(target) ? { ...base, action: 'keep', reason: 'already at target' } : { ...base, action: 'change', reason: `${current} -> ${target}` };
+  return current === String(target)
+    ? { ...base, action: 'keep', reason: 'already at target' }
+    : { ...base, action: 'change', reason: `${current} -> ${target}` };
 }
 
 export function planSystem(buildDir: string, targets: Partial<SystemTargets> = {}): SettingPlan[] {
   const t = { ...DEFAULT_TARGETS, ...targets };
   const vm = '/proc/sys/vm';
   const plan: SettingPlan[] = [
-    sysctlPlan('vm.dirty_ratio', `${vm}/dirty_ratio`, t.dirtyRatio, { path: `${vm}/dirty_bytes`, label: 'vm.dirty_bytes' }),
-    sysctlPlan('vm.dirty_background_ratio', `${vm}/dirty_background_ratio`, t.dirtyBackgroundRatio, { path: `${vm}/dirty_background_bytes`, label: 'vm.dirty_background_bytes' }),
+    sysctlPlan('vm.dirty_ratio', `${vm}/dirty_ratio`, t.dirtyRatio, {
+      path: `${vm}/dirty_bytes`,
+      label: 'vm.dirty_bytes',
+    }),
+    sysctlPlan('vm.dirty_background_ratio', `${vm}/dirty_background_ratio`, t.dirtyBackgroundRatio, {
+      path: `${vm}/dirty_background_bytes`,
+      label: 'vm.dirty_background_bytes',
+    }),
     sysctlPlan('vm.vfs_cache_pressure', `${vm}/vfs_cache_pressure`, t.vfsCachePressure),
   ];
   const cpuRoot = '/sys/devices/system/cpu';
-  const cpus = existsSync(cpuRoot) ? readdirSync(cpuRoot).filter((d) => /^cpu\d+$/.test(d)).sort((a, b) => Number(a.slice(3)) - Number(b.slice(3))) : [];
+  const cpus = existsSync(cpuRoot)
+    ? readdirSync(cpuRoot)
+        .filter((d) => /^cpu\d+$/.test(d))
+        .sort((a, b) => Number(a.slice(3)) - Number(b.slice(3)))
+    : [];
   const govs = cpus.map((c) => join(cpuRoot, c, 'cpufreq', 'scaling_governor')).filter((p) => existsSync(p));
   if (govs.length === 0) {
-    plan.push({ name: 'cpu governor', path: `${cpuRoot}/cpu*/cpufreq/scaling_governor`, kind: 'governor', current: null, target: t.governor, action: 'unavailable', reason: 'no cpufreq on this machine (common in VMs)' });
+    plan.push({
+      name: 'cpu governor',
+      path: `${cpuRoot}/cpu*/cpufreq/scaling_governor`,
+      kind: 'governor',
+      current: null,
+      target: t.governor,
+      action: 'unavailable',
+      reason: 'no cpufreq on this machine (common in VMs)',
+    });
   }
   for (const path of govs) {
     const name = `cpu governor (${path.split('/')[5]})`;
     const current = readRaw(path)?.toString().trim() ?? null;
     const avail = (readRaw(join(dirname(path), 'scaling_available_governors'))?.toString() ?? '').split(/\s+/);
-    if (!avail.includes(t.governor)) plan.push({ name, path, kind: 'governor', current, target: t.governor, action: 'unavailable', reason: `governor ${t.governor} not offered` });
-    else plan.push({ name, path, kind: 'governor', current, target: t.governor, action: current === t.governor ? 'keep' : 'change', reason: current === t.governor ? 'already at target' : `${current} -> ${t.governor}` });
+    if (!avail.includes(t.governor))
+      plan.push({
+        name,
+        path,
+        kind: 'governor',
+        current,
+        target: t.governor,
+        action: 'unavailable',
+        reason: `governor ${t.governor} not offered`,
+      });
+    else
+      plan.push({
+        name,
+        path,
+        kind: 'governor',
+        current,
+        target: t.governor,
+        action: current === t.governor ? 'keep' : 'change',
+        reason: current === t.governor ? 'already at target' : `${current} -> ${t.governor}`,
+      });
   }
   const queue = blockQueueDir(buildDir);
   if (!queue) {
-    plan.push({ name: 'io scheduler', path: '(none)', kind: 'scheduler', current: null, target: null, action: 'unavailable', reason: `${buildDir} is not on a block device with a scheduler` });
+    plan.push({
+      name: 'io scheduler',
+      path: '(none)',
+      kind: 'scheduler',
+      current: null,
+      target: null,
+      action: 'unavailable',
+      reason: `${buildDir} is not on a block device with a scheduler`,
+    });
   } else {
     const path = join(queue, 'scheduler');
     const raw = readRaw(path)?.toString() ?? '';
@@ -123,8 +197,26 @@ export function planSystem(buildDir: string, targets: Partial<SystemTargets> = {
     let target = t.ioScheduler;
     if (target === 'auto') target = rotational ? 'mq-deadline' : offered.includes('none') ? 'none' : 'mq-deadline';
     const name = `io scheduler (${queue.split('/').slice(-2, -1)[0]})`;
-    if (current === null || !offered.includes(target)) plan.push({ name, path, kind: 'scheduler', current, target, action: 'unavailable', reason: `scheduler ${target} not offered (${offered.join(' ')})` });
-    else plan.push({ name, path, kind: 'scheduler', current, target, action: current === target ? 'keep' : 'change', reason: current === target ? 'already at target' : `${current} -> ${target}` });
+    if (current === null || !offered.includes(target))
+      plan.push({
+        name,
+        path,
+        kind: 'scheduler',
+        current,
+        target,
+        action: 'unavailable',
+        reason: `scheduler ${target} not offered (${offered.join(' ')})`,
+      });
+    else
+      plan.push({
+        name,
+        path,
+        kind: 'scheduler',
+        current,
+        target,
+        action: current === target ? 'keep' : 'change',
+        reason: current === target ? 'already at target' : `${current} -> ${target}`,
+      });
   }
   return plan;
 }
@@ -170,14 +262,26 @@ export interface OptimizeReport {
  * Applies the plan. Refuses when a checkpoint already exists at `checkpointPath`: its originals
  * are the real ones (a crashed run), so it must be rolled back first, never overwritten.
  */
-export function optimizeSystem(opts: { buildDir: string; checkpointPath: string; dryRun?: boolean; targets?: Partial<SystemTargets> }): OptimizeReport {
+export function optimizeSystem(opts: {
+  buildDir: string;
+  checkpointPath: string;
+  dryRun?: boolean;
+  targets?: Partial<SystemTargets>;
+}): OptimizeReport {
   const plan = planSystem(opts.buildDir, opts.targets);
   if (opts.dryRun) return { dryRun: true, checkpointPath: null, plan, applied: [], failed: [] };
-  if (existsSync(opts.checkpointPath)) throw new Error(`a checkpoint is pending at ${opts.checkpointPath}: roll it back before optimizing again`);
+  if (existsSync(opts.checkpointPath))
+    throw new Error(`a checkpoint is pending at ${opts.checkpointPath}: roll it back before optimizing again`);
   const changes = plan.filter((p) => p.action === 'change');
   const entries: CheckpointEntry[] = changes.map((p) => {
     const raw = readFileSync(p.path);
-    return { name: p.name, path: p.path, kind: p.kind, originalBase64: raw.toString('base64'), restoreValue: (p.current ?? '').trim() };
+    return {
+      name: p.name,
+      path: p.path,
+      kind: p.kind,
+      originalBase64: raw.toString('base64'),
+      restoreValue: (p.current ?? '').trim(),
+    };
   });
   const cp: Checkpoint = { version: 1, createdAt: new Date().toISOString(), pid: process.pid, entries };
   writeDurable(opts.checkpointPath, `${JSON.stringify(cp, null, 2)}\n`);
@@ -215,7 +319,13 @@ export interface RollbackReport {
 /** Restores every checkpointed setting (last changed first) and verifies each byte-for-byte. */
 export function rollback(checkpointPath: string, opts: { keepCheckpoint?: boolean } = {}): RollbackReport {
   const cp = readCheckpoint(checkpointPath);
-  const report: RollbackReport = { checkpointPath, restored: [], unchanged: [], mismatched: [], checkpointRemoved: false };
+  const report: RollbackReport = {
+    checkpointPath,
+    restored: [],
+    unchanged: [],
+    mismatched: [],
+    checkpointRemoved: false,
+  };
   if (!cp) return report;
   for (const e of [...cp.entries].reverse()) {
     const original = Buffer.from(e.originalBase64, 'base64');
@@ -231,7 +341,12 @@ export function rollback(checkpointPath: string, opts: { keepCheckpoint?: boolea
     }
     const after = readRaw(e.path);
     if (after?.equals(original)) report.restored.push(e.name);
-    else report.mismatched.push({ name: e.name, expected: original.toString().trim(), actual: after?.toString().trim() ?? null });
+    else
+      report.mismatched.push({
+        name: e.name,
+        expected: original.toString().trim(),
+        actual: after?.toString().trim() ?? null,
+      });
   }
   if (report.mismatched.length === 0 && !opts.keepCheckpoint) {
     rmSync(checkpointPath, { force: true });

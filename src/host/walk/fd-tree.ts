@@ -52,7 +52,10 @@ export interface FdWalkResult {
   rootKeep: boolean;
 }
 
-type Task = { kind: 'open'; parent: FdDir; name: string } | { kind: 'file'; dir: FdDir; name: string } | { kind: 'scan'; dir: FdDir };
+type Task =
+  | { kind: 'open'; parent: FdDir; name: string }
+  | { kind: 'file'; dir: FdDir; name: string }
+  | { kind: 'scan'; dir: FdDir };
 
 function issue(path: string, op: string, e: unknown): WalkIssue {
   const err = e as NodeJS.ErrnoException;
@@ -66,7 +69,15 @@ export function markKeep(dir: FdDir | null): void {
 /** Walks the tree below `opts.rootFd`; the root fd stays owned (and open) by the caller. */
 export async function walkFdTree(visitor: TreeVisitor, opts: FdWalkOptions): Promise<FdWalkResult> {
   const limit = Math.max(1, opts.concurrency ?? 16);
-  const root: FdDir = { fd: opts.rootFd, path: opts.rootPath, name: '', parent: null, depth: 0, pending: 0, keep: false };
+  const root: FdDir = {
+    fd: opts.rootFd,
+    path: opts.rootPath,
+    name: '',
+    parent: null,
+    depth: 0,
+    pending: 0,
+    keep: false,
+  };
   const result: FdWalkResult = { skipped: [], errors: [], stopped: false, rootKeep: false };
   const openDirs = new Set<FdDir>();
   const stack: Task[] = [{ kind: 'scan', dir: root }];
@@ -135,7 +146,8 @@ export async function walkFdTree(visitor: TreeVisitor, opts: FdWalkOptions): Pro
       return childDone(dir);
     }
     dir.pending = entries.length + 1; // +1 until every entry is queued
-    for (const e of entries) stack.push(e.isDirectory() ? { kind: 'open', parent: dir, name: e.name } : { kind: 'file', dir, name: e.name });
+    for (const e of entries)
+      stack.push(e.isDirectory() ? { kind: 'open', parent: dir, name: e.name } : { kind: 'file', dir, name: e.name });
     return childDone(dir);
   };
 

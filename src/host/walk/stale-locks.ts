@@ -34,7 +34,14 @@ export interface StaleLockScan {
 }
 
 export function isLockName(name: string): boolean {
-  return name === 'lock' || name === 'lock-frontend' || name === 'Lock' || name.endsWith('.lock') || name.endsWith('.pid') || name.startsWith('LCK..');
+  return (
+    name === 'lock' ||
+    name === 'lock-frontend' ||
+    name === 'Lock' ||
+    name.endsWith('.lock') ||
+    name.endsWith('.pid') ||
+    name.startsWith('LCK..')
+  );
 }
 
 /** Why `root` may not be searched, or null (canonical, below a top-level folder, no host lock dir). */
@@ -110,29 +117,60 @@ async function readPid(fd: number, name: string): Promise<number | null> {
   }
 }
 
-async function judge(within: WithinRoot, path: string, locks: Map<string, number[]>, open: Map<string, number[]>, certain: boolean): Promise<LockFile | null> {
+async function judge(
+  within: WithinRoot,
+  path: string,
+  locks: Map<string, number[]>,
+  open: Map<string, number[]>,
+  certain: boolean,
+): Promise<LockFile | null> {
   const parent = await within.parentOf(path);
   if (!parent.ok) return null;
   const st = await lstat(fdPath(parent.fd, parent.name), { bigint: true }).catch(() => null);
   if (!st?.isFile()) return null;
   const pid = await readPid(parent.fd, parent.name);
-  const pidAlive = pid === null ? null : await stat(`/proc/${pid}`).then(() => true, () => false);
+  const pidAlive =
+    pid === null
+      ? null
+      : await stat(`/proc/${pid}`).then(
+          () => true,
+          () => false,
+        );
   const heldBy = locks.get(majMinKey(st.dev, st.ino)) ?? [];
   const openBy = open.get(devKey(st.dev, st.ino)) ?? [];
-  const why = heldBy.length > 0 ? `locked by pid ${heldBy.join(', ')}`
-    : openBy.length > 0 ? `open in pid ${openBy.join(', ')}`
-    : pidAlive ? `pid ${pid} is alive`
-    : !certain ? 'cannot see every process (not root?)' : null;
-  return { path, fileId: devKey(st.dev, st.ino), pid, pidAlive, heldBy, openBy, stale: why === null, reason: why ?? (pid !== null ? `pid ${pid} is dead; nobody holds or opens it` : 'nobody holds or opens it') };
+  const why =
+    heldBy.length > 0
+      ? `locked by pid ${heldBy.join(', ')}`
+      : openBy.length > 0
+        ? `open in pid ${openBy.join(', ')}`
+        : pidAlive
+          ? `pid ${pid} is alive`
+          : !certain
+            ? 'cannot see every process (not root?)'
+            : null;
+  return {
+    path,
+    fileId: devKey(st.dev, st.ino),
+    pid,
+    pidAlive,
+    heldBy,
+    openBy,
+    stale: why === null,
+    reason: why ?? (pid !== null ? `pid ${pid} is dead; nobody holds or opens it` : 'nobody holds or opens it'),
+  };
 }
 
 export async function findStaleLocks(root: string, opts: { maxEntries?: number } = {}): Promise<StaleLockScan> {
   const refused = refuseLockRoot(root);
   if (refused) return { root, locks: [], truncated: false, certain: false, refused };
   const paths: string[] = [];
-  const walk = await walkFiles(root, (p, st) => {
-    if (st.isFile() && isLockName(basename(p))) paths.push(p);
-  }, { maxEntries: opts.maxEntries ?? 1_000_000 });
+  const walk = await walkFiles(
+    root,
+    (p, st) => {
+      if (st.isFile() && isLockName(basename(p))) paths.push(p);
+    },
+    { maxEntries: opts.maxEntries ?? 1_000_000 },
+  );
   const found: LockFile[] = [];
   let certain = true;
   if (paths.length > 0) {
@@ -153,10 +191,14 @@ export async function findStaleLocks(root: string, opts: { maxEntries?: number }
 }
 
 /** Removes one lock found stale, after judging it again (same inode, still unheld and unopened). */
-export async function removeStaleLock(root: string, lock: Pick<LockFile, 'path' | 'fileId'>): Promise<{ removed: boolean; reason: string }> {
+export async function removeStaleLock(
+  root: string,
+  lock: Pick<LockFile, 'path' | 'fileId'>,
+): Promise<{ removed: boolean; reason: string }> {
   const refused = refuseLockRoot(root);
   if (refused) return { removed: false, reason: refused };
-  if (!isAtOrUnder(lock.path, root) || HOST_LOCK_DIRS.some((d) => isAtOrUnder(lock.path, d))) return { removed: false, reason: `${lock.path} is not below ${root}` };
+  if (!isAtOrUnder(lock.path, root) || HOST_LOCK_DIRS.some((d) => isAtOrUnder(lock.path, d)))
+    return { removed: false, reason: `${lock.path} is not below ${root}` };
   const within = await WithinRoot.open(root);
   try {
     const open = await openers(new Set([basename(lock.path)]));

@@ -35,10 +35,18 @@ export interface TempUsage {
 }
 
 /** What one tick did: entries visited (directory stats + directory entries), wall ms, pass end. */
-export interface TickStats { visited: number; ms: number; passFinished: boolean }
+export interface TickStats {
+  visited: number;
+  ms: number;
+  passFinished: boolean;
+}
 
 /** Totals of a directory's own non-directory entries. */
-interface Own { bytes: number; apparent: number; files: number }
+interface Own {
+  bytes: number;
+  apparent: number;
+  files: number;
+}
 
 interface DirNode extends Own {
   path: string;
@@ -58,7 +66,11 @@ interface Cursor extends Own {
 }
 
 /** One level of the depth-first pass: the directory, then an iterator over its subdirectories. */
-interface Frame { node: DirNode; iter: Iterator<DirNode> | null; visited: boolean }
+interface Frame {
+  node: DirNode;
+  iter: Iterator<DirNode> | null;
+  visited: boolean;
+}
 
 interface Pass {
   full: boolean;
@@ -71,7 +83,14 @@ interface Pass {
 /** A directory changed less than this long ago is read again on the next pass. */
 const RECENT_MS = 2000;
 
-const newNode = (path: string): DirNode => ({ path, stamp: null, children: new Map(), bytes: 0, apparent: 0, files: 0 });
+const newNode = (path: string): DirNode => ({
+  path,
+  stamp: null,
+  children: new Map(),
+  bytes: 0,
+  apparent: 0,
+  files: 0,
+});
 
 export class TempTracker {
   private readonly o: Required<TempTrackerOptions>;
@@ -292,7 +311,9 @@ function mountPointsUnder(root: string): Set<string> {
   try {
     const real = realpathSync(root);
     const entries = parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8'));
-    const below = mountsUnder(entries, real).map((e) => e.mountPoint).filter((m) => m !== real);
+    const below = mountsUnder(entries, real)
+      .map((e) => e.mountPoint)
+      .filter((m) => m !== real);
     return new Set(below.map((m) => (root === '/' ? '' : root) + m.slice(real === '/' ? 0 : real.length)));
   } catch {
     return new Set();

@@ -15,8 +15,12 @@ export interface TreeSize {
 
 export async function treeSize(path: string, opts: { maxEntries?: number } = {}): Promise<TreeSize> {
   let bytes = 0;
-  const r = await walkFiles(path, (_p, st) => {
-    bytes += st.size;
-  }, { maxEntries: opts.maxEntries });
+  const r = await walkFiles(
+    path,
+    (_p, st) => {
+      bytes += st.size;
+    },
+    { maxEntries: opts.maxEntries },
+  );
   return { files: r.files, dirs: r.dirs, bytes, truncated: r.truncated, skipped: r.skipped };
 }

@@ -21,7 +21,11 @@ export interface ReadWalkResult {
 }
 
 /** Calls `onFile` for each non-directory (symlinks included, never followed) below `root`. */
-export async function walkFiles(root: string, onFile: (path: string, st: Stats) => void, opts: ReadWalkOptions = {}): Promise<ReadWalkResult> {
+export async function walkFiles(
+  root: string,
+  onFile: (path: string, st: Stats) => void,
+  opts: ReadWalkOptions = {},
+): Promise<ReadWalkResult> {
   const out: ReadWalkResult = { files: 0, dirs: 0, truncated: false, skipped: [], errors: [] };
   const rootFd = await openDir(root);
   try {

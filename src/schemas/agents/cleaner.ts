@@ -5,11 +5,19 @@ import { mountEntrySchema, refusalSchema, skippedSchema, targetIdSchema, treeSiz
 
 export const cleanPlanInput = z.object({ targets: z.array(cleanupTargetSchema).min(1).max(256) });
 export const cleanInput = cleanPlanInput.extend({
-  progressToken: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
+  progressToken: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/)
+    .optional(),
   trigger: z.string().max(200).optional(),
 });
 
-const fileCandidateSchema = z.object({ path: z.string(), bytes: z.number(), fileId: z.string(), lastUseMs: z.number() });
+const fileCandidateSchema = z.object({
+  path: z.string(),
+  bytes: z.number(),
+  fileId: z.string(),
+  lastUseMs: z.number(),
+});
 const lockFileSchema = z.object({
   path: z.string(),
   fileId: z.string(),
@@ -50,7 +58,12 @@ export const cleanActionSchema = z.discriminatedUnion('type', [
       skipped: z.array(skippedSchema),
     }),
   }),
-  z.object({ type: z.literal('remove-locks'), locks: z.array(lockFileSchema), notStale: z.array(lockFileSchema), certain: z.boolean() }),
+  z.object({
+    type: z.literal('remove-locks'),
+    locks: z.array(lockFileSchema),
+    notStale: z.array(lockFileSchema),
+    certain: z.boolean(),
+  }),
   z.object({ type: z.literal('none'), why: z.string() }),
 ]);
 

@@ -22,8 +22,14 @@ const c = <I extends z.ZodType, O extends z.ZodType>(input: I, output: O): Contr
 const COMMON = { health: c(healthInput, healthOutput), adopt: c(adoptInput, adoptOutput) } as const;
 
 export const AGENT_CONTRACTS = {
-  cleaner: { plan: c(cleaner.cleanPlanInput, cleaner.cleanPlanOutput), clean: c(cleaner.cleanInput, cleaner.cleanOutput) },
-  unmounter: { plan: c(unmounter.unmountPlanInput, unmounter.unmountPlanOutput), teardown: c(unmounter.teardownInput, unmounter.teardownOutput) },
+  cleaner: {
+    plan: c(cleaner.cleanPlanInput, cleaner.cleanPlanOutput),
+    clean: c(cleaner.cleanInput, cleaner.cleanOutput),
+  },
+  unmounter: {
+    plan: c(unmounter.unmountPlanInput, unmounter.unmountPlanOutput),
+    teardown: c(unmounter.teardownInput, unmounter.teardownOutput),
+  },
   'performance-tuner': {
     tune: c(tuner.tuneInput, tuner.tuneOutput),
     system: c(tuner.systemInput, tuner.systemOutput),
@@ -44,7 +50,8 @@ export const AGENT_CONTRACTS = {
 } as const;
 
 type AgentContracts = typeof AGENT_CONTRACTS;
-type RelayContract<K extends AgentRouteName> = AgentContracts[(typeof AGENT_ROUTES)[K]['service'] & keyof AgentContracts] extends infer S
+type RelayContract<K extends AgentRouteName> = AgentContracts[(typeof AGENT_ROUTES)[K]['service'] &
+  keyof AgentContracts] extends infer S
   ? (typeof AGENT_ROUTES)[K]['endpoint'] extends keyof S
     ? S[(typeof AGENT_ROUTES)[K]['endpoint']]
     : never
@@ -81,7 +88,9 @@ function relays(): { [K in AgentRouteName]: Routed<RelayContract<K>> } {
 
 /** The coordinator's endpoints: its own and the agent endpoints it relays, each with its one timeout. */
 export const ROUTES = {
-  ...(Object.fromEntries(Object.entries(OWN).map(([k, v]) => [k, { ...v, timeoutMs: null }])) as { [K in keyof typeof OWN]: Routed<(typeof OWN)[K]> }),
+  ...(Object.fromEntries(Object.entries(OWN).map(([k, v]) => [k, { ...v, timeoutMs: null }])) as {
+    [K in keyof typeof OWN]: Routed<(typeof OWN)[K]>;
+  }),
   ...relays(),
 };
 

@@ -9,7 +9,14 @@ export const runRegisterOutput = z.object({ runId: z.string(), leaseMs: z.number
 
 export const runsInput = z.strictObject({});
 export const runsOutput = z.object({
-  runs: z.array(z.object({ runId: z.string(), state: runStateSchema, chroot: z.string().nullable(), exitCode: z.number().nullable() })),
+  runs: z.array(
+    z.object({
+      runId: z.string(),
+      state: runStateSchema,
+      chroot: z.string().nullable(),
+      exitCode: z.number().nullable(),
+    }),
+  ),
 });
 
 export const guardInput = z.strictObject({
@@ -25,7 +32,9 @@ export const guardOutput = z.object({
   reasons: z.array(z.string()),
   safeCommands: z.array(z.string()),
   notes: z.array(z.string()),
-  findings: z.array(z.object({ command: z.string(), decision: decisionSchema, reason: z.string(), safe: z.string().optional() })),
+  findings: z.array(
+    z.object({ command: z.string(), decision: decisionSchema, reason: z.string(), safe: z.string().optional() }),
+  ),
   parsed: z.boolean(),
 });
 

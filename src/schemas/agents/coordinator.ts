@@ -18,7 +18,12 @@ export const entriesOutput = z.array(storedEntrySchema);
 export const memoryDeleteOutput = z.object({ deleted: z.boolean() });
 export const memoryImportOutput = z.object({ imported: z.number() });
 export const memoryRecordOutput = z.object({ updated: z.array(z.string()) });
-export const memoryStatsOutput = z.object({ entries: z.number(), mapSizeBytes: z.number(), usedBytes: z.number(), path: z.string() });
+export const memoryStatsOutput = z.object({
+  entries: z.number(),
+  mapSizeBytes: z.number(),
+  usedBytes: z.number(),
+  path: z.string(),
+});
 
 export const hookOutput = z.object({
   hook: z.enum(HOOK_NAMES),
@@ -38,7 +43,12 @@ export const agentStatusSchema = z.object({
   lastExit: z.object({ code: z.number().nullable(), signal: z.string().nullable(), at: z.string() }).nullable(),
   adopted: z.boolean(),
 });
-export const statusOutput = z.object({ pid: z.number(), host: z.string(), uptimeMs: z.number(), agents: z.array(agentStatusSchema) });
+export const statusOutput = z.object({
+  pid: z.number(),
+  host: z.string(),
+  uptimeMs: z.number(),
+  agents: z.array(agentStatusSchema),
+});
 export const shutdownOutput = z.object({ stopping: z.literal(true) });
 
 export type StoredEntryReply = z.infer<typeof storedEntrySchema>;

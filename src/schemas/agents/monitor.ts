@@ -42,7 +42,13 @@ export const wireSampleSchema = z.object({
   load1: z.number(),
   disks: z.array(z.object({ path: z.string(), usedPct: z.number(), freeBytes: z.number() })),
   temp: z
-    .object({ path: z.string(), bytes: z.number(), files: z.number(), complete: z.boolean(), stalenessMs: z.number().nullable() })
+    .object({
+      path: z.string(),
+      bytes: z.number(),
+      files: z.number(),
+      complete: z.boolean(),
+      stalenessMs: z.number().nullable(),
+    })
     .nullable(),
   build: z
     .object({
@@ -61,7 +67,10 @@ export const wireSampleSchema = z.object({
 /** Threshold state per `metric:subject` (keys depend on the watched disks). */
 export const thresholdStateSchema = z.record(
   z.string(),
-  z.object({ state: levelStateSchema, lastAlertAt: z.object({ warning: z.number().optional(), emergency: z.number().optional() }) }),
+  z.object({
+    state: levelStateSchema,
+    lastAlertAt: z.object({ warning: z.number().optional(), emergency: z.number().optional() }),
+  }),
 );
 
 export const snapshotOutput = z.object({ sample: wireSampleSchema, thresholds: thresholdStateSchema });

@@ -1,3 +1,4 @@
+// Over 250 lines on purpose: the tuner's whole wire contract: every endpoint's input and output in one file, as in the other services.
 // The PerformanceTuner's wire contract: `tune`, `system`, the apt cache overlay (attach, detach,
 // suspend, resume), `bootstrap`, and the mksquashfs shim's calls (advise, report, list).
 import { z } from 'zod';
@@ -43,9 +44,15 @@ export const bootstrapInput = z.object({
   target: z.string().min(1).max(4096),
   suite: z.string().regex(/^[a-z0-9][a-z0-9.-]*$/),
   mirror: z.string().regex(/^(https?|file):\/\/\S+$/),
-  arch: z.string().regex(/^[a-z0-9]+$/).default('amd64'),
+  arch: z
+    .string()
+    .regex(/^[a-z0-9]+$/)
+    .default('amd64'),
   variant: z.enum(['minbase', 'buildd', 'fakechroot']).optional(),
-  include: z.array(z.string().regex(/^[a-z0-9][a-z0-9+.-]*$/)).max(500).default([]),
+  include: z
+    .array(z.string().regex(/^[a-z0-9][a-z0-9+.-]*$/))
+    .max(500)
+    .default([]),
 });
 
 const squashChoiceSchema = z.object({
@@ -55,7 +62,12 @@ const squashChoiceSchema = z.object({
   bcj: z.literal('x86').optional(),
   processors: z.number(),
 });
-const predictionSchema = z.object({ buildMs: z.number(), cpuMs: z.number().nullable(), imageBytes: z.number(), readBackMs: z.number() });
+const predictionSchema = z.object({
+  buildMs: z.number(),
+  cpuMs: z.number().nullable(),
+  imageBytes: z.number(),
+  readBackMs: z.number(),
+});
 const sampleRunSchema = z.object({
   label: z.string(),
   choice: squashChoiceSchema,
@@ -76,7 +88,12 @@ const hostFingerprintSchema = z.object({
   cores: z.number(),
   threads: z.number(),
   memBytes: z.number(),
-  disk: z.object({ device: nullableString, model: nullableString, kind: nullableString, sizeBytes: z.number().nullable() }),
+  disk: z.object({
+    device: nullableString,
+    model: nullableString,
+    kind: nullableString,
+    sizeBytes: z.number().nullable(),
+  }),
   fs: z.object({ type: nullableString, mount: nullableString, source: nullableString }),
   kernel: z.string(),
   os: z.string(),
@@ -133,7 +150,12 @@ const measuredTuneOutput = z.object({
       timeFactor: z.number().optional(),
     }),
   ),
-  decision: z.object({ label: z.string(), mode: tuneModeSchema, reason: z.string(), scores: z.record(z.string(), z.number()) }),
+  decision: z.object({
+    label: z.string(),
+    mode: tuneModeSchema,
+    reason: z.string(),
+    scores: z.record(z.string(), z.number()),
+  }),
   recommendation: z.object({
     parallelJobs: z.number(),
     makeflags: z.string(),
@@ -156,7 +178,15 @@ const checkpointSchema = z.object({
   version: z.literal(1),
   createdAt: z.string(),
   pid: z.number(),
-  entries: z.array(z.object({ name: z.string(), path: z.string(), kind: settingKind, originalBase64: z.string(), restoreValue: z.string() })),
+  entries: z.array(
+    z.object({
+      name: z.string(),
+      path: z.string(),
+      kind: settingKind,
+      originalBase64: z.string(),
+      restoreValue: z.string(),
+    }),
+  ),
 });
 const optimizeReportSchema = z.object({
   dryRun: z.boolean(),
@@ -205,7 +235,13 @@ export const cacheStatsSchema = z.object({
 const unbindSchema = z.object({ unmounted: z.boolean(), reason: z.string() });
 
 /** The host cache is the overlay's read-only lower layer; upper, work and harvest live in `privateDir`. */
-export const cacheAttachOutput = z.object({ chroot: z.string(), cacheDir: z.string(), mountedAt: z.string().nullable(), privateDir: z.string(), layer: z.literal('overlay') });
+export const cacheAttachOutput = z.object({
+  chroot: z.string(),
+  cacheDir: z.string(),
+  mountedAt: z.string().nullable(),
+  privateDir: z.string(),
+  layer: z.literal('overlay'),
+});
 export const cacheDetachOutput = z.object({
   unbind: unbindSchema,
   stats: cacheStatsSchema,
@@ -236,13 +272,35 @@ export const squashCallSchema = z.object({
   mode: tuneModeSchema,
   changed: z.array(z.string()),
   tuned: z
-    .object({ label: z.string(), mksquashfsOpts: z.string(), reason: z.string(), fastPath: z.boolean(), reuse: z.string(), tuneMs: z.number(), key: z.string() })
+    .object({
+      label: z.string(),
+      mksquashfsOpts: z.string(),
+      reason: z.string(),
+      fastPath: z.boolean(),
+      reuse: z.string(),
+      tuneMs: z.number(),
+      key: z.string(),
+    })
     .nullable(),
   predicted: z.object({ label: z.string(), buildMs: z.number(), imageBytes: z.number() }).nullable(),
   whatIf: z
-    .object({ askedLabel: z.string(), askedMs: z.number().nullable(), askedBytes: z.number().nullable(), tunedMs: z.number(), tunedBytes: z.number(), note: z.string() })
+    .object({
+      askedLabel: z.string(),
+      askedMs: z.number().nullable(),
+      askedBytes: z.number().nullable(),
+      tunedMs: z.number(),
+      tunedBytes: z.number(),
+      note: z.string(),
+    })
     .nullable(),
-  measured: z.object({ wallMs: z.number(), cpuMs: z.number().nullable(), imageBytes: z.number().nullable(), exitCode: z.number() }).nullable(),
+  measured: z
+    .object({
+      wallMs: z.number(),
+      cpuMs: z.number().nullable(),
+      imageBytes: z.number().nullable(),
+      exitCode: z.number(),
+    })
+    .nullable(),
   /** Chroots whose apt cache overlay was taken out for this call. */
   cacheSuspended: z.array(z.string()),
   note: z.string().optional(),
@@ -253,7 +311,13 @@ export const squashfsCallsOutput = z.object({ calls: z.array(squashCallSchema) }
 
 export const bootstrapOutput = z.object({
   target: z.string(),
-  spec: z.object({ suite: z.string(), arch: z.string(), variant: z.string().optional(), mirror: z.string(), include: z.array(z.string()).optional() }),
+  spec: z.object({
+    suite: z.string(),
+    arch: z.string(),
+    variant: z.string().optional(),
+    mirror: z.string(),
+    include: z.array(z.string()).optional(),
+  }),
   cache: z.enum(['hit', 'miss']),
   tarball: z.string(),
   makeMs: z.number().nullable(),

@@ -1,8 +1,15 @@
 // The Unmounter's wire contract: `plan` (changes nothing) and `teardown`.
 import { z } from 'zod';
 import {
-  foreignMountSchema, holderSchema, loopDeviceSchema, mountEntrySchema, processInfoSchema, refusalSchema,
-  targetIdSchema, terminationRecordSchema, unmountAttemptSchema,
+  foreignMountSchema,
+  holderSchema,
+  loopDeviceSchema,
+  mountEntrySchema,
+  processInfoSchema,
+  refusalSchema,
+  targetIdSchema,
+  terminationRecordSchema,
+  unmountAttemptSchema,
 } from './host-records.js';
 
 export const unmountPlanInput = z.object({ target: z.string().max(4096) });
@@ -30,7 +37,9 @@ export const teardownResultSchema = z.object({
   signalled: z.array(terminationRecordSchema),
   unmounted: z.array(z.string()),
   attempts: z.array(unmountAttemptSchema),
-  detachedLoops: z.array(z.object({ device: z.string(), backingFile: z.string().nullable(), ok: z.boolean(), error: z.string().optional() })),
+  detachedLoops: z.array(
+    z.object({ device: z.string(), backingFile: z.string().nullable(), ok: z.boolean(), error: z.string().optional() }),
+  ),
   holders: z.array(holderSchema),
   foreign: z.array(foreignMountSchema),
   remaining: z.array(mountEntrySchema),
