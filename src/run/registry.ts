@@ -15,7 +15,6 @@ import {
   openSync,
   readdirSync,
   readFileSync,
-  renameSync,
   rmSync,
   statSync,
   writeSync,
@@ -23,6 +22,7 @@ import {
 import { join } from 'node:path';
 import { isAlive, type ProcessRef } from '../host/proc/process-identity.js';
 import type { RunRecordInput } from '../schemas/run-record.js';
+import { writeFileDurable } from '../host/fs/durable-write.js';
 
 export interface RegisteredRun {
   runId: string;
@@ -79,23 +79,9 @@ export function runDir(stateRoot: string, runId: string): string {
   return join(registryDir(stateRoot), runId);
 }
 
-/** tmp + fsync + rename + fsync of the dir: a crash leaves the old file or the new one, never half. */
+/** A crash leaves the old file or the new one, never half. */
 export function writeDurable(file: string, value: unknown): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    writeSync(fd, `${JSON.stringify(value, null, 2)}\n`);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
-  const d = openSync(join(file, '..'), 'r');
-  try {
-    fsyncSync(d);
-  } finally {
-    closeSync(d);
-  }
+  writeFileDurable(file, `${JSON.stringify(value, null, 2)}\n`);
 }
 
 /** Null when absent; a truncated or corrupted file is reported through `onBad` and treated as absent. */

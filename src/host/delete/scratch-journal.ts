@@ -3,21 +3,11 @@
 // was deleted through the safe deleter. An agent killed mid-way leaves the entry; the next start of the
 // agent deletes what it names (never across a mount: the safe deleter refuses) and drops the entry.
 import { randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { isAlive, refOf, type ProcessRef } from '../proc/process-identity.js';
 import { removeScratchDir } from './scratch.js';
+import { writeFileDurable } from '../fs/durable-write.js';
 
 interface Entry {
   path: string;
@@ -31,15 +21,7 @@ export function scratchJournalDir(env: NodeJS.ProcessEnv = process.env): string 
 }
 
 function writeEntry(file: string, e: Entry): void {
-  const tmp = `${file}.tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    writeSync(fd, JSON.stringify(e));
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
+  writeFileDurable(file, JSON.stringify(e));
 }
 
 /** Creates `<parent>/<prefix><random>` after journalling it. */

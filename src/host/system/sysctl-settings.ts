@@ -6,17 +6,16 @@
 import {
   closeSync,
   existsSync,
-  fsyncSync,
   openSync,
   readFileSync,
   readdirSync,
   realpathSync,
-  renameSync,
   rmSync,
   statSync,
   writeSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { writeFileDurable } from '../fs/durable-write.js';
 
 export interface SystemTargets {
   dirtyRatio: number;
@@ -230,24 +229,8 @@ function writeValue(path: string, value: string): void {
   }
 }
 
-/** Writes a file so that it is either absent or complete and on disk (temp file, fsync, rename). */
-function writeDurable(path: string, data: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'wx', 0o600);
-  try {
-    writeSync(fd, data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-  const dfd = openSync(dirname(path), 'r');
-  try {
-    fsyncSync(dfd);
-  } finally {
-    closeSync(dfd);
-  }
-}
+/** Writes a file so that it is either absent or complete and on disk. */
+const writeDurable = (path: string, data: string): void => writeFileDurable(path, data);
 
 export interface OptimizeReport {
   dryRun: boolean;
