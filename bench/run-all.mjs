@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 const ALL = [
   'hook-latency',
+  'hook-burst',
   'shell-parser',
   'dispatch',
   'memory',
