@@ -40,6 +40,7 @@ import {
 import { bootstrapThroughCache } from './bootstrap.js';
 import { canonicalPolicy, readHomeDirs, resolveAndCheck, resolveTarget } from '../../src/host/guard/path-policy.js';
 import { effectivePolicy } from '../../src/runtime/policy.js';
+import { checkChrootPolicy } from '../../src/runtime/chroot-policy.js';
 
 export function tunerEndpoints(ctx: AgentContext): EndpointMap {
   const memory = new MemoryClient(ctx.nc, ctx.prefix, 10_000);
@@ -140,7 +141,6 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
         'debootstrap a base system into a chroot through the tarball cache (fetched once per suite/arch/variant/mirror)',
       handler: async ({ target, suite, mirror, arch, variant, include }) => {
         // Writing a tree: the same path policy as a teardown, judged on the parent (the target may not exist yet).
-        const { checkChrootPolicy } = await import('../../src/runtime/chroot-policy.js');
         const refusal = await checkChrootPolicy(target, ctx.config);
         if (refusal) refuse('refused', refusal);
         const dir = ctx.config.caches.debootstrapDir ?? join(ctx.stateDir, 'cache', DEBOOTSTRAP_CACHE);

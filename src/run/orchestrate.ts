@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, statfsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { NatsConnection } from '../bus/connect.js';
+import { requestEndpoint, requestRoute } from '../bus/request.js';
 import { buildHookEvent } from '../hook-runtime/build-event.js';
 import { readMountinfo } from '../host/mounts/mountinfo.js';
 import { isAtOrUnder } from '../host/fs/paths.js';
@@ -18,6 +19,7 @@ import { refOf } from '../host/proc/process-identity.js';
 import type { BuildExit } from './build-process.js';
 import { runGuardedBuild } from './guarded-build.js';
 import { leaseTimes } from './lease.js';
+import { waitForLostRuns } from './leftovers.js';
 import { shimEnv } from './shim-env.js';
 import { Phases } from './phases.js';
 import { postTask } from './post-task.js';
@@ -106,7 +108,6 @@ interface RunState {
 
 /** Leftovers of interrupted runs under these chroots are torn down first (after the swarm finished any lost run there). */
 async function recoverPhase(s: RunState, targets: string[]): Promise<void> {
-  const { waitForLostRuns } = await import('./leftovers.js');
   const recovered: unknown[] = [];
   for (const target of targets) {
     await waitForLostRuns(s.opts.stateRoot, target, 120_000);
@@ -222,7 +223,6 @@ async function buildPhase(s: RunState): Promise<BuildExit | null> {
 }
 
 export async function orchestrateRun(config: Config, nc: NatsConnection, opts: RunOptions): Promise<RunOutcome> {
-  const { requestEndpoint, requestRoute } = await import('../bus/request.js');
   const runId = newRunId(opts.name);
   // Every phase change is announced for dashboards (`s` is set before the first phase runs).
   const phases = new Phases(() => announceRun(nc, config.nats.subjectPrefix, s.record));
