@@ -4,7 +4,9 @@ import { shutdownInput, statusInput } from '../schemas/agents/coordinator.js';
 import { closeBus, connectBus } from '../bus/connect.js';
 import { ensureEventStream, streamBytesFor } from '../bus/jetstream.js';
 import { readCredentials, type AgentRole } from '../bus/nats-auth.js';
+import { readFarmCredentials } from '../bus/farm-auth.js';
 import { endpoint, startService } from '../bus/service.js';
+import { busHost, setBusHost } from '../bus/subjects.js';
 import { loadConfig } from '../config/load.js';
 import { ensureStateDir } from '../host/system/state-dir.js';
 import { createLogger } from '../log/logger.js';
@@ -28,6 +30,7 @@ async function main(): Promise<void> {
   const log = createLogger({ name: 'coordinator' });
   const dashboardRequest = takeDashboardRequest(process.env);
   const config = loadConfig();
+  setBusHost(config.host);
   const paths = ensureStateDir();
   const url = process.env.ISOSWARM_NATS_URL;
   if (!url) throw new Error('ISOSWARM_NATS_URL is not set: start the swarm with `isoswarm up`');
@@ -42,7 +45,7 @@ async function main(): Promise<void> {
   const prefix = config.nats.subjectPrefix;
   // On the private server the store is in the state dir: the stream's limit fits that disk.
   const streamBytes = streamBytesFor(process.env.ISOSWARM_EMBEDDED === '1' ? paths.jetstream : null);
-  await ensureEventStream(nc, prefix, streamBytes).catch((e: Error) => {
+  await ensureEventStream(nc, prefix, streamBytes, config.farm.enabled ? config.farm.replicas : 1).catch((e: Error) => {
     throw new Error(
       `the event stream (${streamBytes} bytes) cannot be created on the disk holding ${paths.jetstream}: ${e.message}`,
     );
@@ -56,7 +59,9 @@ async function main(): Promise<void> {
   const started = Date.now();
 
   // On the private server each agent gets its own role's password; on an external one, the same credentials.
-  const creds = process.env.ISOSWARM_EMBEDDED === '1' ? readCredentials(paths.root) : null;
+  // On a farm, this host's role users (farm-credentials.json, see docs/farm.md) bind each agent to its host.
+  const creds =
+    process.env.ISOSWARM_EMBEDDED === '1' ? readCredentials(paths.root) : readFarmCredentials(process.env, busHost());
   // Agents started without their credentials would only fail and be restarted in a loop.
   if (process.env.ISOSWARM_EMBEDDED === '1' && !creds)
     throw new Error(
@@ -118,7 +123,7 @@ async function main(): Promise<void> {
         input: statusInput,
         handler: () => ({
           pid: process.pid,
-          host: hostname(),
+          host: busHost(),
           uptimeMs: Date.now() - started,
           agents: supervisor.status(),
         }),

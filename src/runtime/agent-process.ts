@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { closeBus, connectBus, type NatsConnection } from '../bus/connect.js';
 import { endpoint, startService, type EndpointMap } from '../bus/service.js';
 import { adoptEndpointName, adoptInput, healthInput } from '../schemas/agents/agent-common.js';
-import type { ServiceName } from '../bus/subjects.js';
+import { setBusHost, type ServiceName } from '../bus/subjects.js';
 import { loadConfig } from '../config/load.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import type { Config } from '../schemas/config.js';
@@ -33,6 +33,7 @@ export interface AgentSpec {
 export async function runAgentProcess(spec: AgentSpec): Promise<void> {
   const log = createLogger({ name: spec.name });
   const config = loadConfig();
+  setBusHost(config.host);
   const url = process.env.ISOSWARM_NATS_URL;
   if (!url) throw new Error('ISOSWARM_NATS_URL is not set: agents are started by the coordinator');
   const auth = authFromProcessEnv();
