@@ -7,7 +7,7 @@ import { cpus, freemem } from 'node:os';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { isAtOrUnder } from '../../src/host/fs/paths.js';
 import { type Mode } from './choose.js';
-import { type SquashPolicy } from './squashfs-policy.js';
+import { parseCall, type SquashPolicy } from './squashfs-policy.js';
 import { decideCall, loadCalls, newCall, reportCall, saveCall, type SquashCall } from './squashfs-calls.js';
 import { endpoint, type EndpointMap } from '../../src/bus/service.js';
 import { hostFingerprint } from '../../src/host/squashfs/fingerprint.js';
@@ -183,7 +183,13 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
           let t;
           try {
             t = await tune(
-              { target: src, mode: mode as Mode, treeKeyed: true, onProgress: (m) => ctx.log.debug(m) },
+              {
+                target: src,
+                mode: mode as Mode,
+                treeKeyed: true,
+                asked: parseCall(args).options,
+                onProgress: (m) => ctx.log.debug(m),
+              },
               tuneMemory,
             );
           } catch (e) {
