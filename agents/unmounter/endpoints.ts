@@ -14,6 +14,7 @@ import { applyTeardown } from './apply.js';
 import { strategyOrderFor, teardownLessons } from './learning.js';
 import { formatPlan, planTeardown } from './plan.js';
 import type { TeardownResult } from './types.js';
+import type { LearningEvent } from '../../src/schemas/memory-ops.js';
 
 function emptyResult(target: string | null, reason: string): TeardownResult {
   return {
@@ -54,6 +55,7 @@ export function unmounterEndpoints(ctx: AgentContext): EndpointMap {
         const plan = await planTeardown(target, policy, homes);
         if (dryRun) return { plan, text: formatPlan(plan), result: null };
         let result: TeardownResult;
+        let decisions: LearningEvent[] = [];
         if (plan.refused || !plan.target) {
           result = emptyResult(null, `${plan.refused?.reason ?? 'no target'} [${plan.refused?.code ?? 'refused'}]`);
         } else {
@@ -66,11 +68,14 @@ export function unmounterEndpoints(ctx: AgentContext): EndpointMap {
           } else {
             try {
               const journal = await openJournal(journalDir, plan.target.path);
+              const strategies = await strategyOrderFor(plan, memory);
+              decisions = strategies.decisions;
               result = await applyTeardown(plan, {
                 policy,
                 homes,
                 journal,
-                strategyOrder: await strategyOrderFor(plan, memory),
+                strategyOrder: strategies.order,
+                settleMs: ctx.config.cleanup.settleMs,
                 graceMs: graceMs ?? ctx.config.cleanup.graceMs,
                 allowLazy: allowLazy ?? ctx.config.cleanup.allowLazyUnmount,
                 lazyMarkerDir: journalDir,
@@ -83,7 +88,7 @@ export function unmounterEndpoints(ctx: AgentContext): EndpointMap {
           }
         }
         await memory
-          .record(teardownLessons(plan, result))
+          .record([...decisions, ...teardownLessons(plan, result)])
           .catch((e: Error) => ctx.log.warn({ err: e.message }, 'teardown lessons not recorded'));
         const reply = { plan, text: formatPlan(plan), result };
         // Refused before anything was done: an error reply with the refusal code, its reason and the reply.
