@@ -84,6 +84,7 @@ export async function applyTeardown(plan: TeardownPlan, opts: ApplyOptions): Pro
         () =>
           unmountAllUnder(target, {
             strategyOrder: opts.strategyOrder,
+            ...(opts.settleMs !== undefined ? { settleMs: opts.settleMs } : {}),
             allowLazy,
             onAttempt: opts.onAttempt,
             log,

@@ -15,6 +15,7 @@ import { strategyOrderFor, teardownLessons } from './learning.js';
 import { formatPlan, planTeardown } from './plan.js';
 import { refusedResult } from './result.js';
 import type { TeardownResult } from './types.js';
+import type { LearningEvent } from '../../src/schemas/memory-ops.js';
 
 export function unmounterEndpoints(ctx: AgentContext): EndpointMap {
   const policy = effectivePolicy(ctx.config);
@@ -38,6 +39,7 @@ export function unmounterEndpoints(ctx: AgentContext): EndpointMap {
         const plan = await planTeardown(target, policy, homes);
         if (dryRun) return { plan, text: formatPlan(plan), result: null };
         let result: TeardownResult;
+        let decisions: LearningEvent[] = [];
         if (plan.refused || !plan.target) {
           result = refusedResult(null, plan.refused?.code ?? 'refused', plan.refused?.reason ?? 'no target');
         } else {
@@ -51,11 +53,14 @@ export function unmounterEndpoints(ctx: AgentContext): EndpointMap {
           } else {
             try {
               const journal = await openJournal(journalDir, plan.target.path);
+              const strategies = await strategyOrderFor(plan, memory);
+              decisions = strategies.decisions;
               result = await applyTeardown(plan, {
                 policy,
                 homes,
                 journal,
-                strategyOrder: await strategyOrderFor(plan, memory),
+                strategyOrder: strategies.order,
+                settleMs: ctx.config.cleanup.settleMs,
                 graceMs: graceMs ?? ctx.config.cleanup.graceMs,
                 allowLazy: allowLazy ?? ctx.config.cleanup.allowLazyUnmount,
                 lazyMarkerDir: journalDir,
@@ -68,7 +73,7 @@ export function unmounterEndpoints(ctx: AgentContext): EndpointMap {
           }
         }
         await memory
-          .record(teardownLessons(plan, result))
+          .record([...decisions, ...teardownLessons(plan, result)])
           .catch((e: Error) => ctx.log.warn({ err: e.message }, 'teardown lessons not recorded'));
         const reply = { plan, text: formatPlan(plan), result };
         // Refused before anything was done: an error reply with the refusal code, its reason and the reply.

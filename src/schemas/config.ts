@@ -56,6 +56,8 @@ export const configSchema = z.object({
     targets: z.array(cleanupTargetSchema),
     graceMs: z.number().int().nonnegative(),
     allowLazyUnmount: z.boolean(),
+    /** How long the umount-after-settle strategy waits after sync before it unmounts. */
+    settleMs: z.number().int().nonnegative().max(60_000),
     confirmAboveBytes: z.number().int().nonnegative(),
   }),
   monitor: z.object({
