@@ -77,6 +77,7 @@ export async function finishLostRun(
       name: run.name,
       chroot: run.chroot,
       keepOnFailure: run.keepOnFailure,
+      keep: run.keep ?? null,
       aptCache: run.aptCache,
       systemApplied: run.systemApplied,
       record,

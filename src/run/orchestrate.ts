@@ -30,6 +30,8 @@ export interface RunOptions {
   chroot: string | null;
   isolate: boolean;
   keepOnFailure: boolean;
+  /** Keep the chroot whatever the outcome (unmounted, processes ended): `--keep` or a builder's default. */
+  keep?: { reason: string } | null;
   name: string;
   tune: boolean;
   /** Bind the apt archive cache into the chroot for the build and count its hits. */
@@ -191,6 +193,7 @@ async function buildPhase(s: RunState): Promise<BuildExit | null> {
           name: s.opts.name,
           chroot: s.opts.chroot,
           keepOnFailure: s.opts.keepOnFailure,
+          keep: s.opts.keep ?? null,
           aptCache: s.opts.aptCache,
           systemApplied: s.systemApplied,
           cli: refOf(process.pid)!,
@@ -312,6 +315,7 @@ export async function orchestrateRun(config: Config, nc: NatsConnection, opts: R
           name: opts.name,
           chroot: opts.chroot,
           keepOnFailure: opts.keepOnFailure,
+          keep: opts.keep ?? null,
           aptCache: opts.aptCache,
           systemApplied: s.systemApplied,
           record: s.record,

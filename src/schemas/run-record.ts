@@ -132,6 +132,8 @@ export const squashfsCallSchema = z.looseObject({ callId: z.string() });
 /** Set when the runner (the CLI) died and the swarm finished the run. */
 export const runnerLostSchema = z.looseObject({ at: z.string(), reason: z.string(), finishedBy: z.string() });
 
+export const keptSchema = z.looseObject({ path: z.string(), reason: z.string(), teardown: z.string() });
+
 export const runRecordSchema = z.looseObject({
   runId: z.string().min(1),
   name: z.string(),
@@ -156,6 +158,8 @@ export const runRecordSchema = z.looseObject({
   cache: cacheUseSchema.optional(),
   squashfsCalls: z.array(squashfsCallSchema).optional(),
   runnerLost: runnerLostSchema.optional(),
+  /** The chroot was kept (`--keep`, `--keep-on-failure`, or the live-build default): why, and how its teardown went. */
+  kept: keptSchema.optional(),
   /** Memory keys written by this run, e.g. optimization/unmount-strategies/proc. */
   patternsUpdated: z.array(z.string()).default([]),
   notes: z.array(z.string()).default([]),
