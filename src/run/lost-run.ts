@@ -80,6 +80,7 @@ export async function finishLostRun(
       keep: run.keep ?? null,
       aptCache: run.aptCache,
       systemApplied: run.systemApplied,
+      dir: e.dir,
       record,
       patterns,
     });

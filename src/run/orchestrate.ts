@@ -202,6 +202,8 @@ async function buildPhase(s: RunState): Promise<BuildExit | null> {
           record: s.record,
         };
         writeDurable(join(dir, 'run.json'), reg);
+        // `phase NAME` calls in the build write their stage marks here.
+        s.env.ISOSWARM_RUN_DIR = dir;
         await s.soft('run registration', () => s.route('run-register', { runId: s.runId }));
         const e = await runGuardedBuild({
           command: s.opts.command,
@@ -318,6 +320,7 @@ export async function orchestrateRun(config: Config, nc: NatsConnection, opts: R
           keep: opts.keep ?? null,
           aptCache: opts.aptCache,
           systemApplied: s.systemApplied,
+          dir: s.dir,
           record: s.record,
           patterns: s.patterns,
         }),

@@ -18,6 +18,8 @@ export interface PostTaskInput {
   keep?: { reason: string } | null;
   aptCache: boolean;
   systemApplied: boolean;
+  /** The run's registry dir: the build's stage marks and output are read from it. */
+  dir?: string | null;
   record: RunRecordInput;
   /** Memory keys updated; filled in here. */
   patterns: Set<string>;
@@ -40,6 +42,14 @@ export async function postTask(call: Call, p: PostTaskInput): Promise<void> {
   if (samples) {
     record.samples = samples.samples as RunRecordInput['samples'];
     record.events = samples.events as RunRecordInput['events'];
+  }
+  if (p.dir) {
+    const dir = p.dir;
+    await soft('stage timeline', async () => {
+      const { buildStages } = await import('./build-stages.js');
+      const stages = buildStages(dir, record);
+      if (stages.length) record.stages = stages;
+    });
   }
   const failed = record.exitCode !== 0;
   // What the mksquashfs shim saw and ran during the build (asked vs ran, predicted vs measured).
