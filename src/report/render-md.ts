@@ -14,6 +14,7 @@ import {
 import { peakOf, pointCount, sparkline, type Series } from './series.js';
 import { summarize, type RunSummary } from './summary.js';
 import { squashfsCallsMd } from './md-squashfs.js';
+import { stagesMd } from './md-stages.js';
 
 /** Plain text: Markdown punctuation backslash-escaped, newlines folded, `|` safe inside tables. */
 export function mdText(v: unknown): string {
@@ -164,6 +165,7 @@ export function renderMarkdown(r: RunRecord): string {
     out.push(table(['Phase', 'Start', 'Duration', 'Status'], rows, [2]), '');
   } else out.push('No phases were recorded.', '');
 
+  out.push(...stagesMd(r.stages, mdText, table));
   out.push('## Resources', '');
   const rows = resourceRows(s);
   if (rows.length) {

@@ -32,6 +32,8 @@ export interface RunOptions {
   chroot: string | null;
   isolate: boolean;
   keepOnFailure: boolean;
+  /** Keep the chroot whatever the outcome (unmounted, processes ended): `--keep` or a builder's default. */
+  keep?: { reason: string } | null;
   name: string;
   tune: boolean;
   /** Bind the apt archive cache into the chroot for the build and count its hits. */
@@ -192,6 +194,7 @@ async function buildPhase(s: RunState): Promise<BuildExit | null> {
           name: s.opts.name,
           chroot: s.opts.chroot,
           keepOnFailure: s.opts.keepOnFailure,
+          keep: s.opts.keep ?? null,
           aptCache: s.opts.aptCache,
           systemApplied: s.systemApplied,
           cli: refOf(process.pid)!,
@@ -200,6 +203,8 @@ async function buildPhase(s: RunState): Promise<BuildExit | null> {
           record: s.record,
         };
         writeDurable(join(dir, 'run.json'), reg);
+        // `phase NAME` calls in the build write their stage marks here.
+        s.env.ISOSWARM_RUN_DIR = dir;
         await s.soft('run registration', () => s.route('run-register', { runId: s.runId }));
         const e = await runGuardedBuild({
           command: s.opts.command,
@@ -312,8 +317,10 @@ export async function orchestrateRun(config: Config, nc: NatsConnection, opts: R
           name: opts.name,
           chroot: opts.chroot,
           keepOnFailure: opts.keepOnFailure,
+          keep: opts.keep ?? null,
           aptCache: opts.aptCache,
           systemApplied: s.systemApplied,
+          dir: s.dir,
           record: s.record,
           patterns: s.patterns,
         }),
