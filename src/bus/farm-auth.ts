@@ -53,6 +53,8 @@ export function readFarmCredentials(env: NodeJS.ProcessEnv, host: string): Crede
   if (!v || typeof v !== 'object' || !ROLES.every((r) => typeof v.users?.[r]?.pass === 'string'))
     throw new Error(`${file} is not a farm credentials file (a role's user is missing)`);
   if (v.host !== host)
-    throw new Error(`${file} holds the credentials of host "${v.host}", but this host is "${host}" (--host / ISOSWARM_HOST)`);
+    throw new Error(
+      `${file} holds the credentials of host "${v.host}", but this host is "${host}" (--host / ISOSWARM_HOST)`,
+    );
   return v.users;
 }

@@ -6,6 +6,7 @@ import { buildHookEvent } from '../hook-runtime/build-event.js';
 import { pathKey } from '../memory/keys.js';
 import type { RunRecordInput } from '../schemas/run-record.js';
 import { teardownThenClean, type CoordinatorCall } from './teardown-then-clean.js';
+import { buildStages } from './build-stages.js';
 
 export type Call = CoordinatorCall;
 
@@ -46,7 +47,6 @@ export async function postTask(call: Call, p: PostTaskInput): Promise<void> {
   if (p.dir) {
     const dir = p.dir;
     await soft('stage timeline', async () => {
-      const { buildStages } = await import('./build-stages.js');
       const stages = buildStages(dir, record);
       if (stages.length) record.stages = stages;
     });
