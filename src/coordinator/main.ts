@@ -1,15 +1,12 @@
 // The coordinator process: supervisor, memory owner, hook runner, reactor. One per host.
-import { hostname } from 'node:os';
 import { shutdownInput, statusInput } from '../schemas/agents/coordinator.js';
-import { closeBus, connectBus } from '../bus/connect.js';
+import { closeBus } from '../bus/connect.js';
 import { ensureEventStream, streamBytesFor } from '../bus/jetstream.js';
 import { readCredentials, type AgentRole } from '../bus/nats-auth.js';
 import { readFarmCredentials } from '../bus/farm-auth.js';
 import { endpoint, startService } from '../bus/service.js';
-import { busHost, setBusHost } from '../bus/subjects.js';
-import { loadConfig } from '../config/load.js';
+import { busHost } from '../bus/subjects.js';
 import { ensureStateDir } from '../host/system/state-dir.js';
-import { createLogger } from '../log/logger.js';
 import { MemoryOps } from '../memory/operations.js';
 import { MemoryStore } from '../memory/store.js';
 import { VERSION } from '../version.js';
@@ -22,27 +19,14 @@ import { startReactor } from './reactor.js';
 import { agentEndpoints } from './agent-endpoints.js';
 import { adoptLiveAgents } from './adoption.js';
 import { agentUsersFromEnv } from './agent-users.js';
-import { authFromProcessEnv } from '../runtime/bus-target.js';
+import { serveUntilStopped, serviceMain, startServiceProcess } from '../runtime/service-process.js';
 import { runEndpoints, startRunWatch, type RunWatch } from './run-watch.js';
 import { announceAgentExits, hostDashboards, takeDashboardRequest } from './dashboard-host.js';
 
 async function main(): Promise<void> {
-  const log = createLogger({ name: 'coordinator' });
   const dashboardRequest = takeDashboardRequest(process.env);
-  const config = loadConfig();
-  setBusHost(config.host);
+  const { config, log, nc, prefix } = await startServiceProcess('coordinator', 'start the swarm with `isoswarm up`');
   const paths = ensureStateDir();
-  const url = process.env.ISOSWARM_NATS_URL;
-  if (!url) throw new Error('ISOSWARM_NATS_URL is not set: start the swarm with `isoswarm up`');
-  const auth = authFromProcessEnv();
-  const nc = await connectBus({
-    url,
-    auth,
-    name: `coordinator@${hostname()}:${process.pid}`,
-    reconnect: true,
-    timeoutMs: 5000,
-  });
-  const prefix = config.nats.subjectPrefix;
   // On the private server the store is in the state dir: the stream's limit fits that disk.
   const streamBytes = streamBytesFor(process.env.ISOSWARM_EMBEDDED === '1' ? paths.jetstream : null);
   await ensureEventStream(nc, prefix, streamBytes, config.farm.enabled ? config.farm.replicas : 1).catch((e: Error) => {
@@ -170,13 +154,7 @@ async function main(): Promise<void> {
     if (!shuttingDown && !nc.isClosed() && spoolPending(paths)) void replay('spooled', false);
   }, 1000);
   spoolPoll.unref();
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  await srv.stopped;
-  await shutdown('service stopped');
+  await serveUntilStopped(srv, shutdown);
 }
 
-main().catch((e: unknown) => {
-  process.stderr.write(`coordinator: ${(e as Error).stack ?? String(e)}\n`);
-  process.exit(1);
-});
+serviceMain('coordinator', main);
