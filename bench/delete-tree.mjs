@@ -8,7 +8,7 @@
 //        which must be ext4). Root only (mounts). Needs `npm run build` first (imports dist/).
 import { spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
-import { mkdirSync, mkdtempSync, rmdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { median, report, timeSync } from './lib.mjs';
 
 const args = process.argv.slice(2);
@@ -41,9 +41,17 @@ const sh = (cmd, a) => {
   return r.stdout.trim();
 };
 
+/** CPU seconds of this process and the children it has reaped (utime+stime+cutime+cstime). */
+function cpuSec() {
+  const text = readFileSync('/proc/self/stat', 'latin1');
+  const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100;
+}
+
 /** Times rm, deleteTree and the walker alone on `files`-file trees under `dir`; prints one report. */
 async function compare(label, dir, files) {
   const t = { rm: [], del: [], walker: [] };
+  const cpu = { rm: [], del: [], walker: [] };
   const via = new Set();
   const runs = {
     rm: (p) => timeSync('rm', ['-rf', '--one-file-system', p]),
@@ -71,10 +79,13 @@ async function compare(label, dir, files) {
       makeTree(p, files);
       spawnSync('sync');
       load.push(loadavg()[0]);
+      const c0 = cpuSec();
       t[k].push(await runs[k](p));
+      cpu[k].push(cpuSec() - c0);
     }
   }
   const m = { rm: median(t.rm), del: median(t.del), walker: median(t.walker) };
+  const c = { rm: median(cpu.rm), del: median(cpu.del), walker: median(cpu.walker) };
   const fmt = (xs) => xs.map((x) => x.toFixed(0)).join(', ');
   return report(
     `deleteTree vs rm -rf --one-file-system: ${label}, ${files} files, shape ${shape}, ${reps} reps`,
@@ -85,6 +96,8 @@ async function compare(label, dir, files) {
       `deleteTree:               median ${m.del.toFixed(0)} ms (${fmt(t.del)})`,
       `  removed by ${[...via].join('; ')}`,
       `deleteTree, walker only:  median ${m.walker.toFixed(0)} ms (${fmt(t.walker)}) = ${(m.walker / m.rm).toFixed(2)}x`,
+      `CPU (utime+stime, children included, 10 ms ticks): rm ${c.rm.toFixed(2)} s, deleteTree ${c.del.toFixed(2)} s` +
+        ` (${c.rm > 0 ? (c.del / c.rm).toFixed(2) : '-'}x), walker ${c.walker.toFixed(2)} s`,
       `load average (1 min) during the runs: ${Math.min(...load).toFixed(1)}-${Math.max(...load).toFixed(1)} on ${sh('nproc', [])} processors`,
     ],
   );
