@@ -141,7 +141,9 @@ try {
     }
   }
 } finally {
-  for (const m of mounted) spawnSync('umount', [m]);
+  // A loop device lets go of its image (on the tmpfs) a moment after its umount: retry.
+  for (const m of mounted)
+    for (let i = 0; i < 50 && spawnSync('umount', [m]).status !== 0; i++) spawnSync('sleep', ['0.1']);
   spawnSync('rm', ['-rf', '--one-file-system', `${scratch}/tmpfs`, `${scratch}/ext4`]);
   rmdirSync(scratch);
 }
