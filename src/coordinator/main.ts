@@ -22,6 +22,7 @@ import { agentUsersFromEnv } from './agent-users.js';
 import { serveUntilStopped, serviceMain, startServiceProcess } from '../runtime/service-process.js';
 import { runEndpoints, startRunWatch, type RunWatch } from './run-watch.js';
 import { announceAgentExits, hostDashboards, takeDashboardRequest } from './dashboard-host.js';
+import { starterFromEnv, stopOwnServer, watchTemporarySwarm, type TemporaryWatch } from './temporary-swarm.js';
 
 async function main(): Promise<void> {
   const dashboardRequest = takeDashboardRequest(process.env);
@@ -76,10 +77,13 @@ async function main(): Promise<void> {
   let runWatch: RunWatch | undefined;
   // eslint-disable-next-line prefer-const
   let stopDashboards: (() => Promise<void>) | undefined;
+  let temporary: TemporaryWatch | undefined;
+  let stopServerToo = false;
   const shutdown = async (why: string): Promise<void> => {
     if (shuttingDown) return;
     shuttingDown = true;
     log.info(`coordinator stopping: ${why}`);
+    temporary?.stop();
     await runWatch?.stop();
     await stopDashboards?.();
     clearInterval(spoolPoll);
@@ -89,6 +93,10 @@ async function main(): Promise<void> {
     await srv.stop().catch(() => undefined);
     await closeBus(nc);
     await store.close();
+    if (stopServerToo)
+      await stopOwnServer(paths, log).catch((e: Error) =>
+        log.warn({ err: e.message }, 'stopping the private server failed'),
+      );
     log.info('coordinator stopped');
   };
 
@@ -129,6 +137,20 @@ async function main(): Promise<void> {
   // Runs whose runner was lost (now or while no coordinator ran) are finished by the swarm.
   runWatch = startRunWatch(nc, prefix, paths, log);
   void runWatch.scan();
+  const starter = starterFromEnv();
+  if (starter) {
+    const rw = runWatch;
+    temporary = watchTemporarySwarm({
+      starter,
+      paths,
+      log,
+      busy: () => rw.busy(),
+      onIdle: (why) => {
+        stopServerToo = true;
+        void shutdown(why);
+      },
+    });
+  }
   const replay = (why: string, pendingToo = true): Promise<void> =>
     (replaying = replaying.then(async () => {
       const replayed =
