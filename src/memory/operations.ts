@@ -6,6 +6,7 @@ import type { LearningEvent } from '../schemas/memory-ops.js';
 import type { HookMemory } from '../schemas/hook-types.js';
 import { pathKey } from './keys.js';
 import { matches, parseFilter } from './query.js';
+import { appendItem } from '../learning/append.js';
 import { addCacheUse, addCleanupOutcome, addSummaryEntry, addUnmountAttempt } from '../learning/reducers.js';
 import type { MemoryStore, StoredEntry } from './store.js';
 
@@ -26,6 +27,7 @@ export function keyFor(e: LearningEvent): string {
     case 'summary':
       return `optimization/${e.name}`;
     case 'put':
+    case 'append':
       return e.key;
   }
 }
@@ -90,6 +92,11 @@ export class MemoryOps {
             case 'put':
               checked(key, e.value);
               return e.value;
+            case 'append': {
+              const v = appendItem(old, e);
+              checked(key, v);
+              return v;
+            }
           }
         }),
       );
