@@ -153,7 +153,9 @@ export async function reportCall(
     else {
       const prev = await Promise.resolve(memory.get(key)).catch(() => undefined);
       const v =
-        prev && typeof prev === 'object' && 'value' in prev && 'key' in prev ? (prev as { value: unknown }).value : prev;
+        prev && typeof prev === 'object' && 'value' in prev && 'key' in prev
+          ? (prev as { value: unknown }).value
+          : prev;
       await memory.set(key, addPair(v, fingerprintId, pair));
     }
   }

@@ -65,7 +65,7 @@ export function registerShellRun(program: Command, globals: () => GlobalOptions)
     });
   cmd
     .command('close <run>')
-    .description("close the run: its record and HTML report, with the mksquashfs calls the swarm saw in it")
+    .description('close the run: its record and HTML report, with the mksquashfs calls the swarm saw in it')
     .option('--json', 'print the record and report paths as JSON')
     .action(async (run: string, o: { json?: boolean }) => {
       const c = await import('../context.js');
