@@ -67,7 +67,8 @@ __isoswarm_unmount() {
 optimize_performance() { __isoswarm_step optimize_performance __isoswarm_performance "$@"; }
 __isoswarm_performance() {
   local out
-  out="$(isoswarm tune --export "$@")" || return $?
+  # A PARALLEL_JOBS the script set (even unexported) reaches tune, which keeps it as the user's.
+  out="$(PARALLEL_JOBS="\${PARALLEL_JOBS-}" isoswarm tune --export "$@")" || return $?
   eval "$out"
 }
 
