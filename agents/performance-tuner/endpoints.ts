@@ -28,7 +28,7 @@ import {
 } from '../../src/schemas/agents/performance-tuner.js';
 import { isTuneRecord, parallelConfigKey } from './learning.js';
 import { exportEnv, recommend, shellQuote } from './recommend.js';
-import { tune } from './tune.js';
+import { tune, type TuneMemory } from './tune.js';
 import {
   APT_CACHE,
   DEBOOTSTRAP_CACHE,
@@ -46,7 +46,12 @@ import { checkChrootPolicy } from '../../src/runtime/chroot-policy.js';
 export function tunerEndpoints(ctx: AgentContext): EndpointMap {
   const memory = new MemoryClient(ctx.nc, ctx.prefix, 10_000);
   const checkpointPath = join(ctx.stateDir, 'checkpoints', 'system.json');
-  const tuneMemory = { get: (k: string) => memory.get(k), set: (k: string, v: unknown) => memory.set(k, v) };
+  const tuneMemory: TuneMemory = {
+    get: (k) => memory.get(k),
+    set: (k, v) => memory.set(k, v),
+    // Appends go to the single writer as one event: applied in its transaction, none is lost.
+    append: (key, a) => memory.record([{ kind: 'append', key, ...a }]),
+  };
 
   const aptSessions = new Map<string, AptSession>();
   const pendingCalls = new Map<string, SquashCall>();

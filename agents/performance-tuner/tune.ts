@@ -3,6 +3,7 @@
 // host and a similar tree (fast path) or measure candidates on a sample of the real tree, choose by
 // mode, and remember the evidence. Memory is injected: the agent passes the bus-backed memory.
 import { readFileSync } from 'node:fs';
+import { type AppendEvent } from '../../src/learning/append.js';
 import { freemem } from 'node:os';
 import { hostFingerprint, type HostFingerprint } from '../../src/host/squashfs/fingerprint.js';
 import { hostBenchmark, type HostBenchmark } from '../../src/host/squashfs/host-benchmark.js';
@@ -25,6 +26,11 @@ export const TUNE_BUDGET = 0.05;
 export interface TuneMemory {
   get(key: string): unknown;
   set(key: string, value: unknown): unknown;
+  /**
+   * Adds one item to a list in the record under `key` inside the writer's transaction, so that
+   * concurrent appends all land. Without it (a memory of one process) get + set is used.
+   */
+  append?(key: string, a: AppendEvent): Promise<unknown>;
 }
 
 export interface TuneOptions {

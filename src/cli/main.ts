@@ -15,6 +15,7 @@ import { registerReport } from './commands/report.js';
 import { registerRun } from './commands/run.js';
 import { registerRuns } from './commands/runs.js';
 import { registerShellInit } from './commands/shell-init.js';
+import { registerShellRun } from './commands/shell-run.js';
 import { registerStatus } from './commands/status.js';
 import { registerTune } from './commands/tune.js';
 import { registerUnmount } from './commands/unmount.js';
@@ -31,6 +32,7 @@ const program = buildProgram([
   registerMonitor,
   registerUnmount,
   registerShellInit,
+  registerShellRun,
   registerRun,
   registerRuns,
   registerCleanup,

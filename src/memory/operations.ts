@@ -7,6 +7,7 @@ import type { HookMemory } from '../schemas/hook-types.js';
 import { pathKey } from './keys.js';
 import { matches, parseFilter } from './query.js';
 import { addDecision, decisionsKey } from '../learning/decisions.js';
+import { appendItem } from '../learning/append.js';
 import { addCacheUse, addCleanupOutcome, addSummaryEntry, addUnmountAttempt } from '../learning/reducers.js';
 import type { MemoryStore, StoredEntry } from './store.js';
 
@@ -27,6 +28,7 @@ export function keyFor(e: LearningEvent): string {
     case 'summary':
       return `optimization/${e.name}`;
     case 'put':
+    case 'append':
       return e.key;
     case 'decision':
       return decisionsKey(e.key);
@@ -96,6 +98,11 @@ export class MemoryOps {
             case 'decision': {
               const { kind: _k, key: pattern, ...d } = e;
               return addDecision(old, pattern, d, now);
+            }
+            case 'append': {
+              const v = appendItem(old, e);
+              checked(key, v);
+              return v;
             }
           }
         }),
