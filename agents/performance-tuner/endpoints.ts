@@ -40,6 +40,7 @@ import {
 import { bootstrapThroughCache } from './bootstrap.js';
 import { canonicalPolicy, readHomeDirs, resolveAndCheck, resolveTarget } from '../../src/host/guard/path-policy.js';
 import { effectivePolicy } from '../../src/runtime/policy.js';
+import { rootEndpoints } from './root-endpoints.js';
 
 export function tunerEndpoints(ctx: AgentContext): EndpointMap {
   const memory = new MemoryClient(ctx.nc, ctx.prefix, 10_000);
@@ -67,6 +68,7 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
     .catch((e: Error) => ctx.log.warn({ err: e.message }, 'the scratch journal could not be read'));
 
   return {
+    ...rootEndpoints(ctx, memory),
     'cache-attach': endpoint({
       input: cacheInput,
       description:
