@@ -293,6 +293,16 @@ describe('agent contracts', { skip: needsRoot() }, () => {
       ['miss', 'hit'],
     );
     await check('performance-tuner', 'root-calls', { runId });
+    for (const svc of ['performance-tuner', 'coordinator'] as const) {
+      const ls = (await check(svc, 'cache-ls', {})) as { caches: { cache: string; entries: number }[] };
+      assert.equal(ls.caches.find((x) => x.cache === 'debootstrap-roots')?.entries, 1);
+      const why = (await check(svc, 'cache-why', { subject: join(work, 'root-b') })) as { found: string };
+      assert.equal(why.found, 'target');
+      const pr = (await check(svc, 'cache-prune', { cache: 'debootstrap-roots', toBytes: 0, dryRun: true })) as {
+        plans: { evict: unknown[] }[];
+      };
+      assert.equal(pr.plans[0]?.evict.length, 1);
+    }
   });
 
   test('performance-tuner bootstrap: a refused target is an error reply, the input passes its schema', async () => {

@@ -9,6 +9,7 @@ import * as runsGuard from './coordinator-runs-guard.js';
 import * as monitor from './monitor.js';
 import * as tuner from './performance-tuner.js';
 import * as roots from './performance-tuner-roots.js';
+import * as cacheAdmin from './performance-tuner-cache-admin.js';
 import { AGENT_ROUTES, relayTimeoutMs, type AgentRouteName } from './routes.js';
 import * as unmounter from './unmounter.js';
 
@@ -45,6 +46,9 @@ export const AGENT_CONTRACTS = {
     'root-advise': c(roots.rootAdviseInput, roots.rootAdviseOutput),
     'root-store': c(roots.rootStoreInput, roots.rootStoreOutput),
     'root-calls': c(roots.rootCallsInput, roots.rootCallsOutput),
+    'cache-ls': c(cacheAdmin.cacheLsInput, cacheAdmin.cacheLsOutput),
+    'cache-why': c(cacheAdmin.cacheWhyInput, cacheAdmin.cacheWhyOutput),
+    'cache-prune': c(cacheAdmin.cachePruneInput, cacheAdmin.cachePruneOutput),
   },
   monitor: {
     snapshot: c(monitor.snapshotInput, monitor.snapshotOutput),
