@@ -1,8 +1,9 @@
 // The debootstrap shim under `isoswarm run`, with the real debootstrap bootstrapping from a real
 // (local, file://) mirror: the first run misses and keeps the root, the second restores it (the
 // same files, owners, modes, links and device node), a corrupted tarball fails its sha256 check and
-// is replaced, a new Release of the mirror is a new key (the miss names the field), --no-root-cache
-// runs the real tool, and with the swarm down the real tool runs unchanged with its exit code.
+// is replaced, a new Release of the mirror is a new key (`cache why` names the field), --no-root-cache
+// runs the real tool, the caching-effectiveness record moves the limit (`cache ls`) and the eviction
+// (`cache prune`), and with the swarm down the real tool runs unchanged with its exit code.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -39,7 +40,12 @@ describe('run: the debootstrap shim and the root result cache', { skip: needsRoo
   const m = makeTinyMirror(work);
   const chroot = join(work, 'chroot');
   writeFileSync(join(work, 'build.sh'), BUILD, { mode: 0o755 });
-  const env = testEnv(home);
+  // Bounds small enough for the tiny roots, so that the effectiveness record can move the limit.
+  writeFileSync(
+    join(work, 'config.json'),
+    JSON.stringify({ caches: { bounds: { 'debootstrap-roots': { minBytes: 1000, maxBytes: 100_000_000 } } } }),
+  );
+  const env = testEnv(home, { ISOSWARM_CONFIG: join(work, 'config.json') });
   const objects = join(home, 'cache/debootstrap-roots/objects');
   const run = (n: number, extra: string[] = []) => {
     const r = cliSync(
@@ -134,6 +140,96 @@ describe('run: the debootstrap shim and the root result cache', { skip: needsRoo
     assert.equal(r.rec.rootCache, undefined);
     assert.match(r.stderr, /Retrieving tinybase/);
     assert.equal(r.listing, first);
+  });
+
+  let run4Key = '';
+  test('cache why: by key prefix and by target, the differing field; cache ls: entries, hits, limit', () => {
+    const l = JSON.parse(cliSync(env, ['cache', 'why', chroot, '--json']).stdout) as {
+      found: string;
+      lookups: Lookup[];
+      explanation: string[];
+    };
+    assert.equal(l.found, 'target');
+    assert.deepEqual(
+      l.lookups.map((x) => x.outcome),
+      ['miss', 'miss'],
+      'the last lookup of each key that bootstrapped this target, newest first',
+    );
+    assert.match(l.lookups[1]!.reason, /failed verification/);
+    run4Key = l.lookups[0]!.key;
+    const why = cliSync(env, ['cache', 'why', run4Key.slice(0, 10)]);
+    assert.equal(why.code, 0, why.stderr);
+    assert.match(why.stdout, /miss \(key [0-9a-f]+\)/);
+    assert.match(why.stdout, /release: stored [0-9a-f]{12}…, asked [0-9a-f]{12}…/);
+    const none = cliSync(env, ['cache', 'why', join(work, 'never-bootstrapped')]);
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /no cache key, cache file or debootstrap target/);
+    const ls = JSON.parse(cliSync(env, ['cache', 'ls', '--json']).stdout) as {
+      caches: { cache: string; entries: number; record: { hits: number } | null; limit: { limitBytes: number } }[];
+    };
+    const roots = ls.caches.find((c) => c.cache === 'debootstrap-roots')!;
+    assert.equal(roots.entries, 2);
+    assert.equal(roots.record?.hits, 1);
+    assert.ok(roots.limit.limitBytes > 0);
+    assert.equal(cliSync(env, ['cache', 'prune', 'nosuchcache']).code, 2);
+    assert.equal(cliSync(env, ['cache', 'prune', '--to', 'lots']).code, 2);
+  });
+
+  test('caching-effectiveness drives the limit: a low hit rate shrinks it and evicts, a high one grows it', () => {
+    type Ls = {
+      caches: { cache: string; sizeBytes: number; limit: { limitBytes: number; change: string; reason: string } }[];
+    };
+    const roots = () =>
+      (JSON.parse(cliSync(env, ['cache', 'ls', '--json']).stdout) as Ls).caches.find(
+        (c) => c.cache === 'debootstrap-roots',
+      )!;
+    const size = roots().sizeBytes;
+    const rec = (hits: number, misses: number, limitBytes: number) =>
+      JSON.stringify({
+        cache: 'debootstrap-roots',
+        builds: hits + misses,
+        hits,
+        misses,
+        hitRate: hits / (hits + misses),
+        bytesSaved: hits * 30_000,
+        limitBytes,
+        lastBuild: { hits: hits ? 1 : 0, misses: hits ? 0 : 1 },
+        updatedAt: new Date().toISOString(),
+      });
+    const set = (v: string) =>
+      assert.equal(cliSync(env, ['memory', 'set', 'optimization/caching-effectiveness/debootstrap-roots', v]).code, 0);
+    set(rec(0, 6, size));
+    const low = roots();
+    assert.equal(low.limit.change, 'shrink', low.limit.reason);
+    assert.equal(low.limit.limitBytes, Math.round(size * 0.75));
+    assert.match(low.limit.reason, /hit rate 0 % over 6 uses: below 20 %/);
+    const plan = JSON.parse(cliSync(env, ['cache', 'prune', 'debootstrap-roots', '--dry-run', '--json']).stdout) as {
+      plans: { evict: { name: string }[] }[];
+      removed: unknown[];
+    };
+    assert.equal(plan.plans[0]!.evict.length, 1, 'the plan evicts the least recently used root');
+    assert.deepEqual(plan.removed, []);
+    assert.equal(readdirSync(objects).length, 2, '--dry-run removed nothing');
+    const done = cliSync(env, ['cache', 'prune', 'debootstrap-roots', '--json']);
+    assert.equal(done.code, 0, done.stderr);
+    const pr = JSON.parse(done.stdout) as { removed: { names: string[] }[]; journal: string };
+    assert.deepEqual(pr.removed[0]!.names, [plan.plans[0]!.evict[0]!.name]);
+    assert.ok(existsSync(pr.journal), 'the prune was journalled');
+    assert.equal(readdirSync(objects).length, 1);
+    assert.equal(
+      JSON.parse(cliSync(env, ['cache', 'why', run4Key, '--json']).stdout).entry?.key,
+      run4Key,
+      'the newer root stays',
+    );
+    const kept = roots().sizeBytes;
+    set(rec(6, 0, kept));
+    const high = roots();
+    assert.equal(high.limit.change, 'grow', high.limit.reason);
+    assert.equal(high.limit.limitBytes, Math.round(kept * 1.5));
+    const none = JSON.parse(cliSync(env, ['cache', 'prune', 'debootstrap-roots', '--dry-run', '--json']).stdout) as {
+      plans: { evict: unknown[] }[];
+    };
+    assert.deepEqual(none.plans[0]!.evict, [], 'nothing to evict under the grown limit');
   });
 
   test('the swarm down: the shim runs the real debootstrap unchanged, its exit code passed through', () => {
