@@ -98,6 +98,10 @@ describe('run: the debootstrap shim and the root result cache', { skip: needsRoo
     assert.match(r.stderr, /root restored from the cache \(sha256 [0-9a-f]{12}… verified\)/);
     assert.doesNotMatch(r.stderr, /Retrieving tinybase/, 'the real debootstrap did not run');
     assert.equal(r.listing, first, 'restored: same paths, modes, owners, link counts, types, sizes, device numbers');
+    const md = cliSync(env, ['report', 'latest', '--format', 'md']);
+    assert.equal(md.code, 0, md.stderr);
+    assert.match(md.stdout, /### debootstrap calls \(through the root cache\)/);
+    assert.match(md.stdout, /1\. hit into .* restored in /);
     const eff = JSON.parse(
       cliSync(env, ['memory', 'get', 'optimization/caching-effectiveness/debootstrap-roots']).stdout,
     ) as {
