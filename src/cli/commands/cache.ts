@@ -73,7 +73,13 @@ export function registerCache(program: Command, globals: () => GlobalOptions): v
     )
     .option('--json', 'print the answer as JSON')
     .action(async (subject: string, o: { json?: boolean }) => {
-      const r = await ask('cache-why', { subject }, o.json);
+      // A path is the caller's: resolved here, not in the agent's working directory.
+      const { resolve } = await import('node:path');
+      const r = await ask(
+        'cache-why',
+        { subject: /^[0-9a-f]{8,64}$/.test(subject) ? subject : resolve(subject) },
+        o.json,
+      );
       if (o.json) return printJson(r);
       for (const l of r.explanation) printLine(l);
     });
