@@ -42,6 +42,10 @@ import { bootstrapThroughCache } from './bootstrap.js';
 import { canonicalPolicy, readHomeDirs, resolveAndCheck, resolveTarget } from '../../src/host/guard/path-policy.js';
 import { effectivePolicy } from '../../src/runtime/policy.js';
 import { checkChrootPolicy } from '../../src/runtime/chroot-policy.js';
+import { rootEndpoints } from './root-endpoints.js';
+import { cacheAdminEndpoints } from './cache-admin-endpoints.js';
+import { cacheLimit } from './cache-limits.js';
+import { listCache } from '../../src/host/cache/cache-dir.js';
 
 export function tunerEndpoints(ctx: AgentContext): EndpointMap {
   const memory = new MemoryClient(ctx.nc, ctx.prefix, 10_000);
@@ -74,6 +78,13 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
     .catch((e: Error) => ctx.log.warn({ err: e.message }, 'the scratch journal could not be read'));
 
   return {
+    ...rootEndpoints(ctx, memory),
+    // The apt cache's host dir is the overlay's lower layer while attached: it must not change then.
+    ...cacheAdminEndpoints(ctx, memory, (cache) =>
+      cache === 'apt-archives' && aptSessions.size
+        ? `the apt cache is mounted into ${[...aptSessions.keys()].join(', ')} by a running build`
+        : null,
+    ),
     'cache-attach': endpoint({
       input: cacheInput,
       description:
@@ -92,7 +103,10 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
           `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`,
         );
         mkdirSync(dirname(priv), { recursive: true, mode: 0o700 });
-        const s = await attachAptCache(dir, v.path, ctx.config.caches.aptLimitBytes, priv);
+        // The limit this build evicts to: what the cache's effectiveness record decides, within bounds.
+        const size = listCache(dir, (n) => n.endsWith('.deb')).reduce((n, f) => n + f.size, 0);
+        const limit = await cacheLimit(ctx.config, APT_CACHE, size, dir, tuneMemory);
+        const s = await attachAptCache(dir, v.path, limit.limitBytes, priv);
         aptSessions.set(v.path, s);
         return {
           chroot: v.path,
@@ -150,9 +164,10 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
         const refusal = await checkChrootPolicy(target, ctx.config);
         if (refusal) refuse('refused', refusal);
         const dir = ctx.config.caches.debootstrapDir ?? join(ctx.stateDir, 'cache', DEBOOTSTRAP_CACHE);
+        const size = listCache(dir, (n) => n.endsWith('.tgz')).reduce((n, f) => n + f.size, 0);
         const r = await bootstrapThroughCache(
           dir,
-          ctx.config.caches.debootstrapLimitBytes,
+          (await cacheLimit(ctx.config, DEBOOTSTRAP_CACHE, size, dir, tuneMemory)).limitBytes,
           { suite, mirror, arch, ...(variant ? { variant } : {}), ...(include.length ? { include } : {}) },
           target,
         );

@@ -1,5 +1,6 @@
 // isoswarm command line. Commands load what they need only when they run.
 import { registerBootstrap } from './commands/bootstrap.js';
+import { registerCache } from './commands/cache.js';
 import { registerCleanup } from './commands/cleanup.js';
 import { registerDashboard } from './commands/dashboard.js';
 import { registerDemo } from './commands/demo.js';
@@ -40,6 +41,7 @@ const program = buildProgram([
   registerTune,
   registerReport,
   registerBootstrap,
+  registerCache,
   registerDashboard,
   registerMcp,
 ]);

@@ -42,6 +42,8 @@ export interface RunOptions {
   optimizeSystem: boolean;
   /** What the mksquashfs shim does with options the build passes itself (default fill). */
   squashfs?: 'respect' | 'fill' | 'override';
+  /** The debootstrap shim restores and stores roots (default true; `--no-root-cache`). */
+  rootCache?: boolean;
   json: boolean;
   /** Chroots that interrupted runs left mounts or processes under: torn down before pre-task. */
   recover?: string[];
@@ -293,9 +295,9 @@ export async function orchestrateRun(config: Config, nc: NatsConnection, opts: R
   }
   if (opts.tune && config.optimizationEnabled) {
     // Tuning at the moment of use: the build finds the mksquashfs shim first on its PATH.
-    Object.assign(s.env, shimEnv(s.env, opts.squashfs ?? 'fill'));
+    Object.assign(s.env, shimEnv(s.env, opts.squashfs ?? 'fill', opts.rootCache ?? true));
     s.notes.push(
-      `mksquashfs calls go through the shim in ${s.env.ISOSWARM_SHIM_DIR} (policy ${s.env.ISOSWARM_SQUASHFS})`,
+      `mksquashfs and debootstrap calls go through the shims in ${s.env.ISOSWARM_SHIM_DIR} (squashfs policy ${s.env.ISOSWARM_SQUASHFS}, root cache ${s.env.ISOSWARM_ROOT_CACHE})`,
     );
   }
   // After tuning: the tuner measures the chroot as the build found it, not the cache bound into it.

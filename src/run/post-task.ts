@@ -55,6 +55,14 @@ export async function postTask(call: Call, p: PostTaskInput): Promise<void> {
   // What the mksquashfs shim saw and ran during the build (asked vs ran, predicted vs measured).
   const sq = await soft('mksquashfs calls', () => call<{ calls: unknown[] }>('squashfs-calls', { runId: p.runId }));
   if (sq?.calls.length) record.squashfsCalls = sq.calls as RunRecordInput['squashfsCalls'];
+  // What the debootstrap shim did: each root restored from the cache, bootstrapped and kept, or not cacheable.
+  const roots = await soft('debootstrap root cache', () =>
+    call<{ lookups: unknown[] }>('root-calls', { runId: p.runId }),
+  );
+  if (roots?.lookups.length) {
+    record.rootCache = roots.lookups as RunRecordInput['rootCache'];
+    patterns.add('optimization/caching-effectiveness/debootstrap-roots');
+  }
   if (p.aptCache && chroot) {
     const d = await soft('apt cache detach', () =>
       call<{ stats: Record<string, unknown> }>('cache-detach', { chroot }),

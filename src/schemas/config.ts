@@ -75,6 +75,13 @@ export const configSchema = z.object({
     /** Host dir of the debootstrap tarball cache (null: <state dir>/cache/debootstrap-tarballs). */
     debootstrapDir: z.string().startsWith('/').nullable(),
     debootstrapLimitBytes: z.number().int().positive(),
+    /** Host dir of the debootstrap root result cache (null: <state dir>/cache/debootstrap-roots). */
+    rootDir: z.string().startsWith('/').nullable().default(null),
+    rootLimitBytes: z.number().int().positive().default(4294967296),
+    /** Per cache: how far its caching-effectiveness record may move its limit (default: 1/4 to 4x). */
+    bounds: z
+      .record(z.string(), z.object({ minBytes: z.number().int().positive(), maxBytes: z.number().int().positive() }))
+      .default({}),
   }),
   /** A build farm: patterns and caches shared between hosts through JetStream (see docs/farm.md). */
   farm: z.object({

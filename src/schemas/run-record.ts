@@ -129,6 +129,8 @@ export const systemRollbackSchema = z.looseObject({
 export const cacheUseSchema = z.looseObject({ cache: z.string(), hits: count, misses: count });
 /** One mksquashfs call the shim saw: what was asked, what ran, predicted vs measured. */
 export const squashfsCallSchema = z.looseObject({ callId: z.string() });
+/** One lookup of the debootstrap root cache during the run: hit, miss or not cacheable, and why. */
+export const rootLookupSchema = z.looseObject({ key: z.string(), outcome: z.string(), reason: z.string() });
 /** Set when the runner (the CLI) died and the swarm finished the run. */
 export const runnerLostSchema = z.looseObject({ at: z.string(), reason: z.string(), finishedBy: z.string() });
 
@@ -175,6 +177,7 @@ export const runRecordSchema = z.looseObject({
   systemRollback: systemRollbackSchema.optional(),
   cache: cacheUseSchema.optional(),
   squashfsCalls: z.array(squashfsCallSchema).optional(),
+  rootCache: z.array(rootLookupSchema).optional(),
   runnerLost: runnerLostSchema.optional(),
   /** The chroot was kept (`--keep`, `--keep-on-failure`, or the live-build default): why, and how its teardown went. */
   kept: keptSchema.optional(),

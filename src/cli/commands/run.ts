@@ -15,6 +15,7 @@ interface Flags {
   aptCache?: boolean;
   optimizeSystem?: boolean;
   squashfs: string;
+  rootCache: boolean;
   json?: boolean;
   attach?: string;
   recover?: boolean;
@@ -47,6 +48,10 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
       '--squashfs <policy>',
       'options the build passes to mksquashfs itself: respect (run as asked, report the tuned what-if), fill (add only what is absent: -processors, -mem, -b when no -comp), override (replace the compression by the tuned choice)',
       'fill',
+    )
+    .option(
+      '--no-root-cache',
+      'the debootstrap shim runs the real debootstrap every time (default: a root bootstrapped before with the same spec is restored from the cache, sha256 verified)',
     )
     .option(
       '--optimize-system',
@@ -127,6 +132,7 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
             aptCache: !!o.aptCache,
             optimizeSystem: !!o.optimizeSystem,
             squashfs: o.squashfs as 'respect' | 'fill' | 'override',
+            rootCache: o.rootCache,
             json: !!o.json,
             stateRoot: ctx.paths.root,
             recover: o.recover ? leftovers.map((l) => l.chroot) : [],
