@@ -11,7 +11,7 @@ import { MemoryClient } from '../../src/runtime/memory-client.js';
 import { effectivePolicy } from '../../src/runtime/policy.js';
 import { cleanInput, cleanPlanInput } from '../../src/schemas/agents/cleaner.js';
 import { applyClean } from './apply.js';
-import { cleanLessons, planBytes } from './learning.js';
+import { addPredictions, cleanLessons, planBytes, threadChoices } from './learning.js';
 import { formatCleanPlan, planClean } from './plan.js';
 
 export function cleanerEndpoints(ctx: AgentContext): EndpointMap {
@@ -26,6 +26,7 @@ export function cleanerEndpoints(ctx: AgentContext): EndpointMap {
       description: 'what a cleanup would delete, with sizes, and what it refuses and why; changes nothing',
       handler: async ({ targets }) => {
         const plan = await planClean(targets, policy, await readHomeDirs(), { lazyMarkerDir });
+        await addPredictions(plan, memory);
         return { plan: { ...plan, totalBytes: planBytes(plan) }, text: formatCleanPlan(plan) };
       },
     }),
@@ -35,8 +36,11 @@ export function cleanerEndpoints(ctx: AgentContext): EndpointMap {
       handler: async ({ targets, progressToken, trigger }) => {
         const homes = await readHomeDirs();
         const plan = await planClean(targets, policy, homes, { lazyMarkerDir });
+        await addPredictions(plan, memory);
+        const learned = await threadChoices(plan, memory);
         let last = 0;
         const result = await applyClean(plan, {
+          threads: learned.threads,
           journalDir,
           lazyMarkerDir,
           policy,
@@ -51,7 +55,7 @@ export function cleanerEndpoints(ctx: AgentContext): EndpointMap {
           },
         });
         await memory
-          .record(cleanLessons(result, trigger))
+          .record([...learned.decisions, ...cleanLessons(result, trigger)])
           .catch((e: Error) => ctx.log.warn({ err: e.message }, 'cleanup lessons not recorded'));
         const reply = { plan: { ...plan, totalBytes: planBytes(plan) }, text: formatCleanPlan(plan), result };
         // Nothing was done because every target was refused: an error reply carrying the refusals.

@@ -140,6 +140,11 @@ async function preTask(s: RunState): Promise<void> {
   );
   await soft('pre-task hook', () => call('hook', { event: ev }));
   s.record.checkpoint = await checkpoint(opts.chroot);
+  const { cleanupForecast } = await import('./learned-plan.js');
+  for (const line of await cleanupForecast(call, opts.chroot)) {
+    notes.push(line);
+    opts.say(line);
+  }
   // Kernel settings an interrupted run left changed are restored before anything else.
   const pending = await soft('system status', () => s.route('system', { action: 'status' }));
   if (pending && 'checkpoint' in pending && pending.checkpoint) {

@@ -1,0 +1,20 @@
+// What the memory says about this run before it starts: the chroot's cleanup forecast from its
+// last cleans (optimization/cleanup-success), shown in the run's plan.
+import { predictClean } from '../learning/cleanup-predict.js';
+import { pathKey } from '../memory/keys.js';
+import type { CoordinatorCall } from './teardown-then-clean.js';
+
+async function memoryValue(call: CoordinatorCall, key: string): Promise<unknown> {
+  try {
+    return (await call<{ value: unknown }>('memory-get', { key })).value;
+  } catch {
+    return undefined; // not learned yet, or the memory is unreachable: the plan just says less
+  }
+}
+
+/** Plan lines for the chroot: the predicted cleanup after the build. */
+export async function cleanupForecast(call: CoordinatorCall, chroot: string | null): Promise<string[]> {
+  if (!chroot) return [];
+  const p = predictClean(await memoryValue(call, `optimization/cleanup-success/${pathKey(chroot)}`));
+  return p ? [`cleanup of ${chroot} after the build, predicted from the ${p.text}`] : [];
+}
