@@ -18,3 +18,15 @@ export async function cleanupForecast(call: CoordinatorCall, chroot: string | nu
   const p = predictClean(await memoryValue(call, `optimization/cleanup-success/${pathKey(chroot)}`));
   return p ? [`cleanup of ${chroot} after the build, predicted from the ${p.text}`] : [];
 }
+
+/** Everything the memory adds to the run's plan: pre-flight checks from past failures, the cleanup forecast. */
+export async function learnedPlan(call: CoordinatorCall, name: string, chroot: string | null): Promise<string[]> {
+  const { preflight, preflightDecisions } = await import('./preflight.js');
+  const checks = await preflight(call, name, chroot);
+  const decisions = preflightDecisions(checks);
+  if (decisions.length) await call('memory-record', { events: decisions }).catch(() => undefined);
+  return [
+    ...checks.map((c) => `pre-flight ${c.check}: ${c.ok ? 'ok' : 'WARNING'}: ${c.message} (because ${c.from.what})`),
+    ...(await cleanupForecast(call, chroot)),
+  ];
+}

@@ -140,8 +140,8 @@ async function preTask(s: RunState): Promise<void> {
   );
   await soft('pre-task hook', () => call('hook', { event: ev }));
   s.record.checkpoint = await checkpoint(opts.chroot);
-  const { cleanupForecast } = await import('./learned-plan.js');
-  for (const line of await cleanupForecast(call, opts.chroot)) {
+  const { learnedPlan } = await import('./learned-plan.js');
+  for (const line of await learnedPlan(call, opts.name, opts.chroot)) {
     notes.push(line);
     opts.say(line);
   }

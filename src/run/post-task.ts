@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { buildHookEvent } from '../hook-runtime/build-event.js';
 import { pathKey } from '../memory/keys.js';
 import type { RunRecordInput } from '../schemas/run-record.js';
+import { runFailureLessons } from './run-lessons.js';
 import { teardownThenClean, type CoordinatorCall } from './teardown-then-clean.js';
 
 export type Call = CoordinatorCall;
@@ -43,9 +44,13 @@ export async function postTask(call: Call, p: PostTaskInput): Promise<void> {
   // What the mksquashfs shim saw and ran during the build (asked vs ran, predicted vs measured).
   const sq = await soft('mksquashfs calls', () => call<{ calls: unknown[] }>('squashfs-calls', { runId: p.runId }));
   if (sq?.calls.length) record.squashfsCalls = sq.calls as RunRecordInput['squashfsCalls'];
+  let cacheDetachError: string | null = null;
   if (p.aptCache && chroot) {
     const d = await soft('apt cache detach', () =>
-      call<{ stats: Record<string, unknown> }>('cache-detach', { chroot }),
+      call<{ stats: Record<string, unknown> }>('cache-detach', { chroot }).catch((e: Error) => {
+        cacheDetachError = e.message;
+        throw e;
+      }),
     );
     if (d) {
       record.cache = d.stats as RunRecordInput['cache'];
@@ -99,6 +104,7 @@ export async function postTask(call: Call, p: PostTaskInput): Promise<void> {
           },
           counts: { runs: 1, [record.exitCode === 0 ? 'succeeded' : 'failed']: 1 },
         },
+        ...runFailureLessons(record, p.name, chroot, cacheDetachError),
       ],
     }),
   );

@@ -1,0 +1,60 @@
+// What a run teaches error-prevention: a disk that filled during the build (with how much the build
+// used on it), an apt cache mount that could not be detached. The next run's pre-flight reads them.
+import type { LearningEvent } from '../schemas/memory-ops.js';
+import type { RunRecordInput } from '../schemas/run-record.js';
+
+interface Ev {
+  kind: string;
+  metric: string;
+  subject: string;
+  value: number;
+  threshold: number;
+}
+interface Sample {
+  disks?: { path: string; freeBytes: number }[];
+}
+
+/** Bytes the disk at `path` lost between the first sample and its lowest point. */
+function grewOn(samples: Sample[], path: string): number {
+  const free = samples.flatMap((s) => (s.disks ?? []).filter((d) => d.path === path).map((d) => d.freeBytes));
+  return free.length ? Math.max(0, free[0]! - Math.min(...free)) : 0;
+}
+
+export function runFailureLessons(
+  record: RunRecordInput,
+  name: string,
+  chroot: string | null,
+  cacheDetachError: string | null,
+): LearningEvent[] {
+  const out: LearningEvent[] = [];
+  const events = (record.events ?? []) as unknown as Ev[];
+  const samples = (record.samples ?? []) as unknown as Sample[];
+  const seen = new Set<string>();
+  for (const e of events) {
+    if (e.kind !== 'alert' || e.metric !== 'disk' || seen.has(e.subject)) continue;
+    seen.add(e.subject);
+    out.push({
+      kind: 'summary',
+      name: 'error-prevention',
+      entry: {
+        action: 'build',
+        failure: 'disk-filled',
+        name,
+        runId: record.runId,
+        path: e.subject,
+        usedPct: e.value,
+        threshold: e.threshold,
+        grewBytes: grewOn(samples, e.subject),
+      },
+      counts: { 'build-disk-filled': 1 },
+    });
+  }
+  if (cacheDetachError && chroot)
+    out.push({
+      kind: 'summary',
+      name: 'error-prevention',
+      entry: { action: 'cache-detach', chroot, reason: cacheDetachError.slice(0, 300) },
+      counts: { 'cache-detach-failed': 1 },
+    });
+  return out;
+}
