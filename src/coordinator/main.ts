@@ -136,7 +136,7 @@ async function main(): Promise<void> {
   const { adopted } = await adoptLiveAgents(nc, config.agents, prefix, paths.root, log);
   announceAgentExits(nc, prefix, supervisor, config.agents);
   supervisor.start(adopted);
-  reactor = await startReactor(nc, config, ops, log);
+  reactor = await startReactor(nc, config, ops, log, paths.root);
   // Runs whose runner was lost (now or while no coordinator ran) are finished by the swarm.
   runWatch = startRunWatch(nc, prefix, paths, log);
   void runWatch.scan();

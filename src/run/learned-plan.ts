@@ -30,3 +30,28 @@ export async function learnedPlan(call: CoordinatorCall, name: string, chroot: s
     ...(await cleanupForecast(call, chroot)),
   ];
 }
+
+interface Summary {
+  entries?: (Record<string, unknown> & { at: string })[];
+}
+
+/**
+ * A lower PARALLEL_JOBS the reactor recommended after a memory alert during or since the last run of
+ * this name (optimization/resource-management), or null.
+ */
+export async function jobsRecommendation(
+  call: CoordinatorCall,
+  name: string,
+): Promise<{ parallelJobs: number; why: string; at: string } | null> {
+  const rm = (await memoryValue(call, 'optimization/resource-management')) as Summary | undefined;
+  const recs = (rm?.entries ?? []).filter((e) => e.metric === 'memory' && e.recommendation);
+  const rec = recs[recs.length - 1];
+  if (!rec) return null;
+  const perf = (await memoryValue(call, 'optimization/performance-improvements')) as Summary | undefined;
+  const last = (perf?.entries ?? []).filter((e) => e.name === name).pop();
+  // From the start of the last run of this name on; with no earlier run, within the last day.
+  const since = last ? Date.parse(last.at) - Number(last.durationMs ?? 0) : Date.now() - 24 * 3600 * 1000;
+  if (Date.parse(rec.at) < since) return null;
+  const r = rec.recommendation as { parallelJobs: number; why: string };
+  return { parallelJobs: r.parallelJobs, why: r.why, at: rec.at };
+}

@@ -3,6 +3,7 @@
 // last build of this name, an apt cache mount that could not be detached. (Leftover mounts and
 // processes of interrupted runs are checked by the run itself: see leftovers.ts and --recover.)
 import { existsSync, statfsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { readMountinfo } from '../host/mounts/mountinfo.js';
 import { isAtOrUnder } from '../host/fs/paths.js';
 import { holdersInside } from '../host/proc/proc-scan.js';
@@ -46,7 +47,10 @@ function diskFilled(e: Entry): PreflightCheck {
   const grew = Number(e.grewBytes ?? 0);
   let free: number | null = null;
   try {
-    const s = statfsSync(path);
+    // The path may be gone (a chroot deleted after its build): its file system is its nearest ancestor's.
+    let p = path;
+    while (!existsSync(p) && dirname(p) !== p) p = dirname(p);
+    const s = statfsSync(p);
     free = s.bavail * s.bsize;
   } catch {
     /* the disk is not there now */

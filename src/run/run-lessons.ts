@@ -1,5 +1,6 @@
 // What a run teaches error-prevention: a disk that filled during the build (with how much the build
 // used on it), an apt cache mount that could not be detached. The next run's pre-flight reads them.
+import { isAtOrUnder } from '../host/fs/paths.js';
 import type { LearningEvent } from '../schemas/memory-ops.js';
 import type { RunRecordInput } from '../schemas/run-record.js';
 
@@ -14,10 +15,10 @@ interface Sample {
   disks?: { path: string; freeBytes: number }[];
 }
 
-/** Bytes the disk at `path` lost between the first sample and its lowest point. */
-function grewOn(samples: Sample[], path: string): number {
+/** Bytes the disk at `path` lost from `before` (or its first sample) to its lowest point. */
+function grewOn(samples: Sample[], path: string, before: number | null): number {
   const free = samples.flatMap((s) => (s.disks ?? []).filter((d) => d.path === path).map((d) => d.freeBytes));
-  return free.length ? Math.max(0, free[0]! - Math.min(...free)) : 0;
+  return free.length ? Math.max(0, (before ?? free[0]!) - Math.min(...free)) : 0;
 }
 
 export function runFailureLessons(
@@ -44,7 +45,12 @@ export function runFailureLessons(
         path: e.subject,
         usedPct: e.value,
         threshold: e.threshold,
-        grewBytes: grewOn(samples, e.subject),
+        // The checkpoint's free bytes are of the chroot's file system, the one watched for the run.
+        grewBytes: grewOn(
+          samples,
+          e.subject,
+          chroot && isAtOrUnder(e.subject, chroot) ? (record.checkpoint?.freeBytes ?? null) : null,
+        ),
       },
       counts: { 'build-disk-filled': 1 },
     });
