@@ -5,7 +5,8 @@ import { existsSync } from 'node:fs';
 import { buildHookEvent } from '../hook-runtime/build-event.js';
 import { pathKey } from '../memory/keys.js';
 import type { RunRecordInput } from '../schemas/run-record.js';
-import { runFailureLessons } from './run-lessons.js';
+import { compareRuns, formatComparison } from '../learning/run-compare.js';
+import { runFacts, runFailureLessons } from './run-lessons.js';
 import { teardownThenClean, type CoordinatorCall } from './teardown-then-clean.js';
 
 export type Call = CoordinatorCall;
@@ -88,6 +89,17 @@ export async function postTask(call: Call, p: PostTaskInput): Promise<void> {
   record.endedAt = new Date().toISOString();
   const durationMs = Date.parse(record.endedAt) - Date.parse(record.startedAt);
   const buildPhase = (record.phases ?? []).find((ph) => ph.name === 'build');
+  const facts = runFacts(p.runId, p.name, record, durationMs);
+  const earlier = await soft('earlier runs', () =>
+    call<{ value: { entries?: unknown[] } }>('memory-get', { key: 'optimization/performance-improvements' }).catch(
+      () => ({ value: { entries: [] } }),
+    ),
+  );
+  const comparison = compareRuns(facts, earlier?.value.entries ?? []);
+  if (comparison) {
+    record.comparison = comparison;
+    notes.push(...formatComparison(comparison, p.name));
+  }
   await soft('performance record', () =>
     call('memory-record', {
       events: [
@@ -101,6 +113,10 @@ export async function postTask(call: Call, p: PostTaskInput): Promise<void> {
             durationMs,
             buildMs: buildPhase?.endedAt ? Date.parse(buildPhase.endedAt) - Date.parse(buildPhase.startedAt) : null,
             tuning: record.tuning?.applied ?? null,
+            phases: facts.phases,
+            cacheHits: facts.cacheHits,
+            tuningChoice: facts.tuning,
+            compressor: facts.compressor,
           },
           counts: { runs: 1, [record.exitCode === 0 ? 'succeeded' : 'failed']: 1 },
         },

@@ -1,6 +1,7 @@
 // What a run teaches error-prevention: a disk that filled during the build (with how much the build
 // used on it), an apt cache mount that could not be detached. The next run's pre-flight reads them.
 import { isAtOrUnder } from '../host/fs/paths.js';
+import type { RunFacts } from '../learning/run-compare.js';
 import type { LearningEvent } from '../schemas/memory-ops.js';
 import type { RunRecordInput } from '../schemas/run-record.js';
 
@@ -63,4 +64,25 @@ export function runFailureLessons(
       counts: { 'cache-detach-failed': 1 },
     });
   return out;
+}
+
+/** What the comparison with earlier runs of the name looks at (stored with the run's summary). */
+export function runFacts(runId: string, name: string, record: RunRecordInput, durationMs: number): RunFacts {
+  const phases: Record<string, number> = {};
+  for (const ph of record.phases ?? [])
+    if (ph.endedAt && ph.status !== 'running') phases[ph.name] = Date.parse(ph.endedAt) - Date.parse(ph.startedAt);
+  const choice = record.tuning?.choice as { label?: unknown } | undefined;
+  const calls = (record.squashfsCalls ?? []) as unknown as { ran?: string[] }[];
+  const ran = calls.at(-1)?.ran ?? [];
+  const comp = ran.indexOf('-comp');
+  return {
+    runId,
+    name,
+    durationMs,
+    phases,
+    cacheHits: typeof record.cache?.hits === 'number' ? record.cache.hits : null,
+    tuning: typeof choice?.label === 'string' ? choice.label : null,
+    compressor: comp >= 0 ? (ran[comp + 1] ?? null) : calls.length ? 'gzip' : null,
+    exitCode: record.exitCode ?? null,
+  };
 }

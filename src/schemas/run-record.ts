@@ -132,6 +132,14 @@ export const squashfsCallSchema = z.looseObject({ callId: z.string() });
 /** Set when the runner (the CLI) died and the swarm finished the run. */
 export const runnerLostSchema = z.looseObject({ at: z.string(), reason: z.string(), finishedBy: z.string() });
 
+const phaseComparisonSchema = z.looseObject({
+  phase: z.string(),
+  ms: z.number(),
+  earlierMs: z.number(),
+  ratio: z.number(),
+  verdict: z.string(),
+});
+
 export const runRecordSchema = z.looseObject({
   runId: z.string().min(1),
   name: z.string(),
@@ -156,6 +164,16 @@ export const runRecordSchema = z.looseObject({
   cache: cacheUseSchema.optional(),
   squashfsCalls: z.array(squashfsCallSchema).optional(),
   runnerLost: runnerLostSchema.optional(),
+  /** This run against the earlier runs of its name on this host (optimization/performance-improvements). */
+  comparison: z
+    .looseObject({
+      earlierRuns: z.number(),
+      against: z.array(z.string()),
+      total: phaseComparisonSchema,
+      phases: z.array(phaseComparisonSchema),
+      why: z.array(z.string()),
+    })
+    .optional(),
   /** Memory keys written by this run, e.g. optimization/unmount-strategies/proc. */
   patternsUpdated: z.array(z.string()).default([]),
   notes: z.array(z.string()).default([]),
