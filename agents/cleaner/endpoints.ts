@@ -8,6 +8,7 @@ import { refuse } from '../../src/schemas/bus-error.js';
 import { readHomeDirs } from '../../src/host/guard/path-policy.js';
 import type { AgentContext } from '../../src/runtime/agent-process.js';
 import { MemoryClient } from '../../src/runtime/memory-client.js';
+import { notify } from '../../src/runtime/notify.js';
 import { effectivePolicy } from '../../src/runtime/policy.js';
 import { cleanInput, cleanPlanInput } from '../../src/schemas/agents/cleaner.js';
 import { applyClean } from './apply.js';
@@ -38,6 +39,14 @@ export function cleanerEndpoints(ctx: AgentContext): EndpointMap {
         const plan = await planClean(targets, policy, homes, { lazyMarkerDir });
         await addPredictions(plan, memory);
         const learned = await threadChoices(plan, memory);
+        for (const d of learned.decisions)
+          if (d.kind === 'decision')
+            await notify(ctx.nc, ctx.prefix, {
+              source: 'cleaner',
+              level: 'info',
+              message: `deleter threads: ${d.decision}`,
+              key: d.key,
+            }).catch((e: Error) => ctx.log.warn({ err: e.message }, 'notification not published'));
         let last = 0;
         const result = await applyClean(plan, {
           threads: learned.threads,

@@ -2,6 +2,7 @@
 // recommended), published durably beside the notification hook's events so that one stream,
 // `events.notification.<source>` and `events.hook.notification`, holds them all.
 import type { NatsConnection } from '../bus/connect.js';
+import { decodeJson } from '../bus/codec.js';
 import { publishDurable } from '../bus/jetstream.js';
 import { eventSubject } from '../bus/subjects.js';
 
@@ -33,4 +34,22 @@ export function asNotification(subject: string, v: unknown): Notification | null
       at: typeof o.at === 'string' ? o.at : new Date().toISOString(),
     };
   return null;
+}
+
+/** Calls `show` for every notification as it arrives (the coordinator's log, `isoswarm monitor`). */
+export function watchNotifications(nc: NatsConnection, prefix: string, show: (n: Notification) => void): () => void {
+  const subs = [eventSubject(prefix, 'notification', '>'), eventSubject(prefix, 'hook', 'notification')].map((s) =>
+    nc.subscribe(s, {
+      callback: (err, m) => {
+        if (err) return;
+        try {
+          const n = asNotification(m.subject, decodeJson(m.data));
+          if (n) show(n);
+        } catch {
+          /* not JSON: not a notification */
+        }
+      },
+    }),
+  );
+  return () => subs.forEach((s) => s.unsubscribe());
 }
