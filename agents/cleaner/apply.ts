@@ -88,6 +88,9 @@ async function cleanTree(
     Object.assign(res, { status: 'refused', code: 'changed', reason: `${why}; nothing deleted` });
     log.warn({ target: path, reason: why }, 'target changed since it was planned');
   };
+  const c = ctx.threads?.get(path);
+  const chosen = c ? { workers: c.threads, eagerWorkers: c.eager } : {};
+  if (c) res.threadsPlanned = { threads: c.threads, eager: c.eager };
   let deletePath = path;
   let step: object;
   let d: DeleteResult;
@@ -95,6 +98,7 @@ async function cleanTree(
     const r = await deleteAside(path, journal, {
       fileId,
       onProgress,
+      ...chosen,
       onMoved: (trash) => log.info({ target: path, trash }, 'moved aside'),
     });
     if (r.changed !== undefined) return changed(r.changed);
@@ -110,13 +114,14 @@ async function cleanTree(
     // The target sits right below a safe prefix whose siblings are out of bounds: delete in place.
     step = { id: `delete-in-place:${path}`, step: 'delete-in-place', path };
     await journal.begin(step);
-    d = await deleteTree(path, { onProgress, expectFileId: fileId });
+    d = await deleteTree(path, { onProgress, expectFileId: fileId, ...chosen });
     if (d.changed) {
       await journal.done(step, { outcome: 'refused: changed' });
       return changed(d.refused ?? 'changed');
     }
   }
   res.deleted = { files: d.deletedFiles, dirs: d.deletedDirs, bytes: d.bytes };
+  res.threads = d.workers ?? 0;
   res.skipped = d.skipped;
   res.errors = d.errors.map((e) => ({ path: e.path, code: e.code, message: e.message }));
   if (d.complete) {
@@ -282,7 +287,12 @@ export async function applyClean(plan: CleanPlan, opts: ApplyCleanOptions): Prom
   const started = performance.now();
   const ctx: Ctx = { ...opts, policy: await canonicalPolicy(opts.policy), homes: opts.homes ?? (await readHomeDirs()) };
   const targets: CleanTargetResult[] = [];
-  for (const t of plan.targets) targets.push(await applyTarget(t, ctx));
+  for (const t of plan.targets) {
+    const t0 = performance.now();
+    const r = await applyTarget(t, ctx);
+    r.durationMs = Math.round(performance.now() - t0);
+    targets.push(r);
+  }
   const status = targets.some((t) => t.status === 'failed')
     ? 'failed'
     : targets.some((t) => t.status === 'refused')

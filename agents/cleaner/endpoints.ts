@@ -8,10 +8,11 @@ import { refuse } from '../../src/schemas/bus-error.js';
 import { readHomeDirs } from '../../src/host/guard/path-policy.js';
 import type { AgentContext } from '../../src/runtime/agent-process.js';
 import { MemoryClient } from '../../src/runtime/memory-client.js';
+import { notify } from '../../src/runtime/notify.js';
 import { effectivePolicy } from '../../src/runtime/policy.js';
 import { cleanInput, cleanPlanInput } from '../../src/schemas/agents/cleaner.js';
 import { applyClean } from './apply.js';
-import { cleanLessons, planBytes } from './learning.js';
+import { addPredictions, cleanLessons, planBytes, threadChoices } from './learning.js';
 import { formatCleanPlan, planClean } from './plan.js';
 
 export function cleanerEndpoints(ctx: AgentContext): EndpointMap {
@@ -26,6 +27,7 @@ export function cleanerEndpoints(ctx: AgentContext): EndpointMap {
       description: 'what a cleanup would delete, with sizes, and what it refuses and why; changes nothing',
       handler: async ({ targets }) => {
         const plan = await planClean(targets, policy, await readHomeDirs(), { lazyMarkerDir });
+        await addPredictions(plan, memory);
         return { plan: { ...plan, totalBytes: planBytes(plan) }, text: formatCleanPlan(plan) };
       },
     }),
@@ -35,8 +37,19 @@ export function cleanerEndpoints(ctx: AgentContext): EndpointMap {
       handler: async ({ targets, progressToken, trigger }) => {
         const homes = await readHomeDirs();
         const plan = await planClean(targets, policy, homes, { lazyMarkerDir });
+        await addPredictions(plan, memory);
+        const learned = await threadChoices(plan, memory);
+        for (const d of learned.decisions)
+          if (d.kind === 'decision')
+            await notify(ctx.nc, ctx.prefix, {
+              source: 'cleaner',
+              level: 'info',
+              message: `deleter threads: ${d.decision}`,
+              key: d.key,
+            }).catch((e: Error) => ctx.log.warn({ err: e.message }, 'notification not published'));
         let last = 0;
         const result = await applyClean(plan, {
+          threads: learned.threads,
           journalDir,
           lazyMarkerDir,
           policy,
@@ -51,7 +64,7 @@ export function cleanerEndpoints(ctx: AgentContext): EndpointMap {
           },
         });
         await memory
-          .record(cleanLessons(result, trigger))
+          .record([...learned.decisions, ...cleanLessons(result, trigger)])
           .catch((e: Error) => ctx.log.warn({ err: e.message }, 'cleanup lessons not recorded'));
         const reply = { plan: { ...plan, totalBytes: planBytes(plan) }, text: formatCleanPlan(plan), result };
         // Nothing was done because every target was refused: an error reply carrying the refusals.

@@ -50,7 +50,9 @@ function formatTarget(t: CleanTargetPlan, i: number): string[] {
     const mounts = t.mounts.map((m) => `    mounted: ${JSON.stringify(m.mountPoint)} (${m.fsType} from ${m.source})`);
     return [`${head}: REFUSED [${t.refused.code}]`, `    ${t.refused.reason}`, ...mounts];
   }
-  return [head, ...(t.action ? describeAction(t.action) : ['nothing planned']).map((l) => `    ${l}`)];
+  const lines = t.action ? describeAction(t.action) : ['nothing planned'];
+  if (t.prediction) lines.push(`predicted from ${t.prediction.text}`);
+  return [head, ...lines.map((l) => `    ${l}`)];
 }
 
 export function formatCleanPlan(plan: CleanPlan): string {

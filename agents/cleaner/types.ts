@@ -5,6 +5,7 @@ import type { PathPolicy, RefusalCode } from '../../src/host/guard/path-policy.j
 import type { LockFile } from '../../src/host/walk/stale-locks.js';
 import type { TreeSize } from '../../src/host/walk/tree-size.js';
 import type { CleanupTarget } from '../../src/schemas/config.js';
+import type { CleanPrediction } from '../../src/learning/cleanup-predict.js';
 
 export type { EvictionPlan, FileCandidate, LockFile, TempPlan, TreeSize };
 
@@ -37,6 +38,8 @@ export interface CleanTargetPlan {
   /** Everything mounted at or below the target (any of it refuses the target). */
   mounts: MountReport[];
   action: CleanAction | null;
+  /** What the last cleans of this target measured (optimization/cleanup-success), when there were any. */
+  prediction?: CleanPrediction | null;
 }
 
 export interface CleanPlan {
@@ -64,6 +67,8 @@ export interface ApplyCleanOptions {
   /** Home directories to protect; read from /etc/passwd when omitted. */
   homes?: string[];
   onProgress?(p: CleanProgress): void;
+  /** Deleter threads per tree path, as the target's record chose them (else the deleter's default). */
+  threads?: Map<string, { threads: number; eager: boolean }>;
   log?: LogLike;
 }
 
@@ -85,6 +90,12 @@ export interface CleanTargetResult {
   /** Trash left by an interrupted earlier run and finished now. */
   resumed?: { trash: string[]; deleted: Deleted };
   mounts?: MountReport[];
+  /** Time spent on this target. */
+  durationMs?: number;
+  /** Deleter threads that took part (trees only). */
+  threads?: number;
+  /** What the deleter was asked for when the target's record chose it (else its defaults). */
+  threadsPlanned?: { threads: number; eager: boolean };
 }
 
 export interface CleanResult {

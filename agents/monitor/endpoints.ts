@@ -14,8 +14,8 @@ export function monitorEndpoints(w: Watcher): EndpointMap {
     watch: endpoint({
       input: watchInput,
       description: 'keep samples for a run and meter its process tree',
-      handler: ({ runId, pid }) => {
-        const r = w.watch(runId, pid);
+      handler: ({ runId, pid, disks }) => {
+        const r = w.watch(runId, pid, disks);
         return { runId: r.runId, startedAt: r.startedAt };
       },
     }),

@@ -8,6 +8,7 @@ import {
   readMemory,
   type CpuTimes,
 } from '../../src/host/proc/probes.js';
+import { statSync } from 'node:fs';
 import { ProcessTreeMeter } from '../../src/host/proc/process-tree-usage.js';
 import { TempTracker, type TempTrackerOptions } from '../../src/host/walk/temp-tracker.js';
 
@@ -67,12 +68,34 @@ export class Sampler {
   private tracker: TempTracker | null;
   private meter: ProcessTreeMeter | null = null;
   private readonly diskPaths: readonly string[];
+  /** Paths watched for a while (a run's chroot), with how many runs asked for each. */
+  private readonly extraDisks = new Map<string, number>();
 
   constructor(opts: SamplerOptions) {
     this.diskPaths = opts.diskPaths;
     this.prevCpu = readCpuTimes();
     this.tracker = opts.tempDir ? new TempTracker(opts.tempDir, opts.temp) : null;
     this.setBuildPid(opts.buildPid ?? null);
+  }
+
+  /** Watches the file system of `path` too (once per file system: a path on a watched one adds nothing). */
+  addDisk(path: string): boolean {
+    const n = this.extraDisks.get(path);
+    if (n !== undefined) {
+      this.extraDisks.set(path, n + 1);
+      return true;
+    }
+    const dev = deviceOf(path);
+    if (dev === null || [...this.diskPaths, ...this.extraDisks.keys()].some((p) => deviceOf(p) === dev)) return false;
+    this.extraDisks.set(path, 1);
+    return true;
+  }
+
+  removeDisk(path: string): void {
+    const n = this.extraDisks.get(path);
+    if (n === undefined) return;
+    if (n > 1) this.extraDisks.set(path, n - 1);
+    else this.extraDisks.delete(path);
   }
 
   /** Starts (or stops, with null) following a build's process tree. */
@@ -87,7 +110,7 @@ export class Sampler {
     const mem = readMemory();
     const errors: string[] = [];
     const disks: DiskSample[] = [];
-    for (const path of this.diskPaths) {
+    for (const path of [...this.diskPaths, ...this.extraDisks.keys()]) {
       try {
         const d = readDiskUsage(path);
         disks.push({ path, usedPct: d.usedPct, freeBytes: d.freeBytes });
@@ -129,5 +152,13 @@ export class Sampler {
   /** Releases the temp tracker's open directory handle. */
   close(): void {
     this.tracker?.close();
+  }
+}
+
+function deviceOf(path: string): number | null {
+  try {
+    return statSync(path).dev;
+  } catch {
+    return null;
   }
 }

@@ -12,6 +12,8 @@ export interface WatchedRun {
   runId: string;
   pid: number | null;
   startedAt: number;
+  /** File systems watched for this run only. */
+  disks: string[];
   buffer: DownsamplingBuffer<Sample>;
   events: ThresholdEvent[];
 }
@@ -71,8 +73,17 @@ export class Watcher {
     }
   }
 
-  watch(runId: string, pid: number | null): WatchedRun {
-    const run: WatchedRun = { runId, pid, startedAt: Date.now(), buffer: createSampleBuffer(), events: [] };
+  watch(runId: string, pid: number | null, disks: string[] = []): WatchedRun {
+    if (this.runs.has(runId)) this.unwatch(runId);
+    const added = disks.filter((d) => this.sampler.addDisk(d));
+    const run: WatchedRun = {
+      runId,
+      pid,
+      startedAt: Date.now(),
+      disks: added,
+      buffer: createSampleBuffer(),
+      events: [],
+    };
     this.runs.set(runId, run);
     // One build tree at a time is metered: the newest run's.
     this.sampler.setBuildPid(pid);
@@ -82,6 +93,7 @@ export class Watcher {
   unwatch(runId: string): WatchedRun | undefined {
     const run = this.runs.get(runId);
     this.runs.delete(runId);
+    for (const d of run?.disks ?? []) this.sampler.removeDisk(d);
     if (run?.pid !== null && run) this.sampler.setBuildPid(null);
     return run;
   }

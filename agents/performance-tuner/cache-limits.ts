@@ -31,7 +31,7 @@ export async function cacheLimit(
   cache: string,
   sizeBytes: number,
   dir: string,
-  memory: { get(key: string): Promise<unknown> },
+  memory: { get(key: string): unknown },
 ): Promise<LimitDecision> {
   const configured = configuredLimit(config, cache);
   const b = config.caches.bounds[cache];
@@ -40,6 +40,6 @@ export async function cacheLimit(
     minBytes: b?.minBytes ?? Math.floor(configured / 4),
     maxBytes: b?.maxBytes ?? configured * 4,
   };
-  const rec = await memory.get(`optimization/caching-effectiveness/${cache}`).catch(() => undefined);
+  const rec = await Promise.resolve(memory.get(`optimization/caching-effectiveness/${cache}`)).catch(() => undefined);
   return decideLimit(rec, bounds, sizeBytes, diskOf(dir));
 }

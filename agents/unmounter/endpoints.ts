@@ -8,6 +8,7 @@ import { openJournal } from '../../src/host/guard/journal.js';
 import { readHomeDirs } from '../../src/host/guard/path-policy.js';
 import { acquireTargetLock } from '../../src/host/guard/target-lock.js';
 import { MemoryClient } from '../../src/runtime/memory-client.js';
+import { notify } from '../../src/runtime/notify.js';
 import { effectivePolicy } from '../../src/runtime/policy.js';
 import type { AgentContext } from '../../src/runtime/agent-process.js';
 import { applyTeardown } from './apply.js';
@@ -72,6 +73,14 @@ export function unmounterEndpoints(ctx: AgentContext): EndpointMap {
             }
           }
         }
+        for (const d of decisions)
+          if (d.kind === 'decision')
+            await notify(ctx.nc, ctx.prefix, {
+              source: 'unmounter',
+              level: 'info',
+              message: `strategy order: ${d.decision}`,
+              key: d.key,
+            }).catch((e: Error) => ctx.log.warn({ err: e.message }, 'notification not published'));
         await memory
           .record([...decisions, ...teardownLessons(plan, result)])
           .catch((e: Error) => ctx.log.warn({ err: e.message }, 'teardown lessons not recorded'));

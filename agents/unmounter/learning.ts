@@ -91,6 +91,13 @@ export function teardownLessons(plan: TeardownPlan, r: TeardownResult): Learning
         reason: (r.reason ?? '').slice(0, 500),
         remaining: r.remaining.map((m) => m.mountPoint),
         holders: r.holders.map((h) => h.pid),
+        // What held it, so that the next run's pre-flight can look for the same program.
+        holderCommands: r.holders.slice(0, 16).map((h) => ({
+          pid: h.pid,
+          comm: h.comm,
+          cmdline: h.cmdline.slice(0, 200),
+          uses: h.uses.slice(0, 4).map((u) => `${u.kind} ${u.path}`.slice(0, 300)),
+        })),
       },
       counts: { [`teardown-${r.status}`]: 1 },
     });

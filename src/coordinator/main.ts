@@ -16,6 +16,7 @@ import { spoolPending } from '../hook-runtime/spool.js';
 import { memoryEndpoints } from './memory-endpoints.js';
 import { Supervisor } from './supervisor.js';
 import { startReactor } from './reactor.js';
+import { watchNotifications } from '../runtime/notify.js';
 import { agentEndpoints } from './agent-endpoints.js';
 import { adoptLiveAgents } from './adoption.js';
 import { agentUsersFromEnv } from './agent-users.js';
@@ -133,7 +134,9 @@ async function main(): Promise<void> {
   const { adopted } = await adoptLiveAgents(nc, config.agents, prefix, paths.root, log);
   announceAgentExits(nc, prefix, supervisor, config.agents);
   supervisor.start(adopted);
-  reactor = await startReactor(nc, config, ops, log);
+  reactor = await startReactor(nc, config, ops, log, paths.root);
+  // The coordinator shows every notification (agents' and the notification hook's) in its log.
+  watchNotifications(nc, prefix, (n) => log.info({ notification: n }, `notification from ${n.source}: ${n.message}`));
   // Runs whose runner was lost (now or while no coordinator ran) are finished by the swarm.
   runWatch = startRunWatch(nc, prefix, paths, log);
   void runWatch.scan();

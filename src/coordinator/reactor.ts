@@ -1,6 +1,6 @@
 // The reactor: Monitor threshold events (durable, so none is lost across a coordinator restart)
-// trigger a cleanup of the configured safe targets — caches over their limit, old temp files, stale
-// locks; never a build tree, which a running build may be using — and the outcome is remembered.
+// are acted on by kind (reaction-plan.ts) — a cleanup of safe targets, never a build tree, which a
+// running build may be using, or a recommendation — and the outcome is remembered and notified.
 import type { NatsConnection } from '../bus/connect.js';
 import { encodeJson } from '../bus/codec.js';
 import { consumeDurable, type DurableHandle } from '../bus/jetstream.js';
@@ -13,12 +13,15 @@ import { AGENT_ROUTES } from '../schemas/agents/routes.js';
 import { replyOrRefusal } from '../schemas/bus-error.js';
 import type { CleanOutput } from '../schemas/agents/cleaner.js';
 import type { Config } from '../schemas/config.js';
+import { notify } from '../runtime/notify.js';
+import { planReaction } from './reaction-plan.js';
 
 export async function startReactor(
   nc: NatsConnection,
   config: Config,
   ops: MemoryOps,
   log: Logger,
+  stateRoot: string,
 ): Promise<DurableHandle> {
   const prefix = config.nats.subjectPrefix;
   return consumeDurable(nc, prefix, 'reactor', eventSubject(prefix, 'monitor', '>'), async (_subject, payload, seq) => {
@@ -33,9 +36,13 @@ export async function startReactor(
       seq,
     };
     const counts: Record<string, number> = { [`${ev.metric}-${ev.kind}`]: 1 };
-    const safeTargets = config.cleanup.targets.filter((t) => t.kind !== 'tree');
-    if (ev.kind === 'alert' && config.cleanupAutoTrigger && safeTargets.length) {
-      log.warn({ ev }, 'threshold alert: cleaning the configured safe targets');
+    const plan = ev.kind === 'alert' ? planReaction(ev, config, ops, stateRoot) : null;
+    if (plan?.recommendation) {
+      entry.recommendation = plan.recommendation;
+      counts.recommendations = 1;
+    }
+    if (plan && config.cleanupAutoTrigger && plan.targets.length) {
+      log.warn({ ev, targets: plan.targets.map((t) => t.path) }, `threshold alert: cleaning for ${ev.metric}`);
       try {
         const r = await replyOrRefusal(
           requestEndpoint<CleanOutput>(
@@ -43,7 +50,7 @@ export async function startReactor(
             prefix,
             'cleaner',
             'clean',
-            { targets: safeTargets, trigger: `${ev.metric} ${ev.level}` },
+            { targets: plan.targets, trigger: `${ev.metric} ${ev.level}` },
             AGENT_ROUTES.clean.timeoutMs,
           ),
         );
@@ -51,7 +58,7 @@ export async function startReactor(
         entry.action = {
           status: r.result?.status ?? 'none',
           bytesFreed: freed,
-          targets: safeTargets.map((t) => t.path),
+          targets: plan.targets.map((t) => t.path),
         };
         counts.autoCleanups = 1;
         counts.bytesFreed = freed;
@@ -60,15 +67,29 @@ export async function startReactor(
         entry.action = { status: 'failed', error: (e as Error).message };
         counts.autoCleanupFailures = 1;
       }
-    } else if (ev.kind === 'alert') {
+    } else if (plan) {
       entry.action = {
         status: 'none',
-        why: config.cleanupAutoTrigger ? 'no cache, temp or lock targets configured' : 'CLEANUP_AUTO_TRIGGER is off',
+        why: config.cleanupAutoTrigger ? (plan.why ?? 'nothing to clean') : 'CLEANUP_AUTO_TRIGGER is off',
       };
     }
-    await ops.record([{ kind: 'summary', name: 'resource-management', entry, counts }]);
+    await ops.record([...(plan?.decisions ?? []), { kind: 'summary', name: 'resource-management', entry, counts }]);
     // What was done about the alert, in the event stream beside it (dashboards show both).
     if (entry.action && !nc.isClosed())
       nc.publish(eventSubject(prefix, 'reactor', 'action'), encodeJson({ ...entry, at: Date.now() }));
+    if (plan) {
+      const a = entry.action as { status: string; bytesFreed?: number; why?: string };
+      const message = plan.recommendation
+        ? `${ev.metric} alert on ${ev.subject}: recommending PARALLEL_JOBS=${plan.recommendation.parallelJobs} for the next run (${plan.recommendation.why})`
+        : a.status === 'none'
+          ? `${ev.metric} alert on ${ev.subject} (${ev.value.toFixed(0)} %): nothing cleaned: ${a.why ?? ''}`
+          : `${ev.metric} alert on ${ev.subject} (${ev.value.toFixed(0)} %): cleaned ${plan.targets.map((t) => t.path).join(', ')}: ${a.status}, ${a.bytesFreed ?? 0} bytes freed`;
+      await notify(nc, prefix, {
+        source: 'reactor',
+        level: 'warning',
+        message,
+        key: 'optimization/resource-management',
+      }).catch((e: Error) => log.warn({ err: e.message }, 'notification not published'));
+    }
   });
 }

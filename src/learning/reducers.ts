@@ -1,6 +1,7 @@
 // How learning events become records. Pure functions: the single writer applies them in one transaction.
 import type { CachingEffectiveness, CleanupSuccess, Summary, UnmountStrategies } from '../schemas/memory-records.js';
 
+import { type CleanRun, RECENT_KEEP } from './cleanup-predict.js';
 import { chooseStrategies, foldAttempt, SOURCES_KEEP, type StatsMap } from './unmount-order.js';
 
 const SUMMARY_KEEP = 50;
@@ -47,6 +48,8 @@ export interface CleanupOutcome {
   status: 'done' | 'refused' | 'failed';
   bytesFreed: number;
   durationMs: number;
+  files?: number;
+  threads?: number;
 }
 
 export function addCleanupOutcome(old: unknown, o: CleanupOutcome, now: string): CleanupSuccess {
@@ -70,6 +73,17 @@ export function addCleanupOutcome(old: unknown, o: CleanupOutcome, now: string):
     bytesFreed: r.bytesFreed + o.bytesFreed,
     lastStatus: o.status,
     lastDurationMs: o.durationMs,
+    recent: [
+      ...(Array.isArray(r.recent) ? (r.recent as CleanRun[]) : []),
+      {
+        at: now,
+        status: o.status,
+        bytesFreed: o.bytesFreed,
+        files: o.files ?? 0,
+        durationMs: o.durationMs,
+        threads: o.threads ?? 0,
+      },
+    ].slice(-RECENT_KEEP),
     updatedAt: now,
   };
 }

@@ -5,6 +5,7 @@ import { VERSION } from '../version.js';
 import { esc, formatTime } from './format.js';
 import { renderResources } from './html-charts.js';
 import { renderHeader, renderPhases } from './html-header.js';
+import { renderComparisonHtml } from './comparison.js';
 import { REPORT_CSS } from './html-style.js';
 import { renderStages } from './html-stages.js';
 import { renderTeardown } from './html-teardown.js';
@@ -38,6 +39,7 @@ export function renderHtml(record: RunRecord, opts: RenderOptions = {}): string 
 ${renderHeader(record, s)}
 ${renderPhases(record, s)}
 ${renderStages(record)}
+${renderComparisonHtml(record)}
 ${renderResources(record, s)}
 ${renderTuning(record)}
 ${renderTeardown(record)}

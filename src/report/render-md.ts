@@ -13,6 +13,7 @@ import {
 } from './format.js';
 import { peakOf, pointCount, sparkline, type Series } from './series.js';
 import { summarize, type RunSummary } from './summary.js';
+import { renderComparisonMd } from './comparison.js';
 import { squashfsCallsMd } from './md-squashfs.js';
 import { stagesMd } from './md-stages.js';
 import { rootCacheMd } from './md-root-cache.js';
@@ -165,6 +166,7 @@ export function renderMarkdown(r: RunRecord): string {
     });
     out.push(table(['Phase', 'Start', 'Duration', 'Status'], rows, [2]), '');
   } else out.push('No phases were recorded.', '');
+  out.push(...renderComparisonMd(r, mdText));
 
   out.push(...stagesMd(r.stages, mdText, table));
   out.push('## Resources', '');

@@ -81,7 +81,7 @@ async function checkpoint(chroot: string | null): Promise<RunCheckpoint> {
   const under = chroot ? mounts.filter((m) => isAtOrUnder(m.mountPoint, chroot)).map((m) => m.mountPoint) : [];
   let freeBytes: number | null = null;
   try {
-    const s = statfsSync(chroot && existsSync(chroot) ? chroot : '/');
+    const s = statfsSync(chroot ? existingAncestor(chroot) : '/');
     freeBytes = s.bavail * s.bsize;
   } catch {
     /* reported as unknown */
@@ -145,6 +145,11 @@ async function preTask(s: RunState): Promise<void> {
   );
   await soft('pre-task hook', () => call('hook', { event: ev }));
   s.record.checkpoint = await checkpoint(opts.chroot);
+  const { learnedPlan } = await import('./learned-plan.js');
+  for (const line of await learnedPlan(call, opts.name, opts.chroot)) {
+    notes.push(line);
+    opts.say(line);
+  }
   // Kernel settings an interrupted run left changed are restored before anything else.
   const pending = await soft('system status', () => s.route('system', { action: 'status' }));
   if (pending && 'checkpoint' in pending && pending.checkpoint) {
@@ -162,6 +167,33 @@ async function tunePhase(s: RunState): Promise<void> {
     s.record.tuning = { applied: t.env, choice: t.choice, predicted: t.predicted ?? null };
     Object.assign(s.env, t.env);
   }
+}
+
+/** A memory alert during or since the last run of this name lowers this run's job count. */
+async function lowerJobsAfterMemoryAlert(s: RunState): Promise<void> {
+  const { jobsRecommendation } = await import('./learned-plan.js');
+  const rec = await jobsRecommendation(s.call, s.opts.name);
+  const current = Number(s.env.PARALLEL_JOBS ?? 0);
+  if (!rec || (current > 0 && current <= rec.parallelJobs)) return;
+  s.env.PARALLEL_JOBS = String(rec.parallelJobs);
+  s.env.MAKEFLAGS = `-j${rec.parallelJobs}`;
+  const line = `PARALLEL_JOBS=${rec.parallelJobs} (was ${current || 'unset'}): ${rec.why} at ${rec.at}`;
+  s.notes.push(line);
+  s.opts.say(line);
+  await s.soft('decision record', () =>
+    s.call('memory-record', {
+      events: [
+        {
+          kind: 'decision',
+          key: 'optimization/resource-management',
+          by: 'run',
+          decision: `ran ${s.opts.name} with ${line}`,
+          default: current ? `PARALLEL_JOBS=${current}` : 'no PARALLEL_JOBS',
+          evidence: rec,
+        },
+      ],
+    }),
+  );
 }
 
 async function optimizeSystemPhase(s: RunState): Promise<void> {
@@ -213,7 +245,15 @@ async function buildPhase(s: RunState): Promise<BuildExit | null> {
           env: s.env,
           isolate: s.opts.isolate,
           stdoutToStderr: s.opts.json,
-          onStart: (pid) => void s.soft('monitor watch', () => s.route('monitor-watch', { runId: s.runId, pid })),
+          // The chroot's file system is watched for the run (a build filling it raises a disk alert).
+          onStart: (pid) =>
+            void s.soft('monitor watch', () =>
+              s.route('monitor-watch', {
+                runId: s.runId,
+                pid,
+                disks: s.opts.chroot ? [existingAncestor(s.opts.chroot)] : [],
+              }),
+            ),
           dir,
           leaseMs,
           graceMs,
@@ -292,7 +332,7 @@ export async function orchestrateRun(config: Config, nc: NatsConnection, opts: R
     // The user's PARALLEL_JOBS (environment or config) wins over the recommendation; make follows it.
     s.env.PARALLEL_JOBS = String(config.parallelJobs);
     s.env.MAKEFLAGS = `-j${config.parallelJobs}`;
-  }
+  } else await lowerJobsAfterMemoryAlert(s);
   if (opts.tune && config.optimizationEnabled) {
     // Tuning at the moment of use: the build finds the mksquashfs shim first on its PATH.
     Object.assign(s.env, shimEnv(s.env, opts.squashfs ?? 'fill', opts.rootCache ?? true));

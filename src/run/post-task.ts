@@ -5,6 +5,8 @@ import { existsSync } from 'node:fs';
 import { buildHookEvent } from '../hook-runtime/build-event.js';
 import { pathKey } from '../memory/keys.js';
 import type { RunRecordInput } from '../schemas/run-record.js';
+import { compareRuns, formatComparison } from '../learning/run-compare.js';
+import { runFacts, runFailureLessons } from './run-lessons.js';
 import { teardownThenClean, type CoordinatorCall } from './teardown-then-clean.js';
 import { buildStages } from './build-stages.js';
 
@@ -63,9 +65,13 @@ export async function postTask(call: Call, p: PostTaskInput): Promise<void> {
     record.rootCache = roots.lookups as RunRecordInput['rootCache'];
     patterns.add('optimization/caching-effectiveness/debootstrap-roots');
   }
+  let cacheDetachError: string | null = null;
   if (p.aptCache && chroot) {
     const d = await soft('apt cache detach', () =>
-      call<{ stats: Record<string, unknown> }>('cache-detach', { chroot }),
+      call<{ stats: Record<string, unknown> }>('cache-detach', { chroot }).catch((e: Error) => {
+        cacheDetachError = e.message;
+        throw e;
+      }),
     );
     if (d) {
       record.cache = d.stats as RunRecordInput['cache'];
@@ -111,6 +117,17 @@ export async function postTask(call: Call, p: PostTaskInput): Promise<void> {
   record.endedAt = new Date().toISOString();
   const durationMs = Date.parse(record.endedAt) - Date.parse(record.startedAt);
   const buildPhase = (record.phases ?? []).find((ph) => ph.name === 'build');
+  const facts = runFacts(p.runId, p.name, record, durationMs);
+  const earlier = await soft('earlier runs', () =>
+    call<{ value: { entries?: unknown[] } }>('memory-get', { key: 'optimization/performance-improvements' }).catch(
+      () => ({ value: { entries: [] } }),
+    ),
+  );
+  const comparison = compareRuns(facts, earlier?.value.entries ?? []);
+  if (comparison) {
+    record.comparison = comparison;
+    notes.push(...formatComparison(comparison, p.name));
+  }
   await soft('performance record', () =>
     call('memory-record', {
       events: [
@@ -124,9 +141,14 @@ export async function postTask(call: Call, p: PostTaskInput): Promise<void> {
             durationMs,
             buildMs: buildPhase?.endedAt ? Date.parse(buildPhase.endedAt) - Date.parse(buildPhase.startedAt) : null,
             tuning: record.tuning?.applied ?? null,
+            phases: facts.phases,
+            cacheHits: facts.cacheHits,
+            tuningChoice: facts.tuning,
+            compressor: facts.compressor,
           },
           counts: { runs: 1, [record.exitCode === 0 ? 'succeeded' : 'failed']: 1 },
         },
+        ...runFailureLessons(record, p.name, chroot, cacheDetachError),
       ],
     }),
   );

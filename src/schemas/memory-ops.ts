@@ -35,6 +35,8 @@ export const learningEventSchema = z.discriminatedUnion('kind', [
     status: z.enum(['done', 'refused', 'failed']),
     bytesFreed: z.number().nonnegative(),
     durationMs: z.number().nonnegative(),
+    files: z.number().int().nonnegative().optional(),
+    threads: z.number().int().nonnegative().optional(),
   }),
   z.object({
     kind: z.literal('cache-use'),

@@ -34,6 +34,19 @@ export const cleanupSuccessSchema = z.looseObject({
   bytesFreed: z.number().nonnegative(),
   lastStatus: z.string(),
   lastDurationMs: z.number().nonnegative(),
+  /** The newest cleans, each measured: what the next clean's prediction and thread count rest on. */
+  recent: z
+    .array(
+      z.object({
+        at: z.string(),
+        status: z.string(),
+        bytesFreed: z.number().nonnegative(),
+        files: z.number().int().nonnegative(),
+        durationMs: z.number().nonnegative(),
+        threads: z.number().int().nonnegative(),
+      }),
+    )
+    .optional(),
   ...when,
 });
 

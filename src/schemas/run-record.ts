@@ -154,6 +154,14 @@ export const stageSchema = z.looseObject({
 
 export const keptSchema = z.looseObject({ path: z.string(), reason: z.string(), teardown: z.string() });
 
+const phaseComparisonSchema = z.looseObject({
+  phase: z.string(),
+  ms: z.number(),
+  earlierMs: z.number(),
+  ratio: z.number(),
+  verdict: z.string(),
+});
+
 export const runRecordSchema = z.looseObject({
   runId: z.string().min(1),
   name: z.string(),
@@ -183,6 +191,16 @@ export const runRecordSchema = z.looseObject({
   kept: keptSchema.optional(),
   /** The build's stages in order (from `phase` calls or the builder's own stage lines). */
   stages: z.array(stageSchema).optional(),
+  /** This run against the earlier runs of its name on this host (optimization/performance-improvements). */
+  comparison: z
+    .looseObject({
+      earlierRuns: z.number(),
+      against: z.array(z.string()),
+      total: phaseComparisonSchema,
+      phases: z.array(phaseComparisonSchema),
+      why: z.array(z.string()),
+    })
+    .optional(),
   /** Memory keys written by this run, e.g. optimization/unmount-strategies/proc. */
   patternsUpdated: z.array(z.string()).default([]),
   notes: z.array(z.string()).default([]),

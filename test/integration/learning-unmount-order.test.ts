@@ -87,13 +87,32 @@ describe('unmount strategy order learned from real teardowns', { skip: needsRoot
     );
     assert.equal(explain().records[0]?.decisions.length ?? 0, 0, 'the first teardown used the default order');
 
-    // 2-3. The record now favours settle: it goes first (and works), and the change is logged.
+    // 2-3. The record now favours settle: it goes first (and works), and the change is logged and
+    //    notified: `isoswarm monitor` shows it beside a notification hook's message.
+    const monitor = cli(env, ['monitor', '--json', '--duration', '15'], undefined, 60_000);
+    await new Promise((r) => setTimeout(r, 2000));
+    assert.equal(cliSync(env, ['hooks', 'notification', '--message', 'squashfs step done']).code, 0);
     for (let i = 0; i < 2; i++) {
       await mountTmpfs('run');
       const r = await unmount();
       assert.equal(r.result.attempts[0]?.strategy, 'umount-after-settle', JSON.stringify(r.result.attempts));
       assert.equal(r.result.attempts[0]?.ok, true);
     }
+    const shown = (await monitor).stdout
+      .split('\n')
+      .filter((l) => l.includes('"type":"notification"'))
+      .map((l) => JSON.parse(l) as { source: string; message: string });
+    assert.ok(
+      shown.some(
+        (n) => n.source === 'unmounter' && /^strategy order: tried umount-after-settle, then umount/.test(n.message),
+      ),
+      JSON.stringify(shown),
+    );
+    assert.ok(
+      shown.some((n) => n.source.startsWith('hook') && n.message === 'squashfs step done'),
+      JSON.stringify(shown),
+    );
+    assert.match(readFileSync(log, 'utf8'), /notification from unmounter: strategy order/);
     const after3 = explain().records[0]!.decisions;
     assert.equal(after3.length, 2);
     assert.match(after3[0]!.decision, /tried umount-after-settle, then umount for tmpfs/);

@@ -27,6 +27,12 @@ export function registerMonitor(program: Command, globals: () => GlobalOptions):
       process.once('SIGINT', () => (stop = true));
       const end = o.duration ? Date.now() + o.duration * 1000 : Infinity;
       await c.withSwarm(ctx, async (nc) => {
+        // Decisions worth knowing and notification hooks, from the one event stream, as they come.
+        const { watchNotifications } = await import('../../runtime/notify.js');
+        const unwatch = watchNotifications(nc, ctx.config.nats.subjectPrefix, (n) => {
+          if (live) process.stdout.write(`\r\x1b[2K[${n.level}] ${n.source}: ${n.message}\n`);
+          else printLine(JSON.stringify({ type: 'notification', ...n }));
+        });
         while (!stop && Date.now() < end) {
           const t = Date.now();
           const r = await c.callRoute(ctx, nc, 'monitor-snapshot', {});
@@ -36,6 +42,7 @@ export function registerMonitor(program: Command, globals: () => GlobalOptions):
           const wait = Math.min(o.interval * 1000 - (Date.now() - t), end - Date.now());
           if (wait > 0) await new Promise((res) => setTimeout(res, wait));
         }
+        unwatch();
       });
       if (live) printLine();
     });

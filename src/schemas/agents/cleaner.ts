@@ -75,6 +75,16 @@ export const cleanPlanSchema = z.object({
       refused: refusalSchema.nullable(),
       mounts: z.array(mountReportSchema),
       action: cleanActionSchema.nullable(),
+      prediction: z
+        .object({
+          basis: z.number(),
+          bytes: z.tuple([z.number(), z.number()]),
+          durationMs: z.tuple([z.number(), z.number()]),
+          estimateMs: z.number().nullable(),
+          text: z.string(),
+        })
+        .nullable()
+        .optional(),
     }),
   ),
   createdAt: z.string(),
@@ -96,6 +106,9 @@ export const cleanResultSchema = z.object({
       errors: z.array(z.object({ path: z.string(), code: z.string(), message: z.string() })).optional(),
       resumed: z.object({ trash: z.array(z.string()), deleted: deletedSchema }).optional(),
       mounts: z.array(mountReportSchema).optional(),
+      durationMs: z.number().optional(),
+      threads: z.number().optional(),
+      threadsPlanned: z.object({ threads: z.number(), eager: z.boolean() }).optional(),
     }),
   ),
   durationMs: z.number(),

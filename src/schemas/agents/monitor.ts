@@ -30,7 +30,11 @@ export type ThresholdEvent = z.infer<typeof thresholdEventSchema>;
 
 export const monitorRunInput = z.object({ runId: z.string().min(1).max(200) });
 export const snapshotInput = z.strictObject({});
-export const watchInput = monitorRunInput.extend({ pid: z.number().int().positive().nullable().default(null) });
+export const watchInput = monitorRunInput.extend({
+  pid: z.number().int().positive().nullable().default(null),
+  /** Extra paths whose file systems are watched while the run lasts (its chroot's). */
+  disks: z.array(z.string().startsWith('/').max(4096)).max(8).default([]),
+});
 export const samplesInput = monitorRunInput.extend({ stop: z.boolean().default(false) });
 
 export const wireSampleSchema = z.object({
