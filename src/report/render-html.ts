@@ -7,6 +7,7 @@ import { renderResources } from './html-charts.js';
 import { renderHeader, renderPhases } from './html-header.js';
 import { REPORT_CSS } from './html-style.js';
 import { renderStages } from './html-stages.js';
+import { builderCachesHtml } from './builder-caches.js';
 import { renderTeardown } from './html-teardown.js';
 import { renderLearned, renderTuning } from './html-tuning.js';
 import { summarize } from './summary.js';
@@ -38,6 +39,7 @@ export function renderHtml(record: RunRecord, opts: RenderOptions = {}): string 
 ${renderHeader(record, s)}
 ${renderPhases(record, s)}
 ${renderStages(record)}
+${builderCachesHtml(record)}
 ${renderResources(record, s)}
 ${renderTuning(record)}
 ${renderTeardown(record)}

@@ -45,10 +45,9 @@ export async function postTask(call: Call, p: PostTaskInput): Promise<void> {
   }
   if (p.dir) {
     const dir = p.dir;
-    await soft('stage timeline', async () => {
-      const { buildStages } = await import('./build-stages.js');
-      const stages = buildStages(dir, record);
-      if (stages.length) record.stages = stages;
+    await soft('stages and builder caches', async () => {
+      const { builderPostTask } = await import('./builder-post-task.js');
+      await builderPostTask(call, dir, record, chroot, patterns);
     });
   }
   const failed = record.exitCode !== 0;

@@ -180,6 +180,22 @@ export const runRecordSchema = z.looseObject({
   kept: keptSchema.optional(),
   /** The build's stages in order (from `phase` calls or the builder's own stage lines). */
   stages: z.array(stageSchema).optional(),
+  /** The builder recognised from the command (live-build, debootstrap, mmdebstrap, script). */
+  builder: z.looseObject({ name: z.string(), why: z.string(), dir: z.string() }).optional(),
+  /** A builder's own caches as this run used them (live-build's cache/: hits, misses, bytes). */
+  builderCaches: z
+    .array(
+      z.looseObject({
+        cache: z.string(),
+        hits: count,
+        misses: count,
+        bytesSaved: num,
+        bytesDownloaded: num,
+        sizeBytes: num,
+        tracking: z.string(),
+      }),
+    )
+    .optional(),
   /** Memory keys written by this run, e.g. optimization/unmount-strategies/proc. */
   patternsUpdated: z.array(z.string()).default([]),
   notes: z.array(z.string()).default([]),
