@@ -7,6 +7,14 @@ import { after, test } from 'node:test';
 import { detectBuilder } from '../../src/builders/detect.js';
 import { liveBuildCacheUse, installedInChroot, snapshotLiveBuildCache } from '../../src/builders/live-build-cache.js';
 import { liveBuildMarks } from '../../src/builders/live-build-stages.js';
+import {
+  askedOptions,
+  COMMON_CONFFILES,
+  knobsFor,
+  liveBuildConffiles,
+  overlayText,
+  readSquashKnobs,
+} from '../../src/builders/live-build-knobs.js';
 
 const dir = mkdtempSync('/tmp/isoswarm-test-builders-');
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -91,4 +99,31 @@ test("live-build's caches: hits are cached .debs the chroot installed, misses th
       tracking: 'unavailable',
     },
   ]);
+});
+
+test("live-build's knobs: config files in its order, the user's TYPE/LEVEL, and the tuned call translated back", () => {
+  assert.deepEqual(liveBuildConffiles({ LB_CONFIG: 'a b  c' }), ['a', 'b', 'c']);
+  const files = liveBuildConffiles({ LB_ARCHITECTURE: 'amd64' });
+  assert.deepEqual(files.slice(0, 7), [...COMMON_CONFFILES, 'config/all.amd64']);
+  const user = readSquashKnobs([
+    'LB_CHROOT_SQUASHFS_COMPRESSION_TYPE=""\nLB_CHROOT_SQUASHFS_COMPRESSION_LEVEL=""\n',
+    'LB_CHROOT_SQUASHFS_COMPRESSION_TYPE="zstd"\n',
+  ]);
+  assert.deepEqual(user, { type: 'zstd', level: '' });
+  assert.deepEqual(askedOptions(user, ' -b 1M  -processors 1'), ['-comp', 'zstd', '-b', '1M', '-processors', '1']);
+  assert.deepEqual(askedOptions({ type: '', level: '' }, undefined), [], "live-build's xz default is not asked");
+  // override to lz4: the overlay sets TYPE and clears the level; the rest goes to MKSQUASHFS_OPTIONS
+  const o = knobsFor(['-comp', 'lz4', '-b', '1M', '-processors', '2'], { type: 'zstd', level: '19' });
+  assert.deepEqual(o, {
+    env: { MKSQUASHFS_OPTIONS: '-b 1M -processors 2' },
+    overlay: { type: 'lz4', level: '' },
+  });
+  assert.match(overlayText(o.overlay!), /^LB_CHROOT_SQUASHFS_COMPRESSION_TYPE="lz4"$/m);
+  // fill with nothing asked: no compressor change, no overlay
+  assert.deepEqual(knobsFor(['-processors', '2', '-b', '1024K'], { type: '', level: '' }), {
+    env: { MKSQUASHFS_OPTIONS: '-processors 2 -b 1024K' },
+    overlay: null,
+  });
+  const z = knobsFor(['-comp', 'zstd', '-Xcompression-level', '6'], { type: '', level: '' });
+  assert.deepEqual(z.overlay, { type: 'zstd', level: '6' });
 });
