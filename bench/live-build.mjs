@@ -21,6 +21,10 @@ if (process.getuid?.() !== 0) throw new Error('live-build needs root');
 if (spawnSync('lb', ['--version']).status !== 0)
   throw new Error('live-build is not installed (apt-get install live-build)');
 
+// An interrupt reaches `isoswarm run` too (same process group): it tears its chroot down; the bench
+// then stops its swarm and removes its project in `finally` instead of dying on the signal.
+for (const sig of ['SIGINT', 'SIGTERM'])
+  process.on(sig, () => log(`${sig}: finishing the current step, then cleaning up`));
 const swarm = withSwarm('live-build');
 const proj = mkdtempSync('/var/tmp/isoswarm-bench-lb-');
 const mountsUnder = (d) =>
@@ -78,7 +82,21 @@ function lbRun(label, flags, extraEnv = {}) {
 
 let out;
 try {
-  sh('lb', ['config', '--distribution', 'bookworm', '--binary-images', 'iso-hybrid', '--bootloaders', 'grub-pc']);
+  // security.debian.org answers 400 here; the same archive is on deb.debian.org (as apt uses it).
+  const security = process.env.LB_SECURITY_MIRROR ?? 'http://deb.debian.org/debian-security/';
+  sh('lb', [
+    'config',
+    '--distribution',
+    'bookworm',
+    '--binary-images',
+    'iso-hybrid',
+    '--bootloaders',
+    'grub-pc',
+    '--mirror-chroot-security',
+    security,
+    '--mirror-binary-security',
+    security,
+  ]);
   const a = lbRun('A (live-build default: -comp xz)', ['--squashfs', 'respect']);
   if (a.exitCode !== 0) throw new Error(`run A failed (exit ${a.exitCode})`);
   log('lb clean (cache/ stays)');
