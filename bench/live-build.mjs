@@ -23,8 +23,12 @@ if (spawnSync('lb', ['--version']).status !== 0)
 
 // An interrupt reaches `isoswarm run` too (same process group): it tears its chroot down; the bench
 // then stops its swarm and removes its project in `finally` instead of dying on the signal.
+let interrupted = false;
 for (const sig of ['SIGINT', 'SIGTERM'])
-  process.on(sig, () => log(`${sig}: finishing the current step, then cleaning up`));
+  process.on(sig, () => {
+    interrupted = true;
+    log(`${sig}: finishing the current step, then cleaning up`);
+  });
 const swarm = withSwarm('live-build');
 const proj = mkdtempSync('/var/tmp/isoswarm-bench-lb-');
 const mountsUnder = (d) =>
@@ -40,6 +44,7 @@ function sh(cmd, args, opts = {}) {
 }
 
 function lbRun(label, flags, extraEnv = {}) {
+  if (interrupted) throw new Error('interrupted');
   log(`${label}: isoswarm run ${flags.join(' ')} -- lb build (load ${loadavg()[0].toFixed(2)})`);
   const t = performance.now();
   const out = sh(process.execPath, [CLI, 'run', ...flags, '--json', '--', 'lb', 'build'], {
