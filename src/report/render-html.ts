@@ -8,6 +8,7 @@ import { renderHeader, renderPhases } from './html-header.js';
 import { renderComparisonHtml } from './comparison.js';
 import { REPORT_CSS } from './html-style.js';
 import { renderStages } from './html-stages.js';
+import { builderCachesHtml } from './builder-caches.js';
 import { renderTeardown } from './html-teardown.js';
 import { renderLearned, renderTuning } from './html-tuning.js';
 import { summarize } from './summary.js';
@@ -39,7 +40,11 @@ export function renderHtml(record: RunRecord, opts: RenderOptions = {}): string 
 ${renderHeader(record, s)}
 ${renderPhases(record, s)}
 ${renderStages(record)}
+<<<<<<< ours
 ${renderComparisonHtml(record)}
+=======
+${builderCachesHtml(record)}
+>>>>>>> theirs
 ${renderResources(record, s)}
 ${renderTuning(record)}
 ${renderTeardown(record)}

@@ -17,6 +17,7 @@ import { renderComparisonMd } from './comparison.js';
 import { squashfsCallsMd } from './md-squashfs.js';
 import { stagesMd } from './md-stages.js';
 import { rootCacheMd } from './md-root-cache.js';
+import { builderCachesMd } from './builder-caches.js';
 
 /** Plain text: Markdown punctuation backslash-escaped, newlines folded, `|` safe inside tables. */
 export function mdText(v: unknown): string {
@@ -168,7 +169,7 @@ export function renderMarkdown(r: RunRecord): string {
   } else out.push('No phases were recorded.', '');
   out.push(...renderComparisonMd(r, mdText));
 
-  out.push(...stagesMd(r.stages, mdText, table));
+  out.push(...stagesMd(r.stages, mdText, table), ...builderCachesMd(r, mdText));
   out.push('## Resources', '');
   const rows = resourceRows(s);
   if (rows.length) {

@@ -26,6 +26,8 @@ import { postTask } from './post-task.js';
 import { createRunDir, markDone, takeClaim, writeDurable, type RegisteredRun } from './registry.js';
 import type { CoordinatorCall } from './teardown-then-clean.js';
 import { announceRun } from './progress.js';
+import type { BuilderInfo } from '../builders/detect.js';
+import { writeBuilderState, type BuilderState } from './builder-state.js';
 
 export interface RunOptions {
   command: string[];
@@ -35,6 +37,8 @@ export interface RunOptions {
   /** Keep the chroot whatever the outcome (unmounted, processes ended): `--keep` or a builder's default. */
   keep?: { reason: string } | null;
   name: string;
+  /** The builder recognised from the command (src/builders): its stages and caches are read after the build. */
+  builder?: BuilderInfo | null;
   tune: boolean;
   /** Bind the apt archive cache into the chroot for the build and count its hits. */
   aptCache: boolean;
@@ -108,6 +112,8 @@ interface RunState {
   soft<T>(what: string, fn: () => Promise<T>): Promise<T | null>;
   /** The run's registry entry, once registered (just before the build). */
   dir: string | null;
+  /** The recognised builder and, for live-build, its cache before the build. */
+  builderState: BuilderState | null;
 }
 
 /** Leftovers of interrupted runs under these chroots are torn down first (after the swarm finished any lost run there). */
@@ -239,6 +245,7 @@ async function buildPhase(s: RunState): Promise<BuildExit | null> {
         writeDurable(join(dir, 'run.json'), reg);
         // `phase NAME` calls in the build write their stage marks here.
         s.env.ISOSWARM_RUN_DIR = dir;
+        if (s.builderState) writeBuilderState(dir, s.builderState);
         await s.soft('run registration', () => s.route('run-register', { runId: s.runId }));
         const e = await runGuardedBuild({
           command: s.opts.command,
@@ -315,6 +322,7 @@ export async function orchestrateRun(config: Config, nc: NatsConnection, opts: R
     env: { ...process.env, ISOSWARM_RUN_ID: runId },
     systemApplied: false,
     dir: null,
+    builderState: null,
     soft: async (what, fn) => {
       try {
         return await fn();
@@ -344,6 +352,13 @@ export async function orchestrateRun(config: Config, nc: NatsConnection, opts: R
   if (opts.optimizeSystem) await phases.run('optimize-system', () => optimizeSystemPhase(s), opts.say);
   if (opts.aptCache && opts.chroot) await attachAptCache(s, opts.chroot);
 
+  if (opts.builder && opts.builder.name !== 'script') {
+    const { snapshotLiveBuildCache } = await import('../builders/live-build-cache.js');
+    const b = opts.builder;
+    s.builderState = { builder: b, cacheBefore: b.name === 'live-build' ? snapshotLiveBuildCache(b.dir) : null };
+    s.record.builder = { name: b.name, why: b.why, dir: b.dir };
+    notes.push(`builder: ${b.name} (recognised by ${b.why})`);
+  }
   const build = await buildPhase(s);
   s.record.exitCode = build?.exitCode ?? 127;
   s.record.signal = build?.signal ?? null;

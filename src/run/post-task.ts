@@ -8,7 +8,7 @@ import type { RunRecordInput } from '../schemas/run-record.js';
 import { compareRuns, formatComparison } from '../learning/run-compare.js';
 import { runFacts, runFailureLessons } from './run-lessons.js';
 import { teardownThenClean, type CoordinatorCall } from './teardown-then-clean.js';
-import { buildStages } from './build-stages.js';
+import { builderPostTask } from './builder-post-task.js';
 
 export type Call = CoordinatorCall;
 
@@ -48,9 +48,8 @@ export async function postTask(call: Call, p: PostTaskInput): Promise<void> {
   }
   if (p.dir) {
     const dir = p.dir;
-    await soft('stage timeline', async () => {
-      const stages = buildStages(dir, record);
-      if (stages.length) record.stages = stages;
+    await soft('stages and builder caches', async () => {
+      await builderPostTask(call, dir, record, chroot, patterns);
     });
   }
   const failed = record.exitCode !== 0;

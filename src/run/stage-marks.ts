@@ -22,8 +22,8 @@ export function readPhaseMarks(dir: string): StageMark[] {
   return out;
 }
 
-/** The build's standard output as the guardian logged it ('' when there is none). */
-export function readBuildOutput(dir: string): string {
-  const f = join(dir, 'out.log');
+/** The build's output as the guardian logged it ('' when there is none). */
+export function readBuildOutput(dir: string, file: 'out.log' | 'err.log' = 'out.log'): string {
+  const f = join(dir, file);
   return existsSync(f) ? readFileSync(f, 'utf8') : '';
 }

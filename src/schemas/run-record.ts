@@ -201,6 +201,22 @@ export const runRecordSchema = z.looseObject({
       why: z.array(z.string()),
     })
     .optional(),
+  /** The builder recognised from the command (live-build, debootstrap, mmdebstrap, script). */
+  builder: z.looseObject({ name: z.string(), why: z.string(), dir: z.string() }).optional(),
+  /** A builder's own caches as this run used them (live-build's cache/: hits, misses, bytes). */
+  builderCaches: z
+    .array(
+      z.looseObject({
+        cache: z.string(),
+        hits: count,
+        misses: count,
+        bytesSaved: num,
+        bytesDownloaded: num,
+        sizeBytes: num,
+        tracking: z.string(),
+      }),
+    )
+    .optional(),
   /** Memory keys written by this run, e.g. optimization/unmount-strategies/proc. */
   patternsUpdated: z.array(z.string()).default([]),
   notes: z.array(z.string()).default([]),

@@ -111,8 +111,14 @@ describe('run: a script names its stages with `phase`', { skip: needsRoot() }, (
       const html = cliSync(env, ['report', rec.runId, '--format', 'html', '--out', '-']);
       assert.equal(html.code, 0, html.stderr);
       assert.match(html.stdout, /<section class="card" id="stages"><h2>Build stages<\/h2>/);
-      for (const n of ['bootstrap', 'install-packages', 'squashfs'])
+      for (const n of ['bootstrap', 'install-packages', 'squashfs']) {
         assert.match(html.stdout, new RegExp(`<div class="name">${n}</div>`));
+        assert.match(
+          html.stdout,
+          new RegExp(`<rect class="band band-\\d"[^>]*><title>${n}</title>`),
+          'charts shade the stage',
+        );
+      }
     });
   }
 

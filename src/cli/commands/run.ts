@@ -92,8 +92,27 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
         return;
       }
       const { resolve } = await import('node:path');
-      const chroot = o.chroot ? resolve(o.chroot) : null;
+      let chroot = o.chroot ? resolve(o.chroot) : null;
       if (!command.length) throw new CliError('nothing to run: give the build command after --', EXIT.usage);
+      const say = (m: string) => !o.json && warn(m);
+      const { detectBuilder } = await import('../../builders/detect.js');
+      const builder = detectBuilder(command, process.cwd());
+      let keep = o.keep ? { reason: '--keep' } : null;
+      if (!chroot && builder.name === 'live-build' && builder.chroot) {
+        // live-build's chroot is known; users keep it for incremental rebuilds unless they name it.
+        const { checkChrootPolicy } = await import('../../runtime/chroot-policy.js');
+        const refusal = await checkChrootPolicy(builder.chroot, ctx.config);
+        if (refusal)
+          say(
+            `live-build's chroot ${builder.chroot} is not one isoswarm may take apart (${refusal.reason}); the run leaves it alone`,
+          );
+        else {
+          chroot = builder.chroot;
+          keep ??= {
+            reason: `live-build ran without --chroot: its chroot/ is kept for incremental rebuilds (give --chroot ${chroot} to have it deleted)`,
+          };
+        }
+      }
       if (o.keep && !chroot) throw new CliError('--keep needs a chroot (--chroot DIR)', EXIT.usage);
       if (!['respect', 'fill', 'override'].includes(o.squashfs))
         throw new CliError(`--squashfs ${o.squashfs}: expected respect, fill or override`, EXIT.usage);
@@ -104,7 +123,6 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
         if (refusal)
           throw new CliError(`refusing --chroot ${chroot}: ${refusal.reason} [${refusal.code}]`, EXIT.refused);
       }
-      const say = (m: string) => !o.json && warn(m);
       // Leftovers of interrupted runs are reported; on this run's own chroot they must be recovered first.
       const { findLeftovers, describeLeftover } = await import('../../run/leftovers.js');
       const leftovers = await findLeftovers(ctx.paths.root);
@@ -126,7 +144,8 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
             chroot,
             isolate: !!o.isolate,
             keepOnFailure: !!o.keepOnFailure,
-            keep: o.keep ? { reason: '--keep' } : null,
+            keep,
+            builder,
             name: o.name ?? command[0]!.split('/').pop()!,
             tune: o.tune,
             aptCache: !!o.aptCache,
