@@ -33,10 +33,19 @@ export interface PatternSync {
 }
 
 const pad = (n: number) => String(n).padStart(15, '0');
+/**
+ * How long events stay at hand after their compare-and-set succeeded. nats-server 2.9 can accept two
+ * racing compare-and-sets of one key in a cluster (each checked against the same old revision), so a
+ * value written from a stale base can replace ours. Every value says which events of each host it holds
+ * (pattern-merge.ts), so a value that lost ours shows it, and they are applied again.
+ */
+const KEEP_SENT_MS = 15_000;
 
 export function startPatternSync(o: PatternSyncOptions): PatternSync {
   const store = o.ops.store;
   const pending = new Map<number, Pending>();
+  /** Applied to the bucket, kept until no racing write can have dropped them (seq → when). */
+  const sent = new Map<number, { p: Pending; at: number }>();
   for (const e of store.range(OUTBOX)) pending.set((e.value as Pending).seq, e.value as Pending);
   let seq = Math.max(Number(store.get(SEQ_KEY)?.value ?? 0), ...[...pending.keys()], 0);
   const bases = new Map<string, KvValue>();
@@ -52,7 +61,7 @@ export function startPatternSync(o: PatternSyncOptions): PatternSync {
   const refresh = (key: string): void => {
     const base = bases.get(key);
     if (!base) return;
-    const mine = [...pending.values()].filter((p) => p.key === key);
+    const mine = [...pending.values(), ...[...sent.values()].map((x) => x.p)].filter((p) => p.key === key);
     const v = foldPending(base.value, o.host, mine);
     writes = writes.then(() => store.update(key, () => v)).catch(() => undefined);
   };
@@ -82,6 +91,22 @@ export function startPatternSync(o: PatternSyncOptions): PatternSync {
     const known = bases.get(m.key);
     if (known && known.revision >= v.revision) return;
     bases.set(m.key, v);
+    // A value that lacks events of ours already written was written from a stale base: again.
+    const has = appliedOf(v.value, o.host);
+    let lost = 0;
+    for (const [n, x] of sent)
+      if (x.p.key === m.key && n > has) {
+        sent.delete(n);
+        pending.set(n, x.p);
+        lost++;
+      }
+    if (lost) {
+      o.log.warn(
+        { key: m.key, events: lost },
+        'farm patterns: a racing write dropped events of this host; applying them again',
+      );
+      kick();
+    }
     refresh(m.key);
   };
 
@@ -103,11 +128,28 @@ export function startPatternSync(o: PatternSyncOptions): PatternSync {
         if (!(e instanceof CasConflict)) throw e;
       }
     }
-    for (const p of items) pending.delete(p.seq);
-    const done = items.map((p) => OUTBOX + pad(p.seq));
-    writes = writes.then(() => store.removeMany(done)).catch(() => undefined);
+    const now = Date.now();
+    for (const p of items) {
+      pending.delete(p.seq);
+      sent.set(p.seq, { p, at: now });
+    }
+    prune();
     refresh(key);
   };
+
+  /** Forgets events the bucket has held for a while (their outbox entries go too). */
+  const prune = (): void => {
+    const old = Date.now() - KEEP_SENT_MS;
+    const done: string[] = [];
+    for (const [n, x] of sent)
+      if (x.at < old && appliedOf(bases.get(x.p.key)?.value, o.host) >= n) {
+        sent.delete(n);
+        done.push(OUTBOX + pad(n));
+      }
+    if (done.length) writes = writes.then(() => store.removeMany(done)).catch(() => undefined);
+  };
+  const pruner = setInterval(prune, KEEP_SENT_MS / 3);
+  pruner.unref();
 
   /** False when there is no bucket to write to. */
   const pumpOnce = async (): Promise<boolean> => {
@@ -173,6 +215,7 @@ export function startPatternSync(o: PatternSyncOptions): PatternSync {
     },
     async stop() {
       stopped = true;
+      clearInterval(pruner);
       o.ops.onRecorded(null);
       watch?.stop();
       await pumping?.catch(() => undefined);

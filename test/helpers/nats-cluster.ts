@@ -51,7 +51,7 @@ export async function startCluster(dir: string, authorization: object, size = 3)
       JSON.stringify({
         server_name: n.name,
         listen: `127.0.0.1:${n.port}`,
-        jetstream: { store_dir: store, max_file_store: 256 * 1024 * 1024, max_memory_store: 64 * 1024 * 1024 },
+        jetstream: { store_dir: store, max_file_store: 4 * 1024 * 1024 * 1024, max_memory_store: 64 * 1024 * 1024 },
         cluster: {
           name: 'isoswarm-test-farm',
           listen: `127.0.0.1:${n.routePort}`,
