@@ -80,6 +80,25 @@ export function startPatternSync(o: PatternSyncOptions): PatternSync {
   };
   o.ops.onRecorded(listener);
 
+  /** Events of ours the newest value of `key` lacks (a racing write from a stale base dropped them): again. */
+  const recheck = (key: string): void => {
+    const has = appliedOf(bases.get(key)?.value, o.host);
+    let lost = 0;
+    for (const [n, x] of sent)
+      if (x.p.key === key && n > has) {
+        sent.delete(n);
+        pending.set(n, x.p);
+        lost++;
+      }
+    if (lost) {
+      o.log.warn(
+        { key, events: lost },
+        'farm patterns: a racing write dropped events of this host; applying them again',
+      );
+      kick();
+    }
+  };
+
   const onValue = (v: KvValue): void => {
     if (v.deleted) return;
     const m = memKeyOf(v.key);
@@ -91,22 +110,7 @@ export function startPatternSync(o: PatternSyncOptions): PatternSync {
     const known = bases.get(m.key);
     if (known && known.revision >= v.revision) return;
     bases.set(m.key, v);
-    // A value that lacks events of ours already written was written from a stale base: again.
-    const has = appliedOf(v.value, o.host);
-    let lost = 0;
-    for (const [n, x] of sent)
-      if (x.p.key === m.key && n > has) {
-        sent.delete(n);
-        pending.set(n, x.p);
-        lost++;
-      }
-    if (lost) {
-      o.log.warn(
-        { key: m.key, events: lost },
-        'farm patterns: a racing write dropped events of this host; applying them again',
-      );
-      kick();
-    }
+    recheck(m.key);
     refresh(m.key);
   };
 
@@ -116,10 +120,14 @@ export function startPatternSync(o: PatternSyncOptions): PatternSync {
     for (;;) {
       const cur = await b.get(kk);
       const base = cur && !cur.deleted ? cur.value : undefined;
-      const next = foldPending(base, o.host, items);
+      // Events already written go in again when the base lacks them: a value must hold every event
+      // of ours up to its mark, or a later mark would hide the ones a racing write dropped.
+      const unsure = [...sent.values()].map((x) => x.p).filter((p) => p.key === key);
+      const all = [...unsure, ...items].sort((x, y) => x.seq - y.seq);
+      const next = foldPending(base, o.host, all);
       try {
         let rev = cur?.revision ?? 0;
-        if (appliedOf(base, o.host) < items[items.length - 1]!.seq)
+        if (appliedOf(base, o.host) < all[all.length - 1]!.seq)
           rev = cur && !cur.deleted ? await b.update(kk, next, cur.revision) : await b.create(kk, next);
         const known = bases.get(key);
         if (!known || known.revision < rev) bases.set(key, { key: kk, value: next, revision: rev, deleted: false });
@@ -133,6 +141,8 @@ export function startPatternSync(o: PatternSyncOptions): PatternSync {
       pending.delete(p.seq);
       sent.set(p.seq, { p, at: now });
     }
+    // The watcher may have delivered a newer value than ours already, one that lacks them.
+    recheck(key);
     prune();
     refresh(key);
   };
