@@ -40,8 +40,11 @@ export function farmCredentialsPath(env: NodeJS.ProcessEnv): string | null {
   return dir && existsSync(join(dir, 'farm-credentials.json')) ? join(dir, 'farm-credentials.json') : null;
 }
 
-/** This host's role users, or null when no farm credentials are configured. A file of another host is refused. */
-export function readFarmCredentials(env: NodeJS.ProcessEnv, host: string): Credentials | null {
+/**
+ * This host's role users, or null when no farm credentials are configured. A file of another host is
+ * refused (`host` null: any host's file, for the CLI, whose user reaches every host's coordinator).
+ */
+export function readFarmCredentials(env: NodeJS.ProcessEnv, host: string | null): Credentials | null {
   const file = farmCredentialsPath(env);
   if (!file) return null;
   let v: FarmCredentialsFile;
@@ -52,7 +55,7 @@ export function readFarmCredentials(env: NodeJS.ProcessEnv, host: string): Crede
   }
   if (!v || typeof v !== 'object' || !ROLES.every((r) => typeof v.users?.[r]?.pass === 'string'))
     throw new Error(`${file} is not a farm credentials file (a role's user is missing)`);
-  if (v.host !== host)
+  if (host !== null && v.host !== host)
     throw new Error(
       `${file} holds the credentials of host "${v.host}", but this host is "${host}" (--host / ISOSWARM_HOST)`,
     );

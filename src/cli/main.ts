@@ -5,6 +5,7 @@ import { registerCleanup } from './commands/cleanup.js';
 import { registerDashboard } from './commands/dashboard.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerFarm } from './commands/farm.js';
 import { registerGuard } from './commands/guard.js';
 import { registerHooks } from './commands/hooks.js';
 import { registerLifecycle } from './commands/lifecycle.js';
@@ -26,6 +27,7 @@ const program = buildProgram([
   registerLifecycle,
   registerStatus,
   registerDoctor,
+  registerFarm,
   registerMemory,
   registerPatterns,
   registerHooks,

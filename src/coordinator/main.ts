@@ -18,6 +18,7 @@ import { Supervisor } from './supervisor.js';
 import { startReactor } from './reactor.js';
 import { watchNotifications } from '../runtime/notify.js';
 import { agentEndpoints } from './agent-endpoints.js';
+import { startPatternSync } from '../farm/pattern-sync.js';
 import { adoptLiveAgents } from './adoption.js';
 import { agentUsersFromEnv } from './agent-users.js';
 import { serveUntilStopped, serviceMain, startServiceProcess } from '../runtime/service-process.js';
@@ -43,6 +44,10 @@ async function main(): Promise<void> {
   });
   const ops = new MemoryOps(store);
   const started = Date.now();
+  // A farm: this host's learning goes to every host, and theirs comes into this LMDB.
+  const patterns = config.farm.enabled
+    ? startPatternSync({ nc, prefix, host: busHost(), replicas: config.farm.replicas, ops, log })
+    : null;
 
   // On the private server each agent gets its own role's password; on an external one, the same credentials.
   // On a farm, this host's role users (farm-credentials.json, see docs/farm.md) bind each agent to its host.
@@ -91,6 +96,7 @@ async function main(): Promise<void> {
     await replaying.catch(() => undefined);
     await reactor?.stop();
     await supervisor.stopAll();
+    await patterns?.stop();
     await srv.stop().catch(() => undefined);
     await closeBus(nc);
     await store.close();

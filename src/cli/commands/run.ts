@@ -13,6 +13,7 @@ interface Flags {
   name?: string;
   tune: boolean;
   aptCache?: boolean;
+  aptProxy?: string;
   optimizeSystem?: boolean;
   squashfs: string;
   rootCache: boolean;
@@ -65,11 +66,26 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
       '--recover',
       'first tear down what interrupted runs left under their chroots (mounts, processes); without it a run refuses a chroot that has such leftovers',
     )
+    .option(
+      '--apt-proxy <url>',
+      "an apt proxy for this run (apt-cacher-ng, e.g. http://build1:3142; also ISOSWARM_APT_PROXY): the build's http_proxy, so apt and debootstrap fetch each .deb once per farm",
+    )
     .option('--json', 'print the run record as JSON at the end')
     .passThroughOptions()
     .action(async (command: string[], o: Flags) => {
       const c = await import('../context.js');
       const ctx = c.cliContext(globals());
+      const proxy = o.aptProxy ?? process.env.ISOSWARM_APT_PROXY;
+      if (proxy) {
+        const { aptProxyEnv } = await import('../../host/system/apt-proxy.js');
+        try {
+          // The build's environment is this process's: the proxy reaches the build and its chroot's apt.
+          Object.assign(process.env, aptProxyEnv(proxy));
+        } catch (e) {
+          const { CliError, EXIT } = await import('../exit-codes.js');
+          throw new CliError((e as Error).message, EXIT.usage);
+        }
+      }
       if (o.attach !== undefined) {
         if (command.length) throw new CliError('--attach takes no build command', EXIT.usage);
         const { isValidRunId } = await import('../../report/run-store.js');
