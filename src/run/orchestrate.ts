@@ -28,6 +28,8 @@ import type { CoordinatorCall } from './teardown-then-clean.js';
 import { announceRun } from './progress.js';
 import type { BuilderInfo } from '../builders/detect.js';
 import { writeBuilderState, type BuilderState } from './builder-state.js';
+import { learnedPlan, jobsRecommendation } from './learned-plan.js';
+import { snapshotLiveBuildCache } from '../builders/live-build-cache.js';
 
 export interface RunOptions {
   command: string[];
@@ -151,7 +153,6 @@ async function preTask(s: RunState): Promise<void> {
   );
   await soft('pre-task hook', () => call('hook', { event: ev }));
   s.record.checkpoint = await checkpoint(opts.chroot);
-  const { learnedPlan } = await import('./learned-plan.js');
   for (const line of await learnedPlan(call, opts.name, opts.chroot)) {
     notes.push(line);
     opts.say(line);
@@ -177,7 +178,6 @@ async function tunePhase(s: RunState): Promise<void> {
 
 /** A memory alert during or since the last run of this name lowers this run's job count. */
 async function lowerJobsAfterMemoryAlert(s: RunState): Promise<void> {
-  const { jobsRecommendation } = await import('./learned-plan.js');
   const rec = await jobsRecommendation(s.call, s.opts.name);
   const current = Number(s.env.PARALLEL_JOBS ?? 0);
   if (!rec || (current > 0 && current <= rec.parallelJobs)) return;
@@ -353,7 +353,6 @@ export async function orchestrateRun(config: Config, nc: NatsConnection, opts: R
   if (opts.aptCache && opts.chroot) await attachAptCache(s, opts.chroot);
 
   if (opts.builder && opts.builder.name !== 'script') {
-    const { snapshotLiveBuildCache } = await import('../builders/live-build-cache.js');
     const b = opts.builder;
     s.builderState = { builder: b, cacheBefore: b.name === 'live-build' ? snapshotLiveBuildCache(b.dir) : null };
     s.record.builder = { name: b.name, why: b.why, dir: b.dir };
