@@ -95,30 +95,45 @@ export function bulkRemove(
     const tally: Tally = { files: 0, dirs: 0, bytes: 0 };
     let started = false;
     let refused: string | null = null;
-    let carry = '';
     let stderr = '';
-    const take = (line: string): void => {
-      if (!started) {
-        if (line !== 'ready') return;
-        started = true;
-        refused = child.pid === undefined ? 'no child pid' : childViewRefusal(child.pid, rootPath, fileId);
-        if (refused === null) onChecked?.();
-        child.stdin.end(refused === null ? 'go\n' : 'stop\n');
-        return;
-      }
-      const sp = line.indexOf(' ');
-      if (line[0] === 'd') tally.dirs++;
-      else {
-        tally.files++;
-        tally.bytes += Number(line.slice(sp + 1)) || 0;
-      }
+    // find's lines are "<type> <size>\n", read byte by byte (no string per line: a big tree prints
+    // hundreds of thousands). Before them comes the child's "ready" line.
+    let head = '';
+    let type = -1;
+    let size = 0;
+    const onReady = (): void => {
+      started = true;
+      refused = child.pid === undefined ? 'no child pid' : childViewRefusal(child.pid, rootPath, fileId);
+      if (refused === null) onChecked?.();
+      child.stdin.end(refused === null ? 'go\n' : 'stop\n');
     };
-    child.stdout.setEncoding('latin1');
-    child.stdout.on('data', (chunk: string) => {
-      const before = { ...tally };
-      const lines = (carry + chunk).split('\n');
-      carry = lines.pop() ?? '';
-      for (const l of lines) take(l);
+    child.stdout.on('data', (chunk: Buffer) => {
+      let i = 0;
+      if (!started) {
+        const nl = chunk.indexOf(10);
+        head += chunk.toString('latin1', 0, nl < 0 ? chunk.length : nl);
+        if (nl < 0) return;
+        if (head !== 'ready') return void child.stdin.end('stop\n');
+        onReady();
+        i = nl + 1;
+      }
+      const before = { files: tally.files, dirs: tally.dirs, bytes: tally.bytes };
+      for (; i < chunk.length; i++) {
+        const c = chunk[i] as number;
+        if (type < 0) {
+          type = c;
+          size = 0;
+        } else if (c >= 48 && c <= 57) size = size * 10 + (c - 48);
+        else if (c === 10) {
+          if (type === 100)
+            tally.dirs++; // 'd'
+          else {
+            tally.files++;
+            tally.bytes += size;
+          }
+          type = -1;
+        }
+      }
       const d = {
         files: tally.files - before.files,
         dirs: tally.dirs - before.dirs,
