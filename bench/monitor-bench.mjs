@@ -4,11 +4,11 @@
 // every 200 ms) runs; each child's CPU comes from /proc/PID/stat: utime+stime, plus cutime+cstime
 // for the commands it spawned and reaped (systeminformation runs shells and df). A third child that
 // only wakes up once per interval shows the floor any Node process pays.
-// Usage: node bench/monitor-bench.mjs [--seconds 60] [--warmup 5] the real Monitor agent process (default)
+// Usage: node bench/monitor-bench.mjs [--seconds 60] [--warmup 5] [--temp-dir /tmp|tree]  the real Monitor agent (default)
 //        node bench/monitor-bench.mjs --sampler [--seconds 60] [--interval 1000] [--temp DIR] [--disk PATH]
 // Needs `npx tsc -p tsconfig.json` first (imports from dist/).
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -43,6 +43,14 @@ async function agent() {
     mkdirSync(join(tree, `d${d}`));
     for (let f = 0; f < 520; f++) closeSync(openSync(join(tree, `d${d}`, `f${f}`), 'w'));
   }
+  // --temp-dir tree: the Monitor follows only the tree made here (20,800 entries), not /tmp: on a
+  // host shared with other work, /tmp's size and churn are someone else's and change run to run.
+  const privateTemp = opt('temp-dir', '/tmp') === 'tree';
+  if (privateTemp) {
+    writeFileSync(`${tree}.json`, JSON.stringify({ monitor: { tempDir: tree } }));
+    process.env.ISOSWARM_CONFIG = `${tree}.json`;
+  }
+  const tempDir = privateTemp ? tree : '/tmp';
   const swarm = withSwarm('monitor');
   let nc = null;
   try {
@@ -78,9 +86,9 @@ async function agent() {
     const t0 = performance.now();
     while (walked === null && performance.now() - t0 < 300_000) await sleep(500);
     const steady = await window();
-    const entries = countEntries('/tmp');
+    const entries = countEntries(tempDir);
     console.log(
-      `\n## Monitor agent process (pid ${pid}), ${seconds} s windows at its configured interval, /tmp holding ${entries} entries`,
+      `\n## Monitor agent process (pid ${pid}), ${seconds} s windows at its configured interval, temp dir ${privateTemp ? 'the tree made here' : '/tmp'} holding ${entries} entries`,
     );
     const line = (what, w) =>
       `  ${what}: CPU ${w.pct.toFixed(3)} % of one core (own ${w.own.toFixed(3)} %), load average ${w.load} on ${availableParallelism()} processors`;
@@ -101,6 +109,7 @@ async function agent() {
     await nc?.close();
     swarm.stop();
     rmSync(tree, { recursive: true, force: true });
+    rmSync(`${tree}.json`, { force: true });
   }
 }
 

@@ -38,7 +38,9 @@ export function watchGuardian(opts: GuardianOptions): Guardian {
 
   const alive = (): boolean => {
     if (!supervisor) return false;
-    if (isParent && process.ppid !== parentPid) return false;
+    // A parent's death re-parents us at its exit (before it is even reaped): while getppid() still
+    // names it, it lives, and the poll needs no /proc read (it runs 4 times a second in every agent).
+    if (isParent) return process.ppid === parentPid;
     return isAlive(supervisor);
   };
 

@@ -14,7 +14,8 @@
 // Counts: `-printf '%y %s'` runs right before each `-delete`, so files, folders and apparent bytes
 // are exact when find succeeds; when it fails on something, the caller subtracts what is left.
 import { spawn } from 'node:child_process';
-import { accessSync, constants, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { accessSync, constants, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { parseMountinfo } from '../mounts/mountinfo.js';
 import { isAtOrUnder } from '../fs/paths.js';
 import type { Tally } from './walk-state.js';
@@ -70,8 +71,16 @@ function childViewRefusal(pid: number, rootPath: string, fileId: string): string
   }
 }
 
-const SCRIPT =
-  'echo ready; read go && [ "$go" = go ] || exit 92; exec "$0" . -mindepth 1 -xdev -printf "%y %s\\n" -delete';
+const GO = 'echo ready; read go && [ "$go" = go ] || exit 92; ';
+const FIND_ARGS = '-xdev -printf "%y %s\\n" -delete';
+/** Everything below the working directory. */
+const SCRIPT_ALL = `${GO}exec "$0" . -mindepth 1 ${FIND_ARGS}`;
+/**
+ * Only the entries named on stdin after "go" (NUL-separated, from -files0-from): single path
+ * components of the working directory, so no symlink on the way can be followed (-P never
+ * follows the starting point itself).
+ */
+const SCRIPT_NAMED = `${GO}exec "$0" -files0-from - ${FIND_ARGS}`;
 
 /**
  * Removes everything below the pinned directory `rootFd` (itself kept: the caller removes it
@@ -84,42 +93,63 @@ export function bulkRemove(
   fileId: string,
   onTally: (d: Tally) => void,
   onChecked?: () => void,
+  names?: readonly string[],
 ): Promise<BulkOutcome> {
   const t = bulkToolsAvailable() ? tools : null;
   if (!t) return Promise.resolve({ ran: false, why: 'not root, or unshare or find is missing' });
   return new Promise((resolve) => {
-    const child = spawn(t.unshare, ['--mount', '--propagation', 'private', '--', SH, '-c', SCRIPT, t.find], {
-      cwd: `/proc/${process.pid}/fd/${rootFd}`,
-      env: { LC_ALL: 'C', PATH: '/usr/bin:/bin' },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      t.unshare,
+      ['--mount', '--propagation', 'private', '--', SH, '-c', names ? SCRIPT_NAMED : SCRIPT_ALL, t.find],
+      {
+        cwd: `/proc/${process.pid}/fd/${rootFd}`,
+        env: { LC_ALL: 'C', PATH: '/usr/bin:/bin' },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
     const tally: Tally = { files: 0, dirs: 0, bytes: 0 };
     let started = false;
     let refused: string | null = null;
-    let carry = '';
     let stderr = '';
-    const take = (line: string): void => {
-      if (!started) {
-        if (line !== 'ready') return;
-        started = true;
-        refused = child.pid === undefined ? 'no child pid' : childViewRefusal(child.pid, rootPath, fileId);
-        if (refused === null) onChecked?.();
-        child.stdin.end(refused === null ? 'go\n' : 'stop\n');
-        return;
-      }
-      const sp = line.indexOf(' ');
-      if (line[0] === 'd') tally.dirs++;
-      else {
-        tally.files++;
-        tally.bytes += Number(line.slice(sp + 1)) || 0;
-      }
+    // find's lines are "<type> <size>\n", read byte by byte (no string per line: a big tree prints
+    // hundreds of thousands). Before them comes the child's "ready" line.
+    let head = '';
+    let type = -1;
+    let size = 0;
+    const onReady = (): void => {
+      started = true;
+      refused = child.pid === undefined ? 'no child pid' : childViewRefusal(child.pid, rootPath, fileId);
+      if (refused === null) onChecked?.();
+      if (refused !== null) child.stdin.end('stop\n');
+      else child.stdin.end(names ? `go\n${names.map((n) => `${n}\0`).join('')}` : 'go\n');
     };
-    child.stdout.setEncoding('latin1');
-    child.stdout.on('data', (chunk: string) => {
-      const before = { ...tally };
-      const lines = (carry + chunk).split('\n');
-      carry = lines.pop() ?? '';
-      for (const l of lines) take(l);
+    child.stdout.on('data', (chunk: Buffer) => {
+      let i = 0;
+      if (!started) {
+        const nl = chunk.indexOf(10);
+        head += chunk.toString('latin1', 0, nl < 0 ? chunk.length : nl);
+        if (nl < 0) return;
+        if (head !== 'ready') return void child.stdin.end('stop\n');
+        onReady();
+        i = nl + 1;
+      }
+      const before = { files: tally.files, dirs: tally.dirs, bytes: tally.bytes };
+      for (; i < chunk.length; i++) {
+        const c = chunk[i] as number;
+        if (type < 0) {
+          type = c;
+          size = 0;
+        } else if (c >= 48 && c <= 57) size = size * 10 + (c - 48);
+        else if (c === 10) {
+          if (type === 100)
+            tally.dirs++; // 'd'
+          else {
+            tally.files++;
+            tally.bytes += size;
+          }
+          type = -1;
+        }
+      }
       const d = {
         files: tally.files - before.files,
         dirs: tally.dirs - before.dirs,
@@ -160,14 +190,47 @@ export async function removeInBulk(
   fileId: string,
   add: (d: Tally) => void,
 ): Promise<BulkResult> {
-  const b = await bulkRemove(rootFd, rootPath, fileId, add);
-  if (!b.ran) return { ran: false, note: `walker (find not used: ${b.why})` };
-  if (b.exitCode === 0) return { ran: true, note: "find -printf '%y %s' before each -delete (exact)" };
+  const groups = splitEntries(rootFd);
+  const runs = await Promise.all(
+    groups
+      ? groups.map((g) => bulkRemove(rootFd, rootPath, fileId, add, undefined, g))
+      : [bulkRemove(rootFd, rootPath, fileId, add)],
+  );
+  const ran = runs.filter((r) => r.ran);
+  const b = ran.find((r) => r.exitCode !== 0) ?? ran[0];
+  if (!b) return { ran: false, note: `walker (find not used: ${runs.map((r) => (r.ran ? '' : r.why)).join('; ')})` };
+  const how = `find -printf '%y %s' before each -delete${runs.length > 1 ? `, ${ran.length} of ${runs.length} in parallel` : ''}`;
+  if (b.exitCode === 0 && ran.length === runs.length) return { ran: true, note: `${how} (exact)` };
+  if (b.exitCode === 0) return { ran: true, note: `${how}; the walker removed the rest (exact)` };
+  // What is left can be told apart from what a find printed only when every find ran.
+  if (ran.length !== runs.length)
+    return { ran: true, note: `${how}: find exited ${b.exitCode} and another did not run: counts may be high` };
   const left = await treeSize(`/proc/self/fd/${rootFd}/.`).catch(() => null);
   if (left) add({ files: -left.files, dirs: -left.dirs, bytes: -left.bytes });
   const first = b.stderr.split('\n')[0] ?? '';
   return {
     ran: true,
-    note: `find exited ${b.exitCode} (${first}); ${left ? 'what it left was counted and taken off' : 'what it left could not be counted: counts may be high'}`,
+    note: `${how}: find exited ${b.exitCode} (${first}); ${left ? 'what it left was counted and taken off' : 'what it left could not be counted: counts may be high'}`,
   };
+}
+
+/**
+ * The working directory's entries split among up to one find per processor (a chroot's top level
+ * has a few big folders, so two finds share the work roughly; one find is rm's speed). null: one
+ * find over everything (a single processor, or fewer than two entries). Entries made after this
+ * listing are left to the walker.
+ */
+function splitEntries(rootFd: number): string[][] | null {
+  const k = Math.min(4, availableParallelism());
+  if (k < 2) return null;
+  let names: string[];
+  try {
+    names = readdirSync(`/proc/self/fd/${rootFd}`);
+  } catch {
+    return null;
+  }
+  if (names.length < 2) return null;
+  const groups: string[][] = Array.from({ length: Math.min(k, names.length) }, () => []);
+  names.forEach((n, i) => groups[i % groups.length]!.push(n));
+  return groups;
 }
