@@ -89,23 +89,28 @@ let out;
 try {
   // security.debian.org answers 400 here; the same archive is on deb.debian.org (as apt uses it).
   const security = process.env.LB_SECURITY_MIRROR ?? 'http://deb.debian.org/debian-security/';
-  sh('lb', [
-    'config',
-    '--distribution',
-    'bookworm',
-    '--binary-images',
-    'iso-hybrid',
-    '--bootloaders',
-    'grub-pc',
-    '--mirror-chroot-security',
-    security,
-    '--mirror-binary-security',
-    security,
-  ]);
+  const lbConfig = () =>
+    sh('lb', [
+      'config',
+      '--distribution',
+      'bookworm',
+      '--binary-images',
+      'iso-hybrid',
+      '--bootloaders',
+      'grub-pc',
+      '--mirror-chroot-security',
+      security,
+      '--mirror-binary-security',
+      security,
+    ]);
+  lbConfig();
   const a = lbRun('A (live-build default: -comp xz)', ['--squashfs', 'respect']);
+  if (outFile) writeFileSync(outFile, JSON.stringify({ a }, null, 2));
   if (a.exitCode !== 0) throw new Error(`run A failed (exit ${a.exitCode})`);
   log('lb clean (cache/ stays)');
+  // `lb clean` (--all) drops every stage file, config's too: config is written again, cache/ stays.
   sh('lb', ['clean']);
+  lbConfig();
   const b = lbRun('B (tuned, aggressive, override)', ['--squashfs', 'override'], { ISOSWARM_TUNE_MODE: 'aggressive' });
   if (b.exitCode !== 0) throw new Error(`run B failed (exit ${b.exitCode})`);
   const cmp = sh(process.execPath, [CLI, 'report', a.runId, '--compare', b.runId], { env: swarm.env });
