@@ -7,11 +7,12 @@ import { cpus, freemem } from 'node:os';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { isAtOrUnder } from '../../src/host/fs/paths.js';
 import { type Mode } from './choose.js';
-import { type SquashPolicy } from './squashfs-policy.js';
+import { parseCall, type SquashPolicy } from './squashfs-policy.js';
 import { decideCall, loadCalls, newCall, reportCall, saveCall, type SquashCall } from './squashfs-calls.js';
 import { endpoint, type EndpointMap } from '../../src/bus/service.js';
 import { hostFingerprint } from '../../src/host/squashfs/fingerprint.js';
-import { optimizeSystem, readCheckpoint, rollback } from '../../src/host/system/sysctl-settings.js';
+import { optimizeSystem } from '../../src/host/system/kernel-apply.js';
+import { readCheckpoint, rollback } from '../../src/host/system/kernel-rollback.js';
 import type { AgentContext } from '../../src/runtime/agent-process.js';
 import { recoverScratch, scratchJournalDir } from '../../src/host/delete/scratch-journal.js';
 import { MemoryClient } from '../../src/runtime/memory-client.js';
@@ -44,6 +45,7 @@ import { rootEndpoints } from './root-endpoints.js';
 import { cacheAdminEndpoints } from './cache-admin-endpoints.js';
 import { cacheLimit } from './cache-limits.js';
 import { listCache } from '../../src/host/cache/cache-dir.js';
+import { checkChrootPolicy } from '../../src/runtime/chroot-policy.js';
 
 export function tunerEndpoints(ctx: AgentContext): EndpointMap {
   const memory = new MemoryClient(ctx.nc, ctx.prefix, 10_000);
@@ -154,7 +156,6 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
         'debootstrap a base system into a chroot through the tarball cache (fetched once per suite/arch/variant/mirror)',
       handler: async ({ target, suite, mirror, arch, variant, include }) => {
         // Writing a tree: the same path policy as a teardown, judged on the parent (the target may not exist yet).
-        const { checkChrootPolicy } = await import('../../src/runtime/chroot-policy.js');
         const refusal = await checkChrootPolicy(target, ctx.config);
         if (refusal) refuse('refused', refusal);
         const dir = ctx.config.caches.debootstrapDir ?? join(ctx.stateDir, 'cache', DEBOOTSTRAP_CACHE);
@@ -197,7 +198,13 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
           let t;
           try {
             t = await tune(
-              { target: src, mode: mode as Mode, treeKeyed: true, onProgress: (m) => ctx.log.debug(m) },
+              {
+                target: src,
+                mode: mode as Mode,
+                treeKeyed: true,
+                asked: parseCall(args).options,
+                onProgress: (m) => ctx.log.debug(m),
+              },
               tuneMemory,
             );
           } catch (e) {

@@ -5,6 +5,7 @@ import { endpoint, type EndpointMap } from '../../src/bus/service.js';
 import { RootStore } from '../../src/host/cache/root-store.js';
 import { scratchJournalDir } from '../../src/host/delete/scratch-journal.js';
 import type { AgentContext } from '../../src/runtime/agent-process.js';
+import { checkChrootPolicy } from '../../src/runtime/chroot-policy.js';
 import type { MemoryClient } from '../../src/runtime/memory-client.js';
 import { rootAdviseInput, rootCallsInput, rootStoreInput } from '../../src/schemas/agents/performance-tuner-roots.js';
 import type { CacheBuildStats } from '../../src/learning/reducers.js';
@@ -21,10 +22,7 @@ export function rootEndpoints(ctx: AgentContext, memory: MemoryClient): Endpoint
     store,
     journalDir: join(ctx.stateDir, 'journal', 'root-cache'),
     scratchJournal: scratchJournalDir({ ISOSWARM_HOME: ctx.stateDir }),
-    policy: async (target) => {
-      const { checkChrootPolicy } = await import('../../src/runtime/chroot-policy.js');
-      return checkChrootPolicy(target, ctx.config);
-    },
+    policy: (target) => checkChrootPolicy(target, ctx.config),
     limitBytes: async () => (await cacheLimit(ctx.config, ROOT_CACHE, store.sizeBytes(), store.dir, memory)).limitBytes,
   });
   const record = (stats: CacheBuildStats | null) =>

@@ -13,24 +13,9 @@ import type { AgentContext } from '../../src/runtime/agent-process.js';
 import { applyTeardown } from './apply.js';
 import { strategyOrderFor, teardownLessons } from './learning.js';
 import { formatPlan, planTeardown } from './plan.js';
+import { refusedResult } from './result.js';
 import type { TeardownResult } from './types.js';
-
-function emptyResult(target: string | null, reason: string): TeardownResult {
-  return {
-    status: 'refused',
-    target,
-    signalled: [],
-    unmounted: [],
-    attempts: [],
-    detachedLoops: [],
-    holders: [],
-    foreign: [],
-    remaining: [],
-    usedLazy: false,
-    durationMs: 0,
-    reason,
-  };
-}
+import type { LearningEvent } from '../../src/schemas/memory-ops.js';
 
 export function unmounterEndpoints(ctx: AgentContext): EndpointMap {
   const policy = effectivePolicy(ctx.config);
@@ -54,23 +39,28 @@ export function unmounterEndpoints(ctx: AgentContext): EndpointMap {
         const plan = await planTeardown(target, policy, homes);
         if (dryRun) return { plan, text: formatPlan(plan), result: null };
         let result: TeardownResult;
+        let decisions: LearningEvent[] = [];
         if (plan.refused || !plan.target) {
-          result = emptyResult(null, `${plan.refused?.reason ?? 'no target'} [${plan.refused?.code ?? 'refused'}]`);
+          result = refusedResult(null, plan.refused?.code ?? 'refused', plan.refused?.reason ?? 'no target');
         } else {
           const lock = await acquireTargetLock(plan.target.path);
           if (!lock) {
-            result = emptyResult(
+            result = refusedResult(
               plan.target.path,
-              `another teardown or cleanup of ${plan.target.path} is running [locked]`,
+              'locked',
+              `another teardown or cleanup of ${plan.target.path} is running`,
             );
           } else {
             try {
               const journal = await openJournal(journalDir, plan.target.path);
+              const strategies = await strategyOrderFor(plan, memory);
+              decisions = strategies.decisions;
               result = await applyTeardown(plan, {
                 policy,
                 homes,
                 journal,
-                strategyOrder: await strategyOrderFor(plan, memory),
+                strategyOrder: strategies.order,
+                settleMs: ctx.config.cleanup.settleMs,
                 graceMs: graceMs ?? ctx.config.cleanup.graceMs,
                 allowLazy: allowLazy ?? ctx.config.cleanup.allowLazyUnmount,
                 lazyMarkerDir: journalDir,
@@ -83,13 +73,12 @@ export function unmounterEndpoints(ctx: AgentContext): EndpointMap {
           }
         }
         await memory
-          .record(teardownLessons(plan, result))
+          .record([...decisions, ...teardownLessons(plan, result)])
           .catch((e: Error) => ctx.log.warn({ err: e.message }, 'teardown lessons not recorded'));
         const reply = { plan, text: formatPlan(plan), result };
         // Refused before anything was done: an error reply with the refusal code, its reason and the reply.
         if (result.status === 'refused') {
-          const m = /^(.*) \[([a-z-]+)\]$/s.exec(result.reason ?? '');
-          const refusal = { code: m?.[2] ?? 'refused', reason: m?.[1] ?? result.reason ?? 'refused' };
+          const refusal = result.refusal ?? { code: 'refused', reason: result.reason ?? 'refused' };
           refuse(refusal.code === 'locked' ? 'locked' : 'refused', refusal, reply);
         }
         return reply;

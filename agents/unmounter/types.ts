@@ -41,7 +41,9 @@ export interface ApplyOptions {
   /** Home directories to protect; read from /etc/passwd when omitted. */
   homes?: string[];
   journal?: Journal;
-  strategyOrder?: (fsType: string) => Strategy[];
+  strategyOrder?: (fsType: string, source: string) => Strategy[];
+  /** How long umount-after-settle waits after sync (default 200 ms). */
+  settleMs?: number;
   graceMs?: number;
   allowLazy?: boolean;
   /**
@@ -77,4 +79,6 @@ export interface TeardownResult {
   usedLazy: boolean;
   durationMs: number;
   reason?: string;
+  /** Why nothing was done, as data (set only when status is refused). */
+  refusal?: { code: string; reason: string };
 }

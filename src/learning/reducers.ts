@@ -1,10 +1,14 @@
 // How learning events become records. Pure functions: the single writer applies them in one transaction.
 import type { CachingEffectiveness, CleanupSuccess, Summary, UnmountStrategies } from '../schemas/memory-records.js';
 
+import { chooseStrategies, foldAttempt, SOURCES_KEEP, type StatsMap } from './unmount-order.js';
+
 const SUMMARY_KEEP = 50;
 
 export interface UnmountAttempt {
   fsType: string;
+  /** The mount's source (device, "proc", a host path): strategies are also kept per source. */
+  source?: string;
   strategy: string;
   ok: boolean;
   ms: number;
@@ -13,23 +17,29 @@ export interface UnmountAttempt {
 
 export function addUnmountAttempt(old: unknown, a: UnmountAttempt, now: string): UnmountStrategies {
   const rec = (old as UnmountStrategies | undefined) ?? { fsType: a.fsType, strategies: {}, updatedAt: now };
-  const s = rec.strategies[a.strategy] ?? { attempts: 0, successes: 0, totalMs: 0 };
-  const strategies = {
-    ...rec.strategies,
-    [a.strategy]: { attempts: s.attempts + 1, successes: s.successes + (a.ok ? 1 : 0), totalMs: s.totalMs + a.ms },
+  const strategies = foldAttempt(rec.strategies as StatsMap, a.strategy, a.ok, a.ms, now);
+  const out: UnmountStrategies = {
+    ...rec,
+    fsType: a.fsType,
+    strategies,
+    ...(a.error ? { lastError: a.error } : {}),
+    updatedAt: now,
   };
-  return { ...rec, fsType: a.fsType, strategies, ...(a.error ? { lastError: a.error } : {}), updatedAt: now };
+  if (a.source !== undefined) {
+    const prev = (rec as { bySource?: Record<string, { strategies: StatsMap; updatedAt: string }> }).bySource ?? {};
+    const mine = foldAttempt(prev[a.source]?.strategies ?? {}, a.strategy, a.ok, a.ms, now);
+    // The most recently seen sources are kept; the others fall back to the type's order.
+    const kept = Object.entries({ ...prev, [a.source]: { strategies: mine, updatedAt: now } })
+      .sort((x, y) => y[1].updatedAt.localeCompare(x[1].updatedAt))
+      .slice(0, SOURCES_KEEP);
+    out.bySource = Object.fromEntries(kept);
+  }
+  return out;
 }
 
-/** Strategies ordered by what the record favours: success rate, then speed; unknown ones keep their place. */
+/** Strategies ordered by what the record favours (see unmount-order.ts). */
 export function orderStrategies(rec: UnmountStrategies | undefined, known: readonly string[]): string[] {
-  if (!rec) return [...known];
-  const score = (name: string): number => {
-    const s = rec.strategies[name];
-    if (!s || s.attempts === 0) return -1;
-    return s.successes / s.attempts - s.totalMs / s.attempts / 1e6;
-  };
-  return [...known].sort((a, b) => score(b) - score(a));
+  return chooseStrategies(rec, known).order;
 }
 
 export interface CleanupOutcome {

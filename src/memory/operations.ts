@@ -6,6 +6,7 @@ import type { LearningEvent } from '../schemas/memory-ops.js';
 import type { HookMemory } from '../schemas/hook-types.js';
 import { pathKey } from './keys.js';
 import { matches, parseFilter } from './query.js';
+import { addDecision, decisionsKey } from '../learning/decisions.js';
 import { addCacheUse, addCleanupOutcome, addSummaryEntry, addUnmountAttempt } from '../learning/reducers.js';
 import type { MemoryStore, StoredEntry } from './store.js';
 
@@ -27,6 +28,8 @@ export function keyFor(e: LearningEvent): string {
       return `optimization/${e.name}`;
     case 'put':
       return e.key;
+    case 'decision':
+      return decisionsKey(e.key);
   }
 }
 
@@ -90,6 +93,10 @@ export class MemoryOps {
             case 'put':
               checked(key, e.value);
               return e.value;
+            case 'decision': {
+              const { kind: _k, key: pattern, ...d } = e;
+              return addDecision(old, pattern, d, now);
+            }
           }
         }),
       );

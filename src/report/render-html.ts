@@ -6,6 +6,7 @@ import { esc, formatTime } from './format.js';
 import { renderResources } from './html-charts.js';
 import { renderHeader, renderPhases } from './html-header.js';
 import { REPORT_CSS } from './html-style.js';
+import { renderStages } from './html-stages.js';
 import { renderTeardown } from './html-teardown.js';
 import { renderLearned, renderTuning } from './html-tuning.js';
 import { summarize } from './summary.js';
@@ -36,6 +37,7 @@ export function renderHtml(record: RunRecord, opts: RenderOptions = {}): string 
 <main>
 ${renderHeader(record, s)}
 ${renderPhases(record, s)}
+${renderStages(record)}
 ${renderResources(record, s)}
 ${renderTuning(record)}
 ${renderTeardown(record)}

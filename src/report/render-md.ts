@@ -15,6 +15,7 @@ import { peakOf, pointCount, sparkline, type Series } from './series.js';
 import { summarize, type RunSummary } from './summary.js';
 import { squashfsCallsMd } from './md-squashfs.js';
 import { rootCacheMd } from './md-root-cache.js';
+import { stagesMd } from './md-stages.js';
 
 /** Plain text: Markdown punctuation backslash-escaped, newlines folded, `|` safe inside tables. */
 export function mdText(v: unknown): string {
@@ -165,6 +166,7 @@ export function renderMarkdown(r: RunRecord): string {
     out.push(table(['Phase', 'Start', 'Duration', 'Status'], rows, [2]), '');
   } else out.push('No phases were recorded.', '');
 
+  out.push(...stagesMd(r.stages, mdText, table));
   out.push('## Resources', '');
   const rows = resourceRows(s);
   if (rows.length) {

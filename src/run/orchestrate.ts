@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, statfsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { NatsConnection } from '../bus/connect.js';
+import { requestEndpoint, requestRoute } from '../bus/request.js';
 import { buildHookEvent } from '../hook-runtime/build-event.js';
 import { readMountinfo } from '../host/mounts/mountinfo.js';
 import { isAtOrUnder } from '../host/fs/paths.js';
@@ -18,6 +19,7 @@ import { refOf } from '../host/proc/process-identity.js';
 import type { BuildExit } from './build-process.js';
 import { runGuardedBuild } from './guarded-build.js';
 import { leaseTimes } from './lease.js';
+import { waitForLostRuns } from './leftovers.js';
 import { shimEnv } from './shim-env.js';
 import { Phases } from './phases.js';
 import { postTask } from './post-task.js';
@@ -30,6 +32,8 @@ export interface RunOptions {
   chroot: string | null;
   isolate: boolean;
   keepOnFailure: boolean;
+  /** Keep the chroot whatever the outcome (unmounted, processes ended): `--keep` or a builder's default. */
+  keep?: { reason: string } | null;
   name: string;
   tune: boolean;
   /** Bind the apt archive cache into the chroot for the build and count its hits. */
@@ -108,7 +112,6 @@ interface RunState {
 
 /** Leftovers of interrupted runs under these chroots are torn down first (after the swarm finished any lost run there). */
 async function recoverPhase(s: RunState, targets: string[]): Promise<void> {
-  const { waitForLostRuns } = await import('./leftovers.js');
   const recovered: unknown[] = [];
   for (const target of targets) {
     await waitForLostRuns(s.opts.stateRoot, target, 120_000);
@@ -193,6 +196,7 @@ async function buildPhase(s: RunState): Promise<BuildExit | null> {
           name: s.opts.name,
           chroot: s.opts.chroot,
           keepOnFailure: s.opts.keepOnFailure,
+          keep: s.opts.keep ?? null,
           aptCache: s.opts.aptCache,
           systemApplied: s.systemApplied,
           cli: refOf(process.pid)!,
@@ -201,6 +205,8 @@ async function buildPhase(s: RunState): Promise<BuildExit | null> {
           record: s.record,
         };
         writeDurable(join(dir, 'run.json'), reg);
+        // `phase NAME` calls in the build write their stage marks here.
+        s.env.ISOSWARM_RUN_DIR = dir;
         await s.soft('run registration', () => s.route('run-register', { runId: s.runId }));
         const e = await runGuardedBuild({
           command: s.opts.command,
@@ -224,7 +230,6 @@ async function buildPhase(s: RunState): Promise<BuildExit | null> {
 }
 
 export async function orchestrateRun(config: Config, nc: NatsConnection, opts: RunOptions): Promise<RunOutcome> {
-  const { requestEndpoint, requestRoute } = await import('../bus/request.js');
   const runId = newRunId(opts.name);
   // Every phase change is announced for dashboards (`s` is set before the first phase runs).
   const phases = new Phases(() => announceRun(nc, config.nats.subjectPrefix, s.record));
@@ -314,8 +319,10 @@ export async function orchestrateRun(config: Config, nc: NatsConnection, opts: R
           name: opts.name,
           chroot: opts.chroot,
           keepOnFailure: opts.keepOnFailure,
+          keep: opts.keep ?? null,
           aptCache: opts.aptCache,
           systemApplied: s.systemApplied,
+          dir: s.dir,
           record: s.record,
           patterns: s.patterns,
         }),

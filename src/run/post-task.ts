@@ -6,6 +6,7 @@ import { buildHookEvent } from '../hook-runtime/build-event.js';
 import { pathKey } from '../memory/keys.js';
 import type { RunRecordInput } from '../schemas/run-record.js';
 import { teardownThenClean, type CoordinatorCall } from './teardown-then-clean.js';
+import { buildStages } from './build-stages.js';
 
 export type Call = CoordinatorCall;
 
@@ -14,8 +15,12 @@ export interface PostTaskInput {
   name: string;
   chroot: string | null;
   keepOnFailure: boolean;
+  /** Keep the chroot whatever the outcome (unmounted, its processes ended); the reason is said in the summary. */
+  keep?: { reason: string } | null;
   aptCache: boolean;
   systemApplied: boolean;
+  /** The run's registry dir: the build's stage marks and output are read from it. */
+  dir?: string | null;
   record: RunRecordInput;
   /** Memory keys updated; filled in here. */
   patterns: Set<string>;
@@ -38,6 +43,13 @@ export async function postTask(call: Call, p: PostTaskInput): Promise<void> {
   if (samples) {
     record.samples = samples.samples as RunRecordInput['samples'];
     record.events = samples.events as RunRecordInput['events'];
+  }
+  if (p.dir) {
+    const dir = p.dir;
+    await soft('stage timeline', async () => {
+      const stages = buildStages(dir, record);
+      if (stages.length) record.stages = stages;
+    });
   }
   const failed = record.exitCode !== 0;
   // What the mksquashfs shim saw and ran during the build (asked vs ran, predicted vs measured).
@@ -70,7 +82,7 @@ export async function postTask(call: Call, p: PostTaskInput): Promise<void> {
     notes.push(`${chroot} does not exist (the build never created it): nothing to take apart`);
   else if (chroot) {
     // Processes and mounts go whatever happened; the tree is deleted unless kept (kept unmounted).
-    const keep = failed && p.keepOnFailure;
+    const keep = !!p.keep || (failed && p.keepOnFailure);
     type Td = { result: NonNullable<RunRecordInput['teardown']> | null };
     type Cl = { result: NonNullable<RunRecordInput['clean']> | null };
     const out = await teardownThenClean<Td, Cl>(call, [{ path: chroot, kind: 'tree' }], { clean: !keep, guard: soft });
@@ -80,8 +92,16 @@ export async function postTask(call: Call, p: PostTaskInput): Promise<void> {
       patterns.add(`optimization/unmount-strategies/${a.fsType}`);
     if (td?.result) patterns.add('optimization/cleanup-procedures');
     if (td?.result && td.result.status !== 'done') patterns.add('optimization/error-prevention');
-    if (keep) notes.push(`--keep-on-failure: ${chroot} is kept for inspection (unmounted)`);
-    else if (td?.result?.status === 'done') {
+    if (keep) {
+      const why = p.keep?.reason ?? '--keep-on-failure: kept for inspection';
+      const status = td?.result?.status ?? 'no result';
+      record.kept = { path: chroot, reason: why, teardown: status };
+      notes.push(
+        status === 'done'
+          ? `${why}: ${chroot} is kept (unmounted, its processes ended)`
+          : `${why}: ${chroot} is kept, but its teardown did not finish (${td?.result?.reason ?? status})`,
+      );
+    } else if (td?.result?.status === 'done') {
       record.clean = out.clean?.result ?? null;
       if (out.clean?.result) patterns.add(`optimization/cleanup-success/${pathKey(chroot)}`);
     } else notes.push(`${chroot} was not deleted: the teardown did not finish (${td?.result?.reason ?? 'no result'})`);

@@ -23,6 +23,7 @@ export const learningEventSchema = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('unmount-attempt'),
     fsType: z.string().min(1),
+    source: z.string().max(4096).optional(),
     strategy: z.string().min(1),
     ok: z.boolean(),
     ms: z.number().nonnegative(),
@@ -54,6 +55,15 @@ export const learningEventSchema = z.discriminatedUnion('kind', [
     counts: z.record(z.string(), z.number()).default({}),
   }),
   z.object({ kind: z.literal('put'), key: memoryKeySchema, value: z.unknown() }),
+  /** A stored pattern changed a decision: kept under decisions/<key> with its evidence. */
+  z.object({
+    kind: z.literal('decision'),
+    key: memoryKeySchema.refine((k) => k.startsWith('optimization/'), 'decisions are about optimization/ keys'),
+    by: z.string().min(1).max(64),
+    decision: z.string().min(1).max(500),
+    evidence: z.record(z.string(), z.unknown()).default({}),
+    default: z.string().max(500).optional(),
+  }),
 ]);
 export type LearningEvent = z.infer<typeof learningEventSchema>;
 export const recordInput = z.object({ events: z.array(learningEventSchema).min(1).max(10_000) });

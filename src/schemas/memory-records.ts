@@ -8,11 +8,19 @@ const strategyStats = z.object({
   attempts: z.number().int().nonnegative(),
   successes: z.number().int().nonnegative(),
   totalMs: z.number().nonnegative(),
+  rate: z.number().min(0).max(1).optional(),
+  avgMs: z.number().nonnegative().optional(),
+  lastAt: z.string().optional(),
+  lastOk: z.boolean().optional(),
+  idle: z.number().int().nonnegative().optional(),
 });
 
 export const unmountStrategiesSchema = z.looseObject({
   fsType: z.string(),
   strategies: z.record(z.string(), strategyStats),
+  bySource: z
+    .record(z.string(), z.object({ strategies: z.record(z.string(), strategyStats), updatedAt: z.string() }))
+    .optional(),
   lastError: z.string().optional(),
   ...when,
 });

@@ -23,7 +23,7 @@ import type { GuardVerdict } from '../../src/guard/verdict.js';
 import type { RunState } from '../../src/run/registry.js';
 import type { GuardOutput, RunsOutput } from '../../src/schemas/agents/coordinator-runs-guard.js';
 import type { SquashCallReply } from '../../src/schemas/agents/performance-tuner.js';
-import { rawClient } from '../helpers/bus.js';
+import { rawClient, SUBJ } from '../helpers/bus.js';
 import { cliSync, removeScratch, scratchHome, teardownHome, testEnv } from '../helpers/cli.js';
 import { needsRoot } from '../helpers/root.js';
 import { makeTinyMirror } from '../helpers/tiny-mirror.js';
@@ -118,8 +118,8 @@ describe('agent contracts', { skip: needsRoot() }, () => {
         endpoints: { name: string; subject: string }[];
       };
       for (const e of v.endpoints) {
-        const ep = e.subject.slice(`${PREFIX}.${v.name}.`.length);
-        assert.equal(e.subject, `${PREFIX}.${v.name}.${ep}`);
+        const ep = e.subject.slice(`${SUBJ}.${v.name}.`.length);
+        assert.equal(e.subject, `${SUBJ}.${v.name}.${ep}`);
         registered.add(`${v.name}.${contractName(ep)}`);
       }
     }

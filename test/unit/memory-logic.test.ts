@@ -23,11 +23,14 @@ test('filters compare numbers as numbers and strings as strings', () => {
 });
 
 test('unmount attempts accumulate and order strategies by success, then speed', () => {
-  const now = '2026-01-01T00:00:00.000Z';
+  const now = new Date().toISOString();
   let r = addUnmountAttempt(undefined, { fsType: 'tmpfs', strategy: 'umount', ok: false, ms: 5, error: 'busy' }, now);
   r = addUnmountAttempt(r, { fsType: 'tmpfs', strategy: 'umount-after-settle', ok: true, ms: 210 }, now);
   r = addUnmountAttempt(r, { fsType: 'tmpfs', strategy: 'umount', ok: true, ms: 3 }, now);
-  assert.deepEqual(r.strategies.umount, { attempts: 2, successes: 1, totalMs: 8 });
+  assert.deepEqual(
+    { ...r.strategies.umount, lastAt: undefined },
+    { attempts: 2, successes: 1, totalMs: 8, rate: 0.5, avgMs: 4, lastAt: undefined, lastOk: true, idle: 0 },
+  );
   assert.equal(validateRecord('optimization/unmount-strategies/tmpfs', r).ok, true);
   assert.deepEqual(orderStrategies(r, ['umount', 'umount-after-settle']), ['umount-after-settle', 'umount']);
   assert.deepEqual(orderStrategies(undefined, ['umount', 'umount-after-settle']), ['umount', 'umount-after-settle']);

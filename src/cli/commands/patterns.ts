@@ -40,7 +40,7 @@ function describe(key: string, v: Rec): string {
 const context = () => import('../context.js');
 
 export function registerPatterns(program: Command, globals: () => GlobalOptions): void {
-  program
+  const patterns = program
     .command('patterns')
     .description('print what has been learned (optimization/* records) in plain words')
     .option('--json', 'print the records as JSON')
@@ -57,5 +57,16 @@ export function registerPatterns(program: Command, globals: () => GlobalOptions)
         return;
       }
       for (const e of entries) printLine(`• ${describe(e.key, e.value as Rec)}   [${e.key}, updated ${e.updatedAt}]`);
+    });
+  patterns
+    .command('explain <key>')
+    .description(
+      'one pattern: the record, the measurements behind it and the decisions it changed (KEY: e.g. optimization/unmount-strategies/proc; a pattern name alone explains all its records)',
+    )
+    .option('--json', 'print the explanation as JSON')
+    .action(async (key: string, o: { json?: boolean }) => {
+      const ctx = (await context()).cliContext(globals());
+      const { explainPatterns } = await import('./patterns-explain.js');
+      await explainPatterns(ctx, key, o.json ?? false);
     });
 }

@@ -9,6 +9,7 @@ interface Flags {
   chroot?: string;
   isolate?: boolean;
   keepOnFailure?: boolean;
+  keep?: boolean;
   name?: string;
   tune: boolean;
   aptCache?: boolean;
@@ -33,6 +34,10 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
       'run the build in a private mount namespace (slave propagation): its mounts cannot leak to the host',
     )
     .option('--keep-on-failure', 'when the build fails, unmount the chroot but keep its files for inspection')
+    .option(
+      '--keep',
+      'keep the chroot whatever the outcome: its processes are ended and everything under it unmounted, its files stay (for incremental rebuilds)',
+    )
     .option('--name <name>', "a name for the run (default: the command's name)")
     .option('--no-tune', "do not apply the tuner's settings")
     .option(
@@ -89,6 +94,7 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
       const { resolve } = await import('node:path');
       const chroot = o.chroot ? resolve(o.chroot) : null;
       if (!command.length) throw new CliError('nothing to run: give the build command after --', EXIT.usage);
+      if (o.keep && !chroot) throw new CliError('--keep needs a chroot (--chroot DIR)', EXIT.usage);
       if (!['respect', 'fill', 'override'].includes(o.squashfs))
         throw new CliError(`--squashfs ${o.squashfs}: expected respect, fill or override`, EXIT.usage);
       if (chroot) {
@@ -120,6 +126,7 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
             chroot,
             isolate: !!o.isolate,
             keepOnFailure: !!o.keepOnFailure,
+            keep: o.keep ? { reason: '--keep' } : null,
             name: o.name ?? command[0]!.split('/').pop()!,
             tune: o.tune,
             aptCache: !!o.aptCache,
@@ -132,6 +139,7 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
             say,
           }),
         say,
+        { forRun: true },
       );
       const { saveRun } = await import('../../run/save.js');
       let saved: { record: RunRecord; html: string; file: string };

@@ -50,6 +50,13 @@ optimize_performance() {
 # Watch resources for SECONDS (default 300) and return: optimize_monitor SECONDS
 optimize_monitor() { isoswarm monitor --duration "\${1:-300}"; }
 
+# Start a build stage (ends the previous one): phase NAME. Under \`isoswarm run\` the stages, with
+# their duration, CPU and I/O, make the run's stage timeline in the report.
+phase() {
+  [ "$#" -eq 1 ] || { echo "usage: phase NAME" >&2; return 2; }
+  ISOSWARM_PHASE_AT="\${EPOCHREALTIME:-}" isoswarm hooks notification --phase "$1" --level info >/dev/null
+}
+
 # Write the report of the newest run and print its path: generate_build_report [RUN]
 generate_build_report() { isoswarm report "\${1:-latest}" --format html; }
 `;
@@ -59,7 +66,7 @@ export function registerShellInit(program: Command): void {
   program
     .command('shell-init [shell]')
     .description(
-      "print bash functions with the request's names (init_optimization_system, optimize_cleanup, optimize_unmount, optimize_performance, optimize_monitor, generate_build_report); use: source <(isoswarm shell-init)",
+      "print bash functions with the request's names (init_optimization_system, optimize_cleanup, optimize_unmount, optimize_performance, optimize_monitor, generate_build_report, phase); use: source <(isoswarm shell-init)",
     )
     .action((shell: string | undefined) => {
       if (shell !== undefined && shell !== 'bash')

@@ -23,7 +23,7 @@ export interface UnmountAttempt {
 
 export interface UnmountOptions {
   /** Strategies to try per file system type, best first (learned ones come from memory). */
-  strategyOrder?: (fsType: string) => Strategy[];
+  strategyOrder?: (fsType: string, source: string) => Strategy[];
   /** Lazy detach is used only if allowed, only after plain passes stopped making progress. */
   allowLazy?: boolean;
   onAttempt?: (a: UnmountAttempt) => void;
@@ -165,7 +165,7 @@ export async function unmountAllUnder(realTarget: string, opts: UnmountOptions =
     for (const m of unmountOrder(before.ours)) {
       // A lazy detach takes the whole subtree, so never on a mount with a foreign mount below it.
       if (lazy && hasForeignBelow(m, before.all, foreignIds)) continue;
-      let strategies = order(m.fsType).filter((s) => (lazy ? s === 'lazy' : s !== 'lazy'));
+      let strategies = order(m.fsType, m.source).filter((s) => (lazy ? s === 'lazy' : s !== 'lazy'));
       if (!lazy && strategies.length === 0) strategies = ['umount']; // a learned order never rules out the plain one
       for (const s of strategies) {
         if (s === 'lazy' && opts.beforeLazy) {
