@@ -16,7 +16,11 @@ export function rootCacheDir(ctx: AgentContext): string {
   return ctx.config.caches.rootDir ?? join(ctx.stateDir, 'cache', ROOT_CACHE);
 }
 
-export function rootEndpoints(ctx: AgentContext, memory: MemoryClient): EndpointMap {
+export function rootEndpoints(
+  ctx: AgentContext,
+  memory: MemoryClient,
+  onRestored: (target: string) => void = () => undefined,
+): EndpointMap {
   const store = new RootStore(rootCacheDir(ctx));
   const cache = new RootCache({
     store,
@@ -37,6 +41,7 @@ export function rootEndpoints(ctx: AgentContext, memory: MemoryClient): Endpoint
         'for a debootstrap call (the shim): key its spec; restore a cached root (sha256 verified) into a fresh target, or let the real tool run',
       handler: async (i) => {
         const r = await cache.advise(i);
+        if (r.call.action === 'restored' && r.call.target) onRestored(r.call.target);
         await record(r.stats);
         return r.call;
       },
