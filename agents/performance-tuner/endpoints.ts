@@ -41,11 +41,12 @@ import {
 import { bootstrapThroughCache } from './bootstrap.js';
 import { canonicalPolicy, readHomeDirs, resolveAndCheck, resolveTarget } from '../../src/host/guard/path-policy.js';
 import { effectivePolicy } from '../../src/runtime/policy.js';
-import { checkChrootPolicy } from '../../src/runtime/chroot-policy.js';
 import { rootEndpoints } from './root-endpoints.js';
 import { cacheAdminEndpoints } from './cache-admin-endpoints.js';
 import { cacheLimit } from './cache-limits.js';
 import { listCache } from '../../src/host/cache/cache-dir.js';
+import { installedDebNames } from '../../src/host/cache/dpkg-status.js';
+import { checkChrootPolicy } from '../../src/runtime/chroot-policy.js';
 
 export function tunerEndpoints(ctx: AgentContext): EndpointMap {
   const memory = new MemoryClient(ctx.nc, ctx.prefix, 10_000);
@@ -78,7 +79,12 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
     .catch((e: Error) => ctx.log.warn({ err: e.message }, 'the scratch journal could not be read'));
 
   return {
-    ...rootEndpoints(ctx, memory),
+    // A root restored into a chroot with the apt cache attached: its packages came from the root
+    // cache, not the apt cache, so they are not counted as apt hits.
+    ...rootEndpoints(ctx, memory, (target) => {
+      const sess = aptSessions.get(sessionKey(target));
+      if (sess) sess.installedBefore = installedDebNames(sess.chroot);
+    }),
     // The apt cache's host dir is the overlay's lower layer while attached: it must not change then.
     ...cacheAdminEndpoints(ctx, memory, (cache) =>
       cache === 'apt-archives' && aptSessions.size

@@ -5,26 +5,28 @@ import { endpoint, type EndpointMap } from '../../src/bus/service.js';
 import { RootStore } from '../../src/host/cache/root-store.js';
 import { scratchJournalDir } from '../../src/host/delete/scratch-journal.js';
 import type { AgentContext } from '../../src/runtime/agent-process.js';
+import { checkChrootPolicy } from '../../src/runtime/chroot-policy.js';
 import type { MemoryClient } from '../../src/runtime/memory-client.js';
 import { rootAdviseInput, rootCallsInput, rootStoreInput } from '../../src/schemas/agents/performance-tuner-roots.js';
 import type { CacheBuildStats } from '../../src/learning/reducers.js';
 import { ROOT_CACHE, RootCache } from './root-cache.js';
 import { cacheLimit } from './cache-limits.js';
-import { checkChrootPolicy } from '../../src/runtime/chroot-policy.js';
 
 export function rootCacheDir(ctx: AgentContext): string {
   return ctx.config.caches.rootDir ?? join(ctx.stateDir, 'cache', ROOT_CACHE);
 }
 
-export function rootEndpoints(ctx: AgentContext, memory: MemoryClient): EndpointMap {
+export function rootEndpoints(
+  ctx: AgentContext,
+  memory: MemoryClient,
+  onRestored: (target: string) => void = () => undefined,
+): EndpointMap {
   const store = new RootStore(rootCacheDir(ctx));
   const cache = new RootCache({
     store,
     journalDir: join(ctx.stateDir, 'journal', 'root-cache'),
     scratchJournal: scratchJournalDir({ ISOSWARM_HOME: ctx.stateDir }),
-    policy: async (target) => {
-      return checkChrootPolicy(target, ctx.config);
-    },
+    policy: (target) => checkChrootPolicy(target, ctx.config),
     limitBytes: async () => (await cacheLimit(ctx.config, ROOT_CACHE, store.sizeBytes(), store.dir, memory)).limitBytes,
   });
   const record = (stats: CacheBuildStats | null) =>
@@ -39,6 +41,7 @@ export function rootEndpoints(ctx: AgentContext, memory: MemoryClient): Endpoint
         'for a debootstrap call (the shim): key its spec; restore a cached root (sha256 verified) into a fresh target, or let the real tool run',
       handler: async (i) => {
         const r = await cache.advise(i);
+        if (r.call.action === 'restored' && r.call.target) onRestored(r.call.target);
         await record(r.stats);
         return r.call;
       },

@@ -80,7 +80,11 @@ describe('run: the debootstrap shim and the root result cache', { skip: needsRoo
 
   let first = '';
   test('run 1: a miss; the real debootstrap runs and its root is kept, content-addressed', () => {
-    const r = run(1);
+    const r = run(1, ['--apt-cache']);
+    assert.ok(
+      existsSync(join(home, 'cache/apt-archives/tinybase_1.0_amd64.deb')),
+      "debootstrap's download (in the apt cache overlay) was harvested",
+    );
     assert.equal(r.rec.rootCache?.length, 1, JSON.stringify(r.rec.rootCache));
     assert.equal(r.rec.rootCache[0]!.outcome, 'miss');
     assert.match(r.stderr, /root packed \((zstd|gzip)\) and kept under key/);
@@ -93,7 +97,9 @@ describe('run: the debootstrap shim and the root result cache', { skip: needsRoo
   });
 
   test('run 2: a hit; the verified root is restored, the same tree as the real one', () => {
-    const r = run(2);
+    const r = run(2, ['--apt-cache']);
+    const apt = (r.rec as { cache?: { hits: number } }).cache;
+    assert.equal(apt?.hits, 0, "the restored root's packages are not counted as apt cache hits");
     assert.equal(r.rec.rootCache?.[0]?.outcome, 'hit', JSON.stringify(r.rec.rootCache));
     assert.match(r.stderr, /root restored from the cache \(sha256 [0-9a-f]{12}… verified\)/);
     assert.doesNotMatch(r.stderr, /Retrieving tinybase/, 'the real debootstrap did not run');

@@ -31,7 +31,10 @@ download_style apt
 finddebs_style from-indices
 variants -
 work_out_debs () { required="tinybase"; base=""; }
-first_stage_install () { extract $required; mkdir -p "$TARGET/var/log"; }
+first_stage_install () {
+  extract $required; mkdir -p "$TARGET/var/log" "$TARGET/var/lib/dpkg"
+  printf 'Package: tinybase\\nStatus: install ok installed\\nArchitecture: amd64\\nVersion: 1.0\\n\\n' > "$TARGET/var/lib/dpkg/status"
+}
 second_stage_install () { :; }
 `;
 
