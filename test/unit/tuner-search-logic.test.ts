@@ -1,5 +1,5 @@
-// The search's and the modes' choice logic on the ratios of a real binary tree (issue 11: a 707 MB
-// copy of /usr/lib/x86_64-linux-gnu, sample ratios as the tuner measured them): the aggressive bound
+// The search's and the modes' choice logic on the ratios of a real binary tree (the sample ratios the
+// tuner measured on /usr/lib/x86_64-linux-gnu, 682 MB, the bulk of issue 11's tree): the aggressive bound
 // is anchored to xz -b 1M, not to the smallest setting, -Xbcj x86 is measured only when asked, and
 // conservative still takes the smallest.
 import { test } from 'node:test';
