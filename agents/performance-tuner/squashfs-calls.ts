@@ -29,7 +29,8 @@ export interface SquashCall {
     key: string;
   } | null;
   /** Prediction for what ran, when that setting was measured on the sample. */
-  predicted: { label: string; buildMs: number; imageBytes: number } | null;
+  /** timeFactor: the host's factor already in buildMs (pairs store the prediction before it). */
+  predicted: { label: string; buildMs: number; imageBytes: number; timeFactor?: number } | null;
   /** Predicted for what the script asked vs the tuned choice (both measured on the sample). */
   whatIf: {
     askedLabel: string;
@@ -91,6 +92,8 @@ export function newCall(runId: string | null, args: string[], policy: SquashPoli
 
 const pick = (r: TuneResult, label: string): Prediction | undefined =>
   r.candidates.find((c) => c.label === label)?.predicted;
+const factorOf = (r: TuneResult, label: string): number | undefined =>
+  r.candidates.find((c) => c.label === label)?.timeFactor;
 
 /** Fills in what runs and what was predicted, from a tune of the call's source tree. */
 export function decideCall(call: SquashCall, r: TuneResult, memBytes: number): SquashCall {
@@ -114,7 +117,14 @@ export function decideCall(call: SquashCall, r: TuneResult, memBytes: number): S
       tuneMs: r.durationMs,
       key: r.key,
     },
-    predicted: ran ? { label: ranLabel, buildMs: ran.buildMs, imageBytes: ran.imageBytes } : null,
+    predicted: ran
+      ? {
+          label: ranLabel,
+          buildMs: ran.buildMs,
+          imageBytes: ran.imageBytes,
+          ...(factorOf(r, ranLabel) ? { timeFactor: factorOf(r, ranLabel) } : {}),
+        }
+      : null,
     whatIf: {
       askedLabel: asked,
       askedMs: a?.buildMs ?? null,
@@ -141,7 +151,8 @@ export async function reportCall(
     const pair: MeasuredPair = {
       label: call.predicted.label,
       comp: call.predicted.label.split(/[-/]/)[0] ?? 'unknown',
-      predictedMs: call.predicted.buildMs,
+      // Before the host's factor: the next factor is measured against the sample's own prediction.
+      predictedMs: Math.round(call.predicted.buildMs / (call.predicted.timeFactor ?? 1)),
       measuredMs: measured.wallMs,
       predictedBytes: call.predicted.imageBytes,
       measuredBytes: measured.imageBytes ?? 0,

@@ -44,7 +44,7 @@ export function registerTune(program: Command, globals: () => GlobalOptions): vo
     )
     .option(
       '--mode <mode>',
-      'auto (weighs build time, size and boot read-back), conservative (smallest image), aggressive (fastest within +25 % of the smallest)',
+      'auto (weighs build time, size and boot read-back), conservative (smallest image), aggressive (fastest within +25 % of the xz -b 1M image)',
       'auto',
     )
     .option('--target <dir>', 'the tree the build squashes (without it: parallelism only, plus what this host learned)')

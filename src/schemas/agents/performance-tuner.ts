@@ -285,7 +285,15 @@ export const squashCallSchema = z.object({
       key: z.string(),
     })
     .nullable(),
-  predicted: z.object({ label: z.string(), buildMs: z.number(), imageBytes: z.number() }).nullable(),
+  predicted: z
+    .object({
+      label: z.string(),
+      buildMs: z.number(),
+      imageBytes: z.number(),
+      /** The host's time factor already in buildMs (a calibration pair stores the prediction before it). */
+      timeFactor: z.number().optional(),
+    })
+    .nullable(),
   whatIf: z
     .object({
       askedLabel: z.string(),
