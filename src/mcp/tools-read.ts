@@ -50,6 +50,10 @@ export const READ_TOOLS: ToolDef[] = [
       const key = String(a.key);
       const e = withReader(ctx, (ops) => ops.get(key) ?? null);
       if (!e) throw new ToolError(`no memory entry "${key}"`);
+      const { decisionsKey } = await import('../learning/decisions.js');
+      const { explainEntry } = await import('../learning/explain.js');
+      const log = withReader(ctx, (ops) => ops.get(decisionsKey(key))?.value ?? null);
+      const x = explainEntry(key, e.value, e.updatedAt, (log ?? undefined) as Parameters<typeof explainEntry>[3]);
       const { listRuns } = await import('../report/run-store.js');
       const runs = listRuns(ctx.paths.runs)
         .filter((r) => r.record?.patternsUpdated.includes(key))
@@ -59,6 +63,8 @@ export const READ_TOOLS: ToolDef[] = [
         sentence: patternLines([e], null)[0]?.line ?? null,
         updatedAt: e.updatedAt,
         record: e.value,
+        measurements: x.measurements,
+        decisions: x.decisions,
         updatedByRuns: runs,
       };
     },
