@@ -21,6 +21,30 @@ export default tseslint.config(
     rules: { 'house/layers': 'error', 'house/no-recursive-rm': 'error' },
   },
   {
+    // Static imports everywhere except where start-up is on a user's critical path: the CLI's command
+    // dispatch (each command loads only what it runs), the hook and shim paths, and the swarm link
+    // they share (it loads the NATS client only when a swarm is up).
+    files: ['src/**/*.ts', 'agents/**/*.ts', 'hooks/**/*.ts'],
+    ignores: [
+      'src/cli/**',
+      'src/claude/**',
+      'src/hook-runtime/**',
+      'src/shims/**',
+      'src/runtime/swarm-link.ts',
+      'src/runtime/swarm-connect.ts',
+      'src/package-root.ts',
+    ],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'ImportExpression',
+          message: 'Use a static import: lazy imports are for the CLI, hook and shim paths only',
+        },
+      ],
+    },
+  },
+  {
     // The one safe deleter is the one place a tree is removed recursively.
     files: ['src/host/delete/**/*.ts'],
     rules: { 'house/no-recursive-rm': 'off' },

@@ -9,7 +9,7 @@
 // Needs `npx tsc -p tsconfig.json` first (imports from dist/).
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -32,8 +32,9 @@ else await agent();
 /**
  * The real Monitor agent process of a real swarm (`isoswarm up` in a scratch state dir), measured from
  * its /proc/PID/stat (utime+stime, children included) over `seconds` at the configured 1 s interval,
- * with /tmp holding 20k+ entries (a tree made for the run) for its temp tracker to follow.
- * Target: <= 0.3 % of one core.
+ * with /tmp holding 20k+ entries (a tree made for the run) for its temp tracker to follow. Two
+ * windows: the first minute after start-up (the tracker's first walk of /tmp falls in it) and the
+ * steady state after that walk (its metrics say temp.complete). Target: <= 0.3 % of one core.
  */
 async function agent() {
   const { withSwarm } = await import('./lib.mjs');
@@ -43,28 +44,61 @@ async function agent() {
     for (let f = 0; f < 520; f++) closeSync(openSync(join(tree, `d${d}`, `f${f}`), 'w'));
   }
   const swarm = withSwarm('monitor');
+  let nc = null;
   try {
-    const statOf = (pid) => readFileSync(`/proc/${pid}/stat`, 'latin1');
     const pid = findMonitor(swarm.home);
+    // The Monitor's own metrics tell when its temp tracker has finished the first walk of /tmp.
+    const dist = new URL('../dist/', import.meta.url);
+    const { connectBus } = await import(new URL('src/bus/connect.js', dist).href);
+    const { decodeJson } = await import(new URL('src/bus/codec.js', dist).href);
+    const prefix = JSON.parse(readFileSync(`${swarm.home}/run.json`, 'utf8')).prefix;
+    nc = await connectBus({ url: swarm.url, auth: swarm.creds, name: 'monitor-bench' });
+    let walked = null;
+    const sub = nc.subscribe(`${prefix}.metrics`);
+    void (async () => {
+      for await (const m of sub) if (decodeJson(m.data)?.temp?.complete && walked === null) walked = performance.now();
+    })();
     await sleep(Number(opt('warmup', '5')) * 1000); // past start-up (--warmup S)
-    const a = cpuTicks(pid);
+    const window = async () => {
+      const a = cpuTicks(pid);
+      const t0 = performance.now();
+      const l0 = loadavg()[0];
+      await sleep(seconds * 1000);
+      const b = cpuTicks(pid);
+      const wallSec = (performance.now() - t0) / 1000;
+      return {
+        pct: ((b.withChildren - a.withChildren) / CLK_TCK / wallSec) * 100,
+        own: ((b.own - a.own) / CLK_TCK / wallSec) * 100,
+        load: `${l0.toFixed(1)}-${loadavg()[0].toFixed(1)}`,
+      };
+    };
+    // 1. The first minute after start-up, with the tracker's first full walk of /tmp in it.
+    const first = await window();
+    // 2. Steady state: once that walk is done (a full re-walk comes every 5 min, 1/5 of its cost per minute).
     const t0 = performance.now();
-    await sleep(seconds * 1000);
-    const b = cpuTicks(pid);
-    const wallSec = (performance.now() - t0) / 1000;
-    statOf(pid);
-    const pct = ((b.withChildren - a.withChildren) / CLK_TCK / wallSec) * 100;
-    const own = ((b.own - a.own) / CLK_TCK / wallSec) * 100;
+    while (walked === null && performance.now() - t0 < 300_000) await sleep(500);
+    const steady = await window();
+    const entries = countEntries('/tmp');
     console.log(
-      `\n## Monitor agent process (pid ${pid}), ${seconds} s at its configured interval, /tmp holding ${countEntries('/tmp')} entries`,
+      `\n## Monitor agent process (pid ${pid}), ${seconds} s windows at its configured interval, /tmp holding ${entries} entries`,
     );
+    const line = (what, w) =>
+      `  ${what}: CPU ${w.pct.toFixed(3)} % of one core (own ${w.own.toFixed(3)} %), load average ${w.load} on ${availableParallelism()} processors`;
+    console.log(line('first minute (includes the first walk of /tmp)', first));
     console.log(
-      `  CPU ${pct.toFixed(3)} % of one core (own ${own.toFixed(3)} %), from /proc/${pid}/stat utime+stime(+cutime+cstime)`,
+      line(
+        `steady state (walk done ${walked === null ? 'NEVER' : `${((walked - t0) / 1000).toFixed(0)} s into the wait`})`,
+        steady,
+      ),
     );
-    const ok = pct <= 0.3;
-    console.log(`  target <= 0.3 % of one core: ${ok ? 'MET' : 'NOT MET'}`);
+    console.log(`  from /proc/${pid}/stat utime+stime(+cutime+cstime)`);
+    const ok = steady.pct <= 0.3 && walked !== null;
+    console.log(
+      `  target <= 0.3 % of one core (steady state): ${ok ? 'MET' : 'NOT MET'}; first minute: ${first.pct <= 0.3 ? 'also met' : 'over'}`,
+    );
     process.exitCode = ok ? 0 : 1;
   } finally {
+    await nc?.close();
     swarm.stop();
     rmSync(tree, { recursive: true, force: true });
   }

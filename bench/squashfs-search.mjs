@@ -1,178 +1,189 @@
-// Benchmark: the tuner's search against the common distro setting (xz, 1 MiB blocks), on two real
-// trees of >= 300 MB built side by side in one run: a copy of /usr/lib/x86_64-linux-gnu (binary-heavy)
-// and a copy of /usr/share (text-heavy). For each tree: the tune (aggressive; scan + sample + search),
-// then full builds of the aggressive choice, xz -b 1M, the conservative choice and xz -b 1M -Xbcj x86
-// (when the tuner considered it: the smallest contenders). Measured-vs-predicted pairs of the first tree's builds are stored as the
-// host's time calibration, and the second tree's decision reads them back (printed).
-// Usage: node bench/squashfs-search.mjs [BINARY_TREE TEXT_TREE]   (after npm run build)
-// Targets (issue 11): aggressive >= 8x faster than xz -b 1M at <= 1.25x its size on both trees;
-// conservative within 2 % of the smallest image measured on the whole tree; tune <= 5 % of the xz build.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+// Benchmark: the tuner's search against the common distro setting (xz, 1 MiB blocks), on real trees
+// built side by side in one run: binary-heavy (files of /usr/lib/x86_64-linux-gnu, /usr/lib/gcc,
+// /usr/libexec) and text-heavy (/usr/share), each small and large. Per tree: the xz -b 1M baseline
+// (wall, CPU, size); the aggressive tune (it stores the record auto reuses) and the conservative one
+// (it measures xz -Xbcj x86 on machine code, which the other modes skip); a full build of every
+// mode's choice with its wall, CPU and size against the baseline; conservative against the smallest
+// image built; and each tune's cost as a share of the baseline build.
+// Usage: node bench/squashfs-search.mjs [--large-mb 300] [--small-mb 60]   (after npm run build)
+// Targets (issue 11): aggressive >= 8x faster than xz -b 1M at <= 1.25x its size on both >= 300 MB
+// trees; conservative within 2 % of the smallest image built; the tune <= 5 % of the xz build.
+import {
+  copyFileSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs';
+import { createHash } from 'node:crypto';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
 
 const dist = new URL('../dist/', import.meta.url);
-const { buildSquashfs, choiceLabel } = await import(new URL('src/host/squashfs.js', dist).href);
+const { buildSquashfs, choiceLabel } = await import(new URL('src/host/squashfs/mksquashfs.js', dist).href);
 const { tune } = await import(new URL('agents/performance-tuner/tune.js', dist).href);
 const { choose } = await import(new URL('agents/performance-tuner/choose.js', dist).href);
-const { addPair, calibrationKey } = await import(new URL('agents/performance-tuner/calibration.js', dist).href);
 
-const MIN_TREE = 300e6;
+const { values: arg } = parseArgs({
+  options: { 'large-mb': { type: 'string', default: '300' }, 'small-mb': { type: 'string', default: '60' } },
+});
 const scratch = mkdtempSync('/tmp/isoswarm-bench-search-');
-const given = process.argv.slice(2);
+const BINARY = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/gcc', '/usr/libexec'];
+const TEXT = ['/usr/share'];
 const trees = [
-  { name: 'binary', src: ['/usr/lib/x86_64-linux-gnu', '/usr/lib/gcc', '/usr/libexec'], dir: given[0] },
-  { name: 'text', src: ['/usr/share'], dir: given[1] },
+  { name: 'binary-small', src: BINARY, mb: Number(arg['small-mb']) },
+  { name: 'text-small', src: TEXT, mb: Number(arg['small-mb']) },
+  { name: 'binary-large', src: BINARY, mb: Number(arg['large-mb']) },
+  { name: 'text-large', src: TEXT, mb: Number(arg['large-mb']) },
 ];
 const memory = new Map();
-const mem = { get: (k) => memory.get(k), set: (k, v) => void memory.set(k, v) };
+const mem = { get: (k) => memory.get(k), set: (k, v) => void memory.set(k, structuredClone(v)) };
 const s = (ms) => `${(ms / 1000).toFixed(1)} s`;
 const mb = (b) => `${(b / 1e6).toFixed(1)} MB`;
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ');
 
-function copyTree(t) {
-  const dest = join(scratch, t.name);
-  let bytes = 0;
-  for (const src of t.src) {
-    if (bytes >= MIN_TREE * 1.5) break;
-    const r = spawnSync('cp', ['-a', '--', src, join(dest, src.slice(1).replace(/\//g, '-'))], { stdio: 'inherit' });
-    if (r.status !== 0 && r.status !== 1) throw new Error(`cp ${src} failed`);
-    spawnSync('mkdir', ['-p', dest]);
-    bytes = Number(spawnSync('du', ['-sb', dest], { encoding: 'utf8' }).stdout.split('\t')[0]);
+function walk(dir, out) {
+  let names;
+  try {
+    names = readdirSync(dir).sort();
+  } catch {
+    return;
   }
-  return dest;
+  for (const n of names) {
+    const p = join(dir, n);
+    const st = lstatSync(p);
+    if (st.isDirectory()) walk(p, out);
+    else if (st.isFile() || st.isSymbolicLink())
+      out.push({ p, size: st.isFile() ? st.size : 0, link: st.isSymbolicLink() });
+  }
 }
 
-try {
-  const results = [];
-  for (const t of trees) {
-    if (!t.dir) {
-      spawnSync('mkdir', ['-p', join(scratch, t.name)]);
-      const t0 = performance.now();
-      t.dir = copyTree(t);
-      console.log(`[${t.name}] copied ${t.src.join(' ')} in ${s(performance.now() - t0)}`);
+/** A deterministic spread subset of the sources of about `want` bytes (every kind of file, not a prefix). */
+function copySubset(t) {
+  const files = [];
+  for (const src of t.src) walk(src, files);
+  const total = files.reduce((a, f) => a + f.size, 0);
+  const p = Math.min(1, (t.mb * 1e6) / total);
+  const dest = join(scratch, t.name);
+  let bytes = 0;
+  for (const f of files) {
+    const h = createHash('sha1').update(f.p).digest().readUInt32BE(0) / 2 ** 32;
+    if (h >= p) continue;
+    const to = join(dest, f.p.slice(1));
+    mkdirSync(dirname(to), { recursive: true });
+    try {
+      if (f.link) symlinkSync(readlinkSync(f.p), to);
+      else copyFileSync(f.p, to);
+      bytes += f.size;
+    } catch {
+      /* unreadable: left out */
     }
-    const cpu0 = process.cpuUsage();
-    const r = await tune(
-      {
-        target: t.dir,
-        mode: 'aggressive',
-        force: true,
-        scratchParent: scratch,
-        onProgress: (m) => console.log(`  [${t.name}] ${m}`),
-      },
-      mem,
-    );
-    const own = process.cpuUsage(cpu0);
-    // The tune's CPU: this process (scan, sampling, hashing) plus every mksquashfs/unsquashfs it ran.
-    const tuneCpuMs =
-      (own.user + own.system) / 1000 +
-      r.candidates.reduce((a, c) => a + (c.run.cpuMs ?? 0) * c.run.runs + c.run.readBackMs, 0);
+  }
+  return { dest, bytes };
+}
+
+const results = [];
+try {
+  for (const t of trees) {
+    const c0 = performance.now();
+    const copy = copySubset(t);
+    t.dir = copy.dest;
     console.log(
-      `[${t.name}] tree ${mb(r.treeSignature.bytes)}, ${r.treeSignature.files} files; tune ${s(r.durationMs)} (sampling ${s(r.record.samplingMs)}); time factors ${JSON.stringify(r.timeFactors)}`,
+      `[${t.name}] copied ${mb(copy.bytes)} from ${t.src.join(' ')} in ${s(performance.now() - c0)}; load ${load()}`,
     );
-    for (const c of r.candidates)
+    const tunes = {};
+    for (const mode of ['aggressive', 'conservative']) {
+      const r = await tune({ target: t.dir, mode, treeKeyed: true, scratchParent: scratch }, mem);
+      tunes[mode] = r;
       console.log(
-        `  ${c.label.padEnd(22)} ${c.run.level.padEnd(9)} predicted ${s(c.predicted.buildMs).padStart(8)} ${mb(c.predicted.imageBytes).padStart(10)}${c.timeFactor ? ` (x${c.timeFactor})` : ''}`,
+        `  tune ${mode}: ${s(r.durationMs)} (${r.fastPath ? `reused: ${r.reuse.reason}` : `sampling ${s(r.record.samplingMs)}, ${r.record.sample.bytes} B sample`}), choice ${r.choice.label}`,
       );
-    for (const p of r.record.pruned) console.log(`  ${p.label.padEnd(22)} pruned: ${p.reason}`);
-    for (const st of r.record.search?.steps ?? []) console.log(`  step: ${st}`);
-    const cons = choose(r.candidates, 'conservative');
-    const byLabel = new Map(r.candidates.map((c) => [c.label, c]));
-    const p = r.fingerprint.threads;
+      if (!r.fastPath) for (const st of r.record.search?.steps ?? []) console.log(`    step: ${st}`);
+    }
+    const aggr = tunes.aggressive;
+    const cons = tunes.conservative;
+    const p = aggr.fingerprint.threads;
     const xzChoice = { comp: 'xz', blockSize: 1 << 20, processors: p };
-    const bcjChoice = { comp: 'xz', blockSize: 1 << 20, bcj: 'x86', processors: p };
-    // Cheapest first, so a run cut short still shows the aggressive comparison; xz -Xbcj x86 (it
-    // compresses every block with and without the filter: about twice xz's CPU) only when the
-    // tuner considered it for this tree, and last.
+    const pick = (r, mode) => r.candidates.find((c) => c.label === choose(r.candidates, mode).label);
     const plan = [
-      ['aggressive', r.choice.choice],
-      ['xz-1M', xzChoice],
-      ['conservative', byLabel.get(cons.label).choice],
+      ['xz -b 1M', xzChoice, null],
+      ['aggressive', aggr.choice.choice, aggr],
+      ['auto', pick(aggr, 'auto').choice, aggr],
+      ['conservative', cons.choice.choice, cons],
     ];
-    if (byLabel.has(choiceLabel(bcjChoice))) plan.push(['xz-1M-bcj', bcjChoice]);
+    // The smallest candidates the conservative tune measured are built too, so "smallest" is a full build.
+    const bySize = [...cons.candidates].sort((a, b) => a.predicted.imageBytes - b.predicted.imageBytes).slice(0, 2);
+    for (const c of bySize) plan.push(['contender', c.choice, cons]);
     const built = new Map();
     const img = join(scratch, 'full.img');
-    for (const [role, choice] of plan) {
+    for (const [role, choice, r] of plan) {
       const label = choiceLabel(choice);
       if (!built.has(label)) {
         const b = await buildSquashfs(t.dir, img, choice);
         rmSync(img, { force: true });
         built.set(label, b);
-        const pred = byLabel.get(label)?.predicted;
+        const pred = r?.candidates.find((c) => c.label === label)?.predicted;
         console.log(
           `  full ${role.padEnd(12)} ${label.padEnd(22)} wall ${s(b.wallMs)} cpu ${s(b.cpuMs ?? 0)} image ${mb(b.imageBytes)}` +
-            (pred ? `  predicted ${s(pred.buildMs)} ${mb(pred.imageBytes)}` : ''),
+            (pred ? `  predicted ${s(pred.buildMs)} ${mb(pred.imageBytes)}` : '') +
+            `  load ${load()}`,
         );
-        if (pred) {
-          const k = calibrationKey(r.fingerprint.id);
-          mem.set(
-            k,
-            addPair(memory.get(k), r.fingerprint.id, {
-              label,
-              comp: choice.comp,
-              predictedMs: pred.buildMs,
-              measuredMs: b.wallMs,
-              predictedBytes: pred.imageBytes,
-              measuredBytes: b.imageBytes,
-              cpuMs: b.cpuMs,
-              at: new Date().toISOString(),
-              source: 'bench',
-            }),
-          );
-        }
       }
     }
-    const get = (c) => built.get(choiceLabel(c));
-    const xz = get(xzChoice);
-    const aggr = get(r.choice.choice);
-    const consB = get(byLabel.get(cons.label).choice);
+    const xz = built.get(choiceLabel(xzChoice));
     const smallest = [...built.entries()].sort((a, b) => a[1].imageBytes - b[1].imageBytes)[0];
-    results.push({
-      name: t.name,
-      bytes: r.treeSignature.bytes,
-      tuneMs: r.durationMs,
-      xzMs: xz.wallMs,
-      aggr: r.choice.label,
-      cons: cons.label,
-      speed: xz.wallMs / aggr.wallMs,
-      cpuSpeed: (xz.cpuMs ?? NaN) / (aggr.cpuMs ?? NaN),
-      tuneCpuMs,
-      xzCpuMs: xz.cpuMs,
-      size: aggr.imageBytes / xz.imageBytes,
-      consVs: consB.imageBytes / smallest[1].imageBytes,
-      smallest: smallest[0],
-    });
+    const row = { name: t.name, bytes: copy.bytes, xz, modes: {}, load: load() };
+    for (const [role, choice] of plan.slice(1, 4)) {
+      const b = built.get(choiceLabel(choice));
+      row.modes[role] = {
+        label: choiceLabel(choice),
+        wall: xz.wallMs / b.wallMs,
+        cpu: (xz.cpuMs ?? NaN) / (b.cpuMs ?? NaN),
+        size: b.imageBytes / xz.imageBytes,
+        vsSmallest: b.imageBytes / smallest[1].imageBytes,
+      };
+    }
+    row.smallest = smallest[0];
+    row.tuneAggr = aggr.durationMs / xz.wallMs;
+    row.tuneCons = cons.fastPath ? 0 : cons.durationMs / xz.wallMs;
+    results.push(row);
   }
-  const col = (f) => results.map((x) => String(f(x)).padStart(26)).join('');
   const ok = (b) => (b ? 'PASS' : 'MISS');
-  console.log(
-    `\nload average ${loadavg()
-      .map((x) => x.toFixed(1))
-      .join(' ')}`,
+  const col = (f) => results.map((x) => String(f(x)).padStart(30)).join('');
+  const line = (name, f) => console.log(`${name.padEnd(44)}${col(f)}`);
+  console.log(`\nload average at the end ${load()}`);
+  line('', (x) => x.name);
+  line('tree', (x) => mb(x.bytes));
+  line('load average after the tree', (x) => x.load);
+  line('xz -b 1M wall / CPU', (x) => `${s(x.xz.wallMs)} / ${s(x.xz.cpuMs ?? 0)}`);
+  line('xz -b 1M image', (x) => mb(x.xz.imageBytes));
+  for (const m of ['aggressive', 'auto', 'conservative']) {
+    line(`${m} choice`, (x) => x.modes[m].label);
+    line(`  wall speed-up vs xz -b 1M`, (x) => `${x.modes[m].wall.toFixed(2)}x`);
+    line(`  CPU speed-up vs xz -b 1M`, (x) => `${x.modes[m].cpu.toFixed(2)}x`);
+    line(`  size / xz -b 1M`, (x) => x.modes[m].size.toFixed(3));
+  }
+  const big = (x) => x.bytes >= 300e6;
+  line('aggressive >= 8x (wall) at <= 1.25x', (x) =>
+    big(x) ? ok(x.modes.aggressive.wall >= 8 && x.modes.aggressive.size <= 1.25) : '(small tree)',
   );
-  console.log(`${''.padEnd(44)}${col((x) => x.name)}`);
-  console.log(`${'tree'.padEnd(44)}${col((x) => mb(x.bytes))}`);
-  console.log(`${'xz -b 1M build (baseline)'.padEnd(44)}${col((x) => s(x.xzMs))}`);
-  console.log(`${'aggressive choice'.padEnd(44)}${col((x) => x.aggr)}`);
-  console.log(
-    `${'aggressive speed vs xz -b 1M (>= 8)'.padEnd(44)}${col((x) => `${x.speed.toFixed(2)}x ${ok(x.speed >= 8)}`)}`,
+  line('aggressive >= 8x (CPU) at <= 1.25x', (x) =>
+    big(x) ? ok(x.modes.aggressive.cpu >= 8 && x.modes.aggressive.size <= 1.25) : '(small tree)',
   );
-  console.log(`${'aggressive CPU-time ratio vs xz -b 1M (info)'.padEnd(44)}${col((x) => `${x.cpuSpeed.toFixed(2)}x`)}`);
-  console.log(
-    `${'aggressive size / xz -b 1M (<= 1.25)'.padEnd(44)}${col((x) => `${x.size.toFixed(3)} ${ok(x.size <= 1.25)}`)}`,
+  line('smallest image built', (x) => x.smallest);
+  line(
+    'conservative / smallest (<= 1.02)',
+    (x) => `${x.modes.conservative.vsSmallest.toFixed(3)} ${ok(x.modes.conservative.vsSmallest <= 1.02)}`,
   );
-  console.log(`${'conservative choice'.padEnd(44)}${col((x) => x.cons)}`);
-  console.log(`${'smallest measured on the whole tree'.padEnd(44)}${col((x) => x.smallest)}`);
-  console.log(
-    `${'conservative / smallest (<= 1.02)'.padEnd(44)}${col((x) => `${x.consVs.toFixed(3)} ${ok(x.consVs <= 1.02)}`)}`,
-  );
-  console.log(
-    `${'tune CPU / xz -b 1M build CPU (info)'.padEnd(44)}${col((x) => `${((x.tuneCpuMs / x.xzCpuMs) * 100).toFixed(1)} %`)}`,
-  );
-  console.log(
-    `${'tune / xz -b 1M build (<= 5 %)'.padEnd(44)}${col((x) => `${((x.tuneMs / x.xzMs) * 100).toFixed(1)} % ${ok(x.tuneMs / x.xzMs <= 0.05)}`)}`,
-  );
+  line('tune aggressive / xz build (<= 5 %)', (x) => `${(x.tuneAggr * 100).toFixed(1)} % ${ok(x.tuneAggr <= 0.05)}`);
+  line('tune conservative / xz build', (x) => (x.tuneCons ? `${(x.tuneCons * 100).toFixed(1)} %` : 'reused'));
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }

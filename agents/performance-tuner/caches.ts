@@ -27,6 +27,7 @@ import {
   type AccessSnapshot,
 } from '../../src/host/cache/cache-dir.js';
 import { installedDebNames } from '../../src/host/cache/dpkg-status.js';
+import { chrootPackagesIndex } from '../../src/host/cache/apt-index.js';
 
 export const APT_CACHE = 'apt-archives';
 export const DEBOOTSTRAP_CACHE = 'debootstrap-tarballs';
@@ -116,7 +117,8 @@ export async function detachAptCache(s: AptSession): Promise<AptDetach> {
   sweepUpper(s.dirs, isDeb);
   const unbind = s.handle ? await unbindCache(s.handle) : { unmounted: false, reason: 'suspended: nothing mounted' };
   if (unbind.unmounted) s.handle = null;
-  const harvest = await harvestDebs([s.dirs.harvest, s.dirs.upper], s.dir);
+  // The archive's own sizes and sha256s, where the build left apt's indexes in the chroot.
+  const harvest = await harvestDebs([s.dirs.harvest, s.dirs.upper], s.dir, chrootPackagesIndex(s.chroot));
   const access = collectAccess(s.dir, s.snapshot, isDeb);
   // Hits through the overlay: packages the build installed whose .deb the cache held before it.
   const after = installedDebNames(s.chroot);

@@ -6,6 +6,7 @@
 // of the same compressor (or of all compressors when that one has no pairs yet). Sampling on a few
 // MiB misjudges parallelism and cache effects of the full build in a host-specific way; the pairs
 // measure exactly that error.
+import { type AppendEvent } from '../../src/learning/append.js';
 import { type PredictedCandidate } from './predict.js';
 
 /** Pairs kept per host: the newest win. */
@@ -72,6 +73,16 @@ export function addPair(prev: unknown, fingerprintId: string, pair: MeasuredPair
     candidates: [],
     measuredAt: pair.at,
     updatedAt: pair.at,
+  };
+}
+
+/** The same change as addPair, as one append the memory's writer applies in its transaction. */
+export function pairAppend(fingerprintId: string, pair: MeasuredPair): AppendEvent {
+  return {
+    item: pair,
+    field: 'pairs',
+    max: MAX_PAIRS,
+    set: { fingerprintId, choice: null, candidates: [], measuredAt: pair.at, updatedAt: pair.at },
   };
 }
 

@@ -7,11 +7,12 @@ import { cpus, freemem } from 'node:os';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { isAtOrUnder } from '../../src/host/fs/paths.js';
 import { type Mode } from './choose.js';
-import { type SquashPolicy } from './squashfs-policy.js';
+import { parseCall, type SquashPolicy } from './squashfs-policy.js';
 import { decideCall, loadCalls, newCall, reportCall, saveCall, type SquashCall } from './squashfs-calls.js';
 import { endpoint, type EndpointMap } from '../../src/bus/service.js';
 import { hostFingerprint } from '../../src/host/squashfs/fingerprint.js';
-import { optimizeSystem, readCheckpoint, rollback } from '../../src/host/system/sysctl-settings.js';
+import { optimizeSystem } from '../../src/host/system/kernel-apply.js';
+import { readCheckpoint, rollback } from '../../src/host/system/kernel-rollback.js';
 import type { AgentContext } from '../../src/runtime/agent-process.js';
 import { recoverScratch, scratchJournalDir } from '../../src/host/delete/scratch-journal.js';
 import { MemoryClient } from '../../src/runtime/memory-client.js';
@@ -27,7 +28,7 @@ import {
 } from '../../src/schemas/agents/performance-tuner.js';
 import { isTuneRecord, parallelConfigKey } from './learning.js';
 import { exportEnv, recommend, shellQuote } from './recommend.js';
-import { tune } from './tune.js';
+import { tune, type TuneMemory } from './tune.js';
 import {
   APT_CACHE,
   DEBOOTSTRAP_CACHE,
@@ -40,11 +41,21 @@ import {
 import { bootstrapThroughCache } from './bootstrap.js';
 import { canonicalPolicy, readHomeDirs, resolveAndCheck, resolveTarget } from '../../src/host/guard/path-policy.js';
 import { effectivePolicy } from '../../src/runtime/policy.js';
+import { checkChrootPolicy } from '../../src/runtime/chroot-policy.js';
+import { rootEndpoints } from './root-endpoints.js';
+import { cacheAdminEndpoints } from './cache-admin-endpoints.js';
+import { cacheLimit } from './cache-limits.js';
+import { listCache } from '../../src/host/cache/cache-dir.js';
 
 export function tunerEndpoints(ctx: AgentContext): EndpointMap {
   const memory = new MemoryClient(ctx.nc, ctx.prefix, 10_000);
   const checkpointPath = join(ctx.stateDir, 'checkpoints', 'system.json');
-  const tuneMemory = { get: (k: string) => memory.get(k), set: (k: string, v: unknown) => memory.set(k, v) };
+  const tuneMemory: TuneMemory = {
+    get: (k) => memory.get(k),
+    set: (k, v) => memory.set(k, v),
+    // Appends go to the single writer as one event: applied in its transaction, none is lost.
+    append: (key, a) => memory.record([{ kind: 'append', key, ...a }]),
+  };
 
   const aptSessions = new Map<string, AptSession>();
   const pendingCalls = new Map<string, SquashCall>();
@@ -67,6 +78,13 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
     .catch((e: Error) => ctx.log.warn({ err: e.message }, 'the scratch journal could not be read'));
 
   return {
+    ...rootEndpoints(ctx, memory),
+    // The apt cache's host dir is the overlay's lower layer while attached: it must not change then.
+    ...cacheAdminEndpoints(ctx, memory, (cache) =>
+      cache === 'apt-archives' && aptSessions.size
+        ? `the apt cache is mounted into ${[...aptSessions.keys()].join(', ')} by a running build`
+        : null,
+    ),
     'cache-attach': endpoint({
       input: cacheInput,
       description:
@@ -85,7 +103,10 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
           `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`,
         );
         mkdirSync(dirname(priv), { recursive: true, mode: 0o700 });
-        const s = await attachAptCache(dir, v.path, ctx.config.caches.aptLimitBytes, priv);
+        // The limit this build evicts to: what the cache's effectiveness record decides, within bounds.
+        const size = listCache(dir, (n) => n.endsWith('.deb')).reduce((n, f) => n + f.size, 0);
+        const limit = await cacheLimit(ctx.config, APT_CACHE, size, dir, tuneMemory);
+        const s = await attachAptCache(dir, v.path, limit.limitBytes, priv);
         aptSessions.set(v.path, s);
         return {
           chroot: v.path,
@@ -140,13 +161,13 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
         'debootstrap a base system into a chroot through the tarball cache (fetched once per suite/arch/variant/mirror)',
       handler: async ({ target, suite, mirror, arch, variant, include }) => {
         // Writing a tree: the same path policy as a teardown, judged on the parent (the target may not exist yet).
-        const { checkChrootPolicy } = await import('../../src/runtime/chroot-policy.js');
         const refusal = await checkChrootPolicy(target, ctx.config);
         if (refusal) refuse('refused', refusal);
         const dir = ctx.config.caches.debootstrapDir ?? join(ctx.stateDir, 'cache', DEBOOTSTRAP_CACHE);
+        const size = listCache(dir, (n) => n.endsWith('.tgz')).reduce((n, f) => n + f.size, 0);
         const r = await bootstrapThroughCache(
           dir,
-          ctx.config.caches.debootstrapLimitBytes,
+          (await cacheLimit(ctx.config, DEBOOTSTRAP_CACHE, size, dir, tuneMemory)).limitBytes,
           { suite, mirror, arch, ...(variant ? { variant } : {}), ...(include.length ? { include } : {}) },
           target,
         );
@@ -182,7 +203,13 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
           let t;
           try {
             t = await tune(
-              { target: src, mode: mode as Mode, treeKeyed: true, onProgress: (m) => ctx.log.debug(m) },
+              {
+                target: src,
+                mode: mode as Mode,
+                treeKeyed: true,
+                asked: parseCall(args).options,
+                onProgress: (m) => ctx.log.debug(m),
+              },
               tuneMemory,
             );
           } catch (e) {

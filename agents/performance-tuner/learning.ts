@@ -19,14 +19,14 @@ export interface TuneRecord {
   /** Candidates a cheaper measurement ruled out, with the reason. */
   pruned: { label: string; reason: string }[];
   /** The search's steps (block-size probe, zstd level bisection), when the search chose what to measure. */
-  search?: { steps: string[] };
+  search?: { steps: string[]; bcj?: 'measured' | 'skipped' | 'no machine code' };
   /** How much of the tree is duplicate content, as estimated from the sample. */
   dedup: { uniqueShare: number; hashedFiles: number; hashedBytes: number; complete: boolean };
   choice: { label: string; mksquashfsOpts: string; reason: string };
   predicted: Prediction;
   sample: { fraction: number; files: number; bytes: number; subsampleBytes: number };
   samplingMs: number;
-  /** Predicted time of the reference xz -b 1M build, and the 10 % budget sampling is held to. */
+  /** Predicted time of the reference xz -b 1M build, and the budget (TUNE_BUDGET, 5 %) sampling is held to. */
   budget: { xz1mPredictedMs: number | null; budgetMs: number | null; withinBudget: boolean | null };
   measuredAt: string;
   updatedAt: string;

@@ -23,7 +23,7 @@ import {
   type SamplePlan,
 } from '../../src/host/squashfs/tree-sample.js';
 import { type Candidate, controlChoice } from './candidates.js';
-import { searchCandidates } from './search.js';
+import { searchCandidates, type BcjStatus } from './search.js';
 import { type Calibration, type SampleLevel, type SampleRun } from './predict.js';
 
 export interface SampleInfo {
@@ -40,6 +40,8 @@ export interface Measurements {
   pruned: { label: string; reason: string }[];
   /** The search's steps (block-size probe, level bisection), for the report. */
   steps: string[];
+  /** What happened to -Xbcj x86 (null: a fixed candidate list was measured). */
+  bcj: BcjStatus | null;
   dedup: { uniqueShare: number; hashedFiles: number; hashedBytes: number; complete: boolean };
   calibration: Calibration;
   sample: SampleInfo;
@@ -57,6 +59,10 @@ export interface MeasureOptions {
   limits?: Partial<SampleLimits>;
   /** Runs shorter than this are repeated (up to 3) and the best kept (default 100 ms). */
   repeatBelowMs?: number;
+  /** Measure xz -b 1M -Xbcj x86 on machine code (see search.ts). */
+  bcj?: boolean;
+  /** Settings to measure besides the search's own (a script's asked options). */
+  extra?: SquashChoice[];
   onProgress?: (msg: string) => void;
 }
 
@@ -226,6 +232,7 @@ export async function measureCandidates(o: MeasureOptions): Promise<Measurements
       (r.imageBytes / Math.max(1, r.uniqueBytes)) * (r.level === 'subsample' ? subsampleSizeCorrection : 1);
     let runs: SampleRun[] = [];
     let steps: string[] = [];
+    let bcj: BcjStatus | null = null;
     if (o.candidates) {
       for (const c of o.candidates) {
         const why = c.pruneIf?.(runs) ?? null;
@@ -241,8 +248,11 @@ export async function measureCandidates(o: MeasureOptions): Promise<Measurements
         elfShare: elfShare(o.root, p1),
         probe: probeCorrected,
         ratio,
+        ...(o.bcj ? { bcj: true } : {}),
+        ...(o.extra?.length ? { extra: o.extra } : {}),
         say,
       });
+      bcj = found.bcj;
       runs = found.runs;
       pruned.push(...found.pruned);
       steps = found.steps;
@@ -251,6 +261,7 @@ export async function measureCandidates(o: MeasureOptions): Promise<Measurements
       runs,
       pruned,
       steps,
+      bcj,
       dedup: {
         uniqueShare: d1.uniqueShare,
         hashedFiles: d1.hashedFiles + (d2 === d1 ? 0 : d2.hashedFiles),

@@ -3,19 +3,22 @@
 // sample of the tree; what a step rules out is recorded with the
 // reason. Everything compared runs on one sample, so that size ratios share one scale. The steps:
 //  1. references: lz4, zstd-3 at 128 KiB and at 1 MiB blocks (the block-size probe), xz -b 1M
-//     (the common distro setting), xz -b 1M -Xbcj x86 when the sample holds machine code, gzip
-//     (mksquashfs's default);
+//     (the common distro setting, and the anchor of the aggressive size bound); xz -b 1M -Xbcj x86
+//     only when asked (it compresses every block with and without the filter: twice xz's CPU, for
+//     a few % on machine code; conservative mode asks) and the sample holds machine code; any
+//     setting the caller names (a script's own options, so the what-if is a measurement);
 //  2. zstd's block size: 1 MiB when it is smaller and no slower than 128 KiB at level 3, else the
 //     intermediate sizes are measured and the fastest within 2 % of the smallest is kept;
 //  3. bisection over zstd levels (1..19) for the lowest level whose ratio is within the aggressive
-//     bound (+25 % of the smallest reference, less the prediction margin): zstd's size falls and its
-//     time rises with the level, so the lowest passing level is the fastest acceptable zstd;
+//     bound (+25 % of xz -b 1M, less the margin for a ratio between two runs on one sample): zstd's
+//     size falls and its time rises with the level, so the lowest passing level is the fastest
+//     acceptable zstd;
 //  4. zstd-19, only when the levels measured come close enough to the smallest to make it a
 //     contender for "smallest"; the chosen level on one processor (a choice that leaves cores to
 //     the rest of the build).
 // The bound is the aggressive one whatever the mode: the record then serves every mode later.
 import { type SquashChoice, choiceLabel } from '../../src/host/squashfs/mksquashfs.js';
-import { AGGRESSIVE_ALLOWANCE, SIZE_UNCERTAINTY } from './choose.js';
+import { AGGRESSIVE_ALLOWANCE, REFERENCE_MARGIN } from './choose.js';
 import { type SampleRun } from './predict.js';
 
 export type Tier = 'sample' | 'subsample';
@@ -28,6 +31,10 @@ export interface SearchContext {
   probe: (choice: SquashChoice, tier: Tier) => Promise<SampleRun>;
   /** Image bytes per distinct input byte, corrected for the sub-sample's luck of the draw. */
   ratio: (run: SampleRun) => number;
+  /** Measure xz -b 1M -Xbcj x86 (on machine code): the smallest-image question asks for it. */
+  bcj?: boolean;
+  /** Settings to measure as well, e.g. what a script asked for (its what-if is then measured). */
+  extra?: SquashChoice[];
   say?: (msg: string) => void;
 }
 
@@ -38,7 +45,11 @@ export interface SearchResult {
   steps: string[];
   zstdBlock: number;
   zstdLevel: number | null;
+  /** What happened to -Xbcj x86: a later conservative decision may not reuse a record that skipped it. */
+  bcj: BcjStatus;
 }
+
+export type BcjStatus = 'measured' | 'skipped' | 'no machine code';
 
 /** The x86 filter is worth a measurement when at least this share of the bytes is machine code. */
 export const BCJ_MIN_ELF_SHARE = 0.1;
@@ -47,6 +58,11 @@ export const ZSTD19_REACH = 0.05;
 /** The one-processor variant is measured only for levels up to this (above, it is never a useful choice). */
 const COSTLY_ZSTD_LEVEL = 12;
 const MIB = 1 << 20;
+
+/** The aggressive size bound for an image/bytes ratio, from xz -b 1M's ratio on the same sample. */
+export function aggressiveBound(xzRatio: number): number {
+  return (xzRatio * (1 + AGGRESSIVE_ALLOWANCE)) / (1 + REFERENCE_MARGIN);
+}
 
 const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
 /** CPU time where known: on a busy build host it moves far less than wall time between two runs. */
@@ -82,13 +98,23 @@ export async function searchCandidates(ctx: SearchContext): Promise<SearchResult
   // which skews exactly the ratio the bound is made of.
   const xz = await measure({ comp: 'xz', blockSize: MIB, processors: p }, 'sample');
   const bcjChoice: SquashChoice = { comp: 'xz', blockSize: MIB, bcj: 'x86', processors: p };
-  if (ctx.elfShare >= BCJ_MIN_ELF_SHARE) await measure(bcjChoice, 'sample');
-  else
+  let bcj: BcjStatus = 'skipped';
+  if (ctx.elfShare < BCJ_MIN_ELF_SHARE) {
+    bcj = 'no machine code';
     pruned.push({
       label: choiceLabel(bcjChoice),
       reason: `ELF share of the sample ${pct(ctx.elfShare)} < ${pct(BCJ_MIN_ELF_SHARE)}: the x86 filter only pays on machine code`,
     });
-  await measure({ comp: 'gzip', processors: p }, 'sample');
+  } else if (ctx.bcj) {
+    bcj = 'measured';
+    await measure(bcjChoice, 'sample');
+  } else
+    pruned.push({
+      label: choiceLabel(bcjChoice),
+      reason:
+        'not asked: -Xbcj x86 costs about twice the CPU of xz for a few % on machine code (conservative mode measures it)',
+    });
+  for (const c of ctx.extra ?? []) await measure(c, 'sample');
 
   // 2. zstd's block size.
   let block = MIB;
@@ -109,10 +135,10 @@ export async function searchCandidates(ctx: SearchContext): Promise<SearchResult
     note(`zstd blocks: ${block >> 10}K (fastest within 2 % of the smallest at level 3)`);
   }
 
-  // 3. Bisection over zstd levels within the aggressive bound.
+  // 3. Bisection over zstd levels within the aggressive bound, anchored to xz -b 1M.
   const refs = runs.filter((r) => r.choice.comp !== 'zstd' || r.choice.level === 3);
   const smallest = Math.min(...refs.map(ctx.ratio), ctx.ratio(xz));
-  const bound = (smallest * (1 + AGGRESSIVE_ALLOWANCE)) / (1 + SIZE_UNCERTAINTY);
+  const bound = aggressiveBound(ctx.ratio(xz));
   const at = new Map<number, SampleRun>();
   const level = async (l: number) => {
     let r = at.get(l);
@@ -137,7 +163,7 @@ export async function searchCandidates(ctx: SearchContext): Promise<SearchResult
     if (at.has(hi) ? ok(at.get(hi) as SampleRun) : ok(await level(hi))) passing = hi;
   }
   note(
-    `zstd level bisection at ${block >> 10}K blocks: bound ${pct(bound)} (smallest reference ${pct(smallest)} +25 %, less ${SIZE_UNCERTAINTY * 100} % margin); ` +
+    `zstd level bisection at ${block >> 10}K blocks: bound ${pct(bound)} (xz -b 1M ${pct(ctx.ratio(xz))} +25 %, less ${REFERENCE_MARGIN * 100} % margin); ` +
       `measured ${[...at.keys()]
         .sort((a, b) => a - b)
         .map((l) => `${l}:${pct(ctx.ratio(at.get(l) as SampleRun))}`)
@@ -157,5 +183,5 @@ export async function searchCandidates(ctx: SearchContext): Promise<SearchResult
       });
   }
   if (p > 1 && passing !== null && passing <= COSTLY_ZSTD_LEVEL) await measure(zstd(passing, block, 1), 'sample');
-  return { runs, pruned, steps, zstdBlock: block, zstdLevel: passing };
+  return { runs, pruned, steps, zstdBlock: block, zstdLevel: passing, bcj };
 }

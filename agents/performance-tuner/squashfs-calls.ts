@@ -3,7 +3,7 @@
 // build also becomes a measured-vs-predicted pair of the host's time calibration.
 import { randomBytes } from 'node:crypto';
 import { choiceLabel } from '../../src/host/squashfs/mksquashfs.js';
-import { addPair, calibrationKey } from './calibration.js';
+import { addPair, calibrationKey, pairAppend, type MeasuredPair } from './calibration.js';
 import { type Mode } from './choose.js';
 import { type Prediction } from './predict.js';
 import { applyPolicy, askedChoice, parseCall, type SquashPolicy } from './squashfs-policy.js';
@@ -53,10 +53,17 @@ function list(x: unknown): SquashCall[] {
   return Array.isArray(v) ? (v as SquashCall[]) : [];
 }
 
+/** Calls kept per run. */
+const MAX_CALLS = 1000;
+
 export async function saveCall(memory: TuneMemory, call: SquashCall): Promise<void> {
   const key = callsKey(call.runId);
+  if (memory.append) {
+    await memory.append(key, { item: call, max: MAX_CALLS, replaceBy: 'callId' });
+    return;
+  }
   const prev = list(await memory.get(key)).filter((c) => c.callId !== call.callId);
-  await memory.set(key, [...prev, call]);
+  await memory.set(key, [...prev, call].slice(-MAX_CALLS));
 }
 
 export async function loadCalls(memory: TuneMemory, runId: string | null): Promise<SquashCall[]> {
@@ -131,23 +138,26 @@ export async function reportCall(
   const done = { ...call, measured };
   if (fingerprintId && call.predicted && measured.exitCode === 0) {
     const key = calibrationKey(fingerprintId);
-    const prev = await Promise.resolve(memory.get(key)).catch(() => undefined);
-    const v =
-      prev && typeof prev === 'object' && 'value' in prev && 'key' in prev ? (prev as { value: unknown }).value : prev;
-    await memory.set(
-      key,
-      addPair(v, fingerprintId, {
-        label: call.predicted.label,
-        comp: call.predicted.label.split(/[-/]/)[0] ?? 'unknown',
-        predictedMs: call.predicted.buildMs,
-        measuredMs: measured.wallMs,
-        predictedBytes: call.predicted.imageBytes,
-        measuredBytes: measured.imageBytes ?? 0,
-        cpuMs: measured.cpuMs,
-        at: new Date().toISOString(),
-        source: `mksquashfs shim, run ${call.runId ?? '-'}`,
-      }),
-    );
+    const pair: MeasuredPair = {
+      label: call.predicted.label,
+      comp: call.predicted.label.split(/[-/]/)[0] ?? 'unknown',
+      predictedMs: call.predicted.buildMs,
+      measuredMs: measured.wallMs,
+      predictedBytes: call.predicted.imageBytes,
+      measuredBytes: measured.imageBytes ?? 0,
+      cpuMs: measured.cpuMs,
+      at: new Date().toISOString(),
+      source: `mksquashfs shim, run ${call.runId ?? '-'}`,
+    };
+    if (memory.append) await memory.append(key, pairAppend(fingerprintId, pair));
+    else {
+      const prev = await Promise.resolve(memory.get(key)).catch(() => undefined);
+      const v =
+        prev && typeof prev === 'object' && 'value' in prev && 'key' in prev
+          ? (prev as { value: unknown }).value
+          : prev;
+      await memory.set(key, addPair(v, fingerprintId, pair));
+    }
   }
   await saveCall(memory, done);
   return done;

@@ -3,6 +3,7 @@
 // host and a similar tree (fast path) or measure candidates on a sample of the real tree, choose by
 // mode, and remember the evidence. Memory is injected: the agent passes the bus-backed memory.
 import { readFileSync } from 'node:fs';
+import { type AppendEvent } from '../../src/learning/append.js';
 import { freemem } from 'node:os';
 import { hostFingerprint, type HostFingerprint } from '../../src/host/squashfs/fingerprint.js';
 import { hostBenchmark, type HostBenchmark } from '../../src/host/squashfs/host-benchmark.js';
@@ -10,6 +11,7 @@ import { mksquashfsArgs, type SquashChoice } from '../../src/host/squashfs/mksqu
 import { scanTree, treeSignature, type TreeSignature } from '../../src/host/squashfs/tree-scan.js';
 import { type SampleLimits } from '../../src/host/squashfs/tree-sample.js';
 import { type Candidate, isXz1M } from './candidates.js';
+import { askedChoice } from './squashfs-policy.js';
 import { applyTimeFactors, calibrationKey, timeFactors, type TimeFactors } from './calibration.js';
 import { choose, type Decision, type Mode } from './choose.js';
 import { DEFAULT_MAX_AGE_MS, parallelConfigKey, reuseVerdict, type ReuseVerdict, type TuneRecord } from './learning.js';
@@ -17,10 +19,18 @@ import { measureCandidates } from './measure.js';
 import { predictAll, type PredictedCandidate } from './predict.js';
 import { exportEnv, formatExports, recommend, type Recommendation } from './recommend.js';
 
+/** Share of the predicted xz -b 1M build a tune may cost (issue 11's target: 5 %). */
+export const TUNE_BUDGET = 0.05;
+
 /** What tune needs from the memory: the value under a key (or undefined), and a committed write. */
 export interface TuneMemory {
   get(key: string): unknown;
   set(key: string, value: unknown): unknown;
+  /**
+   * Adds one item to a list in the record under `key` inside the writer's transaction, so that
+   * concurrent appends all land. Without it (a memory of one process) get + set is used.
+   */
+  append?(key: string, a: AppendEvent): Promise<unknown>;
 }
 
 export interface TuneOptions {
@@ -44,6 +54,10 @@ export interface TuneOptions {
   repeatBelowMs?: number;
   /** Also measure the host (CPU, memory, disk, compressors) and store it with the record. */
   benchmark?: boolean;
+  /** Measure xz -Xbcj x86 on machine code even outside conservative mode (twice xz's CPU). */
+  bcj?: boolean;
+  /** The mksquashfs options a script passed: that setting is measured too, so its what-if is a measurement. */
+  asked?: readonly string[];
   now?: () => Date;
   onProgress?: (msg: string) => void;
 }
@@ -84,6 +98,14 @@ function memAvailable(): number {
     /* not Linux */
   }
   return freemem();
+}
+
+const MEASURABLE = new Set(['gzip', 'xz', 'zstd', 'lz4', 'lzo']);
+
+/** What a script asked for, when it is a setting a sample run can reproduce. */
+function askedExtra(options: readonly string[], threads: number): SquashChoice[] {
+  const c = askedChoice(options, threads);
+  return MEASURABLE.has(c.comp) && c.processors > 0 ? [c] : [];
 }
 
 /** optimization/parallel-config/<host>/tree-<log2 of bytes>-<dominant extension>. */
@@ -186,9 +208,15 @@ export async function tune(opts: TuneOptions, memory: TuneMemory): Promise<TuneR
       return false;
     }
   };
-  const reuse = opts.force
+  const wantBcj = mode === 'conservative' || !!opts.bcj;
+  const verdict = opts.force
     ? { reusable: false, reason: 'measurement forced' }
     : reuseVerdict(stored, signature, now(), opts.maxAgeMs ?? DEFAULT_MAX_AGE_MS, fp.id);
+  // The smallest image may be xz -Xbcj x86: a record that skipped it cannot answer that question.
+  const reuse =
+    verdict.reusable && wantBcj && (stored as TuneRecord).search?.bcj === 'skipped'
+      ? { reusable: false, reason: 'the stored measurement skipped xz -Xbcj x86, which the smallest image needs' }
+      : verdict;
   const benchmark = opts.benchmark ? await hostBenchmark({ scratchParent: opts.scratchParent }) : undefined;
   if (reuse.reusable) {
     const record = stored as TuneRecord;
@@ -214,13 +242,15 @@ export async function tune(opts: TuneOptions, memory: TuneMemory): Promise<TuneR
     scratchParent: opts.scratchParent,
     limits: opts.limits,
     repeatBelowMs: opts.repeatBelowMs,
+    bcj: wantBcj,
+    ...(opts.asked ? { extra: askedExtra(opts.asked, fp.threads) } : {}),
     onProgress: opts.onProgress,
   });
   const predicted = applyTimeFactors(predictAll(m.runs, m.calibration, scan.totalBytes), factors);
   const decision = choose(predicted, mode);
   const picked = predicted.find((c) => c.label === decision.label) as PredictedCandidate;
   const xz1m = predicted.find((c) => isXz1M(c.choice));
-  const budgetMs = xz1m ? Math.round(xz1m.predicted.buildMs * 0.1) : null;
+  const budgetMs = xz1m ? Math.round(xz1m.predicted.buildMs * TUNE_BUDGET) : null;
   const at = now().toISOString();
   const record: TuneRecord & { host: { fingerprint: HostFingerprint; benchmark?: HostBenchmark } } = {
     fingerprintId: fp.id,
@@ -231,7 +261,7 @@ export async function tune(opts: TuneOptions, memory: TuneMemory): Promise<TuneR
     choice: { label: picked.label, mksquashfsOpts: mksquashfsArgs(picked.choice).join(' '), reason: decision.reason },
     predicted: picked.predicted,
     pruned: m.pruned,
-    ...(m.steps.length ? { search: { steps: m.steps } } : {}),
+    ...(m.steps.length ? { search: { steps: m.steps, ...(m.bcj ? { bcj: m.bcj } : {}) } } : {}),
     dedup: m.dedup,
     sample: {
       fraction: m.sample.fraction,

@@ -10,6 +10,7 @@ import { holdersInside, processesRootedIn } from '../../src/host/proc/proc-scan.
 import { terminateRooted } from '../../src/host/proc/terminate.js';
 import { unmountAllUnder } from '../../src/host/mounts/unmount.js';
 import type { ApplyOptions, Holder, MountEntry, TeardownPlan, TeardownResult } from './types.js';
+import { blankResult, markRefused } from './result.js';
 
 function describeRemaining(remaining: readonly MountEntry[], result: TeardownResult): string {
   return remaining
@@ -28,33 +29,24 @@ function describeRemaining(remaining: readonly MountEntry[], result: TeardownRes
 export async function applyTeardown(plan: TeardownPlan, opts: ApplyOptions): Promise<TeardownResult> {
   const started = performance.now();
   const log = opts.log ?? silentLog;
-  const result: TeardownResult = {
-    status: 'refused',
-    target: null,
-    signalled: [],
-    unmounted: [],
-    attempts: [],
-    detachedLoops: [],
-    holders: [],
-    foreign: [],
-    remaining: [],
-    usedLazy: false,
-    durationMs: 0,
-  };
+  const result: TeardownResult = blankResult(null);
   const finish = (status: TeardownResult['status'], reason?: string): TeardownResult => {
     result.status = status;
     if (reason !== undefined) result.reason = reason;
     result.durationMs = Math.round(performance.now() - started);
     return result;
   };
+  const refuseWith = (code: string, reason: string): TeardownResult =>
+    finish('refused', markRefused(result, code, reason).reason);
 
   // Never trust the plan: resolve and judge the input again, and insist it is the same directory.
-  if (plan.refused || !plan.target) return finish('refused', plan.refused?.reason ?? 'the plan has no target');
+  if (plan.refused || !plan.target)
+    return refuseWith(plan.refused?.code ?? 'refused', plan.refused?.reason ?? 'the plan has no target');
   const homes = opts.homes ?? (await readHomeDirs());
   const resolved = await resolveAndCheck(plan.input, await canonicalPolicy(opts.policy), homes);
-  if (!resolved.ok) return finish('refused', `${resolved.reason} [${resolved.code}]`);
+  if (!resolved.ok) return refuseWith(resolved.code, resolved.reason);
   if (resolved.path !== plan.target.path || resolved.fileId !== plan.target.fileId) {
-    return finish('refused', `the target changed since it was planned (${plan.target.path} -> ${resolved.path})`);
+    return refuseWith('changed', `the target changed since it was planned (${plan.target.path} -> ${resolved.path})`);
   }
   const target = resolved.path;
   result.target = target;

@@ -14,25 +14,9 @@ import type { AgentContext } from '../../src/runtime/agent-process.js';
 import { applyTeardown } from './apply.js';
 import { strategyOrderFor, teardownLessons } from './learning.js';
 import { formatPlan, planTeardown } from './plan.js';
+import { refusedResult } from './result.js';
 import type { TeardownResult } from './types.js';
 import type { LearningEvent } from '../../src/schemas/memory-ops.js';
-
-function emptyResult(target: string | null, reason: string): TeardownResult {
-  return {
-    status: 'refused',
-    target,
-    signalled: [],
-    unmounted: [],
-    attempts: [],
-    detachedLoops: [],
-    holders: [],
-    foreign: [],
-    remaining: [],
-    usedLazy: false,
-    durationMs: 0,
-    reason,
-  };
-}
 
 export function unmounterEndpoints(ctx: AgentContext): EndpointMap {
   const policy = effectivePolicy(ctx.config);
@@ -58,13 +42,14 @@ export function unmounterEndpoints(ctx: AgentContext): EndpointMap {
         let result: TeardownResult;
         let decisions: LearningEvent[] = [];
         if (plan.refused || !plan.target) {
-          result = emptyResult(null, `${plan.refused?.reason ?? 'no target'} [${plan.refused?.code ?? 'refused'}]`);
+          result = refusedResult(null, plan.refused?.code ?? 'refused', plan.refused?.reason ?? 'no target');
         } else {
           const lock = await acquireTargetLock(plan.target.path);
           if (!lock) {
-            result = emptyResult(
+            result = refusedResult(
               plan.target.path,
-              `another teardown or cleanup of ${plan.target.path} is running [locked]`,
+              'locked',
+              `another teardown or cleanup of ${plan.target.path} is running`,
             );
           } else {
             try {
@@ -102,8 +87,7 @@ export function unmounterEndpoints(ctx: AgentContext): EndpointMap {
         const reply = { plan, text: formatPlan(plan), result };
         // Refused before anything was done: an error reply with the refusal code, its reason and the reply.
         if (result.status === 'refused') {
-          const m = /^(.*) \[([a-z-]+)\]$/s.exec(result.reason ?? '');
-          const refusal = { code: m?.[2] ?? 'refused', reason: m?.[1] ?? result.reason ?? 'refused' };
+          const refusal = result.refusal ?? { code: 'refused', reason: result.reason ?? 'refused' };
           refuse(refusal.code === 'locked' ? 'locked' : 'refused', refusal, reply);
         }
         return reply;

@@ -79,4 +79,6 @@ export interface TeardownResult {
   usedLazy: boolean;
   durationMs: number;
   reason?: string;
+  /** Why nothing was done, as data (set only when status is refused). */
+  refusal?: { code: string; reason: string };
 }

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { connect, credsAuthenticator, nkeyAuthenticator, type NatsConnection, type ConnectionOptions } from 'nats';
 
-import { inboxPrefixOf, roleOfUser } from './nats-auth.js';
+import { inboxPrefixOfUser } from './nats-auth.js';
 
 export type { NatsConnection } from 'nats';
 
@@ -85,8 +85,8 @@ export async function connectBus(opts: ConnectOptions): Promise<NatsConnection> 
   };
   applyAuth(co, opts.auth);
   // Our generated users may subscribe only to their own role's inbox (see nats-auth permissionsFor).
-  const role = roleOfUser(opts.auth?.user);
-  if (role) co.inboxPrefix = inboxPrefixOf(role);
+  const inbox = inboxPrefixOfUser(opts.auth?.user);
+  if (inbox) co.inboxPrefix = inbox;
   return connect(co);
 }
 

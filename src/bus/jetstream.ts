@@ -3,7 +3,7 @@
 import { statfsSync } from 'node:fs';
 import { AckPolicy, DeliverPolicy, type JsMsg, type NatsConnection } from 'nats';
 import { decodeJson, encodeJson } from './codec.js';
-import { eventSubject, streamName } from './subjects.js';
+import { durableName, eventStreamSubject, streamName } from './subjects.js';
 
 export const DEFAULT_STREAM_BYTES = 1024 * 1024 * 1024;
 
@@ -21,24 +21,32 @@ export function streamBytesFor(storeDir: string | null): number {
   }
 }
 
+/** The stream every host shares; `replicas` 3 on a 3-node cluster keeps it through one node's loss. */
 export async function ensureEventStream(
   nc: NatsConnection,
   prefix: string,
   maxBytes = DEFAULT_STREAM_BYTES,
+  replicas = 1,
 ): Promise<void> {
   const jsm = await nc.jetstreamManager();
   const name = streamName(prefix);
+  const subjects = [eventStreamSubject(prefix)];
   const cfg = {
     name,
-    subjects: [eventSubject(prefix, '>')],
+    subjects,
     max_age: 30 * 24 * 3600 * 1e9, // nanoseconds: a month of history
     max_bytes: maxBytes,
+    num_replicas: replicas,
   };
+  let info;
   try {
-    await jsm.streams.info(name);
+    info = await jsm.streams.info(name);
   } catch {
     await jsm.streams.add(cfg);
+    return;
   }
+  // A store made before subjects carried the host: the stream is widened to every host's events.
+  if (info.config.subjects?.join() !== subjects.join()) await jsm.streams.update(name, { ...info.config, subjects });
 }
 
 /** Publishes and waits for the server's acknowledgement: when this resolves, the event is stored. */
@@ -69,18 +77,19 @@ export async function consumeDurable(
 ): Promise<DurableHandle> {
   const jsm = await nc.jetstreamManager();
   const stream = streamName(prefix);
+  const name = durableName(durable);
   try {
-    await jsm.consumers.info(stream, durable);
+    await jsm.consumers.info(stream, name);
   } catch {
     await jsm.consumers.add(stream, {
-      durable_name: durable,
+      durable_name: name,
       filter_subject: filter,
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.New,
       ack_wait: 30 * 1e9,
     });
   }
-  const consumer = await nc.jetstream().consumers.get(stream, durable);
+  const consumer = await nc.jetstream().consumers.get(stream, name);
   const messages = await consumer.consume({ max_messages: 64 });
   const loop = (async () => {
     for await (const m of messages as AsyncIterable<JsMsg>) {

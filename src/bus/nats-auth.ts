@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { busHost } from './subjects.js';
 
 export const AGENT_ROLES = ['cleaner', 'unmounter', 'performance-tuner', 'monitor'] as const;
 export const ROLES = ['coordinator', ...AGENT_ROLES, 'cli'] as const;
@@ -85,49 +86,65 @@ interface Permissions {
   allow_responses?: boolean;
 }
 
-/** Each role reads replies only under its own inbox prefix: no role can read another role's replies. */
-export function inboxPrefixOf(role: Role): string {
-  return `_INBOX.${role}`;
+/**
+ * Each role reads replies only under its own inbox prefix: no role can read another role's replies.
+ * A farm's users (`isoswarm-<role>@<host>`) read under `_INBOX.<host>.<role>`: not another host's either.
+ */
+export function inboxPrefixOf(role: Role, host?: string): string {
+  return host ? `_INBOX.${host}.${role}` : `_INBOX.${role}`;
 }
 
-/** The role of one of our generated users (isoswarm-<role>), else null (an external server's own user). */
-export function roleOfUser(user: string | undefined): Role | null {
-  const m = /^isoswarm-(.+)$/.exec(user ?? '');
-  return m && (ROLES as readonly string[]).includes(m[1]!) ? (m[1] as Role) : null;
+export interface UserRole {
+  role: Role;
+  /** Set for a farm user, whose permissions are bound to one host. */
+  host?: string;
 }
 
-export function permissionsFor(role: Role, prefix: string): Permissions {
-  const inbox = `${inboxPrefixOf(role)}.>`;
+/** The role (and a farm user's host) of one of our generated users, else null (a site's own user). */
+export function roleOfUser(user: string | undefined): UserRole | null {
+  const m = /^isoswarm-([a-z-]+?)(?:@([A-Za-z0-9_-]+))?$/.exec(user ?? '');
+  if (!m || !(ROLES as readonly string[]).includes(m[1]!)) return null;
+  return m[2] ? { role: m[1] as Role, host: m[2] } : { role: m[1] as Role };
+}
+
+/** The inbox prefix a connection of `user` must use, or null when any inbox is allowed. */
+export function inboxPrefixOfUser(user: string | undefined): string | null {
+  const r = roleOfUser(user);
+  return r ? inboxPrefixOf(r.role, r.host) : null;
+}
+
+/**
+ * What `role` of `host` may publish and subscribe to. The coordinator reaches everything (it relays to
+ * its agents and owns the shared stores); an agent serves only `<prefix>.<host>.<role>.>`, so an agent
+ * of one host can never answer for another; the CLI reaches coordinators only (`cliHosts` '*': any host).
+ */
+export function permissionsFor(role: Role, prefix: string, host = busHost(), farm = false): Permissions {
+  const inbox = `${inboxPrefixOf(role, farm ? host : undefined)}.>`;
+  const p = `${prefix}.${host}`;
   if (role === 'coordinator') return { publish: { allow: ['>'] }, subscribe: { allow: ['>'] } };
   if (role === 'cli') {
+    const any = farm ? `${prefix}.*` : p;
     return {
       // The coordinator's endpoints and discovery; never an agent's endpoint directly. A run
       // announces its phases; dashboards read metrics, events, run phases and agent exits.
-      publish: { allow: [`${prefix}.coordinator.>`, '$SRV.>', `${prefix}.runs.>`] },
+      publish: { allow: [`${any}.coordinator.>`, '$SRV.>', `${any}.runs.>`] },
       subscribe: {
-        allow: [
-          inbox,
-          `${prefix}.metrics`,
-          `${prefix}.progress.>`,
-          `${prefix}.events.>`,
-          `${prefix}.runs.>`,
-          `${prefix}.agents.>`,
-        ],
+        allow: [inbox, `${any}.metrics`, `${any}.progress.>`, `${any}.events.>`, `${any}.runs.>`, `${any}.agents.>`],
       },
     };
   }
   return {
     publish: {
       allow: [
-        `${prefix}.coordinator.memory-get`,
-        `${prefix}.coordinator.memory-set`,
-        `${prefix}.coordinator.memory-record`,
-        `${prefix}.events.>`,
-        `${prefix}.metrics`,
-        `${prefix}.progress.>`,
+        `${p}.coordinator.memory-get`,
+        `${p}.coordinator.memory-set`,
+        `${p}.coordinator.memory-record`,
+        `${p}.events.>`,
+        `${p}.metrics`,
+        `${p}.progress.>`,
       ],
     },
-    subscribe: { allow: [`${prefix}.${role}.>`, '$SRV.>', inbox] },
+    subscribe: { allow: [`${p}.${role}.>`, '$SRV.>', inbox] },
     // Replies to whoever asked (requests and $SRV discovery).
     allow_responses: true,
   };

@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import { which } from '../host/exec.js';
 import { authorizationBlock, type Credentials } from './nats-auth.js';
 import { refOf, type ProcessRef } from '../host/proc/process-identity.js';
+import { connect } from 'node:net';
 
 export const NATS_INSTALL_HINT =
   'install it with: apt-get install -y nats-server (Debian/Ubuntu), or set NATS_URL to an existing server';
@@ -45,7 +46,6 @@ export interface StartServerOptions {
 }
 
 async function waitReachable(port: number, timeoutMs: number): Promise<boolean> {
-  const { connect } = await import('node:net');
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     const ok = await new Promise<boolean>((resolve) => {

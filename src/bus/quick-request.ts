@@ -4,7 +4,7 @@
 // nkeys, creds files, several servers) returns null and the caller uses the full client.
 import { connect as tcpConnect, type Socket } from 'node:net';
 import type { BusAuth } from './connect.js';
-import { inboxPrefixOf, roleOfUser } from './nats-auth.js';
+import { inboxPrefixOfUser } from './nats-auth.js';
 
 export class QuickBusError extends Error {
   constructor(
@@ -58,8 +58,7 @@ export function quickConnect(
       timeoutMs,
     );
     // Our generated users may read replies only under their role's inbox (nats-auth permissionsFor).
-    const role = roleOfUser(auth?.user);
-    const inboxPrefix = role ? inboxPrefixOf(role) : '_INBOX';
+    const inboxPrefix = inboxPrefixOfUser(auth?.user) ?? '_INBOX';
     const conn: QuickConnection = {
       request(subject, payload, ms) {
         const sid = String(nextSid++);

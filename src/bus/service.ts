@@ -5,7 +5,7 @@ import type { NatsConnection, Service, ServiceMsg } from 'nats';
 import type { ZodType } from 'zod';
 import { BUS_ERRORS, BusError, isBusErrorCode, type Envelope } from '../schemas/bus-error.js';
 import { decodeJson, encodeJson } from './codec.js';
-import { endpointSubject, type ServiceName } from './subjects.js';
+import { busHost, endpointSubject, type ServiceName } from './subjects.js';
 
 export interface EndpointContext {
   subject: string;
@@ -52,7 +52,14 @@ export async function startService(nc: NatsConnection, opts: ServiceOptions): Pr
     name: opts.name,
     version: opts.version,
     description: opts.description,
-    metadata: { host: hostname(), pid: String(process.pid), prefix: opts.prefix, ...(opts.metadata ?? {}) },
+    // `host` is the farm's name for this host (the subject token); `machine` the kernel's hostname.
+    metadata: {
+      host: busHost(),
+      machine: hostname(),
+      pid: String(process.pid),
+      prefix: opts.prefix,
+      ...(opts.metadata ?? {}),
+    },
     queue: opts.name,
     // The library counts errors only for handlers that throw synchronously; ours are async,
     // so each endpoint's own counts travel in the stats `data` field.

@@ -1,17 +1,8 @@
 // Installs and uninstalls isoswarm's hooks in a Claude Code settings file: the original bytes are kept
 // beside it, so that uninstall gives the file back byte for byte when nothing else changed in between.
-import {
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmdirSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { writeFileDurable } from '../host/fs/durable-write.js';
 import { isDeepStrictEqual } from 'node:util';
 import { addOurHooks, removeOurHooks } from './settings-merge.js';
 import { lineDiff } from './text-diff.js';
@@ -48,11 +39,9 @@ function readSettings(file: string): { text: string; value: Record<string, unkno
   return { text, value: v as Record<string, unknown> };
 }
 
+/** Keeps the user's file mode; a crash leaves the old settings or the new, never a torn file. */
 function writeAtomic(file: string, text: string): void {
-  const mode = existsSync(file) ? statSync(file).mode & 0o777 : 0o644;
-  const tmp = `${file}.isoswarm-tmp-${process.pid}`;
-  writeFileSync(tmp, text, { mode });
-  renameSync(tmp, file);
+  writeFileDurable(file, text, existsSync(file) ? statSync(file).mode & 0o777 : 0o644);
 }
 
 const render = (v: unknown): string => `${JSON.stringify(v, null, 2)}\n`;

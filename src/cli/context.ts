@@ -1,6 +1,6 @@
 // What every command needs: the config (with --config), the state paths, and a way to the swarm.
 import type { NatsConnection } from '../bus/connect.js';
-import type { ServiceName } from '../bus/subjects.js';
+import { setBusHost, type ServiceName } from '../bus/subjects.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { ensureStateDir, type StatePaths } from '../host/system/state-dir.js';
 import { connectSwarm } from '../runtime/swarm-connect.js';
@@ -22,6 +22,11 @@ export interface CliContext {
 export function cliContext(opts: GlobalOptions): CliContext {
   try {
     const config = loadConfig({ file: opts.config });
+    // The host reaches this process's subjects and every process it starts (coordinator, agents).
+    if (config.host) {
+      process.env.ISOSWARM_HOST = config.host;
+      setBusHost(config.host);
+    }
     return { config, paths: ensureStateDir() };
   } catch (e) {
     if (e instanceof ConfigError) throw new CliError(e.message, EXIT.usage);

@@ -6,6 +6,7 @@ export async function withAnySwarm<T>(
   ctx: CliContext,
   fn: (nc: NatsConnection) => Promise<T>,
   say: (m: string) => void = () => undefined,
+  opts: { forRun?: boolean } = {},
 ): Promise<T> {
   const c = await import('./context.js');
   const s = await c.connectSwarm(ctx);
@@ -19,7 +20,15 @@ export async function withAnySwarm<T>(
   }
   const { up, down } = await import('../runtime/lifecycle.js');
   say('no swarm running: starting one for this command');
-  await up(ctx.config, ctx.paths);
+  // Started for one run: if this CLI is killed, the swarm finishes the run and then stops itself.
+  const coordinatorEnv: NodeJS.ProcessEnv = {};
+  if (opts.forRun) {
+    const { refOf } = await import('../host/proc/process-identity.js');
+    const { TEMPORARY_FOR_RUN_ENV } = await import('../coordinator/temporary-swarm.js');
+    const me = refOf(process.pid);
+    if (me) coordinatorEnv[TEMPORARY_FOR_RUN_ENV] = `${me.pid}:${me.startTime}`;
+  }
+  await up(ctx.config, ctx.paths, { coordinatorEnv });
   // A first Ctrl-C must not cut a teardown in half (or skip the one after a build that Ctrl-C just
   // stopped): it is noted and the work finishes. A second one stops the swarm at once.
   let signals = 0;

@@ -1,9 +1,11 @@
 // isoswarm command line. Commands load what they need only when they run.
 import { registerBootstrap } from './commands/bootstrap.js';
+import { registerCache } from './commands/cache.js';
 import { registerCleanup } from './commands/cleanup.js';
 import { registerDashboard } from './commands/dashboard.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerFarm } from './commands/farm.js';
 import { registerGuard } from './commands/guard.js';
 import { registerHooks } from './commands/hooks.js';
 import { registerLifecycle } from './commands/lifecycle.js';
@@ -15,6 +17,7 @@ import { registerReport } from './commands/report.js';
 import { registerRun } from './commands/run.js';
 import { registerRuns } from './commands/runs.js';
 import { registerShellInit } from './commands/shell-init.js';
+import { registerShellRun } from './commands/shell-run.js';
 import { registerStatus } from './commands/status.js';
 import { registerTune } from './commands/tune.js';
 import { registerUnmount } from './commands/unmount.js';
@@ -24,6 +27,7 @@ const program = buildProgram([
   registerLifecycle,
   registerStatus,
   registerDoctor,
+  registerFarm,
   registerMemory,
   registerPatterns,
   registerHooks,
@@ -31,6 +35,7 @@ const program = buildProgram([
   registerMonitor,
   registerUnmount,
   registerShellInit,
+  registerShellRun,
   registerRun,
   registerRuns,
   registerCleanup,
@@ -38,6 +43,7 @@ const program = buildProgram([
   registerTune,
   registerReport,
   registerBootstrap,
+  registerCache,
   registerDashboard,
   registerMcp,
 ]);

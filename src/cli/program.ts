@@ -22,12 +22,32 @@ Environment: NATS_URL, OPTIMIZATION_ENABLED, PARALLEL_JOBS, CLEANUP_AUTO_TRIGGER
     )
     .exitOverride();
   // --verbose reaches this process's logger and every process it starts (coordinator, agents).
-  program.hook('preAction', () => {
+  // --host (on every command) names the farm host whose swarm a command talks to, or that `up` is.
+  program.hook('preAction', (_top, action) => {
     if (program.opts<GlobalOptions>().verbose) process.env.ISOSWARM_VERBOSE = '1';
+    const host = (action.opts() as { host?: string }).host;
+    if (host !== undefined) {
+      if (!/^[A-Za-z0-9_-]{1,64}$/.test(host))
+        throw new CliError(
+          `--host "${host}": a host name is one NATS subject token (letters, digits, _ and -)`,
+          EXIT.usage,
+        );
+      process.env.ISOSWARM_HOST = host;
+    }
   });
   const globals = () => program.opts<GlobalOptions>();
   for (const reg of registers) reg(program, globals);
+  addHostOption(program);
   return program;
+}
+
+/** Every command takes `--host H`: its requests go to host H's coordinator and agents on a farm's bus. */
+function addHostOption(cmd: Command): void {
+  for (const sub of cmd.commands) {
+    if (sub.commands.length) addHostOption(sub);
+    else if (!sub.options.some((o) => o.long === '--host'))
+      sub.option('--host <name>', 'the farm host to act on (default: config host, ISOSWARM_HOST, the hostname)');
+  }
 }
 
 export async function runProgram(program: Command, argv = process.argv): Promise<void> {

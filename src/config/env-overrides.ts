@@ -47,6 +47,28 @@ export function envOverrides(env: NodeJS.ProcessEnv): EnvOverride[] {
     }
     out.push({ field: 'parallelJobs', value: jobs === 'auto' ? 'auto' : n, source: 'env PARALLEL_JOBS' });
   }
+  const host = env.ISOSWARM_HOST?.trim();
+  if (host) {
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(host))
+      throw new ConfigError(
+        'host',
+        'env ISOSWARM_HOST',
+        `a host name is one NATS subject token (letters, digits, _ and -), got "${host}"`,
+      );
+    out.push({ field: 'host', value: host, source: 'env ISOSWARM_HOST' });
+  }
+  if (env.ISOSWARM_FARM)
+    out.push({
+      field: 'farm.enabled',
+      value: bool('ISOSWARM_FARM', 'farm.enabled', env.ISOSWARM_FARM),
+      source: 'env ISOSWARM_FARM',
+    });
+  const replicas = env.ISOSWARM_FARM_REPLICAS?.trim();
+  if (replicas) {
+    if (!/^[1-5]$/.test(replicas))
+      throw new ConfigError('farm.replicas', 'env ISOSWARM_FARM_REPLICAS', `expected 1 to 5, got "${replicas}"`);
+    out.push({ field: 'farm.replicas', value: Number(replicas), source: 'env ISOSWARM_FARM_REPLICAS' });
+  }
   if (env.NATS_URL) out.push({ field: 'nats.url', value: env.NATS_URL, source: 'env NATS_URL' });
   if (env.ISOSWARM_SUBJECT_PREFIX && !/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(env.ISOSWARM_SUBJECT_PREFIX)) {
     throw new ConfigError(

@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import type { NatsConnection } from '../bus/connect.js';
 import { infoAll } from '../bus/discovery.js';
 import { requestEndpoint } from '../bus/request.js';
-import type { ServiceName } from '../bus/subjects.js';
+import { busHost, type ServiceName } from '../bus/subjects.js';
 import { refOf, type ProcessRef } from '../host/proc/process-identity.js';
 import type { Logger } from '../log/logger.js';
 import { adoptEndpointName } from '../runtime/agent-process.js';
@@ -33,7 +33,7 @@ export async function adoptLiveAgents(
   const infos = await infoAll(nc, waitMs);
   for (const info of infos) {
     const md = info.metadata ?? {};
-    if (!names.includes(info.name) || md.host !== hostname() || md.home !== home || md.prefix !== prefix) continue;
+    if (!names.includes(info.name) || md.host !== busHost() || md.home !== home || md.prefix !== prefix) continue;
     const ref = refOf(Number(md.pid));
     // Metadata is what a client says of itself: /proc decides whether it is really our agent.
     if (!ref || !isAgentOf(ref, info.name, home)) continue;

@@ -10,6 +10,7 @@ import type { StatePaths } from '../host/system/state-dir.js';
 import type { Logger } from '../log/logger.js';
 import type { Config } from '../schemas/config.js';
 import type { Supervisor } from './supervisor.js';
+import { startDashboard } from '../dashboard/start.js';
 
 export interface HostedServer {
   port: number;
@@ -62,7 +63,6 @@ export async function hostDashboards(
   const file = dashboardFile(paths);
   rmSync(file, { force: true });
   if (!req.servers.length) return async () => undefined;
-  const { startDashboard } = await import('../dashboard/start.js');
   const started: { stop(): Promise<void> }[] = [];
   const report: { url?: string; page: boolean; error?: string }[] = [];
   for (const s of req.servers) {

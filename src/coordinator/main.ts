@@ -1,13 +1,12 @@
 // The coordinator process: supervisor, memory owner, hook runner, reactor. One per host.
-import { hostname } from 'node:os';
 import { shutdownInput, statusInput } from '../schemas/agents/coordinator.js';
-import { closeBus, connectBus } from '../bus/connect.js';
+import { closeBus } from '../bus/connect.js';
 import { ensureEventStream, streamBytesFor } from '../bus/jetstream.js';
 import { readCredentials, type AgentRole } from '../bus/nats-auth.js';
+import { readFarmCredentials } from '../bus/farm-auth.js';
 import { endpoint, startService } from '../bus/service.js';
-import { loadConfig } from '../config/load.js';
+import { busHost } from '../bus/subjects.js';
 import { ensureStateDir } from '../host/system/state-dir.js';
-import { createLogger } from '../log/logger.js';
 import { MemoryOps } from '../memory/operations.js';
 import { MemoryStore } from '../memory/store.js';
 import { VERSION } from '../version.js';
@@ -19,31 +18,21 @@ import { Supervisor } from './supervisor.js';
 import { startReactor } from './reactor.js';
 import { watchNotifications } from '../runtime/notify.js';
 import { agentEndpoints } from './agent-endpoints.js';
+import { startPatternSync } from '../farm/pattern-sync.js';
 import { adoptLiveAgents } from './adoption.js';
 import { agentUsersFromEnv } from './agent-users.js';
-import { authFromProcessEnv } from '../runtime/bus-target.js';
+import { serveUntilStopped, serviceMain, startServiceProcess } from '../runtime/service-process.js';
 import { runEndpoints, startRunWatch, type RunWatch } from './run-watch.js';
 import { announceAgentExits, hostDashboards, takeDashboardRequest } from './dashboard-host.js';
+import { starterFromEnv, stopOwnServer, watchTemporarySwarm, type TemporaryWatch } from './temporary-swarm.js';
 
 async function main(): Promise<void> {
-  const log = createLogger({ name: 'coordinator' });
   const dashboardRequest = takeDashboardRequest(process.env);
-  const config = loadConfig();
+  const { config, log, nc, prefix } = await startServiceProcess('coordinator', 'start the swarm with `isoswarm up`');
   const paths = ensureStateDir();
-  const url = process.env.ISOSWARM_NATS_URL;
-  if (!url) throw new Error('ISOSWARM_NATS_URL is not set: start the swarm with `isoswarm up`');
-  const auth = authFromProcessEnv();
-  const nc = await connectBus({
-    url,
-    auth,
-    name: `coordinator@${hostname()}:${process.pid}`,
-    reconnect: true,
-    timeoutMs: 5000,
-  });
-  const prefix = config.nats.subjectPrefix;
   // On the private server the store is in the state dir: the stream's limit fits that disk.
   const streamBytes = streamBytesFor(process.env.ISOSWARM_EMBEDDED === '1' ? paths.jetstream : null);
-  await ensureEventStream(nc, prefix, streamBytes).catch((e: Error) => {
+  await ensureEventStream(nc, prefix, streamBytes, config.farm.enabled ? config.farm.replicas : 1).catch((e: Error) => {
     throw new Error(
       `the event stream (${streamBytes} bytes) cannot be created on the disk holding ${paths.jetstream}: ${e.message}`,
     );
@@ -55,9 +44,15 @@ async function main(): Promise<void> {
   });
   const ops = new MemoryOps(store);
   const started = Date.now();
+  // A farm: this host's learning goes to every host, and theirs comes into this LMDB.
+  const patterns = config.farm.enabled
+    ? startPatternSync({ nc, prefix, host: busHost(), replicas: config.farm.replicas, ops, log })
+    : null;
 
   // On the private server each agent gets its own role's password; on an external one, the same credentials.
-  const creds = process.env.ISOSWARM_EMBEDDED === '1' ? readCredentials(paths.root) : null;
+  // On a farm, this host's role users (farm-credentials.json, see docs/farm.md) bind each agent to its host.
+  const creds =
+    process.env.ISOSWARM_EMBEDDED === '1' ? readCredentials(paths.root) : readFarmCredentials(process.env, busHost());
   // Agents started without their credentials would only fail and be restarted in a loop.
   if (process.env.ISOSWARM_EMBEDDED === '1' && !creds)
     throw new Error(
@@ -88,19 +83,27 @@ async function main(): Promise<void> {
   let runWatch: RunWatch | undefined;
   // eslint-disable-next-line prefer-const
   let stopDashboards: (() => Promise<void>) | undefined;
+  let temporary: TemporaryWatch | undefined;
+  let stopServerToo = false;
   const shutdown = async (why: string): Promise<void> => {
     if (shuttingDown) return;
     shuttingDown = true;
     log.info(`coordinator stopping: ${why}`);
+    temporary?.stop();
     await runWatch?.stop();
     await stopDashboards?.();
     clearInterval(spoolPoll);
     await replaying.catch(() => undefined);
     await reactor?.stop();
     await supervisor.stopAll();
+    await patterns?.stop();
     await srv.stop().catch(() => undefined);
     await closeBus(nc);
     await store.close();
+    if (stopServerToo)
+      await stopOwnServer(paths, log).catch((e: Error) =>
+        log.warn({ err: e.message }, 'stopping the private server failed'),
+      );
     log.info('coordinator stopped');
   };
 
@@ -119,7 +122,7 @@ async function main(): Promise<void> {
         input: statusInput,
         handler: () => ({
           pid: process.pid,
-          host: hostname(),
+          host: busHost(),
           uptimeMs: Date.now() - started,
           agents: supervisor.status(),
         }),
@@ -143,6 +146,20 @@ async function main(): Promise<void> {
   // Runs whose runner was lost (now or while no coordinator ran) are finished by the swarm.
   runWatch = startRunWatch(nc, prefix, paths, log);
   void runWatch.scan();
+  const starter = starterFromEnv();
+  if (starter) {
+    const rw = runWatch;
+    temporary = watchTemporarySwarm({
+      starter,
+      paths,
+      log,
+      busy: () => rw.busy(),
+      onIdle: (why) => {
+        stopServerToo = true;
+        void shutdown(why);
+      },
+    });
+  }
   const replay = (why: string, pendingToo = true): Promise<void> =>
     (replaying = replaying.then(async () => {
       const replayed =
@@ -168,13 +185,7 @@ async function main(): Promise<void> {
     if (!shuttingDown && !nc.isClosed() && spoolPending(paths)) void replay('spooled', false);
   }, 1000);
   spoolPoll.unref();
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  await srv.stopped;
-  await shutdown('service stopped');
+  await serveUntilStopped(srv, shutdown);
 }
 
-main().catch((e: unknown) => {
-  process.stderr.write(`coordinator: ${(e as Error).stack ?? String(e)}\n`);
-  process.exit(1);
-});
+serviceMain('coordinator', main);

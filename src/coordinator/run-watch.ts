@@ -41,6 +41,8 @@ export function runEndpoints(paths: StatePaths): EndpointMap {
 export interface RunWatch {
   /** One pass now (also what the timer runs). */
   scan(): Promise<void>;
+  /** A lost run is being finished. */
+  busy(): boolean;
   stop(): Promise<void>;
 }
 
@@ -96,6 +98,7 @@ export function startRunWatch(
   timer.unref();
   return {
     scan,
+    busy: () => work.size > 0,
     stop: async () => {
       stopped = true;
       clearInterval(timer);

@@ -8,7 +8,7 @@ import type { NatsConnection, Subscription } from 'nats';
 import { decodeJson } from '../bus/codec.js';
 import { infoAll, statsAll } from '../bus/discovery.js';
 import { requestEndpoint } from '../bus/request.js';
-import { agentExitSubject, eventSubject, metricsSubject, runProgressSubject } from '../bus/subjects.js';
+import { agentExitSubject, eventSubject, eventTail, metricsSubject, runProgressSubject } from '../bus/subjects.js';
 import type { SwarmMetrics } from '../metrics/registry.js';
 import type { DashboardModel, ServiceRow } from './model.js';
 import { RunLogs } from './run-logs.js';
@@ -141,7 +141,7 @@ export class Feeds {
 
   private onEvent(subject: string, v: Record<string, unknown>): void {
     const { prefix, model, metrics } = this.o;
-    const tokens = subject.slice(prefix.length + 1).split('.'); // events.<kind>.…
+    const tokens = eventTail(prefix, subject); // events.<kind>.…
     const at = Date.now();
     if (tokens[1] === 'hook') {
       const hook = String(v.hook ?? tokens[2] ?? 'unknown');

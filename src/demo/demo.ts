@@ -12,6 +12,7 @@ import { saveRun } from '../run/save.js';
 import type { Config } from '../schemas/config.js';
 import { demoBuildScript } from './build-script.js';
 import { buildPayload } from './payload.js';
+import { requestEndpoint } from '../bus/request.js';
 
 export interface DemoSummary {
   ok: boolean;
@@ -99,7 +100,6 @@ export async function runDemo(
   // Our own scratch (the image and ISO) goes through the Cleaner too: policy, lock, no crossing mounts.
   let scratchRemoved = false;
   if (!leftUnderWork.length) {
-    const { requestEndpoint } = await import('../bus/request.js');
     const r = await requestEndpoint<{ result: { status: string } | null }>(
       nc,
       config.nats.subjectPrefix,

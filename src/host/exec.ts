@@ -1,5 +1,6 @@
 // The one owner of execa: every short-lived external command goes through here.
 import { execa, type Options } from 'execa';
+import { access, constants } from 'node:fs/promises';
 
 export interface ExecResult {
   exitCode: number;
@@ -31,7 +32,6 @@ export async function runOk(file: string, args: readonly string[], opts: Options
 
 /** Finds an executable on PATH or in the sbin folders root tools live in. */
 export async function which(name: string): Promise<string | null> {
-  const { access, constants } = await import('node:fs/promises');
   const dirs = [...(process.env.PATH ?? '').split(':'), '/usr/local/sbin', '/usr/sbin', '/sbin'];
   for (const d of dirs) {
     if (!d) continue;

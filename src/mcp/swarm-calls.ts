@@ -4,6 +4,8 @@ import type { StatePaths } from '../host/system/state-dir.js';
 import { connectSwarm } from '../runtime/swarm-connect.js';
 import type { Config } from '../schemas/config.js';
 import type { NatsConnection } from '../bus/connect.js';
+import { closeBus } from '../bus/connect.js';
+import { requestEndpoint } from '../bus/request.js';
 
 export interface McpContext {
   config: Config;
@@ -21,8 +23,6 @@ export async function withCoordinator<T>(
 ): Promise<T> {
   const s = await connectSwarm(ctx);
   if (!s) throw new ToolError('the swarm is not running: start it with `isoswarm up`');
-  const { closeBus } = await import('../bus/connect.js');
-  const { requestEndpoint } = await import('../bus/request.js');
   try {
     return await fn(
       <R>(ep: string, p: unknown, t?: number) =>

@@ -3,10 +3,16 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { patternLines } from '../claude/memory-context.js';
+import { decisionsKey } from '../learning/decisions.js';
+import { explainEntry } from '../learning/explain.js';
 import { MemoryOps } from '../memory/operations.js';
 import { MemoryStore } from '../memory/store.js';
 import { effectivePolicy } from '../runtime/policy.js';
 import { ToolError, withCoordinator, type McpContext } from './swarm-calls.js';
+import { listRuns, resolveRun } from '../report/run-store.js';
+import { infoAll, statsAll } from '../bus/discovery.js';
+import { renderMarkdown } from '../report/render-md.js';
+import { judgeCommandLine } from '../guard/guard.js';
 
 export interface ToolDef {
   name: string;
@@ -50,11 +56,8 @@ export const READ_TOOLS: ToolDef[] = [
       const key = String(a.key);
       const e = withReader(ctx, (ops) => ops.get(key) ?? null);
       if (!e) throw new ToolError(`no memory entry "${key}"`);
-      const { decisionsKey } = await import('../learning/decisions.js');
-      const { explainEntry } = await import('../learning/explain.js');
       const log = withReader(ctx, (ops) => ops.get(decisionsKey(key))?.value ?? null);
       const x = explainEntry(key, e.value, e.updatedAt, (log ?? undefined) as Parameters<typeof explainEntry>[3]);
-      const { listRuns } = await import('../report/run-store.js');
       const runs = listRuns(ctx.paths.runs)
         .filter((r) => r.record?.patternsUpdated.includes(key))
         .map((r) => ({ runId: r.runId, startedAt: r.record!.startedAt, exitCode: r.record!.exitCode }));
@@ -96,7 +99,6 @@ export const READ_TOOLS: ToolDef[] = [
     input: {},
     run: (_a, ctx) =>
       withCoordinator(ctx, async (call, nc) => {
-        const { infoAll, statsAll } = await import('../bus/discovery.js');
         const [infos, stats] = await Promise.all([infoAll(nc, 500), statsAll(nc, 500)]);
         const agents = await call<unknown>('status', {}).catch(() => null);
         return {
@@ -120,7 +122,6 @@ export const READ_TOOLS: ToolDef[] = [
     description: 'Recorded build runs (newest last): id, name, start, exit code, duration.',
     input: {},
     run: async (_a, ctx) => {
-      const { listRuns } = await import('../report/run-store.js');
       return listRuns(ctx.paths.runs).map((r) => ({
         runId: r.runId,
         name: r.record?.name ?? null,
@@ -135,8 +136,6 @@ export const READ_TOOLS: ToolDef[] = [
     description: 'A run\'s report as Markdown (run = id or "latest").',
     input: { run: z.string().optional() },
     run: async (a, ctx) => {
-      const { resolveRun } = await import('../report/run-store.js');
-      const { renderMarkdown } = await import('../report/render-md.js');
       try {
         return renderMarkdown(resolveRun(ctx.paths.runs, String(a.run ?? 'latest')).record);
       } catch (e) {
@@ -150,7 +149,6 @@ export const READ_TOOLS: ToolDef[] = [
       "Would isoswarm's guard allow this shell command line here? Judged against the live mounts, chroot processes and path policy.",
     input: { command: z.string(), cwd: z.string().optional() },
     run: async (a, ctx) => {
-      const { judgeCommandLine } = await import('../guard/guard.js');
       const cwd = typeof a.cwd === 'string' && a.cwd.startsWith('/') ? a.cwd : process.cwd();
       const v = await judgeCommandLine(String(a.command), { cwd, policy: effectivePolicy(ctx.config) });
       return { decision: v.decision, reasons: v.reasons, safeCommands: v.safeCommands, notes: v.notes };

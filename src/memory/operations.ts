@@ -7,6 +7,7 @@ import type { HookMemory } from '../schemas/hook-types.js';
 import { pathKey } from './keys.js';
 import { matches, parseFilter } from './query.js';
 import { addDecision, decisionsKey } from '../learning/decisions.js';
+import { appendItem } from '../learning/append.js';
 import { addCacheUse, addCleanupOutcome, addSummaryEntry, addUnmountAttempt } from '../learning/reducers.js';
 import type { MemoryStore, StoredEntry } from './store.js';
 
@@ -27,14 +28,49 @@ export function keyFor(e: LearningEvent): string {
     case 'summary':
       return `optimization/${e.name}`;
     case 'put':
+    case 'append':
       return e.key;
     case 'decision':
       return decisionsKey(e.key);
   }
 }
 
+/** One learning event applied to a record (the same reducers on every host and in the farm's bucket). */
+export function applyEvent(old: unknown, e: LearningEvent, now: string): unknown {
+  switch (e.kind) {
+    case 'unmount-attempt':
+      return addUnmountAttempt(old, e, now);
+    case 'cleanup-outcome':
+      return addCleanupOutcome(old, e, now);
+    case 'cache-use':
+      return addCacheUse(old, e, now);
+    case 'summary':
+      return addSummaryEntry(old, e.entry, e.counts, now);
+    case 'put':
+      checked(keyFor(e), e.value);
+      return e.value;
+    case 'decision': {
+      const { kind: _k, key: pattern, ...d } = e;
+      return addDecision(old, pattern, d, now);
+    }
+    case 'append': {
+      const v = appendItem(old, e);
+      checked(keyFor(e), v);
+      return v;
+    }
+  }
+}
+
+/** Told of every learning event after it is stored (a farm replicates them to the other hosts). */
+export type RecordListener = (events: { key: string; event: LearningEvent; at: string }[]) => void;
+
 export class MemoryOps {
+  private listener: RecordListener | null = null;
   constructor(readonly store: MemoryStore) {}
+
+  onRecorded(l: RecordListener | null): void {
+    this.listener = l;
+  }
 
   get(key: string): StoredEntry | undefined {
     return this.store.get(key);
@@ -42,7 +78,10 @@ export class MemoryOps {
 
   async set(key: string, value: unknown): Promise<StoredEntry> {
     checked(key, value);
-    return this.store.set(key, value);
+    const out = await this.store.set(key, value);
+    if (key.startsWith('optimization/'))
+      this.listener?.([{ key, event: { kind: 'put', key, value }, at: new Date().toISOString() }]);
+    return out;
   }
 
   async delete(key: string): Promise<boolean> {
@@ -76,31 +115,14 @@ export class MemoryOps {
   /** Applies learning events, each as an atomic read-modify-write. */
   async record(events: LearningEvent[]): Promise<StoredEntry[]> {
     const out: StoredEntry[] = [];
+    const done: Parameters<RecordListener>[0] = [];
     for (const e of events) {
       const key = keyFor(e);
       const now = new Date().toISOString();
-      out.push(
-        await this.store.update(key, (old) => {
-          switch (e.kind) {
-            case 'unmount-attempt':
-              return addUnmountAttempt(old, e, now);
-            case 'cleanup-outcome':
-              return addCleanupOutcome(old, e, now);
-            case 'cache-use':
-              return addCacheUse(old, e, now);
-            case 'summary':
-              return addSummaryEntry(old, e.entry, e.counts, now);
-            case 'put':
-              checked(key, e.value);
-              return e.value;
-            case 'decision': {
-              const { kind: _k, key: pattern, ...d } = e;
-              return addDecision(old, pattern, d, now);
-            }
-          }
-        }),
-      );
+      out.push(await this.store.update(key, (old) => applyEvent(old, e, now)));
+      if (key.startsWith('optimization/')) done.push({ key, event: e, at: now });
     }
+    if (done.length) this.listener?.(done);
     return out;
   }
 

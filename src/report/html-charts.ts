@@ -54,11 +54,17 @@ function chartCard(def: ChartDef, r: RunRecord, s: RunSummary): string {
   const thresholds = new Map<number, string>();
   for (const e of events)
     if (e.kind === 'alert') thresholds.set(e.threshold, `${e.level} ${formatValue(def.unit, e.threshold)}`);
-  const phases = r.phases.map((p) => ({
-    name: p.name,
-    start: epoch(p.startedAt) ?? s.t0,
-    end: epoch(p.endedAt) ?? s.t1,
+  // The build's own stages (phase calls, a builder's stage lines) shade the build phase's span.
+  const stages = (r.stages ?? []).map((st) => ({
+    name: st.name,
+    start: epoch(st.startedAt) ?? s.t0,
+    end: epoch(st.endedAt) ?? s.t1,
   }));
+  const phases = r.phases.flatMap((p) =>
+    p.name === 'build' && stages.length
+      ? stages
+      : [{ name: p.name, start: epoch(p.startedAt) ?? s.t0, end: epoch(p.endedAt) ?? s.t1 }],
+  );
   const svg = renderChart({
     title: `${def.title} over time`,
     unit: def.unit,

@@ -7,6 +7,8 @@ import { renderResources } from './html-charts.js';
 import { renderHeader, renderPhases } from './html-header.js';
 import { renderComparisonHtml } from './comparison.js';
 import { REPORT_CSS } from './html-style.js';
+import { renderStages } from './html-stages.js';
+import { builderCachesHtml } from './builder-caches.js';
 import { renderTeardown } from './html-teardown.js';
 import { renderLearned, renderTuning } from './html-tuning.js';
 import { summarize } from './summary.js';
@@ -37,7 +39,12 @@ export function renderHtml(record: RunRecord, opts: RenderOptions = {}): string 
 <main>
 ${renderHeader(record, s)}
 ${renderPhases(record, s)}
+${renderStages(record)}
+<<<<<<< ours
 ${renderComparisonHtml(record)}
+=======
+${builderCachesHtml(record)}
+>>>>>>> theirs
 ${renderResources(record, s)}
 ${renderTuning(record)}
 ${renderTeardown(record)}

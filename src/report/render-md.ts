@@ -15,6 +15,9 @@ import { peakOf, pointCount, sparkline, type Series } from './series.js';
 import { summarize, type RunSummary } from './summary.js';
 import { renderComparisonMd } from './comparison.js';
 import { squashfsCallsMd } from './md-squashfs.js';
+import { stagesMd } from './md-stages.js';
+import { rootCacheMd } from './md-root-cache.js';
+import { builderCachesMd } from './builder-caches.js';
 
 /** Plain text: Markdown punctuation backslash-escaped, newlines folded, `|` safe inside tables. */
 export function mdText(v: unknown): string {
@@ -166,6 +169,7 @@ export function renderMarkdown(r: RunRecord): string {
   } else out.push('No phases were recorded.', '');
   out.push(...renderComparisonMd(r, mdText));
 
+  out.push(...stagesMd(r.stages, mdText, table), ...builderCachesMd(r, mdText));
   out.push('## Resources', '');
   const rows = resourceRows(s);
   if (rows.length) {
@@ -217,6 +221,7 @@ export function renderMarkdown(r: RunRecord): string {
     if (r.tuning.choice !== undefined) out.push(`Choice: ${mdCode(JSON.stringify(r.tuning.choice), false)}`, '');
   } else out.push('No tuning was applied to this run.', '');
   out.push(...squashfsCallsMd((r as Record<string, unknown>).squashfsCalls, (v) => mdCode(v), mdText));
+  out.push(...rootCacheMd(r.rootCache, (v) => mdCode(v), mdText));
 
   out.push('## Teardown', '');
   if (r.teardown) out.push(...teardownMd(r.teardown));

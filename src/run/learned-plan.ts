@@ -2,6 +2,7 @@
 // last cleans (optimization/cleanup-success), shown in the run's plan.
 import { predictClean } from '../learning/cleanup-predict.js';
 import { pathKey } from '../memory/keys.js';
+import { preflight, preflightDecisions } from './preflight.js';
 import type { CoordinatorCall } from './teardown-then-clean.js';
 
 async function memoryValue(call: CoordinatorCall, key: string): Promise<unknown> {
@@ -21,7 +22,6 @@ export async function cleanupForecast(call: CoordinatorCall, chroot: string | nu
 
 /** Everything the memory adds to the run's plan: pre-flight checks from past failures, the cleanup forecast. */
 export async function learnedPlan(call: CoordinatorCall, name: string, chroot: string | null): Promise<string[]> {
-  const { preflight, preflightDecisions } = await import('./preflight.js');
   const checks = await preflight(call, name, chroot);
   const decisions = preflightDecisions(checks);
   if (decisions.length) await call('memory-record', { events: decisions }).catch(() => undefined);

@@ -77,8 +77,10 @@ export async function finishLostRun(
       name: run.name,
       chroot: run.chroot,
       keepOnFailure: run.keepOnFailure,
+      keep: run.keep ?? null,
       aptCache: run.aptCache,
       systemApplied: run.systemApplied,
+      dir: e.dir,
       record,
       patterns,
     });

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, statfsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { NatsConnection } from '../bus/connect.js';
+import { requestEndpoint, requestRoute } from '../bus/request.js';
 import { buildHookEvent } from '../hook-runtime/build-event.js';
 import { readMountinfo } from '../host/mounts/mountinfo.js';
 import { isAtOrUnder } from '../host/fs/paths.js';
@@ -18,19 +19,27 @@ import { refOf } from '../host/proc/process-identity.js';
 import type { BuildExit } from './build-process.js';
 import { runGuardedBuild } from './guarded-build.js';
 import { leaseTimes } from './lease.js';
+import { waitForLostRuns } from './leftovers.js';
 import { shimEnv } from './shim-env.js';
+import { jobsRecommendation, learnedPlan } from './learned-plan.js';
 import { Phases } from './phases.js';
 import { postTask } from './post-task.js';
 import { createRunDir, markDone, takeClaim, writeDurable, type RegisteredRun } from './registry.js';
 import type { CoordinatorCall } from './teardown-then-clean.js';
 import { announceRun } from './progress.js';
+import type { BuilderInfo } from '../builders/detect.js';
+import { writeBuilderState, type BuilderState } from './builder-state.js';
 
 export interface RunOptions {
   command: string[];
   chroot: string | null;
   isolate: boolean;
   keepOnFailure: boolean;
+  /** Keep the chroot whatever the outcome (unmounted, processes ended): `--keep` or a builder's default. */
+  keep?: { reason: string } | null;
   name: string;
+  /** The builder recognised from the command (src/builders): its stages and caches are read after the build. */
+  builder?: BuilderInfo | null;
   tune: boolean;
   /** Bind the apt archive cache into the chroot for the build and count its hits. */
   aptCache: boolean;
@@ -38,6 +47,8 @@ export interface RunOptions {
   optimizeSystem: boolean;
   /** What the mksquashfs shim does with options the build passes itself (default fill). */
   squashfs?: 'respect' | 'fill' | 'override';
+  /** The debootstrap shim restores and stores roots (default true; `--no-root-cache`). */
+  rootCache?: boolean;
   json: boolean;
   /** Chroots that interrupted runs left mounts or processes under: torn down before pre-task. */
   recover?: string[];
@@ -102,11 +113,12 @@ interface RunState {
   soft<T>(what: string, fn: () => Promise<T>): Promise<T | null>;
   /** The run's registry entry, once registered (just before the build). */
   dir: string | null;
+  /** The recognised builder and, for live-build, its cache before the build. */
+  builderState: BuilderState | null;
 }
 
 /** Leftovers of interrupted runs under these chroots are torn down first (after the swarm finished any lost run there). */
 async function recoverPhase(s: RunState, targets: string[]): Promise<void> {
-  const { waitForLostRuns } = await import('./leftovers.js');
   const recovered: unknown[] = [];
   for (const target of targets) {
     await waitForLostRuns(s.opts.stateRoot, target, 120_000);
@@ -140,7 +152,6 @@ async function preTask(s: RunState): Promise<void> {
   );
   await soft('pre-task hook', () => call('hook', { event: ev }));
   s.record.checkpoint = await checkpoint(opts.chroot);
-  const { learnedPlan } = await import('./learned-plan.js');
   for (const line of await learnedPlan(call, opts.name, opts.chroot)) {
     notes.push(line);
     opts.say(line);
@@ -166,7 +177,6 @@ async function tunePhase(s: RunState): Promise<void> {
 
 /** A memory alert during or since the last run of this name lowers this run's job count. */
 async function lowerJobsAfterMemoryAlert(s: RunState): Promise<void> {
-  const { jobsRecommendation } = await import('./learned-plan.js');
   const rec = await jobsRecommendation(s.call, s.opts.name);
   const current = Number(s.env.PARALLEL_JOBS ?? 0);
   if (!rec || (current > 0 && current <= rec.parallelJobs)) return;
@@ -223,6 +233,7 @@ async function buildPhase(s: RunState): Promise<BuildExit | null> {
           name: s.opts.name,
           chroot: s.opts.chroot,
           keepOnFailure: s.opts.keepOnFailure,
+          keep: s.opts.keep ?? null,
           aptCache: s.opts.aptCache,
           systemApplied: s.systemApplied,
           cli: refOf(process.pid)!,
@@ -231,6 +242,9 @@ async function buildPhase(s: RunState): Promise<BuildExit | null> {
           record: s.record,
         };
         writeDurable(join(dir, 'run.json'), reg);
+        // `phase NAME` calls in the build write their stage marks here.
+        s.env.ISOSWARM_RUN_DIR = dir;
+        if (s.builderState) writeBuilderState(dir, s.builderState);
         await s.soft('run registration', () => s.route('run-register', { runId: s.runId }));
         const e = await runGuardedBuild({
           command: s.opts.command,
@@ -262,7 +276,6 @@ async function buildPhase(s: RunState): Promise<BuildExit | null> {
 }
 
 export async function orchestrateRun(config: Config, nc: NatsConnection, opts: RunOptions): Promise<RunOutcome> {
-  const { requestEndpoint, requestRoute } = await import('../bus/request.js');
   const runId = newRunId(opts.name);
   // Every phase change is announced for dashboards (`s` is set before the first phase runs).
   const phases = new Phases(() => announceRun(nc, config.nats.subjectPrefix, s.record));
@@ -308,6 +321,7 @@ export async function orchestrateRun(config: Config, nc: NatsConnection, opts: R
     env: { ...process.env, ISOSWARM_RUN_ID: runId },
     systemApplied: false,
     dir: null,
+    builderState: null,
     soft: async (what, fn) => {
       try {
         return await fn();
@@ -328,15 +342,22 @@ export async function orchestrateRun(config: Config, nc: NatsConnection, opts: R
   } else await lowerJobsAfterMemoryAlert(s);
   if (opts.tune && config.optimizationEnabled) {
     // Tuning at the moment of use: the build finds the mksquashfs shim first on its PATH.
-    Object.assign(s.env, shimEnv(s.env, opts.squashfs ?? 'fill'));
+    Object.assign(s.env, shimEnv(s.env, opts.squashfs ?? 'fill', opts.rootCache ?? true));
     s.notes.push(
-      `mksquashfs calls go through the shim in ${s.env.ISOSWARM_SHIM_DIR} (policy ${s.env.ISOSWARM_SQUASHFS})`,
+      `mksquashfs and debootstrap calls go through the shims in ${s.env.ISOSWARM_SHIM_DIR} (squashfs policy ${s.env.ISOSWARM_SQUASHFS}, root cache ${s.env.ISOSWARM_ROOT_CACHE})`,
     );
   }
   // After tuning: the tuner measures the chroot as the build found it, not the cache bound into it.
   if (opts.optimizeSystem) await phases.run('optimize-system', () => optimizeSystemPhase(s), opts.say);
   if (opts.aptCache && opts.chroot) await attachAptCache(s, opts.chroot);
 
+  if (opts.builder && opts.builder.name !== 'script') {
+    const { snapshotLiveBuildCache } = await import('../builders/live-build-cache.js');
+    const b = opts.builder;
+    s.builderState = { builder: b, cacheBefore: b.name === 'live-build' ? snapshotLiveBuildCache(b.dir) : null };
+    s.record.builder = { name: b.name, why: b.why, dir: b.dir };
+    notes.push(`builder: ${b.name} (recognised by ${b.why})`);
+  }
   const build = await buildPhase(s);
   s.record.exitCode = build?.exitCode ?? 127;
   s.record.signal = build?.signal ?? null;
@@ -352,8 +373,10 @@ export async function orchestrateRun(config: Config, nc: NatsConnection, opts: R
           name: opts.name,
           chroot: opts.chroot,
           keepOnFailure: opts.keepOnFailure,
+          keep: opts.keep ?? null,
           aptCache: opts.aptCache,
           systemApplied: s.systemApplied,
+          dir: s.dir,
           record: s.record,
           patterns: s.patterns,
         }),

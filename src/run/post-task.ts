@@ -8,6 +8,7 @@ import type { RunRecordInput } from '../schemas/run-record.js';
 import { compareRuns, formatComparison } from '../learning/run-compare.js';
 import { runFacts, runFailureLessons } from './run-lessons.js';
 import { teardownThenClean, type CoordinatorCall } from './teardown-then-clean.js';
+import { builderPostTask } from './builder-post-task.js';
 
 export type Call = CoordinatorCall;
 
@@ -16,8 +17,12 @@ export interface PostTaskInput {
   name: string;
   chroot: string | null;
   keepOnFailure: boolean;
+  /** Keep the chroot whatever the outcome (unmounted, its processes ended); the reason is said in the summary. */
+  keep?: { reason: string } | null;
   aptCache: boolean;
   systemApplied: boolean;
+  /** The run's registry dir: the build's stage marks and output are read from it. */
+  dir?: string | null;
   record: RunRecordInput;
   /** Memory keys updated; filled in here. */
   patterns: Set<string>;
@@ -41,10 +46,24 @@ export async function postTask(call: Call, p: PostTaskInput): Promise<void> {
     record.samples = samples.samples as RunRecordInput['samples'];
     record.events = samples.events as RunRecordInput['events'];
   }
+  if (p.dir) {
+    const dir = p.dir;
+    await soft('stages and builder caches', async () => {
+      await builderPostTask(call, dir, record, chroot, patterns);
+    });
+  }
   const failed = record.exitCode !== 0;
   // What the mksquashfs shim saw and ran during the build (asked vs ran, predicted vs measured).
   const sq = await soft('mksquashfs calls', () => call<{ calls: unknown[] }>('squashfs-calls', { runId: p.runId }));
   if (sq?.calls.length) record.squashfsCalls = sq.calls as RunRecordInput['squashfsCalls'];
+  // What the debootstrap shim did: each root restored from the cache, bootstrapped and kept, or not cacheable.
+  const roots = await soft('debootstrap root cache', () =>
+    call<{ lookups: unknown[] }>('root-calls', { runId: p.runId }),
+  );
+  if (roots?.lookups.length) {
+    record.rootCache = roots.lookups as RunRecordInput['rootCache'];
+    patterns.add('optimization/caching-effectiveness/debootstrap-roots');
+  }
   let cacheDetachError: string | null = null;
   if (p.aptCache && chroot) {
     const d = await soft('apt cache detach', () =>
@@ -68,7 +87,7 @@ export async function postTask(call: Call, p: PostTaskInput): Promise<void> {
     notes.push(`${chroot} does not exist (the build never created it): nothing to take apart`);
   else if (chroot) {
     // Processes and mounts go whatever happened; the tree is deleted unless kept (kept unmounted).
-    const keep = failed && p.keepOnFailure;
+    const keep = !!p.keep || (failed && p.keepOnFailure);
     type Td = { result: NonNullable<RunRecordInput['teardown']> | null };
     type Cl = { result: NonNullable<RunRecordInput['clean']> | null };
     const out = await teardownThenClean<Td, Cl>(call, [{ path: chroot, kind: 'tree' }], { clean: !keep, guard: soft });
@@ -78,8 +97,16 @@ export async function postTask(call: Call, p: PostTaskInput): Promise<void> {
       patterns.add(`optimization/unmount-strategies/${a.fsType}`);
     if (td?.result) patterns.add('optimization/cleanup-procedures');
     if (td?.result && td.result.status !== 'done') patterns.add('optimization/error-prevention');
-    if (keep) notes.push(`--keep-on-failure: ${chroot} is kept for inspection (unmounted)`);
-    else if (td?.result?.status === 'done') {
+    if (keep) {
+      const why = p.keep?.reason ?? '--keep-on-failure: kept for inspection';
+      const status = td?.result?.status ?? 'no result';
+      record.kept = { path: chroot, reason: why, teardown: status };
+      notes.push(
+        status === 'done'
+          ? `${why}: ${chroot} is kept (unmounted, its processes ended)`
+          : `${why}: ${chroot} is kept, but its teardown did not finish (${td?.result?.reason ?? status})`,
+      );
+    } else if (td?.result?.status === 'done') {
       record.clean = out.clean?.result ?? null;
       if (out.clean?.result) patterns.add(`optimization/cleanup-success/${pathKey(chroot)}`);
     } else notes.push(`${chroot} was not deleted: the teardown did not finish (${td?.result?.reason ?? 'no result'})`);

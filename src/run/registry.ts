@@ -29,6 +29,8 @@ export interface RegisteredRun {
   name: string;
   chroot: string | null;
   keepOnFailure: boolean;
+  /** The chroot is kept whatever the outcome (absent in entries written before `--keep`). */
+  keep?: { reason: string } | null;
   aptCache: boolean;
   systemApplied: boolean;
   /** The `isoswarm run` process holding the lease. */

@@ -1,16 +1,14 @@
 // The life of one agent process: connect, register its micro service, serve until told to stop, or
 // until its coordinator is gone and no new one adopted it within the grace period (see guardian.ts).
-import { hostname } from 'node:os';
-import { closeBus, connectBus, type NatsConnection } from '../bus/connect.js';
+import { closeBus, type NatsConnection } from '../bus/connect.js';
 import { endpoint, startService, type EndpointMap } from '../bus/service.js';
 import { adoptEndpointName, adoptInput, healthInput } from '../schemas/agents/agent-common.js';
 import type { ServiceName } from '../bus/subjects.js';
-import { loadConfig } from '../config/load.js';
-import { createLogger, type Logger } from '../log/logger.js';
+import type { Logger } from '../log/logger.js';
 import type { Config } from '../schemas/config.js';
 import { VERSION } from '../version.js';
-import { authFromProcessEnv } from './bus-target.js';
 import { graceFromEnv, watchGuardian } from './guardian.js';
+import { serveUntilStopped, serviceMain, startServiceProcess } from './service-process.js';
 
 export { adoptEndpointName, adoptInput } from '../schemas/agents/agent-common.js';
 
@@ -31,19 +29,10 @@ export interface AgentSpec {
 }
 
 export async function runAgentProcess(spec: AgentSpec): Promise<void> {
-  const log = createLogger({ name: spec.name });
-  const config = loadConfig();
-  const url = process.env.ISOSWARM_NATS_URL;
-  if (!url) throw new Error('ISOSWARM_NATS_URL is not set: agents are started by the coordinator');
-  const auth = authFromProcessEnv();
-  const nc = await connectBus({
-    url,
-    auth,
-    name: `${spec.name}@${hostname()}:${process.pid}`,
-    reconnect: true,
-    timeoutMs: 5000,
-  });
-  const prefix = config.nats.subjectPrefix;
+  const { config, log, nc, prefix, url } = await startServiceProcess(
+    spec.name,
+    'agents are started by the coordinator',
+  );
   const ctx: AgentContext = { nc, config, prefix, log, stateDir: process.env.ISOSWARM_HOME ?? '' };
   // Until the real stop exists (the service is registering), a stop request is remembered.
   let early: string | null = null;
@@ -102,17 +91,11 @@ export async function runAgentProcess(spec: AgentSpec): Promise<void> {
     await closeBus(nc);
     process.exitCode = 0;
   };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
   if (early) void stop(early);
-  await srv.stopped;
-  await stop('service stopped');
+  await serveUntilStopped(srv, (why) => stop(why));
 }
 
 /** Entry helper for agents/<name>/main.ts: exits non-zero with a message on a fatal start error. */
 export function agentMain(spec: AgentSpec): void {
-  runAgentProcess(spec).catch((e: unknown) => {
-    process.stderr.write(`${spec.name}: ${(e as Error).stack ?? String(e)}\n`);
-    process.exit(1);
-  });
+  serviceMain(spec.name, () => runAgentProcess(spec));
 }

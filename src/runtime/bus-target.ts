@@ -4,6 +4,7 @@
 import type { BusAuth } from '../bus/connect.js';
 import { credentialsProblem, readCredentials, type Role } from '../bus/nats-auth.js';
 import { BusError } from '../schemas/bus-error.js';
+import { readFarmCredentials } from '../bus/farm-auth.js';
 import { existsSync } from 'node:fs';
 import type { Config } from '../schemas/config.js';
 import type { StatePaths } from '../host/system/state-dir.js';
@@ -86,7 +87,10 @@ export function embeddedAuth(paths: StatePaths, role: Role = 'cli'): BusAuth | u
 /** Null when nothing is configured and no swarm was started. */
 export function resolveBusTarget(config: Config, paths: StatePaths, env = process.env): BusTarget | null {
   const run = readRunFile(paths.runFile);
-  if (config.nats.url) return { url: config.nats.url, auth: externalAuth(env), embedded: false, run };
+  if (config.nats.url) {
+    const farm = readFarmCredentials(env, null);
+    return { url: config.nats.url, auth: farm?.cli ?? externalAuth(env), embedded: false, run };
+  }
   if (!run) {
     if (existsSync(paths.runFile))
       throw new BusError(

@@ -10,6 +10,8 @@ import { closeBus, connectBus, type BusAuth } from '../bus/connect.js';
 import { pingAll, type ServiceIdentity } from '../bus/discovery.js';
 import { credentialsProblem, loadOrCreateCredentials } from '../bus/nats-auth.js';
 import { startNatsServer } from '../bus/nats-server.js';
+import { readFarmCredentials } from '../bus/farm-auth.js';
+import { busHost } from '../bus/subjects.js';
 import { isAlive, refOf, signalIfSame, waitForExit, type ProcessRef } from '../host/proc/process-identity.js';
 import type { StatePaths } from '../host/system/state-dir.js';
 import { distPath } from '../package-root.js';
@@ -61,11 +63,13 @@ export async function waitForServices(
   timeoutMs: number,
 ): Promise<ServiceIdentity[]> {
   const nc = await connectBus({ url, auth, name: 'isoswarm-up', timeoutMs: 3000 });
+  const host = busHost();
   try {
     const end = Date.now() + timeoutMs;
     let seen: ServiceIdentity[] = [];
     while (Date.now() < end) {
-      seen = await pingAll(nc, 300);
+      // A farm's bus carries other hosts' services too: this host's are the ones that count.
+      seen = (await pingAll(nc, 300)).filter((s) => (s.metadata?.host ?? host) === host);
       const names = new Set(seen.map((s) => s.name));
       if (want.every((w) => names.has(w))) return seen;
       await new Promise((r) => setTimeout(r, 100));
@@ -183,8 +187,10 @@ export async function up(config: Config, paths: StatePaths, opts: UpOptions = {}
     coordAuth = creds.coordinator;
   } else {
     url = config.nats.url!;
-    auth = externalAuth(process.env);
-    coordAuth = auth;
+    // On a farm with per-host users, the coordinator and this CLI use this host's own.
+    const farm = readFarmCredentials(process.env, busHost());
+    auth = farm?.cli ?? externalAuth(process.env);
+    coordAuth = farm?.coordinator ?? auth;
   }
   say(`starting coordinator (bus ${url})`);
   const env: NodeJS.ProcessEnv = {

@@ -2,7 +2,7 @@
 // TCP, user/password or token), the full client otherwise. Null when the swarm is down.
 import { quickConnect, QuickBusError } from '../bus/quick-request.js';
 import { decodeJson, encodeJson } from '../bus/codec.js';
-import { endpointSubject } from '../bus/subjects.js';
+import { endpointSubject, setBusHost } from '../bus/subjects.js';
 import { isAlive } from '../host/proc/process-identity.js';
 import type { StatePaths } from '../host/system/state-dir.js';
 import { asEnvelope, BusError, isBusErrorCode } from '../schemas/bus-error.js';
@@ -34,6 +34,7 @@ export async function linkSwarm(
   timeoutMs: number,
 ): Promise<SwarmLink | null> {
   const { config } = ctx;
+  setBusHost(config.host);
   const target = resolveBusTarget(config, ctx.paths);
   if (!target) return null;
   if (target.embedded && target.run?.coordinator && !isAlive(target.run.coordinator)) return null;

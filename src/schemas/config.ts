@@ -18,6 +18,11 @@ export const cleanupTargetSchema = z.object({
 });
 
 export const configSchema = z.object({
+  /** This host's name on a farm's bus (a subject token); null: the hostname. */
+  host: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'a host name is one NATS subject token: letters, digits, _ and -')
+    .nullable(),
   optimizationEnabled: z.boolean(),
   parallelJobs: z.union([z.literal('auto'), z.number().int().min(1).max(1024)], {
     error: 'expected "auto" or a whole number from 1 to 1024',
@@ -70,6 +75,19 @@ export const configSchema = z.object({
     /** Host dir of the debootstrap tarball cache (null: <state dir>/cache/debootstrap-tarballs). */
     debootstrapDir: z.string().startsWith('/').nullable(),
     debootstrapLimitBytes: z.number().int().positive(),
+    /** Host dir of the debootstrap root result cache (null: <state dir>/cache/debootstrap-roots). */
+    rootDir: z.string().startsWith('/').nullable().default(null),
+    rootLimitBytes: z.number().int().positive().default(4294967296),
+    /** Per cache: how far its caching-effectiveness record may move its limit (default: 1/4 to 4x). */
+    bounds: z
+      .record(z.string(), z.object({ minBytes: z.number().int().positive(), maxBytes: z.number().int().positive() }))
+      .default({}),
+  }),
+  /** A build farm: patterns and caches shared between hosts through JetStream (see docs/farm.md). */
+  farm: z.object({
+    enabled: z.boolean(),
+    /** Replicas of the farm's stream, KV bucket and object store: 3 on a 3-node cluster, 1 on one server. */
+    replicas: z.number().int().min(1).max(5),
   }),
   hooks: z.object({
     builtin: z.record(z.string(), z.string()),

@@ -66,6 +66,16 @@ export const learningEventSchema = z.discriminatedUnion('kind', [
     evidence: z.record(z.string(), z.unknown()).default({}),
     default: z.string().max(500).optional(),
   }),
+  // One item added to a list in a record, inside the writer's transaction (see learning/append.ts).
+  z.object({
+    kind: z.literal('append'),
+    key: memoryKeySchema,
+    item: z.unknown(),
+    field: z.string().min(1).optional(),
+    max: z.number().int().positive().max(10_000),
+    replaceBy: z.string().min(1).optional(),
+    set: z.record(z.string(), z.unknown()).optional(),
+  }),
 ]);
 export type LearningEvent = z.infer<typeof learningEventSchema>;
 export const recordInput = z.object({ events: z.array(learningEventSchema).min(1).max(10_000) });

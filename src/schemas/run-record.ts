@@ -129,8 +129,30 @@ export const systemRollbackSchema = z.looseObject({
 export const cacheUseSchema = z.looseObject({ cache: z.string(), hits: count, misses: count });
 /** One mksquashfs call the shim saw: what was asked, what ran, predicted vs measured. */
 export const squashfsCallSchema = z.looseObject({ callId: z.string() });
+/** One lookup of the debootstrap root cache during the run: hit, miss or not cacheable, and why. */
+export const rootLookupSchema = z.looseObject({ key: z.string(), outcome: z.string(), reason: z.string() });
 /** Set when the runner (the CLI) died and the swarm finished the run. */
 export const runnerLostSchema = z.looseObject({ at: z.string(), reason: z.string(), finishedBy: z.string() });
+
+/** One stage of the build (a script's `phase` call or a builder's stage line) with what the Monitor saw during it. */
+export const stageSchema = z.looseObject({
+  name: z.string(),
+  /** "phase" for a script's marks, else the builder that printed it (e.g. live-build). */
+  source: z.string(),
+  startedAt: z.string(),
+  endedAt: z.string(),
+  durationMs: num,
+  /** Monitor samples taken during the stage; the figures below are null when there were none. */
+  samples: count,
+  /** Mean busy share of all CPUs, 0-100. */
+  hostCpuPct: num.nullable(),
+  /** Mean CPU of the build's process tree, percent of one core. */
+  buildCpuPct: num.nullable(),
+  readBytes: num.nullable(),
+  writeBytes: num.nullable(),
+});
+
+export const keptSchema = z.looseObject({ path: z.string(), reason: z.string(), teardown: z.string() });
 
 const phaseComparisonSchema = z.looseObject({
   phase: z.string(),
@@ -163,7 +185,12 @@ export const runRecordSchema = z.looseObject({
   systemRollback: systemRollbackSchema.optional(),
   cache: cacheUseSchema.optional(),
   squashfsCalls: z.array(squashfsCallSchema).optional(),
+  rootCache: z.array(rootLookupSchema).optional(),
   runnerLost: runnerLostSchema.optional(),
+  /** The chroot was kept (`--keep`, `--keep-on-failure`, or the live-build default): why, and how its teardown went. */
+  kept: keptSchema.optional(),
+  /** The build's stages in order (from `phase` calls or the builder's own stage lines). */
+  stages: z.array(stageSchema).optional(),
   /** This run against the earlier runs of its name on this host (optimization/performance-improvements). */
   comparison: z
     .looseObject({
@@ -173,6 +200,22 @@ export const runRecordSchema = z.looseObject({
       phases: z.array(phaseComparisonSchema),
       why: z.array(z.string()),
     })
+    .optional(),
+  /** The builder recognised from the command (live-build, debootstrap, mmdebstrap, script). */
+  builder: z.looseObject({ name: z.string(), why: z.string(), dir: z.string() }).optional(),
+  /** A builder's own caches as this run used them (live-build's cache/: hits, misses, bytes). */
+  builderCaches: z
+    .array(
+      z.looseObject({
+        cache: z.string(),
+        hits: count,
+        misses: count,
+        bytesSaved: num,
+        bytesDownloaded: num,
+        sizeBytes: num,
+        tracking: z.string(),
+      }),
+    )
     .optional(),
   /** Memory keys written by this run, e.g. optimization/unmount-strategies/proc. */
   patternsUpdated: z.array(z.string()).default([]),
@@ -188,6 +231,7 @@ export type RunEvent = z.infer<typeof thresholdEventSchema>;
 export type RunTuning = z.infer<typeof tuningSchema>;
 export type RunTeardown = z.infer<typeof teardownSchema>;
 export type RunClean = z.infer<typeof cleanSchema>;
+export type RunStage = z.infer<typeof stageSchema>;
 export type RunCheckpoint = z.infer<typeof checkpointSchema>;
 
 /** Validates a parsed record; the message names the first bad field. */

@@ -4,59 +4,16 @@
 // time and image size back. When the swarm cannot be reached within a short bound, or does not
 // answer, the real tool runs exactly as asked and the exit code is passed through; that is said
 // once on stderr. Lean on purpose: its own bundle, no CLI, no zod, no LMDB.
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { delimiter, join, resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { loadConfigFast } from '../config/load-fast.js';
 import { statePaths } from '../host/system/state-dir.js';
 import { connectSwarm } from '../runtime/swarm-connect.js';
+import { realTool as findTool, runTool } from './tool-run.js';
 
 const TOOL = 'mksquashfs';
 const env = process.env;
 const connectMs = Number(env.ISOSWARM_SHIM_CONNECT_MS ?? 2000);
-
-/** The real tool: the first one on PATH that is not in a shim dir. */
-function realTool(): string | null {
-  const shimDir = env.ISOSWARM_SHIM_DIR ? resolve(env.ISOSWARM_SHIM_DIR) : null;
-  for (const d of (env.PATH ?? '').split(delimiter)) {
-    if (!d || (shimDir && resolve(d) === shimDir)) continue;
-    const p = join(d, TOOL);
-    try {
-      if (statSync(p).isFile() && !readFileSync(p, { encoding: 'latin1' }).slice(0, 200).includes('isoswarm shim'))
-        return p;
-    } catch {
-      /* not here */
-    }
-  }
-  return null;
-}
-
-interface Ran {
-  exitCode: number;
-  wallMs: number;
-  cpuMs: number | null;
-}
-
-/** Runs the tool through bash's `times` (CPU of waited-for children) on fd 3; signals forwarded. */
-function runTool(tool: string, args: string[]): Promise<Ran> {
-  const started = performance.now();
-  const child = spawn('bash', ['-c', '"$0" "$@"; s=$?; times >&3; exit $s', tool, ...args], {
-    stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
-  });
-  let out = '';
-  child.stdio[3]?.on('data', (d: Buffer) => (out += d.toString()));
-  const fwd = (sig: NodeJS.Signals) => () => child.kill(sig);
-  const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((s) => [s, fwd(s)] as const);
-  for (const [s, h] of handlers) process.on(s, h);
-  return new Promise((res) => {
-    child.on('close', (code, signal) => {
-      for (const [s, h] of handlers) process.off(s, h);
-      const m = /(\d+)m([\d.]+)s\s+(\d+)m([\d.]+)s\s*$/.exec(out.trim());
-      const cpuMs = m ? Math.round((Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4])) * 1000) : null;
-      res({ exitCode: code ?? 128 + (signal ? 15 : 0), wallMs: Math.round(performance.now() - started), cpuMs });
-    });
-  });
-}
 
 function plain(tool: string, args: string[], why: string): Promise<number> {
   process.stderr.write(`isoswarm: ${why}; running ${TOOL} unchanged\n`);
@@ -65,7 +22,7 @@ function plain(tool: string, args: string[], why: string): Promise<number> {
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
-  const tool = realTool();
+  const tool = findTool(TOOL);
   if (!tool) {
     process.stderr.write(`isoswarm: no ${TOOL} found on PATH besides the shim\n`);
     return 127;

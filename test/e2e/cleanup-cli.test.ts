@@ -14,7 +14,7 @@ import {
   type Fixture,
 } from '../helpers/chroot-fixture.js';
 import { hostSnapshot } from '../helpers/host-snapshot.js';
-import { rawClient } from '../helpers/bus.js';
+import { rawClient, SUBJ } from '../helpers/bus.js';
 import { cliSync, scratchHome, teardownHome, testEnv } from '../helpers/cli.js';
 import { needsRoot } from '../helpers/root.js';
 
@@ -126,7 +126,7 @@ describe('isoswarm cleanup / unmount through the CLI', { skip: needsRoot() }, ()
     try {
       for (const path of ['/', '/home', '/usr/share', `${fx.scratch}/../..`, '/var/lib/dpkg']) {
         const m = await nc.request(
-          'isoswarm.cleaner.clean',
+          `${SUBJ}.cleaner.clean`,
           new TextEncoder().encode(JSON.stringify({ targets: [{ path, kind: 'tree' }] })),
           { timeout: 10_000 },
         );
@@ -156,12 +156,12 @@ describe('isoswarm cleanup / unmount through the CLI', { skip: needsRoot() }, ()
     const before = readFileSync('/proc/self/mountinfo', 'utf8');
     try {
       const cases: [string, unknown, string][] = [
-        ['isoswarm.unmounter.teardown', { target: '/usr' }, 'top-level'],
-        ['isoswarm.unmounter.teardown', { target: `${fx.scratch}/no-such-dir` }, 'not-found'],
-        ['isoswarm.cleaner.clean', { targets: [{ path: '/etc', kind: 'tree' }] }, 'top-level'],
-        ['isoswarm.performance-tuner.cache-attach', { chroot: '/' }, 'root'],
+        [`${SUBJ}.unmounter.teardown`, { target: '/usr' }, 'top-level'],
+        [`${SUBJ}.unmounter.teardown`, { target: `${fx.scratch}/no-such-dir` }, 'not-found'],
+        [`${SUBJ}.cleaner.clean`, { targets: [{ path: '/etc', kind: 'tree' }] }, 'top-level'],
+        [`${SUBJ}.performance-tuner.cache-attach`, { chroot: '/' }, 'root'],
         [
-          'isoswarm.performance-tuner.bootstrap',
+          `${SUBJ}.performance-tuner.bootstrap`,
           { target: '/usr/lib/isoswarm-never', suite: 'bookworm', mirror: 'http://deb.debian.org/debian' },
           'outside-safe-prefixes',
         ],
@@ -169,7 +169,10 @@ describe('isoswarm cleanup / unmount through the CLI', { skip: needsRoot() }, ()
       for (const [subject, payload, refusalCode] of cases) {
         for (const s of [
           subject,
-          subject.replace(/^isoswarm\.[a-z-]+\.(teardown|clean|cache-attach|bootstrap)$/, 'isoswarm.coordinator.$1'),
+          subject.replace(
+            /^isoswarm\.[^.]+\.[a-z-]+\.(teardown|clean|cache-attach|bootstrap)$/,
+            `${SUBJ}.coordinator.$1`,
+          ),
         ]) {
           const r = await ask(s, payload);
           assert.equal(r.ok, false, `${s} ${JSON.stringify(payload)}: ${JSON.stringify(r)}`);

@@ -45,6 +45,7 @@ set -eu
 source <("${process.execPath}" "${CLI}" shell-init)
 init_optimization_system
 echo "TOOL=$(command -v mksquashfs)"
+echo "RUN=$ISOSWARM_RUN_ID"
 mksquashfs "${tree}" "${work}/shim.img" -noappend -comp xz
 `;
     const r = spawnSync('bash', ['-c', script], { env: testEnv(home), encoding: 'utf8', timeout: 600_000 });
@@ -55,7 +56,10 @@ mksquashfs "${tree}" "${work}/shim.img" -noappend -comp xz
       /isoswarm: mksquashfs \S+: added -processors \d+ -mem \d+M/,
       'fill: absent options added, -comp xz kept',
     );
-    const calls = spawnSync(process.execPath, [CLI, 'memory', 'get', 'runs/unattached/squashfs-calls'], {
+    // The call belongs to the script's own run (opened by init_optimization_system).
+    const runId = /^RUN=(\S+)$/m.exec(r.stdout)?.[1];
+    assert.ok(runId, r.stdout);
+    const calls = spawnSync(process.execPath, [CLI, 'memory', 'get', `runs/${runId}/squashfs-calls`], {
       env: testEnv(home),
       encoding: 'utf8',
     });

@@ -1,6 +1,7 @@
 // A plain NATS client for tests, talking to the swarm of a test's state dir like any tool would.
 import { readFileSync } from 'node:fs';
 import { connect, type NatsConnection } from 'nats';
+import { busHost } from '../../src/bus/subjects.js';
 
 /** A client with the credentials of one role ('coordinator' may reach every endpoint; 'cli' only the coordinator). */
 export async function rawClient(home: string, role = 'coordinator'): Promise<NatsConnection> {
@@ -38,3 +39,6 @@ export function pidAlive(pid: number): boolean {
     return false;
   }
 }
+
+/** This host's subject root (`isoswarm.<host>`): every endpoint and event subject starts with it. */
+export const SUBJ = `isoswarm.${busHost()}`;

@@ -23,9 +23,10 @@ import type { GuardVerdict } from '../../src/guard/verdict.js';
 import type { RunState } from '../../src/run/registry.js';
 import type { GuardOutput, RunsOutput } from '../../src/schemas/agents/coordinator-runs-guard.js';
 import type { SquashCallReply } from '../../src/schemas/agents/performance-tuner.js';
-import { rawClient } from '../helpers/bus.js';
+import { rawClient, SUBJ } from '../helpers/bus.js';
 import { cliSync, removeScratch, scratchHome, teardownHome, testEnv } from '../helpers/cli.js';
 import { needsRoot } from '../helpers/root.js';
+import { makeTinyMirror } from '../helpers/tiny-mirror.js';
 
 const PREFIX = 'isoswarm';
 
@@ -117,8 +118,8 @@ describe('agent contracts', { skip: needsRoot() }, () => {
         endpoints: { name: string; subject: string }[];
       };
       for (const e of v.endpoints) {
-        const ep = e.subject.slice(`${PREFIX}.${v.name}.`.length);
-        assert.equal(e.subject, `${PREFIX}.${v.name}.${ep}`);
+        const ep = e.subject.slice(`${SUBJ}.${v.name}.`.length);
+        assert.equal(e.subject, `${SUBJ}.${v.name}.${ep}`);
         registered.add(`${v.name}.${contractName(ep)}`);
       }
     }
@@ -250,6 +251,58 @@ describe('agent contracts', { skip: needsRoot() }, () => {
     const all = (await check('coordinator', 'squashfs-calls', { runId })) as { calls: unknown[] };
     assert.equal(all.calls.length, 2);
     await check('coordinator', 'cache-detach', { chroot });
+  });
+
+  test('performance-tuner root cache: a miss the real debootstrap fills, stored, then a verified restore; the run lookups', async () => {
+    const m = makeTinyMirror(work);
+    const runId = 'contracts-root-run';
+    const args = (t: string) => ['--no-check-gpg', 'tiny', t, m.url, m.script];
+    const base = { runId, cwd: work, toolVersion: 'debootstrap contract-test', debootstrapDir: null };
+    const miss = (await check('performance-tuner', 'root-advise', { ...base, args: args(join(work, 'root-a')) })) as {
+      callId: string;
+      action: string;
+      cacheable: boolean;
+    };
+    assert.deepEqual([miss.action, miss.cacheable], ['run', true]);
+    const real = spawnSync('debootstrap', args(join(work, 'root-a')), { encoding: 'utf8', timeout: 120_000 });
+    assert.equal(real.status, 0, real.stderr);
+    const st = (await check('performance-tuner', 'root-store', { callId: miss.callId, exitCode: 0, wallMs: 500 })) as {
+      stored: boolean;
+    };
+    assert.equal(st.stored, true);
+    const gone = (await check('coordinator', 'root-store', { callId: 'no-such-call', exitCode: 0, wallMs: 1 })) as {
+      stored: boolean;
+    };
+    assert.equal(gone.stored, false);
+    const hit = (await check('coordinator', 'root-advise', { ...base, args: args(join(work, 'root-b')) })) as {
+      action: string;
+    };
+    assert.equal(hit.action, 'restored');
+    const odd = (await check('performance-tuner', 'root-advise', {
+      ...base,
+      args: ['--foreign', 'tiny', join(work, 'root-c')],
+    })) as {
+      cacheable: boolean;
+      reason: string;
+    };
+    assert.equal(odd.cacheable, false);
+    assert.match(odd.reason, /does not make a finished root/);
+    const calls = (await check('coordinator', 'root-calls', { runId })) as { lookups: { outcome: string }[] };
+    assert.deepEqual(
+      calls.lookups.map((l) => l.outcome),
+      ['miss', 'hit'],
+    );
+    await check('performance-tuner', 'root-calls', { runId });
+    for (const svc of ['performance-tuner', 'coordinator'] as const) {
+      const ls = (await check(svc, 'cache-ls', {})) as { caches: { cache: string; entries: number }[] };
+      assert.equal(ls.caches.find((x) => x.cache === 'debootstrap-roots')?.entries, 1);
+      const why = (await check(svc, 'cache-why', { subject: join(work, 'root-b') })) as { found: string };
+      assert.equal(why.found, 'target');
+      const pr = (await check(svc, 'cache-prune', { cache: 'debootstrap-roots', toBytes: 0, dryRun: true })) as {
+        plans: { evict: unknown[] }[];
+      };
+      assert.equal(pr.plans[0]?.evict.length, 1);
+    }
   });
 
   test('performance-tuner bootstrap: a refused target is an error reply, the input passes its schema', async () => {

@@ -15,7 +15,7 @@ import {
 } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { NatsConnection } from 'nats';
-import { rawClient } from '../helpers/bus.js';
+import { rawClient, SUBJ } from '../helpers/bus.js';
 import { cliSync, scratchHome, testEnv } from '../helpers/cli.js';
 import { finishHome } from '../helpers/home-processes.js';
 import { assertHostUnchanged, hostSnapshot } from '../helpers/host-snapshot.js';
@@ -91,7 +91,7 @@ describe('agents refuse host paths whoever asks', () => {
     const homeDirs = listing('/home');
     for (const target of targets) {
       for (const dryRun of [false, true]) {
-        const r = await ask(nc, 'isoswarm.unmounter.teardown', { target, dryRun, graceMs: 0 });
+        const r = await ask(nc, `${SUBJ}.unmounter.teardown`, { target, dryRun, graceMs: 0 });
         if (dryRun)
           assert.ok(
             !r.ok || r.data?.plan?.refused,
@@ -120,16 +120,16 @@ describe('agents refuse host paths whoever asks', () => {
     const real = targets.filter((t) => t.trim() !== '');
     for (const path of real) {
       for (const kind of ['tree', 'temp', 'locks', 'cache']) {
-        const r = await ask(nc, 'isoswarm.cleaner.clean', { targets: [{ path, kind, maxAgeSec: 0, limitBytes: 0 }] });
+        const r = await ask(nc, `${SUBJ}.cleaner.clean`, { targets: [{ path, kind, maxAgeSec: 0, limitBytes: 0 }] });
         assert.ok(
           refused(r),
           `clean ${kind} of ${JSON.stringify(path)} was not refused: ${JSON.stringify(r).slice(0, 400)}`,
         );
       }
     }
-    const all = await ask(nc, 'isoswarm.cleaner.clean', { targets: real.map((path) => ({ path, kind: 'tree' })) });
+    const all = await ask(nc, `${SUBJ}.cleaner.clean`, { targets: real.map((path) => ({ path, kind: 'tree' })) });
     assert.ok(refused(all), JSON.stringify(all).slice(0, 400));
-    const empty = await ask(nc, 'isoswarm.cleaner.clean', { targets: [{ path: '', kind: 'tree' }] });
+    const empty = await ask(nc, `${SUBJ}.cleaner.clean`, { targets: [{ path: '', kind: 'tree' }] });
     assert.ok(refused(empty), 'an empty path is refused');
     assertHostUnchanged(snap);
     assert.deepEqual(
@@ -141,9 +141,9 @@ describe('agents refuse host paths whoever asks', () => {
 
   test("relayed through the coordinator with the CLI's credentials: the same refusals", async () => {
     for (const target of ['/', '/home', 'x/..', `${scratch}/root-link`]) {
-      const td = await ask(cliNc, 'isoswarm.coordinator.teardown', { target });
+      const td = await ask(cliNc, `${SUBJ}.coordinator.teardown`, { target });
       assert.ok(refused(td), `relayed teardown of ${target}: ${JSON.stringify(td).slice(0, 300)}`);
-      const cl = await ask(cliNc, 'isoswarm.coordinator.clean', { targets: [{ path: target, kind: 'tree' }] });
+      const cl = await ask(cliNc, `${SUBJ}.coordinator.clean`, { targets: [{ path: target, kind: 'tree' }] });
       assert.ok(refused(cl), `relayed clean of ${target}: ${JSON.stringify(cl).slice(0, 300)}`);
     }
   });
@@ -161,10 +161,10 @@ describe('agents refuse host paths whoever asks', () => {
       pids.set(v.name, Number(v.metadata.pid));
     }
     const destructive = [
-      'isoswarm.unmounter.teardown',
-      'isoswarm.cleaner.clean',
-      'isoswarm.performance-tuner.system',
-      `isoswarm.monitor.adopt-${pids.get('monitor')}`,
+      `${SUBJ}.unmounter.teardown`,
+      `${SUBJ}.cleaner.clean`,
+      `${SUBJ}.performance-tuner.system`,
+      `${SUBJ}.monitor.adopt-${pids.get('monitor')}`,
     ];
     for (const role of ['cli', 'cleaner', 'unmounter', 'performance-tuner', 'monitor']) {
       const c = await connect({

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { NatsConnection } from 'nats';
-import { rawClient } from '../helpers/bus.js';
+import { rawClient, SUBJ } from '../helpers/bus.js';
 import { cliSync, scratchHome, testEnv } from '../helpers/cli.js';
 import { finishHome } from '../helpers/home-processes.js';
 
@@ -53,7 +53,7 @@ describe('per-role inbox prefixes', () => {
     const control = await listen(coord, '_INBOX.cli.>');
     // The CLI's requests get their replies as usual, on _INBOX.cli.*.
     for (let i = 0; i < 3; i++) {
-      const m = await cliNc.request('isoswarm.coordinator.status', enc({}), { timeout: 5000 });
+      const m = await cliNc.request(`${SUBJ}.coordinator.status`, enc({}), { timeout: 5000 });
       assert.equal((JSON.parse(new TextDecoder().decode(m.data)) as { ok: boolean }).ok, true);
     }
     await new Promise((r) => setTimeout(r, 300));
@@ -72,7 +72,7 @@ describe('per-role inbox prefixes', () => {
       `no permission error for the cleaner: ${spyOnAll.errors.join('; ')}`,
     );
     // Its own inbox still works for the monitor role: a request it makes is answered.
-    const own = await spy.request('isoswarm.coordinator.memory-get', enc({ key: 'optimization/none' }), {
+    const own = await spy.request(`${SUBJ}.coordinator.memory-get`, enc({ key: 'optimization/none' }), {
       timeout: 5000,
     });
     assert.ok(own.data.length > 0);

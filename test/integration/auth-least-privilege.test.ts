@@ -6,7 +6,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, test } from 'node:test';
-import { pingNames, rawClient } from '../helpers/bus.js';
+import { pingNames, rawClient, SUBJ } from '../helpers/bus.js';
 import { cliSync, scratchHome, testEnv } from '../helpers/cli.js';
 import { finishHome } from '../helpers/home-processes.js';
 import { needsRoot } from '../helpers/root.js';
@@ -65,7 +65,7 @@ describe('agents without root', { skip }, () => {
       assert.equal(uidOf(pids.get('performance-tuner')!), nobody);
       assert.equal(uidOf(pids.get('unmounter')!), 0, 'the unmounter keeps root: it unmounts and signals');
       const ask = async (ep: string, payload: unknown) => {
-        const m = await nc.request(`isoswarm.coordinator.${ep}`, new TextEncoder().encode(JSON.stringify(payload)), {
+        const m = await nc.request(`${SUBJ}.coordinator.${ep}`, new TextEncoder().encode(JSON.stringify(payload)), {
           timeout: 20_000,
         });
         return JSON.parse(new TextDecoder().decode(m.data)) as {

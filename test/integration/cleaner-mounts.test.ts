@@ -115,6 +115,7 @@ test(
       writeFileSync(`${t}/z/f1`, 'x');
       let mounted = false;
       const r = await deleteTree(t, {
+        method: 'walker',
         workers: 0,
         onProgress: () => {
           if (mounted) return;

@@ -17,7 +17,7 @@ import { after, before, describe, test } from 'node:test';
 import type { NatsConnection } from 'nats';
 import { mountsUnder } from '../../src/host/mounts/mountinfo.js';
 import { isTrashName } from '../../src/host/delete/safe-delete.js';
-import { pingNames, rawClient } from '../helpers/bus.js';
+import { pingNames, rawClient, SUBJ } from '../helpers/bus.js';
 import {
   bindHost,
   canariesIntact,
@@ -47,7 +47,7 @@ async function call<T>(
   timeoutMs: number,
 ): Promise<{ reply: Reply<T>; ms: number }> {
   const t = performance.now();
-  const m = await nc.request(`isoswarm.coordinator.${endpoint}`, new TextEncoder().encode(JSON.stringify(payload)), {
+  const m = await nc.request(`${SUBJ}.coordinator.${endpoint}`, new TextEncoder().encode(JSON.stringify(payload)), {
     timeout: timeoutMs,
   });
   return { reply: JSON.parse(new TextDecoder().decode(m.data)) as Reply<T>, ms: performance.now() - t };

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, describe, test } from 'node:test';
 import type { NatsConnection } from 'nats';
-import { pidAlive, pingNames, rawClient } from '../helpers/bus.js';
+import { pidAlive, pingNames, rawClient, SUBJ } from '../helpers/bus.js';
 import { cliSync, scratchHome, testEnv } from '../helpers/cli.js';
 import { finishHome, processesOfHome, waitGone } from '../helpers/home-processes.js';
 
@@ -31,7 +31,7 @@ async function agentPids(nc: NatsConnection): Promise<Map<string, number>> {
 async function coordinatorStatus(
   nc: NatsConnection,
 ): Promise<{ pid: number; agents: { name: string; pid: number; adopted: boolean; restarts: number }[] }> {
-  const m = await nc.request('isoswarm.coordinator.status', new TextEncoder().encode('{}'), { timeout: 3000 });
+  const m = await nc.request(`${SUBJ}.coordinator.status`, new TextEncoder().encode('{}'), { timeout: 3000 });
   return (JSON.parse(new TextDecoder().decode(m.data)) as { data: never }).data;
 }
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { after, describe, test } from 'node:test';
 import type { NatsConnection } from 'nats';
-import { pingNames, rawClient } from '../helpers/bus.js';
+import { pingNames, rawClient, SUBJ } from '../helpers/bus.js';
 import { cli, cliSync, scratchHome, testEnv } from '../helpers/cli.js';
 import { finishHome } from '../helpers/home-processes.js';
 import { startServer, stopServer } from '../helpers/nats-restart.js';
@@ -23,7 +23,7 @@ async function hookEvents(nc: NatsConnection): Promise<HookEventLike[]> {
   const out: HookEventLike[] = [];
   for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
     const m = await jsm.streams.getMessage('ISOSWARM_EVENTS', { seq }).catch(() => null);
-    if (m && m.subject.startsWith('isoswarm.events.hook.'))
+    if (m && m.subject.startsWith(`${SUBJ}.events.hook.`))
       out.push(JSON.parse(new TextDecoder().decode(m.data)) as HookEventLike);
   }
   return out;

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { after, before, describe, test } from 'node:test';
 import type { NatsConnection } from 'nats';
 import { runOk } from '../../src/host/exec.js';
-import { rawClient } from '../helpers/bus.js';
+import { rawClient, SUBJ } from '../helpers/bus.js';
 import { cliSync, scratchHome, teardownHome, testEnv } from '../helpers/cli.js';
 import { needsRoot } from '../helpers/root.js';
 
@@ -84,7 +84,7 @@ describe('threshold alert → reactor → Cleaner → recovery', { skip: needsRo
       for (let i = 0; i < 14; i++) fill(cache, `pkg-${i}.deb`, 512 * 1024); // 7 MiB of 8: 87.5 %
       const recovery = await until(
         'a recovery',
-        async () => (await streamEvents(nc, 'isoswarm.events.monitor.recovery.disk')).length > 0,
+        async () => (await streamEvents(nc, `${SUBJ}.events.monitor.recovery.disk`)).length > 0,
         15_000,
         async () => {
           const log = readFileSync(`${home}/logs/swarm.log`, 'utf8')
@@ -92,11 +92,11 @@ describe('threshold alert → reactor → Cleaner → recovery', { skip: needsRo
             .filter((l) => !l.includes('"level":30'))
             .slice(-6)
             .join('\n');
-          return `events ${JSON.stringify(await streamEvents(nc, 'isoswarm.events'))}\nlog:\n${log}`;
+          return `events ${JSON.stringify(await streamEvents(nc, `${SUBJ}.events`))}\nlog:\n${log}`;
         },
       );
       assert.ok(recovery);
-      const alerts = await streamEvents(nc, 'isoswarm.events.monitor.alert.disk');
+      const alerts = await streamEvents(nc, `${SUBJ}.events.monitor.alert.disk`);
       assert.equal(alerts.length, 1, `alerts: ${JSON.stringify(alerts)}`);
       const mem = JSON.parse(cliSync(env, ['memory', 'get', 'optimization/resource-management']).stdout) as {
         entries: { event: string; action?: { status: string; bytesFreed: number } }[];
@@ -108,7 +108,7 @@ describe('threshold alert → reactor → Cleaner → recovery', { skip: needsRo
       const actions = await until(
         'the reactor action in the stream',
         async () => {
-          const a = await streamEvents(nc, 'isoswarm.events.reactor.action');
+          const a = await streamEvents(nc, `${SUBJ}.events.reactor.action`);
           return a.length ? a : null;
         },
         10_000,
@@ -120,7 +120,7 @@ describe('threshold alert → reactor → Cleaner → recovery', { skip: needsRo
       );
       // While the value stays low nothing more is raised.
       await new Promise((r) => setTimeout(r, 1000));
-      assert.equal((await streamEvents(nc, 'isoswarm.events.monitor.alert')).length, 1);
+      assert.equal((await streamEvents(nc, `${SUBJ}.events.monitor.alert`)).length, 1);
     } finally {
       await nc.close();
     }
@@ -136,7 +136,7 @@ describe('threshold alert → reactor → Cleaner → recovery', { skip: needsRo
       // The Monitor outlives its coordinator and stores the alert durably.
       await until(
         'the second alert in the stream',
-        async () => (await streamEvents(nc, 'isoswarm.events.monitor.alert.disk')).length === 2,
+        async () => (await streamEvents(nc, `${SUBJ}.events.monitor.alert.disk`)).length === 2,
       );
     } finally {
       await nc.close();

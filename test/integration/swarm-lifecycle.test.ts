@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { NatsConnection } from 'nats';
 import { cliSync, scratchHome, teardownHome, testEnv } from '../helpers/cli.js';
-import { pidAlive, pingNames, rawClient } from '../helpers/bus.js';
+import { pidAlive, pingNames, rawClient, SUBJ } from '../helpers/bus.js';
 
 const SERVICES = ['cleaner', 'coordinator', 'monitor', 'performance-tuner', 'unmounter'];
 
@@ -106,12 +106,12 @@ describe('who may call what on the private server', () => {
       for await (const s of cliNc.status()) if (s.type === 'error') errors.push(String(s.data));
     })();
     try {
-      const ok = await cliNc.request('isoswarm.coordinator.memory-stats', new TextEncoder().encode('{}'), {
+      const ok = await cliNc.request(`${SUBJ}.coordinator.memory-stats`, new TextEncoder().encode('{}'), {
         timeout: 3000,
       });
       assert.equal((JSON.parse(new TextDecoder().decode(ok.data)) as { ok: boolean }).ok, true);
       await assert.rejects(
-        cliNc.request('isoswarm.cleaner.clean', new TextEncoder().encode('{"targets":[]}'), { timeout: 2000 }),
+        cliNc.request(`${SUBJ}.cleaner.clean`, new TextEncoder().encode('{"targets":[]}'), { timeout: 2000 }),
         /permission|timeout|503/i,
       );
       await new Promise((r) => setTimeout(r, 200));

@@ -1,5 +1,5 @@
-// The search on real trees with real mksquashfs: -Xbcj x86 tried on machine code and ruled out on
-// text (with the reason), the block-size probe and the zstd level bisection recorded as steps, and
+// The search on real trees with real mksquashfs: -Xbcj x86 tried on machine code when the smallest
+// image is asked for, skipped otherwise, ruled out on text (with the reason), the block-size probe and the zstd level bisection recorded as steps, and
 // the host's stored measured-vs-predicted pairs read back into the next decision.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -7,6 +7,7 @@ import { copyFileSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync } 
 import { join } from 'node:path';
 import { tune, type TuneMemory } from '../../agents/performance-tuner/tune.js';
 import { addPair, calibrationKey } from '../../agents/performance-tuner/calibration.js';
+import { REFERENCE_MARGIN } from '../../agents/performance-tuner/choose.js';
 import { makeTree } from './tuner-trees.js';
 
 let scratch = '';
@@ -43,9 +44,9 @@ after(() => {
   if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
 
-test('machine code: xz -Xbcj x86 is measured; the bisection and the block probe are recorded', async () => {
+test('machine code, conservative: xz -Xbcj x86 is measured; the bisection and the block probe are recorded', async () => {
   const r = await tune(
-    { target: elfTree, mode: 'aggressive', scratchParent: scratch, limits: { minBytes: 4 << 20 } },
+    { target: elfTree, mode: 'conservative', scratchParent: scratch, limits: { minBytes: 4 << 20 } },
     mapMemory(),
   );
   const labels = r.candidates.map((c) => c.label);
@@ -53,6 +54,10 @@ test('machine code: xz -Xbcj x86 is measured; the bisection and the block probe 
     labels.some((l) => l.startsWith('xz-b1M-bcjx86/')),
     `bcj measured: ${labels.join(' ')}`,
   );
+  assert.equal(r.record.search?.bcj, 'measured');
+  // Conservative keeps its promise: the smallest measured image (ties within 0.5 % go to the fastest).
+  const smallest = Math.min(...r.candidates.map((c) => c.predicted.imageBytes));
+  assert.ok(r.choice.predicted.imageBytes <= smallest * 1.005, r.choice.reason);
   assert.ok(
     labels.some((l) => /^zstd-3-b1M\//.test(l)),
     'the 1 MiB block probe ran',
@@ -74,6 +79,45 @@ test('machine code: xz -Xbcj x86 is measured; the bisection and the block probe 
       `level ${m[1]} measured`,
     );
   for (const c of r.candidates) assert.ok(c.run.imageBytes > 0 && c.run.wallMs > 0, `${c.label} ran`);
+});
+
+test('machine code, aggressive: -Xbcj skipped; the choice is the fastest within +25 % of xz -b 1M; conservative measures again', async () => {
+  const memory = mapMemory();
+  const r = await tune(
+    { target: elfTree, mode: 'aggressive', treeKeyed: true, scratchParent: scratch, limits: { minBytes: 4 << 20 } },
+    memory,
+  );
+  const labels = r.candidates.map((c) => c.label);
+  assert.ok(!labels.some((l) => l.includes('bcj')), labels.join(' '));
+  assert.equal(r.record.search?.bcj, 'skipped');
+  assert.match(r.record.pruned.find((p) => p.label.includes('bcj'))?.reason ?? '', /^not asked/);
+  const xz = r.candidates.find((c) => c.label === `xz-b1M/p${r.fingerprint.threads}`);
+  assert.ok(xz, 'xz -b 1M measured: it anchors the bound');
+  const limit = (xz.predicted.imageBytes * 1.25) / (1 + REFERENCE_MARGIN);
+  assert.ok(r.choice.predicted.imageBytes <= limit, r.choice.reason);
+  const faster = r.candidates.filter(
+    (c) => c.predicted.imageBytes <= limit && c.predicted.buildMs < r.choice.predicted.buildMs,
+  );
+  assert.deepEqual(
+    faster.map((c) => c.label),
+    [],
+    'nothing within the bound is faster',
+  );
+  assert.match(r.choice.reason, /\+25 % of xz -b 1M/);
+  // The stored record skipped -Xbcj: a conservative question measures again instead of reusing it.
+  const again = await tune(
+    { target: elfTree, mode: 'conservative', treeKeyed: true, scratchParent: scratch, limits: { minBytes: 4 << 20 } },
+    memory,
+  );
+  assert.equal(again.fastPath, false);
+  assert.match(again.reuse.reason, /skipped xz -Xbcj x86/);
+  assert.ok(again.candidates.some((c) => c.label.includes('bcj')));
+  // ... and that record (bcj measured) serves a later aggressive question without measuring.
+  const third = await tune(
+    { target: elfTree, mode: 'aggressive', treeKeyed: true, scratchParent: scratch, limits: { minBytes: 4 << 20 } },
+    memory,
+  );
+  assert.equal(third.fastPath, true, third.reuse.reason);
 });
 
 test('text: -Xbcj is ruled out by the ELF share, with the reason', async () => {

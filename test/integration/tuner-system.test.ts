@@ -8,13 +8,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { needsRoot } from '../helpers/root.js';
-import {
-  optimizeSystem,
-  planSystem,
-  readCheckpoint,
-  rollback,
-  type SettingPlan,
-} from '../../src/host/system/sysctl-settings.js';
+import { optimizeSystem } from '../../src/host/system/kernel-apply.js';
+import { planSystem, type SettingPlan } from '../../src/host/system/kernel-plan.js';
+import { readCheckpoint, rollback } from '../../src/host/system/kernel-rollback.js';
 
 const scratch = mkdtempSync('/tmp/isoswarm-test-sysctl-');
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -110,7 +106,7 @@ test('after a crash, another process restores from the checkpoint', { skip: need
     const r = optimizeSystem({ buildDir: scratch, checkpointPath: cp });
     assert.ok(r.applied.length >= 1, 'defaults change at least one vm setting here');
     // The process that optimized is gone (as after a crash): a new one reads the checkpoint.
-    const mod = new URL('../../src/host/system/sysctl-settings.js', import.meta.url).href;
+    const mod = new URL('../../src/host/system/kernel-rollback.js', import.meta.url).href;
     const child = spawnSync(
       process.execPath,
       [

@@ -13,36 +13,45 @@ import {
   removeScratch,
   writeCanaries,
 } from '../helpers/cleaner-fixture.js';
+import { isRoot } from '../helpers/root.js';
 
 const scratch = makeScratch('delete');
 after(() => removeScratch(scratch));
 let n = 0;
 const fresh = (): string => `${scratch}/t${n++}`;
 
-test('deletes a tree completely and counts files, folders and bytes', async () => {
-  const t = fresh();
-  const files = makeTree(t, 30, 50, 7); // 30 leaf dirs under 7 group dirs + the root
-  const size = await treeSize(t);
-  assert.deepEqual(
-    { files: size.files, bytes: size.bytes, truncated: size.truncated },
-    { files, bytes: files * 7, truncated: false },
-  );
-  assert.equal(size.dirs, 30 + 7);
-  let progressed = 0;
-  const r = await deleteTree(t, { onProgress: (f) => (progressed = f) });
-  assert.equal(r.complete, true, JSON.stringify(r.errors));
-  assert.equal(r.deletedFiles, files);
-  assert.equal(r.deletedDirs, 30 + 7 + 1);
-  assert.equal(r.bytes, files * 7);
-  assert.equal(progressed, files, 'the last progress report is the total');
-  assert.equal(existsSync(t), false);
+test('deletes a tree completely and counts files, folders and bytes (find as root, and the walker alone)', async () => {
+  for (const method of ['auto', 'walker'] as const) {
+    const t = fresh();
+    const files = makeTree(t, 30, 50, 7); // 30 leaf dirs under 7 group dirs + the root
+    const size = await treeSize(t);
+    assert.deepEqual(
+      { files: size.files, bytes: size.bytes, truncated: size.truncated },
+      { files, bytes: files * 7, truncated: false },
+    );
+    assert.equal(size.dirs, 30 + 7);
+    let progressed = 0;
+    const r = await deleteTree(t, { method, onProgress: (f) => (progressed = f) });
+    assert.equal(r.complete, true, JSON.stringify(r.errors));
+    assert.equal(r.via, method === 'auto' && isRoot ? 'find' : 'walker', r.accounting);
+    assert.equal(r.deletedFiles, files);
+    assert.equal(r.deletedDirs, 30 + 7 + 1);
+    assert.equal(r.bytes, files * 7);
+    assert.equal(progressed, files, 'the last progress report is the total');
+    assert.equal(existsSync(t), false);
+  }
 });
 
 test('worker threads and the inline path give the same result on a bigger tree', async () => {
   for (const workers of [0, 3]) {
     const t = fresh();
     const files = makeTree(t, 25, 100, 1);
-    const r = await deleteTree(t, { workers, eagerWorkers: true, countBytes: workers === 0 });
+    const r = await deleteTree(t, {
+      method: 'walker',
+      workers,
+      eagerWorkers: true,
+      countBytes: workers === 0,
+    });
     assert.equal(r.complete, true);
     assert.equal(r.deletedFiles, files);
     assert.equal(r.deletedDirs, 25 + 7 + 1);

@@ -11,13 +11,13 @@ import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import type { NatsConnection } from 'nats';
-import { pingNames, rawClient } from '../helpers/bus.js';
+import { pingNames, rawClient, SUBJ } from '../helpers/bus.js';
 import { cliSync, scratchHome, testEnv } from '../helpers/cli.js';
 import { finishHome } from '../helpers/home-processes.js';
 
 const PER_ENDPOINT = 30;
 const SEED = Number(process.env.FUZZ_SEED ?? 20_260_101);
-const SKIP = new Set(['isoswarm.coordinator.shutdown']);
+const SKIP = new Set([`${SUBJ}.coordinator.shutdown`]);
 const FIELDS = [
   'target',
   'targets',

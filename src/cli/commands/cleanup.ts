@@ -47,7 +47,10 @@ export function registerCleanup(program: Command, globals: () => GlobalOptions):
     .option('--dry-run', 'print the plan (processes, mounts in order, trees with sizes) and change nothing')
     .option('--force', 'do not ask before a large delete on a terminal (never widens the path policy)')
     .option('--verbose', 'print each step')
-    .option('--monitor', 'show the progress of long deletes')
+    .option(
+      '--monitor',
+      'show live resource use (CPU, memory, load, disks) on stderr while working, and the progress of long deletes',
+    )
     .option('--json', 'print plans and results as JSON')
     .action(async (args: string[], o: Flags) => {
       const c = await import('../context.js');
@@ -114,10 +117,16 @@ export function registerCleanup(program: Command, globals: () => GlobalOptions):
               }
             })();
           }
+          const { watchResources } = await import('../resource-watch.js');
+          const watch = o.monitor ? watchResources(ctx, nc, (l) => process.stderr.write(`\r\x1b[2K${l}\n`)) : null;
+          let monitor: Awaited<ReturnType<NonNullable<typeof watch>['stop']>> | undefined;
           const done = await teardownThenClean<TeardownReply, CleanReply>(call, allowed, {
             progressToken: token,
             onTeardown: (_path, reply) => o.verbose && reply && say(reply.text),
-          }).finally(() => sub?.unsubscribe());
+          }).finally(async () => {
+            sub?.unsubscribe();
+            monitor = await watch?.stop();
+          });
           if (sub && done.clean && !o.json) process.stderr.write('\n');
           const teardowns = done.teardowns as Record<string, TeardownReply>;
           const blocked = [
@@ -128,7 +137,7 @@ export function registerCleanup(program: Command, globals: () => GlobalOptions):
               reason: `not deleted: the teardown did not finish: ${teardowns[b.path]?.result?.reason ?? 'unknown'}`,
             })),
           ];
-          return { teardowns, clean: done.clean, blocked, dryRun: false };
+          return { teardowns, clean: done.clean, blocked, dryRun: false, ...(monitor ? { monitor } : {}) };
         },
         say,
       );

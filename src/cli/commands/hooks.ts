@@ -8,7 +8,7 @@ import { printJson, printLine, warn } from '../output.js';
 
 const NAMES = ['pre-task', 'post-edit', 'notification', 'post-task'];
 
-type Flags = HookFlags & InstallFlags & { json?: boolean };
+type Flags = HookFlags & InstallFlags & { json?: boolean; phase?: string };
 
 /** `isoswarm hooks claude`: one entry for every Claude Code event (see src/claude/handle-event.ts). */
 async function claudeHook(g: GlobalOptions): Promise<void> {
@@ -40,6 +40,10 @@ export function registerHooks(program: Command, globals: () => GlobalOptions): v
     .option('--memory-key <key>', 'also store the edit under this memory key (post-edit)')
     .option('--message <text>', 'the notification text')
     .option('--level <level>', 'debug, info, warning, error or critical')
+    .option(
+      '--phase <name>',
+      "notification: a build stage starts now (under `isoswarm run` it ends the previous one and goes into the run's stage timeline)",
+    )
     .option('--telemetry', 'mark the event as telemetry')
     .option('--json', 'print the result as JSON')
     .option('--project', 'install/uninstall: .claude/settings.json in the current directory (the default)')
@@ -70,8 +74,22 @@ export function registerHooks(program: Command, globals: () => GlobalOptions): v
       const { buildHookEvent, BadHookInput } = await import('../../hook-runtime/build-event.js');
       const { sendHook, HookHandlerError } = await import('../../hook-runtime/hook-client.js');
       let event;
+      if (o.phase !== undefined) {
+        if (hook !== 'notification') throw new CliError('--phase goes with the notification hook', EXIT.failed);
+        if (!/^[\w.:+-]{1,80}$/.test(o.phase))
+          throw new CliError('--phase: a stage name is 1-80 letters, digits, "_", ".", ":", "+" or "-"', EXIT.failed);
+        // The mark is written first: its time is when the stage began, not when the swarm answered.
+        const { appendStageMark } = await import('../../hook-runtime/stage-mark.js');
+        try {
+          appendStageMark(o.phase);
+        } catch (e) {
+          warn(`the stage mark could not be written: ${(e as Error).message}`);
+        }
+        o.message ??= `phase ${o.phase}`;
+      }
       try {
         event = buildHookEvent(hook as (typeof HOOK_NAMES)[number], o, await readStdinPayload());
+        if (o.phase !== undefined) event.extra = { ...event.extra, phase: o.phase };
       } catch (e) {
         if (e instanceof BadHookInput) throw new CliError(e.message, EXIT.failed);
         throw e;

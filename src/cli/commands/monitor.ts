@@ -2,26 +2,10 @@
 import type { Command } from 'commander';
 import type { GlobalOptions } from '../context.js';
 import { CliError, EXIT } from '../exit-codes.js';
-import { formatBytes, printLine } from '../output.js';
-
-interface Sample {
-  at: number;
-  cpuPct: number;
-  memPct: number;
-  load1: number;
-  disks: { path: string; usedPct: number; freeBytes: number }[];
-  temp: { path: string; bytes: number; files: number; complete: boolean } | null;
-}
+import { printLine } from '../output.js';
+import { alertsOf, resourceLine } from '../resource-line.js';
 
 const context = () => import('../context.js');
-
-function line(s: Sample, alerts: string): string {
-  const disks = s.disks.map((d) => `${d.path} ${d.usedPct.toFixed(1)}% (${formatBytes(d.freeBytes)} free)`).join(', ');
-  const temp = s.temp
-    ? ` | temp ${formatBytes(s.temp.bytes)}${s.temp.complete ? '' : '+'} in ${s.temp.files} files`
-    : '';
-  return `${new Date(s.at).toLocaleTimeString()} cpu ${s.cpuPct.toFixed(1)}% | mem ${s.memPct.toFixed(1)}% | load ${s.load1.toFixed(2)} | ${disks}${temp}${alerts}`;
-}
 
 export function registerMonitor(program: Command, globals: () => GlobalOptions): void {
   program
@@ -52,11 +36,8 @@ export function registerMonitor(program: Command, globals: () => GlobalOptions):
         while (!stop && Date.now() < end) {
           const t = Date.now();
           const r = await c.callRoute(ctx, nc, 'monitor-snapshot', {});
-          const alerts = Object.entries(r.thresholds)
-            .filter(([, v]) => v.state !== 'ok')
-            .map(([k, v]) => ` | ${v.state.toUpperCase()} ${k}`)
-            .join('');
-          if (live) process.stdout.write(`\r\x1b[2K${line(r.sample, alerts)}`);
+          const alerts = alertsOf(r.thresholds);
+          if (live) process.stdout.write(`\r\x1b[2K${resourceLine(r.sample, alerts)}`);
           else printLine(JSON.stringify({ ...r.sample, thresholds: r.thresholds }));
           const wait = Math.min(o.interval * 1000 - (Date.now() - t), end - Date.now());
           if (wait > 0) await new Promise((res) => setTimeout(res, wait));

@@ -9,6 +9,7 @@ interface ReportOptions {
   format: string;
   out?: string;
   list?: boolean;
+  compare?: string;
 }
 
 // Renderers and the record schema load only when this command runs.
@@ -60,6 +61,10 @@ export function registerReport(program: Command, _globals: () => GlobalOptions):
     .argument('[run]', 'a run id, or "latest" (the newest record)', 'latest')
     .option('--format <format>', 'html, md or json', 'html')
     .option('--out <file>', 'write here ("-" for stdout); default: md/json to stdout, html to <state>/runs/<run>.html')
+    .option(
+      '--compare <run>',
+      "show this run's build stages side by side with another run's (Markdown, or JSON with --format json)",
+    )
     .option('--list', 'list the recorded runs (id, name, started, exit, duration); with --format json as JSON')
     .action(async (run: string, o: ReportOptions) => {
       const { isReportFormat, renderReport, REPORT_FORMATS } = await writer();
@@ -83,6 +88,22 @@ export function registerReport(program: Command, _globals: () => GlobalOptions):
         throw new CliError(e.message, EXIT.failed);
       }
       for (const sk of found.skipped) warn(`passed over ${sk.error}`);
+      if (o.compare !== undefined) {
+        if (o.format === 'html') o.format = 'md';
+        let other;
+        try {
+          other = resolveRun(runsDir, o.compare);
+        } catch (e) {
+          if (e instanceof RunStoreError) throw new CliError(`--compare: ${e.message}`, EXIT.usage);
+          throw e;
+        }
+        const { compareRuns, comparisonMd } = await import('../../report/compare-stages.js');
+        const cmp = compareRuns(found.record, other.record);
+        if (o.format === 'json') return printJson(cmp);
+        const { mdCode } = await import('../../report/render-md.js');
+        process.stdout.write(comparisonMd(cmp, (v) => mdCode(v, false)));
+        return;
+      }
       const text = renderReport(found.record, o.format);
       const out = o.out ?? (o.format === 'html' ? htmlReportPath(runsDir, found.runId) : '-');
       if (out === '-') {

@@ -9,11 +9,14 @@ interface Flags {
   chroot?: string;
   isolate?: boolean;
   keepOnFailure?: boolean;
+  keep?: boolean;
   name?: string;
   tune: boolean;
   aptCache?: boolean;
+  aptProxy?: string;
   optimizeSystem?: boolean;
   squashfs: string;
+  rootCache: boolean;
   json?: boolean;
   attach?: string;
   recover?: boolean;
@@ -32,6 +35,10 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
       'run the build in a private mount namespace (slave propagation): its mounts cannot leak to the host',
     )
     .option('--keep-on-failure', 'when the build fails, unmount the chroot but keep its files for inspection')
+    .option(
+      '--keep',
+      'keep the chroot whatever the outcome: its processes are ended and everything under it unmounted, its files stay (for incremental rebuilds)',
+    )
     .option('--name <name>', "a name for the run (default: the command's name)")
     .option('--no-tune', "do not apply the tuner's settings")
     .option(
@@ -42,6 +49,10 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
       '--squashfs <policy>',
       'options the build passes to mksquashfs itself: respect (run as asked, report the tuned what-if), fill (add only what is absent: -processors, -mem, -b when no -comp), override (replace the compression by the tuned choice)',
       'fill',
+    )
+    .option(
+      '--no-root-cache',
+      'the debootstrap shim runs the real debootstrap every time (default: a root bootstrapped before with the same spec is restored from the cache, sha256 verified)',
     )
     .option(
       '--optimize-system',
@@ -55,11 +66,26 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
       '--recover',
       'first tear down what interrupted runs left under their chroots (mounts, processes); without it a run refuses a chroot that has such leftovers',
     )
+    .option(
+      '--apt-proxy <url>',
+      "an apt proxy for this run (apt-cacher-ng, e.g. http://build1:3142; also ISOSWARM_APT_PROXY): the build's http_proxy, so apt and debootstrap fetch each .deb once per farm",
+    )
     .option('--json', 'print the run record as JSON at the end')
     .passThroughOptions()
     .action(async (command: string[], o: Flags) => {
       const c = await import('../context.js');
       const ctx = c.cliContext(globals());
+      const proxy = o.aptProxy ?? process.env.ISOSWARM_APT_PROXY;
+      if (proxy) {
+        const { aptProxyEnv } = await import('../../host/system/apt-proxy.js');
+        try {
+          // The build's environment is this process's: the proxy reaches the build and its chroot's apt.
+          Object.assign(process.env, aptProxyEnv(proxy));
+        } catch (e) {
+          const { CliError, EXIT } = await import('../exit-codes.js');
+          throw new CliError((e as Error).message, EXIT.usage);
+        }
+      }
       if (o.attach !== undefined) {
         if (command.length) throw new CliError('--attach takes no build command', EXIT.usage);
         const { isValidRunId } = await import('../../report/run-store.js');
@@ -82,8 +108,28 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
         return;
       }
       const { resolve } = await import('node:path');
-      const chroot = o.chroot ? resolve(o.chroot) : null;
+      let chroot = o.chroot ? resolve(o.chroot) : null;
       if (!command.length) throw new CliError('nothing to run: give the build command after --', EXIT.usage);
+      const say = (m: string) => !o.json && warn(m);
+      const { detectBuilder } = await import('../../builders/detect.js');
+      const builder = detectBuilder(command, process.cwd());
+      let keep = o.keep ? { reason: '--keep' } : null;
+      if (!chroot && builder.name === 'live-build' && builder.chroot) {
+        // live-build's chroot is known; users keep it for incremental rebuilds unless they name it.
+        const { checkChrootPolicy } = await import('../../runtime/chroot-policy.js');
+        const refusal = await checkChrootPolicy(builder.chroot, ctx.config);
+        if (refusal)
+          say(
+            `live-build's chroot ${builder.chroot} is not one isoswarm may take apart (${refusal.reason}); the run leaves it alone`,
+          );
+        else {
+          chroot = builder.chroot;
+          keep ??= {
+            reason: `live-build ran without --chroot: its chroot/ is kept for incremental rebuilds (give --chroot ${chroot} to have it deleted)`,
+          };
+        }
+      }
+      if (o.keep && !chroot) throw new CliError('--keep needs a chroot (--chroot DIR)', EXIT.usage);
       if (!['respect', 'fill', 'override'].includes(o.squashfs))
         throw new CliError(`--squashfs ${o.squashfs}: expected respect, fill or override`, EXIT.usage);
       if (chroot) {
@@ -93,7 +139,6 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
         if (refusal)
           throw new CliError(`refusing --chroot ${chroot}: ${refusal.reason} [${refusal.code}]`, EXIT.refused);
       }
-      const say = (m: string) => !o.json && warn(m);
       // Leftovers of interrupted runs are reported; on this run's own chroot they must be recovered first.
       const { findLeftovers, describeLeftover } = await import('../../run/leftovers.js');
       const leftovers = await findLeftovers(ctx.paths.root);
@@ -115,17 +160,21 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
             chroot,
             isolate: !!o.isolate,
             keepOnFailure: !!o.keepOnFailure,
+            keep,
+            builder,
             name: o.name ?? command[0]!.split('/').pop()!,
             tune: o.tune,
             aptCache: !!o.aptCache,
             optimizeSystem: !!o.optimizeSystem,
             squashfs: o.squashfs as 'respect' | 'fill' | 'override',
+            rootCache: o.rootCache,
             json: !!o.json,
             stateRoot: ctx.paths.root,
             recover: o.recover ? leftovers.map((l) => l.chroot) : [],
             say,
           }),
         say,
+        { forRun: true },
       );
       const { saveRun } = await import('../../run/save.js');
       let saved: { record: RunRecord; html: string; file: string };

@@ -21,18 +21,41 @@ export function shellInit(node: string, cli: string, shimDir?: string): string {
   return `# isoswarm shell integration (bash). Source it: source <(isoswarm shell-init)
 isoswarm() { ${quote(node)} ${quote(cli)} "$@"; }
 
-# Start the swarm (idempotent) so that later calls are fast.
+# Runs one function's work and records it as a step of this script's run (opened by
+# init_optimization_system); returns the work's exit code.
+__isoswarm_step() {
+  local name="$1" t0 rc; shift
+  t0="$(date +%s%3N)"
+  "$@"; rc=$?
+  if [ -n "\${ISOSWARM_SHELL_RUN:-}" ]; then
+    isoswarm shell-run step "$ISOSWARM_SHELL_RUN" "$name" --started-ms "$t0" --exit "$rc" >/dev/null ||
+      echo "isoswarm: $name was not recorded in run $ISOSWARM_SHELL_RUN" >&2
+  fi
+  return "$rc"
+}
+
+# Open this script's run (its id exported as ISOSWARM_RUN_ID, which the other functions and the
+# mksquashfs shim attach to) and start the swarm (idempotent) so that later calls are fast. Under
+# \`isoswarm run\` the run is already open and is used as it is.
 init_optimization_system() {
+  if [ -z "\${ISOSWARM_RUN_ID:-}" ]; then
+    ISOSWARM_SHELL_RUN="$(isoswarm shell-run open --name "$(basename -- "$0")" -- "$0")" || return $?
+    export ISOSWARM_SHELL_RUN ISOSWARM_RUN_ID="$ISOSWARM_SHELL_RUN"
+  fi
+  __isoswarm_step init_optimization_system __isoswarm_init
+}
+__isoswarm_init() {
   [ "\${OPTIMIZATION_ENABLED:-true}" = "false" ] && { echo "isoswarm: OPTIMIZATION_ENABLED=false, skipping" >&2; return 0; }
   isoswarm up >/dev/null || return $?${shims}
 }
 
 # Take chroots apart and delete build trees by policy: optimize_cleanup [DIR...]
 # (no arguments: AILINUX_BUILD_CHROOT_DIR, AILINUX_BUILD_TEMP_DIR and the configured targets).
-optimize_cleanup() { isoswarm cleanup "$@"; }
+optimize_cleanup() { __isoswarm_step optimize_cleanup isoswarm cleanup "$@"; }
 
 # Unmount everything under each DIR, children first, never lazily by default: optimize_unmount DIR...
-optimize_unmount() {
+optimize_unmount() { __isoswarm_step optimize_unmount __isoswarm_unmount "$@"; }
+__isoswarm_unmount() {
   local rc=0 d
   [ "$#" -gt 0 ] || { echo "usage: optimize_unmount DIR..." >&2; return 2; }
   for d in "$@"; do isoswarm unmount "$d" || rc=$?; done
@@ -41,17 +64,33 @@ optimize_unmount() {
 
 # Export the tuner's measured settings (PARALLEL_JOBS, MAKEFLAGS, XZ_DEFAULTS, ZSTD_NBTHREADS,
 # MKSQUASHFS_OPTS) into THIS shell: optimize_performance [--mode auto|conservative|aggressive] [--target DIR]
-optimize_performance() {
+optimize_performance() { __isoswarm_step optimize_performance __isoswarm_performance "$@"; }
+__isoswarm_performance() {
   local out
-  out="$(isoswarm tune --export "$@")" || return $?
+  # A PARALLEL_JOBS the script set (even unexported) reaches tune, which keeps it as the user's.
+  out="$(PARALLEL_JOBS="\${PARALLEL_JOBS-}" isoswarm tune --export "$@")" || return $?
   eval "$out"
 }
 
 # Watch resources for SECONDS (default 300) and return: optimize_monitor SECONDS
-optimize_monitor() { isoswarm monitor --duration "\${1:-300}"; }
+optimize_monitor() { __isoswarm_step optimize_monitor isoswarm monitor --duration "\${1:-300}"; }
 
-# Write the report of the newest run and print its path: generate_build_report [RUN]
-generate_build_report() { isoswarm report "\${1:-latest}" --format html; }
+# Start a build stage (ends the previous one): phase NAME. Under \`isoswarm run\` the stages, with
+# their duration, CPU and I/O, make the run's stage timeline in the report.
+phase() {
+  [ "$#" -eq 1 ] || { echo "usage: phase NAME" >&2; return 2; }
+  ISOSWARM_PHASE_AT="\${EPOCHREALTIME:-}" isoswarm hooks notification --phase "$1" --level info >/dev/null
+}
+
+# Write the report and print its path: this script's run (closed first), or the run named: generate_build_report [RUN]
+generate_build_report() {
+  if [ -z "\${1:-}" ] && [ -n "\${ISOSWARM_SHELL_RUN:-}" ]; then
+    isoswarm shell-run close "$ISOSWARM_SHELL_RUN" || return $?
+    isoswarm report "$ISOSWARM_SHELL_RUN" --format html
+  else
+    isoswarm report "\${1:-latest}" --format html
+  fi
+}
 `;
 }
 
@@ -59,7 +98,7 @@ export function registerShellInit(program: Command): void {
   program
     .command('shell-init [shell]')
     .description(
-      "print bash functions with the request's names (init_optimization_system, optimize_cleanup, optimize_unmount, optimize_performance, optimize_monitor, generate_build_report); use: source <(isoswarm shell-init)",
+      "print bash functions with the request's names (init_optimization_system, optimize_cleanup, optimize_unmount, optimize_performance, optimize_monitor, generate_build_report, phase); use: source <(isoswarm shell-init)",
     )
     .action((shell: string | undefined) => {
       if (shell !== undefined && shell !== 'bash')

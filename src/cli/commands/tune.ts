@@ -17,6 +17,7 @@ interface Flags {
   optimizeSystem?: boolean;
   rollback?: boolean;
   dryRun?: boolean;
+  monitor?: boolean;
 }
 
 /** A user's PARALLEL_JOBS (environment, then config) wins over the recommendation, and says so. */
@@ -60,6 +61,7 @@ export function registerTune(program: Command, globals: () => GlobalOptions): vo
     .option('--rollback', 'restore the settings --optimize-system changed, byte for byte')
     .option('--dry-run', 'with --optimize-system: show what would change, change nothing')
     .option('--verbose', 'show the table of candidates measured')
+    .option('--monitor', 'show live resource use (CPU, memory, load, disks) on stderr while tuning')
     .option('--json', 'print the full result as JSON')
     .action(async (o: Flags, cmd: Command) => {
       if (!['auto', 'conservative', 'aggressive'].includes(o.mode))
@@ -90,28 +92,40 @@ export function registerTune(program: Command, globals: () => GlobalOptions): vo
         if (o.json) printJson({ disabled: true });
         return;
       }
-      const out = await withAnySwarm(
+      const { watchResources } = await import('../resource-watch.js');
+      let monitor: import('../resource-watch.js').WatchSummary | undefined;
+      const work = await withAnySwarm(
         ctx,
         async (nc) => {
-          if (o.rollback) return { system: await c.callRoute(ctx, nc, 'system', { action: 'rollback' }) };
-          const system = o.optimizeSystem
-            ? await c.callRoute(ctx, nc, 'system', {
-                action: 'apply',
-                buildDir: o.target ? resolve(o.target) : '/',
-                dryRun: !!o.dryRun,
-              })
-            : undefined;
-          if (o.optimizeSystem && !o.target) return { system };
-          const tune = await c.callRoute(ctx, nc, 'tune', {
-            target: o.target ? resolve(o.target) : null,
-            mode: o.mode as TuneInput['mode'],
-            force: !!o.force,
-            benchmark: !!o.benchmark,
-          });
-          return { tune, system };
+          const w = o.monitor ? watchResources(ctx, nc, (l) => process.stderr.write(`${l}\n`)) : null;
+          try {
+            return await tuneWork(nc);
+          } finally {
+            monitor = await w?.stop();
+          }
         },
         say,
       );
+      const out = monitor ? { ...work, monitor } : work;
+      // The work itself, on whichever swarm answers (the watch samples beside it).
+      async function tuneWork(nc: import('../../bus/connect.js').NatsConnection) {
+        if (o.rollback) return { system: await c.callRoute(ctx, nc, 'system', { action: 'rollback' }) };
+        const system = o.optimizeSystem
+          ? await c.callRoute(ctx, nc, 'system', {
+              action: 'apply',
+              buildDir: o.target ? resolve(o.target) : '/',
+              dryRun: !!o.dryRun,
+            })
+          : undefined;
+        if (o.optimizeSystem && !o.target) return { system };
+        const tune = await c.callRoute(ctx, nc, 'tune', {
+          target: o.target ? resolve(o.target) : null,
+          mode: o.mode as TuneInput['mode'],
+          force: !!o.force,
+          benchmark: !!o.benchmark,
+        });
+        return { tune, system };
+      }
       if (o.json) return printJson(out);
       if ('tune' in out && out.tune) {
         const t = out.tune;

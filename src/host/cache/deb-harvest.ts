@@ -1,6 +1,7 @@
 // After a build: the .debs it downloaded (captured from the overlay's upper layer) go into the host's
-// archive cache, complete ones only. A .deb is complete when `dpkg-deb --info` reads its control
-// member (a truncated or partial download fails that). A name the cache already holds is left alone:
+// archive cache, complete ones only. A package the chroot's Packages indexes name must have exactly
+// the size and sha256 they give (the archive's word). Without an index entry, a .deb is complete when
+// `dpkg-deb --info` reads its control member (a truncated or partial download fails that). A name the cache already holds is left alone:
 // the host's file is never replaced by a build's. `dpkg-deb --info` alone accepts a download cut
 // after its control member, so the ar archive's member sizes must also add up to the file's size.
 import {
@@ -15,11 +16,14 @@ import {
   renameSync,
   rmSync,
 } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../exec.js';
+import type { PackagesIndex } from './apt-index.js';
 
 export interface HarvestResult {
-  harvested: { name: string; size: number }[];
+  harvested: { name: string; size: number; check: 'packages-sha256' | 'dpkg-deb' }[];
   rejected: { name: string; reason: string }[];
   alreadyCached: string[];
 }
@@ -60,8 +64,35 @@ export async function debComplete(path: string): Promise<string | null> {
     : `dpkg-deb --info failed: ${(r.stderr || r.stdout).trim().split('\n')[0] ?? `exit ${r.exitCode}`}`;
 }
 
-/** Copies the complete .debs of `fromDirs` (first one found wins per name) into `cacheDir`. */
-export async function harvestDebs(fromDirs: string[], cacheDir: string): Promise<HarvestResult> {
+async function sha256Of(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+/** Null when the file is what the index says it is; the mismatch otherwise. */
+export async function indexMismatch(
+  path: string,
+  size: number,
+  entries: readonly { size: number; sha256: string }[],
+): Promise<string | null> {
+  if (!entries.some((e) => e.size === size))
+    return `${size} bytes, the Packages index says ${entries.map((e) => e.size).join(' or ')}`;
+  const sha = await sha256Of(path);
+  return entries.some((e) => e.size === size && e.sha256 === sha)
+    ? null
+    : `sha256 ${sha.slice(0, 16)}… is not the one the Packages index gives`;
+}
+
+/**
+ * Copies the complete .debs of `fromDirs` (first one found wins per name) into `cacheDir`; those
+ * `index` names only when they match it.
+ */
+export async function harvestDebs(
+  fromDirs: string[],
+  cacheDir: string,
+  index: PackagesIndex | null = null,
+): Promise<HarvestResult> {
   const res: HarvestResult = { harvested: [], rejected: [], alreadyCached: [] };
   const seen = new Set<string>();
   for (const dir of fromDirs) {
@@ -85,7 +116,8 @@ export async function harvestDebs(fromDirs: string[], cacheDir: string): Promise
         res.alreadyCached.push(name);
         continue;
       }
-      const bad = await debComplete(src);
+      const indexed = index?.get(name);
+      const bad = indexed ? await indexMismatch(src, st.size, indexed) : await debComplete(src);
       if (bad) {
         res.rejected.push({ name, reason: bad });
         continue;
@@ -94,7 +126,7 @@ export async function harvestDebs(fromDirs: string[], cacheDir: string): Promise
       try {
         copyFileSync(src, part);
         renameSync(part, join(cacheDir, name));
-        res.harvested.push({ name, size: st.size });
+        res.harvested.push({ name, size: st.size, check: indexed ? 'packages-sha256' : 'dpkg-deb' });
       } catch (e) {
         rmSync(part, { force: true });
         res.rejected.push({ name, reason: `copy failed: ${(e as Error).message}` });

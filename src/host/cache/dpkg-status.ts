@@ -8,7 +8,7 @@ import { join } from 'node:path';
 
 const MAX_BYTES = 64 << 20;
 
-function readInside(root: string, rel: string): string | null {
+export function readInside(root: string, rel: string): string | null {
   let cur = realpathSync(root);
   for (const part of rel.split('/')) {
     cur = join(cur, part);

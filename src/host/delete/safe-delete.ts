@@ -7,6 +7,7 @@ import { lstat, rename, rmdir } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { closeFd, fdPath, fstatBig, mountIdOfFd, openDirAt, procFdUsable } from '../fs/dir-fd.js';
 import { defaultWorkers, runDelete } from './run.js';
+import { bulkToolsAvailable, removeInBulk } from './bulk-find.js';
 import { isPseudoFs, statfsType } from '../fs/fs-type.js';
 import { openJournal, type Journal } from '../guard/journal.js';
 import { readMountinfo, type MountEntry } from '../mounts/mountinfo.js';
@@ -27,6 +28,12 @@ export interface DeleteOptions {
   countBytes?: boolean;
   /** "dev:ino" the directory must still have (as planned); anything else refuses with `changed`. */
   expectFileId?: string;
+  /**
+   * auto (default): as root, the system's find removes the bulk in a private mount namespace after
+   * the checks (see bulk-find.ts), and the walker finishes what is left; walker: the walker alone
+   * (per-folder mount checks through fds, worker threads).
+   */
+  method?: 'auto' | 'walker';
 }
 
 export interface DeleteResult {
@@ -44,6 +51,9 @@ export interface DeleteResult {
   changed?: boolean;
   /** Worker threads that took part. */
   workers?: number;
+  /** Who removed the bulk, and how the counts were measured (or why find was not used). */
+  via?: 'find' | 'walker';
+  accounting?: string;
 }
 
 /** Below this depth (from the top or the last relocation) a folder is moved up before entering it. */
@@ -159,6 +169,18 @@ export async function deleteTreeIn(
         opts.onProgress(res.deletedFiles, res.bytes);
       }
     };
+    res.via = 'walker';
+    res.accounting = opts.countBytes === false ? 'walker (bytes not counted)' : 'walker, lstat of each file';
+    if ((opts.method ?? 'auto') === 'auto' && !opts.mountPoints?.size && bulkToolsAvailable()) {
+      const bulk = await removeInBulk(rootFd, realPath, fileIdOfFd(rootFd), (d) => {
+        res.deletedFiles += d.files;
+        res.deletedDirs += d.dirs;
+        res.bytes += opts.countBytes === false ? 0 : d.bytes;
+        progress();
+      });
+      if (bulk.ran) res.via = 'find';
+      res.accounting = bulk.note;
+    }
     const run = await runDelete(
       {
         rootFd,

@@ -25,7 +25,7 @@ export interface SampleLimits {
 }
 
 export const DEFAULT_SAMPLE_LIMITS: SampleLimits = {
-  fraction: 0.03,
+  fraction: 0.02,
   minBytes: 4 << 20,
   maxBytes: 10 << 20,
   seed: 'isoswarm',

@@ -6,7 +6,7 @@
 // over ticks like everything else) re-stat every file, because a file growing in place leaves its
 // directory's stamp alone. I/O is synchronous on purpose: one budgeted slice of cheap syscalls per
 // tick costs far less CPU than a thread-pool round trip per entry.
-import { lstatSync, readdirSync, readFileSync, realpathSync, statSync, type Dirent } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { mountsUnder, parseMountinfo } from '../mounts/mountinfo.js';
 
 export interface TempTrackerOptions {
@@ -14,7 +14,7 @@ export interface TempTrackerOptions {
   budgetEntries?: number;
   /** Most wall time spent in one tick, in ms (checked every few entries). */
   budgetMs?: number;
-  /** Pause between the start of one pass and the start of the next. */
+  /** Pause between the start of one pass and the start of the next (default 10 s). */
   checkIntervalMs?: number;
   /** A full pass (every file re-stat'ed) at least this often; other passes only stat directories. */
   fullRefreshMs?: number;
@@ -59,7 +59,8 @@ interface DirNode extends Own {
 // chroot's bind mount would make the Monitor a holder that blocks the chroot's teardown.
 interface Cursor extends Own {
   node: DirNode;
-  entries: Dirent[];
+  /** Plain names: a Dirent per entry would only add garbage (every entry is lstat'ed anyway). */
+  entries: string[];
   next: number;
   stamp: string;
   subdirs: Set<string>;
@@ -79,6 +80,8 @@ interface Pass {
   rootDev: bigint | null;
   mounts: Set<string>;
 }
+
+const NO_THROW = { throwIfNoEntry: false } as const;
 
 /** A directory changed less than this long ago is read again on the next pass. */
 const RECENT_MS = 2000;
@@ -103,12 +106,15 @@ export class TempTracker {
   private lastFullAt = -Infinity;
   private lastDoneAt: number | null = null;
   private passes = 0;
+  private readonly mounts = new MountCache();
 
   constructor(
     readonly path: string,
     opts: TempTrackerOptions = {},
   ) {
-    this.o = { budgetEntries: 2000, budgetMs: 5, checkIntervalMs: 5000, fullRefreshMs: 300_000, ...opts };
+    // Check passes every 10 s: a file added anywhere shows up within ~10 s plus the pass itself (its
+    // directory's stamp moves); the Monitor samples CPU and memory every second, the tree slower.
+    this.o = { budgetEntries: 2000, budgetMs: 5, checkIntervalMs: 10_000, fullRefreshMs: 300_000, ...opts };
     this.root = newNode(path.replace(/\/+$/, '') || '/');
   }
 
@@ -119,7 +125,7 @@ export class TempTracker {
     let visited = 0;
     let passFinished = false;
     // Mounts come and go while a pass runs (a build binds /usr into its chroot): re-read them.
-    if (this.pass) this.pass.mounts = mountPointsUnder(this.root.path);
+    if (this.pass) this.pass.mounts = this.mounts.under(this.root.path);
     while (visited < budgetEntries) {
       if ((visited & 15) === 15 && performance.now() - t0 >= budgetMs) break;
       if (this.cursor) {
@@ -187,7 +193,7 @@ export class TempTracker {
       startedAt: now,
       stack: [{ node: this.root, iter: null, visited: false }],
       rootDev: st?.dev ?? null,
-      mounts: st ? mountPointsUnder(this.root.path) : new Set(),
+      mounts: st ? this.mounts.under(this.root.path, true) : new Set(),
     };
   }
 
@@ -222,9 +228,9 @@ export class TempTracker {
     // Timestamps come from a coarse clock: a change right after this read could keep the same stamp.
     // A directory changed in the last seconds gets a stamp that never matches, so it is read again.
     if (Date.now() - Number(st.ctimeNs / 1_000_000n) < RECENT_MS) stamp += '~recent';
-    let entries: Dirent[];
+    let entries: string[];
     try {
-      entries = readdirSync(node.path, { withFileTypes: true });
+      entries = readdirSync(node.path);
     } catch {
       this.replaceOwn(node, { bytes: 0, apparent: 0, files: 0 });
       this.markRead(node, stamp);
@@ -236,17 +242,12 @@ export class TempTracker {
 
   /** Reads one directory entry; at the end, swaps the directory's totals and reconciles subdirectories. */
   private step(c: Cursor): void {
-    const ent = c.entries[c.next++];
-    if (ent) {
-      const p = c.node.path === '/' ? `/${ent.name}` : `${c.node.path}/${ent.name}`;
-      if (ent.isDirectory()) {
-        c.subdirs.add(ent.name);
-        return;
-      }
-      const st = lstatSync(p, { throwIfNoEntry: false });
+    const name = c.entries[c.next++];
+    if (name !== undefined) {
+      const st = lstatSync(c.node.path === '/' ? `/${name}` : `${c.node.path}/${name}`, NO_THROW);
       if (!st) return;
       if (st.isDirectory()) {
-        c.subdirs.add(ent.name);
+        c.subdirs.add(name);
         return;
       }
       c.files++;
@@ -306,16 +307,30 @@ export class TempTracker {
 /**
  * Mount points strictly below `root` (same-device binds are invisible to the st_dev check), named
  * under `root` as given even when it is reached through a symlink (mountinfo names real paths).
+ * mountinfo is read at every tick of a pass but parsed again only when its text changed.
  */
-function mountPointsUnder(root: string): Set<string> {
-  try {
-    const real = realpathSync(root);
-    const entries = parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8'));
-    const below = mountsUnder(entries, real)
-      .map((e) => e.mountPoint)
-      .filter((m) => m !== real);
-    return new Set(below.map((m) => (root === '/' ? '' : root) + m.slice(real === '/' ? 0 : real.length)));
-  } catch {
-    return new Set();
+class MountCache {
+  private text = '';
+  private set = new Set<string>();
+
+  under(root: string, fresh = false): Set<string> {
+    let text: string;
+    try {
+      text = readFileSync('/proc/self/mountinfo', 'utf8');
+    } catch {
+      return new Set();
+    }
+    if (!fresh && text === this.text) return this.set;
+    this.text = text;
+    try {
+      const real = realpathSync(root);
+      const below = mountsUnder(parseMountinfo(text), real)
+        .map((e) => e.mountPoint)
+        .filter((m) => m !== real);
+      this.set = new Set(below.map((m) => (root === '/' ? '' : root) + m.slice(real === '/' ? 0 : real.length)));
+    } catch {
+      this.set = new Set();
+    }
+    return this.set;
   }
 }

@@ -8,6 +8,8 @@ import * as coordinator from './coordinator.js';
 import * as runsGuard from './coordinator-runs-guard.js';
 import * as monitor from './monitor.js';
 import * as tuner from './performance-tuner.js';
+import * as roots from './performance-tuner-roots.js';
+import * as cacheAdmin from './performance-tuner-cache-admin.js';
 import { AGENT_ROUTES, relayTimeoutMs, type AgentRouteName } from './routes.js';
 import * as unmounter from './unmounter.js';
 
@@ -41,6 +43,12 @@ export const AGENT_CONTRACTS = {
     'squashfs-advise': c(tuner.adviseInput, tuner.squashfsAdviseOutput),
     'squashfs-report': c(tuner.reportInput, tuner.squashfsReportOutput),
     'squashfs-calls': c(tuner.squashfsCallsInput, tuner.squashfsCallsOutput),
+    'root-advise': c(roots.rootAdviseInput, roots.rootAdviseOutput),
+    'root-store': c(roots.rootStoreInput, roots.rootStoreOutput),
+    'root-calls': c(roots.rootCallsInput, roots.rootCallsOutput),
+    'cache-ls': c(cacheAdmin.cacheLsInput, cacheAdmin.cacheLsOutput),
+    'cache-why': c(cacheAdmin.cacheWhyInput, cacheAdmin.cacheWhyOutput),
+    'cache-prune': c(cacheAdmin.cachePruneInput, cacheAdmin.cachePruneOutput),
   },
   monitor: {
     snapshot: c(monitor.snapshotInput, monitor.snapshotOutput),

@@ -247,7 +247,10 @@ export const cacheDetachOutput = z.object({
   stats: cacheStatsSchema,
   /** Complete new .debs moved from the run-private layer into the host cache. */
   harvest: z.object({
-    harvested: z.array(z.object({ name: z.string(), size: z.number() })),
+    /** How each was checked: against the chroot's Packages index (size and sha256), or by dpkg-deb without one. */
+    harvested: z.array(
+      z.object({ name: z.string(), size: z.number(), check: z.enum(['packages-sha256', 'dpkg-deb']) }),
+    ),
     rejected: z.array(z.object({ name: z.string(), reason: z.string() })),
     alreadyCached: z.array(z.string()),
   }),

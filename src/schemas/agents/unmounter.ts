@@ -46,6 +46,7 @@ export const teardownResultSchema = z.object({
   usedLazy: z.boolean(),
   durationMs: z.number(),
   reason: z.string().optional(),
+  refusal: z.object({ code: z.string(), reason: z.string() }).optional(),
 });
 
 export const unmountPlanOutput = z.object({ plan: teardownPlanSchema, text: z.string() });

@@ -1,21 +1,9 @@
-// Over 250 lines on purpose: checkpoint, apply and byte-for-byte rollback of each setting kind must stay side by side.
-// --optimize-system: kernel settings that help a build (writeback, dentry cache, CPU governor, the
-// build disk's I/O scheduler). Every original value is checkpointed to a file, fsynced, BEFORE the
-// first write; rollback restores each one and verifies the file reads back byte-for-byte as before.
-// Settings this machine lacks or will not let us write are reported as unavailable, never faked.
-import {
-  closeSync,
-  existsSync,
-  openSync,
-  readFileSync,
-  readdirSync,
-  realpathSync,
-  rmSync,
-  statSync,
-  writeSync,
-} from 'node:fs';
+// --optimize-system, the plan: kernel settings that help a build (writeback, dentry cache, CPU
+// governor, the build disk's I/O scheduler), each read as it is now and judged against its target.
+// Settings this machine lacks are planned as unavailable, never faked.
+import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { writeFileDurable } from '../fs/durable-write.js';
+import { readRaw } from './kernel-files.js';
 
 export interface SystemTargets {
   dirtyRatio: number;
@@ -66,14 +54,6 @@ export interface Checkpoint {
   createdAt: string;
   pid: number;
   entries: CheckpointEntry[];
-}
-
-function readRaw(path: string): Buffer | null {
-  try {
-    return readFileSync(path);
-  } catch {
-    return null;
-  }
 }
 
 function selectedScheduler(raw: string): string | null {
@@ -218,122 +198,4 @@ export function planSystem(buildDir: string, targets: Partial<SystemTargets> = {
       });
   }
   return plan;
-}
-
-function writeValue(path: string, value: string): void {
-  const fd = openSync(path, 'w');
-  try {
-    writeSync(fd, value);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** Writes a file so that it is either absent or complete and on disk. */
-const writeDurable = (path: string, data: string): void => writeFileDurable(path, data);
-
-export interface OptimizeReport {
-  dryRun: boolean;
-  checkpointPath: string | null;
-  plan: SettingPlan[];
-  applied: string[];
-  /** Settings whose write the kernel refused (read-only here): reported, not faked. */
-  failed: { name: string; error: string }[];
-}
-
-/**
- * Applies the plan. Refuses when a checkpoint already exists at `checkpointPath`: its originals
- * are the real ones (a crashed run), so it must be rolled back first, never overwritten.
- */
-export function optimizeSystem(opts: {
-  buildDir: string;
-  checkpointPath: string;
-  dryRun?: boolean;
-  targets?: Partial<SystemTargets>;
-}): OptimizeReport {
-  const plan = planSystem(opts.buildDir, opts.targets);
-  if (opts.dryRun) return { dryRun: true, checkpointPath: null, plan, applied: [], failed: [] };
-  if (existsSync(opts.checkpointPath))
-    throw new Error(`a checkpoint is pending at ${opts.checkpointPath}: roll it back before optimizing again`);
-  const changes = plan.filter((p) => p.action === 'change');
-  const entries: CheckpointEntry[] = changes.map((p) => {
-    const raw = readFileSync(p.path);
-    return {
-      name: p.name,
-      path: p.path,
-      kind: p.kind,
-      originalBase64: raw.toString('base64'),
-      restoreValue: (p.current ?? '').trim(),
-    };
-  });
-  const cp: Checkpoint = { version: 1, createdAt: new Date().toISOString(), pid: process.pid, entries };
-  writeDurable(opts.checkpointPath, `${JSON.stringify(cp, null, 2)}\n`);
-  const applied: string[] = [];
-  const failed: { name: string; error: string }[] = [];
-  for (const p of changes) {
-    try {
-      writeValue(p.path, p.target as string);
-      applied.push(p.name);
-    } catch (e) {
-      failed.push({ name: p.name, error: (e as NodeJS.ErrnoException).code ?? String(e) });
-      p.action = 'unavailable';
-      p.reason = `write refused: ${(e as NodeJS.ErrnoException).code ?? String(e)}`;
-    }
-  }
-  return { dryRun: false, checkpointPath: opts.checkpointPath, plan, applied, failed };
-}
-
-export function readCheckpoint(path: string): Checkpoint | null {
-  if (!existsSync(path)) return null;
-  const cp = JSON.parse(readFileSync(path, 'utf8')) as Checkpoint;
-  if (cp.version !== 1 || !Array.isArray(cp.entries)) throw new Error(`${path} is not an isoswarm system checkpoint`);
-  return cp;
-}
-
-export interface RollbackReport {
-  checkpointPath: string;
-  restored: string[];
-  unchanged: string[];
-  /** Settings that do not read back byte-for-byte as checkpointed (the checkpoint is then kept). */
-  mismatched: { name: string; expected: string; actual: string | null }[];
-  checkpointRemoved: boolean;
-}
-
-/** Restores every checkpointed setting (last changed first) and verifies each byte-for-byte. */
-export function rollback(checkpointPath: string, opts: { keepCheckpoint?: boolean } = {}): RollbackReport {
-  const cp = readCheckpoint(checkpointPath);
-  const report: RollbackReport = {
-    checkpointPath,
-    restored: [],
-    unchanged: [],
-    mismatched: [],
-    checkpointRemoved: false,
-  };
-  if (!cp) return report;
-  for (const e of [...cp.entries].reverse()) {
-    const original = Buffer.from(e.originalBase64, 'base64');
-    const before = readRaw(e.path);
-    if (before?.equals(original)) {
-      report.unchanged.push(e.name);
-      continue;
-    }
-    try {
-      writeValue(e.path, e.restoreValue);
-    } catch {
-      /* verified below */
-    }
-    const after = readRaw(e.path);
-    if (after?.equals(original)) report.restored.push(e.name);
-    else
-      report.mismatched.push({
-        name: e.name,
-        expected: original.toString().trim(),
-        actual: after?.toString().trim() ?? null,
-      });
-  }
-  if (report.mismatched.length === 0 && !opts.keepCheckpoint) {
-    rmSync(checkpointPath, { force: true });
-    report.checkpointRemoved = true;
-  }
-  return report;
 }
