@@ -10,6 +10,7 @@ import { rootAdviseInput, rootCallsInput, rootStoreInput } from '../../src/schem
 import type { CacheBuildStats } from '../../src/learning/reducers.js';
 import { ROOT_CACHE, RootCache } from './root-cache.js';
 import { cacheLimit } from './cache-limits.js';
+import { checkChrootPolicy } from '../../src/runtime/chroot-policy.js';
 
 export function rootCacheDir(ctx: AgentContext): string {
   return ctx.config.caches.rootDir ?? join(ctx.stateDir, 'cache', ROOT_CACHE);
@@ -22,7 +23,6 @@ export function rootEndpoints(ctx: AgentContext, memory: MemoryClient): Endpoint
     journalDir: join(ctx.stateDir, 'journal', 'root-cache'),
     scratchJournal: scratchJournalDir({ ISOSWARM_HOME: ctx.stateDir }),
     policy: async (target) => {
-      const { checkChrootPolicy } = await import('../../src/runtime/chroot-policy.js');
       return checkChrootPolicy(target, ctx.config);
     },
     limitBytes: async () => (await cacheLimit(ctx.config, ROOT_CACHE, store.sizeBytes(), store.dir, memory)).limitBytes,

@@ -4,6 +4,7 @@ import { predictClean } from '../learning/cleanup-predict.js';
 import { pathKey } from '../memory/keys.js';
 import { preflight, preflightDecisions } from './preflight.js';
 import type { CoordinatorCall } from './teardown-then-clean.js';
+import { preflight, preflightDecisions } from './preflight.js';
 
 async function memoryValue(call: CoordinatorCall, key: string): Promise<unknown> {
   try {

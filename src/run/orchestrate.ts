@@ -29,6 +29,8 @@ import type { CoordinatorCall } from './teardown-then-clean.js';
 import { announceRun } from './progress.js';
 import type { BuilderInfo } from '../builders/detect.js';
 import { writeBuilderState, type BuilderState } from './builder-state.js';
+import { learnedPlan, jobsRecommendation } from './learned-plan.js';
+import { snapshotLiveBuildCache } from '../builders/live-build-cache.js';
 
 export interface RunOptions {
   command: string[];
@@ -352,7 +354,6 @@ export async function orchestrateRun(config: Config, nc: NatsConnection, opts: R
   if (opts.aptCache && opts.chroot) await attachAptCache(s, opts.chroot);
 
   if (opts.builder && opts.builder.name !== 'script') {
-    const { snapshotLiveBuildCache } = await import('../builders/live-build-cache.js');
     const b = opts.builder;
     s.builderState = { builder: b, cacheBefore: b.name === 'live-build' ? snapshotLiveBuildCache(b.dir) : null };
     s.record.builder = { name: b.name, why: b.why, dir: b.dir };

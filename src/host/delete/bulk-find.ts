@@ -18,6 +18,7 @@ import { accessSync, constants, readFileSync, readlinkSync, statSync } from 'nod
 import { parseMountinfo } from '../mounts/mountinfo.js';
 import { isAtOrUnder } from '../fs/paths.js';
 import type { Tally } from './walk-state.js';
+import { treeSize } from '../walk/tree-size.js';
 
 const UNSHARE = ['/usr/bin/unshare', '/bin/unshare'];
 const FIND = ['/usr/bin/find', '/bin/find'];
@@ -162,7 +163,6 @@ export async function removeInBulk(
   const b = await bulkRemove(rootFd, rootPath, fileId, add);
   if (!b.ran) return { ran: false, note: `walker (find not used: ${b.why})` };
   if (b.exitCode === 0) return { ran: true, note: "find -printf '%y %s' before each -delete (exact)" };
-  const { treeSize } = await import('../walk/tree-size.js');
   const left = await treeSize(`/proc/self/fd/${rootFd}/.`).catch(() => null);
   if (left) add({ files: -left.files, dirs: -left.dirs, bytes: -left.bytes });
   const first = b.stderr.split('\n')[0] ?? '';
