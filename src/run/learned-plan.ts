@@ -2,7 +2,6 @@
 // last cleans (optimization/cleanup-success), shown in the run's plan.
 import { predictClean } from '../learning/cleanup-predict.js';
 import { pathKey } from '../memory/keys.js';
-import { preflight, preflightDecisions } from './preflight.js';
 import type { CoordinatorCall } from './teardown-then-clean.js';
 import { preflight, preflightDecisions } from './preflight.js';
 

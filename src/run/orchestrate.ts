@@ -21,7 +21,6 @@ import { runGuardedBuild } from './guarded-build.js';
 import { leaseTimes } from './lease.js';
 import { waitForLostRuns } from './leftovers.js';
 import { shimEnv } from './shim-env.js';
-import { jobsRecommendation, learnedPlan } from './learned-plan.js';
 import { Phases } from './phases.js';
 import { postTask } from './post-task.js';
 import { createRunDir, markDone, takeClaim, writeDurable, type RegisteredRun } from './registry.js';
