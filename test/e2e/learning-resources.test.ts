@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
+import { eventSubject } from '../../src/bus/subjects.js';
 import { runOk } from '../../src/host/exec.js';
 import { rawClient } from '../helpers/bus.js';
 import { cliSync, removeScratch, scratchHome, teardownHome, testEnv } from '../helpers/cli.js';
@@ -133,7 +134,7 @@ describe('the reactor acts per alert kind, from what it measured', { skip: needs
       };
       await nc
         .jetstream()
-        .publish('isoswarm.events.monitor.alert.memory', new TextEncoder().encode(JSON.stringify(ev)));
+        .publish(eventSubject('isoswarm', 'monitor', 'alert', 'memory'), new TextEncoder().encode(JSON.stringify(ev)));
       const end = Date.now() + 20_000;
       while (!entries().some((e) => e.metric === 'memory' && e.recommendation) && Date.now() < end)
         await new Promise((r) => setTimeout(r, 200));
@@ -154,7 +155,7 @@ describe('the reactor acts per alert kind, from what it measured', { skip: needs
       const notes: string[] = [];
       for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
         const m = await jsm.streams.getMessage('ISOSWARM_EVENTS', { seq }).catch(() => null);
-        if (m?.subject === 'isoswarm.events.notification.reactor')
+        if (m?.subject === eventSubject('isoswarm', 'notification', 'reactor'))
           notes.push((JSON.parse(new TextDecoder().decode(m.data)) as { message: string }).message);
       }
       assert.ok(
