@@ -3,6 +3,8 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { patternLines } from '../claude/memory-context.js';
+import { decisionsKey } from '../learning/decisions.js';
+import { explainEntry } from '../learning/explain.js';
 import { MemoryOps } from '../memory/operations.js';
 import { MemoryStore } from '../memory/store.js';
 import { effectivePolicy } from '../runtime/policy.js';
@@ -54,6 +56,8 @@ export const READ_TOOLS: ToolDef[] = [
       const key = String(a.key);
       const e = withReader(ctx, (ops) => ops.get(key) ?? null);
       if (!e) throw new ToolError(`no memory entry "${key}"`);
+      const log = withReader(ctx, (ops) => ops.get(decisionsKey(key))?.value ?? null);
+      const x = explainEntry(key, e.value, e.updatedAt, (log ?? undefined) as Parameters<typeof explainEntry>[3]);
       const runs = listRuns(ctx.paths.runs)
         .filter((r) => r.record?.patternsUpdated.includes(key))
         .map((r) => ({ runId: r.runId, startedAt: r.record!.startedAt, exitCode: r.record!.exitCode }));
@@ -62,6 +66,8 @@ export const READ_TOOLS: ToolDef[] = [
         sentence: patternLines([e], null)[0]?.line ?? null,
         updatedAt: e.updatedAt,
         record: e.value,
+        measurements: x.measurements,
+        decisions: x.decisions,
         updatedByRuns: runs,
       };
     },

@@ -52,7 +52,7 @@ describe('unmount strategy order learned from real teardowns', { skip: needsRoot
     mkdirSync(chroot);
     writeFileSync(
       `${home}/config.json`,
-      JSON.stringify({ policy: { safePrefixes: [scratch], deny: [] }, cleanup: { settleMs: 3000, graceMs: 500 } }),
+      JSON.stringify({ policy: { safePrefixes: [scratch], deny: [] }, cleanup: { settleMs: 5000, graceMs: 500 } }),
     );
     env = testEnv(home, { ISOSWARM_CONFIG: `${home}/config.json` });
     assert.equal(cliSync(env, ['up']).code, 0);
