@@ -85,7 +85,16 @@ describe('a farm: two hosts on a 3-node NATS cluster', { timeout: 15 * 60_000 },
   });
   void ask;
 
+  // Interrupted (Ctrl-C, a runner's SIGTERM): the swarms and the cluster nodes go too.
+  const onSignal = (sig: NodeJS.Signals) => {
+    for (const h of HOSTS) if (homes[h]) cliSync(testEnv(homes[h]), ['down'], undefined, 30_000);
+    for (const n of cluster?.nodes ?? []) n.child?.kill('SIGKILL');
+    process.kill(process.pid, sig);
+  };
+
   before(async () => {
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
     dir = scratchHome('farm');
     const all = makeFarmCredentials([...HOSTS], P);
     for (const h of HOSTS) {
@@ -109,6 +118,8 @@ describe('a farm: two hosts on a 3-node NATS cluster', { timeout: 15 * 60_000 },
   });
 
   after(async () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     for (const h of HOSTS) await closeBus(nc[h]).catch(() => undefined);
     for (const h of HOSTS) if (homes[h]) teardownHome(homes[h]);
     await cluster?.stopAll();
