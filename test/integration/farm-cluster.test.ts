@@ -335,4 +335,41 @@ describe('a farm: two hosts on a 3-node NATS cluster', { timeout: 15 * 60_000 },
     for (const h of HOSTS)
       await until(`one more on ${h}`, 30_000, async () => (await cacheRecord(h, cache))?.hits === hits + 1);
   });
+
+  test('with the cluster out of quorum, learning goes on locally and reaches the other host afterwards', async () => {
+    const cache = `offline-${Date.now()}`;
+    await cluster!.stop(1);
+    await cluster!.stop(2);
+    try {
+      // While clients move to the node left, "no responders" (the request reached nobody) is retried.
+      const noOne = (e: unknown) => (e as { code?: string }).code === '503';
+      for (let i = 0; i < 10; i++)
+        for (let tries = 0; ; tries++) {
+          try {
+            await askOn('farm-a', 'memory-record', useEvent(cache), 20_000);
+            break;
+          } catch (e) {
+            if (!noOne(e) || tries > 100) throw e;
+            await new Promise((r) => setTimeout(r, 200));
+          }
+        }
+      // farm-a reads its own LMDB: the ten are there while nothing can be written to the bucket.
+      let local: number | undefined;
+      for (let tries = 0; ; tries++) {
+        try {
+          local = (await cacheRecord('farm-a', cache))?.hits;
+          break;
+        } catch (e) {
+          if (!noOne(e) || tries > 100) throw e;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
+      assert.equal(local, 10);
+    } finally {
+      await cluster!.start(1);
+      await cluster!.start(2);
+    }
+    await until('the queued ten on farm-b', 120_000, async () => (await cacheRecord('farm-b', cache))?.hits === 10);
+    assert.equal((await cacheRecord('farm-a', cache))?.hits, 10);
+  });
 });
