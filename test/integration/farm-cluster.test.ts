@@ -206,7 +206,7 @@ describe('a farm: two hosts on a 3-node NATS cluster', { timeout: 15 * 60_000 },
   test(
     '8 x 100 concurrent updates of one record from each host lose no count',
     {
-      // Passed in 3 of the 4 full runs since the last fix; once 8 of 1600 were missing (the record's
+      // Passed in 4 of the 5 full runs since the last fix; once 8 of 1600 were missing (the record's
       // marks said all were held). Runs and reports; not yet a gate.
       todo: 'known: at load 40-50 on 2 cores, 8 of 1600 updates sometimes missing (nats-server 2.9 CAS race not fully handled)',
     },
@@ -347,7 +347,7 @@ describe('a farm: two hosts on a 3-node NATS cluster', { timeout: 15 * 60_000 },
   test(
     'with the cluster out of quorum, learning goes on locally and reaches the other host afterwards',
     {
-      // Failed once with a request TIMEOUT right after two of three nodes stopped (cause not found yet).
+      // 1 of 2 runs failed with a request TIMEOUT right after two of three nodes stopped (cause not found).
       todo: 'known: a request to the coordinator timed out right after two nodes stopped; under investigation',
     },
     async () => {
