@@ -42,7 +42,9 @@ function bucketName(prefix: string, what: string): string {
 
 /** Opens (creating when missing) the bucket `<PREFIX>_<WHAT>` with `replicas` copies and no history. */
 export async function openBucket(nc: NatsConnection, prefix: string, what: string, replicas: number): Promise<Bucket> {
-  const kv = await nc.jetstream().views.kv(bucketName(prefix, what), { replicas, history: 1 });
+  // Reads from the stream's leader (no direct get from a follower that may lag): a compare-and-set
+  // then starts from the newest value.
+  const kv = await nc.jetstream().views.kv(bucketName(prefix, what), { replicas, history: 1, allow_direct: false });
   const toValue = (e: { key: string; value: Uint8Array; revision: number; operation: string }): KvValue => ({
     key: e.key,
     value: e.operation === 'PUT' && e.value.length ? decodeJson(e.value) : null,

@@ -116,7 +116,7 @@ export function inboxPrefixOfUser(user: string | undefined): string | null {
 /**
  * What `role` of `host` may publish and subscribe to. The coordinator reaches everything (it relays to
  * its agents and owns the shared stores); an agent serves only `<prefix>.<host>.<role>.>`, so an agent
- * of one host can never answer for another; the CLI reaches coordinators only (`cliHosts` '*': any host).
+ * of one host can never answer for another; the CLI reaches coordinators only (a farm's CLI user: any host's).
  */
 export function permissionsFor(role: Role, prefix: string, host = busHost(), farm = false): Permissions {
   const inbox = `${inboxPrefixOf(role, farm ? host : undefined)}.>`;

@@ -39,13 +39,15 @@ const pad = (n: number) => String(n).padStart(15, '0');
  * value written from a stale base can replace ours. Every value says which events of each host it holds
  * (pattern-merge.ts), so a value that lost ours shows it, and they are applied again.
  */
-const KEEP_SENT_MS = 15_000;
+const KEEP_SENT_MS = 60_000;
 
 export function startPatternSync(o: PatternSyncOptions): PatternSync {
   const store = o.ops.store;
   const pending = new Map<number, Pending>();
   /** Applied to the bucket, kept until no racing write can have dropped them (seq → when). */
-  const sent = new Map<number, { p: Pending; at: number }>();
+  const sent = new Map<number, { p: Pending; at: number; rev: number }>();
+  /** The newest value the watcher delivered per record: what the cluster really holds. */
+  const seen = new Map<string, KvValue>();
   for (const e of store.range(OUTBOX)) pending.set((e.value as Pending).seq, e.value as Pending);
   let seq = Math.max(Number(store.get(SEQ_KEY)?.value ?? 0), ...[...pending.keys()], 0);
   const bases = new Map<string, KvValue>();
@@ -107,6 +109,7 @@ export function startPatternSync(o: PatternSyncOptions): PatternSync {
       writes = writes.then(() => store.set(`farm/${m.host}/${m.key}`, v.value)).catch(() => undefined);
       return;
     }
+    if ((seen.get(m.key)?.revision ?? 0) < v.revision) seen.set(m.key, v);
     const known = bases.get(m.key);
     if (known && known.revision >= v.revision) return;
     bases.set(m.key, v);
@@ -117,6 +120,7 @@ export function startPatternSync(o: PatternSyncOptions): PatternSync {
   /** Applies this host's pending events of one record with a compare-and-set, retried on conflict. */
   const applyKey = async (b: Bucket, key: string, items: Pending[]): Promise<void> => {
     const kk = kvKeyOf(key, o.host);
+    let written = 0;
     for (;;) {
       const cur = await b.get(kk);
       const base = cur && !cur.deleted ? cur.value : undefined;
@@ -131,6 +135,7 @@ export function startPatternSync(o: PatternSyncOptions): PatternSync {
           rev = cur && !cur.deleted ? await b.update(kk, next, cur.revision) : await b.create(kk, next);
         const known = bases.get(key);
         if (!known || known.revision < rev) bases.set(key, { key: kk, value: next, revision: rev, deleted: false });
+        written = rev;
         break;
       } catch (e) {
         if (!(e instanceof CasConflict)) throw e;
@@ -139,7 +144,7 @@ export function startPatternSync(o: PatternSyncOptions): PatternSync {
     const now = Date.now();
     for (const p of items) {
       pending.delete(p.seq);
-      sent.set(p.seq, { p, at: now });
+      sent.set(p.seq, { p, at: now, rev: written });
     }
     // The watcher may have delivered a newer value than ours already, one that lacks them.
     recheck(key);
@@ -152,7 +157,11 @@ export function startPatternSync(o: PatternSyncOptions): PatternSync {
     const old = Date.now() - KEEP_SENT_MS;
     const done: string[] = [];
     for (const [n, x] of sent)
-      if (x.at < old && appliedOf(bases.get(x.p.key)?.value, o.host) >= n) {
+      if (
+        x.at < old &&
+        (seen.get(x.p.key)?.revision ?? 0) >= x.rev &&
+        appliedOf(seen.get(x.p.key)?.value, o.host) >= n
+      ) {
         sent.delete(n);
         done.push(OUTBOX + pad(n));
       }
