@@ -1,3 +1,4 @@
+// Over 250 lines on purpose: the agent, its baseline and both measurement windows are one measurement.
 // CPU cost of the Monitor's sampling at a 1 s interval, against the same sampling through
 // systeminformation (named baseline: currentLoad + mem + fsSize + processes per tick).
 // Both run side by side as child processes while a small "build" (a shell starting a short process

@@ -1,3 +1,4 @@
+// Over 250 lines on purpose: ls, why and prune read the same listings and limits of every cache.
 // `isoswarm cache ls|why|prune` in the tuner, which owns the caches: what each holds against the
 // limit its caching-effectiveness record decides; why a root lookup hit or missed (the spec fields
 // that differed); and a prune that is a plan first (`--dry-run` shows it), then journalled and applied

@@ -1,3 +1,4 @@
+// Over 250 lines on purpose: one section per part of the run record, in the order the report shows them.
 // A run record as Markdown (GitHub flavoured, with tables): for terminals, issues and chat.
 // Untrusted text is escaped so that a path like `a|b<c>*d*` shows as itself and keeps tables intact.
 import type { RunRecord, RunTeardown } from '../schemas/run-record.js';

@@ -1,3 +1,4 @@
+// Over 250 lines on purpose: one browser session against one swarm walks through every panel.
 // The live dashboard in a real browser (playwright-core driving Debian's chromium) against a real
 // swarm started with `up --dashboard`: the five services, a chart gaining points, a run's phase
 // changing and its build output shown while it runs, an agent killed with SIGKILL marked down and

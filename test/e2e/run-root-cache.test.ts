@@ -1,3 +1,4 @@
+// Over 250 lines on purpose: the cases share one local mirror and one swarm, built once.
 // The debootstrap shim under `isoswarm run`, with the real debootstrap bootstrapping from a real
 // (local, file://) mirror: the first run misses and keeps the root, the second restores it (the
 // same files, owners, modes, links and device node), a corrupted tarball fails its sha256 check and

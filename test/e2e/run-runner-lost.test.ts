@@ -1,3 +1,4 @@
+// Over 250 lines on purpose: the kill scenarios share one chroot fixture with three mounts and a daemon.
 // The CI-kill scenario: `isoswarm run` is SIGKILLed mid-build while the build holds three mounts in its
 // chroot (proc, a tmpfs, a /dev bind made a slave) and a daemon runs inside it. The swarm owns the run:
 // within the lease time plus the grace period the build is ended, the chroot unmounted and deleted by

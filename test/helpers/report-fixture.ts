@@ -1,3 +1,4 @@
+// Over 250 lines on purpose: one realistic run record, sample by sample.
 // Realistic run records for the report tests: a debootstrap + apt + mksquashfs build sampled at 1 Hz,
 // with a CPU/memory spike in mksquashfs, a disk filling past its threshold, a kill -9 and a teardown.
 // Deterministic (seeded), so renderings can be compared between runs.

@@ -1,3 +1,4 @@
+// Over 250 lines on purpose: every endpoint of every service against one real swarm.
 // The wire contracts against a real swarm: every endpoint of every service gets a valid request (on
 // scratch trees under /tmp/isoswarm-test-*), and every reply parses with its output schema and carries
 // no field the schema does not name. Every endpoint the services register must have a contract.

@@ -1,3 +1,4 @@
+// Over 250 lines on purpose: a 3-node cluster and two hosts take minutes to start, so every farm promise runs on one.
 // A build farm on one machine: a 3-node NATS cluster (JetStream, R3) on loopback ports and two
 // "hosts" (their own state dirs and --host names, each a coordinator with four agents), with the
 // farm's per-host users. What the farm promises: every host's services in one status, commands

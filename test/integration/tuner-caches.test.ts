@@ -1,3 +1,4 @@
+// Over 250 lines on purpose: each cache's cases share one swarm and real mounts built once.
 // The build caches on real directories and real mounts: the apt archive cache enters a chroot as an
 // overlay and is taken away again (only our mount), `apt-get clean` inside cannot touch the host's
 // files, new complete .debs are harvested, hits are counted from real reads through the overlay, LRU eviction keeps what the build used, and the debootstrap tarball

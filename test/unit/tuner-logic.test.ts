@@ -1,3 +1,4 @@
+// Over 250 lines on purpose: the tuner's pure parts are tested side by side with shared fixtures.
 // The tuner's pure parts: sampling plan, tree signatures, prediction, the three modes, the
 // recommendation and its shell quoting, the learning contract and cache accounting.
 import { test } from 'node:test';

@@ -1,3 +1,4 @@
+// Over 250 lines on purpose: the page is one script served as is (no bundler), its panels sharing one event feed.
 // The isoswarm dashboard page: one EventSource to our own server, uPlot for the charts, no framework.
 /* global uPlot */
 'use strict';

@@ -1,3 +1,4 @@
+// Over 250 lines on purpose: the journal's write, replay and resume rules are one contract and read together.
 // Append-only JSON-lines journal, one file per real target path. Every record is written and
 // fdatasync'd before the step it announces runs, so after SIGTERM or SIGKILL at any point the next
 // run can read which steps began and never finished, and finish them.
