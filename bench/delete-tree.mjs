@@ -1,8 +1,9 @@
-// deleteTree (resolve, policy, pin, mount checks; then find in a private mount namespace, or the
-// fd walker) against the named baseline `rm -rf --one-file-system` on the same tree shape and the
-// same file system, alternating runs, for a small and a large tree on tmpfs and on ext4.
-// Target: deleteTree wall time <= 1.0x rm's on the large tree (issue 13); the small tree is printed
-// too (fixed costs: a few process starts). The walker alone is printed for reference.
+// The Cleaner's path, deleteAside (resolve, policy, pin, move aside to a trash name, mount checks;
+// then find in private mount namespaces, the walker finishing), against the named baseline
+// `rm -rf --one-file-system` on the same tree shape and file system, alternating runs, for a small
+// and a large tree on tmpfs and on ext4. Target: deleteAside wall time <= 1.0x rm's on the large
+// tree (issue 13). An in-place deleteTree (a user-named path: the walker alone, never find) is
+// printed next to it.
 // Usage: node bench/delete-tree.mjs [--files 50000] [--small 2000] [--reps 3] [--shape chroot|wide|flat]
 //        [--ext4 loop|root]  (loop: an ext4 image in RAM, default; root: a folder on the root fs,
 //        which must be ext4). Root only (mounts). Needs `npm run build` first (imports dist/).
@@ -21,7 +22,11 @@ const small = Number(opt('small', '2000'));
 const reps = Number(opt('reps', '3'));
 const shape = opt('shape', 'chroot');
 const ext4 = opt('ext4', 'loop');
-const { deleteTree } = await import(new URL('../dist/src/host/delete/safe-delete.js', import.meta.url).href);
+const dist = (p) => import(new URL(`../dist/src/host/${p}`, import.meta.url).href);
+const { deleteTree } = await dist('delete/safe-delete.js');
+const { deleteAside } = await dist('delete/aside.js');
+const { openDir, closeFd } = await dist('fs/dir-fd.js');
+const { fileIdOfFd } = await dist('fs/open-nofollow.js');
 
 /** chroot: ~8 files per folder in 3 levels (like /usr); wide: 1 file per folder; flat: 500 per folder. */
 function makeTree(root, files) {
@@ -48,7 +53,7 @@ function cpuSec() {
   return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100;
 }
 
-/** Times rm, deleteTree and the walker alone on `files`-file trees under `dir`; prints one report. */
+/** Times rm, deleteAside and an in-place deleteTree on `files`-file trees under `dir`; prints one report. */
 async function compare(label, dir, files) {
   const t = { rm: [], del: [], walker: [] };
   const cpu = { rm: [], del: [], walker: [] };
@@ -57,17 +62,22 @@ async function compare(label, dir, files) {
     rm: (p) => timeSync('rm', ['-rf', '--one-file-system', p]),
     del: async (p) => {
       const t0 = performance.now();
-      const r = await deleteTree(p);
+      // As the Cleaner plans it: the tree's "dev:ino" first (its open and stat are timed too).
+      const fd = await openDir(p);
+      const fileId = fileIdOfFd(fd);
+      await closeFd(fd);
+      const a = await deleteAside(p, undefined, { fileId });
       const ms = performance.now() - t0;
-      if (!r.complete || r.deletedFiles !== files)
-        throw new Error(`deleteTree incomplete: ${JSON.stringify(r).slice(0, 400)}`);
+      const r = a.deleted;
+      if (!r || !r.complete || r.deletedFiles !== files)
+        throw new Error(`deleteAside incomplete: ${JSON.stringify(a).slice(0, 400)}`);
       via.add(`${r.via}: ${r.accounting}`);
       return ms;
     },
     walker: async (p) => {
       const t0 = performance.now();
-      const r = await deleteTree(p, { method: 'walker' });
-      if (!r.complete) throw new Error('deleteTree (walker) incomplete');
+      const r = await deleteTree(p);
+      if (!r.complete || r.via !== 'walker') throw new Error(`deleteTree in place: ${JSON.stringify(r).slice(0, 400)}`);
       return performance.now() - t0;
     },
   };
@@ -88,16 +98,16 @@ async function compare(label, dir, files) {
   const c = { rm: median(cpu.rm), del: median(cpu.del), walker: median(cpu.walker) };
   const fmt = (xs) => xs.map((x) => x.toFixed(0)).join(', ');
   return report(
-    `deleteTree vs rm -rf --one-file-system: ${label}, ${files} files, shape ${shape}, ${reps} reps`,
+    `deleteAside (move aside, then delete) vs rm -rf --one-file-system: ${label}, ${files} files, shape ${shape}, ${reps} reps`,
     { text: '<= 1.0x', test: (r) => r <= 1.0 },
     m.del / m.rm,
     [
       `rm -rf --one-file-system: median ${m.rm.toFixed(0)} ms (${fmt(t.rm)})`,
-      `deleteTree:               median ${m.del.toFixed(0)} ms (${fmt(t.del)})`,
+      `deleteAside:              median ${m.del.toFixed(0)} ms (${fmt(t.del)})`,
       `  removed by ${[...via].join('; ')}`,
-      `deleteTree, walker only:  median ${m.walker.toFixed(0)} ms (${fmt(t.walker)}) = ${(m.walker / m.rm).toFixed(2)}x`,
-      `CPU (utime+stime, children included, 10 ms ticks): rm ${c.rm.toFixed(2)} s, deleteTree ${c.del.toFixed(2)} s` +
-        ` (${c.rm > 0 ? (c.del / c.rm).toFixed(2) : '-'}x), walker ${c.walker.toFixed(2)} s`,
+      `deleteTree in place (walker): median ${m.walker.toFixed(0)} ms (${fmt(t.walker)}) = ${(m.walker / m.rm).toFixed(2)}x`,
+      `CPU (utime+stime, children included, 10 ms ticks): rm ${c.rm.toFixed(2)} s, deleteAside ${c.del.toFixed(2)} s` +
+        ` (${c.rm > 0 ? (c.del / c.rm).toFixed(2) : '-'}x), in place ${c.walker.toFixed(2)} s`,
       `load average (1 min) during the runs: ${Math.min(...load).toFixed(1)}-${Math.max(...load).toFixed(1)} on ${sh('nproc', [])} processors`,
     ],
   );

@@ -98,6 +98,7 @@ async function cleanTree(
     const r = await deleteAside(path, journal, {
       fileId,
       onProgress,
+      log,
       ...chosen,
       onMoved: (trash) => log.info({ target: path, trash }, 'moved aside'),
     });

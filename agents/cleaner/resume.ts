@@ -65,6 +65,7 @@ export async function resumePending(
     const expectFileId = typeof p.data.fileId === 'string' ? p.data.fileId : undefined;
     const d = await deleteTree(to, {
       expectFileId,
+      log,
       onProgress: (files, bytes) => opts.onProgress?.({ path: to, files, bytes }),
     });
     out.deleted.files += d.deletedFiles;

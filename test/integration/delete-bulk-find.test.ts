@@ -1,12 +1,15 @@
 // The deleter's bulk path (the system's find in a private mount namespace) against real mounts:
-// it is never taken with a mount under the target, never enters a bind made after its checks,
-// unlinks symlinks as links, and a target swapped for a symlink after planning is refused.
+// it is taken only for a tree moved aside to a trash name, never with a mount under the target;
+// a host mount made after find's checks stops every find before anything is deleted, one that
+// appears while find runs makes the result incomplete; one find refusing stops them all; symlinks
+// are unlinked as links; odd names are passed as they are; a swapped target is refused.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { bulkRemove } from '../../src/host/delete/bulk-find.js';
-import { deleteTree } from '../../src/host/delete/safe-delete.js';
+import { deleteAside } from '../../src/host/delete/aside.js';
+import { deleteTree, trashPathFor } from '../../src/host/delete/safe-delete.js';
 import { closeFd, openDir } from '../../src/host/fs/dir-fd.js';
 import { fileIdOfFd } from '../../src/host/fs/open-nofollow.js';
 import { readMountsSync } from '../helpers/host-snapshot.js';
@@ -33,8 +36,18 @@ async function withPinned<T>(path: string, fn: (fd: number, fileId: string) => P
   }
 }
 
+/** The folder's top-level names as raw bytes, split in `k` groups (one find each). */
+function groupsOf(dir: string, k: number): Buffer[][] {
+  const names = readdirSync(dir, { encoding: 'buffer' });
+  const g: Buffer[][] = Array.from({ length: Math.min(k, names.length) }, () => []);
+  names.forEach((n, i) => g[i % g.length]!.push(n));
+  return g;
+}
+
+const mountedAt = (p: string): boolean => readMountsSync().some((m) => m.mountPoint === p);
+
 test(
-  'on a tmpfs: find removes the tree, counts exactly, and unlinks symlinks to host folders as links',
+  'moved aside on a tmpfs: find removes it, counts exactly, passes odd names as they are, unlinks links as links',
   { skip: needsRoot() },
   async () => {
     await withFixture('bulk-tmpfs', async (fx) => {
@@ -46,16 +59,45 @@ test(
       const files = makeTree(t, 12, 30, 5);
       symlinkSync(host, `${t}/hostdir`);
       symlinkSync(`${host}/precious`, `${t}/g0/hostfile`);
-      const r = await deleteTree(t);
-      assert.equal(r.via, 'find', r.accounting);
-      assert.equal(r.complete, true, JSON.stringify(r));
+      // Names find must never take for options or split at a newline.
+      mkdirSync(`${t}/-delete`);
+      writeFileSync(`${t}/-delete/-rf`, 'abc');
+      writeFileSync(`${t}/new\nline`, 'abcd');
+      writeFileSync(`${t}/-`, '');
+      const held = await openDir(t);
+      const fileId = fileIdOfFd(held);
+      await closeFd(held);
+      const r = await deleteAside(t, undefined, { fileId });
+      const d = r.deleted;
+      assert.ok(d, JSON.stringify(r));
+      assert.equal(d.via, 'find', d.accounting);
+      assert.match(d.accounting ?? '', /\(exact\)/);
+      assert.equal(d.complete, true, JSON.stringify(d));
       assert.deepEqual(
-        [r.deletedFiles, r.deletedDirs, r.bytes],
-        [files + 2, 12 + 7 + 1, files * 5 + host.length + `${host}/precious`.length],
+        [d.deletedFiles, d.deletedDirs, d.bytes],
+        [files + 5, 12 + 7 + 1 + 1, files * 5 + host.length + `${host}/precious`.length + 3 + 4],
       );
       assert.equal(existsSync(t), false);
+      assert.deepEqual(readdirSync(fsDir), []);
       assert.deepEqual(canariesIntact(fx), []);
       assert.deepEqual(readdirSync(host).sort(), ['f0', 'precious', 'sub']);
+    });
+  },
+);
+
+test(
+  'an in-place delete of a user-named folder never uses find: the walker does it',
+  { skip: needsRoot() },
+  async () => {
+    await withFixture('bulk-in-place', async (fx) => {
+      const t = fx.chroot;
+      const files = makeTree(t, 6, 20);
+      const d = await deleteTree(t);
+      assert.equal(d.via, 'walker', d.accounting);
+      assert.match(d.accounting ?? '', /walker.*in place/);
+      assert.equal(d.complete, true, JSON.stringify(d));
+      assert.deepEqual([d.deletedFiles, d.deletedDirs], [files, 6 + 6 + 1]);
+      assert.equal(existsSync(t), false);
     });
   },
 );
@@ -74,7 +116,7 @@ test(
       assert.match(d.refused ?? '', /still mounted.*g0\/src/);
       assert.equal(d.via, undefined, 'refused before any method was chosen');
       // The namespace check itself, when called past the deleter's own checks:
-      const b = await withPinned(t, (fd, id) => bulkRemove(fd, t, id, () => undefined));
+      const b = await withPinned(t, (fd, id) => bulkRemove(fd, t, id, groupsOf(t, 2), () => undefined));
       assert.equal(b.ran, false);
       assert.match(b.ran ? '' : b.why, /mounted at or under .*g0\/src/);
       assert.equal(await countEntries(t), before, 'not one entry deleted');
@@ -83,40 +125,106 @@ test(
   },
 );
 
-test('a bind made on the host after the checks, while find runs, is never entered', { skip: needsRoot() }, async () => {
-  await withFixture('bulk-late-bind', async (fx) => {
-    const host = hostDir(fx);
-    const t = fx.chroot;
-    makeTree(t, 6, 40);
-    mkdirSync(`${t}/z/mnt`, { recursive: true });
-    writeFileSync(`${t}/z/mnt/f0`, 'tree side');
-    let mounted = false;
-    const b = await withPinned(t, (fd, id) =>
-      bulkRemove(
-        fd,
-        t,
-        id,
-        () => undefined,
-        () => {
-          // After the namespace checks, before "go": a same-file-system bind over a tree folder.
-          const m = spawnSync('mount', ['--bind', host, `${t}/z/mnt`]);
-          assert.equal(m.status, 0, String(m.stderr));
-          mounted = true;
+test(
+  'a bind made on the host after the namespace checks: every find is stopped, nothing deleted, the mount stays',
+  { skip: needsRoot() },
+  async () => {
+    await withFixture('bulk-late-bind', async (fx) => {
+      const host = hostDir(fx);
+      const t = fx.chroot;
+      makeTree(t, 6, 40);
+      mkdirSync(`${t}/z/mnt`, { recursive: true });
+      writeFileSync(`${t}/z/mnt/f0`, 'tree side');
+      const before = await countEntries(t);
+      let mounted = false;
+      const b = await withPinned(t, (fd, id) =>
+        bulkRemove(fd, t, id, groupsOf(t, 2), () => undefined, {
+          beforeGo: () => {
+            // Invisible in the finds' namespaces: removing z/mnt there would detach it on the host.
+            const m = spawnSync('mount', ['--bind', host, `${t}/z/mnt`]);
+            assert.equal(m.status, 0, String(m.stderr));
+            mounted = true;
+          },
+        }),
+      );
+      assert.equal(mounted, true);
+      assert.equal(b.ran, false);
+      assert.match(b.ran ? '' : b.why, /mounted on the host at or under .*z\/mnt/);
+      assert.equal(mountedAt(`${t}/z/mnt`), true, 'the host mount is still there');
+      assert.equal(spawnSync('umount', [`${t}/z/mnt`]).status, 0);
+      assert.equal(await countEntries(t), before, 'not one entry deleted');
+      assert.deepEqual(canariesIntact(fx), []);
+      assert.deepEqual(readdirSync(host).sort(), ['f0', 'precious', 'sub']);
+    });
+  },
+);
+
+test(
+  'a bind that appears on the host while find runs: the delete is reported incomplete, the mount stays',
+  { skip: needsRoot() },
+  async () => {
+    await withFixture('bulk-during-bind', async (fx) => {
+      const host = hostDir(fx);
+      const t = fx.chroot;
+      makeTree(t, 6, 40);
+      const trash = trashPathFor(t);
+      renameSync(t, trash);
+      const late = `${trash}/late`;
+      const d = await deleteTree(trash, {
+        bulkHooks: {
+          afterGo: () => {
+            // Not among the names the finds were given: it stays mounted, and must be noticed.
+            mkdirSync(late);
+            const m = spawnSync('mount', ['--bind', host, late]);
+            assert.equal(m.status, 0, String(m.stderr));
+          },
         },
-      ),
-    );
-    assert.equal(mounted, true);
-    assert.equal(b.ran, true);
-    assert.deepEqual(canariesIntact(fx), [], 'nothing the bind exposed was deleted');
-    assert.deepEqual(readdirSync(host).sort(), ['f0', 'precious', 'sub']);
-    // find removed the folder it saw empty in its own namespace; the kernel then detaches the
-    // host's mount on it (what it exposed is untouched).
-    assert.equal(
-      readMountsSync().some((m) => m.mountPoint === `${t}/z/mnt`),
-      false,
-    );
-  });
-});
+      });
+      assert.equal(d.via, 'find');
+      assert.equal(d.complete, false, JSON.stringify(d));
+      assert.ok(
+        d.errors.some((e) => e.code === 'EMOUNTCHANGED' && e.message.includes(late)),
+        JSON.stringify(d.errors),
+      );
+      assert.match(d.accounting ?? '', /not complete/);
+      assert.equal(mountedAt(late), true);
+      assert.equal(spawnSync('umount', [late]).status, 0);
+      assert.deepEqual(canariesIntact(fx), []);
+      assert.deepEqual(readdirSync(host).sort(), ['f0', 'precious', 'sub']);
+    });
+  },
+);
+
+test(
+  'one find refusing its check while the others are ready: none gets "go", nothing deleted',
+  { skip: needsRoot() },
+  async () => {
+    await withFixture('bulk-one-refuses', async (fx) => {
+      const t = fx.chroot;
+      makeTree(t, 9, 20);
+      const before = await countEntries(t);
+      const pids: number[] = [];
+      const b = await withPinned(t, (fd, id) =>
+        bulkRemove(fd, t, id, groupsOf(t, 3), () => undefined, {
+          beforeCheck: (pid, i) => {
+            pids.push(pid);
+            // A mount inside the second find's own namespace only (the host never sees it).
+            if (i === 1) {
+              const m = spawnSync('nsenter', ['-t', String(pid), '-m', 'mount', '-t', 'tmpfs', 'x', `${t}/g1`]);
+              assert.equal(m.status, 0, String(m.stderr));
+            }
+          },
+        }),
+      );
+      assert.equal(b.ran, false);
+      assert.match(b.ran ? '' : b.why, /find 2 of 3 refused: mounted at or under .*g1/);
+      assert.equal(pids.length, 2, 'the third was never checked');
+      for (const pid of pids) assert.equal(existsSync(`/proc/${pid}`), false, `find child ${pid} is gone`);
+      assert.equal(await countEntries(t), before, 'not one entry deleted');
+      assert.deepEqual(canariesIntact(fx), []);
+    });
+  },
+);
 
 test(
   'the target swapped for a symlink (or another folder) between plan and apply is refused',
@@ -141,7 +249,7 @@ test(
       assert.equal(d2.changed, true, JSON.stringify(d2));
       assert.equal(existsSync(`${t}/other`), true);
       // The bulk path's own check: a pinned fd whose "dev:ino" is not the planned one.
-      const b = await withPinned(t, (fd) => bulkRemove(fd, t, planned, () => undefined));
+      const b = await withPinned(t, (fd) => bulkRemove(fd, t, planned, groupsOf(t, 2), () => undefined));
       assert.equal(b.ran, false);
       assert.match(b.ran ? '' : b.why, /not the pinned/);
       assert.equal(existsSync(`${t}/other`), true);

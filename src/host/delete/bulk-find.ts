@@ -1,55 +1,46 @@
 // Bulk removal by the system's `find -delete`, for a tree the deleter has already resolved, judged
-// by the policy and pinned (an open fd, checked "dev:ino"). Node pays several microseconds of call
-// overhead on every /proc/self/fd path; GNU find does the same fstatat/unlinkat work in C through
-// fts, at `rm -rf` speed. Why it cannot reach outside the tree:
+// by the policy, pinned (an open fd, checked "dev:ino") and moved aside to an unguessable trash
+// name (safe-delete takes this path for nothing else). GNU find does the fstatat/unlinkat work in
+// C through fts, at `rm -rf` speed. Why it cannot reach outside the tree:
 // - Its working directory is the pinned directory itself, entered through /proc/<our pid>/fd/<fd>:
 //   no path is looked up, so a swapped ancestor or a symlink put in its place is never followed.
-// - It runs in a private mount namespace made before anything is deleted. In that namespace
-//   (/proc/<child>/mountinfo, /proc/<child>/cwd) we check that its working directory is still the
-//   planned "dev:ino" and that no mount point lies at or below it (by path component: same-file-
-//   system binds included, which `-xdev`/`--one-file-system` cannot see). Mounts made on the host
-//   later do not propagate into a private namespace, so find can never enter one; `-xdev` stays as
-//   a second guard. Only then does the child get "go" on its stdin.
+// - It runs in a private mount namespace. In that namespace (/proc/<child>/mountinfo and cwd) we
+//   check that its working directory is still the planned "dev:ino" and that no mount point lies
+//   at or below it (by path component: same-file-system binds included, which `-xdev` cannot see).
+// - A mount made on the host after that copy is invisible to find, and removing the folder or file
+//   it sits on detaches it on the host (EBUSY holds only in the caller's own namespace). So the
+//   host's mountinfo is read again after every child passed its check, right before "go" (anything
+//   at or under the tree: every child is stopped), polled while find runs and read after each find
+//   exits: a mount that appeared or vanished makes the result incomplete (`mountsChanged`).
+// - "go" is all or nothing: every child must be ready and pass its check first.
+// - The children get SIGKILL when we die (setpriv --pdeathsig; every step execs, never forks).
 // - find never follows symlinks (-P, its default): a link to a host folder is unlinked as a link.
-// Counts: `-printf '%y %s'` runs right before each `-delete`, so files, folders and apparent bytes
-// are exact when find succeeds; when it fails on something, the caller subtracts what is left.
-import { spawn } from 'node:child_process';
-import { accessSync, constants, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+// Counts: `-links +0` makes find stat each entry before `-delete` (stat info is lazy otherwise,
+// and would be read after the entry is gone); `-printf '%y %s'` comes after `-delete`, which is
+// true only when the removal succeeded, so only entries actually removed are counted.
+import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseMountinfo } from '../mounts/mountinfo.js';
 import { isAtOrUnder } from '../fs/paths.js';
 import type { Tally } from './walk-state.js';
-import { treeSize } from '../walk/tree-size.js';
+import { bulkTools, bulkUnavailable, startChild } from './find-child.js';
 
-const UNSHARE = ['/usr/bin/unshare', '/bin/unshare'];
-const FIND = ['/usr/bin/find', '/bin/find'];
-const SH = '/bin/sh';
+export { bulkToolsAvailable, bulkUnavailable } from './find-child.js';
+
+/** How often the host's mountinfo is read while find runs. */
+const POLL_MS = 20;
 
 export type BulkOutcome =
-  { ran: true; tally: Tally; exitCode: number | null; stderr: string } | { ran: false; why: string };
+  | { ran: true; tally: Tally; exitCodes: (number | null)[]; stderr: string; mountsChanged: string | null }
+  | { ran: false; why: string };
 
-let tools: { unshare: string; find: string } | null | undefined;
-
-function firstExecutable(paths: string[]): string | null {
-  for (const p of paths) {
-    try {
-      accessSync(p, constants.X_OK);
-      return p;
-    } catch {
-      /* try the next */
-    }
-  }
-  return null;
-}
-
-/** unshare(1) needs CAP_SYS_ADMIN: only root takes this path; everyone else uses the walker. */
-export function bulkToolsAvailable(): boolean {
-  if (tools === undefined) {
-    const unshare = firstExecutable(UNSHARE);
-    const find = firstExecutable(FIND);
-    tools = unshare && find && firstExecutable([SH]) ? { unshare, find } : null;
-  }
-  return tools !== null && process.getuid?.() === 0;
+export interface BulkHooks {
+  /** Right before child `i`'s namespace check (tests change that child's namespace here). */
+  beforeCheck?(pid: number, i: number): void;
+  /** After every child passed its check, before the host's mountinfo is read for "go". */
+  beforeGo?(): void;
+  /** Right after "go" went to every child. */
+  afterGo?(): void;
 }
 
 /** Why the child's view is unsafe to delete in (null: safe). Read from its own namespace. */
@@ -71,105 +62,91 @@ function childViewRefusal(pid: number, rootPath: string, fileId: string): string
   }
 }
 
-const GO = 'echo ready; read go && [ "$go" = go ] || exit 92; ';
-const FIND_ARGS = '-xdev -printf "%y %s\\n" -delete';
-/** Everything below the working directory. */
-const SCRIPT_ALL = `${GO}exec "$0" . -mindepth 1 ${FIND_ARGS}`;
-/**
- * Only the entries named on stdin after "go" (NUL-separated, from -files0-from): single path
- * components of the working directory, so no symlink on the way can be followed (-P never
- * follows the starting point itself).
- */
-const SCRIPT_NAMED = `${GO}exec "$0" -files0-from - ${FIND_ARGS}`;
+/** The host's mounts at or under `rootPath`, as "id path" keys. */
+function hostMountsUnder(rootPath: string): Set<string> {
+  const all = parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8'));
+  return new Set(all.filter((m) => isAtOrUnder(m.mountPoint, rootPath)).map((m) => `${m.id} ${m.mountPoint}`));
+}
 
 /**
- * Removes everything below the pinned directory `rootFd` (itself kept: the caller removes it
- * through its parent fd). `fileId` is the "dev:ino" the directory was pinned with. `onChecked`
- * runs after the checks, right before "go" (tests make a mount there).
+ * Removes the entries of the pinned directory `rootFd` named in `groups` (one find each; the
+ * directory itself is kept: the caller removes it through its parent fd). `fileId` is the
+ * "dev:ino" it was pinned with.
  */
-export function bulkRemove(
+export async function bulkRemove(
   rootFd: number,
   rootPath: string,
   fileId: string,
+  groups: readonly (readonly Buffer[])[],
   onTally: (d: Tally) => void,
-  onChecked?: () => void,
-  names?: readonly string[],
+  hooks: BulkHooks = {},
 ): Promise<BulkOutcome> {
-  const t = bulkToolsAvailable() ? tools : null;
-  if (!t) return Promise.resolve({ ran: false, why: 'not root, or unshare or find is missing' });
-  return new Promise((resolve) => {
-    const child = spawn(
-      t.unshare,
-      ['--mount', '--propagation', 'private', '--', SH, '-c', names ? SCRIPT_NAMED : SCRIPT_ALL, t.find],
-      {
-        cwd: `/proc/${process.pid}/fd/${rootFd}`,
-        env: { LC_ALL: 'C', PATH: '/usr/bin:/bin' },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      },
+  const why = bulkUnavailable();
+  const t = bulkTools();
+  if (why !== null || !t) return { ran: false, why: why ?? 'no tools' };
+  if (groups.length === 0) return { ran: false, why: 'nothing to remove' };
+  const tally: Tally = { files: 0, dirs: 0, bytes: 0 };
+  const children = groups.map(() =>
+    startChild(t, rootFd, (d) => {
+      tally.files += d.files;
+      tally.dirs += d.dirs;
+      tally.bytes += d.bytes;
+      onTally(d);
+    }),
+  );
+  const stopAll = async (reason: string): Promise<BulkOutcome> => {
+    for (const c of children) c.proc.stdin!.end('stop\n');
+    await Promise.all(children.map((c) => c.closed));
+    return { ran: false, why: reason };
+  };
+  const ready = await Promise.all(children.map((c) => c.ready));
+  const notReady = ready.indexOf(false);
+  if (notReady >= 0)
+    return stopAll(
+      `find ${notReady + 1} of ${children.length} stopped before it was ready: ${children[notReady]!.stderr()}`,
     );
-    const tally: Tally = { files: 0, dirs: 0, bytes: 0 };
-    let started = false;
-    let refused: string | null = null;
-    let stderr = '';
-    // find's lines are "<type> <size>\n", read byte by byte (no string per line: a big tree prints
-    // hundreds of thousands). Before them comes the child's "ready" line.
-    let head = '';
-    let type = -1;
-    let size = 0;
-    const onReady = (): void => {
-      started = true;
-      refused = child.pid === undefined ? 'no child pid' : childViewRefusal(child.pid, rootPath, fileId);
-      if (refused === null) onChecked?.();
-      if (refused !== null) child.stdin.end('stop\n');
-      else child.stdin.end(names ? `go\n${names.map((n) => `${n}\0`).join('')}` : 'go\n');
-    };
-    child.stdout.on('data', (chunk: Buffer) => {
-      let i = 0;
-      if (!started) {
-        const nl = chunk.indexOf(10);
-        head += chunk.toString('latin1', 0, nl < 0 ? chunk.length : nl);
-        if (nl < 0) return;
-        if (head !== 'ready') return void child.stdin.end('stop\n');
-        onReady();
-        i = nl + 1;
-      }
-      const before = { files: tally.files, dirs: tally.dirs, bytes: tally.bytes };
-      for (; i < chunk.length; i++) {
-        const c = chunk[i] as number;
-        if (type < 0) {
-          type = c;
-          size = 0;
-        } else if (c >= 48 && c <= 57) size = size * 10 + (c - 48);
-        else if (c === 10) {
-          if (type === 100)
-            tally.dirs++; // 'd'
-          else {
-            tally.files++;
-            tally.bytes += size;
-          }
-          type = -1;
-        }
-      }
-      const d = {
-        files: tally.files - before.files,
-        dirs: tally.dirs - before.dirs,
-        bytes: tally.bytes - before.bytes,
-      };
-      if (d.files || d.dirs) onTally(d);
-    });
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (s: string) => {
-      if (stderr.length < 4000) stderr += s;
-    });
-    child.stdin.on('error', () => undefined); // the child may be gone before "go" arrives
-    child.on('error', (e) => resolve({ ran: false, why: `cannot start ${t.unshare}: ${String(e)}` }));
-    child.on('close', (code) => {
-      if (!started)
-        resolve({ ran: false, why: `the child stopped before it was ready (exit ${code}): ${stderr.trim()}` });
-      else if (refused !== null) resolve({ ran: false, why: refused });
-      else resolve({ ran: true, tally, exitCode: code, stderr: stderr.trim() });
-    });
-  });
+  for (const [i, c] of children.entries()) {
+    const pid = c.proc.pid ?? -1;
+    hooks.beforeCheck?.(pid, i);
+    const refused = pid < 0 ? 'no child pid' : childViewRefusal(pid, rootPath, fileId);
+    if (refused !== null) return stopAll(`find ${i + 1} of ${children.length} refused: ${refused}`);
+  }
+  hooks.beforeGo?.();
+  const before = hostMountsUnder(rootPath);
+  if (before.size > 0)
+    return stopAll(`mounted on the host at or under ${rootPath} after the checks: ${[...before].join(', ')}`);
+
+  const seen = new Set<string>();
+  const look = (): void => {
+    for (const k of hostMountsUnder(rootPath)) seen.add(k);
+  };
+  const poll = setInterval(look, POLL_MS);
+  for (const [i, c] of children.entries()) {
+    const names = groups[i]!.flatMap((n) => [n, Buffer.of(0)]);
+    c.proc.stdin!.end(Buffer.concat([Buffer.from('go\n'), ...names]));
+  }
+  hooks.afterGo?.();
+  let exitCodes: (number | null)[];
+  try {
+    exitCodes = await Promise.all(
+      children.map((c) =>
+        c.closed.then((code) => {
+          look();
+          return code;
+        }),
+      ),
+    );
+  } finally {
+    clearInterval(poll);
+  }
+  const failed = exitCodes.findIndex((c) => c !== 0);
+  return {
+    ran: true,
+    tally,
+    exitCodes,
+    stderr: failed >= 0 ? children[failed]!.stderr() : '',
+    mountsChanged: seen.size > 0 ? [...seen].join(', ') : null,
+  };
 }
 
 export interface BulkResult {
@@ -177,60 +154,47 @@ export interface BulkResult {
   ran: boolean;
   /** How the counts were measured, or why the walker does it all. */
   note: string;
+  /** Set when the host's mounts at or under the tree changed while find ran: not a success. */
+  incomplete?: string;
 }
 
-/**
- * Runs bulkRemove and keeps the caller's tally honest: when find failed on something, what it
- * printed includes entries still there, so what is left is counted (without following links or
- * crossing mounts) and taken off again; the walker that runs next counts what it then removes.
- */
+/** Runs bulkRemove over the tree's top-level entries, split among up to one find per processor. */
 export async function removeInBulk(
   rootFd: number,
   rootPath: string,
   fileId: string,
   add: (d: Tally) => void,
+  hooks?: BulkHooks,
 ): Promise<BulkResult> {
   const groups = splitEntries(rootFd);
-  const runs = await Promise.all(
-    groups
-      ? groups.map((g) => bulkRemove(rootFd, rootPath, fileId, add, undefined, g))
-      : [bulkRemove(rootFd, rootPath, fileId, add)],
-  );
-  const ran = runs.filter((r) => r.ran);
-  const b = ran.find((r) => r.exitCode !== 0) ?? ran[0];
-  if (!b) return { ran: false, note: `walker (find not used: ${runs.map((r) => (r.ran ? '' : r.why)).join('; ')})` };
-  const how = `find -printf '%y %s' before each -delete${runs.length > 1 ? `, ${ran.length} of ${runs.length} in parallel` : ''}`;
-  if (b.exitCode === 0 && ran.length === runs.length) return { ran: true, note: `${how} (exact)` };
-  if (b.exitCode === 0) return { ran: true, note: `${how}; the walker removed the rest (exact)` };
-  // What is left can be told apart from what a find printed only when every find ran.
-  if (ran.length !== runs.length)
-    return { ran: true, note: `${how}: find exited ${b.exitCode} and another did not run: counts may be high` };
-  const left = await treeSize(`/proc/self/fd/${rootFd}/.`).catch(() => null);
-  if (left) add({ files: -left.files, dirs: -left.dirs, bytes: -left.bytes });
+  if (!groups) return { ran: false, note: 'walker (find not used: the folder could not be listed)' };
+  const b = await bulkRemove(rootFd, rootPath, fileId, groups, add, hooks);
+  if (!b.ran) return { ran: false, note: `walker (find not used: ${b.why})` };
+  const how = `find -delete, then -printf '%y %s' (only what was removed is counted), ${groups.length} in parallel`;
+  if (b.mountsChanged !== null) {
+    const incomplete = `host mounts at or under ${rootPath} changed while find ran (${b.mountsChanged}): a mount there may have been detached; not complete`;
+    return { ran: true, note: `${how}: ${incomplete}`, incomplete };
+  }
+  const failed = b.exitCodes.find((c) => c !== 0);
+  if (failed === undefined) return { ran: true, note: `${how} (exact)` };
   const first = b.stderr.split('\n')[0] ?? '';
-  return {
-    ran: true,
-    note: `${how}: find exited ${b.exitCode} (${first}); ${left ? 'what it left was counted and taken off' : 'what it left could not be counted: counts may be high'}`,
-  };
+  return { ran: true, note: `${how}: find exited ${failed} (${first}); the walker removed the rest (exact)` };
 }
 
 /**
- * The working directory's entries split among up to one find per processor (a chroot's top level
- * has a few big folders, so two finds share the work roughly; one find is rm's speed). null: one
- * find over everything (a single processor, or fewer than two entries). Entries made after this
- * listing are left to the walker.
+ * The directory's entries (raw bytes: any name is passed as it is) in up to one group per
+ * processor (a chroot's top level has a few big folders, so the finds share the work roughly).
+ * null: it cannot be listed. Entries made after this listing are left to the walker.
  */
-function splitEntries(rootFd: number): string[][] | null {
-  const k = Math.min(4, availableParallelism());
-  if (k < 2) return null;
-  let names: string[];
+function splitEntries(rootFd: number): Buffer[][] | null {
+  const k = Math.max(1, Math.min(4, availableParallelism()));
+  let names: Buffer[];
   try {
-    names = readdirSync(`/proc/self/fd/${rootFd}`);
+    names = readdirSync(`/proc/self/fd/${rootFd}`, { encoding: 'buffer' });
   } catch {
     return null;
   }
-  if (names.length < 2) return null;
-  const groups: string[][] = Array.from({ length: Math.min(k, names.length) }, () => []);
+  const groups: Buffer[][] = Array.from({ length: Math.min(k, names.length) }, () => []);
   names.forEach((n, i) => groups[i % groups.length]!.push(n));
   return groups;
 }

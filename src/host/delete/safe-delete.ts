@@ -7,7 +7,8 @@ import { lstat, rename, rmdir } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { closeFd, fdPath, fstatBig, mountIdOfFd, openDirAt, procFdUsable } from '../fs/dir-fd.js';
 import { defaultWorkers, runDelete } from './run.js';
-import { bulkToolsAvailable, removeInBulk } from './bulk-find.js';
+import { removeInBulk, type BulkHooks } from './bulk-find.js';
+import { type LogLike, silentLog } from '../log-like.js';
 import { isPseudoFs, statfsType } from '../fs/fs-type.js';
 import { openJournal, type Journal } from '../guard/journal.js';
 import { readMountinfo, type MountEntry } from '../mounts/mountinfo.js';
@@ -29,11 +30,18 @@ export interface DeleteOptions {
   /** "dev:ino" the directory must still have (as planned); anything else refuses with `changed`. */
   expectFileId?: string;
   /**
-   * auto (default): as root, the system's find removes the bulk in a private mount namespace after
-   * the checks (see bulk-find.ts), and the walker finishes what is left; walker: the walker alone
-   * (per-folder mount checks through fds, worker threads).
+   * auto (default): for a tree already moved aside to a trash name (isTrashName), as root, the
+   * system's find removes the bulk in a private mount namespace after the checks (see
+   * bulk-find.ts), and the walker finishes what is left; any other tree, or walker: the walker
+   * alone (per-folder mount checks through fds, worker threads). A user-named path is never given
+   * to find: a mount made on the host under it after find's namespace was copied would be
+   * detached when find removes the folder it sits on.
    */
   method?: 'auto' | 'walker';
+  /** Where a refusal to report success is logged (host mounts changed while find ran). */
+  log?: LogLike;
+  /** Test hooks into the bulk path. */
+  bulkHooks?: BulkHooks;
 }
 
 export interface DeleteResult {
@@ -171,15 +179,31 @@ export async function deleteTreeIn(
     };
     res.via = 'walker';
     res.accounting = opts.countBytes === false ? 'walker (bytes not counted)' : 'walker, lstat of each file';
-    if ((opts.method ?? 'auto') === 'auto' && !opts.mountPoints?.size && bulkToolsAvailable()) {
-      const bulk = await removeInBulk(rootFd, realPath, fileIdOfFd(rootFd), (d) => {
-        res.deletedFiles += d.files;
-        res.deletedDirs += d.dirs;
-        res.bytes += opts.countBytes === false ? 0 : d.bytes;
-        progress();
-      });
-      if (bulk.ran) res.via = 'find';
-      res.accounting = bulk.note;
+    if ((opts.method ?? 'auto') === 'auto' && !opts.mountPoints?.size) {
+      if (!isTrashName(basename(realPath))) res.accounting += ' (in place: find is used only on trees moved aside)';
+      else {
+        const bulk = await removeInBulk(
+          rootFd,
+          realPath,
+          fileIdOfFd(rootFd),
+          (d) => {
+            res.deletedFiles += d.files;
+            res.deletedDirs += d.dirs;
+            res.bytes += opts.countBytes === false ? 0 : d.bytes;
+            progress();
+          },
+          opts.bulkHooks,
+        );
+        if (bulk.ran) res.via = 'find';
+        res.accounting = bulk.note;
+        if (bulk.incomplete !== undefined) {
+          // Like a lazy detach: what the mount exposed is not ours to judge; stop, keep the rest.
+          res.errors.push({ path: realPath, op: 'find', code: 'EMOUNTCHANGED', message: bulk.incomplete });
+          (opts.log ?? silentLog).warn({ target: realPath, reason: bulk.incomplete }, 'delete not complete');
+          progress(true);
+          return res;
+        }
+      }
     }
     const run = await runDelete(
       {
