@@ -1,3 +1,4 @@
+// Over 250 lines on purpose: every way a mount or a name could lead find outside the tree, on real mounts.
 // The deleter's bulk path (the system's find in a private mount namespace) against real mounts:
 // it is taken only for a tree moved aside to a trash name, never with a mount under the target;
 // a host mount made after find's checks stops every find before anything is deleted, one that
