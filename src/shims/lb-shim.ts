@@ -21,6 +21,7 @@ import {
 import { loadConfigFast } from '../config/load-fast.js';
 import { statePaths } from '../host/system/state-dir.js';
 import { connectSwarm } from '../runtime/swarm-connect.js';
+import { askSquashfsAdvice, type SquashfsAdvice } from './squashfs-advise.js';
 
 const env = process.env;
 const connectMs = Number(env.ISOSWARM_SHIM_CONNECT_MS ?? 2000);
@@ -71,22 +72,9 @@ async function main(): Promise<number> {
     const { requestEndpoint } = await import('../bus/request.js');
     const prefix = config.nats.subjectPrefix;
     const runId = env.ISOSWARM_RUN_ID ?? null;
-    let call: { callId: string; ran: string[]; changed: string[]; tuned: { label: string } | null; note?: string };
+    let call: SquashfsAdvice;
     try {
-      call = await requestEndpoint(
-        s.nc,
-        prefix,
-        'coordinator',
-        'squashfs-advise',
-        {
-          runId,
-          cwd,
-          args: [source, dest, ...asked],
-          policy: env.ISOSWARM_SQUASHFS ?? 'fill',
-          mode: env.ISOSWARM_TUNE_MODE ?? 'auto',
-        },
-        Number(env.ISOSWARM_SHIM_ADVISE_MS ?? 30 * 60_000),
-      );
+      call = await askSquashfsAdvice(s.nc, prefix, env, cwd, [source, dest, ...asked]);
     } catch (e) {
       process.stderr.write(
         `isoswarm: the swarm did not answer (${(e as Error).message}); binary_rootfs runs as configured\n`,

@@ -10,6 +10,7 @@ import { loadConfigFast } from '../config/load-fast.js';
 import { statePaths } from '../host/system/state-dir.js';
 import { connectSwarm } from '../runtime/swarm-connect.js';
 import { realTool as findTool, runTool } from './tool-run.js';
+import { askSquashfsAdvice, type SquashfsAdvice } from './squashfs-advise.js';
 
 const TOOL = 'mksquashfs';
 const env = process.env;
@@ -37,22 +38,9 @@ async function main(): Promise<number> {
     const prefix = config.nats.subjectPrefix;
     const { requestEndpoint } = await import('../bus/request.js');
     const runId = env.ISOSWARM_RUN_ID ?? null;
-    let call: { callId: string; ran: string[]; changed: string[]; tuned: { label: string } | null; note?: string };
+    let call: SquashfsAdvice;
     try {
-      call = await requestEndpoint(
-        s.nc,
-        prefix,
-        'coordinator',
-        'squashfs-advise',
-        {
-          runId,
-          cwd: process.cwd(),
-          args,
-          policy: env.ISOSWARM_SQUASHFS ?? 'fill',
-          mode: env.ISOSWARM_TUNE_MODE ?? 'auto',
-        },
-        Number(env.ISOSWARM_SHIM_ADVISE_MS ?? 30 * 60_000),
-      );
+      call = await askSquashfsAdvice(s.nc, prefix, env, process.cwd(), args);
     } catch (e) {
       return await plain(tool, args, `the swarm did not answer (${(e as Error).message})`);
     }

@@ -1,0 +1,35 @@
+// The one question both squashfs-facing shims (mksquashfs, live-build's lb) ask the swarm: which
+// options to run for this call, under the run's policy and mode (ISOSWARM_SQUASHFS, ISOSWARM_TUNE_MODE).
+import type { NatsConnection } from '../bus/connect.js';
+
+export interface SquashfsAdvice {
+  callId: string;
+  ran: string[];
+  changed: string[];
+  tuned: { label: string } | null;
+  note?: string;
+}
+
+export async function askSquashfsAdvice(
+  nc: NatsConnection,
+  prefix: string,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+  args: string[],
+): Promise<SquashfsAdvice> {
+  const { requestEndpoint } = await import('../bus/request.js');
+  return requestEndpoint<SquashfsAdvice>(
+    nc,
+    prefix,
+    'coordinator',
+    'squashfs-advise',
+    {
+      runId: env.ISOSWARM_RUN_ID ?? null,
+      cwd,
+      args,
+      policy: env.ISOSWARM_SQUASHFS ?? 'fill',
+      mode: env.ISOSWARM_TUNE_MODE ?? 'auto',
+    },
+    Number(env.ISOSWARM_SHIM_ADVISE_MS ?? 30 * 60_000),
+  );
+}
