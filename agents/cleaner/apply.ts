@@ -81,6 +81,7 @@ async function cleanTree(
   journal: Journal,
   res: CleanTargetResult,
   ctx: Ctx,
+  expectedEntries?: number,
 ): Promise<void> {
   const log = ctx.log ?? silentLog;
   const onProgress = (files: number, bytes: number): void => ctx.onProgress?.({ path, files, bytes });
@@ -99,6 +100,7 @@ async function cleanTree(
       fileId,
       onProgress,
       log,
+      expectedEntries,
       ...chosen,
       onMoved: (trash) => log.info({ target: path, trash }, 'moved aside'),
     });
@@ -160,7 +162,9 @@ async function runAction(
     res.reason = a?.why ?? 'nothing planned';
   } else if (a.type === 'delete-tree') {
     if (!t.target) throw new Error(`no planned directory for ${path}`);
-    await cleanTree(path, t.target.fileId, journal, res, ctx);
+    // The plan's count picks the delete's method (a few thousand entries are not worth two finds).
+    const planned = a.size.truncated ? undefined : a.size.files + a.size.dirs;
+    await cleanTree(path, t.target.fileId, journal, res, ctx, planned);
   } else if (a.type === 'evict' || a.type === 'remove-temp') {
     const step = {
       id: `${a.type}:${path}`,

@@ -158,15 +158,16 @@ export interface BulkResult {
   incomplete?: string;
 }
 
-/** Runs bulkRemove over the tree's top-level entries, split among up to one find per processor. */
+/** Runs bulkRemove over the tree's top-level entries, split among up to `maxFinds` finds (default: one per processor, at most 4). */
 export async function removeInBulk(
   rootFd: number,
   rootPath: string,
   fileId: string,
   add: (d: Tally) => void,
   hooks?: BulkHooks,
+  maxFinds?: number,
 ): Promise<BulkResult> {
-  const groups = splitEntries(rootFd);
+  const groups = splitEntries(rootFd, maxFinds);
   if (!groups) return { ran: false, note: 'walker (find not used: the folder could not be listed)' };
   const b = await bulkRemove(rootFd, rootPath, fileId, groups, add, hooks);
   if (!b.ran) return { ran: false, note: `walker (find not used: ${b.why})` };
@@ -186,8 +187,8 @@ export async function removeInBulk(
  * processor (a chroot's top level has a few big folders, so the finds share the work roughly).
  * null: it cannot be listed. Entries made after this listing are left to the walker.
  */
-function splitEntries(rootFd: number): Buffer[][] | null {
-  const k = Math.max(1, Math.min(4, availableParallelism()));
+function splitEntries(rootFd: number, maxFinds?: number): Buffer[][] | null {
+  const k = Math.max(1, maxFinds ?? Math.min(4, availableParallelism()));
   let names: Buffer[];
   try {
     names = readdirSync(`/proc/self/fd/${rootFd}`, { encoding: 'buffer' });

@@ -8,6 +8,7 @@ import { basename, dirname } from 'node:path';
 import { closeFd, fdPath, fstatBig, mountIdOfFd, openDirAt, procFdUsable } from '../fs/dir-fd.js';
 import { defaultWorkers, runDelete } from './run.js';
 import { removeInBulk, type BulkHooks } from './bulk-find.js';
+import { findsFor, WALKER_BELOW } from './bulk-choice.js';
 import { type LogLike, silentLog } from '../log-like.js';
 import { isPseudoFs, statfsType } from '../fs/fs-type.js';
 import { openJournal, type Journal } from '../guard/journal.js';
@@ -38,6 +39,11 @@ export interface DeleteOptions {
    * detached when find removes the folder it sits on.
    */
   method?: 'auto' | 'walker';
+  /**
+   * Entries (files + folders) the plan counted. On the find path it decides how many finds are
+   * worth starting, and a tree too small to pay for one is left to the walker (bulk-choice.ts).
+   */
+  expectedEntries?: number;
   /** Where a refusal to report success is logged (host mounts changed while find ran). */
   log?: LogLike;
   /** Test hooks into the bulk path. */
@@ -179,8 +185,11 @@ export async function deleteTreeIn(
     };
     res.via = 'walker';
     res.accounting = opts.countBytes === false ? 'walker (bytes not counted)' : 'walker, lstat of each file';
+    const finds = findsFor(opts.expectedEntries);
     if ((opts.method ?? 'auto') === 'auto' && !opts.mountPoints?.size) {
       if (!isTrashName(basename(realPath))) res.accounting += ' (in place: find is used only on trees moved aside)';
+      else if (finds === 0)
+        res.accounting += ` (find not started: ${opts.expectedEntries} entries planned, below ${WALKER_BELOW})`;
       else {
         const bulk = await removeInBulk(
           rootFd,
@@ -193,6 +202,7 @@ export async function deleteTreeIn(
             progress();
           },
           opts.bulkHooks,
+          finds,
         );
         if (bulk.ran) res.via = 'find';
         res.accounting = bulk.note;
