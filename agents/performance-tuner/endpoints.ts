@@ -15,6 +15,7 @@ import { optimizeSystem } from '../../src/host/system/kernel-apply.js';
 import { readCheckpoint, rollback } from '../../src/host/system/kernel-rollback.js';
 import type { AgentContext } from '../../src/runtime/agent-process.js';
 import { recoverScratch, scratchJournalDir } from '../../src/host/delete/scratch-journal.js';
+import { readOnlySwarm } from '../../src/runtime/read-only-swarm.js';
 import { MemoryClient } from '../../src/runtime/memory-client.js';
 import { BusError, refuse } from '../../src/schemas/bus-error.js';
 import {
@@ -70,13 +71,15 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
     }
   };
   const policy = effectivePolicy(ctx.config);
-  // Scratch a predecessor killed mid-tune left behind goes first (through the safe deleter).
-  void recoverScratch(scratchJournalDir({ ISOSWARM_HOME: ctx.stateDir }))
-    .then((r) => {
-      if (r.removed.length) ctx.log.info({ removed: r.removed }, 'removed scratch dirs a killed tuner left behind');
-      for (const f of r.failed) ctx.log.warn(f, 'a scratch dir left behind could not be removed');
-    })
-    .catch((e: Error) => ctx.log.warn({ err: e.message }, 'the scratch journal could not be read'));
+  // Scratch a predecessor killed mid-tune left behind goes first (through the safe deleter), unless
+  // a dry run started this swarm.
+  if (!readOnlySwarm())
+    void recoverScratch(scratchJournalDir({ ISOSWARM_HOME: ctx.stateDir }))
+      .then((r) => {
+        if (r.removed.length) ctx.log.info({ removed: r.removed }, 'removed scratch dirs a killed tuner left behind');
+        for (const f of r.failed) ctx.log.warn(f, 'a scratch dir left behind could not be removed');
+      })
+      .catch((e: Error) => ctx.log.warn({ err: e.message }, 'the scratch journal could not be read'));
 
   return {
     // A root restored into a chroot with the apt cache attached: its packages came from the root

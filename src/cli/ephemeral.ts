@@ -1,4 +1,6 @@
 // Commands that need the agents use the running swarm, or start one for the call and stop it after.
+// A swarm started for one command stops itself when that CLI is killed (temporary-swarm.ts); one
+// started for a dry run changes nothing on its own (read-only-swarm.ts).
 import type { NatsConnection } from '../bus/connect.js';
 import type { CliContext } from './context.js';
 
@@ -6,7 +8,7 @@ export async function withAnySwarm<T>(
   ctx: CliContext,
   fn: (nc: NatsConnection) => Promise<T>,
   say: (m: string) => void = () => undefined,
-  opts: { forRun?: boolean } = {},
+  opts: { dryRun?: boolean } = {},
 ): Promise<T> {
   const c = await import('./context.js');
   const s = await c.connectSwarm(ctx);
@@ -20,13 +22,16 @@ export async function withAnySwarm<T>(
   }
   const { up, down } = await import('../runtime/lifecycle.js');
   say('no swarm running: starting one for this command');
-  // Started for one run: if this CLI is killed, the swarm finishes the run and then stops itself.
+  // Started for this command: if this CLI is killed (SIGKILL runs no finally), the swarm finishes
+  // any run it was given and then stops itself.
   const coordinatorEnv: NodeJS.ProcessEnv = {};
-  if (opts.forRun) {
-    const { refOf } = await import('../host/proc/process-identity.js');
-    const { TEMPORARY_FOR_RUN_ENV } = await import('../coordinator/temporary-swarm.js');
-    const me = refOf(process.pid);
-    if (me) coordinatorEnv[TEMPORARY_FOR_RUN_ENV] = `${me.pid}:${me.startTime}`;
+  const { refOf } = await import('../host/proc/process-identity.js');
+  const { TEMPORARY_FOR_CLI_ENV } = await import('../coordinator/temporary-swarm.js');
+  const me = refOf(process.pid);
+  if (me) coordinatorEnv[TEMPORARY_FOR_CLI_ENV] = `${me.pid}:${me.startTime}`;
+  if (opts.dryRun) {
+    const { READ_ONLY_SWARM_ENV } = await import('../runtime/read-only-swarm.js');
+    coordinatorEnv[READ_ONLY_SWARM_ENV] = '1';
   }
   await up(ctx.config, ctx.paths, { coordinatorEnv });
   // A first Ctrl-C must not cut a teardown in half (or skip the one after a build that Ctrl-C just

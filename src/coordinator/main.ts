@@ -25,6 +25,7 @@ import { serveUntilStopped, serviceMain, startServiceProcess } from '../runtime/
 import { runEndpoints, startRunWatch, type RunWatch } from './run-watch.js';
 import { announceAgentExits, hostDashboards, takeDashboardRequest } from './dashboard-host.js';
 import { starterFromEnv, stopOwnServer, watchTemporarySwarm, type TemporaryWatch } from './temporary-swarm.js';
+import { readOnlySwarm } from '../runtime/read-only-swarm.js';
 
 async function main(): Promise<void> {
   const dashboardRequest = takeDashboardRequest(process.env);
@@ -144,8 +145,12 @@ async function main(): Promise<void> {
   // The coordinator shows every notification (agents' and the notification hook's) in its log.
   watchNotifications(nc, prefix, (n) => log.info({ notification: n }, `notification from ${n.source}: ${n.message}`));
   // Runs whose runner was lost (now or while no coordinator ran) are finished by the swarm.
-  runWatch = startRunWatch(nc, prefix, paths, log);
-  void runWatch.scan();
+  // A swarm a dry run started leaves them to the next one (it changes nothing on its own).
+  if (readOnlySwarm()) log.info('swarm started for a dry run: lost runs are left for the next swarm');
+  else {
+    runWatch = startRunWatch(nc, prefix, paths, log);
+    void runWatch.scan();
+  }
   const starter = starterFromEnv();
   if (starter) {
     const rw = runWatch;
@@ -153,7 +158,8 @@ async function main(): Promise<void> {
       starter,
       paths,
       log,
-      busy: () => rw.busy(),
+      busy: () => rw?.busy() ?? false,
+      takesNoRunsOver: rw === undefined,
       onIdle: (why) => {
         stopServerToo = true;
         void shutdown(why);

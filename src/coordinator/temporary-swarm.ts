@@ -1,8 +1,9 @@
-// A swarm that `isoswarm run` started for itself (no swarm was running) is stopped by that CLI when
-// the run ends. When the CLI was killed instead, the swarm finishes the lost run (run-watch.ts) and
-// then nobody would ever stop it: this watch stops it once the CLI that started it is gone, no run
-// in the registry is still active and no lost run is being finished. Another `run` that joined the
-// swarm meanwhile keeps it alive until its run is done too.
+// A swarm that a CLI command (`run`, `cleanup`, `tune`, ...) started for itself (no swarm was
+// running) is stopped by that CLI when the command ends. When the CLI was killed instead (SIGKILL
+// runs no cleanup), the swarm finishes a lost run if there is one (run-watch.ts) and then nobody
+// would ever stop it: this watch stops it once the CLI that started it is gone, no run in the
+// registry is still active and no lost run is being finished. Another `run` that joined the swarm
+// meanwhile keeps it alive until its run is done too.
 import { readRunFile, removeRunFile } from '../runtime/run-file.js';
 import { stopProcesses } from '../runtime/swarm-processes.js';
 import { isAlive, type ProcessRef } from '../host/proc/process-identity.js';
@@ -10,18 +11,21 @@ import type { StatePaths } from '../host/system/state-dir.js';
 import type { Logger } from '../log/logger.js';
 import { listEntries } from '../run/registry.js';
 
-/** The environment variable `up` sets for a swarm started for one `run`: "<pid>:<start time>" of that CLI. */
-export const TEMPORARY_FOR_RUN_ENV = 'ISOSWARM_TEMPORARY_FOR_RUN';
+/** The environment variable `up` sets for a swarm started for one command: "<pid>:<start time>" of that CLI. */
+export const TEMPORARY_FOR_CLI_ENV = 'ISOSWARM_TEMPORARY_FOR_CLI';
 
 export function starterFromEnv(env: NodeJS.ProcessEnv = process.env): ProcessRef | null {
-  const m = /^(\d+):(\d+)$/.exec(env[TEMPORARY_FOR_RUN_ENV] ?? '');
+  const m = /^(\d+):(\d+)$/.exec(env[TEMPORARY_FOR_CLI_ENV] ?? '');
   return m ? { pid: Number(m[1]), startTime: Number(m[2]) } : null;
 }
 
-/** Runs in the registry not yet finished (done.json absent), whoever runs or finishes them. */
-export function activeRuns(stateRoot: string): string[] {
+/**
+ * Runs in the registry not yet finished (done.json absent), whoever runs or finishes them; with
+ * `liveRunnerOnly`, only those whose CLI still runs (a swarm that takes no lost run over).
+ */
+export function activeRuns(stateRoot: string, liveRunnerOnly = false): string[] {
   return listEntries(stateRoot)
-    .filter((e) => e.run && !e.done)
+    .filter((e) => e.run && !e.done && (!liveRunnerOnly || isAlive(e.run.cli)))
     .map((e) => e.runId);
 }
 
@@ -39,6 +43,8 @@ export function watchTemporarySwarm(opts: {
   log: Logger;
   /** A lost run is being finished right now. */
   busy: () => boolean;
+  /** This swarm finishes no lost run (a dry run's): a lost run in the registry does not keep it up. */
+  takesNoRunsOver?: boolean;
   onIdle: (why: string) => void;
   intervalMs?: number;
 }): TemporaryWatch {
@@ -46,7 +52,7 @@ export function watchTemporarySwarm(opts: {
   const timer = setInterval(() => {
     let active: string[];
     try {
-      active = activeRuns(opts.paths.root);
+      active = activeRuns(opts.paths.root, opts.takesNoRunsOver);
     } catch {
       active = ['(the run registry could not be read)'];
     }
@@ -55,7 +61,7 @@ export function watchTemporarySwarm(opts: {
     if (idleChecks < 2) return;
     clearInterval(timer);
     opts.onIdle(
-      `temporary swarm: the isoswarm run (pid ${opts.starter.pid}) that started it is gone and no run is left`,
+      `temporary swarm: the isoswarm command (pid ${opts.starter.pid}) that started it is gone and no run is left`,
     );
   }, opts.intervalMs ?? 1000);
   timer.unref();

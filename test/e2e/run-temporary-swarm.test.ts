@@ -99,7 +99,7 @@ test('a temporary swarm whose run CLI was SIGKILLed finishes the run, then stops
   assert.deepEqual(processesOfHome(home), [], 'no process of this state dir is left');
   assert.equal(existsSync(`${home}/run.json`), false, 'run.json removed');
   const log = readFileSync(`${home}/logs/swarm.log`, 'utf8');
-  assert.match(log, /temporary swarm: the isoswarm run \(pid \d+\) that started it is gone/);
+  assert.match(log, /temporary swarm: the isoswarm command \(pid \d+\) that started it is gone/);
 });
 
 test('a swarm started with `up` is not stopped when a run CLI using it is killed', async () => {

@@ -140,6 +140,7 @@ export function registerCleanup(program: Command, globals: () => GlobalOptions):
           return { teardowns, clean: done.clean, blocked, dryRun: false, ...(monitor ? { monitor } : {}) };
         },
         say,
+        { dryRun: !!o.dryRun },
       );
       if (o.json) printJson(out);
       else if (out.dryRun) {

@@ -174,7 +174,6 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
             say,
           }),
         say,
-        { forRun: true },
       );
       const { saveRun } = await import('../../run/save.js');
       let saved: { record: RunRecord; html: string; file: string };

@@ -53,6 +53,7 @@ export function registerUnmount(program: Command, globals: () => GlobalOptions):
             }),
           ),
         (m) => !o.json && warn(m),
+        { dryRun: !!o.dryRun },
       );
       if (o.json) printJson(reply);
       else if (o.dryRun || !reply.result) printLine(reply.text);
