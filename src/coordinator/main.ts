@@ -80,7 +80,6 @@ async function main(): Promise<void> {
   // Assigned once the service is up; shutdown may run before that.
   // eslint-disable-next-line prefer-const
   let reactor: Awaited<ReturnType<typeof startReactor>> | undefined;
-  // eslint-disable-next-line prefer-const
   let runWatch: RunWatch | undefined;
   // eslint-disable-next-line prefer-const
   let stopDashboards: (() => Promise<void>) | undefined;
