@@ -20,6 +20,7 @@ import { mountsUnder } from '../../src/host/mounts/mountinfo.js';
 import { isAtOrUnder } from '../../src/host/fs/paths.js';
 import { defaultDeny, type PathPolicy } from '../../src/host/guard/path-policy.js';
 import { assertHostUnchanged, hostSnapshot, readMountsSync } from './host-snapshot.js';
+import { killGroupSync, onInterrupt, unmountAndRemoveSync } from './interrupt-cleanup.js';
 
 export interface Fixture {
   scratch: string;
@@ -34,7 +35,7 @@ export async function createFixture(name: string): Promise<Fixture> {
   const scratch = realpathSync(mkdtempSync(`/tmp/isoswarm-test-${name}-`));
   const chroot = `${scratch}/chroot`;
   mkdirSync(chroot);
-  return {
+  const fx: Fixture = {
     scratch,
     chroot,
     policy: { safePrefixes: [scratch], deny: defaultDeny() },
@@ -42,7 +43,18 @@ export async function createFixture(name: string): Promise<Fixture> {
     children: [],
     canaries: new Map(),
   };
+  // Killed by SIGTERM/SIGINT, the test runs no cleanupFixture: its processes and mounts go anyway.
+  interrupted.set(
+    scratch,
+    onInterrupt(`fixture ${scratch}`, () => {
+      for (const c of fx.children) killGroupSync(c.pid);
+      unmountAndRemoveSync(scratch);
+    }),
+  );
+  return fx;
 }
+
+const interrupted = new Map<string, () => void>();
 
 export async function mount(...args: string[]): Promise<void> {
   await runOk('mount', args);
@@ -158,6 +170,8 @@ export async function makeImage(path: string, fs: 'ext2' | 'ext4', sizeMb = 8): 
 }
 
 export async function cleanupFixture(fx: Fixture): Promise<void> {
+  interrupted.get(fx.scratch)?.();
+  interrupted.delete(fx.scratch);
   for (const c of fx.children) {
     if (isRunning(c) && c.pid !== undefined) {
       try {

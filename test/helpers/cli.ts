@@ -1,7 +1,8 @@
 // Runs the built CLI as a real process, each test with its own state dir.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { onInterrupt } from './interrupt-cleanup.js';
 
 export const CLI = fileURLToPath(new URL('../../src/cli/bin.cjs', import.meta.url));
 
@@ -13,7 +14,14 @@ export interface CliRun {
 }
 
 export function scratchHome(tag: string): string {
-  return mkdtempSync(`/tmp/isoswarm-test-${tag}-`);
+  const home = mkdtempSync(`/tmp/isoswarm-test-${tag}-`);
+  // Killed by SIGTERM/SIGINT, the test runs no after(): its swarm is brought down and the dir removed.
+  onInterrupt(`state dir ${home}`, () => {
+    if (existsSync(`${home}/run.json`))
+      spawnSync(process.execPath, [CLI, 'down'], { env: testEnv(home), stdio: 'ignore', timeout: 30_000 });
+    if (existsSync(home)) removeScratch(home);
+  });
+  return home;
 }
 
 export function testEnv(home: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { nkeys } from 'nats';
 import { runOk } from '../../src/host/exec.js';
 import { freeLoopbackPort } from '../../src/bus/nats-server.js';
+import { onInterrupt } from './interrupt-cleanup.js';
 
 export interface TlsFiles {
   ca: string;
@@ -181,6 +182,7 @@ export async function startExternalServer(
     { mode: 0o600 },
   );
   const child: ChildProcess = spawn('nats-server', ['-c', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const forget = onInterrupt(`nats-server ${name}`, () => void child.kill('SIGKILL'));
   let err = '';
   child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
   const end = Date.now() + 5000;
@@ -191,6 +193,7 @@ export async function startExternalServer(
   return {
     url: `nats://127.0.0.1:${port}`,
     stop: async () => {
+      forget();
       if (child.exitCode !== null || child.signalCode !== null) return;
       const gone = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');

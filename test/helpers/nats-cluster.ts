@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { connect as tcp } from 'node:net';
 import { join } from 'node:path';
 import { freeLoopbackPort } from '../../src/bus/nats-server.js';
+import { onInterrupt } from './interrupt-cleanup.js';
 
 export interface ClusterNode {
   name: string;
@@ -64,7 +65,10 @@ export async function startCluster(dir: string, authorization: object, size = 3)
   }
   const start = async (i: number): Promise<void> => {
     const n = nodes[i]!;
-    n.child = spawn('nats-server', ['-c', n.conf], { stdio: 'ignore' });
+    const child = spawn('nats-server', ['-c', n.conf], { stdio: 'ignore' });
+    n.child = child;
+    const forget = onInterrupt(`nats node ${n.name}`, () => void child.kill('SIGKILL'));
+    child.once('exit', forget);
     const end = Date.now() + 10_000;
     while (!(await reachable(n.port))) {
       if (Date.now() > end) throw new Error(`nats node ${n.name} does not listen on ${n.port}`);
