@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   // A farm: this host's learning goes to every host, and theirs comes into this LMDB.
   const patterns = config.farm.enabled
-    ? startPatternSync({ nc, prefix, host: busHost(), replicas: config.farm.replicas, ops, log })
+    ? await startPatternSync({ nc, prefix, host: busHost(), replicas: config.farm.replicas, ops, log })
     : null;
 
   // On the private server each agent gets its own role's password; on an external one, the same credentials.
