@@ -19,6 +19,7 @@ import { startReactor } from './reactor.js';
 import { watchNotifications } from '../runtime/notify.js';
 import { agentEndpoints } from './agent-endpoints.js';
 import { startPatternSync } from '../farm/pattern-sync.js';
+import { farmBlobEndpoints } from './farm-blob-endpoints.js';
 import { adoptLiveAgents } from './adoption.js';
 import { agentUsersFromEnv } from './agent-users.js';
 import { serveUntilStopped, serviceMain, startServiceProcess } from '../runtime/service-process.js';
@@ -118,6 +119,7 @@ async function main(): Promise<void> {
       ...agentEndpoints(nc, config, supervisor),
       ...runEndpoints(paths),
       ...guardEndpoints(config),
+      ...farmBlobEndpoints(nc, config, { prefix, host: busHost(), stateDir: paths.root }),
       status: endpoint({
         input: statusInput,
         handler: () => ({
