@@ -16,6 +16,8 @@ export interface Bucket {
   create(key: string, value: unknown): Promise<number>;
   /** Fails with CasConflict when the key's revision is no longer `revision`. */
   update(key: string, value: unknown, revision: number): Promise<number>;
+  /** The revision of the bucket's newest write (0 when empty): how far a watcher should have got. */
+  lastRevision(): Promise<number>;
   /** Current values, then every change; `onReady` once the current values were delivered. */
   watch(filter: string, onValue: (v: KvValue) => void, onReady?: () => void): Promise<{ stop(): void }>;
 }
@@ -66,6 +68,9 @@ export async function openBucket(nc: NatsConnection, prefix: string, what: strin
     },
     create: (key, value) => cas(key, () => kv.create(key, encodeJson(value))),
     update: (key, value, revision) => cas(key, () => kv.update(key, encodeJson(value), revision)),
+    async lastRevision() {
+      return (await kv.status()).streamInfo.state.last_seq;
+    },
     async watch(filter, onValue, onReady) {
       const it = await kv.watch({ key: filter, initializedFn: onReady });
       void (async () => {

@@ -139,6 +139,10 @@ export function permissionsFor(role: Role, prefix: string, host = busHost(), far
         `${p}.coordinator.memory-get`,
         `${p}.coordinator.memory-set`,
         `${p}.coordinator.memory-record`,
+        // The root cache reaches the farm's blob store through its coordinator.
+        ...(role === 'performance-tuner'
+          ? [`${p}.coordinator.farm-blob-fetch`, `${p}.coordinator.farm-blob-publish`]
+          : []),
         `${p}.events.>`,
         `${p}.metrics`,
         `${p}.progress.>`,

@@ -19,6 +19,7 @@ import { startReactor } from './reactor.js';
 import { watchNotifications } from '../runtime/notify.js';
 import { agentEndpoints } from './agent-endpoints.js';
 import { startPatternSync } from '../farm/pattern-sync.js';
+import { farmBlobEndpoints } from './farm-blob-endpoints.js';
 import { adoptLiveAgents } from './adoption.js';
 import { agentUsersFromEnv } from './agent-users.js';
 import { serveUntilStopped, serviceMain, startServiceProcess } from '../runtime/service-process.js';
@@ -47,7 +48,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   // A farm: this host's learning goes to every host, and theirs comes into this LMDB.
   const patterns = config.farm.enabled
-    ? startPatternSync({ nc, prefix, host: busHost(), replicas: config.farm.replicas, ops, log })
+    ? await startPatternSync({ nc, prefix, host: busHost(), replicas: config.farm.replicas, ops, log })
     : null;
 
   // On the private server each agent gets its own role's password; on an external one, the same credentials.
@@ -118,6 +119,7 @@ async function main(): Promise<void> {
       ...agentEndpoints(nc, config, supervisor),
       ...runEndpoints(paths),
       ...guardEndpoints(config),
+      ...farmBlobEndpoints(nc, config, { prefix, host: busHost(), stateDir: paths.root }),
       status: endpoint({
         input: statusInput,
         handler: () => ({

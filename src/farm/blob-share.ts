@@ -17,14 +17,29 @@ export interface FarmFetch {
   from: string;
 }
 
+/** What the farm's index holds for a cache key: the blob and what its publisher said about it. */
+export interface FarmIndexEntry {
+  sha256: string;
+  host: string;
+  at: string;
+  meta?: Record<string, unknown>;
+}
+
 /** What a local content-addressed cache needs from the farm. */
 export interface RootCacheFarm {
   /** The sha256 another host recorded for `cacheKey`, or null. */
   lookup(cacheKey: string): Promise<string | null>;
+  /** The index entry for `cacheKey`, or null. */
+  describe(cacheKey: string): Promise<FarmIndexEntry | null>;
   /** Copies blob `sha256` to `dest` (verified); null when the farm does not have it. */
   fetch(sha256: string, dest: string): Promise<FarmFetch | null>;
-  /** Shares a local blob (its sha256 checked first) and records `cacheKey` → sha256. */
-  publish(cacheKey: string, file: string, sha256: string): Promise<'stored' | 'already-there'>;
+  /** Shares a local blob (its sha256 checked first) and records `cacheKey` → sha256 (and `meta`). */
+  publish(
+    cacheKey: string,
+    file: string,
+    sha256: string,
+    meta?: Record<string, unknown>,
+  ): Promise<'stored' | 'already-there'>;
 }
 
 const SHA = /^[0-9a-f]{64}$/;
@@ -50,11 +65,15 @@ export async function openRootCacheFarm(
   const shelf: BlobShelf = await openShelf(nc, o.prefix, what, o.replicas);
   const index: Bucket = await openBucket(nc, o.prefix, `${what}_index`, o.replicas);
   const indexKey = (k: string) => `k.${createHash('sha256').update(k).digest('hex')}`;
+  const describe = async (cacheKey: string): Promise<FarmIndexEntry | null> => {
+    const v = await index.get(indexKey(cacheKey));
+    const e = v?.value as FarmIndexEntry | null;
+    return v && !v.deleted && e && typeof e.sha256 === 'string' && SHA.test(e.sha256) ? e : null;
+  };
   return {
+    describe,
     async lookup(cacheKey) {
-      const v = await index.get(indexKey(cacheKey));
-      const sha = (v?.value as { sha256?: string } | null)?.sha256;
-      return v && !v.deleted && sha && SHA.test(sha) ? sha : null;
+      return (await describe(cacheKey))?.sha256 ?? null;
     },
     async fetch(sha256, dest) {
       if (!SHA.test(sha256)) throw new Error(`not a sha256: ${sha256}`);
@@ -77,13 +96,13 @@ export async function openRootCacheFarm(
       const meta = await index.get(`b.${sha256}`);
       return { sha256, size: got.size, from: String((meta?.value as { host?: string } | null)?.host ?? '?') };
     },
-    async publish(cacheKey, file, sha256) {
+    async publish(cacheKey, file, sha256, meta) {
       const actual = await sha256File(file);
       if (actual !== sha256) throw new BlobMismatch(sha256, actual);
       const name = `sha256-${sha256}`;
       const there = await shelf.has(name);
       if (!there) await shelf.putFile(name, file, { host: o.host });
-      const rec = { sha256, host: o.host, at: new Date().toISOString() };
+      const rec: FarmIndexEntry = { sha256, host: o.host, at: new Date().toISOString(), ...(meta ? { meta } : {}) };
       await index.create(`b.${sha256}`, rec).catch(() => undefined); // the first publisher is kept
       await index.create(indexKey(cacheKey), rec).catch(() => undefined);
       return there ? 'already-there' : 'stored';

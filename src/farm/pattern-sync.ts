@@ -1,18 +1,17 @@
-// Shared patterns: every optimization/* learning event of this host goes to an outbox in the local
-// LMDB (so it survives a crash and an outage), then into the farm's KV bucket by compare-and-set on
-// the record's revision; a watcher writes every host's records back into this host's LMDB, which stays
-// the read path (and works offline). The local value of a record is always the bucket's value with
-// this host's events not yet in it applied on top (pattern-merge.ts), so nothing shows twice or not at all.
+// Shared patterns: this host's contribution to every optimization/* record (farm/ledger.ts) is copied
+// to a key of its own in the farm's KV bucket, and a watcher copies every other member's contribution
+// into this host's LMDB, where the record is re-merged (record-merge.ts). LMDB stays the read path
+// and keeps working offline: a changed contribution is only marked to be copied, and the copy is
+// retried until the bucket takes it. A contribution is a whole value with a version, written by one
+// member only, so a repeated or lost write can neither add a count twice nor lose one, and no two
+// hosts ever compare-and-set the same key (the CAS guards a member against an older copy of itself).
 import type { NatsConnection } from '../bus/connect.js';
 import { CasConflict, openBucket, type Bucket, type KvValue } from '../bus/kv.js';
 import type { Logger } from '../log/logger.js';
 import type { MemoryOps, RecordListener } from '../memory/operations.js';
-import { appliedOf, foldPending, kvKeyOf, memKeyOf, type Pending } from './pattern-merge.js';
-
-const OUTBOX = 'farm/outbox/';
-const SEQ_KEY = 'farm/seq';
-/** Events folded into one compare-and-set: a burst costs a few writes, not one per event. */
-const MAX_FOLD = 500;
+import { kvKeyOf, memKeyOf } from './kv-keys.js';
+import { FarmLedger, type Contribution } from './ledger.js';
+import { HOST_SPECIFIC, isHostSpecific, isMerged } from './record-merge.js';
 
 export interface PatternSyncOptions {
   nc: NatsConnection;
@@ -22,35 +21,35 @@ export interface PatternSyncOptions {
   ops: MemoryOps;
   log: Logger;
   retryMs?: number;
+  /** How often the watcher is checked for having fallen behind the bucket. */
+  checkMs?: number;
 }
 
 export interface PatternSync {
-  /** Events waiting for the bucket. */
+  /** Records whose newest contribution the bucket does not hold yet. */
   pendingCount(): number;
-  /** Resolves when the outbox is empty (or after `maxMs`); true when empty. */
+  /** Resolves when nothing is left to copy (or after `maxMs`); true when so. */
   flushed(maxMs: number): Promise<boolean>;
   stop(): Promise<void>;
 }
 
-const pad = (n: number) => String(n).padStart(15, '0');
-/**
- * How long events stay at hand after their compare-and-set succeeded. nats-server 2.9 can accept two
- * racing compare-and-sets of one key in a cluster (each checked against the same old revision), so a
- * value written from a stale base can replace ours. Every value says which events of each host it holds
- * (pattern-merge.ts), so a value that lost ours shows it, and they are applied again.
- */
-const KEEP_SENT_MS = 60_000;
+const isContribution = (x: unknown): x is Contribution =>
+  !!x && typeof x === 'object' && typeof (x as Contribution).v === 'number';
 
-export function startPatternSync(o: PatternSyncOptions): PatternSync {
+export async function startPatternSync(o: PatternSyncOptions): Promise<PatternSync> {
   const store = o.ops.store;
-  const pending = new Map<number, Pending>();
-  /** Applied to the bucket, kept until no racing write can have dropped them (seq → when). */
-  const sent = new Map<number, { p: Pending; at: number; rev: number }>();
-  /** The newest value the watcher delivered per record: what the cluster really holds. */
-  const seen = new Map<string, KvValue>();
-  for (const e of store.range(OUTBOX)) pending.set((e.value as Pending).seq, e.value as Pending);
-  let seq = Math.max(Number(store.get(SEQ_KEY)?.value ?? 0), ...[...pending.keys()], 0);
-  const bases = new Map<string, KvValue>();
+  const { ledger, seeded } = await FarmLedger.join(store, o.host);
+  if (seeded)
+    o.log.info({ records: seeded }, 'farm patterns: joined; the records learned so far are this host’s share');
+  const me = ledger.member;
+  /** Records to copy to the bucket. */
+  const dirty = new Set<string>();
+  let inflight = 0;
+  /** The version of each own contribution the bucket is known to hold. */
+  const acked = new Map<string, number>();
+  /** The revision of each own bucket key, when known. */
+  const ownRev = new Map<string, number>();
+  let lastSeen = 0;
   let bucket: Bucket | null = null;
   let watch: { stop(): void } | null = null;
   let stopped = false;
@@ -58,129 +57,91 @@ export function startPatternSync(o: PatternSyncOptions): PatternSync {
   let again = false;
   let writes: Promise<unknown> = Promise.resolve();
   const retryMs = o.retryMs ?? 1000;
-
-  /** The record's local value: the bucket's, with this host's events not yet in it on top. */
-  const refresh = (key: string): void => {
-    const base = bases.get(key);
-    if (!base) return;
-    const mine = [...pending.values(), ...[...sent.values()].map((x) => x.p)].filter((p) => p.key === key);
-    const v = foldPending(base.value, o.host, mine);
-    writes = writes.then(() => store.update(key, () => v)).catch(() => undefined);
+  const later = (f: () => Promise<unknown>) => {
+    writes = writes.then(f).catch((e: Error) => o.log.warn({ err: e.message }, 'farm patterns: local write failed'));
   };
 
   const listener: RecordListener = (events) => {
-    const batch: { key: string; value: unknown }[] = [];
-    for (const { key, event, at } of events) {
-      const p: Pending = { seq: ++seq, key, event, at };
-      pending.set(p.seq, p);
-      batch.push({ key: OUTBOX + pad(p.seq), value: p });
-    }
-    batch.push({ key: SEQ_KEY, value: seq });
-    writes = writes.then(() => store.batch(batch)).catch((e: Error) => o.log.warn({ err: e.message }, 'farm outbox'));
-    for (const k of new Set(events.map((e) => e.key))) refresh(k);
+    for (const { key } of events) if (isMerged(key) || isHostSpecific(key)) dirty.add(key);
     kick();
   };
   o.ops.onRecorded(listener);
 
-  /** Events of ours the newest value of `key` lacks (a racing write from a stale base dropped them): again. */
-  const recheck = (key: string): void => {
-    const has = appliedOf(bases.get(key)?.value, o.host);
-    let lost = 0;
-    for (const [n, x] of sent)
-      if (x.p.key === key && n > has) {
-        sent.delete(n);
-        pending.set(n, x.p);
-        lost++;
-      }
-    if (lost) {
-      o.log.warn(
-        { key, events: lost },
-        'farm patterns: a racing write dropped events of this host; applying them again',
-      );
-      kick();
-    }
-  };
-
   const onValue = (v: KvValue): void => {
-    if (v.deleted) return;
-    const m = memKeyOf(v.key);
-    if (!m) return;
-    if (m.host && m.host !== o.host) {
-      writes = writes.then(() => store.set(`farm/${m.host}/${m.key}`, v.value)).catch(() => undefined);
+    lastSeen = Math.max(lastSeen, v.revision);
+    const p = v.deleted ? null : memKeyOf(v.key);
+    if (!p) return;
+    if (!p.member) {
+      if (p.host !== o.host) later(() => store.set(`farm/${p.host}/${p.key}`, v.value));
       return;
     }
-    if ((seen.get(m.key)?.revision ?? 0) < v.revision) seen.set(m.key, v);
-    const known = bases.get(m.key);
-    if (known && known.revision >= v.revision) return;
-    bases.set(m.key, v);
-    recheck(m.key);
-    refresh(m.key);
+    if (!isContribution(v.value) || !isMerged(p.key)) return;
+    const c = v.value;
+    if (p.member !== me) {
+      if (ledger.held(p.key, p.member) < c.v) later(() => store.batch(ledger.remoteWrites(p.key, p.member!, c)));
+      return;
+    }
+    ownRev.set(v.key, Math.max(ownRev.get(v.key) ?? 0, v.revision));
+    acked.set(p.key, Math.max(acked.get(p.key) ?? 0, c.v));
+    // Only an older copy of this store (restored from a backup) can be behind its own bucket key.
+    if ((ledger.mine(p.key)?.v ?? 0) < c.v) later(() => store.batch(ledger.adoptWrites(p.key, c)));
   };
 
-  /** Applies this host's pending events of one record with a compare-and-set, retried on conflict. */
-  const applyKey = async (b: Bucket, key: string, items: Pending[]): Promise<void> => {
-    const kk = kvKeyOf(key, o.host);
-    let written = 0;
-    for (;;) {
-      const cur = await b.get(kk);
-      const base = cur && !cur.deleted ? cur.value : undefined;
-      // Events already written go in again when the base lacks them: a value must hold every event
-      // of ours up to its mark, or a later mark would hide the ones a racing write dropped.
-      const unsure = [...sent.values()].map((x) => x.p).filter((p) => p.key === key);
-      const all = [...unsure, ...items].sort((x, y) => x.seq - y.seq);
-      const next = foldPending(base, o.host, all);
+  /** Once the watcher has delivered the bucket's values: whatever the bucket lacks is copied. */
+  const onReady = (): void => {
+    for (const { key, v } of ledger.mineAll()) if ((acked.get(key) ?? 0) < v) dirty.add(key);
+    for (const k of HOST_SPECIFIC) if (store.get(k)) dirty.add(k);
+    kick();
+  };
+
+  /** Copies one record's newest own value to its key (a whole value: repeating it is harmless). */
+  const push = async (b: Bucket, key: string): Promise<void> => {
+    const kk = kvKeyOf(key, o.host, ledger.me.id);
+    let value: unknown;
+    let v = 0;
+    if (isMerged(key)) {
+      const m = ledger.mine(key);
+      if (!m || (acked.get(key) ?? 0) >= m.v) return;
+      value = m;
+      v = m.v;
+    } else value = store.get(key)?.value;
+    if (value === undefined) return;
+    for (let tries = 0; ; tries++) {
+      let rev = ownRev.get(kk);
+      if (rev === undefined) {
+        const cur = await b.get(kk);
+        rev = cur && !cur.deleted ? cur.revision : 0;
+      }
       try {
-        let rev = cur?.revision ?? 0;
-        if (appliedOf(base, o.host) < all[all.length - 1]!.seq)
-          rev = cur && !cur.deleted ? await b.update(kk, next, cur.revision) : await b.create(kk, next);
-        const known = bases.get(key);
-        if (!known || known.revision < rev) bases.set(key, { key: kk, value: next, revision: rev, deleted: false });
-        written = rev;
-        break;
+        const next = rev ? await b.update(kk, value, rev) : await b.create(kk, value);
+        ownRev.set(kk, Math.max(ownRev.get(kk) ?? 0, next));
+        if (v) acked.set(key, Math.max(acked.get(key) ?? 0, v));
+        return;
       } catch (e) {
-        if (!(e instanceof CasConflict)) throw e;
+        // A timeout may or may not have written: the revision is read again before the next try.
+        ownRev.delete(kk);
+        if (!(e instanceof CasConflict) || tries >= 3) throw e;
+        o.log.warn({ key: kk }, 'farm patterns: this host’s own key changed under it (another copy of this store?)');
       }
     }
-    const now = Date.now();
-    for (const p of items) {
-      pending.delete(p.seq);
-      sent.set(p.seq, { p, at: now, rev: written });
-    }
-    // The watcher may have delivered a newer value than ours already, one that lacks them.
-    recheck(key);
-    prune();
-    refresh(key);
   };
-
-  /** Forgets events the bucket has held for a while (their outbox entries go too). */
-  const prune = (): void => {
-    const old = Date.now() - KEEP_SENT_MS;
-    const done: string[] = [];
-    for (const [n, x] of sent)
-      if (
-        x.at < old &&
-        (seen.get(x.p.key)?.revision ?? 0) >= x.rev &&
-        appliedOf(seen.get(x.p.key)?.value, o.host) >= n
-      ) {
-        sent.delete(n);
-        done.push(OUTBOX + pad(n));
-      }
-    if (done.length) writes = writes.then(() => store.removeMany(done)).catch(() => undefined);
-  };
-  const pruner = setInterval(prune, KEEP_SENT_MS / 3);
-  pruner.unref();
 
   /** False when there is no bucket to write to. */
   const pumpOnce = async (): Promise<boolean> => {
     const b = bucket;
     if (!b || o.nc.isClosed()) return false;
-    const byKey = new Map<string, Pending[]>();
-    for (const p of [...pending.values()].sort((x, y) => x.seq - y.seq)) {
-      const l = byKey.get(p.key) ?? [];
-      if (l.length < MAX_FOLD) l.push(p);
-      byKey.set(p.key, l);
+    for (const key of [...dirty]) {
+      dirty.delete(key);
+      inflight++;
+      try {
+        await push(b, key);
+      } catch (e) {
+        dirty.add(key);
+        throw e;
+      } finally {
+        inflight--;
+      }
     }
-    for (const [key, items] of byKey) await applyKey(b, key, items);
     return true;
   };
 
@@ -197,44 +158,75 @@ export function startPatternSync(o: PatternSyncOptions): PatternSync {
         try {
           writable = await pumpOnce();
         } catch (e) {
-          // The cluster is unreachable or lost its quorum: the outbox keeps the events; retried.
-          o.log.debug({ err: (e as Error).message, pending: pending.size }, 'farm patterns: bucket not writable yet');
+          // The cluster is unreachable or lost its quorum: the records stay marked; retried.
+          o.log.debug({ err: (e as Error).message, pending: dirty.size }, 'farm patterns: bucket not writable yet');
           setTimeout(kick, retryMs).unref();
           break;
         }
-      } while (writable && (again || pending.size > 0));
+      } while (writable && (again || dirty.size > 0));
     })().finally(() => (pumping = null));
   }
+
+  /** (Re)starts the watcher: it replays every key's value, then follows; replays are idempotent. */
+  const rewatch = async (b: Bucket): Promise<void> => {
+    watch?.stop();
+    watch = await b.watch('>', onValue, onReady);
+  };
 
   const open = async (): Promise<void> => {
     while (!stopped && !bucket) {
       try {
         const b = await openBucket(o.nc, o.prefix, 'patterns', o.replicas);
-        watch = await b.watch('>', onValue);
+        await rewatch(b);
         bucket = b;
-        o.log.info({ replicas: o.replicas, pending: pending.size }, 'farm patterns: bucket open, watching');
+        o.log.info({ replicas: o.replicas, pending: dirty.size }, 'farm patterns: bucket open, watching');
         kick();
       } catch (e) {
-        o.log.warn({ err: (e as Error).message }, 'farm patterns: bucket not reachable; learning queues locally');
+        o.log.warn({ err: (e as Error).message }, 'farm patterns: bucket not reachable; learning goes on locally');
         await new Promise((r) => setTimeout(r, retryMs * 2));
       }
     }
   };
   void open();
+
+  // A watcher whose consumer was lost with a node can fall silent: after a reconnect, and when it
+  // stays behind the bucket's newest write for a whole check, it is started again.
+  let behind = 0;
+  const checker = setInterval(() => {
+    const b = bucket;
+    if (!b || stopped) return;
+    b.lastRevision()
+      .then(async (last) => {
+        behind = last > lastSeen ? behind + 1 : 0;
+        if (behind >= 2) {
+          behind = 0;
+          o.log.warn({ last, seen: lastSeen }, 'farm patterns: the watcher fell behind; restarting it');
+          await rewatch(b);
+        }
+      })
+      .catch(() => undefined);
+    if (dirty.size) kick();
+  }, o.checkMs ?? 3000);
+  checker.unref();
   void (async () => {
-    for await (const s of o.nc.status()) if (s.type === 'reconnect') kick();
+    for await (const s of o.nc.status())
+      if (s.type === 'reconnect' && bucket && !stopped) {
+        await rewatch(bucket).catch(() => undefined);
+        kick();
+      }
   })().catch(() => undefined);
 
   return {
-    pendingCount: () => pending.size,
+    pendingCount: () => dirty.size + inflight,
     async flushed(maxMs) {
       const end = Date.now() + maxMs;
-      while (pending.size && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
-      return pending.size === 0;
+      while (dirty.size + inflight > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+      await writes;
+      return dirty.size + inflight === 0;
     },
     async stop() {
       stopped = true;
-      clearInterval(pruner);
+      clearInterval(checker);
       o.ops.onRecorded(null);
       watch?.stop();
       await pumping?.catch(() => undefined);

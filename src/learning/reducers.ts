@@ -4,7 +4,7 @@ import type { CachingEffectiveness, CleanupSuccess, Summary, UnmountStrategies }
 import { type CleanRun, RECENT_KEEP } from './cleanup-predict.js';
 import { chooseStrategies, foldAttempt, SOURCES_KEEP, type StatsMap } from './unmount-order.js';
 
-const SUMMARY_KEEP = 50;
+export const SUMMARY_KEEP = 50;
 
 export interface UnmountAttempt {
   fsType: string;

@@ -10,6 +10,7 @@ import { addDecision, decisionsKey } from '../learning/decisions.js';
 import { appendItem } from '../learning/append.js';
 import { addCacheUse, addCleanupOutcome, addSummaryEntry, addUnmountAttempt } from '../learning/reducers.js';
 import type { MemoryStore, StoredEntry } from './store.js';
+import { FarmLedger } from '../farm/ledger.js';
 
 /** Refuses a value that is not a valid record for its key (optimization/* records are typed). */
 export function checked(key: string, value: unknown): void {
@@ -66,7 +67,21 @@ export type RecordListener = (events: { key: string; event: LearningEvent; at: s
 
 export class MemoryOps {
   private listener: RecordListener | null = null;
+  private ledger: FarmLedger | null = null;
   constructor(readonly store: MemoryStore) {}
+
+  /** A store that joined a farm keeps its own contribution beside each merged record (farm/ledger.ts). */
+  private farm(key: string): FarmLedger | null {
+    this.ledger ??= FarmLedger.of(this.store);
+    return this.ledger?.covers(key) ? this.ledger : null;
+  }
+
+  private async write(key: string, change: (old: unknown) => unknown): Promise<StoredEntry> {
+    const farm = this.farm(key);
+    if (!farm) return this.store.update(key, change);
+    await this.store.batch(farm.localWrites(key, change));
+    return this.store.get(key)!;
+  }
 
   onRecorded(l: RecordListener | null): void {
     this.listener = l;
@@ -78,7 +93,7 @@ export class MemoryOps {
 
   async set(key: string, value: unknown): Promise<StoredEntry> {
     checked(key, value);
-    const out = await this.store.set(key, value);
+    const out = this.farm(key) ? await this.write(key, () => value) : await this.store.set(key, value);
     if (key.startsWith('optimization/'))
       this.listener?.([{ key, event: { kind: 'put', key, value }, at: new Date().toISOString() }]);
     return out;
@@ -109,7 +124,13 @@ export class MemoryOps {
 
   async importEntries(entries: { key: string; value: unknown; updatedAt?: string }[]): Promise<number> {
     for (const e of entries) checked(e.key, e.value);
-    return this.store.setMany(entries);
+    // On a farm member an imported record becomes this host's contribution to it.
+    const merged = entries.filter((e) => this.farm(e.key));
+    for (const e of merged) await this.write(e.key, () => e.value);
+    const at = new Date().toISOString();
+    if (merged.length)
+      this.listener?.(merged.map((e) => ({ key: e.key, event: { kind: 'put', key: e.key, value: e.value }, at })));
+    return merged.length + (await this.store.setMany(entries.filter((e) => !this.farm(e.key))));
   }
 
   /** Applies learning events, each as an atomic read-modify-write. */
@@ -119,7 +140,7 @@ export class MemoryOps {
     for (const e of events) {
       const key = keyFor(e);
       const now = new Date().toISOString();
-      out.push(await this.store.update(key, (old) => applyEvent(old, e, now)));
+      out.push(await this.write(key, (old) => applyEvent(old, e, now)));
       if (key.startsWith('optimization/')) done.push({ key, event: e, at: now });
     }
     if (done.length) this.listener?.(done);

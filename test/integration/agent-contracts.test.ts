@@ -325,6 +325,19 @@ describe('agent contracts', { skip: needsRoot() }, () => {
     checked.add('performance-tuner.bootstrap').add('coordinator.bootstrap');
   });
 
+  test('coordinator farm blobs: a swarm that is not in a farm answers without a store', async () => {
+    const f = (await check('coordinator', 'farm-blob-fetch', { key: 'k', dest: join(work, 'blob') })) as {
+      found: boolean;
+    };
+    assert.equal(f.found, false);
+    const p = (await check('coordinator', 'farm-blob-publish', {
+      key: 'k',
+      file: join(work, 'blob'),
+      sha256: '0'.repeat(64),
+    })) as { published: string };
+    assert.equal(p.published, 'not-a-farm');
+  });
+
   test('monitor: snapshot, watch and samples, direct and relayed', async () => {
     await check('monitor', 'snapshot', {});
     await check('monitor', 'watch', { runId: 'contracts-a', pid: process.pid });

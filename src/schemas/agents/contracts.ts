@@ -6,6 +6,7 @@ import { adoptInput, adoptOutput, healthInput, healthOutput } from './agent-comm
 import * as cleaner from './cleaner.js';
 import * as coordinator from './coordinator.js';
 import * as runsGuard from './coordinator-runs-guard.js';
+import * as farm from './coordinator-farm.js';
 import * as monitor from './monitor.js';
 import * as tuner from './performance-tuner.js';
 import * as roots from './performance-tuner-roots.js';
@@ -82,6 +83,8 @@ const OWN = {
   runs: c(runsGuard.runsInput, runsGuard.runsOutput),
   guard: c(runsGuard.guardInput, runsGuard.guardOutput),
   status: c(coordinator.statusInput, coordinator.statusOutput),
+  'farm-blob-fetch': c(farm.farmBlobFetchInput, farm.farmBlobFetchOutput),
+  'farm-blob-publish': c(farm.farmBlobPublishInput, farm.farmBlobPublishOutput),
   shutdown: c(coordinator.shutdownInput, coordinator.shutdownOutput),
 } as const;
 

@@ -1,0 +1,70 @@
+// The farm's blob store for this host's root cache: the performance tuner asks here on a local miss
+// (farm-blob-fetch) and after it stored a new root (farm-blob-publish). Files are read and written
+// only inside the root cache directory: the CLI user of any host may reach these endpoints too.
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { NatsConnection } from '../bus/connect.js';
+import { endpoint, type EndpointMap } from '../bus/service.js';
+import { openRootCacheFarm, type RootCacheFarm } from '../farm/blob-share.js';
+import { BusError } from '../schemas/bus-error.js';
+import { farmBlobFetchInput, farmBlobPublishInput } from '../schemas/agents/coordinator-farm.js';
+import type { Config } from '../schemas/config.js';
+
+/** The root cache's directory, as the performance tuner places it. */
+export function rootCacheDirOf(config: Config, stateDir: string): string {
+  return resolve(config.caches.rootDir ?? join(stateDir, 'cache', 'debootstrap-roots'));
+}
+
+export function farmBlobEndpoints(
+  nc: NatsConnection,
+  config: Config,
+  o: { prefix: string; host: string; stateDir: string },
+): EndpointMap {
+  let farm: Promise<RootCacheFarm> | null = null;
+  const open = () =>
+    (farm ??= openRootCacheFarm(nc, { prefix: o.prefix, host: o.host, replicas: config.farm.replicas }).catch(
+      (e: Error) => {
+        farm = null;
+        throw new BusError('unavailable', `the farm's blob store cannot be opened: ${e.message}`);
+      },
+    ));
+  const dir = rootCacheDirOf(config, o.stateDir);
+  const inside = (p: string): string => {
+    const r = resolve(p);
+    if (!r.startsWith(`${dir}/`)) throw new BusError('bad-request', `${p} is not inside the root cache ${dir}`);
+    return r;
+  };
+  const none = { sha256: null, size: null, from: null, meta: null };
+  return {
+    'farm-blob-fetch': endpoint({
+      input: farmBlobFetchInput,
+      handler: async ({ key, dest }) => {
+        if (!config.farm.enabled) return { found: false, reason: 'this swarm is not in a farm', ...none };
+        const file = inside(dest);
+        const f = await open();
+        const rec = await f.describe(key);
+        if (!rec) return { found: false, reason: 'no host of the farm has published this key', ...none };
+        mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 });
+        const got = await f.fetch(rec.sha256, file);
+        if (!got)
+          return { found: false, reason: `the farm's index names ${rec.sha256} but its store lacks it`, ...none };
+        return {
+          found: true,
+          reason: `fetched from the farm (published by ${got.from}), sha256 verified`,
+          sha256: got.sha256,
+          size: got.size,
+          from: got.from,
+          meta: rec.meta ?? null,
+        };
+      },
+    }),
+    'farm-blob-publish': endpoint({
+      input: farmBlobPublishInput,
+      handler: async ({ key, file, sha256, meta }) => {
+        if (!config.farm.enabled) return { published: 'not-a-farm' as const };
+        const f = await open();
+        return { published: await f.publish(key, inside(file), sha256, meta) };
+      },
+    }),
+  };
+}

@@ -1,0 +1,37 @@
+// Keys of the farm's patterns bucket. Every member writes only keys of its own, so no two hosts ever
+// race on one key: `c.<host>.<id>.<record>` holds a member's contribution to a merged record,
+// `h.<host>.<record>` a host-specific record. KV keys allow [-/_=.A-Za-z0-9] with `.` between
+// tokens: anything else in a record's key (and `.`) becomes =XX.
+import { isHostSpecific } from './record-merge.js';
+
+function enc(key: string): string {
+  return key.replace(/[^A-Za-z0-9/_-]/g, (c) =>
+    [...Buffer.from(c)].map((b) => `=${b.toString(16).padStart(2, '0')}`).join(''),
+  );
+}
+
+function dec(s: string): string {
+  const bytes: number[] = [];
+  for (let i = 0; i < s.length;) {
+    if (s[i] === '=') {
+      bytes.push(parseInt(s.slice(i + 1, i + 3), 16));
+      i += 3;
+    } else bytes.push(s.charCodeAt(i++));
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
+
+/** The bucket key a member (`host`, `id`) writes a record to. */
+export function kvKeyOf(memKey: string, host: string, id: string): string {
+  return isHostSpecific(memKey) ? `h.${host}.${enc(memKey)}` : `c.${host}.${id}.${enc(memKey)}`;
+}
+
+export type ParsedKey = { key: string; host: string; member: string | null };
+
+/** A bucket key's record, host and member (`<host>.<id>`; null for a host-specific record). */
+export function memKeyOf(kvKey: string): ParsedKey | null {
+  const c = /^c\.([^.]+)\.([^.]+)\.([^.]+)$/.exec(kvKey);
+  if (c) return { key: dec(c[3]!), host: c[1]!, member: `${c[1]}.${c[2]}` };
+  const h = /^h\.([^.]+)\.([^.]+)$/.exec(kvKey);
+  return h ? { key: dec(h[2]!), host: h[1]!, member: null } : null;
+}
