@@ -87,7 +87,8 @@ interface Rec {
   squashfsCalls?: {
     asked: string[];
     ran: string[];
-    tuned: { label: string; mksquashfsOpts: string } | null;
+    tuned: { label: string; mksquashfsOpts: string; reason: string } | null;
+    baseline?: string | null;
     measured: { exitCode: number; imageBytes: number | null; wallMs: number } | null;
   }[];
   notes: string[];
@@ -154,6 +155,8 @@ describe('run: a live-build project without --chroot', { skip: needsRoot() }, ()
       assert.equal(rec.squashfsCalls?.length, 1, 'one squashfs stage call');
       assert.equal(call?.asked.length, 2, call?.asked.join(' '));
       assert.equal(call?.asked[0], join(chroot, 'chroot'), 'tuned on the real tree');
+      // The shim named live-build's own default (-comp xz, 128 KiB blocks) as the baseline: measured.
+      assert.match(call?.baseline ?? '', /^xz\/p\d+$/, JSON.stringify(call));
       assert.ok(call?.measured && call.measured.exitCode === 0 && call.measured.imageBytes! > 0);
       assert.match(
         spawnSync('unsquashfs', ['-s', join(proj, 'binary/live/filesystem.squashfs')], { encoding: 'utf8' }).stdout,
@@ -174,7 +177,7 @@ describe('run: a live-build project without --chroot', { skip: needsRoot() }, ()
   test('--squashfs override: the tuned compressor reaches live-build through LB_CONFIG, config/ untouched', () => {
     const r = spawnSync(process.execPath, [CLI, 'run', '--squashfs', 'override', '--json', '--', 'lb', 'build'], {
       cwd: proj,
-      env,
+      env: { ...env, ISOSWARM_TUNE_MODE: 'aggressive' },
       encoding: 'utf8',
       timeout: 300_000,
     });
@@ -182,6 +185,8 @@ describe('run: a live-build project without --chroot', { skip: needsRoot() }, ()
     const rec = JSON.parse(r.stdout) as Rec;
     const call = rec.squashfsCalls?.[0];
     assert.ok(call?.tuned, 'the tuner answered');
+    // Aggressive's size bound is anchored to live-build's default, not to xz -b 1M.
+    assert.match(call.tuned.reason, /\+25 % of the build's baseline xz\/p\d+ /, call.tuned.reason);
     const comp = /-comp (\S+)/.exec(call.tuned.mksquashfsOpts)?.[1];
     assert.ok(comp, call.tuned.mksquashfsOpts);
     assert.match(r.stderr, new RegExp(`live-build squashfs .*-comp ${comp}`));
