@@ -47,6 +47,7 @@ function lbRun(label, flags, extraEnv = {}) {
   if (interrupted) throw new Error('interrupted');
   log(`${label}: isoswarm run ${flags.join(' ')} -- lb build (load ${loadavg()[0].toFixed(2)})`);
   const t = performance.now();
+  const loadBefore = loadavg();
   const out = sh(process.execPath, [CLI, 'run', ...flags, '--json', '--', 'lb', 'build'], {
     env: { ...swarm.env, ...extraEnv },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -64,11 +65,15 @@ function lbRun(label, flags, extraEnv = {}) {
     exitCode: rec.exitCode,
     wallMs: performance.now() - t,
     load1: loadavg()[0],
+    loadBefore,
+    loadAfter: loadavg(),
     stages: (rec.stages ?? []).map((s) => ({ name: s.name, durationMs: s.durationMs, buildCpuPct: s.buildCpuPct })),
     squashfs: {
       asked: call?.asked ?? null,
       ran: call?.ran ?? null,
       tuned: call?.tuned?.label ?? null,
+      reason: call?.tuned?.reason ?? null,
+      baseline: call?.baseline ?? null,
       wallMs: call?.measured?.wallMs ?? null,
       stageMs: (rec.stages ?? []).find((s) => s.name === 'binary_rootfs')?.durationMs ?? null,
       imageBytes: existsSync(squash) ? statSync(squash).size : null,
@@ -123,7 +128,7 @@ try {
     console.log(cmp);
     for (const r of [a, b])
       console.log(
-        `${r.label}: build ${(r.wallMs / 1000).toFixed(0)} s (load ${r.load1.toFixed(2)}); squashfs ${r.squashfs.compression} ` +
+        `${r.label}: build ${(r.wallMs / 1000).toFixed(0)} s (load 1/5/15 min before ${r.loadBefore.map((x) => x.toFixed(2)).join(' ')}, after ${r.loadAfter.map((x) => x.toFixed(2)).join(' ')}); squashfs ${r.squashfs.compression} ` +
           `${r.squashfs.blockSize} B blocks: mksquashfs ${(r.squashfs.wallMs / 1000).toFixed(1)} s (stage ${(r.squashfs.stageMs / 1000).toFixed(0)} s), ` +
           `${(r.squashfs.imageBytes / 1e6).toFixed(1)} MB; ISO ${(r.iso.bytes / 1e6).toFixed(1)} MB, El Torito ${r.iso.elTorito ? 'yes' : 'NO'}; ` +
           `caches ${r.caches.map((c) => `${c.cache} ${c.hits}/${c.hits + c.misses}`).join(', ')}`,
@@ -135,6 +140,10 @@ try {
       [
         `image size B/A ${size.toFixed(3)}x`,
         `tuned ${b.squashfs.tuned}; ran ${(b.squashfs.ran ?? []).slice(2).join(' ')}`,
+        `baseline ${b.squashfs.baseline}; ${b.squashfs.reason}`,
+        `mksquashfs wall A ${(a.squashfs.wallMs / 1000).toFixed(1)} s, B ${(b.squashfs.wallMs / 1000).toFixed(1)} s; ` +
+          `binary_rootfs stage A ${(a.squashfs.stageMs / 1000).toFixed(1)} s, B ${(b.squashfs.stageMs / 1000).toFixed(1)} s ` +
+          `(stage ratio ${(a.squashfs.stageMs / b.squashfs.stageMs).toFixed(2)}x)`,
       ],
     );
   }

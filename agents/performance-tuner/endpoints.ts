@@ -190,7 +190,7 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
       input: adviseInput,
       description:
         "for a mksquashfs call (the shim): tune its source tree now (or reuse a matching measurement), apply the run's policy, take apt cache overlays out of the tree",
-      handler: async ({ runId, cwd, args, policy, mode }) => {
+      handler: async ({ runId, cwd, args, policy, mode, baseline }) => {
         let call = newCall(runId, args, policy as SquashPolicy, mode as Mode);
         const src = call.source ? resolvePath(cwd, call.source) : null;
         if (!ctx.config.optimizationEnabled)
@@ -217,6 +217,7 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
                 mode: mode as Mode,
                 treeKeyed: true,
                 asked: parseCall(args).options,
+                ...(baseline ? { baseline } : {}),
                 onProgress: (m) => ctx.log.debug(m),
               },
               tuneMemory,

@@ -63,6 +63,8 @@ export interface MeasureOptions {
   bcj?: boolean;
   /** Settings to measure besides the search's own (a script's asked options). */
   extra?: SquashChoice[];
+  /** The setting the build would run otherwise (anchors the aggressive bound; see search.ts). */
+  baseline?: SquashChoice;
   onProgress?: (msg: string) => void;
 }
 
@@ -250,6 +252,7 @@ export async function measureCandidates(o: MeasureOptions): Promise<Measurements
         ratio,
         ...(o.bcj ? { bcj: true } : {}),
         ...(o.extra?.length ? { extra: o.extra } : {}),
+        ...(o.baseline ? { baseline: o.baseline } : {}),
         say,
       });
       bcj = found.bcj;

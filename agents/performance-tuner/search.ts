@@ -6,11 +6,12 @@
 //     (the common distro setting, and the anchor of the aggressive size bound); xz -b 1M -Xbcj x86
 //     only when asked (it compresses every block with and without the filter: twice xz's CPU, for
 //     a few % on machine code; conservative mode asks) and the sample holds machine code; any
-//     setting the caller names (a script's own options, so the what-if is a measurement);
+//     setting the caller names (a script's own options, so the what-if is a measurement), and the
+//     build's own baseline when the caller knows it (it then anchors the bound instead of xz -b 1M);
 //  2. zstd's block size: 1 MiB when it is smaller and no slower than 128 KiB at level 3, else the
 //     intermediate sizes are measured and the fastest within 2 % of the smallest is kept;
 //  3. bisection over zstd levels (1..19) for the lowest level whose ratio is within the aggressive
-//     bound (+25 % of xz -b 1M, less the margin for a ratio between two runs on one sample): zstd's
+//     bound (+25 % of the baseline or xz -b 1M, less the margin for a ratio between two runs on one sample): zstd's
 //     size falls and its time rises with the level, so the lowest passing level is the fastest
 //     acceptable zstd;
 //  4. zstd-19, only when the levels measured come close enough to the smallest to make it a
@@ -35,6 +36,8 @@ export interface SearchContext {
   bcj?: boolean;
   /** Settings to measure as well, e.g. what a script asked for (its what-if is then measured). */
   extra?: SquashChoice[];
+  /** The setting the build would run otherwise: measured, and the anchor of the aggressive bound. */
+  baseline?: SquashChoice;
   say?: (msg: string) => void;
 }
 
@@ -64,7 +67,7 @@ const MIB = 1 << 20;
  */
 const TIMING_NOISE_MS = 25;
 
-/** The aggressive size bound for an image/bytes ratio, from xz -b 1M's ratio on the same sample. */
+/** The aggressive size bound for an image/bytes ratio, from the anchor's ratio on the same sample. */
 export function aggressiveBound(xzRatio: number): number {
   return (xzRatio * (1 + AGGRESSIVE_ALLOWANCE)) / (1 + REFERENCE_MARGIN);
 }
@@ -120,6 +123,8 @@ export async function searchCandidates(ctx: SearchContext): Promise<SearchResult
         'not asked: -Xbcj x86 costs about twice the CPU of xz for a few % on machine code (conservative mode measures it)',
     });
   for (const c of ctx.extra ?? []) await measure(c, 'sample');
+  const anchor = ctx.baseline ? await measure(ctx.baseline, 'sample') : xz;
+  const anchorName = ctx.baseline ? `baseline ${choiceLabel(ctx.baseline)}` : 'xz -b 1M';
 
   // 2. zstd's block size.
   let block = MIB;
@@ -140,10 +145,10 @@ export async function searchCandidates(ctx: SearchContext): Promise<SearchResult
     note(`zstd blocks: ${block >> 10}K (fastest within 2 % of the smallest at level 3)`);
   }
 
-  // 3. Bisection over zstd levels within the aggressive bound, anchored to xz -b 1M.
+  // 3. Bisection over zstd levels within the aggressive bound, anchored to the baseline or xz -b 1M.
   const refs = runs.filter((r) => r.choice.comp !== 'zstd' || r.choice.level === 3);
   const smallest = Math.min(...refs.map(ctx.ratio), ctx.ratio(xz));
-  const bound = aggressiveBound(ctx.ratio(xz));
+  const bound = aggressiveBound(ctx.ratio(anchor));
   const at = new Map<number, SampleRun>();
   const level = async (l: number) => {
     let r = at.get(l);
@@ -168,7 +173,7 @@ export async function searchCandidates(ctx: SearchContext): Promise<SearchResult
     if (at.has(hi) ? ok(at.get(hi) as SampleRun) : ok(await level(hi))) passing = hi;
   }
   note(
-    `zstd level bisection at ${block >> 10}K blocks: bound ${pct(bound)} (xz -b 1M ${pct(ctx.ratio(xz))} +25 %, less ${REFERENCE_MARGIN * 100} % margin); ` +
+    `zstd level bisection at ${block >> 10}K blocks: bound ${pct(bound)} (${anchorName} ${pct(ctx.ratio(anchor))} +25 %, less ${REFERENCE_MARGIN * 100} % margin); ` +
       `measured ${[...at.keys()]
         .sort((a, b) => a - b)
         .map((l) => `${l}:${pct(ctx.ratio(at.get(l) as SampleRun))}`)

@@ -42,6 +42,8 @@ export interface SquashCall {
   } | null;
   measured: { wallMs: number; cpuMs: number | null; imageBytes: number | null; exitCode: number } | null;
   cacheSuspended: string[];
+  /** The build's own setting (label) that anchored aggressive's size bound, when the shim named one. */
+  baseline?: string | null;
   note?: string;
 }
 
@@ -108,6 +110,7 @@ export function decideCall(call: SquashCall, r: TuneResult, memBytes: number): S
     ...call,
     ran: applied.args,
     changed: applied.changed,
+    baseline: r.baseline,
     tuned: {
       label: r.choice.label,
       mksquashfsOpts: r.choice.mksquashfsOpts,

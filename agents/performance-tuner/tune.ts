@@ -7,7 +7,7 @@ import { type AppendEvent } from '../../src/learning/append.js';
 import { freemem } from 'node:os';
 import { hostFingerprint, type HostFingerprint } from '../../src/host/squashfs/fingerprint.js';
 import { hostBenchmark, type HostBenchmark } from '../../src/host/squashfs/host-benchmark.js';
-import { mksquashfsArgs, type SquashChoice } from '../../src/host/squashfs/mksquashfs.js';
+import { choiceLabel, mksquashfsArgs, type SquashChoice } from '../../src/host/squashfs/mksquashfs.js';
 import { scanTree, treeSignature, type TreeSignature } from '../../src/host/squashfs/tree-scan.js';
 import { type SampleLimits } from '../../src/host/squashfs/tree-sample.js';
 import { type Candidate, isXz1M } from './candidates.js';
@@ -58,6 +58,11 @@ export interface TuneOptions {
   bcj?: boolean;
   /** The mksquashfs options a script passed: that setting is measured too, so its what-if is a measurement. */
   asked?: readonly string[];
+  /**
+   * The mksquashfs options that would run without the tuner (a builder's default or a script's own
+   * -comp): measured, and the anchor of aggressive's size bound instead of xz -b 1M (choose.ts).
+   */
+  baseline?: readonly string[];
   now?: () => Date;
   onProgress?: (msg: string) => void;
 }
@@ -88,6 +93,8 @@ export interface TuneResult {
   timeFactors: TimeFactors;
   treeSignature: TreeSignature;
   benchmark?: HostBenchmark;
+  /** The build's baseline setting as measured (its label), when one was named and measurable. */
+  baseline: string | null;
 }
 
 function memAvailable(): number {
@@ -137,10 +144,11 @@ function finish(
     stored: boolean;
     memoryError?: string;
     factors: TimeFactors;
+    baseline: string | null;
   },
 ): TuneResult {
   const candidates = applyTimeFactors(predictAll(record.candidates, record.calibration, treeBytes), extra.factors);
-  const decision = choose(candidates, mode);
+  const decision = choose(candidates, mode, extra.baseline ?? undefined);
   const picked = candidates.find((c) => c.label === decision.label) as PredictedCandidate;
   const recommendation = recommend(
     picked.choice,
@@ -171,6 +179,7 @@ function finish(
     timeFactors: extra.factors,
     treeSignature: extra.signature,
     ...(extra.benchmark ? { benchmark: extra.benchmark } : {}),
+    baseline: extra.baseline,
   };
 }
 
@@ -209,6 +218,8 @@ export async function tune(opts: TuneOptions, memory: TuneMemory): Promise<TuneR
     }
   };
   const wantBcj = mode === 'conservative' || !!opts.bcj;
+  const base = opts.baseline ? askedExtra(opts.baseline, fp.threads)[0] : undefined;
+  const baseline = base ? choiceLabel(base) : null;
   const verdict = opts.force
     ? { reusable: false, reason: 'measurement forced' }
     : reuseVerdict(stored, signature, now(), opts.maxAgeMs ?? DEFAULT_MAX_AGE_MS, fp.id);
@@ -216,7 +227,9 @@ export async function tune(opts: TuneOptions, memory: TuneMemory): Promise<TuneR
   const reuse =
     verdict.reusable && wantBcj && (stored as TuneRecord).search?.bcj === 'skipped'
       ? { reusable: false, reason: 'the stored measurement skipped xz -Xbcj x86, which the smallest image needs' }
-      : verdict;
+      : verdict.reusable && baseline && !(stored as TuneRecord).candidates.some((c) => c.label === baseline)
+        ? { reusable: false, reason: `the stored measurement lacks the build's baseline ${baseline}` }
+        : verdict;
   const benchmark = opts.benchmark ? await hostBenchmark({ scratchParent: opts.scratchParent }) : undefined;
   if (reuse.reusable) {
     const record = stored as TuneRecord;
@@ -232,6 +245,7 @@ export async function tune(opts: TuneOptions, memory: TuneMemory): Promise<TuneR
       stored: ok,
       memoryError,
       factors,
+      baseline,
     });
   }
   const m = await measureCandidates({
@@ -244,10 +258,11 @@ export async function tune(opts: TuneOptions, memory: TuneMemory): Promise<TuneR
     repeatBelowMs: opts.repeatBelowMs,
     bcj: wantBcj,
     ...(opts.asked ? { extra: askedExtra(opts.asked, fp.threads) } : {}),
+    ...(base ? { baseline: base } : {}),
     onProgress: opts.onProgress,
   });
   const predicted = applyTimeFactors(predictAll(m.runs, m.calibration, scan.totalBytes), factors);
-  const decision = choose(predicted, mode);
+  const decision = choose(predicted, mode, baseline ?? undefined);
   const picked = predicted.find((c) => c.label === decision.label) as PredictedCandidate;
   const xz1m = predicted.find((c) => isXz1M(c.choice));
   const budgetMs = xz1m ? Math.round(xz1m.predicted.buildMs * TUNE_BUDGET) : null;
@@ -289,5 +304,6 @@ export async function tune(opts: TuneOptions, memory: TuneMemory): Promise<TuneR
     stored: ok,
     memoryError,
     factors,
+    baseline,
   });
 }

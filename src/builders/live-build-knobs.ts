@@ -52,6 +52,11 @@ export function askedOptions(k: SquashKnobs, mksquashfsOptions: string | undefin
   ];
 }
 
+/** What binary_rootfs runs without the tuner: the user's knobs, else live-build's -comp xz (128 KiB blocks). */
+export function baselineOptions(k: SquashKnobs, mksquashfsOptions: string | undefined): string[] {
+  return ['-comp', k.type || 'xz', ...(k.level ? ['-Xcompression-level', k.level] : []), ...words(mksquashfsOptions)];
+}
+
 export interface KnobPlan {
   /** Environment for live-build's binary_rootfs: MKSQUASHFS_OPTIONS, and LB_CONFIG when an overlay is needed. */
   env: Record<string, string>;

@@ -1,4 +1,5 @@
-// Post-task for a recognised builder, before the chroot is taken apart: the stage timeline from
+// Post-task for a recognised builder, before the chroot is taken apart: the builder a shim saw
+// (debootstrap, mmdebstrap) when the command line did not name it, the stage timeline from
 // `phase` marks plus the builder's own stage lines, and live-build's caches counted (hits, misses,
 // sizes) into the record and optimization/caching-effectiveness/live-build-*.
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import type { RunRecordInput } from '../schemas/run-record.js';
 import { buildStages } from './build-stages.js';
 import { readBuilderState } from './builder-state.js';
 import { readBuildOutput } from './stage-marks.js';
+import { readToolsSeen } from './tools-seen.js';
 import type { CoordinatorCall } from './teardown-then-clean.js';
 
 export async function builderPostTask(
@@ -18,6 +20,13 @@ export async function builderPostTask(
   patterns: Set<string>,
 ): Promise<void> {
   const state = readBuilderState(dir);
+  const seen = readToolsSeen(dir)[0];
+  if (seen && (!record.builder || record.builder.name === 'script')) {
+    // The command line did not name the tool; the shim saw the build call it.
+    const why = `the ${seen.tool} shim saw the build call it (${seen.calls} call${seen.calls > 1 ? 's' : ''})`;
+    record.builder = { name: seen.tool, why, dir: record.builder?.dir ?? state?.builder.dir ?? dir };
+    (record.notes ??= []).push(`builder: ${seen.tool} (recognised by ${why})`);
+  }
   const lb = state?.builder.name === 'live-build';
   const marks = lb ? liveBuildMarks(`${readBuildOutput(dir)}\n${readBuildOutput(dir, 'err.log')}`) : [];
   const stages = buildStages(dir, record, marks);

@@ -23,6 +23,7 @@ import {
   tunePhase,
 } from './pre-task-phases.js';
 import { buildPhase } from './build-phase.js';
+import { aptLayerRedundant } from './builder-apt-layer.js';
 
 export type { RunOptions, RunOutcome } from './run-state.js';
 
@@ -100,7 +101,15 @@ export async function orchestrateRun(config: Config, nc: NatsConnection, opts: R
   }
   // After tuning: the tuner measures the chroot as the build found it, not the cache bound into it.
   if (opts.optimizeSystem) await phases.run('optimize-system', () => optimizeSystemPhase(s), opts.say);
-  if (opts.aptCache && opts.chroot) await attachAptCache(s, opts.chroot);
+  let aptCache = opts.aptCache;
+  if (aptCache && opts.chroot) {
+    const redundant = await aptLayerRedundant(s.call, opts.builder);
+    if (redundant) {
+      aptCache = false;
+      s.opts = { ...opts, aptCache };
+      notes.push(redundant);
+    } else await attachAptCache(s, opts.chroot);
+  }
 
   if (opts.builder && opts.builder.name !== 'script') {
     const b = opts.builder;
@@ -124,7 +133,7 @@ export async function orchestrateRun(config: Config, nc: NatsConnection, opts: R
           chroot: opts.chroot,
           keepOnFailure: opts.keepOnFailure,
           keep: opts.keep ?? null,
-          aptCache: opts.aptCache,
+          aptCache,
           systemApplied: s.systemApplied,
           dir: s.dir,
           record: s.record,

@@ -6,13 +6,15 @@
 // answer in as LB_CHROOT_SQUASHFS_COMPRESSION_TYPE/_LEVEL (an extra config file named by LB_CONFIG)
 // and MKSQUASHFS_OPTIONS (block size, processors). The image's birth and modification times give
 // mksquashfs's wall time, reported back beside the prediction. Swarm unreachable: the stage runs as
-// configured, said once.
+// configured, said once. The request names live-build's baseline (its xz default, or the config's
+// compression): the tuner measures it and anchors the aggressive size bound to it.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   askedOptions,
+  baselineOptions,
   knobsFor,
   liveBuildConffiles,
   overlayText,
@@ -74,7 +76,14 @@ async function main(): Promise<number> {
     const runId = env.ISOSWARM_RUN_ID ?? null;
     let call: SquashfsAdvice;
     try {
-      call = await askSquashfsAdvice(s.nc, prefix, env, cwd, [source, dest, ...asked]);
+      call = await askSquashfsAdvice(
+        s.nc,
+        prefix,
+        env,
+        cwd,
+        [source, dest, ...asked],
+        baselineOptions(user, env.MKSQUASHFS_OPTIONS),
+      );
     } catch (e) {
       process.stderr.write(
         `isoswarm: the swarm did not answer (${(e as Error).message}); binary_rootfs runs as configured\n`,

@@ -40,7 +40,17 @@ async function main(): Promise<number> {
     const runId = env.ISOSWARM_RUN_ID ?? null;
     let call: SquashfsAdvice;
     try {
-      call = await askSquashfsAdvice(s.nc, prefix, env, process.cwd(), args);
+      // A call that names its compressor has a baseline: what it asked for.
+      const firstOpt = args.findIndex((x) => x.startsWith('-'));
+      const options = firstOpt < 0 ? [] : args.slice(firstOpt);
+      call = await askSquashfsAdvice(
+        s.nc,
+        prefix,
+        env,
+        process.cwd(),
+        args,
+        options.includes('-comp') ? options : undefined,
+      );
     } catch (e) {
       return await plain(tool, args, `the swarm did not answer (${(e as Error).message})`);
     }

@@ -1,5 +1,7 @@
 // The one question both squashfs-facing shims (mksquashfs, live-build's lb) ask the swarm: which
 // options to run for this call, under the run's policy and mode (ISOSWARM_SQUASHFS, ISOSWARM_TUNE_MODE).
+// `baseline` names the options that would run without the tuner (a builder's default, a script's own
+// -comp): the tuner measures it and anchors the aggressive size bound to it.
 import type { NatsConnection } from '../bus/connect.js';
 
 export interface SquashfsAdvice {
@@ -16,6 +18,7 @@ export async function askSquashfsAdvice(
   env: NodeJS.ProcessEnv,
   cwd: string,
   args: string[],
+  baseline?: string[],
 ): Promise<SquashfsAdvice> {
   const { requestEndpoint } = await import('../bus/request.js');
   return requestEndpoint<SquashfsAdvice>(
@@ -29,6 +32,7 @@ export async function askSquashfsAdvice(
       args,
       policy: env.ISOSWARM_SQUASHFS ?? 'fill',
       mode: env.ISOSWARM_TUNE_MODE ?? 'auto',
+      ...(baseline ? { baseline } : {}),
     },
     Number(env.ISOSWARM_SHIM_ADVISE_MS ?? 30 * 60_000),
   );

@@ -13,67 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { after, describe, test } from 'node:test';
 import { CLI, cliSync, removeScratch, scratchHome, teardownHome, testEnv } from '../helpers/cli.js';
 import { needsRoot } from '../helpers/root.js';
-
-const LB = `#!/bin/bash
-set -eu
-st() { echo "[$(date +'%F %T')] lb $*"; }
-if [ "$1" = binary_rootfs ]; then
-  set +u
-  st binary_rootfs
-  # live-build 1:20230502's reading of its config (functions/conffile.sh) and of the squashfs
-  # knobs (binary_rootfs); mksquashfs by its full path, as no PATH shim sees live-build's call.
-  FILES="config/all config/common config/bootstrap config/chroot config/binary config/source"
-  [ -n "\${LB_CONFIG:-}" ] && FILES="$LB_CONFIG"
-  for f in $FILES; do [ -f "$f" ] && . "$f"; done
-  MKSQUASHFS_OPTIONS="-no-progress \${MKSQUASHFS_OPTIONS:-}"
-  if [ -n "\${LB_CHROOT_SQUASHFS_COMPRESSION_TYPE}" ]; then
-    MKSQUASHFS_OPTIONS="-comp \${LB_CHROOT_SQUASHFS_COMPRESSION_TYPE} \${MKSQUASHFS_OPTIONS}"
-  else
-    MKSQUASHFS_OPTIONS="-comp xz \${MKSQUASHFS_OPTIONS}"
-  fi
-  if [ -n "\${LB_CHROOT_SQUASHFS_COMPRESSION_LEVEL}" ]; then
-    MKSQUASHFS_OPTIONS="-Xcompression-level \${LB_CHROOT_SQUASHFS_COMPRESSION_LEVEL} \${MKSQUASHFS_OPTIONS}"
-  fi
-  mkdir -p binary/live
-  rm -f binary/live/filesystem.squashfs
-  echo "binary_rootfs: mksquashfs $MKSQUASHFS_OPTIONS"
-  nice -n 17 /usr/bin/mksquashfs chroot/chroot binary/live/filesystem.squashfs -noappend $MKSQUASHFS_OPTIONS >/dev/null
-  exit 0
-fi
-[ "$1" = build ] || { echo "only build and binary_rootfs" >&2; exit 2; }
-st build
-st bootstrap
-st bootstrap_cache restore
-if [ ! -d chroot ]; then
-  if [ -d cache/bootstrap ]; then cp -a cache/bootstrap chroot; else
-    st bootstrap_debootstrap
-    mkdir -p chroot/proc chroot/etc chroot/var/lib/dpkg chroot/var/cache/apt/archives
-    echo bookworm > chroot/etc/debian_version
-    sleep 1
-  fi
-fi
-st bootstrap_cache save
-[ -d cache/bootstrap ] || { mkdir -p cache; cp -a chroot cache/bootstrap; }
-st chroot
-st chroot_install-packages install
-mount -t proc proc chroot/proc
-mkdir -p cache/packages.chroot
-: > chroot/var/lib/dpkg/status
-for p in alpha beta; do
-  f=cache/packages.chroot/\${p}_1.0_amd64.deb
-  [ -f "$f" ] || head -c 100000 /dev/urandom > "$f"
-  printf 'Package: %s\\nStatus: install ok installed\\nVersion: 1.0\\n\\n' "$p" >> chroot/var/lib/dpkg/status
-done
-mkdir -p chroot/usr/share/doc
-cp -a /usr/share/doc/[a-c]* chroot/usr/share/doc/
-st binary
-st binary_chroot
-rm -rf chroot/chroot
-mkdir -p chroot/chroot
-cp -a chroot/etc chroot/var chroot/usr chroot/chroot/
-lb binary_rootfs
-echo "P: Build completed successfully"
-`;
+import { FAKE_LB as LB } from '../helpers/fake-live-build.js';
 
 interface Rec {
   runId: string;
@@ -87,7 +27,8 @@ interface Rec {
   squashfsCalls?: {
     asked: string[];
     ran: string[];
-    tuned: { label: string; mksquashfsOpts: string } | null;
+    tuned: { label: string; mksquashfsOpts: string; reason: string } | null;
+    baseline?: string | null;
     measured: { exitCode: number; imageBytes: number | null; wallMs: number } | null;
   }[];
   notes: string[];
@@ -154,6 +95,8 @@ describe('run: a live-build project without --chroot', { skip: needsRoot() }, ()
       assert.equal(rec.squashfsCalls?.length, 1, 'one squashfs stage call');
       assert.equal(call?.asked.length, 2, call?.asked.join(' '));
       assert.equal(call?.asked[0], join(chroot, 'chroot'), 'tuned on the real tree');
+      // The shim named live-build's own default (-comp xz, 128 KiB blocks) as the baseline: measured.
+      assert.match(call?.baseline ?? '', /^xz\/p\d+$/, JSON.stringify(call));
       assert.ok(call?.measured && call.measured.exitCode === 0 && call.measured.imageBytes! > 0);
       assert.match(
         spawnSync('unsquashfs', ['-s', join(proj, 'binary/live/filesystem.squashfs')], { encoding: 'utf8' }).stdout,
@@ -174,7 +117,7 @@ describe('run: a live-build project without --chroot', { skip: needsRoot() }, ()
   test('--squashfs override: the tuned compressor reaches live-build through LB_CONFIG, config/ untouched', () => {
     const r = spawnSync(process.execPath, [CLI, 'run', '--squashfs', 'override', '--json', '--', 'lb', 'build'], {
       cwd: proj,
-      env,
+      env: { ...env, ISOSWARM_TUNE_MODE: 'aggressive' },
       encoding: 'utf8',
       timeout: 300_000,
     });
@@ -182,6 +125,8 @@ describe('run: a live-build project without --chroot', { skip: needsRoot() }, ()
     const rec = JSON.parse(r.stdout) as Rec;
     const call = rec.squashfsCalls?.[0];
     assert.ok(call?.tuned, 'the tuner answered');
+    // Aggressive's size bound is anchored to live-build's default, not to xz -b 1M.
+    assert.match(call.tuned.reason, /\+25 % of the build's baseline xz\/p\d+ /, call.tuned.reason);
     const comp = /-comp (\S+)/.exec(call.tuned.mksquashfsOpts)?.[1];
     assert.ok(comp, call.tuned.mksquashfsOpts);
     assert.match(r.stderr, new RegExp(`live-build squashfs .*-comp ${comp}`));

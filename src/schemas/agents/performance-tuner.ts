@@ -21,6 +21,8 @@ export const adviseInput = z.object({
   args: z.array(z.string().max(4096)).max(10_000),
   policy: squashPolicySchema.default('fill'),
   mode: tuneModeSchema.default('auto'),
+  /** The options that would run without the tuner (a builder's default): anchors aggressive's size bound. */
+  baseline: z.array(z.string().max(4096)).max(10_000).optional(),
 });
 export const reportInput = z.object({
   callId: z.string().min(1).max(100),
@@ -314,6 +316,8 @@ export const squashCallSchema = z.object({
     .nullable(),
   /** Chroots whose apt cache overlay was taken out for this call. */
   cacheSuspended: z.array(z.string()),
+  /** The build's own setting, measured on the sample, that anchored aggressive's size bound. */
+  baseline: z.string().nullable().optional(),
   note: z.string().optional(),
 });
 export const squashfsAdviseOutput = squashCallSchema;
