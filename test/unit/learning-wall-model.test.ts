@@ -122,3 +122,32 @@ test('patterns explain shows the pairs with CPU and load, and the calibration er
   const first = e.calibrationHistory?.[0];
   assert.ok(last && first && last.replayError < first.replayError, 'the error shrinks');
 });
+
+test("the run report's mksquashfs section shows predicted and measured wall and CPU, and the load", async () => {
+  const { squashfsCallsMd } = await import('../../src/report/md-squashfs.js');
+  const lines = squashfsCallsMd(
+    [
+      {
+        asked: ['/c', '/i.img'],
+        ran: ['/c', '/i.img', '-comp', 'zstd'],
+        policy: 'override',
+        changed: [],
+        tuned: null,
+        predicted: {
+          label: 'zstd-3-b1M/p2',
+          buildMs: 3000,
+          imageBytes: 100,
+          wall: { cpuMs: 5000, load1: 15.2, nproc: 2, processors: 2, effParallelism: 1.667 },
+        },
+        whatIf: null,
+        measured: { wallMs: 3300, cpuMs: 5400, imageBytes: 100, exitCode: 0 },
+        cacheSuspended: [],
+      },
+    ],
+    (v) => `\`${String(v)}\``,
+    String,
+  ).join('\n');
+  assert.match(lines, /predicted 3\.00 s, measured 3\.30 s/);
+  assert.match(lines, /CPU predicted 5\.00 s, measured 5\.40 s/);
+  assert.match(lines, /wall predicted for load 15\.2 on 2 CPU\(s\): 1\.667 of 2 processor\(s\) effective/);
+});
