@@ -96,9 +96,8 @@ test('a calibration that changes the choice, and a reused record, are decisions 
   assert.equal(choice?.evidence.uncalibratedChoice, 'zstd-9-b1M/p2');
 
   // Kept by the memory's reducer under decisions/<key> and shown by `patterns explain`.
-  let log: DecisionLog | undefined;
   const { kind: _k, key, ...entry } = choice as NonNullable<typeof choice>;
-  log = addDecision(log, key, entry, '2026-12-01T12:00:00.000Z');
+  const log: DecisionLog = addDecision(undefined, key, entry, '2026-12-01T12:00:00.000Z');
   const text = formatExplained(explainEntry(key, rec, 'x', log)).join('\n');
   assert.match(text, /decisions it changed \(last 1 of 1\):/);
   assert.match(
