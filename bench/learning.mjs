@@ -63,6 +63,7 @@ const mirror = aptMirror();
 writeFileSync(join(work, 'build.sh'), BUILD, { mode: 0o755 });
 const rows = [];
 let ok = true;
+let calib = null;
 try {
   // Bare: the script as distro builders run it; its chroot removed afterwards (not timed).
   {
@@ -117,7 +118,15 @@ try {
       ran: call?.tuned?.label ?? '-',
       predicted: call?.predicted?.buildMs ?? null,
       measured: call?.measured?.wallMs ?? null,
+      predictedCpu: call?.predicted?.wall?.cpuMs ?? call?.predicted?.cpuMs ?? null,
+      measuredCpu: call?.measured?.cpuMs ?? null,
+      basis: call?.predicted?.wall ?? null,
     });
+  }
+  // The host's time calibration as `patterns explain` shows it: the error per measured build.
+  const ex = cli(['patterns', 'explain', 'parallel-config', '--json']);
+  if (ex.status === 0) {
+    calib = JSON.parse(ex.stdout).records.find((e) => e.key.endsWith('/time-calibration')) ?? null;
   }
 } catch (e) {
   ok = false;
@@ -136,6 +145,19 @@ for (const r of rows)
   console.log(
     `  ${r.name.padEnd(7)} ${sec(r.wall).padEnd(9)} ${sec(r.p.debootstrap).padEnd(12)} ${sec(r.p.apt).padEnd(9)} ${sec(r.p.mksquashfs).padEnd(11)} ${(r.apt ?? '-').padEnd(17)} ${(r.root ?? '-').padEnd(6)} ${sec(r.tuneMs).padEnd(8)} ${(r.ran ?? '-').padEnd(18)} ${sec(r.predicted).padEnd(10)} ${sec(r.measured).padEnd(9)} ${r.load}`,
   );
+console.log('\n  squashfs time, predicted vs measured (wall and CPU; the load the prediction was made at):');
+console.log(
+  '  run     pred wall  meas wall  err     pred CPU   meas CPU   load1  eff. par.  slowdown fit (a + b x excess)',
+);
+for (const r of rows.filter((x) => x.name.startsWith('run'))) {
+  const err =
+    r.predicted && r.measured ? `${((Math.abs(r.predicted - r.measured) / r.measured) * 100).toFixed(0)} %` : '-';
+  const w = r.basis;
+  console.log(
+    `  ${r.name.padEnd(7)} ${sec(r.predicted).padEnd(10)} ${sec(r.measured).padEnd(10)} ${err.padEnd(7)} ${sec(r.predictedCpu).padEnd(10)} ${sec(r.measuredCpu).padEnd(10)} ${(w ? w.load1.toFixed(1) : '-').padEnd(6)} ${(w ? `${w.effParallelism}/${w.processors}` : '-').padEnd(10)} ${w ? `${w.fit.a} + ${w.fit.b} x ${w.excess} (${w.loadPairs} pair(s), CPU x${w.cpuFactor})` : '-'}`,
+  );
+}
+if (calib) console.log(`  patterns explain: ${calib.summary}`);
 const bare = rows.find((r) => r.name === 'bare');
 const [r1, , r3] = rows.filter((r) => r.name.startsWith('run'));
 if (ok && bare && r1 && r3) {

@@ -24,6 +24,15 @@ export interface MeasuredPair {
   cpuMs: number | null;
   at: string;
   source: string;
+  /** The sample's CPU prediction for the build, before any host factor (pairs of the load model). */
+  predictedCpuMs?: number | null;
+  /** The wall time reported before the build (after the host's calibration). */
+  predictedWallMs?: number;
+  /** Processors asked, CPUs online, 1-minute load and steal share when the build was decided. */
+  processors?: number;
+  nproc?: number;
+  load1?: number;
+  stealShare?: number;
 }
 
 export interface CalibrationRecord {

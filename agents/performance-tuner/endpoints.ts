@@ -29,7 +29,8 @@ import {
 } from '../../src/schemas/agents/performance-tuner.js';
 import { isTuneRecord, parallelConfigKey } from './learning.js';
 import { exportEnv, recommend, shellQuote } from './recommend.js';
-import { tune, type TuneMemory } from './tune.js';
+import { tune, type TuneMemory, type TuneResult } from './tune.js';
+import { tuneDecisions } from './tune-decisions.js';
 import {
   APT_CACHE,
   DEBOOTSTRAP_CACHE,
@@ -57,6 +58,13 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
     set: (k, v) => memory.set(k, v),
     // Appends go to the single writer as one event: applied in its transaction, none is lost.
     append: (key, a) => memory.record([{ kind: 'append', key, ...a }]),
+  };
+
+  // What the stored tune records and the time calibration changed goes to the decision log.
+  const logTuneDecisions = (r: TuneResult): void => {
+    const d = tuneDecisions(r);
+    if (d.length)
+      void memory.record(d).catch((e: Error) => ctx.log.warn({ err: e.message }, 'tune decisions not recorded'));
   };
 
   const aptSessions = new Map<string, AptSession>();
@@ -228,6 +236,7 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
               await resumeAptCache(aptSessions.get(chroot) as AptSession).catch(() => undefined);
             throw e;
           }
+          logTuneDecisions(t);
           call = decideCall(call, t, freemem());
           fingerprints.set(call.callId, t.fingerprint.id);
         }
@@ -308,6 +317,7 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
           { target, mode: mode as never, force, benchmark, onProgress: (m) => ctx.log.debug(m) },
           tuneMemory,
         );
+        logTuneDecisions(r);
         return {
           env: r.env,
           exports: r.exports,

@@ -7,6 +7,7 @@ import { addPair, calibrationKey, pairAppend, type MeasuredPair } from './calibr
 import { type Mode } from './choose.js';
 import { type Prediction } from './predict.js';
 import { applyPolicy, askedChoice, parseCall, type SquashPolicy } from './squashfs-policy.js';
+import { type WallBasis } from './time-model.js';
 import { type TuneMemory, type TuneResult } from './tune.js';
 
 export interface SquashCall {
@@ -30,7 +31,15 @@ export interface SquashCall {
   } | null;
   /** Prediction for what ran, when that setting was measured on the sample. */
   /** timeFactor: the host's factor already in buildMs (pairs store the prediction before it). */
-  predicted: { label: string; buildMs: number; imageBytes: number; timeFactor?: number } | null;
+  /** buildMs is the wall time at the load seen then; `wall` holds the CPU prediction and load behind it. */
+  predicted: {
+    label: string;
+    buildMs: number;
+    imageBytes: number;
+    timeFactor?: number;
+    cpuMs?: number | null;
+    wall?: WallBasis;
+  } | null;
   /** Predicted for what the script asked vs the tuned choice (both measured on the sample). */
   whatIf: {
     askedLabel: string;
@@ -96,6 +105,8 @@ const pick = (r: TuneResult, label: string): Prediction | undefined =>
   r.candidates.find((c) => c.label === label)?.predicted;
 const factorOf = (r: TuneResult, label: string): number | undefined =>
   r.candidates.find((c) => c.label === label)?.timeFactor;
+const wallOf = (r: TuneResult, label: string): WallBasis | undefined =>
+  r.candidates.find((c) => c.label === label)?.wall;
 
 /** Fills in what runs and what was predicted, from a tune of the call's source tree. */
 export function decideCall(call: SquashCall, r: TuneResult, memBytes: number): SquashCall {
@@ -126,6 +137,7 @@ export function decideCall(call: SquashCall, r: TuneResult, memBytes: number): S
           buildMs: ran.buildMs,
           imageBytes: ran.imageBytes,
           ...(factorOf(r, ranLabel) ? { timeFactor: factorOf(r, ranLabel) } : {}),
+          ...(wallOf(r, ranLabel) ? { cpuMs: wallOf(r, ranLabel)?.cpuMs, wall: wallOf(r, ranLabel) } : {}),
         }
       : null,
     whatIf: {
@@ -151,17 +163,29 @@ export async function reportCall(
   const done = { ...call, measured };
   if (fingerprintId && call.predicted && measured.exitCode === 0) {
     const key = calibrationKey(fingerprintId);
+    const w = call.predicted.wall;
     const pair: MeasuredPair = {
       label: call.predicted.label,
       comp: call.predicted.label.split(/[-/]/)[0] ?? 'unknown',
       // Before the host's factor: the next factor is measured against the sample's own prediction.
-      predictedMs: Math.round(call.predicted.buildMs / (call.predicted.timeFactor ?? 1)),
+      predictedMs: w ? w.sampleWallMs : Math.round(call.predicted.buildMs / (call.predicted.timeFactor ?? 1)),
       measuredMs: measured.wallMs,
       predictedBytes: call.predicted.imageBytes,
       measuredBytes: measured.imageBytes ?? 0,
       cpuMs: measured.cpuMs,
       at: new Date().toISOString(),
       source: `mksquashfs shim, run ${call.runId ?? '-'}`,
+      // The load model's evidence: what the sample predicted in CPU, and the load the build met.
+      ...(w
+        ? {
+            predictedCpuMs: w.rawCpuMs,
+            predictedWallMs: call.predicted.buildMs,
+            processors: w.processors,
+            nproc: w.nproc,
+            load1: w.load1,
+            stealShare: w.stealShare,
+          }
+        : {}),
     };
     if (memory.append) await memory.append(key, pairAppend(fingerprintId, pair));
     else {

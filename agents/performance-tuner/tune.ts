@@ -12,7 +12,9 @@ import { scanTree, treeSignature, type TreeSignature } from '../../src/host/squa
 import { type SampleLimits } from '../../src/host/squashfs/tree-sample.js';
 import { type Candidate, isXz1M } from './candidates.js';
 import { askedChoice } from './squashfs-policy.js';
-import { applyTimeFactors, calibrationKey, timeFactors, type TimeFactors } from './calibration.js';
+import { calibrationKey, timeFactors, type TimeFactors } from './calibration.js';
+import { cpuContention, cpuStatMark, type CpuContention } from '../../src/host/proc/cpu-contention.js';
+import { applyTimeModel, type TimedCandidate } from './time-model.js';
 import { choose, type Decision, type Mode } from './choose.js';
 import { DEFAULT_MAX_AGE_MS, parallelConfigKey, reuseVerdict, type ReuseVerdict, type TuneRecord } from './learning.js';
 import { measureCandidates } from './measure.js';
@@ -79,7 +81,8 @@ export interface TuneResult {
   exports: string;
   env: Record<string, string>;
   recommendation: Recommendation;
-  candidates: PredictedCandidate[];
+  /** Build times are wall times at the load seen (`wall` says from what); see time-model.ts. */
+  candidates: TimedCandidate[];
   fastPath: boolean;
   reuse: ReuseVerdict;
   durationMs: number;
@@ -91,6 +94,8 @@ export interface TuneResult {
   fingerprint: HostFingerprint;
   /** The host's measured/predicted time factors the predictions were scaled by. */
   timeFactors: TimeFactors;
+  /** The CPU contention the wall predictions were made for (null: not readable here). */
+  load: CpuContention | null;
   treeSignature: TreeSignature;
   benchmark?: HostBenchmark;
   /** The build's baseline setting as measured (its label), when one was named and measurable. */
@@ -145,9 +150,17 @@ function finish(
     memoryError?: string;
     factors: TimeFactors;
     baseline: string | null;
+    calibration: unknown;
+    seen: CpuContention | null;
   },
 ): TuneResult {
-  const candidates = applyTimeFactors(predictAll(record.candidates, record.calibration, treeBytes), extra.factors);
+  const candidates = applyTimeModel(predictAll(record.candidates, record.calibration, treeBytes), {
+    calibration: extra.calibration,
+    fingerprintId: fp.id,
+    seen: extra.seen,
+    sampleLoad: (record as { sampleLoad?: CpuContention }).sampleLoad ?? null,
+    factors: extra.factors,
+  });
   const decision = choose(candidates, mode, extra.baseline ?? undefined);
   const picked = candidates.find((c) => c.label === decision.label) as PredictedCandidate;
   const recommendation = recommend(
@@ -177,6 +190,7 @@ function finish(
     record,
     fingerprint: fp,
     timeFactors: extra.factors,
+    load: extra.seen,
     treeSignature: extra.signature,
     ...(extra.benchmark ? { benchmark: extra.benchmark } : {}),
     baseline: extra.baseline,
@@ -185,6 +199,7 @@ function finish(
 
 export async function tune(opts: TuneOptions, memory: TuneMemory): Promise<TuneResult> {
   const started = performance.now();
+  const mark = cpuStatMark();
   const mode = opts.mode ?? 'auto';
   const now = opts.now ?? (() => new Date());
   const [fp, scan] = await Promise.all([hostFingerprint(opts.buildDir ?? opts.target), scanTree(opts.target)]);
@@ -200,14 +215,12 @@ export async function tune(opts: TuneOptions, memory: TuneMemory): Promise<TuneR
       }),
   );
   // Measured-vs-predicted pairs of earlier full builds on this host scale the time predictions.
-  const factors = timeFactors(
-    unwrap(
-      await Promise.resolve()
-        .then(() => memory.get(calibrationKey(fp.id)))
-        .catch(() => undefined),
-    ),
-    fp.id,
+  const calibration = unwrap(
+    await Promise.resolve()
+      .then(() => memory.get(calibrationKey(fp.id)))
+      .catch(() => undefined),
   );
+  const factors = timeFactors(calibration, fp.id);
   const save = async (value: unknown): Promise<boolean> => {
     try {
       await memory.set(key, value);
@@ -246,6 +259,8 @@ export async function tune(opts: TuneOptions, memory: TuneMemory): Promise<TuneR
       memoryError,
       factors,
       baseline,
+      calibration,
+      seen: cpuContention(mark, fp.threads || undefined),
     });
   }
   const m = await measureCandidates({
@@ -261,13 +276,24 @@ export async function tune(opts: TuneOptions, memory: TuneMemory): Promise<TuneR
     ...(base ? { baseline: base } : {}),
     onProgress: opts.onProgress,
   });
-  const predicted = applyTimeFactors(predictAll(m.runs, m.calibration, scan.totalBytes), factors);
+  // The load while the sample ran: its runs are observations of the slowdown too.
+  const sampleLoad = cpuContention(mark, fp.threads || undefined);
+  const predicted = applyTimeModel(predictAll(m.runs, m.calibration, scan.totalBytes), {
+    calibration,
+    fingerprintId: fp.id,
+    seen: sampleLoad,
+    sampleLoad,
+    factors,
+  });
   const decision = choose(predicted, mode, baseline ?? undefined);
   const picked = predicted.find((c) => c.label === decision.label) as PredictedCandidate;
   const xz1m = predicted.find((c) => isXz1M(c.choice));
   const budgetMs = xz1m ? Math.round(xz1m.predicted.buildMs * TUNE_BUDGET) : null;
   const at = now().toISOString();
-  const record: TuneRecord & { host: { fingerprint: HostFingerprint; benchmark?: HostBenchmark } } = {
+  const record: TuneRecord & {
+    host: { fingerprint: HostFingerprint; benchmark?: HostBenchmark };
+    sampleLoad: CpuContention;
+  } = {
     fingerprintId: fp.id,
     treeSignature: signature,
     mode,
@@ -293,6 +319,7 @@ export async function tune(opts: TuneOptions, memory: TuneMemory): Promise<TuneR
     measuredAt: at,
     updatedAt: at,
     host: { fingerprint: fp, ...(benchmark ? { benchmark } : {}) },
+    sampleLoad,
   };
   const ok = await save(record);
   return finish(record, mode, scan.totalBytes, fp, started, {
@@ -305,5 +332,7 @@ export async function tune(opts: TuneOptions, memory: TuneMemory): Promise<TuneR
     memoryError,
     factors,
     baseline,
+    calibration,
+    seen: sampleLoad,
   });
 }

@@ -4,6 +4,8 @@ import { formatBytes, formatDuration } from '../text/units.js';
 import { PATTERNS, SUMMARIES } from '../schemas/memory-records.js';
 import type { DecisionLog } from './decisions.js';
 import { effectiveRate } from './unmount-order.js';
+import { calibrationLines } from './explain-calibration.js';
+import type { HistoryRow } from './wall-calibration.js';
 
 type Rec = Record<string, unknown>;
 
@@ -15,6 +17,8 @@ export interface Explained {
   measurements: string[];
   decisions: DecisionLog['decisions'];
   decisionsTotal: number;
+  /** A host's time calibration: the error per measured build, as reported and as the model replays it. */
+  calibrationHistory?: HistoryRow[];
 }
 
 /** Normalizes KEY ("unmount-strategies/proc" or the full key) or says why it is not a pattern key. */
@@ -46,7 +50,12 @@ function strategyLines(strategies: Rec, now: number, indent = ''): string[] {
   });
 }
 
-function describePattern(kind: string, key: string, v: Rec, now: number): { summary: string; measurements: string[] } {
+function describePattern(
+  kind: string,
+  key: string,
+  v: Rec,
+  now: number,
+): { summary: string; measurements: string[]; calibrationHistory?: HistoryRow[] } {
   switch (kind) {
     case 'unmount-strategies': {
       const m = strategyLines((v.strategies ?? {}) as Rec, now);
@@ -92,19 +101,14 @@ function describePattern(kind: string, key: string, v: Rec, now: number): { summ
   }
 }
 
-function parallelConfig(key: string, v: Rec): { summary: string; measurements: string[] } {
+function parallelConfig(
+  key: string,
+  v: Rec,
+): { summary: string; measurements: string[]; calibrationHistory?: HistoryRow[] } {
   const m: string[] = [];
   if (Array.isArray(v.pairs)) {
-    for (const p of v.pairs as Rec[]) {
-      const r = Number(p.measuredMs) / Math.max(1, Number(p.predictedMs));
-      m.push(
-        `${String(p.at)} ${String(p.label)}: predicted ${formatDuration(Number(p.predictedMs))}, measured ${formatDuration(Number(p.measuredMs))} (x${r.toFixed(2)}, ${String(p.source)})`,
-      );
-    }
-    return {
-      summary: `time calibration of host ${String(v.fingerprintId)}: ${m.length} measured-vs-predicted pairs`,
-      measurements: m,
-    };
+    const c = calibrationLines(v);
+    return { summary: c.summary, measurements: c.measurements, calibrationHistory: c.history };
   }
   const c = (v.choice ?? {}) as Rec;
   for (const x of (Array.isArray(v.candidates) ? v.candidates : []) as Rec[]) {

@@ -86,6 +86,7 @@ export function compareRuns(now: RunFacts, entries: unknown[], keep = 3): RunCom
 export function formatComparison(c: RunComparison, name: string): string[] {
   const pct = (p: PhaseComparison): string =>
     p.verdict === 'about the same' ? 'about the same' : `${Math.abs(Math.round((1 - p.ratio) * 100))} % ${p.verdict}`;
+  if (c.earlierRuns === 0) return [`no earlier successful run of ${name} on this host to compare with`];
   return [
     `compared with the last ${c.earlierRuns} successful run${c.earlierRuns === 1 ? '' : 's'} of ${name} on this host (median):`,
     ...[c.total, ...c.phases].map(

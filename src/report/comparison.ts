@@ -1,14 +1,15 @@
 // The report's comparison with earlier runs of the same name on this host, as HTML and Markdown.
 import { formatComparison } from '../learning/run-compare.js';
+import { formatWhatIf, type ComparisonWithWhatIf } from '../learning/bare-what-if.js';
 import type { RunRecord } from '../schemas/run-record.js';
 import { esc } from './format.js';
 
 type Comparison = NonNullable<RunRecord['comparison']>;
 
 function lines(r: RunRecord): string[] | null {
-  return r.comparison
-    ? formatComparison(r.comparison as Comparison & Parameters<typeof formatComparison>[0], r.name)
-    : null;
+  if (!r.comparison) return null;
+  const c = r.comparison as Comparison & ComparisonWithWhatIf;
+  return [...formatComparison(c, r.name), ...(c.bareWhatIf ? formatWhatIf(c.bareWhatIf) : [])];
 }
 
 export function renderComparisonHtml(r: RunRecord): string {

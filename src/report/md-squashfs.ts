@@ -8,7 +8,12 @@ interface Call {
   policy: string;
   changed: string[];
   tuned: { label: string; fastPath: boolean; reuse: string; tuneMs: number } | null;
-  predicted: { label: string; buildMs: number; imageBytes: number } | null;
+  predicted: {
+    label: string;
+    buildMs: number;
+    imageBytes: number;
+    wall?: { cpuMs: number; load1: number; nproc: number; processors: number; effParallelism: number };
+  } | null;
   whatIf: { note: string } | null;
   measured: { wallMs: number; cpuMs: number | null; imageBytes: number | null; exitCode: number } | null;
   cacheSuspended: string[];
@@ -36,9 +41,13 @@ export function squashfsCallsMd(calls: unknown, code: (v: unknown) => string, te
           : p
             ? `image predicted ${formatBytes(p.imageBytes)}, measured ${formatBytes(m.imageBytes)}`
             : `image ${formatBytes(m.imageBytes)}`;
-      out.push(
-        `   - ${time}; CPU ${m.cpuMs === null ? 'unknown' : formatDuration(m.cpuMs)}; ${size}; exit ${m.exitCode}`,
-      );
+      const w = p?.wall;
+      const cpu = `CPU ${w ? `predicted ${formatDuration(w.cpuMs)}, measured ` : ''}${m.cpuMs === null ? 'unknown' : formatDuration(m.cpuMs)}`;
+      out.push(`   - ${time}; ${cpu}; ${size}; exit ${m.exitCode}`);
+      if (w)
+        out.push(
+          `   - wall predicted for load ${w.load1.toFixed(1)} on ${w.nproc} CPU(s): ${w.effParallelism} of ${w.processors} processor(s) effective`,
+        );
     } else out.push('   - no measurement reported (the call did not finish under the shim)');
     if (c.whatIf) out.push(`   - what-if (sample): ${text(c.whatIf.note)}`);
     if (c.cacheSuspended.length)

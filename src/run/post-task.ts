@@ -6,6 +6,7 @@ import { buildHookEvent } from '../hook-runtime/build-event.js';
 import { pathKey } from '../memory/keys.js';
 import type { RunRecordInput } from '../schemas/run-record.js';
 import { compareRuns, formatComparison } from '../learning/run-compare.js';
+import { bareWhatIf, formatWhatIf, withWhatIf } from '../learning/bare-what-if.js';
 import { runFacts, runFailureLessons } from './run-lessons.js';
 import { teardownThenClean, type CoordinatorCall } from './teardown-then-clean.js';
 import { builderPostTask } from './builder-post-task.js';
@@ -122,10 +123,11 @@ export async function postTask(call: Call, p: PostTaskInput): Promise<void> {
       () => ({ value: { entries: [] } }),
     ),
   );
-  const comparison = compareRuns(facts, earlier?.value.entries ?? []);
+  const whatIf = bareWhatIf(record.squashfsCalls);
+  const comparison = withWhatIf(compareRuns(facts, earlier?.value.entries ?? []), whatIf, durationMs);
   if (comparison) {
     record.comparison = comparison;
-    notes.push(...formatComparison(comparison, p.name));
+    notes.push(...formatComparison(comparison, p.name), ...(whatIf ? formatWhatIf(whatIf) : []));
   }
   await soft('performance record', () =>
     call('memory-record', {

@@ -1,3 +1,4 @@
+// Over 250 lines on purpose: the whole run record in one schema, the contract the report, dashboard and runs read.
 // A run record: what `isoswarm run` stores at <stateDir>/runs/<runId>.json and `isoswarm report`
 // renders. Loose objects throughout so that records written by a newer isoswarm still load.
 import { z } from 'zod';
@@ -199,6 +200,23 @@ export const runRecordSchema = z.looseObject({
       total: phaseComparisonSchema,
       phases: z.array(phaseComparisonSchema),
       why: z.array(z.string()),
+      /** The bare tool as the script asked it against what ran, where the sample measured both. */
+      bareWhatIf: z
+        .object({
+          calls: z.array(
+            z.object({
+              askedLabel: z.string(),
+              ranLabel: z.string(),
+              askedMs: z.number(),
+              ranPredictedMs: z.number(),
+              ranMeasuredMs: z.number().nullable(),
+              askedBytes: z.number().nullable(),
+              ranBytes: z.number().nullable(),
+            }),
+          ),
+          savedMs: z.number(),
+        })
+        .optional(),
     })
     .optional(),
   /** The builder recognised from the command (live-build, debootstrap, mmdebstrap, script). */

@@ -154,11 +154,39 @@ test("stored measured-vs-predicted pairs scale the next decision's time predicti
   assert.equal(second.timeFactors.byComp.zstd?.factor, 2);
   const again = second.candidates.find((c) => c.label === zstd.label);
   assert.equal(again?.timeFactor, 2);
-  assert.equal(again?.predicted.buildMs, zstd.predicted.buildMs * 2);
+  // A pair stored before the load model (no CPU, no load) scales the sample's own wall prediction.
+  const sampleWall = (c: (typeof first.candidates)[number] | undefined) =>
+    c?.wall?.sampleWallMs ?? c?.predicted.buildMs;
+  assert.equal(again?.predicted.buildMs, (sampleWall(zstd) ?? 0) * 2);
   const other = second.candidates.find((c) => c.choice.comp === 'lz4');
   assert.equal(
     other?.predicted.buildMs,
-    Math.round((first.candidates.find((c) => c.label === other?.label)?.predicted.buildMs ?? 0) * 2),
+    Math.round((sampleWall(first.candidates.find((c) => c.label === other?.label)) ?? 0) * 2),
     'no lz4 pairs: the all-compressor factor applies',
   );
+  // The first decision had no pairs: its wall times came from the sample's CPU and the load seen.
+  assert.equal(zstd.wall?.model, 'cpu-load');
+  assert.equal(zstd.wall?.loadPairs, 0);
+  assert.ok(first.load && first.load.nproc >= 1, 'the load the prediction was made for is reported');
+  // A pair with CPU and load: the load model takes over, with that build's CPU factor.
+  const [old] = (memory.map.get(key) as { pairs: object[] }).pairs;
+  memory.map.set(
+    key,
+    addPair({ ...(memory.map.get(key) as object) }, first.fingerprint.id, {
+      ...(old as Parameters<typeof addPair>[2]),
+      predictedCpuMs: zstd.predicted.cpuMs ?? 1,
+      cpuMs: (zstd.predicted.cpuMs ?? 1) * 2,
+      measuredMs: zstd.predicted.cpuMs ?? 1,
+      processors: zstd.choice.processors,
+      nproc: first.load?.nproc ?? 2,
+      load1: first.load?.load1 ?? 0,
+      stealShare: 0,
+    }),
+  );
+  const third = await tune({ target: textTree, mode: 'aggressive', scratchParent: scratch }, memory);
+  const z3 = third.candidates.find((c) => c.label === zstd.label);
+  assert.equal(z3?.timeFactor, undefined, 'no plain factor once load pairs exist');
+  assert.equal(z3?.wall?.loadPairs, 1);
+  assert.equal(z3?.wall?.cpuFactor, 2, "that build's measured CPU was twice the sample's prediction");
+  assert.equal(z3?.wall?.cpuMs, Math.round((zstd.predicted.cpuMs ?? 0) * 2));
 });

@@ -21,3 +21,57 @@ test('the pair stores the prediction before the time factor; the factor read bac
   const calls = map.get('runs/r1/squashfs-calls') as { measured: { wallMs: number } }[];
   assert.equal(calls[0]?.measured.wallMs, 2000);
 });
+
+test('a call decided by the load model stores its CPU prediction and the load it met as a pair', async () => {
+  const map = new Map<string, unknown>();
+  const memory = { get: (k: string) => map.get(k), set: (k: string, v: unknown) => void map.set(k, v) };
+  const wall = {
+    model: 'cpu-load' as const,
+    wallMs: 3000,
+    usable: 2,
+    excess: 7.5,
+    slowdown: 1.5,
+    effParallelism: 1.333,
+    cpuFactor: 1,
+    cpuPairs: 0,
+    fit: { a: 1, b: 0.067, weight: 0.5 },
+    loadPairs: 0,
+    rawCpuMs: 4000,
+    cpuMs: 4000,
+    sampleWallMs: 2500,
+    processors: 2,
+    nproc: 2,
+    load1: 15,
+    stealShare: 0.01,
+  };
+  const call = {
+    ...newCall('r2', ['/t', '/o.img', '-comp', 'xz'], 'override', 'auto'),
+    predicted: { label: 'zstd-3-b1M/p2', buildMs: 3000, imageBytes: 10, cpuMs: 4000, wall },
+  };
+  await reportCall(memory, call, { wallMs: 3600, cpuMs: 4400, imageBytes: 10, exitCode: 0 }, 'host1');
+  const rec = map.get(calibrationKey('host1')) as { pairs: Record<string, unknown>[] };
+  assert.deepEqual(
+    {
+      predictedMs: rec.pairs[0]?.predictedMs,
+      predictedCpuMs: rec.pairs[0]?.predictedCpuMs,
+      predictedWallMs: rec.pairs[0]?.predictedWallMs,
+      cpuMs: rec.pairs[0]?.cpuMs,
+      measuredMs: rec.pairs[0]?.measuredMs,
+      processors: rec.pairs[0]?.processors,
+      nproc: rec.pairs[0]?.nproc,
+      load1: rec.pairs[0]?.load1,
+      stealShare: rec.pairs[0]?.stealShare,
+    },
+    {
+      predictedMs: 2500,
+      predictedCpuMs: 4000,
+      predictedWallMs: 3000,
+      cpuMs: 4400,
+      measuredMs: 3600,
+      processors: 2,
+      nproc: 2,
+      load1: 15,
+      stealShare: 0.01,
+    },
+  );
+});

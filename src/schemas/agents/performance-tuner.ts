@@ -70,6 +70,26 @@ const predictionSchema = z.object({
   imageBytes: z.number(),
   readBackMs: z.number(),
 });
+/** What a wall-time prediction rests on: calibrated CPU, processors, and the load seen then. */
+const wallBasisSchema = z.object({
+  model: z.literal('cpu-load'),
+  wallMs: z.number(),
+  usable: z.number(),
+  excess: z.number(),
+  slowdown: z.number(),
+  effParallelism: z.number(),
+  cpuFactor: z.number(),
+  cpuPairs: z.number(),
+  fit: z.object({ a: z.number(), b: z.number(), weight: z.number() }),
+  loadPairs: z.number(),
+  rawCpuMs: z.number(),
+  cpuMs: z.number(),
+  sampleWallMs: z.number(),
+  processors: z.number(),
+  nproc: z.number(),
+  load1: z.number(),
+  stealShare: z.number(),
+});
 const sampleRunSchema = z.object({
   label: z.string(),
   choice: squashChoiceSchema,
@@ -150,6 +170,8 @@ const measuredTuneOutput = z.object({
       predicted: predictionSchema,
       /** The host's measured/predicted build-time factor applied to `predicted.buildMs`, when one was known. */
       timeFactor: z.number().optional(),
+      /** The CPU-and-load basis of `predicted.buildMs` (a wall time at the load seen), when known. */
+      wall: wallBasisSchema.optional(),
     }),
   ),
   decision: z.object({
@@ -294,6 +316,8 @@ export const squashCallSchema = z.object({
       imageBytes: z.number(),
       /** The host's time factor already in buildMs (a calibration pair stores the prediction before it). */
       timeFactor: z.number().optional(),
+      cpuMs: z.number().nullable().optional(),
+      wall: wallBasisSchema.optional(),
     })
     .nullable(),
   whatIf: z
