@@ -189,17 +189,18 @@ export async function startPatternSync(o: PatternSyncOptions): Promise<PatternSy
   };
   void open();
 
-  // A watcher whose consumer was lost with a node can fall silent: after a reconnect, and when it
-  // stays behind the bucket's newest write for a whole check, it is started again.
-  let behind = 0;
+  // A watcher whose consumer was lost with a node can fall silent: after a reconnect, and when it has
+  // not delivered, a whole check later, the revision the bucket had at the previous check, it is
+  // started again.
+  let target = 0;
   const checker = setInterval(() => {
     const b = bucket;
     if (!b || stopped) return;
     b.lastRevision()
       .then(async (last) => {
-        behind = last > lastSeen ? behind + 1 : 0;
-        if (behind >= 2) {
-          behind = 0;
+        const behind = lastSeen < target;
+        target = last;
+        if (behind) {
           o.log.warn({ last, seen: lastSeen }, 'farm patterns: the watcher fell behind; restarting it');
           await rewatch(b);
         }
