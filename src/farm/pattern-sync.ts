@@ -71,14 +71,15 @@ export async function startPatternSync(o: PatternSyncOptions): Promise<PatternSy
     lastSeen = Math.max(lastSeen, v.revision);
     const p = v.deleted ? null : memKeyOf(v.key);
     if (!p) return;
-    if (!p.member) {
+    if (p.member === null) {
       if (p.host !== o.host) later(() => store.set(`farm/${p.host}/${p.key}`, v.value));
       return;
     }
+    const member = p.member;
     if (!isContribution(v.value) || !isMerged(p.key)) return;
     const c = v.value;
-    if (p.member !== me) {
-      if (ledger.held(p.key, p.member) < c.v) later(() => store.batch(ledger.remoteWrites(p.key, p.member!, c)));
+    if (member !== me) {
+      if (ledger.held(p.key, member) < c.v) later(() => store.batch(ledger.remoteWrites(p.key, member, c)));
       return;
     }
     ownRev.set(v.key, Math.max(ownRev.get(v.key) ?? 0, v.revision));
