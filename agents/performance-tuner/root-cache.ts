@@ -7,11 +7,13 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { openJournal } from '../../src/host/guard/journal.js';
 import { createScratch, removeJournalledScratch } from '../../src/host/delete/scratch-journal.js';
-import { RootStore, type RootLookup, type RootSpec } from '../../src/host/cache/root-store.js';
+import { RootStore, type RootEntry, type RootLookup, type RootSpec } from '../../src/host/cache/root-store.js';
 import { freshTarget, packRoot, unpackRoot, verifyTarball } from '../../src/host/cache/root-tarball.js';
 import type { CacheBuildStats } from '../../src/learning/reducers.js';
 import { parseDebootstrapArgs } from './debootstrap-args.js';
 import { rootSpec } from './root-spec.js';
+import type { LearningEvent } from '../../src/schemas/memory-ops.js';
+import { rootFromFarm, shareRoot, type RootFarm } from './root-farm.js';
 
 export const ROOT_CACHE = 'debootstrap-roots';
 
@@ -49,17 +51,28 @@ export interface RootCacheDeps {
   /** Null when the target may be written; the policy's refusal otherwise. */
   policy(target: string): Promise<{ code: string; reason: string } | null>;
   limitBytes(): Promise<number>;
+  /** A farm member: a local miss asks the farm, a stored root is shared. */
+  farm?: RootFarm | null;
+}
+
+export interface RootAdvice {
+  call: RootCall;
+  stats: CacheBuildStats | null;
+  /** The farm lookup's outcome (farm-<cache>) or the decision not to ask. */
+  events: LearningEvent[];
 }
 
 export class RootCache {
   private pending = new Map<string, Pending>();
+  /** The last root being shared with the farm (in the background). */
+  sharing: Promise<void> = Promise.resolve();
   constructor(private readonly d: RootCacheDeps) {}
 
   private lookup(l: Omit<RootLookup, 'at'>): void {
     this.d.store.recordLookup({ ...l, at: new Date().toISOString() });
   }
 
-  async advise(i: RootAdviseIn): Promise<{ call: RootCall; stats: CacheBuildStats | null }> {
+  async advise(i: RootAdviseIn): Promise<RootAdvice> {
     const call: RootCall = {
       callId: randomBytes(8).toString('hex'),
       runId: i.runId,
@@ -73,9 +86,9 @@ export class RootCache {
       madeInMs: null,
     };
     const parsed = parseDebootstrapArgs(i.args);
-    if (!parsed.ok) return { call: { ...call, reason: `not cached: ${parsed.reason}` }, stats: null };
+    if (!parsed.ok) return { call: { ...call, reason: `not cached: ${parsed.reason}` }, stats: null, events: [] };
     const s = await rootSpec(parsed.call, { cwd: i.cwd, toolVersion: i.toolVersion, debootstrapDir: i.debootstrapDir });
-    if (!s.ok) return { call: { ...call, reason: `not cached: ${s.reason}` }, stats: null };
+    if (!s.ok) return { call: { ...call, reason: `not cached: ${s.reason}` }, stats: null, events: [] };
     call.key = s.key;
     call.target = s.target;
     const base = { key: s.key, target: s.target, spec: s.spec, runId: i.runId } as const;
@@ -84,42 +97,27 @@ export class RootCache {
     if (refusal || (fresh && !fresh.ok)) {
       call.reason = `not cached: ${refusal ? `the path policy refuses ${s.target}: ${refusal.reason}` : (fresh as { reason: string }).reason}`;
       this.lookup({ ...base, outcome: 'uncacheable', reason: call.reason, nearest: null });
-      return { call, stats: null };
+      return { call, stats: null, events: [] };
     }
     call.cacheable = true;
-    const entry = this.d.store.entry(s.key);
+    let entry = this.d.store.entry(s.key);
     let why = 'no root stored for this spec';
-    if (entry) {
-      const bad = await verifyTarball(this.d.store.objectPath(entry), entry.sha256, entry.bytes);
-      if (bad) {
+    let events: LearningEvent[] = [];
+    let from = 'the cache';
+    for (let round = 0; round < 2; round++) {
+      if (entry) {
+        const bad = await verifyTarball(this.d.store.objectPath(entry), entry.sha256, entry.bytes);
+        if (!bad) return { ...(await this.restore(entry, call, base, from)), events };
         await this.d.store.drop(entry);
-        why = `the stored root failed verification and was dropped: ${bad}`;
-      } else {
-        const j = await openJournal(this.d.journalDir, s.target);
-        const step = { id: `restore-root:${s.key}`, object: entry.object, sha256: entry.sha256 };
-        await j.begin(step);
-        try {
-          call.restoreMs = await unpackRoot(this.d.store.objectPath(entry), s.target);
-          await j.done(step, { ms: call.restoreMs });
-          await j.finish();
-        } catch (e) {
-          await j.fail(step, e);
-          await j.close();
-          throw e;
-        }
-        this.d.store.touch(entry);
-        Object.assign(call, { action: 'restored', bytes: entry.bytes, madeInMs: entry.makeMs });
-        call.reason = `root restored from the cache (sha256 ${entry.sha256.slice(0, 12)}… verified)`;
-        this.lookup({
-          ...base,
-          outcome: 'hit',
-          reason: call.reason,
-          nearest: null,
-          restoreMs: call.restoreMs,
-          bytes: entry.bytes,
-        });
-        return { call, stats: await this.stats({ hits: 1, bytesSaved: entry.bytes }) };
+        why = `the stored root (from ${from}) failed verification and was dropped: ${bad}`;
       }
+      if (round > 0 || !this.d.farm) break;
+      // A local miss: another host of the farm may have made this root.
+      const f = await rootFromFarm(this.d.farm, this.d.store, s.key, s.spec);
+      events = f.events;
+      why = `${why}; ${f.note}`;
+      entry = f.entry;
+      from = 'the farm';
     }
     const nearest = this.d.store.nearest(s.spec);
     call.reason = nearest
@@ -127,7 +125,41 @@ export class RootCache {
       : `${why} (the cache is empty)`;
     this.lookup({ ...base, outcome: 'miss', reason: call.reason, nearest });
     this.pending.set(call.callId, { call, spec: s.spec });
-    return { call, stats: null };
+    return { call, stats: null, events };
+  }
+
+  /** Unpacks a verified root into the (fresh) target, journalled: a hit. */
+  private async restore(
+    entry: RootEntry,
+    call: RootCall,
+    base: Omit<RootLookup, 'at' | 'outcome' | 'reason' | 'nearest'>,
+    from: string,
+  ): Promise<{ call: RootCall; stats: CacheBuildStats }> {
+    const target = call.target!;
+    const j = await openJournal(this.d.journalDir, target);
+    const step = { id: `restore-root:${entry.key}`, object: entry.object, sha256: entry.sha256 };
+    await j.begin(step);
+    try {
+      call.restoreMs = await unpackRoot(this.d.store.objectPath(entry), target);
+      await j.done(step, { ms: call.restoreMs });
+      await j.finish();
+    } catch (e) {
+      await j.fail(step, e);
+      await j.close();
+      throw e;
+    }
+    this.d.store.touch(entry);
+    Object.assign(call, { action: 'restored', bytes: entry.bytes, madeInMs: entry.makeMs });
+    call.reason = `root restored from ${from} (sha256 ${entry.sha256.slice(0, 12)}… verified)`;
+    this.lookup({
+      ...base,
+      outcome: 'hit',
+      reason: call.reason,
+      nearest: null,
+      restoreMs: call.restoreMs,
+      bytes: entry.bytes,
+    });
+    return { call, stats: await this.stats({ hits: 1, bytesSaved: entry.bytes }) };
   }
 
   /** After the real debootstrap ran for a cacheable miss: pack and keep its root. */
@@ -163,6 +195,7 @@ export class RootCache {
       await removeJournalledScratch(scratch, this.d.scratchJournal);
     }
     const evicted = await this.evict(this.d.store.entry(call.key!)?.object);
+    if (this.d.farm) this.sharing = shareRoot(this.d.farm, this.d.store, call.key!);
     return {
       stored: true,
       reason: `root packed (${packed.compression}) and kept under key ${call.key}`,

@@ -11,6 +11,7 @@ import { rootAdviseInput, rootCallsInput, rootStoreInput } from '../../src/schem
 import type { CacheBuildStats } from '../../src/learning/reducers.js';
 import { ROOT_CACHE, RootCache } from './root-cache.js';
 import { cacheLimit } from './cache-limits.js';
+import { rootFarmClient } from './root-farm.js';
 
 export function rootCacheDir(ctx: AgentContext): string {
   return ctx.config.caches.rootDir ?? join(ctx.stateDir, 'cache', ROOT_CACHE);
@@ -28,6 +29,9 @@ export function rootEndpoints(
     scratchJournal: scratchJournalDir({ ISOSWARM_HOME: ctx.stateDir }),
     policy: (target) => checkChrootPolicy(target, ctx.config),
     limitBytes: async () => (await cacheLimit(ctx.config, ROOT_CACHE, store.sizeBytes(), store.dir, memory)).limitBytes,
+    farm: ctx.config.farm.enabled
+      ? rootFarmClient(ctx.nc, ctx.prefix, ROOT_CACHE, memory, (msg, err) => ctx.log.warn({ err: err.message }, msg))
+      : null,
   });
   const record = (stats: CacheBuildStats | null) =>
     stats &&
@@ -43,6 +47,10 @@ export function rootEndpoints(
         const r = await cache.advise(i);
         if (r.call.action === 'restored' && r.call.target) onRestored(r.call.target);
         await record(r.stats);
+        if (r.events.length)
+          await memory
+            .record(r.events)
+            .catch((e: Error) => ctx.log.warn({ err: e.message }, 'farm root lookup not recorded'));
         return r.call;
       },
     }),

@@ -1,6 +1,7 @@
 // The coordinator's memory endpoints: it is the single writer while it runs.
 import { endpoint, type EndpointMap } from '../bus/service.js';
 import type { MemoryOps } from '../memory/operations.js';
+import { OnceCache } from './once-cache.js';
 import { BusError } from '../schemas/bus-error.js';
 import {
   importInput,
@@ -13,6 +14,7 @@ import {
 } from '../schemas/agents/coordinator.js';
 
 export function memoryEndpoints(ops: MemoryOps): EndpointMap {
+  const once = new OnceCache<{ updated: string[] }>();
   return {
     'memory-get': endpoint({
       input: keyInput,
@@ -41,7 +43,8 @@ export function memoryEndpoints(ops: MemoryOps): EndpointMap {
     }),
     'memory-record': endpoint({
       input: recordInput,
-      handler: async ({ events }) => ({ updated: (await ops.record(events)).map((e) => e.key) }),
+      handler: ({ events, requestId }) =>
+        once.run(requestId, async () => ({ updated: (await ops.record(events)).map((e) => e.key) })),
     }),
     'memory-stats': endpoint({ input: memoryStatsInput, handler: () => ops.store.stats() }),
   };

@@ -1,5 +1,6 @@
 // Keys of the farm's patterns bucket. Every member writes only keys of its own, so no two hosts ever
-// race on one key: `c.<host>.<id>.<record>` holds a member's contribution to a merged record,
+// race on one key: `c.<member id>.<record>` holds a member's contribution to a merged record (the id,
+// not the host name: a renamed host keeps its keys, so its counts are never there twice),
 // `h.<host>.<record>` a host-specific record. KV keys allow [-/_=.A-Za-z0-9] with `.` between
 // tokens: anything else in a record's key (and `.`) becomes =XX.
 import { isHostSpecific } from './record-merge.js';
@@ -23,15 +24,15 @@ function dec(s: string): string {
 
 /** The bucket key a member (`host`, `id`) writes a record to. */
 export function kvKeyOf(memKey: string, host: string, id: string): string {
-  return isHostSpecific(memKey) ? `h.${host}.${enc(memKey)}` : `c.${host}.${id}.${enc(memKey)}`;
+  return isHostSpecific(memKey) ? `h.${host}.${enc(memKey)}` : `c.${id}.${enc(memKey)}`;
 }
 
-export type ParsedKey = { key: string; host: string; member: string | null };
+export type ParsedKey = { key: string; member: string; host: null } | { key: string; member: null; host: string };
 
-/** A bucket key's record, host and member (`<host>.<id>`; null for a host-specific record). */
+/** A bucket key's record and its member's id, or (a host-specific record) its host. */
 export function memKeyOf(kvKey: string): ParsedKey | null {
-  const c = /^c\.([^.]+)\.([^.]+)\.([^.]+)$/.exec(kvKey);
-  if (c) return { key: dec(c[3]!), host: c[1]!, member: `${c[1]}.${c[2]}` };
+  const c = /^c\.([^.]+)\.([^.]+)$/.exec(kvKey);
+  if (c) return { key: dec(c[2]!), member: c[1]!, host: null };
   const h = /^h\.([^.]+)\.([^.]+)$/.exec(kvKey);
-  return h ? { key: dec(h[2]!), host: h[1]!, member: null } : null;
+  return h ? { key: dec(h[2]!), member: null, host: h[1]! } : null;
 }

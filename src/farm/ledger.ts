@@ -34,9 +34,9 @@ export class FarmLedger {
     readonly me: FarmId,
   ) {}
 
-  /** `<host>.<id>`: a store copied to a new machine and a reinstalled host never share a key. */
+  /** The id drawn at the join: a store copied to a new machine and a reinstalled host never share a key. */
   get member(): string {
-    return `${this.me.host}.${this.me.id}`;
+    return this.me.id;
   }
 
   /** The ledger of a store that joined a farm, else null. */
@@ -52,12 +52,16 @@ export class FarmLedger {
   static async join(store: MemoryStore, host: string): Promise<{ ledger: FarmLedger; seeded: number }> {
     const had = FarmLedger.of(store);
     if (had && had.me.host === host) return { ledger: had, seeded: 0 };
-    const me: FarmId = { host, id: randomBytes(4).toString('hex'), joinedAt: new Date().toISOString() };
+    // A renamed host keeps its id (and so its keys and contributions); a first join seeds them.
+    if (had) {
+      const me: FarmId = { ...had.me, host };
+      await store.set(FARM_ID, me);
+      return { ledger: new FarmLedger(store, me), seeded: 0 };
+    }
+    const me: FarmId = { host, id: randomBytes(8).toString('hex'), joinedAt: new Date().toISOString() };
     const writes: BatchWrite[] = [{ key: FARM_ID, value: me }];
-    // A renamed host keeps its contributions (under its new name); a first join seeds them.
-    if (!had)
-      for (const e of store.range('optimization/'))
-        if (isMerged(e.key)) writes.push({ key: MINE + e.key, value: { v: 1, value: e.value } });
+    for (const e of store.range('optimization/'))
+      if (isMerged(e.key)) writes.push({ key: MINE + e.key, value: { v: 1, value: e.value } });
     await store.batch(writes);
     return { ledger: new FarmLedger(store, me), seeded: writes.length - 1 };
   }

@@ -71,14 +71,15 @@ export async function startPatternSync(o: PatternSyncOptions): Promise<PatternSy
     lastSeen = Math.max(lastSeen, v.revision);
     const p = v.deleted ? null : memKeyOf(v.key);
     if (!p) return;
-    if (!p.member) {
+    if (p.member === null) {
       if (p.host !== o.host) later(() => store.set(`farm/${p.host}/${p.key}`, v.value));
       return;
     }
+    const member = p.member;
     if (!isContribution(v.value) || !isMerged(p.key)) return;
     const c = v.value;
-    if (p.member !== me) {
-      if (ledger.held(p.key, p.member) < c.v) later(() => store.batch(ledger.remoteWrites(p.key, p.member!, c)));
+    if (member !== me) {
+      if (ledger.held(p.key, member) < c.v) later(() => store.batch(ledger.remoteWrites(p.key, member, c)));
       return;
     }
     ownRev.set(v.key, Math.max(ownRev.get(v.key) ?? 0, v.revision));
@@ -189,17 +190,18 @@ export async function startPatternSync(o: PatternSyncOptions): Promise<PatternSy
   };
   void open();
 
-  // A watcher whose consumer was lost with a node can fall silent: after a reconnect, and when it
-  // stays behind the bucket's newest write for a whole check, it is started again.
-  let behind = 0;
+  // A watcher whose consumer was lost with a node can fall silent: after a reconnect, and when it has
+  // not delivered, a whole check later, the revision the bucket had at the previous check, it is
+  // started again.
+  let target = 0;
   const checker = setInterval(() => {
     const b = bucket;
     if (!b || stopped) return;
     b.lastRevision()
       .then(async (last) => {
-        behind = last > lastSeen ? behind + 1 : 0;
-        if (behind >= 2) {
-          behind = 0;
+        const behind = lastSeen < target;
+        target = last;
+        if (behind) {
           o.log.warn({ last, seen: lastSeen }, 'farm patterns: the watcher fell behind; restarting it');
           await rewatch(b);
         }

@@ -78,4 +78,8 @@ export const learningEventSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 export type LearningEvent = z.infer<typeof learningEventSchema>;
-export const recordInput = z.object({ events: z.array(learningEventSchema).min(1).max(10_000) });
+export const recordInput = z.object({
+  events: z.array(learningEventSchema).min(1).max(10_000),
+  /** The caller's id for this request: a retry with the same id (after a lost reply) is applied once. */
+  requestId: z.string().min(1).max(100).optional(),
+});

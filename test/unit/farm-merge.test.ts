@@ -137,9 +137,13 @@ describe('farm merge rules', () => {
         const kk = kvKeyOf(k, h, 'f00d');
         assert.match(kk, /^[-/_=.A-Za-z0-9]+$/);
         assert.equal(memKeyOf(kk)?.key, k);
-        assert.equal(memKeyOf(kk)?.host, h);
       }
-    assert.equal(memKeyOf(kvKeyOf(KEY, 'a', 'f00d'))?.member, 'a.f00d');
+    assert.deepEqual(memKeyOf(kvKeyOf(KEY, 'a', 'f00d')), { key: KEY, member: 'f00d', host: null });
+    assert.deepEqual(memKeyOf(kvKeyOf('optimization/resource-management', 'a', 'f00d')), {
+      key: 'optimization/resource-management',
+      member: null,
+      host: 'a',
+    });
   });
 });
 
@@ -163,6 +167,8 @@ describe('a farm member’s ledger (real LMDB)', () => {
       const la = (await FarmLedger.join(a, 'a')).ledger;
       const lb = (await FarmLedger.join(b, 'b')).ledger;
       assert.equal((await FarmLedger.join(a, 'a')).seeded, 0, 'joined once');
+      const renamed = (await FarmLedger.join(a, 'a-renamed')).ledger;
+      assert.deepEqual([renamed.member, renamed.me.host], [la.member, 'a-renamed'], 'a renamed host keeps its keys');
       // Learning after joining adds to the own contribution only.
       await opsA.record([use(2)]);
       const copy = (from: FarmLedger, to: MemoryStore, toLedger: FarmLedger) =>
