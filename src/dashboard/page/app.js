@@ -46,7 +46,7 @@ function bandsNow() {
   return out;
 }
 
-function drawBands(u) {
+function drawBands(u, el) {
   const { ctx, bbox } = u;
   const dpr = window.devicePixelRatio || 1;
   const shown = [];
@@ -67,7 +67,7 @@ function drawBands(u) {
   });
   ctx.restore();
   // What is shaded, for a reader of the page (and its browser test).
-  u.root.parentElement.dataset.bands = shown.join('|');
+  el.dataset.bands = shown.join('|');
 }
 
 function redrawBands() {
@@ -83,7 +83,7 @@ function makeChart(id, series, scales) {
     axes: [{ stroke: '#888' }, { stroke: '#888', scale: (series[0] && series[0].scale) || 'y' }].concat(
       scales && scales.n ? [{ side: 1, scale: 'n', stroke: '#888', grid: { show: false } }] : [],
     ),
-    hooks: { drawClear: [drawBands] },
+    hooks: { drawClear: [(u) => drawBands(u, el)] },
     series: [{}].concat(
       series.map((s, i) => ({
         label: s.label,
