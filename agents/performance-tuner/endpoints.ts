@@ -225,7 +225,7 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
               await resumeAptCache(aptSessions.get(chroot) as AptSession).catch(() => undefined);
             throw e;
           }
-          call = decideCall(call, t, freemem());
+          call = decideCall(call, t, freemem(), baseline);
           fingerprints.set(call.callId, t.fingerprint.id);
         }
         await saveCall(tuneMemory, call).catch((e: Error) =>
