@@ -237,7 +237,7 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
             throw e;
           }
           logTuneDecisions(t);
-          call = decideCall(call, t, freemem());
+          call = decideCall(call, t, freemem(), baseline);
           fingerprints.set(call.callId, t.fingerprint.id);
         }
         await saveCall(tuneMemory, call).catch((e: Error) =>

@@ -108,12 +108,22 @@ const factorOf = (r: TuneResult, label: string): number | undefined =>
 const wallOf = (r: TuneResult, label: string): WallBasis | undefined =>
   r.candidates.find((c) => c.label === label)?.wall;
 
-/** Fills in what runs and what was predicted, from a tune of the call's source tree. */
-export function decideCall(call: SquashCall, r: TuneResult, memBytes: number): SquashCall {
+/**
+ * Fills in what runs and what was predicted, from a tune of the call's source tree. `baseline`: the
+ * options the builder adds itself where the call names no compressor (live-build's -comp xz), so the
+ * prediction and the what-if are for what really runs, not for mksquashfs's own gzip default.
+ */
+export function decideCall(
+  call: SquashCall,
+  r: TuneResult,
+  memBytes: number,
+  baseline?: readonly string[],
+): SquashCall {
   const threads = r.fingerprint.threads;
   const applied = applyPolicy(call.asked, r.choice.choice, call.policy, memBytes);
-  const asked = choiceLabel(askedChoice(parseCall(call.asked).options, threads));
-  const ranLabel = choiceLabel(askedChoice(parseCall(applied.args).options, threads));
+  const runs = (opts: string[]) => (baseline && !opts.includes('-comp') ? [...baseline, ...opts] : opts);
+  const asked = choiceLabel(askedChoice(runs(parseCall(call.asked).options), threads));
+  const ranLabel = choiceLabel(askedChoice(runs(parseCall(applied.args).options), threads));
   const ran = pick(r, ranLabel);
   const a = pick(r, asked);
   const t = r.choice.predicted;

@@ -272,7 +272,8 @@ export async function tune(opts: TuneOptions, memory: TuneMemory): Promise<TuneR
     limits: opts.limits,
     repeatBelowMs: opts.repeatBelowMs,
     bcj: wantBcj,
-    ...(opts.asked ? { extra: askedExtra(opts.asked, fp.threads) } : {}),
+    // Options without a compressor next to a baseline run the baseline's (measured as such), not gzip.
+    ...(opts.asked && !(base && !opts.asked.includes('-comp')) ? { extra: askedExtra(opts.asked, fp.threads) } : {}),
     ...(base ? { baseline: base } : {}),
     onProgress: opts.onProgress,
   });

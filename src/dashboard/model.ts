@@ -48,6 +48,12 @@ export interface LogLine {
   text: string;
 }
 
+/** Where a stage of an active run began (a `phase` call, a builder's stage line): the charts shade from it. */
+export interface StageStart {
+  name: string;
+  at: number;
+}
+
 export interface PatternRow {
   key: string;
   updatedAt: string | null;
@@ -73,6 +79,8 @@ export class DashboardModel extends EventEmitter {
   patterns: PatternRow[] = [];
   /** The tail of each active run's output, kept only while a page is open. */
   readonly logs = new Map<string, LogLine[]>();
+  /** Each active run's stages so far, read with its logs (only while a page is open). */
+  readonly stages = new Map<string, StageStart[]>();
   /** Agents whose exit was seen and whose new instance has not answered discovery yet. */
   readonly down = new Map<string, number>();
   /** Whether this server's own connection to the bus is up (else nothing on the page moves). */
@@ -96,6 +104,7 @@ export class DashboardModel extends EventEmitter {
       runs: this.runsView(),
       patterns: this.patterns,
       logs: Object.fromEntries(this.logs),
+      stages: Object.fromEntries(this.stages),
       bus: this.bus,
     };
   }
@@ -174,8 +183,15 @@ export class DashboardModel extends EventEmitter {
     this.emit('update', 'log', { runId, lines: lines.slice(-MAX_LOG_LINES) });
   }
 
+  runStages(runId: string, stages: StageStart[]): void {
+    this.stages.set(runId, stages);
+    this.emit('update', 'stages', { runId, stages });
+  }
+
+  /** Drops the logs and the stages read with them (no page is open to show them). */
   clearLogs(): void {
     this.logs.clear();
+    this.stages.clear();
   }
 
   setPast(runs: PastRun[]): void {
@@ -196,6 +212,7 @@ export class DashboardModel extends EventEmitter {
       if (done || now - r.seenAt > ACTIVE_RUN_SILENCE_MS) {
         this.active.delete(id);
         this.logs.delete(id);
+        this.stages.delete(id);
         changed = true;
       }
     }

@@ -1,20 +1,33 @@
 // The tail of each active run's build output (out.log, err.log in its registry dir), read only
-// while a page is open. A run whose registry dir is not in this state dir (it runs on another
-// host) shows no log: nothing is asked of anyone else.
+// while a page is open, and the run's stages so far (its `phase` marks, a builder's stage lines in
+// out.log, read from the start), which the page's charts shade as the report's do. A run whose
+// registry dir is not in this state dir (it runs on another host) shows neither: nothing is asked
+// of anyone else.
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { liveBuildMarks } from '../builders/live-build-stages.js';
 import { isValidRunId } from '../report/run-store.js';
 import { runDir } from '../run/registry.js';
+import { readPhaseMarks } from '../run/stage-marks.js';
 import { LogTailReader } from './log-tail-reader.js';
-import type { DashboardModel, LogLine } from './model.js';
+import type { DashboardModel, LogLine, StageStart } from './model.js';
 
 const POLL_MS = 500;
 
 interface Readers {
+  dir: string;
   out: LogTailReader;
   err: LogTailReader;
+  /** out.log from its start, for the builder's stage lines (which the tail may have skipped). */
+  stageLines: LogTailReader;
+  builderStages: StageStart[];
+  /** The stages last sent, so that an unchanged list is not sent again. */
+  sent: string;
 }
+
+/** Stage lines are short and a build's output is a few MB: read all of it, a few MB at a time. */
+const STAGE_SCAN = { firstBytes: 64 << 20, maxBytes: 8 << 20, maxLine: 2048 };
 
 export class RunLogs {
   private readonly readers = new Map<string, Readers | null>();
@@ -60,6 +73,16 @@ export class RunLogs {
       for (const text of await r.out.read()) lines.push({ err: false, text });
       for (const text of await r.err.read()) lines.push({ err: true, text });
       if (lines.length && this.timer) this.model.runLog(run.runId, lines);
+      const found = liveBuildMarks((await r.stageLines.read()).join('\n'));
+      r.builderStages.push(...found.map((m) => ({ name: m.name, at: m.at })));
+      const stages = [...readPhaseMarks(r.dir).map((m) => ({ name: m.name, at: m.at })), ...r.builderStages].sort(
+        (a, b) => a.at - b.at,
+      );
+      const sig = JSON.stringify(stages);
+      if (sig !== r.sent && this.timer) {
+        r.sent = sig;
+        this.model.runStages(run.runId, stages);
+      }
     }
   }
 
@@ -72,7 +95,14 @@ export class RunLogs {
       if (!dir) this.readers.set(runId, null);
       return null;
     }
-    r = { out: new LogTailReader(join(dir, 'out.log')), err: new LogTailReader(join(dir, 'err.log')) };
+    r = {
+      dir,
+      out: new LogTailReader(join(dir, 'out.log')),
+      err: new LogTailReader(join(dir, 'err.log')),
+      stageLines: new LogTailReader(join(dir, 'out.log'), STAGE_SCAN),
+      builderStages: [],
+      sent: '[]',
+    };
     this.readers.set(runId, r);
     return r;
   }

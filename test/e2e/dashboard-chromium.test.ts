@@ -1,7 +1,7 @@
 // Over 250 lines on purpose: one browser session against one swarm walks through every panel.
 // The live dashboard in a real browser (playwright-core driving Debian's chromium) against a real
 // swarm started with `up --dashboard`: the five services, a chart gaining points, a run's phase
-// changing and its build output shown while it runs, an agent killed with SIGKILL marked down and
+// changing and its build output shown while it runs, its stages shaded on the charts, an agent killed with SIGKILL marked down and
 // then back, and a screenshot that is not blank.
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { which } from '../../src/host/exec.js';
-import { cli, cliSync, scratchHome, teardownHome, testEnv } from '../helpers/cli.js';
+import { CLI, cli, cliSync, scratchHome, teardownHome, testEnv } from '../helpers/cli.js';
 import { startServe } from '../helpers/dashboard.js';
 import { decodePng, distinctColours, findColour, hexRgb } from '../helpers/png.js';
 
@@ -174,6 +174,27 @@ describe('the live dashboard in headless Chromium', { skip: chromiumSkip() }, ()
     const href = await link.getAttribute('href');
     const report = await page.request.get(new URL(href!, url).href);
     assert.equal(report.status(), 200);
+  });
+
+  test('a run’s stages (its phase calls) are shaded on the charts as they start', { timeout: 180_000 }, async () => {
+    const phase = (n: string) =>
+      `"${process.execPath}" "${CLI}" hooks notification --phase ${n} --level info >/dev/null`;
+    const run = cli(
+      env,
+      ['run', '--name', 'dash-stages', '--', 'sh', '-c', `${phase('fetch')}; sleep 4; ${phase('pack')}; sleep 6`],
+      undefined,
+      150_000,
+    );
+    try {
+      // The CPU chart's bands name the build's stages in place of its build phase, as the report's do.
+      await waitFor(page, `(document.getElementById('chart-cpu').dataset.bands || '').includes('fetch')`, 60_000);
+      await waitFor(page, `/fetch\\|pack/.test(document.getElementById('chart-cpu').dataset.bands || '')`, 60_000);
+      // This run's bands (from its pre-task on; an earlier run may still be shown): no "build" band.
+      const bands = ((await page.evaluate(`document.getElementById('chart-cpu').dataset.bands`)) as string).split('|');
+      assert.ok(!bands.slice(bands.lastIndexOf('pre-task')).includes('build'), bands.join('|'));
+    } finally {
+      assert.equal((await run).code, 0);
+    }
   });
 
   test('an agent killed with SIGKILL is marked down, then back with a new PID', { timeout: 90_000 }, async (t) => {

@@ -55,6 +55,7 @@ interface Call {
   predicted: { buildMs: number; imageBytes: number } | null;
   measured: { wallMs: number; cpuMs: number | null; imageBytes: number; exitCode: number } | null;
   cacheSuspended: string[];
+  baseline?: string | null;
 }
 
 describe('run: the mksquashfs shim and the apt cache overlay on a real build', { skip: needsRoot() }, () => {
@@ -135,6 +136,8 @@ describe('run: the mksquashfs shim and the apt cache overlay on a real build', {
       const c = rec.squashfsCalls[0] as Call;
       assert.deepEqual(c.asked.slice(-3), ['-noappend', '-comp', 'xz'].slice(-3));
       assert.ok(c.tuned, 'the tuner answered');
+      // The script named its compressor: that is the build's baseline (measured; anchors aggressive).
+      assert.match(c.baseline ?? '', /^xz\/p\d+$/, JSON.stringify(c));
       const comp = /-comp (\S+)/.exec(c.tuned.mksquashfsOpts)?.[1];
       assert.equal(c.ran[c.ran.indexOf('-comp') + 1], comp, 'override: the tuned compressor ran');
       assert.equal(c.ran.filter((a) => a === '-comp').length, 1);

@@ -19,11 +19,60 @@ const dur = (ms) => {
 const time = (iso) => (iso ? new Date(iso).toLocaleTimeString() : '–');
 const MAX_POINTS = 600;
 
-const state = { services: [], runs: { active: [], past: [] }, events: [], patterns: [], disks: [] };
+const state = { services: [], runs: { active: [], past: [] }, events: [], patterns: [], disks: [], stages: {} };
 
 // --- charts -------------------------------------------------------------------------------------
 const COLORS = ['#2563eb', '#db2777', '#16a34a', '#ea580c', '#7c3aed', '#0891b2'];
 const charts = {};
+// The active runs' phases as faint bands behind the lines, the build phase split into the build's own
+// stages (phase calls, a builder's stage lines), in the report's two shades (report/html-style.ts).
+const BANDS = ['rgba(59, 130, 246, 0.06)', 'rgba(100, 116, 139, 0.07)'];
+
+function bandsNow() {
+  const out = [];
+  const now = Date.now();
+  for (const r of state.runs.active) {
+    const stages = state.stages[r.runId] || [];
+    for (const p of r.phases) {
+      const start = Date.parse(p.startedAt);
+      const end = p.endedAt ? Date.parse(p.endedAt) : now;
+      if (p.name === 'build' && stages.length)
+        stages.forEach((st, i) =>
+          out.push({ name: st.name, start: st.at, end: i + 1 < stages.length ? stages[i + 1].at : end }),
+        );
+      else out.push({ name: p.name, start, end });
+    }
+  }
+  return out;
+}
+
+function drawBands(u, el) {
+  const { ctx, bbox } = u;
+  const dpr = window.devicePixelRatio || 1;
+  const shown = [];
+  ctx.save();
+  ctx.font = `${11 * dpr}px sans-serif`;
+  ctx.textBaseline = 'top';
+  bandsNow().forEach((b, i) => {
+    const a = Math.max(bbox.left, u.valToPos(b.start / 1000, 'x', true));
+    const e = Math.min(bbox.left + bbox.width, u.valToPos(b.end / 1000, 'x', true));
+    if (!isFinite(a) || !isFinite(e) || e - a < 1) return;
+    shown.push(b.name);
+    ctx.fillStyle = BANDS[i % 2];
+    ctx.fillRect(a, bbox.top, e - a, bbox.height);
+    if (e - a > 40 * dpr) {
+      ctx.fillStyle = '#888';
+      ctx.fillText(b.name.slice(0, Math.floor((e - a) / (7 * dpr))), a + 4 * dpr, bbox.top + 2 * dpr);
+    }
+  });
+  ctx.restore();
+  // What is shaded, for a reader of the page (and its browser test).
+  el.dataset.bands = shown.join('|');
+}
+
+function redrawBands() {
+  for (const c of Object.values(charts)) c.chart.redraw(false, false);
+}
 
 function makeChart(id, series, scales) {
   const el = $(id);
@@ -34,6 +83,7 @@ function makeChart(id, series, scales) {
     axes: [{ stroke: '#888' }, { stroke: '#888', scale: (series[0] && series[0].scale) || 'y' }].concat(
       scales && scales.n ? [{ side: 1, scale: 'n', stroke: '#888', grid: { show: false } }] : [],
     ),
+    hooks: { drawClear: [(u) => drawBands(u, el)] },
     series: [{}].concat(
       series.map((s, i) => ({
         label: s.label,
@@ -252,7 +302,13 @@ function connect() {
   on('snapshot', (s) => {
     $('host').textContent = `${s.host} · ${s.version}`;
     showBus(s.bus);
-    Object.assign(state, { services: s.services, runs: s.runs, events: s.events, patterns: s.patterns });
+    Object.assign(state, {
+      services: s.services,
+      runs: s.runs,
+      events: s.events,
+      patterns: s.patterns,
+      stages: s.stages || {},
+    });
     samples.length = 0;
     state.disks = [];
     chartDefs([]);
@@ -279,6 +335,11 @@ function connect() {
     state.runs = r;
     renderRuns();
     pruneLogs();
+    redrawBands();
+  });
+  on('stages', (st) => {
+    state.stages[st.runId] = st.stages;
+    redrawBands();
   });
   on('log', (l) => appendLog(l.runId, l.lines));
   on('patterns', (p) => {
