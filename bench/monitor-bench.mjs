@@ -65,12 +65,14 @@ async function agent() {
     const dist = new URL('../dist/', import.meta.url);
     const { connectBus } = await import(new URL('src/bus/connect.js', dist).href);
     const { decodeJson } = await import(new URL('src/bus/codec.js', dist).href);
+    const { metricsSubject } = await import(new URL('src/bus/subjects.js', dist).href);
     const prefix = JSON.parse(readFileSync(`${swarm.home}/run.json`, 'utf8')).prefix;
     nc = await connectBus({ url: swarm.url, auth: swarm.creds, name: 'monitor-bench' });
     let first = null;
     let walked = null;
     let lastTemp = null;
-    const sub = nc.subscribe(`${prefix}.metrics`);
+    // `${prefix}.<host>.metrics`: the Monitor's subject names its host.
+    const sub = nc.subscribe(metricsSubject(prefix));
     void (async () => {
       for await (const m of sub) {
         const t = decodeJson(m.data)?.temp;
