@@ -5,7 +5,7 @@
 // every 200 ms) runs; each child's CPU comes from /proc/PID/stat: utime+stime, plus cutime+cstime
 // for the commands it spawned and reaped (systeminformation runs shells and df). A third child that
 // only wakes up once per interval shows the floor any Node process pays.
-// Usage: node bench/monitor-bench.mjs [--seconds 60] [--temp-dir /tmp|tree]  the real Monitor agent (default)
+// Usage: node bench/monitor-bench.mjs [--seconds 60] [--temp-dir /tmp|tree] [--files-per-dir 520]  the real Monitor agent (default)
 //        node bench/monitor-bench.mjs --sampler [--seconds 60] [--interval 1000] [--temp DIR] [--disk PATH]
 // Needs `npx tsc -p tsconfig.json` first (imports from dist/).
 import { spawn } from 'node:child_process';
@@ -44,9 +44,11 @@ else await agent();
 async function agent() {
   const { withSwarm } = await import('./lib.mjs');
   const tree = mkdtempSync(join('/tmp', 'isoswarm-bench-monitor-tmp-'));
+  // --files-per-dir 0: the agent with nothing to walk (its own first-minute floor).
+  const perDir = Number(opt('files-per-dir', '520'));
   for (let d = 0; d < 40; d++) {
     mkdirSync(join(tree, `d${d}`));
-    for (let f = 0; f < 520; f++) closeSync(openSync(join(tree, `d${d}`, `f${f}`), 'w'));
+    for (let f = 0; f < perDir; f++) closeSync(openSync(join(tree, `d${d}`, `f${f}`), 'w'));
   }
   // --temp-dir tree: the Monitor follows only the tree made here (20,800 entries), not /tmp: on a
   // host shared with other work, /tmp's size and churn are someone else's and change run to run.
@@ -65,12 +67,14 @@ async function agent() {
     const dist = new URL('../dist/', import.meta.url);
     const { connectBus } = await import(new URL('src/bus/connect.js', dist).href);
     const { decodeJson } = await import(new URL('src/bus/codec.js', dist).href);
+    const { metricsSubject } = await import(new URL('src/bus/subjects.js', dist).href);
     const prefix = JSON.parse(readFileSync(`${swarm.home}/run.json`, 'utf8')).prefix;
     nc = await connectBus({ url: swarm.url, auth: swarm.creds, name: 'monitor-bench' });
     let first = null;
     let walked = null;
     let lastTemp = null;
-    const sub = nc.subscribe(`${prefix}.metrics`);
+    // `${prefix}.<host>.metrics`: the Monitor's subject names its host.
+    const sub = nc.subscribe(metricsSubject(prefix));
     void (async () => {
       for await (const m of sub) {
         const t = decodeJson(m.data)?.temp;

@@ -68,6 +68,12 @@ function hostMountsUnder(rootPath: string): Set<string> {
   return new Set(all.filter((m) => isAtOrUnder(m.mountPoint, rootPath)).map((m) => `${m.id} ${m.mountPoint}`));
 }
 
+/** Work on this thread while the finds start (a few ms, far more on a loaded machine): the walker. */
+export interface Meanwhile {
+  /** Runs until `ready()` turns true (every find ready, or one failed); true: nothing is left. */
+  work(ready: () => boolean): Promise<boolean>;
+}
+
 /**
  * Removes the entries of the pinned directory `rootFd` named in `groups` (one find each; the
  * directory itself is kept: the caller removes it through its parent fd). `fileId` is the
@@ -81,12 +87,26 @@ export async function bulkRemove(
   onTally: (d: Tally) => void,
   hooks: BulkHooks = {},
 ): Promise<BulkOutcome> {
+  return runFinds(rootFd, rootPath, fileId, groups.length, () => groups, onTally, hooks);
+}
+
+/** bulkRemove with `k` finds started first and the groups read (`groupsOf`) once `meanwhile` stopped. */
+async function runFinds(
+  rootFd: number,
+  rootPath: string,
+  fileId: string,
+  k: number,
+  groupsOf: () => readonly (readonly Buffer[])[] | null,
+  onTally: (d: Tally) => void,
+  hooks: BulkHooks = {},
+  meanwhile?: Meanwhile,
+): Promise<BulkOutcome> {
   const why = bulkUnavailable();
   const t = bulkTools();
   if (why !== null || !t) return { ran: false, why: why ?? 'no tools' };
-  if (groups.length === 0) return { ran: false, why: 'nothing to remove' };
+  if (k === 0) return { ran: false, why: 'nothing to remove' };
   const tally: Tally = { files: 0, dirs: 0, bytes: 0 };
-  const children = groups.map(() =>
+  let children = Array.from({ length: k }, () =>
     startChild(t, rootFd, (d) => {
       tally.files += d.files;
       tally.dirs += d.dirs;
@@ -94,17 +114,33 @@ export async function bulkRemove(
       onTally(d);
     }),
   );
-  const stopAll = async (reason: string): Promise<BulkOutcome> => {
+  const stopAll = async (reason: string, wait = true): Promise<BulkOutcome> => {
     for (const c of children) c.proc.stdin!.end('stop\n');
-    await Promise.all(children.map((c) => c.closed));
+    if (wait) await Promise.all(children.map((c) => c.closed));
     return { ran: false, why: reason };
   };
-  const ready = await Promise.all(children.map((c) => c.ready));
+  let settled = 0;
+  const readyAll = Promise.all(children.map((c) => c.ready.finally(() => settled++)));
+  if (meanwhile && (await meanwhile.work(() => settled === children.length))) {
+    // Not waited for: each says "ready" and exits at "stop" (it is told to die with us anyway).
+    return stopAll('the walker removed it all while find started', false);
+  }
+  const ready = await readyAll;
   const notReady = ready.indexOf(false);
   if (notReady >= 0)
     return stopAll(
       `find ${notReady + 1} of ${children.length} stopped before it was ready: ${children[notReady]!.stderr()}`,
     );
+  const groups = groupsOf();
+  if (!groups) return stopAll('the folder could not be listed');
+  if (groups.length < children.length) {
+    // Fewer entries left than finds started: the spare ones go.
+    const spare = children.slice(groups.length);
+    children = children.slice(0, groups.length);
+    for (const c of spare) c.proc.stdin!.end('stop\n');
+    await Promise.all(spare.map((c) => c.closed));
+    if (children.length === 0) return { ran: false, why: 'nothing left to remove' };
+  }
   for (const [i, c] of children.entries()) {
     const pid = c.proc.pid ?? -1;
     hooks.beforeCheck?.(pid, i);
@@ -166,12 +202,24 @@ export async function removeInBulk(
   add: (d: Tally) => void,
   hooks?: BulkHooks,
   maxFinds?: number,
+  meanwhile?: Meanwhile,
 ): Promise<BulkResult> {
-  const groups = splitEntries(rootFd, maxFinds);
-  if (!groups) return { ran: false, note: 'walker (find not used: the folder could not be listed)' };
-  const b = await bulkRemove(rootFd, rootPath, fileId, groups, add, hooks);
+  let used = 0;
+  let k = Math.max(1, maxFinds ?? Math.min(4, availableParallelism()));
+  if (!meanwhile) {
+    // Without a walker to start, no more finds than top-level entries are worth starting.
+    const first = splitEntries(rootFd, k);
+    if (!first) return { ran: false, note: 'walker (find not used: the folder could not be listed)' };
+    k = first.length;
+  }
+  const groupsOf = (): Buffer[][] | null => {
+    const g = splitEntries(rootFd, k);
+    used = g?.length ?? 0;
+    return g;
+  };
+  const b = await runFinds(rootFd, rootPath, fileId, k, groupsOf, add, hooks, meanwhile);
   if (!b.ran) return { ran: false, note: `walker (find not used: ${b.why})` };
-  const how = `find -delete, then -printf '%y %s' (only what was removed is counted), ${groups.length} in parallel`;
+  const how = `find -delete, then -printf '%y %s' (only what was removed is counted), ${used} in parallel`;
   if (b.mountsChanged !== null) {
     const incomplete = `host mounts at or under ${rootPath} changed while find ran (${b.mountsChanged}): a mount there may have been detached; not complete`;
     return { ran: true, note: `${how}: ${incomplete}`, incomplete };

@@ -18,9 +18,13 @@ export interface RunOutcome {
   keep: boolean;
   /** Worker threads that took part (0: all on the calling thread). */
   workers: number;
+  /** stopWhen said stop before the walk was done: what is left stays for someone else. */
+  stopped?: boolean;
 }
 
 const SLICE_MS = 8;
+/** Slices while racing the finds' start (stopWhen): short, so that "ready" is seen soon. */
+const RACE_SLICE_MS = 1;
 const INLINE_BUDGET_MS = 30;
 /** Below this rate (entries removed per ms on this thread, ~65 us each) the disk is making us wait. */
 const FAST_ENTRIES_PER_MS = 15;
@@ -34,6 +38,8 @@ export interface RunOptions {
   /** Start the threads at once instead of when the disk proves slow or processors idle. */
   eager?: boolean;
   onTally(delta: Tally): void;
+  /** Checked between slices on this thread: true stops the walk (its open folders are closed). */
+  stopWhen?: () => boolean;
 }
 
 export async function runDelete(ctx: DeleteCtx, opts: RunOptions): Promise<RunOutcome> {
@@ -87,9 +93,14 @@ export async function runDelete(ctx: DeleteCtx, opts: RunOptions): Promise<RunOu
       await Promise.all(workers.map((w) => w.terminate()));
       return out;
     }
+    if (opts.stopWhen?.() && workers.length === 0) {
+      for (const u of [current, ...queue]) for (const f of u.stack) closeSync(f.fd);
+      out.stopped = true;
+      return out;
+    }
     const t1 = performance.now();
     const e1 = out.tally.files + out.tally.dirs;
-    sliceEnd = t1 + SLICE_MS;
+    sliceEnd = t1 + (opts.stopWhen ? RACE_SLICE_MS : SLICE_MS);
     const done = walkUnit(ctx, current, inlineHooks);
     report(current);
     const sliceRate = (out.tally.files + out.tally.dirs - e1) / Math.max(0.05, performance.now() - t1);

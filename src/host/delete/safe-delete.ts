@@ -9,6 +9,7 @@ import { closeFd, fdPath, fstatBig, mountIdOfFd, openDirAt, procFdUsable } from 
 import { defaultWorkers, runDelete } from './run.js';
 import { removeInBulk, type BulkHooks } from './bulk-find.js';
 import { findsFor, WALKER_BELOW } from './bulk-choice.js';
+import type { Tally } from './walk-state.js';
 import { type LogLike, silentLog } from '../log-like.js';
 import { isPseudoFs, statfsType } from '../fs/fs-type.js';
 import { openJournal, type Journal } from '../guard/journal.js';
@@ -46,6 +47,11 @@ export interface DeleteOptions {
   expectedEntries?: number;
   /** Where a refusal to report success is logged (host mounts changed while find ran). */
   log?: LogLike;
+  /**
+   * On the find path, the walker removes what it can on this thread while the finds start
+   * (default true); false leaves everything to find (tests of find itself).
+   */
+  walkerWhileFindStarts?: boolean;
   /** Test hooks into the bulk path. */
   bulkHooks?: BulkHooks;
 }
@@ -185,27 +191,59 @@ export async function deleteTreeIn(
     };
     res.via = 'walker';
     res.accounting = opts.countBytes === false ? 'walker (bytes not counted)' : 'walker, lstat of each file';
+    const ctx = {
+      rootFd,
+      rootPath: realPath,
+      rootDev: Number(fstatBig(rootFd).dev),
+      rootMnt: rootMntId,
+      mountPoints: [...(opts.mountPoints ?? [])],
+      countBytes: opts.countBytes ?? true,
+      relocateDepth: RELOCATE_DEPTH,
+    };
+    const add = (d: Tally): void => {
+      res.deletedFiles += d.files;
+      res.deletedDirs += d.dirs;
+      res.bytes += d.bytes;
+      progress();
+    };
     const finds = findsFor(opts.expectedEntries);
     if ((opts.method ?? 'auto') === 'auto' && !opts.mountPoints?.size) {
       if (!isTrashName(basename(realPath))) res.accounting += ' (in place: find is used only on trees moved aside)';
       else if (finds === 0)
         res.accounting += ` (find not started: ${opts.expectedEntries} entries planned, below ${WALKER_BELOW})`;
       else {
+        // While the finds start, the walker works here (a tree of a few hundred entries is gone
+        // before they are ready). What it could not remove is walked again below, so only its
+        // counts are kept here, not its skips and errors.
+        const raced = { files: 0, dirs: 0 };
+        const meanwhile = {
+          work: async (ready: () => boolean): Promise<boolean> => {
+            const r = await runDelete(ctx, {
+              workers: 0,
+              stopWhen: ready,
+              onTally: (d) => {
+                raced.files += d.files;
+                raced.dirs += d.dirs;
+                add(d);
+              },
+            });
+            return !r.stopped;
+          },
+        };
         const bulk = await removeInBulk(
           rootFd,
           realPath,
           fileIdOfFd(rootFd),
-          (d) => {
-            res.deletedFiles += d.files;
-            res.deletedDirs += d.dirs;
-            res.bytes += opts.countBytes === false ? 0 : d.bytes;
-            progress();
-          },
+          (d) => add({ ...d, bytes: opts.countBytes === false ? 0 : d.bytes }),
           opts.bulkHooks,
           finds,
+          opts.walkerWhileFindStarts === false ? undefined : meanwhile,
         );
         if (bulk.ran) res.via = 'find';
-        res.accounting = bulk.note;
+        res.accounting =
+          raced.files + raced.dirs > 0
+            ? `${bulk.note}; the walker removed ${raced.files} files and ${raced.dirs} folders while find started`
+            : bulk.note;
         if (bulk.incomplete !== undefined) {
           // Like a lazy detach: what the mount exposed is not ours to judge; stop, keep the rest.
           res.errors.push({ path: realPath, op: 'find', code: 'EMOUNTCHANGED', message: bulk.incomplete });
@@ -215,27 +253,11 @@ export async function deleteTreeIn(
         }
       }
     }
-    const run = await runDelete(
-      {
-        rootFd,
-        rootPath: realPath,
-        rootDev: Number(fstatBig(rootFd).dev),
-        rootMnt: rootMntId,
-        mountPoints: [...(opts.mountPoints ?? [])],
-        countBytes: opts.countBytes ?? true,
-        relocateDepth: RELOCATE_DEPTH,
-      },
-      {
-        workers: opts.workers ?? defaultWorkers(),
-        eager: opts.eagerWorkers,
-        onTally: (d) => {
-          res.deletedFiles += d.files;
-          res.deletedDirs += d.dirs;
-          res.bytes += d.bytes;
-          progress();
-        },
-      },
-    );
+    const run = await runDelete(ctx, {
+      workers: opts.workers ?? defaultWorkers(),
+      eager: opts.eagerWorkers,
+      onTally: add,
+    });
     res.skipped = run.skipped;
     res.errors = run.errors;
     res.workers = run.workers;
