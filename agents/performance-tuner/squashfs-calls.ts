@@ -29,8 +29,8 @@ export interface SquashCall {
     key: string;
   } | null;
   /** Prediction for what ran, when that setting was measured on the sample. */
-  /** timeFactor: the host's factor already in buildMs (pairs store the prediction before it). */
-  predicted: { label: string; buildMs: number; imageBytes: number; timeFactor?: number } | null;
+  /** time/sizeFactor: the host's factors already in buildMs/imageBytes (pairs store the prediction before them). */
+  predicted: { label: string; buildMs: number; imageBytes: number; timeFactor?: number; sizeFactor?: number } | null;
   /** Predicted for what the script asked vs the tuned choice (both measured on the sample). */
   whatIf: {
     askedLabel: string;
@@ -94,6 +94,8 @@ const pick = (r: TuneResult, label: string): Prediction | undefined =>
   r.candidates.find((c) => c.label === label)?.predicted;
 const factorOf = (r: TuneResult, label: string): number | undefined =>
   r.candidates.find((c) => c.label === label)?.timeFactor;
+const sizeFactorOf = (r: TuneResult, label: string): number | undefined =>
+  r.candidates.find((c) => c.label === label)?.sizeFactor;
 
 /** Fills in what runs and what was predicted, from a tune of the call's source tree. */
 export function decideCall(call: SquashCall, r: TuneResult, memBytes: number): SquashCall {
@@ -123,6 +125,7 @@ export function decideCall(call: SquashCall, r: TuneResult, memBytes: number): S
           buildMs: ran.buildMs,
           imageBytes: ran.imageBytes,
           ...(factorOf(r, ranLabel) ? { timeFactor: factorOf(r, ranLabel) } : {}),
+          ...(sizeFactorOf(r, ranLabel) ? { sizeFactor: sizeFactorOf(r, ranLabel) } : {}),
         }
       : null,
     whatIf: {
@@ -154,7 +157,7 @@ export async function reportCall(
       // Before the host's factor: the next factor is measured against the sample's own prediction.
       predictedMs: Math.round(call.predicted.buildMs / (call.predicted.timeFactor ?? 1)),
       measuredMs: measured.wallMs,
-      predictedBytes: call.predicted.imageBytes,
+      predictedBytes: Math.round(call.predicted.imageBytes / (call.predicted.sizeFactor ?? 1)),
       measuredBytes: measured.imageBytes ?? 0,
       cpuMs: measured.cpuMs,
       at: new Date().toISOString(),

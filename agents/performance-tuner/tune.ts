@@ -13,6 +13,7 @@ import { type SampleLimits } from '../../src/host/squashfs/tree-sample.js';
 import { type Candidate, isXz1M } from './candidates.js';
 import { askedChoice } from './squashfs-policy.js';
 import { applyTimeFactors, calibrationKey, timeFactors, type TimeFactors } from './calibration.js';
+import { applySizeFactors, sizeFactorFor, sizeFactors, type SizeFactors } from './size-calibration.js';
 import { choose, type Decision, type Mode } from './choose.js';
 import { DEFAULT_MAX_AGE_MS, parallelConfigKey, reuseVerdict, type ReuseVerdict, type TuneRecord } from './learning.js';
 import { measureCandidates } from './measure.js';
@@ -86,6 +87,8 @@ export interface TuneResult {
   fingerprint: HostFingerprint;
   /** The host's measured/predicted time factors the predictions were scaled by. */
   timeFactors: TimeFactors;
+  /** The host's measured/predicted size factors the image predictions were scaled by. */
+  sizeFactors: SizeFactors;
   treeSignature: TreeSignature;
   benchmark?: HostBenchmark;
 }
@@ -137,9 +140,13 @@ function finish(
     stored: boolean;
     memoryError?: string;
     factors: TimeFactors;
+    sizes: SizeFactors;
   },
 ): TuneResult {
-  const candidates = applyTimeFactors(predictAll(record.candidates, record.calibration, treeBytes), extra.factors);
+  const candidates = applySizeFactors(
+    applyTimeFactors(predictAll(record.candidates, record.calibration, treeBytes), extra.factors),
+    extra.sizes,
+  );
   const decision = choose(candidates, mode);
   const picked = candidates.find((c) => c.label === decision.label) as PredictedCandidate;
   const recommendation = recommend(
@@ -169,6 +176,7 @@ function finish(
     record,
     fingerprint: fp,
     timeFactors: extra.factors,
+    sizeFactors: extra.sizes,
     treeSignature: extra.signature,
     ...(extra.benchmark ? { benchmark: extra.benchmark } : {}),
   };
@@ -190,15 +198,14 @@ export async function tune(opts: TuneOptions, memory: TuneMemory): Promise<TuneR
         return undefined;
       }),
   );
-  // Measured-vs-predicted pairs of earlier full builds on this host scale the time predictions.
-  const factors = timeFactors(
-    unwrap(
-      await Promise.resolve()
-        .then(() => memory.get(calibrationKey(fp.id)))
-        .catch(() => undefined),
-    ),
-    fp.id,
+  // Measured-vs-predicted pairs of earlier full builds on this host scale the time and size predictions.
+  const pairs = unwrap(
+    await Promise.resolve()
+      .then(() => memory.get(calibrationKey(fp.id)))
+      .catch(() => undefined),
   );
+  const factors = timeFactors(pairs, fp.id);
+  const sizes = sizeFactors(pairs, fp.id);
   const save = async (value: unknown): Promise<boolean> => {
     try {
       await memory.set(key, value);
@@ -232,6 +239,7 @@ export async function tune(opts: TuneOptions, memory: TuneMemory): Promise<TuneR
       stored: ok,
       memoryError,
       factors,
+      sizes,
     });
   }
   const m = await measureCandidates({
@@ -244,9 +252,13 @@ export async function tune(opts: TuneOptions, memory: TuneMemory): Promise<TuneR
     repeatBelowMs: opts.repeatBelowMs,
     bcj: wantBcj,
     ...(opts.asked ? { extra: askedExtra(opts.asked, fp.threads) } : {}),
+    sizeFactor: (comp) => sizeFactorFor(sizes, comp),
     onProgress: opts.onProgress,
   });
-  const predicted = applyTimeFactors(predictAll(m.runs, m.calibration, scan.totalBytes), factors);
+  const predicted = applySizeFactors(
+    applyTimeFactors(predictAll(m.runs, m.calibration, scan.totalBytes), factors),
+    sizes,
+  );
   const decision = choose(predicted, mode);
   const picked = predicted.find((c) => c.label === decision.label) as PredictedCandidate;
   const xz1m = predicted.find((c) => isXz1M(c.choice));
@@ -289,5 +301,6 @@ export async function tune(opts: TuneOptions, memory: TuneMemory): Promise<TuneR
     stored: ok,
     memoryError,
     factors,
+    sizes,
   });
 }

@@ -4,6 +4,7 @@ import { formatBytes, formatDuration } from '../text/units.js';
 import { PATTERNS, SUMMARIES } from '../schemas/memory-records.js';
 import type { DecisionLog } from './decisions.js';
 import { effectiveRate } from './unmount-order.js';
+import { medianSizeFactor } from './size-factor.js';
 
 type Rec = Record<string, unknown>;
 
@@ -95,14 +96,28 @@ function describePattern(kind: string, key: string, v: Rec, now: number): { summ
 function parallelConfig(key: string, v: Rec): { summary: string; measurements: string[] } {
   const m: string[] = [];
   if (Array.isArray(v.pairs)) {
+    const sizes: Record<string, number[]> = {};
     for (const p of v.pairs as Rec[]) {
       const r = Number(p.measuredMs) / Math.max(1, Number(p.predictedMs));
+      const pb = Number(p.predictedBytes);
+      const sr = pb > 0 && Number(p.measuredBytes) > 0 ? Number(p.measuredBytes) / pb : null;
+      if (sr !== null) (sizes[String(p.comp)] ??= []).push(sr);
       m.push(
-        `${String(p.at)} ${String(p.label)}: predicted ${formatDuration(Number(p.predictedMs))}, measured ${formatDuration(Number(p.measuredMs))} (x${r.toFixed(2)}, ${String(p.source)})`,
+        `${String(p.at)} ${String(p.label)}: predicted ${formatDuration(Number(p.predictedMs))}, measured ${formatDuration(Number(p.measuredMs))} (x${r.toFixed(2)}` +
+          (sr === null
+            ? ''
+            : `; image predicted ${formatBytes(pb)}, measured ${formatBytes(Number(p.measuredBytes))}, x${sr.toFixed(3)}`) +
+          `, ${String(p.source)})`,
       );
     }
+    // The size factor the next choice uses per compressor (size-calibration.ts: median, clamped).
+    const factors = Object.entries(sizes).map(
+      ([comp, rs]) => `${comp} x${(medianSizeFactor(rs) ?? 1).toFixed(3)} (${rs.length} pairs)`,
+    );
+    if (factors.length)
+      m.unshift(`image size factor per compressor (median measured/predicted): ${factors.join(', ')}`);
     return {
-      summary: `time calibration of host ${String(v.fingerprintId)}: ${m.length} measured-vs-predicted pairs`,
+      summary: `time and size calibration of host ${String(v.fingerprintId)}: ${v.pairs.length} measured-vs-predicted pairs`,
       measurements: m,
     };
   }

@@ -1,15 +1,16 @@
-// A bounded, representative sample of a real tree, materialized in a scratch dir so that real
-// mksquashfs runs can measure it. Deterministic per seed; every part of the tree gives the same
-// fraction of its bytes, so predictions scale by one ratio. Three size bands, because mksquashfs
-// treats them differently:
+// A bounded, representative sample of a real tree, materialized for real mksquashfs runs.
+// Deterministic per seed; every part of the tree gives the same fraction of its bytes, so
+// predictions scale by one ratio. Three size bands, as mksquashfs treats them differently:
 //  - small files (< 128 KiB) share fragment blocks with their neighbours in read order, and
 //    similar neighbours compress together: they are sampled in runs of neighbours (picking them
 //    one by one predicted images 27 % too large on a copy of /usr/share and /usr/lib);
 //  - block-sized files (128 KiB .. 2 MiB) are compressed block by block on their own: a systematic
 //    share of them gives one-block slices (many files, little bytes: 14 whole files of a few
 //    hundred KiB swung the predicted ratio by 70 %), stratified by extension and size class;
-//  - large files contribute a contiguous slice of the same fraction (at least one xz-1M block),
-//    so one huge file neither dominates the sample nor goes missing.
+//  - large files give whole 1 MiB blocks at aligned offsets, spread over the file, tail included:
+//    each is a block (or the tail fragment) the real build compresses. ~8 of them decide zstd's
+//    size against xz's, which follows each block's compressibility, so a K times larger pool is
+//    drawn and thinned by compressibility (`oversample`, tree-sample-strata.ts).
 import { closeSync, copyFileSync, linkSync, mkdirSync, openSync, readSync, statSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type TreeScan, type ScannedFile } from './tree-scan.js';
@@ -35,11 +36,8 @@ export const DEFAULT_SAMPLE_LIMITS: SampleLimits = {
 const MIN_SLICE = 1 << 20;
 /** Files below one default block are packed, in read order, into shared fragment blocks. */
 const FRAGMENT_MAX = 128 << 10;
-/** Block-sized files give slices of one default block. */
-const BLOCK_SLICE = 128 << 10;
-/** Neighbouring small files are sampled in runs of about this many bytes. */
-const RUN_BYTES = 256 << 10;
-const ALIGN = 4096;
+const BLOCK_SLICE = 128 << 10; // block-sized files give slices of one default block
+const RUN_BYTES = 256 << 10; // neighbouring small files are sampled in runs of about this many bytes
 
 export interface SampleEntry {
   rel: string;
@@ -47,6 +45,17 @@ export interface SampleEntry {
   offset: number;
   length: number;
   whole: boolean;
+  /** Name in the sample when it differs from rel (several blocks of one file). */
+  name?: string;
+  /** Drawn into the over-sized pool of large-file blocks that stratifySample thins out. */
+  pool?: boolean;
+}
+
+export interface PlanOptions {
+  /** Pool of large-file blocks this many times the fraction (default 1: no pool). */
+  oversample?: number;
+  /** Files left out: copies of a file already in the tree (mksquashfs stores them once). */
+  skip?: ReadonlySet<string>;
 }
 
 export interface SamplePlan {
@@ -82,8 +91,14 @@ export function sampleFraction(treeBytes: number, limits: SampleLimits = DEFAULT
 }
 
 /** Pure: which files (and slices) a sample takes. */
-export function planSample(scan: TreeScan, fraction: number, seed = DEFAULT_SAMPLE_LIMITS.seed): SamplePlan {
+export function planSample(
+  scan: TreeScan,
+  fraction: number,
+  seed = DEFAULT_SAMPLE_LIMITS.seed,
+  opts: PlanOptions = {},
+): SamplePlan {
   const tree = { files: scan.files.length, bytes: scan.totalBytes };
+  const skip = opts.skip ?? new Set<string>();
   if (fraction >= 1) {
     const entries = scan.files.map((f) => ({ rel: f.rel, offset: 0, length: f.size, whole: true }));
     return { fraction: 1, entries, bytes: scan.totalBytes, tree };
@@ -112,6 +127,7 @@ export function planSample(scan: TreeScan, fraction: number, seed = DEFAULT_SAMP
     runBytes = 0;
   };
   for (const f of scan.files) {
+    if (skip.has(f.rel)) continue;
     if (f.size >= 2 * MIN_SLICE) big.push(f);
     else if (f.size >= FRAGMENT_MAX) blocks.push(f);
     else {
@@ -121,35 +137,46 @@ export function planSample(scan: TreeScan, fraction: number, seed = DEFAULT_SAMP
     }
   }
   closeRun();
-  // Larger files: a slice of one block from a systematic share of block-sized files, and the
-  // fraction itself (at least one 1 MiB block) from large ones. Walking them sorted by extension,
-  // then size class, then read order makes the systematic selection stratified by all three.
+  // Larger files: a slice of one block from a systematic share of block-sized files, whole 1 MiB
+  // blocks from large ones. Walking them sorted by extension, then size class, then read order
+  // makes the systematic selection stratified by all three.
   const order = new Map(scan.files.map((f, i) => [f.rel, i]));
   const byKind = (a: ScannedFile, b: ScannedFile) =>
     (a.ext < b.ext ? -1 : a.ext > b.ext ? 1 : 0) ||
     sizeClass(a.size) - sizeClass(b.size) ||
     (order.get(a.rel) ?? 0) - (order.get(b.rel) ?? 0);
-  for (const [list, unit] of [
-    [blocks.sort(byKind), BLOCK_SLICE],
-    [big.sort(byKind), MIN_SLICE],
-  ] as const) {
-    let credit = ((priority(seed, `${unit}`) % 1000) / 1000) * unit;
-    for (const f of list) {
-      const want = fraction * f.size;
-      let len = 0;
-      if (want >= unit) len = Math.floor(want / ALIGN) * ALIGN;
-      else {
-        credit += want;
-        if (credit >= unit) {
-          len = unit;
-          credit -= unit;
-        }
-      }
-      if (len === 0) continue;
-      const room = Math.floor((f.size - len) / unit);
-      const offset = room > 0 ? (priority(`${seed}@`, f.rel) % (room + 1)) * unit : 0;
-      entries.push({ rel: f.rel, offset, length: len, whole: len === f.size });
-      bytes += len;
+  let credit = ((priority(seed, `${BLOCK_SLICE}`) % 1000) / 1000) * BLOCK_SLICE;
+  for (const f of blocks.sort(byKind)) {
+    credit += fraction * f.size;
+    if (credit < BLOCK_SLICE) continue;
+    credit -= BLOCK_SLICE;
+    const room = Math.floor((f.size - BLOCK_SLICE) / BLOCK_SLICE);
+    const offset = room > 0 ? (priority(`${seed}@`, f.rel) % (room + 1)) * BLOCK_SLICE : 0;
+    entries.push({ rel: f.rel, offset, length: BLOCK_SLICE, whole: BLOCK_SLICE === f.size });
+    bytes += BLOCK_SLICE;
+  }
+  const k = Math.max(1, Math.min(opts.oversample ?? 1, 1 / fraction));
+  let blockCredit = (priority(seed, `${MIN_SLICE}`) % 1000) / 1000;
+  for (const f of big.sort(byKind)) {
+    const nb = Math.ceil(f.size / MIN_SLICE);
+    blockCredit += (k * fraction * f.size) / MIN_SLICE;
+    const m = Math.min(nb, Math.floor(blockCredit));
+    blockCredit -= m;
+    // m blocks spread over the file from a seeded start, the partial tail block among them.
+    const u = (priority(`${seed}@`, f.rel) % 1000) / 1000;
+    for (let j = 0; j < m; j++) {
+      const idx = Math.floor(((j + u) * nb) / m);
+      const offset = idx * MIN_SLICE;
+      const length = Math.min(MIN_SLICE, f.size - offset);
+      entries.push({
+        rel: f.rel,
+        offset,
+        length,
+        whole: false,
+        name: `${f.rel}@${idx}`,
+        ...(k > 1 ? { pool: true } : {}),
+      });
+      bytes += length;
     }
   }
   return { fraction, entries, bytes, tree };
@@ -192,7 +219,7 @@ export async function materializeSample(root: string, plan: SamplePlan, destDir:
   let n = 0;
   for (const e of plan.entries) {
     const src = join(root, e.rel);
-    const dst = join(destDir, e.rel);
+    const dst = join(destDir, e.name ?? e.rel);
     const parent = dirname(dst);
     if (!made.has(parent)) {
       mkdirSync(parent, { recursive: true });

@@ -148,6 +148,8 @@ const measuredTuneOutput = z.object({
       predicted: predictionSchema,
       /** The host's measured/predicted build-time factor applied to `predicted.buildMs`, when one was known. */
       timeFactor: z.number().optional(),
+      /** The host's measured/predicted image-size factor applied to `predicted.imageBytes`, when one was known. */
+      sizeFactor: z.number().optional(),
     }),
   ),
   decision: z.object({
@@ -292,6 +294,8 @@ export const squashCallSchema = z.object({
       imageBytes: z.number(),
       /** The host's time factor already in buildMs (a calibration pair stores the prediction before it). */
       timeFactor: z.number().optional(),
+      /** The host's size factor already in imageBytes (a calibration pair stores the prediction before it). */
+      sizeFactor: z.number().optional(),
     })
     .nullable(),
   whatIf: z
