@@ -177,7 +177,7 @@ export async function measureCandidates(o: MeasureOptions): Promise<Measurements
     const draw = (f: number): SamplePlan => {
       if (f >= 1) return planSample(o.scan, f, limits.seed);
       const pool = planSample(o.scan, f, limits.seed, { oversample: OVERSAMPLE, skip: copies.skip });
-      const s = stratifySample(o.root, pool, OVERSAMPLE, limits.seed);
+      const s = stratifySample(o.root, pool, limits.seed);
       pooled += s.strata.pooled;
       return s.plan;
     };

@@ -1,4 +1,4 @@
-// Thins the over-sized pool of large-file blocks (planSample's `oversample`) to the sample's
+// Thins the over-sized pool of large-file pieces (planSample's `oversample`) to the sample's
 // fraction, stratified by how compressible each block is: zstd's and xz's sizes relative to each
 // other follow compressibility, and a handful of blocks drawn by chance can all come from one end
 // of the range. The score is raw deflate at level 1 (zlib, no extra tool): cheap next to any
@@ -18,11 +18,11 @@ function score(root: string, e: SampleEntry, buf: Buffer): number {
   }
 }
 
-/** Seeded start in [0, k): the same seed keeps the same blocks. */
-function start(seed: string, k: number): number {
+/** Seeded start in [0, 1): the same seed keeps the same pieces. */
+function start(seed: string): number {
   let h = 0;
   for (const c of seed) h = (Math.imul(h, 31) + c.charCodeAt(0)) >>> 0;
-  return h % k;
+  return (h % 1000) / 1000;
 }
 
 export interface StrataInfo {
@@ -32,17 +32,11 @@ export interface StrataInfo {
   readBytes: number;
 }
 
-/** The plan with every k-th pooled block, in the order of their compressibility, kept. */
-export function stratifySample(
-  root: string,
-  plan: SamplePlan,
-  k: number,
-  seed: string,
-): { plan: SamplePlan; strata: StrataInfo } {
+/** The plan with one in k (the plan's oversample) pooled pieces, in order of compressibility, kept. */
+export function stratifySample(root: string, plan: SamplePlan, seed: string): { plan: SamplePlan; strata: StrataInfo } {
   const pool = plan.entries.filter((e) => e.pool);
-  const step = Math.max(1, Math.round(k));
-  if (pool.length === 0 || step === 1)
-    return { plan, strata: { pooled: pool.length, kept: pool.length, readBytes: 0 } };
+  const k = plan.oversample ?? 1;
+  if (pool.length === 0 || k <= 1) return { plan, strata: { pooled: pool.length, kept: pool.length, readBytes: 0 } };
   const buf = Buffer.allocUnsafe(Math.max(...pool.map((e) => e.length)));
   let readBytes = 0;
   const scored = pool.map((e) => {
@@ -56,12 +50,21 @@ export function stratifySample(
     return { e, s };
   });
   scored.sort((a, b) => a.s - b.s || ((a.e.name ?? a.e.rel) < (b.e.name ?? b.e.rel) ? -1 : 1));
+  // Systematic over the sorted pool: one piece each time the running share crosses a whole one.
   const keep = new Set<SampleEntry>();
-  for (let i = start(seed, step); i < scored.length; i += step) keep.add((scored[i] as { e: SampleEntry }).e);
+  let acc = start(seed);
+  for (const { e } of scored) {
+    acc += 1 / k;
+    if (acc >= 1) {
+      acc -= 1;
+      keep.add(e);
+    }
+  }
   const entries = plan.entries.filter((e) => !e.pool || keep.has(e)).map(({ pool: _p, ...e }) => e);
   const bytes = entries.reduce((a, e) => a + e.length, 0);
-  return { plan: { ...plan, entries, bytes }, strata: { pooled: pool.length, kept: keep.size, readBytes } };
+  const { oversample: _k, ...rest } = plan;
+  return { plan: { ...rest, entries, bytes }, strata: { pooled: pool.length, kept: keep.size, readBytes } };
 }
 
-/** Pool size over sample size: with 4, eight 1 MiB blocks of a /usr/lib copy gave zstd-3/xz 1.23..1.30 over six seeds (1.18..1.39 without). */
+/** Pool size over sample size (planSample lowers it when the pool would exceed the tree). */
 export const OVERSAMPLE = 4;

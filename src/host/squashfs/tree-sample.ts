@@ -45,10 +45,8 @@ export interface SampleEntry {
   offset: number;
   length: number;
   whole: boolean;
-  /** Name in the sample when it differs from rel (several blocks of one file). */
-  name?: string;
-  /** Drawn into the over-sized pool of large-file blocks that stratifySample thins out. */
-  pool?: boolean;
+  name?: string; // in the sample, when it differs from rel (several pieces of one file)
+  pool?: boolean; // drawn into the over-sized pool of large-file pieces that stratifySample thins
 }
 
 export interface PlanOptions {
@@ -63,6 +61,8 @@ export interface SamplePlan {
   entries: SampleEntry[];
   bytes: number;
   tree: { files: number; bytes: number };
+  /** The pool's size over the fraction (planSample may lower `oversample` so that the pool fits the tree). */
+  oversample?: number;
 }
 
 /** FNV-1a: a fast, stable per-file priority from the seed. */
@@ -179,7 +179,7 @@ export function planSample(
       bytes += length;
     }
   }
-  return { fraction, entries, bytes, tree };
+  return { fraction, entries, bytes, tree, ...(k > 1 ? { oversample: k } : {}) };
 }
 
 export interface MaterializedSample extends SamplePlan {
