@@ -124,7 +124,7 @@ try {
     const xzChoice = { comp: 'xz', blockSize: 1 << 20, processors: p };
     const pick = (r, mode) => r.candidates.find((c) => c.label === choose(r.candidates, mode).label);
     const plan = [
-      ['xz -b 1M', xzChoice, null],
+      ['xz -b 1M', xzChoice, aggr],
       ['aggressive', aggr.choice.choice, aggr],
       ['auto', pick(aggr, 'auto').choice, aggr],
     ];
