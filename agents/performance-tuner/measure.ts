@@ -13,7 +13,8 @@ import {
 } from '../../src/host/squashfs/mksquashfs.js';
 import { createScratch, removeJournalledScratch } from '../../src/host/delete/scratch-journal.js';
 import { type TreeScan } from '../../src/host/squashfs/tree-scan.js';
-import { estimateDuplicates } from '../../src/host/squashfs/tree-dedup.js';
+import { estimateDuplicates, largeCopies } from '../../src/host/squashfs/tree-dedup.js';
+import { OVERSAMPLE, stratifySample } from '../../src/host/squashfs/tree-sample-strata.js';
 import {
   DEFAULT_SAMPLE_LIMITS,
   materializeSample,
@@ -65,6 +66,8 @@ export interface MeasureOptions {
   extra?: SquashChoice[];
   /** The setting the build would run otherwise (anchors the aggressive bound; see search.ts). */
   baseline?: SquashChoice;
+  /** The host's measured/predicted size factor per compressor: the search compares calibrated sizes. */
+  sizeFactor?: (comp: string) => number;
   onProgress?: (msg: string) => void;
 }
 
@@ -168,17 +171,30 @@ export async function measureCandidates(o: MeasureOptions): Promise<Measurements
   try {
     const f1 = sampleFraction(tree, limits);
     const f2 = subsampleFraction(tree, f1);
-    const p1 = planSample(o.scan, f1, limits.seed);
-    const p2 = f2 < f1 ? planSample(o.scan, f2, limits.seed) : p1;
+    // Copies of large files are left out of the draw (their bytes are known duplicates), and the
+    // large files' blocks are drawn K times over and thinned by compressibility (tree-sample-strata).
+    const copies = f1 < 1 ? largeCopies(o.scan, 2 << 20) : { skip: new Set<string>(), skipBytes: 0, hashedBytes: 0 };
+    const keptShare = tree > 0 ? 1 - copies.skipBytes / tree : 1;
+    let pooled = 0;
+    const draw = (f: number): SamplePlan => {
+      if (f >= 1) return planSample(o.scan, f, limits.seed);
+      const pool = planSample(o.scan, f, limits.seed, { oversample: OVERSAMPLE, skip: copies.skip });
+      const s = stratifySample(o.root, pool, limits.seed);
+      pooled += s.strata.pooled;
+      return s.plan;
+    };
+    const p1 = draw(f1);
+    const p2 = f2 < f1 ? draw(f2) : p1;
     const hashes = new Map<string, string>();
-    const d1 = estimateDuplicates(o.scan, p1, { cache: hashes });
-    const d2 = p2 === p1 ? d1 : estimateDuplicates(o.scan, p2, { cache: hashes });
+    const d1 = estimateDuplicates(o.scan, p1, { cache: hashes, skip: copies.skip });
+    const d2 = p2 === p1 ? d1 : estimateDuplicates(o.scan, p2, { cache: hashes, skip: copies.skip });
+    const uniqueShare = d1.uniqueShare * keptShare;
     const s1 = await materializeSample(o.root, p1, join(scratch, 'sample'));
     const s2 = p2 === p1 ? s1 : await materializeSample(o.root, p2, join(scratch, 'subsample'));
     const sample = { fraction: f1, files: p1.entries.length, bytes: p1.bytes, uniqueBytes: d1.sampleUniqueBytes };
     const subsample = { fraction: f2, files: p2.entries.length, bytes: p2.bytes, uniqueBytes: d2.sampleUniqueBytes };
     say(
-      `sample ${sample.files} files ${sample.bytes} B (${(f1 * 100).toFixed(1)} %), sub-sample ${subsample.bytes} B, distinct share ${d1.uniqueShare.toFixed(3)}`,
+      `sample ${sample.files} files ${sample.bytes} B (${(f1 * 100).toFixed(1)} %), sub-sample ${subsample.bytes} B, distinct share ${uniqueShare.toFixed(3)} (${copies.skip.size} large copies left out; ${pooled} large-file blocks pooled, thinned by compressibility)`,
     );
     warm(s1.dir);
     if (s2 !== s1) warm(s2.dir);
@@ -231,7 +247,9 @@ export async function measureCandidates(o: MeasureOptions): Promise<Measurements
       return probe(choice, level);
     };
     const ratio = (r: SampleRun) =>
-      (r.imageBytes / Math.max(1, r.uniqueBytes)) * (r.level === 'subsample' ? subsampleSizeCorrection : 1);
+      (r.imageBytes / Math.max(1, r.uniqueBytes)) *
+      (r.level === 'subsample' ? subsampleSizeCorrection : 1) *
+      (o.sizeFactor?.(r.choice.comp) ?? 1);
     let runs: SampleRun[] = [];
     let steps: string[] = [];
     let bcj: BcjStatus | null = null;
@@ -266,9 +284,9 @@ export async function measureCandidates(o: MeasureOptions): Promise<Measurements
       steps,
       bcj,
       dedup: {
-        uniqueShare: d1.uniqueShare,
+        uniqueShare,
         hashedFiles: d1.hashedFiles + (d2 === d1 ? 0 : d2.hashedFiles),
-        hashedBytes: d1.hashedBytes + (d2 === d1 ? 0 : d2.hashedBytes),
+        hashedBytes: d1.hashedBytes + (d2 === d1 ? 0 : d2.hashedBytes) + copies.hashedBytes,
         complete: d1.complete && d2.complete,
       },
       calibration: {
@@ -276,7 +294,7 @@ export async function measureCandidates(o: MeasureOptions): Promise<Measurements
         overheadCpuMs: overhead.cpuMs,
         readBackOverheadMs: rb0.cpuMs ?? Math.round(rb0.wallMs),
         subsampleSizeCorrection,
-        uniqueShare: d1.uniqueShare,
+        uniqueShare,
       },
       sample,
       subsample,

@@ -50,6 +50,8 @@ export interface PredictedCandidate {
   predicted: Prediction;
   /** The host's measured/predicted time factor applied to buildMs, when one was known. */
   timeFactor?: number;
+  /** The host's measured/predicted size factor applied to imageBytes, when one was known. */
+  sizeFactor?: number;
 }
 
 export function predictRun(run: SampleRun, cal: Calibration, treeBytes: number): Prediction {

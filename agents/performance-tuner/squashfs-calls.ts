@@ -30,7 +30,7 @@ export interface SquashCall {
     key: string;
   } | null;
   /** Prediction for what ran, when that setting was measured on the sample. */
-  /** timeFactor: the host's factor already in buildMs (pairs store the prediction before it). */
+  /** time/sizeFactor: the host's factors already in buildMs/imageBytes (pairs store the prediction before them). */
   /** buildMs is the wall time at the load seen then; `wall` holds the CPU prediction and load behind it. */
   predicted: {
     label: string;
@@ -39,6 +39,7 @@ export interface SquashCall {
     timeFactor?: number;
     cpuMs?: number | null;
     wall?: WallBasis;
+    sizeFactor?: number;
   } | null;
   /** Predicted for what the script asked vs the tuned choice (both measured on the sample). */
   whatIf: {
@@ -107,6 +108,8 @@ const factorOf = (r: TuneResult, label: string): number | undefined =>
   r.candidates.find((c) => c.label === label)?.timeFactor;
 const wallOf = (r: TuneResult, label: string): WallBasis | undefined =>
   r.candidates.find((c) => c.label === label)?.wall;
+const sizeFactorOf = (r: TuneResult, label: string): number | undefined =>
+  r.candidates.find((c) => c.label === label)?.sizeFactor;
 
 /**
  * Fills in what runs and what was predicted, from a tune of the call's source tree. `baseline`: the
@@ -148,6 +151,7 @@ export function decideCall(
           imageBytes: ran.imageBytes,
           ...(factorOf(r, ranLabel) ? { timeFactor: factorOf(r, ranLabel) } : {}),
           ...(wallOf(r, ranLabel) ? { cpuMs: wallOf(r, ranLabel)?.cpuMs, wall: wallOf(r, ranLabel) } : {}),
+          ...(sizeFactorOf(r, ranLabel) ? { sizeFactor: sizeFactorOf(r, ranLabel) } : {}),
         }
       : null,
     whatIf: {
@@ -180,7 +184,7 @@ export async function reportCall(
       // Before the host's factor: the next factor is measured against the sample's own prediction.
       predictedMs: w ? w.sampleWallMs : Math.round(call.predicted.buildMs / (call.predicted.timeFactor ?? 1)),
       measuredMs: measured.wallMs,
-      predictedBytes: call.predicted.imageBytes,
+      predictedBytes: Math.round(call.predicted.imageBytes / (call.predicted.sizeFactor ?? 1)),
       measuredBytes: measured.imageBytes ?? 0,
       cpuMs: measured.cpuMs,
       at: new Date().toISOString(),

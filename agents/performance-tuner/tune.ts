@@ -15,6 +15,7 @@ import { askedChoice } from './squashfs-policy.js';
 import { calibrationKey, timeFactors, type TimeFactors } from './calibration.js';
 import { cpuContention, cpuStatMark, type CpuContention } from '../../src/host/proc/cpu-contention.js';
 import { applyTimeModel, type TimedCandidate } from './time-model.js';
+import { applySizeFactors, sizeFactorFor, sizeFactors, type SizeFactors } from './size-calibration.js';
 import { choose, type Decision, type Mode } from './choose.js';
 import { DEFAULT_MAX_AGE_MS, parallelConfigKey, reuseVerdict, type ReuseVerdict, type TuneRecord } from './learning.js';
 import { measureCandidates } from './measure.js';
@@ -96,6 +97,8 @@ export interface TuneResult {
   timeFactors: TimeFactors;
   /** The CPU contention the wall predictions were made for (null: not readable here). */
   load: CpuContention | null;
+  /** The host's measured/predicted size factors the image predictions were scaled by. */
+  sizeFactors: SizeFactors;
   treeSignature: TreeSignature;
   benchmark?: HostBenchmark;
   /** The build's baseline setting as measured (its label), when one was named and measurable. */
@@ -152,15 +155,19 @@ function finish(
     baseline: string | null;
     calibration: unknown;
     seen: CpuContention | null;
+    sizes: SizeFactors;
   },
 ): TuneResult {
-  const candidates = applyTimeModel(predictAll(record.candidates, record.calibration, treeBytes), {
+  const candidates = applySizeFactors(
+    applyTimeModel(predictAll(record.candidates, record.calibration, treeBytes), {
     calibration: extra.calibration,
     fingerprintId: fp.id,
     seen: extra.seen,
     sampleLoad: (record as { sampleLoad?: CpuContention }).sampleLoad ?? null,
     factors: extra.factors,
-  });
+  }),
+    extra.sizes,
+  );
   const decision = choose(candidates, mode, extra.baseline ?? undefined);
   const picked = candidates.find((c) => c.label === decision.label) as PredictedCandidate;
   const recommendation = recommend(
@@ -191,6 +198,7 @@ function finish(
     fingerprint: fp,
     timeFactors: extra.factors,
     load: extra.seen,
+    sizeFactors: extra.sizes,
     treeSignature: extra.signature,
     ...(extra.benchmark ? { benchmark: extra.benchmark } : {}),
     baseline: extra.baseline,
@@ -214,13 +222,14 @@ export async function tune(opts: TuneOptions, memory: TuneMemory): Promise<TuneR
         return undefined;
       }),
   );
-  // Measured-vs-predicted pairs of earlier full builds on this host scale the time predictions.
+  // Measured-vs-predicted pairs of earlier full builds on this host scale the time and size predictions.
   const calibration = unwrap(
     await Promise.resolve()
       .then(() => memory.get(calibrationKey(fp.id)))
       .catch(() => undefined),
   );
   const factors = timeFactors(calibration, fp.id);
+  const sizes = sizeFactors(calibration, fp.id);
   const save = async (value: unknown): Promise<boolean> => {
     try {
       await memory.set(key, value);
@@ -261,6 +270,7 @@ export async function tune(opts: TuneOptions, memory: TuneMemory): Promise<TuneR
       baseline,
       calibration,
       seen: cpuContention(mark, fp.threads || undefined),
+      sizes,
     });
   }
   const m = await measureCandidates({
@@ -275,17 +285,21 @@ export async function tune(opts: TuneOptions, memory: TuneMemory): Promise<TuneR
     // Options without a compressor next to a baseline run the baseline's (measured as such), not gzip.
     ...(opts.asked && !(base && !opts.asked.includes('-comp')) ? { extra: askedExtra(opts.asked, fp.threads) } : {}),
     ...(base ? { baseline: base } : {}),
+    sizeFactor: (comp) => sizeFactorFor(sizes, comp),
     onProgress: opts.onProgress,
   });
   // The load while the sample ran: its runs are observations of the slowdown too.
   const sampleLoad = cpuContention(mark, fp.threads || undefined);
-  const predicted = applyTimeModel(predictAll(m.runs, m.calibration, scan.totalBytes), {
+  const predicted = applySizeFactors(
+    applyTimeModel(predictAll(m.runs, m.calibration, scan.totalBytes), {
     calibration,
     fingerprintId: fp.id,
     seen: sampleLoad,
     sampleLoad,
     factors,
-  });
+  }),
+    sizes,
+  );
   const decision = choose(predicted, mode, baseline ?? undefined);
   const picked = predicted.find((c) => c.label === decision.label) as PredictedCandidate;
   const xz1m = predicted.find((c) => isXz1M(c.choice));
@@ -335,5 +349,6 @@ export async function tune(opts: TuneOptions, memory: TuneMemory): Promise<TuneR
     baseline,
     calibration,
     seen: sampleLoad,
+    sizes,
   });
 }

@@ -23,8 +23,26 @@ const ENTRIES = [
     value: {
       fingerprintId: 'host1',
       pairs: [
-        { label: 'zstd-9 -b 1M', comp: 'zstd', predictedMs: 19_400, measuredMs: 23_280, at, source: 'shim' },
-        { label: 'zstd-9 -b 1M', comp: 'zstd', predictedMs: 20_000, measuredMs: 21_000, at, source: 'shim' },
+        {
+          label: 'zstd-9 -b 1M',
+          comp: 'zstd',
+          predictedMs: 19_400,
+          measuredMs: 23_280,
+          predictedBytes: 100e6,
+          measuredBytes: 108e6,
+          at,
+          source: 'shim',
+        },
+        {
+          label: 'zstd-9 -b 1M',
+          comp: 'zstd',
+          predictedMs: 20_000,
+          measuredMs: 21_000,
+          predictedBytes: 100e6,
+          measuredBytes: 104e6,
+          at,
+          source: 'shim',
+        },
       ],
       choice: null,
       candidates: [],
@@ -92,8 +110,9 @@ describe('patterns explain, every key', () => {
     }
     const host = cliSync(env, ['patterns', 'explain', 'parallel-config/host1']).stdout;
     assert.match(host, /tuning of host1\/tree-30-so: chose zstd-9 -b 1M \(fastest within 25 % of xz -b 1M\)/);
-    assert.match(host, /time calibration of host host1: 2 measured-vs-predicted pairs/);
-    assert.match(host, /predicted 19\.4 s, measured 23\.3 s \(x1\.20, shim\)/);
+    assert.match(host, /time and size calibration of host host1: 2 measured-vs-predicted pairs/);
+    assert.match(host, /predicted 19\.4 s, measured 23\.3 s \(x1\.20; image predicted .*, x1\.080, shim\)/);
+    assert.match(host, /image size factor per compressor \(median measured\/predicted\): zstd x1\.060 \(2 pairs\)/);
     assert.match(
       cliSync(env, ['patterns', 'explain', 'caching-effectiveness/apt-archives']).stdout,
       /hit rate 75 %: 30 hits, 10 misses over 2 builds/,

@@ -44,7 +44,55 @@ function contentKey(path: string, size: number, buf: Buffer): { key: string; rea
   }
 }
 
+export interface LargeCopies {
+  /** Every copy of a large file but the first in read order: the sample leaves them out. */
+  skip: Set<string>;
+  skipBytes: number;
+  hashedBytes: number;
+}
+
+/**
+ * Copies among files of at least `minSize` (same size, same first and last 64 KiB), found before
+ * the sample is drawn: a large file with g copies would otherwise put g times its share of blocks
+ * into the sample's content (the byte count alone is corrected below), and large files are few, so
+ * this costs two 64 KiB reads per file that shares its size with another.
+ */
+export function largeCopies(scan: TreeScan, minSize: number): LargeCopies {
+  const bySize = new Map<number, string[]>();
+  for (const f of scan.files) {
+    if (f.size < minSize) continue;
+    const l = bySize.get(f.size);
+    if (l) l.push(f.rel);
+    else bySize.set(f.size, [f.rel]);
+  }
+  const buf = Buffer.allocUnsafe(2 * EDGE);
+  const skip = new Set<string>();
+  let skipBytes = 0;
+  let hashedBytes = 0;
+  for (const [size, rels] of bySize) {
+    if (rels.length < 2) continue;
+    const first = new Set<string>();
+    for (const rel of rels) {
+      let key: string;
+      try {
+        const r = contentKey(join(scan.root, rel), size, buf);
+        hashedBytes += r.read;
+        key = r.key;
+      } catch {
+        continue; // unreadable: left in, counted as distinct
+      }
+      if (first.has(key)) {
+        skip.add(rel);
+        skipBytes += size;
+      } else first.add(key);
+    }
+  }
+  return { skip, skipBytes, hashedBytes };
+}
+
 export interface DedupOptions {
+  /** Files the sample left out as copies (largeCopies): not counted as copies of what it holds. */
+  skip?: ReadonlySet<string>;
   /** Bytes read for hashing before the estimate stops looking (default 256 MiB). */
   maxHashBytes?: number;
   /** Content keys by relative path, shared between calls on the same tree. */
@@ -55,6 +103,7 @@ export function estimateDuplicates(scan: TreeScan, plan: SamplePlan, opts: Dedup
   const maxHashBytes = opts.maxHashBytes ?? 256 << 20;
   const bySize = new Map<number, string[]>();
   for (const f of scan.files) {
+    if (opts.skip?.has(f.rel)) continue;
     const l = bySize.get(f.size);
     if (l) l.push(f.rel);
     else bySize.set(f.size, [f.rel]);
@@ -103,7 +152,7 @@ export function estimateDuplicates(scan: TreeScan, plan: SamplePlan, opts: Dedup
     }
     weighted += e.length / Math.max(1, copies);
     // Inside the sample mksquashfs dedups too: identical ranges of identical files count once.
-    const id = key === null ? `@${e.rel}` : `${key}:${e.offset}:${e.length}`;
+    const id = key === null ? `@${e.rel}:${e.offset}` : `${key}:${e.offset}:${e.length}`;
     if (!seen.has(id)) {
       seen.add(id);
       sampleUnique += e.length;

@@ -172,6 +172,8 @@ const measuredTuneOutput = z.object({
       timeFactor: z.number().optional(),
       /** The CPU-and-load basis of `predicted.buildMs` (a wall time at the load seen), when known. */
       wall: wallBasisSchema.optional(),
+      /** The host's measured/predicted image-size factor applied to `predicted.imageBytes`, when one was known. */
+      sizeFactor: z.number().optional(),
     }),
   ),
   decision: z.object({
@@ -318,6 +320,8 @@ export const squashCallSchema = z.object({
       timeFactor: z.number().optional(),
       cpuMs: z.number().nullable().optional(),
       wall: wallBasisSchema.optional(),
+      /** The host's size factor already in imageBytes (a calibration pair stores the prediction before it). */
+      sizeFactor: z.number().optional(),
     })
     .nullable(),
   whatIf: z
