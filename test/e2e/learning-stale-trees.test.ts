@@ -2,7 +2,8 @@
 // alert on a build's file system cleans the build tree a finished run left behind a day ago (known
 // from the run registry, through the Cleaner's plan and journal), and leaves everything else on that
 // disk intact: the running build's tree, a tree a run was asked to keep, one a run finished with an
-// hour ago, one owned by another user, and an old directory no run registered.
+// hour ago, one owned by another user, and an old directory no run registered. Scratch dirs a dead
+// tuner journalled go too; a live owner's, and one alike by name but not journalled, stay.
 import assert from 'node:assert/strict';
 import {
   chownSync,
@@ -18,6 +19,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runOk } from '../../src/host/exec.js';
 import { createRunDir, markDone, writeDurable, type RegisteredRun } from '../../src/run/registry.js';
+import { refOf, type ProcessRef } from '../../src/host/proc/process-identity.js';
 import { cliSync, removeScratch, scratchHome, teardownHome, testEnv } from '../helpers/cli.js';
 import { needsRoot } from '../helpers/root.js';
 
@@ -84,6 +86,22 @@ describe('the reactor cleans build trees finished runs left behind, and nothing 
     const old = new Date(Date.now() - 3 * DAY);
     utimesSync(t('unregistered'), old, old);
     assert.equal(cliSync(env, ['up']).code, 0);
+    // Scratch dirs as the tuner journals them (after `up`: the tuner's own start recovers them too):
+    // one whose owner died, one whose owner lives (this process), one alike by name but unjournalled.
+    const journal = join(home, 'journal', 'scratch');
+    mkdirSync(journal, { recursive: true });
+    const scratchDir = (name: string, owner: ProcessRef | null) => {
+      mkdirSync(t(name));
+      writeFileSync(t(`${name}/sample`), Buffer.alloc(64 << 10, 3));
+      if (owner !== undefined && owner !== null)
+        writeFileSync(
+          join(journal, `${name}.json`),
+          JSON.stringify({ path: t(name), owner, at: new Date().toISOString() }),
+        );
+    };
+    scratchDir('isoswarm-tune-dead01', { pid: 2 ** 22 + 1, startTime: 1 });
+    scratchDir('isoswarm-tune-live01', refOf(process.pid));
+    scratchDir('isoswarm-tune-nojrnl', null);
   });
   after(async () => {
     teardownHome(home);
@@ -112,6 +130,11 @@ describe('the reactor cleans build trees finished runs left behind, and nothing 
     );
     for (const n of ['kept', 'recent', 'foreign', 'unregistered'])
       assert.equal(readFileSync(t(`${n}/var/lib/data`)).length, 256 << 10, `${n} is intact`);
+    for (const stop = Date.now() + 30_000; existsSync(t('isoswarm-tune-dead01')) && Date.now() < stop;)
+      await new Promise((res) => setTimeout(res, 250));
+    assert.equal(existsSync(t('isoswarm-tune-dead01')), false, 'the scratch dir a dead tuner journalled is gone');
+    for (const n of ['isoswarm-tune-live01', 'isoswarm-tune-nojrnl'])
+      assert.equal(readFileSync(t(`${n}/sample`)).length, 64 << 10, `${n} is intact`);
     // The reactor records its action once the Cleaner is done: wait for it.
     type Acted = { entries: { action?: { targets?: string[]; status: string } }[] };
     let a: Acted['entries'][number] | undefined;
