@@ -51,7 +51,7 @@ const sha = (dir: string) =>
 interface Call {
   asked: string[];
   ran: string[];
-  tuned: { label: string; fastPath: boolean; mksquashfsOpts: string } | null;
+  tuned: { label: string; fastPath: boolean; mksquashfsOpts: string; key: string } | null;
   predicted: {
     buildMs: number;
     imageBytes: number;
@@ -163,6 +163,18 @@ describe('run: the mksquashfs shim and the apt cache overlay on a real build', {
       assert.match(md.stdout, /### mksquashfs calls/);
       assert.match(md.stdout, /asked: .*-comp xz/);
       assert.match(md.stdout, /predicted .*, measured /);
+      if (round === 2) {
+        // The reuse is a decision under the tune record's key, shown by `patterns explain`.
+        const ex = cliSync(env, ['patterns', 'explain', 'parallel-config', '--json']);
+        assert.equal(ex.code, 0, ex.stderr);
+        const recs = (JSON.parse(ex.stdout) as { records: { key: string; decisions: { decision: string }[] }[] })
+          .records;
+        const reuse = recs.find((r) => r.key === c.tuned?.key);
+        assert.ok(
+          reuse?.decisions.some((d) => /reused the stored measurement/.test(d.decision)),
+          JSON.stringify(recs.map((r) => [r.key, r.decisions])),
+        );
+      }
     });
   }
 
