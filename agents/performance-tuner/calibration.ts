@@ -33,6 +33,8 @@ export interface MeasuredPair {
   nproc?: number;
   load1?: number;
   stealShare?: number;
+  procsRunning?: number;
+  idleShare?: number | null;
 }
 
 export interface CalibrationRecord {

@@ -198,6 +198,7 @@ export async function reportCall(
             nproc: w.nproc,
             load1: w.load1,
             stealShare: w.stealShare,
+            ...(w.procsRunning !== undefined ? { procsRunning: w.procsRunning, idleShare: w.idleShare ?? null } : {}),
           }
         : {}),
     };

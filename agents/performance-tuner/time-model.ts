@@ -19,6 +19,9 @@ export interface WallBasis extends WallEstimate {
   nproc: number;
   load1: number;
   stealShare: number;
+  /** Runnable tasks and idle share seen over the decision's own window (kept as evidence, not used). */
+  procsRunning?: number;
+  idleShare?: number | null;
 }
 
 export type TimedCandidate = PredictedCandidate & { wall?: WallBasis };
@@ -69,6 +72,8 @@ export function applyTimeModel(cands: PredictedCandidate[], m: TimeModelInput): 
       nproc: seen.nproc,
       load1: seen.load1,
       stealShare: seen.stealShare,
+      procsRunning: seen.procsRunning,
+      idleShare: seen.idleShare,
     };
     return { ...c, predicted: { ...c.predicted, buildMs: est.wallMs }, wall };
   });

@@ -1,7 +1,8 @@
 // What the reactor does about an alert, by kind: a disk alert cleans the targets on that disk, the
 // ones that freed the most bytes per second last time (optimization/cleanup-success) first; a temp
 // alert cleans temp targets only; a memory alert cleans nothing and recommends fewer parallel jobs for
-// the next run. Build trees are never reactor targets: a running build may be using them.
+// the next run. Configured build trees are never reactor targets (a running build may be using them);
+// on a disk alert, trees that finished runs left behind a day ago or more are (stale-trees.ts).
 import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -10,6 +11,7 @@ import { pathKey } from '../memory/keys.js';
 import type { ThresholdEvent } from '../schemas/agents/monitor.js';
 import type { CleanupTarget, Config } from '../schemas/config.js';
 import type { LearningEvent } from '../schemas/memory-ops.js';
+import { staleBuildTrees } from './stale-trees.js';
 
 export interface Reaction {
   targets: CleanupTarget[];
@@ -82,13 +84,22 @@ export function planReaction(ev: ThresholdEvent, config: Config, ops: MemoryOps,
     const temp = base.filter((t) => t.kind === 'temp');
     return { targets: temp, decisions: [], ...(temp.length ? {} : { why: 'no temp targets configured' }) };
   }
-  // Disk: only what lives on the full disk helps.
+  // Disk: only what lives on the full disk helps; trees of finished runs from the run registry too.
   const dev = deviceOf(ev.subject);
-  const onDisk = base.filter((t) => dev !== null && deviceOf(t.path) === dev);
+  const stale = staleBuildTrees(stateRoot).trees.filter((t) => dev !== null && deviceOf(t.path) === dev);
+  const trees: CleanupTarget[] = stale.map((t) => ({ path: t.path, kind: 'tree' }));
+  const onDisk = [...base.filter((t) => dev !== null && deviceOf(t.path) === dev), ...trees];
   if (!onDisk.length) return { targets: [], decisions: [], why: `no cache, temp or lock target on ${ev.subject}` };
   const rates = new Map(onDisk.map((t) => [t.path, freedPerSec(ops, t.path)]));
   const ordered = [...onDisk].sort((a, b) => (rates.get(b.path)?.rate ?? -1) - (rates.get(a.path)?.rate ?? -1));
-  const decisions: LearningEvent[] = [];
+  const decisions: LearningEvent[] = stale.map((t) => ({
+    kind: 'decision',
+    key: 'optimization/resource-management',
+    by: 'reactor',
+    decision: `cleaning ${t.path}, the build tree run ${t.runId} left behind, for the ${ev.subject} alert`,
+    default: 'build trees are left alone',
+    evidence: { runId: t.runId, doneAt: t.doneAt },
+  }));
   if (ordered.some((t, i) => t !== onDisk[i]))
     decisions.push({
       kind: 'decision',

@@ -15,6 +15,8 @@ import type { CleanOutput } from '../schemas/agents/cleaner.js';
 import type { Config } from '../schemas/config.js';
 import { notify } from '../runtime/notify.js';
 import { planReaction } from './reaction-plan.js';
+import { join } from 'node:path';
+import { recoverScratch } from '../host/delete/scratch-journal.js';
 
 export async function startReactor(
   nc: NatsConnection,
@@ -67,7 +69,21 @@ export async function startReactor(
         entry.action = { status: 'failed', error: (e as Error).message };
         counts.autoCleanupFailures = 1;
       }
-    } else if (plan) {
+    }
+    // Scratch dirs (in /tmp or wherever) that a killed tuner journalled: known from the journal, never
+    // by name; kept while their owner lives; deleted through the safe deleter, never across a mount.
+    if (plan && config.cleanupAutoTrigger && (ev.metric === 'disk' || ev.metric === 'temp')) {
+      const r = await recoverScratch(join(stateRoot, 'journal', 'scratch')).catch((e: Error) => ({
+        removed: [],
+        failed: [{ path: 'journal', reason: e.message }],
+      }));
+      if (r.removed.length || r.failed.length) {
+        entry.scratch = r;
+        counts.scratchRemoved = r.removed.length;
+        log.warn(r, `threshold alert: scratch dirs of dead processes removed for ${ev.metric}`);
+      }
+    }
+    if (plan && !entry.action && !(config.cleanupAutoTrigger && plan.targets.length)) {
       entry.action = {
         status: 'none',
         why: config.cleanupAutoTrigger ? (plan.why ?? 'nothing to clean') : 'CLEANUP_AUTO_TRIGGER is off',

@@ -51,8 +51,12 @@ const sha = (dir: string) =>
 interface Call {
   asked: string[];
   ran: string[];
-  tuned: { label: string; fastPath: boolean; mksquashfsOpts: string } | null;
-  predicted: { buildMs: number; imageBytes: number } | null;
+  tuned: { label: string; fastPath: boolean; mksquashfsOpts: string; key: string } | null;
+  predicted: {
+    buildMs: number;
+    imageBytes: number;
+    wall?: { model: string; wallMs: number; cpuMs: number; load1: number; loadPairs: number };
+  } | null;
   measured: { wallMs: number; cpuMs: number | null; imageBytes: number; exitCode: number } | null;
   cacheSuspended: string[];
   baseline?: string | null;
@@ -146,6 +150,11 @@ describe('run: the mksquashfs shim and the apt cache overlay on a real build', {
       assert.ok(c.measured && c.measured.exitCode === 0 && c.measured.wallMs > 0);
       assert.equal(c.measured.imageBytes, statSync(img).size);
       assert.ok(c.predicted && c.predicted.buildMs > 0 && c.predicted.imageBytes > 0, 'a prediction for what ran');
+      // The wall time is predicted from the sample's CPU at the load seen; round 2 has round 1's pair.
+      assert.equal(c.predicted.wall?.model, 'cpu-load');
+      assert.equal(c.predicted.wall?.wallMs, c.predicted.buildMs);
+      assert.ok((c.predicted.wall?.cpuMs ?? 0) > 0 && (c.predicted.wall?.load1 ?? -1) >= 0);
+      assert.equal(c.predicted.wall?.loadPairs, round - 1, 'the earlier run became a pair with CPU and load');
       assert.deepEqual(c.cacheSuspended, [chroot], 'the cache overlay was out of the chroot during mksquashfs');
       assert.equal(
         c.tuned.fastPath,
@@ -157,6 +166,18 @@ describe('run: the mksquashfs shim and the apt cache overlay on a real build', {
       assert.match(md.stdout, /### mksquashfs calls/);
       assert.match(md.stdout, /asked: .*-comp xz/);
       assert.match(md.stdout, /predicted .*, measured /);
+      if (round === 2) {
+        // The reuse is a decision under the tune record's key, shown by `patterns explain`.
+        const ex = cliSync(env, ['patterns', 'explain', 'parallel-config', '--json']);
+        assert.equal(ex.code, 0, ex.stderr);
+        const recs = (JSON.parse(ex.stdout) as { records: { key: string; decisions: { decision: string }[] }[] })
+          .records;
+        const reuse = recs.find((r) => r.key === c.tuned?.key);
+        assert.ok(
+          reuse?.decisions.some((d) => /reused the stored measurement/.test(d.decision)),
+          JSON.stringify(recs.map((r) => [r.key, r.decisions])),
+        );
+      }
     });
   }
 

@@ -89,6 +89,8 @@ const wallBasisSchema = z.object({
   nproc: z.number(),
   load1: z.number(),
   stealShare: z.number(),
+  procsRunning: z.number().optional(),
+  idleShare: z.number().nullable().optional(),
 });
 const sampleRunSchema = z.object({
   label: z.string(),
