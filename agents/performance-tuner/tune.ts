@@ -160,12 +160,12 @@ function finish(
 ): TuneResult {
   const candidates = applySizeFactors(
     applyTimeModel(predictAll(record.candidates, record.calibration, treeBytes), {
-    calibration: extra.calibration,
-    fingerprintId: fp.id,
-    seen: extra.seen,
-    sampleLoad: (record as { sampleLoad?: CpuContention }).sampleLoad ?? null,
-    factors: extra.factors,
-  }),
+      calibration: extra.calibration,
+      fingerprintId: fp.id,
+      seen: extra.seen,
+      sampleLoad: (record as { sampleLoad?: CpuContention }).sampleLoad ?? null,
+      factors: extra.factors,
+    }),
     extra.sizes,
   );
   const decision = choose(candidates, mode, extra.baseline ?? undefined);
@@ -292,12 +292,12 @@ export async function tune(opts: TuneOptions, memory: TuneMemory): Promise<TuneR
   const sampleLoad = cpuContention(mark, fp.threads || undefined);
   const predicted = applySizeFactors(
     applyTimeModel(predictAll(m.runs, m.calibration, scan.totalBytes), {
-    calibration,
-    fingerprintId: fp.id,
-    seen: sampleLoad,
-    sampleLoad,
-    factors,
-  }),
+      calibration,
+      fingerprintId: fp.id,
+      seen: sampleLoad,
+      sampleLoad,
+      factors,
+    }),
     sizes,
   );
   const decision = choose(predicted, mode, baseline ?? undefined);
