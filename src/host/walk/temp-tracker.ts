@@ -216,7 +216,9 @@ export class TempTracker {
   private finishPass(pass: Pass): void {
     this.passes++;
     this.lastDoneAt = pass.startedAt;
-    if (pass.full) this.lastFullAt = pass.startedAt;
+    // Counted from its end: a full pass slower than fullRefreshMs (a first walk spread over minutes)
+    // must not be followed at once by another full one.
+    if (pass.full) this.lastFullAt = Date.now();
     this.nextPassAt = pass.startedAt + this.o.checkIntervalMs;
     this.pass = null;
   }
