@@ -97,6 +97,18 @@ test('cleanup --dry-run with no swarm: its swarm does not finish a journalled de
   const log = readFileSync(`${home}/logs/swarm.log`, 'utf8');
   assert.match(log, /swarm started for a dry run: interrupted deletes are left for the next swarm/);
 
+  // A listing and a prune's dry run change nothing either.
+  for (const args of [
+    ['cache', 'ls', '--json'],
+    ['cache', 'prune', '--dry-run', '--json'],
+    ['tune', '--optimize-system', '--dry-run', '--json'],
+  ]) {
+    const r = cliSync(env, args, undefined, 120_000);
+    assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+    assert.equal(existsSync(trash), true, `${args.join(' ')} left the journalled trash alone`);
+    assert.equal(existsSync(`${home}/run.json`), false, `${args.join(' ')}: its swarm is down again`);
+  }
+
   // The same journal under an ordinary swarm: the Cleaner finishes the delete on start.
   assert.equal(cliSync(env, ['up'], undefined, 90_000).code, 0);
   await waitFor('the journalled trash to be deleted by an ordinary swarm', () => !existsSync(trash), 60_000);

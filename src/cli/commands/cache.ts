@@ -32,10 +32,13 @@ export function registerCache(program: Command, globals: () => GlobalOptions): v
     const c = await import('../context.js');
     const ctx = c.cliContext(globals());
     const { withAnySwarm } = await import('../ephemeral.js');
+    // Only a real prune changes anything: a swarm started for a listing or a dry run is read-only.
+    const dryRun = route !== 'cache-prune' || (payload as { dryRun?: boolean }).dryRun === true;
     return withAnySwarm(
       ctx,
       (nc) => c.callRoute(ctx, nc, route, payload),
       (m) => !json && warn(m),
+      { dryRun },
     );
   };
 

@@ -105,6 +105,7 @@ export function registerTune(program: Command, globals: () => GlobalOptions): vo
           }
         },
         say,
+        { dryRun: !!o.dryRun },
       );
       const out = monitor ? { ...work, monitor } : work;
       // The work itself, on whichever swarm answers (the watch samples beside it).
