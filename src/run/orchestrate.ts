@@ -24,7 +24,7 @@ import {
 } from './pre-task-phases.js';
 import { buildPhase } from './build-phase.js';
 import { aptLayerRedundant } from './builder-apt-layer.js';
-import { describePlan, mountPlanned, planTmpfs } from './tmpfs-workdir.js';
+import { describePlan, mountPhase, planTmpfs } from './tmpfs-workdir.js';
 
 export type { RunOptions, RunOutcome } from './run-state.js';
 
@@ -113,7 +113,7 @@ export async function orchestrateRun(config: Config, nc: NatsConnection, opts: R
     );
   }
   // The tmpfs goes on before anything is put into the chroot (kernel settings, the apt cache layer).
-  if (s.record.tmpfs) await phases.run('tmpfs-workdir', () => mountPlanned(s.record.tmpfs!), opts.say);
+  if (s.record.tmpfs) await phases.run('tmpfs-workdir', () => mountPhase(s, s.record.tmpfs!), opts.say);
   // After tuning: the tuner measures the chroot as the build found it, not the cache bound into it.
   if (opts.optimizeSystem) await phases.run('optimize-system', () => optimizeSystemPhase(s), opts.say);
   let aptCache = opts.aptCache;

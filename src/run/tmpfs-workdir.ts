@@ -11,6 +11,9 @@ import { pathKey } from '../memory/keys.js';
 import { formatBytes } from '../text/units.js';
 import type { RunRecordInput } from '../schemas/run-record.js';
 import type { CoordinatorCall } from './teardown-then-clean.js';
+import { writeRegistration } from './build-phase.js';
+import { createRunDir, markDone } from './registry.js';
+import type { RunState } from './run-state.js';
 
 /** A run refused before anything changed (the CLI exits 2). */
 export class RunRefusal extends Error {}
@@ -101,9 +104,21 @@ export function describePlan(t: TmpfsPlanRecord): string {
   }; ${t.reason})`;
 }
 
-/** Mounts the planned tmpfs (after the run is registered, so a lost run's teardown finds it). */
-export async function mountPlanned(t: TmpfsPlanRecord): Promise<void> {
-  t.mountId = await mountTmpfs(t.path, t.sizeBytes, t.source);
+/**
+ * Registers the run, then mounts the planned tmpfs and registers it again with the mount's id: a CLI
+ * killed at any point from here on leaves a registered run whose teardown the swarm does.
+ */
+export async function mountPhase(s: RunState, t: TmpfsPlanRecord): Promise<void> {
+  const dir = (s.dir ??= createRunDir(s.opts.stateRoot, s.runId));
+  writeRegistration(s, dir);
+  try {
+    t.mountId = await mountTmpfs(t.path, t.sizeBytes, t.source);
+  } catch (e) {
+    // Nothing was mounted: the run ends here and no one is to finish it.
+    markDone(dir, { at: new Date().toISOString(), recordFile: null, report: null, exitCode: null, runnerLost: false });
+    throw e;
+  }
+  writeRegistration(s, dir);
 }
 
 /** Before the teardown: what the tree took on the tmpfs (only when our tmpfs is the one on top there). */

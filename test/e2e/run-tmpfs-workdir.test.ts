@@ -27,6 +27,8 @@ mount -t proc proc "$C/proc"
 echo "build: mounted, working"
 while [ ! -e "$GO" ]; do sleep "0.$TAG"; done
 echo "build: done"
+# a go dir (not a file) makes the build fail after its work
+[ -f "$GO" ] || { echo "build: failing" >&2; exit 3; }
 `;
 
 interface TmpfsRecord {
@@ -134,6 +136,27 @@ describe('run --tmpfs-workdir', { skip: needsRoot() }, () => {
     assert.equal(rec2.tmpfs?.sizeBytes, Math.ceil((t.usedBytes! * 1.25) / MIB) * MIB);
     assert.deepEqual(mountsUnder(chroot), []);
     assert.equal(existsSync(chroot), false);
+    assertHostUnchanged(snap);
+  });
+
+  test('a failed build and a Ctrl-C: the tmpfs goes last all the same', async () => {
+    const snap = hostSnapshot();
+    for (const how of ['fail', 'SIGINT'] as const) {
+      const chroot = `${work}/${how}/chroot`;
+      const r = start(`tmpfs-${how}`, chroot, ['--tmpfs-size', '32M']);
+      await waitFor('the build to mount proc', () => r.io.err.includes('build: mounted, working'), 120_000);
+      if (how === 'SIGINT') process.kill(r.child.pid!, 'SIGINT');
+      // A build that fails: its go file is a directory it then tries to write as a file.
+      else mkdirSync(r.go);
+      const code = await r.exited;
+      const rec = JSON.parse(r.io.out) as Rec;
+      assert.notEqual(code, 0, r.io.err);
+      assert.equal(code, rec.exitCode);
+      assert.deepEqual(mountsUnder(chroot), [], `${how}: still mounted`);
+      assert.equal(existsSync(chroot), false, `${how}: the chroot dir is still there`);
+      assert.equal(rec.tmpfs?.unmounted, true);
+      assert.deepEqual(rec.teardown?.unmounted, [`${chroot}/proc`, chroot]);
+    }
     assertHostUnchanged(snap);
   });
 
