@@ -93,7 +93,8 @@ export async function postTask(call: Call, p: PostTaskInput): Promise<void> {
     type Td = { result: NonNullable<RunRecordInput['teardown']> | null };
     type Cl = { result: NonNullable<RunRecordInput['clean']> | null };
     // The run's own tmpfs at the chroot goes with the teardown, last; what the tree took on it is measured first.
-    const tmpfs = record.tmpfs?.mountId != null ? record.tmpfs : null;
+    // (mountId may be unset: a CLI killed between the mount and its second registry write.)
+    const tmpfs = record.tmpfs ?? null;
     if (tmpfs) await soft('tmpfs measure', () => measureBeforeTeardown(tmpfs));
     const out = await teardownThenClean<Td, Cl>(call, [{ path: chroot, kind: 'tree' }], { clean: !keep, guard: soft });
     if (tmpfs) notes.push(await checkAfterTeardown(tmpfs));

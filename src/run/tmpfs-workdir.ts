@@ -132,9 +132,12 @@ export async function measureBeforeTeardown(t: TmpfsPlanRecord): Promise<void> {
 /** After the teardown: whether our tmpfs is gone. */
 export async function checkAfterTeardown(t: TmpfsPlanRecord): Promise<string> {
   const still = findOwnTmpfs(await readMountinfo(), t.path, t.source);
-  t.unmounted = !still;
   const used = t.usedBytes === null ? '' : ` (the tree took ${formatBytes(t.usedBytes)} of it)`;
-  return still
-    ? `the tmpfs at ${t.path} is still mounted: the teardown did not finish${used}`
-    : `the tmpfs at ${t.path} was unmounted last${used}`;
+  if (still) {
+    t.unmounted = false;
+    return `the tmpfs at ${t.path} is still mounted: the teardown did not finish${used}`;
+  }
+  if (t.mountId === null && t.usedBytes === null) return `no tmpfs was mounted at ${t.path} (the run ended before)`;
+  t.unmounted = true;
+  return `the tmpfs at ${t.path} was unmounted last${used}`;
 }
