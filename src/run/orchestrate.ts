@@ -96,6 +96,7 @@ export async function orchestrateRun(config: Config, nc: NatsConnection, opts: R
       sizeBytes: opts.tmpfsWorkdir.sizeBytes,
     });
     notes.push(describePlan(s.record.tmpfs));
+    if (opts.tmpfsWorkdir.notKept) notes.push(opts.tmpfsWorkdir.notKept);
     opts.say(describePlan(s.record.tmpfs));
   }
   await phases.run('pre-task', () => preTask(s), opts.say);

@@ -34,7 +34,7 @@ export interface RunOptions {
   rootCache?: boolean;
   json: boolean;
   /** `--tmpfs-workdir`: the chroot on a tmpfs of the run's own (size null: from the chroot's last measured run). */
-  tmpfsWorkdir?: { sizeBytes: number | null } | null;
+  tmpfsWorkdir?: { sizeBytes: number | null; notKept?: string } | null;
   /** Chroots that interrupted runs left mounts or processes under: torn down before pre-task. */
   recover?: string[];
   /** The state dir: the run registry lives in it. */

@@ -137,11 +137,15 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
         }
       }
       if (o.keep && !chroot) throw new CliError('--keep needs a chroot (--chroot DIR)', EXIT.usage);
-      const tmpfsWorkdir = o.tmpfsWorkdir ? await tmpfsOption(o, chroot) : null;
+      const tmpfsWorkdir: { sizeBytes: number | null; notKept?: string } | null = o.tmpfsWorkdir
+        ? await tmpfsOption(o, chroot)
+        : null;
       if (o.tmpfsSize !== undefined && !o.tmpfsWorkdir)
         throw new CliError('--tmpfs-size goes with --tmpfs-workdir', EXIT.usage);
       if (tmpfsWorkdir && keep) {
-        say(`the chroot is on a tmpfs for this run: not kept (${keep.reason})`);
+        // Only a builder's default keep reaches here (--keep is refused): the tmpfs's files go with it.
+        tmpfsWorkdir.notKept = `the chroot is on a tmpfs for this run: not kept (${keep.reason})`;
+        say(tmpfsWorkdir.notKept);
         keep = null;
       }
       if (!['respect', 'fill', 'override'].includes(o.squashfs))
