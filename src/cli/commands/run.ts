@@ -143,7 +143,6 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
       if (o.tmpfsSize !== undefined && !o.tmpfsWorkdir)
         throw new CliError('--tmpfs-size goes with --tmpfs-workdir', EXIT.usage);
       if (tmpfsWorkdir && keep) {
-        // Only a builder's default keep reaches here (--keep is refused): the tmpfs's files go with it.
         tmpfsWorkdir.notKept = `the chroot is on a tmpfs for this run: not kept (${keep.reason})`;
         say(tmpfsWorkdir.notKept);
         keep = null;
