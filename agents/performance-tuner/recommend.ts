@@ -2,6 +2,7 @@
 // exported these from a child process, so the build never saw them; here they are printed for the
 // build's own shell to `eval`, or handed to `isoswarm run`, which sets them on the build's process.
 import { mksquashfsArgs, type SquashChoice } from '../../src/host/squashfs/mksquashfs.js';
+import { tmpfsAdvice } from '../../src/learning/tmpfs-rule.js';
 
 export interface HostResources {
   threads: number;
@@ -25,25 +26,15 @@ export function recommend(choice: SquashChoice, host: HostResources, treeBytes: 
   const threads = Math.max(1, host.threads);
   const byMemory = Math.max(1, Math.floor(host.memAvailableBytes / BYTES_PER_JOB));
   const jobs = Math.min(threads, byMemory);
-  // A tmpfs work dir when memory holds the tree twice: room for the tree (+25 % growth) and still
-  // as much again for the build itself.
-  const need = 2 * treeBytes;
-  const recommended = treeBytes > 0 && host.memAvailableBytes >= need;
-  const sizeBytes = Math.ceil((treeBytes * 1.25) / 2 ** 20) * 2 ** 20;
-  const gib = (b: number) => (b / 2 ** 30).toFixed(1);
+  // A tmpfs work dir when memory holds the tree twice (the rule `run --tmpfs-workdir` applies).
+  const { recommended, sizeBytes, reason } = tmpfsAdvice(host.memAvailableBytes, treeBytes);
   return {
     parallelJobs: jobs,
     makeflags: `-j${jobs}`,
     xzDefaults: '-T0',
     zstdThreads: jobs,
     mksquashfsOpts: mksquashfsArgs(choice).join(' '),
-    tmpfs: {
-      recommended,
-      sizeBytes: recommended ? sizeBytes : 0,
-      reason: recommended
-        ? `available memory ${gib(host.memAvailableBytes)} GiB >= 2 x tree ${gib(treeBytes)} GiB`
-        : `available memory ${gib(host.memAvailableBytes)} GiB < 2 x tree ${gib(treeBytes)} GiB`,
-    },
+    tmpfs: { recommended, sizeBytes, reason },
   };
 }
 

@@ -8,30 +8,37 @@ import { createRunDir, writeDurable, type RegisteredRun } from './registry.js';
 import { writeBuilderState } from './builder-state.js';
 import { existingAncestor, type RunState } from './run-state.js';
 
+/** Writes (or rewrites) the run's run.json: what ran, where, by whom, the record so far. */
+export function writeRegistration(s: RunState, dir: string): { leaseMs: number; graceMs: number } {
+  const { leaseMs, graceMs } = leaseTimes();
+  const reg: RegisteredRun = {
+    runId: s.runId,
+    name: s.opts.name,
+    chroot: s.opts.chroot,
+    keepOnFailure: s.opts.keepOnFailure,
+    keep: s.opts.keep ?? null,
+    aptCache: s.opts.aptCache,
+    systemApplied: s.systemApplied,
+    cli: refOf(process.pid)!,
+    leaseMs,
+    graceMs,
+    record: s.record,
+  };
+  writeDurable(join(dir, 'run.json'), reg);
+  return { leaseMs, graceMs };
+}
+
 export async function buildPhase(s: RunState): Promise<BuildExit | null> {
   let exit: BuildExit | null = null;
   try {
     await s.phases.run(
       'build',
       async () => {
-        // The run is registered before the build starts: from here on the swarm can finish it.
-        const dir = createRunDir(s.opts.stateRoot, s.runId);
+        // The run is registered before the build starts (earlier when it mounted a tmpfs of its own):
+        // from here on the swarm can finish it.
+        const dir = s.dir ?? createRunDir(s.opts.stateRoot, s.runId);
         s.dir = dir;
-        const { leaseMs, graceMs } = leaseTimes();
-        const reg: RegisteredRun = {
-          runId: s.runId,
-          name: s.opts.name,
-          chroot: s.opts.chroot,
-          keepOnFailure: s.opts.keepOnFailure,
-          keep: s.opts.keep ?? null,
-          aptCache: s.opts.aptCache,
-          systemApplied: s.systemApplied,
-          cli: refOf(process.pid)!,
-          leaseMs,
-          graceMs,
-          record: s.record,
-        };
-        writeDurable(join(dir, 'run.json'), reg);
+        const { leaseMs, graceMs } = writeRegistration(s, dir);
         // `phase NAME` calls in the build write their stage marks here.
         s.env.ISOSWARM_RUN_DIR = dir;
         if (s.builderState) writeBuilderState(dir, s.builderState);

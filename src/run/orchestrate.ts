@@ -24,6 +24,7 @@ import {
 } from './pre-task-phases.js';
 import { buildPhase } from './build-phase.js';
 import { aptLayerRedundant } from './builder-apt-layer.js';
+import { describePlan, mountPhase, planTmpfs } from './tmpfs-workdir.js';
 
 export type { RunOptions, RunOutcome } from './run-state.js';
 
@@ -85,6 +86,19 @@ export async function orchestrateRun(config: Config, nc: NatsConnection, opts: R
   };
 
   if (opts.recover?.length) await phases.run('recover', () => recoverPhase(s, opts.recover!), opts.say);
+  // Planned before anything else changes (after --recover cleared the chroot): a refusal (no
+  // basis, too little memory, a non-empty dir) stops the run here.
+  if (opts.tmpfsWorkdir && opts.chroot) {
+    s.record.tmpfs = await planTmpfs(s.call, {
+      runId,
+      name: opts.name,
+      chroot: opts.chroot,
+      sizeBytes: opts.tmpfsWorkdir.sizeBytes,
+    });
+    notes.push(describePlan(s.record.tmpfs));
+    if (opts.tmpfsWorkdir.notKept) notes.push(opts.tmpfsWorkdir.notKept);
+    opts.say(describePlan(s.record.tmpfs));
+  }
   await phases.run('pre-task', () => preTask(s), opts.say);
   if (opts.tune && config.optimizationEnabled) await phases.run('tune', () => tunePhase(s), opts.say);
   if (typeof config.parallelJobs === 'number') {
@@ -99,6 +113,8 @@ export async function orchestrateRun(config: Config, nc: NatsConnection, opts: R
       `mksquashfs and debootstrap calls go through the shims in ${s.env.ISOSWARM_SHIM_DIR} (squashfs policy ${s.env.ISOSWARM_SQUASHFS}, root cache ${s.env.ISOSWARM_ROOT_CACHE})`,
     );
   }
+  // The tmpfs goes on before anything is put into the chroot (kernel settings, the apt cache layer).
+  if (s.record.tmpfs) await phases.run('tmpfs-workdir', () => mountPhase(s, s.record.tmpfs!), opts.say);
   // After tuning: the tuner measures the chroot as the build found it, not the cache bound into it.
   if (opts.optimizeSystem) await phases.run('optimize-system', () => optimizeSystemPhase(s), opts.say);
   let aptCache = opts.aptCache;

@@ -10,6 +10,7 @@ import { bareWhatIf, formatWhatIf, withWhatIf } from '../learning/bare-what-if.j
 import { runFacts, runFailureLessons } from './run-lessons.js';
 import { teardownThenClean, type CoordinatorCall } from './teardown-then-clean.js';
 import { builderPostTask } from './builder-post-task.js';
+import { checkAfterTeardown, measureBeforeTeardown } from './tmpfs-workdir.js';
 
 export type Call = CoordinatorCall;
 
@@ -91,7 +92,12 @@ export async function postTask(call: Call, p: PostTaskInput): Promise<void> {
     const keep = !!p.keep || (failed && p.keepOnFailure);
     type Td = { result: NonNullable<RunRecordInput['teardown']> | null };
     type Cl = { result: NonNullable<RunRecordInput['clean']> | null };
+    // The run's own tmpfs at the chroot goes with the teardown, last; what the tree took on it is measured first.
+    // (mountId may be unset: a CLI killed between the mount and its second registry write.)
+    const tmpfs = record.tmpfs ?? null;
+    if (tmpfs) await soft('tmpfs measure', () => measureBeforeTeardown(tmpfs));
     const out = await teardownThenClean<Td, Cl>(call, [{ path: chroot, kind: 'tree' }], { clean: !keep, guard: soft });
+    if (tmpfs) notes.push(await checkAfterTeardown(tmpfs));
     const td = out.teardowns[chroot];
     record.teardown = td?.result ?? null;
     for (const a of (td?.result?.attempts ?? []) as { fsType: string }[])
@@ -146,6 +152,7 @@ export async function postTask(call: Call, p: PostTaskInput): Promise<void> {
             cacheHits: facts.cacheHits,
             tuningChoice: facts.tuning,
             compressor: facts.compressor,
+            chrootBytes: chrootBytes(record, chroot),
           },
           counts: { runs: 1, [record.exitCode === 0 ? 'succeeded' : 'failed']: 1 },
         },
@@ -154,4 +161,11 @@ export async function postTask(call: Call, p: PostTaskInput): Promise<void> {
     }),
   );
   patterns.add('optimization/performance-improvements');
+}
+
+/** The chroot's size at the end of this run (the next `--tmpfs-workdir` run sizes from it): on its tmpfs, else as deleted. */
+function chrootBytes(record: RunRecordInput, chroot: string | null): number | null {
+  if (record.tmpfs?.usedBytes) return record.tmpfs.usedBytes;
+  const t = record.clean?.targets?.find((x) => x.path === chroot && x.status === 'done');
+  return t?.deleted?.bytes || null;
 }

@@ -33,6 +33,8 @@ export interface RunOptions {
   /** The debootstrap shim restores and stores roots (default true; `--no-root-cache`). */
   rootCache?: boolean;
   json: boolean;
+  /** `--tmpfs-workdir`: the chroot on a tmpfs of the run's own (size null: from the chroot's last measured run). */
+  tmpfsWorkdir?: { sizeBytes: number | null; notKept?: string } | null;
   /** Chroots that interrupted runs left mounts or processes under: torn down before pre-task. */
   recover?: string[];
   /** The state dir: the run registry lives in it. */

@@ -190,6 +190,24 @@ export const runRecordSchema = z.looseObject({
   runnerLost: runnerLostSchema.optional(),
   /** The chroot was kept (`--keep`, `--keep-on-failure`, or the live-build default): why, and how its teardown went. */
   kept: keptSchema.optional(),
+  /** `--tmpfs-workdir`: the tmpfs mounted at the chroot for the build, its size and the basis of that size. */
+  tmpfs: z
+    .looseObject({
+      path: z.string(),
+      /** The mount's source name: marks it as this run's own. */
+      source: z.string(),
+      sizeBytes: num,
+      basis: z.looseObject({ kind: z.string(), bytes: num, from: z.string() }),
+      measuredBasis: z.looseObject({ kind: z.string(), bytes: num, from: z.string() }).nullable(),
+      memAvailableBytes: num,
+      needBytes: num,
+      reason: z.string(),
+      mountId: z.number().int().nullable(),
+      /** What the tree took on it just before the teardown. */
+      usedBytes: num.nullable(),
+      unmounted: z.boolean().nullable(),
+    })
+    .optional(),
   /** The build's stages in order (from `phase` calls or the builder's own stage lines). */
   stages: z.array(stageSchema).optional(),
   /** This run against the earlier runs of its name on this host (optimization/performance-improvements). */

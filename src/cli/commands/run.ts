@@ -20,6 +20,8 @@ interface Flags {
   json?: boolean;
   attach?: string;
   recover?: boolean;
+  tmpfsWorkdir?: boolean;
+  tmpfsSize?: string;
 }
 
 export function registerRun(program: Command, globals: () => GlobalOptions): void {
@@ -70,6 +72,11 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
       '--apt-proxy <url>',
       "an apt proxy for this run (apt-cacher-ng, e.g. http://build1:3142; also ISOSWARM_APT_PROXY): the build's http_proxy, so apt and debootstrap fetch each .deb once per farm",
     )
+    .option(
+      '--tmpfs-workdir',
+      "mount a tmpfs of the run's own at the chroot (absent or empty) before the build, sized from the chroot's size at this name's last run +25 % (or --tmpfs-size); refused (exit 2, nothing mounted) unless MemAvailable holds twice that tree; taken down last by the teardown, whatever the outcome; not with --keep or --keep-on-failure",
+    )
+    .option('--tmpfs-size <size>', 'with --tmpfs-workdir: the tmpfs size (e.g. 2G, 512M) instead of the measured basis')
     .option('--json', 'print the run record as JSON at the end')
     .passThroughOptions()
     .action(async (command: string[], o: Flags) => {
@@ -130,6 +137,16 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
         }
       }
       if (o.keep && !chroot) throw new CliError('--keep needs a chroot (--chroot DIR)', EXIT.usage);
+      const tmpfsWorkdir: { sizeBytes: number | null; notKept?: string } | null = o.tmpfsWorkdir
+        ? await tmpfsOption(o, chroot)
+        : null;
+      if (o.tmpfsSize !== undefined && !o.tmpfsWorkdir)
+        throw new CliError('--tmpfs-size goes with --tmpfs-workdir', EXIT.usage);
+      if (tmpfsWorkdir && keep) {
+        tmpfsWorkdir.notKept = `the chroot is on a tmpfs for this run: not kept (${keep.reason})`;
+        say(tmpfsWorkdir.notKept);
+        keep = null;
+      }
       if (!['respect', 'fill', 'override'].includes(o.squashfs))
         throw new CliError(`--squashfs ${o.squashfs}: expected respect, fill or override`, EXIT.usage);
       if (chroot) {
@@ -152,6 +169,7 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
         );
       const { withAnySwarm } = await import('../ephemeral.js');
       const { orchestrateRun } = await import('../../run/orchestrate.js');
+      const { RunRefusal } = await import('../../run/tmpfs-workdir.js');
       const out = await withAnySwarm(
         ctx,
         (nc) =>
@@ -171,10 +189,13 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
             json: !!o.json,
             stateRoot: ctx.paths.root,
             recover: o.recover ? leftovers.map((l) => l.chroot) : [],
+            tmpfsWorkdir,
             say,
           }),
         say,
-      );
+      ).catch((e: Error) => {
+        throw e instanceof RunRefusal ? new CliError(e.message, EXIT.usage) : e;
+      });
       const { saveRun } = await import('../../run/save.js');
       let saved: { record: RunRecord; html: string; file: string };
       if (out.takenOver && out.dir) {
@@ -211,4 +232,19 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
       }
       process.exitCode = record.exitCode ?? EXIT.failed;
     });
+}
+
+/** `--tmpfs-workdir` checks that need no swarm: a chroot, not kept, a valid size (exit 2 otherwise). */
+async function tmpfsOption(o: Flags, chroot: string | null): Promise<{ sizeBytes: number | null }> {
+  if (!chroot) throw new CliError('--tmpfs-workdir needs a chroot (--chroot DIR); nothing was mounted', EXIT.usage);
+  if (o.keep || o.keepOnFailure)
+    throw new CliError(
+      `--tmpfs-workdir with ${o.keep ? '--keep' : '--keep-on-failure'}: a kept tmpfs loses its files when it is unmounted; nothing was mounted`,
+      EXIT.usage,
+    );
+  if (o.tmpfsSize === undefined) return { sizeBytes: null };
+  const { parseSize } = await import('./cache.js');
+  const n = parseSize(o.tmpfsSize);
+  if (!n) throw new CliError(`--tmpfs-size ${o.tmpfsSize}: expected a size such as 512M or 2G`, EXIT.usage);
+  return { sizeBytes: n };
 }
