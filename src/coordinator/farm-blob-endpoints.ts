@@ -1,8 +1,8 @@
 // The farm's blob store for this host's root cache: the performance tuner asks here on a local miss
 // (farm-blob-fetch) and after it stored a new root (farm-blob-publish). Files are read and written
 // only inside the root cache directory: the CLI user of any host may reach these endpoints too.
-import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { NatsConnection } from '../bus/connect.js';
 import { endpoint, type EndpointMap } from '../bus/service.js';
 import { openRootCacheFarm, type RootCacheFarm } from '../farm/blob-share.js';
@@ -29,9 +29,42 @@ export function farmBlobEndpoints(
       },
     ));
   const dir = rootCacheDirOf(config, o.stateDir);
-  const inside = (p: string): string => {
+  // Paths come from a request any farm host's CLI user may send, so they are held to the two shapes
+  // the tuner uses: a fresh download name under tmp/, and a stored object named by its sha256 whose
+  // key file names it. Nothing existing is replaced, and no symlink leads out of the cache.
+  const realDir = (sub: string): string => {
+    const d = join(dir, sub);
+    let r: string;
+    try {
+      r = realpathSync(d);
+    } catch {
+      mkdirSync(d, { recursive: true, mode: 0o700 });
+      r = realpathSync(d);
+    }
+    if (r !== join(realpathSync(dir), sub)) throw new BusError('bad-request', `${d} leads out of the root cache`);
+    return d;
+  };
+  const downloadTo = (p: string): string => {
     const r = resolve(p);
-    if (!r.startsWith(`${dir}/`)) throw new BusError('bad-request', `${p} is not inside the root cache ${dir}`);
+    if (dirname(r) !== join(dir, 'tmp') || !/^farm-[0-9a-f]{6,64}\.blob$/.test(basename(r)))
+      throw new BusError('bad-request', `${p} is not a download name in ${join(dir, 'tmp')}`);
+    realDir('tmp');
+    if (existsSync(r)) throw new BusError('bad-request', `${p} exists: a download never replaces a file`);
+    return r;
+  };
+  const storedObject = (key: string, p: string, sha256: string): string => {
+    const r = resolve(p);
+    const name = basename(r);
+    if (dirname(r) !== join(dir, 'objects') || !name.startsWith(`${sha256}.`) || !/^[A-Za-z0-9._-]+$/.test(key))
+      throw new BusError('bad-request', `${p} is not the stored object ${sha256} in ${join(dir, 'objects')}`);
+    realDir('objects');
+    let entry: { object?: unknown } | null = null;
+    try {
+      entry = JSON.parse(readFileSync(join(realDir('keys'), `${key}.json`), 'utf8')) as { object?: unknown };
+    } catch {
+      entry = null;
+    }
+    if (entry?.object !== name) throw new BusError('bad-request', `the root cache's key ${key} does not name ${name}`);
     return r;
   };
   const none = { sha256: null, size: null, from: null, meta: null };
@@ -40,11 +73,10 @@ export function farmBlobEndpoints(
       input: farmBlobFetchInput,
       handler: async ({ key, dest }) => {
         if (!config.farm.enabled) return { found: false, reason: 'this swarm is not in a farm', ...none };
-        const file = inside(dest);
+        const file = downloadTo(dest);
         const f = await open();
         const rec = await f.describe(key);
         if (!rec) return { found: false, reason: 'no host of the farm has published this key', ...none };
-        mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 });
         const got = await f.fetch(rec.sha256, file);
         if (!got)
           return { found: false, reason: `the farm's index names ${rec.sha256} but its store lacks it`, ...none };
@@ -63,7 +95,8 @@ export function farmBlobEndpoints(
       handler: async ({ key, file, sha256, meta }) => {
         if (!config.farm.enabled) return { published: 'not-a-farm' as const };
         const f = await open();
-        return { published: await f.publish(key, inside(file), sha256, meta) };
+        const object = storedObject(key, file, sha256);
+        return { published: await f.publish(key, object, sha256, meta) };
       },
     }),
   };

@@ -12,7 +12,8 @@ import type { ThresholdEvent } from '../schemas/agents/monitor.js';
 import { AGENT_ROUTES } from '../schemas/agents/routes.js';
 import { replyOrRefusal } from '../schemas/bus-error.js';
 import type { CleanOutput } from '../schemas/agents/cleaner.js';
-import type { Config } from '../schemas/config.js';
+import type { CleanupTarget, Config } from '../schemas/config.js';
+import type { TeardownOutput } from '../schemas/agents/unmounter.js';
 import { notify } from '../runtime/notify.js';
 import { planReaction } from './reaction-plan.js';
 import { join } from 'node:path';
@@ -46,22 +47,27 @@ export async function startReactor(
     if (plan && config.cleanupAutoTrigger && plan.targets.length) {
       log.warn({ ev, targets: plan.targets.map((t) => t.path) }, `threshold alert: cleaning for ${ev.metric}`);
       try {
-        const r = await replyOrRefusal(
-          requestEndpoint<CleanOutput>(
-            nc,
-            prefix,
-            'cleaner',
-            'clean',
-            { targets: plan.targets, trigger: `${ev.metric} ${ev.level}` },
-            AGENT_ROUTES.clean.timeoutMs,
-          ),
-        );
-        const freed = (r.result?.targets ?? []).reduce((n, t) => n + (t.deleted?.bytes ?? 0), 0);
-        entry.action = {
-          status: r.result?.status ?? 'none',
-          bytesFreed: freed,
-          targets: plan.targets.map((t) => t.path),
-        };
+        // A build tree is torn down first (a daemon left inside ended, its mounts and loops taken
+        // down), and only a tree whose teardown finished is deleted, as after a run.
+        const { targets, blocked } = await tearDownTrees(nc, prefix, plan.targets);
+        if (blocked.length) entry.blocked = blocked;
+        let status = 'blocked';
+        let freed = 0;
+        if (targets.length) {
+          const r = await replyOrRefusal(
+            requestEndpoint<CleanOutput>(
+              nc,
+              prefix,
+              'cleaner',
+              'clean',
+              { targets, trigger: `${ev.metric} ${ev.level}` },
+              AGENT_ROUTES.clean.timeoutMs,
+            ),
+          );
+          status = r.result?.status ?? 'none';
+          freed = (r.result?.targets ?? []).reduce((n, t) => n + (t.deleted?.bytes ?? 0), 0);
+        }
+        entry.action = { status, bytesFreed: freed, targets: targets.map((t) => t.path) };
         counts.autoCleanups = 1;
         counts.bytesFreed = freed;
       } catch (e) {
@@ -108,4 +114,34 @@ export async function startReactor(
       }).catch((e: Error) => log.warn({ err: e.message }, 'notification not published'));
     }
   });
+}
+
+/** Tree targets go through the Unmounter's teardown first; one it did not finish is not deleted. */
+async function tearDownTrees(
+  nc: NatsConnection,
+  prefix: string,
+  all: readonly CleanupTarget[],
+): Promise<{ targets: CleanupTarget[]; blocked: { path: string; reason: string }[] }> {
+  const targets: CleanupTarget[] = [];
+  const blocked: { path: string; reason: string }[] = [];
+  for (const t of all) {
+    if (t.kind !== 'tree') {
+      targets.push(t);
+      continue;
+    }
+    const r = await replyOrRefusal(
+      requestEndpoint<TeardownOutput>(
+        nc,
+        prefix,
+        'unmounter',
+        'teardown',
+        { target: t.path },
+        AGENT_ROUTES.teardown.timeoutMs,
+      ),
+    ).catch((e: Error) => ({ result: { status: 'failed', reason: e.message } }));
+    const res = r.result as { status: string; reason?: string } | null;
+    if (res?.status === 'done') targets.push(t);
+    else blocked.push({ path: t.path, reason: `teardown ${res?.status ?? 'gave no result'}: ${res?.reason ?? ''}` });
+  }
+  return { targets, blocked };
 }

@@ -4,7 +4,7 @@
 // more than STALE_AFTER_MS ago, none asked to keep it, and it belongs to the user the registry does.
 // The reactor hands them to the Cleaner as tree targets: its own policy check (safe prefixes),
 // teardown, plan and journal still apply.
-import { lstatSync, statSync } from 'node:fs';
+import { lstatSync, realpathSync, statSync } from 'node:fs';
 import { isAtOrUnder } from '../host/fs/paths.js';
 import { listEntries, readJson, registryDir, stateOf, type RegistryEntry } from '../run/registry.js';
 
@@ -41,16 +41,29 @@ export function staleBuildTrees(stateRoot: string, now = Date.now()): StaleTreeS
   }
   const trees: StaleTree[] = [];
   const kept: StaleTreeScan['kept'] = [];
+  // Runs are related by the real path of their tree: one tree reached through a symlink under
+  // another name is still one tree (a live run under either name protects it).
+  const real = (p: string): string => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return p;
+    }
+  };
+  const realOf = new Map(entries.map((e) => [e.runId, real(e.run?.chroot as string)]));
   const paths = [...new Set(entries.map((e) => e.run?.chroot as string))];
   for (const path of paths) {
+    const rp = real(path);
     const related = entries.filter((e) => {
-      const c = e.run?.chroot as string;
-      return isAtOrUnder(c, path) || isAtOrUnder(path, c);
+      const c = realOf.get(e.runId) as string;
+      return isAtOrUnder(c, rp) || isAtOrUnder(rp, c);
     });
     const why = (() => {
+      if (rp !== path) return `reached through a symlink (real path ${rp})`;
       const live = related.find((e) => !e.done);
       if (live) return `run ${live.runId} is ${stateOf(live)}`;
-      for (const e of related.filter((x) => x.run?.chroot === path)) {
+      // A kept tree inside this one (or around it) is kept whole: deleting either loses the kept files.
+      for (const e of related) {
         const k = keptWhy(e);
         if (k) return k;
       }

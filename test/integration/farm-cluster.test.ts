@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { NatsConnection } from 'nats';
@@ -351,6 +351,36 @@ describe('a farm: two hosts on a 3-node NATS cluster', { timeout: 15 * 60_000 },
     // Now in farm-b's own cache: the next bootstrap there is a local hit.
     const again = await advise('farm-b', 'root-b2');
     assert.match(again.reason, /from the cache/);
+  });
+
+  test("the blob endpoints take only the tuner's two path shapes: nothing outside, nothing replaced", async () => {
+    const roots = join(homes['farm-b'], 'cache', 'debootstrap-roots');
+    const keys = readdirSync(join(roots, 'keys')).filter((n) => n.endsWith('.json'));
+    assert.ok(keys.length > 0, 'farm-b has a stored root (the test before)');
+    const keyFile = join(roots, 'keys', keys[0]!);
+    const before = readFileSync(keyFile, 'utf8');
+    const refused = async (ep: string, payload: unknown, why: RegExp) => {
+      const e = (await askOn('farm-b', ep, payload).then(
+        () => null,
+        (x: Error) => x,
+      )) as (Error & { code?: string }) | null;
+      assert.ok(e, `${ep} ${JSON.stringify(payload)} was accepted`);
+      assert.equal(e.code, 'bad-request', e.message);
+      assert.match(e.message, why);
+    };
+    const key = keys[0]!.replace(/\.json$/, '');
+    // Paths in a request are held to the tuner's shapes: a farm host's CLI user may send one too.
+    const onB = { key };
+    await refused('farm-blob-fetch', { ...onB, dest: keyFile }, /not a download name/);
+    await refused('farm-blob-fetch', { ...onB, dest: '/etc/isoswarm-farm-test.blob' }, /not a download name/);
+    await refused(
+      'farm-blob-fetch',
+      { ...onB, dest: join(roots, 'tmp', '..', 'keys', 'farm-00aa11.blob') },
+      /not a download name/,
+    );
+    await refused('farm-blob-publish', { key, file: keyFile, sha256: '0'.repeat(64) }, /not the stored object/);
+    assert.equal(readFileSync(keyFile, 'utf8'), before, 'the key file is untouched');
+    assert.equal(existsSync('/etc/isoswarm-farm-test.blob'), false);
   });
 
   test('one NATS node stopped mid-traffic: everything keeps working, nothing is lost, its return is picked up', async () => {
