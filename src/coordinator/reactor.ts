@@ -16,6 +16,7 @@ import type { CleanupTarget, Config } from '../schemas/config.js';
 import type { TeardownOutput } from '../schemas/agents/unmounter.js';
 import { notify } from '../runtime/notify.js';
 import { planReaction } from './reaction-plan.js';
+import { staleBuildTrees } from './stale-trees.js';
 import { join } from 'node:path';
 import { recoverScratch } from '../host/delete/scratch-journal.js';
 
@@ -49,7 +50,19 @@ export async function startReactor(
       try {
         // A build tree is torn down first (a daemon left inside ended, its mounts and loops taken
         // down), and only a tree whose teardown finished is deleted, as after a run.
-        const { targets, blocked } = await tearDownTrees(nc, prefix, plan.targets);
+        const staleNow = () => new Set(staleBuildTrees(stateRoot).trees.map((t) => t.path));
+        const fromRegistry = staleNow();
+        const torn = await tearDownTrees(nc, prefix, plan.targets);
+        // The teardown took time: a run may have registered one of the registry's trees since the
+        // plan. Only those it still calls stale go on to the Cleaner (configured targets are as given).
+        const still = staleNow();
+        const targets = torn.targets.filter((t) => !fromRegistry.has(t.path) || still.has(t.path));
+        const blocked = [
+          ...torn.blocked,
+          ...torn.targets
+            .filter((t) => !targets.includes(t))
+            .map((t) => ({ path: t.path, reason: 'no longer stale when its clean was due' })),
+        ];
         if (blocked.length) entry.blocked = blocked;
         let status = 'blocked';
         let freed = 0;
