@@ -142,7 +142,10 @@ async function main(): Promise<void> {
   const { adopted } = await adoptLiveAgents(nc, config.agents, prefix, paths.root, log);
   announceAgentExits(nc, prefix, supervisor, config.agents);
   supervisor.start(adopted);
-  reactor = await startReactor(nc, config, ops, log, paths.root);
+  // A dry run's swarm acts on no threshold alert (its auto-cleanup would delete): the durable
+  // events wait for the next swarm.
+  if (readOnlySwarm()) log.info('swarm started for a dry run: threshold alerts are left for the next swarm');
+  else reactor = await startReactor(nc, config, ops, log, paths.root);
   // The coordinator shows every notification (agents' and the notification hook's) in its log.
   watchNotifications(nc, prefix, (n) => log.info({ notification: n }, `notification from ${n.source}: ${n.message}`));
   // Runs whose runner was lost (now or while no coordinator ran) are finished by the swarm.

@@ -87,30 +87,43 @@ test('cleanup --dry-run with no swarm: its swarm does not finish a journalled de
   assert.ok(moved.ok && moved.trashPath, JSON.stringify(moved));
   const trash = moved.trashPath;
   makeTree(`${work}/other`, 2, 2);
+  // A tuner killed mid-measure: its scratch dir is journalled under a dead owner.
+  const scratch = `${work}/isoswarm-tune-dead01`;
+  makeTree(scratch, 2, 2);
+  mkdirSync(`${home}/journal/scratch`, { recursive: true });
+  writeFileSync(
+    `${home}/journal/scratch/isoswarm-tune-dead01.json`,
+    JSON.stringify({ path: scratch, owner: { pid: 2 ** 22 + 1, startTime: 1 }, at: new Date().toISOString() }),
+  );
 
   const dry = cliSync(env, ['cleanup', '--dry-run', `${work}/other`], undefined, 120_000);
   assert.equal(dry.code, 0, dry.stderr);
   assert.match(dry.stderr, /no swarm running: starting one/);
   assert.equal(existsSync(trash), true, 'the dry run left the journalled trash alone');
+  assert.equal(existsSync(scratch), true, "the dry run left the dead tuner's scratch alone");
   assert.equal(existsSync(`${work}/other`), true, 'the dry run deleted nothing');
   assert.equal(existsSync(`${home}/run.json`), false, 'its swarm is down again');
   const log = readFileSync(`${home}/logs/swarm.log`, 'utf8');
   assert.match(log, /swarm started for a dry run: interrupted deletes are left for the next swarm/);
+  assert.match(log, /swarm started for a dry run: threshold alerts are left for the next swarm/);
 
   // A listing and a prune's dry run change nothing either.
   for (const args of [
     ['cache', 'ls', '--json'],
     ['cache', 'prune', '--dry-run', '--json'],
+    ['tune', '--dry-run', '--json'],
     ['tune', '--optimize-system', '--dry-run', '--json'],
   ]) {
     const r = cliSync(env, args, undefined, 120_000);
     assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
     assert.equal(existsSync(trash), true, `${args.join(' ')} left the journalled trash alone`);
+    assert.equal(existsSync(scratch), true, `${args.join(' ')} left the dead tuner's scratch alone`);
     assert.equal(existsSync(`${home}/run.json`), false, `${args.join(' ')}: its swarm is down again`);
   }
 
   // The same journal under an ordinary swarm: the Cleaner finishes the delete on start.
   assert.equal(cliSync(env, ['up'], undefined, 90_000).code, 0);
   await waitFor('the journalled trash to be deleted by an ordinary swarm', () => !existsSync(trash), 60_000);
+  await waitFor("the dead tuner's scratch to be deleted by an ordinary swarm", () => !existsSync(scratch), 60_000);
   assert.equal(cliSync(env, ['down'], undefined, 60_000).code, 0);
 });
