@@ -79,7 +79,6 @@ async function main(): Promise<void> {
   // One replay at a time: a spool poll and a reconnect must not run the same file twice.
   let replaying: Promise<void> = Promise.resolve();
   // Assigned once the service is up; shutdown may run before that.
-  // eslint-disable-next-line prefer-const
   let reactor: Awaited<ReturnType<typeof startReactor>> | undefined;
   let runWatch: RunWatch | undefined;
   // eslint-disable-next-line prefer-const
