@@ -6,6 +6,7 @@
 import { readMemory } from '../host/proc/probes.js';
 import { findOwnTmpfs, mountTmpfs, tmpfsSource, usedBytes, workdirState } from '../host/mounts/tmpfs-workdir.js';
 import { readMountinfo } from '../host/mounts/mountinfo.js';
+import { describePathProblem, pathProblem } from '../host/fs/no-follow-path.js';
 import { tmpfsAdvice, tmpfsSizeFor } from '../learning/tmpfs-rule.js';
 import { pathKey } from '../memory/keys.js';
 import { formatBytes } from '../text/units.js';
@@ -64,6 +65,10 @@ export async function planTmpfs(
   call: CoordinatorCall,
   p: { runId: string; name: string; chroot: string; sizeBytes: number | null },
 ): Promise<TmpfsPlanRecord> {
+  // Nothing is created on a path with a symlink on it (the dirs would be made where it points).
+  const problem = pathProblem(p.chroot);
+  if (problem)
+    throw new RunRefusal(`--tmpfs-workdir: ${describePathProblem(p.chroot, problem)}; nothing was created or mounted`);
   const state = await workdirState(p.chroot);
   if (state !== 'absent' && state !== 'empty')
     throw new RunRefusal(`--tmpfs-workdir: ${p.chroot} is ${state}; a tmpfs goes only on an absent or empty directory`);

@@ -1,8 +1,8 @@
 // A run's own tmpfs at its chroot path (`run --tmpfs-workdir`): mounted only on an absent or empty
 // directory reached without symlinks, tagged with a source name of the run's own so that it can be
 // told apart from any other mount at that path, and measured before it goes.
-import { lstatSync, mkdirSync, readdirSync, realpathSync, statfsSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { lstatSync, readdirSync, realpathSync, statfsSync } from 'node:fs';
+import { describePathProblem, mkdirsNoFollow, pathProblem } from '../fs/no-follow-path.js';
 import { runOk } from '../exec.js';
 import { readMountinfo, type MountEntry } from './mountinfo.js';
 
@@ -35,8 +35,10 @@ export function findOwnTmpfs(entries: readonly MountEntry[], dir: string, source
 export async function mountTmpfs(dir: string, sizeBytes: number, source: string): Promise<number> {
   const state = await workdirState(dir);
   if (state !== 'absent' && state !== 'empty') throw new Error(`${dir} is ${state}: no tmpfs is mounted there`);
-  mkdirSync(dirname(dir), { recursive: true, mode: 0o755 });
-  if (state === 'absent') mkdirSync(dir, { mode: 0o755 });
+  // Checked before anything is created: a symlinked parent would have the dirs made elsewhere.
+  const problem = pathProblem(dir);
+  if (problem) throw new Error(`${describePathProblem(dir, problem)}: no tmpfs is mounted there`);
+  mkdirsNoFollow(dir);
   // The exact path, never through a symlink (a link could send the mount elsewhere).
   if (realpathSync(dir) !== dir) throw new Error(`${dir} is reached through a symlink: no tmpfs is mounted there`);
   await runOk('mount', ['--no-canonicalize', '-t', 'tmpfs', '-o', `size=${sizeBytes},mode=0755`, source, dir]);
