@@ -20,6 +20,7 @@ import {
 import { deleteTree, trashPathFor, trashStepId, type DeleteResult } from '../../src/host/delete/safe-delete.js';
 import { removeStaleLock } from '../../src/host/walk/stale-locks.js';
 import { acquireTargetLock } from '../../src/host/guard/target-lock.js';
+import { buildInTree } from '../../src/host/guard/build-lock.js';
 import { blockingMounts, invalidInput, mountReport } from './plan.js';
 import { resumePending } from './resume.js';
 import type {
@@ -237,6 +238,9 @@ async function applyTarget(t: CleanTargetPlan, ctx: Ctx): Promise<CleanTargetRes
   const lock = await acquireTargetLock(path);
   if (!lock) return refuse('locked', `another cleanup or teardown of ${path} is running`);
   try {
+    // A build using the tree holds its build lock (taken under this target lock): nothing is deleted.
+    const using = await buildInTree(path);
+    if (using) return refuse('locked', using);
     // Never delete after a lazy detach, even in a later run, while the detached mounts are in use.
     const cleared = (c: LazyCleared): void =>
       (ctx.log ?? silentLog).info(

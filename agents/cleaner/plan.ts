@@ -8,6 +8,7 @@ import { canonicalPolicy, readHomeDirs, resolveAndCheck, type PathPolicy } from 
 import { lazyDetachBlocks } from '../../src/host/mounts/lazy-marker.js';
 import { findStaleLocks } from '../../src/host/walk/stale-locks.js';
 import { acquireTargetLock } from '../../src/host/guard/target-lock.js';
+import { buildInTree } from '../../src/host/guard/build-lock.js';
 import { treeSize } from '../../src/host/walk/tree-size.js';
 import type { CleanAction, CleanPlan, CleanTargetInput, CleanTargetPlan, MountReport } from './types.js';
 
@@ -118,7 +119,8 @@ async function planOne(
   const lock = await acquireTargetLock(r.path);
   if (!lock)
     return { ...plan, refused: { code: 'locked', reason: `another cleanup or teardown of ${r.path} is running` } };
-  await lock.release();
+  const using = await buildInTree(r.path).finally(() => lock.release());
+  if (using) return { ...plan, refused: { code: 'locked', reason: using } };
   if (opts.lazyMarkerDir) {
     const lazy = await lazyDetachBlocks(opts.lazyMarkerDir, r.path, undefined, { readOnly: true }).catch((e: Error) => [
       { reason: `cannot check for lazy detaches: ${e.message}` },

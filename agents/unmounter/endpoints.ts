@@ -7,6 +7,7 @@ import { teardownInput, unmountPlanInput } from '../../src/schemas/agents/unmoun
 import { openJournal } from '../../src/host/guard/journal.js';
 import { readHomeDirs } from '../../src/host/guard/path-policy.js';
 import { acquireTargetLock } from '../../src/host/guard/target-lock.js';
+import { buildInTree } from '../../src/host/guard/build-lock.js';
 import { MemoryClient } from '../../src/runtime/memory-client.js';
 import { notify } from '../../src/runtime/notify.js';
 import { effectivePolicy } from '../../src/runtime/policy.js';
@@ -45,11 +46,16 @@ export function unmounterEndpoints(ctx: AgentContext): EndpointMap {
           result = refusedResult(null, plan.refused?.code ?? 'refused', plan.refused?.reason ?? 'no target');
         } else {
           const lock = await acquireTargetLock(plan.target.path);
-          if (!lock) {
+          // A build using the tree holds its build lock: its processes and mounts are left alone.
+          const using = lock
+            ? await buildInTree(plan.target.path).catch((e: Error) => `cannot check for a build: ${e.message}`)
+            : null;
+          if (using) await lock?.release();
+          if (!lock || using) {
             result = refusedResult(
               plan.target.path,
               'locked',
-              `another teardown or cleanup of ${plan.target.path} is running`,
+              using ?? `another teardown or cleanup of ${plan.target.path} is running`,
             );
           } else {
             try {

@@ -49,14 +49,17 @@ export async function buildPhase(s: RunState): Promise<BuildExit | null> {
           isolate: s.opts.isolate,
           stdoutToStderr: s.opts.json,
           // The chroot's file system is watched for the run (a build filling it raises a disk alert).
-          onStart: (pid) =>
+          onStart: (pid) => {
+            // The guardian took its build lock before it started the build: the CLI's own can go.
+            void s.chrootLock?.release();
             void s.soft('monitor watch', () =>
               s.route('monitor-watch', {
                 runId: s.runId,
                 pid,
                 disks: s.opts.chroot ? [existingAncestor(s.opts.chroot)] : [],
               }),
-            ),
+            );
+          },
           dir,
           leaseMs,
           graceMs,

@@ -6,16 +6,17 @@
 // post-task is then done by the CLI if it lives, else by a coordinator (now or when one next starts).
 // Usage: guardian-main.js RUN_DIR LEASE_MS GRACE_MS -- COMMAND ARGS...
 import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import { refOf } from '../host/proc/process-identity.js';
 import { endGroup, groupMembers } from './process-group.js';
 import { writeDurable, type ExitFile, type GuardianFile, type LostFile } from './registry.js';
+import { guardianBuildLock } from './guardian-lock.js';
 
 type FromCli = { t: 'beat' } | { t: 'signal'; sig: NodeJS.Signals };
 
-function main(): void {
+async function main(): Promise<void> {
   const [dir, leaseArg, graceArg, sep, ...command] = process.argv.slice(2);
   if (!dir || sep !== '--' || !command.length) {
     process.stderr.write('usage: guardian-main RUN_DIR LEASE_MS GRACE_MS -- COMMAND...\n');
@@ -26,12 +27,23 @@ function main(): void {
   const out = openSync(join(dir, 'out.log'), 'a', 0o600);
   const err = openSync(join(dir, 'err.log'), 'a', 0o600);
   const [file, ...args] = command;
-  const child = spawn(file!, args, { detached: true, stdio: ['inherit', out, err], env: process.env });
-  closeSync(out);
-  closeSync(err);
   const send = (m: unknown) => {
     if (process.connected) process.send?.(m, undefined, undefined, () => undefined);
   };
+  // The build lock on the chroot is taken before the build starts, and let go before its exit is told.
+  const held = await guardianBuildLock(process.env);
+  if (!held.ok) {
+    const refused: ExitFile = { exitCode: 127, signal: null, at: new Date().toISOString() };
+    writeSync(err, `isoswarm: the build was not started: ${held.reason}\n`);
+    writeDurable(join(dir, 'exit.json'), refused);
+    send({ t: 'exit', ...refused });
+    process.disconnect?.();
+    setTimeout(() => process.exit(0), 50);
+    return;
+  }
+  const child = spawn(file!, args, { detached: true, stdio: ['inherit', out, err], env: process.env });
+  closeSync(out);
+  closeSync(err);
   let lastBeat = Date.now();
   let lapsed: Promise<unknown> | null = null;
   let exit: ExitFile | null = null;
@@ -40,6 +52,7 @@ function main(): void {
   const finish = async () => {
     if (!exit) return;
     if (lapsed) await lapsed;
+    await held.lock?.release();
     writeDurable(join(dir, 'exit.json'), exit);
     send({ t: 'exit', ...exit });
     clearInterval(timer);
@@ -97,4 +110,4 @@ function main(): void {
   for (const s of ['SIGHUP', 'SIGINT', 'SIGPIPE'] as const) process.on(s, () => undefined);
 }
 
-main();
+void main();

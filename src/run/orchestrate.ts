@@ -25,6 +25,7 @@ import {
 import { buildPhase } from './build-phase.js';
 import { aptLayerRedundant } from './builder-apt-layer.js';
 import { describePlan, mountPhase, planTmpfs } from './tmpfs-workdir.js';
+import { BUILD_LOCK_ENV, lockChrootForBuild } from './chroot-lock.js';
 
 export type { RunOptions, RunOutcome } from './run-state.js';
 
@@ -86,6 +87,13 @@ export async function orchestrateRun(config: Config, nc: NatsConnection, opts: R
   };
 
   if (opts.recover?.length) await phases.run('recover', () => recoverPhase(s, opts.recover!), opts.say);
+  // Held until the guardian holds its own, at the latest until the build has ended (a throw before
+  // then ends the CLI, and with it the lock).
+  const chrootLock = opts.chroot ? await lockChrootForBuild(opts.chroot, runId) : null;
+  if (chrootLock) {
+    s.chrootLock = chrootLock.lock;
+    s.env[BUILD_LOCK_ENV] = chrootLock.real;
+  }
   // Planned before anything else changes (after --recover cleared the chroot): a refusal (no
   // basis, too little memory, a non-empty dir) stops the run here.
   if (opts.tmpfsWorkdir && opts.chroot) {
@@ -134,6 +142,8 @@ export async function orchestrateRun(config: Config, nc: NatsConnection, opts: R
     notes.push(`builder: ${b.name} (recognised by ${b.why})`);
   }
   const build = await buildPhase(s);
+  // Post-task's own teardown and clean check the build lock (the guardian let go of its own already).
+  await chrootLock?.lock.release();
   s.record.exitCode = build?.exitCode ?? 127;
   s.record.signal = build?.signal ?? null;
 

@@ -100,4 +100,6 @@ export interface RunState {
   dir: string | null;
   /** The recognised builder and, for live-build, its cache before the build. */
   builderState: BuilderState | null;
+  /** The run's build lock on its chroot (chroot-lock.ts), let go once the guardian holds its own. */
+  chrootLock?: { release(): Promise<void> } | null;
 }

@@ -16,8 +16,15 @@ import { writeRegistration } from './build-phase.js';
 import { createRunDir, markDone } from './registry.js';
 import type { RunState } from './run-state.js';
 
-/** A run refused before anything changed (the CLI exits 2). */
-export class RunRefusal extends Error {}
+/** A run refused before anything changed (the CLI exits 2, or 3 when a safety check refused it). */
+export class RunRefusal extends Error {
+  constructor(
+    message: string,
+    readonly kind: 'usage' | 'refused' = 'usage',
+  ) {
+    super(message);
+  }
+}
 
 export type TmpfsBasis = {
   /** measured: the chroot's size at an earlier run; --tmpfs-size: the user's size. */

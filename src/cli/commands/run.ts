@@ -194,7 +194,7 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
           }),
         say,
       ).catch((e: Error) => {
-        throw e instanceof RunRefusal ? new CliError(e.message, EXIT.usage) : e;
+        throw e instanceof RunRefusal ? new CliError(e.message, e.kind === 'refused' ? EXIT.refused : EXIT.usage) : e;
       });
       const { saveRun } = await import('../../run/save.js');
       let saved: { record: RunRecord; html: string; file: string };

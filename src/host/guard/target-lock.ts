@@ -17,9 +17,19 @@ export function lockName(realTarget: string): string {
 }
 
 /** Takes the lock, or returns null when another process (or this one) holds it. */
-export async function acquireTargetLock(realTarget: string): Promise<TargetLock | null> {
-  const name = lockName(realTarget);
-  const server: Server = createServer((sock) => sock.destroy());
+export function acquireTargetLock(realTarget: string): Promise<TargetLock | null> {
+  return acquireNamedLock(lockName(realTarget), undefined, realTarget);
+}
+
+/**
+ * Takes an abstract lock name, or returns null when it is held. A holder that names itself (a build:
+ * "run X (pid N) is building in it") tells whoever connects, so a refusal can say who.
+ */
+export async function acquireNamedLock(name: string, holder?: string, target = name): Promise<TargetLock | null> {
+  const server: Server = createServer((sock) => {
+    sock.on('error', () => undefined);
+    sock.end(holder ?? '');
+  });
   const bound = await new Promise<boolean>((resolve, reject) => {
     const onError = (e: NodeJS.ErrnoException): void => {
       if (e.code === 'EADDRINUSE') resolve(false);
@@ -37,7 +47,7 @@ export async function acquireTargetLock(realTarget: string): Promise<TargetLock 
   server.on('error', () => undefined);
   let released = false;
   return {
-    target: realTarget,
+    target,
     name,
     release: () =>
       new Promise<void>((resolve) => {

@@ -1,0 +1,78 @@
+// A build in a chroot holds a build lock on the chroot's real path while it runs, so that no teardown
+// or delete acts on a tree a build is using. Two names per tree, both abstract unix sockets like the
+// target lock: one the run's CLI holds before the build (pre-task mounts into the chroot), one its
+// guardian holds while the build process lives. The guardian takes its name before the CLI lets go of
+// its own, so the tree is never unguarded in between; and a stopped or hung CLI holds nothing during
+// the build, so a swarm finishing a lost run is not kept out.
+//
+// The Cleaner and the Unmounter check both names while they hold the target lock; a run takes its name
+// while it holds the target lock too. So either the cleanup came first (the run is refused) or the run
+// did (the cleanup is refused): no interleaving deletes a tree under a starting build.
+import { createHash } from 'node:crypto';
+import { createConnection } from 'node:net';
+import { acquireNamedLock, acquireTargetLock, type TargetLock } from './target-lock.js';
+
+export type BuildLockRole = 'run' | 'guardian';
+
+export function buildLockName(realTarget: string, role: BuildLockRole): string {
+  return `isoswarm-build-${createHash('sha256').update(realTarget).digest('hex')}-${role}`;
+}
+
+/**
+ * Whether a lock name is held, by connecting to it (a bound name accepts the connection even when its
+ * holder is stopped; binding it to test would keep out a holder taking it in that instant), and what
+ * the holder says it is (null when it is silent within the time).
+ */
+function probe(name: string, timeoutMs = 500): Promise<{ held: boolean; says: string | null }> {
+  return new Promise((resolve) => {
+    let text = '';
+    let connected = false;
+    const sock = createConnection({ path: `\0${name}` });
+    const done = (held: boolean) => {
+      clearTimeout(timer);
+      sock.destroy();
+      resolve({ held, says: text || null });
+    };
+    const timer = setTimeout(() => done(connected), timeoutMs);
+    sock.setEncoding('utf8');
+    sock.on('connect', () => (connected = true));
+    sock.on('data', (d: string) => (text += d));
+    sock.on('end', () => done(true));
+    // Refused: nobody holds the name. Any other failure is taken as held (when in doubt, refuse).
+    sock.on('error', (e: NodeJS.ErrnoException) => done(connected || e.code !== 'ECONNREFUSED'));
+  });
+}
+
+/** Why a build keeps `realTarget` from being torn down or deleted now, or null when no build holds it. */
+export async function buildInTree(realTarget: string): Promise<string | null> {
+  for (const role of ['guardian', 'run'] as const) {
+    const p = await probe(buildLockName(realTarget, role));
+    if (p.held)
+      return `${realTarget} is in use by a build: ${p.says ?? `its ${role === 'run' ? 'run' : "run's guardian"} holds the build lock`}`;
+  }
+  return null;
+}
+
+export type BuildLockResult = { ok: true; lock: TargetLock } | { ok: false; reason: string };
+
+/**
+ * The run's build lock, taken under the target lock: refused while a cleanup or teardown of the tree
+ * runs (it holds the target lock) or another build uses the tree.
+ */
+export async function takeRunBuildLock(realTarget: string, label: string): Promise<BuildLockResult> {
+  const target = await acquireTargetLock(realTarget);
+  if (!target) return { ok: false, reason: `a cleanup or teardown of ${realTarget} is running` };
+  try {
+    const using = await buildInTree(realTarget);
+    if (using) return { ok: false, reason: using };
+    const lock = await acquireNamedLock(buildLockName(realTarget, 'run'), label);
+    return lock ? { ok: true, lock } : { ok: false, reason: `another run is starting on ${realTarget}` };
+  } finally {
+    await target.release();
+  }
+}
+
+/** The guardian's build lock, taken while the run's CLI still holds its own. */
+export async function takeGuardianBuildLock(realTarget: string, label: string): Promise<TargetLock | null> {
+  return acquireNamedLock(buildLockName(realTarget, 'guardian'), label);
+}
