@@ -17,6 +17,7 @@ import type { TeardownOutput } from '../schemas/agents/unmounter.js';
 import { notify } from '../runtime/notify.js';
 import { planReaction } from './reaction-plan.js';
 import { staleBuildTrees } from './stale-trees.js';
+import { processesInTree } from './tree-in-use.js';
 import { join } from 'node:path';
 import { recoverScratch } from '../host/delete/scratch-journal.js';
 
@@ -153,8 +154,14 @@ async function tearDownTrees(
       ),
     ).catch((e: Error) => ({ result: { status: 'failed', reason: e.message } }));
     const res = r.result as { status: string; reason?: string } | null;
-    if (res?.status === 'done') targets.push(t);
-    else blocked.push({ path: t.path, reason: `teardown ${res?.status ?? 'gave no result'}: ${res?.reason ?? ''}` });
+    // A finished teardown ended only what was rooted in the tree: anything still using it keeps it whole.
+    const inUse = res?.status === 'done' ? await processesInTree(t.path) : null;
+    if (res?.status === 'done' && !inUse) targets.push(t);
+    else
+      blocked.push({
+        path: t.path,
+        reason: inUse ?? `teardown ${res?.status ?? 'gave no result'}: ${res?.reason ?? ''}`,
+      });
   }
   return { targets, blocked };
 }
