@@ -74,7 +74,7 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
     )
     .option(
       '--tmpfs-workdir',
-      "mount a tmpfs of the run's own at the chroot (absent or empty) before the build, sized from the chroot's size at this name's last run +25 % (or --tmpfs-size); refused (exit 2, nothing mounted) unless MemAvailable holds twice that tree; taken down last by the teardown, whatever the outcome; not with --keep or --keep-on-failure",
+      "mount a tmpfs of the run's own at the chroot (absent or empty) before the build, sized from the chroot's size at this name's last run +25 % (or --tmpfs-size); refused (exit 2, nothing created or mounted) unless MemAvailable holds twice that tree, or when a component of its path is a symlink; taken down last by the teardown, whatever the outcome; not with --keep or --keep-on-failure",
     )
     .option('--tmpfs-size <size>', 'with --tmpfs-workdir: the tmpfs size (e.g. 2G, 512M) instead of the measured basis')
     .option('--json', 'print the run record as JSON at the end')
