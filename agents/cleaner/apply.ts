@@ -239,7 +239,7 @@ async function applyTarget(t: CleanTargetPlan, ctx: Ctx): Promise<CleanTargetRes
   if (!lock) return refuse('locked', `another cleanup or teardown of ${path} is running`);
   try {
     // A build using the tree holds its build lock (taken under this target lock): nothing is deleted.
-    const using = await buildInTree(path);
+    const using = await buildInTree(path, ctx.forRun);
     if (using) return refuse('locked', using);
     // Never delete after a lazy detach, even in a later run, while the detached mounts are in use.
     const cleared = (c: LazyCleared): void =>

@@ -25,8 +25,8 @@ export function cleanerEndpoints(ctx: AgentContext): EndpointMap {
     plan: endpoint({
       input: cleanPlanInput,
       description: 'what a cleanup would delete, with sizes, and what it refuses and why; changes nothing',
-      handler: async ({ targets }) => {
-        const plan = await planClean(targets, policy, await readHomeDirs(), { lazyMarkerDir });
+      handler: async ({ targets, forRun }) => {
+        const plan = await planClean(targets, policy, await readHomeDirs(), { lazyMarkerDir, forRun });
         await addPredictions(plan, memory);
         return { plan: { ...plan, totalBytes: planBytes(plan) }, text: formatCleanPlan(plan) };
       },
@@ -34,9 +34,9 @@ export function cleanerEndpoints(ctx: AgentContext): EndpointMap {
     clean: endpoint({
       input: cleanInput,
       description: 'delete trees (moved aside first), evict caches, remove old temp files and stale locks, by policy',
-      handler: async ({ targets, progressToken, trigger }) => {
+      handler: async ({ targets, progressToken, trigger, forRun }) => {
         const homes = await readHomeDirs();
-        const plan = await planClean(targets, policy, homes, { lazyMarkerDir });
+        const plan = await planClean(targets, policy, homes, { lazyMarkerDir, forRun });
         await addPredictions(plan, memory);
         const learned = await threadChoices(plan, memory);
         for (const d of learned.decisions)
@@ -49,6 +49,7 @@ export function cleanerEndpoints(ctx: AgentContext): EndpointMap {
             }).catch((e: Error) => ctx.log.warn({ err: e.message }, 'notification not published'));
         let last = 0;
         const result = await applyClean(plan, {
+          forRun,
           threads: learned.threads,
           journalDir,
           lazyMarkerDir,

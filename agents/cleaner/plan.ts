@@ -78,6 +78,8 @@ async function actionFor(t: CleanTargetInput, path: string): Promise<CleanAction
 export interface PlanOptions {
   /** The Unmounter's lazy-detach markers: a tree overlapping one still in use is refused, as the real clean does. */
   lazyMarkerDir?: string;
+  /** The run whose own build asks (its build lock does not refuse it). */
+  forRun?: string;
 }
 
 async function planOne(
@@ -119,7 +121,7 @@ async function planOne(
   const lock = await acquireTargetLock(r.path);
   if (!lock)
     return { ...plan, refused: { code: 'locked', reason: `another cleanup or teardown of ${r.path} is running` } };
-  const using = await buildInTree(r.path).finally(() => lock.release());
+  const using = await buildInTree(r.path, opts.forRun).finally(() => lock.release());
   if (using) return { ...plan, refused: { code: 'locked', reason: using } };
   if (opts.lazyMarkerDir) {
     const lazy = await lazyDetachBlocks(opts.lazyMarkerDir, r.path, undefined, { readOnly: true }).catch((e: Error) => [

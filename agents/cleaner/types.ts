@@ -64,6 +64,8 @@ export interface ApplyCleanOptions {
   lazyMarkerDir?: string;
   /** Checked again here for every target: the plan's verdict is never trusted. */
   policy: PathPolicy;
+  /** The run whose own build asks (its build lock does not refuse it). */
+  forRun?: string;
   /** Home directories to protect; read from /etc/passwd when omitted. */
   homes?: string[];
   onProgress?(p: CleanProgress): void;

@@ -36,7 +36,7 @@ export function unmounterEndpoints(ctx: AgentContext): EndpointMap {
     teardown: endpoint({
       input: teardownInput,
       description: "end the chroot's processes, unmount everything under it children first, detach its loops, verify",
-      handler: async ({ target, dryRun, graceMs, allowLazy }) => {
+      handler: async ({ target, dryRun, graceMs, allowLazy, forRun }) => {
         const homes = await readHomeDirs();
         const plan = await planTeardown(target, policy, homes);
         if (dryRun) return { plan, text: formatPlan(plan), result: null };
@@ -48,7 +48,7 @@ export function unmounterEndpoints(ctx: AgentContext): EndpointMap {
           const lock = await acquireTargetLock(plan.target.path);
           // A build using the tree holds its build lock: its processes and mounts are left alone.
           const using = lock
-            ? await buildInTree(plan.target.path).catch((e: Error) => `cannot check for a build: ${e.message}`)
+            ? await buildInTree(plan.target.path, forRun).catch((e: Error) => `cannot check for a build: ${e.message}`)
             : null;
           if (using) await lock?.release();
           if (!lock || using) {

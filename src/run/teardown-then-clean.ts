@@ -15,6 +15,8 @@ export interface TeardownThenCleanOptions<TD> {
   /** False: tear down only, delete nothing (a kept chroot is kept unmounted). */
   clean?: boolean;
   progressToken?: string;
+  /** Called from a build's own script (ISOSWARM_RUN_ID): that run's build lock lets the requests by. */
+  forRun?: string;
   onTeardown?(path: string, reply: TD | null): void;
   /** Wraps each request: the run turns a failed request into a note and goes on; the CLI lets it throw. */
   guard?: Guard;
@@ -35,7 +37,8 @@ export async function teardownThenClean<TD extends TeardownLike, CL>(
   const guard: Guard = opts.guard ?? ((_what, fn) => fn());
   const teardowns: Record<string, TD | null> = {};
   for (const t of targets.filter((x) => x.kind === 'tree')) {
-    teardowns[t.path] = await guard('teardown', () => replyOrRefusal(call<TD>('teardown', { target: t.path })));
+    const payload = { target: t.path, ...(opts.forRun ? { forRun: opts.forRun } : {}) };
+    teardowns[t.path] = await guard('teardown', () => replyOrRefusal(call<TD>('teardown', payload)));
     opts.onTeardown?.(t.path, teardowns[t.path] ?? null);
   }
   const ready = targets.filter((t) => t.kind !== 'tree' || teardowns[t.path]?.result?.status === 'done');
@@ -51,7 +54,11 @@ export async function teardownThenClean<TD extends TeardownLike, CL>(
     });
   let clean: CL | null = null;
   if (opts.clean !== false && ready.length) {
-    const payload = { targets: ready, ...(opts.progressToken ? { progressToken: opts.progressToken } : {}) };
+    const payload = {
+      targets: ready,
+      ...(opts.progressToken ? { progressToken: opts.progressToken } : {}),
+      ...(opts.forRun ? { forRun: opts.forRun } : {}),
+    };
     clean = await guard('clean', () => replyOrRefusal(call<CL>('clean', payload)));
   }
   return { teardowns, clean, blocked };

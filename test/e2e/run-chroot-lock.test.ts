@@ -123,6 +123,33 @@ describe("a build holds its chroot's lock", { skip: needsRoot() }, () => {
     assert.equal(existsSync(chroot), false, `the run's post-task deleted its tree: ${io}`);
   });
 
+  test("the build's own script may take its chroot apart (its run id lets it by); another run id may not", () => {
+    const chroot = `${work}/own`;
+    const out = `${work}/own.out`;
+    const script = `#!/bin/sh
+C="$1"; OUT="$2"
+mkdir -p "$C/proc" && mount -t proc proc "$C/proc"
+ISOSWARM_RUN_ID=someone-else-1 "${process.execPath}" "${CLI}" unmount "$C" > "$OUT.other" 2>&1; echo "other $?" >> "$OUT"
+"${process.execPath}" "${CLI}" unmount "$C" > "$OUT.own" 2>&1; echo "own $?" >> "$OUT"
+`;
+    writeFileSync(`${work}/own.sh`, script, { mode: 0o755 });
+    const r = cliSync(
+      env,
+      ['run', '--no-tune', '--name', 'own', '--chroot', chroot, '--', `${work}/own.sh`, chroot, out],
+      undefined,
+      120_000,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const other = readFileSync(`${out}.other`, 'utf8');
+    assert.equal(
+      readFileSync(out, 'utf8'),
+      'other 3\nown 0\n',
+      `other: ${other}\nown: ${readFileSync(`${out}.own`, 'utf8')}`,
+    );
+    assert.match(other, /is in use by a build: run own-\S+ \(guardian pid \d+\) is building in it/);
+    assert.equal(existsSync(chroot), false, "the run's post-task deleted its tree");
+  });
+
   test('a run on a tree whose lock a cleanup holds is refused (exit 3) before its build starts', async () => {
     const chroot = `${work}/held`;
     mkdirSync(chroot);

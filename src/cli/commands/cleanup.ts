@@ -68,6 +68,8 @@ export function registerCleanup(program: Command, globals: () => GlobalOptions):
       const { progressSubject } = await import('../../bus/subjects.js');
       const { randomBytes } = await import('node:crypto');
       const { teardownThenClean } = await import('../../run/teardown-then-clean.js');
+      // Called from inside a build `isoswarm run` started: that run's lock on its chroot lets it by.
+      const forRun = process.env.ISOSWARM_RUN_ID || undefined;
       const out = await withAnySwarm(
         ctx,
         async (nc) => {
@@ -82,7 +84,7 @@ export function registerCleanup(program: Command, globals: () => GlobalOptions):
             .map((t) => ({ path: t.path, status: 'refused', reason: plans[t.path]!.plan.refused!.reason }));
           const allowed = targets.filter((t) => !refusedByPolicy.some((r) => r.path === t.path));
           const plan: CleanReply | null = allowed.length
-            ? await c.callRoute(ctx, nc, 'clean-plan', { targets: allowed })
+            ? await c.callRoute(ctx, nc, 'clean-plan', { targets: allowed, forRun })
             : null;
           if (o.dryRun) {
             for (const t of trees) say(plans[t.path]!.text);
@@ -122,6 +124,7 @@ export function registerCleanup(program: Command, globals: () => GlobalOptions):
           let monitor: Awaited<ReturnType<NonNullable<typeof watch>['stop']>> | undefined;
           const done = await teardownThenClean<TeardownReply, CleanReply>(call, allowed, {
             progressToken: token,
+            forRun,
             onTeardown: (_path, reply) => o.verbose && reply && say(reply.text),
           }).finally(async () => {
             sub?.unsubscribe();

@@ -50,6 +50,8 @@ export function registerUnmount(program: Command, globals: () => GlobalOptions):
               dryRun: !!o.dryRun,
               graceMs: o.graceMs,
               allowLazy: o.allowLazy,
+              // Called from inside a build `isoswarm run` started: that run's lock on its chroot lets it by.
+              forRun: process.env.ISOSWARM_RUN_ID || undefined,
             }),
           ),
         (m) => !o.json && warn(m),

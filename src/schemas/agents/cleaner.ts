@@ -2,8 +2,12 @@
 import { z } from 'zod';
 import { cleanupTargetSchema } from '../config.js';
 import { mountEntrySchema, refusalSchema, skippedSchema, targetIdSchema, treeSizeSchema } from './host-records.js';
+import { forRunSchema } from './unmounter.js';
 
-export const cleanPlanInput = z.object({ targets: z.array(cleanupTargetSchema).min(1).max(256) });
+export const cleanPlanInput = z.object({
+  targets: z.array(cleanupTargetSchema).min(1).max(256),
+  forRun: forRunSchema,
+});
 export const cleanInput = cleanPlanInput.extend({
   progressToken: z
     .string()

@@ -13,8 +13,14 @@ import {
 } from './host-records.js';
 
 export const unmountPlanInput = z.object({ target: z.string().max(4096) });
+/** A build's own script calling isoswarm on its chroot names its run: that run's build lock lets it by. */
+export const forRunSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]{1,128}$/)
+  .optional();
 export const teardownInput = unmountPlanInput.extend({
   dryRun: z.boolean().default(false),
+  forRun: forRunSchema,
   graceMs: z.number().int().min(0).max(600_000).optional(),
   allowLazy: z.boolean().optional(),
 });
