@@ -18,10 +18,9 @@
 // Counts: `-links +0` makes find stat each entry before `-delete` (stat info is lazy otherwise,
 // and would be read after the entry is gone); `-printf '%y %s'` comes after `-delete`, which is
 // true only when the removal succeeded, so only entries actually removed are counted.
-import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { parseMountinfo } from '../mounts/mountinfo.js';
-import { isAtOrUnder } from '../fs/paths.js';
+import { childViewRefusal, hostMountsUnder } from './find-checks.js';
 import type { Tally } from './walk-state.js';
 import { bulkTools, bulkUnavailable } from './find-child.js';
 import { endFinds, startFinds, type FindSet } from './find-set.js';
@@ -42,31 +41,6 @@ export interface BulkHooks {
   beforeGo?(): void;
   /** Right after "go" went to every child. */
   afterGo?(): void;
-}
-
-/** Why the child's view is unsafe to delete in (null: safe). Read from its own namespace. */
-function childViewRefusal(pid: number, rootPath: string, fileId: string): string | null {
-  try {
-    if (readlinkSync(`/proc/${pid}/ns/mnt`) === readlinkSync('/proc/self/ns/mnt'))
-      return 'the child is not in a mount namespace of its own';
-    const cwd = readlinkSync(`/proc/${pid}/cwd`);
-    if (cwd !== rootPath) return `the child's working directory is ${JSON.stringify(cwd)}, not ${rootPath}`;
-    const st = statSync(`/proc/${pid}/cwd`, { bigint: true });
-    if (`${st.dev}:${st.ino}` !== fileId) return `${rootPath} is ${st.dev}:${st.ino} now, not the pinned ${fileId}`;
-    const under = parseMountinfo(readFileSync(`/proc/${pid}/mountinfo`, 'utf8')).filter((m) =>
-      isAtOrUnder(m.mountPoint, rootPath),
-    );
-    if (under.length > 0) return `mounted at or under ${rootPath}: ${under.map((m) => m.mountPoint).join(', ')}`;
-    return null;
-  } catch (e) {
-    return `cannot inspect the child: ${String(e)}`;
-  }
-}
-
-/** The host's mounts at or under `rootPath`, as "id path" keys. */
-function hostMountsUnder(rootPath: string): Set<string> {
-  const all = parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8'));
-  return new Set(all.filter((m) => isAtOrUnder(m.mountPoint, rootPath)).map((m) => `${m.id} ${m.mountPoint}`));
 }
 
 /** Work on this thread while the finds start (a few ms, far more on a loaded machine): the walker. */
