@@ -117,7 +117,7 @@ async function goWhenChecked(
   };
   let settled = 0;
   const readyAll = Promise.all(children.map((c) => c.ready.finally(() => settled++)));
-  if (meanwhile && (await meanwhile.work(() => settled === children.length)))
+  if (meanwhile && (await meanwhile.work(() => settled === children.length || children.every((c) => c.readyNow()))))
     return stopAll('the walker removed it all while find started');
   const ready = await readyAll;
   const notReady = ready.indexOf(false);
@@ -152,7 +152,7 @@ async function goWhenChecked(
   for (const [i, c] of children.entries()) {
     const names = groups[i]!.flatMap((n) => [n, Buffer.of(0)]);
     set.going.add(c);
-    c.proc.stdin!.end(Buffer.concat([Buffer.from('go\n'), ...names]));
+    c.proc.stdin!.end(Buffer.concat(names));
   }
   hooks.afterGo?.();
   let exitCodes: (number | null)[];
