@@ -49,8 +49,6 @@ function hostDir(fx: Fixture): string {
   return host;
 }
 
-const mountedAt = (p: string): boolean => readMountsSync().some((m) => m.mountPoint === p);
-
 test('a host mount made under the tree after its finds started is never crossed', { skip }, async () => {
   await withFixture('early-finds-mount', async (fx) => {
     const host = hostDir(fx);
@@ -82,13 +80,15 @@ test('a host mount made under the tree after its finds started is never crossed'
     assert.equal(d.via, 'walker', d.accounting);
     assert.match(d.accounting ?? '', /find not used: mounted on the host at or under .*g0\/mnt/);
     assert.equal(d.complete, false);
+    // The walker may have moved g0 up to the tree's top (a split) before it met the mount.
     assert.ok(
-      d.skipped.some((s) => s.path === late),
+      d.skipped.some((s) => s.path === late || s.reason.includes(late)),
       JSON.stringify(d.skipped),
     );
-    assert.equal(mountedAt(late), true, 'the host mount is still there');
-    assert.deepEqual(readdirSync(late), ['precious']);
-    assert.equal(spawnSync('umount', [late]).status, 0);
+    const left = readMountsSync().filter((m) => m.mountPoint.startsWith(`${trash}/`));
+    assert.equal(left.length, 1, 'the host mount is still there');
+    assert.deepEqual(readdirSync(left[0]!.mountPoint), ['precious']);
+    assert.equal(spawnSync('umount', [left[0]!.mountPoint]).status, 0);
     assert.deepEqual(canariesIntact(fx), []);
     for (const pid of pids) assert.equal(existsSync(`/proc/${pid}`), false, `find child ${pid} is gone`);
     assert.deepEqual(ourChildren(), []);
