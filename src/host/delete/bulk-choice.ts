@@ -1,5 +1,5 @@
 // How many find processes a trash tree is worth, from the entries the plan counted. Each find
-// costs four execs and a mount namespace (3-5 ms on an idle 2-core machine, many times that when
+// costs three execs and a mount namespace (3-5 ms on an idle 2-core machine, many times that when
 // it is loaded) before it removes anything, while the walker starts at once but pays 3-4 times
 // find's cost per entry; measured with bench/delete-tree.mjs (notes in its output). Without a
 // count the tree is split among up to one find per processor, as before.
