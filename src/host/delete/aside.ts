@@ -3,13 +3,17 @@
 // and neither the rename nor the delete looks the path up again. Before deleting, the parent path is
 // walked once more: if it no longer leads to the directory we hold, the trash stays (journalled)
 // and the caller gets `changed` instead of a delete somewhere it did not plan.
-import { closeFd } from '../fs/dir-fd.js';
+import { closeFdSync } from '../fs/dir-fd.js';
 import type { Journal } from '../guard/journal.js';
-import { fileIdOfFd, openDirNoFollow } from '../fs/open-nofollow.js';
+import { fileIdOfFd } from '../fs/open-nofollow.js';
+import { openDirNoFollowSync } from '../fs/open-nofollow-sync.js';
+import { startFindsEarly } from './early-finds.js';
+import { silentLog } from '../log-like.js';
+import type { FindSet } from './find-set.js';
 import {
   deleteTreeIn,
   moveAsideIn,
-  openParent,
+  openParentSync,
   type DeleteOptions,
   type DeleteResult,
   type MoveAsideResult,
@@ -31,16 +35,16 @@ export interface DeleteAsideResult {
 }
 
 /** The parent path still leads to the directory held open as `parentFd`. */
-async function sameParent(parentFd: number, realPath: string): Promise<string | null> {
+function sameParent(parentFd: number, realPath: string): string | null {
   const parent = realPath.slice(0, realPath.lastIndexOf('/')) || '/';
-  const again = await openDirNoFollow(parent);
+  const again = openDirNoFollowSync(parent);
   if (!again.ok) return again.reason;
   try {
     const held = fileIdOfFd(parentFd);
     const now = fileIdOfFd(again.fd);
     return held === now ? null : `${parent} is another directory now (${held} -> ${now})`;
   } finally {
-    await closeFd(again.fd);
+    closeFdSync(again.fd);
   }
 }
 
@@ -49,22 +53,33 @@ export async function deleteAside(
   journal: Journal | undefined,
   opts: DeleteAsideOptions,
 ): Promise<DeleteAsideResult> {
-  const parentFd = await openParent(realPath);
+  const parentFd = openParentSync(realPath);
   if (typeof parentFd !== 'number') {
     const moved: MoveAsideResult = { ok: false, from: realPath, trashPath: null, reason: parentFd.why };
     return parentFd.changed ? { moved: { ...moved, changed: true }, changed: parentFd.why } : { moved };
   }
+  let early: FindSet | undefined;
   try {
+    // The finds (if any) start now; "go" waits for the checks made on the tree once moved aside.
+    early = startFindsEarly(parentFd, realPath, opts);
     const moved = await moveAsideIn(parentFd, realPath, journal, { expectFileId: opts.fileId });
     if (!moved.ok || !moved.trashPath) return moved.changed ? { moved, changed: moved.reason } : { moved };
     await opts.onMoved?.(moved.trashPath);
-    const why = await sameParent(parentFd, realPath);
+    const why = sameParent(parentFd, realPath);
     if (why !== null)
       return { moved, changed: `${why}: the trash ${moved.trashPath} is left for a run that plans again` };
     const { fileId, ...rest } = opts;
-    const deleted = await deleteTreeIn(parentFd, moved.trashPath, { ...rest, expectFileId: fileId });
+    const deleted = await deleteTreeIn(parentFd, moved.trashPath, {
+      ...rest,
+      expectFileId: fileId,
+      startedFinds: early,
+    });
     return deleted.changed ? { moved, deleted, changed: deleted.refused } : { moved, deleted };
   } finally {
-    await closeFd(parentFd);
+    // No child outlives the call (a namespace keeps every file system it copied alive).
+    const alive = (await early?.end()) ?? [];
+    closeFdSync(parentFd);
+    if (alive.length > 0)
+      (opts.log ?? silentLog).warn({ target: realPath, pids: alive }, 'find children did not exit after SIGKILL');
   }
 }

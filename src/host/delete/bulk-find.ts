@@ -18,12 +18,12 @@
 // Counts: `-links +0` makes find stat each entry before `-delete` (stat info is lazy otherwise,
 // and would be read after the entry is gone); `-printf '%y %s'` comes after `-delete`, which is
 // true only when the removal succeeded, so only entries actually removed are counted.
-import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { parseMountinfo } from '../mounts/mountinfo.js';
-import { isAtOrUnder } from '../fs/paths.js';
+import { childViewRefusal, hostMountsUnder } from './find-checks.js';
 import type { Tally } from './walk-state.js';
-import { bulkTools, bulkUnavailable, startChild } from './find-child.js';
+import { bulkTools, bulkUnavailable } from './find-child.js';
+import { endFinds, startFinds, type FindSet } from './find-set.js';
 
 export { bulkToolsAvailable, bulkUnavailable } from './find-child.js';
 
@@ -41,31 +41,6 @@ export interface BulkHooks {
   beforeGo?(): void;
   /** Right after "go" went to every child. */
   afterGo?(): void;
-}
-
-/** Why the child's view is unsafe to delete in (null: safe). Read from its own namespace. */
-function childViewRefusal(pid: number, rootPath: string, fileId: string): string | null {
-  try {
-    if (readlinkSync(`/proc/${pid}/ns/mnt`) === readlinkSync('/proc/self/ns/mnt'))
-      return 'the child is not in a mount namespace of its own';
-    const cwd = readlinkSync(`/proc/${pid}/cwd`);
-    if (cwd !== rootPath) return `the child's working directory is ${JSON.stringify(cwd)}, not ${rootPath}`;
-    const st = statSync(`/proc/${pid}/cwd`, { bigint: true });
-    if (`${st.dev}:${st.ino}` !== fileId) return `${rootPath} is ${st.dev}:${st.ino} now, not the pinned ${fileId}`;
-    const under = parseMountinfo(readFileSync(`/proc/${pid}/mountinfo`, 'utf8')).filter((m) =>
-      isAtOrUnder(m.mountPoint, rootPath),
-    );
-    if (under.length > 0) return `mounted at or under ${rootPath}: ${under.map((m) => m.mountPoint).join(', ')}`;
-    return null;
-  } catch (e) {
-    return `cannot inspect the child: ${String(e)}`;
-  }
-}
-
-/** The host's mounts at or under `rootPath`, as "id path" keys. */
-function hostMountsUnder(rootPath: string): Set<string> {
-  const all = parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8'));
-  return new Set(all.filter((m) => isAtOrUnder(m.mountPoint, rootPath)).map((m) => `${m.id} ${m.mountPoint}`));
 }
 
 /** Work on this thread while the finds start (a few ms, far more on a loaded machine): the walker. */
@@ -90,7 +65,7 @@ export async function bulkRemove(
   return runFinds(rootFd, rootPath, fileId, groups.length, () => groups, onTally, hooks);
 }
 
-/** bulkRemove with `k` finds started first and the groups read (`groupsOf`) once `meanwhile` stopped. */
+/** bulkRemove with `k` finds (or the set `started`) first and the groups read (`groupsOf`) once `meanwhile` stopped. */
 async function runFinds(
   rootFd: number,
   rootPath: string,
@@ -100,31 +75,50 @@ async function runFinds(
   onTally: (d: Tally) => void,
   hooks: BulkHooks = {},
   meanwhile?: Meanwhile,
+  started?: FindSet,
 ): Promise<BulkOutcome> {
   const why = bulkUnavailable();
   const t = bulkTools();
-  if (why !== null || !t) return { ran: false, why: why ?? 'no tools' };
-  if (k === 0) return { ran: false, why: 'nothing to remove' };
+  if (why !== null || !t) {
+    await started?.end();
+    return { ran: false, why: why ?? 'no tools' };
+  }
+  if ((started?.children.length ?? k) === 0) return { ran: false, why: 'nothing to remove' };
+  const set = started ?? startFinds(t, rootFd, k);
+  try {
+    return await goWhenChecked(set, rootPath, fileId, groupsOf, onTally, hooks, meanwhile);
+  } finally {
+    // Every child has exited when the delete returns (the ones never given "go" are killed first).
+    // (A child that outlived even SIGKILL is reported by the caller that owns the set: deleteAside.)
+    await set.end();
+  }
+}
+
+async function goWhenChecked(
+  set: FindSet,
+  rootPath: string,
+  fileId: string,
+  groupsOf: () => readonly (readonly Buffer[])[] | null,
+  onTally: (d: Tally) => void,
+  hooks: BulkHooks,
+  meanwhile?: Meanwhile,
+): Promise<BulkOutcome> {
   const tally: Tally = { files: 0, dirs: 0, bytes: 0 };
-  let children = Array.from({ length: k }, () =>
-    startChild(t, rootFd, (d) => {
-      tally.files += d.files;
-      tally.dirs += d.dirs;
-      tally.bytes += d.bytes;
-      onTally(d);
-    }),
-  );
-  const stopAll = async (reason: string, wait = true): Promise<BulkOutcome> => {
-    for (const c of children) c.proc.stdin!.end('stop\n');
-    if (wait) await Promise.all(children.map((c) => c.closed));
+  set.sink = (d) => {
+    tally.files += d.files;
+    tally.dirs += d.dirs;
+    tally.bytes += d.bytes;
+    onTally(d);
+  };
+  let children = set.children;
+  const stopAll = async (reason: string): Promise<BulkOutcome> => {
+    await set.end();
     return { ran: false, why: reason };
   };
   let settled = 0;
   const readyAll = Promise.all(children.map((c) => c.ready.finally(() => settled++)));
-  if (meanwhile && (await meanwhile.work(() => settled === children.length))) {
-    // Not waited for: each says "ready" and exits at "stop" (it is told to die with us anyway).
-    return stopAll('the walker removed it all while find started', false);
-  }
+  if (meanwhile && (await meanwhile.work(() => settled === children.length || children.every((c) => c.readyNow()))))
+    return stopAll('the walker removed it all while find started');
   const ready = await readyAll;
   const notReady = ready.indexOf(false);
   if (notReady >= 0)
@@ -135,10 +129,8 @@ async function runFinds(
   if (!groups) return stopAll('the folder could not be listed');
   if (groups.length < children.length) {
     // Fewer entries left than finds started: the spare ones go.
-    const spare = children.slice(groups.length);
+    await endFinds(set, children.slice(groups.length));
     children = children.slice(0, groups.length);
-    for (const c of spare) c.proc.stdin!.end('stop\n');
-    await Promise.all(spare.map((c) => c.closed));
     if (children.length === 0) return { ran: false, why: 'nothing left to remove' };
   }
   for (const [i, c] of children.entries()) {
@@ -159,7 +151,8 @@ async function runFinds(
   const poll = setInterval(look, POLL_MS);
   for (const [i, c] of children.entries()) {
     const names = groups[i]!.flatMap((n) => [n, Buffer.of(0)]);
-    c.proc.stdin!.end(Buffer.concat([Buffer.from('go\n'), ...names]));
+    set.going.add(c);
+    c.proc.stdin!.end(Buffer.concat(names));
   }
   hooks.afterGo?.();
   let exitCodes: (number | null)[];
@@ -203,10 +196,11 @@ export async function removeInBulk(
   hooks?: BulkHooks,
   maxFinds?: number,
   meanwhile?: Meanwhile,
+  started?: FindSet,
 ): Promise<BulkResult> {
   let used = 0;
-  let k = Math.max(1, maxFinds ?? Math.min(4, availableParallelism()));
-  if (!meanwhile) {
+  let k = started?.children.length ?? Math.max(1, maxFinds ?? Math.min(4, availableParallelism()));
+  if (!meanwhile && !started) {
     // Without a walker to start, no more finds than top-level entries are worth starting.
     const first = splitEntries(rootFd, k);
     if (!first) return { ran: false, note: 'walker (find not used: the folder could not be listed)' };
@@ -217,7 +211,7 @@ export async function removeInBulk(
     used = g?.length ?? 0;
     return g;
   };
-  const b = await runFinds(rootFd, rootPath, fileId, k, groupsOf, add, hooks, meanwhile);
+  const b = await runFinds(rootFd, rootPath, fileId, k, groupsOf, add, hooks, meanwhile, started);
   if (!b.ran) return { ran: false, note: `walker (find not used: ${b.why})` };
   const how = `find -delete, then -printf '%y %s' (only what was removed is counted), ${used} in parallel`;
   if (b.mountsChanged !== null) {

@@ -1,18 +1,20 @@
 // One `find -delete` child for the bulk path (bulk-find.ts): started as
-// setpriv --pdeathsig KILL -- unshare --mount --propagation private -- sh -c SCRIPT find, every step
-// an exec (never a fork), so the find that finally runs still dies with us. It says "ready", waits
-// for "go" and its NUL-separated names on stdin, and prints one "<type> <size>" line per entry it
-// removed, which is parsed here byte by byte into tallies.
+// setpriv --pdeathsig KILL -- unshare --mount --propagation private -- find ..., every step an exec
+// (never a fork), so the find that finally runs still dies with us. find reads the names to remove
+// (NUL-separated) from its stdin, and nothing else: until the names are written ("go"), it has
+// nothing to remove, and a child stopped before "go" is killed. It is ready once the process is
+// find itself (/proc/PID/exe): unshare made its namespace private before that exec, so from then on
+// its namespace can be checked and gains no mount from the host. It prints one "<type> <size>"
+// line per entry it removed, which is parsed here byte by byte into tallies.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readlinkSync, realpathSync } from 'node:fs';
 import type { Tally } from './walk-state.js';
 
 const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'];
 const UNSHARE = ['/usr/bin/unshare', '/bin/unshare'];
 const FIND = ['/usr/bin/find', '/bin/find'];
-const SH = '/bin/sh';
 
-export type Tools = { setpriv: string; unshare: string; find: string };
+export type Tools = { setpriv: string; unshare: string; find: string; findReal: string };
 let tools: Tools | string | undefined;
 
 function firstExecutable(paths: string[]): string | null {
@@ -43,8 +45,8 @@ export function bulkUnavailable(): string | null {
     const setpriv = firstExecutable(SETPRIV);
     const unshare = firstExecutable(UNSHARE);
     const find = firstExecutable(FIND);
-    if (!setpriv || !unshare || !find || !firstExecutable([SH])) tools = 'setpriv, unshare, find or sh is missing';
-    else tools = findVersionRefusal(find) ?? { setpriv, unshare, find };
+    if (!setpriv || !unshare || !find) tools = 'setpriv, unshare or find is missing';
+    else tools = findVersionRefusal(find) ?? { setpriv, unshare, find, findReal: realpathSync(find) };
   }
   return typeof tools === 'string' ? tools : null;
 }
@@ -59,16 +61,18 @@ export function bulkTools(): Tools | null {
 }
 
 /**
- * Only the entries named on stdin after "go" (NUL-separated, -files0-from): single path
- * components of the working directory, so no symlink on the way can be followed (-P never follows
- * the starting point itself), and a name starting with '-' is never taken for an option.
+ * Only the entries named on stdin at "go" (NUL-separated, -files0-from; no name, nothing done):
+ * single path components of the working directory, so no symlink on the way can be followed (-P
+ * never follows the starting point itself), and a name starting with '-' is never taken for an option.
  */
-const SCRIPT =
-  'echo ready; read go && [ "$go" = go ] || exit 92; exec "$0" -files0-from - -xdev -links +0 -delete -printf "%y %s\\n"';
+const FIND_ARGS = ['-files0-from', '-', '-xdev', '-links', '+0', '-delete', '-printf', '%y %s\n'];
 
 export interface Child {
   proc: ChildProcess;
+  /** Settles true once the process is find, false if it ended before. */
   ready: Promise<boolean>;
+  /** The same, asked now (a readlink): a caller that polls anyway learns it without a timer. */
+  readyNow(): boolean;
   closed: Promise<number | null>;
   stderr: () => string;
 }
@@ -76,28 +80,33 @@ export interface Child {
 export function startChild(t: Tools, rootFd: number, onTally: (d: Tally) => void): Child {
   const proc = spawn(
     t.setpriv,
-    ['--pdeathsig', 'KILL', '--', t.unshare, '--mount', '--propagation', 'private', '--', SH, '-c', SCRIPT, t.find],
+    ['--pdeathsig', 'KILL', '--', t.unshare, '--mount', '--propagation', 'private', '--', t.find, ...FIND_ARGS],
     { cwd: `/proc/${process.pid}/fd/${rootFd}`, env: { LC_ALL: 'C', PATH: '/usr/bin:/bin' }, stdio: 'pipe' },
   );
   let stderr = '';
-  let started = false;
-  let head = '';
   let type = -1;
   let size = 0;
+  let isFind = false;
+  let ended = false;
   let onReady: (ok: boolean) => void = () => undefined;
   const ready = new Promise<boolean>((r) => (onReady = r));
+  const readyNow = (): boolean => {
+    // Not yet reaped (reaping happens on this thread, never inside this call): the pid is still ours.
+    if (isFind || ended || proc.pid === undefined || proc.exitCode !== null || proc.signalCode !== null) return isFind;
+    try {
+      isFind = readlinkSync(`/proc/${proc.pid}/exe`) === t.findReal;
+    } catch {
+      /* not started yet, or gone (then "close" settles it) */
+    }
+    if (isFind) onReady(true);
+    return isFind;
+  };
+  // Polled until then: a few execs, milliseconds.
+  const poll = setInterval(() => readyNow() && clearInterval(poll), 1);
   // find's lines are "<type> <size>\n", read byte by byte (no string per line: a big tree prints
-  // hundreds of thousands). Before them comes the child's "ready" line.
+  // hundreds of thousands).
   proc.stdout!.on('data', (chunk: Buffer) => {
     let i = 0;
-    if (!started) {
-      const nl = chunk.indexOf(10);
-      head += chunk.toString('latin1', 0, nl < 0 ? chunk.length : nl);
-      if (nl < 0) return;
-      started = true;
-      onReady(head === 'ready');
-      i = nl + 1;
-    }
     const d: Tally = { files: 0, dirs: 0, bytes: 0 };
     for (; i < chunk.length; i++) {
       const c = chunk[i] as number;
@@ -125,13 +134,17 @@ export function startChild(t: Tools, rootFd: number, onTally: (d: Tally) => void
   const closed = new Promise<number | null>((resolve) => {
     proc.on('error', (e) => {
       stderr += `cannot start ${t.setpriv}: ${String(e)}`;
+      ended = true;
+      clearInterval(poll);
       onReady(false);
       resolve(null);
     });
     proc.on('close', (code) => {
+      ended = true;
+      clearInterval(poll);
       onReady(false); // no-op once ready
       resolve(code);
     });
   });
-  return { proc, ready, closed, stderr: () => stderr.trim() };
+  return { proc, ready, readyNow, closed, stderr: () => stderr.trim() };
 }

@@ -3,19 +3,22 @@
 // stopping at every mount point (same file system included), refusing pseudo file systems, and
 // refusing outright while anything is mounted at or below the target.
 import { randomBytes } from 'node:crypto';
-import { lstat, rename, rmdir } from 'node:fs/promises';
+import { readFileSync, renameSync, rmdirSync, statfsSync } from 'node:fs';
+import { lstat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import { closeFd, fdPath, fstatBig, mountIdOfFd, openDirAt, procFdUsable } from '../fs/dir-fd.js';
+import { closeFd, closeFdSync, fdPath, fstatBig, mountIdOfFd, procFdUsable } from '../fs/dir-fd.js';
 import { defaultWorkers, runDelete } from './run.js';
 import { removeInBulk, type BulkHooks } from './bulk-find.js';
+import type { FindSet } from './find-set.js';
 import { findsFor, WALKER_BELOW } from './bulk-choice.js';
 import type { Tally } from './walk-state.js';
 import { type LogLike, silentLog } from '../log-like.js';
-import { isPseudoFs, statfsType } from '../fs/fs-type.js';
+import { fsTypeName, isPseudoFs } from '../fs/fs-type.js';
 import { openJournal, type Journal } from '../guard/journal.js';
-import { readMountinfo, type MountEntry } from '../mounts/mountinfo.js';
+import { parseMountinfo, type MountEntry } from '../mounts/mountinfo.js';
 import { isAtOrUnder } from '../fs/paths.js';
-import { fileIdOfFd, openDirNoFollow } from '../fs/open-nofollow.js';
+import { fileIdOfFd } from '../fs/open-nofollow.js';
+import { openDirAtSync, openDirNoFollowSync } from '../fs/open-nofollow-sync.js';
 import { assertTeardownTarget } from '../guard/path-policy.js';
 
 export interface DeleteOptions {
@@ -54,6 +57,11 @@ export interface DeleteOptions {
   walkerWhileFindStarts?: boolean;
   /** Test hooks into the bulk path. */
   bulkHooks?: BulkHooks;
+  /**
+   * Finds deleteAside started before the move-aside (their exec chain and namespace overlap its
+   * steps); they get every check here as any other find would. The caller ends the set.
+   */
+  startedFinds?: FindSet;
 }
 
 export interface DeleteResult {
@@ -83,15 +91,19 @@ export function describeMounts(ms: readonly MountEntry[]): string {
   return ms.map((m) => `${JSON.stringify(m.mountPoint)} (${m.fsType} from ${m.source})`).join(', ');
 }
 
-/** Preconditions shared by deleteTree and moveAside; a string is the refusal. */
-async function checkTarget(realPath: string): Promise<{ mounts: MountEntry[] } | string> {
+/**
+ * Preconditions shared by deleteTree and moveAside; a string is the refusal. Synchronous on
+ * purpose, as are the deleter's other fixed steps: each takes microseconds, and an await on the
+ * thread pool gives up the processor, which a loaded machine returns only after milliseconds.
+ */
+function checkTarget(realPath: string): { mounts: MountEntry[] } | string {
   try {
     assertTeardownTarget(realPath);
   } catch (e) {
     return (e as Error).message;
   }
   if (!procFdUsable()) return '/proc is not procfs: fd-relative deletion is impossible, refusing';
-  const mounts = await readMountinfo();
+  const mounts = parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8'));
   const under = mounts.filter((m) => isAtOrUnder(m.mountPoint, realPath));
   if (under.length > 0) return `still mounted at or under ${realPath}: ${describeMounts(under)}`;
   return { mounts };
@@ -101,7 +113,11 @@ type Refusal = { why: string; changed?: boolean };
 
 /** The parent of `realPath`, opened from `/` without following a symlink on the way. */
 export async function openParent(realPath: string): Promise<number | Refusal> {
-  const p = await openDirNoFollow(dirname(realPath));
+  return openParentSync(realPath);
+}
+
+export function openParentSync(realPath: string): number | Refusal {
+  const p = openDirNoFollowSync(dirname(realPath));
   if (p.ok) return p.fd;
   return { why: `cannot open the parent of ${realPath}: ${p.reason}`, changed: p.code === 'changed' };
 }
@@ -147,14 +163,14 @@ export async function deleteTreeIn(
 ): Promise<DeleteResult> {
   const res: DeleteResult = { deletedFiles: 0, deletedDirs: 0, bytes: 0, skipped: [], errors: [], complete: false };
   const refuse = (why: string, changed = false): DeleteResult => refusedResult(realPath, { why, changed });
-  const checked = await checkTarget(realPath);
+  const checked = checkTarget(realPath);
   if (typeof checked === 'string') return refuse(checked);
   if (opts.mountPoints?.has(realPath)) return refuse(`${realPath} is a mount point`);
 
   let rootFd = -1;
   try {
     try {
-      rootFd = await openDirAt(parentFd, basename(realPath));
+      rootFd = openDirAtSync(parentFd, basename(realPath));
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return { ...res, complete: true };
@@ -176,7 +192,7 @@ export async function deleteTreeIn(
     if (mountIdOfFd(parentFd) !== rootMntId) return refuse(`${realPath} is itself a mount point`);
     const mount = checked.mounts.find((m) => m.id === rootMntId);
     if (!mount) return refuse(`the mount holding ${realPath} (id ${rootMntId}) is not in mountinfo`);
-    const statType = await statfsType(fdPath(rootFd));
+    const statType = fsTypeName(statfsSync(fdPath(rootFd), { bigint: true }).type);
     // devtmpfs reports tmpfs's magic, so mountinfo's type is checked as well.
     if (isPseudoFs(mount.fsType) || isPseudoFs(statType))
       return refuse(`${realPath} is on a pseudo file system (${mount.fsType}/${statType})`);
@@ -206,12 +222,14 @@ export async function deleteTreeIn(
       res.bytes += d.bytes;
       progress();
     };
-    const finds = findsFor(opts.expectedEntries);
+    const finds = opts.startedFinds?.children.length ?? findsFor(opts.expectedEntries);
+    let findPath = false;
     if ((opts.method ?? 'auto') === 'auto' && !opts.mountPoints?.size) {
       if (!isTrashName(basename(realPath))) res.accounting += ' (in place: find is used only on trees moved aside)';
       else if (finds === 0)
         res.accounting += ` (find not started: ${opts.expectedEntries} entries planned, below ${WALKER_BELOW})`;
       else {
+        findPath = true;
         // While the finds start, the walker works here (a tree of a few hundred entries is gone
         // before they are ready). What it could not remove is walked again below, so only its
         // counts are kept here, not its skips and errors.
@@ -238,6 +256,7 @@ export async function deleteTreeIn(
           opts.bulkHooks,
           finds,
           opts.walkerWhileFindStarts === false ? undefined : meanwhile,
+          opts.startedFinds,
         );
         if (bulk.ran) res.via = 'find';
         res.accounting =
@@ -253,6 +272,8 @@ export async function deleteTreeIn(
         }
       }
     }
+    // Finds started early but not used here: gone before the walker starts.
+    if (!findPath) await opts.startedFinds?.end();
     const run = await runDelete(ctx, {
       workers: opts.workers ?? defaultWorkers(),
       eager: opts.eagerWorkers,
@@ -263,7 +284,7 @@ export async function deleteTreeIn(
     res.workers = run.workers;
     if (!run.keep) {
       try {
-        await rmdir(fdPath(parentFd, basename(realPath)));
+        rmdirSync(fdPath(parentFd, basename(realPath)));
         res.deletedDirs++;
         res.complete = res.errors.length === 0 && res.skipped.length === 0;
       } catch (e) {
@@ -278,7 +299,7 @@ export async function deleteTreeIn(
     progress(true);
     return res;
   } finally {
-    if (rootFd >= 0) await closeFd(rootFd);
+    if (rootFd >= 0) closeFdSync(rootFd);
   }
 }
 
@@ -348,9 +369,14 @@ export async function moveAsideIn(
     reason,
     ...(changed ? { changed } : {}),
   });
-  const checked = await checkTarget(realPath);
+  const checked = checkTarget(realPath);
   if (typeof checked === 'string') return no(checked);
-  const rootFd = await openDirAt(parentFd, basename(realPath)).catch((e: NodeJS.ErrnoException) => e.code ?? 'ERROR');
+  let rootFd: number | string;
+  try {
+    rootFd = openDirAtSync(parentFd, basename(realPath));
+  } catch (e) {
+    rootFd = (e as NodeJS.ErrnoException).code ?? 'ERROR';
+  }
   if (typeof rootFd === 'string') return no(`${realPath} is not an openable directory (${rootFd})`);
   let fileId: string;
   try {
@@ -359,7 +385,7 @@ export async function moveAsideIn(
     if (mountIdOfFd(rootFd) !== mountIdOfFd(parentFd)) return no(`${realPath} is itself a mount point`);
     fileId = fileIdOfFd(rootFd);
   } finally {
-    await closeFd(rootFd);
+    closeFdSync(rootFd);
   }
   const j = typeof journal === 'string' ? await openJournal(journal, realPath) : journal;
   try {
@@ -367,7 +393,7 @@ export async function moveAsideIn(
     const step = { id: trashStepId(trashPath), step: 'trash', from: realPath, to: trashPath, fileId };
     await j?.begin(step);
     try {
-      await rename(fdPath(parentFd, basename(realPath)), fdPath(parentFd, basename(trashPath)));
+      renameSync(fdPath(parentFd, basename(realPath)), fdPath(parentFd, basename(trashPath)));
     } catch (e) {
       await j?.done(step, { outcome: 'not-moved', error: String(e) });
       throw e;
