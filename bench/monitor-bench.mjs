@@ -144,7 +144,9 @@ function findMonitor(home) {
     try {
       const argv = readFileSync(`/proc/${n}/cmdline`, 'utf8').split('\0');
       const env = readFileSync(`/proc/${n}/environ`, 'utf8').split('\0');
-      if (/\/agents\/monitor\/main\.js$/.test(argv[1] ?? '') && env.includes(`ISOSWARM_HOME=${home}`)) return Number(n);
+      // The entry script follows the agent's node flags (src/coordinator/agent-node-flags.ts).
+      const script = argv.slice(1).find((a) => !a.startsWith('-')) ?? '';
+      if (/\/agents\/monitor\/main\.js$/.test(script) && env.includes(`ISOSWARM_HOME=${home}`)) return Number(n);
     } catch {
       /* gone or not ours */
     }

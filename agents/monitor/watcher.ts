@@ -25,9 +25,12 @@ export class Watcher {
   latest: Sample | null = null;
   private timer: NodeJS.Timeout | null = null;
   private ticking = false;
+  /** The host is set before the agent's endpoints are built, and fixed for the process's life. */
+  private readonly subject: string;
 
   constructor(private readonly ctx: AgentContext) {
     const m = ctx.config.monitor;
+    this.subject = metricsSubject(ctx.prefix);
     this.sampler = new Sampler({ diskPaths: m.paths, tempDir: m.tempDir });
     this.thresholds = new Thresholds({
       ...m.thresholds,
@@ -59,7 +62,7 @@ export class Watcher {
       this.latest = s;
       for (const r of this.runs.values()) r.buffer.push(s);
       const { nc, prefix } = this.ctx;
-      if (!nc.isClosed()) nc.publish(metricsSubject(prefix), encodeJson(s));
+      if (!nc.isClosed()) nc.publish(this.subject, encodeJson(s));
       for (const ev of this.thresholds.update(readingsOf(s), s.at)) {
         for (const r of this.runs.values()) r.events.push(ev);
         this.ctx.log.warn({ ev }, `threshold ${ev.kind}: ${ev.metric} ${ev.subject}`);

@@ -9,6 +9,7 @@ import type { Logger } from '../log/logger.js';
 import { distPath } from '../package-root.js';
 import { reapOrphanGroup } from '../runtime/swarm-processes.js';
 import type { Config } from '../schemas/config.js';
+import { agentNodeFlags } from './agent-node-flags.js';
 import type { AgentUser } from './agent-users.js';
 
 export type AgentState = 'starting' | 'running' | 'backoff' | 'crash-loop' | 'stopped';
@@ -95,7 +96,7 @@ export class Supervisor {
   private spawn(slot: Slot): void {
     // Its own process group: what it leaves behind when killed can be found and ended (reapOrphanGroup).
     const u = this.users.get(slot.name);
-    const child = spawn(process.execPath, [agentEntry(slot.name)], {
+    const child = spawn(process.execPath, [...agentNodeFlags(slot.name), agentEntry(slot.name)], {
       env: { ...this.env, ...this.envFor(slot.name) },
       stdio: ['ignore', 'inherit', 'inherit'],
       detached: true,

@@ -18,11 +18,13 @@ function pids(): number[] {
     .map(Number);
 }
 
-/** The agent a process runs, when its command line is `node .../agents/<name>/main.js`. */
+/** The agent a process runs, when its command line is `node [--v8-flag ...] .../agents/<name>/main.js`. */
 export function agentNameOf(pid: number): string | null {
   try {
     const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    return AGENT_SCRIPT.exec(argv[1] ?? '')?.[1] ?? null;
+    // The first argument that is not a flag (agent-node-flags.ts passes only `--name[=value]` ones).
+    const script = argv.slice(1).find((a) => !a.startsWith('-'));
+    return AGENT_SCRIPT.exec(script ?? '')?.[1] ?? null;
   } catch {
     return null;
   }

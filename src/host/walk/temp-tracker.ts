@@ -329,8 +329,10 @@ export class TempTracker {
  */
 class MountCache {
   private text = '';
+  private real = '';
   private set = new Set<string>();
 
+  /** `fresh`: resolve `root` again (a symlinked root may point elsewhere now); parse only on a change. */
   under(root: string, fresh = false): Set<string> {
     let text: string;
     try {
@@ -338,10 +340,23 @@ class MountCache {
     } catch {
       return new Set();
     }
-    if (!fresh && text === this.text) return this.set;
+    let real = this.real;
+    if (fresh) {
+      try {
+        real = realpathSync(root);
+      } catch {
+        real = '';
+      }
+    }
+    // The root is gone (or was never resolved): nothing is mounted below it.
+    if (!real) {
+      this.text = this.real = '';
+      return (this.set = new Set());
+    }
+    if (text === this.text && real === this.real) return this.set;
     this.text = text;
+    this.real = real;
     try {
-      const real = realpathSync(root);
       const below = mountsUnder(parseMountinfo(text), real)
         .map((e) => e.mountPoint)
         .filter((m) => m !== real);
