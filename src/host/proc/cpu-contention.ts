@@ -3,6 +3,7 @@
 // the hypervisor took (steal) between two readings of /proc/stat. A build's wall time is its CPU time
 // divided by the parallelism it actually gets, and that depends on these at the moment it starts.
 import { availableParallelism } from 'node:os';
+import type { RecentLoad } from './cpu-recent.js';
 import { readLoadAvg, readProcText } from './probes.js';
 
 export interface CpuStatMark {
@@ -25,6 +26,8 @@ export interface CpuContention {
   idleShare: number | null;
   windowMs: number;
   at: string;
+  /** Other work over the last seconds (cpu-recent.ts), when a window was known. */
+  recent?: RecentLoad | null;
 }
 
 /** One reading of /proc/stat's aggregate line and procs_running; null when it cannot be read. */
