@@ -3,7 +3,6 @@
 // the hypervisor took (steal) between two readings of /proc/stat. A build's wall time is its CPU time
 // divided by the parallelism it actually gets, and that depends on these at the moment it starts.
 import { availableParallelism } from 'node:os';
-import type { RecentLoad } from './cpu-recent.js';
 import { readLoadAvg, readProcText } from './probes.js';
 
 export interface CpuStatMark {
@@ -12,6 +11,18 @@ export interface CpuStatMark {
   steal: number;
   idle: number;
   procsRunning: number;
+}
+
+/** Other work over the seconds before a decision (cpu-recent.ts). */
+export interface RecentLoad {
+  /** Other work in CPUs over the window (its runnable tasks, when the CPUs were saturated). */
+  load: number;
+  windowMs: number;
+  /** Busy share of all CPUs over the window, everything included. */
+  busyShare: number;
+  /** CPU of this process and of the caller inside the window, left out of `load`. */
+  selfMs: number;
+  callerMs: number;
 }
 
 export interface CpuContention {

@@ -5,24 +5,15 @@
 // and trails a change by a minute; a build of a few seconds meets the competition of the last few.
 // Marks are taken every 250 ms by a long-lived process (one small read each); a window starts after
 // the caller started, so the caller's build steps before the call are never counted.
-import { cpuStatMark, type CpuStatMark } from './cpu-contention.js';
+import { cpuStatMark, type CpuStatMark, type RecentLoad } from './cpu-contention.js';
+
+export type { RecentLoad };
 import { CLK_TCK, readPidStat, readProcText } from './probes.js';
 
 export interface CpuMark extends CpuStatMark {
   ms: number;
   /** This process's CPU ticks, its reaped children included. */
   selfTicks: number;
-}
-
-export interface RecentLoad {
-  /** Other work in CPUs over the window (its runnable tasks, when the CPUs were saturated). */
-  load: number;
-  windowMs: number;
-  /** Busy share of all CPUs over the window, everything included. */
-  busyShare: number;
-  /** CPU of this process and of the caller inside the window, left out of `load`. */
-  selfMs: number;
-  callerMs: number;
 }
 
 export interface RecentOptions {
