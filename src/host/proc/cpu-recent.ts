@@ -6,9 +6,9 @@
 // Marks are taken every 250 ms by a long-lived process (one small read each); a window starts after
 // the caller started, so the caller's build steps before the call are never counted.
 import { cpuStatMark, type CpuStatMark, type RecentLoad } from './cpu-contention.js';
+import { CLK_TCK, readPidStat, readProcText } from './probes.js';
 
 export type { RecentLoad };
-import { CLK_TCK, readPidStat, readProcText } from './probes.js';
 
 export interface CpuMark extends CpuStatMark {
   ms: number;
