@@ -147,14 +147,14 @@ for (const r of rows)
   );
 console.log('\n  squashfs time, predicted vs measured (wall and CPU; the load the prediction was made at):');
 console.log(
-  '  run     pred wall  meas wall  err     pred CPU   meas CPU   load1 (runnable, idle over the tune)  eff. par.  slowdown fit (a + b x excess)',
+  '  run     pred wall  meas wall  err     pred CPU   meas CPU   load1 / other work (CPUs) before the call (read)  eff. par.  slowdown fit (a + b x excess)',
 );
 for (const r of rows.filter((x) => x.name.startsWith('run'))) {
   const err =
     r.predicted && r.measured ? `${((Math.abs(r.predicted - r.measured) / r.measured) * 100).toFixed(0)} %` : '-';
   const w = r.basis;
   console.log(
-    `  ${r.name.padEnd(7)} ${sec(r.predicted).padEnd(10)} ${sec(r.measured).padEnd(10)} ${err.padEnd(7)} ${sec(r.predictedCpu).padEnd(10)} ${sec(r.measuredCpu).padEnd(10)} ${(w ? `${w.load1.toFixed(1)} (runnable ${w.procsRunning ?? '-'}, idle ${w.idleShare === null || w.idleShare === undefined ? '-' : `${Math.round(w.idleShare * 100)} %`})` : '-').padEnd(6)} ${(w ? `${w.effParallelism}/${w.processors}` : '-').padEnd(10)} ${w ? `${w.fit.a} + ${w.fit.b} x ${w.excess} (${w.loadPairs} pair(s), CPU x${w.cpuFactor})` : '-'}`,
+    `  ${r.name.padEnd(7)} ${sec(r.predicted).padEnd(10)} ${sec(r.measured).padEnd(10)} ${err.padEnd(7)} ${sec(r.predictedCpu).padEnd(10)} ${sec(r.measuredCpu).padEnd(10)} ${(w ? `${w.load1.toFixed(1)} / ${typeof w.recentLoad === 'number' ? `${w.recentLoad.toFixed(2)} over ${((w.loadWindowMs ?? 0) / 1000).toFixed(2)} s` : '-'} (${w.loadBasis ?? 'load1'})` : '-').padEnd(34)} ${(w ? `${w.effParallelism}/${w.processors}` : '-').padEnd(10)} ${w ? `${w.fit.a} + ${w.fit.b} x ${w.excess} (${w.loadPairs} pair(s), CPU x${w.cpuFactor})` : '-'}`,
   );
 }
 if (calib) console.log(`  patterns explain: ${calib.summary}`);

@@ -35,6 +35,9 @@ export interface MeasuredPair {
   stealShare?: number;
   procsRunning?: number;
   idleShare?: number | null;
+  /** Other work in CPUs over the seconds before the build, and that window (cpu-recent.ts). */
+  recentLoad?: number;
+  loadWindowMs?: number;
 }
 
 export interface CalibrationRecord {

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, realpathSync, statSync } from 'node:fs';
 import { cpus, freemem } from 'node:os';
+import { startCpuHistory } from '../../src/host/proc/cpu-recent.js';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { isAtOrUnder } from '../../src/host/fs/paths.js';
 import { type Mode } from './choose.js';
@@ -51,6 +52,8 @@ import { installedDebNames } from '../../src/host/cache/dpkg-status.js';
 import { checkChrootPolicy } from '../../src/runtime/chroot-policy.js';
 
 export function tunerEndpoints(ctx: AgentContext): EndpointMap {
+  // CPU marks of the last seconds: a decision reads the other work that will meet the build.
+  startCpuHistory();
   const memory = new MemoryClient(ctx.nc, ctx.prefix, 10_000);
   const checkpointPath = join(ctx.stateDir, 'checkpoints', 'system.json');
   const tuneMemory: TuneMemory = {
@@ -198,7 +201,7 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
       input: adviseInput,
       description:
         "for a mksquashfs call (the shim): tune its source tree now (or reuse a matching measurement), apply the run's policy, take apt cache overlays out of the tree",
-      handler: async ({ runId, cwd, args, policy, mode, baseline }) => {
+      handler: async ({ runId, cwd, args, policy, mode, baseline, pid }) => {
         let call = newCall(runId, args, policy as SquashPolicy, mode as Mode);
         const src = call.source ? resolvePath(cwd, call.source) : null;
         if (!ctx.config.optimizationEnabled)
@@ -226,6 +229,7 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
                 treeKeyed: true,
                 asked: parseCall(args).options,
                 ...(baseline ? { baseline } : {}),
+                ...(pid ? { callerPid: pid } : {}),
                 onProgress: (m) => ctx.log.debug(m),
               },
               tuneMemory,

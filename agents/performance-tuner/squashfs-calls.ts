@@ -199,6 +199,7 @@ export async function reportCall(
             load1: w.load1,
             stealShare: w.stealShare,
             ...(w.procsRunning !== undefined ? { procsRunning: w.procsRunning, idleShare: w.idleShare ?? null } : {}),
+            ...(typeof w.recentLoad === 'number' ? { recentLoad: w.recentLoad, loadWindowMs: w.loadWindowMs } : {}),
           }
         : {}),
     };

@@ -6,7 +6,7 @@ import type { LearningEvent } from '../../src/schemas/memory-ops.js';
 import { calibrationKey } from './calibration.js';
 import { choose } from './choose.js';
 import { type PredictedCandidate } from './predict.js';
-import { type TimedCandidate } from './time-model.js';
+import { loadText, type TimedCandidate } from './time-model.js';
 import { type TuneResult } from './tune.js';
 
 /** A calibrated prediction this far from the sample's own counts as changed by the calibration. */
@@ -55,6 +55,7 @@ export function tuneDecisions(r: TuneResult): LearningEvent[] {
           cpuFactor: w.cpuFactor,
           slowdown: { a: w.fit.a, b: w.fit.b, excess: w.excess },
           load1: w.load1,
+          ...(typeof w.recentLoad === 'number' ? { recentLoad: w.recentLoad, loadWindowMs: w.loadWindowMs } : {}),
           nproc: w.nproc,
           pairs: w.loadPairs,
         }
@@ -74,7 +75,7 @@ export function tuneDecisions(r: TuneResult): LearningEvent[] {
       kind: 'decision',
       key,
       by: 'performance-tuner',
-      decision: `predicted ${picked.label} at ${s(picked.predicted.buildMs)} wall${w ? ` (CPU ${s(w.cpuMs)} at load ${w.load1.toFixed(1)})` : ''} from this host's measured builds`,
+      decision: `predicted ${picked.label} at ${s(picked.predicted.buildMs)} wall${w ? ` (CPU ${s(w.cpuMs)} at ${loadText(w)})` : ''} from this host's measured builds`,
       default: `${s(own)}, the sample's own prediction`,
       evidence,
     });

@@ -13,7 +13,9 @@ import { type SampleLimits } from '../../src/host/squashfs/tree-sample.js';
 import { type Candidate, isXz1M } from './candidates.js';
 import { askedChoice } from './squashfs-policy.js';
 import { calibrationKey, timeFactors, type TimeFactors } from './calibration.js';
-import { cpuContention, cpuStatMark, type CpuContention } from '../../src/host/proc/cpu-contention.js';
+import { type CpuContention } from '../../src/host/proc/cpu-contention.js';
+import { cpuMark } from '../../src/host/proc/cpu-recent.js';
+import { loadSeen } from './load-seen.js';
 import { applyTimeModel, type TimedCandidate } from './time-model.js';
 import { applySizeFactors, sizeFactorFor, sizeFactors, type SizeFactors } from './size-calibration.js';
 import { choose, type Decision, type Mode } from './choose.js';
@@ -68,6 +70,8 @@ export interface TuneOptions {
   baseline?: readonly string[];
   now?: () => Date;
   onProgress?: (msg: string) => void;
+  /** The process asking (a shim waiting for the answer): the load window starts after it started. */
+  callerPid?: number;
 }
 
 export interface TuneResult {
@@ -207,7 +211,7 @@ function finish(
 
 export async function tune(opts: TuneOptions, memory: TuneMemory): Promise<TuneResult> {
   const started = performance.now();
-  const mark = cpuStatMark();
+  const mark = cpuMark();
   const mode = opts.mode ?? 'auto';
   const now = opts.now ?? (() => new Date());
   const [fp, scan] = await Promise.all([hostFingerprint(opts.buildDir ?? opts.target), scanTree(opts.target)]);
@@ -269,7 +273,7 @@ export async function tune(opts: TuneOptions, memory: TuneMemory): Promise<TuneR
       factors,
       baseline,
       calibration,
-      seen: cpuContention(mark, fp.threads || undefined),
+      seen: loadSeen(mark, fp.threads || undefined, { callerPid: opts.callerPid }),
       sizes,
     });
   }
@@ -289,7 +293,7 @@ export async function tune(opts: TuneOptions, memory: TuneMemory): Promise<TuneR
     onProgress: opts.onProgress,
   });
   // The load while the sample ran: its runs are observations of the slowdown too.
-  const sampleLoad = cpuContention(mark, fp.threads || undefined);
+  const sampleLoad = loadSeen(mark, fp.threads || undefined, { callerPid: opts.callerPid, maxWindowMs: Infinity });
   const predicted = applySizeFactors(
     applyTimeModel(predictAll(m.runs, m.calibration, scan.totalBytes), {
       calibration,

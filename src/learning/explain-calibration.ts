@@ -23,7 +23,7 @@ export function calibrationLines(v: Rec): { summary: string; measurements: strin
         : `; image predicted ${formatBytes(pb)}, measured ${formatBytes(Number(p.measuredBytes))}, x${sr.toFixed(3)}`;
     const cpu =
       typeof p.predictedCpuMs === 'number'
-        ? `; CPU predicted ${formatDuration(p.predictedCpuMs)}, measured ${typeof p.cpuMs === 'number' ? formatDuration(p.cpuMs) : 'unknown'}; wall reported ${typeof p.predictedWallMs === 'number' ? formatDuration(p.predictedWallMs) : '-'} at load ${Number(p.load1).toFixed(1)} on ${String(p.nproc)} CPU(s), ${String(p.processors)} processor(s)`
+        ? `; CPU predicted ${formatDuration(p.predictedCpuMs)}, measured ${typeof p.cpuMs === 'number' ? formatDuration(p.cpuMs) : 'unknown'}; wall reported ${typeof p.predictedWallMs === 'number' ? formatDuration(p.predictedWallMs) : '-'} at ${typeof p.recentLoad === 'number' ? `other work ${p.recentLoad.toFixed(2)} CPU(s) over ${formatDuration(Number(p.loadWindowMs ?? 0))} before it (load1 ${Number(p.load1).toFixed(1)})` : `load ${Number(p.load1).toFixed(1)}`} on ${String(p.nproc)} CPU(s), ${String(p.processors)} processor(s)`
         : '';
     m.push(
       `${String(p.at)} ${String(p.label)}: sample predicted ${formatDuration(Number(p.predictedMs))}, measured ${formatDuration(Number(p.measuredMs))} (x${r.toFixed(2)}${size}, ${String(p.source)})${cpu}`,
@@ -39,7 +39,7 @@ export function calibrationLines(v: Rec): { summary: string; measurements: strin
     m.push('calibration error over runs (wall time; CPU calibrated and divided by the parallelism the load left):');
     for (const h of history)
       m.push(
-        `  ${h.at} at load ${h.load1.toFixed(1)}: measured ${formatDuration(h.measuredMs)}; reported then ${h.reportedMs === null ? '-' : formatDuration(h.reportedMs)} (${pct(h.reportedError)} off); model on the ${h.earlierPairs} earlier pair(s) ${formatDuration(h.replayMs)} (${pct(h.replayError)} off)`,
+        `  ${h.at} at ${h.basis === 'recent' ? `other work ${h.load.toFixed(2)} CPU(s)` : `load ${h.load1.toFixed(1)}`}: measured ${formatDuration(h.measuredMs)}; reported then ${h.reportedMs === null ? '-' : formatDuration(h.reportedMs)} (${pct(h.reportedError)} off); model on the ${h.earlierPairs} earlier pair(s) ${formatDuration(h.replayMs)} (${pct(h.replayError)} off)`,
       );
   }
   const trend = history.length >= 2 ? `; model error ${history.map((h) => pct(h.replayError)).join(' -> ')}` : '';

@@ -24,6 +24,20 @@ export interface LoadPair {
   load1: number;
   stealShare: number;
   predictedWallMs?: number;
+  /** Other work in CPUs over the seconds before the build (cpu-recent.ts), when it was known. */
+  recentLoad?: number;
+}
+
+/** Which load a prediction or pair rests on: the recent other work, or the 1-minute load average. */
+export type LoadBasis = 'recent' | 'load1';
+
+export function basisOf(p: { recentLoad?: number | null }): LoadBasis {
+  return typeof p.recentLoad === 'number' && Number.isFinite(p.recentLoad) ? 'recent' : 'load1';
+}
+
+/** The load the model reads for a pair: its recent other work when known, else its load1. */
+export function modelLoad(p: { load1: number; recentLoad?: number | null }): number {
+  return basisOf(p) === 'recent' ? (p.recentLoad as number) : p.load1;
 }
 
 export interface WallCalibration {
@@ -61,20 +75,30 @@ function observation(p: LoadPair, cpuFactor: number): LoadObservation {
     wallMs: p.measuredMs,
     processors: p.processors,
     nproc: p.nproc,
-    load1: p.load1,
+    load1: modelLoad(p),
     stealShare: p.stealShare ?? 0,
     weight: 1,
   };
 }
 
-/** CPU factor (same compressor first, else all) and slowdown fit from `pairs` plus extra observations. */
-export function calibrate(pairs: readonly LoadPair[], comp: string, extra: LoadObservation[] = []): WallCalibration {
+/**
+ * CPU factor (same compressor first, else all) and slowdown fit from `pairs` plus extra observations.
+ * The fit reads only pairs whose load was measured the way the prediction's is (`basis`): a slowdown
+ * against the 1-minute average says nothing about one against the last seconds' other work.
+ */
+export function calibrate(
+  pairs: readonly LoadPair[],
+  comp: string,
+  extra: LoadObservation[] = [],
+  basis?: LoadBasis,
+): WallCalibration {
   const withCpu = pairs
     .filter((p) => p.cpuMs !== null && p.cpuMs > 0)
     .map((p) => ({ comp: p.comp, predictedCpuMs: p.predictedCpuMs, measuredCpuMs: p.cpuMs as number }));
   const same = cpuFactorOf(withCpu.filter((p) => p.comp === comp));
   const cpu = same.pairs > 0 ? same : cpuFactorOf(withCpu);
-  const fit = fitSlowdown([...pairs.map((p) => observation(p, cpu.factor)), ...extra]);
+  const fitted = basis ? pairs.filter((p) => basisOf(p) === basis) : pairs;
+  const fit = fitSlowdown([...fitted.map((p) => observation(p, cpu.factor)), ...extra]);
   return { cpuFactor: cpu.factor, cpuPairs: cpu.pairs, fit, loadPairs: pairs.length };
 }
 
@@ -87,6 +111,9 @@ export interface HistoryRow {
   at: string;
   label: string;
   load1: number;
+  /** The load the model read for this build (recent other work, or load1), and which. */
+  load: number;
+  basis: LoadBasis;
   measuredMs: number;
   /** Reported before the build, and its relative error (null for pairs stored without it). */
   reportedMs: number | null;
@@ -102,12 +129,16 @@ const err = (p: number, m: number) => (m > 0 ? Math.abs(p - m) / m : 0);
 export function calibrationHistory(pairs: readonly LoadPair[]): HistoryRow[] {
   return pairs.map((p, i) => {
     const earlier = pairs.slice(0, i);
-    const e = estimateWall(p.predictedCpuMs, p.processors, p, calibrate(earlier, p.comp));
+    const basis = basisOf(p);
+    const seen = { nproc: p.nproc, load1: modelLoad(p), stealShare: p.stealShare ?? 0 };
+    const e = estimateWall(p.predictedCpuMs, p.processors, seen, calibrate(earlier, p.comp, [], basis));
     const reported = typeof p.predictedWallMs === 'number' ? p.predictedWallMs : null;
     return {
       at: p.at,
       label: p.label,
       load1: p.load1,
+      load: modelLoad(p),
+      basis,
       measuredMs: p.measuredMs,
       reportedMs: reported,
       reportedError: reported === null ? null : round3(err(reported, p.measuredMs)),

@@ -8,6 +8,7 @@
 
 export interface LoadSeen {
   nproc: number;
+  /** Other work the build competes with: the recent busy CPUs of others when known, else load1. */
   load1: number;
   stealShare: number;
 }

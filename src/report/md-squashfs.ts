@@ -12,7 +12,15 @@ interface Call {
     label: string;
     buildMs: number;
     imageBytes: number;
-    wall?: { cpuMs: number; load1: number; nproc: number; processors: number; effParallelism: number };
+    wall?: {
+      cpuMs: number;
+      load1: number;
+      nproc: number;
+      processors: number;
+      effParallelism: number;
+      recentLoad?: number;
+      loadWindowMs?: number;
+    };
   } | null;
   whatIf: { note: string } | null;
   measured: { wallMs: number; cpuMs: number | null; imageBytes: number | null; exitCode: number } | null;
@@ -46,7 +54,7 @@ export function squashfsCallsMd(calls: unknown, code: (v: unknown) => string, te
       out.push(`   - ${time}; ${cpu}; ${size}; exit ${m.exitCode}`);
       if (w)
         out.push(
-          `   - wall predicted for load ${w.load1.toFixed(1)} on ${w.nproc} CPU(s): ${w.effParallelism} of ${w.processors} processor(s) effective`,
+          `   - wall predicted for ${typeof w.recentLoad === 'number' ? `other work of ${w.recentLoad.toFixed(2)} CPU(s) over the last ${((w.loadWindowMs ?? 0) / 1000).toFixed(1)} s (load1 ${w.load1.toFixed(1)})` : `load ${w.load1.toFixed(1)}`} on ${w.nproc} CPU(s): ${w.effParallelism} of ${w.processors} processor(s) effective`,
         );
     } else out.push('   - no measurement reported (the call did not finish under the shim)');
     if (c.whatIf) out.push(`   - what-if (sample): ${text(c.whatIf.note)}`);

@@ -33,6 +33,7 @@ export async function askSquashfsAdvice(
       policy: env.ISOSWARM_SQUASHFS ?? 'fill',
       mode: env.ISOSWARM_TUNE_MODE ?? 'auto',
       ...(baseline ? { baseline } : {}),
+      pid: process.pid,
     },
     Number(env.ISOSWARM_SHIM_ADVISE_MS ?? 30 * 60_000),
   );

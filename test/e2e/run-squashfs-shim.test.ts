@@ -55,7 +55,15 @@ interface Call {
   predicted: {
     buildMs: number;
     imageBytes: number;
-    wall?: { model: string; wallMs: number; cpuMs: number; load1: number; loadPairs: number };
+    wall?: {
+      model: string;
+      wallMs: number;
+      cpuMs: number;
+      load1: number;
+      loadPairs: number;
+      loadBasis?: string;
+      loadWindowMs?: number;
+    };
   } | null;
   measured: { wallMs: number; cpuMs: number | null; imageBytes: number; exitCode: number } | null;
   cacheSuspended: string[];
@@ -155,6 +163,9 @@ describe('run: the mksquashfs shim and the apt cache overlay on a real build', {
       assert.equal(c.predicted.wall?.wallMs, c.predicted.buildMs);
       assert.ok((c.predicted.wall?.cpuMs ?? 0) > 0 && (c.predicted.wall?.load1 ?? -1) >= 0);
       assert.equal(c.predicted.wall?.loadPairs, round - 1, 'the earlier run became a pair with CPU and load');
+      // The shim names itself: the load read is the other work since it started (the agent keeps marks).
+      assert.equal(c.predicted.wall?.loadBasis, 'recent', JSON.stringify(c.predicted.wall));
+      assert.ok((c.predicted.wall?.loadWindowMs ?? 0) > 0);
       assert.deepEqual(c.cacheSuspended, [chroot], 'the cache overlay was out of the chroot during mksquashfs');
       assert.equal(
         c.tuned.fastPath,

@@ -75,3 +75,44 @@ test('a call decided by the load model stores its CPU prediction and the load it
     },
   );
 });
+
+test('a call decided on the recent other work stores it as the pair the next fit reads on that basis', async () => {
+  const map = new Map<string, unknown>();
+  const memory = { get: (k: string) => map.get(k), set: (k: string, v: unknown) => void map.set(k, v) };
+  const wall = {
+    model: 'cpu-load' as const,
+    wallMs: 900,
+    usable: 2,
+    excess: 0.1,
+    slowdown: 1.4,
+    effParallelism: 1.43,
+    cpuFactor: 1,
+    cpuPairs: 0,
+    fit: { a: 1.3, b: 1, weight: 0.5 },
+    loadPairs: 0,
+    rawCpuMs: 1200,
+    cpuMs: 1200,
+    sampleWallMs: 700,
+    processors: 2,
+    nproc: 2,
+    load1: 4.3,
+    stealShare: 0,
+    load: 0.2,
+    loadBasis: 'recent' as const,
+    recentLoad: 0.2,
+    loadWindowMs: 350,
+    excludedMs: 60,
+  };
+  const call = {
+    ...newCall('r3', ['/t', '/o.img'], 'override', 'auto'),
+    predicted: { label: 'zstd-1-b1M/p2', buildMs: 900, imageBytes: 10, cpuMs: 1200, wall },
+  };
+  await reportCall(memory, call, { wallMs: 950, cpuMs: 1150, imageBytes: 10, exitCode: 0 }, 'host1');
+  const rec = map.get(calibrationKey('host1')) as { pairs: Record<string, unknown>[] };
+  assert.equal(rec.pairs[0]?.recentLoad, 0.2);
+  assert.equal(rec.pairs[0]?.loadWindowMs, 350);
+  assert.equal(rec.pairs[0]?.load1, 4.3, 'the 1-minute load is kept as evidence');
+  const { calibrate, loadPairs } = await import('../../src/learning/wall-calibration.js');
+  assert.equal(calibrate(loadPairs(rec.pairs), 'zstd', [], 'recent').fit.weight, 1, 'read on its basis');
+  assert.equal(calibrate(loadPairs(rec.pairs), 'zstd', [], 'load1').fit.weight, 0);
+});

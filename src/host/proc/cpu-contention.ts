@@ -13,6 +13,18 @@ export interface CpuStatMark {
   procsRunning: number;
 }
 
+/** Other work over the seconds before a decision (cpu-recent.ts). */
+export interface RecentLoad {
+  /** Other work in CPUs over the window (its runnable tasks, when the CPUs were saturated). */
+  load: number;
+  windowMs: number;
+  /** Busy share of all CPUs over the window, everything included. */
+  busyShare: number;
+  /** CPU of this process and of the caller inside the window, left out of `load`. */
+  selfMs: number;
+  callerMs: number;
+}
+
 export interface CpuContention {
   nproc: number;
   load1: number;
@@ -25,6 +37,8 @@ export interface CpuContention {
   idleShare: number | null;
   windowMs: number;
   at: string;
+  /** Other work over the last seconds (cpu-recent.ts), when a window was known. */
+  recent?: RecentLoad | null;
 }
 
 /** One reading of /proc/stat's aggregate line and procs_running; null when it cannot be read. */

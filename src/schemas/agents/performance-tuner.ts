@@ -23,6 +23,8 @@ export const adviseInput = z.object({
   mode: tuneModeSchema.default('auto'),
   /** The options that would run without the tuner (a builder's default): anchors aggressive's size bound. */
   baseline: z.array(z.string().max(4096)).max(10_000).optional(),
+  /** The asking process (the shim, on this host): the load window starts after it started. */
+  pid: z.number().int().positive().optional(),
 });
 export const reportInput = z.object({
   callId: z.string().min(1).max(100),
@@ -91,6 +93,11 @@ const wallBasisSchema = z.object({
   stealShare: z.number(),
   procsRunning: z.number().optional(),
   idleShare: z.number().nullable().optional(),
+  load: z.number().optional(),
+  loadBasis: z.enum(['recent', 'load1']).optional(),
+  recentLoad: z.number().optional(),
+  loadWindowMs: z.number().optional(),
+  excludedMs: z.number().optional(),
 });
 const sampleRunSchema = z.object({
   label: z.string(),
