@@ -1,9 +1,10 @@
-// A build holds its chroot's target lock while it runs: a real Unmounter teardown and a real Cleaner
-// clean of that tree (the reactor's two requests for a tree it judged stale), and a person's
-// `isoswarm cleanup`, are refused while the build is active, and the tree and the build survive.
-// A second run on the tree is refused. The run's own post-task then tears down and deletes the tree
-// (no deadlock with its own lock). A run on a tree whose target lock a cleanup holds is refused (exit
-// 3) and its build never starts.
+// A build holds a build lock on its chroot while it runs: a real Unmounter teardown and a real
+// Cleaner clean of that tree (the reactor's two requests for a tree it judged stale), a clean of a dir
+// inside it, and a person's `isoswarm cleanup`, are refused while the build is active, and the tree
+// and the build survive. A second run on the tree is refused. The run's own post-task then tears down
+// and deletes the tree (no deadlock with its own lock). The build's own script may unmount its chroot
+// (its run id lets it by); another run id may not. A run on a tree whose target lock a cleanup holds
+// is refused (exit 3) and its build never starts.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -95,6 +96,21 @@ describe("a build holds its chroot's lock", { skip: needsRoot() }, () => {
             { targets: [{ path: chroot, kind: 'tree' }], trigger: 'disk alert' },
             60_000,
           ),
+        );
+        // A dir inside the building chroot is part of that build.
+        const inner = await replyOrRefusal(
+          requestEndpoint<Reply>(
+            nc,
+            'isoswarm',
+            'cleaner',
+            'clean',
+            { targets: [{ path: `${chroot}/var/lib`, kind: 'tree' }] },
+            60_000,
+          ),
+        );
+        assert.match(
+          inner.result?.targets?.[0]?.reason ?? JSON.stringify(inner),
+          /\/var\/lib is inside .*\/tree, in use by a build: run locked-/,
         );
         assert.equal(cl.result?.targets?.[0]?.status, 'refused', JSON.stringify(cl));
         assert.match(

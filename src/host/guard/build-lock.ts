@@ -10,6 +10,7 @@
 // did (the cleanup is refused): no interleaving deletes a tree under a starting build.
 import { createHash } from 'node:crypto';
 import { createConnection } from 'node:net';
+import { dirname } from 'node:path';
 import { acquireNamedLock, acquireTargetLock, type TargetLock } from './target-lock.js';
 
 export type BuildLockRole = 'run' | 'guardian';
@@ -43,19 +44,34 @@ function probe(name: string, timeoutMs = 500): Promise<{ held: boolean; says: st
   });
 }
 
+/** `/a/b/c` -> `/a/b`, `/a` (not `/`: no build runs in the host's root). */
+function ancestorsOf(path: string): string[] {
+  const out: string[] = [];
+  for (let d = dirname(path); d !== '/' && d !== path && d !== '.'; d = dirname(d)) out.push(d);
+  return out;
+}
+
 /**
- * Why a build keeps `realTarget` from being torn down or deleted now, or null when no build holds it.
- * `forRun`: the request comes from that run's own build (its script calling isoswarm on its chroot),
- * so that run's lock does not refuse it. The run id is not a secret: this guards against races and
- * mistakes, not against a root user who means it.
+ * Why a build keeps `realTarget` from being torn down or deleted now, or null when no build holds it
+ * or a tree around it (a dir inside a building chroot is part of that build). `forRun`: the request
+ * comes from that run's own build (its script calling isoswarm on its chroot), so that run's lock does
+ * not refuse it. The run id is not a secret: this guards against races and mistakes, not against a
+ * root user who means it.
  */
-export async function buildInTree(realTarget: string, forRun?: string): Promise<string | null> {
-  for (const role of ['guardian', 'run'] as const) {
-    const p = await probe(buildLockName(realTarget, role));
-    if (p.held && forRun && p.says?.startsWith(`run ${forRun} (`)) continue;
-    if (p.held)
-      return `${realTarget} is in use by a build: ${p.says ?? `its ${role === 'run' ? 'run' : "run's guardian"} holds the build lock`}`;
-  }
+export async function buildInTree(
+  realTarget: string,
+  forRun?: string,
+  opts: { around?: boolean } = {},
+): Promise<string | null> {
+  for (const tree of opts.around === false ? [realTarget] : [realTarget, ...ancestorsOf(realTarget)])
+    for (const role of ['guardian', 'run'] as const) {
+      const p = await probe(buildLockName(tree, role));
+      if (!p.held || (forRun && p.says?.startsWith(`run ${forRun} (`))) continue;
+      const who = p.says ?? `its ${role === 'run' ? 'run' : "run's guardian"} holds the build lock`;
+      return tree === realTarget
+        ? `${realTarget} is in use by a build: ${who}`
+        : `${realTarget} is inside ${tree}, in use by a build: ${who}`;
+    }
   return null;
 }
 
@@ -69,7 +85,8 @@ export async function takeRunBuildLock(realTarget: string, label: string): Promi
   const target = await acquireTargetLock(realTarget);
   if (!target) return { ok: false, reason: `a cleanup or teardown of ${realTarget} is running` };
   try {
-    const using = await buildInTree(realTarget);
+    // Only this very tree: a build inside another build's chroot is that build's own business.
+    const using = await buildInTree(realTarget, undefined, { around: false });
     if (using) return { ok: false, reason: using };
     const lock = await acquireNamedLock(buildLockName(realTarget, 'run'), label);
     return lock ? { ok: true, lock } : { ok: false, reason: `another run is starting on ${realTarget}` };
