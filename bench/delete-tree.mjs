@@ -170,9 +170,10 @@ try {
     }
   }
 } finally {
-  // A loop device lets go of its image (on the tmpfs) a moment after its umount: retry.
+  // A loop device lets go of its image (on the tmpfs) a moment after its umount: retry (at load 7
+  // once more than 5 s).
   for (const m of mounted)
-    for (let i = 0; i < 50 && spawnSync('umount', [m]).status !== 0; i++) spawnSync('sleep', ['0.1']);
+    for (let i = 0; i < 300 && spawnSync('umount', [m]).status !== 0; i++) spawnSync('sleep', ['0.1']);
   spawnSync('rm', ['-rf', '--one-file-system', `${scratch}/tmpfs`, `${scratch}/ext4`]);
   rmdirSync(scratch);
 }
