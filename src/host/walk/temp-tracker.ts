@@ -14,7 +14,7 @@ export interface TempTrackerOptions {
   budgetEntries?: number;
   /** Most wall time spent in one tick, in ms (checked every few entries; default 1). */
   budgetMs?: number;
-  /** The same for the ticks of the very first pass (default 0.3, or budgetMs when that is given). */
+  /** The same for the ticks of the very first pass (default 0.5, or budgetMs when that is given). */
   firstPassBudgetMs?: number;
   /** Pause between the start of one pass and the start of the next (default 10 s). */
   checkIntervalMs?: number;
@@ -118,9 +118,9 @@ export class TempTracker {
     // directory's stamp moves); the Monitor samples CPU and memory every second, the tree slower.
     // 1 ms a tick caps the walks at 0.1 % of a core at 1 Hz. The first walk meets a cold JIT and
     // leaves garbage (a Stats and four Dates per entry) collected outside the budget, about 2.3x
-    // the budget in all (bench/monitor-bench): at 0.3 ms a tick it adds ~0.07 % to an agent whose
-    // first minute costs 0.23 % with nothing to walk. A 20k-entry /tmp is then complete after
-    // ~6 min (`complete` is false until then); later passes go at 1 ms a tick.
+    // the budget in all (bench/monitor-bench): at 0.5 ms a tick it adds ~0.1 % to an agent whose
+    // first minute costs ~0.1 % with nothing to walk. A 20k-entry /tmp is then complete after
+    // ~3.5 min (`complete` is false until then); later passes go at 1 ms a tick.
     this.o = {
       budgetEntries: 2000,
       budgetMs: 1,
@@ -128,7 +128,7 @@ export class TempTracker {
       fullRefreshMs: 300_000,
       ...opts,
       // A caller that sets its own budget gets it for the first pass too.
-      firstPassBudgetMs: opts.firstPassBudgetMs ?? opts.budgetMs ?? 0.3,
+      firstPassBudgetMs: opts.firstPassBudgetMs ?? opts.budgetMs ?? 0.5,
     };
     this.root = newNode(path.replace(/\/+$/, '') || '/');
   }
