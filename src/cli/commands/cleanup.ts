@@ -78,7 +78,7 @@ export function registerCleanup(program: Command, globals: () => GlobalOptions):
           // 1. Plans first, changing nothing: what the policy refuses is never touched at all.
           const plans: Record<string, TeardownReply> = {};
           for (const t of trees)
-            plans[t.path] = await c.callRoute(ctx, nc, 'teardown', { target: t.path, dryRun: true });
+            plans[t.path] = await c.callRoute(ctx, nc, 'teardown', { target: t.path, dryRun: true, forRun });
           const refusedByPolicy = trees
             .filter((t) => plans[t.path]?.plan.refused)
             .map((t) => ({ path: t.path, status: 'refused', reason: plans[t.path]!.plan.refused!.reason }));
