@@ -1,12 +1,15 @@
 // A teardown or clean of a dir that *contains* a building chroot is refused too, whatever name it is
 // given (a symlink to it included): the Unmounter's teardown and the Cleaner's clean (the reactor's
-// requests), `isoswarm cleanup` and `isoswarm unmount`, and their dry runs, which show the same refusal.
+// requests), `isoswarm cleanup` and `isoswarm unmount`, their dry runs, which show the same refusal, and
+// the MCP server's plans and actions.
 // The build keeps its tree and its mount until its own post-task takes them apart; after that the
 // parent can be cleaned. A run starting inside a dir whose cleanup holds the target lock is refused.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { requestEndpoint } from '../../src/bus/request.js';
 import { acquireTargetLock } from '../../src/host/guard/target-lock.js';
 import { readMountinfo } from '../../src/host/mounts/mountinfo.js';
@@ -46,7 +49,9 @@ describe('a build in a dir keeps a cleanup or teardown of that dir out', { skip:
     assert.equal(up.code, 0, up.stderr);
   });
   after(() => {
-    for (const t of tags) for (const pid of tagged(`0.${t}`)) process.kill(pid, 'SIGKILL');
+    // The build's shell (its command line is the interpreter, then the script) and its sleeps.
+    for (const t of [`sh\0${work}/build.sh\0`, ...tags.map((t) => `0.${t}`)])
+      for (const pid of tagged(t)) process.kill(pid, 'SIGKILL');
     cliSync(env, ['unmount', `${work}/builds/tree`], undefined, 60_000);
     teardownHome(home);
     removeScratch(work);
@@ -111,12 +116,30 @@ describe('a build in a dir keeps a cleanup or teardown of that dir out', { skip:
         assert.equal(r.code, 3, `${cmd.join(' ')}: ${r.stdout}${r.stderr}`);
         assert.match(r.stdout + r.stderr, CONTAINS, cmd.join(' '));
       }
+      // The MCP server's plans and actions go to the same agents: the same refusal.
+      writeFileSync(`${work}/actions.json`, JSON.stringify({ claude: { mcpActions: true } }));
+      const transport = new StdioClientTransport({
+        command: process.execPath,
+        args: [CLI, 'mcp'],
+        env: { ...env, ISOSWARM_CONFIG: `${work}/actions.json` } as Record<string, string>,
+        stderr: 'pipe',
+      });
+      const mcp = new Client({ name: 'isoswarm-test', version: '1.0.0' });
+      await mcp.connect(transport);
+      try {
+        for (const name of ['unmount_plan', 'cleanup_plan', 'unmount', 'cleanup']) {
+          const r = (await mcp.callTool({ name, arguments: { target: parent } })) as { content: { text: string }[] };
+          assert.match(r.content[0]?.text ?? '', CONTAINS, `mcp ${name}: ${JSON.stringify(r)}`);
+        }
+      } finally {
+        await mcp.close();
+      }
       assert.ok(await mounted(), "the build's mount is still there");
       assert.equal(readFileSync(`${chroot}/scratch/data`, 'utf8'), 'inmount\n');
       assert.equal(readFileSync(`${chroot}/var/lib/data`, 'utf8'), 'payload\n', 'the tree is intact');
       assert.equal(readFileSync(`${parent}/old/file`, 'utf8'), 'old\n', 'nothing else in the parent was deleted');
       assert.equal(child.exitCode, null, `the run is still going: ${io}`);
-      assert.ok(tagged(`0.${tag}`).length > 0, 'the build is still running');
+      assert.ok(tagged(`sh\0${work}/build.sh\0`).length > 0, 'the build is still running');
     } finally {
       writeFileSync(go, '');
     }
