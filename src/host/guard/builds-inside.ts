@@ -32,7 +32,8 @@ export async function boundBuildLockNames(): Promise<{ name: string; hash: strin
  */
 export async function buildInside(realTarget: string, forRun?: string): Promise<string | null> {
   for (const { name, hash } of await boundBuildLockNames()) {
-    const p = await probeLock(name);
+    // A long wait: a live holder slowed by load must not read as silent and refuse an unrelated dir.
+    const p = await probeLock(name, 5000);
     if (!p.held || (forRun && p.says?.startsWith(`run ${forRun} (`))) continue;
     const known = p.tree !== null && createHash('sha256').update(p.tree).digest('hex') === hash;
     if (!known)
