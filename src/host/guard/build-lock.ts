@@ -8,6 +8,8 @@
 // The Cleaner and the Unmounter check both names while they hold the target lock; a run takes its name
 // while it holds the target lock too. So either the cleanup came first (the run is refused) or the run
 // did (the cleanup is refused): no interleaving deletes a tree under a starting build.
+// A dir around a building chroot is checked too: its builds are found from their bound lock names
+// (builds-inside.ts), and a starting run looks for a target lock held on a dir around its tree.
 import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
 import { acquireNamedLock, acquireTargetLock, lockName, type TargetLock } from './target-lock.js';
