@@ -101,6 +101,13 @@ async function planOne(
   plan.target = { path: r.path, fileId: r.fileId };
   const under = mounts.filter((m) => isAtOrUnder(m.mountPoint, r.path));
   plan.mounts = under.map(mountReport);
+  // The refusals the real clean makes after planning, shown by the plan too (a dry run sees them);
+  // a build in or around the tree first: its mounts are its own, not something to unmount.
+  const lock = await acquireTargetLock(r.path);
+  if (!lock)
+    return { ...plan, refused: { code: 'locked', reason: `another cleanup or teardown of ${r.path} is running` } };
+  const using = await buildInTree(r.path, opts.forRun).finally(() => lock.release());
+  if (using) return { ...plan, refused: { code: 'locked', reason: using } };
   const blocking = blockingMounts(mounts, r.path, input.kind);
   if (blocking.length > 0) {
     const list = blocking.map((m) => `${JSON.stringify(m.mountPoint)} (${m.fsType} from ${m.source})`).join(', ');
@@ -117,12 +124,6 @@ async function planOne(
       refused: { code: 'pseudo-fs', reason: `${r.path} is on a pseudo file system (${fsType}/${statType})` },
     };
   }
-  // The refusals the real clean makes after planning, shown by the plan too (a dry run sees them).
-  const lock = await acquireTargetLock(r.path);
-  if (!lock)
-    return { ...plan, refused: { code: 'locked', reason: `another cleanup or teardown of ${r.path} is running` } };
-  const using = await buildInTree(r.path, opts.forRun).finally(() => lock.release());
-  if (using) return { ...plan, refused: { code: 'locked', reason: using } };
   if (opts.lazyMarkerDir) {
     const lazy = await lazyDetachBlocks(opts.lazyMarkerDir, r.path, undefined, { readOnly: true }).catch((e: Error) => [
       { reason: `cannot check for lazy detaches: ${e.message}` },

@@ -39,7 +39,14 @@ export function unmounterEndpoints(ctx: AgentContext): EndpointMap {
       handler: async ({ target, dryRun, graceMs, allowLazy, forRun }) => {
         const homes = await readHomeDirs();
         const plan = await planTeardown(target, policy, homes);
-        if (dryRun) return { plan, text: formatPlan(plan), result: null };
+        if (dryRun) {
+          // The refusal the real teardown would make for a build in or around the tree, shown by the dry run.
+          const using = plan.target
+            ? await buildInTree(plan.target.path, forRun).catch((e: Error) => `cannot check for a build: ${e.message}`)
+            : null;
+          if (using && !plan.refused) plan.refused = { code: 'locked', reason: using };
+          return { plan, text: formatPlan(plan), result: null };
+        }
         let result: TeardownResult;
         let decisions: LearningEvent[] = [];
         if (plan.refused || !plan.target) {

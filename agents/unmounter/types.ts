@@ -16,7 +16,7 @@ export interface TeardownPlan {
   /** Canonical path and "dev:ino" when resolution and the policy allowed it. */
   target: { path: string; fileId: string } | null;
   /** Set when the target is refused: nothing will be done. */
-  refused: { code: RefusalCode; reason: string } | null;
+  refused: { code: RefusalCode | 'locked'; reason: string } | null;
   /** Processes rooted in the chroot: they get SIGTERM, then SIGKILL. */
   processes: ProcessInfo[];
   /** Processes outside the chroot using files inside it: reported only, never signalled. */

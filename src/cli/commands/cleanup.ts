@@ -42,7 +42,7 @@ export function registerCleanup(program: Command, globals: () => GlobalOptions):
   program
     .command('cleanup [targets...]')
     .description(
-      'take build trees apart and delete them by policy, never across a mount; with no targets: AILINUX_BUILD_CHROOT_DIR, AILINUX_BUILD_TEMP_DIR and config cleanup.targets. Exit 0 done, 3 refused, 1 failed',
+      'take build trees apart and delete them by policy, never across a mount; with no targets: AILINUX_BUILD_CHROOT_DIR, AILINUX_BUILD_TEMP_DIR and config cleanup.targets. A target that is, or contains, the chroot of a running `isoswarm run` is refused as a whole (nothing in it touched; --dry-run shows it). Exit 0 done, 3 refused, 1 failed',
     )
     .option('--dry-run', 'print the plan (processes, mounts in order, trees with sizes) and change nothing')
     .option('--force', 'do not ask before a large delete on a terminal (never widens the path policy)')
@@ -78,7 +78,7 @@ export function registerCleanup(program: Command, globals: () => GlobalOptions):
           // 1. Plans first, changing nothing: what the policy refuses is never touched at all.
           const plans: Record<string, TeardownReply> = {};
           for (const t of trees)
-            plans[t.path] = await c.callRoute(ctx, nc, 'teardown', { target: t.path, dryRun: true });
+            plans[t.path] = await c.callRoute(ctx, nc, 'teardown', { target: t.path, dryRun: true, forRun });
           const refusedByPolicy = trees
             .filter((t) => plans[t.path]?.plan.refused)
             .map((t) => ({ path: t.path, status: 'refused', reason: plans[t.path]!.plan.refused!.reason }));

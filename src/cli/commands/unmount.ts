@@ -28,7 +28,7 @@ export function registerUnmount(program: Command, globals: () => GlobalOptions):
   program
     .command('unmount <root>')
     .description(
-      'take a chroot apart: end processes rooted in it (TERM, grace, KILL), unmount everything under it children first, detach its loop devices, verify. Exit 0 done, 3 refused, 1 failed',
+      'take a chroot apart: end processes rooted in it (TERM, grace, KILL), unmount everything under it children first, detach its loop devices, verify. Refused when it is, or contains, the chroot of a running `isoswarm run` (--dry-run shows it). Exit 0 done, 3 refused, 1 failed',
     )
     .option('--dry-run', 'print the plan and change nothing')
     .option('--grace-ms <ms>', 'wait this long after SIGTERM before SIGKILL', (v) => Number(v))

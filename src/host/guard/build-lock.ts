@@ -8,40 +8,18 @@
 // The Cleaner and the Unmounter check both names while they hold the target lock; a run takes its name
 // while it holds the target lock too. So either the cleanup came first (the run is refused) or the run
 // did (the cleanup is refused): no interleaving deletes a tree under a starting build.
+// A dir around a building chroot is checked too: its builds are found from their bound lock names
+// (builds-inside.ts), and a starting run looks for a target lock held on a dir around its tree.
 import { createHash } from 'node:crypto';
-import { createConnection } from 'node:net';
 import { dirname } from 'node:path';
-import { acquireNamedLock, acquireTargetLock, type TargetLock } from './target-lock.js';
+import { acquireNamedLock, acquireTargetLock, lockName, type TargetLock } from './target-lock.js';
+import { buildInside } from './builds-inside.js';
+import { holderAnswer, probeLock } from './lock-probe.js';
 
 export type BuildLockRole = 'run' | 'guardian';
 
 export function buildLockName(realTarget: string, role: BuildLockRole): string {
   return `isoswarm-build-${createHash('sha256').update(realTarget).digest('hex')}-${role}`;
-}
-
-/**
- * Whether a lock name is held, by connecting to it (a bound name accepts the connection even when its
- * holder is stopped; binding it to test would keep out a holder taking it in that instant), and what
- * the holder says it is (null when it is silent within the time).
- */
-function probe(name: string, timeoutMs = 500): Promise<{ held: boolean; says: string | null }> {
-  return new Promise((resolve) => {
-    let text = '';
-    let connected = false;
-    const sock = createConnection({ path: `\0${name}` });
-    const done = (held: boolean) => {
-      clearTimeout(timer);
-      sock.destroy();
-      resolve({ held, says: text || null });
-    };
-    const timer = setTimeout(() => done(connected), timeoutMs);
-    sock.setEncoding('utf8');
-    sock.on('connect', () => (connected = true));
-    sock.on('data', (d: string) => (text += d));
-    sock.on('end', () => done(true));
-    // Refused: nobody holds the name. Any other failure is taken as held (when in doubt, refuse).
-    sock.on('error', (e: NodeJS.ErrnoException) => done(connected || e.code !== 'ECONNREFUSED'));
-  });
 }
 
 /** `/a/b/c` -> `/a/b`, `/a` (not `/`: no build runs in the host's root). */
@@ -65,14 +43,15 @@ export async function buildInTree(
 ): Promise<string | null> {
   for (const tree of opts.around === false ? [realTarget] : [realTarget, ...ancestorsOf(realTarget)])
     for (const role of ['guardian', 'run'] as const) {
-      const p = await probe(buildLockName(tree, role));
+      const p = await probeLock(buildLockName(tree, role));
       if (!p.held || (forRun && p.says?.startsWith(`run ${forRun} (`))) continue;
       const who = p.says ?? `its ${role === 'run' ? 'run' : "run's guardian"} holds the build lock`;
       return tree === realTarget
         ? `${realTarget} is in use by a build: ${who}`
         : `${realTarget} is inside ${tree}, in use by a build: ${who}`;
     }
-  return null;
+  // A build in a tree below: a teardown would end its processes and unmount its mounts, a clean delete it.
+  return opts.around === false ? null : buildInside(realTarget, forRun);
 }
 
 export type BuildLockResult = { ok: true; lock: TargetLock } | { ok: false; reason: string };
@@ -88,8 +67,16 @@ export async function takeRunBuildLock(realTarget: string, label: string): Promi
     // Only this very tree: a build inside another build's chroot is that build's own business.
     const using = await buildInTree(realTarget, undefined, { around: false });
     if (using) return { ok: false, reason: using };
-    const lock = await acquireNamedLock(buildLockName(realTarget, 'run'), label);
-    return lock ? { ok: true, lock } : { ok: false, reason: `another run is starting on ${realTarget}` };
+    const lock = await acquireNamedLock(buildLockName(realTarget, 'run'), holderAnswer(label, realTarget));
+    if (!lock) return { ok: false, reason: `another run is starting on ${realTarget}` };
+    // A cleanup or teardown of a dir around the tree takes that dir's target lock, then looks for builds
+    // inside it; this run holds its name first, then looks for such a lock: one of the two sees the other.
+    for (const dir of ancestorsOf(realTarget))
+      if ((await probeLock(lockName(dir))).held) {
+        await lock.release();
+        return { ok: false, reason: `a cleanup or teardown of ${dir}, which contains ${realTarget}, is running` };
+      }
+    return { ok: true, lock };
   } finally {
     await target.release();
   }
@@ -97,5 +84,5 @@ export async function takeRunBuildLock(realTarget: string, label: string): Promi
 
 /** The guardian's build lock, taken while the run's CLI still holds its own. */
 export async function takeGuardianBuildLock(realTarget: string, label: string): Promise<TargetLock | null> {
-  return acquireNamedLock(buildLockName(realTarget, 'guardian'), label);
+  return acquireNamedLock(buildLockName(realTarget, 'guardian'), holderAnswer(label, realTarget));
 }

@@ -1,0 +1,45 @@
+// The builds running *inside* a tree. Build lock names are hashes of the exact chroot path, so a parent
+// cannot be checked by name: the held build locks are found in the kernel's list of unix sockets
+// (/proc/net/unix, which lists every bound abstract name of this network namespace, the one every
+// isoswarm process shares) and each holder is asked which tree it guards. The answer is trusted only
+// when the name is that tree's own lock name. Found from the locks themselves, so a run that has taken
+// its lock but not yet registered is seen too.
+import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { isAtOrUnder } from '../fs/paths.js';
+import { probeLock } from './lock-probe.js';
+
+// Shown with '@' for each NUL: the leading one, and the padding Node binds the name with.
+const BUILD_LOCK = /^@(isoswarm-build-([0-9a-f]{64})-(?:run|guardian))@*$/;
+
+/** The build lock names bound right now (each once; a holder's accepted connections repeat its name). */
+export async function boundBuildLockNames(): Promise<{ name: string; hash: string }[]> {
+  const text = await readFile('/proc/net/unix', 'utf8');
+  const out = new Map<string, string>();
+  for (const line of text.split('\n').slice(1)) {
+    // Num RefCount Protocol Flags Type St Inode Path: a build lock's name has no spaces.
+    const path = line.trim().split(/\s+/)[7];
+    const m = path ? BUILD_LOCK.exec(path) : null;
+    if (m) out.set(m[1]!, m[2]!);
+  }
+  return [...out].map(([name, hash]) => ({ name, hash }));
+}
+
+/**
+ * Why a build running in a tree strictly inside `realTarget` keeps it from being torn down or deleted
+ * now, or null. A holder that does not say its tree (stopped, or not an isoswarm build) cannot be ruled
+ * out, so it refuses too. `forRun`: that run's own locks let the request by.
+ */
+export async function buildInside(realTarget: string, forRun?: string): Promise<string | null> {
+  for (const { name, hash } of await boundBuildLockNames()) {
+    // A long wait: a live holder slowed by load must not read as silent and refuse an unrelated dir.
+    const p = await probeLock(name, 5000);
+    if (!p.held || (forRun && p.says?.startsWith(`run ${forRun} (`))) continue;
+    const known = p.tree !== null && createHash('sha256').update(p.tree).digest('hex') === hash;
+    if (!known)
+      return `a build lock (${name}) is held by a process that did not say which tree it guards (a stopped run?), so it cannot be ruled out that its tree is inside ${realTarget}`;
+    if (p.tree !== realTarget && isAtOrUnder(p.tree!, realTarget))
+      return `${realTarget} contains ${p.tree}, in use by a build: ${p.says ?? 'its run holds the build lock'}`;
+  }
+  return null;
+}
