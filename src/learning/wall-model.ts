@@ -112,17 +112,21 @@ function round3(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
 
-/** Median of measured/predicted CPU ratios (the sample's CPU misjudging the full build's), clamped. */
+/**
+ * Median of measured/predicted CPU ratios (the sample's CPU misjudging the full build's), clamped.
+ * The sample's own prediction is one more vote (ratio 1): the CPU time of identical short builds
+ * moves by 20 % and more, so one or two builds should not move the factor all the way.
+ */
 export function cpuFactorOf(pairs: readonly { predictedCpuMs: number; measuredCpuMs: number }[]): {
   factor: number;
   pairs: number;
 } {
-  const r = pairs
+  const measured = pairs
     .filter((p) => p.predictedCpuMs > 0 && p.measuredCpuMs > 0)
-    .map((p) => p.measuredCpuMs / p.predictedCpuMs)
-    .sort((x, y) => x - y);
-  if (r.length === 0) return { factor: 1, pairs: 0 };
+    .map((p) => p.measuredCpuMs / p.predictedCpuMs);
+  if (measured.length === 0) return { factor: 1, pairs: 0 };
+  const r = [...measured, 1].sort((x, y) => x - y);
   const m = Math.floor(r.length / 2);
   const med = r.length % 2 ? (r[m] as number) : ((r[m - 1] as number) + (r[m] as number)) / 2;
-  return { factor: round3(clamp(med, [0.33, 3])), pairs: r.length };
+  return { factor: round3(clamp(med, [0.33, 3])), pairs: measured.length };
 }

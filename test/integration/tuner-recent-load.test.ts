@@ -66,7 +66,7 @@ test("a busy phase before the caller started is outside the window; the caller's
     await sleep(1000);
     await stop(phase);
     // The build's next step: a process that itself burns a little CPU, then waits for the answer.
-    const caller = spawn('/bin/sh', ['-c', 'i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; sleep 60'], {
+    const caller = spawn('/bin/sh', ['-c', 'i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; exec sleep 60'], {
       stdio: 'ignore',
     });
     children.push(caller);

@@ -116,6 +116,7 @@ test('the fit reads only pairs whose load was measured the same way; the CPU fac
   const byRecent = calibrate([recent, old], 'zstd', [], 'recent');
   assert.equal(byRecent.fit.weight, 1);
   assert.equal(byRecent.loadPairs, 2);
-  assert.equal(byRecent.cpuFactor, 1.5, 'median of x1 and x2');
+  assert.equal(byRecent.cpuFactor, 1, "median of x1, x2 and the sample's own vote x1");
+  assert.equal(calibrate([old], 'zstd').cpuFactor, 1.5, 'one build at x2 moves the factor halfway');
   assert.equal(calibrate([recent], 'zstd', [], 'load1').fit.weight, 0, 'the prior alone');
 });
