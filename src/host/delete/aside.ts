@@ -61,7 +61,7 @@ export async function deleteAside(
   let early: FindSet | undefined;
   try {
     // The finds (if any) start now; "go" waits for the checks made on the tree once moved aside.
-    early = startFindsEarly(parentFd, realPath, opts);
+    early = await startFindsEarly(parentFd, realPath, opts);
     const moved = await moveAsideIn(parentFd, realPath, journal, { expectFileId: opts.fileId });
     if (!moved.ok || !moved.trashPath) return moved.changed ? { moved, changed: moved.reason } : { moved };
     await opts.onMoved?.(moved.trashPath);

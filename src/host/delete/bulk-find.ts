@@ -23,7 +23,7 @@ import { availableParallelism } from 'node:os';
 import { childViewRefusal, hostMountsUnder } from './find-checks.js';
 import type { Tally } from './walk-state.js';
 import { bulkTools, bulkUnavailable } from './find-child.js';
-import { endFinds, startFinds, type FindSet } from './find-set.js';
+import { endFinds, startFinds, type FindSet, type StartHooks } from './find-set.js';
 
 export { bulkToolsAvailable, bulkUnavailable } from './find-child.js';
 
@@ -34,7 +34,7 @@ export type BulkOutcome =
   | { ran: true; tally: Tally; exitCodes: (number | null)[]; stderr: string; mountsChanged: string | null }
   | { ran: false; why: string };
 
-export interface BulkHooks {
+export interface BulkHooks extends StartHooks {
   /** Right before child `i`'s namespace check (tests change that child's namespace here). */
   beforeCheck?(pid: number, i: number): void;
   /** After every child passed its check, before the host's mountinfo is read for "go". */
@@ -84,13 +84,15 @@ async function runFinds(
     return { ran: false, why: why ?? 'no tools' };
   }
   if ((started?.children.length ?? k) === 0) return { ran: false, why: 'nothing to remove' };
-  const set = started ?? startFinds(t, rootFd, k);
+  let set = started;
   try {
+    // A start that throws has ended the children it started (find-set.ts).
+    set ??= await startFinds(t, rootFd, k, hooks);
     return await goWhenChecked(set, rootPath, fileId, groupsOf, onTally, hooks, meanwhile);
   } finally {
     // Every child has exited when the delete returns (the ones never given "go" are killed first).
     // (A child that outlived even SIGKILL is reported by the caller that owns the set: deleteAside.)
-    await set.end();
+    await set?.end();
   }
 }
 

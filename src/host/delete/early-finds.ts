@@ -9,7 +9,7 @@ import { closeSync } from 'node:fs';
 import { basename } from 'node:path';
 import { findsFor } from './bulk-choice.js';
 import { bulkTools, bulkUnavailable } from './find-child.js';
-import { startFinds, type FindSet } from './find-set.js';
+import { startFinds, type FindSet, type StartHooks } from './find-set.js';
 import { fileIdOfFd } from '../fs/open-nofollow.js';
 import { openDirAtSync } from '../fs/open-nofollow-sync.js';
 import { mountIdOfFd } from '../fs/dir-fd.js';
@@ -19,13 +19,18 @@ export interface EarlyChoice {
   method?: 'auto' | 'walker';
   mountPoints?: Set<string>;
   expectedEntries?: number;
+  bulkHooks?: StartHooks;
 }
 
 /**
  * The finds deleteTreeIn will want for `realPath` (an entry of `parentFd`), started now in it;
  * undefined when it will want none, or the tree is not the planned one (the move-aside refuses).
  */
-export function startFindsEarly(parentFd: number, realPath: string, o: EarlyChoice): FindSet | undefined {
+export async function startFindsEarly(
+  parentFd: number,
+  realPath: string,
+  o: EarlyChoice,
+): Promise<FindSet | undefined> {
   if ((o.method ?? 'auto') !== 'auto' || (o.mountPoints?.size ?? 0) > 0) return undefined;
   const k = findsFor(o.expectedEntries);
   const t = bulkUnavailable() === null ? bulkTools() : null;
@@ -39,7 +44,7 @@ export function startFindsEarly(parentFd: number, realPath: string, o: EarlyChoi
   try {
     if (fileIdOfFd(fd) !== o.fileId || mountIdOfFd(fd) !== mountIdOfFd(parentFd)) return undefined;
     // Each child enters the folder at its start (the fd may be closed once spawn returned).
-    return startFinds(t, fd, k);
+    return await startFinds(t, fd, k, o.bulkHooks);
   } finally {
     closeSync(fd);
   }

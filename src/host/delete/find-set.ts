@@ -21,14 +21,35 @@ export interface FindSet {
   end(): Promise<number[]>;
 }
 
-export function startFinds(t: Tools, rootFd: number, k: number): FindSet {
+export interface StartHooks {
+  /** Right before child `i` is spawned in `rootFd` (tests make that spawn throw here). */
+  beforeSpawn?(i: number, rootFd: number): void;
+}
+
+/**
+ * Starts `k` children in `rootFd`. spawn throws (rather than emitting 'error') for ENOTDIR,
+ * ENOMEM and most other errors: the children already started are then killed and awaited here
+ * before the error goes on, since the caller never gets a set to end.
+ */
+export async function startFinds(t: Tools, rootFd: number, k: number, hooks: StartHooks = {}): Promise<FindSet> {
   const set: FindSet = {
     children: [],
     sink: () => undefined,
     going: new Set(),
     end: () => endFinds(set, set.children),
   };
-  for (let i = 0; i < k; i++) set.children.push(startChild(t, rootFd, (d) => set.sink(d)));
+  try {
+    for (let i = 0; i < k; i++) {
+      hooks.beforeSpawn?.(i, rootFd);
+      set.children.push(startChild(t, rootFd, (d) => set.sink(d)));
+    }
+  } catch (e) {
+    const alive = await set.end();
+    const still = alive.length > 0 ? `; find children still alive after SIGKILL: ${alive.join(', ')}` : '';
+    throw new Error(`find ${set.children.length + 1} of ${k} could not be started: ${String(e)}${still}`, {
+      cause: e,
+    });
+  }
   return set;
 }
 
