@@ -20,7 +20,7 @@
 // true only when the removal succeeded, so only entries actually removed are counted.
 import { readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { childViewRefusal, hostMountsUnder } from './find-checks.js';
+import { childViewRefusal, findMayTake, hostMountsUnder } from './find-checks.js';
 import type { Tally } from './walk-state.js';
 import { bulkTools, bulkUnavailable } from './find-child.js';
 import { endFinds, startFinds, type FindSet, type StartHooks } from './find-set.js';
@@ -41,6 +41,8 @@ export interface BulkHooks extends StartHooks {
   beforeGo?(): void;
   /** Right after "go" went to every child. */
   afterGo?(): void;
+  /** How many bytes of child `i`'s names are written (tests end a stream mid-name, as our death would). */
+  cutNames?(i: number, names: Buffer): number;
 }
 
 /** Work on this thread while the finds start (a few ms, far more on a loaded machine): the walker. */
@@ -152,9 +154,9 @@ async function goWhenChecked(
   };
   const poll = setInterval(look, POLL_MS);
   for (const [i, c] of children.entries()) {
-    const names = groups[i]!.flatMap((n) => [n, Buffer.of(0)]);
+    const names = Buffer.concat(groups[i]!.filter(findMayTake).flatMap((n) => [n, Buffer.of(0)]));
     set.going.add(c);
-    c.proc.stdin!.end(Buffer.concat(names));
+    c.proc.stdin!.end(names.subarray(0, hooks.cutNames?.(i, names) ?? names.length));
   }
   hooks.afterGo?.();
   let exitCodes: (number | null)[];
@@ -229,13 +231,13 @@ export async function removeInBulk(
 /**
  * The directory's entries (raw bytes: any name is passed as it is) in up to one group per
  * processor (a chroot's top level has a few big folders, so the finds share the work roughly).
- * null: it cannot be listed. Entries made after this listing are left to the walker.
+ * null: it cannot be listed. Entries made after this listing, or not findMayTake, are left to the walker.
  */
 function splitEntries(rootFd: number, maxFinds?: number): Buffer[][] | null {
   const k = Math.max(1, maxFinds ?? Math.min(4, availableParallelism()));
   let names: Buffer[];
   try {
-    names = readdirSync(`/proc/self/fd/${rootFd}`, { encoding: 'buffer' });
+    names = readdirSync(`/proc/self/fd/${rootFd}`, { encoding: 'buffer' }).filter(findMayTake);
   } catch {
     return null;
   }

@@ -1,5 +1,5 @@
-// The two checks that gate a find's "go" (bulk-find.ts): the child's own view of the tree, read
-// from its mount namespace, and the host's mounts at or under the tree.
+// The checks that gate a find's "go" (bulk-find.ts): the child's own view of the tree, read
+// from its mount namespace, the host's mounts at or under the tree, and the names it may be given.
 import { readFileSync, readlinkSync, statSync } from 'node:fs';
 import { parseMountinfo } from '../mounts/mountinfo.js';
 import { isAtOrUnder } from '../fs/paths.js';
@@ -27,4 +27,14 @@ export function childViewRefusal(pid: number, rootPath: string, fileId: string):
 export function hostMountsUnder(rootPath: string): Set<string> {
   const all = parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8'));
   return new Set(all.filter((m) => isAtOrUnder(m.mountPoint, rootPath)).map((m) => `${m.id} ${m.mountPoint}`));
+}
+
+/**
+ * Whether find may be given this name. Our death mid-write ends find's stdin mid-name, and find
+ * takes a last name without its NUL as a start point: any prefix of a name may reach find. A
+ * prefix of a name in the tree is the tree itself ("."), a sibling entry or nothing, except ".."
+ * (the folder holding the tree): names beginning with ".." are left to the walker.
+ */
+export function findMayTake(name: Buffer): boolean {
+  return !(name[0] === 0x2e && name[1] === 0x2e);
 }
