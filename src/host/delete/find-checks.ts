@@ -33,8 +33,9 @@ export function hostMountsUnder(rootPath: string): Set<string> {
  * Whether find may be given this name. Our death mid-write ends find's stdin mid-name, and find
  * takes a last name without its NUL as a start point: any prefix of a name may reach find. A
  * prefix of a name in the tree is the tree itself ("."), a sibling entry or nothing, except ".."
- * (the folder holding the tree): names beginning with ".." are left to the walker.
+ * (the folder holding the tree): names beginning with ".." are left to the walker, and so is "."
+ * (never listed, but as a name it would be the whole tree).
  */
 export function findMayTake(name: Buffer): boolean {
-  return !(name[0] === 0x2e && name[1] === 0x2e);
+  return name.length > 0 && !(name[0] === 0x2e && (name.length === 1 || name[1] === 0x2e));
 }
