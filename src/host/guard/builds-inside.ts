@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { isAtOrUnder } from '../fs/paths.js';
-import { probeLock } from './lock-probe.js';
+import { askBuildLocks } from './build-lock-ask.js';
 
 // Shown with '@' for each NUL: the leading one, and the padding Node binds the name with.
 const BUILD_LOCK = /^@(isoswarm-build-([0-9a-f]{64})-(?:run|guardian))@*$/;
@@ -31,15 +31,24 @@ export async function boundBuildLockNames(): Promise<{ name: string; hash: strin
  * out, so it refuses too. `forRun`: that run's own locks let the request by.
  */
 export async function buildInside(realTarget: string, forRun?: string): Promise<string | null> {
-  for (const { name, hash } of await boundBuildLockNames()) {
+  return buildInsideOf(new Set((await boundBuildLockNames()).map((b) => b.hash)), realTarget, forRun);
+}
+
+/**
+ * buildInside for the trees whose build lock names were seen bound (`hashes`, from one read of the
+ * list). Each tree's run name, then its guardian name, is asked whichever of them was seen: a run
+ * handing over to its guardian after the read has its guardian's name bound by the time its own is free.
+ */
+export async function buildInsideOf(hashes: Set<string>, realTarget: string, forRun?: string): Promise<string | null> {
+  for (const hash of hashes)
     // A long wait: a live holder slowed by load must not read as silent and refuse an unrelated dir.
-    const p = await probeLock(name, 5000);
-    if (!p.held || (forRun && p.says?.startsWith(`run ${forRun} (`))) continue;
-    const known = p.tree !== null && createHash('sha256').update(p.tree).digest('hex') === hash;
-    if (!known)
-      return `a build lock (${name}) is held by a process that did not say which tree it guards (a stopped run?), so it cannot be ruled out that its tree is inside ${realTarget}`;
-    if (p.tree !== realTarget && isAtOrUnder(p.tree!, realTarget))
-      return `${realTarget} contains ${p.tree}, in use by a build: ${p.says ?? 'its run holds the build lock'}`;
-  }
+    for (const { name, probe: p } of await askBuildLocks((role) => `isoswarm-build-${hash}-${role}`, 5000)) {
+      if (!p.held || (forRun && p.says?.startsWith(`run ${forRun} (`))) continue;
+      const known = p.tree !== null && createHash('sha256').update(p.tree).digest('hex') === hash;
+      if (!known)
+        return `a build lock (${name}) is held by a process that did not say which tree it guards (a stopped run?), so it cannot be ruled out that its tree is inside ${realTarget}`;
+      if (p.tree !== realTarget && isAtOrUnder(p.tree!, realTarget))
+        return `${realTarget} contains ${p.tree}, in use by a build: ${p.says ?? 'its run holds the build lock'}`;
+    }
   return null;
 }
