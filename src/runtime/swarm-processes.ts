@@ -1,7 +1,8 @@
 // The swarm's own processes as /proc sees them, whoever their parent is now: agents of one state dir
 // (found by their entry script and ISOSWARM_HOME), and what a dead agent left in its process group.
 // Used to adopt, to stop orphans on `down`, and to clean up after an agent killed mid-task.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { agentNodeFlags } from '../coordinator/agent-node-flags.js';
 import {
   isAlive,
   readStatFields as readStat,
@@ -18,13 +19,33 @@ function pids(): number[] {
     .map(Number);
 }
 
-/** The agent a process runs, when its command line is `node [--v8-flag ...] .../agents/<name>/main.js`. */
+/** This Node binary, as a file: an agent runs the binary its supervisor runs (process.execPath). */
+function sameFile(a: string, b: string): boolean {
+  try {
+    const x = statSync(a);
+    const y = statSync(b);
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The agent a process runs, when it is exactly what the supervisor starts: this Node binary with the
+ * agent's own flags (agent-node-flags.ts) and then its entry script, nothing else. Not a pager or an
+ * editor showing an agent's file, nor another Node program given its path: `down` signals what this finds.
+ */
 export function agentNameOf(pid: number): string | null {
   try {
     const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    // The first argument that is not a flag (agent-node-flags.ts passes only `--name[=value]` ones).
-    const script = argv.slice(1).find((a) => !a.startsWith('-'));
-    return AGENT_SCRIPT.exec(script ?? '')?.[1] ?? null;
+    if (argv.at(-1) === '') argv.pop();
+    const script = argv.findIndex((a, i) => i > 0 && !a.startsWith('-'));
+    if (script !== argv.length - 1) return null;
+    const name = AGENT_SCRIPT.exec(argv[script]!)?.[1];
+    if (!name) return null;
+    const flags = agentNodeFlags(name);
+    if (script !== 1 + flags.length || flags.some((f, i) => argv[1 + i] !== f)) return null;
+    return sameFile(`/proc/${pid}/exe`, process.execPath) ? name : null;
   } catch {
     return null;
   }

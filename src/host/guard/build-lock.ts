@@ -15,8 +15,9 @@ import { dirname } from 'node:path';
 import { acquireNamedLock, acquireTargetLock, lockName, type TargetLock } from './target-lock.js';
 import { buildInside } from './builds-inside.js';
 import { holderAnswer, probeLock } from './lock-probe.js';
+import { askBuildLocks, type BuildLockRole } from './build-lock-ask.js';
 
-export type BuildLockRole = 'run' | 'guardian';
+export type { BuildLockRole } from './build-lock-ask.js';
 
 export function buildLockName(realTarget: string, role: BuildLockRole): string {
   return `isoswarm-build-${createHash('sha256').update(realTarget).digest('hex')}-${role}`;
@@ -42,8 +43,7 @@ export async function buildInTree(
   opts: { around?: boolean } = {},
 ): Promise<string | null> {
   for (const tree of opts.around === false ? [realTarget] : [realTarget, ...ancestorsOf(realTarget)])
-    for (const role of ['guardian', 'run'] as const) {
-      const p = await probeLock(buildLockName(tree, role));
+    for (const { role, probe: p } of await askBuildLocks((role) => buildLockName(tree, role), 500)) {
       if (!p.held || (forRun && p.says?.startsWith(`run ${forRun} (`))) continue;
       const who = p.says ?? `its ${role === 'run' ? 'run' : "run's guardian"} holds the build lock`;
       return tree === realTarget

@@ -15,18 +15,29 @@ export function holderAnswer(label: string, realTree: string): string {
   return `${label}\ntree ${realTree}`;
 }
 
+/** More than a holder's words and a path need: a holder sending more is no build of ours. */
+export const MAX_ANSWER_BYTES = 4096;
+
 /**
  * Whether a lock name is held, by connecting to it: a bound name accepts the connection even when its
- * holder is stopped. Any failure other than "refused" counts as held (when in doubt, refuse).
+ * holder is stopped. Any failure other than "refused" counts as held (when in doubt, refuse). Any local
+ * user can bind a name like ours: an answer past MAX_ANSWER_BYTES ends the connection and counts as
+ * held with nothing said, and nothing a holder sends can throw here.
  */
 export function probeLock(name: string, timeoutMs = 500): Promise<LockProbe> {
   return new Promise((resolve) => {
-    let text = '';
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    let overlong = false;
     let connected = false;
+    let settled = false;
     const sock = createConnection({ path: `\0${name}` });
     const done = (held: boolean) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       sock.destroy();
+      const text = overlong ? '' : Buffer.concat(chunks).toString('utf8');
       const nl = text.indexOf('\ntree ');
       resolve({
         held,
@@ -35,9 +46,15 @@ export function probeLock(name: string, timeoutMs = 500): Promise<LockProbe> {
       });
     };
     const timer = setTimeout(() => done(connected), timeoutMs);
-    sock.setEncoding('utf8');
     sock.on('connect', () => (connected = true));
-    sock.on('data', (d: string) => (text += d));
+    sock.on('data', (d: Buffer) => {
+      if (settled) return;
+      bytes += d.length;
+      if (bytes > MAX_ANSWER_BYTES) {
+        overlong = true;
+        done(true);
+      } else chunks.push(d);
+    });
     sock.on('end', () => done(true));
     sock.on('error', (e: NodeJS.ErrnoException) => done(connected || e.code !== 'ECONNREFUSED'));
   });
