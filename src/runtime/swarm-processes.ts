@@ -1,7 +1,8 @@
 // The swarm's own processes as /proc sees them, whoever their parent is now: agents of one state dir
 // (found by their entry script and ISOSWARM_HOME), and what a dead agent left in its process group.
 // Used to adopt, to stop orphans on `down`, and to clean up after an agent killed mid-task.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
 import { agentNodeFlags } from '../coordinator/agent-node-flags.js';
 import {
   isAlive,
@@ -19,12 +20,21 @@ function pids(): number[] {
     .map(Number);
 }
 
-/** This Node binary, as a file: an agent runs the binary its supervisor runs (process.execPath). */
-function sameFile(a: string, b: string): boolean {
+/**
+ * A Node binary: this one (the same file), or a node that was replaced by an upgrade since the agent
+ * started (its exe reads "PATH (deleted)") or that `down` does not run under (nvm, sudo's PATH).
+ */
+function isNodeBinary(pid: number): boolean {
   try {
-    const x = statSync(a);
-    const y = statSync(b);
-    return x.dev === y.dev && x.ino === y.ino;
+    const exe = statSync(`/proc/${pid}/exe`);
+    const self = statSync(process.execPath);
+    if (exe.dev === self.dev && exe.ino === self.ino) return true;
+  } catch {
+    return false;
+  }
+  try {
+    const path = readlinkSync(`/proc/${pid}/exe`).replace(/ \(deleted\)$/, '');
+    return path === process.execPath || /^node(js)?$/.test(basename(path));
   } catch {
     return false;
   }
@@ -32,7 +42,8 @@ function sameFile(a: string, b: string): boolean {
 
 /**
  * The agent a process runs, when it is exactly what the supervisor starts: this Node binary with the
- * agent's own flags (agent-node-flags.ts) and then its entry script, nothing else. Not a pager or an
+ * agent's own flags (agent-node-flags.ts) and then its entry script, nothing else (any Node binary:
+ * the one it was started with may have been upgraded since). Not a pager or an
  * editor showing an agent's file, nor another Node program given its path: `down` signals what this finds.
  */
 export function agentNameOf(pid: number): string | null {
@@ -45,7 +56,7 @@ export function agentNameOf(pid: number): string | null {
     if (!name) return null;
     const flags = agentNodeFlags(name);
     if (script !== 1 + flags.length || flags.some((f, i) => argv[1 + i] !== f)) return null;
-    return sameFile(`/proc/${pid}/exe`, process.execPath) ? name : null;
+    return isNodeBinary(pid) ? name : null;
   } catch {
     return null;
   }

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, readlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, test } from 'node:test';
 import { agentNodeFlags } from '../../src/coordinator/agent-node-flags.js';
@@ -83,4 +83,30 @@ test('only a process started as an agent is found as one', async () => {
       ['cleaner', realCleaner],
     ].sort((a, b) => (a[1] as number) - (b[1] as number)),
   );
+});
+
+test('an agent whose Node binary was replaced since (an upgrade) is still found; a shell on an agent path is not', async () => {
+  const cleaner = entry('cleaner');
+  // Another Node binary, removed after the start, as a package upgrade leaves a running agent.
+  mkdirSync(`${home}/old-node`, { recursive: true });
+  const oldNode = `${home}/old-node/node`;
+  copyFileSync(process.execPath, oldNode);
+  const upgraded = spawn(oldNode, [...agentNodeFlags('cleaner'), cleaner], {
+    stdio: 'ignore',
+    env: { ...process.env, ISOSWARM_HOME: home },
+  });
+  children.push(upgraded);
+  await execd(upgraded.pid!, cleaner);
+  unlinkSync(oldNode);
+  assert.match(readlinkSync(`/proc/${upgraded.pid}/exe`), / \(deleted\)$/);
+  assert.equal(agentNameOf(upgraded.pid!), 'cleaner');
+
+  // A shell given a file at an agent's path (no flags before it): not Node, not an agent.
+  const shDir = `${home}/other/agents/unmounter`;
+  mkdirSync(shDir, { recursive: true });
+  // The shell itself stays (its sleeps last a second each, so none outlives the test by more).
+  writeFileSync(`${shDir}/main.js`, 'while :; do sleep 1; done\n');
+  const shell = start('/bin/sh', [`${shDir}/main.js`]);
+  await execd(shell, `${shDir}/main.js`);
+  assert.equal(agentNameOf(shell), null);
 });
