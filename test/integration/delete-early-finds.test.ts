@@ -4,7 +4,7 @@
 // walker and find removed the tree.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { test } from 'node:test';
 import { deleteAside } from '../../src/host/delete/aside.js';
 import { bulkToolsAvailable } from '../../src/host/delete/bulk-find.js';
@@ -13,6 +13,7 @@ import { fileIdOfFd } from '../../src/host/fs/open-nofollow.js';
 import { readMountsSync } from '../helpers/host-snapshot.js';
 import { bindHost, canariesIntact, withFixture, writeCanary, type Fixture } from '../helpers/chroot-fixture.js';
 import { makeTree } from '../helpers/cleaner-fixture.js';
+import { ourChildren } from '../helpers/own-children.js';
 import { needsRoot } from '../helpers/root.js';
 
 const skip = needsRoot() || (bulkToolsAvailable() ? false : 'no GNU find >= 4.9, setpriv or unshare');
@@ -24,22 +25,6 @@ async function pinned(path: string): Promise<string> {
   } finally {
     await closeFd(fd);
   }
-}
-
-/** Live processes whose parent is this test process (the find children would be). */
-function ourChildren(): string[] {
-  const out: string[] = [];
-  for (const p of readdirSync('/proc')) {
-    if (!/^\d+$/.test(p)) continue;
-    try {
-      const st = readFileSync(`/proc/${p}/stat`, 'latin1');
-      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-      if (Number(f[1]) === process.pid) out.push(`${p} ${st.slice(st.indexOf('('), st.lastIndexOf(')') + 1)}`);
-    } catch {
-      /* gone meanwhile */
-    }
-  }
-  return out;
 }
 
 function hostDir(fx: Fixture): string {
