@@ -72,7 +72,9 @@ test('on worker threads: deep chains split off, a named mount point kept, no fd 
   try {
     const t = fresh();
     makeDeepChain(`${t}/deep`, 1200, 'd');
-    const files = makeTree(`${t}/wide`, 30, 60);
+    // Big enough that the threads are ready before this thread, walking while they start, is done
+    // with it, even with both cores busy (with 1,800 files it once finished first).
+    const files = makeTree(`${t}/wide`, 30, 1000);
     const mp = `${t}/wide/g3/d3/bound`;
     const canaries = writeCanaries(mp);
     const r = await deleteTree(t, { workers: 3, eagerWorkers: true, mountPoints: new Set([mp]) });
