@@ -13,11 +13,14 @@ const read = () => SETTINGS.map((p) => readFileSync(p, 'utf8'));
 
 // "Downloads" two real packages the first time (from a fixture dir, as apt would from a mirror);
 // uses them the second time; installs them (dpkg status) and runs the equivalent of apt-get clean.
+// The clean comes a second later, as apt's does (after unpacking): the cache harvests a download
+// through inotify, and a file removed within milliseconds of its arrival can be gone before that.
 const BUILD = `#!/bin/bash
 set -eu
 A="$1/var/cache/apt/archives"
 mkdir -p "$1/var/lib/dpkg"
 if [ -f "$A/libfoo_1.0_amd64.deb" ]; then cat "$A"/*.deb > /dev/null; echo used; else cp "$2"/*.deb "$A"/; echo downloaded; fi
+sleep 1
 printf 'Package: libfoo\\nStatus: install ok installed\\nArchitecture: amd64\\nVersion: 1.0\\n\\nPackage: bar\\nStatus: install ok installed\\nArchitecture: amd64\\nVersion: 2.1\\n' > "$1/var/lib/dpkg/status"
 rm -f "$A"/*.deb
 `;
