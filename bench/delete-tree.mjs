@@ -3,13 +3,14 @@
 // `rm -rf --one-file-system` on the same tree shape and file system, alternating runs, for a small
 // and a large tree on tmpfs and on ext4. Target (issue 13): deleteAside's median wall time <= 1.0x
 // rm's on each of the four, printed one verdict a line at the end. An in-place deleteTree (a user-named path: the walker alone, never find) is
-// printed next to it.
+// printed next to it, and for the small trees the floor of any delete by two child processes (two
+// bare finds, nothing of the deleter's safety).
 // Usage: node bench/delete-tree.mjs [--files 50000] [--small 2000] [--reps 5] [--shape chroot|wide|flat]
 //        [--ext4 loop|root]  (loop: an ext4 image in RAM, default; root: a folder on the root fs,
 //        which must be ext4). Root only (mounts). Needs `npm run build` first (imports dist/).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
-import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { median, report, timeSync } from './lib.mjs';
 
 const args = process.argv.slice(2);
@@ -48,6 +49,19 @@ function makeTree(root, files) {
   return made + dirs.size;
 }
 
+/** `find -files0-from - -xdev -delete` in `dir` on `names`; its exit code. */
+function bareFind(dir, names) {
+  return new Promise((resolve, reject) => {
+    const c = spawn('find', ['-files0-from', '-', '-xdev', '-delete'], {
+      cwd: dir,
+      stdio: ['pipe', 'ignore', 'inherit'],
+    });
+    c.on('error', reject);
+    c.on('close', resolve);
+    c.stdin.end(Buffer.concat(names.map((n) => Buffer.from(`${n}\0`))));
+  });
+}
+
 const sh = (cmd, a) => {
   const r = spawnSync(cmd, a, { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${cmd} ${a.join(' ')}: ${r.stderr}`);
@@ -63,8 +77,9 @@ function cpuSec() {
 
 /** Times rm, deleteAside and an in-place deleteTree on `files`-file trees under `dir`; prints one report. */
 async function compare(label, dir, files, { untimed = false } = {}) {
-  const t = { rm: [], del: [], walker: [] };
-  const cpu = { rm: [], del: [], walker: [] };
+  const kinds = files <= small ? ['rm', 'del', 'walker', 'floor'] : ['rm', 'del', 'walker'];
+  const t = { rm: [], del: [], walker: [], floor: [] };
+  const cpu = { rm: [], del: [], walker: [], floor: [] };
   const via = new Set();
   const runs = {
     rm: (p) => timeSync('rm', ['-rf', '--one-file-system', p]),
@@ -83,6 +98,23 @@ async function compare(label, dir, files, { untimed = false } = {}) {
       via.add(`${r.via}: ${r.accounting}`.replace(/\d+ files and \d+ folders/, 'some files and folders'));
       return ms;
     },
+    // The floor of any delete by two processes started from this one: two bare finds on the two
+    // halves of the top level, no setpriv, no namespace, no counts, no checks (small trees only).
+    floor: async (p) => {
+      const t0 = performance.now();
+      const names = readdirSync(p);
+      const codes = await Promise.all(
+        [0, 1].map((k) =>
+          bareFind(
+            p,
+            names.filter((_, i) => i % 2 === k),
+          ),
+        ),
+      );
+      if (codes.some((c) => c !== 0)) throw new Error(`bare find exited ${codes.join(', ')}`);
+      rmdirSync(p);
+      return performance.now() - t0;
+    },
     walker: async (p) => {
       const t0 = performance.now();
       const r = await deleteTree(p);
@@ -92,7 +124,7 @@ async function compare(label, dir, files, { untimed = false } = {}) {
   };
   const load = [];
   for (let i = 0; i < (untimed ? 1 : reps); i++) {
-    const order = i % 2 === 0 ? ['rm', 'del', 'walker'] : ['walker', 'del', 'rm'];
+    const order = i % 2 === 0 ? kinds : [...kinds].reverse();
     for (const k of order) {
       const p = `${dir}/t`;
       const entries = makeTree(p, files);
@@ -116,13 +148,18 @@ async function compare(label, dir, files, { untimed = false } = {}) {
       `deleteAside:              median ${m.del.toFixed(0)} ms (${fmt(t.del)})`,
       `  removed by ${[...via].join('; ')}`,
       `deleteTree in place (walker): median ${m.walker.toFixed(0)} ms (${fmt(t.walker)}) = ${(m.walker / m.rm).toFixed(2)}x`,
+      ...(t.floor.length > 0
+        ? [
+            `floor, two bare finds (no namespace, no counts, no checks): median ${median(t.floor).toFixed(0)} ms (${fmt(t.floor)}) = ${(median(t.floor) / m.rm).toFixed(2)}x`,
+          ]
+        : []),
       `CPU (utime+stime, children included, 10 ms ticks): rm ${c.rm.toFixed(2)} s, deleteAside ${c.del.toFixed(2)} s` +
         ` (${c.rm > 0 ? (c.del / c.rm).toFixed(2) : '-'}x), in place ${c.walker.toFixed(2)} s`,
       `load average (1 min) during the runs: ${Math.min(...load).toFixed(1)}-${Math.max(...load).toFixed(1)} on ${sh('nproc', [])} processors`,
     ],
   );
   verdicts.push(
-    `${label.split(' ')[0].padEnd(6)} ${String(files).padStart(6)} files: ${(m.del / m.rm).toFixed(2)}x (${m.del.toFixed(0)} vs ${m.rm.toFixed(0)} ms, load ${Math.min(...load).toFixed(1)}-${Math.max(...load).toFixed(1)}) ${ok ? 'MET' : 'NOT MET'}`,
+    `${label.split(' ')[0].padEnd(6)} ${String(files).padStart(6)} files: ${(m.del / m.rm).toFixed(2)}x (${m.del.toFixed(0)} vs ${m.rm.toFixed(0)} ms, load ${Math.min(...load).toFixed(1)}-${Math.max(...load).toFixed(1)}${t.floor.length > 0 ? `; floor ${(median(t.floor) / m.rm).toFixed(2)}x` : ''}) ${ok ? 'MET' : 'NOT MET'}`,
   );
   return ok;
 }

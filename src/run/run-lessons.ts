@@ -46,11 +46,14 @@ export function runFailureLessons(
         path: e.subject,
         usedPct: e.value,
         threshold: e.threshold,
-        // The checkpoint's free bytes are of the chroot's file system, the one watched for the run.
+        // The checkpoint's free bytes (taken before the build) are of the chroot's file system: the
+        // baseline when the alert is about that disk. The first sample can come after the build filled it.
         grewBytes: grewOn(
           samples,
           e.subject,
-          chroot && isAtOrUnder(e.subject, chroot) ? (record.checkpoint?.freeBytes ?? null) : null,
+          (chroot && isAtOrUnder(e.subject, chroot)) || e.subject === record.checkpoint?.fsMount
+            ? (record.checkpoint?.freeBytes ?? null)
+            : null,
         ),
       },
       counts: { 'build-disk-filled': 1 },

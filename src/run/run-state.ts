@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { readMountinfo } from '../host/mounts/mountinfo.js';
+import { mountOf } from '../host/mounts/fs-place.js';
 import { isAtOrUnder } from '../host/fs/paths.js';
 import type { RouteInput, RouteName, RouteReply } from '../schemas/agents/contracts.js';
 import type { Config } from '../schemas/config.js';
@@ -70,13 +71,15 @@ export async function checkpoint(chroot: string | null): Promise<RunCheckpoint> 
   const mounts = await readMountinfo();
   const under = chroot ? mounts.filter((m) => isAtOrUnder(m.mountPoint, chroot)).map((m) => m.mountPoint) : [];
   let freeBytes: number | null = null;
+  const where = chroot ? existingAncestor(chroot) : '/';
   try {
-    const s = statfsSync(chroot ? existingAncestor(chroot) : '/');
+    const s = statfsSync(where);
     freeBytes = s.bavail * s.bsize;
   } catch {
     /* reported as unknown */
   }
-  return { mountsTotal: mounts.length, mountsUnderChroot: under, freeBytes };
+  const fsMount = mountOf(where, mounts)?.mountPoint;
+  return { mountsTotal: mounts.length, mountsUnderChroot: under, freeBytes, ...(fsMount ? { fsMount } : {}) };
 }
 
 /** What every phase of one run shares: the way to the swarm, the record being written, its notes. */

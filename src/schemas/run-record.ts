@@ -116,6 +116,8 @@ export const checkpointSchema = z.looseObject({
   mountsTotal: count,
   mountsUnderChroot: z.array(z.string()),
   freeBytes: num.nullable(),
+  /** The mount point of the file system `freeBytes` is of (the disk the Monitor names in its alerts). */
+  fsMount: z.string().optional(),
 });
 /** Kernel settings the run changed (`--optimize-system`) and how they were restored. */
 export const systemChangeSchema = z.looseObject({

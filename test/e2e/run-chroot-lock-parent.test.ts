@@ -3,11 +3,14 @@
 // requests), `isoswarm cleanup` and `isoswarm unmount`, their dry runs, which show the same refusal, and
 // the MCP server's plans and actions.
 // The build keeps its tree and its mount until its own post-task takes them apart; after that the
-// parent can be cleaned. A run starting inside a dir whose cleanup holds the target lock is refused.
+// parent can be cleaned. A run starting inside a dir whose cleanup holds the target lock is refused, and
+// so is a run on a chroot with a cleanup running inside it.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { requestEndpoint } from '../../src/bus/request.js';
@@ -33,6 +36,8 @@ while [ ! -e "$GO" ]; do sleep "0.$TAG"; done
 test -s "$C/var/lib/data"
 test -s "$C/scratch/data"
 `;
+
+const TARGET_LOCK = fileURLToPath(new URL('../../src/host/guard/target-lock.js', import.meta.url));
 
 type Reply = { result?: { status: string; reason?: string; targets?: { status: string; reason?: string }[] } | null };
 const CONTAINS =
@@ -173,6 +178,44 @@ describe('a build in a dir keeps a cleanup or teardown of that dir out', { skip:
       assert.equal(existsSync(`${parent}/a`), false, 'nothing was made in the parent');
     } finally {
       await lock.release();
+    }
+  });
+
+  test('a run on a chroot with a cleanup running inside it is refused (exit 3) before its build starts', async () => {
+    const chroot = `${work}/busy/tree`;
+    mkdirSync(`${chroot}/var/cache`, { recursive: true });
+    // Another process, as the Cleaner would be (this one's event loop waits on the CLI below).
+    const holder = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const m = await import(${JSON.stringify(TARGET_LOCK)});
+         const l = await m.acquireTargetLock(${JSON.stringify(`${chroot}/var/cache`)});
+         console.log(l ? 'held' : 'not held');
+         setInterval(() => {}, 1000);`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const gone = new Promise((r) => holder.once('exit', r));
+    try {
+      const [line] = (await once(holder.stdout, 'data')) as [Buffer];
+      assert.equal(line.toString().trim(), 'held');
+      const r = cliSync(
+        env,
+        ['run', '--no-tune', '--chroot', chroot, '--', 'touch', `${work}/busy-build-ran`],
+        undefined,
+        120_000,
+      );
+      assert.equal(r.code, 3, r.stderr);
+      assert.match(
+        r.stderr,
+        /refusing to start on \S+\/busy\/tree: a cleanup or teardown of \S+\/busy\/tree\/var\/cache, inside \S+\/busy\/tree, is running: isoswarm \(pid \d+\) holds the target lock; nothing was changed/,
+      );
+      assert.equal(existsSync(`${work}/busy-build-ran`), false, 'the build never started');
+    } finally {
+      holder.kill('SIGKILL');
+      await gone;
     }
   });
 });

@@ -3,14 +3,12 @@
 // gives up the processor, and on a loaded machine getting it back costs far more than the call.
 import { closeSync, openSync } from 'node:fs';
 import { DIR_FLAGS, fdPath } from './dir-fd.js';
-import type { OpenedDir } from './open-nofollow.js';
-import { pathComponents } from './paths.js';
+import { canonicalComponents, openFailure, type OpenedDir } from './open-nofollow.js';
 
 /** Opens the directory at `realPath` (canonical, absolute) without following any symlink on the way. */
 export function openDirNoFollowSync(realPath: string): OpenedDir {
-  const comps = pathComponents(realPath);
-  if (comps === null || realPath !== '/' + comps.join('/'))
-    return { ok: false, code: 'error', reason: `${JSON.stringify(realPath)} is not a canonical absolute path` };
+  const comps = canonicalComponents(realPath);
+  if (!Array.isArray(comps)) return comps;
   let fd = openSync('/', DIR_FLAGS);
   let at = '';
   for (const c of comps) {
@@ -20,16 +18,7 @@ export function openDirNoFollowSync(realPath: string): OpenedDir {
       next = openSync(fdPath(fd, c), DIR_FLAGS);
     } catch (e) {
       closeSync(fd);
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ELOOP' || code === 'ENOTDIR')
-        return {
-          ok: false,
-          code: 'changed',
-          reason: `${at} is a symlink or not a directory now (on the way to ${realPath})`,
-        };
-      if (code === 'ENOENT')
-        return { ok: false, code: 'missing', reason: `${at} does not exist (on the way to ${realPath})` };
-      return { ok: false, code: 'error', reason: `cannot open ${at}: ${code ?? String(e)}` };
+      return openFailure(at, realPath, e);
     }
     closeSync(fd);
     fd = next;

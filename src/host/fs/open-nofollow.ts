@@ -16,11 +16,32 @@ export function fileIdOfFd(fd: number): string {
   return `${st.dev}:${st.ino}`;
 }
 
-/** Opens the directory at `realPath` (canonical, absolute) without following any symlink on the way. */
-export async function openDirNoFollow(realPath: string): Promise<OpenedDir> {
+/** The components of a canonical absolute path, or the refusal of any other. */
+export function canonicalComponents(realPath: string): string[] | OpenedDir {
   const comps = pathComponents(realPath);
   if (comps === null || realPath !== '/' + comps.join('/'))
     return { ok: false, code: 'error', reason: `${JSON.stringify(realPath)} is not a canonical absolute path` };
+  return comps;
+}
+
+/** What opening component `at` on the way to `realPath` failing with `e` means. */
+export function openFailure(at: string, realPath: string, e: unknown): OpenedDir {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ELOOP' || code === 'ENOTDIR')
+    return {
+      ok: false,
+      code: 'changed',
+      reason: `${at} is a symlink or not a directory now (on the way to ${realPath})`,
+    };
+  if (code === 'ENOENT')
+    return { ok: false, code: 'missing', reason: `${at} does not exist (on the way to ${realPath})` };
+  return { ok: false, code: 'error', reason: `cannot open ${at}: ${code ?? String(e)}` };
+}
+
+/** Opens the directory at `realPath` (canonical, absolute) without following any symlink on the way. */
+export async function openDirNoFollow(realPath: string): Promise<OpenedDir> {
+  const comps = canonicalComponents(realPath);
+  if (!Array.isArray(comps)) return comps;
   let fd = await openDir('/');
   let at = '';
   for (const c of comps) {
@@ -30,16 +51,7 @@ export async function openDirNoFollow(realPath: string): Promise<OpenedDir> {
       next = await openDirAt(fd, c);
     } catch (e) {
       await closeFd(fd);
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ELOOP' || code === 'ENOTDIR')
-        return {
-          ok: false,
-          code: 'changed',
-          reason: `${at} is a symlink or not a directory now (on the way to ${realPath})`,
-        };
-      if (code === 'ENOENT')
-        return { ok: false, code: 'missing', reason: `${at} does not exist (on the way to ${realPath})` };
-      return { ok: false, code: 'error', reason: `cannot open ${at}: ${code ?? String(e)}` };
+      return openFailure(at, realPath, e);
     }
     await closeFd(fd);
     fd = next;

@@ -9,11 +9,13 @@
 // while it holds the target lock too. So either the cleanup came first (the run is refused) or the run
 // did (the cleanup is refused): no interleaving deletes a tree under a starting build.
 // A dir around a building chroot is checked too: its builds are found from their bound lock names
-// (builds-inside.ts), and a starting run looks for a target lock held on a dir around its tree.
+// (builds-inside.ts), and a starting run looks for a target lock held on a dir around its tree or
+// inside it (cleanups-inside.ts).
 import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
 import { acquireNamedLock, acquireTargetLock, lockName, type TargetLock } from './target-lock.js';
 import { buildInside } from './builds-inside.js';
+import { cleanupInside } from './cleanups-inside.js';
 import { holderAnswer, probeLock } from './lock-probe.js';
 import { askBuildLocks, type BuildLockRole } from './build-lock-ask.js';
 
@@ -76,6 +78,12 @@ export async function takeRunBuildLock(realTarget: string, label: string): Promi
         await lock.release();
         return { ok: false, reason: `a cleanup or teardown of ${dir}, which contains ${realTarget}, is running` };
       }
+    // The same for a cleanup or teardown of a dir inside the tree (cleanups-inside.ts).
+    const inside = await cleanupInside(realTarget);
+    if (inside !== null) {
+      await lock.release();
+      return { ok: false, reason: inside };
+    }
     return { ok: true, lock };
   } finally {
     await target.release();

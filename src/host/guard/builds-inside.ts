@@ -1,29 +1,23 @@
 // The builds running *inside* a tree. Build lock names are hashes of the exact chroot path, so a parent
 // cannot be checked by name: the held build locks are found in the kernel's list of unix sockets
-// (/proc/net/unix, which lists every bound abstract name of this network namespace, the one every
-// isoswarm process shares) and each holder is asked which tree it guards. The answer is trusted only
+// (bound-lock-names.ts) and each holder is asked which tree it guards. The answer is trusted only
 // when the name is that tree's own lock name. Found from the locks themselves, so a run that has taken
 // its lock but not yet registered is seen too.
-import { readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { isAtOrUnder } from '../fs/paths.js';
 import { askBuildLocks } from './build-lock-ask.js';
+import { boundLockNames } from './bound-lock-names.js';
 import { probeLock, type LockProbe } from './lock-probe.js';
+import { ASK_MS, CHECK_MS, firstRefusal } from './ask-bounded.js';
+import { readMountinfo, type MountEntry } from '../mounts/mountinfo.js';
+import { fsPlace, samePlaceOrNested, type FsPlace } from '../mounts/fs-place.js';
 
 // Shown with '@' for each NUL: the leading one, and the padding Node binds the name with.
 const BUILD_LOCK = /^@(isoswarm-build-([0-9a-f]{64})-(?:run|guardian))@*$/;
 
-/** The build lock names bound right now (each once; a holder's accepted connections repeat its name). */
-export async function boundBuildLockNames(): Promise<{ name: string; hash: string }[]> {
-  const text = await readFile('/proc/net/unix', 'utf8');
-  const out = new Map<string, string>();
-  for (const line of text.split('\n').slice(1)) {
-    // Num RefCount Protocol Flags Type St Inode Path: a build lock's name has no spaces.
-    const path = line.trim().split(/\s+/)[7];
-    const m = path ? BUILD_LOCK.exec(path) : null;
-    if (m) out.set(m[1]!, m[2]!);
-  }
-  return [...out].map(([name, hash]) => ({ name, hash }));
+/** The build lock names bound right now (each once). */
+export function boundBuildLockNames(): Promise<{ name: string; hash: string }[]> {
+  return boundLockNames(BUILD_LOCK);
 }
 
 /**
@@ -35,19 +29,11 @@ export async function buildInside(realTarget: string, forRun?: string): Promise<
   return buildInsideOf(new Set((await boundBuildLockNames()).map((b) => b.hash)), realTarget, forRun);
 }
 
-// A long wait per name: a live holder slowed by load must not read as silent and refuse an unrelated
-// dir. A bound on the whole check: any local user can bind names like ours, thousands of them, and the
-// check runs while the target lock is held. So the trees are asked side by side, none is started past
-// the bound, and a tree not asked by then refuses (it cannot be ruled out).
-const ASK_MS = 5000;
-const MIN_ASK_MS = 500;
-const CHECK_MS = 8000;
-const SIDE_BY_SIDE = 32;
-
 /**
  * buildInside for the trees whose build lock names were seen bound (`hashes`, from one read of the
  * list). Each tree's run name, then its guardian name, is asked whichever of them was seen: a run
  * handing over to its guardian after the read has its guardian's name bound by the time its own is free.
+ * A tree reached under another name (a bind mount) is found by its place in its file system.
  */
 export async function buildInsideOf(
   hashes: Set<string>,
@@ -55,33 +41,37 @@ export async function buildInsideOf(
   forRun?: string,
   checkMs = CHECK_MS,
 ): Promise<string | null> {
-  const deadline = Date.now() + checkMs;
-  const queue = [...hashes];
-  let refusal: string | null = null;
-  const askNext = async (): Promise<void> => {
-    for (let hash = queue.shift(); hash !== undefined && refusal === null; hash = queue.shift()) {
-      if (Date.now() >= deadline) {
-        refusal = `${queue.length + 1} bound build lock names could not be asked within ${checkMs / 1000} s (too many, or their holders are slow), so it cannot be ruled out that one guards a tree inside ${realTarget}`;
-        return;
-      }
-      const ask = (name: string) => probeLock(name, Math.max(MIN_ASK_MS, Math.min(ASK_MS, deadline - Date.now())));
-      const why = verdict(
+  const mounts = await readMountinfo();
+  const place = fsPlace(realTarget, mounts);
+  return firstRefusal(
+    [...hashes],
+    async (hash, timeoutMs) =>
+      verdict(
         hash,
-        await askBuildLocks((role) => `isoswarm-build-${hash}-${role}`, ASK_MS, ask),
-        realTarget,
+        await askBuildLocks(
+          (role) => `isoswarm-build-${hash}-${role}`,
+          ASK_MS,
+          (name) => probeLock(name, timeoutMs),
+        ),
+        { realTarget, place, mounts },
         forRun,
-      );
-      refusal ??= why;
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(SIDE_BY_SIDE, queue.length) }, askNext));
-  return refusal;
+      ),
+    (left) =>
+      `${left} bound build lock names could not be asked within ${checkMs / 1000} s (too many, or their holders are slow), so it cannot be ruled out that one guards a tree inside ${realTarget}`,
+    checkMs,
+  );
+}
+
+interface Target {
+  realTarget: string;
+  place: FsPlace | null;
+  mounts: MountEntry[];
 }
 
 function verdict(
   hash: string,
   answers: { name: string; probe: LockProbe }[],
-  realTarget: string,
+  { realTarget, place, mounts }: Target,
   forRun?: string,
 ): string | null {
   for (const { name, probe: p } of answers) {
@@ -91,6 +81,8 @@ function verdict(
       return `a build lock (${name}) is held by a process that did not say which tree it guards (a stopped run?), so it cannot be ruled out that its tree is inside ${realTarget}`;
     if (p.tree !== realTarget && isAtOrUnder(p.tree!, realTarget))
       return `${realTarget} contains ${p.tree}, in use by a build: ${p.says ?? 'its run holds the build lock'}`;
+    if (samePlaceOrNested(fsPlace(p.tree!, mounts), place))
+      return `${realTarget} and ${p.tree}, in use by a build, share files through a bind mount (one holds the other): ${p.says ?? 'its run holds the build lock'}`;
   }
   return null;
 }

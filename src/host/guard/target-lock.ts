@@ -4,6 +4,7 @@
 // isoswarm process on a host shares the host's.
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
+import { holderAnswer } from './lock-probe.js';
 
 export interface TargetLock {
   readonly target: string;
@@ -16,9 +17,16 @@ export function lockName(realTarget: string): string {
   return `isoswarm-lock-${createHash('sha256').update(realTarget).digest('hex')}`;
 }
 
-/** Takes the lock, or returns null when another process (or this one) holds it. */
+/**
+ * Takes the lock, or returns null when another process (or this one) holds it. Its holder says which
+ * target it holds, so that a run starting on a chroot can find a cleanup or teardown inside it.
+ */
 export function acquireTargetLock(realTarget: string): Promise<TargetLock | null> {
-  return acquireNamedLock(lockName(realTarget), undefined, realTarget);
+  return acquireNamedLock(
+    lockName(realTarget),
+    holderAnswer(`isoswarm (pid ${process.pid}) holds the target lock`, realTarget),
+    realTarget,
+  );
 }
 
 /**

@@ -1,0 +1,50 @@
+// The cleanups and teardowns running *inside* a tree, for a run about to start on it: a Cleaner deleting
+// `chroot/var/cache` or an Unmounter tearing down `chroot/proc` while the run's pre-task mounts and its
+// build writes there would race the build. They hold target locks, found like builds inside a tree
+// (bound-lock-names.ts): each holder is asked which target it holds, and the answer is trusted only when
+// the name is that target's own lock name.
+//
+// Ordering: the run holds its build lock before it looks, and a cleanup or teardown holds its target
+// lock before it looks for builds around its target (build-lock.ts). So one of the two always sees the
+// other, whichever started first.
+import { createHash } from 'node:crypto';
+import { isAtOrUnder } from '../fs/paths.js';
+import { boundLockNames } from './bound-lock-names.js';
+import { probeLock } from './lock-probe.js';
+import { CHECK_MS, firstRefusal } from './ask-bounded.js';
+import { readMountinfo } from '../mounts/mountinfo.js';
+import { fsPlace, samePlaceOrNested } from '../mounts/fs-place.js';
+
+const TARGET_LOCK = /^@(isoswarm-lock-([0-9a-f]{64}))@*$/;
+
+/**
+ * Why a cleanup or teardown of a dir strictly inside `realTree` keeps a run from starting on it now, or
+ * null. A holder that does not say its target (a stopped process, or not ours) cannot be ruled out, so
+ * it refuses too. The tree's own lock (the run holds it while it looks) is not a reason. A target
+ * reached under another name (a bind mount of the tree, of a dir around it or inside it) is found by
+ * its place in its file system.
+ */
+export async function cleanupInside(realTree: string, checkMs = CHECK_MS): Promise<string | null> {
+  const own = createHash('sha256').update(realTree).digest('hex');
+  const hashes = (await boundLockNames(TARGET_LOCK)).map((b) => b.hash).filter((h) => h !== own);
+  const mounts = await readMountinfo();
+  const place = fsPlace(realTree, mounts);
+  return firstRefusal(
+    hashes,
+    async (hash, timeoutMs) => {
+      const p = await probeLock(`isoswarm-lock-${hash}`, timeoutMs);
+      if (!p.held) return null;
+      const said = p.says ?? 'it holds the target lock';
+      if (p.tree === null || createHash('sha256').update(p.tree).digest('hex') !== hash)
+        return `a target lock (isoswarm-lock-${hash}) is held by a process that did not say which target it holds (a stopped cleanup?), so it cannot be ruled out that it is inside ${realTree}`;
+      if (isAtOrUnder(p.tree, realTree))
+        return `a cleanup or teardown of ${p.tree}, inside ${realTree}, is running: ${said}`;
+      if (samePlaceOrNested(fsPlace(p.tree, mounts), place))
+        return `a cleanup or teardown of ${p.tree} is running, and it shares files with ${realTree} through a bind mount (one holds the other): ${said}`;
+      return null;
+    },
+    (left) =>
+      `${left} bound target lock names could not be asked within ${checkMs / 1000} s, so it cannot be ruled out that a cleanup or teardown inside ${realTree} is running`,
+    checkMs,
+  );
+}

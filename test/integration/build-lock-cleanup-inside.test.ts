@@ -1,0 +1,128 @@
+// A run does not start on a chroot while a cleanup or teardown of a dir inside it runs: a real process
+// holds a target lock on `tree/var/cache` (as the Cleaner does while it deletes it). The run's build
+// lock is refused and the reason names the dir and its holder; a lock beside the tree is no reason; a
+// stopped holder cannot say its target, so it refuses too; the memory's writer lock is never asked.
+// Once the holder is gone the run's lock is taken. The same tree reached through a bind mount under
+// another name is found both ways: a cleanup of the other name keeps the run out, and a build on one
+// name keeps a cleanup or teardown of the other out.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { after, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { buildInTree, takeRunBuildLock } from '../../src/host/guard/build-lock.js';
+import { readMountinfo } from '../../src/host/mounts/mountinfo.js';
+import { needsRoot } from '../helpers/root.js';
+
+const module = (p: string): string => fileURLToPath(new URL(`../../src/${p}`, import.meta.url));
+const base = mkdtempSync('/tmp/isoswarm-test-cleanup-inside-');
+const tree = `${base}/builds/tree`;
+const alias = `${base}/alias`;
+const holders: ChildProcess[] = [];
+after(async () => {
+  for (const h of holders) {
+    h.kill('SIGCONT');
+    h.kill('SIGKILL');
+  }
+  if ((await readMountinfo()).some((m) => m.mountPoint === alias)) spawnSync('umount', [alias]);
+  // Only after the bind is gone: a recursive remove never crosses a mount.
+  if (!(await readMountinfo()).some((m) => m.mountPoint === alias)) rmSync(base, { recursive: true, force: true });
+});
+
+/** A process holding `code`'s lock until killed; resolves once it says it holds it. */
+async function holder(code: string): Promise<{ proc: ChildProcess; exited: Promise<unknown> }> {
+  const proc = spawn(
+    process.execPath,
+    ['--input-type=module', '-e', `${code}\nconsole.log(l ? 'held' : 'not held');\nsetInterval(() => {}, 1000);`],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  holders.push(proc);
+  const exited = once(proc, 'exit');
+  const [line] = (await once(proc.stdout!, 'data')) as [Buffer];
+  assert.equal(line.toString().trim(), 'held');
+  return { proc, exited };
+}
+
+const targetHolder = (target: string) =>
+  holder(
+    `const m = await import(${JSON.stringify(module('host/guard/target-lock.js'))});\nconst l = await m.acquireTargetLock(${JSON.stringify(target)});`,
+  );
+
+async function runLock(): Promise<string | null> {
+  const r = await takeRunBuildLock(tree, `run inside-test (pid ${process.pid}) is building in it`);
+  if (!r.ok) return r.reason;
+  await r.lock.release();
+  return null;
+}
+
+test('a cleanup or teardown inside a chroot keeps a run from starting on it, even when its holder is stopped', async () => {
+  const beside = await targetHolder(`${base}/builds/other`);
+  assert.equal(await runLock(), null, 'a cleanup beside the tree is no reason');
+
+  const memory = await holder(
+    `const m = await import(${JSON.stringify(module('memory/writer-lock.js'))});\nconst l = await m.acquireWriterLock(${JSON.stringify(`${base}/memory`)}, 0);`,
+  );
+  memory.proc.kill('SIGSTOP');
+  assert.equal(await runLock(), null, "a stopped writer of the memory is never asked: its lock is not a target's");
+  memory.proc.kill('SIGCONT');
+
+  const inside = await targetHolder(`${tree}/var/cache`);
+  assert.match(
+    (await runLock()) ?? '',
+    /^a cleanup or teardown of \/tmp\/isoswarm-test-cleanup-inside-\w+\/builds\/tree\/var\/cache, inside \S+\/builds\/tree, is running: isoswarm \(pid \d+\) holds the target lock$/,
+  );
+  inside.proc.kill('SIGSTOP');
+  assert.match(
+    (await runLock()) ?? '',
+    /is held by a process that did not say which target it holds \(a stopped cleanup\?\), so it cannot be ruled out that it is inside \S+\/builds\/tree$/,
+  );
+  inside.proc.kill('SIGCONT');
+  inside.proc.kill('SIGKILL');
+  await inside.exited;
+  assert.equal(await runLock(), null, 'the kernel freed the name when the holder died: the run may start');
+  for (const h of [beside, memory]) {
+    h.proc.kill('SIGKILL');
+    await h.exited;
+  }
+});
+
+test('the same tree under another name (a bind mount) is found both ways', { skip: needsRoot() }, async () => {
+  mkdirSync(`${tree}/var`, { recursive: true });
+  mkdirSync(`${base}/builds/other`, { recursive: true });
+  mkdirSync(alias);
+  const bind = spawnSync('mount', ['--bind', `${base}/builds`, alias], { encoding: 'utf8' });
+  assert.equal(bind.status, 0, bind.stderr);
+
+  // A cleanup of the tree by its other name, of a dir inside it, of the bind's root around it.
+  for (const target of [`${alias}/tree`, `${alias}/tree/var`, alias]) {
+    const h = await targetHolder(target);
+    assert.match(
+      (await runLock()) ?? '',
+      /^a cleanup or teardown of \S+\/alias\S* is running, and it shares files with \S+\/builds\/tree through a bind mount \(one holds the other\): isoswarm \(pid \d+\) holds the target lock$/,
+      target,
+    );
+    h.proc.kill('SIGKILL');
+    await h.exited;
+  }
+  const beside = await targetHolder(`${alias}/other`);
+  assert.equal(await runLock(), null, 'a cleanup beside the tree, by the other name, is no reason');
+  beside.proc.kill('SIGKILL');
+  await beside.exited;
+
+  // A build on the tree keeps out a teardown or clean of it, of a dir in it and of one around it, by the other name.
+  const build = await holder(
+    `const m = await import(${JSON.stringify(module('host/guard/build-lock.js'))});\nconst l = await m.takeGuardianBuildLock(${JSON.stringify(tree)}, 'run alias-1 (guardian pid ' + process.pid + ') is building in it');`,
+  );
+  for (const target of [`${alias}/tree`, `${alias}/tree/var`, alias])
+    assert.match(
+      (await buildInTree(target)) ?? '',
+      /^\S+\/alias\S* and \S+\/builds\/tree, in use by a build, share files through a bind mount \(one holds the other\): run alias-1 \(guardian pid \d+\) is building in it$/,
+      target,
+    );
+  assert.equal(await buildInTree(`${alias}/other`), null, 'a dir beside the tree, by the other name');
+  assert.equal(await buildInTree(`${alias}/tree`, 'alias-1'), null, "the run's own script is let by");
+  build.proc.kill('SIGKILL');
+  await build.exited;
+  assert.equal(await buildInTree(`${alias}/tree`), null);
+});
