@@ -8,6 +8,7 @@ import { basename, dirname, join } from 'node:path';
 import { takeRunBuildLock } from '../host/guard/build-lock.js';
 import type { TargetLock } from '../host/guard/target-lock.js';
 import { RunRefusal } from './tmpfs-workdir.js';
+import { writerLockName } from '../memory/writer-lock.js';
 
 export { BUILD_LOCK_ENV } from './guardian-lock.js';
 
@@ -23,9 +24,15 @@ export function realChrootPath(chroot: string): string {
 }
 
 /** Takes the run's build lock, or refuses the run (exit 3) while a cleanup, teardown or another build has the tree. */
-export async function lockChrootForBuild(chroot: string, runId: string): Promise<{ lock: TargetLock; real: string }> {
+export async function lockChrootForBuild(
+  chroot: string,
+  runId: string,
+  memoryDir: string,
+): Promise<{ lock: TargetLock; real: string }> {
   const real = realChrootPath(chroot);
-  const r = await takeRunBuildLock(real, `run ${runId} (pid ${process.pid}) is building in it`);
+  // This home's memory writer lock is no cleanup, even held by a stopped hook or an older coordinator.
+  const memory = existsSync(memoryDir) ? [writerLockName(memoryDir)] : [];
+  const r = await takeRunBuildLock(real, `run ${runId} (pid ${process.pid}) is building in it`, memory);
   if (!r.ok) throw new RunRefusal(`refusing to start on ${chroot}: ${r.reason}; nothing was changed`, 'refused');
   return { lock: r.lock, real };
 }

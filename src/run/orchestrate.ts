@@ -26,6 +26,7 @@ import { buildPhase } from './build-phase.js';
 import { aptLayerRedundant } from './builder-apt-layer.js';
 import { describePlan, mountPhase, planTmpfs } from './tmpfs-workdir.js';
 import { BUILD_LOCK_ENV, lockChrootForBuild } from './chroot-lock.js';
+import { statePaths } from '../host/system/state-dir.js';
 
 export type { RunOptions, RunOutcome } from './run-state.js';
 
@@ -89,7 +90,7 @@ export async function orchestrateRun(config: Config, nc: NatsConnection, opts: R
   if (opts.recover?.length) await phases.run('recover', () => recoverPhase(s, opts.recover!), opts.say);
   // Held until the guardian holds its own, at the latest until the build has ended (a throw before
   // then ends the CLI, and with it the lock).
-  const chrootLock = opts.chroot ? await lockChrootForBuild(opts.chroot, runId) : null;
+  const chrootLock = opts.chroot ? await lockChrootForBuild(opts.chroot, runId, statePaths().memory) : null;
   if (chrootLock) {
     s.chrootLock = chrootLock.lock;
     s.env[BUILD_LOCK_ENV] = chrootLock.real;

@@ -51,7 +51,8 @@ export function runFailureLessons(
         grewBytes: grewOn(
           samples,
           e.subject,
-          (chroot && isAtOrUnder(e.subject, chroot)) || e.subject === record.checkpoint?.fsMount
+          // Not with --tmpfs-workdir: the tmpfs is mounted on the chroot after the checkpoint.
+          !record.tmpfs && ((chroot && isAtOrUnder(e.subject, chroot)) || e.subject === record.checkpoint?.fsMount)
             ? (record.checkpoint?.freeBytes ?? null)
             : null,
         ),

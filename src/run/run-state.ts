@@ -1,6 +1,6 @@
 // What one run is: its options, its outcome, and the state every phase of it shares.
 import { randomBytes } from 'node:crypto';
-import { existsSync, statfsSync } from 'node:fs';
+import { existsSync, realpathSync, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { readMountinfo } from '../host/mounts/mountinfo.js';
 import { mountOf } from '../host/mounts/fs-place.js';
@@ -78,7 +78,13 @@ export async function checkpoint(chroot: string | null): Promise<RunCheckpoint> 
   } catch {
     /* reported as unknown */
   }
-  const fsMount = mountOf(where, mounts)?.mountPoint;
+  // By its real path: statfs followed any symlink on the way, mountinfo names real paths.
+  let fsMount: string | undefined;
+  try {
+    fsMount = mountOf(realpathSync(where), mounts)?.mountPoint;
+  } catch {
+    /* unknown: the lesson falls back to its first sample */
+  }
   return { mountsTotal: mounts.length, mountsUnderChroot: under, freeBytes, ...(fsMount ? { fsMount } : {}) };
 }
 

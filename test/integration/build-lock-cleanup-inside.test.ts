@@ -1,18 +1,21 @@
 // A run does not start on a chroot while a cleanup or teardown of a dir inside it runs: a real process
 // holds a target lock on `tree/var/cache` (as the Cleaner does while it deletes it). The run's build
 // lock is refused and the reason names the dir and its holder; a lock beside the tree is no reason; a
-// stopped holder cannot say its target, so it refuses too; the memory's writer lock is never asked.
+// stopped holder cannot say its target, so it refuses too; the memory's writer lock is passed by.
 // Once the holder is gone the run's lock is taken. The same tree reached through a bind mount under
 // another name is found both ways: a cleanup of the other name keeps the run out, and a build on one
-// name keeps a cleanup or teardown of the other out.
+// name keeps a cleanup or teardown of the other out. A silent look-alike name bound by another user
+// keeps nothing out.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { buildInTree, takeRunBuildLock } from '../../src/host/guard/build-lock.js';
 import { readMountinfo } from '../../src/host/mounts/mountinfo.js';
+import { writerLockName } from '../../src/memory/writer-lock.js';
 import { needsRoot } from '../helpers/root.js';
 
 const module = (p: string): string => fileURLToPath(new URL(`../../src/${p}`, import.meta.url));
@@ -49,8 +52,8 @@ const targetHolder = (target: string) =>
     `const m = await import(${JSON.stringify(module('host/guard/target-lock.js'))});\nconst l = await m.acquireTargetLock(${JSON.stringify(target)});`,
   );
 
-async function runLock(): Promise<string | null> {
-  const r = await takeRunBuildLock(tree, `run inside-test (pid ${process.pid}) is building in it`);
+async function runLock(notCleanups: string[] = []): Promise<string | null> {
+  const r = await takeRunBuildLock(tree, `run inside-test (pid ${process.pid}) is building in it`, notCleanups);
   if (!r.ok) return r.reason;
   await r.lock.release();
   return null;
@@ -60,11 +63,18 @@ test('a cleanup or teardown inside a chroot keeps a run from starting on it, eve
   const beside = await targetHolder(`${base}/builds/other`);
   assert.equal(await runLock(), null, 'a cleanup beside the tree is no reason');
 
+  // The memory's writer lock is a target lock's name too (as in every version): a live writer says
+  // "memory:<dir>", no path, so it is passed by; a silent one (stopped, or a coordinator from before
+  // holders said their target) refuses, unless it is the run's own home's, which the run names.
+  const memoryDir = `${base}/memory`;
+  mkdirSync(memoryDir);
   const memory = await holder(
-    `const m = await import(${JSON.stringify(module('memory/writer-lock.js'))});\nconst l = await m.acquireWriterLock(${JSON.stringify(`${base}/memory`)}, 0);`,
+    `const m = await import(${JSON.stringify(module('memory/writer-lock.js'))});\nconst l = await m.acquireWriterLock(${JSON.stringify(memoryDir)}, 0);`,
   );
+  assert.equal(await runLock(), null, 'a live writer of the memory is no cleanup');
   memory.proc.kill('SIGSTOP');
-  assert.equal(await runLock(), null, "a stopped writer of the memory is never asked: its lock is not a target's");
+  assert.match((await runLock()) ?? '', /did not say which target it holds/, 'a stopped writer of another home');
+  assert.equal(await runLock([writerLockName(memoryDir)]), null, "the run's own home's writer, even stopped");
   memory.proc.kill('SIGCONT');
 
   const inside = await targetHolder(`${tree}/var/cache`);
@@ -75,7 +85,7 @@ test('a cleanup or teardown inside a chroot keeps a run from starting on it, eve
   inside.proc.kill('SIGSTOP');
   assert.match(
     (await runLock()) ?? '',
-    /is held by a process that did not say which target it holds \(a stopped cleanup\?\), so it cannot be ruled out that it is inside \S+\/builds\/tree$/,
+    /is held by a process that did not say which target it holds \(a stopped cleanup, or an isoswarm from before .*\), so it cannot be ruled out that it is inside \S+\/builds\/tree$/,
   );
   inside.proc.kill('SIGCONT');
   inside.proc.kill('SIGKILL');
@@ -126,3 +136,42 @@ test('the same tree under another name (a bind mount) is found both ways', { ski
   await build.exited;
   assert.equal(await buildInTree(`${alias}/tree`), null);
 });
+
+test(
+  'a silent look-alike name bound by another user keeps no run and no cleanup out',
+  { skip: needsRoot() },
+  async () => {
+    const hash = (s: string) => createHash('sha256').update(s).digest('hex');
+    const names = [
+      `isoswarm-lock-${hash(`${tree}/var/cache`)}`, // as a cleanup inside the tree would be named
+      `isoswarm-lock-${hash(`${base}/builds`)}`, // as a cleanup around it
+      `isoswarm-build-${hash(`${base}/builds/deep/tree`)}-run`, // as a build inside a dir
+    ];
+    // Binds the names, says nothing, as any local user can.
+    const proc = spawn(
+      'setpriv',
+      [
+        '--reuid=65534',
+        '--regid=65534',
+        '--clear-groups',
+        '--',
+        process.execPath,
+        '--input-type=module',
+        '-e',
+        `const net = await import('node:net');
+       for (const n of ${JSON.stringify(names)}) await new Promise((r) => net.createServer(() => {}).listen({ path: '\\0' + n }, r));
+       console.log('held');
+       setInterval(() => {}, 1000);`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    holders.push(proc);
+    const exited = once(proc, 'exit');
+    const [line] = (await once(proc.stdout!, 'data')) as [Buffer];
+    assert.equal(line.toString().trim(), 'held');
+    assert.equal(await runLock(), null, 'a run on the tree');
+    assert.equal(await buildInTree(`${base}/builds`), null, 'a cleanup of the dir');
+    proc.kill('SIGKILL');
+    await exited;
+  },
+);

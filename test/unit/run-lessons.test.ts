@@ -28,3 +28,7 @@ test('another disk, or a record without the mount: grown from its first sample',
   assert.equal(grew(record('/')), 100);
   assert.equal(grew(record()), 100);
 });
+
+test('with --tmpfs-workdir the checkpoint is of the disk under the tmpfs: grown from the first sample', () => {
+  assert.equal(grew({ ...record('/srv'), tmpfs: { sizeBytes: 1 } } as unknown as RunRecordInput), 100);
+});

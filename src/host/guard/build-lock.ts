@@ -16,6 +16,7 @@ import { dirname } from 'node:path';
 import { acquireNamedLock, acquireTargetLock, lockName, type TargetLock } from './target-lock.js';
 import { buildInside } from './builds-inside.js';
 import { cleanupInside } from './cleanups-inside.js';
+import { foreignHolder } from './foreign-holder.js';
 import { holderAnswer, probeLock } from './lock-probe.js';
 import { askBuildLocks, type BuildLockRole } from './build-lock-ask.js';
 
@@ -45,8 +46,9 @@ export async function buildInTree(
   opts: { around?: boolean } = {},
 ): Promise<string | null> {
   for (const tree of opts.around === false ? [realTarget] : [realTarget, ...ancestorsOf(realTarget)])
-    for (const { role, probe: p } of await askBuildLocks((role) => buildLockName(tree, role), 500)) {
+    for (const { role, name, probe: p } of await askBuildLocks((role) => buildLockName(tree, role), 500)) {
       if (!p.held || (forRun && p.says?.startsWith(`run ${forRun} (`))) continue;
+      if (p.says === null && foreignHolder(name)) continue;
       const who = p.says ?? `its ${role === 'run' ? 'run' : "run's guardian"} holds the build lock`;
       return tree === realTarget
         ? `${realTarget} is in use by a build: ${who}`
@@ -62,7 +64,12 @@ export type BuildLockResult = { ok: true; lock: TargetLock } | { ok: false; reas
  * The run's build lock, taken under the target lock: refused while a cleanup or teardown of the tree
  * runs (it holds the target lock) or another build uses the tree.
  */
-export async function takeRunBuildLock(realTarget: string, label: string): Promise<BuildLockResult> {
+export async function takeRunBuildLock(
+  realTarget: string,
+  label: string,
+  /** Target lock names that are no cleanup's (the run's own home's memory writer lock). */
+  notCleanups: readonly string[] = [],
+): Promise<BuildLockResult> {
   const target = await acquireTargetLock(realTarget);
   if (!target) return { ok: false, reason: `a cleanup or teardown of ${realTarget} is running` };
   try {
@@ -73,13 +80,18 @@ export async function takeRunBuildLock(realTarget: string, label: string): Promi
     if (!lock) return { ok: false, reason: `another run is starting on ${realTarget}` };
     // A cleanup or teardown of a dir around the tree takes that dir's target lock, then looks for builds
     // inside it; this run holds its name first, then looks for such a lock: one of the two sees the other.
-    for (const dir of ancestorsOf(realTarget))
-      if ((await probeLock(lockName(dir))).held) {
+    for (const dir of ancestorsOf(realTarget)) {
+      const around = await probeLock(lockName(dir));
+      // A silent name held only by other users (a look-alike) is no cleanup of ours (foreign-holder.ts).
+      if (around.held && !(around.says === null && foreignHolder(lockName(dir)))) {
         await lock.release();
         return { ok: false, reason: `a cleanup or teardown of ${dir}, which contains ${realTarget}, is running` };
       }
+    }
     // The same for a cleanup or teardown of a dir inside the tree (cleanups-inside.ts).
-    const inside = await cleanupInside(realTarget);
+    const inside = await cleanupInside(realTarget, notCleanups).catch(
+      (e: unknown) => `cannot check for cleanups or teardowns inside ${realTarget}: ${String(e)}`,
+    );
     if (inside !== null) {
       await lock.release();
       return { ok: false, reason: inside };

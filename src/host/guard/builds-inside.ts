@@ -8,6 +8,7 @@ import { isAtOrUnder } from '../fs/paths.js';
 import { askBuildLocks } from './build-lock-ask.js';
 import { boundLockNames } from './bound-lock-names.js';
 import { probeLock, type LockProbe } from './lock-probe.js';
+import { foreignHolder } from './foreign-holder.js';
 import { ASK_MS, CHECK_MS, firstRefusal } from './ask-bounded.js';
 import { readMountinfo, type MountEntry } from '../mounts/mountinfo.js';
 import { fsPlace, samePlaceOrNested, type FsPlace } from '../mounts/fs-place.js';
@@ -45,17 +46,20 @@ export async function buildInsideOf(
   const place = fsPlace(realTarget, mounts);
   return firstRefusal(
     [...hashes],
-    async (hash, timeoutMs) =>
-      verdict(
+    async (hash, timeoutMs) => {
+      // Both names share the one window, so the check keeps its bound.
+      const until = Date.now() + timeoutMs;
+      return verdict(
         hash,
         await askBuildLocks(
           (role) => `isoswarm-build-${hash}-${role}`,
           ASK_MS,
-          (name) => probeLock(name, timeoutMs),
+          (name) => probeLock(name, Math.max(100, until - Date.now())),
         ),
         { realTarget, place, mounts },
         forRun,
-      ),
+      );
+    },
     (left) =>
       `${left} bound build lock names could not be asked within ${checkMs / 1000} s (too many, or their holders are slow), so it cannot be ruled out that one guards a tree inside ${realTarget}`,
     checkMs,
@@ -77,6 +81,7 @@ function verdict(
   for (const { name, probe: p } of answers) {
     if (!p.held || (forRun && p.says?.startsWith(`run ${forRun} (`))) continue;
     const known = p.tree !== null && createHash('sha256').update(p.tree).digest('hex') === hash;
+    if (!known && foreignHolder(name)) continue;
     if (!known)
       return `a build lock (${name}) is held by a process that did not say which tree it guards (a stopped run?), so it cannot be ruled out that its tree is inside ${realTarget}`;
     if (p.tree !== realTarget && isAtOrUnder(p.tree!, realTarget))

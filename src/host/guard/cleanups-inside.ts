@@ -11,6 +11,8 @@ import { createHash } from 'node:crypto';
 import { isAtOrUnder } from '../fs/paths.js';
 import { boundLockNames } from './bound-lock-names.js';
 import { probeLock } from './lock-probe.js';
+import { lockName } from './target-lock.js';
+import { foreignHolder } from './foreign-holder.js';
 import { CHECK_MS, firstRefusal } from './ask-bounded.js';
 import { readMountinfo } from '../mounts/mountinfo.js';
 import { fsPlace, samePlaceOrNested } from '../mounts/fs-place.js';
@@ -24,9 +26,13 @@ const TARGET_LOCK = /^@(isoswarm-lock-([0-9a-f]{64}))@*$/;
  * reached under another name (a bind mount of the tree, of a dir around it or inside it) is found by
  * its place in its file system.
  */
-export async function cleanupInside(realTree: string, checkMs = CHECK_MS): Promise<string | null> {
-  const own = createHash('sha256').update(realTree).digest('hex');
-  const hashes = (await boundLockNames(TARGET_LOCK)).map((b) => b.hash).filter((h) => h !== own);
+export async function cleanupInside(
+  realTree: string,
+  skipNames: readonly string[] = [],
+  checkMs = CHECK_MS,
+): Promise<string | null> {
+  const skip = new Set([lockName(realTree), ...skipNames]);
+  const hashes = (await boundLockNames(TARGET_LOCK)).filter((b) => !skip.has(b.name)).map((b) => b.hash);
   const mounts = await readMountinfo();
   const place = fsPlace(realTree, mounts);
   return firstRefusal(
@@ -35,8 +41,12 @@ export async function cleanupInside(realTree: string, checkMs = CHECK_MS): Promi
       const p = await probeLock(`isoswarm-lock-${hash}`, timeoutMs);
       if (!p.held) return null;
       const said = p.says ?? 'it holds the target lock';
-      if (p.tree === null || createHash('sha256').update(p.tree).digest('hex') !== hash)
-        return `a target lock (isoswarm-lock-${hash}) is held by a process that did not say which target it holds (a stopped cleanup?), so it cannot be ruled out that it is inside ${realTree}`;
+      if (p.tree === null || createHash('sha256').update(p.tree).digest('hex') !== hash) {
+        if (foreignHolder(`isoswarm-lock-${hash}`)) return null;
+        return `a target lock (isoswarm-lock-${hash}) is held by a process that did not say which target it holds (a stopped cleanup, or an isoswarm from before target locks said it: \`isoswarm down && isoswarm up\` restarts the swarm), so it cannot be ruled out that it is inside ${realTree}`;
+      }
+      // Not a path (the memory's writer lock says "memory:<dir>"): no dir of the tree.
+      if (!p.tree.startsWith('/')) return null;
       if (isAtOrUnder(p.tree, realTree))
         return `a cleanup or teardown of ${p.tree}, inside ${realTree}, is running: ${said}`;
       if (samePlaceOrNested(fsPlace(p.tree, mounts), place))

@@ -13,8 +13,8 @@ export interface FsPlace {
 
 /**
  * The mount that `path` (absolute, canonical) reaches, resolved from `/` down as the kernel does: at
- * each mount, the child mounts on the way to the path; of two, the later one hides the earlier when it
- * sits at or above it; of a stack on one point, the top.
+ * each mount, its child mounts on the way to the path; of two, the one nearer the root hides the other
+ * (of two on one point, the later line); of a stack on one point, the top.
  */
 export function mountOf(path: string, mounts: readonly MountEntry[]): MountEntry | null {
   const ids = new Set(mounts.map((m) => m.id));
