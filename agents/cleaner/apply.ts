@@ -19,7 +19,7 @@ import {
 } from '../../src/host/guard/path-policy.js';
 import { deleteTree, trashPathFor, trashStepId, type DeleteResult } from '../../src/host/delete/safe-delete.js';
 import { removeStaleLock } from '../../src/host/walk/stale-locks.js';
-import { acquireTargetLock } from '../../src/host/guard/target-lock.js';
+import { acquireTargetLock, lockedReason } from '../../src/host/guard/target-lock.js';
 import { buildInTree } from '../../src/host/guard/build-lock.js';
 import { blockingMounts, invalidInput, mountReport } from './plan.js';
 import { resumePending } from './resume.js';
@@ -236,7 +236,7 @@ async function applyTarget(t: CleanTargetPlan, ctx: Ctx): Promise<CleanTargetRes
   res.path = path;
 
   const lock = await acquireTargetLock(path);
-  if (!lock) return refuse('locked', `another cleanup or teardown of ${path} is running`);
+  if (!lock) return refuse('locked', await lockedReason(path));
   try {
     // A build using the tree holds its build lock (taken under this target lock): nothing is deleted.
     const using = await buildInTree(path, ctx.forRun);

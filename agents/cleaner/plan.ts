@@ -7,7 +7,7 @@ import { isAtOrUnder, pathComponents } from '../../src/host/fs/paths.js';
 import { canonicalPolicy, readHomeDirs, resolveAndCheck, type PathPolicy } from '../../src/host/guard/path-policy.js';
 import { lazyDetachBlocks } from '../../src/host/mounts/lazy-marker.js';
 import { findStaleLocks } from '../../src/host/walk/stale-locks.js';
-import { acquireTargetLock } from '../../src/host/guard/target-lock.js';
+import { acquireTargetLock, lockedReason } from '../../src/host/guard/target-lock.js';
 import { buildInTree } from '../../src/host/guard/build-lock.js';
 import { treeSize } from '../../src/host/walk/tree-size.js';
 import type { CleanAction, CleanPlan, CleanTargetInput, CleanTargetPlan, MountReport } from './types.js';
@@ -104,8 +104,7 @@ async function planOne(
   // The refusals the real clean makes after planning, shown by the plan too (a dry run sees them);
   // a build in or around the tree first: its mounts are its own, not something to unmount.
   const lock = await acquireTargetLock(r.path);
-  if (!lock)
-    return { ...plan, refused: { code: 'locked', reason: `another cleanup or teardown of ${r.path} is running` } };
+  if (!lock) return { ...plan, refused: { code: 'locked', reason: await lockedReason(r.path) } };
   const using = await buildInTree(r.path, opts.forRun).finally(() => lock.release());
   if (using) return { ...plan, refused: { code: 'locked', reason: using } };
   const blocking = blockingMounts(mounts, r.path, input.kind);

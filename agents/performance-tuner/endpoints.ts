@@ -19,6 +19,7 @@ import { recoverScratch, scratchJournalDir } from '../../src/host/delete/scratch
 import { readOnlySwarm } from '../../src/runtime/read-only-swarm.js';
 import { MemoryClient } from '../../src/runtime/memory-client.js';
 import { BusError, refuse } from '../../src/schemas/bus-error.js';
+import { AptCacheHold } from './apt-cache-hold.js';
 import {
   adviseInput,
   bootstrapInput,
@@ -71,6 +72,7 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
   };
 
   const aptSessions = new Map<string, AptSession>();
+  const aptHold = new AptCacheHold();
   const pendingCalls = new Map<string, SquashCall>();
   const fingerprints = new Map<string, string>();
   // Sessions are keyed by the chroot's real path; a path that no longer resolves is looked up as given.
@@ -126,7 +128,16 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
         // The limit this build evicts to: what the cache's effectiveness record decides, within bounds.
         const size = listCache(dir, (n) => n.endsWith('.deb')).reduce((n, f) => n + f.size, 0);
         const limit = await cacheLimit(ctx.config, APT_CACHE, size, dir, tuneMemory);
-        const s = await attachAptCache(dir, v.path, limit.limitBytes, priv);
+        mkdirSync(dir, { recursive: true });
+        if (!(await aptHold.take(dir)))
+          refuse('locked', { code: 'locked', reason: `a cleanup of the apt cache ${dir} is running` });
+        let s: Awaited<ReturnType<typeof attachAptCache>>;
+        try {
+          s = await attachAptCache(dir, v.path, limit.limitBytes, priv);
+        } catch (e) {
+          await aptHold.release();
+          throw e;
+        }
         aptSessions.set(v.path, s);
         return {
           chroot: v.path,
@@ -146,7 +157,7 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
         const s = aptSessions.get(key);
         if (!s) throw new BusError('not-found', `no apt cache attached to ${chroot} by this agent`);
         aptSessions.delete(key);
-        const d = await detachAptCache(s);
+        const d = await detachAptCache(s).finally(() => aptHold.release());
         await memory
           .record([{ kind: 'cache-use', ...d.stats }])
           .catch((e: Error) => ctx.log.warn({ err: e.message }, 'cache use not recorded'));

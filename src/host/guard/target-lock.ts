@@ -4,7 +4,10 @@
 // isoswarm process on a host shares the host's.
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
-import { holderAnswer } from './lock-probe.js';
+import { holderAnswer, probeLock } from './lock-probe.js';
+
+/** How an ordinary cleanup's or teardown's lock answers (after who holds it). */
+const TAKEN = 'holds the target lock';
 
 export interface TargetLock {
   readonly target: string;
@@ -24,7 +27,7 @@ export function lockName(realTarget: string): string {
 export function acquireTargetLock(realTarget: string): Promise<TargetLock | null> {
   return acquireNamedLock(
     lockName(realTarget),
-    holderAnswer(`isoswarm (pid ${process.pid}) holds the target lock`, realTarget),
+    holderAnswer(`isoswarm (pid ${process.pid}) ${TAKEN}`, realTarget),
     realTarget,
   );
 }
@@ -64,4 +67,12 @@ export async function acquireNamedLock(name: string, holder?: string, target = n
         server.close(() => resolve());
       }),
   };
+}
+
+/** Why the target lock of `realTarget` could not be taken, in its holder's words when they say more. */
+export async function lockedReason(realTarget: string): Promise<string> {
+  const p = await probeLock(lockName(realTarget));
+  return p.says && !p.says.endsWith(TAKEN)
+    ? `${realTarget} is in use: ${p.says}`
+    : `another cleanup or teardown of ${realTarget} is running`;
 }

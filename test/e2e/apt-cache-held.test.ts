@@ -1,0 +1,77 @@
+// While a build has the apt cache attached (its host dir is the overlay's lower layer), a cleanup of
+// the cache dir is refused and says why: the reactor's on a disk alert goes the same way. Once the
+// cache is detached, the same cleanup evicts it. Real swarm, real overlay mount.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { requestEndpoint } from '../../src/bus/request.js';
+import { readMountinfo } from '../../src/host/mounts/mountinfo.js';
+import { replyOrRefusal } from '../../src/schemas/bus-error.js';
+import { rawClient } from '../helpers/bus.js';
+import { cliSync, removeScratch, scratchHome, teardownHome, testEnv } from '../helpers/cli.js';
+import { needsRoot } from '../helpers/root.js';
+
+type Clean = { result?: { targets?: { status: string; reason?: string }[] } | null };
+
+describe('the apt cache while a build has it attached', { skip: needsRoot() }, () => {
+  const home = scratchHome('apt-held');
+  const scratch = realpathSync(mkdtempSync('/tmp/isoswarm-test-apt-held-'));
+  const apt = `${scratch}/apt`;
+  const chroot = `${scratch}/chroot`;
+  const env = testEnv(home, { ISOSWARM_CONFIG: `${home}/config.json` });
+  before(() => {
+    mkdirSync(apt);
+    mkdirSync(chroot);
+    for (let i = 0; i < 3; i++) writeFileSync(`${apt}/p${i}_1.0_amd64.deb`, Buffer.alloc(4096, i));
+    writeFileSync(
+      `${home}/config.json`,
+      JSON.stringify({ policy: { safePrefixes: [scratch], deny: [] }, caches: { aptDir: apt } }),
+    );
+    const up = cliSync(env, ['up'], undefined, 60_000);
+    assert.equal(up.code, 0, up.stderr);
+  });
+  after(() => {
+    cliSync(env, ['unmount', chroot], undefined, 60_000);
+    teardownHome(home);
+    removeScratch(scratch);
+  });
+
+  test('a cleanup of the cache dir is refused while attached, and evicts once detached', async () => {
+    const nc = await rawClient(home);
+    const clean = () =>
+      replyOrRefusal(
+        requestEndpoint<Clean>(
+          nc,
+          'isoswarm',
+          'cleaner',
+          'clean',
+          { targets: [{ path: apt, kind: 'cache', limitBytes: 0 }] },
+          60_000,
+        ),
+      );
+    try {
+      await requestEndpoint(nc, 'isoswarm', 'performance-tuner', 'cache-attach', { chroot }, 60_000);
+      assert.ok(
+        (await readMountinfo()).some((m) => m.mountPoint === `${chroot}/var/cache/apt/archives`),
+        'the cache is mounted into the chroot',
+      );
+      const held = await clean();
+      const t = held.result?.targets?.[0];
+      assert.notEqual(t?.status, 'done', JSON.stringify(held));
+      assert.match(
+        t?.reason ?? '',
+        /apt is in use: the apt cache is mounted into a running build by the tuner \(pid \d+\)/,
+        JSON.stringify(held),
+      );
+      assert.equal(readdirSync(apt).filter((n) => n.endsWith('.deb')).length, 3, 'nothing was evicted');
+
+      await requestEndpoint(nc, 'isoswarm', 'performance-tuner', 'cache-detach', { chroot }, 60_000);
+      const freed = await clean();
+      assert.equal(freed.result?.targets?.[0]?.status, 'done', JSON.stringify(freed));
+      assert.equal(readdirSync(apt).filter((n) => n.endsWith('.deb')).length, 0, 'evicted once detached');
+    } finally {
+      await nc.close();
+    }
+    assert.ok(existsSync(chroot));
+  });
+});
