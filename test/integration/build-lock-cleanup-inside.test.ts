@@ -4,7 +4,8 @@
 // stopped holder cannot say its target, so it refuses too; the memory's writer lock is passed by.
 // Once the holder is gone the run's lock is taken. The same tree reached through a bind mount under
 // another name is found both ways: a cleanup of the other name keeps the run out, and a build on one
-// name keeps a cleanup or teardown of the other out. A silent look-alike name bound by another user
+// name keeps a cleanup or teardown of the other out, as it does of a host dir mounted into the tree. A
+// silent look-alike name bound by another user
 // keeps nothing out.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -15,6 +16,7 @@ import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { buildInTree, takeRunBuildLock } from '../../src/host/guard/build-lock.js';
 import { readMountinfo } from '../../src/host/mounts/mountinfo.js';
+import { isAtOrUnder } from '../../src/host/fs/paths.js';
 import { writerLockName } from '../../src/memory/writer-lock.js';
 import { needsRoot } from '../helpers/root.js';
 
@@ -28,9 +30,11 @@ after(async () => {
     h.kill('SIGCONT');
     h.kill('SIGKILL');
   }
-  if ((await readMountinfo()).some((m) => m.mountPoint === alias)) spawnSync('umount', [alias]);
-  // Only after the bind is gone: a recursive remove never crosses a mount.
-  if (!(await readMountinfo()).some((m) => m.mountPoint === alias)) rmSync(base, { recursive: true, force: true });
+  for (const m of [`${tree}/mnt/pkgs`, alias])
+    if ((await readMountinfo()).some((e) => e.mountPoint === m)) spawnSync('umount', [m]);
+  // Only after the binds are gone: a recursive remove never crosses a mount.
+  if (!(await readMountinfo()).some((m) => isAtOrUnder(m.mountPoint, base)))
+    rmSync(base, { recursive: true, force: true });
 });
 
 /** A process holding `code`'s lock until killed; resolves once it says it holds it. */
@@ -131,6 +135,23 @@ test('the same tree under another name (a bind mount) is found both ways', { ski
       target,
     );
   assert.equal(await buildInTree(`${alias}/other`), null, 'a dir beside the tree, by the other name');
+  // A host dir the build mounted into its tree is the build's too: it, a dir in it, a dir around it.
+  mkdirSync(`${base}/pkgs/sub`, { recursive: true });
+  mkdirSync(`${tree}/mnt/pkgs`, { recursive: true });
+  const into = spawnSync('mount', ['--bind', `${base}/pkgs`, `${tree}/mnt/pkgs`], { encoding: 'utf8' });
+  assert.equal(into.status, 0, into.stderr);
+  try {
+    for (const target of [`${base}/pkgs`, `${base}/pkgs/sub`])
+      assert.match(
+        (await buildInTree(target)) ?? '',
+        /^\S+\/pkgs(\/sub)? is mounted at \S+\/builds\/tree\/mnt\/pkgs, inside \S+\/builds\/tree, in use by a build: run alias-1 /,
+        target,
+      );
+    mkdirSync(`${base}/unrelated`);
+    assert.equal(await buildInTree(`${base}/unrelated`), null, 'a dir beside the mounted one');
+  } finally {
+    spawnSync('umount', [`${tree}/mnt/pkgs`]);
+  }
   assert.equal(await buildInTree(`${alias}/tree`, 'alias-1'), null, "the run's own script is let by");
   build.proc.kill('SIGKILL');
   await build.exited;

@@ -72,6 +72,14 @@ interface Target {
   mounts: MountEntry[];
 }
 
+/** The mount point at or under `tree` that shows the files at `place` (or a dir around or inside them). */
+function mountedInto(tree: string, place: FsPlace | null, mounts: readonly MountEntry[]): string | null {
+  for (const m of mounts)
+    if (isAtOrUnder(m.mountPoint, tree) && samePlaceOrNested({ dev: `${m.major}:${m.minor}`, fsPath: m.root }, place))
+      return m.mountPoint;
+  return null;
+}
+
 function verdict(
   hash: string,
   answers: { name: string; probe: LockProbe }[],
@@ -88,6 +96,10 @@ function verdict(
       return `${realTarget} contains ${p.tree}, in use by a build: ${p.says ?? 'its run holds the build lock'}`;
     if (samePlaceOrNested(fsPlace(p.tree!, mounts), place))
       return `${realTarget} and ${p.tree}, in use by a build, share files through a bind mount (one holds the other): ${p.says ?? 'its run holds the build lock'}`;
+    // A host dir the build mounted into its tree (a bind of packages, a cache) is the build's too.
+    const into = mountedInto(p.tree!, place, mounts);
+    if (into)
+      return `${realTarget} is mounted at ${into}, inside ${p.tree}, in use by a build: ${p.says ?? 'its run holds the build lock'}`;
   }
   return null;
 }
