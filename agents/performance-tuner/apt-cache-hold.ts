@@ -9,29 +9,42 @@ import { acquireNamedLock, lockName, type TargetLock } from '../../src/host/guar
 export class AptCacheHold {
   private lock: TargetLock | null = null;
   private users = 0;
+  /** take and release run one at a time: two builds attaching at once share one lock. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(fn, fn);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
 
   /** Holds `dir` for one more build; false when a cleanup or teardown of it holds the lock now. */
-  async take(dir: string): Promise<boolean> {
-    if (this.users === 0) {
-      const real = realpathSync(dir);
-      this.lock = await acquireNamedLock(
-        lockName(real),
-        holderAnswer(`the apt cache is mounted into a running build by the tuner (pid ${process.pid})`, real),
-        real,
-      );
-      if (!this.lock) return false;
-    }
-    this.users++;
-    return true;
+  take(dir: string): Promise<boolean> {
+    return this.serial(async () => {
+      if (this.users === 0) {
+        const real = realpathSync(dir);
+        const lock = await acquireNamedLock(
+          lockName(real),
+          holderAnswer(`the apt cache is mounted into a running build by the tuner (pid ${process.pid})`, real),
+          real,
+        );
+        if (!lock) return false;
+        this.lock = lock;
+      }
+      this.users++;
+      return true;
+    });
   }
 
   /** One build let go; the lock goes with the last. */
-  async release(): Promise<void> {
-    if (this.users === 0) return;
-    this.users--;
-    if (this.users === 0) {
-      await this.lock?.release();
-      this.lock = null;
-    }
+  release(): Promise<void> {
+    return this.serial(async () => {
+      if (this.users === 0) return;
+      this.users--;
+      if (this.users === 0) {
+        await this.lock?.release();
+        this.lock = null;
+      }
+    });
   }
 }

@@ -108,10 +108,10 @@ export interface AptDetach {
 
 /**
  * After the build: unmount the overlay (only our mount), harvest complete new .debs into the host
- * cache, count hits and downloads, evict to the limit, and delete the run-private dirs through the
+ * cache, count hits and downloads, evict to the limit (unless `opts.evict` is false), and delete the run-private dirs through the
  * safe deleter (it refuses while anything is mounted there).
  */
-export async function detachAptCache(s: AptSession): Promise<AptDetach> {
+export async function detachAptCache(s: AptSession, opts: { evict: boolean } = { evict: true }): Promise<AptDetach> {
   s.capture?.stop();
   s.capture = null;
   sweepUpper(s.dirs, isDeb);
@@ -135,7 +135,11 @@ export async function detachAptCache(s: AptSession): Promise<AptDetach> {
   const tracking = after ? 'lookup' : access.tracking;
   // What this build used or fetched stays; older packages go first.
   const keep = new Set([...access.hits, ...access.misses].map((f) => f.name));
-  const ev = await evictLru(s.dir, s.limitBytes, isDeb, keep);
+  // Not while another build has the cache attached: it is that build's overlay's lower layer. The
+  // last build to let go evicts.
+  // Nor while this build's overlay is still mounted (the unmount failed): the session stays.
+  const evict = opts.evict && s.handle === null;
+  const ev = await evictLru(s.dir, evict ? s.limitBytes : Number.POSITIVE_INFINITY, isDeb, keep);
   const sum = (l: { size: number }[]) => l.reduce((n, f) => n + f.size, 0);
   const del = s.handle ? null : await deleteTree(s.dirs.privateDir, { countBytes: false });
   return {

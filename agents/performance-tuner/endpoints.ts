@@ -157,7 +157,14 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
         const s = aptSessions.get(key);
         if (!s) throw new BusError('not-found', `no apt cache attached to ${chroot} by this agent`);
         aptSessions.delete(key);
-        const d = await detachAptCache(s).finally(() => aptHold.release());
+        let d: Awaited<ReturnType<typeof detachAptCache>>;
+        try {
+          d = await detachAptCache(s, { evict: aptSessions.size === 0 });
+        } finally {
+          // Still mounted (the unmount failed): the session and the hold stay, for a detach again.
+          if (s.handle) aptSessions.set(key, s);
+          else await aptHold.release();
+        }
         await memory
           .record([{ kind: 'cache-use', ...d.stats }])
           .catch((e: Error) => ctx.log.warn({ err: e.message }, 'cache use not recorded'));

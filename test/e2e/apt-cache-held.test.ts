@@ -18,20 +18,22 @@ describe('the apt cache while a build has it attached', { skip: needsRoot() }, (
   const scratch = realpathSync(mkdtempSync('/tmp/isoswarm-test-apt-held-'));
   const apt = `${scratch}/apt`;
   const chroot = `${scratch}/chroot`;
+  const second = `${scratch}/second`;
   const env = testEnv(home, { ISOSWARM_CONFIG: `${home}/config.json` });
   before(() => {
     mkdirSync(apt);
     mkdirSync(chroot);
+    mkdirSync(second);
     for (let i = 0; i < 3; i++) writeFileSync(`${apt}/p${i}_1.0_amd64.deb`, Buffer.alloc(4096, i));
     writeFileSync(
       `${home}/config.json`,
-      JSON.stringify({ policy: { safePrefixes: [scratch], deny: [] }, caches: { aptDir: apt } }),
+      JSON.stringify({ policy: { safePrefixes: [scratch], deny: [] }, caches: { aptDir: apt, aptLimitBytes: 1 } }),
     );
     const up = cliSync(env, ['up'], undefined, 60_000);
     assert.equal(up.code, 0, up.stderr);
   });
   after(() => {
-    cliSync(env, ['unmount', chroot], undefined, 60_000);
+    for (const c of [chroot, second]) cliSync(env, ['unmount', c], undefined, 60_000);
     teardownHome(home);
     removeScratch(scratch);
   });
@@ -73,5 +75,23 @@ describe('the apt cache while a build has it attached', { skip: needsRoot() }, (
       await nc.close();
     }
     assert.ok(existsSync(chroot));
+  });
+  test("the tuner's own eviction waits for the last build that has the cache attached", async () => {
+    const nc = await rawClient(home);
+    const debs = () => readdirSync(apt).filter((n) => n.endsWith('.deb')).length;
+    const call = (op: string, c: string) =>
+      requestEndpoint(nc, 'isoswarm', 'performance-tuner', op, { chroot: c }, 60_000);
+    try {
+      for (let i = 0; i < 3; i++) writeFileSync(`${apt}/q${i}_1.0_amd64.deb`, Buffer.alloc(4096, i));
+      await call('cache-attach', chroot);
+      await call('cache-attach', second);
+      // A limit of 1 byte: a detach with nobody else attached evicts every package no build used.
+      await call('cache-detach', chroot);
+      assert.equal(debs(), 3, 'the second build still has the cache as its lower layer: nothing evicted');
+      await call('cache-detach', second);
+      assert.equal(debs(), 0, 'the last detach evicts');
+    } finally {
+      await nc.close();
+    }
   });
 });

@@ -37,13 +37,18 @@ after(async () => {
     rmSync(base, { recursive: true, force: true });
 });
 
-/** A process holding `code`'s lock until killed; resolves once it says it holds it. */
-async function holder(code: string): Promise<{ proc: ChildProcess; exited: Promise<unknown> }> {
-  const proc = spawn(
+/** A process holding `code`'s lock until killed (as user nobody: `asNobody`); resolves once it holds it. */
+async function holder(code: string, asNobody = false): Promise<{ proc: ChildProcess; exited: Promise<unknown> }> {
+  const node = [
     process.execPath,
-    ['--input-type=module', '-e', `${code}\nconsole.log(l ? 'held' : 'not held');\nsetInterval(() => {}, 1000);`],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+    '--input-type=module',
+    '-e',
+    `${code}\nconsole.log(l ? 'held' : 'not held');\nsetInterval(() => {}, 1000);`,
+  ];
+  const [cmd, ...args] = asNobody
+    ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--', ...node]
+    : node;
+  const proc = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   holders.push(proc);
   const exited = once(proc, 'exit');
   const [line] = (await once(proc.stdout!, 'data')) as [Buffer];
@@ -159,7 +164,7 @@ test('the same tree under another name (a bind mount) is found both ways', { ski
 });
 
 test(
-  'a silent look-alike name bound by another user keeps no run and no cleanup out',
+  "a silent look-alike name bound by another user keeps no run and no cleanup out; another user's stopped run does",
   { skip: needsRoot() },
   async () => {
     const hash = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -169,30 +174,31 @@ test(
       `isoswarm-build-${hash(`${base}/builds/deep/tree`)}-run`, // as a build inside a dir
     ];
     // Binds the names, says nothing, as any local user can.
-    const proc = spawn(
-      'setpriv',
-      [
-        '--reuid=65534',
-        '--regid=65534',
-        '--clear-groups',
-        '--',
-        process.execPath,
-        '--input-type=module',
-        '-e',
-        `const net = await import('node:net');
+    const { proc, exited } = await holder(
+      `const net = await import('node:net');
        for (const n of ${JSON.stringify(names)}) await new Promise((r) => net.createServer(() => {}).listen({ path: '\\0' + n }, r));
-       console.log('held');
-       setInterval(() => {}, 1000);`,
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
+       const l = true;`,
+      true,
     );
-    holders.push(proc);
-    const exited = once(proc, 'exit');
-    const [line] = (await once(proc.stdout!, 'data')) as [Buffer];
-    assert.equal(line.toString().trim(), 'held');
     assert.equal(await runLock(), null, 'a run on the tree');
     assert.equal(await buildInTree(`${base}/builds`), null, 'a cleanup of the dir');
     proc.kill('SIGKILL');
     await exited;
+
+    // A run of another user from this install, stopped (Ctrl-Z): silent, and still a build of ours.
+    const { proc: other, exited: gone } = await holder(
+      `const m = await import(${JSON.stringify(module('host/guard/build-lock.js'))});
+       const l = await m.takeGuardianBuildLock(${JSON.stringify(`${base}/builds/deep/tree`)}, 'run nobody-1 (guardian pid ' + process.pid + ') is building in it');`,
+      true,
+    );
+    other.kill('SIGSTOP');
+    assert.match(
+      (await buildInTree(`${base}/builds`)) ?? '',
+      /did not say which tree it guards \(a stopped run\?\)/,
+      "another user's stopped run keeps the cleanup out",
+    );
+    other.kill('SIGCONT');
+    other.kill('SIGKILL');
+    await gone;
   },
 );
