@@ -79,17 +79,27 @@ describe('the apt cache while a build has it attached', { skip: needsRoot() }, (
   test("the tuner's own eviction waits for the last build that has the cache attached", async () => {
     const nc = await rawClient(home);
     const debs = () => readdirSync(apt).filter((n) => n.endsWith('.deb')).length;
+    type Stats = { evicted: number; hits: number; misses: number; limitBytes: number; tracking: string };
     const call = (op: string, c: string) =>
-      requestEndpoint(nc, 'isoswarm', 'performance-tuner', op, { chroot: c }, 60_000);
+      requestEndpoint<{ stats?: Stats }>(nc, 'isoswarm', 'performance-tuner', op, { chroot: c }, 60_000);
     try {
       for (let i = 0; i < 3; i++) writeFileSync(`${apt}/q${i}_1.0_amd64.deb`, Buffer.alloc(4096, i));
       await call('cache-attach', chroot);
       await call('cache-attach', second);
-      // A limit of 1 byte: a detach with nobody else attached evicts every package no build used.
-      await call('cache-detach', chroot);
+      // A limit of 1 byte: a detach with nobody else attached evicts every package no build used
+      // (one the cache saw read since the attach counts as used, by its atime, and stays).
+      const first = (await call('cache-detach', chroot)).stats;
+      assert.equal(first?.evicted, 0, JSON.stringify(first));
       assert.equal(debs(), 3, 'the second build still has the cache as its lower layer: nothing evicted');
-      await call('cache-detach', second);
-      assert.equal(debs(), 0, 'the last detach evicts');
+      const last = (await call('cache-detach', second)).stats;
+      assert.ok(last, 'the last detach reports');
+      if (last.tracking !== 'unavailable')
+        assert.equal(
+          last.evicted + last.hits + last.misses,
+          3,
+          `each package evicted or used: ${JSON.stringify(last)}`,
+        );
+      assert.equal(debs(), 3 - last.evicted, 'the last detach evicts what it says');
     } finally {
       await nc.close();
     }
