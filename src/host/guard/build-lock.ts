@@ -78,28 +78,33 @@ export async function takeRunBuildLock(
     if (using) return { ok: false, reason: using };
     const lock = await acquireNamedLock(buildLockName(realTarget, 'run'), holderAnswer(label, realTarget));
     if (!lock) return { ok: false, reason: `another run is starting on ${realTarget}` };
-    // A cleanup or teardown of a dir around the tree takes that dir's target lock, then looks for builds
-    // inside it; this run holds its name first, then looks for such a lock: one of the two sees the other.
-    for (const dir of ancestorsOf(realTarget)) {
-      const around = await probeLock(lockName(dir));
-      // A silent name held only by other users (a look-alike) is no cleanup of ours (foreign-holder.ts).
-      if (around.held && !(around.says === null && foreignHolder(lockName(dir)))) {
-        await lock.release();
-        return { ok: false, reason: `a cleanup or teardown of ${dir}, which contains ${realTarget}, is running` };
-      }
-    }
-    // The same for a cleanup or teardown of a dir inside the tree (cleanups-inside.ts).
-    const inside = await cleanupInside(realTarget, notCleanups).catch(
-      (e: unknown) => `cannot check for cleanups or teardowns inside ${realTarget}: ${String(e)}`,
+    // A check that throws (an unreadable /proc) refuses too, and lets go of the build lock.
+    const why = await cleanupAroundOrInside(realTarget, notCleanups).catch(
+      (e: unknown) => `cannot check for cleanups or teardowns around or inside ${realTarget}: ${String(e)}`,
     );
-    if (inside !== null) {
+    if (why !== null) {
       await lock.release();
-      return { ok: false, reason: inside };
+      return { ok: false, reason: why };
     }
     return { ok: true, lock };
   } finally {
     await target.release();
   }
+}
+
+/**
+ * A cleanup or teardown of a dir around the tree takes that dir's target lock, then looks for builds
+ * inside it; a run holds its build lock first, then looks for such a lock: one of the two sees the
+ * other. The same for a dir inside the tree (cleanups-inside.ts).
+ */
+async function cleanupAroundOrInside(realTarget: string, notCleanups: readonly string[]): Promise<string | null> {
+  for (const dir of ancestorsOf(realTarget)) {
+    const around = await probeLock(lockName(dir));
+    // A silent name held only by other users (a look-alike) is no cleanup of ours (foreign-holder.ts).
+    if (around.held && !(around.says === null && foreignHolder(lockName(dir))))
+      return `a cleanup or teardown of ${dir}, which contains ${realTarget}, is running`;
+  }
+  return cleanupInside(realTarget, notCleanups);
 }
 
 /** The guardian's build lock, taken while the run's CLI still holds its own. */
