@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { removeScratchDir } from '../../src/host/delete/scratch.js';
 import { run } from '../../src/host/exec.js';
 import type { CacheBuildStats } from '../../src/learning/reducers.js';
-import { TarballCache, type TarballSpec } from './caches.js';
+import { TarballCache, type TarballSpec } from './tarball-cache.js';
 
 export interface BootstrapResult {
   target: string;

@@ -1,11 +1,9 @@
-// The two build caches: the apt archive cache (a host dir mounted into the chroot's
-// /var/cache/apt/archives as the read-only lower layer of an overlay, so packages downloaded once
-// are reused by every later build and nothing inside can change the host's files) and the
-// debootstrap tarball cache (a base system per suite/arch/variant/mirror). Both have a size limit
-// and LRU eviction, and both count hits per build into optimization/caching-effectiveness/<cache>.
-import { copyFileSync, mkdirSync, realpathSync, renameSync, statSync } from 'node:fs';
-import { createHash } from 'node:crypto';
-import { join } from 'node:path';
+// The apt archive cache: a host dir mounted into the chroot's /var/cache/apt/archives as the
+// read-only lower layer of an overlay, so packages downloaded once are reused by every later build
+// and nothing inside can change the host's files. It has a size limit and LRU eviction, and counts
+// hits per build into optimization/caching-effectiveness/<cache>, as the debootstrap tarball cache
+// (tarball-cache.ts) does.
+import { mkdirSync, realpathSync } from 'node:fs';
 import { unbindCache, type UnbindResult } from '../../src/host/mounts/cache-bind.js';
 import {
   captureUpper,
@@ -16,13 +14,13 @@ import {
   type OverlayHandle,
 } from '../../src/host/cache/overlay.js';
 import { harvestDebs, type HarvestResult } from '../../src/host/cache/deb-harvest.js';
+import { publishPending, type PublishResult } from './apt-pending.js';
 import { deleteTree } from '../../src/host/delete/safe-delete.js';
 import { addCacheUse, type CacheBuildStats, type CachingEffectivenessRecord } from '../../src/learning/reducers.js';
 import {
   armAccessTracking,
   collectAccess,
   evictLru,
-  listCache,
   markUsed,
   type AccessSnapshot,
 } from '../../src/host/cache/cache-dir.js';
@@ -32,7 +30,6 @@ import { chrootPackagesIndex } from '../../src/host/cache/apt-index.js';
 export const APT_CACHE = 'apt-archives';
 export const DEBOOTSTRAP_CACHE = 'debootstrap-tarballs';
 const isDeb = (n: string) => n.endsWith('.deb');
-const isTarball = (n: string) => n.endsWith('.tgz');
 
 export function cachingKey(cache: string): string {
   return `optimization/caching-effectiveness/${cache}`;
@@ -51,6 +48,10 @@ export interface AptSession {
   snapshot: AccessSnapshot;
   /** Packages the chroot had installed at attach (null: no dpkg status yet). */
   installedBefore: Set<string> | null;
+  /** Another build had the cache attached at some time during this one: atime reads are not ours alone. */
+  overlapped: boolean;
+  /** The attach's snapshot is known (false: taken back by a restarted tuner without its file). */
+  countable: boolean;
 }
 
 /**
@@ -77,6 +78,8 @@ export async function attachAptCache(
     capture: captureUpper(dirs, isDeb),
     snapshot,
     installedBefore: installedDebNames(chrootRoot),
+    overlapped: false,
+    countable: true,
   };
 }
 
@@ -102,23 +105,43 @@ export interface AptDetach {
   unbind: UnbindResult;
   stats: CacheBuildStats;
   harvest: HarvestResult;
+  /** Where the harvest went: the cache, or staged while another build had it attached. */
+  harvestedInto: 'cache' | 'staged';
+  /** Packages staged by earlier detaches, moved into the cache by this one (the last to let go). */
+  published?: PublishResult;
   privateDirRemoved: boolean;
   privateDirError?: string;
 }
 
+export interface DetachOptions {
+  /** No other build has the cache attached: this detach harvests into it, publishes and evicts. */
+  last: boolean;
+  /** Where packages wait while another build has the cache as its lower layer (apt-pending.ts). */
+  pendingDir: string;
+}
+
 /**
- * After the build: unmount the overlay (only our mount), harvest complete new .debs into the host
- * cache, count hits and downloads, evict to the limit (unless `opts.evict` is false), and delete the run-private dirs through the
- * safe deleter (it refuses while anything is mounted there).
+ * After the build: unmount the overlay (only our mount), harvest complete new .debs (into the host
+ * cache, or staged while another build has it attached), count hits and downloads, evict to the
+ * limit (the last build only), and delete the run-private dirs through the safe deleter (it refuses
+ * while anything is mounted there).
  */
-export async function detachAptCache(s: AptSession, opts: { evict: boolean } = { evict: true }): Promise<AptDetach> {
+export async function detachAptCache(s: AptSession, opts: DetachOptions): Promise<AptDetach> {
   s.capture?.stop();
   s.capture = null;
   sweepUpper(s.dirs, isDeb);
   const unbind = s.handle ? await unbindCache(s.handle) : { unmounted: false, reason: 'suspended: nothing mounted' };
   if (unbind.unmounted) s.handle = null;
+  // The cache is a lower layer while any overlay on it is mounted, this build's own included (its
+  // unmount failed): it changes only once none is.
+  const free = opts.last && s.handle === null;
   // The archive's own sizes and sha256s, where the build left apt's indexes in the chroot.
-  const harvest = await harvestDebs([s.dirs.harvest, s.dirs.upper], s.dir, chrootPackagesIndex(s.chroot));
+  const harvest = await harvestDebs(
+    [s.dirs.harvest, s.dirs.upper],
+    s.dir,
+    chrootPackagesIndex(s.chroot),
+    free ? s.dir : opts.pendingDir,
+  );
   const access = collectAccess(s.dir, s.snapshot, isDeb);
   // Hits through the overlay: packages the build installed whose .deb the cache held before it.
   const after = installedDebNames(s.chroot);
@@ -127,112 +150,42 @@ export async function detachAptCache(s: AptSession, opts: { evict: boolean } = {
         .filter(([n]) => after.has(n) && !s.installedBefore?.has(n))
         .map(([name, f]) => ({ name, size: f.size }))
     : [];
-  for (const h of dpkgHits)
-    if (!access.hits.some((a) => a.name === h.name)) {
-      access.hits.push(h);
-      markUsed(s.dir, h.name);
-    }
-  const tracking = after ? 'lookup' : access.tracking;
-  // What this build used or fetched stays; older packages go first.
-  const keep = new Set([...access.hits, ...access.misses].map((f) => f.name));
-  // Not while another build has the cache attached: it is that build's overlay's lower layer. The
-  // last build to let go evicts.
-  // Nor while this build's overlay is still mounted (the unmount failed): the session stays.
-  const evict = opts.evict && s.handle === null;
-  const ev = await evictLru(s.dir, evict ? s.limitBytes : Number.POSITIVE_INFINITY, isDeb, keep);
+  // An atime read while another build had the cache attached may be that build's: then only what
+  // this chroot installed counts.
+  const atimeHits = s.overlapped ? [] : access.hits;
+  const hits = [...atimeHits];
+  for (const h of dpkgHits) if (!hits.some((a) => a.name === h.name)) hits.push(h);
+  for (const h of hits) if (!access.hits.some((a) => a.name === h.name)) markUsed(s.dir, h.name);
+  // Without the attach's snapshot (a session taken back with no usable file) the cache's contents say
+  // nothing of this build: its downloads are what it harvested, its hits are unknown.
+  const misses = s.countable ? access.misses : harvest.harvested.map((h) => ({ name: h.name, size: h.size }));
+  const tracking = !s.countable ? 'unavailable' : after ? 'lookup' : s.overlapped ? 'unavailable' : access.tracking;
+  const published = free ? publishPending(opts.pendingDir, s.dir) : undefined;
+  // What this build used or fetched stays, and what builds before it fetched; older packages go first.
+  const keep = new Set([...access.hits, ...hits, ...access.misses, ...(published?.published ?? [])].map((f) => f.name));
+  const ev = await evictLru(s.dir, free ? s.limitBytes : Number.POSITIVE_INFINITY, isDeb, keep);
   const sum = (l: { size: number }[]) => l.reduce((n, f) => n + f.size, 0);
   const del = s.handle ? null : await deleteTree(s.dirs.privateDir, { countBytes: false });
   return {
     unbind,
     harvest,
+    harvestedInto: free ? 'cache' : 'staged',
+    ...(published ? { published } : {}),
     privateDirRemoved: del?.complete ?? false,
     ...(del && !del.complete ? { privateDirError: del.refused ?? del.errors[0]?.message ?? 'incomplete' } : {}),
     ...(!del ? { privateDirError: 'kept: the overlay is still mounted' } : {}),
     stats: {
       cache: APT_CACHE,
-      hits: tracking !== 'unavailable' ? access.hits.length : 0,
-      misses: access.misses.length,
-      bytesSaved: tracking !== 'unavailable' ? sum(access.hits) : 0,
-      bytesDownloaded: sum(access.misses),
+      hits: tracking !== 'unavailable' ? hits.length : 0,
+      misses: misses.length,
+      bytesSaved: tracking !== 'unavailable' ? sum(hits) : 0,
+      bytesDownloaded: sum(misses),
       evicted: ev.evicted.length,
       sizeBytes: ev.sizeBytes,
       limitBytes: s.limitBytes,
       tracking,
     },
   };
-}
-
-export interface TarballSpec {
-  suite: string;
-  arch: string;
-  variant?: string;
-  mirror: string;
-  include?: string[];
-}
-
-/** Cache of `debootstrap --make-tarball` results, one per spec. */
-export class TarballCache {
-  hits = 0;
-  misses = 0;
-  bytesSaved = 0;
-  bytesStored = 0;
-  evicted = 0;
-
-  constructor(
-    readonly dir: string,
-    readonly limitBytes: number,
-  ) {
-    mkdirSync(dir, { recursive: true, mode: 0o755 });
-  }
-
-  name(spec: TarballSpec): string {
-    const canon = JSON.stringify({ ...spec, variant: spec.variant ?? '', include: [...(spec.include ?? [])].sort() });
-    const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '_');
-    return `${safe(spec.suite)}-${safe(spec.arch)}-${createHash('sha256').update(canon).digest('hex').slice(0, 12)}.tgz`;
-  }
-
-  /** The cached tarball for `spec` (marked used), or null (a miss: build it, then `store`). */
-  lookup(spec: TarballSpec): string | null {
-    const name = this.name(spec);
-    const hit = listCache(this.dir, (n) => n === name)[0];
-    if (!hit) {
-      this.misses++;
-      return null;
-    }
-    markUsed(this.dir, name);
-    this.hits++;
-    this.bytesSaved += hit.size;
-    return join(this.dir, name);
-  }
-
-  /** Adds a tarball made for `spec` (moved when on the same file system), then evicts to the limit. */
-  async store(spec: TarballSpec, tarball: string): Promise<string> {
-    const name = this.name(spec);
-    const dest = join(this.dir, name);
-    const tmp = `${dest}.part`;
-    if (statSync(tarball).dev === statSync(this.dir).dev) renameSync(tarball, tmp);
-    else copyFileSync(tarball, tmp);
-    renameSync(tmp, dest);
-    markUsed(this.dir, name);
-    this.bytesStored += statSync(dest).size;
-    this.evicted += (await evictLru(this.dir, this.limitBytes, isTarball, new Set([name]))).evicted.length;
-    return dest;
-  }
-
-  stats(): CacheBuildStats {
-    const size = listCache(this.dir, isTarball).reduce((n, f) => n + f.size, 0);
-    return {
-      cache: DEBOOTSTRAP_CACHE,
-      hits: this.hits,
-      misses: this.misses,
-      bytesSaved: this.bytesSaved,
-      bytesDownloaded: this.bytesStored,
-      evicted: this.evicted,
-      sizeBytes: size,
-      limitBytes: this.limitBytes,
-      tracking: 'lookup',
-    };
-  }
 }
 
 export type CachingEffectiveness = CachingEffectivenessRecord;

@@ -1,11 +1,10 @@
 // Over 250 lines on purpose: the tuner's endpoints share one memory client, policy and scratch journal.
 // The PerformanceTuner's endpoints: measured compression and parallelism for a tree (remembered per
 // host), and the host's kernel settings with a checkpoint that rollback restores byte for byte.
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { cpus, freemem } from 'node:os';
 import { startCpuHistory } from '../../src/host/proc/cpu-recent.js';
-import { dirname, join, resolve as resolvePath } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import { isAtOrUnder } from '../../src/host/fs/paths.js';
 import { type Mode } from './choose.js';
 import { parseCall, type SquashPolicy } from './squashfs-policy.js';
@@ -19,11 +18,11 @@ import { recoverScratch, scratchJournalDir } from '../../src/host/delete/scratch
 import { readOnlySwarm } from '../../src/runtime/read-only-swarm.js';
 import { MemoryClient } from '../../src/runtime/memory-client.js';
 import { BusError, refuse } from '../../src/schemas/bus-error.js';
-import { AptCacheHold } from './apt-cache-hold.js';
+import { AptSessions } from './apt-sessions.js';
+import { aptEndpoints } from './apt-endpoints.js';
 import {
   adviseInput,
   bootstrapInput,
-  cacheInput,
   reportInput,
   squashfsCallsInput,
   systemInput,
@@ -33,17 +32,8 @@ import { isTuneRecord, parallelConfigKey } from './learning.js';
 import { exportEnv, recommend, shellQuote } from './recommend.js';
 import { tune, type TuneMemory, type TuneResult } from './tune.js';
 import { tuneDecisions } from './tune-decisions.js';
-import {
-  APT_CACHE,
-  DEBOOTSTRAP_CACHE,
-  attachAptCache,
-  detachAptCache,
-  resumeAptCache,
-  suspendAptCache,
-  type AptSession,
-} from './caches.js';
+import { DEBOOTSTRAP_CACHE, resumeAptCache, suspendAptCache, type AptSession } from './caches.js';
 import { bootstrapThroughCache } from './bootstrap.js';
-import { canonicalPolicy, readHomeDirs, resolveAndCheck, resolveTarget } from '../../src/host/guard/path-policy.js';
 import { effectivePolicy } from '../../src/runtime/policy.js';
 import { rootEndpoints } from './root-endpoints.js';
 import { cacheAdminEndpoints } from './cache-admin-endpoints.js';
@@ -71,18 +61,9 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
       void memory.record(d).catch((e: Error) => ctx.log.warn({ err: e.message }, 'tune decisions not recorded'));
   };
 
-  const aptSessions = new Map<string, AptSession>();
-  const aptHold = new AptCacheHold();
+  const apt = new AptSessions(ctx.stateDir, ctx.log, ctx.config.caches.aptLimitBytes);
   const pendingCalls = new Map<string, SquashCall>();
   const fingerprints = new Map<string, string>();
-  // Sessions are keyed by the chroot's real path; a path that no longer resolves is looked up as given.
-  const sessionKey = (chroot: string): string => {
-    try {
-      return realpathSync(chroot);
-    } catch {
-      return chroot;
-    }
-  };
   const policy = effectivePolicy(ctx.config);
   // Scratch a predecessor killed mid-tune left behind goes first (through the safe deleter), unless
   // a dry run started this swarm.
@@ -98,101 +79,19 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
     // A root restored into a chroot with the apt cache attached: its packages came from the root
     // cache, not the apt cache, so they are not counted as apt hits.
     ...rootEndpoints(ctx, memory, (target) => {
-      const sess = aptSessions.get(sessionKey(target));
-      if (sess) sess.installedBefore = installedDebNames(sess.chroot);
+      const sess = apt.get(target);
+      if (sess) {
+        sess.installedBefore = installedDebNames(sess.chroot);
+        apt.touched(sess);
+      }
     }),
     // The apt cache's host dir is the overlay's lower layer while attached: it must not change then.
     ...cacheAdminEndpoints(ctx, memory, (cache) =>
-      cache === 'apt-archives' && aptSessions.size
-        ? `the apt cache is mounted into ${[...aptSessions.keys()].join(', ')} by a running build`
+      cache === 'apt-archives' && apt.size
+        ? `the apt cache is mounted into ${[...apt.entries()].map(([k]) => k).join(', ')} by a running build`
         : null,
     ),
-    'cache-attach': endpoint({
-      input: cacheInput,
-      description:
-        "mount the apt archive cache into a chroot's /var/cache/apt/archives as a read-only overlay lower layer (run-private upper) and start counting hits",
-      handler: async ({ chroot }) => {
-        // Mounting into a directory is a change to it: the same path policy as a teardown.
-        const v = await resolveAndCheck(chroot, await canonicalPolicy(policy), await readHomeDirs());
-        if (!v.ok) refuse('refused', { code: v.code, reason: v.reason });
-        if (aptSessions.has(v.path))
-          throw new BusError('bad-request', `the apt cache is already attached to ${v.path}`);
-        const dir = ctx.config.caches.aptDir ?? join(ctx.stateDir, 'cache', APT_CACHE);
-        const priv = join(
-          ctx.stateDir,
-          'cache',
-          'apt-overlay',
-          `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`,
-        );
-        mkdirSync(dirname(priv), { recursive: true, mode: 0o700 });
-        // The limit this build evicts to: what the cache's effectiveness record decides, within bounds.
-        const size = listCache(dir, (n) => n.endsWith('.deb')).reduce((n, f) => n + f.size, 0);
-        const limit = await cacheLimit(ctx.config, APT_CACHE, size, dir, tuneMemory);
-        mkdirSync(dir, { recursive: true });
-        if (!(await aptHold.take(dir)))
-          refuse('locked', { code: 'locked', reason: `a cleanup of the apt cache ${dir} is running` });
-        let s: Awaited<ReturnType<typeof attachAptCache>>;
-        try {
-          s = await attachAptCache(dir, v.path, limit.limitBytes, priv);
-        } catch (e) {
-          await aptHold.release();
-          throw e;
-        }
-        aptSessions.set(v.path, s);
-        return {
-          chroot: v.path,
-          cacheDir: s.dir,
-          mountedAt: s.handle?.target ?? null,
-          privateDir: priv,
-          layer: 'overlay',
-        };
-      },
-    }),
-    'cache-detach': endpoint({
-      input: cacheInput,
-      description: "unbind the apt cache (only our mount), count this build's hits and downloads, evict to the limit",
-      handler: async ({ chroot }) => {
-        const v = await resolveTarget(chroot);
-        const key = v.ok ? v.path : chroot;
-        const s = aptSessions.get(key);
-        if (!s) throw new BusError('not-found', `no apt cache attached to ${chroot} by this agent`);
-        aptSessions.delete(key);
-        let d: Awaited<ReturnType<typeof detachAptCache>>;
-        try {
-          d = await detachAptCache(s, { evict: aptSessions.size === 0 });
-        } finally {
-          // Still mounted (the unmount failed): the session and the hold stay, for a detach again.
-          if (s.handle) aptSessions.set(key, s);
-          else await aptHold.release();
-        }
-        await memory
-          .record([{ kind: 'cache-use', ...d.stats }])
-          .catch((e: Error) => ctx.log.warn({ err: e.message }, 'cache use not recorded'));
-        return d;
-      },
-    }),
-    'cache-suspend': endpoint({
-      input: cacheInput,
-      description:
-        'take the apt cache overlay out of a chroot (e.g. before a mksquashfs of it); downloads so far are captured',
-      handler: async ({ chroot }) => {
-        const s = aptSessions.get(sessionKey(chroot));
-        if (!s) return { suspended: false, reason: 'no apt cache attached there' };
-        const r = await suspendAptCache(s);
-        if (!r.unmounted && s.handle) throw new BusError('refused', r.reason);
-        return { suspended: true, reason: r.reason };
-      },
-    }),
-    'cache-resume': endpoint({
-      input: cacheInput,
-      description: 'put a suspended apt cache overlay back into its chroot',
-      handler: async ({ chroot }) => {
-        const s = aptSessions.get(sessionKey(chroot));
-        if (!s) return { resumed: false, reason: 'no apt cache attached there' };
-        const h = await resumeAptCache(s);
-        return { resumed: true, mountedAt: h.target };
-      },
-    }),
+    ...aptEndpoints(ctx, memory, tuneMemory, policy, apt),
     bootstrap: endpoint({
       input: bootstrapInput,
       description:
@@ -228,7 +127,7 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
           call.note = 'the source is not a directory: the call runs as asked';
         else {
           call.source = src;
-          for (const [chroot, sess] of aptSessions) {
+          for (const [chroot, sess] of apt.entries()) {
             if (!isAtOrUnder(chroot, src) || !sess.handle) continue;
             const r = await suspendAptCache(sess);
             if (!r.unmounted)
@@ -255,7 +154,7 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
           } catch (e) {
             // The shim falls back to the real tool as asked: the cache goes back into the chroot first.
             for (const chroot of call.cacheSuspended)
-              await resumeAptCache(aptSessions.get(chroot) as AptSession).catch(() => undefined);
+              await resumeAptCache(apt.get(chroot) as AptSession).catch(() => undefined);
             throw e;
           }
           logTuneDecisions(t);
@@ -279,7 +178,7 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
         pendingCalls.delete(callId);
         const resumed: string[] = [];
         for (const chroot of call.cacheSuspended) {
-          const sess = aptSessions.get(chroot);
+          const sess = apt.get(chroot);
           if (sess) {
             await resumeAptCache(sess);
             resumed.push(chroot);

@@ -12,6 +12,7 @@ import { cliSync, removeScratch, scratchHome, teardownHome, testEnv } from '../h
 import { needsRoot } from '../helpers/root.js';
 
 type Clean = { result?: { targets?: { status: string; reason?: string }[] } | null };
+type Nc = Awaited<ReturnType<typeof rawClient>>;
 
 describe('the apt cache while a build has it attached', { skip: needsRoot() }, () => {
   const home = scratchHome('apt-held');
@@ -32,6 +33,18 @@ describe('the apt cache while a build has it attached', { skip: needsRoot() }, (
     const up = cliSync(env, ['up'], undefined, 60_000);
     assert.equal(up.code, 0, up.stderr);
   });
+  /** A clean of the whole cache dir (limit 0: every package goes) by the Cleaner. */
+  const cleanCache = (nc: Nc) =>
+    replyOrRefusal(
+      requestEndpoint<Clean>(
+        nc,
+        'isoswarm',
+        'cleaner',
+        'clean',
+        { targets: [{ path: apt, kind: 'cache', limitBytes: 0 }] },
+        60_000,
+      ),
+    );
   after(() => {
     for (const c of [chroot, second]) cliSync(env, ['unmount', c], undefined, 60_000);
     teardownHome(home);
@@ -40,17 +53,7 @@ describe('the apt cache while a build has it attached', { skip: needsRoot() }, (
 
   test('a cleanup of the cache dir is refused while attached, and evicts once detached', async () => {
     const nc = await rawClient(home);
-    const clean = () =>
-      replyOrRefusal(
-        requestEndpoint<Clean>(
-          nc,
-          'isoswarm',
-          'cleaner',
-          'clean',
-          { targets: [{ path: apt, kind: 'cache', limitBytes: 0 }] },
-          60_000,
-        ),
-      );
+    const clean = () => cleanCache(nc);
     try {
       await requestEndpoint(nc, 'isoswarm', 'performance-tuner', 'cache-attach', { chroot }, 60_000);
       assert.ok(
@@ -100,6 +103,63 @@ describe('the apt cache while a build has it attached', { skip: needsRoot() }, (
           `each package evicted or used: ${JSON.stringify(last)}`,
         );
       assert.equal(debs(), 3 - last.evicted, 'the last detach evicts what it says');
+    } finally {
+      await nc.close();
+    }
+  });
+  test('a tuner killed and started again takes back the overlay it had mounted, and its hold', async (t) => {
+    const nc = await rawClient(home);
+    const tunerPid = (): number | null => {
+      const st = cliSync(env, ['status', '--json']);
+      const rows = (JSON.parse(st.stdout) as { services: { name: string; pid: number | null; state: string }[] })
+        .services;
+      const r = rows.find((x) => x.name === 'performance-tuner' && x.state === 'running');
+      return r?.pid ?? null;
+    };
+    const call = (op: string) =>
+      requestEndpoint<{ stats?: { tracking: string }; unbind?: { unmounted: boolean; reason: string } }>(
+        nc,
+        'isoswarm',
+        'performance-tuner',
+        op,
+        { chroot },
+        60_000,
+      );
+    const clean = () => cleanCache(nc);
+    const mounted = async () =>
+      (await readMountinfo()).some((m) => m.mountPoint === `${chroot}/var/cache/apt/archives`);
+    try {
+      writeFileSync(`${apt}/r0_1.0_amd64.deb`, Buffer.alloc(4096, 7));
+      await call('cache-attach');
+      const before = tunerPid();
+      assert.ok(before, 'the tuner runs');
+      process.kill(before, 'SIGKILL');
+      let now: number | null = null;
+      for (const end = Date.now() + 60_000; Date.now() < end; await new Promise((r) => setTimeout(r, 250))) {
+        now = tunerPid();
+        if (now && now !== before) break;
+      }
+      assert.ok(now && now !== before, `a new tuner (was pid ${before}, now ${now})`);
+      t.diagnostic(`tuner pid ${before} killed, back as pid ${now}`);
+      assert.ok(await mounted(), 'the build still has its overlay');
+      // The cache is held again: the clean is refused and names the new tuner.
+      let held: Clean | undefined;
+      for (const end = Date.now() + 20_000; Date.now() < end; await new Promise((r) => setTimeout(r, 250))) {
+        held = await clean();
+        if (held.result?.targets?.[0]?.status !== 'done') break;
+      }
+      const reason = held?.result?.targets?.[0]?.reason ?? '';
+      assert.match(
+        reason,
+        new RegExp(`mounted into a running build by the tuner \\(pid ${now}\\)`),
+        JSON.stringify(held),
+      );
+      assert.ok(readdirSync(apt).includes('r0_1.0_amd64.deb'), 'nothing was evicted');
+      const d = await call('cache-detach');
+      assert.equal(d.unbind?.unmounted, true, JSON.stringify(d));
+      assert.equal(await mounted(), false, 'the new tuner took the overlay out');
+      const freed = await clean();
+      assert.equal(freed.result?.targets?.[0]?.status, 'done', JSON.stringify(freed));
     } finally {
       await nc.close();
     }

@@ -28,7 +28,6 @@ import { validateRecord } from '../../src/schemas/memory-records.js';
 import {
   APT_CACHE,
   DEBOOTSTRAP_CACHE,
-  TarballCache,
   attachAptCache,
   cachingKey,
   detachAptCache,
@@ -37,6 +36,7 @@ import {
   suspendAptCache,
 } from '../../agents/performance-tuner/caches.js';
 import { makeDeb } from '../helpers/debs.js';
+import { TarballCache } from '../../agents/performance-tuner/tarball-cache.js';
 
 const scratch = mkdtempSync('/tmp/isoswarm-test-caches-');
 after(() => {
@@ -171,7 +171,7 @@ test(
       );
       await resumeAptCache(s);
       assert.match(mountinfo(), / - overlay /, 'back after the mksquashfs');
-      const r = await detachAptCache(s);
+      const r = await detachAptCache(s, { last: true, pendingDir: mkdtempSync(join(scratch, 'pending-')) });
       detached = true;
       assert.equal(r.unbind.unmounted, true, r.unbind.reason);
       assert.equal(mountinfo(), before, 'mount table as before');
@@ -199,7 +199,7 @@ test(
       const rec = mergeEffectiveness(undefined, stats);
       assert.deepEqual(validateRecord(cachingKey(APT_CACHE), rec), { ok: true });
     } finally {
-      if (!detached) await detachAptCache(s);
+      if (!detached) await detachAptCache(s, { last: true, pendingDir: mkdtempSync(join(scratch, 'pending-')) });
     }
   },
 );

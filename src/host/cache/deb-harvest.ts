@@ -85,13 +85,15 @@ export async function indexMismatch(
 }
 
 /**
- * Copies the complete .debs of `fromDirs` (first one found wins per name) into `cacheDir`; those
- * `index` names only when they match it.
+ * Copies the complete .debs of `fromDirs` (first one found wins per name) into `into` (the cache, or
+ * a dir where they wait for it); those `index` names only when they match it. A name `cacheDir` or
+ * `into` holds is left alone.
  */
 export async function harvestDebs(
   fromDirs: string[],
   cacheDir: string,
   index: PackagesIndex | null = null,
+  into = cacheDir,
 ): Promise<HarvestResult> {
   const res: HarvestResult = { harvested: [], rejected: [], alreadyCached: [] };
   const seen = new Set<string>();
@@ -112,7 +114,7 @@ export async function harvestDebs(
         res.rejected.push({ name, reason: 'not a package file name' });
         continue;
       }
-      if (existsSync(join(cacheDir, name))) {
+      if (existsSync(join(cacheDir, name)) || existsSync(join(into, name))) {
         res.alreadyCached.push(name);
         continue;
       }
@@ -122,10 +124,10 @@ export async function harvestDebs(
         res.rejected.push({ name, reason: bad });
         continue;
       }
-      const part = join(cacheDir, `.${name}.part`);
+      const part = join(into, `.${name}.part`);
       try {
         copyFileSync(src, part);
-        renameSync(part, join(cacheDir, name));
+        renameSync(part, join(into, name));
         res.harvested.push({ name, size: st.size, check: indexed ? 'packages-sha256' : 'dpkg-deb' });
       } catch (e) {
         rmSync(part, { force: true });

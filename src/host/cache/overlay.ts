@@ -23,6 +23,9 @@ export interface OverlayHandle extends BindHandle {
   dirs: OverlayDirs;
 }
 
+/** The overlay's source field in mountinfo: how a tuner started again finds its own. */
+export const OVERLAY_SOURCE = 'isoswarm-apt-cache';
+
 export function overlayDirs(lower: string, privateDir: string): OverlayDirs {
   return {
     lower,
@@ -50,7 +53,7 @@ export async function mountOverlay(
   const target = safeTargetDir(chrootRoot, rel);
   const before = topmostMountAt(await readMountinfo(), target);
   const opts = `lowerdir=${optionSafe(dirs.lower)},upperdir=${optionSafe(dirs.upper)},workdir=${optionSafe(dirs.work)}`;
-  await runOk('mount', ['-t', 'overlay', 'isoswarm-apt-cache', '-o', opts, target]);
+  await runOk('mount', ['-t', 'overlay', OVERLAY_SOURCE, '-o', opts, target]);
   const after = topmostMountAt(await readMountinfo(), target);
   if (!after || after.id === before?.id || after.fsType !== 'overlay')
     throw new Error(`overlay mount on ${target} reported success but no new overlay is visible`);

@@ -289,6 +289,16 @@ export const cacheDetachOutput = z.object({
     rejected: z.array(z.object({ name: z.string(), reason: z.string() })),
     alreadyCached: z.array(z.string()),
   }),
+  /** 'staged': another build had the cache attached (its lower layer); they go in with the last detach. */
+  harvestedInto: z.enum(['cache', 'staged']),
+  /** Staged by earlier detaches and moved into the cache by this one, the last to let go. */
+  published: z
+    .object({
+      published: z.array(z.object({ name: z.string(), size: z.number() })),
+      alreadyCached: z.array(z.string()),
+      failed: z.array(z.object({ name: z.string(), reason: z.string() })),
+    })
+    .optional(),
   privateDirRemoved: z.boolean(),
   privateDirError: z.string().optional(),
 });

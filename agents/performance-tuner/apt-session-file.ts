@@ -1,0 +1,99 @@
+// An attached apt cache, written beside its overlay's run-private dirs at attach and read back by a
+// tuner started again while the overlay is still mounted (a crash, a restart by its supervisor):
+// it takes such an overlay back, its hold on the cache included, so that a cleanup cannot change the
+// lower layer of a running build and the build's detach still unmounts, harvests and counts.
+import { readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { aptSessionFileSchema, type AptSessionFile } from '../../src/schemas/agents/apt-session.js';
+import { writeFileDurable } from '../../src/host/fs/durable-write.js';
+import { isAtOrUnder } from '../../src/host/fs/paths.js';
+import { readMountinfo } from '../../src/host/mounts/mountinfo.js';
+import { captureUpper, overlayDirs, OVERLAY_SOURCE } from '../../src/host/cache/overlay.js';
+import type { AptSession } from './caches.js';
+
+const FILE = 'session.json';
+const REL = '/var/cache/apt/archives';
+const isDeb = (n: string): boolean => n.endsWith('.deb');
+
+export function saveSessionFile(s: AptSession): void {
+  const f: AptSessionFile = {
+    version: 1,
+    cacheDir: s.dir,
+    chroot: s.chroot,
+    limitBytes: Number.isFinite(s.limitBytes) ? s.limitBytes : Number.MAX_SAFE_INTEGER,
+    snapshot: s.snapshot,
+    installedBefore: s.installedBefore ? [...s.installedBefore] : null,
+    overlapped: s.overlapped,
+  };
+  writeFileDurable(join(s.dirs.privateDir, FILE), `${JSON.stringify(f)}\n`);
+}
+
+/** The file as written, or why it cannot be used. */
+function readSessionFile(privateDir: string): AptSessionFile | string {
+  let text: string;
+  try {
+    text = readFileSync(join(privateDir, FILE), 'utf8');
+  } catch (e) {
+    return `no ${FILE}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`;
+  }
+  try {
+    const p = aptSessionFileSchema.safeParse(JSON.parse(text));
+    return p.success ? p.data : `${FILE} is not a session: ${p.error.issues[0]?.message ?? 'invalid'}`;
+  } catch {
+    return `${FILE} is not JSON (truncated?)`;
+  }
+}
+
+function overlayOptions(superOptions: string): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const kv of superOptions.split(',')) {
+    const i = kv.indexOf('=');
+    if (i > 0) m.set(kv.slice(0, i), kv.slice(i + 1));
+  }
+  return m;
+}
+
+export interface Adopted {
+  session: AptSession;
+  /** Set when the session file could not be used: hits are then not counted for this build. */
+  fileProblem?: string;
+}
+
+/**
+ * The apt cache overlays this tuner's state made that are still mounted, as sessions again. Only an
+ * overlay whose upper layer lies in `overlayRoot` (our run-private dirs) is taken; its watch on the
+ * upper layer starts again (the detach's sweep still finds what came meanwhile).
+ */
+export async function adoptMountedSessions(overlayRoot: string, fallbackLimit: number): Promise<Adopted[]> {
+  const out: Adopted[] = [];
+  for (const m of await readMountinfo()) {
+    if (m.fsType !== 'overlay' || m.source !== OVERLAY_SOURCE || !m.mountPoint.endsWith(REL)) continue;
+    const o = overlayOptions(m.superOptions);
+    const upper = o.get('upperdir');
+    const lower = o.get('lowerdir');
+    if (!upper || !lower || basename(upper) !== 'upper') continue;
+    const privateDir = dirname(upper);
+    if (dirname(privateDir) !== overlayRoot || !isAtOrUnder(privateDir, overlayRoot)) continue;
+    const chroot = m.mountPoint.slice(0, -REL.length) || '/';
+    const f = readSessionFile(privateDir);
+    const ok = typeof f !== 'string' && f.cacheDir === lower && f.chroot === chroot ? f : null;
+    const dirs = overlayDirs(lower, privateDir);
+    const session: AptSession = {
+      dir: lower,
+      limitBytes: ok?.limitBytes ?? fallbackLimit,
+      chroot,
+      dirs,
+      handle: { source: lower, target: m.mountPoint, mountId: m.id, dirs },
+      capture: captureUpper(dirs, isDeb),
+      snapshot: ok?.snapshot ?? { at: Date.now(), files: {}, armed: false },
+      installedBefore: ok?.installedBefore ? new Set(ok.installedBefore) : null,
+      overlapped: ok?.overlapped ?? true,
+      countable: ok !== null,
+    };
+    out.push({
+      session,
+      ...(ok ? {} : { fileProblem: typeof f === 'string' ? f : `${FILE} names another cache or chroot` }),
+    });
+  }
+  return out;
+}

@@ -1,0 +1,120 @@
+// The builds that have the apt cache attached, as this tuner serves them: one session per chroot, one
+// hold on the cache for all (apt-cache-hold.ts), packages staged while the cache is another build's
+// lower layer (apt-pending.ts), and the sessions a tuner started again takes back (apt-session-file.ts).
+import { mkdirSync, realpathSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AgentContext } from '../../src/runtime/agent-process.js';
+import { AptCacheHold } from './apt-cache-hold.js';
+import { pendingDirFor } from './apt-pending.js';
+import { adoptMountedSessions, saveSessionFile } from './apt-session-file.js';
+import { attachAptCache, detachAptCache, type AptDetach, type AptSession } from './caches.js';
+
+export class AptSessions {
+  private readonly map = new Map<string, AptSession>();
+  private readonly hold = new AptCacheHold();
+  /** Sessions counted in the hold (a session taken back while a cleanup held the cache is not). */
+  private readonly holding = new WeakSet<AptSession>();
+  /** Settles once sessions still mounted from before this process are taken back. */
+  readonly ready: Promise<void>;
+
+  constructor(
+    private readonly stateDir: string,
+    private readonly log: AgentContext['log'],
+    fallbackLimit: number,
+  ) {
+    this.ready = this.adopt(fallbackLimit).catch((e: Error) =>
+      log.warn({ err: e.message }, 'apt cache overlays from before this start could not be taken back'),
+    );
+  }
+
+  /** The run-private dirs' parent: overlays whose upper layer is below it are this state's. */
+  get overlayRoot(): string {
+    return join(this.stateDir, 'cache', 'apt-overlay');
+  }
+
+  /** Sessions are keyed by the chroot's real path; a path that no longer resolves is looked up as given. */
+  key(chroot: string): string {
+    try {
+      return realpathSync(chroot);
+    } catch {
+      return chroot;
+    }
+  }
+
+  get(chroot: string): AptSession | undefined {
+    return this.map.get(this.key(chroot));
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  entries(): IterableIterator<[string, AptSession]> {
+    return this.map.entries();
+  }
+
+  /** Saved again when what a detach counts from changes (a root restored into the chroot). */
+  touched(s: AptSession): void {
+    this.save(s);
+  }
+
+  /** Attaches for `chroot` (its real path); false when a cleanup of the cache dir holds it now. */
+  async attach(dir: string, chroot: string, limitBytes: number, privateDir: string): Promise<AptSession | false> {
+    if (!(await this.hold.take(dir))) return false;
+    mkdirSync(this.overlayRoot, { recursive: true, mode: 0o700 });
+    let s: AptSession;
+    try {
+      s = await attachAptCache(dir, chroot, limitBytes, privateDir);
+    } catch (e) {
+      await this.hold.release();
+      throw e;
+    }
+    if (this.map.size > 0) {
+      s.overlapped = true;
+      for (const o of this.map.values()) if (!o.overlapped) this.mark(o);
+    }
+    this.holding.add(s);
+    this.map.set(chroot, s);
+    this.save(s);
+    return s;
+  }
+
+  /** Detaches `key`'s session; it stays (and its hold) when its overlay could not be unmounted. */
+  async detach(key: string, s: AptSession): Promise<AptDetach> {
+    this.map.delete(key);
+    try {
+      return await detachAptCache(s, { last: this.map.size === 0, pendingDir: pendingDirFor(this.stateDir, s.dir) });
+    } finally {
+      if (s.handle) this.map.set(key, s);
+      else if (this.holding.has(s)) {
+        this.holding.delete(s);
+        await this.hold.release();
+      }
+    }
+  }
+
+  private mark(s: AptSession): void {
+    s.overlapped = true;
+    this.save(s);
+  }
+
+  private save(s: AptSession): void {
+    try {
+      saveSessionFile(s);
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message, chroot: s.chroot }, 'apt cache session not saved');
+    }
+  }
+
+  private async adopt(fallbackLimit: number): Promise<void> {
+    for (const { session: s, fileProblem } of await adoptMountedSessions(this.overlayRoot, fallbackLimit)) {
+      if (await this.hold.take(s.dir)) this.holding.add(s);
+      else this.log.warn({ cache: s.dir }, 'the apt cache is locked by a cleanup while a build has it mounted');
+      this.map.set(this.key(s.chroot), s);
+      this.log.info(
+        { chroot: s.chroot, cache: s.dir, ...(fileProblem ? { countsLost: fileProblem } : {}) },
+        'took back an apt cache overlay mounted before this start',
+      );
+    }
+  }
+}
