@@ -47,8 +47,8 @@ export function probeLock(name: string, timeoutMs = 500, signal?: AbortSignal): 
         tree: nl < 0 ? null : text.slice(nl + '\ntree '.length) || null,
       });
     };
-    const timer = setTimeout(() => done(connected), timeoutMs);
     const onAbort = (): void => done(connected);
+    const timer = setTimeout(() => done(connected), timeoutMs);
     signal?.addEventListener('abort', onAbort, { once: true });
     sock.on('connect', () => (connected = true));
     sock.on('data', (d: Buffer) => {
