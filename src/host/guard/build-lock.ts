@@ -16,8 +16,9 @@ import { dirname } from 'node:path';
 import { acquireNamedLock, acquireTargetLock, lockName, type TargetLock } from './target-lock.js';
 import { buildInside } from './builds-inside.js';
 import { cleanupInside } from './cleanups-inside.js';
-import { foreignHolder } from './foreign-holder.js';
-import { holderAnswer, probeLock } from './lock-probe.js';
+import { foreignJudge } from './foreign-holder.js';
+import { holderAnswer } from './lock-probe.js';
+import { askHolder } from './ask-holder.js';
 import { askBuildLocks, type BuildLockRole } from './build-lock-ask.js';
 
 export type { BuildLockRole } from './build-lock-ask.js';
@@ -45,17 +46,20 @@ export async function buildInTree(
   forRun?: string,
   opts: { around?: boolean } = {},
 ): Promise<string | null> {
+  const foreign = foreignJudge();
+  const ask = (name: string, ms: number) => askHolder(name, ms, foreign);
   for (const tree of opts.around === false ? [realTarget] : [realTarget, ...ancestorsOf(realTarget)])
-    for (const { role, name, probe: p } of await askBuildLocks((role) => buildLockName(tree, role), 500)) {
+    for (const { role, name, probe: p } of await askBuildLocks((role) => buildLockName(tree, role), 500, ask)) {
       if (!p.held || (forRun && p.says?.startsWith(`run ${forRun} (`))) continue;
-      if (p.says === null && foreignHolder(name)) continue;
+      // A look-alike of another user is passed by, whatever it says (foreign-holder.ts).
+      if (foreign(name)) continue;
       const who = p.says ?? `its ${role === 'run' ? 'run' : "run's guardian"} holds the build lock`;
       return tree === realTarget
         ? `${realTarget} is in use by a build: ${who}`
         : `${realTarget} is inside ${tree}, in use by a build: ${who}`;
     }
   // A build in a tree below: a teardown would end its processes and unmount its mounts, a clean delete it.
-  return opts.around === false ? null : buildInside(realTarget, forRun);
+  return opts.around === false ? null : buildInside(realTarget, forRun, foreign);
 }
 
 export type BuildLockResult = { ok: true; lock: TargetLock } | { ok: false; reason: string };
@@ -98,13 +102,15 @@ export async function takeRunBuildLock(
  * other. The same for a dir inside the tree (cleanups-inside.ts).
  */
 async function cleanupAroundOrInside(realTarget: string, notCleanups: readonly string[]): Promise<string | null> {
+  // Judged after the build lock is held (foreign-holder.ts: one judge per look).
+  const foreign = foreignJudge();
   for (const dir of ancestorsOf(realTarget)) {
-    const around = await probeLock(lockName(dir));
-    // A silent name held only by other users (a look-alike) is no cleanup of ours (foreign-holder.ts).
-    if (around.held && !(around.says === null && foreignHolder(lockName(dir))))
+    const around = await askHolder(lockName(dir), 500, foreign);
+    // A name held only by other users (a look-alike) is no cleanup of ours, whatever it says.
+    if (around.held && !foreign(lockName(dir)))
       return `a cleanup or teardown of ${dir}, which contains ${realTarget}, is running`;
   }
-  return cleanupInside(realTarget, notCleanups);
+  return cleanupInside(realTarget, notCleanups, undefined, foreign);
 }
 
 /** The guardian's build lock, taken while the run's CLI still holds its own. */

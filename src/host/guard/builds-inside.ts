@@ -1,14 +1,16 @@
 // The builds running *inside* a tree. Build lock names are hashes of the exact chroot path, so a parent
 // cannot be checked by name: the held build locks are found in the kernel's list of unix sockets
 // (bound-lock-names.ts) and each holder is asked which tree it guards. The answer is trusted only
-// when the name is that tree's own lock name. Found from the locks themselves, so a run that has taken
+// when the name is that tree's own lock name, and a name held only by other users' processes (a
+// look-alike, foreign-holder.ts) is passed by whatever it says. Found from the locks themselves, so a run that has taken
 // its lock but not yet registered is seen too.
 import { createHash } from 'node:crypto';
 import { isAtOrUnder } from '../fs/paths.js';
 import { askBuildLocks } from './build-lock-ask.js';
 import { boundLockNames } from './bound-lock-names.js';
-import { probeLock, type LockProbe } from './lock-probe.js';
-import { foreignHolder } from './foreign-holder.js';
+import type { LockProbe } from './lock-probe.js';
+import { foreignJudge, type ForeignJudge } from './foreign-holder.js';
+import { askHolder } from './ask-holder.js';
 import { ASK_MS, CHECK_MS, firstRefusal } from './ask-bounded.js';
 import { readMountinfo, type MountEntry } from '../mounts/mountinfo.js';
 import { fsPlace, samePlaceOrNested, type FsPlace } from '../mounts/fs-place.js';
@@ -24,10 +26,20 @@ export function boundBuildLockNames(): Promise<{ name: string; hash: string }[]>
 /**
  * Why a build running in a tree strictly inside `realTarget` keeps it from being torn down or deleted
  * now, or null. A holder that does not say its tree (stopped, or not an isoswarm build) cannot be ruled
- * out, so it refuses too. `forRun`: that run's own locks let the request by.
+ * out, so it refuses too, unless it is a look-alike. `forRun`: that run's own locks let the request by.
  */
-export async function buildInside(realTarget: string, forRun?: string): Promise<string | null> {
-  return buildInsideOf(new Set((await boundBuildLockNames()).map((b) => b.hash)), realTarget, forRun);
+export async function buildInside(
+  realTarget: string,
+  forRun?: string,
+  foreign: ForeignJudge = foreignJudge(),
+): Promise<string | null> {
+  return buildInsideOf(
+    new Set((await boundBuildLockNames()).map((b) => b.hash)),
+    realTarget,
+    forRun,
+    CHECK_MS,
+    foreign,
+  );
 }
 
 /**
@@ -41,6 +53,7 @@ export async function buildInsideOf(
   realTarget: string,
   forRun?: string,
   checkMs = CHECK_MS,
+  foreign: ForeignJudge = foreignJudge(),
 ): Promise<string | null> {
   const mounts = await readMountinfo();
   const place = fsPlace(realTarget, mounts);
@@ -54,10 +67,11 @@ export async function buildInsideOf(
         await askBuildLocks(
           (role) => `isoswarm-build-${hash}-${role}`,
           ASK_MS,
-          (name) => probeLock(name, Math.max(100, until - Date.now())),
+          (name) => askHolder(name, Math.max(100, until - Date.now()), foreign),
         ),
         { realTarget, place, mounts },
         forRun,
+        foreign,
       );
     },
     (left) =>
@@ -83,23 +97,31 @@ function mountedInto(tree: string, place: FsPlace | null, mounts: readonly Mount
 function verdict(
   hash: string,
   answers: { name: string; probe: LockProbe }[],
-  { realTarget, place, mounts }: Target,
-  forRun?: string,
+  target: Target,
+  forRun: string | undefined,
+  foreign: ForeignJudge,
 ): string | null {
   for (const { name, probe: p } of answers) {
     if (!p.held || (forRun && p.says?.startsWith(`run ${forRun} (`))) continue;
-    const known = p.tree !== null && createHash('sha256').update(p.tree).digest('hex') === hash;
-    if (!known && foreignHolder(name)) continue;
-    if (!known)
-      return `a build lock (${name}) is held by a process that did not say which tree it guards (a stopped run?), so it cannot be ruled out that its tree is inside ${realTarget}`;
-    if (p.tree !== realTarget && isAtOrUnder(p.tree!, realTarget))
-      return `${realTarget} contains ${p.tree}, in use by a build: ${p.says ?? 'its run holds the build lock'}`;
-    if (samePlaceOrNested(fsPlace(p.tree!, mounts), place))
-      return `${realTarget} and ${p.tree}, in use by a build, share files through a bind mount (one holds the other): ${p.says ?? 'its run holds the build lock'}`;
-    // A host dir the build mounted into its tree (a bind of packages, a cache) is the build's too.
-    const into = mountedInto(p.tree!, place, mounts);
-    if (into)
-      return `${realTarget} is mounted at ${into}, inside ${p.tree}, in use by a build: ${p.says ?? 'its run holds the build lock'}`;
+    const why = refusal(hash, name, p, target);
+    // A look-alike of another user is passed by, whatever it says (foreign-holder.ts).
+    if (why !== null && !foreign(name)) return why;
   }
+  return null;
+}
+
+/** Why the holder of build lock `name` (of tree hash `hash`) refuses, by its answer `p`, or null. */
+function refusal(hash: string, name: string, p: LockProbe, { realTarget, place, mounts }: Target): string | null {
+  const tree = p.tree;
+  if (tree === null || createHash('sha256').update(tree).digest('hex') !== hash)
+    return `a build lock (${name}) is held by a process that did not say which tree it guards (a stopped run?), so it cannot be ruled out that its tree is inside ${realTarget}`;
+  const said = p.says ?? 'its run holds the build lock';
+  if (tree !== realTarget && isAtOrUnder(tree, realTarget))
+    return `${realTarget} contains ${tree}, in use by a build: ${said}`;
+  if (samePlaceOrNested(fsPlace(tree, mounts), place))
+    return `${realTarget} and ${tree}, in use by a build, share files through a bind mount (one holds the other): ${said}`;
+  // A host dir the build mounted into its tree (a bind of packages, a cache) is the build's too.
+  const into = mountedInto(tree, place, mounts);
+  if (into) return `${realTarget} is mounted at ${into}, inside ${tree}, in use by a build: ${said}`;
   return null;
 }

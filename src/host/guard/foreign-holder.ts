@@ -1,53 +1,19 @@
-// Who holds a lock name that did not answer. Any local user can bind an abstract name like ours and
-// say nothing, which would keep every cleanup (a silent build lock) or every run (a silent target
-// lock) out. A silent name is no lock of ours when every process holding it runs as a user other than
-// root and ours, and none runs from this install (a stopped `isoswarm run` of another user, or an
-// agent under its own user, still counts). Found from the socket's inode in /proc/net/unix and the
-// processes' fds that point at it (what `ss -xlp` does).
-import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+// Whose a held lock name is. Any local user can bind an abstract name like ours, and say nothing, one
+// byte, or a forged holder line ("isoswarm (pid 1) holds the target lock"), which would keep every
+// cleanup (a build lock) or every run (a target lock) out. A name is no lock of ours when every process
+// holding it runs as a user other than root and ours, and none runs from this install (a stopped
+// `isoswarm run` of another user, or an agent under its own user, still counts): such a holder is passed
+// by whatever it answers. Any other holder's answer is believed, and its silence refuses.
+//
+// One look (holder-owners.ts) serves one check. That is sound because every check looks while its own
+// lock is held: a name held only by other users at the look was no lock of ours then, and a lock of
+// ours taken on it later looks in turn and sees the checker's. So a check that takes a lock and then
+// looks again needs a new judge, made after the lock is held.
+import { readFileSync } from 'node:fs';
+import { holderOwners, type HolderOwners, type Owner } from './holder-owners.js';
 
-/** The inodes of the sockets bound to abstract name `name` (shown as '@name@@@...'). */
-function inodesOf(name: string): Set<string> {
-  const out = new Set<string>();
-  for (const line of readFileSync('/proc/net/unix', 'utf8').split('\n').slice(1)) {
-    const f = line.trim().split(/\s+/);
-    const path = f[7];
-    if (path && path.replace(/@+$/, '') === `@${name}` && f[6]) out.add(f[6]);
-  }
-  return out;
-}
-
-/** The processes (pid, uid) holding a socket with one of `inodes` open. */
-function owners(inodes: Set<string>): { pid: string; uid: number }[] {
-  const out: { pid: string; uid: number }[] = [];
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    let fds: string[];
-    try {
-      fds = readdirSync(`/proc/${pid}/fd`);
-    } catch {
-      continue; // gone, or not ours to read
-    }
-    for (const fd of fds) {
-      let link: string;
-      try {
-        link = readlinkSync(`/proc/${pid}/fd/${fd}`);
-      } catch {
-        continue;
-      }
-      const m = /^socket:\[(\d+)\]$/.exec(link);
-      if (m && inodes.has(m[1]!)) {
-        try {
-          out.push({ pid, uid: statSync(`/proc/${pid}`).uid });
-        } catch {
-          /* gone */
-        }
-        break;
-      }
-    }
-  }
-  return out;
-}
+/** True when `name` is held, and only by processes that are none of ours (see above). */
+export type ForeignJudge = (name: string) => boolean;
 
 /** This install's dist dir, from this process's entry script (every isoswarm process runs one under it). */
 const ourDist = ((): string | null => {
@@ -66,12 +32,30 @@ function runsFromThisInstall(pid: string): boolean {
 }
 
 /**
- * True when every process found holding `name` runs as a user other than root and ours and not from
- * this install: not a lock of ours. False when none is found (it may have just let go, or be hidden
- * from us): not ruled out.
+ * Whether `owners` are all foreign: some found, none root or our uid, none from this install. None
+ * found (it may have just let go, or be hidden from us) is not ruled out.
  */
-export function foreignHolder(name: string): boolean {
-  const held = owners(inodesOf(name));
+export function allForeign(owners: readonly Owner[]): boolean {
   const ours = process.getuid?.() ?? 0;
-  return held.length > 0 && held.every((o) => o.uid !== 0 && o.uid !== ours && !runsFromThisInstall(o.pid));
+  return owners.length > 0 && owners.every((o) => o.uid !== 0 && o.uid !== ours && !runsFromThisInstall(o.pid));
+}
+
+/** A judge for one check: /proc is scanned once, when the first name is judged, and never if none is. */
+export function foreignJudge(): ForeignJudge {
+  let look: HolderOwners | null = null;
+  const verdicts = new Map<string, boolean>();
+  return (name) => {
+    let v = verdicts.get(name);
+    if (v === undefined) {
+      look ??= holderOwners();
+      v = allForeign(look.ownersOf(name));
+      verdicts.set(name, v);
+    }
+    return v;
+  };
+}
+
+/** One name judged in a look of its own. */
+export function foreignHolder(name: string): boolean {
+  return foreignJudge()(name);
 }

@@ -22,9 +22,10 @@ export const MAX_ANSWER_BYTES = 4096;
  * Whether a lock name is held, by connecting to it: a bound name accepts the connection even when its
  * holder is stopped. Any failure other than "refused" counts as held (when in doubt, refuse). Any local
  * user can bind a name like ours: an answer past MAX_ANSWER_BYTES ends the connection and counts as
- * held with nothing said, and nothing a holder sends can throw here.
+ * held with nothing said, and nothing a holder sends can throw here. `signal` ends the wait early (held,
+ * with what was said so far).
  */
-export function probeLock(name: string, timeoutMs = 500): Promise<LockProbe> {
+export function probeLock(name: string, timeoutMs = 500, signal?: AbortSignal): Promise<LockProbe> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let bytes = 0;
@@ -36,6 +37,7 @@ export function probeLock(name: string, timeoutMs = 500): Promise<LockProbe> {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       sock.destroy();
       const text = overlong ? '' : Buffer.concat(chunks).toString('utf8');
       const nl = text.indexOf('\ntree ');
@@ -45,7 +47,9 @@ export function probeLock(name: string, timeoutMs = 500): Promise<LockProbe> {
         tree: nl < 0 ? null : text.slice(nl + '\ntree '.length) || null,
       });
     };
+    const onAbort = (): void => done(connected);
     const timer = setTimeout(() => done(connected), timeoutMs);
+    signal?.addEventListener('abort', onAbort, { once: true });
     sock.on('connect', () => (connected = true));
     sock.on('data', (d: Buffer) => {
       if (settled) return;

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
 import { holderAnswer, probeLock } from './lock-probe.js';
+import { foreignHolder } from './foreign-holder.js';
 
 /** How an ordinary cleanup's or teardown's lock answers (after who holds it). */
 const TAKEN = 'holds the target lock';
@@ -69,9 +70,15 @@ export async function acquireNamedLock(name: string, holder?: string, target = n
   };
 }
 
-/** Why the target lock of `realTarget` could not be taken, in its holder's words when they say more. */
+/**
+ * Why the target lock of `realTarget` could not be taken, in its holder's words when they say more. A
+ * look-alike's words are not repeated (foreign-holder.ts): it is named for what it is.
+ */
 export async function lockedReason(realTarget: string): Promise<string> {
-  const p = await probeLock(lockName(realTarget));
+  const name = lockName(realTarget);
+  const p = await probeLock(name);
+  if (p.held && foreignHolder(name))
+    return `the lock name of ${realTarget} (${name}) is held by a process of another user that is not isoswarm, so it cannot be locked now`;
   return p.says && !p.says.endsWith(TAKEN)
     ? `${realTarget} is in use: ${p.says}`
     : `another cleanup or teardown of ${realTarget} is running`;
