@@ -41,6 +41,12 @@ export async function preTask(s: RunState): Promise<void> {
   );
   await soft('pre-task hook', () => call('hook', { event: ev }));
   s.record.checkpoint = await checkpoint(opts.chroot);
+  const before = s.record.checkpoint.mountsUnderChroot;
+  // Said before the build: the teardown will unmount these like the build's own.
+  if (before.length)
+    opts.say(
+      `${before.length} mount(s) already under ${opts.chroot}: ${before.join(', ')} (the teardown after the build unmounts them too; the run's notes name them)`,
+    );
   for (const line of await learnedPlan(call, opts.name, opts.chroot)) {
     notes.push(line);
     opts.say(line);
