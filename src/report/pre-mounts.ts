@@ -118,6 +118,6 @@ export function preMountNotes(m: PreMountMarks | null): string[] {
     out.push(
       `${mounts(m.gone.length)} from before the run gone by the teardown (unmounted during the build): ${list(m.gone)}`,
     );
-  out.push(`${mounts(m.built)} the build made unmounted by the teardown`);
+  out.push(`${mounts(m.built)} the build made ${m.built === 1 ? 'was' : 'were'} unmounted by the teardown`);
   return out;
 }

@@ -40,7 +40,7 @@ describe('markPreMounts', () => {
     assert.equal(notes[0], `1 mount was under the chroot before the run: ${C}/srv/repo (ext4 /dev/sda1[/home/u/repo])`);
     assert.match(notes[1]!, /^the teardown unmounted 1 mount from before the run like the build's own/);
     assert.match(notes[1]!, /mount them again/);
-    assert.equal(notes.at(-1), '2 mounts the build made unmounted by the teardown');
+    assert.equal(notes.at(-1), '2 mounts the build made were unmounted by the teardown');
   });
 
   test('stacked on one path: the one from before is the bottom one, the last to go', () => {
