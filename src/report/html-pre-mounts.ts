@@ -19,7 +19,7 @@ export function renderPreMounts(m: PreMountMarks | null): string {
         : chip('gone during the build', 'muted');
   const items = m.before.map((p) => `<li><code>${esc(describePreMount(p))}</code> ${fate(p)}</li>`);
   const advice = m.unmounted.length
-    ? `<p>The teardown unmounts everything under the chroot, the build's mounts and these alike; their files were not deleted. Mount them again if you still need them.</p>`
+    ? `<p>The teardown unmounts everything under the chroot, the build's mounts and these alike; nothing was deleted through them (a tmpfs's files go with its unmount). Mount them again if you still need them.</p>`
     : '';
   return `<h3>Mounted before the run (${m.before.length})</h3><ul class="pre-mounts" data-pre-mounts="${m.before.length}">${items.join('')}</ul>${advice}`;
 }

@@ -19,7 +19,7 @@ export function preMountsMd(m: PreMountMarks | null, code: (v: string) => string
   out.push(...m.before.map((p) => `- ${code(describePreMount(p))} — ${fate(p)}`), '');
   if (m.unmounted.length)
     out.push(
-      "The teardown unmounts everything under the chroot, the build's mounts and these alike; their files were not deleted. Mount them again if you still need them.",
+      "The teardown unmounts everything under the chroot, the build's mounts and these alike; nothing was deleted through them (a tmpfs's files go with its unmount). Mount them again if you still need them.",
       '',
     );
   return out;

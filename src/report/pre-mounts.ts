@@ -99,6 +99,9 @@ export function describePreMount(p: PreMount): string {
   return `${p.mountPoint} (${p.fsType}${from})`;
 }
 
+/** File systems whose files live only in memory: unmounting one drops them. */
+export const MEMORY_FS: ReadonlySet<string> = new Set(['tmpfs', 'ramfs']);
+
 function mounts(n: number): string {
   return `${n} mount${n === 1 ? '' : 's'}`;
 }
@@ -111,8 +114,10 @@ export function preMountNotes(m: PreMountMarks | null): string[] {
   const out = [`${mounts(m.before.length)} ${were} under the chroot before the run: ${list(m.before)}`];
   if (m.unmounted.length)
     out.push(
-      `the teardown unmounted ${mounts(m.unmounted.length)} from before the run like the build's own (their files were not deleted; mount them again if you still need them): ${list(m.unmounted)}`,
+      `the teardown unmounted ${mounts(m.unmounted.length)} from before the run like the build's own (nothing was deleted through them; mount them again if you still need them): ${list(m.unmounted)}`,
     );
+  const dropped = m.unmounted.filter((p) => p.fsType && MEMORY_FS.has(p.fsType));
+  if (dropped.length) out.push(`the files on ${list(dropped)} lived in memory and went with the unmount`);
   if (m.left.length) out.push(`${mounts(m.left.length)} from before the run still mounted: ${list(m.left)}`);
   if (m.gone.length)
     out.push(
