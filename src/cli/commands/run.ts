@@ -36,10 +36,7 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
       '--isolate',
       'run the build in a private mount namespace (slave propagation): its mounts cannot leak to the host',
     )
-    .option(
-      '--keep-on-failure',
-      'when the build fails, unmount the chroot but keep its files for inspection (refused when a tmpfs or ramfs was mounted at or under it before the run)',
-    )
+    .option('--keep-on-failure', 'when the build fails, unmount the chroot but keep its files for inspection')
     .option(
       '--keep',
       'keep the chroot whatever the outcome: its processes are ended and everything under it unmounted, its files stay (for incremental rebuilds; refused when a tmpfs or ramfs was mounted at or under it before the run)',
