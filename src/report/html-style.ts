@@ -85,6 +85,8 @@ td.num, th.num { text-align: right; white-space: nowrap; }
 ol.unmounts { margin: 0; padding-left: 26px; }
 ol.unmounts li { padding: 3px 0; }
 ol.unmounts li::marker { color: var(--muted); font-variant-numeric: tabular-nums; }
+ul.pre-mounts { margin: 0 0 8px; padding-left: 22px; }
+ul.pre-mounts li { padding: 3px 0; }
 .cmp { display: grid; grid-template-columns: 130px 1fr 140px; gap: 6px 12px; align-items: center; margin: 6px 0 14px; }
 .cmp .track { height: 10px; background: var(--track); border-radius: 5px; position: relative; }
 .cmp .fill { position: absolute; left: 0; top: 0; bottom: 0; border-radius: 5px; }

@@ -4,6 +4,8 @@ import type { RunClean, RunRecord, RunTeardown } from '../schemas/run-record.js'
 import { epoch, esc, formatBytes, formatDuration } from './format.js';
 import { chip } from './html-header.js';
 import { plural } from './summary.js';
+import { markPreMounts, type PreMountMarks } from './pre-mounts.js';
+import { BEFORE_CHIP, renderPreMounts } from './html-pre-mounts.js';
 
 function table(head: string[], rows: string[][], numeric: number[] = []): string {
   const th = head.map((h, i) => `<th${numeric.includes(i) ? ' class="num"' : ''}>${esc(h)}</th>`).join('');
@@ -35,7 +37,12 @@ function describeForeign(f: unknown): { where: string; reason: string } {
   return { where: JSON.stringify(f), reason: '' };
 }
 
-function renderTeardownBody(t: RunTeardown): string {
+function foreignPoint(f: unknown): string | null {
+  const mp = (f as { mount?: { mountPoint?: unknown } } | null)?.mount?.mountPoint;
+  return typeof mp === 'string' ? mp : null;
+}
+
+function renderTeardownBody(t: RunTeardown, marks: PreMountMarks | null): string {
   const parts: string[] = [];
   parts.push(
     `<p>${chip(t.status)} ${t.target ? `<code>${esc(t.target)}</code>` : ''} <span class="muted">in ${esc(formatDuration(t.durationMs))}</span>${t.reason ? ` — ${esc(t.reason)}` : ''}</p>`,
@@ -59,12 +66,12 @@ function renderTeardownBody(t: RunTeardown): string {
 
   parts.push(`<h3>Unmounted, in order (${t.unmounted.length})</h3>`);
   if (t.unmounted.length) {
-    const items = t.unmounted.map((mp) => {
+    const items = t.unmounted.map((mp, i) => {
       const a = t.attempts?.find((x) => x.mountPoint === mp && x.ok);
       const how = a
         ? ` <span class="muted small">${esc(a.fsType)} · ${esc(a.strategy)} · ${esc(formatDuration(a.ms))}</span>`
         : '';
-      return `<li><code>${esc(mp)}</code>${how}</li>`;
+      return `<li><code>${esc(mp)}</code>${how}${marks?.unmountedWasBefore[i] ? ` ${BEFORE_CHIP}` : ''}</li>`;
     });
     parts.push(`<ol class="unmounts">${items.join('')}</ol>`);
   } else parts.push(`<p class="empty">Nothing was unmounted.</p>`);
@@ -109,11 +116,12 @@ function renderTeardownBody(t: RunTeardown): string {
     );
   }
   const left = [
-    ...t.foreign.map((f) => ({ ...describeForeign(f), kind: 'foreign' })),
+    ...t.foreign.map((f) => ({ ...describeForeign(f), kind: 'foreign', mp: foreignPoint(f) })),
     ...t.remaining.map((m) => ({
       where: `${m.mountPoint} (${m.fsType})`,
       reason: `source ${m.source}`,
       kind: 'remaining',
+      mp: m.mountPoint,
     })),
   ];
   if (left.length) {
@@ -121,7 +129,11 @@ function renderTeardownBody(t: RunTeardown): string {
     parts.push(
       table(
         ['Mount', 'Why', ''],
-        left.map((l) => [`<code>${esc(l.where)}</code>`, esc(l.reason), chip(l.kind, 'warn')]),
+        left.map((l) => [
+          `<code>${esc(l.where)}</code>`,
+          esc(l.reason),
+          chip(l.kind, 'warn') + (marks?.left.some((p) => p.mountPoint === l.mp) ? ` ${BEFORE_CHIP}` : ''),
+        ]),
       ),
     );
   }
@@ -143,7 +155,9 @@ function renderCleanBody(c: RunClean): string {
 
 export function renderTeardown(r: RunRecord): string {
   const body: string[] = [];
-  if (r.teardown) body.push(renderTeardownBody(r.teardown));
+  const marks = markPreMounts(r.checkpoint, r.teardown);
+  if (r.teardown) body.push(renderTeardownBody(r.teardown, marks));
+  if (r.chroot && (r.teardown || marks?.before.length)) body.push(renderPreMounts(marks));
   if (r.clean) body.push(renderCleanBody(r.clean));
   if (!body.length)
     body.push(

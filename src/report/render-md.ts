@@ -19,6 +19,8 @@ import { squashfsCallsMd } from './md-squashfs.js';
 import { stagesMd } from './md-stages.js';
 import { rootCacheMd } from './md-root-cache.js';
 import { builderCachesMd } from './builder-caches.js';
+import { markPreMounts, type PreMountMarks } from './pre-mounts.js';
+import { BEFORE_MARK, preMountsMd } from './md-pre-mounts.js';
 
 /** Plain text: Markdown punctuation backslash-escaped, newlines folded, `|` safe inside tables. */
 export function mdText(v: unknown): string {
@@ -59,7 +61,7 @@ function resourceRows(s: RunSummary): string[][] {
   return rows;
 }
 
-function teardownMd(t: RunTeardown): string[] {
+function teardownMd(t: RunTeardown, marks: PreMountMarks | null): string[] {
   const out: string[] = [];
   out.push(
     `Status **${mdText(t.status)}**${t.target ? ` for ${mdCode(t.target, false)}` : ''} in ${formatDuration(t.durationMs)}${t.reason ? ` — ${mdText(t.reason)}` : ''}.`,
@@ -86,7 +88,7 @@ function teardownMd(t: RunTeardown): string[] {
     t.unmounted.forEach((mp, i) => {
       const a = t.attempts?.find((x) => x.mountPoint === mp && x.ok);
       out.push(
-        `${i + 1}. ${mdCode(mp, false)}${a ? ` — ${mdText(a.fsType)}, ${mdText(a.strategy)}, ${formatDuration(a.ms)}` : ''}`,
+        `${i + 1}. ${mdCode(mp, false)}${a ? ` — ${mdText(a.fsType)}, ${mdText(a.strategy)}, ${formatDuration(a.ms)}` : ''}${marks?.unmountedWasBefore[i] ? ` ${BEFORE_MARK}` : ''}`,
       );
     });
     out.push('');
@@ -225,7 +227,9 @@ export function renderMarkdown(r: RunRecord): string {
   out.push(...rootCacheMd(r.rootCache, (v) => mdCode(v), mdText));
 
   out.push('## Teardown', '');
-  if (r.teardown) out.push(...teardownMd(r.teardown));
+  const marks = markPreMounts(r.checkpoint, r.teardown);
+  if (r.teardown) out.push(...teardownMd(r.teardown, marks));
+  if (r.chroot && (r.teardown || marks?.before.length)) out.push(...preMountsMd(marks, (v) => mdCode(v, false)));
   if (r.clean) {
     out.push(`### Deleted by the Cleaner (${mdText(r.clean.status)})`, '');
     const rows = r.clean.targets.map((t) => [

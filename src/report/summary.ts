@@ -4,6 +4,7 @@ import { constants } from 'node:os';
 import type { RunRecord } from '../schemas/run-record.js';
 import { epoch, formatBytes } from './format.js';
 import { COLORS, diskSeries, extract, peakOf, type Peak, type Series } from './series.js';
+import { markPreMounts } from './pre-mounts.js';
 
 export type Outcome = 'success' | 'failed' | 'signalled' | 'running';
 
@@ -101,7 +102,10 @@ function teardownText(r: RunRecord, deleted: { files: number; bytes: number }): 
   if (t) {
     if (t.status === 'refused') parts.push(`teardown refused${t.reason ? `: ${t.reason}` : ''}`);
     parts.push(plural(t.signalled.length, 'process', 'processes') + ' signalled');
-    parts.push(plural(t.unmounted.length, 'mount') + ' unmounted');
+    const before = markPreMounts(r.checkpoint, t)?.unmounted.length ?? 0;
+    parts.push(
+      plural(t.unmounted.length, 'mount') + ' unmounted' + (before ? ` (${before} there before the run)` : ''),
+    );
     if (t.detachedLoops.length) parts.push(plural(t.detachedLoops.length, 'loop device') + ' detached');
   }
   if (r.clean) parts.push(`${formatBytes(deleted.bytes)} in ${plural(deleted.files, 'file')} deleted`);
@@ -116,6 +120,11 @@ function warningsOf(r: RunRecord): string[] {
   else if (t?.status === 'failed') w.push(`The teardown failed${t.reason ? `: ${t.reason}` : ''}.`);
   if (t?.remaining.length)
     w.push(`${plural(t.remaining.length, 'mount')} still mounted under the chroot after the teardown.`);
+  const before = markPreMounts(r.checkpoint, t)?.unmounted ?? [];
+  if (before.length)
+    w.push(
+      `The teardown unmounted ${plural(before.length, 'mount')} that ${before.length === 1 ? 'was' : 'were'} under the chroot before the run: ${before.map((p) => p.mountPoint).join(', ')}.`,
+    );
   if (t?.usedLazy)
     w.push('A lazy unmount was used as a last resort: the tree may still be reachable, so it was not deleted.');
   if (t?.holders.length)

@@ -11,6 +11,7 @@ import { runFacts, runFailureLessons } from './run-lessons.js';
 import { teardownThenClean, type CoordinatorCall } from './teardown-then-clean.js';
 import { builderPostTask } from './builder-post-task.js';
 import { checkAfterTeardown, measureBeforeTeardown } from './tmpfs-workdir.js';
+import { markPreMounts, preMountNotes } from '../report/pre-mounts.js';
 
 export type Call = CoordinatorCall;
 
@@ -100,6 +101,8 @@ export async function postTask(call: Call, p: PostTaskInput): Promise<void> {
     if (tmpfs) notes.push(await checkAfterTeardown(tmpfs));
     const td = out.teardowns[chroot];
     record.teardown = td?.result ?? null;
+    // The teardown takes a user's own mounts from before the run too: the notes say which those were.
+    notes.push(...preMountNotes(markPreMounts(record.checkpoint, record.teardown)));
     for (const a of (td?.result?.attempts ?? []) as { fsType: string }[])
       patterns.add(`optimization/unmount-strategies/${a.fsType}`);
     if (td?.result) patterns.add('optimization/cleanup-procedures');

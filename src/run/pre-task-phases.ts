@@ -5,6 +5,7 @@ import { buildHookEvent } from '../hook-runtime/build-event.js';
 import { waitForLostRuns } from './leftovers.js';
 import { learnedPlan, jobsRecommendation } from './learned-plan.js';
 import { checkpoint, existingAncestor, type RunState } from './run-state.js';
+import { refuseKeepOverMemoryMounts } from './keep-memory-mounts.js';
 
 /** Leftovers of interrupted runs under these chroots are torn down first (after the swarm finished any lost run there). */
 export async function recoverPhase(s: RunState, targets: string[]): Promise<void> {
@@ -34,13 +35,21 @@ export async function recoverPhase(s: RunState, targets: string[]): Promise<void
 
 export async function preTask(s: RunState): Promise<void> {
   const { call, soft, opts, notes } = s;
+  s.record.checkpoint = await checkpoint(opts.chroot);
+  const keepWhy = opts.keep?.reason ?? (opts.keepOnFailure ? '--keep-on-failure' : null);
+  refuseKeepOverMemoryMounts(s.record.checkpoint, opts.chroot, keepWhy);
   const ev = buildHookEvent(
     'pre-task',
     { taskId: s.runId, description: `${opts.name}: ${opts.command.join(' ')}` },
     '',
   );
   await soft('pre-task hook', () => call('hook', { event: ev }));
-  s.record.checkpoint = await checkpoint(opts.chroot);
+  const before = s.record.checkpoint.mountsUnderChroot;
+  // Said before the build: the teardown will unmount these like the build's own.
+  if (before.length)
+    opts.say(
+      `${before.length} mount(s) already under ${opts.chroot}: ${before.join(', ')} (the teardown after the build unmounts them too; the run's notes name them)`,
+    );
   for (const line of await learnedPlan(call, opts.name, opts.chroot)) {
     notes.push(line);
     opts.say(line);

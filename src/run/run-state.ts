@@ -69,7 +69,16 @@ export function newRunId(name: string): string {
 
 export async function checkpoint(chroot: string | null): Promise<RunCheckpoint> {
   const mounts = await readMountinfo();
-  const under = chroot ? mounts.filter((m) => isAtOrUnder(m.mountPoint, chroot)).map((m) => m.mountPoint) : [];
+  // By the chroot's real path: mountinfo names real paths (and so does the teardown's record).
+  let real = chroot;
+  try {
+    if (chroot) real = realpathSync(chroot);
+  } catch {
+    /* not there yet: nothing can be mounted under it */
+  }
+  const underMounts = real ? mounts.filter((m) => isAtOrUnder(m.mountPoint, real)) : [];
+  const under = underMounts.map((m) => m.mountPoint);
+  const info = underMounts.map((m) => ({ mountPoint: m.mountPoint, fsType: m.fsType, source: m.source, root: m.root }));
   let freeBytes: number | null = null;
   const where = chroot ? existingAncestor(chroot) : '/';
   try {
@@ -85,7 +94,13 @@ export async function checkpoint(chroot: string | null): Promise<RunCheckpoint> 
   } catch {
     /* unknown: the lesson falls back to its first sample */
   }
-  return { mountsTotal: mounts.length, mountsUnderChroot: under, freeBytes, ...(fsMount ? { fsMount } : {}) };
+  return {
+    mountsTotal: mounts.length,
+    mountsUnderChroot: under,
+    mountsUnderChrootInfo: info,
+    freeBytes,
+    ...(fsMount ? { fsMount } : {}),
+  };
 }
 
 /** What every phase of one run shares: the way to the swarm, the record being written, its notes. */

@@ -115,6 +115,10 @@ export const cleanSchema = z.looseObject({ status: z.string(), targets: z.array(
 export const checkpointSchema = z.looseObject({
   mountsTotal: count,
   mountsUnderChroot: z.array(z.string()),
+  /** The same mounts with what they were (a bind shows its root): the teardown's note and the report name them. */
+  mountsUnderChrootInfo: z
+    .array(z.looseObject({ mountPoint: z.string(), fsType: z.string(), source: z.string(), root: z.string() }))
+    .optional(),
   freeBytes: num.nullable(),
   /** The mount point of the file system `freeBytes` is of (the disk the Monitor names in its alerts). */
   fsMount: z.string().optional(),

@@ -4,10 +4,11 @@
 // the same file by file: every entry that was there (type, mode, owner, size, mtime, content or
 // link target) plus what the build wrote; nothing of the mounts' contents was copied into it.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   chmodSync,
+  existsSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
@@ -23,6 +24,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { cliSync, removeScratch, scratchHome, teardownHome, testEnv } from '../helpers/cli.js';
 import { needsRoot } from '../helpers/root.js';
+import { onInterrupt, unmountAndRemoveSync } from '../helpers/interrupt-cleanup.js';
 
 const BUILD = `#!/bin/bash
 set -eu
@@ -75,6 +77,7 @@ describe('isoswarm run --keep', { skip: needsRoot() }, () => {
   const work = mkdtempSync('/tmp/isoswarm-test-run-keep-');
   const chroot = `${work}/chroot`;
   const outsider = spawn('sleep', ['1000'], { stdio: 'ignore' });
+  onInterrupt(`scratch ${work}`, () => unmountAndRemoveSync(work));
   after(() => {
     outsider.kill('SIGKILL');
     teardownHome(home);
@@ -139,6 +142,33 @@ describe('isoswarm run --keep', { skip: needsRoot() }, () => {
     assert.equal(readFileSync(join(chroot, 'etc/built'), 'utf8'), 'written by the build\n');
     for (const d of ['proc', 'sys', 'dev', 'usr', 'run'])
       assert.deepEqual(readdirSync(join(chroot, d)), [], `${d}: an empty mount point again`);
+  });
+
+  test('a chroot on a tmpfs mounted before the run: keeping it is refused before the build, its files stay', () => {
+    const onTmpfs = `${work}/on-tmpfs`;
+    mkdirSync(onTmpfs);
+    const m = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'isoswarm-test-keep', onTmpfs], { encoding: 'utf8' });
+    assert.equal(m.status, 0, m.stderr);
+    try {
+      writeFileSync(`${onTmpfs}/precious`, 'only in memory\n');
+      const ran = `${work}/tmpfs-build-ran`;
+      const r = cliSync(
+        testEnv(home),
+        ['run', '--chroot', onTmpfs, '--keep', '--name', 'kept-on-tmpfs', '--', 'touch', ran],
+        undefined,
+        120_000,
+      );
+      assert.equal(r.code, 3, r.stderr);
+      assert.match(
+        r.stderr,
+        /--keep: refusing to keep .*\/on-tmpfs: .*\/on-tmpfs \(tmpfs isoswarm-test-keep\) was mounted/,
+      );
+      assert.equal(existsSync(ran), false, 'the build did not run');
+      assert.deepEqual(mountsUnder(onTmpfs), [onTmpfs], 'the tmpfs is still mounted');
+      assert.equal(readFileSync(`${onTmpfs}/precious`, 'utf8'), 'only in memory\n');
+    } finally {
+      if (mountsUnder(onTmpfs).length) spawnSync('umount', ['--no-canonicalize', '--', onTmpfs]);
+    }
   });
 
   test('--keep without a chroot is a usage error', () => {

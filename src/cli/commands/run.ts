@@ -39,7 +39,7 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
     .option('--keep-on-failure', 'when the build fails, unmount the chroot but keep its files for inspection')
     .option(
       '--keep',
-      'keep the chroot whatever the outcome: its processes are ended and everything under it unmounted, its files stay (for incremental rebuilds)',
+      'keep the chroot whatever the outcome: its processes are ended and everything under it unmounted, its files stay (for incremental rebuilds; refused when a tmpfs or ramfs was mounted at or under it before the run)',
     )
     .option('--name <name>', "a name for the run (default: the command's name)")
     .option('--no-tune', "do not apply the tuner's settings")
