@@ -33,7 +33,6 @@ export function aptEndpoints(
         // Mounting into a directory is a change to it: the same path policy as a teardown.
         const v = await resolveAndCheck(chroot, await canonicalPolicy(policy), await readHomeDirs());
         if (!v.ok) refuse('refused', { code: v.code, reason: v.reason });
-        if (apt.get(v.path)) throw new BusError('bad-request', `the apt cache is already attached to ${v.path}`);
         const dir = ctx.config.caches.aptDir ?? join(ctx.stateDir, 'cache', APT_CACHE);
         const priv = join(apt.overlayRoot, `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`);
         // The limit this build evicts to: what the cache's effectiveness record decides, within bounds.
@@ -41,7 +40,9 @@ export function aptEndpoints(
         const limit = await cacheLimit(ctx.config, APT_CACHE, size, dir, tuneMemory);
         mkdirSync(dir, { recursive: true });
         const s = await apt.attach(dir, v.path, limit.limitBytes, priv);
-        if (!s) refuse('locked', { code: 'locked', reason: `a cleanup of the apt cache ${dir} is running` });
+        if (s === 'attached') throw new BusError('bad-request', `the apt cache is already attached to ${v.path}`);
+        if (s === 'locked')
+          refuse('locked', { code: 'locked', reason: `a cleanup of the apt cache ${dir} is running` });
         return {
           chroot: v.path,
           cacheDir: s.dir,

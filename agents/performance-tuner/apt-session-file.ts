@@ -66,24 +66,28 @@ export interface Adopted {
  */
 export async function adoptMountedSessions(overlayRoot: string, fallbackLimit: number): Promise<Adopted[]> {
   const out: Adopted[] = [];
+  const uppers = new Set<string>();
   for (const m of await readMountinfo()) {
     if (m.fsType !== 'overlay' || m.source !== OVERLAY_SOURCE || !m.mountPoint.endsWith(REL)) continue;
     const o = overlayOptions(m.superOptions);
     const upper = o.get('upperdir');
     const lower = o.get('lowerdir');
     if (!upper || !lower || basename(upper) !== 'upper') continue;
+    // One overlay seen at two places (a propagated copy) is one session, the first found.
+    if (uppers.has(upper)) continue;
     const privateDir = dirname(upper);
     if (dirname(privateDir) !== overlayRoot || !isAtOrUnder(privateDir, overlayRoot)) continue;
     const chroot = m.mountPoint.slice(0, -REL.length) || '/';
     const f = readSessionFile(privateDir);
     const ok = typeof f !== 'string' && f.cacheDir === lower && f.chroot === chroot ? f : null;
+    uppers.add(upper);
     const dirs = overlayDirs(lower, privateDir);
     const session: AptSession = {
       dir: lower,
       limitBytes: ok?.limitBytes ?? fallbackLimit,
       chroot,
       dirs,
-      handle: { source: lower, target: m.mountPoint, mountId: m.id, dirs },
+      handle: { source: lower, target: m.mountPoint, mountId: m.id, dirs, upper },
       capture: captureUpper(dirs, isDeb),
       snapshot: ok?.snapshot ?? { at: Date.now(), files: {}, armed: false },
       installedBefore: ok?.installedBefore ? new Set(ok.installedBefore) : null,

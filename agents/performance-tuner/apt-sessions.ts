@@ -16,15 +16,21 @@ export class AptSessions {
   private readonly holding = new WeakSet<AptSession>();
   /** Settles once sessions still mounted from before this process are taken back. */
   readonly ready: Promise<void>;
+  /** Until then, the cache is not known to be free (busy() says so). */
+  private adopting = true;
+  /** Attach, detach and taking back run one at a time: "the last build to let go" is then exact. */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly stateDir: string,
     private readonly log: AgentContext['log'],
     fallbackLimit: number,
   ) {
-    this.ready = this.adopt(fallbackLimit).catch((e: Error) =>
-      log.warn({ err: e.message }, 'apt cache overlays from before this start could not be taken back'),
-    );
+    this.ready = this.serial(() => this.adopt(fallbackLimit))
+      .catch((e: Error) =>
+        log.warn({ err: e.message }, 'apt cache overlays from before this start could not be taken back'),
+      )
+      .finally(() => (this.adopting = false));
   }
 
   /** The run-private dirs' parent: overlays whose upper layer is below it are this state's. */
@@ -58,21 +64,48 @@ export class AptSessions {
     this.save(s);
   }
 
-  /** Attaches for `chroot` (its real path); false when a cleanup of the cache dir holds it now. */
-  async attach(dir: string, chroot: string, limitBytes: number, privateDir: string): Promise<AptSession | false> {
-    if (!(await this.hold.take(dir))) return false;
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(fn, fn);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Why the cache dir must not change now (a build has it as its lower layer), or null. */
+  busy(): string | null {
+    if (this.adopting) return 'the tuner is taking back apt cache overlays mounted before it started';
+    return this.map.size ? `the apt cache is mounted into ${[...this.map.keys()].join(', ')} by a running build` : null;
+  }
+
+  /**
+   * Attaches for `chroot` (its real path): 'locked' when a cleanup of the cache dir holds it now,
+   * 'attached' when the chroot has it attached already.
+   */
+  attach(
+    dir: string,
+    chroot: string,
+    limitBytes: number,
+    privateDir: string,
+  ): Promise<AptSession | 'locked' | 'attached'> {
+    return this.serial(() => this.attachNow(dir, chroot, limitBytes, privateDir));
+  }
+
+  private async attachNow(
+    dir: string,
+    chroot: string,
+    limitBytes: number,
+    privateDir: string,
+  ): Promise<AptSession | 'locked' | 'attached'> {
+    if (this.map.has(chroot)) return 'attached';
+    if (!(await this.hold.take(dir))) return 'locked';
     mkdirSync(this.overlayRoot, { recursive: true, mode: 0o700 });
     let s: AptSession;
     try {
-      s = await attachAptCache(dir, chroot, limitBytes, privateDir);
+      s = await attachAptCache(dir, chroot, limitBytes, privateDir, this.map.size > 0);
     } catch (e) {
       await this.hold.release();
       throw e;
     }
-    if (this.map.size > 0) {
-      s.overlapped = true;
-      for (const o of this.map.values()) if (!o.overlapped) this.mark(o);
-    }
+    for (const o of this.map.values()) if (!o.overlapped) this.mark(o);
     this.holding.add(s);
     this.map.set(chroot, s);
     this.save(s);
@@ -80,7 +113,11 @@ export class AptSessions {
   }
 
   /** Detaches `key`'s session; it stays (and its hold) when its overlay could not be unmounted. */
-  async detach(key: string, s: AptSession): Promise<AptDetach> {
+  detach(key: string, s: AptSession): Promise<AptDetach> {
+    return this.serial(() => this.detachNow(key, s));
+  }
+
+  private async detachNow(key: string, s: AptSession): Promise<AptDetach> {
     this.map.delete(key);
     try {
       return await detachAptCache(s, { last: this.map.size === 0, pendingDir: pendingDirFor(this.stateDir, s.dir) });

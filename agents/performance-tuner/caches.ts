@@ -63,10 +63,12 @@ export async function attachAptCache(
   chrootRoot: string,
   limitBytes: number,
   privateDir: string,
+  /** Another build has the cache attached: its atimes are not armed again (they are that build's too). */
+  shared = false,
 ): Promise<AptSession> {
   mkdirSync(cacheDir, { recursive: true, mode: 0o755 });
   mkdirSync(privateDir, { recursive: false, mode: 0o700 });
-  const snapshot = armAccessTracking(cacheDir, isDeb);
+  const snapshot = armAccessTracking(cacheDir, isDeb, !shared);
   const dirs = overlayDirs(realpathSync(cacheDir), privateDir);
   const handle = await mountOverlay(dirs, chrootRoot);
   return {
@@ -78,7 +80,7 @@ export async function attachAptCache(
     capture: captureUpper(dirs, isDeb),
     snapshot,
     installedBefore: installedDebNames(chrootRoot),
-    overlapped: false,
+    overlapped: shared,
     countable: true,
   };
 }
@@ -131,7 +133,8 @@ export async function detachAptCache(s: AptSession, opts: DetachOptions): Promis
   s.capture = null;
   sweepUpper(s.dirs, isDeb);
   const unbind = s.handle ? await unbindCache(s.handle) : { unmounted: false, reason: 'suspended: nothing mounted' };
-  if (unbind.unmounted) s.handle = null;
+  // Taken away by someone else (a teardown of the chroot): nothing of ours is mounted there.
+  if (unbind.unmounted || unbind.gone) s.handle = null;
   // The cache is a lower layer while any overlay on it is mounted, this build's own included (its
   // unmount failed): it changes only once none is.
   const free = opts.last && s.handle === null;
@@ -142,7 +145,8 @@ export async function detachAptCache(s: AptSession, opts: DetachOptions): Promis
     chrootPackagesIndex(s.chroot),
     free ? s.dir : opts.pendingDir,
   );
-  const access = collectAccess(s.dir, s.snapshot, isDeb);
+  // Times are put back (and hits marked) only in a cache no overlay has as its lower layer.
+  const access = collectAccess(s.dir, s.snapshot, isDeb, free);
   // Hits through the overlay: packages the build installed whose .deb the cache held before it.
   const after = installedDebNames(s.chroot);
   const dpkgHits = after
@@ -155,10 +159,19 @@ export async function detachAptCache(s: AptSession, opts: DetachOptions): Promis
   const atimeHits = s.overlapped ? [] : access.hits;
   const hits = [...atimeHits];
   for (const h of dpkgHits) if (!hits.some((a) => a.name === h.name)) hits.push(h);
-  for (const h of hits) if (!access.hits.some((a) => a.name === h.name)) markUsed(s.dir, h.name);
-  // Without the attach's snapshot (a session taken back with no usable file) the cache's contents say
-  // nothing of this build: its downloads are what it harvested, its hits are unknown.
-  const misses = s.countable ? access.misses : harvest.harvested.map((h) => ({ name: h.name, size: h.size }));
+  if (free)
+    for (const h of hits)
+      if (!access.hits.some((a) => a.name === h.name)) {
+        try {
+          markUsed(s.dir, h.name);
+        } catch {
+          /* evicted meanwhile: nothing to mark */
+        }
+      }
+  // Its downloads: what is new in the cache since the attach, when it went into the cache; what it
+  // harvested when that was staged, or when the attach's snapshot is not known (a session taken back
+  // with no usable file), and then its hits are unknown.
+  const misses = free && s.countable ? access.misses : harvest.harvested.map((h) => ({ name: h.name, size: h.size }));
   const tracking = !s.countable ? 'unavailable' : after ? 'lookup' : s.overlapped ? 'unavailable' : access.tracking;
   const published = free ? publishPending(opts.pendingDir, s.dir) : undefined;
   // What this build used or fetched stays, and what builds before it fetched; older packages go first.

@@ -86,11 +86,7 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
       }
     }),
     // The apt cache's host dir is the overlay's lower layer while attached: it must not change then.
-    ...cacheAdminEndpoints(ctx, memory, (cache) =>
-      cache === 'apt-archives' && apt.size
-        ? `the apt cache is mounted into ${[...apt.entries()].map(([k]) => k).join(', ')} by a running build`
-        : null,
-    ),
+    ...cacheAdminEndpoints(ctx, memory, (cache) => (cache === 'apt-archives' ? apt.busy() : null)),
     ...aptEndpoints(ctx, memory, tuneMemory, policy, apt),
     bootstrap: endpoint({
       input: bootstrapInput,
@@ -119,6 +115,7 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
       description:
         "for a mksquashfs call (the shim): tune its source tree now (or reuse a matching measurement), apply the run's policy, take apt cache overlays out of the tree",
       handler: async ({ runId, cwd, args, policy, mode, baseline, pid }) => {
+        await apt.ready; // the overlays in the source tree, those from before this start included
         let call = newCall(runId, args, policy as SquashPolicy, mode as Mode);
         const src = call.source ? resolvePath(cwd, call.source) : null;
         if (!ctx.config.optimizationEnabled)

@@ -17,6 +17,8 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { AptSessions } from '../../agents/performance-tuner/apt-sessions.js';
 import { pendingDirFor } from '../../agents/performance-tuner/apt-pending.js';
+import { adoptMountedSessions } from '../../agents/performance-tuner/apt-session-file.js';
+import { detachAptCache, type AptSession } from '../../agents/performance-tuner/caches.js';
 import { createLogger } from '../../src/log/logger.js';
 import { makeDeb } from '../helpers/debs.js';
 import { needsRoot } from '../helpers/root.js';
@@ -28,6 +30,13 @@ after(() => {
     throw new Error(`a mount under ${scratch} was left`);
   rmSync(scratch, { recursive: true, force: true });
 });
+
+/** An attach that succeeded (anything else fails the test). */
+async function attached(p: Promise<AptSession | 'locked' | 'attached'>): Promise<AptSession> {
+  const s = await p;
+  assert.ok(typeof s === 'object', `attached: ${String(s)}`);
+  return s;
+}
 
 /** Name -> inode:size:mtime of every file: what any write to the lower layer would change. */
 function layer(dir: string): string {
@@ -53,17 +62,22 @@ test('a download waits while another build has the cache as its lower layer', { 
   const c2 = join(scratch, 'two');
   mkdirSync(c1);
   mkdirSync(c2);
-  const s1 = await apt.attach(cache, c1, 1 << 30, join(apt.overlayRoot, 'one'));
-  assert.ok(s1, 'attached');
-  let s2: Awaited<ReturnType<typeof apt.attach>> = false;
+  const s1 = await attached(apt.attach(cache, c1, 1 << 30, join(apt.overlayRoot, 'one')));
+  let s2: AptSession | null = null;
   try {
-    s2 = await apt.attach(cache, c2, 1 << 30, join(apt.overlayRoot, 'two'));
-    assert.ok(s2, 'attached too');
+    // The first build reads the old package: its atime moves past its mtime (armed at attach).
+    readFileSync(join(c1, 'var/cache/apt/archives/old_1.0_amd64.deb'));
+    const read = lstatSync(join(cache, 'old_1.0_amd64.deb'));
+    s2 = await attached(apt.attach(cache, c2, 1 << 30, join(apt.overlayRoot, 'two')));
+    assert.equal(
+      lstatSync(join(cache, 'old_1.0_amd64.deb')).atimeMs,
+      read.atimeMs,
+      'the second attach did not arm the atimes again',
+    );
     assert.equal(s1.overlapped, true, 'the first build learns it is not alone');
     // The first build downloads a package (into its upper layer) and reads the old one.
     const archives1 = join(c1, 'var/cache/apt/archives');
     writeFileSync(join(archives1, 'new_2.0_amd64.deb'), readFileSync(makeDeb(debs, 'new', '2.0', 30_000)));
-    readFileSync(join(archives1, 'old_1.0_amd64.deb'));
     const lowerBefore = layer(cache);
     const first = await apt.detach(apt.key(c1), s1);
     assert.equal(first.unbind.unmounted, true, first.unbind.reason);
@@ -77,11 +91,12 @@ test('a download waits while another build has the cache as its lower layer', { 
     assert.deepEqual(readdirSync(pending), ['new_2.0_amd64.deb'], 'staged');
     assert.equal(first.stats.tracking, 'unavailable', 'no dpkg status, and atime reads may be the other build');
     assert.equal(first.stats.hits, 0, JSON.stringify(first.stats));
-    assert.equal(first.stats.misses, 0, 'the staged download is not in the cache yet');
+    assert.equal(first.stats.misses, 1, 'its staged download is counted as its own');
+    assert.ok(first.stats.bytesDownloaded > 30_000, JSON.stringify(first.stats));
     assert.equal(existsSync(join(c2, 'var/cache/apt/archives/new_2.0_amd64.deb')), false, 'not in the other build');
 
     const last = await apt.detach(apt.key(c2), s2);
-    s2 = false;
+    s2 = null;
     assert.equal(last.harvestedInto, 'cache');
     assert.deepEqual(
       last.published?.published.map((p) => p.name),
@@ -100,3 +115,57 @@ test('a download waits while another build has the cache as its lower layer', { 
     if (apt.get(c1)) await apt.detach(apt.key(c1), s1).catch(() => undefined);
   }
 });
+
+test(
+  'a session taken back from its mount: its file read back, a truncated one refused',
+  { skip: needsRoot() },
+  async () => {
+    const state = join(scratch, 'state2');
+    const cache = join(scratch, 'cache2');
+    const debs = join(scratch, 'debs2');
+    for (const d of [state, cache, debs]) mkdirSync(d);
+    writeFileSync(join(cache, 'kept_1.0_amd64.deb'), readFileSync(makeDeb(debs, 'kept', '1.0', 10_000)));
+    const log = createLogger({ name: 'test', destination: '/dev/null' });
+    const apt = new AptSessions(state, log, 1 << 30);
+    await apt.ready;
+    const chroots = [join(scratch, 'whole'), join(scratch, 'cut')];
+    const pending = pendingDirFor(state, cache);
+    const sessions: AptSession[] = [];
+    try {
+      for (const c of chroots) {
+        mkdirSync(c);
+        const priv = join(apt.overlayRoot, c.endsWith('cut') ? 'cut' : 'whole');
+        sessions.push(await attached(apt.attach(cache, c, 1 << 30, priv)));
+      }
+      const cutFile = join(apt.overlayRoot, 'cut', 'session.json');
+      writeFileSync(cutFile, readFileSync(cutFile, 'utf8').slice(0, 40));
+      writeFileSync(
+        join(chroots[1]!, 'var/cache/apt/archives/got_2.0_amd64.deb'),
+        readFileSync(makeDeb(debs, 'got', '2.0', 10_000)),
+      );
+      const taken = await adoptMountedSessions(apt.overlayRoot, 123);
+      const byChroot = new Map(taken.map((a) => [a.session.chroot, a]));
+      const whole = byChroot.get(chroots[0]!);
+      const cut = byChroot.get(chroots[1]!);
+      assert.ok(whole && cut, `both overlays found: ${[...byChroot.keys()].join(', ')}`);
+      assert.equal(whole.fileProblem, undefined);
+      assert.deepEqual(whole.session.snapshot, sessions[0]!.snapshot, 'the snapshot read back');
+      assert.equal(whole.session.overlapped, true);
+      assert.equal(whole.session.handle?.mountId, sessions[0]!.handle?.mountId, 'the same mount');
+      assert.match(cut.fileProblem ?? '', /not JSON/);
+      assert.equal(cut.session.countable, false);
+      assert.equal(cut.session.limitBytes, 123, 'the fallback limit');
+      for (const a of taken) a.session.capture?.stop();
+      // Detached through the session taken back: it unmounts, and counts only what it harvested.
+      const d = await detachAptCache(cut.session, { last: false, pendingDir: pending });
+      assert.equal(d.unbind.unmounted, true, d.unbind.reason);
+      assert.equal(d.stats.tracking, 'unavailable');
+      assert.equal(d.stats.misses, 1, JSON.stringify(d.stats));
+      assert.equal(d.stats.hits, 0);
+      sessions[1]!.handle = null;
+    } finally {
+      for (const s of sessions) if (s.handle) await apt.detach(apt.key(s.chroot), s).catch(() => undefined);
+    }
+    assert.ok(!readFileSync('/proc/self/mountinfo', 'utf8').includes(scratch), 'nothing left mounted');
+  },
+);

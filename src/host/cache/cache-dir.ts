@@ -106,15 +106,16 @@ export interface AccessSnapshot {
 
 /**
  * Before a build: remembers each file's times and sets atime = mtime so that, under relatime, the
- * first read during the build updates atime (a read is then visible as atime > mtime).
+ * first read during the build updates atime (a read is then visible as atime > mtime). `arm: false`
+ * only remembers (another build reads the same files: atimes would not tell whose read it was).
  */
-export function armAccessTracking(dir: string, filter: NameFilter): AccessSnapshot {
+export function armAccessTracking(dir: string, filter: NameFilter, arm = true): AccessSnapshot {
   const files: AccessSnapshot['files'] = {};
-  let armed = true;
+  let armed = arm;
   for (const f of listCache(dir, filter)) {
     const p = join(dir, f.name);
     const mtime = new Date(f.mtimeMs);
-    utimesSync(p, mtime, mtime);
+    if (arm) utimesSync(p, mtime, mtime);
     // Times go through a float of seconds: read back what the file now holds.
     const st = lstatSync(p);
     if (st.atimeMs > st.mtimeMs) armed = false;
@@ -133,7 +134,8 @@ export interface AccessReport {
   tracking: 'atime' | 'unavailable';
 }
 
-export function collectAccess(dir: string, snap: AccessSnapshot, filter: NameFilter): AccessReport {
+/** `restore: false` changes nothing in `dir` (another build's overlay has it as its lower layer). */
+export function collectAccess(dir: string, snap: AccessSnapshot, filter: NameFilter, restore = true): AccessReport {
   const report: AccessReport = { hits: [], misses: [], unused: [], tracking: snap.armed ? 'atime' : 'unavailable' };
   for (const f of listCache(dir, filter)) {
     const before = snap.files[f.name];
@@ -143,7 +145,7 @@ export function collectAccess(dir: string, snap: AccessSnapshot, filter: NameFil
       report.hits.push({ name: f.name, size: f.size });
     } else {
       report.unused.push(f.name);
-      utimesSync(join(dir, f.name), new Date(before.atimeMs), new Date(f.mtimeMs));
+      if (restore) utimesSync(join(dir, f.name), new Date(before.atimeMs), new Date(f.mtimeMs));
     }
   }
   return report;

@@ -57,7 +57,7 @@ export async function mountOverlay(
   const after = topmostMountAt(await readMountinfo(), target);
   if (!after || after.id === before?.id || after.fsType !== 'overlay')
     throw new Error(`overlay mount on ${target} reported success but no new overlay is visible`);
-  return { source: dirs.lower, target, mountId: after.id, dirs };
+  return { source: dirs.lower, target, mountId: after.id, dirs, upper: dirs.upper };
 }
 
 /** Links every regular file of the upper layer that `filter` accepts into the harvest dir (once). */

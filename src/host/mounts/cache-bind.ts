@@ -14,6 +14,17 @@ export interface BindHandle {
   target: string;
   /** The kernel's id of the mount we made: the only mount unbind will ever remove. */
   mountId: number;
+  /** An overlay's upper dir: the mount with our id must also be an overlay on it (ids are reused). */
+  upper?: string;
+}
+
+/** The mount table's entry for `h`: its id, at its path, and for an overlay, on its upper dir. */
+function entryOf(entries: MountEntry[], h: BindHandle): MountEntry | undefined {
+  const e = entries.find((x) => x.id === h.mountId);
+  if (!e || e.mountPoint !== h.target) return undefined;
+  if (h.upper !== undefined && (e.fsType !== 'overlay' || !e.superOptions.split(',').includes(`upperdir=${h.upper}`)))
+    return undefined;
+  return e;
 }
 
 /** Resolves `rel` under `root` without following symlinks, creating missing dirs (inside the chroot). */
@@ -61,6 +72,8 @@ export async function bindCache(
 export interface UnbindResult {
   unmounted: boolean;
   reason: string;
+  /** Nothing of ours is mounted any more (someone else took it away): there is nothing to unmount. */
+  gone?: boolean;
 }
 
 /**
@@ -70,8 +83,9 @@ export interface UnbindResult {
  */
 export async function unbindCache(h: BindHandle): Promise<UnbindResult> {
   const entries = await readMountinfo();
-  const ours = entries.find((e) => e.id === h.mountId);
-  if (!ours) return { unmounted: false, reason: 'already unmounted (not in the mount table)' };
+  // A mount id the kernel gave again to another mount is not ours: matched by path and layer too.
+  const ours = entryOf(entries, h);
+  if (!ours) return { unmounted: false, gone: true, reason: 'already unmounted (not in the mount table)' };
   const top = topmostMountAt(entries, ours.mountPoint);
   if (top?.id !== h.mountId)
     return {
@@ -79,7 +93,7 @@ export async function unbindCache(h: BindHandle): Promise<UnbindResult> {
       reason: `refused: mount ${top?.id} is stacked on ours (${h.mountId}) at ${ours.mountPoint}`,
     };
   const error = await unmountExact(ours);
-  const still = (await readMountinfo()).some((e) => e.id === h.mountId);
+  const still = entryOf(await readMountinfo(), h) !== undefined;
   if (still)
     return { unmounted: false, reason: `umount of ${ours.mountPoint} refused or failed: ${error ?? 'still mounted'}` };
   return { unmounted: true, reason: 'unmounted' };
