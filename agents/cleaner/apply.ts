@@ -23,6 +23,7 @@ import { acquireTargetLock, lockedReason } from '../../src/host/guard/target-loc
 import { buildInTree } from '../../src/host/guard/build-lock.js';
 import { blockingMounts, invalidInput, mountReport } from './plan.js';
 import { resumePending } from './resume.js';
+import { overlayLayerUse } from '../../src/host/mounts/overlay-layers.js';
 import type {
   ApplyCleanOptions,
   CleanPlan,
@@ -265,8 +266,11 @@ async function applyTarget(t: CleanTargetPlan, ctx: Ctx): Promise<CleanTargetRes
         res.status = 'done';
         res.reason = `${path} is already gone`;
       } else {
-        const blocking = blockingMounts(await readMountinfo(), path, t.input.kind);
-        if (blocking.length > 0) {
+        const now = await readMountinfo();
+        const blocking = blockingMounts(now, path, t.input.kind);
+        const layer = overlayLayerUse(now, path);
+        if (layer) refuse('mounted', `${layer}; nothing deleted`);
+        else if (blocking.length > 0) {
           res.mounts = blocking.map(mountReport);
           refuse(
             'mounted',

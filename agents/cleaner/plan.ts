@@ -11,6 +11,7 @@ import { acquireTargetLock, lockedReason } from '../../src/host/guard/target-loc
 import { buildInTree } from '../../src/host/guard/build-lock.js';
 import { treeSize } from '../../src/host/walk/tree-size.js';
 import type { CleanAction, CleanPlan, CleanTargetInput, CleanTargetPlan, MountReport } from './types.js';
+import { overlayLayerUse } from '../../src/host/mounts/overlay-layers.js';
 
 export { formatCleanPlan } from './format.js';
 
@@ -115,6 +116,8 @@ async function planOne(
       refused: { code: 'mounted', reason: `mounted under ${r.path}: ${list}; unmount first (isoswarm unmount)` },
     };
   }
+  const layer = overlayLayerUse(mounts, r.path);
+  if (layer) return { ...plan, refused: { code: 'mounted', reason: `${layer}; nothing deleted` } };
   const fsType = containingMount(mounts, r.path)?.fsType ?? 'unknown';
   const statType = await statfsType(r.path);
   if (isPseudoFs(fsType) || isPseudoFs(statType)) {

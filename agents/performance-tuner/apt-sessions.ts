@@ -1,5 +1,5 @@
 // The builds that have the apt cache attached, as this tuner serves them: one session per chroot, one
-// hold on the cache for all (apt-cache-hold.ts), packages staged while the cache is another build's
+// hold per cache dir for all its builds (apt-cache-hold.ts), packages staged while the cache is another build's
 // lower layer (apt-pending.ts), and the sessions a tuner started again takes back (apt-session-file.ts).
 import { mkdirSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +11,8 @@ import { attachAptCache, detachAptCache, type AptDetach, type AptSession } from 
 
 export class AptSessions {
   private readonly map = new Map<string, AptSession>();
-  private readonly hold = new AptCacheHold();
+  /** One hold per cache dir (by real path): the configured dir may change across a restart. */
+  private readonly holds = new Map<string, AptCacheHold>();
   /** Sessions counted in the hold (a session taken back while a cleanup held the cache is not). */
   private readonly holding = new WeakSet<AptSession>();
   /** Settles once sessions still mounted from before this process are taken back. */
@@ -64,6 +65,17 @@ export class AptSessions {
     this.save(s);
   }
 
+  private holdFor(realDir: string): AptCacheHold {
+    let h = this.holds.get(realDir);
+    if (!h) this.holds.set(realDir, (h = new AptCacheHold()));
+    return h;
+  }
+
+  /** Another session has `realDir` as its overlay's lower layer. */
+  private othersOn(realDir: string): boolean {
+    return [...this.map.values()].some((o) => o.dir === realDir);
+  }
+
   private serial<T>(fn: () => Promise<T>): Promise<T> {
     const next = this.queue.then(fn, fn);
     this.queue = next.catch(() => undefined);
@@ -96,16 +108,17 @@ export class AptSessions {
     privateDir: string,
   ): Promise<AptSession | 'locked' | 'attached'> {
     if (this.map.has(chroot)) return 'attached';
-    if (!(await this.hold.take(dir))) return 'locked';
+    const real = realpathSync(dir);
+    if (!(await this.holdFor(real).take(real))) return 'locked';
     mkdirSync(this.overlayRoot, { recursive: true, mode: 0o700 });
     let s: AptSession;
     try {
-      s = await attachAptCache(dir, chroot, limitBytes, privateDir, this.map.size > 0);
+      s = await attachAptCache(real, chroot, limitBytes, privateDir, this.othersOn(real));
     } catch (e) {
-      await this.hold.release();
+      await this.holdFor(real).release();
       throw e;
     }
-    for (const o of this.map.values()) if (!o.overlapped) this.mark(o);
+    for (const o of this.map.values()) if (o.dir === real && !o.overlapped) this.mark(o);
     this.holding.add(s);
     this.map.set(chroot, s);
     this.save(s);
@@ -120,12 +133,12 @@ export class AptSessions {
   private async detachNow(key: string, s: AptSession): Promise<AptDetach> {
     this.map.delete(key);
     try {
-      return await detachAptCache(s, { last: this.map.size === 0, pendingDir: pendingDirFor(this.stateDir, s.dir) });
+      return await detachAptCache(s, { last: !this.othersOn(s.dir), pendingDir: pendingDirFor(this.stateDir, s.dir) });
     } finally {
       if (s.handle) this.map.set(key, s);
       else if (this.holding.has(s)) {
         this.holding.delete(s);
-        await this.hold.release();
+        await this.holdFor(s.dir).release();
       }
     }
   }
@@ -145,7 +158,7 @@ export class AptSessions {
 
   private async adopt(fallbackLimit: number): Promise<void> {
     for (const { session: s, fileProblem } of await adoptMountedSessions(this.overlayRoot, fallbackLimit)) {
-      if (await this.hold.take(s.dir)) this.holding.add(s);
+      if (await this.holdFor(s.dir).take(s.dir)) this.holding.add(s);
       else this.log.warn({ cache: s.dir }, 'the apt cache is locked by a cleanup while a build has it mounted');
       this.map.set(this.key(s.chroot), s);
       this.log.info(

@@ -15,7 +15,7 @@ export function refuseKeepOverMemoryMounts(cp: RunCheckpoint, chroot: string | n
   const mem = memoryPreMounts(cp);
   if (!chroot || !keepWhy || !mem.length) return;
   throw new RunRefusal(
-    `${keepWhy}: refusing to keep ${chroot}: ${mem.map(describePreMount).join(', ')} ${mem.length === 1 ? 'was' : 'were'} mounted there before the run and the teardown after the build unmounts everything under the chroot, so the files on ${mem.length === 1 ? 'it' : 'them'} would be lost; copy the tree to disk or unmount ${mem.length === 1 ? 'it' : 'them'} first, or run without keeping the chroot; nothing was changed`,
+    `${keepWhy}: refusing to keep ${chroot}: ${mem.map(describePreMount).join(', ')} ${mem.length === 1 ? 'was' : 'were'} mounted there before the run and the teardown after the build unmounts everything under the chroot, so the files on ${mem.length === 1 ? 'it' : 'them'} would be lost; mount the tmpfs on a directory above the chroot instead (one there is left alone: for live-build, on the directory that holds ./chroot), copy the tree to disk, or run without keeping the chroot (--chroot DIR without --keep); nothing was changed`,
     'refused',
   );
 }

@@ -134,6 +134,9 @@ describe('the apt cache while a build has it attached', { skip: needsRoot() }, (
       const before = tunerPid();
       assert.ok(before, 'the tuner runs');
       process.kill(before, 'SIGKILL');
+      // Not cleaned meanwhile either: the dying tuner's lock, then the overlay's layer, refuse it.
+      const meanwhile = (await clean()).result?.targets?.[0];
+      assert.notEqual(meanwhile?.status, 'done', JSON.stringify(meanwhile));
       let now: number | null = null;
       for (const end = Date.now() + 60_000; Date.now() < end; await new Promise((r) => setTimeout(r, 250))) {
         now = tunerPid();
@@ -142,18 +145,15 @@ describe('the apt cache while a build has it attached', { skip: needsRoot() }, (
       assert.ok(now && now !== before, `a new tuner (was pid ${before}, now ${now})`);
       t.diagnostic(`tuner pid ${before} killed, back as pid ${now}`);
       assert.ok(await mounted(), 'the build still has its overlay');
-      // The cache is held again: the clean is refused and names the new tuner.
+      // The cache is held again: the clean is refused and names the new tuner (once it took the overlay back).
+      const byTuner = new RegExp(`mounted into a running build by the tuner \\(pid ${now}\\)`);
       let held: Clean | undefined;
       for (const end = Date.now() + 20_000; Date.now() < end; await new Promise((r) => setTimeout(r, 250))) {
         held = await clean();
-        if (held.result?.targets?.[0]?.status !== 'done') break;
+        assert.notEqual(held.result?.targets?.[0]?.status, 'done', JSON.stringify(held));
+        if (byTuner.test(held.result?.targets?.[0]?.reason ?? '')) break;
       }
-      const reason = held?.result?.targets?.[0]?.reason ?? '';
-      assert.match(
-        reason,
-        new RegExp(`mounted into a running build by the tuner \\(pid ${now}\\)`),
-        JSON.stringify(held),
-      );
+      assert.match(held?.result?.targets?.[0]?.reason ?? '', byTuner, JSON.stringify(held));
       assert.ok(readdirSync(apt).includes('r0_1.0_amd64.deb'), 'nothing was evicted');
       const d = await call('cache-detach');
       assert.equal(d.unbind?.unmounted, true, JSON.stringify(d));

@@ -3,19 +3,24 @@
 // snapshot its hit counts start from, and the packages installed at attach.
 import { z } from 'zod';
 
+const absolute = z.string().regex(/^\/[^\0]*$/, 'an absolute path');
+/** A package file name as the cache holds them: no path separator, no dot-dot. */
+const debName = z.string().regex(/^[A-Za-z0-9+~%_-][A-Za-z0-9.+~%_-]*\.deb$/, 'a package file name');
+
 export const aptSessionFileSchema = z.strictObject({
   version: z.literal(1),
-  cacheDir: z.string().min(1),
-  chroot: z.string().min(1),
+  cacheDir: absolute,
+  chroot: absolute,
   limitBytes: z.number().nonnegative(),
   snapshot: z.strictObject({
     at: z.number(),
     files: z.record(
-      z.string(),
+      debName,
       z.strictObject({ size: z.number().nonnegative(), atimeMs: z.number(), mtimeMs: z.number() }),
     ),
     armed: z.boolean(),
   }),
+  // Only ever compared with, never a path: as the chroot's dpkg status names them.
   installedBefore: z.array(z.string()).nullable(),
   overlapped: z.boolean(),
 });

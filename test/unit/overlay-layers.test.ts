@@ -1,0 +1,44 @@
+// The layers of mounted overlays, as mountinfo's super options name them, and the dirs that must
+// not change while one is mounted.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { overlayLayerUse, overlayLayers } from '../../src/host/mounts/overlay-layers.js';
+import type { MountEntry } from '../../src/host/mounts/mountinfo.js';
+
+const overlay = (mountPoint: string, superOptions: string): MountEntry => ({
+  id: 90,
+  parentId: 1,
+  major: 0,
+  minor: 50,
+  root: '/',
+  mountPoint,
+  options: 'rw,relatime',
+  optionalFields: [],
+  fsType: 'overlay',
+  source: 'isoswarm-apt-cache',
+  superOptions,
+});
+
+test('overlayLayers: every lower dir, the upper and the work dir', () => {
+  assert.deepEqual(overlayLayers('rw,lowerdir=/a:/b/c,upperdir=/u/upper,workdir=/u/work,uuid=null'), [
+    '/a',
+    '/b/c',
+    '/u/upper',
+    '/u/work',
+  ]);
+  assert.deepEqual(overlayLayers('rw,relatime'), []);
+});
+
+test('overlayLayerUse: a layer at, under or around the path refuses; beside it does not', () => {
+  const m = [
+    overlay(
+      '/srv/c/var/cache/apt/archives',
+      'rw,lowerdir=/var/cache/apt-c,upperdir=/st/o/1/upper,workdir=/st/o/1/work',
+    ),
+  ];
+  assert.match(overlayLayerUse(m, '/var/cache/apt-c') ?? '', /apt-c is a layer of the overlay mounted at \/srv\/c/);
+  assert.ok(overlayLayerUse(m, '/var/cache'), 'a dir around a layer');
+  assert.ok(overlayLayerUse(m, '/st/o/1/upper/x'), 'a dir inside a layer');
+  assert.equal(overlayLayerUse(m, '/var/cache/apt-cache2'), null, 'a sibling by name prefix');
+  assert.equal(overlayLayerUse([{ ...m[0]!, fsType: 'ext4' }], '/var/cache/apt-c'), null, 'not an overlay');
+});
