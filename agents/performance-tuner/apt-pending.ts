@@ -29,6 +29,8 @@ const DEB = /^[A-Za-z0-9.+~%_-]+\.deb$/;
  */
 export function publishPending(pendingDir: string, cacheDir: string): PublishResult {
   const res: PublishResult = { published: [], alreadyCached: [], failed: [] };
+  // Part files a copy killed midway left (a harvest writes its copies as ".<name>.part").
+  for (const dir of [pendingDir, cacheDir]) removeStaleParts(dir);
   let names: string[];
   try {
     names = readdirSync(pendingDir).sort();
@@ -55,6 +57,22 @@ export function publishPending(pendingDir: string, cacheDir: string): PublishRes
 }
 
 /** A link, never a rename: a name the cache holds is never replaced. False when it holds one. */
+function removeStaleParts(dir: string): void {
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const n of names)
+    if (/^\..+\.deb\.part$/.test(n))
+      try {
+        if (lstatSync(join(dir, n)).isFile()) unlinkSync(join(dir, n));
+      } catch {
+        /* gone meanwhile */
+      }
+}
+
 function linkNoReplace(from: string, to: string): boolean {
   try {
     linkSync(from, to);

@@ -29,7 +29,7 @@ export function saveSessionFile(s: AptSession): void {
 }
 
 /** The file as written, or why it cannot be used. */
-function readSessionFile(privateDir: string): AptSessionFile | string {
+export function readSessionFile(privateDir: string): AptSessionFile | string {
   let text: string;
   try {
     text = readFileSync(join(privateDir, FILE), 'utf8');

@@ -5,7 +5,8 @@ import { mkdirSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AgentContext } from '../../src/runtime/agent-process.js';
 import { AptCacheHold } from './apt-cache-hold.js';
-import { pendingDirFor } from './apt-pending.js';
+import { pendingDirFor, publishPending } from './apt-pending.js';
+import { sweepOrphans } from './apt-orphans.js';
 import { adoptMountedSessions, saveSessionFile } from './apt-session-file.js';
 import { attachAptCache, detachAptCache, type AptDetach, type AptSession } from './caches.js';
 
@@ -26,6 +27,8 @@ export class AptSessions {
     private readonly stateDir: string,
     private readonly log: AgentContext['log'],
     fallbackLimit: number,
+    /** Remove what an earlier tuner left unmounted (not in a dry-run swarm, which changes nothing). */
+    private readonly sweep = true,
   ) {
     this.ready = this.serial(() => this.adopt(fallbackLimit))
       .catch((e: Error) =>
@@ -166,5 +169,14 @@ export class AptSessions {
         'took back an apt cache overlay mounted before this start',
       );
     }
+    if (!this.sweep) return;
+    const inUse = new Set([...this.map.values()].map((s) => s.dirs.privateDir));
+    const swept = await sweepOrphans(this.stateDir, this.overlayRoot, inUse);
+    if (swept.removed.length)
+      this.log.info({ removed: swept.removed }, 'removed apt overlay dirs left unmounted by an earlier tuner');
+    for (const f of swept.failed) this.log.warn(f, 'an apt overlay dir left behind could not be removed');
+    // Staged for a cache no build has attached now: it can take them at once.
+    for (const cache of swept.caches)
+      if (!this.othersOn(cache)) publishPending(pendingDirFor(this.stateDir, cache), cache);
   }
 }

@@ -61,7 +61,7 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
       void memory.record(d).catch((e: Error) => ctx.log.warn({ err: e.message }, 'tune decisions not recorded'));
   };
 
-  const apt = new AptSessions(ctx.stateDir, ctx.log, ctx.config.caches.aptLimitBytes);
+  const apt = new AptSessions(ctx.stateDir, ctx.log, ctx.config.caches.aptLimitBytes, !readOnlySwarm());
   const pendingCalls = new Map<string, SquashCall>();
   const fingerprints = new Map<string, string>();
   const policy = effectivePolicy(ctx.config);

@@ -120,3 +120,23 @@ test(
     }
   },
 );
+
+test(
+  'an overlay dir a dead tuner left unmounted: its downloads go into the cache, the dir goes',
+  { skip: needsRoot() },
+  async () => {
+    const { apt, cache, debs, dir } = await setup('orphan');
+    const s = await attach(apt, cache, join(dir, 'left'));
+    writeFileSync(join(archives(s.chroot), 'kept_3.0_amd64.deb'), readFileSync(makeDeb(debs, 'kept', '3.0', 10_000)));
+    writeFileSync(join(cache, '.half_1.0_amd64.deb.part'), 'cut');
+    // The tuner dies after the overlay went (a teardown took it): nobody detaches this session.
+    assert.equal(spawnSync('umount', [s.handle!.target]).status, 0);
+    s.capture?.stop();
+    const next = new AptSessions(join(dir, 'state'), createLogger({ name: 'test', destination: '/dev/null' }), 1 << 30);
+    await next.ready;
+    assert.equal(next.size, 0, 'nothing mounted to take back');
+    assert.equal(existsSync(s.dirs.privateDir), false, 'the dir left behind is removed');
+    assert.ok(existsSync(join(cache, 'kept_3.0_amd64.deb')), 'its complete download is in the cache');
+    assert.equal(existsSync(join(cache, '.half_1.0_amd64.deb.part')), false, 'a cut copy is gone');
+  },
+);

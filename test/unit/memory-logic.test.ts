@@ -59,6 +59,11 @@ test('cleanup outcomes, cache use and summaries keep their counts and validate',
   });
   const k = addCacheUse(addCacheUse(undefined, use(3, 1, 100), now), use(4, 0, 50), now);
   assert.equal(k.hitRate, 7 / 8);
+  // A build whose hits could not be seen adds its downloads, not misses to the hit rate.
+  const blind = addCacheUse(k, { ...use(0, 5, 0), bytesDownloaded: 900, tracking: 'unavailable' }, now);
+  assert.equal(blind.hitRate, 7 / 8);
+  assert.equal(blind.bytesDownloaded, 900);
+  assert.equal(blind.builds, 3);
   let s = addSummaryEntry(undefined, { what: 'x' }, { refusals: 1 }, now);
   for (let i = 0; i < 60; i++) s = addSummaryEntry(s, { i }, { refusals: 1 }, now);
   assert.equal(s.entries.length, 50);

@@ -1,0 +1,47 @@
+// Run-private overlay dirs a tuner left behind unmounted (it died between the unmount and the
+// harvest, or the overlay was taken away while no tuner ran): their complete downloads are staged
+// for the cache they came from, and the dirs go through the safe deleter. Found at a tuner's start,
+// after the overlays still mounted were taken back.
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { harvestDebs } from '../../src/host/cache/deb-harvest.js';
+import { overlayDirs } from '../../src/host/cache/overlay.js';
+import { deleteTree } from '../../src/host/delete/safe-delete.js';
+import { pendingDirFor } from './apt-pending.js';
+import { readSessionFile } from './apt-session-file.js';
+
+export interface OrphanSweep {
+  /** Private dirs removed, with the packages staged from each. */
+  removed: { dir: string; staged: number }[];
+  failed: { dir: string; reason: string }[];
+  /** The cache dirs packages were staged for. */
+  caches: Set<string>;
+}
+
+/** Sweeps the private dirs in `overlayRoot` that no session has (`inUse`: their paths). */
+export async function sweepOrphans(stateDir: string, overlayRoot: string, inUse: Set<string>): Promise<OrphanSweep> {
+  const out: OrphanSweep = { removed: [], failed: [], caches: new Set() };
+  let names: string[];
+  try {
+    names = readdirSync(overlayRoot);
+  } catch {
+    return out;
+  }
+  for (const name of names) {
+    const dir = join(overlayRoot, name);
+    if (inUse.has(dir)) continue;
+    const f = readSessionFile(dir);
+    let staged = 0;
+    if (typeof f !== 'string') {
+      const dirs = overlayDirs(f.cacheDir, dir);
+      const h = await harvestDebs([dirs.harvest, dirs.upper], f.cacheDir, null, pendingDirFor(stateDir, f.cacheDir));
+      staged = h.harvested.length;
+      if (staged) out.caches.add(f.cacheDir);
+    }
+    // The safe deleter refuses while anything is mounted there (an overlay of another mount namespace).
+    const del = await deleteTree(dir, { countBytes: false });
+    if (del.complete) out.removed.push({ dir, staged });
+    else out.failed.push({ dir, reason: del.refused ?? del.errors[0]?.message ?? 'incomplete' });
+  }
+  return out;
+}
