@@ -16,6 +16,9 @@ import { cacheLimit } from './cache-limits.js';
 import { APT_CACHE, resumeAptCache, suspendAptCache } from './caches.js';
 import type { TuneMemory } from './tune.js';
 
+/** Less than the run's wait for the attach (its route timeout, a minute). */
+const ATTACH_WITHIN_MS = 45_000;
+
 export function aptEndpoints(
   ctx: AgentContext,
   memory: MemoryClient,
@@ -29,6 +32,8 @@ export function aptEndpoints(
       description:
         "mount the apt archive cache into a chroot's /var/cache/apt/archives as a read-only overlay lower layer (run-private upper) and start counting hits",
       handler: async ({ chroot }) => {
+        // The run waits a minute for this answer, then builds without the cache: never mount after that.
+        const deadline = Date.now() + ATTACH_WITHIN_MS;
         await apt.ready;
         // Mounting into a directory is a change to it: the same path policy as a teardown.
         const v = await resolveAndCheck(chroot, await canonicalPolicy(policy), await readHomeDirs());
@@ -39,7 +44,9 @@ export function aptEndpoints(
         const size = listCache(dir, (n) => n.endsWith('.deb')).reduce((n, f) => n + f.size, 0);
         const limit = await cacheLimit(ctx.config, APT_CACHE, size, dir, tuneMemory);
         mkdirSync(dir, { recursive: true });
-        const s = await apt.attach(dir, v.path, limit.limitBytes, priv);
+        const s = await apt.attach(dir, v.path, limit.limitBytes, priv, deadline);
+        if (s === 'late')
+          refuse('locked', { code: 'locked', reason: 'the apt cache was busy with other builds for too long' });
         if (s === 'attached') throw new BusError('bad-request', `the apt cache is already attached to ${v.path}`);
         if (s === 'locked')
           refuse('locked', { code: 'locked', reason: `a cleanup of the apt cache ${dir} is running` });
@@ -62,11 +69,13 @@ export function aptEndpoints(
         const key = v.ok ? v.path : chroot;
         const s = apt.get(key);
         if (!s) throw new BusError('not-found', `no apt cache attached to ${chroot} by this agent`);
-        // Still mounted (the unmount failed): the session and the hold stay, for a detach again.
+        // Still mounted (the unmount failed): the session and the hold stay, for a detach again, and
+        // its use is recorded once, when it ends.
         const d = await apt.detach(apt.key(key), s);
-        await memory
-          .record([{ kind: 'cache-use', ...d.stats }])
-          .catch((e: Error) => ctx.log.warn({ err: e.message }, 'cache use not recorded'));
+        if (!s.handle)
+          await memory
+            .record([{ kind: 'cache-use', ...d.stats }])
+            .catch((e: Error) => ctx.log.warn({ err: e.message }, 'cache use not recorded'));
         return d;
       },
     }),

@@ -8,7 +8,10 @@ import { harvestDebs } from '../../src/host/cache/deb-harvest.js';
 import { overlayDirs } from '../../src/host/cache/overlay.js';
 import { deleteTree } from '../../src/host/delete/safe-delete.js';
 import { pendingDirFor } from './apt-pending.js';
-import { readSessionFile } from './apt-session-file.js';
+import { readSessionFile, realOr } from './apt-session-file.js';
+import { isAtOrUnder } from '../../src/host/fs/paths.js';
+import { readMountinfo } from '../../src/host/mounts/mountinfo.js';
+import { overlayLayers } from '../../src/host/mounts/overlay-layers.js';
 
 export interface OrphanSweep {
   /** Private dirs removed, with the packages staged from each. */
@@ -27,9 +30,18 @@ export async function sweepOrphans(stateDir: string, overlayRoot: string, inUse:
   } catch {
     return out;
   }
+  // Every layer of every mounted overlay, as named and resolved: a dir holding one is in use.
+  const layers = (await readMountinfo())
+    .filter((m) => m.fsType === 'overlay')
+    .flatMap((m) => overlayLayers(m.superOptions))
+    .flatMap((l) => [l, realOr(l)]);
   for (const name of names) {
     const dir = join(overlayRoot, name);
     if (inUse.has(dir)) continue;
+    if (layers.some((l) => isAtOrUnder(l, dir))) {
+      out.failed.push({ dir, reason: 'a layer of a mounted overlay is in it: left alone' });
+      continue;
+    }
     const f = readSessionFile(dir);
     let staged = 0;
     if (typeof f !== 'string') {
@@ -38,7 +50,7 @@ export async function sweepOrphans(stateDir: string, overlayRoot: string, inUse:
       staged = h.harvested.length;
       if (staged) out.caches.add(f.cacheDir);
     }
-    // The safe deleter refuses while anything is mounted there (an overlay of another mount namespace).
+    // The safe deleter refuses too while anything is mounted there or a mounted overlay has a layer in it.
     const del = await deleteTree(dir, { countBytes: false });
     if (del.complete) out.removed.push({ dir, staged });
     else out.failed.push({ dir, reason: del.refused ?? del.errors[0]?.message ?? 'incomplete' });

@@ -2,7 +2,7 @@
 // tuner started again while the overlay is still mounted (a crash, a restart by its supervisor):
 // it takes such an overlay back, its hold on the cache included, so that a cleanup cannot change the
 // lower layer of a running build and the build's detach still unmounts, harvests and counts.
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { aptSessionFileSchema, type AptSessionFile } from '../../src/schemas/agents/apt-session.js';
 import { writeFileDurable } from '../../src/host/fs/durable-write.js';
@@ -12,6 +12,15 @@ import { captureUpper, overlayDirs, OVERLAY_SOURCE } from '../../src/host/cache/
 import type { AptSession } from './caches.js';
 
 const FILE = 'session.json';
+
+/** The real path, or the path as it is when it cannot be resolved. */
+export function realOr(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return p;
+  }
+}
 const REL = '/var/cache/apt/archives';
 const isDeb = (n: string): boolean => n.endsWith('.deb');
 
@@ -76,7 +85,7 @@ export async function adoptMountedSessions(overlayRoot: string, fallbackLimit: n
     // One overlay seen at two places (a propagated copy) is one session, the first found.
     if (uppers.has(upper)) continue;
     const privateDir = dirname(upper);
-    if (dirname(privateDir) !== overlayRoot || !isAtOrUnder(privateDir, overlayRoot)) continue;
+    if (realOr(dirname(privateDir)) !== overlayRoot || !isAtOrUnder(realOr(privateDir), overlayRoot)) continue;
     const chroot = m.mountPoint.slice(0, -REL.length) || '/';
     const f = readSessionFile(privateDir);
     const ok = typeof f !== 'string' && f.cacheDir === lower && f.chroot === chroot ? f : null;

@@ -7,7 +7,8 @@ import type { AgentContext } from '../../src/runtime/agent-process.js';
 import { AptCacheHold } from './apt-cache-hold.js';
 import { pendingDirFor, publishPending } from './apt-pending.js';
 import { sweepOrphans } from './apt-orphans.js';
-import { adoptMountedSessions, saveSessionFile } from './apt-session-file.js';
+import { adoptMountedSessions, realOr, saveSessionFile } from './apt-session-file.js';
+import { readMountinfo } from '../../src/host/mounts/mountinfo.js';
 import { attachAptCache, detachAptCache, type AptDetach, type AptSession } from './caches.js';
 
 export class AptSessions {
@@ -18,6 +19,8 @@ export class AptSessions {
   private readonly holding = new WeakSet<AptSession>();
   /** Settles once sessions still mounted from before this process are taken back. */
   readonly ready: Promise<void>;
+  /** Settles once the dirs an earlier tuner left unmounted are swept (after ready). */
+  readonly swept: Promise<void>;
   /** Until then, the cache is not known to be free (busy() says so). */
   private adopting = true;
   /** Attach, detach and taking back run one at a time: "the last build to let go" is then exact. */
@@ -35,11 +38,22 @@ export class AptSessions {
         log.warn({ err: e.message }, 'apt cache overlays from before this start could not be taken back'),
       )
       .finally(() => (this.adopting = false));
+    // What an earlier tuner left unmounted goes after that, in turn (it does not hold up "ready").
+    this.swept = sweep
+      ? this.serial(() => this.sweepNow()).catch((e: Error) =>
+          log.warn({ err: e.message }, 'apt overlay dirs left behind could not be swept'),
+        )
+      : Promise.resolve();
   }
 
-  /** The run-private dirs' parent: overlays whose upper layer is below it are this state's. */
+  /**
+   * The run-private dirs' parent, by its real path (mountinfo names an overlay's layers as they were
+   * given): overlays whose upper layer is below it are this state's.
+   */
   get overlayRoot(): string {
-    return join(this.stateDir, 'cache', 'apt-overlay');
+    const root = join(this.stateDir, 'cache', 'apt-overlay');
+    mkdirSync(root, { recursive: true, mode: 0o700 });
+    return realpathSync(root);
   }
 
   /** Sessions are keyed by the chroot's real path; a path that no longer resolves is looked up as given. */
@@ -100,8 +114,10 @@ export class AptSessions {
     chroot: string,
     limitBytes: number,
     privateDir: string,
-  ): Promise<AptSession | 'locked' | 'attached'> {
-    return this.serial(() => this.attachNow(dir, chroot, limitBytes, privateDir));
+    /** Not mounted after this (ms since the epoch): its caller has gone on without the cache by then. */
+    deadline = Number.POSITIVE_INFINITY,
+  ): Promise<AptSession | 'locked' | 'attached' | 'late'> {
+    return this.serial(() => this.attachNow(dir, chroot, limitBytes, privateDir, deadline));
   }
 
   private async attachNow(
@@ -109,11 +125,13 @@ export class AptSessions {
     chroot: string,
     limitBytes: number,
     privateDir: string,
-  ): Promise<AptSession | 'locked' | 'attached'> {
+    deadline: number,
+  ): Promise<AptSession | 'locked' | 'attached' | 'late'> {
+    if (Date.now() > deadline) return 'late';
+    await this.reap();
     if (this.map.has(chroot)) return 'attached';
     const real = realpathSync(dir);
     if (!(await this.holdFor(real).take(real))) return 'locked';
-    mkdirSync(this.overlayRoot, { recursive: true, mode: 0o700 });
     let s: AptSession;
     try {
       s = await attachAptCache(real, chroot, limitBytes, privateDir, this.othersOn(real));
@@ -130,10 +148,15 @@ export class AptSessions {
 
   /** Detaches `key`'s session; it stays (and its hold) when its overlay could not be unmounted. */
   detach(key: string, s: AptSession): Promise<AptDetach> {
-    return this.serial(() => this.detachNow(key, s));
+    return this.serial(async () => {
+      await this.reap(s);
+      return this.detachNow(key, s);
+    });
   }
 
   private async detachNow(key: string, s: AptSession): Promise<AptDetach> {
+    // A retry queued behind a new attach of the same chroot must not end the new session.
+    if (this.map.get(key) !== s) throw new Error(`the apt cache session of ${key} ended already`);
     this.map.delete(key);
     try {
       return await detachAptCache(s, { last: !this.othersOn(s.dir), pendingDir: pendingDirFor(this.stateDir, s.dir) });
@@ -169,14 +192,45 @@ export class AptSessions {
         'took back an apt cache overlay mounted before this start',
       );
     }
-    if (!this.sweep) return;
-    const inUse = new Set([...this.map.values()].map((s) => s.dirs.privateDir));
+  }
+
+  private async sweepNow(): Promise<void> {
+    const inUse = new Set([...this.map.values()].map((s) => realOr(s.dirs.privateDir)));
     const swept = await sweepOrphans(this.stateDir, this.overlayRoot, inUse);
     if (swept.removed.length)
       this.log.info({ removed: swept.removed }, 'removed apt overlay dirs left unmounted by an earlier tuner');
     for (const f of swept.failed) this.log.warn(f, 'an apt overlay dir left behind could not be removed');
-    // Staged for a cache no build has attached now: it can take them at once.
-    for (const cache of swept.caches)
-      if (!this.othersOn(cache)) publishPending(pendingDirFor(this.stateDir, cache), cache);
+    // Staged for a cache no build has attached now: it takes them at once, under its hold.
+    for (const cache of swept.caches) {
+      if (this.othersOn(cache)) continue;
+      const hold = this.holdFor(cache);
+      if (!(await hold.take(cache))) continue;
+      try {
+        publishPending(pendingDirFor(this.stateDir, cache), cache);
+      } finally {
+        await hold.release();
+      }
+    }
+  }
+
+  /**
+   * Sessions whose overlay is mounted nowhere any more (taken away with their chroot after a refused
+   * detach) are ended: nothing of theirs is mounted, their hold goes.
+   */
+  private async reap(except?: AptSession): Promise<void> {
+    const mounts = await readMountinfo();
+    for (const [key, s] of [...this.map.entries()]) {
+      const upper = s === except ? undefined : s.handle?.upper;
+      if (
+        !upper ||
+        mounts.some((m) => m.fsType === 'overlay' && m.superOptions.split(',').includes(`upperdir=${upper}`))
+      )
+        continue;
+      const d = await this.detachNow(key, s).catch((e: Error) => e);
+      this.log.info(
+        { chroot: s.chroot, ...(d instanceof Error ? { err: d.message } : { staged: d.harvestedInto }) },
+        'ended an apt cache session whose overlay someone else took away',
+      );
+    }
   }
 }

@@ -68,7 +68,9 @@ export async function attachAptCache(
 ): Promise<AptSession> {
   mkdirSync(cacheDir, { recursive: true, mode: 0o755 });
   mkdirSync(privateDir, { recursive: false, mode: 0o700 });
-  const snapshot = armAccessTracking(cacheDir, isDeb, !shared);
+  // Only remembered, not armed: the overlay reads its lower files without moving their access time
+  // (it opens them O_NOATIME), so hits are what the chroot installs (detachAptCache).
+  const snapshot = armAccessTracking(cacheDir, isDeb, false);
   const dirs = overlayDirs(realpathSync(cacheDir), privateDir);
   const handle = await mountOverlay(dirs, chrootRoot);
   return {
@@ -109,10 +111,21 @@ export interface AptDetach {
   harvest: HarvestResult;
   /** Where the harvest went: the cache, or staged while another build had it attached. */
   harvestedInto: 'cache' | 'staged';
+  /** False while the overlay is still mounted (the unmount failed): a detach again ends it. */
+  sessionEnded: boolean;
   /** Packages staged by earlier detaches, moved into the cache by this one (the last to let go). */
   published?: PublishResult;
   privateDirRemoved: boolean;
   privateDirError?: string;
+}
+
+/** A chroot read that throws (the chroot is gone) says nothing. */
+function orNull<T>(read: () => T | null): T | null {
+  try {
+    return read();
+  } catch {
+    return null;
+  }
 }
 
 export interface DetachOptions {
@@ -142,23 +155,22 @@ export async function detachAptCache(s: AptSession, opts: DetachOptions): Promis
   const harvest = await harvestDebs(
     [s.dirs.harvest, s.dirs.upper],
     s.dir,
-    chrootPackagesIndex(s.chroot),
+    orNull(() => chrootPackagesIndex(s.chroot)),
     free ? s.dir : opts.pendingDir,
   );
   // Times are put back (and hits marked) only in a cache no overlay has as its lower layer.
   const access = collectAccess(s.dir, s.snapshot, isDeb, free);
   // Hits through the overlay: packages the build installed whose .deb the cache held before it.
-  const after = installedDebNames(s.chroot);
+  const after = orNull(() => installedDebNames(s.chroot));
   const dpkgHits = after
     ? Object.entries(s.snapshot.files)
         .filter(([n]) => after.has(n) && !s.installedBefore?.has(n))
         .map(([name, f]) => ({ name, size: f.size }))
     : [];
-  // An atime read while another build had the cache attached may be that build's: then only what
-  // this chroot installed counts.
-  const atimeHits = s.overlapped ? [] : access.hits;
-  const hits = [...atimeHits];
-  for (const h of dpkgHits) if (!hits.some((a) => a.name === h.name)) hits.push(h);
+  // Only what this chroot installed counts as its hit: a read through the overlay does not move the
+  // lower file's access time (the kernel reads lower layers without it), so an atime moved by
+  // something else, another build's harvest or the host, says nothing of this build.
+  const hits = dpkgHits;
   if (free)
     for (const h of hits)
       if (!access.hits.some((a) => a.name === h.name)) {
@@ -172,7 +184,7 @@ export async function detachAptCache(s: AptSession, opts: DetachOptions): Promis
   // harvested when that was staged, or when the attach's snapshot is not known (a session taken back
   // with no usable file), and then its hits are unknown.
   const misses = free && s.countable ? access.misses : harvest.harvested.map((h) => ({ name: h.name, size: h.size }));
-  const tracking = !s.countable ? 'unavailable' : after ? 'lookup' : s.overlapped ? 'unavailable' : access.tracking;
+  const tracking = s.countable && after ? 'lookup' : 'unavailable';
   const published = free ? publishPending(opts.pendingDir, s.dir) : undefined;
   // What this build used or fetched stays, and what builds before it fetched; older packages go first.
   const keep = new Set([...access.hits, ...hits, ...access.misses, ...(published?.published ?? [])].map((f) => f.name));
@@ -183,6 +195,7 @@ export async function detachAptCache(s: AptSession, opts: DetachOptions): Promis
     unbind,
     harvest,
     harvestedInto: free ? 'cache' : 'staged',
+    sessionEnded: s.handle === null,
     ...(published ? { published } : {}),
     privateDirRemoved: del?.complete ?? false,
     ...(del && !del.complete ? { privateDirError: del.refused ?? del.errors[0]?.message ?? 'incomplete' } : {}),

@@ -117,10 +117,9 @@ export function addCacheUse(old: unknown, b: CacheBuildStats, now: string): Cach
       ? (old as Partial<CachingEffectivenessRecord>)
       : undefined;
   // The hit rate is of builds whose hits could be seen: one with tracking unavailable reports its
-  // downloads (bytesDownloaded) but 0 hits, which would read as misses only.
-  const seen = b.tracking !== 'unavailable';
-  const hits = (p?.hits ?? 0) + (seen ? b.hits : 0);
-  const misses = (p?.misses ?? 0) + (seen ? b.misses : 0);
+  // downloads (bytesDownloaded) with hits it could not see, so its misses stay out of the rate.
+  const hits = (p?.hits ?? 0) + b.hits;
+  const misses = (p?.misses ?? 0) + (b.tracking !== 'unavailable' ? b.misses : 0);
   return {
     cache: b.cache,
     builds: (p?.builds ?? 0) + 1,

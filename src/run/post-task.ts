@@ -68,18 +68,24 @@ export async function postTask(call: Call, p: PostTaskInput): Promise<void> {
     patterns.add('optimization/caching-effectiveness/debootstrap-roots');
   }
   let cacheDetachError: string | null = null;
-  if (p.aptCache && chroot) {
-    const d = await soft('apt cache detach', () =>
-      call<{ stats: Record<string, unknown> }>('cache-detach', { chroot }).catch((e: Error) => {
+  type Detach = { stats: Record<string, unknown>; sessionEnded?: boolean };
+  const detachCache = async (what: string): Promise<Detach | null> => {
+    const d = await soft(what, () =>
+      call<Detach>('cache-detach', { chroot }).catch((e: Error) => {
         cacheDetachError = e.message;
         throw e;
       }),
     );
     if (d) {
+      cacheDetachError = null;
       record.cache = d.stats as RunRecordInput['cache'];
       patterns.add('optimization/caching-effectiveness/apt-archives');
     }
-  }
+    return d;
+  };
+  // A detach refused while the build's mounts sat on the cache's (or on an unmount that failed):
+  // asked again once the teardown took them, so that the tuner lets go of the cache.
+  const detachAgain = p.aptCache && chroot ? (await detachCache('apt cache detach'))?.sessionEnded === false : false;
   if (p.systemApplied) {
     const rb = await soft('system rollback', () =>
       call<{ rollback: { restored: string[]; mismatched: unknown[] } }>('system', { action: 'rollback' }),
@@ -101,6 +107,7 @@ export async function postTask(call: Call, p: PostTaskInput): Promise<void> {
     if (tmpfs) notes.push(await checkAfterTeardown(tmpfs));
     const td = out.teardowns[chroot];
     record.teardown = td?.result ?? null;
+    if (detachAgain) await detachCache('apt cache detach after the teardown');
     // The teardown takes a user's own mounts from before the run too: the notes say which those were.
     notes.push(...preMountNotes(markPreMounts(record.checkpoint, record.teardown)));
     for (const a of (td?.result?.attempts ?? []) as { fsType: string }[])

@@ -31,7 +31,7 @@ async function setup(name: string): Promise<{ apt: AptSessions; cache: string; d
   for (const d of [dir, join(dir, 'state'), cache, debs]) mkdirSync(d);
   writeFileSync(join(cache, 'old_1.0_amd64.deb'), readFileSync(makeDeb(debs, 'old', '1.0', 10_000)));
   const apt = new AptSessions(join(dir, 'state'), createLogger({ name: 'test', destination: '/dev/null' }), 1 << 30);
-  await apt.ready;
+  await apt.swept;
   return { apt, cache, debs, dir };
 }
 
@@ -125,18 +125,108 @@ test(
   'an overlay dir a dead tuner left unmounted: its downloads go into the cache, the dir goes',
   { skip: needsRoot() },
   async () => {
-    const { apt, cache, debs, dir } = await setup('orphan');
-    const s = await attach(apt, cache, join(dir, 'left'));
-    writeFileSync(join(archives(s.chroot), 'kept_3.0_amd64.deb'), readFileSync(makeDeb(debs, 'kept', '3.0', 10_000)));
+    const { cache, debs, dir } = await setup('orphan');
+    const chroot = join(dir, 'left');
+    mkdirSync(chroot);
+    // A tuner (a process of its own) attaches, its build downloads, and it is killed.
+    const tuner = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const { AptSessions } = await import(${JSON.stringify(new URL('../../agents/performance-tuner/apt-sessions.js', import.meta.url).href)});
+         const { createLogger } = await import(${JSON.stringify(new URL('../../src/log/logger.js', import.meta.url).href)});
+         const { writeFileSync, readFileSync } = await import('node:fs');
+         const apt = new AptSessions(${JSON.stringify(join(dir, 'state'))}, createLogger({ name: 't', destination: '/dev/null' }), 1 << 30);
+         await apt.ready;
+         const s = await apt.attach(${JSON.stringify(cache)}, ${JSON.stringify(chroot)}, 1 << 30, apt.overlayRoot + '/left');
+         writeFileSync(s.handle.target + '/kept_3.0_amd64.deb', readFileSync(${JSON.stringify(makeDeb(debs, 'kept', '3.0', 10_000))}));
+         process.kill(process.pid, 'SIGKILL');`,
+      ],
+      { encoding: 'utf8' },
+    );
+    assert.equal(tuner.signal, 'SIGKILL', tuner.stderr);
     writeFileSync(join(cache, '.half_1.0_amd64.deb.part'), 'cut');
-    // The tuner dies after the overlay went (a teardown took it): nobody detaches this session.
-    assert.equal(spawnSync('umount', [s.handle!.target]).status, 0);
-    s.capture?.stop();
+    // A teardown took the overlay away before a tuner was back.
+    const target = join(archives(chroot));
+    assert.equal(spawnSync('umount', [target]).status, 0);
+    const s = { dirs: { privateDir: join(dir, 'state/cache/apt-overlay/left') } };
+    assert.ok(existsSync(s.dirs.privateDir));
     const next = new AptSessions(join(dir, 'state'), createLogger({ name: 'test', destination: '/dev/null' }), 1 << 30);
-    await next.ready;
+    await next.swept;
     assert.equal(next.size, 0, 'nothing mounted to take back');
     assert.equal(existsSync(s.dirs.privateDir), false, 'the dir left behind is removed');
     assert.ok(existsSync(join(cache, 'kept_3.0_amd64.deb')), 'its complete download is in the cache');
     assert.equal(existsSync(join(cache, '.half_1.0_amd64.deb.part')), false, 'a cut copy is gone');
+  },
+);
+
+test('a refused detach, then a teardown: the next request ends the session', { skip: needsRoot() }, async () => {
+  const { apt, cache, dir } = await setup('reap');
+  const a = await attach(apt, cache, join(dir, 'a'));
+  const busy = openSync(join(archives(a.chroot), 'old_1.0_amd64.deb'), 'r');
+  const d = await apt.detach(apt.key(a.chroot), a);
+  closeSync(busy);
+  assert.equal(d.sessionEnded, false, d.unbind.reason);
+  assert.equal(spawnSync('umount', [a.handle!.target]).status, 0, 'the teardown takes the overlay');
+  const b = await attach(apt, cache, join(dir, 'b'));
+  try {
+    assert.equal(apt.get(a.chroot), undefined, 'the session of the overlay taken away is ended');
+    assert.equal(existsSync(a.dirs.privateDir), false);
+    assert.equal(b.overlapped, false, 'b is alone with the cache');
+  } finally {
+    await apt.detach(apt.key(b.chroot), b);
+  }
+  assert.equal(apt.busy(), null);
+});
+
+test(
+  'our overlay seen only at another path is still ours: not gone, the session stays',
+  { skip: needsRoot() },
+  async () => {
+    const { apt, cache, dir } = await setup('copy');
+    const s = await attach(apt, cache, join(dir, 'orig'));
+    const copy = join(dir, 'copy');
+    mkdirSync(copy);
+    assert.equal(spawnSync('mount', ['--bind', s.handle!.target, copy]).status, 0);
+    assert.equal(spawnSync('umount', [s.handle!.target]).status, 0);
+    try {
+      const d = await apt.detach(apt.key(s.chroot), s);
+      assert.equal(d.unbind.gone, undefined, d.unbind.reason);
+      assert.match(d.unbind.reason, /our overlay is mounted at .*\/copy/);
+      assert.equal(d.sessionEnded, false);
+      assert.ok(existsSync(s.dirs.upper), 'its upper layer is kept');
+      assert.match(apt.busy() ?? '', /mounted into/);
+    } finally {
+      spawnSync('umount', [copy]);
+    }
+    const again = await apt.detach(apt.key(s.chroot), s);
+    assert.equal(again.unbind.gone, true, again.unbind.reason);
+    assert.equal(apt.busy(), null);
+  },
+);
+
+test(
+  'a dir left in the overlay root whose layer is mounted elsewhere is not swept',
+  { skip: needsRoot() },
+  async () => {
+    const { apt, cache, dir } = await setup('inuse');
+    const priv = join(apt.overlayRoot, 'foreign');
+    for (const d of ['upper', 'work']) mkdirSync(join(priv, d), { recursive: true });
+    const at = join(dir, 'elsewhere');
+    mkdirSync(at);
+    const opts = `lowerdir=${cache},upperdir=${priv}/upper,workdir=${priv}/work`;
+    assert.equal(spawnSync('mount', ['-t', 'overlay', 'isoswarm-test', '-o', opts, at]).status, 0);
+    try {
+      const next = new AptSessions(
+        join(dir, 'state'),
+        createLogger({ name: 'test', destination: '/dev/null' }),
+        1 << 30,
+      );
+      await next.swept;
+      assert.ok(existsSync(join(priv, 'upper')), 'the mounted overlay keeps its upper layer');
+    } finally {
+      assert.equal(spawnSync('umount', [at]).status, 0);
+    }
   },
 );

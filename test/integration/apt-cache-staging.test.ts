@@ -32,7 +32,7 @@ after(() => {
 });
 
 /** An attach that succeeded (anything else fails the test). */
-async function attached(p: Promise<AptSession | 'locked' | 'attached'>): Promise<AptSession> {
+async function attached(p: Promise<AptSession | 'locked' | 'attached' | 'late'>): Promise<AptSession> {
   const s = await p;
   assert.ok(typeof s === 'object', `attached: ${String(s)}`);
   return s;

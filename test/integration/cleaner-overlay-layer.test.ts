@@ -1,6 +1,7 @@
 // A dir that is a layer of a mounted overlay is never cleaned, whoever mounted the overlay and
 // whether or not anybody holds its lock (the moment the tuner is gone and not yet back): the plan
-// (and so a dry run) and the apply both refuse, and nothing in it changes. Real overlay, real files.
+// (and so a dry run), the apply and the safe deleter all refuse, and nothing in it changes. Real
+// overlay, real files.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
@@ -8,6 +9,7 @@ import { after, test } from 'node:test';
 import { applyClean } from '../../agents/cleaner/apply.js';
 import { planClean } from '../../agents/cleaner/plan.js';
 import { defaultDeny, type PathPolicy } from '../../src/host/guard/path-policy.js';
+import { deleteTree } from '../../src/host/delete/safe-delete.js';
 import { makeScratch, removeScratch } from '../helpers/cleaner-fixture.js';
 import { needsRoot } from '../helpers/root.js';
 
@@ -45,6 +47,9 @@ test('a layer of a mounted overlay is refused by the plan and by the apply', { s
       assert.match(t.reason ?? '', /is a layer of the overlay mounted at .*; nothing deleted/);
     }
     assert.equal(readdirSync(cache).length, 3, 'nothing evicted');
+    // The safe deleter itself refuses too, whoever calls it.
+    const del = await deleteTree(`${scratch}/builds/o`);
+    assert.match(del.refused ?? '', /is a layer of the overlay mounted at/);
     assert.deepEqual(readdirSync(`${scratch}/builds/o`).sort(), ['upper', 'work']);
   } finally {
     assert.equal(spawnSync('umount', [at]).status, 0);

@@ -20,6 +20,7 @@ import { isAtOrUnder } from '../fs/paths.js';
 import { fileIdOfFd } from '../fs/open-nofollow.js';
 import { openDirAtSync, openDirNoFollowSync } from '../fs/open-nofollow-sync.js';
 import { assertTeardownTarget } from '../guard/path-policy.js';
+import { overlayLayerUse } from '../mounts/overlay-layers.js';
 
 export interface DeleteOptions {
   /** Called at most every 100 ms and once at the end. */
@@ -106,6 +107,8 @@ function checkTarget(realPath: string): { mounts: MountEntry[] } | string {
   const mounts = parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8'));
   const under = mounts.filter((m) => isAtOrUnder(m.mountPoint, realPath));
   if (under.length > 0) return `still mounted at or under ${realPath}: ${describeMounts(under)}`;
+  const layer = overlayLayerUse(mounts, realPath);
+  if (layer) return layer;
   return { mounts };
 }
 

@@ -3,7 +3,7 @@
 // even by SIGKILL, and nothing is left on disk. Abstract names are per network namespace: every
 // isoswarm process on a host shares the host's.
 import { createHash } from 'node:crypto';
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { holderAnswer, probeLock } from './lock-probe.js';
 import { foreignHolder } from './foreign-holder.js';
 
@@ -38,7 +38,12 @@ export function acquireTargetLock(realTarget: string): Promise<TargetLock | null
  * "run X (pid N) is building in it") tells whoever connects, so a refusal can say who.
  */
 export async function acquireNamedLock(name: string, holder?: string, target = name): Promise<TargetLock | null> {
+  // Connections of askers: a release ends them, so that no asker that keeps its end open (any local
+  // user can connect) can hold up a release, and whatever waits on it.
+  const askers = new Set<Socket>();
   const server: Server = createServer((sock) => {
+    askers.add(sock);
+    sock.on('close', () => askers.delete(sock));
     sock.on('error', () => undefined);
     sock.end(holder ?? '');
   });
@@ -65,7 +70,10 @@ export async function acquireNamedLock(name: string, holder?: string, target = n
       new Promise<void>((resolve) => {
         if (released) return resolve();
         released = true;
-        server.close(() => resolve());
+        // The name is free once close() returns; the callback waits for the connections to end.
+        server.close(() => undefined);
+        for (const sock of askers) sock.destroy();
+        resolve();
       }),
   };
 }

@@ -85,7 +85,19 @@ export async function unbindCache(h: BindHandle): Promise<UnbindResult> {
   const entries = await readMountinfo();
   // A mount id the kernel gave again to another mount is not ours: matched by path and layer too.
   const ours = entryOf(entries, h);
-  if (!ours) return { unmounted: false, gone: true, reason: 'already unmounted (not in the mount table)' };
+  if (!ours) {
+    // Our overlay seen at another path (a bind copy of it, a renamed chroot) is still ours, mounted.
+    const elsewhere =
+      h.upper === undefined
+        ? undefined
+        : entries.find((e) => e.fsType === 'overlay' && e.superOptions.split(',').includes(`upperdir=${h.upper}`));
+    if (elsewhere)
+      return {
+        unmounted: false,
+        reason: `refused: our overlay is mounted at ${elsewhere.mountPoint}, not at ${h.target}`,
+      };
+    return { unmounted: false, gone: true, reason: 'already unmounted (not in the mount table)' };
+  }
   const top = topmostMountAt(entries, ours.mountPoint);
   if (top?.id !== h.mountId)
     return {

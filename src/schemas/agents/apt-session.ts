@@ -4,8 +4,8 @@
 import { z } from 'zod';
 
 const absolute = z.string().regex(/^\/[^\0]*$/, 'an absolute path');
-/** A package file name as the cache holds them: no path separator, no dot-dot. */
-const debName = z.string().regex(/^[A-Za-z0-9+~%_-][A-Za-z0-9.+~%_-]*\.deb$/, 'a package file name');
+/** A file name of the cache (joined to its dir): one component, never "." or "..". */
+const debName = z.string().regex(/^(?!\.\.?$)[^/\0]+$/, 'one file name');
 
 export const aptSessionFileSchema = z.strictObject({
   version: z.literal(1),

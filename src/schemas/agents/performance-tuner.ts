@@ -291,6 +291,8 @@ export const cacheDetachOutput = z.object({
   }),
   /** 'staged': another build had the cache attached (its lower layer); they go in with the last detach. */
   harvestedInto: z.enum(['cache', 'staged']),
+  /** False while the overlay is still mounted (the unmount failed): a detach again ends it. */
+  sessionEnded: z.boolean(),
   /** Staged by earlier detaches and moved into the cache by this one, the last to let go. */
   published: z
     .object({
