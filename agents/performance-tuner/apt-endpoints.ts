@@ -13,7 +13,7 @@ import { cacheInput } from '../../src/schemas/agents/performance-tuner.js';
 import { BusError, refuse } from '../../src/schemas/bus-error.js';
 import type { AptSessions } from './apt-sessions.js';
 import { cacheLimit } from './cache-limits.js';
-import { APT_CACHE, resumeAptCache, suspendAptCache } from './caches.js';
+import { APT_CACHE } from './caches.js';
 import type { TuneMemory } from './tune.js';
 
 /** Less than the run's wait for the attach (its route timeout, a minute). */
@@ -87,7 +87,7 @@ export function aptEndpoints(
         await apt.ready;
         const s = apt.get(chroot);
         if (!s) return { suspended: false, reason: 'no apt cache attached there' };
-        const r = await suspendAptCache(s);
+        const r = await apt.suspend(s);
         if (!r.unmounted && s.handle) throw new BusError('refused', r.reason);
         return { suspended: true, reason: r.reason };
       },
@@ -99,7 +99,7 @@ export function aptEndpoints(
         await apt.ready;
         const s = apt.get(chroot);
         if (!s) return { resumed: false, reason: 'no apt cache attached there' };
-        const h = await resumeAptCache(s);
+        const h = await apt.resume(s);
         return { resumed: true, mountedAt: h.target };
       },
     }),

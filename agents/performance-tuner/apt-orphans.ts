@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { harvestDebs } from '../../src/host/cache/deb-harvest.js';
 import { overlayDirs } from '../../src/host/cache/overlay.js';
 import { deleteTree } from '../../src/host/delete/safe-delete.js';
-import { pendingDirFor } from './apt-pending.js';
+import { pendingDirFor, publishPending } from './apt-pending.js';
+import type { AptCacheHold } from './apt-cache-hold.js';
 import { readSessionFile, realOr } from './apt-session-file.js';
 import { isAtOrUnder } from '../../src/host/fs/paths.js';
 import { readMountinfo } from '../../src/host/mounts/mountinfo.js';
@@ -56,4 +57,14 @@ export async function sweepOrphans(stateDir: string, overlayRoot: string, inUse:
     else out.failed.push({ dir, reason: del.refused ?? del.errors[0]?.message ?? 'incomplete' });
   }
   return out;
+}
+
+/** Moves what is staged for `cache` into it while holding its lock (no cleanup works on it meanwhile). */
+export async function publishHeld(hold: AptCacheHold, pendingDir: string, cache: string): Promise<void> {
+  if (!(await hold.take(cache))) return;
+  try {
+    publishPending(pendingDir, cache);
+  } finally {
+    await hold.release();
+  }
 }

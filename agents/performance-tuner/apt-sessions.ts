@@ -1,3 +1,4 @@
+// Over 250 lines on purpose: every change to the sessions goes through one queue, kept in one class.
 // The builds that have the apt cache attached, as this tuner serves them: one session per chroot, one
 // hold per cache dir for all its builds (apt-cache-hold.ts), packages staged while the cache is another build's
 // lower layer (apt-pending.ts), and the sessions a tuner started again takes back (apt-session-file.ts).
@@ -5,11 +6,20 @@ import { mkdirSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AgentContext } from '../../src/runtime/agent-process.js';
 import { AptCacheHold } from './apt-cache-hold.js';
-import { pendingDirFor, publishPending } from './apt-pending.js';
-import { sweepOrphans } from './apt-orphans.js';
+import { pendingDirFor } from './apt-pending.js';
+import { publishHeld, sweepOrphans } from './apt-orphans.js';
 import { adoptMountedSessions, realOr, saveSessionFile } from './apt-session-file.js';
 import { readMountinfo } from '../../src/host/mounts/mountinfo.js';
-import { attachAptCache, detachAptCache, type AptDetach, type AptSession } from './caches.js';
+import {
+  attachAptCache,
+  detachAptCache,
+  resumeAptCache,
+  suspendAptCache,
+  type AptDetach,
+  type AptSession,
+} from './caches.js';
+import type { UnbindResult } from '../../src/host/mounts/cache-bind.js';
+import type { OverlayHandle } from '../../src/host/cache/overlay.js';
 
 export class AptSessions {
   private readonly map = new Map<string, AptSession>();
@@ -132,6 +142,10 @@ export class AptSessions {
     if (this.map.has(chroot)) return 'attached';
     const real = realpathSync(dir);
     if (!(await this.holdFor(real).take(real))) return 'locked';
+    if (Date.now() > deadline) {
+      await this.holdFor(real).release();
+      return 'late';
+    }
     let s: AptSession;
     try {
       s = await attachAptCache(real, chroot, limitBytes, privateDir, this.othersOn(real));
@@ -146,6 +160,16 @@ export class AptSessions {
     return s;
   }
 
+  /** Takes the overlay out of the chroot (for a mksquashfs of it), in turn with attach and detach. */
+  suspend(s: AptSession): Promise<UnbindResult> {
+    return this.serial(() => suspendAptCache(s));
+  }
+
+  /** Puts a suspended overlay back, in turn with attach and detach. */
+  resume(s: AptSession): Promise<OverlayHandle> {
+    return this.serial(() => resumeAptCache(s));
+  }
+
   /** Detaches `key`'s session; it stays (and its hold) when its overlay could not be unmounted. */
   detach(key: string, s: AptSession): Promise<AptDetach> {
     return this.serial(async () => {
@@ -154,12 +178,16 @@ export class AptSessions {
     });
   }
 
-  private async detachNow(key: string, s: AptSession): Promise<AptDetach> {
+  private async detachNow(key: string, s: AptSession, onlyIfGone = false): Promise<AptDetach> {
     // A retry queued behind a new attach of the same chroot must not end the new session.
     if (this.map.get(key) !== s) throw new Error(`the apt cache session of ${key} ended already`);
     this.map.delete(key);
     try {
-      return await detachAptCache(s, { last: !this.othersOn(s.dir), pendingDir: pendingDirFor(this.stateDir, s.dir) });
+      return await detachAptCache(s, {
+        last: !this.othersOn(s.dir),
+        pendingDir: pendingDirFor(this.stateDir, s.dir),
+        onlyIfGone,
+      });
     } finally {
       if (s.handle) this.map.set(key, s);
       else if (this.holding.has(s)) {
@@ -201,16 +229,8 @@ export class AptSessions {
       this.log.info({ removed: swept.removed }, 'removed apt overlay dirs left unmounted by an earlier tuner');
     for (const f of swept.failed) this.log.warn(f, 'an apt overlay dir left behind could not be removed');
     // Staged for a cache no build has attached now: it takes them at once, under its hold.
-    for (const cache of swept.caches) {
-      if (this.othersOn(cache)) continue;
-      const hold = this.holdFor(cache);
-      if (!(await hold.take(cache))) continue;
-      try {
-        publishPending(pendingDirFor(this.stateDir, cache), cache);
-      } finally {
-        await hold.release();
-      }
-    }
+    for (const cache of swept.caches)
+      if (!this.othersOn(cache)) await publishHeld(this.holdFor(cache), pendingDirFor(this.stateDir, cache), cache);
   }
 
   /**
@@ -218,17 +238,20 @@ export class AptSessions {
    * detach) are ended: nothing of theirs is mounted, their hold goes.
    */
   private async reap(except?: AptSession): Promise<void> {
-    const mounts = await readMountinfo();
     for (const [key, s] of [...this.map.entries()]) {
       const upper = s === except ? undefined : s.handle?.upper;
-      if (
-        !upper ||
-        mounts.some((m) => m.fsType === 'overlay' && m.superOptions.split(',').includes(`upperdir=${upper}`))
-      )
+      if (!upper) continue;
+      // Read again for each: a session put back meanwhile (after a mksquashfs) is mounted again.
+      const mounts = await readMountinfo();
+      if (mounts.some((m) => m.fsType === 'overlay' && m.superOptions.split(',').includes(`upperdir=${upper}`)))
         continue;
-      const d = await this.detachNow(key, s).catch((e: Error) => e);
+      // Ended only if its overlay is still mounted nowhere: a reap never unmounts.
+      const d = await this.detachNow(key, s, true).catch((e: Error) => e);
       this.log.info(
-        { chroot: s.chroot, ...(d instanceof Error ? { err: d.message } : { staged: d.harvestedInto }) },
+        {
+          chroot: s.chroot,
+          ...(d instanceof Error ? { err: d.message } : { staged: d.harvestedInto, ended: d.sessionEnded }),
+        },
         'ended an apt cache session whose overlay someone else took away',
       );
     }

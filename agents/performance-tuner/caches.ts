@@ -133,6 +133,8 @@ export interface DetachOptions {
   last: boolean;
   /** Where packages wait while another build has the cache as its lower layer (apt-pending.ts). */
   pendingDir: string;
+  /** End the session only if its overlay is mounted nowhere any more; never unmount. */
+  onlyIfGone?: boolean;
 }
 
 /**
@@ -145,7 +147,9 @@ export async function detachAptCache(s: AptSession, opts: DetachOptions): Promis
   s.capture?.stop();
   s.capture = null;
   sweepUpper(s.dirs, isDeb);
-  const unbind = s.handle ? await unbindCache(s.handle) : { unmounted: false, reason: 'suspended: nothing mounted' };
+  const unbind = s.handle
+    ? await unbindCache(s.handle, { unmount: !opts.onlyIfGone })
+    : { unmounted: false, reason: 'suspended: nothing mounted' };
   // Taken away by someone else (a teardown of the chroot): nothing of ours is mounted there.
   if (unbind.unmounted || unbind.gone) s.handle = null;
   // The cache is a lower layer while any overlay on it is mounted, this build's own included (its

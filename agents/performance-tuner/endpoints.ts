@@ -32,7 +32,7 @@ import { isTuneRecord, parallelConfigKey } from './learning.js';
 import { exportEnv, recommend, shellQuote } from './recommend.js';
 import { tune, type TuneMemory, type TuneResult } from './tune.js';
 import { tuneDecisions } from './tune-decisions.js';
-import { DEBOOTSTRAP_CACHE, resumeAptCache, suspendAptCache, type AptSession } from './caches.js';
+import { DEBOOTSTRAP_CACHE, type AptSession } from './caches.js';
 import { bootstrapThroughCache } from './bootstrap.js';
 import { effectivePolicy } from '../../src/runtime/policy.js';
 import { rootEndpoints } from './root-endpoints.js';
@@ -126,7 +126,7 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
           call.source = src;
           for (const [chroot, sess] of apt.entries()) {
             if (!isAtOrUnder(chroot, src) || !sess.handle) continue;
-            const r = await suspendAptCache(sess);
+            const r = await apt.suspend(sess);
             if (!r.unmounted)
               throw new BusError(
                 'refused',
@@ -151,7 +151,7 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
           } catch (e) {
             // The shim falls back to the real tool as asked: the cache goes back into the chroot first.
             for (const chroot of call.cacheSuspended)
-              await resumeAptCache(apt.get(chroot) as AptSession).catch(() => undefined);
+              await apt.resume(apt.get(chroot) as AptSession).catch(() => undefined);
             throw e;
           }
           logTuneDecisions(t);
@@ -177,7 +177,7 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
         for (const chroot of call.cacheSuspended) {
           const sess = apt.get(chroot);
           if (sess) {
-            await resumeAptCache(sess);
+            await apt.resume(sess);
             resumed.push(chroot);
           }
         }

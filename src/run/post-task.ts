@@ -107,7 +107,11 @@ export async function postTask(call: Call, p: PostTaskInput): Promise<void> {
     if (tmpfs) notes.push(await checkAfterTeardown(tmpfs));
     const td = out.teardowns[chroot];
     record.teardown = td?.result ?? null;
-    if (detachAgain) await detachCache('apt cache detach after the teardown');
+    if (detachAgain) {
+      const again = await detachCache('apt cache detach after the teardown');
+      if (again?.sessionEnded === false)
+        cacheDetachError = 'the apt cache overlay is still mounted after the teardown: the tuner keeps it held';
+    }
     // The teardown takes a user's own mounts from before the run too: the notes say which those were.
     notes.push(...preMountNotes(markPreMounts(record.checkpoint, record.teardown)));
     for (const a of (td?.result?.attempts ?? []) as { fsType: string }[])

@@ -5,44 +5,18 @@
 // touching a mount that got its id. Real overlays, real .debs, the tuner's own session code.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { AptSessions } from '../../agents/performance-tuner/apt-sessions.js';
-import type { AptSession } from '../../agents/performance-tuner/caches.js';
 import { readMountinfo } from '../../src/host/mounts/mountinfo.js';
-import { createLogger } from '../../src/log/logger.js';
 import { makeDeb } from '../helpers/debs.js';
 import { needsRoot } from '../helpers/root.js';
+import { aptAttach, aptScratch, aptSetup, archives, quietLog } from '../helpers/apt-sessions.js';
 
-const scratch = mkdtempSync('/tmp/isoswarm-test-apt-races-');
-after(() => {
-  for (const m of readFileSync('/proc/self/mountinfo', 'utf8').split('\n').reverse())
-    if (m.includes(scratch)) spawnSync('umount', [m.split(' ')[4]!]);
-  if (readFileSync('/proc/self/mountinfo', 'utf8').includes(scratch))
-    throw new Error(`a mount under ${scratch} was left`);
-  rmSync(scratch, { recursive: true, force: true });
-});
-
-async function setup(name: string): Promise<{ apt: AptSessions; cache: string; debs: string; dir: string }> {
-  const dir = join(scratch, name);
-  const cache = join(dir, 'cache');
-  const debs = join(dir, 'debs');
-  for (const d of [dir, join(dir, 'state'), cache, debs]) mkdirSync(d);
-  writeFileSync(join(cache, 'old_1.0_amd64.deb'), readFileSync(makeDeb(debs, 'old', '1.0', 10_000)));
-  const apt = new AptSessions(join(dir, 'state'), createLogger({ name: 'test', destination: '/dev/null' }), 1 << 30);
-  await apt.swept;
-  return { apt, cache, debs, dir };
-}
-
-async function attach(apt: AptSessions, cache: string, chroot: string): Promise<AptSession> {
-  mkdirSync(chroot, { recursive: true });
-  const s = await apt.attach(cache, chroot, 1 << 30, join(apt.overlayRoot, chroot.split('/').pop()!));
-  assert.ok(typeof s === 'object', `attached: ${String(s)}`);
-  return s;
-}
-
-const archives = (chroot: string): string => join(chroot, 'var/cache/apt/archives');
+const scratch = aptScratch('apt-races');
+const setup = (name: string) => aptSetup(scratch, name);
+const attach = aptAttach;
 
 test('a build attaching while the last one detaches waits for that detach', { skip: needsRoot() }, async () => {
   const { apt, cache, debs, dir } = await setup('wait');
@@ -152,81 +126,11 @@ test(
     assert.equal(spawnSync('umount', [target]).status, 0);
     const s = { dirs: { privateDir: join(dir, 'state/cache/apt-overlay/left') } };
     assert.ok(existsSync(s.dirs.privateDir));
-    const next = new AptSessions(join(dir, 'state'), createLogger({ name: 'test', destination: '/dev/null' }), 1 << 30);
+    const next = new AptSessions(join(dir, 'state'), quietLog(), 1 << 30);
     await next.swept;
     assert.equal(next.size, 0, 'nothing mounted to take back');
     assert.equal(existsSync(s.dirs.privateDir), false, 'the dir left behind is removed');
     assert.ok(existsSync(join(cache, 'kept_3.0_amd64.deb')), 'its complete download is in the cache');
     assert.equal(existsSync(join(cache, '.half_1.0_amd64.deb.part')), false, 'a cut copy is gone');
-  },
-);
-
-test('a refused detach, then a teardown: the next request ends the session', { skip: needsRoot() }, async () => {
-  const { apt, cache, dir } = await setup('reap');
-  const a = await attach(apt, cache, join(dir, 'a'));
-  const busy = openSync(join(archives(a.chroot), 'old_1.0_amd64.deb'), 'r');
-  const d = await apt.detach(apt.key(a.chroot), a);
-  closeSync(busy);
-  assert.equal(d.sessionEnded, false, d.unbind.reason);
-  assert.equal(spawnSync('umount', [a.handle!.target]).status, 0, 'the teardown takes the overlay');
-  const b = await attach(apt, cache, join(dir, 'b'));
-  try {
-    assert.equal(apt.get(a.chroot), undefined, 'the session of the overlay taken away is ended');
-    assert.equal(existsSync(a.dirs.privateDir), false);
-    assert.equal(b.overlapped, false, 'b is alone with the cache');
-  } finally {
-    await apt.detach(apt.key(b.chroot), b);
-  }
-  assert.equal(apt.busy(), null);
-});
-
-test(
-  'our overlay seen only at another path is still ours: not gone, the session stays',
-  { skip: needsRoot() },
-  async () => {
-    const { apt, cache, dir } = await setup('copy');
-    const s = await attach(apt, cache, join(dir, 'orig'));
-    const copy = join(dir, 'copy');
-    mkdirSync(copy);
-    assert.equal(spawnSync('mount', ['--bind', s.handle!.target, copy]).status, 0);
-    assert.equal(spawnSync('umount', [s.handle!.target]).status, 0);
-    try {
-      const d = await apt.detach(apt.key(s.chroot), s);
-      assert.equal(d.unbind.gone, undefined, d.unbind.reason);
-      assert.match(d.unbind.reason, /our overlay is mounted at .*\/copy/);
-      assert.equal(d.sessionEnded, false);
-      assert.ok(existsSync(s.dirs.upper), 'its upper layer is kept');
-      assert.match(apt.busy() ?? '', /mounted into/);
-    } finally {
-      spawnSync('umount', [copy]);
-    }
-    const again = await apt.detach(apt.key(s.chroot), s);
-    assert.equal(again.unbind.gone, true, again.unbind.reason);
-    assert.equal(apt.busy(), null);
-  },
-);
-
-test(
-  'a dir left in the overlay root whose layer is mounted elsewhere is not swept',
-  { skip: needsRoot() },
-  async () => {
-    const { apt, cache, dir } = await setup('inuse');
-    const priv = join(apt.overlayRoot, 'foreign');
-    for (const d of ['upper', 'work']) mkdirSync(join(priv, d), { recursive: true });
-    const at = join(dir, 'elsewhere');
-    mkdirSync(at);
-    const opts = `lowerdir=${cache},upperdir=${priv}/upper,workdir=${priv}/work`;
-    assert.equal(spawnSync('mount', ['-t', 'overlay', 'isoswarm-test', '-o', opts, at]).status, 0);
-    try {
-      const next = new AptSessions(
-        join(dir, 'state'),
-        createLogger({ name: 'test', destination: '/dev/null' }),
-        1 << 30,
-      );
-      await next.swept;
-      assert.ok(existsSync(join(priv, 'upper')), 'the mounted overlay keeps its upper layer');
-    } finally {
-      assert.equal(spawnSync('umount', [at]).status, 0);
-    }
   },
 );

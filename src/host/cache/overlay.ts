@@ -36,9 +36,12 @@ export function overlayDirs(lower: string, privateDir: string): OverlayDirs {
   };
 }
 
-/** overlayfs options are split at "," and ":" and unescaped at "\": such paths are refused, not escaped. */
+/**
+ * overlayfs options are split at "," and ":" and unescaped at "\", and mountinfo escapes "=" in them:
+ * such paths are refused, not escaped (our layers must read back as we gave them).
+ */
 function optionSafe(p: string): string {
-  if (/[,:\\\s]/.test(p))
+  if (/[,:=\\\s]/.test(p))
     throw new Error(`refusing ${JSON.stringify(p)} as an overlay layer: it contains a separator character`);
   return p;
 }

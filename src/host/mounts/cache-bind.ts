@@ -81,16 +81,13 @@ export interface UnbindResult {
  * teardown's own checks (exact mountinfo path, no symlink on it, --no-canonicalize): a symlink or a
  * mount the build put over an ancestor cannot redirect the umount to a host mount.
  */
-export async function unbindCache(h: BindHandle): Promise<UnbindResult> {
+export async function unbindCache(h: BindHandle, opts: { unmount?: boolean } = {}): Promise<UnbindResult> {
   const entries = await readMountinfo();
   // A mount id the kernel gave again to another mount is not ours: matched by path and layer too.
   const ours = entryOf(entries, h);
   if (!ours) {
     // Our overlay seen at another path (a bind copy of it, a renamed chroot) is still ours, mounted.
-    const elsewhere =
-      h.upper === undefined
-        ? undefined
-        : entries.find((e) => e.fsType === 'overlay' && e.superOptions.split(',').includes(`upperdir=${h.upper}`));
+    const elsewhere = copyOf(entries, h);
     if (elsewhere)
       return {
         unmounted: false,
@@ -98,6 +95,8 @@ export async function unbindCache(h: BindHandle): Promise<UnbindResult> {
       };
     return { unmounted: false, gone: true, reason: 'already unmounted (not in the mount table)' };
   }
+  // Asked only whether it is gone: it is not, and nothing is unmounted.
+  if (opts.unmount === false) return { unmounted: false, reason: `still mounted at ${ours.mountPoint}` };
   const top = topmostMountAt(entries, ours.mountPoint);
   if (top?.id !== h.mountId)
     return {
@@ -105,8 +104,17 @@ export async function unbindCache(h: BindHandle): Promise<UnbindResult> {
       reason: `refused: mount ${top?.id} is stacked on ours (${h.mountId}) at ${ours.mountPoint}`,
     };
   const error = await unmountExact(ours);
-  const still = entryOf(await readMountinfo(), h) !== undefined;
-  if (still)
+  const after = await readMountinfo();
+  if (entryOf(after, h) !== undefined)
     return { unmounted: false, reason: `umount of ${ours.mountPoint} refused or failed: ${error ?? 'still mounted'}` };
+  // A copy of our overlay left at another path keeps its layers in use: not done yet.
+  const copy = copyOf(after, h);
+  if (copy) return { unmounted: false, reason: `our overlay is still mounted at ${copy.mountPoint}` };
   return { unmounted: true, reason: 'unmounted' };
+}
+
+/** Another mount of our overlay (on our upper dir), wherever it is. */
+function copyOf(entries: MountEntry[], h: BindHandle): MountEntry | undefined {
+  if (h.upper === undefined) return undefined;
+  return entries.find((e) => e.fsType === 'overlay' && e.superOptions.split(',').includes(`upperdir=${h.upper}`));
 }
