@@ -31,16 +31,20 @@ export function withSwarm(tag) {
   if (up.status !== 0) throw new Error('isoswarm up failed');
   const run = JSON.parse(readFileSync(`${home}/run.json`, 'utf8'));
   const creds = JSON.parse(readFileSync(`${home}/credentials.json`, 'utf8')).coordinator;
-  return {
-    home,
-    env,
-    url: run.url,
-    creds,
-    stop() {
-      spawnSync(process.execPath, [CLI, 'down'], { env, stdio: 'ignore' });
-      rmSync(home, { recursive: true, force: true });
-    },
+  const stop = () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    spawnSync(process.execPath, [CLI, 'down'], { env, stdio: 'ignore' });
+    rmSync(home, { recursive: true, force: true });
   };
+  // Interrupted (Ctrl-C, a timeout's SIGTERM): the swarm goes too, then the bench ends as signalled.
+  function onSignal(sig) {
+    stop();
+    process.exit(128 + (sig === 'SIGINT' ? 2 : 15));
+  }
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return { home, env, url: run.url, creds, stop };
 }
 
 export function report(name, target, ratio, lines) {

@@ -44,6 +44,13 @@ else await agent();
 async function agent() {
   const { withSwarm } = await import('./lib.mjs');
   const tree = mkdtempSync(join('/tmp', 'isoswarm-bench-monitor-tmp-'));
+  // Interrupted: the tree goes first, then the swarm (lib.mjs, which ends the bench).
+  const dropTree = () => {
+    rmSync(tree, { recursive: true, force: true });
+    rmSync(`${tree}.json`, { force: true });
+  };
+  process.once('SIGINT', dropTree);
+  process.once('SIGTERM', dropTree);
   // --files-per-dir 0: the agent with nothing to walk (its own first-minute floor).
   const perDir = Number(opt('files-per-dir', '520'));
   for (let d = 0; d < 40; d++) {
