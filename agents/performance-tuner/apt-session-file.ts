@@ -9,6 +9,7 @@ import { writeFileDurable } from '../../src/host/fs/durable-write.js';
 import { isAtOrUnder } from '../../src/host/fs/paths.js';
 import { readMountinfo } from '../../src/host/mounts/mountinfo.js';
 import { captureUpper, overlayDirs, OVERLAY_SOURCE } from '../../src/host/cache/overlay.js';
+import { overlayOptions } from '../../src/host/mounts/overlay-layers.js';
 import type { AptSession } from './caches.js';
 
 const FILE = 'session.json';
@@ -51,15 +52,6 @@ export function readSessionFile(privateDir: string): AptSessionFile | string {
   } catch {
     return `${FILE} is not JSON (truncated?)`;
   }
-}
-
-function overlayOptions(superOptions: string): Map<string, string> {
-  const m = new Map<string, string>();
-  for (const kv of superOptions.split(',')) {
-    const i = kv.indexOf('=');
-    if (i > 0) m.set(kv.slice(0, i), kv.slice(i + 1));
-  }
-  return m;
 }
 
 export interface Adopted {

@@ -10,6 +10,7 @@ import { pendingDirFor } from './apt-pending.js';
 import { publishHeld, sweepOrphans } from './apt-orphans.js';
 import { adoptMountedSessions, realOr, saveSessionFile } from './apt-session-file.js';
 import { readMountinfo } from '../../src/host/mounts/mountinfo.js';
+import { isOverlayOn } from '../../src/host/mounts/overlay-layers.js';
 import {
   attachAptCache,
   detachAptCache,
@@ -68,11 +69,7 @@ export class AptSessions {
 
   /** Sessions are keyed by the chroot's real path; a path that no longer resolves is looked up as given. */
   key(chroot: string): string {
-    try {
-      return realpathSync(chroot);
-    } catch {
-      return chroot;
-    }
+    return realOr(chroot);
   }
 
   get(chroot: string): AptSession | undefined {
@@ -243,8 +240,7 @@ export class AptSessions {
       if (!upper) continue;
       // Read again for each: a session put back meanwhile (after a mksquashfs) is mounted again.
       const mounts = await readMountinfo();
-      if (mounts.some((m) => m.fsType === 'overlay' && m.superOptions.split(',').includes(`upperdir=${upper}`)))
-        continue;
+      if (mounts.some((m) => isOverlayOn(m, upper))) continue;
       // Ended only if its overlay is still mounted nowhere: a reap never unmounts.
       const d = await this.detachNow(key, s, true).catch((e: Error) => e);
       this.log.info(

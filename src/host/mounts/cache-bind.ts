@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { runOk } from '../exec.js';
 import { readMountinfo, type MountEntry } from './mountinfo.js';
 import { unmountExact } from './unmount.js';
+import { isOverlayOn } from './overlay-layers.js';
 
 export interface BindHandle {
   source: string;
@@ -22,8 +23,7 @@ export interface BindHandle {
 function entryOf(entries: MountEntry[], h: BindHandle): MountEntry | undefined {
   const e = entries.find((x) => x.id === h.mountId);
   if (!e || e.mountPoint !== h.target) return undefined;
-  if (h.upper !== undefined && (e.fsType !== 'overlay' || !e.superOptions.split(',').includes(`upperdir=${h.upper}`)))
-    return undefined;
+  if (h.upper !== undefined && !isOverlayOn(e, h.upper)) return undefined;
   return e;
 }
 
@@ -116,5 +116,5 @@ export async function unbindCache(h: BindHandle, opts: { unmount?: boolean } = {
 /** Another mount of our overlay (on our upper dir), wherever it is. */
 function copyOf(entries: MountEntry[], h: BindHandle): MountEntry | undefined {
   if (h.upper === undefined) return undefined;
-  return entries.find((e) => e.fsType === 'overlay' && e.superOptions.split(',').includes(`upperdir=${h.upper}`));
+  return entries.find((e) => isOverlayOn(e, h.upper!));
 }

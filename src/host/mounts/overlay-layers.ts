@@ -5,15 +5,25 @@
 import { isAtOrUnder } from '../fs/paths.js';
 import type { MountEntry } from './mountinfo.js';
 
-/** The layer dirs of an overlay's super options (lowerdir may list several, ":"-separated). */
-export function overlayLayers(superOptions: string): string[] {
-  const out: string[] = [];
+/** An overlay's super options as key -> value (lowerdir, upperdir, workdir, ...). */
+export function overlayOptions(superOptions: string): Map<string, string> {
+  const m = new Map<string, string>();
   for (const kv of superOptions.split(',')) {
     const i = kv.indexOf('=');
-    const key = kv.slice(0, i);
-    if (key === 'lowerdir') out.push(...kv.slice(i + 1).split(':'));
-    else if (key === 'upperdir' || key === 'workdir') out.push(kv.slice(i + 1));
+    if (i > 0) m.set(kv.slice(0, i), kv.slice(i + 1));
   }
+  return m;
+}
+
+/** Whether `m` is an overlay mount on the upper dir `upper`. */
+export function isOverlayOn(m: MountEntry, upper: string): boolean {
+  return m.fsType === 'overlay' && overlayOptions(m.superOptions).get('upperdir') === upper;
+}
+
+/** The layer dirs of an overlay's super options (lowerdir may list several, ":"-separated). */
+export function overlayLayers(superOptions: string): string[] {
+  const o = overlayOptions(superOptions);
+  const out = [...(o.get('lowerdir')?.split(':') ?? []), o.get('upperdir') ?? '', o.get('workdir') ?? ''];
   return out.filter((p) => p.startsWith('/'));
 }
 
