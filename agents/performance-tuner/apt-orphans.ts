@@ -9,10 +9,10 @@ import { overlayDirs } from '../../src/host/cache/overlay.js';
 import { deleteTree } from '../../src/host/delete/safe-delete.js';
 import { pendingDirFor, publishPending } from './apt-pending.js';
 import type { AptCacheHold } from './apt-cache-hold.js';
-import { readSessionFile, realOr } from './apt-session-file.js';
+import { readSessionFile } from './apt-session-file.js';
 import { isAtOrUnder } from '../../src/host/fs/paths.js';
 import { readMountinfo } from '../../src/host/mounts/mountinfo.js';
-import { overlayLayers } from '../../src/host/mounts/overlay-layers.js';
+import { layerPlaces } from '../../src/host/mounts/overlay-layers.js';
 
 export interface OrphanSweep {
   /** Private dirs removed, with the packages staged from each. */
@@ -32,10 +32,7 @@ export async function sweepOrphans(stateDir: string, overlayRoot: string, inUse:
     return out;
   }
   // Every layer of every mounted overlay, as named and resolved: a dir holding one is in use.
-  const layers = (await readMountinfo())
-    .filter((m) => m.fsType === 'overlay')
-    .flatMap((m) => overlayLayers(m.superOptions))
-    .flatMap((l) => [l, realOr(l)]);
+  const layers = (await readMountinfo()).filter((m) => m.fsType === 'overlay').flatMap(layerPlaces);
   for (const name of names) {
     const dir = join(overlayRoot, name);
     if (inUse.has(dir)) continue;

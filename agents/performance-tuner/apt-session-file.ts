@@ -2,11 +2,12 @@
 // tuner started again while the overlay is still mounted (a crash, a restart by its supervisor):
 // it takes such an overlay back, its hold on the cache included, so that a cleanup cannot change the
 // lower layer of a running build and the build's detach still unmounts, harvests and counts.
-import { readFileSync, realpathSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { aptSessionFileSchema, type AptSessionFile } from '../../src/schemas/agents/apt-session.js';
 import { writeFileDurable } from '../../src/host/fs/durable-write.js';
 import { isAtOrUnder } from '../../src/host/fs/paths.js';
+import { realOr } from '../../src/host/fs/real-path.js';
 import { readMountinfo } from '../../src/host/mounts/mountinfo.js';
 import { captureUpper, overlayDirs, OVERLAY_SOURCE } from '../../src/host/cache/overlay.js';
 import { overlayOptions } from '../../src/host/mounts/overlay-layers.js';
@@ -14,14 +15,6 @@ import type { AptSession } from './caches.js';
 
 const FILE = 'session.json';
 
-/** The real path, or the path as it is when it cannot be resolved. */
-export function realOr(p: string): string {
-  try {
-    return realpathSync(p);
-  } catch {
-    return p;
-  }
-}
 const REL = '/var/cache/apt/archives';
 const isDeb = (n: string): boolean => n.endsWith('.deb');
 

@@ -8,7 +8,8 @@ import type { AgentContext } from '../../src/runtime/agent-process.js';
 import { AptCacheHold } from './apt-cache-hold.js';
 import { pendingDirFor } from './apt-pending.js';
 import { publishHeld, sweepOrphans } from './apt-orphans.js';
-import { adoptMountedSessions, realOr, saveSessionFile } from './apt-session-file.js';
+import { adoptMountedSessions, saveSessionFile } from './apt-session-file.js';
+import { realOr } from '../../src/host/fs/real-path.js';
 import { readMountinfo } from '../../src/host/mounts/mountinfo.js';
 import { isOverlayOn } from '../../src/host/mounts/overlay-layers.js';
 import {

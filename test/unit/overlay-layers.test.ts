@@ -2,7 +2,7 @@
 // not change while one is mounted.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { overlayLayerUse, overlayLayers } from '../../src/host/mounts/overlay-layers.js';
+import { layerPlaces, overlayLayerUse } from '../../src/host/mounts/overlay-layers.js';
 import type { MountEntry } from '../../src/host/mounts/mountinfo.js';
 
 const overlay = (mountPoint: string, superOptions: string): MountEntry => ({
@@ -19,14 +19,16 @@ const overlay = (mountPoint: string, superOptions: string): MountEntry => ({
   superOptions,
 });
 
-test('overlayLayers: every lower dir, the upper and the work dir', () => {
-  assert.deepEqual(overlayLayers('rw,lowerdir=/a:/b/c,upperdir=/u/upper,workdir=/u/work,uuid=null'), [
-    '/a',
-    '/b/c',
-    '/u/upper',
-    '/u/work',
-  ]);
-  assert.deepEqual(overlayLayers('rw,relatime'), []);
+// Paths that do not exist here: each is its own real path.
+test('layerPlaces: every lower dir (data-only ones too), the upper and the work dir', () => {
+  const o = overlay('/m/x/merged', 'rw,lowerdir=/a:/b/c::/d,upperdir=/u/upper,workdir=/u/work,uuid=null');
+  assert.deepEqual(layerPlaces(o), ['/a', '/b/c', '/d', '/u/upper', '/u/work']);
+  assert.deepEqual(layerPlaces(overlay('/m', 'rw,relatime')), []);
+});
+
+test('layerPlaces: a relative layer found nowhere is kept beside the mount point', () => {
+  const o = overlay('/nowhere/x/merged', 'rw,lowerdir=lower,upperdir=/nowhere/u/upper,workdir=/nowhere/u/work');
+  assert.deepEqual(layerPlaces(o), ['/nowhere/x/lower', '/nowhere/u/upper', '/nowhere/u/work']);
 });
 
 test('overlayLayerUse: a layer at, under or around the path refuses; beside it does not', () => {

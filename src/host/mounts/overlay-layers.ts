@@ -2,7 +2,10 @@
 // name them) must not change while the overlay is mounted: the kernel's overlayfs docs call the
 // result undefined. The apt cache is one while a build has it attached; the tuner holds its lock
 // then, and this check also covers the moment a tuner is gone and not yet started again.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { isAtOrUnder } from '../fs/paths.js';
+import { realOr } from '../fs/real-path.js';
 import type { MountEntry } from './mountinfo.js';
 
 /** An overlay's super options as key -> value (lowerdir, upperdir, workdir, ...). */
@@ -20,18 +23,36 @@ export function isOverlayOn(m: MountEntry, upper: string): boolean {
   return m.fsType === 'overlay' && overlayOptions(m.superOptions).get('upperdir') === upper;
 }
 
-/** The layer dirs of an overlay's super options (lowerdir may list several, ":"-separated). */
-export function overlayLayers(superOptions: string): string[] {
-  const o = overlayOptions(superOptions);
-  const out = [...(o.get('lowerdir')?.split(':') ?? []), o.get('upperdir') ?? '', o.get('workdir') ?? ''];
-  return out.filter((p) => p.startsWith('/'));
+/**
+ * Where each layer of overlay `m` may be. mountinfo names a layer as the mounter gave it: through
+ * symlinks, or relative to the directory it worked in (`cd dir && mount -t overlay ... -o
+ * lowerdir=lower,... merged`; Docker's short `l/` links, relative to the dir above each layer). A
+ * relative layer is placed against the dirs that mounter likely worked in: above the mount point and
+ * above the upper dir, one and two levels up; each place found, and its real path, counts. Wrong
+ * guesses only make the checks refuse more.
+ */
+export function layerPlaces(m: MountEntry): string[] {
+  const o = overlayOptions(m.superOptions);
+  // lowerdir may list several, ":"-separated ("::" before data-only layers).
+  const named = [...(o.get('lowerdir')?.split(':') ?? []), o.get('upperdir') ?? '', o.get('workdir') ?? ''];
+  const upper = o.get('upperdir');
+  const above = (p: string): string[] => [dirname(p), dirname(dirname(p))];
+  const bases = [...new Set([...above(m.mountPoint), ...(upper?.startsWith('/') ? above(upper) : [])])];
+  const out = new Set<string>();
+  for (const l of named) {
+    if (l === '') continue;
+    const at = l.startsWith('/') ? [l] : bases.map((b) => join(b, l)).filter((p) => existsSync(p));
+    if (at.length === 0) at.push(join(dirname(m.mountPoint), l)); // kept so that one cannot be made there
+    for (const p of at) out.add(p).add(realOr(p));
+  }
+  return [...out];
 }
 
 /** Why `path` must not change now (a layer of a mounted overlay is at, under or around it), or null. */
 export function overlayLayerUse(mounts: readonly MountEntry[], path: string): string | null {
   for (const m of mounts) {
     if (m.fsType !== 'overlay') continue;
-    const layer = overlayLayers(m.superOptions).find((l) => isAtOrUnder(l, path) || isAtOrUnder(path, l));
+    const layer = layerPlaces(m).find((l) => isAtOrUnder(l, path) || isAtOrUnder(path, l));
     if (layer)
       return `${layer} is a layer of the overlay mounted at ${m.mountPoint}, which must not change while it is mounted`;
   }
