@@ -5,7 +5,7 @@ import { realpathSync } from 'node:fs';
 /** The real path, or the path as it is when it cannot be resolved. */
 export function realOr(p: string): string {
   try {
-    return realpathSync(p);
+    return realpathSync.native(p); // one realpath(3), where the JS version lstats each component
   } catch {
     return p;
   }

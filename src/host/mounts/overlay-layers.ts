@@ -32,6 +32,22 @@ export function isOverlayOn(m: MountEntry, upper: string): boolean {
  * guesses only make the checks refuse more.
  */
 export function layerPlaces(m: MountEntry): string[] {
+  // A host running containers has hundreds of layers: placed once a second at most per overlay.
+  const key = `${m.id}\0${m.mountPoint}\0${m.superOptions}`;
+  const now = Date.now();
+  const had = placed.get(key);
+  if (had && now - had.at < PLACED_MS) return had.places;
+  const places = placeLayers(m);
+  if (placed.size >= PLACED_MAX) placed.clear();
+  placed.set(key, { at: now, places });
+  return places;
+}
+
+const PLACED_MS = 1000;
+const PLACED_MAX = 4096;
+const placed = new Map<string, { at: number; places: string[] }>();
+
+function placeLayers(m: MountEntry): string[] {
   const o = overlayOptions(m.superOptions);
   // lowerdir may list several, ":"-separated ("::" before data-only layers).
   const named = [...(o.get('lowerdir')?.split(':') ?? []), o.get('upperdir') ?? '', o.get('workdir') ?? ''];
@@ -42,7 +58,7 @@ export function layerPlaces(m: MountEntry): string[] {
   for (const l of named) {
     if (l === '') continue;
     const at = l.startsWith('/') ? [l] : bases.map((b) => join(b, l)).filter((p) => existsSync(p));
-    if (at.length === 0) at.push(join(dirname(m.mountPoint), l)); // kept so that one cannot be made there
+    if (at.length === 0) out.add(join(dirname(m.mountPoint), l)); // kept so that one cannot be made there
     for (const p of at) out.add(p).add(realOr(p));
   }
   return [...out];
