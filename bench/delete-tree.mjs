@@ -3,8 +3,9 @@
 // `rm -rf --one-file-system` on the same tree shape and file system, alternating runs, for a small
 // and a large tree on tmpfs and on ext4. Target (issue 13): deleteAside's median wall time <= 1.0x
 // rm's on each of the four, printed one verdict a line at the end. An in-place deleteTree (a user-named path: the walker alone, never find) is
-// printed next to it, and for the small trees the floor of any delete by two child processes (two
-// bare finds, nothing of the deleter's safety).
+// printed next to it, and for the small trees two floors of any delete by two child processes: two
+// bare finds (nothing of the deleter's safety), and two finds in the deleter's private mount
+// namespace (its exec chain, still without its checks and counts).
 // Usage: node bench/delete-tree.mjs [--files 50000] [--small 2000] [--reps 5] [--shape chroot|wide|flat]
 //        [--ext4 loop|root]  (loop: an ext4 image in RAM, default; root: a folder on the root fs,
 //        which must be ext4). Root only (mounts). Needs `npm run build` first (imports dist/).
@@ -49,10 +50,25 @@ function makeTree(root, files) {
   return made + dirs.size;
 }
 
-/** `find -files0-from - -xdev -delete` in `dir` on `names`; its exit code. */
-function bareFind(dir, names) {
+const FIND0 = ['find', '-files0-from', '-', '-xdev', '-delete'];
+// The deleter's own exec chain (find-child.ts), without its checks and counts.
+const FIND_NS = [
+  'setpriv',
+  '--pdeathsig',
+  'KILL',
+  '--',
+  'unshare',
+  '--mount',
+  '--propagation',
+  'private',
+  '--',
+  ...FIND0,
+];
+
+/** `find -files0-from - -xdev -delete` in `dir` on `names` (through `chain`); its exit code. */
+function bareFind(dir, names, chain = FIND0) {
   return new Promise((resolve, reject) => {
-    const c = spawn('find', ['-files0-from', '-', '-xdev', '-delete'], {
+    const c = spawn(chain[0], chain.slice(1), {
       cwd: dir,
       stdio: ['pipe', 'ignore', 'inherit'],
     });
@@ -75,11 +91,29 @@ function cpuSec() {
   return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100;
 }
 
+/** Two finds through `chain` on the two halves of `p`'s top level, then `p` itself; ms taken. */
+async function twoFinds(p, chain) {
+  const t0 = performance.now();
+  const names = readdirSync(p);
+  const codes = await Promise.all(
+    [0, 1].map((k) =>
+      bareFind(
+        p,
+        names.filter((_, i) => i % 2 === k),
+        chain,
+      ),
+    ),
+  );
+  if (codes.some((c) => c !== 0)) throw new Error(`bare find exited ${codes.join(', ')}`);
+  rmdirSync(p);
+  return performance.now() - t0;
+}
+
 /** Times rm, deleteAside and an in-place deleteTree on `files`-file trees under `dir`; prints one report. */
 async function compare(label, dir, files, { untimed = false } = {}) {
-  const kinds = files <= small ? ['rm', 'del', 'walker', 'floor'] : ['rm', 'del', 'walker'];
-  const t = { rm: [], del: [], walker: [], floor: [] };
-  const cpu = { rm: [], del: [], walker: [], floor: [] };
+  const kinds = files <= small ? ['rm', 'del', 'walker', 'floor', 'floorNs'] : ['rm', 'del', 'walker'];
+  const t = { rm: [], del: [], walker: [], floor: [], floorNs: [] };
+  const cpu = { rm: [], del: [], walker: [], floor: [], floorNs: [] };
   const via = new Set();
   const runs = {
     rm: (p) => timeSync('rm', ['-rf', '--one-file-system', p]),
@@ -100,21 +134,10 @@ async function compare(label, dir, files, { untimed = false } = {}) {
     },
     // The floor of any delete by two processes started from this one: two bare finds on the two
     // halves of the top level, no setpriv, no namespace, no counts, no checks (small trees only).
-    floor: async (p) => {
-      const t0 = performance.now();
-      const names = readdirSync(p);
-      const codes = await Promise.all(
-        [0, 1].map((k) =>
-          bareFind(
-            p,
-            names.filter((_, i) => i % 2 === k),
-          ),
-        ),
-      );
-      if (codes.some((c) => c !== 0)) throw new Error(`bare find exited ${codes.join(', ')}`);
-      rmdirSync(p);
-      return performance.now() - t0;
-    },
+    floor: (p) => twoFinds(p, FIND0),
+    // The same through the deleter's exec chain (setpriv, unshare, a private mount namespace): what
+    // the namespace alone costs, still without the deleter's checks and counts.
+    floorNs: (p) => twoFinds(p, FIND_NS),
     walker: async (p) => {
       const t0 = performance.now();
       const r = await deleteTree(p);
@@ -151,6 +174,7 @@ async function compare(label, dir, files, { untimed = false } = {}) {
       ...(t.floor.length > 0
         ? [
             `floor, two bare finds (no namespace, no counts, no checks): median ${median(t.floor).toFixed(0)} ms (${fmt(t.floor)}) = ${(median(t.floor) / m.rm).toFixed(2)}x`,
+            `floor in the deleter's namespace (setpriv+unshare+find, no counts, no checks): median ${median(t.floorNs).toFixed(0)} ms (${fmt(t.floorNs)}) = ${(median(t.floorNs) / m.rm).toFixed(2)}x`,
           ]
         : []),
       `CPU (utime+stime, children included, 10 ms ticks): rm ${c.rm.toFixed(2)} s, deleteAside ${c.del.toFixed(2)} s` +
@@ -159,7 +183,7 @@ async function compare(label, dir, files, { untimed = false } = {}) {
     ],
   );
   verdicts.push(
-    `${label.split(' ')[0].padEnd(6)} ${String(files).padStart(6)} files: ${(m.del / m.rm).toFixed(2)}x (${m.del.toFixed(0)} vs ${m.rm.toFixed(0)} ms, load ${Math.min(...load).toFixed(1)}-${Math.max(...load).toFixed(1)}${t.floor.length > 0 ? `; floor ${(median(t.floor) / m.rm).toFixed(2)}x` : ''}) ${ok ? 'MET' : 'NOT MET'}`,
+    `${label.split(' ')[0].padEnd(6)} ${String(files).padStart(6)} files: ${(m.del / m.rm).toFixed(2)}x (${m.del.toFixed(0)} vs ${m.rm.toFixed(0)} ms, load ${Math.min(...load).toFixed(1)}-${Math.max(...load).toFixed(1)}${t.floor.length > 0 ? `; floor ${(median(t.floor) / m.rm).toFixed(2)}x, in the namespace ${(median(t.floorNs) / m.rm).toFixed(2)}x` : ''}) ${ok ? 'MET' : 'NOT MET'}`,
   );
   return ok;
 }
