@@ -78,3 +78,17 @@ test('Docker-style short links, relative to the dir above each layer, are refuse
     assert.deepEqual(readdirSync(`${root}/aaa/diff`), ['keep']);
   });
 });
+
+test('layers whose paths hold a space or a comma are refused', { skip: needsRoot() }, async () => {
+  const base = `${scratch}/odd`;
+  dirsWithFiles(`${base}/lo w`, `${base}/u,p`, `${base}/work`);
+  mkdirSync(`${base}/merged`);
+  await withOverlay(
+    '/',
+    `lowerdir=${base}/lo w,upperdir=${base}/u\\,p,workdir=${base}/work`,
+    `${base}/merged`,
+    async () => {
+      for (const d of ['lo w', 'u,p']) await refused(`${base}/${d}`);
+    },
+  );
+});

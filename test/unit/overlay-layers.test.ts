@@ -2,8 +2,8 @@
 // not change while one is mounted.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { layerPlaces, overlayLayerUse } from '../../src/host/mounts/overlay-layers.js';
-import type { MountEntry } from '../../src/host/mounts/mountinfo.js';
+import { layerPaths, layerPlaces, overlayLayerUse } from '../../src/host/mounts/overlay-layers.js';
+import { parseMountinfo, type MountEntry } from '../../src/host/mounts/mountinfo.js';
 
 const overlay = (mountPoint: string, superOptions: string): MountEntry => ({
   id: 90,
@@ -43,4 +43,19 @@ test('overlayLayerUse: a layer at, under or around the path refuses; beside it d
   assert.ok(overlayLayerUse(m, '/st/o/1/upper/x'), 'a dir inside a layer');
   assert.equal(overlayLayerUse(m, '/var/cache/apt-cache2'), null, 'a sibling by name prefix');
   assert.equal(overlayLayerUse([{ ...m[0]!, fsType: 'ext4' }], '/var/cache/apt-c'), null, 'not an overlay');
+});
+
+// As this kernel (6.18) showed it for lowerdir="/t/lo w", upperdir="/t/u\,p", workdir="/t/w\:k".
+test('layerPlaces: a space, an escaped comma and an escaped colon in layer paths', () => {
+  const line =
+    '44 27 0:39 / /t/m rw,relatime - overlay overlay rw,lowerdir=/t/lo\\040w,upperdir=/t/u\\134\\054p,workdir=/t/w\\134:k,uuid=on';
+  const [m] = parseMountinfo(line);
+  assert.deepEqual(layerPlaces(m!), ['/t/lo w', '/t/u,p', '/t/w:k']);
+  assert.ok(overlayLayerUse([m!], '/t/u,p'), 'the upper dir, found by its real name');
+});
+
+test('layerPaths: ":" splits a list unless escaped; "\\" escapes any character', () => {
+  assert.deepEqual(layerPaths('/a:/b\\:c:/d\\\\e', true), ['/a', '/b:c', '/d\\e']);
+  assert.deepEqual(layerPaths('/u\\:x', false), ['/u:x']);
+  assert.deepEqual(layerPaths('/a::/data', true), ['/a', '', '/data']);
 });

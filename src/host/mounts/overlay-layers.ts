@@ -6,16 +6,38 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { isAtOrUnder } from '../fs/paths.js';
 import { realOr } from '../fs/real-path.js';
-import type { MountEntry } from './mountinfo.js';
+import { decodeMountField, type MountEntry } from './mountinfo.js';
 
-/** An overlay's super options as key -> value (lowerdir, upperdir, workdir, ...). */
+/**
+ * An overlay's super options as key -> value, with mountinfo's octal escapes decoded (a space is
+ * \040, and a comma inside a value \054, so splitting on "," is safe first).
+ */
 export function overlayOptions(superOptions: string): Map<string, string> {
   const m = new Map<string, string>();
   for (const kv of superOptions.split(',')) {
     const i = kv.indexOf('=');
-    if (i > 0) m.set(kv.slice(0, i), kv.slice(i + 1));
+    if (i > 0) m.set(kv.slice(0, i), decodeMountField(kv.slice(i + 1)));
   }
   return m;
+}
+
+/**
+ * The paths in one option's value as the mounter wrote them: "\" escapes the next character (the
+ * way to put "," or ":" in a path), and in a list (lowerdir) an unescaped ":" separates two layers.
+ */
+export function layerPaths(value: string, list: boolean): string[] {
+  const out: string[] = [];
+  let cur = '';
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i] as string;
+    if (c === '\\' && i + 1 < value.length) cur += value[++i];
+    else if (list && c === ':') {
+      out.push(cur);
+      cur = '';
+    } else cur += c;
+  }
+  out.push(cur);
+  return out;
 }
 
 /** Whether `m` is an overlay mount on the upper dir `upper`. */
@@ -49,9 +71,13 @@ const placed = new Map<string, { at: number; places: string[] }>();
 
 function placeLayers(m: MountEntry): string[] {
   const o = overlayOptions(m.superOptions);
-  // lowerdir may list several, ":"-separated ("::" before data-only layers).
-  const named = [...(o.get('lowerdir')?.split(':') ?? []), o.get('upperdir') ?? '', o.get('workdir') ?? ''];
-  const upper = o.get('upperdir');
+  // lowerdir may list several ("::" before data-only layers).
+  const named = [
+    ...layerPaths(o.get('lowerdir') ?? '', true),
+    ...layerPaths(o.get('upperdir') ?? '', false),
+    ...layerPaths(o.get('workdir') ?? '', false),
+  ];
+  const upper = layerPaths(o.get('upperdir') ?? '', false)[0];
   const above = (p: string): string[] => [dirname(p), dirname(dirname(p))];
   const bases = [...new Set([...above(m.mountPoint), ...(upper?.startsWith('/') ? above(upper) : [])])];
   const out = new Set<string>();
