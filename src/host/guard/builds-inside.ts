@@ -13,6 +13,7 @@ import { foreignJudge, type ForeignJudge } from './foreign-holder.js';
 import { askHolder } from './ask-holder.js';
 import { ASK_MS, CHECK_MS, firstRefusal } from './ask-bounded.js';
 import { readMountinfo, type MountEntry } from '../mounts/mountinfo.js';
+import { otherNamespaceMounts } from '../mounts/other-namespaces.js';
 import { fsPlace, samePlaceOrNested, type FsPlace } from '../mounts/fs-place.js';
 
 // Shown with '@' for each NUL: the leading one, and the padding Node binds the name with.
@@ -57,6 +58,8 @@ export async function buildInsideOf(
 ): Promise<string | null> {
   const mounts = await readMountinfo();
   const place = fsPlace(realTarget, mounts);
+  let elsewhere: MountEntry[] | undefined;
+  const otherMounts = (): MountEntry[] => (elsewhere ??= otherNamespaceMounts());
   return firstRefusal(
     [...hashes],
     async (hash, timeoutMs) => {
@@ -69,7 +72,7 @@ export async function buildInsideOf(
           ASK_MS,
           (name) => askHolder(name, Math.max(100, until - Date.now()), foreign),
         ),
-        { realTarget, place, mounts },
+        { realTarget, place, mounts, otherMounts },
         forRun,
         foreign,
       );
@@ -84,6 +87,8 @@ interface Target {
   realTarget: string;
   place: FsPlace | null;
   mounts: MountEntry[];
+  /** Other mount namespaces' mounts (an isolated build's binds), read once per check when needed. */
+  otherMounts: () => MountEntry[];
 }
 
 /** The mount point at or under `tree` that shows the files at `place` (or a dir around or inside them). */
@@ -111,7 +116,8 @@ function verdict(
 }
 
 /** Why the holder of build lock `name` (of tree hash `hash`) refuses, by its answer `p`, or null. */
-function refusal(hash: string, name: string, p: LockProbe, { realTarget, place, mounts }: Target): string | null {
+function refusal(hash: string, name: string, p: LockProbe, t: Target): string | null {
+  const { realTarget, place, mounts } = t;
   const tree = p.tree;
   if (tree === null || createHash('sha256').update(tree).digest('hex') !== hash)
     return `a build lock (${name}) is held by a process that did not say which tree it guards (a stopped run?), so it cannot be ruled out that its tree is inside ${realTarget}`;
@@ -123,5 +129,8 @@ function refusal(hash: string, name: string, p: LockProbe, { realTarget, place, 
   // A host dir the build mounted into its tree (a bind of packages, a cache) is the build's too.
   const into = mountedInto(tree, place, mounts);
   if (into) return `${realTarget} is mounted at ${into}, inside ${tree}, in use by a build: ${said}`;
+  const isolated = place ? mountedInto(tree, place, t.otherMounts()) : null;
+  if (isolated)
+    return `${realTarget} is mounted at ${isolated} in another mount namespace (an isolated build's), inside ${tree}, in use by a build: ${said}`;
   return null;
 }
