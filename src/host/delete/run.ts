@@ -90,7 +90,8 @@ export async function runDelete(ctx: DeleteCtx, opts: RunOptions): Promise<RunOu
   for (;;) {
     current ??= take();
     if (!current) {
-      await Promise.all(workers.map((w) => w.terminate()));
+      // Threads still starting have nothing of ours: the delete is done without waiting for them.
+      void Promise.all(workers.map((w) => w.terminate())).catch(() => undefined);
       return out;
     }
     if (opts.stopWhen?.() && workers.length === 0) {
