@@ -10,9 +10,8 @@ import { deleteTree } from '../../src/host/delete/safe-delete.js';
 import { pendingDirFor, publishPending } from './apt-pending.js';
 import type { AptCacheHold } from './apt-cache-hold.js';
 import { readSessionFile } from './apt-session-file.js';
-import { isAtOrUnder } from '../../src/host/fs/paths.js';
 import { readMountinfo } from '../../src/host/mounts/mountinfo.js';
-import { layerPlaces } from '../../src/host/mounts/overlay-layers.js';
+import { overlayLayerUse } from '../../src/host/mounts/overlay-layers.js';
 
 export interface OrphanSweep {
   /** Private dirs removed, with the packages staged from each. */
@@ -31,13 +30,14 @@ export async function sweepOrphans(stateDir: string, overlayRoot: string, inUse:
   } catch {
     return out;
   }
-  // Every layer of every mounted overlay, as named and resolved: a dir holding one is in use.
-  const layers = (await readMountinfo()).filter((m) => m.fsType === 'overlay').flatMap(layerPlaces);
+  const mounts = await readMountinfo();
   for (const name of names) {
     const dir = join(overlayRoot, name);
     if (inUse.has(dir)) continue;
-    if (layers.some((l) => isAtOrUnder(l, dir))) {
-      out.failed.push({ dir, reason: 'a layer of a mounted overlay is in it: left alone' });
+    // A dir holding a layer of a mounted overlay (or inside one) is in use, whoever mounted it.
+    const layer = overlayLayerUse(mounts, dir);
+    if (layer) {
+      out.failed.push({ dir, reason: `${layer}: left alone` });
       continue;
     }
     const f = readSessionFile(dir);

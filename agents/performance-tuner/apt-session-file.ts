@@ -10,7 +10,7 @@ import { isAtOrUnder } from '../../src/host/fs/paths.js';
 import { realOr } from '../../src/host/fs/real-path.js';
 import { readMountinfo } from '../../src/host/mounts/mountinfo.js';
 import { captureUpper, overlayDirs, OVERLAY_SOURCE } from '../../src/host/cache/overlay.js';
-import { overlayOptions } from '../../src/host/mounts/overlay-layers.js';
+import { overlayOptions } from '../../src/host/mounts/overlay-options.js';
 import type { AptSession } from './caches.js';
 
 const FILE = 'session.json';

@@ -11,7 +11,7 @@ import { publishHeld, sweepOrphans } from './apt-orphans.js';
 import { adoptMountedSessions, saveSessionFile } from './apt-session-file.js';
 import { realOr } from '../../src/host/fs/real-path.js';
 import { readMountinfo } from '../../src/host/mounts/mountinfo.js';
-import { isOverlayOn } from '../../src/host/mounts/overlay-layers.js';
+import { isOverlayOn } from '../../src/host/mounts/overlay-options.js';
 import {
   attachAptCache,
   detachAptCache,

@@ -9,13 +9,16 @@ import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { planClean } from '../../agents/cleaner/plan.js';
 import { buildInTree } from '../../src/host/guard/build-lock.js';
+import { defaultDeny, type PathPolicy } from '../../src/host/guard/path-policy.js';
 import { readMountinfo } from '../../src/host/mounts/mountinfo.js';
 import { isAtOrUnder } from '../../src/host/fs/paths.js';
 import { needsRoot } from '../helpers/root.js';
 
 const lockModule = fileURLToPath(new URL('../../src/host/guard/build-lock.js', import.meta.url));
 const base = mkdtempSync('/tmp/isoswarm-test-isolated-mounts-');
+const policy: PathPolicy = { safePrefixes: [base], deny: defaultDeny() };
 const procs: ChildProcess[] = [];
 const isolated: number[] = [];
 after(async () => {
@@ -44,6 +47,7 @@ if (!l) { console.log('not held'); process.exit(1); }
 const { spawn } = await import('node:child_process');
 const c = spawn('unshare', ['--mount', '--propagation', 'slave', '--', 'sh', '-c', ${JSON.stringify(script)}], { stdio: ['ignore', 'pipe', 'inherit'] });
 c.stdout.once('data', (b) => console.log(b.toString().trim() + ' ' + c.pid));
+c.once('exit', (code) => console.log('exited ' + code));
 setInterval(() => {}, 1000);`;
   const proc = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
   procs.push(proc);
@@ -60,11 +64,14 @@ async function refusedAll(pkgs: string, tree: string, run: string): Promise<void
     assert.match(
       (await buildInTree(target)) ?? '',
       new RegExp(
-        `^\\S+/pkgs(/sub)? is mounted at \\S+/tree/mnt/pkgs in another mount namespace \\(an isolated build's\\), inside \\S+/tree, in use by a build: run ${run} `,
+        `^\\S+/pkgs(/sub)? is mounted at \\S+/tree/mnt/pkgs in another mount namespace, inside \\S+/tree, in use by a build: run ${run} `,
       ),
       target,
     );
   assert.equal(await buildInTree(`${base}/unrelated`), null, 'a dir beside the mounted one');
+  // What a cleanup of it plans: refused, nothing deleted.
+  const plan = await planClean([{ path: pkgs, kind: 'tree' }], policy, ['/root']);
+  assert.equal(plan.targets[0]?.refused?.code, 'locked', JSON.stringify(plan.targets[0]));
 }
 
 test("a host dir bound into an isolated build's tree is refused while it builds", { skip: needsRoot() }, async () => {
@@ -94,6 +101,52 @@ test("the same when the namespace's only process is chrooted into the tree", { s
     await new Promise((r) => setTimeout(r, 25));
   assert.equal(readlinkSync(`/proc/${pid}/root`), tree);
   await refusedAll(pkgs, tree, 'iso-2');
+  b.kill('SIGKILL');
+  await once(b, 'exit');
+});
+
+test('the same when the namespace pivoted into the tree', { skip: needsRoot() }, async () => {
+  const tree = `${base}/p/tree`;
+  const pkgs = `${base}/p/pkgs`;
+  for (const d of [`${tree}/mnt/pkgs`, `${tree}/usr`, `${tree}/old`, `${tree}/proc`, `${pkgs}/sub`])
+    mkdirSync(d, { recursive: true });
+  for (const l of ['lib', 'lib64', 'bin']) symlinkSync(`usr/${l}`, `${tree}/${l}`);
+  const script = [
+    `mount --bind ${tree} ${tree}`,
+    `mount --bind ${pkgs} ${tree}/mnt/pkgs`,
+    `mount --bind /usr ${tree}/usr`,
+    `cd ${tree}`,
+    'pivot_root . old',
+    'mount -t proc proc /proc', // umount reads /proc/self/mountinfo
+    'umount -l /old', // as bwrap and nspawn do: the old root leaves the namespace
+    'echo ok',
+    'exec /usr/bin/sleep 600',
+  ].join(' && ');
+  const { b, pid } = await isolatedBuild(tree, script, 'iso-3');
+  assert.equal(readlinkSync(`/proc/${pid}/root`), '/', 'a pivoted root reads as "/"');
+  await refusedAll(pkgs, tree, 'iso-3');
+  b.kill('SIGKILL');
+  await once(b, 'exit');
+});
+
+test('a layer of an overlay an isolated build mounted in its tree is refused', { skip: needsRoot() }, async () => {
+  const tree = `${base}/o/tree`;
+  const layers = `${base}/o/layers`;
+  for (const d of [`${tree}/ovl/up`, `${tree}/ovl/wk`, `${tree}/mnt/ov`, `${layers}/lower`])
+    mkdirSync(d, { recursive: true });
+  const opts = `lowerdir=${layers}/lower,upperdir=${tree}/ovl/up,workdir=${tree}/ovl/wk`;
+  const { b } = await isolatedBuild(
+    tree,
+    `mount -t overlay isoswarm-test -o ${opts} ${tree}/mnt/ov && echo ok && exec sleep 600`,
+    'iso-4',
+  );
+  for (const target of [`${layers}/lower`, layers])
+    assert.match(
+      (await buildInTree(target)) ?? '',
+      /is a layer of the overlay mounted at \S+\/o\/tree\/mnt\/ov, .*\(in another mount namespace\), inside \S+\/o\/tree, in use by a build: run iso-4 /,
+      target,
+    );
+  assert.equal(await buildInTree(`${base}/unrelated`), null);
   b.kill('SIGKILL');
   await once(b, 'exit');
 });

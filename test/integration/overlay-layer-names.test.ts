@@ -3,7 +3,7 @@
 // deleter and the Cleaner's plan still find those layers and refuse them. Real overlays, real files.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { after, test } from 'node:test';
 import { planClean } from '../../agents/cleaner/plan.js';
 import { defaultDeny, type PathPolicy } from '../../src/host/guard/path-policy.js';
@@ -29,7 +29,9 @@ async function withOverlay(cwd: string, opts: string, at: string, body: () => Pr
   try {
     await body();
   } finally {
-    assert.equal(spawnSync('umount', [at], { cwd }).status, 0);
+    // Not asserted here (that would hide the body's failure): a mount left fails the scratch removal.
+    const u = spawnSync('umount', [at], { cwd, encoding: 'utf8' });
+    if (u.status !== 0) process.stderr.write(`umount ${at}: ${u.stderr}`);
   }
 }
 
@@ -91,4 +93,38 @@ test('layers whose paths hold a space or a comma are refused', { skip: needsRoot
       for (const d of ['lo w', 'u,p']) await refused(`${base}/${d}`);
     },
   );
+});
+
+test(
+  'layers given one a key (lowerdir+, the new mount API) and through ".." are refused',
+  { skip: needsRoot() },
+  async () => {
+    const base = `${scratch}/plus`;
+    dirsWithFiles(`${base}/l1`, `${base}/l2`, `${base}/lower`, `${base}/up`, `${base}/wk`);
+    mkdirSync(`${base}/x`);
+    mkdirSync(`${base}/merged`);
+    const opts = `lowerdir+=${base}/l1,lowerdir+=${base}/x/../lower,lowerdir+=${base}/l2,upperdir=${base}/up,workdir=${base}/wk`;
+    await withOverlay('/', opts, `${base}/merged`, async () => {
+      rmdirSync(`${base}/x`); // the name through ".." no longer resolves
+      for (const d of ['l1', 'l2', 'lower', 'up']) await refused(`${base}/${d}`);
+    });
+  },
+);
+
+test('a layer reached under another name through a bind mount is refused', { skip: needsRoot() }, async () => {
+  const base = `${scratch}/alias`;
+  dirsWithFiles(`${base}/a/lower`, `${base}/a/up`, `${base}/a/wk`);
+  mkdirSync(`${base}/b`);
+  mkdirSync(`${base}/merged`);
+  const bind = spawnSync('mount', ['--bind', `${base}/a`, `${base}/b`], { encoding: 'utf8' });
+  assert.equal(bind.status, 0, bind.stderr);
+  try {
+    const a = `${base}/a`;
+    await withOverlay('/', `lowerdir=${a}/lower,upperdir=${a}/up,workdir=${a}/wk`, `${base}/merged`, async () => {
+      await refused(`${base}/b/lower`);
+      await refused(`${base}/b/up`);
+    });
+  } finally {
+    spawnSync('umount', [`${base}/b`]);
+  }
 });

@@ -14,6 +14,7 @@ import { askHolder } from './ask-holder.js';
 import { ASK_MS, CHECK_MS, firstRefusal } from './ask-bounded.js';
 import { readMountinfo, type MountEntry } from '../mounts/mountinfo.js';
 import { otherNamespaceMounts } from '../mounts/other-namespaces.js';
+import { overlayLayerUse, type ViewedMount } from '../mounts/overlay-layers.js';
 import { fsPlace, samePlaceOrNested, type FsPlace } from '../mounts/fs-place.js';
 
 // Shown with '@' for each NUL: the leading one, and the padding Node binds the name with.
@@ -58,8 +59,8 @@ export async function buildInsideOf(
 ): Promise<string | null> {
   const mounts = await readMountinfo();
   const place = fsPlace(realTarget, mounts);
-  let elsewhere: MountEntry[] | undefined;
-  const otherMounts = (): MountEntry[] => (elsewhere ??= otherNamespaceMounts());
+  let elsewhere: ViewedMount[] | undefined;
+  const otherMounts = (): ViewedMount[] => (elsewhere ??= otherNamespaceMounts(mounts).mounts);
   return firstRefusal(
     [...hashes],
     async (hash, timeoutMs) => {
@@ -88,7 +89,7 @@ interface Target {
   place: FsPlace | null;
   mounts: MountEntry[];
   /** Other mount namespaces' mounts (an isolated build's binds), read once per check when needed. */
-  otherMounts: () => MountEntry[];
+  otherMounts: () => ViewedMount[];
 }
 
 /** The mount point at or under `tree` that shows the files at `place` (or a dir around or inside them). */
@@ -129,8 +130,13 @@ function refusal(hash: string, name: string, p: LockProbe, t: Target): string | 
   // A host dir the build mounted into its tree (a bind of packages, a cache) is the build's too.
   const into = mountedInto(tree, place, mounts);
   if (into) return `${realTarget} is mounted at ${into}, inside ${tree}, in use by a build: ${said}`;
-  const isolated = place ? mountedInto(tree, place, t.otherMounts()) : null;
+  // The same in the other mount namespaces (an isolated build's own): its binds, and its overlays' layers.
+  const elsewhere = t.otherMounts();
+  const isolated = place ? mountedInto(tree, place, elsewhere) : null;
   if (isolated)
-    return `${realTarget} is mounted at ${isolated} in another mount namespace (an isolated build's), inside ${tree}, in use by a build: ${said}`;
+    return `${realTarget} is mounted at ${isolated} in another mount namespace, inside ${tree}, in use by a build: ${said}`;
+  const overlays = elsewhere.filter((m) => m.fsType === 'overlay' && isAtOrUnder(m.mountPoint, tree));
+  const layer = overlays.length > 0 ? overlayLayerUse(overlays, realTarget, mounts) : null;
+  if (layer) return `${realTarget}: ${layer} (in another mount namespace), inside ${tree}, in use by a build: ${said}`;
   return null;
 }

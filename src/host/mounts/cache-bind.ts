@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { runOk } from '../exec.js';
 import { readMountinfo, type MountEntry } from './mountinfo.js';
 import { unmountExact } from './unmount.js';
-import { isOverlayOn } from './overlay-layers.js';
+import { isOverlayOn } from './overlay-options.js';
 
 export interface BindHandle {
   source: string;
