@@ -1,0 +1,210 @@
+// A script that uses the shell functions holds the build lock on its tree as `isoswarm run` does:
+// named by `init_optimization_system --chroot DIR` or `optimize_performance --target DIR`, held by a
+// small holder process until generate_build_report or until the script's shell dies. While it is
+// held, `isoswarm cleanup` and `unmount` of the tree (or of a dir around it) and a second run on it
+// are refused (exit 3, naming the run); the script's own optimize_unmount and optimize_cleanup still
+// work. A shell killed with SIGKILL leaves no holder behind, and a holder never outlives its shell.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { buildLockName } from '../../src/host/guard/build-lock.js';
+import { probeLock } from '../../src/host/guard/lock-probe.js';
+import { isAlive, refOf, type ProcessRef } from '../../src/host/proc/process-identity.js';
+import { CLI, cliSync, removeScratch, scratchHome, teardownHome, testEnv } from '../helpers/cli.js';
+import { needsRoot } from '../helpers/root.js';
+import { waitFor } from '../helpers/run-watch.js';
+
+const INIT = `source <("${process.execPath}" "${CLI}" shell-init)`;
+
+/** The holders a run's journal names (each a `lock` line). */
+function holdersOf(home: string, runId: string): { tree: string; holder: ProcessRef }[] {
+  const file = `${home}/shell-runs/${runId}.jsonl`;
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('"kind":"lock"'))
+    .map((l) => JSON.parse(l) as { tree: string; holder: ProcessRef });
+}
+
+async function lockHeld(tree: string): Promise<boolean> {
+  for (const role of ['run', 'guardian'] as const) if ((await probeLock(buildLockName(tree, role))).held) return true;
+  return false;
+}
+
+describe('a shell script holds the build lock on its tree', { skip: needsRoot() }, () => {
+  const home = scratchHome('shell-lock');
+  const work = realpathSync(mkdtempSync('/tmp/isoswarm-test-shell-lock-work-'));
+  const env = testEnv(home);
+  const scripts: ChildProcess[] = [];
+  const runs: string[] = [];
+  before(() => {
+    const up = cliSync(env, ['up'], undefined, 60_000);
+    assert.equal(up.code, 0, up.stderr);
+  });
+  after(() => {
+    // A script left running by a failed test goes with its whole group; its holder follows its shell.
+    for (const s of scripts) if (s.pid && s.exitCode === null && s.signalCode === null) process.kill(-s.pid, 'SIGKILL');
+    for (const r of runs)
+      for (const { holder } of holdersOf(home, r))
+        if (isAlive(holder) && readFileSync(`/proc/${holder.pid}/cmdline`, 'utf8').includes('shell-lock-holder'))
+          process.kill(holder.pid, 'SIGKILL');
+    teardownHome(home);
+    removeScratch(work);
+  });
+
+  /** Starts `body` as a bash script in a process group of its own; resolves its exit code. */
+  function start(
+    name: string,
+    body: string,
+  ): { child: ChildProcess; exited: Promise<number | null>; io: () => string } {
+    writeFileSync(`${work}/${name}`, `#!/bin/bash\nset -u\n${INIT}\n${body}`, { mode: 0o755 });
+    const child = spawn(`${work}/${name}`, [], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    scripts.push(child);
+    let io = '';
+    child.stdout!.on('data', (d: Buffer) => (io += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (io += d.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    return { child, exited, io: () => io };
+  }
+
+  const runIdIn = (out: string): string | null => {
+    const id = existsSync(out) ? (/^RUN=(\S+)$/m.exec(readFileSync(out, 'utf8'))?.[1] ?? null) : null;
+    if (id && !runs.includes(id)) runs.push(id);
+    return id;
+  };
+
+  test('init_optimization_system --chroot: others are refused while it builds, its own unmount and cleanup work', async () => {
+    const c = `${work}/chroot`;
+    const [ready, go, out] = [`${work}/ready`, `${work}/go`, `${work}/out`];
+    const s = start(
+      'build.sh',
+      `init_optimization_system --chroot "${c}" || { echo "init $?" >> "${out}"; exit 1; }
+echo "RUN=$ISOSWARM_RUN_ID" >> "${out}"
+mkdir -p "${c}/var/lib" "${c}/proc" && echo payload > "${c}/var/lib/data"
+mount -t proc proc "${c}/proc"
+touch "${ready}"
+while [ ! -e "${go}" ]; do sleep 0.2; done
+optimize_unmount "${c}"; echo "own-unmount $?" >> "${out}"
+optimize_cleanup --force "${c}"; echo "own-cleanup $?" >> "${out}"
+generate_build_report > /dev/null; echo "report $?" >> "${out}"
+`,
+    );
+    try {
+      await waitFor('the script to be building', () => existsSync(ready) || s.child.exitCode !== null, 120_000);
+      const runId = runIdIn(out);
+      assert.ok(runId, `${s.io()}${existsSync(out) ? readFileSync(out, 'utf8') : ''}`);
+      const names = new RegExp(`in use by a build: run ${runId} \\(.*\\) is building in it`);
+
+      const cu = cliSync(env, ['cleanup', '--force', c], undefined, 120_000);
+      assert.equal(cu.code, 3, `cleanup of a tree a script builds in: ${cu.stdout}${cu.stderr}`);
+      assert.match(cu.stdout + cu.stderr, names);
+      const um = cliSync(env, ['unmount', c], undefined, 120_000);
+      assert.equal(um.code, 3, `unmount of a tree a script builds in: ${um.stdout}${um.stderr}`);
+      assert.match(um.stdout + um.stderr, names);
+      const around = cliSync(env, ['cleanup', '--force', work], undefined, 120_000);
+      assert.equal(around.code, 3, `cleanup of a dir around it: ${around.stdout}${around.stderr}`);
+      assert.match(around.stdout + around.stderr, new RegExp(`contains ${c}, in use by a build: run ${runId} \\(`));
+      const second = cliSync(env, ['run', '--no-tune', '--chroot', c, '--', 'touch', `${work}/second-ran`]);
+      assert.equal(second.code, 3, second.stderr);
+      assert.match(second.stderr, /refusing to start on .*: .* is in use by a build: run /);
+      assert.equal(existsSync(`${work}/second-ran`), false, 'the second build never started');
+      assert.equal(readFileSync(`${c}/var/lib/data`, 'utf8'), 'payload\n', 'the tree is intact');
+      assert.equal(s.child.exitCode, null, `the script is still going: ${s.io()}`);
+
+      const [h] = holdersOf(home, runId);
+      assert.ok(h && isAlive(h.holder), 'the run names its live holder');
+      writeFileSync(go, '');
+      assert.equal(await s.exited, 0, s.io());
+      assert.equal(
+        readFileSync(out, 'utf8').replace(/^RUN=.*\n/m, ''),
+        'own-unmount 0\nown-cleanup 0\nreport 0\n',
+        s.io(),
+      );
+      assert.equal(existsSync(c), false, "the script's own cleanup deleted its tree");
+      assert.equal(await lockHeld(c), false, 'the lock is gone after generate_build_report');
+      assert.equal(isAlive(h.holder), false, 'the holder has exited');
+    } finally {
+      writeFileSync(go, '');
+    }
+  });
+
+  test('optimize_performance --target locks the tree it names (the README shape)', async () => {
+    const tree = `${work}/tree`;
+    mkdirSync(`${tree}/etc`, { recursive: true });
+    for (let i = 0; i < 50; i++) writeFileSync(`${tree}/etc/file${i}.conf`, `setting_${i} = ${'value '.repeat(50)}\n`);
+    const [ready, go, out] = [`${work}/t-ready`, `${work}/t-go`, `${work}/t-out`];
+    const s = start(
+      'tuned.sh',
+      `init_optimization_system || exit 1
+echo "RUN=$ISOSWARM_RUN_ID" >> "${out}"
+optimize_performance --target "${tree}" || { echo "tune $?" >> "${out}"; exit 1; }
+touch "${ready}"
+while [ ! -e "${go}" ]; do sleep 0.2; done
+generate_build_report > /dev/null; echo "report $?" >> "${out}"
+`,
+    );
+    try {
+      await waitFor('the script to be building', () => existsSync(ready) || s.child.exitCode !== null, 300_000);
+      const runId = runIdIn(out);
+      assert.ok(runId && existsSync(ready), `${s.io()}${existsSync(out) ? readFileSync(out, 'utf8') : ''}`);
+      const cu = cliSync(env, ['cleanup', '--force', tree], undefined, 120_000);
+      assert.equal(cu.code, 3, `cleanup of a tree a script builds in: ${cu.stdout}${cu.stderr}`);
+      assert.match(cu.stdout + cu.stderr, new RegExp(`in use by a build: run ${runId} \\(`));
+      assert.equal(existsSync(`${tree}/etc/file0.conf`), true, 'the tree is intact');
+      writeFileSync(go, '');
+      assert.equal(await s.exited, 0, s.io());
+      assert.match(readFileSync(out, 'utf8'), /^report 0$/m);
+      assert.equal(await lockHeld(tree), false, 'the lock is gone after generate_build_report');
+    } finally {
+      writeFileSync(go, '');
+    }
+  });
+
+  test('a shell killed with SIGKILL leaves no holder and no lock behind', async () => {
+    const c = `${work}/killed`;
+    const [ready, out] = [`${work}/k-ready`, `${work}/k-out`];
+    const s = start(
+      'killed.sh',
+      `init_optimization_system --chroot "${c}" || exit 1
+echo "RUN=$ISOSWARM_RUN_ID" >> "${out}"
+mkdir -p "${c}/etc" && touch "${ready}"
+while :; do sleep 0.2; done
+`,
+    );
+    await waitFor('the script to be building', () => existsSync(ready) || s.child.exitCode !== null, 120_000);
+    const runId = runIdIn(out);
+    assert.ok(runId, s.io());
+    const [h] = holdersOf(home, runId);
+    assert.ok(h && isAlive(h.holder), 'a live holder holds the lock');
+    assert.equal(await lockHeld(c), true);
+    assert.ok(refOf(s.child.pid!), 'the shell is alive');
+    process.kill(s.child.pid!, 'SIGKILL');
+    await s.exited;
+    // Generous: the holder looks at the shell a few times a second, the machine may be loaded.
+    await waitFor('the holder to exit after its shell died', () => !isAlive(h.holder), 30_000);
+    assert.equal(await lockHeld(c), false, 'the lock is gone with its holder');
+    // The loop's last sleep is the script's only other process; it goes with its group.
+    process.kill(-s.child.pid!, 'SIGKILL');
+    const cu = cliSync(env, ['cleanup', '--force', c], undefined, 120_000);
+    assert.equal(cu.code, 0, `the tree is free again: ${cu.stdout}${cu.stderr}`);
+    assert.equal(existsSync(c), false);
+  });
+
+  test('a holder whose shell is not the one the run recorded (a reused pid) does not hold the tree', () => {
+    const runId = 'reused-20260101T000000Z-abcd';
+    const me = refOf(process.pid)!;
+    mkdirSync(`${home}/shell-runs`, { recursive: true, mode: 0o700 });
+    // The run's shell was this pid, but a process started at another time: it is gone.
+    const open = { kind: 'open', runId, name: 'reused', command: [], startedAt: new Date().toISOString() };
+    writeFileSync(
+      `${home}/shell-runs/${runId}.jsonl`,
+      `${JSON.stringify({ ...open, pid: me.pid, pidStart: me.startTime - 1 })}\n`,
+    );
+    runs.push(runId);
+    const r = cliSync(env, ['shell-run', 'lock', runId, `${work}/reused`]);
+    assert.equal(r.code, 3, r.stdout + r.stderr);
+    assert.match(r.stderr, /shell \(pid \d+\) .*is gone/);
+    assert.deepEqual(holdersOf(home, runId), []);
+  });
+});
