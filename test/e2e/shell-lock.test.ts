@@ -1,16 +1,20 @@
 // A script that uses the shell functions holds the build lock on its tree as `isoswarm run` does:
 // named by `init_optimization_system --chroot DIR` or `optimize_performance --target DIR`, held by a
 // small holder process until generate_build_report or until the script's shell dies. While it is
-// held, `isoswarm cleanup` and `unmount` of the tree (or of a dir around it) and a second run on it
-// are refused (exit 3, naming the run); the script's own optimize_unmount and optimize_cleanup still
-// work. A shell killed with SIGKILL leaves no holder behind, and a holder never outlives its shell.
+// held, `isoswarm cleanup` and `unmount` of the tree (of a dir around it, or of the tree through a
+// bind mount), the Cleaner's clean on a disk alert and a second run on it are refused, naming the run;
+// the script's own optimize_unmount and optimize_cleanup still work. A shell killed with SIGKILL
+// leaves no holder behind, and a holder never outlives its shell.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
+import { requestEndpoint } from '../../src/bus/request.js';
 import { buildLockName } from '../../src/host/guard/build-lock.js';
 import { probeLock } from '../../src/host/guard/lock-probe.js';
 import { isAlive, refOf, type ProcessRef } from '../../src/host/proc/process-identity.js';
+import { replyOrRefusal } from '../../src/schemas/bus-error.js';
+import { rawClient } from '../helpers/bus.js';
 import { CLI, cliSync, removeScratch, scratchHome, teardownHome, testEnv } from '../helpers/cli.js';
 import { needsRoot } from '../helpers/root.js';
 import { waitFor } from '../helpers/run-watch.js';
@@ -105,6 +109,35 @@ generate_build_report > /dev/null; echo "report $?" >> "${out}"
       const around = cliSync(env, ['cleanup', '--force', work], undefined, 120_000);
       assert.equal(around.code, 3, `cleanup of a dir around it: ${around.stdout}${around.stderr}`);
       assert.match(around.stdout + around.stderr, new RegExp(`contains ${c}, in use by a build: run ${runId} \\(`));
+      // The same tree under another name: a bind mount of it.
+      const alias = `${work}/alias`;
+      mkdirSync(alias);
+      assert.equal(spawnSync('mount', ['--bind', c, alias]).status, 0);
+      try {
+        const al = cliSync(env, ['cleanup', '--force', alias], undefined, 120_000);
+        assert.equal(al.code, 3, `cleanup of the tree through a bind mount: ${al.stdout}${al.stderr}`);
+        assert.match(al.stdout + al.stderr, new RegExp(`share files through a bind mount .*: run ${runId} \\(`));
+      } finally {
+        spawnSync('umount', [alias]);
+      }
+      // The reactor's auto-cleanup of a tree it judged stale: the Cleaner's clean, on a disk alert.
+      const nc = await rawClient(home);
+      try {
+        const cl = await replyOrRefusal(
+          requestEndpoint<{ result?: { targets?: { status: string; reason?: string }[] } | null }>(
+            nc,
+            'isoswarm',
+            'cleaner',
+            'clean',
+            { targets: [{ path: c, kind: 'tree' }], trigger: 'disk alert' },
+            60_000,
+          ),
+        );
+        assert.equal(cl.result?.targets?.[0]?.status, 'refused', JSON.stringify(cl));
+        assert.match(cl.result?.targets?.[0]?.reason ?? '', names);
+      } finally {
+        await nc.close();
+      }
       const second = cliSync(env, ['run', '--no-tune', '--chroot', c, '--', 'touch', `${work}/second-ran`]);
       assert.equal(second.code, 3, second.stderr);
       assert.match(second.stderr, /refusing to start on .*: .* is in use by a build: run /);
