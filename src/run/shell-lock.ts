@@ -54,7 +54,9 @@ export async function lockShellRunTree(
   paths: StatePaths,
   runId: string,
   dir: string,
-): Promise<{ tree: string; holder: ProcessRef; already: boolean }> {
+  /** Why the path policy never lets the tree be taken apart (then it is not locked), or null. */
+  notAllowed: (tree: string) => Promise<string | null> = async () => null,
+): Promise<{ tree: string; holder: ProcessRef | null; already: boolean; notLocked: string | null }> {
   const { file, lines } = runLines(paths, runId);
   const open = lines.find((l): l is OpenLine => l.kind === 'open');
   if (!open) throw new ShellRunError(`shell run "${runId}" has no opening line`);
@@ -62,13 +64,15 @@ export async function lockShellRunTree(
     throw new ShellRunError(`shell run "${runId}" is closed (generate_build_report): it locks no more trees`);
   const tree = realChrootPath(dir);
   const held = lines.find((l): l is LockLine => l.kind === 'lock' && l.tree === tree && isHolder(l.holder));
-  if (held) return { tree, holder: held.holder, already: true };
+  if (held) return { tree, holder: held.holder, already: true, notLocked: null };
+  const why = await notAllowed(tree);
+  if (why) return { tree, holder: null, already: false, notLocked: why };
   // A journal from before shells were recorded with their start time: the pid's start time now.
   const startTime = open.pidStart ?? processStartTime(open.pid);
   if (startTime === null || !isAlive({ pid: open.pid, startTime }))
     throw new ShellLockRefusal(`the script's shell (pid ${open.pid}) that opened run ${runId} is gone`);
   const holder = await startHolder([file, runId, tree, String(open.pid), String(startTime), paths.memory]);
-  return { tree, holder, already: false };
+  return { tree, holder, already: false, notLocked: null };
 }
 
 function startHolder(args: string[]): Promise<ProcessRef> {

@@ -6,77 +6,35 @@
 // the script's own optimize_unmount and optimize_cleanup still work. A shell killed with SIGKILL
 // leaves no holder behind, and a holder never outlives its shell.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { requestEndpoint } from '../../src/bus/request.js';
-import { buildLockName } from '../../src/host/guard/build-lock.js';
-import { probeLock } from '../../src/host/guard/lock-probe.js';
-import { isAlive, refOf, type ProcessRef } from '../../src/host/proc/process-identity.js';
+import { isAlive, refOf } from '../../src/host/proc/process-identity.js';
 import { replyOrRefusal } from '../../src/schemas/bus-error.js';
 import { rawClient } from '../helpers/bus.js';
-import { CLI, cliSync, removeScratch, scratchHome, teardownHome, testEnv } from '../helpers/cli.js';
+import { cliSync, removeScratch, scratchHome, teardownHome, testEnv } from '../helpers/cli.js';
 import { needsRoot } from '../helpers/root.js';
 import { waitFor } from '../helpers/run-watch.js';
-
-const INIT = `source <("${process.execPath}" "${CLI}" shell-init)`;
-
-/** The holders a run's journal names (each a `lock` line). */
-function holdersOf(home: string, runId: string): { tree: string; holder: ProcessRef }[] {
-  const file = `${home}/shell-runs/${runId}.jsonl`;
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.includes('"kind":"lock"'))
-    .map((l) => JSON.parse(l) as { tree: string; holder: ProcessRef });
-}
-
-async function lockHeld(tree: string): Promise<boolean> {
-  for (const role of ['run', 'guardian'] as const) if ((await probeLock(buildLockName(tree, role))).held) return true;
-  return false;
-}
+import { holdersOf, lockHeld, shellScripts } from '../helpers/shell-script.js';
 
 describe('a shell script holds the build lock on its tree', { skip: needsRoot() }, () => {
   const home = scratchHome('shell-lock');
   const work = realpathSync(mkdtempSync('/tmp/isoswarm-test-shell-lock-work-'));
   const env = testEnv(home);
-  const scripts: ChildProcess[] = [];
-  const runs: string[] = [];
+  const scripts = shellScripts(work, env, home);
+  const { start } = scripts;
+  const runIdIn = (out: string) => scripts.runIdIn(out);
   before(() => {
     const up = cliSync(env, ['up'], undefined, 60_000);
     assert.equal(up.code, 0, up.stderr);
   });
   after(() => {
     // A script left running by a failed test goes with its whole group; its holder follows its shell.
-    for (const s of scripts) if (s.pid && s.exitCode === null && s.signalCode === null) process.kill(-s.pid, 'SIGKILL');
-    for (const r of runs)
-      for (const { holder } of holdersOf(home, r))
-        if (isAlive(holder) && readFileSync(`/proc/${holder.pid}/cmdline`, 'utf8').includes('shell-lock-holder'))
-          process.kill(holder.pid, 'SIGKILL');
+    scripts.end();
     teardownHome(home);
     removeScratch(work);
   });
-
-  /** Starts `body` as a bash script in a process group of its own; resolves its exit code. */
-  function start(
-    name: string,
-    body: string,
-  ): { child: ChildProcess; exited: Promise<number | null>; io: () => string } {
-    writeFileSync(`${work}/${name}`, `#!/bin/bash\nset -u\n${INIT}\n${body}`, { mode: 0o755 });
-    const child = spawn(`${work}/${name}`, [], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    scripts.push(child);
-    let io = '';
-    child.stdout!.on('data', (d: Buffer) => (io += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (io += d.toString()));
-    const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
-    return { child, exited, io: () => io };
-  }
-
-  const runIdIn = (out: string): string | null => {
-    const id = existsSync(out) ? (/^RUN=(\S+)$/m.exec(readFileSync(out, 'utf8'))?.[1] ?? null) : null;
-    if (id && !runs.includes(id)) runs.push(id);
-    return id;
-  };
 
   test('init_optimization_system --chroot: others are refused while it builds, its own unmount and cleanup work', async () => {
     const c = `${work}/chroot`;
@@ -222,22 +180,5 @@ while :; do sleep 0.2; done
     const cu = cliSync(env, ['cleanup', '--force', c], undefined, 120_000);
     assert.equal(cu.code, 0, `the tree is free again: ${cu.stdout}${cu.stderr}`);
     assert.equal(existsSync(c), false);
-  });
-
-  test('a holder whose shell is not the one the run recorded (a reused pid) does not hold the tree', () => {
-    const runId = 'reused-20260101T000000Z-abcd';
-    const me = refOf(process.pid)!;
-    mkdirSync(`${home}/shell-runs`, { recursive: true, mode: 0o700 });
-    // The run's shell was this pid, but a process started at another time: it is gone.
-    const open = { kind: 'open', runId, name: 'reused', command: [], startedAt: new Date().toISOString() };
-    writeFileSync(
-      `${home}/shell-runs/${runId}.jsonl`,
-      `${JSON.stringify({ ...open, pid: me.pid, pidStart: me.startTime - 1 })}\n`,
-    );
-    runs.push(runId);
-    const r = cliSync(env, ['shell-run', 'lock', runId, `${work}/reused`]);
-    assert.equal(r.code, 3, r.stdout + r.stderr);
-    assert.match(r.stderr, /shell \(pid \d+\) .*is gone/);
-    assert.deepEqual(holdersOf(home, runId), []);
   });
 });

@@ -70,22 +70,31 @@ export function registerShellRun(program: Command, globals: () => GlobalOptions)
   cmd
     .command('lock <run> <dir>')
     .description(
-      "hold the build lock on DIR, the script's build tree, until close or until the script's shell ends: cleanups, teardowns and runs of it are refused meanwhile (exit 3 when the lock cannot be had)",
+      "hold the build lock on DIR, the script's build tree, until close or until the script's shell ends: cleanups, teardowns and runs of it by others are refused meanwhile. Exit 0 held (or DIR is one the path policy never lets isoswarm take apart: then it is left unlocked, with a note), 3 refused (a cleanup or another build has it)",
     )
-    .option('--json', 'print {tree, holderPid, already} as JSON')
+    .option('--json', 'print {tree, holderPid, already, notLocked} as JSON')
     .action(async (run: string, dir: string, o: { json?: boolean }) => {
       const { cliContext } = await import('../context.js');
       const ctx = cliContext(globals());
       const { lockShellRunTree, ShellLockRefusal } = await lockMod();
-      const r = await guarded(() => lockShellRunTree(ctx.paths, run, dir)).catch((e: unknown) => {
+      // As for `isoswarm run --chroot`: a tree the policy refuses is never taken apart, so it needs no
+      // lock, and a lock on a dir that broad (/srv, a home) would keep every cleanup inside it out.
+      const notAllowed = async (tree: string) => {
+        const { checkChrootPolicy } = await import('../../runtime/chroot-policy.js');
+        const refusal = await checkChrootPolicy(tree, ctx.config);
+        return refusal && `${refusal.reason} [${refusal.code}]`;
+      };
+      const r = await guarded(() => lockShellRunTree(ctx.paths, run, dir, notAllowed)).catch((e: unknown) => {
         if (e instanceof ShellLockRefusal)
           throw new CliError(`refusing to lock ${dir} for run ${run}: ${e.message}`, EXIT.refused);
         throw e;
       });
-      if (o.json) printJson({ tree: r.tree, holderPid: r.holder.pid, already: r.already });
+      if (o.json)
+        printJson({ tree: r.tree, holderPid: r.holder?.pid ?? null, already: r.already, notLocked: r.notLocked });
+      else if (r.notLocked) warn(`isoswarm: ${dir} is not locked: isoswarm never takes it apart (${r.notLocked})`);
       else
         printLine(
-          `${r.tree} is locked for run ${run} (holder pid ${r.holder.pid}) until it is closed or its shell ends`,
+          `${r.tree} is locked for run ${run} (holder pid ${r.holder!.pid}) until it is closed or its shell ends`,
         );
     });
   cmd
