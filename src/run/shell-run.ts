@@ -87,7 +87,8 @@ export function composeRecord(paths: StatePaths, runId: string, extra: Partial<R
     runId,
     name: open.name,
     command: open.command,
-    chroot: null,
+    // The first tree the run locked (shell-lock.ts): the one it built in.
+    chroot: lines.find((l): l is LockLine => l.kind === 'lock')?.tree ?? null,
     isolate: false,
     host: hostname(),
     startedAt: open.startedAt,

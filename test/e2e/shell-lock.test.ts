@@ -113,6 +113,8 @@ generate_build_report > /dev/null; echo "report $?" >> "${out}"
         s.io(),
       );
       assert.equal(existsSync(c), false, "the script's own cleanup deleted its tree");
+      const rec = JSON.parse(readFileSync(`${home}/runs/${runId}.json`, 'utf8')) as { chroot: string | null };
+      assert.equal(rec.chroot, c, "the run's record names the tree it held");
       assert.equal(await lockHeld(c), false, 'the lock is gone after generate_build_report');
       assert.equal(isAlive(h.holder), false, 'the holder has exited');
     } finally {
