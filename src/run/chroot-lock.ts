@@ -3,25 +3,15 @@
 // while the build lives. So no teardown or delete acts on a tree a build is using: not the reactor's on
 // a tree it judged stale a moment before this run registered, nor a person's `isoswarm cleanup`. The
 // run's own post-task (teardown and clean) comes after both have let go.
-import { existsSync, realpathSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { takeRunBuildLock } from '../host/guard/build-lock.js';
 import type { TargetLock } from '../host/guard/target-lock.js';
 import { RunRefusal } from './tmpfs-workdir.js';
 import { writerLockName } from '../memory/writer-lock.js';
+import { realChrootPath } from './chroot-real-path.js';
 
 export { BUILD_LOCK_ENV } from './guardian-lock.js';
-
-/** The chroot's real path: itself resolved, or (not made yet) its nearest existing ancestor's plus the rest. */
-export function realChrootPath(chroot: string): string {
-  const rest: string[] = [];
-  let dir = chroot;
-  while (!existsSync(dir) && dirname(dir) !== dir) {
-    rest.unshift(basename(dir));
-    dir = dirname(dir);
-  }
-  return join(realpathSync(dir), ...rest);
-}
+export { realChrootPath } from './chroot-real-path.js';
 
 /** Takes the run's build lock, or refuses the run (exit 3) while a cleanup, teardown or another build has the tree. */
 export async function lockChrootForBuild(

@@ -8,17 +8,20 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { StatePaths } from '../host/system/state-dir.js';
+import { processStartTime, type ProcessRef } from '../host/proc/process-identity.js';
 import { isValidRunId } from '../report/run-store.js';
 import type { RunRecordInput } from '../schemas/run-record.js';
 import { saveRun } from './save.js';
 
-interface OpenLine {
+export interface OpenLine {
   kind: 'open';
   runId: string;
   name: string;
   command: string[];
   startedAt: string;
+  /** The script's shell, and its start time (so that a reused pid is not taken for it). */
   pid: number;
+  pidStart?: number;
 }
 
 export interface ShellStep {
@@ -34,7 +37,14 @@ interface CloseLine {
   endedAt: string;
 }
 
-type Line = OpenLine | ShellStep | CloseLine;
+/** A holder process holds the build lock on `tree` for the run (shell-lock.ts). */
+export interface LockLine {
+  kind: 'lock';
+  tree: string;
+  holder: ProcessRef;
+}
+
+type Line = OpenLine | ShellStep | CloseLine | LockLine;
 
 export class ShellRunError extends Error {}
 
@@ -42,12 +52,12 @@ export function shellRunsDir(paths: StatePaths): string {
   return join(paths.root, 'shell-runs');
 }
 
-function journal(paths: StatePaths, runId: string): string {
+export function journal(paths: StatePaths, runId: string): string {
   if (!isValidRunId(runId)) throw new ShellRunError(`"${runId}" is not a valid run id`);
   return join(shellRunsDir(paths), `${runId}.jsonl`);
 }
 
-function readLines(file: string): Line[] {
+export function readLines(file: string): Line[] {
   return readFileSync(file, 'utf8')
     .split('\n')
     .filter((l) => l.trim())
@@ -77,7 +87,8 @@ export function composeRecord(paths: StatePaths, runId: string, extra: Partial<R
     runId,
     name: open.name,
     command: open.command,
-    chroot: null,
+    // The first tree the run locked (shell-lock.ts): the one it built in.
+    chroot: lines.find((l): l is LockLine => l.kind === 'lock')?.tree ?? null,
     isolate: false,
     host: hostname(),
     startedAt: open.startedAt,
@@ -98,7 +109,8 @@ export function composeRecord(paths: StatePaths, runId: string, extra: Partial<R
 export function openShellRun(paths: StatePaths, name: string, command: string[], pid: number): string {
   mkdirSync(shellRunsDir(paths), { recursive: true, mode: 0o700 });
   const runId = newShellRunId(name);
-  const line: OpenLine = { kind: 'open', runId, name, command, startedAt: new Date().toISOString(), pid };
+  const pidStart = processStartTime(pid) ?? undefined;
+  const line: OpenLine = { kind: 'open', runId, name, command, startedAt: new Date().toISOString(), pid, pidStart };
   appendFileSync(journal(paths, runId), `${JSON.stringify(line)}\n`, { flag: 'wx' });
   saveRun(paths, composeRecord(paths, runId));
   return runId;

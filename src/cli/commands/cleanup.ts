@@ -42,7 +42,7 @@ export function registerCleanup(program: Command, globals: () => GlobalOptions):
   program
     .command('cleanup [targets...]')
     .description(
-      'take build trees apart and delete them by policy, never across a mount; with no targets: AILINUX_BUILD_CHROOT_DIR, AILINUX_BUILD_TEMP_DIR and config cleanup.targets. A target that is, or contains, the chroot of a running `isoswarm run` is refused as a whole (nothing in it touched; --dry-run shows it). Exit 0 done, 3 refused, 1 failed',
+      'take build trees apart and delete them by policy, never across a mount; with no targets: AILINUX_BUILD_CHROOT_DIR, AILINUX_BUILD_TEMP_DIR and config cleanup.targets. A target that is, or contains, the chroot of a running `isoswarm run` (or the tree a shell-init script locked) is refused as a whole (nothing in it touched; --dry-run shows it). Exit 0 done, 3 refused, 1 failed',
     )
     .option('--dry-run', 'print the plan (processes, mounts in order, trees with sizes) and change nothing')
     .option('--force', 'do not ask before a large delete on a terminal (never widens the path policy)')

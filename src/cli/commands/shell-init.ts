@@ -36,17 +36,36 @@ __isoswarm_step() {
 
 # Open this script's run (its id exported as ISOSWARM_RUN_ID, which the other functions and the
 # mksquashfs shim attach to) and start the swarm (idempotent) so that later calls are fast. Under
-# \`isoswarm run\` the run is already open and is used as it is.
+# \`isoswarm run\` the run is already open and is used as it is. --chroot DIR: the script builds in
+# DIR, which is locked from now until generate_build_report or this shell's end (__isoswarm_lock).
 init_optimization_system() {
+  local chroot="" shell="$BASHPID"
+  while [ "$#" -gt 0 ]; do
+    case "$1" in
+      --chroot) [ "$#" -ge 2 ] || { echo "usage: init_optimization_system [--chroot DIR]" >&2; return 2; }
+        chroot="$2"; shift 2 ;;
+      --chroot=*) chroot="\${1#--chroot=}"; shift ;;
+      *) echo "usage: init_optimization_system [--chroot DIR]" >&2; return 2 ;;
+    esac
+  done
   if [ -z "\${ISOSWARM_RUN_ID:-}" ]; then
-    ISOSWARM_SHELL_RUN="$(isoswarm shell-run open --name "$(basename -- "$0")" -- "$0")" || return $?
+    ISOSWARM_SHELL_RUN="$(isoswarm shell-run open --shell-pid "$shell" --name "$(basename -- "$0")" -- "$0")" || return $?
     export ISOSWARM_SHELL_RUN ISOSWARM_RUN_ID="$ISOSWARM_SHELL_RUN"
   fi
-  __isoswarm_step init_optimization_system __isoswarm_init
+  __isoswarm_step init_optimization_system __isoswarm_init "$chroot"
 }
 __isoswarm_init() {
+  if [ -n "$1" ]; then __isoswarm_lock "$1" || return $?; fi
   [ "\${OPTIMIZATION_ENABLED:-true}" = "false" ] && { echo "isoswarm: OPTIMIZATION_ENABLED=false, skipping" >&2; return 0; }
   isoswarm up >/dev/null || return $?${shims}
+}
+
+# The same build lock on the script's tree DIR as \`isoswarm run\` holds on its chroot, held by a small
+# process until generate_build_report or this shell's end: a cleanup, teardown or run of DIR by anyone
+# else is refused meanwhile (exit 3). Under \`isoswarm run\` the run's own lock guards its chroot.
+__isoswarm_lock() {
+  [ -n "\${ISOSWARM_SHELL_RUN:-}" ] || return 0
+  isoswarm shell-run lock "$ISOSWARM_SHELL_RUN" "$1" >/dev/null
 }
 
 # Take chroots apart and delete build trees by policy: optimize_cleanup [DIR...]
@@ -64,9 +83,17 @@ __isoswarm_unmount() {
 
 # Export the tuner's measured settings (PARALLEL_JOBS, MAKEFLAGS, XZ_DEFAULTS, ZSTD_NBTHREADS,
 # MKSQUASHFS_OPTS) into THIS shell: optimize_performance [--mode auto|conservative|aggressive] [--target DIR]
+# (DIR is locked as with init_optimization_system --chroot).
 optimize_performance() { __isoswarm_step optimize_performance __isoswarm_performance "$@"; }
 __isoswarm_performance() {
-  local out
+  local out a prev="" tree=""
+  # The tree named by --target is the one the script builds: it is locked first.
+  for a in "$@"; do
+    [ "$prev" = "--target" ] && tree="$a"
+    case "$a" in --target=*) tree="\${a#--target=}" ;; esac
+    prev="$a"
+  done
+  if [ -n "$tree" ]; then __isoswarm_lock "$tree" || return $?; fi
   # A PARALLEL_JOBS the script set (even unexported) reaches tune, which keeps it as the user's.
   out="$(PARALLEL_JOBS="\${PARALLEL_JOBS-}" isoswarm tune --export "$@")" || return $?
   eval "$out"
@@ -82,7 +109,8 @@ phase() {
   ISOSWARM_PHASE_AT="\${EPOCHREALTIME:-}" isoswarm hooks notification --phase "$1" --level info >/dev/null
 }
 
-# Write the report and print its path: this script's run (closed first), or the run named: generate_build_report [RUN]
+# Write the report and print its path: this script's run (closed first, which lets go of its trees'
+# locks), or the run named: generate_build_report [RUN]
 generate_build_report() {
   if [ -z "\${1:-}" ] && [ -n "\${ISOSWARM_SHELL_RUN:-}" ]; then
     isoswarm shell-run close "$ISOSWARM_SHELL_RUN" || return $?

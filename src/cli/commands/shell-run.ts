@@ -1,12 +1,14 @@
 // isoswarm shell-run open|step|close: the run of a shell script that uses the shell functions
 // (init_optimization_system opens it and exports ISOSWARM_RUN_ID; each function records its call as
 // a step; generate_build_report closes it and reports that run). See src/run/shell-run.ts.
+// `lock` holds the build lock on the script's tree until close or until the shell dies (shell-lock.ts).
 import type { Command } from 'commander';
 import type { GlobalOptions } from '../context.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { printJson, printLine, warn } from '../output.js';
 
 const mod = () => import('../../run/shell-run.js');
+const lockMod = () => import('../../run/shell-lock.js');
 
 async function guarded<T>(fn: () => T | Promise<T>): Promise<T> {
   const { ShellRunError } = await mod();
@@ -27,19 +29,21 @@ export function registerShellRun(program: Command, globals: () => GlobalOptions)
   const cmd = program
     .command('shell-run')
     .description(
-      'the run of a script using the shell functions: open (prints the run id), step (records one call), close (writes its record and report)',
+      'the run of a script using the shell functions: open (prints the run id), step (records one call), lock (holds the build lock on its tree), close (lets go of it, writes its record and report)',
     );
   cmd
     .command('open')
     .description('open a run and print its id (init_optimization_system exports it as ISOSWARM_RUN_ID)')
     .option('--name <name>', 'the run name (default: script)', 'script')
     .argument('[command...]', 'the script and its arguments, for the record')
+    .option('--shell-pid <pid>', "the script's shell, whose end lets go of the run's locks (default: the caller)")
     .option('--json', 'print {runId} as JSON')
-    .action(async (command: string[], o: { name: string; json?: boolean }) => {
+    .action(async (command: string[], o: { name: string; shellPid?: string; json?: boolean }) => {
+      const shell = o.shellPid === undefined ? process.ppid : nonNegativeInt(o.shellPid, '--shell-pid');
       const { cliContext } = await import('../context.js');
       const ctx = cliContext(globals());
       const { openShellRun } = await mod();
-      const runId = await guarded(() => openShellRun(ctx.paths, o.name, command, process.ppid));
+      const runId = await guarded(() => openShellRun(ctx.paths, o.name, command, shell));
       if (o.json) printJson({ runId });
       else printLine(runId);
     });
@@ -64,6 +68,36 @@ export function registerShellRun(program: Command, globals: () => GlobalOptions)
       );
     });
   cmd
+    .command('lock <run> <dir>')
+    .description(
+      "hold the build lock on DIR, the script's build tree, until close or until the script's shell ends: cleanups, teardowns and runs of it by others are refused meanwhile. Exit 0 held (or DIR is one the path policy never lets isoswarm take apart: then it is left unlocked, with a note), 3 refused (a cleanup or another build has it)",
+    )
+    .option('--json', 'print {tree, holderPid, already, notLocked} as JSON')
+    .action(async (run: string, dir: string, o: { json?: boolean }) => {
+      const { cliContext } = await import('../context.js');
+      const ctx = cliContext(globals());
+      const { lockShellRunTree, ShellLockRefusal } = await lockMod();
+      // As for `isoswarm run --chroot`: a tree the policy refuses is never taken apart, so it needs no
+      // lock, and a lock on a dir that broad (/srv, a home) would keep every cleanup inside it out.
+      const notAllowed = async (tree: string) => {
+        const { checkChrootPolicy } = await import('../../runtime/chroot-policy.js');
+        const refusal = await checkChrootPolicy(tree, ctx.config);
+        return refusal && `${refusal.reason} [${refusal.code}]`;
+      };
+      const r = await guarded(() => lockShellRunTree(ctx.paths, run, dir, notAllowed)).catch((e: unknown) => {
+        if (e instanceof ShellLockRefusal)
+          throw new CliError(`refusing to lock ${dir} for run ${run}: ${e.message}`, EXIT.refused);
+        throw e;
+      });
+      if (o.json)
+        printJson({ tree: r.tree, holderPid: r.holder?.pid ?? null, already: r.already, notLocked: r.notLocked });
+      else if (r.notLocked) warn(`isoswarm: ${dir} is not locked: isoswarm never takes it apart (${r.notLocked})`);
+      else
+        printLine(
+          `${r.tree} is locked for run ${run} (holder pid ${r.holder!.pid}) until it is closed or its shell ends`,
+        );
+    });
+  cmd
     .command('close <run>')
     .description('close the run: its record and HTML report, with the mksquashfs calls the swarm saw in it')
     .option('--json', 'print the record and report paths as JSON')
@@ -71,6 +105,10 @@ export function registerShellRun(program: Command, globals: () => GlobalOptions)
       const c = await import('../context.js');
       const ctx = c.cliContext(globals());
       const { closeShellRun } = await mod();
+      // The build is over: its trees are let go before the report is made.
+      const { releaseShellRunLocks } = await lockMod();
+      const left = await guarded(() => releaseShellRunLocks(ctx.paths, run));
+      if (left.length) warn(`the lock on ${left.join(', ')} could not be let go: its holder did not exit`);
       // The shim's calls in this run, when the swarm is up (it is not started for this).
       let squashfsCalls: { callId: string }[] | undefined;
       const s = await c.connectSwarm(ctx).catch(() => null);
