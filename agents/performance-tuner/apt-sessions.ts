@@ -94,14 +94,11 @@ export class AptSessions {
   }
 
   /**
-   * Another session has `realDir` as its overlay's lower layer: mounted somewhere, or suspended (put
-   * back after its mksquashfs). One whose overlay is mounted nowhere (taken away) does not count.
+   * Another session has `realDir` as its overlay's lower layer. One whose overlay was taken away
+   * counts until its reap (right after the detach) ends it: its count is then the cache's change.
    */
-  private async othersOn(realDir: string): Promise<boolean> {
-    const others = [...this.map.values()].filter((o) => o.dir === realDir);
-    if (!others.length) return false;
-    const mounts = await readMountinfo();
-    return others.some((o) => !o.handle?.upper || mounts.some((m) => isOverlayOn(m, o.handle!.upper!)));
+  private othersOn(realDir: string): boolean {
+    return [...this.map.values()].some((o) => o.dir === realDir);
   }
 
   /** The answer for a detach of `chroot` whose session a reap ended already (undefined: none). */
@@ -190,7 +187,7 @@ export class AptSessions {
     this.map.delete(key);
     let d: AptDetach;
     try {
-      const last = !(await this.othersOn(s.dir));
+      const last = !this.othersOn(s.dir);
       d = await detachAptCache(s, { last, pendingDir: pendingDirFor(this.stateDir, s.dir), onlyIfGone });
     } finally {
       if (s.handle) this.map.set(key, s);
@@ -222,8 +219,7 @@ export class AptSessions {
     const inUse = new Set([...this.map.values()].map((s) => realOr(s.dirs.privateDir)));
     // Staged for a cache no build has attached now: it takes them at once, under its hold.
     await sweepLeftBehind(this.stateDir, this.overlayRoot, inUse, this.log, async (cache) => {
-      if (!(await this.othersOn(cache)))
-        await publishHeld(this.holds.of(cache), pendingDirFor(this.stateDir, cache), cache);
+      if (!this.othersOn(cache)) await publishHeld(this.holds.of(cache), pendingDirFor(this.stateDir, cache), cache);
     });
   }
 
