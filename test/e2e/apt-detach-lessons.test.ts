@@ -2,7 +2,8 @@
 // asked again after the teardown, counts the whole build (the download staged the first time, the
 // hits seen before the chroot was deleted); a session a reap ended in between (another build's
 // request came first) is answered as ended, with its use recorded once; neither stores a
-// cache-detach-failed lesson, nor does a run whose attach was refused (it asks no detach). Real swarm, real overlays, the run's own post-task code.
+// cache-detach-failed lesson, nor does a run whose attach was refused (it asks no detach) or
+// whose detach finds no session. Real swarm, real overlays, the run's own post-task code.
 import assert from 'node:assert/strict';
 import {
   closeSync,
@@ -113,19 +114,23 @@ describe('the apt cache detach a run asks for, and what it stores', { skip: need
 
   /**
    * Post-task for `chroot`, whose overlay a file held open keeps busy at the first detach (it is
-   * refused) and is closed right after, so that the teardown takes the overlay. `between` runs
-   * before the second detach is asked.
+   * refused) and is closed right after, so that the teardown takes the overlay. `afterFirst` runs
+   * right after the first detach (before the teardown), `beforeSecond` after the teardown.
    */
-  async function postTaskBusyFirst(chroot: string, between: () => Promise<void>) {
+  async function postTaskBusyFirst(
+    chroot: string,
+    hooks: { afterFirst?: () => Promise<unknown>; beforeSecond?: () => Promise<unknown> },
+  ) {
     const busy = openSync(`${chroot}/${ARCHIVES}/old_1.0_amd64.deb`, 'r');
     let open = true;
     const detaches: { sessionEnded?: boolean; endedEarlier?: unknown; harvestedInto?: string }[] = [];
     const call = async <T>(ep: string, payload: unknown): Promise<T> => {
       if (ep !== 'cache-detach') return coordinator<T>(ep, payload);
-      if (detaches.length === 1) await between();
+      if (detaches.length === 1) await hooks.beforeSecond?.();
       try {
         const d = await coordinator<T>(ep, payload);
         detaches.push(d as never);
+        if (detaches.length === 1) await hooks.afterFirst?.();
         return d;
       } finally {
         if (open) closeSync(busy);
@@ -154,17 +159,25 @@ describe('the apt cache detach a run asks for, and what it stores', { skip: need
   test('a refused detach asked again after the teardown counts the whole build', async () => {
     const chroot = await builtWithCache('again', 'new');
     const buildsBefore = await builds();
-    const { r, detaches, stats } = await postTaskBusyFirst(chroot, async () => undefined);
+    const third = `${scratch}/third`;
+    mkdirSync(third);
+    chroots.push(third);
+    // Another build attaches before the teardown: the second detach stages too (its lower layer).
+    const { r, detaches, stats } = await postTaskBusyFirst(chroot, {
+      afterFirst: () => coordinator('cache-attach', { chroot: third }),
+    });
+    assert.equal(await builds(), buildsBefore + 1, 'its use recorded once');
+    await coordinator('cache-detach', { chroot: third });
     assert.equal(detaches.length, 2, JSON.stringify(r.notes));
     assert.equal(detaches[0]!.sessionEnded, false, 'the first detach was refused: the overlay was busy');
     assert.equal(detaches[0]!.harvestedInto, 'staged', 'its download staged then (the overlay was still mounted)');
     assert.equal(detaches[1]!.sessionEnded, true);
+    assert.equal(detaches[1]!.harvestedInto, 'staged', 'another build had the cache attached then');
     assert.equal(existsSync(chroot), false, 'the chroot was deleted before the second detach');
     assert.equal(stats?.misses, 1, `the download staged by the first detach: ${JSON.stringify(stats)}`);
     assert.equal(stats?.hits, 1, `the hit seen before the chroot went: ${JSON.stringify(stats)}`);
     assert.equal(stats?.tracking, 'lookup');
-    assert.ok(existsSync(`${apt}/new_2.0_amd64.deb`), 'the download is in the cache');
-    assert.equal(await builds(), buildsBefore + 1, 'its use recorded once');
+    assert.ok(existsSync(`${apt}/new_2.0_amd64.deb`), "the download is in the cache (after the other build's detach)");
     assert.deepEqual(await lessons(chroot), []);
   });
 
@@ -175,9 +188,9 @@ describe('the apt cache detach a run asks for, and what it stores', { skip: need
     chroots.push(other);
     const buildsBefore = await builds();
     // Another build attaches between the teardown and this run's second detach: its attach reaps.
-    const { r, detaches, stats } = await postTaskBusyFirst(chroot, () =>
-      coordinator('cache-attach', { chroot: other }),
-    );
+    const { r, detaches, stats } = await postTaskBusyFirst(chroot, {
+      beforeSecond: () => coordinator('cache-attach', { chroot: other }),
+    });
     try {
       assert.deepEqual(await lessons(chroot), [], 'no cache-detach-failed lesson');
       assert.equal(detaches.length, 2, JSON.stringify(r.notes));
@@ -221,5 +234,28 @@ describe('the apt cache detach a run asks for, and what it stores', { skip: need
     );
     assert.equal(rec.cache, undefined, 'no cache use: nothing was attached');
     assert.ok(!rec.notes.some((n) => /apt cache detach/.test(n)), `no detach asked: ${JSON.stringify(rec.notes)}`);
+  });
+
+  test('a detach of a chroot the tuner has no session for (an attach with no answer): a note, no lesson', async () => {
+    const chroot = `${scratch}/unanswered`;
+    mkdirSync(chroot);
+    chroots.push(chroot);
+    const r = record(chroot);
+    await postTask(coordinator, {
+      runId: r.runId,
+      name: r.name,
+      chroot,
+      keepOnFailure: false,
+      aptCache: true,
+      systemApplied: false,
+      dir: null,
+      record: r,
+      patterns: new Set(),
+    });
+    assert.deepEqual(await lessons(chroot), [], 'nothing of the cache is mounted there: no cache-detach-failed lesson');
+    assert.ok(
+      r.notes?.some((n) => /apt cache detach: no apt cache attached to/.test(n)),
+      `the answer is in the notes: ${JSON.stringify(r.notes)}`,
+    );
   });
 });
