@@ -2,10 +2,13 @@
 // asked again after the teardown, counts the whole build (the download staged the first time, the
 // hits seen before the chroot was deleted); a session a reap ended in between (another build's
 // request came first) is answered as ended, with its use recorded once; neither stores a
-// cache-detach-failed lesson. Real swarm, real overlays, the run's own post-task code.
+// cache-detach-failed lesson, while a detach that still cannot end does (and the next pre-flight
+// reads it). Real swarm, real overlays, the run's own post-task code.
 import assert from 'node:assert/strict';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { describe, test } from 'node:test';
+import { preflight } from '../../src/run/preflight.js';
 import { aptSwarm } from '../helpers/apt-swarm.js';
 import { makeDeb } from '../helpers/debs.js';
 import { needsRoot } from '../helpers/root.js';
@@ -117,5 +120,24 @@ describe('the apt cache detach a run asks for, and what it stores', { skip: need
     } finally {
       await coordinator('cache-detach', { chroot: other });
     }
+  });
+
+  test("a detach that still cannot end after the teardown stores the lesson; the next run's pre-flight reads it", async () => {
+    const chroot = await builtWithCache('held', 'kept');
+    // A copy of the overlay outside the chroot (someone's bind of it): no teardown of the chroot takes it.
+    const copy = sw.chroot('copy');
+    assert.equal(spawnSync('mount', ['--bind', `${chroot}/${ARCHIVES}`, copy]).status, 0);
+    try {
+      const r = await sw.postTask(chroot);
+      assert.equal((await lessons(chroot)).length, 1, `a true failure is still a lesson: ${JSON.stringify(r.notes)}`);
+      const checks = await preflight(coordinator, 'apt-lessons', chroot);
+      const busy = checks.find((c) => c.check === 'cache-busy');
+      assert.ok(busy, `the pre-flight reads it: ${JSON.stringify(checks)}`);
+      assert.match(busy.from.what, /could not be detached/);
+    } finally {
+      spawnSync('umount', [copy]);
+    }
+    const d = await coordinator<{ sessionEnded: boolean }>('cache-detach', { chroot });
+    assert.equal(d.sessionEnded, true, 'ended once the copy went');
   });
 });
