@@ -7,7 +7,6 @@ import { endpoint, type EndpointMap } from '../../src/bus/service.js';
 import { listCache } from '../../src/host/cache/cache-dir.js';
 import { canonicalPolicy, readHomeDirs, resolveAndCheck, resolveTarget } from '../../src/host/guard/path-policy.js';
 import type { AgentContext } from '../../src/runtime/agent-process.js';
-import type { MemoryClient } from '../../src/runtime/memory-client.js';
 import type { effectivePolicy } from '../../src/runtime/policy.js';
 import { cacheInput } from '../../src/schemas/agents/performance-tuner.js';
 import { BusError, refuse } from '../../src/schemas/bus-error.js';
@@ -21,7 +20,6 @@ const ATTACH_WITHIN_MS = 45_000;
 
 export function aptEndpoints(
   ctx: AgentContext,
-  memory: MemoryClient,
   tuneMemory: TuneMemory,
   policy: ReturnType<typeof effectivePolicy>,
   apt: AptSessions,
@@ -68,15 +66,15 @@ export function aptEndpoints(
         const v = await resolveTarget(chroot);
         const key = v.ok ? v.path : chroot;
         const s = apt.get(key);
-        if (!s) throw new BusError('not-found', `no apt cache attached to ${chroot} by this agent`);
+        if (!s) {
+          // Ended by a reap (its overlay was taken away) before this build asked: answered as ended.
+          const ended = apt.endedEarlier(key);
+          if (ended) return ended;
+          throw new BusError('not-found', `no apt cache attached to ${chroot} by this agent`);
+        }
         // Still mounted (the unmount failed): the session and the hold stay, for a detach again, and
-        // its use is recorded once, when it ends.
-        const d = await apt.detach(apt.key(key), s);
-        if (!s.handle)
-          await memory
-            .record([{ kind: 'cache-use', ...d.stats }])
-            .catch((e: Error) => ctx.log.warn({ err: e.message }, 'cache use not recorded'));
-        return d;
+        // its use is recorded once, when it ends (apt-sessions.ts).
+        return apt.detach(apt.key(key), s);
       },
     }),
     'cache-suspend': endpoint({

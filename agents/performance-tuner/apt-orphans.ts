@@ -12,6 +12,7 @@ import type { AptCacheHold } from './apt-cache-hold.js';
 import { readSessionFile } from './apt-session-file.js';
 import { readMountinfo } from '../../src/host/mounts/mountinfo.js';
 import { overlayLayerUse } from '../../src/host/mounts/overlay-layers.js';
+import type { AgentContext } from '../../src/runtime/agent-process.js';
 
 export interface OrphanSweep {
   /** Private dirs removed, with the packages staged from each. */
@@ -64,4 +65,19 @@ export async function publishHeld(hold: AptCacheHold, pendingDir: string, cache:
   } finally {
     await hold.release();
   }
+}
+
+/** `sweepOrphans`, logged; `publish` is given each cache dir packages were staged for. */
+export async function sweepLeftBehind(
+  stateDir: string,
+  overlayRoot: string,
+  inUse: Set<string>,
+  log: AgentContext['log'],
+  publish: (cache: string) => Promise<void>,
+): Promise<void> {
+  const swept = await sweepOrphans(stateDir, overlayRoot, inUse);
+  if (swept.removed.length)
+    log.info({ removed: swept.removed }, 'removed apt overlay dirs left unmounted by an earlier tuner');
+  for (const f of swept.failed) log.warn(f, 'an apt overlay dir left behind could not be removed');
+  for (const cache of swept.caches) await publish(cache);
 }

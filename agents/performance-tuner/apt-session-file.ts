@@ -12,6 +12,8 @@ import { readMountinfo } from '../../src/host/mounts/mountinfo.js';
 import { captureUpper, overlayDirs, OVERLAY_SOURCE } from '../../src/host/cache/overlay.js';
 import { overlayOptions } from '../../src/host/mounts/overlay-options.js';
 import type { AptSession } from './caches.js';
+import type { AptHolds } from './apt-cache-hold.js';
+import type { AgentContext } from '../../src/runtime/agent-process.js';
 
 const FILE = 'session.json';
 
@@ -26,7 +28,7 @@ export function saveSessionFile(s: AptSession): void {
     limitBytes: Number.isFinite(s.limitBytes) ? s.limitBytes : Number.MAX_SAFE_INTEGER,
     snapshot: s.snapshot,
     installedBefore: s.installedBefore ? [...s.installedBefore] : null,
-    overlapped: s.overlapped,
+    counted: s.counted,
   };
   writeFileDurable(join(s.dirs.privateDir, FILE), `${JSON.stringify(f)}\n`);
 }
@@ -83,15 +85,35 @@ export async function adoptMountedSessions(overlayRoot: string, fallbackLimit: n
       dirs,
       handle: { source: lower, target: m.mountPoint, mountId: m.id, dirs, upper },
       capture: captureUpper(dirs, isDeb),
-      snapshot: ok?.snapshot ?? { at: Date.now(), files: {}, armed: false },
+      snapshot: ok ? { at: ok.snapshot.at, files: ok.snapshot.files } : { at: Date.now(), files: {} },
       installedBefore: ok?.installedBefore ? new Set(ok.installedBefore) : null,
-      overlapped: ok?.overlapped ?? true,
       countable: ok !== null,
+      counted: ok?.counted ?? null,
     };
     out.push({
       session,
       ...(ok ? {} : { fileProblem: typeof f === 'string' ? f : `${FILE} names another cache or chroot` }),
     });
+  }
+  return out;
+}
+
+/** The overlays still mounted, taken back with their holds (a cleanup holding the cache is logged). */
+export async function takeBack(
+  overlayRoot: string,
+  fallbackLimit: number,
+  holds: AptHolds,
+  log: AgentContext['log'],
+): Promise<AptSession[]> {
+  const out: AptSession[] = [];
+  for (const { session: s, fileProblem } of await adoptMountedSessions(overlayRoot, fallbackLimit)) {
+    if (!(await holds.take(s.dir, s)))
+      log.warn({ cache: s.dir }, 'the apt cache is locked by a cleanup while a build has it mounted');
+    out.push(s);
+    log.info(
+      { chroot: s.chroot, cache: s.dir, ...(fileProblem ? { countsLost: fileProblem } : {}) },
+      'took back an apt cache overlay mounted before this start',
+    );
   }
   return out;
 }

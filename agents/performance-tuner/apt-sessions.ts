@@ -1,14 +1,15 @@
-// Over 250 lines on purpose: every change to the sessions goes through one queue, kept in one class.
-// The builds that have the apt cache attached, as this tuner serves them: one session per chroot, one
-// hold per cache dir for all its builds (apt-cache-hold.ts), packages staged while the cache is another build's
-// lower layer (apt-pending.ts), and the sessions a tuner started again takes back (apt-session-file.ts).
+// The builds that have the apt cache attached, as this tuner serves them, changed through one queue:
+// one session per chroot, one hold per cache dir for all its builds (apt-cache-hold.ts), packages
+// staged while the cache is another build's lower layer (apt-pending.ts), and the sessions a tuner
+// started again takes back (apt-session-file.ts).
 import { mkdirSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AgentContext } from '../../src/runtime/agent-process.js';
-import { AptCacheHold } from './apt-cache-hold.js';
+import { AptHolds } from './apt-cache-hold.js';
 import { pendingDirFor } from './apt-pending.js';
-import { publishHeld, sweepOrphans } from './apt-orphans.js';
-import { adoptMountedSessions, saveSessionFile } from './apt-session-file.js';
+import { publishHeld, sweepLeftBehind } from './apt-orphans.js';
+import { saveSessionFile, takeBack } from './apt-session-file.js';
+import { EndedSessions, type EndedReply } from './apt-ended.js';
 import { realOr } from '../../src/host/fs/real-path.js';
 import { readMountinfo } from '../../src/host/mounts/mountinfo.js';
 import { isOverlayOn } from '../../src/host/mounts/overlay-options.js';
@@ -19,16 +20,14 @@ import {
   suspendAptCache,
   type AptDetach,
   type AptSession,
+  type CacheBuildStats,
 } from './caches.js';
 import type { UnbindResult } from '../../src/host/mounts/cache-bind.js';
 import type { OverlayHandle } from '../../src/host/cache/overlay.js';
 
 export class AptSessions {
   private readonly map = new Map<string, AptSession>();
-  /** One hold per cache dir (by real path): the configured dir may change across a restart. */
-  private readonly holds = new Map<string, AptCacheHold>();
-  /** Sessions counted in the hold (a session taken back while a cleanup held the cache is not). */
-  private readonly holding = new WeakSet<AptSession>();
+  private readonly holds = new AptHolds();
   /** Settles once sessions still mounted from before this process are taken back. */
   readonly ready: Promise<void>;
   /** Settles once the dirs an earlier tuner left unmounted are swept (after ready). */
@@ -37,6 +36,8 @@ export class AptSessions {
   private adopting = true;
   /** Attach, detach and taking back run one at a time: "the last build to let go" is then exact. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** Sessions a reap ended, for their build's detach that comes after. */
+  private readonly ended = new EndedSessions();
 
   constructor(
     private readonly stateDir: string,
@@ -44,6 +45,8 @@ export class AptSessions {
     fallbackLimit: number,
     /** Remove what an earlier tuner left unmounted (not in a dry-run swarm, which changes nothing). */
     private readonly sweep = true,
+    /** Records an ended session's use (optimization/caching-effectiveness): a detach's or a reap's. */
+    private readonly recordUse: (stats: CacheBuildStats) => Promise<void> = () => Promise.resolve(),
   ) {
     this.ready = this.serial(() => this.adopt(fallbackLimit))
       .catch((e: Error) =>
@@ -90,15 +93,17 @@ export class AptSessions {
     this.save(s);
   }
 
-  private holdFor(realDir: string): AptCacheHold {
-    let h = this.holds.get(realDir);
-    if (!h) this.holds.set(realDir, (h = new AptCacheHold()));
-    return h;
-  }
-
-  /** Another session has `realDir` as its overlay's lower layer. */
+  /**
+   * Another session has `realDir` as its overlay's lower layer. One whose overlay was taken away
+   * counts until its reap (right after the detach) ends it: its count is then the cache's change.
+   */
   private othersOn(realDir: string): boolean {
     return [...this.map.values()].some((o) => o.dir === realDir);
+  }
+
+  /** The answer for a detach of `chroot` whose session a reap ended already (undefined: none). */
+  endedEarlier(chroot: string): EndedReply | undefined {
+    return this.ended.reply(this.key(chroot));
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -125,79 +130,76 @@ export class AptSessions {
     /** Not mounted after this (ms since the epoch): its caller has gone on without the cache by then. */
     deadline = Number.POSITIVE_INFINITY,
   ): Promise<AptSession | 'locked' | 'attached' | 'late'> {
-    return this.serial(() => this.attachNow(dir, chroot, limitBytes, privateDir, deadline));
-  }
-
-  private async attachNow(
-    dir: string,
-    chroot: string,
-    limitBytes: number,
-    privateDir: string,
-    deadline: number,
-  ): Promise<AptSession | 'locked' | 'attached' | 'late'> {
-    if (Date.now() > deadline) return 'late';
-    await this.reap();
-    if (this.map.has(chroot)) return 'attached';
-    const real = realpathSync(dir);
-    if (!(await this.holdFor(real).take(real))) return 'locked';
-    if (Date.now() > deadline) {
-      await this.holdFor(real).release();
-      return 'late';
-    }
-    let s: AptSession;
-    try {
-      s = await attachAptCache(real, chroot, limitBytes, privateDir, this.othersOn(real));
-    } catch (e) {
-      await this.holdFor(real).release();
-      throw e;
-    }
-    for (const o of this.map.values()) if (o.dir === real && !o.overlapped) this.mark(o);
-    this.holding.add(s);
-    this.map.set(chroot, s);
-    this.save(s);
-    return s;
+    return this.serial(async () => {
+      if (Date.now() > deadline) return 'late';
+      await this.reap();
+      if (this.map.has(chroot)) return 'attached';
+      const real = realpathSync(dir);
+      if (!(await this.holds.take(real))) return 'locked';
+      if (Date.now() > deadline) {
+        await this.holds.of(real).release();
+        return 'late';
+      }
+      let s: AptSession;
+      try {
+        s = await attachAptCache(real, chroot, limitBytes, privateDir);
+      } catch (e) {
+        await this.holds.of(real).release();
+        throw e;
+      }
+      this.ended.forget(chroot);
+      this.holds.counts(s);
+      this.map.set(chroot, s);
+      this.save(s);
+      return s;
+    });
   }
 
   /** Takes the overlay out of the chroot (for a mksquashfs of it), in turn with attach and detach. */
   suspend(s: AptSession): Promise<UnbindResult> {
     return this.serial(() => suspendAptCache(s));
   }
-
   /** Puts a suspended overlay back, in turn with attach and detach. */
   resume(s: AptSession): Promise<OverlayHandle> {
     return this.serial(() => resumeAptCache(s));
   }
 
-  /** Detaches `key`'s session; it stays (and its hold) when its overlay could not be unmounted. */
+  /**
+   * Detaches `key`'s session; it stays (and its hold) when its overlay could not be unmounted. One a
+   * reap ended meanwhile is answered with what the reap counted. Sessions whose overlay was taken
+   * away are reaped after it, in turn: the answer (and the caller's timeout) waits for its own work.
+   */
   detach(key: string, s: AptSession): Promise<AptDetach> {
-    return this.serial(async () => {
-      await this.reap(s);
-      return this.detachNow(key, s);
-    });
+    const d = this.serial(() => this.detachNow(key, s));
+    void this.serial(() => this.reap()).catch((e: Error) =>
+      this.log.warn({ err: e.message }, 'apt cache sessions whose overlay was taken away could not be reaped'),
+    );
+    return d;
   }
 
   private async detachNow(key: string, s: AptSession, onlyIfGone = false): Promise<AptDetach> {
     // A retry queued behind a new attach of the same chroot must not end the new session.
-    if (this.map.get(key) !== s) throw new Error(`the apt cache session of ${key} ended already`);
+    if (this.map.get(key) !== s) {
+      const e = this.ended.reply(key, s);
+      if (e) return e;
+      throw new Error(`the apt cache session of ${key} ended already`);
+    }
     this.map.delete(key);
+    let d: AptDetach;
     try {
-      return await detachAptCache(s, {
-        last: !this.othersOn(s.dir),
-        pendingDir: pendingDirFor(this.stateDir, s.dir),
-        onlyIfGone,
-      });
+      const last = !this.othersOn(s.dir);
+      d = await detachAptCache(s, { last, pendingDir: pendingDirFor(this.stateDir, s.dir), onlyIfGone });
     } finally {
       if (s.handle) this.map.set(key, s);
-      else if (this.holding.has(s)) {
-        this.holding.delete(s);
-        await this.holdFor(s.dir).release();
-      }
+      else await this.holds.letGo(s);
     }
-  }
-
-  private mark(s: AptSession): void {
-    s.overlapped = true;
-    this.save(s);
+    // Still mounted: what it counted is kept (in the session file too) for the detach that ends it.
+    if (s.handle) this.save(s);
+    else
+      await this.recordUse(d.stats).catch((e: Error) =>
+        this.log.warn({ err: e.message, chroot: s.chroot }, 'apt cache use not recorded'),
+      );
+    return d;
   }
 
   private save(s: AptSession): void {
@@ -209,48 +211,35 @@ export class AptSessions {
   }
 
   private async adopt(fallbackLimit: number): Promise<void> {
-    for (const { session: s, fileProblem } of await adoptMountedSessions(this.overlayRoot, fallbackLimit)) {
-      if (await this.holdFor(s.dir).take(s.dir)) this.holding.add(s);
-      else this.log.warn({ cache: s.dir }, 'the apt cache is locked by a cleanup while a build has it mounted');
+    for (const s of await takeBack(this.overlayRoot, fallbackLimit, this.holds, this.log))
       this.map.set(this.key(s.chroot), s);
-      this.log.info(
-        { chroot: s.chroot, cache: s.dir, ...(fileProblem ? { countsLost: fileProblem } : {}) },
-        'took back an apt cache overlay mounted before this start',
-      );
-    }
   }
 
   private async sweepNow(): Promise<void> {
     const inUse = new Set([...this.map.values()].map((s) => realOr(s.dirs.privateDir)));
-    const swept = await sweepOrphans(this.stateDir, this.overlayRoot, inUse);
-    if (swept.removed.length)
-      this.log.info({ removed: swept.removed }, 'removed apt overlay dirs left unmounted by an earlier tuner');
-    for (const f of swept.failed) this.log.warn(f, 'an apt overlay dir left behind could not be removed');
     // Staged for a cache no build has attached now: it takes them at once, under its hold.
-    for (const cache of swept.caches)
-      if (!this.othersOn(cache)) await publishHeld(this.holdFor(cache), pendingDirFor(this.stateDir, cache), cache);
+    await sweepLeftBehind(this.stateDir, this.overlayRoot, inUse, this.log, async (cache) => {
+      if (!this.othersOn(cache)) await publishHeld(this.holds.of(cache), pendingDirFor(this.stateDir, cache), cache);
+    });
   }
 
   /**
    * Sessions whose overlay is mounted nowhere any more (taken away with their chroot after a refused
-   * detach) are ended: nothing of theirs is mounted, their hold goes.
+   * detach) are ended as a detach ends them (their use recorded), and kept for that build's detach.
    */
-  private async reap(except?: AptSession): Promise<void> {
+  private async reap(): Promise<void> {
     for (const [key, s] of [...this.map.entries()]) {
-      const upper = s === except ? undefined : s.handle?.upper;
+      const upper = s.handle?.upper;
       if (!upper) continue;
       // Read again for each: a session put back meanwhile (after a mksquashfs) is mounted again.
       const mounts = await readMountinfo();
       if (mounts.some((m) => isOverlayOn(m, upper))) continue;
       // Ended only if its overlay is still mounted nowhere: a reap never unmounts.
       const d = await this.detachNow(key, s, true).catch((e: Error) => e);
-      this.log.info(
-        {
-          chroot: s.chroot,
-          ...(d instanceof Error ? { err: d.message } : { staged: d.harvestedInto, ended: d.sessionEnded }),
-        },
-        'ended an apt cache session whose overlay someone else took away',
-      );
+      if (!(d instanceof Error) && d.sessionEnded)
+        this.ended.remember(key, s, d, 'its overlay was mounted nowhere any more (taken away, e.g. by a teardown)');
+      const what = d instanceof Error ? { err: d.message } : { staged: d.harvestedInto, ended: d.sessionEnded };
+      this.log.info({ chroot: s.chroot, ...what }, 'ended an apt cache session whose overlay someone else took away');
     }
   }
 }

@@ -18,12 +18,13 @@ import { publishPending, type PublishResult } from './apt-pending.js';
 import { deleteTree } from '../../src/host/delete/safe-delete.js';
 import { addCacheUse, type CacheBuildStats, type CachingEffectivenessRecord } from '../../src/learning/reducers.js';
 import {
-  armAccessTracking,
   collectAccess,
   evictLru,
   markUsed,
+  snapshotAccess,
   type AccessSnapshot,
 } from '../../src/host/cache/cache-dir.js';
+import { addCounts, type AptCounts } from './apt-counts.js';
 import { installedDebNames } from '../../src/host/cache/dpkg-status.js';
 import { chrootPackagesIndex } from '../../src/host/cache/apt-index.js';
 
@@ -48,10 +49,10 @@ export interface AptSession {
   snapshot: AccessSnapshot;
   /** Packages the chroot had installed at attach (null: no dpkg status yet). */
   installedBefore: Set<string> | null;
-  /** Another build had the cache attached at some time during this one: atime reads are not ours alone. */
-  overlapped: boolean;
   /** The attach's snapshot is known (false: taken back by a restarted tuner without its file). */
   countable: boolean;
+  /** Counted by a detach that could not end the session (null: none yet); the ending one adds to it. */
+  counted: AptCounts | null;
 }
 
 /**
@@ -63,14 +64,12 @@ export async function attachAptCache(
   chrootRoot: string,
   limitBytes: number,
   privateDir: string,
-  /** Another build has the cache attached: its atimes are not armed again (they are that build's too). */
-  shared = false,
 ): Promise<AptSession> {
   mkdirSync(cacheDir, { recursive: true, mode: 0o755 });
   mkdirSync(privateDir, { recursive: false, mode: 0o700 });
-  // Only remembered, not armed: the overlay reads its lower files without moving their access time
-  // (it opens them O_NOATIME), so hits are what the chroot installs (detachAptCache).
-  const snapshot = armAccessTracking(cacheDir, isDeb, false);
+  // The overlay reads its lower files without moving their access time (it opens them O_NOATIME),
+  // so hits are what the chroot installs (detachAptCache): the snapshot says what the cache held.
+  const snapshot = snapshotAccess(cacheDir, isDeb);
   const dirs = overlayDirs(realpathSync(cacheDir), privateDir);
   const handle = await mountOverlay(dirs, chrootRoot);
   return {
@@ -82,8 +81,8 @@ export async function attachAptCache(
     capture: captureUpper(dirs, isDeb),
     snapshot,
     installedBefore: installedDebNames(chrootRoot),
-    overlapped: shared,
     countable: true,
+    counted: null,
   };
 }
 
@@ -162,8 +161,7 @@ export async function detachAptCache(s: AptSession, opts: DetachOptions): Promis
     orNull(() => chrootPackagesIndex(s.chroot)),
     free ? s.dir : opts.pendingDir,
   );
-  // Times are put back (and hits marked) only in a cache no overlay has as its lower layer.
-  const access = collectAccess(s.dir, s.snapshot, isDeb, free);
+  const access = collectAccess(s.dir, s.snapshot, isDeb);
   // Hits through the overlay: packages the build installed whose .deb the cache held before it.
   const after = orNull(() => installedDebNames(s.chroot));
   const dpkgHits = after
@@ -171,10 +169,18 @@ export async function detachAptCache(s: AptSession, opts: DetachOptions): Promis
         .filter(([n]) => after.has(n) && !s.installedBefore?.has(n))
         .map(([name, f]) => ({ name, size: f.size }))
     : [];
+  // Its downloads: what is new in the cache since the attach, when it went into the cache; what it
+  // harvested when that was staged, or when the attach's snapshot is not known (a session taken back
+  // with no usable file), and then its hits are unknown. Added to what an earlier detach counted.
+  const counted = addCounts(s.counted, {
+    hits: dpkgHits,
+    misses: free && s.countable ? access.misses : harvest.harvested.map((h) => ({ name: h.name, size: h.size })),
+    hitsSeen: after !== null,
+  });
   // Only what this chroot installed counts as its hit: a read through the overlay does not move the
   // lower file's access time (the kernel reads lower layers without it), so an atime moved by
   // something else, another build's harvest or the host, says nothing of this build.
-  const hits = dpkgHits;
+  const { hits, misses } = counted;
   if (free)
     for (const h of hits)
       if (!access.hits.some((a) => a.name === h.name)) {
@@ -184,16 +190,16 @@ export async function detachAptCache(s: AptSession, opts: DetachOptions): Promis
           /* evicted meanwhile: nothing to mark */
         }
       }
-  // Its downloads: what is new in the cache since the attach, when it went into the cache; what it
-  // harvested when that was staged, or when the attach's snapshot is not known (a session taken back
-  // with no usable file), and then its hits are unknown.
-  const misses = free && s.countable ? access.misses : harvest.harvested.map((h) => ({ name: h.name, size: h.size }));
-  const tracking = s.countable && after ? 'lookup' : 'unavailable';
+  const tracking = s.countable && counted.hitsSeen ? 'lookup' : 'unavailable';
   const published = free ? publishPending(opts.pendingDir, s.dir) : undefined;
   // What this build used or fetched stays, and what builds before it fetched; older packages go first.
-  const keep = new Set([...access.hits, ...hits, ...access.misses, ...(published?.published ?? [])].map((f) => f.name));
+  const keep = new Set(
+    [...access.hits, ...hits, ...access.misses, ...misses, ...(published?.published ?? [])].map((f) => f.name),
+  );
   const ev = await evictLru(s.dir, free ? s.limitBytes : Number.POSITIVE_INFINITY, isDeb, keep);
   const sum = (l: { size: number }[]) => l.reduce((n, f) => n + f.size, 0);
+  // Still mounted: a detach again ends the session and adds to what this one counted.
+  if (s.handle) s.counted = counted;
   const del = s.handle ? null : await deleteTree(s.dirs.privateDir, { countBytes: false });
   return {
     unbind,

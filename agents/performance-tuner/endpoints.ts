@@ -61,7 +61,10 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
       void memory.record(d).catch((e: Error) => ctx.log.warn({ err: e.message }, 'tune decisions not recorded'));
   };
 
-  const apt = new AptSessions(ctx.stateDir, ctx.log, ctx.config.caches.aptLimitBytes, !readOnlySwarm());
+  // Every session's use is recorded when it ends, by its detach or by a reap.
+  const apt = new AptSessions(ctx.stateDir, ctx.log, ctx.config.caches.aptLimitBytes, !readOnlySwarm(), (stats) =>
+    memory.record([{ kind: 'cache-use', ...stats }]),
+  );
   const pendingCalls = new Map<string, SquashCall>();
   const fingerprints = new Map<string, string>();
   const policy = effectivePolicy(ctx.config);
@@ -87,7 +90,7 @@ export function tunerEndpoints(ctx: AgentContext): EndpointMap {
     }),
     // The apt cache's host dir is the overlay's lower layer while attached: it must not change then.
     ...cacheAdminEndpoints(ctx, memory, (cache) => (cache === 'apt-archives' ? apt.busy() : null)),
-    ...aptEndpoints(ctx, memory, tuneMemory, policy, apt),
+    ...aptEndpoints(ctx, tuneMemory, policy, apt),
     bootstrap: endpoint({
       input: bootstrapInput,
       description:

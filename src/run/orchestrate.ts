@@ -129,11 +129,12 @@ export async function orchestrateRun(config: Config, nc: NatsConnection, opts: R
   let aptCache = opts.aptCache;
   if (aptCache && opts.chroot) {
     const redundant = await aptLayerRedundant(s.call, opts.builder);
-    if (redundant) {
+    if (redundant) notes.push(redundant);
+    // Not attached (a redundant layer, or the tuner refused): nothing to detach after the build.
+    if (redundant || !(await attachAptCache(s, opts.chroot))) {
       aptCache = false;
       s.opts = { ...opts, aptCache };
-      notes.push(redundant);
-    } else await attachAptCache(s, opts.chroot);
+    }
   }
 
   if (opts.builder && opts.builder.name !== 'script') {

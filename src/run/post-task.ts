@@ -68,14 +68,23 @@ export async function postTask(call: Call, p: PostTaskInput): Promise<void> {
     patterns.add('optimization/caching-effectiveness/debootstrap-roots');
   }
   let cacheDetachError: string | null = null;
-  type Detach = { stats: Record<string, unknown>; sessionEnded?: boolean };
+  type Detach = {
+    stats: Record<string, unknown>;
+    sessionEnded?: boolean;
+    endedEarlier?: { at: string; reason: string };
+  };
   const detachCache = async (what: string): Promise<Detach | null> => {
     const d = await soft(what, () =>
       call<Detach>('cache-detach', { chroot }).catch((e: Error) => {
-        cacheDetachError = e.message;
+        // No session there (never attached): nothing of the cache is left mounted, not a failed detach.
+        cacheDetachError = (e as { code?: string }).code === 'not-found' ? null : e.message;
         throw e;
       }),
     );
+    if (d?.endedEarlier)
+      notes.push(
+        `the apt cache session had ended at ${d.endedEarlier.at}: ${d.endedEarlier.reason}; its use as counted then`,
+      );
     if (d) {
       cacheDetachError = null;
       record.cache = d.stats as RunRecordInput['cache'];

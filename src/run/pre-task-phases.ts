@@ -1,6 +1,7 @@
 // The phases before the build: recover leftovers, pre-task (checkpoint, learned plan), tuning into
 // the build's environment, kernel settings and the apt cache.
 import { existsSync, mkdirSync } from 'node:fs';
+import { BusError } from '../schemas/bus-error.js';
 import { buildHookEvent } from '../hook-runtime/build-event.js';
 import { waitForLostRuns } from './leftovers.js';
 import { learnedPlan, jobsRecommendation } from './learned-plan.js';
@@ -109,9 +110,26 @@ export async function optimizeSystemPhase(s: RunState): Promise<void> {
   }
 }
 
-export async function attachAptCache(s: RunState, chroot: string): Promise<void> {
+/** What the tuner answers when it did not attach (it said so: nothing is mounted for this build). */
+const NOT_ATTACHED = new Set(['locked', 'refused', 'bad-request']);
+
+/**
+ * False when the tuner refused the attach: the build runs without the cache, and nothing is detached
+ * after it. An attach with no answer (a timeout) may have mounted: the detach after the build asks.
+ */
+export async function attachAptCache(s: RunState, chroot: string): Promise<boolean> {
   mkdirSync(chroot, { recursive: true });
-  const a = await s.soft('apt cache', () => s.route('cache-attach', { chroot }));
-  if (a)
+  try {
+    const a = await s.route('cache-attach', { chroot });
     s.notes.push(`apt archive cache ${a.cacheDir} mounted into the chroot as a read-only overlay layer for the build`);
+    return true;
+  } catch (e) {
+    const refused = e instanceof BusError && NOT_ATTACHED.has(e.code);
+    s.notes.push(
+      refused
+        ? `apt cache not attached, refused (${e.code}): ${e.message}; the build ran without it`
+        : `apt cache: ${(e as Error).message}`,
+    );
+    return !refused;
+  }
 }

@@ -121,7 +121,7 @@ test(
     const before = mountinfo();
     const priv = join(scratch, 'apt-private');
     const s = await attachAptCache(cache, chroot, 10_000_000, priv);
-    // After the attach: arming hit tracking sets access times (and rounds mtimes to the millisecond).
+    // After the attach: the host cache as the build finds it (nothing in it may change until the detach).
     const statsBefore = statList(cache);
     let detached = false;
     try {

@@ -1,11 +1,9 @@
 // A cache directory with a size limit and least-recently-used eviction. "Used" is the later of a
-// file's access and modification time: reads inside a chroot bump atime (relatime does so when
-// atime <= mtime, which `armAccessTracking` arranges), and a cache hit we serve ourselves is
-// recorded with `markUsed`. Only regular files directly in the dir that match the filter count.
-import { lstatSync, readFileSync, readdirSync, realpathSync, utimesSync } from 'node:fs';
+// file's access and modification time: reads bump atime (relatime does so when atime <= mtime),
+// and a cache hit we serve ourselves is recorded with `markUsed`. Only regular files directly in
+// the dir that match the filter count.
+import { lstatSync, readdirSync, realpathSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseMountinfo } from '../mounts/mountinfo.js';
-import { isAtOrUnder } from '../fs/paths.js';
 import { pickLru, removePlannedFiles } from './cache-evict.js';
 
 export interface CacheFile {
@@ -87,65 +85,34 @@ export async function evictLru(
   return { evicted, freedBytes, sizeBytes: pick.totalBytes - freedBytes };
 }
 
-/** False when the mount holding `path` is noatime (reads there never move atime). */
-export function atimeTracked(path: string): boolean {
-  const real = realpathSync(path);
-  let best: { mountPoint: string; options: string } | undefined;
-  for (const m of parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8'))) {
-    if (isAtOrUnder(real, m.mountPoint) && (!best || m.mountPoint.length >= best.mountPoint.length)) best = m;
-  }
-  return !!best && !best.options.split(',').includes('noatime');
-}
-
 export interface AccessSnapshot {
   at: number;
   files: Record<string, { size: number; atimeMs: number; mtimeMs: number }>;
-  /** True when every file's atime was set to its mtime, so the next read will move it. */
-  armed: boolean;
 }
 
-/**
- * Before a build: remembers each file's times and sets atime = mtime so that, under relatime, the
- * first read during the build updates atime (a read is then visible as atime > mtime). `arm: false`
- * only remembers (another build reads the same files: atimes would not tell whose read it was).
- */
-export function armAccessTracking(dir: string, filter: NameFilter, arm = true): AccessSnapshot {
+/** Before a build: each file's size and times, what `collectAccess` compares with after it. */
+export function snapshotAccess(dir: string, filter: NameFilter): AccessSnapshot {
   const files: AccessSnapshot['files'] = {};
-  let armed = arm;
-  for (const f of listCache(dir, filter)) {
-    const p = join(dir, f.name);
-    const mtime = new Date(f.mtimeMs);
-    if (arm) utimesSync(p, mtime, mtime);
-    // Times go through a float of seconds: read back what the file now holds.
-    const st = lstatSync(p);
-    if (st.atimeMs > st.mtimeMs) armed = false;
-    files[f.name] = { size: f.size, atimeMs: f.atimeMs, mtimeMs: st.mtimeMs };
-  }
-  return { at: Date.now(), files, armed: armed && atimeTracked(dir) };
+  for (const f of listCache(dir, filter)) files[f.name] = { size: f.size, atimeMs: f.atimeMs, mtimeMs: f.mtimeMs };
+  return { at: Date.now(), files };
 }
 
 export interface AccessReport {
-  /** Files present before and read during the build. */
+  /** Files present before and read since (atime moved past mtime). */
   hits: { name: string; size: number }[];
-  /** Files that appeared during the build (downloaded). */
+  /** Files that appeared since (downloaded). */
   misses: { name: string; size: number }[];
-  /** Present before, not read: their previous access time is restored so LRU order is kept. */
-  unused: string[];
-  tracking: 'atime' | 'unavailable';
 }
 
-/** `restore: false` changes nothing in `dir` (another build's overlay has it as its lower layer). */
-export function collectAccess(dir: string, snap: AccessSnapshot, filter: NameFilter, restore = true): AccessReport {
-  const report: AccessReport = { hits: [], misses: [], unused: [], tracking: snap.armed ? 'atime' : 'unavailable' };
+/** Compares `dir` with its snapshot; changes nothing in it. */
+export function collectAccess(dir: string, snap: AccessSnapshot, filter: NameFilter): AccessReport {
+  const report: AccessReport = { hits: [], misses: [] };
   for (const f of listCache(dir, filter)) {
     const before = snap.files[f.name];
     if (!before || before.size !== f.size || Math.abs(before.mtimeMs - f.mtimeMs) > 1) {
       report.misses.push({ name: f.name, size: f.size });
     } else if (f.atimeMs > f.mtimeMs) {
       report.hits.push({ name: f.name, size: f.size });
-    } else {
-      report.unused.push(f.name);
-      if (restore) utimesSync(join(dir, f.name), new Date(before.atimeMs), new Date(f.mtimeMs));
     }
   }
   return report;

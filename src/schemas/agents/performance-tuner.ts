@@ -303,6 +303,8 @@ export const cacheDetachOutput = z.object({
     .optional(),
   privateDirRemoved: z.boolean(),
   privateDirError: z.string().optional(),
+  /** The session had ended before this detach (a reap, its overlay taken away): what it counted then. */
+  endedEarlier: z.object({ at: z.string(), reason: z.string() }).optional(),
 });
 export const cacheSuspendOutput = z.object({ suspended: z.boolean(), reason: z.string() });
 export const cacheResumeOutput = z.union([
