@@ -3,15 +3,25 @@
 // `rm -rf --one-file-system` on the same tree shape and file system, alternating runs, for a small
 // and a large tree on tmpfs and on ext4. Target (issue 13): deleteAside's median wall time <= 1.0x
 // rm's on each of the four, printed one verdict a line at the end. An in-place deleteTree (a user-named path: the walker alone, never find) is
-// printed next to it, and for the small trees two floors of any delete by two child processes: two
-// bare finds (nothing of the deleter's safety), and two finds in the deleter's private mount
-// namespace (its exec chain, still without its checks and counts).
+// printed next to it, and for the small trees three floors of any delete by two child processes: two
+// bare finds (nothing of the deleter's safety); two finds in the deleter's private mount namespace
+// (its exec chain); and those with exact counts and names given only once each child is find (what
+// makes the namespace checkable), still without any of the deleter's checks.
 // Usage: node bench/delete-tree.mjs [--files 50000] [--small 2000] [--reps 5] [--shape chroot|wide|flat]
 //        [--ext4 loop|root]  (loop: an ext4 image in RAM, default; root: a folder on the root fs,
 //        which must be ext4). Root only (mounts). Needs `npm run build` first (imports dist/).
 import { spawn, spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  rmdirSync,
+  writeFileSync,
+} from 'node:fs';
 import { median, report, timeSync } from './lib.mjs';
 
 const args = process.argv.slice(2);
@@ -65,18 +75,35 @@ const FIND_NS = [
   ...FIND0,
 ];
 
-/** `find -files0-from - -xdev -delete` in `dir` on `names` (through `chain`); its exit code. */
-function bareFind(dir, names, chain = FIND0) {
+// What the deleter adds to the namespace before any of its checks: exact counts (find stats each
+// entry and prints what it removed), and names only once the process is find itself (the
+// namespace can be checked then), polled as find-child.ts does.
+const FIND_COUNTED = [...FIND_NS.slice(0, -1), '-links', '+0', '-delete', '-printf', '%y %s\n'];
+
+/** A find through `chain` in `dir`, given `names` at once, or once it is find (`handshake`); its exit code. */
+function bareFind(dir, names, chain = FIND0, handshake = false) {
   return new Promise((resolve, reject) => {
     const c = spawn(chain[0], chain.slice(1), {
       cwd: dir,
-      stdio: ['pipe', 'ignore', 'inherit'],
+      stdio: ['pipe', 'pipe', 'inherit'],
     });
+    c.stdout.resume();
     c.on('error', reject);
     c.on('close', resolve);
-    c.stdin.end(Buffer.concat(names.map((n) => Buffer.from(`${n}\0`))));
+    const go = () => c.stdin.end(Buffer.concat(names.map((n) => Buffer.from(`${n}\0`))));
+    if (!handshake) return go();
+    const poll = setInterval(() => {
+      try {
+        if (readlinkSync(`/proc/${c.pid}/exe`) !== findReal) return;
+      } catch {
+        return;
+      }
+      clearInterval(poll);
+      go();
+    }, 1);
   });
 }
+const findReal = realpathSync('/usr/bin/find');
 
 const sh = (cmd, a) => {
   const r = spawnSync(cmd, a, { encoding: 'utf8' });
@@ -92,7 +119,7 @@ function cpuSec() {
 }
 
 /** Two finds through `chain` on the two halves of `p`'s top level, then `p` itself; ms taken. */
-async function twoFinds(p, chain) {
+async function twoFinds(p, chain, handshake = false) {
   const t0 = performance.now();
   const names = readdirSync(p);
   const codes = await Promise.all(
@@ -101,6 +128,7 @@ async function twoFinds(p, chain) {
         p,
         names.filter((_, i) => i % 2 === k),
         chain,
+        handshake,
       ),
     ),
   );
@@ -111,9 +139,9 @@ async function twoFinds(p, chain) {
 
 /** Times rm, deleteAside and an in-place deleteTree on `files`-file trees under `dir`; prints one report. */
 async function compare(label, dir, files, { untimed = false } = {}) {
-  const kinds = files <= small ? ['rm', 'del', 'walker', 'floor', 'floorNs'] : ['rm', 'del', 'walker'];
-  const t = { rm: [], del: [], walker: [], floor: [], floorNs: [] };
-  const cpu = { rm: [], del: [], walker: [], floor: [], floorNs: [] };
+  const kinds = files <= small ? ['rm', 'del', 'walker', 'floor', 'floorNs', 'floorGo'] : ['rm', 'del', 'walker'];
+  const t = { rm: [], del: [], walker: [], floor: [], floorNs: [], floorGo: [] };
+  const cpu = { rm: [], del: [], walker: [], floor: [], floorNs: [], floorGo: [] };
   const via = new Set();
   const runs = {
     rm: (p) => timeSync('rm', ['-rf', '--one-file-system', p]),
@@ -138,6 +166,8 @@ async function compare(label, dir, files, { untimed = false } = {}) {
     // The same through the deleter's exec chain (setpriv, unshare, a private mount namespace): what
     // the namespace alone costs, still without the deleter's checks and counts.
     floorNs: (p) => twoFinds(p, FIND_NS),
+    // ... with exact counts and names given only once each child is find (still no checks).
+    floorGo: (p) => twoFinds(p, FIND_COUNTED, true),
     walker: async (p) => {
       const t0 = performance.now();
       const r = await deleteTree(p);
@@ -175,6 +205,7 @@ async function compare(label, dir, files, { untimed = false } = {}) {
         ? [
             `floor, two bare finds (no namespace, no counts, no checks): median ${median(t.floor).toFixed(0)} ms (${fmt(t.floor)}) = ${(median(t.floor) / m.rm).toFixed(2)}x`,
             `floor in the deleter's namespace (setpriv+unshare+find, no counts, no checks): median ${median(t.floorNs).toFixed(0)} ms (${fmt(t.floorNs)}) = ${(median(t.floorNs) / m.rm).toFixed(2)}x`,
+            `  the same with exact counts and names once each child is find (no checks yet): median ${median(t.floorGo).toFixed(0)} ms (${fmt(t.floorGo)}) = ${(median(t.floorGo) / m.rm).toFixed(2)}x`,
           ]
         : []),
       `CPU (utime+stime, children included, 10 ms ticks): rm ${c.rm.toFixed(2)} s, deleteAside ${c.del.toFixed(2)} s` +
@@ -183,7 +214,7 @@ async function compare(label, dir, files, { untimed = false } = {}) {
     ],
   );
   verdicts.push(
-    `${label.split(' ')[0].padEnd(6)} ${String(files).padStart(6)} files: ${(m.del / m.rm).toFixed(2)}x (${m.del.toFixed(0)} vs ${m.rm.toFixed(0)} ms, load ${Math.min(...load).toFixed(1)}-${Math.max(...load).toFixed(1)}${t.floor.length > 0 ? `; floor ${(median(t.floor) / m.rm).toFixed(2)}x, in the namespace ${(median(t.floorNs) / m.rm).toFixed(2)}x` : ''}) ${ok ? 'MET' : 'NOT MET'}`,
+    `${label.split(' ')[0].padEnd(6)} ${String(files).padStart(6)} files: ${(m.del / m.rm).toFixed(2)}x (${m.del.toFixed(0)} vs ${m.rm.toFixed(0)} ms, load ${Math.min(...load).toFixed(1)}-${Math.max(...load).toFixed(1)}${t.floor.length > 0 ? `; floor ${(median(t.floor) / m.rm).toFixed(2)}x, in the namespace ${(median(t.floorNs) / m.rm).toFixed(2)}x, + counts and go ${(median(t.floorGo) / m.rm).toFixed(2)}x` : ''}) ${ok ? 'MET' : 'NOT MET'}`,
   );
   return ok;
 }
