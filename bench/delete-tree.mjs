@@ -10,18 +10,10 @@
 // Usage: node bench/delete-tree.mjs [--files 50000] [--small 2000] [--reps 5] [--shape chroot|wide|flat]
 //        [--ext4 loop|root]  (loop: an ext4 image in RAM, default; root: a folder on the root fs,
 //        which must be ext4). Root only (mounts). Needs `npm run build` first (imports dist/).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
-import {
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  realpathSync,
-  rmdirSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { FIND0, FIND_COUNTED, FIND_NS, twoFinds } from './delete-floors.mjs';
 import { median, report, timeSync } from './lib.mjs';
 
 const args = process.argv.slice(2);
@@ -60,51 +52,6 @@ function makeTree(root, files) {
   return made + dirs.size;
 }
 
-const FIND0 = ['find', '-files0-from', '-', '-xdev', '-delete'];
-// The deleter's own exec chain (find-child.ts), without its checks and counts.
-const FIND_NS = [
-  'setpriv',
-  '--pdeathsig',
-  'KILL',
-  '--',
-  'unshare',
-  '--mount',
-  '--propagation',
-  'private',
-  '--',
-  ...FIND0,
-];
-
-// What the deleter adds to the namespace before any of its checks: exact counts (find stats each
-// entry and prints what it removed), and names only once the process is find itself (the
-// namespace can be checked then), polled as find-child.ts does.
-const FIND_COUNTED = [...FIND_NS.slice(0, -1), '-links', '+0', '-delete', '-printf', '%y %s\n'];
-
-/** A find through `chain` in `dir`, given `names` at once, or once it is find (`handshake`); its exit code. */
-function bareFind(dir, names, chain = FIND0, handshake = false) {
-  return new Promise((resolve, reject) => {
-    const c = spawn(chain[0], chain.slice(1), {
-      cwd: dir,
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
-    c.stdout.resume();
-    c.on('error', reject);
-    c.on('close', resolve);
-    const go = () => c.stdin.end(Buffer.concat(names.map((n) => Buffer.from(`${n}\0`))));
-    if (!handshake) return go();
-    const poll = setInterval(() => {
-      try {
-        if (readlinkSync(`/proc/${c.pid}/exe`) !== findReal) return;
-      } catch {
-        return;
-      }
-      clearInterval(poll);
-      go();
-    }, 1);
-  });
-}
-const findReal = realpathSync('/usr/bin/find');
-
 const sh = (cmd, a) => {
   const r = spawnSync(cmd, a, { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${cmd} ${a.join(' ')}: ${r.stderr}`);
@@ -116,25 +63,6 @@ function cpuSec() {
   const text = readFileSync('/proc/self/stat', 'latin1');
   const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
   return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100;
-}
-
-/** Two finds through `chain` on the two halves of `p`'s top level, then `p` itself; ms taken. */
-async function twoFinds(p, chain, handshake = false) {
-  const t0 = performance.now();
-  const names = readdirSync(p);
-  const codes = await Promise.all(
-    [0, 1].map((k) =>
-      bareFind(
-        p,
-        names.filter((_, i) => i % 2 === k),
-        chain,
-        handshake,
-      ),
-    ),
-  );
-  if (codes.some((c) => c !== 0)) throw new Error(`bare find exited ${codes.join(', ')}`);
-  rmdirSync(p);
-  return performance.now() - t0;
 }
 
 /** Times rm, deleteAside and an in-place deleteTree on `files`-file trees under `dir`; prints one report. */
