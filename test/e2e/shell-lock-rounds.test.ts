@@ -1,8 +1,9 @@
 // A shell script's run belongs to the shell that opened it. After generate_build_report the next
 // init_optimization_system opens a new run, so a script that builds in rounds (a loop under `set -e`)
-// locks its tree again in every round. A script started by the script opens a run of its own, and its
-// generate_build_report closes only that: the outer script's tree stays locked. A build under
-// `isoswarm run` started by a script uses the run it is in, not the script's.
+// locks its tree again in every round; a lock that fails other than by a refusal does not stop it.
+// A script started by the script opens a run of its own, and its generate_build_report closes only
+// that: the outer script's tree stays locked. A build under `isoswarm run` started by a script uses
+// the run it is in, not the script's.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
@@ -73,6 +74,26 @@ done
     } finally {
       writeFileSync(go, '');
     }
+  });
+
+  test('a lock that fails other than by a refusal is told, and the script goes on', async () => {
+    const out = `${work}/w-out`;
+    // The run closed behind the script's back: `shell-run lock` exits 2, not 3 (refused).
+    const s = scripts.start(
+      'closed.sh',
+      `set -e
+init_optimization_system
+echo "RUN=$ISOSWARM_RUN_ID" >> "${out}"
+isoswarm shell-run close "$ISOSWARM_SHELL_RUN" > /dev/null
+init_optimization_system --chroot "${work}/w-tree"
+echo "init 0" >> "${out}"
+`,
+    );
+    assert.equal(await s.exited, 0, s.io());
+    for (const r of ids(out, 'RUN')) scripts.remember(r);
+    assert.match(readFileSync(out, 'utf8'), /^init 0$/m, s.io());
+    assert.match(s.io(), /isoswarm: \S+\/w-tree is not locked \(shell-run lock exit 2\)/);
+    assert.equal(await lockHeld(`${work}/w-tree`), false);
   });
 
   test("an inner script's report closes its own run, not the outer script's; a build under isoswarm run uses that run", async () => {
