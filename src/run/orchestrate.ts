@@ -30,6 +30,16 @@ import { statePaths } from '../host/system/state-dir.js';
 
 export type { RunOptions, RunOutcome } from './run-state.js';
 
+/**
+ * The build's environment: this run's id, and no ISOSWARM_SHELL_RUN of a script that started
+ * `isoswarm run` (that script's run is not this build's: a shell-init script inside uses this run).
+ */
+function buildEnv(runId: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ISOSWARM_RUN_ID: runId };
+  delete env.ISOSWARM_SHELL_RUN;
+  return env;
+}
+
 export async function orchestrateRun(config: Config, nc: NatsConnection, opts: RunOptions): Promise<RunOutcome> {
   const runId = newRunId(opts.name);
   // Every phase change is announced for dashboards (`s` is set before the first phase runs).
@@ -73,7 +83,7 @@ export async function orchestrateRun(config: Config, nc: NatsConnection, opts: R
       notes,
     },
     patterns: new Set<string>(),
-    env: { ...process.env, ISOSWARM_RUN_ID: runId },
+    env: buildEnv(runId),
     systemApplied: false,
     dir: null,
     builderState: null,

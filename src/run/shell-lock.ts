@@ -69,9 +69,11 @@ export async function lockShellRunTree(
   if (why) return { tree, holder: null, already: false, notLocked: why };
   // A journal from before shells were recorded with their start time: the pid's start time now.
   const startTime = open.pidStart ?? processStartTime(open.pid);
-  if (startTime === null || !isAlive({ pid: open.pid, startTime }))
+  const shells = [...(startTime === null ? [] : [{ pid: open.pid, startTime }]), ...(open.also ? [open.also] : [])];
+  if (!shells.some(isAlive))
     throw new ShellLockRefusal(`the script's shell (pid ${open.pid}) that opened run ${runId} is gone`);
-  const holder = await startHolder([file, runId, tree, String(open.pid), String(startTime), paths.memory]);
+  const watched = shells.flatMap((r) => [String(r.pid), String(r.startTime)]);
+  const holder = await startHolder([file, runId, tree, paths.memory, ...watched]);
   return { tree, holder, already: false, notLocked: null };
 }
 

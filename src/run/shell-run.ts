@@ -22,6 +22,8 @@ export interface OpenLine {
   /** The script's shell, and its start time (so that a reused pid is not taken for it). */
   pid: number;
   pidStart?: number;
+  /** The shell that called init_optimization_system when that is not `pid` (a pipeline's subshell). */
+  also?: ProcessRef;
 }
 
 export interface ShellStep {
@@ -106,11 +108,28 @@ export function composeRecord(paths: StatePaths, runId: string, extra: Partial<R
   } as RunRecordInput;
 }
 
-export function openShellRun(paths: StatePaths, name: string, command: string[], pid: number): string {
+export function openShellRun(
+  paths: StatePaths,
+  name: string,
+  command: string[],
+  pid: number,
+  alsoPid?: number,
+): string {
   mkdirSync(shellRunsDir(paths), { recursive: true, mode: 0o700 });
   const runId = newShellRunId(name);
   const pidStart = processStartTime(pid) ?? undefined;
-  const line: OpenLine = { kind: 'open', runId, name, command, startedAt: new Date().toISOString(), pid, pidStart };
+  const alsoStart = alsoPid !== undefined && alsoPid !== pid ? processStartTime(alsoPid) : null;
+  const also = alsoStart !== null ? { pid: alsoPid!, startTime: alsoStart } : undefined;
+  const line: OpenLine = {
+    kind: 'open',
+    runId,
+    name,
+    command,
+    startedAt: new Date().toISOString(),
+    pid,
+    pidStart,
+    ...(also ? { also } : {}),
+  };
   appendFileSync(journal(paths, runId), `${JSON.stringify(line)}\n`, { flag: 'wx' });
   saveRun(paths, composeRecord(paths, runId));
   return runId;

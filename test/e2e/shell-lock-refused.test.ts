@@ -3,10 +3,12 @@
 // other run named); a tree the path policy never lets isoswarm take apart is left unlocked with a
 // note; a run whose recorded shell is gone (its pid now another process's) starts no holder.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { acquireTargetLock } from '../../src/host/guard/target-lock.js';
 import { refOf } from '../../src/host/proc/process-identity.js';
+import { holderEntry } from '../../src/run/shell-lock.js';
 import { cliSync, removeScratch, scratchHome, teardownHome, testEnv } from '../helpers/cli.js';
 import { needsRoot } from '../helpers/root.js';
 import { waitFor } from '../helpers/run-watch.js';
@@ -117,5 +119,26 @@ init_optimization_system --bogus; echo "bogus $?" >> "${work}/p-out"
     assert.equal(r.code, 3, r.stdout + r.stderr);
     assert.match(r.stderr, /the script's shell \(pid \d+\) that opened run reused-\S+ is gone/);
     assert.deepEqual(holdersOf(home, runId), []);
+  });
+
+  test('a holder that finds its run closed once it holds the lock lets go (a lock racing close)', async () => {
+    // `shell-run close` writes its line first; a holder started by a `shell-run lock` that checked the
+    // journal just before sees that line after its own and lets go, so no holder outlives the run.
+    const runId = 'raced-20260101T000000Z-abcd';
+    const me = refOf(process.pid)!;
+    const file = `${home}/shell-runs/${runId}.jsonl`;
+    const open = { kind: 'open', runId, name: 'raced', command: [], startedAt: new Date().toISOString() };
+    mkdirSync(`${home}/shell-runs`, { recursive: true, mode: 0o700 });
+    const lines = [
+      { ...open, pid: me.pid, pidStart: me.startTime },
+      { kind: 'close', endedAt: open.startedAt },
+    ];
+    writeFileSync(file, lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
+    scripts.remember(runId);
+    const tree = `${work}/raced`;
+    const args = [holderEntry, file, runId, tree, `${home}/memory`, String(me.pid), String(me.startTime)];
+    const h = spawnSync(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
+    assert.equal(h.status, 3, `the holder let go and refused: ${h.stdout}${h.stderr}`);
+    assert.equal(await lockHeld(tree), false, 'no lock is left on the tree');
   });
 });

@@ -36,21 +36,28 @@ __isoswarm_step() {
 
 # Open this script's run (its id exported as ISOSWARM_RUN_ID, which the other functions and the
 # mksquashfs shim attach to) and start the swarm (idempotent) so that later calls are fast. Under
-# \`isoswarm run\` the run is already open and is used as it is. --chroot DIR: the script builds in
-# DIR, which is locked from now until generate_build_report or this shell's end (__isoswarm_lock).
+# \`isoswarm run\` the run is already open and is used as it is; a script started by another script
+# opens a run of its own. --chroot DIR: the script builds in DIR, which is locked from now until
+# generate_build_report or this shell's end (__isoswarm_lock). __ISOSWARM_OWN_RUN (not exported)
+# marks the run this shell opened: only that shell locks trees for it and closes it.
 init_optimization_system() {
-  local chroot="" shell="$BASHPID"
+  local chroot="" named=""
   while [ "$#" -gt 0 ]; do
     case "$1" in
       --chroot) [ "$#" -ge 2 ] || { echo "usage: init_optimization_system [--chroot DIR]" >&2; return 2; }
-        chroot="$2"; shift 2 ;;
-      --chroot=*) chroot="\${1#--chroot=}"; shift ;;
+        chroot="$2"; named=1; shift 2 ;;
+      --chroot=*) chroot="\${1#--chroot=}"; named=1; shift ;;
       *) echo "usage: init_optimization_system [--chroot DIR]" >&2; return 2 ;;
     esac
   done
-  if [ -z "\${ISOSWARM_RUN_ID:-}" ]; then
-    ISOSWARM_SHELL_RUN="$(isoswarm shell-run open --shell-pid "$shell" --name "$(basename -- "$0")" -- "$0")" || return $?
+  if [ -z "\${ISOSWARM_RUN_ID:-}" ] || { [ -n "\${ISOSWARM_SHELL_RUN:-}" ] && [ "$ISOSWARM_SHELL_RUN" != "\${__ISOSWARM_OWN_RUN:-}" ]; }; then
+    # The script's shell ($$) and this one ($BASHPID, a subshell in a pipeline): held while either lives.
+    ISOSWARM_SHELL_RUN="$(isoswarm shell-run open --shell-pid "$$" --also-pid "$BASHPID" --name "$(basename -- "$0")" -- "$0")" || return $?
+    __ISOSWARM_OWN_RUN="$ISOSWARM_SHELL_RUN"
     export ISOSWARM_SHELL_RUN ISOSWARM_RUN_ID="$ISOSWARM_SHELL_RUN"
+  fi
+  if [ -n "$named" ] && [ -z "$chroot" ]; then
+    echo "isoswarm: init_optimization_system --chroot is empty: no tree is locked" >&2
   fi
   __isoswarm_step init_optimization_system __isoswarm_init "$chroot"
 }
@@ -62,10 +69,15 @@ __isoswarm_init() {
 
 # The same build lock on the script's tree DIR as \`isoswarm run\` holds on its chroot, held by a small
 # process until generate_build_report or this shell's end: a cleanup, teardown or run of DIR by anyone
-# else is refused meanwhile (exit 3). Under \`isoswarm run\` the run's own lock guards its chroot.
+# else is refused meanwhile (exit 3). Under \`isoswarm run\` the run's own lock guards its chroot. Only a
+# refusal fails the calling function; any other error is told and the script goes on.
 __isoswarm_lock() {
-  [ -n "\${ISOSWARM_SHELL_RUN:-}" ] || return 0
-  isoswarm shell-run lock "$ISOSWARM_SHELL_RUN" "$1" >/dev/null
+  local rc=0
+  [ -n "\${ISOSWARM_SHELL_RUN:-}" ] && [ "$ISOSWARM_SHELL_RUN" = "\${__ISOSWARM_OWN_RUN:-}" ] || return 0
+  isoswarm shell-run lock "$ISOSWARM_SHELL_RUN" "$1" >/dev/null || rc=$?
+  [ "$rc" -eq 3 ] && return 3
+  [ "$rc" -eq 0 ] || echo "isoswarm: $1 is not locked (shell-run lock exit $rc)" >&2
+  return 0
 }
 
 # Take chroots apart and delete build trees by policy: optimize_cleanup [DIR...]
@@ -86,14 +98,15 @@ __isoswarm_unmount() {
 # (DIR is locked as with init_optimization_system --chroot).
 optimize_performance() { __isoswarm_step optimize_performance __isoswarm_performance "$@"; }
 __isoswarm_performance() {
-  local out a prev="" tree=""
+  local out a prev="" tree="" named=""
   # The tree named by --target is the one the script builds: it is locked first.
   for a in "$@"; do
-    [ "$prev" = "--target" ] && tree="$a"
-    case "$a" in --target=*) tree="\${a#--target=}" ;; esac
+    [ "$prev" = "--target" ] && { tree="$a"; named=1; }
+    case "$a" in --target=*) tree="\${a#--target=}"; named=1 ;; esac
     prev="$a"
   done
-  if [ -n "$tree" ]; then __isoswarm_lock "$tree" || return $?; fi
+  if [ -n "$tree" ]; then __isoswarm_lock "$tree" || return $?
+  elif [ -n "$named" ]; then echo "isoswarm: optimize_performance --target is empty: no tree is locked" >&2; fi
   # A PARALLEL_JOBS the script set (even unexported) reaches tune, which keeps it as the user's.
   out="$(PARALLEL_JOBS="\${PARALLEL_JOBS-}" isoswarm tune --export "$@")" || return $?
   eval "$out"
@@ -110,11 +123,14 @@ phase() {
 }
 
 # Write the report and print its path: this script's run (closed first, which lets go of its trees'
-# locks), or the run named: generate_build_report [RUN]
+# locks; a later init_optimization_system opens a new run), or the run named: generate_build_report [RUN]
+# A run this shell did not open (an outer script's) is left open: its shell closes it.
 generate_build_report() {
-  if [ -z "\${1:-}" ] && [ -n "\${ISOSWARM_SHELL_RUN:-}" ]; then
-    isoswarm shell-run close "$ISOSWARM_SHELL_RUN" || return $?
-    isoswarm report "$ISOSWARM_SHELL_RUN" --format html
+  local run="\${ISOSWARM_SHELL_RUN:-}"
+  if [ -z "\${1:-}" ] && [ -n "$run" ] && [ "$run" = "\${__ISOSWARM_OWN_RUN:-}" ]; then
+    isoswarm shell-run close "$run" || return $?
+    unset ISOSWARM_SHELL_RUN ISOSWARM_RUN_ID __ISOSWARM_OWN_RUN
+    isoswarm report "$run" --format html
   else
     isoswarm report "\${1:-latest}" --format html
   fi

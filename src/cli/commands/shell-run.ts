@@ -37,13 +37,15 @@ export function registerShellRun(program: Command, globals: () => GlobalOptions)
     .option('--name <name>', 'the run name (default: script)', 'script')
     .argument('[command...]', 'the script and its arguments, for the record')
     .option('--shell-pid <pid>', "the script's shell, whose end lets go of the run's locks (default: the caller)")
+    .option('--also-pid <pid>', 'a second shell whose life also keeps the locks (a pipeline subshell)')
     .option('--json', 'print {runId} as JSON')
-    .action(async (command: string[], o: { name: string; shellPid?: string; json?: boolean }) => {
+    .action(async (command: string[], o: { name: string; shellPid?: string; alsoPid?: string; json?: boolean }) => {
       const shell = o.shellPid === undefined ? process.ppid : nonNegativeInt(o.shellPid, '--shell-pid');
+      const also = o.alsoPid === undefined ? undefined : nonNegativeInt(o.alsoPid, '--also-pid');
       const { cliContext } = await import('../context.js');
       const ctx = cliContext(globals());
       const { openShellRun } = await mod();
-      const runId = await guarded(() => openShellRun(ctx.paths, o.name, command, shell));
+      const runId = await guarded(() => openShellRun(ctx.paths, o.name, command, shell, also));
       if (o.json) printJson({ runId });
       else printLine(runId);
     });
@@ -105,10 +107,6 @@ export function registerShellRun(program: Command, globals: () => GlobalOptions)
       const c = await import('../context.js');
       const ctx = c.cliContext(globals());
       const { closeShellRun } = await mod();
-      // The build is over: its trees are let go before the report is made.
-      const { releaseShellRunLocks } = await lockMod();
-      const left = await guarded(() => releaseShellRunLocks(ctx.paths, run));
-      if (left.length) warn(`the lock on ${left.join(', ')} could not be let go: its holder did not exit`);
       // The shim's calls in this run, when the swarm is up (it is not started for this).
       let squashfsCalls: { callId: string }[] | undefined;
       const s = await c.connectSwarm(ctx).catch(() => null);
@@ -123,7 +121,12 @@ export function registerShellRun(program: Command, globals: () => GlobalOptions)
           await closeBus(s.nc);
         }
       }
+      // The close line first: a holder started after it sees it and lets go by itself (shell-lock-holder).
       const r = await guarded(() => closeShellRun(ctx.paths, run, squashfsCalls ? { squashfsCalls } : {}));
+      // The build is over: its trees are let go.
+      const { releaseShellRunLocks } = await lockMod();
+      const left = await guarded(() => releaseShellRunLocks(ctx.paths, run));
+      if (left.length) warn(`the lock on ${left.join(', ')} could not be let go: its holder did not exit`);
       if (o.json) printJson(r);
     });
 }
