@@ -53,6 +53,8 @@ export interface AptSession {
   countable: boolean;
   /** Counted by a detach that could not end the session (null: none yet); the ending one adds to it. */
   counted: AptCounts | null;
+  /** The run that attached (null: not said): only its detach ends the session or gets its answer. */
+  runId: string | null;
 }
 
 /**
@@ -64,6 +66,7 @@ export async function attachAptCache(
   chrootRoot: string,
   limitBytes: number,
   privateDir: string,
+  runId: string | null = null,
 ): Promise<AptSession> {
   mkdirSync(cacheDir, { recursive: true, mode: 0o755 });
   mkdirSync(privateDir, { recursive: false, mode: 0o700 });
@@ -83,6 +86,7 @@ export async function attachAptCache(
     installedBefore: installedDebNames(chrootRoot),
     countable: true,
     counted: null,
+    runId,
   };
 }
 

@@ -60,7 +60,7 @@ test(
     );
     assert.ok(existsSync(join(cache, 'g_1.0_amd64.deb')), 'its download went into the cache');
     assert.ok(existsSync(join(cache, 'm_1.0_amd64.deb')), 'and what the detach staged, published by the reap');
-    const ended = apt.endedEarlier(gone.chroot);
+    const ended = apt.endedEarlier(gone.chroot, null);
     assert.match(ended?.endedEarlier.reason ?? '', /mounted nowhere/);
     assert.deepEqual(ended?.stats, recorded[1], "its build's detach gets what was recorded");
     assert.equal(apt.busy(), null, 'and its hold went');
