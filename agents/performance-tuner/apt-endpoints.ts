@@ -29,7 +29,7 @@ export function aptEndpoints(
       input: cacheInput,
       description:
         "mount the apt archive cache into a chroot's /var/cache/apt/archives as a read-only overlay lower layer (run-private upper) and start counting hits",
-      handler: async ({ chroot }) => {
+      handler: async ({ chroot, runId }) => {
         // The run waits a minute for this answer, then builds without the cache: never mount after that.
         const deadline = Date.now() + ATTACH_WITHIN_MS;
         await apt.ready;
@@ -42,7 +42,7 @@ export function aptEndpoints(
         const size = listCache(dir, (n) => n.endsWith('.deb')).reduce((n, f) => n + f.size, 0);
         const limit = await cacheLimit(ctx.config, APT_CACHE, size, dir, tuneMemory);
         mkdirSync(dir, { recursive: true });
-        const s = await apt.attach(dir, v.path, limit.limitBytes, priv, deadline);
+        const s = await apt.attach(dir, v.path, limit.limitBytes, priv, deadline, runId ?? null);
         if (s === 'late')
           refuse('locked', { code: 'locked', reason: 'the apt cache was busy with other builds for too long' });
         if (s === 'attached') throw new BusError('bad-request', `the apt cache is already attached to ${v.path}`);
@@ -61,14 +61,16 @@ export function aptEndpoints(
       input: cacheInput,
       description:
         "unbind the apt cache (only our mount), harvest and count this build's downloads and hits, evict to the limit once no build has it attached",
-      handler: async ({ chroot }) => {
+      handler: async ({ chroot, runId }) => {
         await apt.ready;
         const v = await resolveTarget(chroot);
         const key = v.ok ? v.path : chroot;
-        const s = apt.get(key);
+        const live = apt.get(key);
+        // Another run's session (this run's attach had no answer): not this run's to end.
+        const s = live && (!live.runId || !runId || live.runId === runId) ? live : undefined;
         if (!s) {
-          // Ended by a reap (its overlay was taken away) before this build asked: answered as ended.
-          const ended = apt.endedEarlier(key);
+          // Ended before this run asked (a reap, or its own detach it stopped waiting for): answered as ended.
+          const ended = apt.endedEarlier(key, runId ?? null);
           if (ended) return ended;
           throw new BusError('not-found', `no apt cache attached to ${chroot} by this agent`);
         }

@@ -29,6 +29,7 @@ export function saveSessionFile(s: AptSession): void {
     snapshot: s.snapshot,
     installedBefore: s.installedBefore ? [...s.installedBefore] : null,
     counted: s.counted,
+    runId: s.runId,
   };
   writeFileDurable(join(s.dirs.privateDir, FILE), `${JSON.stringify(f)}\n`);
 }
@@ -89,6 +90,7 @@ export async function adoptMountedSessions(overlayRoot: string, fallbackLimit: n
       installedBefore: ok?.installedBefore ? new Set(ok.installedBefore) : null,
       countable: ok !== null,
       counted: ok?.counted ?? null,
+      runId: ok?.runId ?? null,
     };
     out.push({
       session,

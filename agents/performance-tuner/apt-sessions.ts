@@ -72,9 +72,7 @@ export class AptSessions {
   }
 
   /** Sessions are keyed by the chroot's real path; a path that no longer resolves is looked up as given. */
-  key(chroot: string): string {
-    return realOr(chroot);
-  }
+  key = (chroot: string): string => realOr(chroot);
 
   get(chroot: string): AptSession | undefined {
     return this.map.get(this.key(chroot));
@@ -101,9 +99,9 @@ export class AptSessions {
     return [...this.map.values()].some((o) => o.dir === realDir);
   }
 
-  /** The answer for a detach of `chroot` whose session a reap ended already (undefined: none). */
-  endedEarlier(chroot: string): EndedReply | undefined {
-    return this.ended.reply(this.key(chroot));
+  /** The answer for run `runId`'s detach of `chroot`, whose session ended already (used up by it). */
+  endedEarlier(chroot: string, runId: string | null): EndedReply | undefined {
+    return this.ended.take(this.key(chroot), runId);
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -129,6 +127,7 @@ export class AptSessions {
     privateDir: string,
     /** Not mounted after this (ms since the epoch): its caller has gone on without the cache by then. */
     deadline = Number.POSITIVE_INFINITY,
+    runId: string | null = null,
   ): Promise<AptSession | 'locked' | 'attached' | 'late'> {
     return this.serial(async () => {
       if (Date.now() > deadline) return 'late';
@@ -142,7 +141,7 @@ export class AptSessions {
       }
       let s: AptSession;
       try {
-        s = await attachAptCache(real, chroot, limitBytes, privateDir);
+        s = await attachAptCache(real, chroot, limitBytes, privateDir, runId);
       } catch (e) {
         await this.holds.of(real).release();
         throw e;
@@ -170,7 +169,13 @@ export class AptSessions {
    * away are reaped after it, in turn: the answer (and the caller's timeout) waits for its own work.
    */
   detach(key: string, s: AptSession): Promise<AptDetach> {
-    const d = this.serial(() => this.detachNow(key, s));
+    const d = this.serial(async () => {
+      const r = await this.detachNow(key, s);
+      // Kept for the run's detach again, should this answer come after it stopped waiting.
+      if (r.sessionEnded && s.runId && !('endedEarlier' in r))
+        this.ended.remember(key, s, r, 'ended by an earlier detach of this run (answered after it stopped waiting)');
+      return r;
+    });
     void this.serial(() => this.reap()).catch((e: Error) =>
       this.log.warn({ err: e.message }, 'apt cache sessions whose overlay was taken away could not be reaped'),
     );
@@ -180,7 +185,7 @@ export class AptSessions {
   private async detachNow(key: string, s: AptSession, onlyIfGone = false): Promise<AptDetach> {
     // A retry queued behind a new attach of the same chroot must not end the new session.
     if (this.map.get(key) !== s) {
-      const e = this.ended.reply(key, s);
+      const e = this.ended.take(key, s.runId, s);
       if (e) return e;
       throw new Error(`the apt cache session of ${key} ended already`);
     }

@@ -53,6 +53,8 @@ export interface AptSession {
   countable: boolean;
   /** Counted by a detach that could not end the session (null: none yet); the ending one adds to it. */
   counted: AptCounts | null;
+  /** The run that attached (null: not said): only its detach ends the session or gets its answer. */
+  runId: string | null;
 }
 
 /**
@@ -64,6 +66,7 @@ export async function attachAptCache(
   chrootRoot: string,
   limitBytes: number,
   privateDir: string,
+  runId: string | null = null,
 ): Promise<AptSession> {
   mkdirSync(cacheDir, { recursive: true, mode: 0o755 });
   mkdirSync(privateDir, { recursive: false, mode: 0o700 });
@@ -83,6 +86,7 @@ export async function attachAptCache(
     installedBefore: installedDebNames(chrootRoot),
     countable: true,
     counted: null,
+    runId,
   };
 }
 
@@ -181,20 +185,23 @@ export async function detachAptCache(s: AptSession, opts: DetachOptions): Promis
   // lower file's access time (the kernel reads lower layers without it), so an atime moved by
   // something else, another build's harvest or the host, says nothing of this build.
   const { hits, misses } = counted;
+  // Every hit is marked, a repeat one too: eviction goes by the newest use.
   if (free)
-    for (const h of hits)
-      if (!access.hits.some((a) => a.name === h.name)) {
-        try {
-          markUsed(s.dir, h.name);
-        } catch {
-          /* evicted meanwhile: nothing to mark */
-        }
+    for (const h of hits) {
+      try {
+        markUsed(s.dir, h.name);
+      } catch {
+        /* evicted meanwhile: nothing to mark */
       }
+    }
   const tracking = s.countable && counted.hitsSeen ? 'lookup' : 'unavailable';
   const published = free ? publishPending(opts.pendingDir, s.dir) : undefined;
-  // What this build used or fetched stays, and what builds before it fetched; older packages go first.
+  // What this build used or fetched stays, and what came into the cache since its attach (with no
+  // usable snapshot that would be all of it); the rest goes by last use, oldest first.
   const keep = new Set(
-    [...access.hits, ...hits, ...access.misses, ...misses, ...(published?.published ?? [])].map((f) => f.name),
+    [...access.hits, ...hits, ...(s.countable ? access.misses : []), ...misses, ...(published?.published ?? [])].map(
+      (f) => f.name,
+    ),
   );
   const ev = await evictLru(s.dir, free ? s.limitBytes : Number.POSITIVE_INFINITY, isDeb, keep);
   const sum = (l: { size: number }[]) => l.reduce((n, f) => n + f.size, 0);

@@ -12,6 +12,7 @@ import { teardownThenClean, type CoordinatorCall } from './teardown-then-clean.j
 import { builderPostTask } from './builder-post-task.js';
 import { checkAfterTeardown, measureBeforeTeardown } from './tmpfs-workdir.js';
 import { markPreMounts, preMountNotes } from '../report/pre-mounts.js';
+import { aptOverlayLeft } from './apt-overlay-left.js';
 
 export type Call = CoordinatorCall;
 
@@ -73,11 +74,17 @@ export async function postTask(call: Call, p: PostTaskInput): Promise<void> {
     sessionEnded?: boolean;
     endedEarlier?: { at: string; reason: string };
   };
+  /** The last detach had no answer (a timeout): it may still end the session, in the tuner's turn. */
+  let unanswered = false;
   const detachCache = async (what: string): Promise<Detach | null> => {
     const d = await soft(what, () =>
-      call<Detach>('cache-detach', { chroot }).catch((e: Error) => {
-        // No session there (never attached): nothing of the cache is left mounted, not a failed detach.
-        cacheDetachError = (e as { code?: string }).code === 'not-found' ? null : e.message;
+      call<Detach>('cache-detach', { chroot, runId: p.runId }).catch(async (e: Error) => {
+        const notFound = (e as { code?: string }).code === 'not-found';
+        unanswered = !notFound;
+        // No session there (never attached): nothing of the cache is left mounted, not a failed detach;
+        // unless our overlay still is (a tuner started again that could not take it back says so too).
+        const left = notFound && chroot ? await aptOverlayLeft(chroot).catch(() => null) : null;
+        cacheDetachError = !notFound ? e.message : left ? `${e.message}; its overlay is still mounted (${left})` : null;
         throw e;
       }),
     );
@@ -92,9 +99,14 @@ export async function postTask(call: Call, p: PostTaskInput): Promise<void> {
     }
     return d;
   };
-  // A detach refused while the build's mounts sat on the cache's (or on an unmount that failed):
-  // asked again once the teardown took them, so that the tuner lets go of the cache.
-  const detachAgain = p.aptCache && chroot ? (await detachCache('apt cache detach'))?.sessionEnded === false : false;
+  // A detach refused while the build's mounts sat on the cache's (or on an unmount that failed), or
+  // with no answer: asked again once the teardown took them, so that the tuner lets go of the cache
+  // (one that ended it meanwhile is answered with what it counted).
+  let detachAgain = false;
+  if (p.aptCache && chroot) {
+    const first = await detachCache('apt cache detach');
+    detachAgain = first ? first.sessionEnded === false : unanswered;
+  }
   if (p.systemApplied) {
     const rb = await soft('system rollback', () =>
       call<{ rollback: { restored: string[]; mismatched: unknown[] } }>('system', { action: 'rollback' }),

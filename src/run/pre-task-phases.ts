@@ -120,7 +120,7 @@ const NOT_ATTACHED = new Set(['locked', 'refused', 'bad-request']);
 export async function attachAptCache(s: RunState, chroot: string): Promise<boolean> {
   mkdirSync(chroot, { recursive: true });
   try {
-    const a = await s.route('cache-attach', { chroot });
+    const a = await s.route('cache-attach', { chroot, runId: s.runId });
     s.notes.push(`apt archive cache ${a.cacheDir} mounted into the chroot as a read-only overlay layer for the build`);
     return true;
   } catch (e) {

@@ -41,7 +41,9 @@ export function aptSwarm(tag: string) {
     removeScratch(scratch);
   });
 
-  const coordinator: Call = (ep, payload) => requestEndpoint(nc!, 'isoswarm', 'coordinator', ep, payload, 120_000);
+  /** A request to the coordinator; one with a short `timeoutMs` gives up while the swarm still does it. */
+  const coordinator = <T>(ep: string, payload: unknown, timeoutMs = 120_000): Promise<T> =>
+    requestEndpoint<T>(nc!, 'isoswarm', 'coordinator', ep, payload, timeoutMs);
   const memory = <T>(key: string): Promise<T | null> =>
     coordinator<{ value: T }>('memory-get', { key }).then(
       (r) => r.value,
@@ -69,9 +71,9 @@ export function aptSwarm(tag: string) {
     builds: async () =>
       (await memory<{ builds?: number }>('optimization/caching-effectiveness/apt-archives'))?.builds ?? 0,
     /** The run's own post-task for `chroot` (its build attached the apt cache), through `call`. */
-    async postTask(chroot: string, call: Call = coordinator): Promise<RunRecordInput> {
+    async postTask(chroot: string, call: Call = coordinator, runId = `${tag}-${Date.now()}`): Promise<RunRecordInput> {
       const r: RunRecordInput = {
-        runId: `${tag}-${Date.now()}`,
+        runId,
         name: tag,
         command: ['true'],
         chroot,

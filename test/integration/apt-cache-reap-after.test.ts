@@ -4,7 +4,7 @@
 // (with fields no count depends on now) is still read. Real overlays, the tuner's own session code.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { AptSessions } from '../../agents/performance-tuner/apt-sessions.js';
@@ -48,7 +48,9 @@ test(
       'answered before the other session is ended: only its own use is recorded yet',
     );
     assert.ok(apt.get(gone.chroot), 'the session taken away is still there when the detach answers');
-    for (const end = Date.now() + 30_000; apt.size && Date.now() < end;) await new Promise((r) => setTimeout(r, 50));
+    // Out of the map when its reap starts; recorded when that ends.
+    for (const end = Date.now() + 30_000; (apt.size || recorded.length < 2) && Date.now() < end;)
+      await new Promise((r) => setTimeout(r, 50));
     assert.equal(apt.size, 0, 'ended after the detach');
     assert.equal(recorded.length, 2, 'its use recorded as a detach would');
     assert.deepEqual(
@@ -58,7 +60,7 @@ test(
     );
     assert.ok(existsSync(join(cache, 'g_1.0_amd64.deb')), 'its download went into the cache');
     assert.ok(existsSync(join(cache, 'm_1.0_amd64.deb')), 'and what the detach staged, published by the reap');
-    const ended = apt.endedEarlier(gone.chroot);
+    const ended = apt.endedEarlier(gone.chroot, null);
     assert.match(ended?.endedEarlier.reason ?? '', /mounted nowhere/);
     assert.deepEqual(ended?.stats, recorded[1], "its build's detach gets what was recorded");
     assert.equal(apt.busy(), null, 'and its hold went');
@@ -88,8 +90,14 @@ test('what a refused detach counted is saved with the session and read back', { 
     const path = join(s.dirs.privateDir, 'session.json');
     const old = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown> & { snapshot: object };
     delete old.counted;
+    delete old.runId;
     writeFileSync(path, JSON.stringify({ ...old, overlapped: true, snapshot: { ...old.snapshot, armed: false } }));
-    assert.equal(typeof readSessionFile(s.dirs.privateDir), 'object', 'an old session file is read');
+    const read = readSessionFile(s.dirs.privateDir);
+    assert.ok(typeof read !== 'string', `an old session file is read: ${String(read)}`);
+    assert.deepEqual(
+      [read.cacheDir, read.chroot, read.snapshot.files, read.installedBefore, read.counted, read.runId],
+      [s.dir, s.chroot, s.snapshot.files, s.installedBefore ? [...s.installedBefore] : null, undefined, undefined],
+    );
   } finally {
     closeSync(busy);
   }
@@ -101,3 +109,38 @@ test('what a refused detach counted is saved with the session and read back', { 
     return aptSetup(scratch, 'saved');
   }
 });
+
+test(
+  'a tuner started again ends a session it took back with what the refused detach counted',
+  { skip: needsRoot() },
+  async () => {
+    const { apt, cache, debs, dir } = await aptSetup(scratch, 'restart');
+    const chroot = join(dir, 'r');
+    mkdirSync(chroot);
+    const s = await apt.attach(cache, chroot, 1 << 30, join(apt.overlayRoot, 'r'), Number.POSITIVE_INFINITY, 'run-r');
+    assert.ok(typeof s === 'object', String(s));
+    writeFileSync(join(archives(chroot), 'dl_1.0_amd64.deb'), readFileSync(makeDeb(debs, 'dl', '1.0', 10_000)));
+    installed(chroot, ['old', 'dl']);
+    const busy = openSync(join(archives(chroot), 'old_1.0_amd64.deb'), 'r');
+    try {
+      assert.equal((await apt.detach(apt.key(chroot), s)).sessionEnded, false);
+    } finally {
+      closeSync(busy);
+    }
+    // The chroot's dpkg status is gone (as after a teardown): only what was read back knows the hit.
+    rmSync(join(chroot, 'var/lib/dpkg/status'));
+    s.capture?.stop();
+    const again = new AptSessions(join(dir, 'state'), quietLog(), 1 << 30, false);
+    await again.ready;
+    const back = again.get(chroot);
+    assert.ok(back, 'taken back');
+    assert.equal(back.runId, 'run-r', 'the run that attached, read back');
+    const d = await again.detach(again.key(chroot), back);
+    assert.equal(d.sessionEnded, true, d.unbind.reason);
+    assert.deepEqual([d.stats.hits, d.stats.misses, d.stats.tracking], [1, 1, 'lookup'], JSON.stringify(d.stats));
+    assert.equal(again.endedEarlier(chroot, 'run-other'), undefined, "another run's detach does not get its answer");
+    assert.ok(again.endedEarlier(chroot, 'run-r'), 'kept for its own run');
+    // The first tuner lets go of its hold (its overlay is gone now).
+    await apt.detach(apt.key(chroot), s).catch(() => undefined);
+  },
+);

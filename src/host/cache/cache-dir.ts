@@ -98,7 +98,10 @@ export function snapshotAccess(dir: string, filter: NameFilter): AccessSnapshot 
 }
 
 export interface AccessReport {
-  /** Files present before and read since (atime moved past mtime). */
+  /**
+   * Files present before and read since the snapshot: their atime moved past the one it took. A file
+   * used in an earlier build keeps its atime past its mtime for good, so that alone says nothing.
+   */
   hits: { name: string; size: number }[];
   /** Files that appeared since (downloaded). */
   misses: { name: string; size: number }[];
@@ -111,7 +114,7 @@ export function collectAccess(dir: string, snap: AccessSnapshot, filter: NameFil
     const before = snap.files[f.name];
     if (!before || before.size !== f.size || Math.abs(before.mtimeMs - f.mtimeMs) > 1) {
       report.misses.push({ name: f.name, size: f.size });
-    } else if (f.atimeMs > f.mtimeMs) {
+    } else if (f.atimeMs > before.atimeMs + 1) {
       report.hits.push({ name: f.name, size: f.size });
     }
   }

@@ -28,6 +28,8 @@ export const aptSessionFileSchema = z.strictObject({
   installedBefore: z.array(z.string()).nullable(),
   /** Written by earlier versions: accepted, not used (no count depends on it). */
   overlapped: z.boolean().optional(),
+  /** The run that attached (absent: attached without one, or by an earlier version). */
+  runId: z.string().max(200).nullable().optional(),
   /** What a detach that could not end the session counted: the ending detach adds to it. */
   counted: z
     .strictObject({ hits: z.array(named), misses: z.array(named), hitsSeen: z.boolean() })

@@ -42,7 +42,11 @@ export const systemInput = z.object({
   dryRun: z.boolean().default(false),
 });
 
-export const cacheInput = z.object({ chroot: z.string().min(1).max(4096) });
+export const cacheInput = z.object({
+  chroot: z.string().min(1).max(4096),
+  /** The run asking: a detach is answered with what ended this run's session, never an earlier run's. */
+  runId: z.string().min(1).max(200).optional(),
+});
 
 export const bootstrapInput = z.object({
   target: z.string().min(1).max(4096),
