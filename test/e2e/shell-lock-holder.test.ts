@@ -4,13 +4,13 @@
 // lives. An empty --chroot or --target locks nothing, and says so.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
-import { after, before, describe, test } from 'node:test';
+import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { describe, test } from 'node:test';
 import { isAlive } from '../../src/host/proc/process-identity.js';
-import { cliSync, removeScratch, scratchHome, teardownHome, testEnv } from '../helpers/cli.js';
+import { cliSync } from '../helpers/cli.js';
 import { needsRoot } from '../helpers/root.js';
 import { sleep, waitFor } from '../helpers/run-watch.js';
-import { holdersOf, lockHeld, shellScripts } from '../helpers/shell-script.js';
+import { holdersOf, lockHeld, shellSuite } from '../helpers/shell-script.js';
 
 function openFiles(pid: number): string[] {
   return readdirSync(`/proc/${pid}/fd`).flatMap((fd) => {
@@ -23,19 +23,7 @@ function openFiles(pid: number): string[] {
 }
 
 describe("a shell script's lock holder", { skip: needsRoot() }, () => {
-  const home = scratchHome('shell-lock-holder');
-  const work = realpathSync(mkdtempSync('/tmp/isoswarm-test-shell-lock-holder-'));
-  const env = testEnv(home);
-  const scripts = shellScripts(work, env, home);
-  before(() => {
-    const up = cliSync(env, ['up'], undefined, 60_000);
-    assert.equal(up.code, 0, up.stderr);
-  });
-  after(() => {
-    scripts.end();
-    teardownHome(home);
-    removeScratch(work);
-  });
+  const { home, work, env, scripts } = shellSuite('shell-lock-holder');
 
   test("holds none of the script's fds: its flock goes when the script closes it", async () => {
     const c = `${work}/fd-tree`;

@@ -4,30 +4,18 @@
 // note; a run whose recorded shell is gone (its pid now another process's) starts no holder.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
-import { after, before, describe, test } from 'node:test';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { describe, test } from 'node:test';
 import { acquireTargetLock } from '../../src/host/guard/target-lock.js';
 import { refOf } from '../../src/host/proc/process-identity.js';
 import { holderEntry } from '../../src/run/shell-lock.js';
-import { cliSync, removeScratch, scratchHome, teardownHome, testEnv } from '../helpers/cli.js';
+import { cliSync } from '../helpers/cli.js';
 import { needsRoot } from '../helpers/root.js';
 import { waitFor } from '../helpers/run-watch.js';
-import { holdersOf, lockHeld, shellScripts } from '../helpers/shell-script.js';
+import { holdersOf, lockHeld, shellSuite } from '../helpers/shell-script.js';
 
 describe("a shell script's tree that cannot be locked", { skip: needsRoot() }, () => {
-  const home = scratchHome('shell-lock-refused');
-  const work = realpathSync(mkdtempSync('/tmp/isoswarm-test-shell-lock-refused-'));
-  const env = testEnv(home);
-  const scripts = shellScripts(work, env, home);
-  before(() => {
-    const up = cliSync(env, ['up'], undefined, 60_000);
-    assert.equal(up.code, 0, up.stderr);
-  });
-  after(() => {
-    scripts.end();
-    teardownHome(home);
-    removeScratch(work);
-  });
+  const { home, work, env, scripts } = shellSuite('shell-lock-refused');
 
   test('a tree a cleanup is working on: init_optimization_system --chroot returns 3 and set -e stops the script', async () => {
     const c = `${work}/busy`;

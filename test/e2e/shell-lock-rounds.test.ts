@@ -5,31 +5,19 @@
 // that: the outer script's tree stays locked. A build under `isoswarm run` started by a script uses
 // the run it is in, not the script's.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
-import { after, before, describe, test } from 'node:test';
-import { CLI, cliSync, removeScratch, scratchHome, teardownHome, testEnv } from '../helpers/cli.js';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { describe, test } from 'node:test';
+import { CLI, cliSync } from '../helpers/cli.js';
 import { needsRoot } from '../helpers/root.js';
 import { waitFor } from '../helpers/run-watch.js';
-import { lockHeld, shellScripts } from '../helpers/shell-script.js';
+import { lockHeld, shellSuite } from '../helpers/shell-script.js';
 
 describe("a shell script's run is its own shell's", { skip: needsRoot() }, () => {
-  const home = scratchHome('shell-lock-rounds');
-  const work = realpathSync(mkdtempSync('/tmp/isoswarm-test-shell-lock-rounds-'));
-  const env = testEnv(home);
-  const scripts = shellScripts(work, env, home);
+  const { home, work, env, scripts } = shellSuite('shell-lock-rounds');
   const ids = (out: string, key: string): string[] =>
     existsSync(out)
       ? [...readFileSync(out, 'utf8').matchAll(new RegExp(`^${key}=(\\S+)$`, 'gm'))].map((m) => m[1]!)
       : [];
-  before(() => {
-    const up = cliSync(env, ['up'], undefined, 60_000);
-    assert.equal(up.code, 0, up.stderr);
-  });
-  after(() => {
-    scripts.end();
-    teardownHome(home);
-    removeScratch(work);
-  });
 
   test('two rounds in one set -e script: each round opens a run and locks its tree again', async () => {
     const tree = `${work}/tree`;

@@ -7,34 +7,21 @@
 // leaves no holder behind, and a holder never outlives its shell.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
-import { after, before, describe, test } from 'node:test';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { describe, test } from 'node:test';
 import { requestEndpoint } from '../../src/bus/request.js';
 import { isAlive, refOf } from '../../src/host/proc/process-identity.js';
 import { replyOrRefusal } from '../../src/schemas/bus-error.js';
 import { rawClient } from '../helpers/bus.js';
-import { cliSync, removeScratch, scratchHome, teardownHome, testEnv } from '../helpers/cli.js';
+import { cliSync } from '../helpers/cli.js';
 import { needsRoot } from '../helpers/root.js';
 import { waitFor } from '../helpers/run-watch.js';
-import { holdersOf, lockHeld, shellScripts } from '../helpers/shell-script.js';
+import { holdersOf, lockHeld, shellSuite } from '../helpers/shell-script.js';
 
 describe('a shell script holds the build lock on its tree', { skip: needsRoot() }, () => {
-  const home = scratchHome('shell-lock');
-  const work = realpathSync(mkdtempSync('/tmp/isoswarm-test-shell-lock-work-'));
-  const env = testEnv(home);
-  const scripts = shellScripts(work, env, home);
+  const { home, work, env, scripts } = shellSuite('shell-lock');
   const { start } = scripts;
   const runIdIn = (out: string) => scripts.runIdIn(out);
-  before(() => {
-    const up = cliSync(env, ['up'], undefined, 60_000);
-    assert.equal(up.code, 0, up.stderr);
-  });
-  after(() => {
-    // A script left running by a failed test goes with its whole group; its holder follows its shell.
-    scripts.end();
-    teardownHome(home);
-    removeScratch(work);
-  });
 
   test('init_optimization_system --chroot: others are refused while it builds, its own unmount and cleanup work', async () => {
     const c = `${work}/chroot`;

@@ -1,11 +1,13 @@
 // Bash scripts that source shell-init, run as real processes, and the build locks their runs hold:
 // each script in a process group of its own, so that a failed test can end it and whatever it left.
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { after, before } from 'node:test';
 import { buildLockName } from '../../src/host/guard/build-lock.js';
 import { probeLock } from '../../src/host/guard/lock-probe.js';
 import { isAlive, type ProcessRef } from '../../src/host/proc/process-identity.js';
-import { CLI } from './cli.js';
+import { CLI, cliSync, removeScratch, scratchHome, teardownHome, testEnv } from './cli.js';
 
 export interface Script {
   child: ChildProcess;
@@ -48,6 +50,28 @@ export function shellScripts(work: string, env: NodeJS.ProcessEnv, home: string)
             process.kill(holder.pid, 'SIGKILL');
     },
   };
+}
+
+/**
+ * A suite of script tests (call inside describe): a home whose swarm is up before the tests, a work
+ * dir, and after them every script, holder, swarm and scratch dir gone.
+ */
+export function shellSuite(tag: string) {
+  const home = scratchHome(tag);
+  const work = realpathSync(mkdtempSync(`/tmp/isoswarm-test-${tag}-work-`));
+  const env = testEnv(home);
+  const scripts = shellScripts(work, env, home);
+  before(() => {
+    const up = cliSync(env, ['up'], undefined, 60_000);
+    assert.equal(up.code, 0, up.stderr);
+  });
+  after(() => {
+    // A script left running by a failed test goes with its whole group; its holder follows its shell.
+    scripts.end();
+    teardownHome(home);
+    removeScratch(work);
+  });
+  return { home, work, env, scripts };
 }
 
 /** The holders a run's journal names (each a `lock` line). */
